@@ -1,0 +1,21 @@
+/** Jest runs TypeScript sources straight from each package's src (transpile only:
+ * `npm run build` is what type-checks). Cross-package imports resolve to the
+ * sibling package's source, so unit tests never need a build; e2e tests spawn
+ * the built CLI, which `npm test` builds first. */
+const tsJest = ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.jest.json', diagnostics: false }]
+
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.tsx?$': tsJest },
+  moduleNameMapper: {
+    '^@tributary/(protocol|raft|storage|broker|client|cli)$': '<rootDir>/packages/$1/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  roots: ['<rootDir>/packages', '<rootDir>/e2e'],
+  testMatch: ['**/src/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  testTimeout: 60_000,
+  maxWorkers: 2,
+}

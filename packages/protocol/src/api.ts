@@ -1,0 +1,370 @@
+/**
+ * API keys, supported versions, and the typed bodies of every request and
+ * response. Numbers are Kafka's where Kafka has the API; Tributary's own APIs
+ * (Raft transport, metadata inspection) start at 1000.
+ *
+ * Bodies are plain msgpack maps. Record data travels as `Uint8Array` holding
+ * one or more concatenated RecordBatch v2 byte blocks, never as objects.
+ * Offsets, producer ids and timestamps are JS numbers (safe integers).
+ * A response whose envelope errorCode != 0 carries `{ errorMessage?, ...hints }`.
+ */
+export const ApiKey = {
+  Produce: 0,
+  Fetch: 1,
+  ListOffsets: 2,
+  Metadata: 3,
+  OffsetCommit: 8,
+  OffsetFetch: 9,
+  FindCoordinator: 10,
+  DescribeGroups: 15,
+  ListGroups: 16,
+  ApiVersions: 18,
+  CreateTopics: 19,
+  DeleteTopics: 20,
+  InitProducerId: 22,
+  OffsetForLeaderEpoch: 23,
+  DescribeConfigs: 32,
+  AlterConfigs: 33,
+  CreatePartitions: 37,
+  DeleteGroups: 42,
+  DescribeQuorum: 55,
+  AlterPartition: 56,
+  DescribeCluster: 60,
+  BrokerRegistration: 62,
+  BrokerHeartbeat: 63,
+  UnregisterBroker: 64,
+  ConsumerGroupHeartbeat: 68,
+  /** Tributary: Raft messages between quorum members (one-way; the reply is empty). */
+  Raft: 1000,
+  /** Tributary: committed metadata records, decoded, for `tributary metadata log`. */
+  MetadataLog: 1001,
+  /** Tributary: the applied MetadataImage, for `tributary metadata image`. */
+  MetadataImage: 1002,
+  /** Tributary: this node's Raft snapshots, for `tributary metadata snapshots`. */
+  MetadataSnapshots: 1003,
+} as const
+export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey]
+
+/** Versions each API supports: [min, max]. All start at 0. */
+export const API_VERSIONS: Readonly<Record<number, readonly [number, number]>> = Object.fromEntries(
+  Object.values(ApiKey).map((key) => [key, [0, 0] as const]),
+)
+
+const API_NAMES = new Map<number, string>(Object.entries(ApiKey).map(([name, key]) => [key, name]))
+export function apiName(key: number): string {
+  return API_NAMES.get(key) ?? `Api${key}`
+}
+
+export function isSupported(apiKey: number, apiVersion: number): boolean {
+  const range = API_VERSIONS[apiKey]
+  return range !== undefined && apiVersion >= range[0] && apiVersion <= range[1]
+}
+
+/** replicaId of an ordinary consumer in Fetch / ListOffsets. */
+export const CONSUMER_REPLICA_ID = -1
+/** ListOffsets timestamps with special meaning, as in Kafka. */
+export const LATEST_TIMESTAMP = -1
+export const EARLIEST_TIMESTAMP = -2
+
+// ---------------------------------------------------------------- ApiVersions
+export interface ApiVersionsRequest { clientId?: string; clientSoftwareVersion?: string }
+export interface ApiVersionsResponse { apiKeys: Array<{ apiKey: number; minVersion: number; maxVersion: number }>; nodeId: number; clusterId: string | null }
+
+// ---------------------------------------------------------------- Metadata
+export interface MetadataRequest { /** null or absent: all topics */ topics?: string[] | null; includeInternal?: boolean }
+export interface BrokerInfo { nodeId: number; endpoint: string; fenced: boolean; rack?: string | null }
+export interface PartitionMetadata {
+  partition: number
+  errorCode: number
+  leader: number // -1 when none
+  leaderEpoch: number
+  replicas: number[]
+  isr: number[]
+  offlineReplicas?: number[]
+}
+export interface TopicMetadata {
+  name: string
+  topicId: string
+  errorCode: number
+  internal: boolean
+  partitions: PartitionMetadata[]
+}
+export interface MetadataResponse {
+  clusterId: string | null
+  controllerId: number // -1 when unknown
+  brokers: BrokerInfo[]
+  topics: TopicMetadata[]
+  /** the metadata log offset this answer was served at */
+  metadataOffset: number
+}
+
+// ---------------------------------------------------------------- Produce
+export type Acks = 0 | 1 | -1
+export interface ProduceRequest {
+  acks: Acks
+  timeoutMs: number
+  topics: Array<{ topic: string; partitions: Array<{ partition: number; records: Uint8Array }> }>
+}
+export interface ProducePartitionResponse {
+  partition: number
+  errorCode: number
+  errorMessage?: string | null
+  baseOffset: number // -1 on error
+  logAppendTimeMs: number // -1 unless LogAppendTime
+  logStartOffset: number
+  /** on NOT_LEADER_OR_FOLLOWER: who leads now, if known */
+  currentLeader?: { leaderId: number; leaderEpoch: number } | null
+}
+/** acks=0 produce requests get no response at all, as in Kafka. */
+export interface ProduceResponse { topics: Array<{ topic: string; partitions: ProducePartitionResponse[] }> }
+
+// ---------------------------------------------------------------- Fetch
+export interface FetchPartitionRequest {
+  partition: number
+  fetchOffset: number
+  /** the fetcher's view of the leader epoch; -1 = don't check */
+  currentLeaderEpoch: number
+  /** followers: epoch of the last batch they hold, for divergence checks; -1 = none */
+  lastFetchedEpoch?: number
+  partitionMaxBytes: number
+}
+export interface FetchRequest {
+  /** -1 for consumers, the broker's node id for followers */
+  replicaId: number
+  /** followers: their broker epoch */
+  replicaEpoch?: number
+  maxWaitMs: number
+  minBytes: number
+  maxBytes: number
+  topics: Array<{ topic: string; partitions: FetchPartitionRequest[] }>
+}
+export interface FetchPartitionResponse {
+  partition: number
+  errorCode: number
+  highWatermark: number
+  logStartOffset: number
+  logEndOffset?: number
+  /** set when the follower's log diverges from the leader's: truncate to endOffset */
+  divergingEpoch?: { epoch: number; endOffset: number } | null
+  currentLeader?: { leaderId: number; leaderEpoch: number } | null
+  /** zero or more whole RecordBatch v2 blocks, concatenated; the last may be cut short by maxBytes */
+  records: Uint8Array
+}
+export interface FetchResponse { throttleTimeMs?: number; topics: Array<{ topic: string; partitions: FetchPartitionResponse[] }> }
+
+// ---------------------------------------------------------------- ListOffsets
+export interface ListOffsetsRequest {
+  replicaId: number
+  topics: Array<{ topic: string; partitions: Array<{ partition: number; timestamp: number; currentLeaderEpoch?: number }> }>
+}
+export interface ListOffsetsResponse {
+  topics: Array<{ topic: string; partitions: Array<{ partition: number; errorCode: number; timestamp: number; offset: number; leaderEpoch: number }> }>
+}
+
+// ---------------------------------------------------------------- OffsetForLeaderEpoch
+export interface OffsetForLeaderEpochRequest {
+  replicaId: number
+  topics: Array<{ topic: string; partitions: Array<{ partition: number; currentLeaderEpoch: number; leaderEpoch: number }> }>
+}
+export interface OffsetForLeaderEpochResponse {
+  /** endOffset: the start offset of the first epoch > leaderEpoch (or the LEO); leaderEpoch: the largest epoch <= asked */
+  topics: Array<{ topic: string; partitions: Array<{ partition: number; errorCode: number; leaderEpoch: number; endOffset: number }> }>
+}
+
+// ---------------------------------------------------------------- InitProducerId
+export interface InitProducerIdRequest { transactionalId?: string | null; producerId?: number; producerEpoch?: number }
+export interface InitProducerIdResponse { producerId: number; producerEpoch: number }
+
+// ---------------------------------------------------------------- Topics admin (controller)
+export interface CreatableTopic {
+  name: string
+  numPartitions: number
+  replicationFactor: number
+  configs?: Record<string, string>
+  /** optional manual placement: assignments[p] = replica node ids */
+  assignments?: number[][] | null
+}
+export interface CreateTopicsRequest { topics: CreatableTopic[]; timeoutMs: number; validateOnly?: boolean }
+export interface CreateTopicsResponse {
+  topics: Array<{ name: string; topicId: string | null; errorCode: number; errorMessage?: string | null; numPartitions: number; replicationFactor: number }>
+}
+export interface DeleteTopicsRequest { topics: string[]; timeoutMs: number }
+export interface DeleteTopicsResponse { topics: Array<{ name: string; errorCode: number; errorMessage?: string | null }> }
+export interface CreatePartitionsRequest { topics: Array<{ name: string; count: number }>; timeoutMs: number; validateOnly?: boolean }
+export interface CreatePartitionsResponse { topics: Array<{ name: string; errorCode: number; errorMessage?: string | null }> }
+
+export type ConfigResourceType = 'topic' | 'broker'
+export interface DescribeConfigsRequest { resources: Array<{ type: ConfigResourceType; name: string; names?: string[] | null }> }
+export interface ConfigEntry { name: string; value: string | null; isDefault: boolean; readOnly: boolean; source: 'topic' | 'broker' | 'default' }
+export interface DescribeConfigsResponse {
+  resources: Array<{ type: ConfigResourceType; name: string; errorCode: number; errorMessage?: string | null; configs: ConfigEntry[] }>
+}
+/** Incremental, like Kafka's IncrementalAlterConfigs. */
+export interface AlterConfigsRequest {
+  resources: Array<{ type: ConfigResourceType; name: string; configs: Array<{ name: string; op: 'set' | 'delete'; value?: string | null }> }>
+  validateOnly?: boolean
+}
+export interface AlterConfigsResponse { resources: Array<{ type: ConfigResourceType; name: string; errorCode: number; errorMessage?: string | null }> }
+
+// ---------------------------------------------------------------- Broker lifecycle (broker -> controller)
+export interface BrokerRegistrationRequest { nodeId: number; endpoint: string; incarnationId: string; rack?: string | null }
+export interface BrokerRegistrationResponse { brokerEpoch: number }
+export interface BrokerHeartbeatRequest {
+  nodeId: number
+  brokerEpoch: number
+  /** the last metadata log index this broker has applied */
+  currentMetadataOffset: number
+  wantFence: boolean
+  /** controlled shutdown: move leadership away, then fence */
+  wantShutdown: boolean
+}
+export interface BrokerHeartbeatResponse { isCaughtUp: boolean; isFenced: boolean; shouldShutdown: boolean }
+export interface UnregisterBrokerRequest { nodeId: number }
+export type UnregisterBrokerResponse = Record<string, never>
+
+export interface AlterPartitionRequest {
+  brokerId: number
+  brokerEpoch: number
+  topics: Array<{ topicId: string; partitions: Array<{ partition: number; leaderEpoch: number; partitionEpoch: number; newIsr: number[] }> }>
+}
+export interface AlterPartitionResponse {
+  topics: Array<{
+    topicId: string
+    partitions: Array<{ partition: number; errorCode: number; leader: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }>
+  }>
+}
+
+// ---------------------------------------------------------------- Quorum / cluster inspection
+export interface QuorumReplicaState { nodeId: number; logEndOffset: number; lastFetchTimestamp: number; lastCaughtUpTimestamp: number }
+export type DescribeQuorumRequest = Record<string, never>
+export interface DescribeQuorumResponse {
+  clusterId: string | null
+  leaderId: number
+  leaderEpoch: number
+  highWatermark: number
+  voters: QuorumReplicaState[]
+  observers: QuorumReplicaState[]
+}
+export type DescribeClusterRequest = Record<string, never>
+export interface DescribeClusterResponse {
+  clusterId: string | null
+  controllerId: number
+  brokers: Array<BrokerInfo & { brokerEpoch: number; lastHeartbeatAgeMs: number | null; incarnationId: string }>
+}
+export interface MetadataLogRequest { fromIndex: number; maxRecords: number }
+export interface MetadataLogEntry { index: number; term: number; type: string; record: unknown }
+export interface MetadataLogResponse { logStartIndex: number; commitIndex: number; entries: MetadataLogEntry[] }
+export type MetadataImageRequest = Record<string, never>
+export interface MetadataImageResponse { offset: number; image: unknown }
+export type MetadataSnapshotsRequest = Record<string, never>
+export interface MetadataSnapshotsResponse { snapshots: Array<{ index: number; term: number; bytes: number }> }
+
+/** Raft traffic: the messages are the raft package's RaftMessage objects, msgpack-encoded as they are. */
+export interface RaftRequest { from: number; clusterId?: string | null; messages: unknown[] }
+export type RaftResponse = Record<string, never>
+
+// ---------------------------------------------------------------- Consumer groups
+export interface FindCoordinatorRequest { key: string; keyType: 0 }
+export interface FindCoordinatorResponse { nodeId: number; endpoint: string }
+export interface TopicPartitions { topic: string; topicId?: string; partitions: number[] }
+/**
+ * KIP-848 member heartbeat. memberEpoch: 0 to join, -1 to leave, else the
+ * epoch last received. ownedPartitions: what the member holds now (it acks
+ * revocations by leaving them out).
+ */
+export interface ConsumerGroupHeartbeatRequest {
+  groupId: string
+  memberId: string
+  memberEpoch: number
+  clientId?: string
+  rebalanceTimeoutMs?: number
+  sessionTimeoutMs?: number
+  /** null = unchanged since the last heartbeat */
+  subscribedTopicNames?: string[] | null
+  subscribedTopicRegex?: string | null
+  ownedPartitions?: TopicPartitions[] | null
+}
+export interface ConsumerGroupHeartbeatResponse {
+  memberId: string
+  memberEpoch: number
+  heartbeatIntervalMs: number
+  /** null = unchanged; else the full set the member may own now */
+  assignment: { topics: TopicPartitions[] } | null
+}
+export interface OffsetCommitRequest {
+  groupId: string
+  /** '' with memberEpoch -1: an admin commit, accepted only while the group has no members */
+  memberId: string
+  memberEpoch: number
+  topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: number; leaderEpoch?: number; metadata?: string | null }> }>
+}
+export interface OffsetCommitResponse { topics: Array<{ topic: string; partitions: Array<{ partition: number; errorCode: number }> }> }
+export interface OffsetFetchRequest {
+  groupId: string
+  /** null = every committed partition */
+  topics: Array<{ topic: string; partitions: number[] }> | null
+  memberId?: string
+  memberEpoch?: number
+}
+export interface OffsetFetchResponse {
+  topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: number; leaderEpoch?: number; metadata: string | null; errorCode: number }> }>
+}
+export type ListGroupsRequest = { statesFilter?: string[] }
+export interface ListGroupsResponse { groups: Array<{ groupId: string; state: string; protocolType: 'consumer' }> }
+export interface DescribeGroupsRequest { groupIds: string[] }
+export interface DescribedMember {
+  memberId: string
+  clientId: string
+  memberEpoch: number
+  subscribedTopicNames: string[]
+  subscribedTopicRegex: string | null
+  assignment: TopicPartitions[]
+  targetAssignment: TopicPartitions[]
+}
+export interface DescribeGroupsResponse {
+  groups: Array<{
+    groupId: string
+    errorCode: number
+    state: 'empty' | 'assigning' | 'reconciling' | 'stable' | 'dead'
+    groupEpoch: number
+    assignmentEpoch: number
+    members: DescribedMember[]
+  }>
+}
+export interface DeleteGroupsRequest { groupIds: string[] }
+export interface DeleteGroupsResponse { results: Array<{ groupId: string; errorCode: number }> }
+
+/** Request and response body types by API key: lets codecs and handlers stay typed. */
+export interface ApiBodies {
+  [ApiKey.Produce]: [ProduceRequest, ProduceResponse]
+  [ApiKey.Fetch]: [FetchRequest, FetchResponse]
+  [ApiKey.ListOffsets]: [ListOffsetsRequest, ListOffsetsResponse]
+  [ApiKey.Metadata]: [MetadataRequest, MetadataResponse]
+  [ApiKey.OffsetCommit]: [OffsetCommitRequest, OffsetCommitResponse]
+  [ApiKey.OffsetFetch]: [OffsetFetchRequest, OffsetFetchResponse]
+  [ApiKey.FindCoordinator]: [FindCoordinatorRequest, FindCoordinatorResponse]
+  [ApiKey.DescribeGroups]: [DescribeGroupsRequest, DescribeGroupsResponse]
+  [ApiKey.ListGroups]: [ListGroupsRequest, ListGroupsResponse]
+  [ApiKey.ApiVersions]: [ApiVersionsRequest, ApiVersionsResponse]
+  [ApiKey.CreateTopics]: [CreateTopicsRequest, CreateTopicsResponse]
+  [ApiKey.DeleteTopics]: [DeleteTopicsRequest, DeleteTopicsResponse]
+  [ApiKey.InitProducerId]: [InitProducerIdRequest, InitProducerIdResponse]
+  [ApiKey.OffsetForLeaderEpoch]: [OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse]
+  [ApiKey.DescribeConfigs]: [DescribeConfigsRequest, DescribeConfigsResponse]
+  [ApiKey.AlterConfigs]: [AlterConfigsRequest, AlterConfigsResponse]
+  [ApiKey.CreatePartitions]: [CreatePartitionsRequest, CreatePartitionsResponse]
+  [ApiKey.DeleteGroups]: [DeleteGroupsRequest, DeleteGroupsResponse]
+  [ApiKey.DescribeQuorum]: [DescribeQuorumRequest, DescribeQuorumResponse]
+  [ApiKey.AlterPartition]: [AlterPartitionRequest, AlterPartitionResponse]
+  [ApiKey.DescribeCluster]: [DescribeClusterRequest, DescribeClusterResponse]
+  [ApiKey.BrokerRegistration]: [BrokerRegistrationRequest, BrokerRegistrationResponse]
+  [ApiKey.BrokerHeartbeat]: [BrokerHeartbeatRequest, BrokerHeartbeatResponse]
+  [ApiKey.UnregisterBroker]: [UnregisterBrokerRequest, UnregisterBrokerResponse]
+  [ApiKey.ConsumerGroupHeartbeat]: [ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse]
+  [ApiKey.Raft]: [RaftRequest, RaftResponse]
+  [ApiKey.MetadataLog]: [MetadataLogRequest, MetadataLogResponse]
+  [ApiKey.MetadataImage]: [MetadataImageRequest, MetadataImageResponse]
+  [ApiKey.MetadataSnapshots]: [MetadataSnapshotsRequest, MetadataSnapshotsResponse]
+}
+export type RequestBody<K extends ApiKey> = K extends keyof ApiBodies ? ApiBodies[K][0] : never
+export type ResponseBody<K extends ApiKey> = K extends keyof ApiBodies ? ApiBodies[K][1] : never

@@ -1,0 +1,121 @@
+/**
+ * The one numbered error table. Codes are Kafka's where Kafka has the concept,
+ * so a Kafka user reading a code recognises it. `retriable` tells a client whether
+ * the same request may succeed later (usually after a metadata refresh).
+ */
+export const ErrorCode = {
+  UNKNOWN_SERVER_ERROR: -1,
+  NONE: 0,
+  OFFSET_OUT_OF_RANGE: 1,
+  CORRUPT_MESSAGE: 2,
+  UNKNOWN_TOPIC_OR_PARTITION: 3,
+  INVALID_FETCH_SIZE: 4,
+  LEADER_NOT_AVAILABLE: 5,
+  NOT_LEADER_OR_FOLLOWER: 6,
+  REQUEST_TIMED_OUT: 7,
+  BROKER_NOT_AVAILABLE: 8,
+  REPLICA_NOT_AVAILABLE: 9,
+  MESSAGE_TOO_LARGE: 10,
+  NETWORK_EXCEPTION: 13,
+  COORDINATOR_LOAD_IN_PROGRESS: 14,
+  COORDINATOR_NOT_AVAILABLE: 15,
+  NOT_COORDINATOR: 16,
+  INVALID_TOPIC_EXCEPTION: 17,
+  RECORD_LIST_TOO_LARGE: 18,
+  NOT_ENOUGH_REPLICAS: 19,
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: 20,
+  INVALID_REQUIRED_ACKS: 21,
+  ILLEGAL_GENERATION: 22,
+  INVALID_GROUP_ID: 24,
+  UNKNOWN_MEMBER_ID: 25,
+  INVALID_SESSION_TIMEOUT: 26,
+  INVALID_TIMESTAMP: 32,
+  UNSUPPORTED_VERSION: 35,
+  TOPIC_ALREADY_EXISTS: 36,
+  INVALID_PARTITIONS: 37,
+  INVALID_REPLICATION_FACTOR: 38,
+  INVALID_REPLICA_ASSIGNMENT: 39,
+  INVALID_CONFIG: 40,
+  NOT_CONTROLLER: 41,
+  INVALID_REQUEST: 42,
+  POLICY_VIOLATION: 44,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
+  DUPLICATE_SEQUENCE_NUMBER: 46,
+  INVALID_PRODUCER_EPOCH: 47,
+  KAFKA_STORAGE_ERROR: 56,
+  UNKNOWN_PRODUCER_ID: 59,
+  NON_EMPTY_GROUP: 68,
+  GROUP_ID_NOT_FOUND: 69,
+  FENCED_LEADER_EPOCH: 74,
+  UNKNOWN_LEADER_EPOCH: 75,
+  STALE_BROKER_EPOCH: 77,
+  OFFSET_NOT_AVAILABLE: 78,
+  PREFERRED_LEADER_NOT_AVAILABLE: 80,
+  UNKNOWN_TOPIC_ID: 100,
+  INELIGIBLE_REPLICA: 107,
+  NEW_LEADER_ELECTED: 108,
+  FENCED_MEMBER_EPOCH: 110,
+  UNRELEASED_INSTANCE_ID: 111,
+  UNSUPPORTED_ASSIGNOR: 112,
+  STALE_MEMBER_EPOCH: 113,
+  /** Tributary: the connection has more requests in flight than the broker allows. */
+  TOO_MANY_IN_FLIGHT: 1000,
+} as const
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+const RETRIABLE = new Set<number>([
+  ErrorCode.CORRUPT_MESSAGE, // Kafka marks it retriable: a bit flip in transit may not repeat.
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, // metadata may not have propagated yet
+  ErrorCode.LEADER_NOT_AVAILABLE,
+  ErrorCode.NOT_LEADER_OR_FOLLOWER,
+  ErrorCode.REQUEST_TIMED_OUT,
+  ErrorCode.BROKER_NOT_AVAILABLE,
+  ErrorCode.REPLICA_NOT_AVAILABLE,
+  ErrorCode.NETWORK_EXCEPTION,
+  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+  ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ErrorCode.NOT_COORDINATOR,
+  ErrorCode.NOT_ENOUGH_REPLICAS,
+  ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+  ErrorCode.NOT_CONTROLLER,
+  ErrorCode.KAFKA_STORAGE_ERROR,
+  ErrorCode.FENCED_LEADER_EPOCH,
+  ErrorCode.UNKNOWN_LEADER_EPOCH,
+  ErrorCode.OFFSET_NOT_AVAILABLE,
+  ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
+  ErrorCode.UNKNOWN_TOPIC_ID,
+  ErrorCode.NEW_LEADER_ELECTED,
+  ErrorCode.STALE_MEMBER_EPOCH,
+  ErrorCode.TOO_MANY_IN_FLIGHT,
+])
+
+const NAMES = new Map<number, string>(Object.entries(ErrorCode).map(([name, code]) => [code, name]))
+
+export function errorName(code: number): string {
+  return NAMES.get(code) ?? `UNKNOWN_ERROR_${code}`
+}
+
+export function isRetriable(code: number): boolean {
+  return RETRIABLE.has(code)
+}
+
+/** An error that crossed (or will cross) the protocol edge: it has a code. */
+export class TributaryError extends Error {
+  readonly code: number
+  readonly retriable: boolean
+  readonly type: string
+  constructor(code: number, message?: string, options?: { cause?: unknown }) {
+    super(message ? `${errorName(code)}: ${message}` : errorName(code), options)
+    this.name = 'TributaryError'
+    this.code = code
+    this.type = errorName(code)
+    this.retriable = isRetriable(code)
+  }
+}
+
+/** A Result for decoders at the protocol edge: bad input is a value, not a throw. */
+export type Result<T> = { ok: true; value: T } | { ok: false; code: number; message: string }
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value })
+export const fail = <T = never>(code: number, message: string): Result<T> => ({ ok: false, code, message })
