@@ -1,3 +1,5 @@
 export * from './errors.js'
 export * from './api.js'
 export * from './envelope.js'
+export * from './transport.js'
+export * from './rpc.js'
