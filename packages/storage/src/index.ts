@@ -1,1 +1,9 @@
-export {}
+export type {
+  AppendResult,
+  ReadResult,
+  EpochEntry,
+  RetentionPolicy,
+  CompactionPolicy,
+  PartitionLog,
+  LogStore,
+} from './partition-log.js'
