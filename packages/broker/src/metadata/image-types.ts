@@ -1,0 +1,65 @@
+/**
+ * The shape of the applied metadata state every node keeps (DESIGN: Metadata
+ * quorum). Only the metadata applier mutates it, by applying committed records
+ * in log order; everyone else reads it and listens for changes.
+ */
+export interface BrokerRegistration {
+  nodeId: number
+  endpoint: string
+  incarnationId: string
+  /** the Raft index of the RegisterBroker record: changes on every registration */
+  brokerEpoch: number
+  rack: string | null
+  fenced: boolean
+  inControlledShutdown: boolean
+}
+
+export interface PartitionState {
+  topicId: string
+  topic: string
+  partition: number
+  replicas: number[]
+  isr: number[]
+  /** -1 when no replica can lead */
+  leader: number
+  leaderEpoch: number
+  /** bumps on every change (ISR or leader); AlterPartition must name the current one */
+  partitionEpoch: number
+}
+
+export interface TopicState {
+  name: string
+  topicId: string
+  internal: boolean
+  /** only the configs set explicitly; defaults come from the config schema */
+  configs: Record<string, string>
+  partitions: PartitionState[]
+}
+
+export interface MetadataImage {
+  clusterId: string | null
+  /** Raft index of the last applied record */
+  offset: number
+  brokers: Map<number, BrokerRegistration>
+  topicsByName: Map<string, TopicState>
+  topicsById: Map<string, TopicState>
+  /** next unallocated producer id */
+  nextProducerId: number
+}
+
+/** What changed when one committed record was applied. */
+export type MetadataChange =
+  | { type: 'partition'; partition: PartitionState; previous: PartitionState | null }
+  | { type: 'topic-removed'; topic: TopicState }
+  | { type: 'topic-config'; topic: TopicState }
+  | { type: 'broker'; broker: BrokerRegistration }
+  | { type: 'broker-removed'; nodeId: number }
+
+export interface MetadataView {
+  readonly nodeId: number
+  image(): MetadataImage
+  /** Called after each applied record, in log order, with what it changed. Returns an unsubscribe function. */
+  onChange(listener: (change: MetadataChange, image: MetadataImage) => void): () => void
+  /** This node's broker epoch (from its own registration), -1 before registration. */
+  brokerEpoch(): number
+}

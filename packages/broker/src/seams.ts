@@ -1,0 +1,62 @@
+/**
+ * The seams every broker part takes as parameters (DESIGN: Seams). Only
+ * main.ts wires the real ones (Date.now, timers, ws, LevelDB); tests pass
+ * memory or simulated versions.
+ */
+import type { RpcResponse } from '@tributary/protocol'
+
+export interface Clock {
+  /** Milliseconds since the epoch (wall clock: used for timestamps, retention, heartbeat ages). */
+  now(): number
+  /** Calls fn after ms; returns a cancel function. */
+  setTimeout(fn: () => void, ms: number): () => void
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms)
+    return () => clearTimeout(t)
+  },
+}
+
+export interface Random {
+  /** Uniform in [0, 1). */
+  next(): number
+}
+
+export const systemRandom: Random = { next: () => Math.random() }
+
+/** What a handler learns about the request it serves. */
+export interface RequestContext {
+  connectionId: number
+  remoteAddress: string
+  apiKey: number
+  apiVersion: number
+  correlationId: number
+  /** aborted when the connection closes: long polls should stop waiting */
+  signal: AbortSignal
+}
+
+/** undefined = send no response (acks=0 produce, one-way Raft messages). */
+export type HandlerResult = { errorCode: number; body: unknown } | undefined
+
+/** A request handler: body is the decoded (untrusted!) msgpack map; validate before use. */
+export type RequestHandler = (body: any, ctx: RequestContext) => Promise<HandlerResult> | HandlerResult
+
+export interface HandlerRegistry {
+  register(apiKey: number, handler: RequestHandler): void
+}
+
+/** Connections to other brokers by node id (Raft, follower fetch, controller requests). */
+export interface PeerClients {
+  /** Rejects with a TributaryError (NETWORK_EXCEPTION, REQUEST_TIMED_OUT, BROKER_NOT_AVAILABLE) when unreachable. */
+  request<B = any>(nodeId: number, apiKey: number, body: unknown, opts?: { timeoutMs?: number }): Promise<RpcResponse<B>>
+  /** One-way message; dropped silently if the peer is unreachable. */
+  send(nodeId: number, apiKey: number, body: unknown): void
+}
+
+/** Routes a request to whichever node is the controller now (Raft leader), retrying NOT_CONTROLLER within the timeout. */
+export interface ControllerChannel {
+  request<B = any>(apiKey: number, body: unknown, opts?: { timeoutMs?: number }): Promise<RpcResponse<B>>
+}
