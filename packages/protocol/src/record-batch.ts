@@ -1,0 +1,355 @@
+/**
+ * Encode and decode Kafka RecordBatch v2 (magic 2) record by record.
+ *
+ *   Record => length varint            (bytes after this field)
+ *             attributes int8          (unused, 0)
+ *             timestampDelta varlong   (from baseTimestamp)
+ *             offsetDelta varint       (from baseOffset)
+ *             keyLength varint, key    (-1 = null key)
+ *             valueLength varint, value (-1 = null value, a tombstone)
+ *             headerCount varint, [headerKeyLength varint, key utf8, headerValueLength varint, value]
+ *
+ * The header layout lives in batch-header.ts. Decoded keys, values and header values
+ * are subarray views into the input (or the decompressed copy): copy them to keep them
+ * beyond the input's lifetime.
+ */
+import {
+  ATTR_COMPRESSION_MASK,
+  ATTR_CONTROL,
+  ATTR_TIMESTAMP_LOG_APPEND,
+  ATTR_TRANSACTIONAL,
+  BATCH_CRC_START,
+  BATCH_HEADER_BYTES,
+  BATCH_MAGIC,
+  BATCH_OVERHEAD_BYTES,
+  RECORD_BYTES_MIN,
+  type BatchHeader,
+  validateBatch,
+  writeInt32,
+  writeInt64,
+} from './batch-header.js'
+import { compress, Compression, decompress, DECOMPRESSED_BYTES_MAX_DEFAULT } from './compression.js'
+import { crc32c } from './crc32c.js'
+import { ErrorCode, fail, ok, type Result } from './errors.js'
+import { readUtf8, writeUtf8 } from './utf8.js'
+import { sizeOfVarint, VarReader, writeVarint, writeVarlong } from './varint.js'
+
+export type Bytes = string | Uint8Array
+export type HeaderInput = Record<string, Bytes> | Array<{ key: string; value: Uint8Array | null }>
+
+export interface RecordInput {
+  key?: Bytes | null
+  value: Bytes | null
+  headers?: HeaderInput
+  /** Milliseconds since the epoch; defaults to now. */
+  timestamp?: number
+}
+
+export interface RecordHeader {
+  key: string
+  value: Uint8Array | null
+}
+
+export interface DecodedRecord {
+  offset: number
+  timestamp: number
+  key: Uint8Array | null
+  value: Uint8Array | null
+  headers: RecordHeader[]
+  offsetDelta: number
+  timestampDelta: number
+}
+
+export interface EncodeBatchOptions {
+  baseOffset?: number
+  /** -1 (Kafka's NO_PARTITION_LEADER_EPOCH) until the leader patches it. */
+  partitionLeaderEpoch?: number
+  /** -1 = not an idempotent producer. */
+  producerId?: number
+  producerEpoch?: number
+  baseSequence?: number
+  compression?: 'none' | 'gzip'
+  timestampType?: 'create' | 'logAppend'
+  transactional?: boolean
+  control?: boolean
+  /** Defaults to the first record's timestamp. */
+  baseTimestamp?: number
+  /** For compaction: keep original offsets (strictly increasing, gaps allowed). Default 0..n-1. */
+  offsetDeltas?: number[]
+  /** Defaults to the last offset delta; compaction keeps the original batch's. */
+  lastOffsetDelta?: number
+}
+
+export interface DecodeBatchOptions {
+  /** Cap on decompressed record bytes (gzip bomb guard). */
+  decompressedBytesMax?: number
+}
+
+/** Encoding scratch kept between calls up to this size; bigger batches get a one-off buffer. */
+const SCRATCH_BYTES_KEEP = 4 * 1024 * 1024
+let scratch = new Uint8Array(64 * 1024)
+
+/** Bytes a record body may take besides key, value and headers: attributes, varlong, varints. */
+const RECORD_FIXED_BYTES_MAX = 1 + 10 + 5 + 5 + 5 + 5
+/** Body without length: attributes, timestampDelta, offsetDelta, keyLength, valueLength, headerCount. */
+const RECORD_BODY_BYTES_MIN = RECORD_BYTES_MIN - 1
+
+const corrupt = <T>(message: string): Result<T> => fail(ErrorCode.CORRUPT_MESSAGE, message)
+
+/** Upper bound of the encoded size of a key/value/header value (with its length prefix). */
+function fieldBound(v: Bytes | null | undefined): number {
+  if (v == null) return 1
+  return 5 + (typeof v === 'string' ? 3 * v.length : v.length)
+}
+
+function bodyBound(r: RecordInput): number {
+  let n = RECORD_FIXED_BYTES_MAX + fieldBound(r.key) + fieldBound(r.value)
+  const h = r.headers
+  if (h === undefined) return n
+  if (Array.isArray(h)) {
+    for (const e of h) n += fieldBound(e.key) + fieldBound(e.value)
+  } else {
+    for (const k in h) n += fieldBound(k) + fieldBound(h[k])
+  }
+  return n
+}
+
+/** Write a length-prefixed field; null writes length -1. */
+function writeField(buf: Uint8Array, p: number, v: Bytes | null | undefined): number {
+  if (v == null) {
+    buf[p] = 1 // zigzag(-1)
+    return p + 1
+  }
+  if (typeof v === 'string') {
+    // The UTF-8 length is known only after writing: reserve room for the worst case
+    // length prefix and slide the bytes back if the real prefix is shorter.
+    const reserved = sizeOfVarint(3 * v.length)
+    const n = writeUtf8(buf, p + reserved, v)
+    const need = sizeOfVarint(n)
+    if (need !== reserved) buf.copyWithin(p + need, p + reserved, p + reserved + n)
+    return writeVarint(buf, p, n) + n
+  }
+  if (!(v instanceof Uint8Array)) throw new TypeError(`record fields must be string, Uint8Array or null, got ${typeof v}`)
+  p = writeVarint(buf, p, v.length)
+  buf.set(v, p)
+  return p + v.length
+}
+
+function writeHeaders(buf: Uint8Array, p: number, h: HeaderInput | undefined): number {
+  if (h === undefined) {
+    buf[p] = 0
+    return p + 1
+  }
+  if (Array.isArray(h)) {
+    p = writeVarint(buf, p, h.length)
+    for (const e of h) p = writeField(buf, writeField(buf, p, e.key), e.value)
+    return p
+  }
+  let count = 0
+  for (const _ in h) count++
+  p = writeVarint(buf, p, count)
+  for (const k in h) p = writeField(buf, writeField(buf, p, k), h[k])
+  return p
+}
+
+function writeRecord(buf: Uint8Array, start: number, r: RecordInput, timestampDelta: number, offsetDelta: number): number {
+  const reserved = sizeOfVarint(bodyBound(r))
+  let p = start + reserved
+  buf[p++] = 0
+  p = writeVarlong(buf, p, timestampDelta)
+  p = writeVarint(buf, p, offsetDelta)
+  p = writeField(buf, p, r.key)
+  p = writeField(buf, p, r.value)
+  p = writeHeaders(buf, p, r.headers)
+  const bodyLen = p - start - reserved
+  const need = sizeOfVarint(bodyLen)
+  if (need !== reserved) {
+    buf.copyWithin(start + need, start + reserved, p)
+    p -= reserved - need
+  }
+  writeVarint(buf, start, bodyLen)
+  return p
+}
+
+function scratchFor(bytes: number): Uint8Array {
+  if (bytes <= scratch.length) return scratch
+  if (bytes > SCRATCH_BYTES_KEEP) return new Uint8Array(bytes)
+  scratch = new Uint8Array(Math.min(SCRATCH_BYTES_KEEP, Math.max(bytes, 2 * scratch.length)))
+  return scratch
+}
+
+function attributesOf(opts: EncodeBatchOptions, code: number): number {
+  return (
+    code |
+    (opts.timestampType === 'logAppend' ? ATTR_TIMESTAMP_LOG_APPEND : 0) |
+    (opts.transactional ? ATTR_TRANSACTIONAL : 0) |
+    (opts.control ? ATTR_CONTROL : 0)
+  )
+}
+
+/**
+ * Encode records as one RecordBatch v2. Throws (a caller bug, not bad input) on an
+ * empty batch, offset deltas that do not increase, or non-safe-integer numbers.
+ */
+export function encodeRecordBatch(records: RecordInput[], opts: EncodeBatchOptions = {}): Uint8Array {
+  const n = records.length
+  if (n === 0) throw new RangeError('a record batch needs at least one record')
+  const deltas = opts.offsetDeltas
+  if (deltas !== undefined && deltas.length !== n) throw new RangeError(`offsetDeltas has ${deltas.length} entries for ${n} records`)
+  const code = opts.compression === 'gzip' ? Compression.gzip : Compression.none
+  let now = -1
+  const baseTimestamp = opts.baseTimestamp ?? records[0].timestamp ?? (now = Date.now())
+  if (!Number.isSafeInteger(baseTimestamp)) throw new RangeError(`baseTimestamp must be a safe integer, got ${baseTimestamp}`)
+
+  let bound = BATCH_HEADER_BYTES
+  for (let i = 0; i < n; i++) bound += 5 + bodyBound(records[i])
+  const buf = scratchFor(bound)
+
+  let pos = BATCH_HEADER_BYTES
+  let maxTimestamp = baseTimestamp
+  let prevDelta = -1
+  for (let i = 0; i < n; i++) {
+    const r = records[i]
+    const ts = r.timestamp ?? (now < 0 ? (now = Date.now()) : now)
+    if (ts > maxTimestamp) maxTimestamp = ts
+    const delta = deltas === undefined ? i : deltas[i]
+    if (!(delta > prevDelta) || (delta | 0) !== delta) throw new RangeError(`offsetDeltas must increase from 0, got ${delta} after ${prevDelta}`)
+    prevDelta = delta
+    const tsDelta = ts - baseTimestamp
+    if (!Number.isSafeInteger(tsDelta)) throw new RangeError(`record timestamp must be a safe integer, got ${ts}`)
+    pos = writeRecord(buf, pos, r, tsDelta, delta)
+  }
+  const lastOffsetDelta = opts.lastOffsetDelta ?? prevDelta
+  if (lastOffsetDelta < prevDelta || (lastOffsetDelta | 0) !== lastOffsetDelta) {
+    throw new RangeError(`lastOffsetDelta ${lastOffsetDelta} is below the last record's ${prevDelta}`)
+  }
+
+  let out: Uint8Array
+  if (code === Compression.none) {
+    out = buf.slice(0, pos)
+  } else {
+    const body = compress(code, buf.subarray(BATCH_HEADER_BYTES, pos))
+    out = new Uint8Array(BATCH_HEADER_BYTES + body.length)
+    out.set(body, BATCH_HEADER_BYTES)
+  }
+  writeInt64(out, 0, opts.baseOffset ?? 0)
+  writeInt32(out, 8, out.length - BATCH_OVERHEAD_BYTES)
+  writeInt32(out, 12, opts.partitionLeaderEpoch ?? -1)
+  out[16] = BATCH_MAGIC
+  writeInt16(out, 21, attributesOf(opts, code))
+  writeInt32(out, 23, lastOffsetDelta)
+  writeInt64(out, 27, baseTimestamp)
+  writeInt64(out, 35, maxTimestamp)
+  writeInt64(out, 43, opts.producerId ?? -1)
+  writeInt16(out, 51, opts.producerEpoch ?? -1)
+  writeInt32(out, 53, opts.baseSequence ?? -1)
+  writeInt32(out, 57, n)
+  writeInt32(out, 17, crc32c(out, BATCH_CRC_START, out.length))
+  return out
+}
+
+function writeInt16(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 8
+  b[o + 1] = v
+}
+
+/**
+ * Validate (CRC included), decompress and decode every record of the batch at `at`.
+ * Allocation is bounded by the input: counts and lengths are checked against the
+ * bytes that remain before anything is sized from them.
+ */
+export function decodeRecordBatch(
+  buf: Uint8Array,
+  at = 0,
+  opts: DecodeBatchOptions = {},
+): Result<{ header: BatchHeader; records: DecodedRecord[] }> {
+  const v = validateBatch(buf, at)
+  if (!v.ok) return v
+  const header = v.value
+  const end = at + BATCH_OVERHEAD_BYTES + header.batchLength
+  const code = header.attributes & ATTR_COMPRESSION_MASK
+  let data = buf
+  let start = at + BATCH_HEADER_BYTES
+  let stop = end
+  if (code !== Compression.none) {
+    const d = decompress(code, buf.subarray(start, end), opts.decompressedBytesMax ?? DECOMPRESSED_BYTES_MAX_DEFAULT)
+    if (!d.ok) return d
+    data = d.value
+    start = 0
+    stop = data.length
+    if (header.recordCount > stop / RECORD_BYTES_MIN) {
+      return corrupt(`recordCount ${header.recordCount} cannot fit in ${stop} decompressed bytes`)
+    }
+  }
+  const records = decodeRecords(data, start, stop, header)
+  return records.ok ? ok({ header, records: records.value }) : records
+}
+
+function decodeRecords(data: Uint8Array, start: number, stop: number, h: BatchHeader): Result<DecodedRecord[]> {
+  const r = new VarReader(data, start, stop)
+  const count = h.recordCount
+  const out: DecodedRecord[] = new Array(count)
+  const logAppend = (h.attributes & ATTR_TIMESTAMP_LOG_APPEND) !== 0
+  let prevDelta = -1
+  for (let i = 0; i < count; i++) {
+    r.end = stop
+    const len = r.varint()
+    if (r.bad !== null) return corrupt(`record ${i}: ${r.bad}`)
+    if (len < RECORD_BODY_BYTES_MIN || len > stop - r.pos) {
+      return corrupt(`record ${i}: length ${len} outside [${RECORD_BODY_BYTES_MIN}, ${stop - r.pos}]`)
+    }
+    const recordEnd = r.pos + len
+    r.end = recordEnd
+    r.pos++ // record attributes: unused in v2
+    const timestampDelta = r.varlong()
+    const offsetDelta = r.varint()
+    const key = readField(r)
+    const value = readField(r)
+    const headers = readHeaders(r)
+    if (r.bad !== null) return corrupt(`record ${i}: ${r.bad}`)
+    if (r.pos !== recordEnd) return corrupt(`record ${i}: ${recordEnd - r.pos} bytes left over inside the record`)
+    if (offsetDelta <= prevDelta || offsetDelta > h.lastOffsetDelta) {
+      return corrupt(`record ${i}: offsetDelta ${offsetDelta} not increasing within lastOffsetDelta ${h.lastOffsetDelta}`)
+    }
+    prevDelta = offsetDelta
+    const timestamp = logAppend ? h.maxTimestamp : h.baseTimestamp + timestampDelta
+    out[i] = { offset: h.baseOffset + offsetDelta, timestamp, key, value, headers, offsetDelta, timestampDelta }
+  }
+  if (r.pos !== stop) return corrupt(`${stop - r.pos} bytes after the last of ${count} records`)
+  return ok(out)
+}
+
+/** A length-prefixed field as a view; -1 = null. Failures land in r.bad. */
+function readField(r: VarReader): Uint8Array | null {
+  const len = r.varint()
+  if (len === -1) return null
+  if (len < -1 || len > r.end - r.pos) {
+    r.fail(`field length ${len} outside the record`)
+    return null
+  }
+  const start = r.pos
+  r.pos = start + len
+  return r.buf.subarray(start, r.pos)
+}
+
+function readHeaders(r: VarReader): RecordHeader[] {
+  const count = r.varint()
+  if (count === 0) return []
+  // Each header takes at least two bytes (two lengths): bound the count before looping.
+  if (count < 0 || count > (r.end - r.pos) / 2) {
+    r.fail(`header count ${count} does not fit the record`)
+    return []
+  }
+  const headers: RecordHeader[] = []
+  for (let i = 0; i < count && r.bad === null; i++) {
+    const keyLen = r.varint()
+    if (keyLen < 0 || keyLen > r.end - r.pos) {
+      r.fail(`header key length ${keyLen} invalid`)
+      break
+    }
+    const key = readUtf8(r.buf, r.pos, r.pos + keyLen)
+    r.pos += keyLen
+    headers.push({ key, value: readField(r) })
+  }
+  return headers
+}
