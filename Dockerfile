@@ -1,0 +1,28 @@
+# syntax=docker/dockerfile:1
+# Build stage: compile the monorepo, then keep only production dependencies.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
+COPY packages ./packages
+COPY e2e ./e2e
+RUN npm ci --no-audit --no-fund \
+ && npx tsc -b packages/cli \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && rm -rf packages/*/src e2e/src
+
+# Runtime stage: node + the compiled packages, run as the unprivileged `node` user.
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    TRIBUTARY_DATA_DIR=/data \
+    TRIBUTARY_LISTEN=ws://0.0.0.0:9092
+WORKDIR /app
+COPY --from=build --chown=node:node /app /app
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME ["/data"]
+EXPOSE 9092
+# /readyz answers 200 once the node is registered, unfenced and caught up on metadata.
+HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=5 \
+  CMD node -e "const u=new URL(process.env.TRIBUTARY_LISTEN.replace('ws','http'));u.hostname='127.0.0.1';u.pathname='/readyz';fetch(u).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+ENTRYPOINT ["node", "/app/packages/cli/dist/bin.js"]
+CMD ["broker"]
