@@ -120,17 +120,22 @@ export class VarReader {
         return (lo >>> 1) ^ -(lo & 1)
       }
     }
-    let z = lo
-    let scale = 0x10000000
+    // Past 28 bits: hi counts units of 2^28. Halve before combining so the zigzag
+    // value (up to 2^54 for safe integers) never needs more than 53 bits.
+    let hi = 0
+    let scale = 1
     for (let i = 4; i < VARLONG_BYTES_MAX; i++) {
       if (pos >= end) return this.fail('truncated varlong')
       const b = buf[pos++]
-      z += (b & 0x7f) * scale
+      hi += (b & 0x7f) * scale
       if (b < 0x80) {
-        // z even -> z/2, odd -> -(z+1)/2; beyond 2^53 the value is not a safe integer.
-        if (z > Number.MAX_SAFE_INTEGER) return this.fail('varlong is not a safe integer')
+        const half = (lo >>> 1) + hi * 0x8000000
+        const negative = (lo & 1) === 1
+        if (half > (negative ? Number.MAX_SAFE_INTEGER - 1 : Number.MAX_SAFE_INTEGER)) {
+          return this.fail('varlong is not a safe integer')
+        }
         this.pos = pos
-        return z % 2 === 0 ? z / 2 : -(z + 1) / 2
+        return negative ? -half - 1 : half
       }
       scale *= 128
     }
