@@ -183,6 +183,8 @@ export interface CreatableTopic {
   configs?: Record<string, string>
   /** optional manual placement: assignments[p] = replica node ids */
   assignments?: number[][] | null
+  /** set by brokers creating internal topics (names starting with "__", e.g. __consumer_offsets) */
+  internal?: boolean
 }
 export interface CreateTopicsRequest { topics: CreatableTopic[]; timeoutMs: number; validateOnly?: boolean }
 export interface CreateTopicsResponse {
