@@ -5,6 +5,8 @@ import {
   ErrorCode,
   lastOffsetOf,
   patchBaseOffset,
+  patchLogAppendTime,
+  decodeRecordBatch,
   patchPartitionLeaderEpoch,
   readBatchHeader,
   splitBatches,
@@ -161,6 +163,16 @@ describe('patching offsets and epochs outside the CRC', () => {
     patchPartitionLeaderEpoch(buf, 3, 17)
     const r = validateBatch(buf, 3)
     expect(r.ok && [r.value.baseOffset, r.value.partitionLeaderEpoch, lastOffsetOf(r.value)]).toEqual([2 ** 40 + 5, 17, 2 ** 40 + 8])
+  })
+
+  test('patchLogAppendTime sets the timestamp type and maxTimestamp and re-checksums', () => {
+    const b = encodeRecordBatch(recs(2), { compression: 'gzip' })
+    const buf = concat(new Uint8Array(5), b)
+    patchLogAppendTime(buf, 5, 123_456)
+    const r = decodeRecordBatch(buf, 5)
+    if (!r.ok) throw new Error(r.message)
+    expect(r.value.header.attributes).toBe(1 | 8)
+    expect(r.value.records.map(x => x.timestamp)).toEqual([123_456, 123_456])
   })
 
   test('patchBaseOffset refuses a non-safe offset (a caller bug)', () => {

@@ -185,6 +185,19 @@ export function patchPartitionLeaderEpoch(buf: Uint8Array, at: number, epoch: nu
   writeInt32(buf, at + 12, epoch)
 }
 
+/**
+ * Stamp a batch with the broker's append time (topics with
+ * message.timestamp.type=LogAppendTime): set attributes bit 3 and maxTimestamp, then
+ * re-checksum, as Kafka's broker does. Records then read maxTimestamp as their
+ * timestamp. The batch must already have passed validateBatch.
+ */
+export function patchLogAppendTime(buf: Uint8Array, at: number, timestamp: number): void {
+  const end = at + BATCH_OVERHEAD_BYTES + int32(buf, at + 8)
+  buf[at + 22] |= ATTR_TIMESTAMP_LOG_APPEND
+  writeInt64(buf, at + 35, timestamp)
+  writeInt32(buf, at + 17, crc32c(buf, at + BATCH_CRC_START, end))
+}
+
 export function lastOffsetOf(h: BatchHeader): number {
   return h.baseOffset + h.lastOffsetDelta
 }
