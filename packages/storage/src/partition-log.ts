@@ -118,30 +118,46 @@ export interface PartitionLog {
    * OFFSET_OUT_OF_RANGE }`.
    */
   read(fromOffset: number, maxBytes: number, maxOffset?: number): Promise<Result<ReadResult>>
-  /** Remove every offset >= offset (follower truncation); fixes the epoch cache and HW. */
+  /**
+   * Remove every offset >= offset (follower truncation). Whole batches only: a batch
+   * straddling `offset` goes too, so the LEO becomes min(offset, that batch's
+   * baseOffset). Fixes the epoch cache and clamps the HW. At or below the log start
+   * it behaves as truncateFullyAndStartAt(offset).
+   */
   truncateTo(offset: number): Promise<void>
-  /** Remove everything; logStart = logEnd = offset (a follower far behind the leader's log start). */
+  /** Remove everything (epoch cache too); logStart = logEnd = HW = offset (a follower far behind the leader's log start). */
   truncateFullyAndStartAt(offset: number): Promise<void>
   /** The newest epoch in the epoch cache; -1 when none. */
   latestEpoch(): number
   /**
-   * Kafka's OffsetsForLeaderEpoch: the largest cached epoch <= `epoch` and the start
-   * offset of the epoch after it (or the LEO if it is the latest); `{ -1, -1 }` if
-   * `epoch` is older than every cached epoch or the cache is empty.
+   * Kafka's OffsetsForLeaderEpoch (LeaderEpochFileCache.endOffsetFor), exactly:
+   * - `epoch` is the latest cached epoch → `{ epoch, endOffset: LEO }`;
+   * - a cached epoch below it exists → the largest cached epoch <= `epoch` and the
+   *   start offset of the cached epoch after it;
+   * - `epoch` is older than every cached epoch → `{ epoch, endOffset: first start offset }`
+   *   (the follower truncates to where this log's known history begins);
+   * - `epoch` is newer than the latest, -1, or the cache is empty → `{ -1, -1 }`.
    */
   endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number }
   /** A copy of the epoch cache, oldest first. */
   epochEntries(): EpochEntry[]
   /** First offset whose batch maxTimestamp >= timestampMs, with that timestamp; null if none. */
   offsetForTimestamp(timestampMs: number): Promise<{ offset: number; timestamp: number } | null>
-  /** Retention: drop whole batches from the head, advancing logStartOffset. */
+  /**
+   * Retention: drop whole batches from the head while the head batch is expired
+   * (maxTimestamp < nowMs - retentionMs) or the log without it is still >=
+   * retentionBytes; stops at the first batch that is neither, or that holds an
+   * offset >= maxOffset. logStartOffset becomes the dropped batches' end.
+   */
   applyRetention(policy: RetentionPolicy): Promise<{ deletedBatches: number; deletedBytes: number }>
   /**
-   * Compaction for cleanup.policy=compact: among batches entirely below maxOffset,
-   * keep only the newest record per key (newest across the whole log, tail
-   * included), drop tombstones older than deleteRetentionMs; offsets and order are
-   * preserved (gaps allowed); touched batches are re-encoded with their original
-   * offsets, base offset and last offset. Records without a key are kept.
+   * Compaction for cleanup.policy=compact, over the batches entirely below maxOffset
+   * (Kafka never cleans the active segment): keep only the newest record per key
+   * among them, drop tombstones whose timestamp is older than nowMs -
+   * deleteRetentionMs; offsets and order are preserved (gaps allowed); touched
+   * batches are re-encoded with their original baseOffset, lastOffsetDelta,
+   * producer fields and epoch; a batch left empty is deleted. Records without a key,
+   * control batches and batches in a compression we cannot decode are kept as-is.
    */
   compact(policy: CompactionPolicy): Promise<{ removedRecords: number }>
   /**

@@ -1,0 +1,459 @@
+/**
+ * The one implementation of PartitionLog's semantics, over a PartitionBackend
+ * (LevelDB or memory), so both behave identically by construction.
+ *
+ * Offsets, the epoch cache and the sizes change synchronously when an operation is
+ * accepted; the bytes reach the backend in the next write group. Until then they are
+ * in the tail cache, so reads see them at once (as Kafka's readers see the page cache).
+ */
+import {
+  ErrorCode,
+  fail,
+  ok,
+  patchBaseOffset,
+  patchPartitionLeaderEpoch,
+  splitBatches,
+  TributaryError,
+  type Result,
+} from '@tributary/protocol'
+import { assert } from './assert.js'
+import type { PartitionBackend, PersistedState, StoredBatch } from './backend.js'
+import { lastOffsetDeltaOf, maxTimestampOf } from './batch-bytes.js'
+import { planCompaction, type CompactionLimits } from './compaction.js'
+import { LeaderEpochCache } from './epoch-cache.js'
+import { OpQueue } from './op-queue.js'
+import type {
+  AppendResult,
+  CompactionPolicy,
+  EpochEntry,
+  PartitionLog,
+  ReadResult,
+  RetentionPolicy,
+} from './partition-log.js'
+import { findOffsetForTimestamp } from './timestamp-search.js'
+import type { CachedBatch, TailCache } from './tail-cache.js'
+
+export interface BatchLogLimits extends CompactionLimits {
+  /** Batches one applyRetention call deletes at most; the next call continues. */
+  retentionBatchesMax: number
+}
+
+export const BATCH_LOG_LIMITS_DEFAULT: BatchLogLimits = {
+  retentionBatchesMax: 50_000,
+  keysMax: 1_000_000,
+  rewriteBytesMax: 64 * 1024 * 1024,
+}
+
+/** A view this much smaller than its buffer is copied, so the cache never pins a whole request frame. */
+const VIEW_COPY_RATIO = 2
+const EMPTY = new Uint8Array(0)
+
+type Visit = (baseOffset: number, lastOffset: number, bytes: Uint8Array) => boolean
+
+export class BatchLog implements PartitionLog {
+  private logStart = 0
+  private logEnd = 0
+  private hw = 0
+  private size = 0
+  private epochs = new LeaderEpochCache()
+  private epochsVersion = 0
+  private producer: Uint8Array | null = null
+  private producerVersion = 0
+  private lastWrite: Promise<void> = Promise.resolve()
+  private failure: TributaryError | null = null
+  private closed = false
+  private readonly ops = new OpQueue()
+
+  private constructor(
+    readonly topicId: string,
+    readonly partition: number,
+    private readonly backend: PartitionBackend,
+    private readonly cache: TailCache,
+    private readonly limits: BatchLogLimits,
+    private readonly onClose: () => void,
+  ) {}
+
+  static async open(
+    topicId: string,
+    partition: number,
+    backend: PartitionBackend & { attach(state: () => PersistedState): void },
+    cache: TailCache,
+    limits: BatchLogLimits,
+    onClose: () => void,
+  ): Promise<BatchLog> {
+    const log = new BatchLog(topicId, partition, backend, cache, limits, onClose)
+    backend.attach(() => log.persistedState())
+    await log.recover()
+    return log
+  }
+
+  private async recover(): Promise<void> {
+    const { state, firstBatch, lastBatch } = await this.backend.load()
+    const storedEnd = lastBatch ? lastBatch.baseOffset + lastOffsetDeltaOf(lastBatch.bytes) + 1 : 0
+    if (state) {
+      this.logStart = state.logStartOffset
+      this.logEnd = Math.max(state.logEndOffset, storedEnd, this.logStart)
+      this.size = state.sizeBytes
+      this.epochs = LeaderEpochCache.decode(state.epochs)
+      this.producer = state.producerState
+    } else {
+      this.logStart = firstBatch?.baseOffset ?? 0
+      this.logEnd = Math.max(storedEnd, this.logStart)
+      for await (const b of this.backend.scan(0, Number.MAX_SAFE_INTEGER)) this.size += b.bytes.length
+    }
+    this.epochs.truncateFromEnd(this.logEnd)
+    this.hw = clamp(state?.highWatermark ?? 0, this.logStart, this.logEnd)
+    if (!state) await this.write([], [], [])
+  }
+
+  private persistedState(): PersistedState {
+    return {
+      logStartOffset: this.logStart,
+      logEndOffset: this.logEnd,
+      highWatermark: this.hw,
+      sizeBytes: this.size,
+      epochs: this.epochs.encode(),
+      epochsVersion: this.epochsVersion,
+      producerState: this.producer,
+      producerStateVersion: this.producerVersion,
+    }
+  }
+
+  logStartOffset(): number {
+    return this.logStart
+  }
+  logEndOffset(): number {
+    return this.logEnd
+  }
+  highWatermark(): number {
+    return this.hw
+  }
+  sizeBytes(): number {
+    return this.size
+  }
+  latestEpoch(): number {
+    return this.epochs.latestEpoch()
+  }
+  epochEntries(): EpochEntry[] {
+    return this.epochs.list()
+  }
+  endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } {
+    return this.epochs.endOffsetFor(epoch, this.logEnd)
+  }
+  producerState(): Uint8Array | null {
+    return this.producer
+  }
+
+  setHighWatermark(offset: number): void {
+    if (this.closed) return
+    const hw = clamp(offset, this.logStart, this.logEnd)
+    if (hw === this.hw) return
+    this.hw = hw
+    void this.write([], [], [])
+  }
+
+  setProducerState(state: Uint8Array): void {
+    this.checkUsable()
+    this.producer = state
+    this.producerVersion++
+    void this.write([], [], [])
+  }
+
+  appendAsLeader(batches: Uint8Array, leaderEpoch: number, nowMs = Date.now()): Promise<AppendResult> {
+    return this.ops.append(() => this.leaderAppendNow(batches, leaderEpoch, nowMs), () => this.backend.writable())
+  }
+
+  appendAsFollower(batches: Uint8Array): Promise<AppendResult> {
+    return this.ops.append(() => this.followerAppendNow(batches), () => this.backend.writable())
+  }
+
+  /** Everything before the first await runs synchronously: offsets are assigned in call order. */
+  private async leaderAppendNow(input: Uint8Array, leaderEpoch: number, nowMs: number): Promise<AppendResult> {
+    this.checkUsable()
+    assert(leaderEpoch >= this.epochs.latestEpoch(), `leader epoch ${leaderEpoch} is below ${this.epochs.latestEpoch()}`)
+    const buf = own(input)
+    const slices = splitOrThrow(buf)
+    const baseOffset = this.logEnd
+    let next = baseOffset
+    for (const s of slices) {
+      patchBaseOffset(buf, s.at, next)
+      patchPartitionLeaderEpoch(buf, s.at, leaderEpoch)
+      s.header.baseOffset = next
+      next += s.header.lastOffsetDelta + 1
+    }
+    if (this.epochs.assign(leaderEpoch, baseOffset)) this.epochsVersion++
+    await this.appendSlices(slices)
+    return appendResult(slices, nowMs)
+  }
+
+  private async followerAppendNow(input: Uint8Array): Promise<AppendResult> {
+    this.checkUsable()
+    const buf = own(input)
+    const slices = splitOrThrow(buf)
+    let expected = this.logEnd
+    for (const s of slices) {
+      const h = s.header
+      assert(h.baseOffset >= expected, `follower batch at ${h.baseOffset} is below the log end ${expected}`)
+      if (h.partitionLeaderEpoch > this.epochs.latestEpoch() && this.epochs.assign(h.partitionLeaderEpoch, h.baseOffset)) {
+        this.epochsVersion++
+      }
+      expected = h.baseOffset + h.lastOffsetDelta + 1
+    }
+    await this.appendSlices(slices)
+    return appendResult(slices, -1)
+  }
+
+  private appendSlices(slices: ReturnType<typeof splitOrThrow>): Promise<void> {
+    const puts: StoredBatch[] = []
+    const cached: CachedBatch[] = []
+    for (const s of slices) {
+      const last = s.header.baseOffset + s.header.lastOffsetDelta
+      puts.push({ baseOffset: s.header.baseOffset, bytes: s.bytes })
+      cached.push(this.cache.append(s.header.baseOffset, last, s.bytes))
+      this.size += s.bytes.length
+      this.logEnd = last + 1
+    }
+    return this.write(puts, [], cached)
+  }
+
+  async read(fromOffset: number, maxBytes: number, maxOffset = Number.MAX_SAFE_INTEGER): Promise<Result<ReadResult>> {
+    this.checkUsable()
+    if (!(fromOffset >= this.logStart && fromOffset <= this.logEnd)) {
+      return fail(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${fromOffset} is outside [${this.logStart}, ${this.logEnd}]`)
+    }
+    const limit = Math.min(maxOffset, this.logEnd)
+    const chunks: Uint8Array[] = []
+    let bytes = 0
+    let firstOffset = fromOffset
+    let nextOffset = fromOffset
+    if (fromOffset < limit) {
+      await this.walk(fromOffset, (base, last, batch) => {
+        if (base >= limit || (chunks.length > 0 && bytes + batch.length > maxBytes)) return false
+        if (chunks.length === 0) firstOffset = base
+        chunks.push(batch)
+        bytes += batch.length
+        nextOffset = last + 1
+        return bytes < maxBytes
+      })
+    }
+    return ok({ records: concat(chunks, bytes), firstOffset, nextOffset })
+  }
+
+  /**
+   * Visits the batches holding offsets >= `from` in order, from the backend up to the
+   * cached tail and then from the cache, until `visit` returns false. The cache's
+   * head may move while the backend is read, so this alternates until done.
+   */
+  private async walk(from: number, visit: Visit): Promise<void> {
+    let cursor = from
+    for (;;) {
+      const index = this.cache.indexFor(cursor)
+      if (index >= 0) {
+        for (let i = index, b = this.cache.at(i); b !== undefined; b = this.cache.at(++i)) {
+          if (!visit(b.baseOffset, b.lastOffset, b.bytes)) return
+        }
+        return
+      }
+      const stop = this.cache.firstBaseOffset() ?? Number.MAX_SAFE_INTEGER
+      const floor = await this.backend.floor(cursor)
+      if (floor && floor.baseOffset < cursor) {
+        const last = floor.baseOffset + lastOffsetDeltaOf(floor.bytes)
+        if (last >= cursor) {
+          if (!visit(floor.baseOffset, last, floor.bytes)) return
+          cursor = last + 1
+        }
+      }
+      for await (const b of this.backend.scan(cursor, stop)) {
+        const last = b.baseOffset + lastOffsetDeltaOf(b.bytes)
+        if (!visit(b.baseOffset, last, b.bytes)) return
+        cursor = last + 1
+      }
+      if (stop === Number.MAX_SAFE_INTEGER) return
+      cursor = Math.max(cursor, stop)
+    }
+  }
+
+  async offsetForTimestamp(timestampMs: number): Promise<{ offset: number; timestamp: number } | null> {
+    this.checkUsable()
+    let found: { offset: number; timestamp: number } | null = null
+    const end = this.logEnd
+    await this.walk(this.logStart, (base, _last, bytes) => {
+      if (base >= end) return false
+      if (maxTimestampOf(bytes) < timestampMs) return true
+      found = findOffsetForTimestamp(bytes, timestampMs)
+      return false
+    })
+    return found
+  }
+
+  truncateTo(offset: number): Promise<void> {
+    return this.ops.exclusive(async () => {
+      this.checkUsable()
+      if (offset >= this.logEnd) return
+      if (offset <= this.logStart) return this.truncateFullyNow(offset)
+      await this.lastWrite
+      const floor = await this.backend.floor(offset)
+      const straddles = floor !== null && floor.baseOffset + lastOffsetDeltaOf(floor.bytes) >= offset
+      const cut = straddles ? floor.baseOffset : offset
+      const deletes: number[] = []
+      let deletedBytes = 0
+      for await (const b of this.backend.scan(cut, Number.MAX_SAFE_INTEGER)) {
+        deletes.push(b.baseOffset)
+        deletedBytes += b.bytes.length
+      }
+      if (cut <= this.logStart) return this.truncateFullyNow(this.logStart)
+      this.logEnd = cut
+      this.size -= deletedBytes
+      this.hw = Math.min(this.hw, cut)
+      if (this.epochs.truncateFromEnd(cut)) this.epochsVersion++
+      this.cache.truncateFrom(cut)
+      await this.write([], deletes, [])
+    })
+  }
+
+  truncateFullyAndStartAt(offset: number): Promise<void> {
+    return this.ops.exclusive(async () => {
+      this.checkUsable()
+      await this.truncateFullyNow(offset)
+    })
+  }
+
+  private async truncateFullyNow(offset: number): Promise<void> {
+    await this.lastWrite
+    const deletes: number[] = []
+    for await (const b of this.backend.scan(0, Number.MAX_SAFE_INTEGER, { values: false })) deletes.push(b.baseOffset)
+    this.logStart = this.logEnd = this.hw = offset
+    this.size = 0
+    this.epochs = new LeaderEpochCache()
+    this.epochsVersion++
+    this.cache.clear()
+    await this.write([], deletes, [])
+  }
+
+  applyRetention(policy: RetentionPolicy): Promise<{ deletedBatches: number; deletedBytes: number }> {
+    return this.ops.exclusive(async () => {
+      this.checkUsable()
+      await this.lastWrite
+      const limit = Math.min(policy.maxOffset ?? Number.MAX_SAFE_INTEGER, this.logEnd)
+      const expiredBefore = policy.retentionMs < 0 ? -Infinity : policy.nowMs - policy.retentionMs
+      const deletes: number[] = []
+      let deletedBytes = 0
+      let newStart = this.logStart
+      for await (const b of this.backend.scan(0, limit)) {
+        const last = b.baseOffset + lastOffsetDeltaOf(b.bytes)
+        if (last >= limit || deletes.length >= this.limits.retentionBatchesMax) break
+        const tooOld = maxTimestampOf(b.bytes) < expiredBefore
+        const tooBig = policy.retentionBytes >= 0 && this.size - deletedBytes - b.bytes.length >= policy.retentionBytes
+        if (!tooOld && !tooBig) break
+        deletes.push(b.baseOffset)
+        deletedBytes += b.bytes.length
+        newStart = Math.max(newStart, last + 1)
+      }
+      if (deletes.length === 0) return { deletedBatches: 0, deletedBytes: 0 }
+      this.logStart = newStart
+      this.size -= deletedBytes
+      this.hw = Math.max(this.hw, newStart)
+      if (this.epochs.truncateFromStart(newStart)) this.epochsVersion++
+      this.cache.dropBefore(newStart)
+      await this.write([], deletes, [])
+      return { deletedBatches: deletes.length, deletedBytes }
+    })
+  }
+
+  compact(policy: CompactionPolicy): Promise<{ removedRecords: number }> {
+    return this.ops.exclusive(async () => {
+      this.checkUsable()
+      await this.lastWrite
+      const maxOffset = Math.min(policy.maxOffset, this.logEnd)
+      const scan = (from: number, to: number) => this.backend.scan(from, to)
+      const plan = await planCompaction(scan, this.logStart, { ...policy, maxOffset }, this.limits)
+      if (plan.rewrites.size === 0) return { removedRecords: 0 }
+      const puts: StoredBatch[] = []
+      const deletes: number[] = []
+      for (const [baseOffset, bytes] of plan.rewrites) {
+        if (bytes) puts.push({ baseOffset, bytes })
+        else deletes.push(baseOffset)
+      }
+      this.size += plan.bytesDelta
+      this.cache.rewrite(plan.rewrites)
+      await this.write(puts, deletes, [])
+      return { removedRecords: plan.removedRecords }
+    })
+  }
+
+  async flush(): Promise<void> {
+    if (this.closed) return
+    await this.ops.exclusive(() => this.write([], [], []))
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    await this.flush()
+    this.closed = true
+    this.cache.close()
+    this.onClose()
+  }
+
+  /** Hands the change to the backend; a failed write fences the log (KAFKA_STORAGE_ERROR). */
+  private write(puts: StoredBatch[], deletes: number[], cached: CachedBatch[]): Promise<void> {
+    const written = this.backend.write(puts, deletes)
+    this.lastWrite = written
+    written.then(
+      () => cached.length > 0 && this.cache.markFlushed(cached),
+      (err: unknown) => {
+        this.failure ??= new TributaryError(ErrorCode.KAFKA_STORAGE_ERROR, `write failed: ${String(err)}`, { cause: err })
+      },
+    )
+    return written
+  }
+
+  private checkUsable(): void {
+    if (this.failure) throw this.failure
+    if (this.closed) throw new Error(`partition log ${this.topicId}/${this.partition} is closed`)
+  }
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(Math.max(v, lo), hi)
+}
+
+function own(input: Uint8Array): Uint8Array {
+  return input.byteLength * VIEW_COPY_RATIO < input.buffer.byteLength ? input.slice() : input
+}
+
+function splitOrThrow(buf: Uint8Array) {
+  const r = splitBatches(buf)
+  assert(r.ok, `append of unvalidated batches: ${r.ok ? '' : r.message}`)
+  assert(r.value.length > 0, 'append of no batches')
+  return r.value
+}
+
+function appendResult(slices: ReturnType<typeof splitOrThrow>, logAppendTimeMs: number): AppendResult {
+  let maxTimestamp = -1
+  let bytes = 0
+  for (const s of slices) {
+    maxTimestamp = Math.max(maxTimestamp, s.header.maxTimestamp)
+    bytes += s.bytes.length
+  }
+  const last = slices[slices.length - 1].header
+  return {
+    baseOffset: slices[0].header.baseOffset,
+    lastOffset: last.baseOffset + last.lastOffsetDelta,
+    maxTimestamp,
+    logAppendTimeMs,
+    batches: slices.length,
+    bytes,
+  }
+}
+
+function concat(chunks: Uint8Array[], bytes: number): Uint8Array {
+  if (chunks.length === 0) return EMPTY
+  if (chunks.length === 1) return chunks[0]
+  const out = new Uint8Array(bytes)
+  let at = 0
+  for (const c of chunks) {
+    out.set(c, at)
+    at += c.length
+  }
+  return out
+}

@@ -1,0 +1,134 @@
+/**
+ * LogStore in memory, for unit tests and the deterministic simulation. It runs the
+ * same BatchLog as the LevelDB store over a sorted array, so the semantics are
+ * identical; data survives close/open of a partition for as long as the store lives
+ * (like a process restart with a disk that never loses a write).
+ */
+import type { LoadedPartition, PartitionBackend, PersistedState, StateSource, StoredBatch } from './backend.js'
+import { BATCH_LOG_LIMITS_DEFAULT, BatchLog, type BatchLogLimits } from './batch-log.js'
+import type { LogStore, PartitionLog } from './partition-log.js'
+import { TailCache } from './tail-cache.js'
+
+interface PartitionData {
+  batches: StoredBatch[]
+  state: PersistedState | null
+}
+
+/** Deletes this many or more are applied with one filter pass instead of one splice each. */
+const DELETES_FILTER_MIN = 8
+const NO_KEYS = new Uint8Array(0)
+
+/** Index of the first batch with baseOffset >= offset. */
+function lowerBound(batches: StoredBatch[], offset: number): number {
+  let lo = 0
+  let hi = batches.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (batches[mid].baseOffset < offset) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+class MemoryPartitionBackend implements PartitionBackend {
+  private state: StateSource = () => {
+    throw new Error('backend not attached')
+  }
+  constructor(private readonly data: PartitionData) {}
+
+  attach(state: StateSource): void {
+    this.state = state
+  }
+
+  async load(): Promise<LoadedPartition> {
+    const { batches, state } = this.data
+    return { state: state && { ...state }, firstBatch: batches[0] ?? null, lastBatch: batches[batches.length - 1] ?? null }
+  }
+
+  async floor(offset: number): Promise<StoredBatch | null> {
+    const { batches } = this.data
+    const i = lowerBound(batches, offset)
+    if (i < batches.length && batches[i].baseOffset === offset) return batches[i]
+    return i > 0 ? batches[i - 1] : null
+  }
+
+  async *scan(from: number, to: number, opts: { values?: boolean } = {}): AsyncIterable<StoredBatch> {
+    // Re-search each step: the array may change between yields.
+    for (let next = from; ; ) {
+      const b = this.data.batches[lowerBound(this.data.batches, next)]
+      if (b === undefined || b.baseOffset >= to) return
+      yield opts.values === false ? { baseOffset: b.baseOffset, bytes: NO_KEYS } : b
+      next = b.baseOffset + 1
+    }
+  }
+
+  write(puts: StoredBatch[], deletes: number[]): Promise<void> {
+    const { batches } = this.data
+    for (const put of puts) {
+      const i = lowerBound(batches, put.baseOffset)
+      if (batches[i]?.baseOffset === put.baseOffset) batches[i] = put
+      else batches.splice(i, 0, put)
+    }
+    if (deletes.length >= DELETES_FILTER_MIN) {
+      const gone = new Set(deletes)
+      this.data.batches = batches.filter((b) => !gone.has(b.baseOffset))
+    } else {
+      for (const d of deletes) {
+        const i = lowerBound(batches, d)
+        if (batches[i]?.baseOffset === d) batches.splice(i, 1)
+      }
+    }
+    this.data.state = this.state()
+    return Promise.resolve()
+  }
+
+  writable(): null {
+    return null
+  }
+
+  async destroy(): Promise<void> {
+    this.data.batches = []
+    this.data.state = null
+  }
+}
+
+export class MemoryLogStore implements LogStore {
+  private readonly data = new Map<string, PartitionData>()
+  private readonly logs = new Map<string, Promise<BatchLog>>()
+
+  constructor(private readonly limits: BatchLogLimits = BATCH_LOG_LIMITS_DEFAULT) {}
+
+  open(topicId: string, partition: number): Promise<PartitionLog> {
+    const id = `${topicId}\u0000${partition}`
+    let log = this.logs.get(id)
+    if (!log) {
+      let data = this.data.get(id)
+      if (!data) this.data.set(id, (data = { batches: [], state: null }))
+      log = BatchLog.open(topicId, partition, new MemoryPartitionBackend(data), new TailCache(null), this.limits, () =>
+        this.logs.delete(id),
+      )
+      this.logs.set(id, log)
+      log.catch(() => this.logs.delete(id))
+    }
+    return log
+  }
+
+  async delete(topicId: string, partition: number): Promise<void> {
+    const id = `${topicId}\u0000${partition}`
+    const log = this.logs.get(id)
+    if (log) await (await log).close()
+    this.data.delete(id)
+  }
+
+  async list(): Promise<Array<{ topicId: string; partition: number }>> {
+    return [...this.data.keys()].map((id) => {
+      const [topicId, partition] = id.split('\u0000')
+      return { topicId, partition: Number(partition) }
+    })
+  }
+
+  async close(): Promise<void> {
+    const logs = await Promise.all(this.logs.values())
+    await Promise.all(logs.map((l) => l.close()))
+  }
+}
