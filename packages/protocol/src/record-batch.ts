@@ -34,12 +34,12 @@ import { ErrorCode, fail, ok, type Result } from './errors.js'
 import { readUtf8, writeUtf8 } from './utf8.js'
 import { sizeOfVarint, VarReader, writeVarint, writeVarlong } from './varint.js'
 
-export type Bytes = string | Uint8Array
-export type HeaderInput = Record<string, Bytes> | Array<{ key: string; value: Uint8Array | null }>
+export type RecordField = string | Uint8Array
+export type HeaderInput = Record<string, RecordField> | Array<{ key: string; value: Uint8Array | null }>
 
 export interface RecordInput {
-  key?: Bytes | null
-  value: Bytes | null
+  key?: RecordField | null
+  value: RecordField | null
   headers?: HeaderInput
   /** Milliseconds since the epoch; defaults to now. */
   timestamp?: number
@@ -89,15 +89,15 @@ export interface DecodeBatchOptions {
 const SCRATCH_BYTES_KEEP = 4 * 1024 * 1024
 let scratch = new Uint8Array(64 * 1024)
 
-/** Bytes a record body may take besides key, value and headers: attributes, varlong, varints. */
-const RECORD_FIXED_BYTES_MAX = 1 + 10 + 5 + 5 + 5 + 5
+/** Body bytes besides the length-prefixed fields: attributes, timestampDelta, offsetDelta, headerCount. */
+const RECORD_FIXED_BYTES_MAX = 1 + 10 + 5 + 5
 /** Body without length: attributes, timestampDelta, offsetDelta, keyLength, valueLength, headerCount. */
 const RECORD_BODY_BYTES_MIN = RECORD_BYTES_MIN - 1
 
 const corrupt = <T>(message: string): Result<T> => fail(ErrorCode.CORRUPT_MESSAGE, message)
 
 /** Upper bound of the encoded size of a key/value/header value (with its length prefix). */
-function fieldBound(v: Bytes | null | undefined): number {
+function fieldBound(v: RecordField | null | undefined): number {
   if (v == null) return 1
   return 5 + (typeof v === 'string' ? 3 * v.length : v.length)
 }
@@ -115,7 +115,7 @@ function bodyBound(r: RecordInput): number {
 }
 
 /** Write a length-prefixed field; null writes length -1. */
-function writeField(buf: Uint8Array, p: number, v: Bytes | null | undefined): number {
+function writeField(buf: Uint8Array, p: number, v: RecordField | null | undefined): number {
   if (v == null) {
     buf[p] = 1 // zigzag(-1)
     return p + 1
