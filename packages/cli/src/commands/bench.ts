@@ -1,0 +1,155 @@
+/**
+ * `tributary bench produce|consume|latency`, like kafka-producer-perf-test and
+ * kafka-consumer-perf-test: records/s, MB/s and latency percentiles from an HDR
+ * histogram; `--json` prints exactly one BenchResult object.
+ *
+ * - produce: send --records of --size bytes; latency = send() to acknowledgement.
+ * - consume: read --records from the start of the topic (seeding it first if it
+ *   holds fewer); latency = delivery time - the record's timestamp.
+ * - latency: one producer and one consumer in this process; latency = the time
+ *   from send() to delivery of the same record (end to end), at --rate.
+ */
+import type { Argv } from 'yargs'
+import type { Tributary } from '@tributary/client'
+import { ErrorCode } from '@tributary/protocol'
+import { nonNegativeInt, parseAcks, parseBytes, positiveInt, type AcksFlag } from '../args.js'
+import { clientFor } from '../connect.js'
+import { printJson, println } from '../io.js'
+import { LatencyRecorder, progress, renderResult, result, type BenchResult } from '../bench-stats.js'
+import { runCommand, sleep, type Ctx, type Runtime } from '../runtime.js'
+
+/** Records sent but not yet acknowledged; the loop waits beyond it. */
+export const BENCH_PENDING_MAX = 16_384
+
+interface BenchArgs {
+  records: number
+  size: string
+  acks: string
+  partitions: number
+  replicationFactor: number
+  rate: number
+  topic: string
+  lingerMs: number
+}
+
+export function benchCommand(y: Argv, rt: Runtime): Argv {
+  const common = (c: Argv, defaults: { records: number; rate: number }): Argv =>
+    c
+      .option('records', { alias: 'n', type: 'number', default: defaults.records, describe: 'records to send / read' })
+      .option('size', { alias: 's', type: 'string', default: '100', describe: 'record value size in bytes (100, 1k, 1m)' })
+      .option('acks', { type: 'string', default: 'all', describe: '0, 1 or all' })
+      .option('partitions', { alias: 'p', type: 'number', default: 3, describe: 'partitions when the topic is created' })
+      .option('replication-factor', { alias: 'r', type: 'number', default: -1, describe: 'replicas when the topic is created (-1: broker default)' })
+      .option('rate', { type: 'number', default: defaults.rate, describe: 'records/s cap (-1: as fast as possible)' })
+      .option('topic', { alias: 't', type: 'string', default: 'bench', describe: 'topic (created if missing)' })
+      .option('linger-ms', { type: 'number', default: 5, describe: 'producer linger' })
+  return y.command('bench', 'throughput and latency benchmarks (like kafka-*-perf-test)', (b) =>
+    b
+      .command('produce', 'producer throughput and acknowledgement latency', (c) => common(c, { records: 100_000, rate: -1 }), runCommand<BenchArgs>(rt, (a, ctx) => bench('produce', a, ctx)) as never)
+      .command('consume', 'consumer throughput from the start of the topic', (c) => common(c, { records: 100_000, rate: -1 }), runCommand<BenchArgs>(rt, (a, ctx) => bench('consume', a, ctx)) as never)
+      .command('latency', 'end-to-end latency: produce to consume', (c) => common(c, { records: 10_000, rate: 1_000 }), runCommand<BenchArgs>(rt, (a, ctx) => bench('latency', a, ctx)) as never)
+      .demandCommand(1, 'give a bench subcommand: produce, consume or latency'),
+  )
+}
+
+interface Plan {
+  records: number
+  size: number
+  acks: AcksFlag
+  rate: number
+  topic: string
+  lingerMs: number
+}
+
+async function bench(kind: 'produce' | 'consume' | 'latency', a: BenchArgs, ctx: Ctx): Promise<void> {
+  const plan: Plan = {
+    records: positiveInt('records', a.records),
+    size: parseBytes('size', a.size),
+    acks: parseAcks(a.acks),
+    rate: a.rate === -1 ? -1 : positiveInt('rate', a.rate),
+    topic: a.topic,
+    lingerMs: nonNegativeInt('linger-ms', a.lingerMs),
+  }
+  const partitions = positiveInt('partitions', a.partitions)
+  const replicationFactor = a.replicationFactor === -1 ? -1 : positiveInt('replication-factor', a.replicationFactor)
+  const client = clientFor(ctx, { clientId: `tributary-bench-${kind}` })
+  await ensureTopic(client, plan.topic, partitions, replicationFactor, ctx.timeoutMs)
+  const r = kind === 'produce' ? await benchProduce(client, plan, ctx) : kind === 'consume' ? await benchConsume(client, plan, ctx) : await benchLatency(client, plan, ctx)
+  if (ctx.json) printJson(ctx.io, r)
+  else println(ctx.io, renderResult(kind, r))
+}
+
+async function ensureTopic(client: Tributary, topic: string, partitions: number, replicationFactor: number, timeoutMs: number): Promise<void> {
+  const admin = client.admin()
+  try {
+    await admin.createTopic({ topic, partitions, replicationFactor, timeoutMs })
+  } catch (err) {
+    if ((err as { code?: number }).code !== ErrorCode.TOPIC_ALREADY_EXISTS) throw err
+  }
+}
+
+/** Wait so that record i goes out no earlier than start + i / rate. */
+async function pace(i: number, startMs: number, rate: number, signal: AbortSignal): Promise<void> {
+  if (rate <= 0) return
+  const due = startMs + (i * 1000) / rate
+  const wait = due - performance.now()
+  if (wait >= 1) await sleep(wait, signal)
+}
+
+function payload(size: number): Uint8Array {
+  const b = new Uint8Array(size)
+  for (let i = 0; i < size; i++) b[i] = 65 + (i % 26) // printable, and not trivially compressible to nothing
+  return b
+}
+
+async function produceRecords(
+  client: Tributary,
+  plan: Plan,
+  ctx: Ctx,
+  onAck: (latencyMs: number) => void,
+  label: string,
+  valueFor?: (i: number) => Uint8Array,
+): Promise<{ sent: number; bytes: number; seconds: number }> {
+  const producer = client.producer({ acks: plan.acks, idempotent: plan.acks === 'all', lingerMs: plan.lingerMs })
+  ctx.defer(() => producer.close())
+  await producer.connect()
+  const value = payload(plan.size)
+  const bar = progress(ctx.json ? { isTTY: false } as never : ctx.io.stderr, plan.records, label)
+  const pending = new Set<Promise<void>>()
+  let failure: unknown
+  let acked = 0
+  let bytes = 0
+  const start = performance.now()
+  let i = 0
+  for (; i < plan.records && !ctx.signal.aborted && !failure; i++) {
+    await pace(i, start, plan.rate, ctx.signal)
+    const v = valueFor ? valueFor(i) : value
+    const sentAt = performance.now()
+    const p: Promise<void> = producer.send({ topic: plan.topic, messages: [{ value: v }] }).then(
+      () => {
+        onAck(performance.now() - sentAt)
+        acked++
+        bytes += v.byteLength
+        if ((acked & 1023) === 0) bar.update(acked)
+      },
+      (err: unknown) => {
+        failure ??= err
+      },
+    )
+    pending.add(p)
+    void p.finally(() => pending.delete(p))
+    if (pending.size >= BENCH_PENDING_MAX) await Promise.race(pending)
+  }
+  await Promise.all(pending)
+  const seconds = (performance.now() - start) / 1000
+  bar.update(acked)
+  bar.stop()
+  if (failure) throw failure
+  return { sent: acked, bytes, seconds }
+}
+
+async function benchProduce(client: Tributary, plan: Plan, ctx: Ctx): Promise<BenchResult> {
+  const lat = new LatencyRecorder()
+  const r = await produceRecords(client, plan, ctx, (ms) => lat.recordMs(ms), 'produce')
+  return result(r.sent, r.bytes, r.seconds, lat)
+}

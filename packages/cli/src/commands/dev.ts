@@ -1,0 +1,252 @@
+/**
+ * `tributary dev`: a local cluster of combined nodes in the foreground. Each
+ * node is a child `tributary broker` process (ports base, base+1, ...; data in
+ * DATA/node-N; output in DATA/node-N.log). A status line follows the quorum.
+ * SIGINT/SIGTERM stop every node: SIGTERM, wait, SIGKILL after a deadline.
+ * Rerunning with the same --data-dir resumes on the same data.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Argv } from 'yargs'
+import { positiveInt } from '../args.js'
+import { CliError, UsageError } from '../errors.js'
+import { println, type Io } from '../io.js'
+import { probeQuorum, type QuorumProbe } from '../node-rpc.js'
+import { runCommand, sleep, type Ctx, type Runtime } from '../runtime.js'
+
+export const DEV_NODES_MAX = 9
+/** How long stopping nodes may take before SIGKILL. */
+export const DEV_STOP_DEADLINE_MS = 10_000
+const STATUS_POLL_MS = 500
+const DEV_HOST = '127.0.0.1'
+
+interface DevArgs {
+  nodes: number
+  dataDir: string
+  basePort: number
+  logLevel: string
+}
+
+interface Node {
+  id: number
+  url: string
+  dataDir: string
+  logPath: string
+  child: ChildProcess
+  exit: Promise<number | null>
+  exited: boolean
+}
+
+export function devCommand(y: Argv, rt: Runtime): Argv {
+  return y.command(
+    'dev',
+    'run a local cluster of combined nodes in the foreground (Ctrl-C stops it)',
+    (c) =>
+      c
+        .option('nodes', { type: 'number', default: 3, describe: `number of nodes (1..${DEV_NODES_MAX})` })
+        .option('data-dir', { type: 'string', default: '.tributary', describe: 'parent directory of node-N data dirs and logs' })
+        .option('base-port', { type: 'number', default: 9092, describe: 'node N listens on base-port + N - 1' })
+        .option('log-level', { type: 'string', default: 'info', describe: 'log level of each node' }),
+    runCommand<DevArgs>(rt, runDev) as never,
+  )
+}
+
+export function brokerBinPath(): string {
+  return fileURLToPath(new URL('../bin.js', import.meta.url))
+}
+
+async function runDev(argv: DevArgs, ctx: Ctx): Promise<void> {
+  const count = positiveInt('nodes', argv.nodes)
+  if (count > DEV_NODES_MAX) throw new UsageError(`--nodes: at most ${DEV_NODES_MAX}`)
+  const basePort = positiveInt('base-port', argv.basePort)
+  if (basePort + count - 1 > 65535) throw new UsageError(`--base-port: ${basePort} + ${count} nodes runs past port 65535`)
+  const dataDir = resolve(argv.dataDir)
+  const ids = Array.from({ length: count }, (_, i) => i + 1)
+  const urlOf = (id: number): string => `ws://${DEV_HOST}:${basePort + id - 1}`
+
+  checkLayout(dataDir, count, basePort)
+  for (const id of ids) {
+    const port = basePort + id - 1
+    if (!(await portFree(DEV_HOST, port))) {
+      throw new CliError(`port ${port} on ${DEV_HOST} is in use (another cluster running?); stop it or pass --base-port`)
+    }
+  }
+  mkdirSync(dataDir, { recursive: true })
+  writeFileSync(join(dataDir, 'dev.json'), JSON.stringify({ nodes: count, basePort }, null, 2) + '\n')
+
+  const voters = ids.map((id) => `${id}@${urlOf(id)}`).join(',')
+  const nodes = ids.map((id) => startNode(id, urlOf(id), dataDir, voters, argv.logLevel))
+  const bootstrap = nodes.map((n) => n.url).join(',')
+  const stopAll = (): void => killAll(nodes)
+  process.once('exit', stopAll) // a crash of this process must not leave orphans bound to the ports
+
+  const { io } = ctx
+  if (ctx.json) {
+    printLine(io, JSON.stringify({ event: 'started', bootstrap, dataDir, nodes: nodes.map((n) => ({ nodeId: n.id, url: n.url, dataDir: n.dataDir, log: n.logPath, pid: n.child.pid })) }))
+  } else {
+    println(io, `tributary dev: ${count} node${count > 1 ? 's' : ''}, data in ${argv.dataDir}`)
+    for (const n of nodes) println(io, `  node ${n.id}  ${n.url}  pid ${n.child.pid}  log ${join(argv.dataDir, `node-${n.id}.log`)}`)
+    println(io, `bootstrap: ${bootstrap}`)
+    println(io, `  export TRIBUTARY_BOOTSTRAP=${bootstrap}`)
+    println(io, 'Ctrl-C stops every node.')
+  }
+
+  try {
+    await followStatus(nodes, ctx)
+  } finally {
+    await stopNodes(nodes, ctx)
+    process.off('exit', stopAll)
+  }
+  if (nodes.every((n) => n.exited) && !ctx.signal.aborted) {
+    throw new CliError(`every node exited; see ${join(argv.dataDir, 'node-1.log')}`)
+  }
+}
+
+/** One data dir belongs to one cluster shape: node ids and ports are stored in each node's metadata. */
+function checkLayout(dataDir: string, count: number, basePort: number): void {
+  const file = join(dataDir, 'dev.json')
+  if (!existsSync(file)) return
+  let prev: { nodes?: unknown; basePort?: unknown }
+  try {
+    prev = JSON.parse(readFileSync(file, 'utf8'))
+  } catch {
+    return
+  }
+  if (prev.nodes !== count || prev.basePort !== basePort) {
+    throw new CliError(`${dataDir} holds a cluster of ${String(prev.nodes)} nodes from port ${String(prev.basePort)}; rerun with --nodes ${String(prev.nodes)} --base-port ${String(prev.basePort)} or use another --data-dir`)
+  }
+}
+
+export function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer()
+    srv.once('error', () => resolve(false))
+    srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(true)))
+  })
+}
+
+function startNode(id: number, url: string, parent: string, voters: string, logLevel: string): Node {
+  const dataDir = join(parent, `node-${id}`)
+  const logPath = join(parent, `node-${id}.log`)
+  mkdirSync(dataDir, { recursive: true })
+  const fd = openSync(logPath, 'a')
+  const args = [brokerBinPath(), 'broker', '--node-id', String(id), '--listen', url, '--data-dir', dataDir, '--voters', voters, '--log-level', logLevel]
+  // Own process group: the terminal's Ctrl-C reaches only us, and we stop nodes in order.
+  const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], detached: true, env: process.env })
+  closeSync(fd)
+  const node: Node = { id, url, dataDir, logPath, child, exited: false, exit: Promise.resolve(null) }
+  node.exit = new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      node.exited = true
+      resolve(code ?? (signal ? 128 : null))
+    })
+    child.once('error', () => {
+      node.exited = true
+      resolve(null)
+    })
+  })
+  return node
+}
+
+interface Status {
+  leader: number
+  term: number
+  commit: number
+  up: number
+}
+
+async function followStatus(nodes: Node[], ctx: Ctx): Promise<void> {
+  const { io } = ctx
+  const tty = io.stdout.isTTY === true && !ctx.json
+  let last = ''
+  const reported = new Set<number>()
+  while (!ctx.signal.aborted && !nodes.every((n) => n.exited)) {
+    for (const n of nodes) {
+      if (n.exited && !reported.has(n.id)) {
+        reported.add(n.id)
+        const msg = `node ${n.id} exited (code ${n.child.exitCode ?? n.child.signalCode}); see ${n.logPath}`
+        if (ctx.json) printLine(io, JSON.stringify({ event: 'node-exited', nodeId: n.id, code: n.child.exitCode, signal: n.child.signalCode }))
+        else printLine(io, (tty ? '\r\x1b[2K' : '') + msg)
+        last = ''
+      }
+    }
+    const s = await pollStatus(nodes, ctx.timeoutMs)
+    const line = statusLine(s, nodes.length)
+    if (line !== last) {
+      if (ctx.json) printLine(io, JSON.stringify({ event: 'status', ...s, nodes: nodes.length }))
+      else if (tty) io.stdout.write(`\r\x1b[2K${line}`)
+      else printLine(io, line)
+      last = line
+    }
+    await sleep(STATUS_POLL_MS, ctx.signal)
+  }
+  if (tty) io.stdout.write('\n')
+}
+
+export function statusLine(s: Status, total: number): string {
+  const leader = s.leader > 0 ? `leader ${s.leader}` : 'leader none'
+  return `${leader}  term ${s.term}  commit ${s.commit}  nodes up ${s.up}/${total}`
+}
+
+async function pollStatus(nodes: Node[], timeoutMs: number): Promise<Status> {
+  const live = nodes.filter((n) => !n.exited)
+  const answers: QuorumProbe[] = []
+  await Promise.all(
+    live.map(async (n) => {
+      const q = await probeQuorum(n.url, Math.min(timeoutMs, 2_000)).catch(() => null)
+      if (q) answers.push(q)
+    }),
+  )
+  // Trust the node that claims the highest term: a partitioned old leader lags behind it.
+  const best = answers.filter((a) => a.leaderId > 0).sort((a, b) => b.leaderEpoch - a.leaderEpoch)[0]
+  return { leader: best?.leaderId ?? -1, term: best?.leaderEpoch ?? Math.max(0, ...answers.map((a) => a.leaderEpoch)), commit: best?.highWatermark ?? 0, up: answers.length }
+}
+
+function printLine(io: Io, line: string): void {
+  io.stdout.write(line + '\n')
+}
+
+async function stopNodes(nodes: Node[], ctx: Ctx): Promise<void> {
+  const running = nodes.filter((n) => !n.exited)
+  if (running.length === 0) return
+  if (!ctx.json) printLine(ctx.io, `stopping ${running.length} node${running.length > 1 ? 's' : ''}...`)
+  for (const n of running) signalNode(n, 'SIGTERM')
+  const timer = new AbortController()
+  const deadline = sleep(DEV_STOP_DEADLINE_MS, timer.signal).then(() => 'deadline' as const)
+  // A second Ctrl-C while stopping means "now".
+  const again = new Promise<'again'>((resolve) => {
+    const h = (): void => resolve('again')
+    process.once('SIGINT', h)
+    process.once('SIGTERM', h)
+    void Promise.all(running.map((n) => n.exit)).then(() => {
+      process.off('SIGINT', h)
+      process.off('SIGTERM', h)
+    })
+  })
+  const outcome = await Promise.race([Promise.all(running.map((n) => n.exit)).then(() => 'stopped' as const), deadline, again])
+  timer.abort()
+  if (outcome !== 'stopped') {
+    const stuck = running.filter((n) => !n.exited)
+    for (const n of stuck) signalNode(n, 'SIGKILL')
+    await Promise.all(stuck.map((n) => n.exit))
+    if (!ctx.json) printLine(ctx.io, `killed node${stuck.length > 1 ? 's' : ''} ${stuck.map((n) => n.id).join(',')} (${outcome === 'again' ? 'second signal' : `not stopped within ${DEV_STOP_DEADLINE_MS} ms`})`)
+  }
+  if (ctx.json) printLine(ctx.io, JSON.stringify({ event: 'stopped' }))
+  else printLine(ctx.io, 'stopped')
+}
+
+function signalNode(n: Node, sig: NodeJS.Signals): void {
+  if (n.exited || n.child.pid === undefined) return
+  try {
+    process.kill(n.child.pid, sig)
+  } catch {
+    // already gone
+  }
+}
+
+function killAll(nodes: Node[]): void {
+  for (const n of nodes) signalNode(n, 'SIGKILL')
+}

@@ -1,0 +1,15 @@
+/** Every `tributary` subcommand, registered on one yargs instance. */
+import type { Argv } from 'yargs'
+import type { Runtime } from '../runtime.js'
+import { benchCommand } from './bench.js'
+import { consumeCommand } from './consume.js'
+import { devCommand } from './dev.js'
+import { groupsCommand } from './groups.js'
+import { metadataCommand } from './metadata.js'
+import { produceCommand } from './produce.js'
+import { topicsCommand } from './topics.js'
+
+export function registerCommands(y: Argv, rt: Runtime): Argv {
+  for (const register of [devCommand, topicsCommand, produceCommand, consumeCommand, groupsCommand, metadataCommand, benchCommand]) register(y, rt)
+  return y
+}

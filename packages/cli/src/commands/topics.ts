@@ -1,0 +1,163 @@
+/** `tributary topics create|list|describe|alter|delete`, shaped after kafka-topics.sh. */
+import type { Argv } from 'yargs'
+import type { TopicMetadata } from '@tributary/protocol'
+import { nonNegativeInt, parseKeyValues, positiveInt } from '../args.js'
+import { openPort } from '../connect.js'
+import { UsageError } from '../errors.js'
+import { printJson, println } from '../io.js'
+import type { ClusterPort, PartitionOffsets } from '../port.js'
+import { runCommand, type Ctx, type Runtime } from '../runtime.js'
+import { formatKeyValues, formatTable } from '../table.js'
+
+interface CreateArgs { topic: string; partitions?: number; replicationFactor?: number; config?: string[] }
+interface TopicArg { topic: string }
+interface DescribeArgs { topic?: string; internal: boolean }
+interface AlterArgs { topic: string; partitions?: number; config?: string[]; deleteConfig?: string[] }
+
+export function topicsCommand(y: Argv, rt: Runtime): Argv {
+  return y.command('topics', 'create, list, describe, alter and delete topics', (t) =>
+    t
+      .command(
+        'create <topic>',
+        'create a topic',
+        (c) =>
+          c
+            .positional('topic', { type: 'string', demandOption: true })
+            .option('partitions', { alias: 'p', type: 'number', describe: 'partition count (default: the broker\'s num-partitions)' })
+            .option('replication-factor', { alias: 'r', type: 'number', describe: 'replicas per partition (default: the broker\'s default-replication-factor)' })
+            .option('config', { alias: 'c', type: 'string', array: true, describe: 'topic config key=value (repeatable, or comma-separated)' }),
+        runCommand<CreateArgs>(rt, create) as never,
+      )
+      .command(
+        'list',
+        'list topic names',
+        (c) => c.option('internal', { type: 'boolean', default: false, describe: 'include internal topics (__consumer_offsets)' }),
+        runCommand<DescribeArgs>(rt, list) as never,
+      )
+      .command(
+        'describe [topic]',
+        'describe one topic, or all',
+        (c) =>
+          c
+            .positional('topic', { type: 'string' })
+            .option('internal', { type: 'boolean', default: false, describe: 'with no topic: include internal topics' }),
+        runCommand<DescribeArgs>(rt, describe) as never,
+      )
+      .command(
+        'alter <topic>',
+        'add partitions or change configs',
+        (c) =>
+          c
+            .positional('topic', { type: 'string', demandOption: true })
+            .option('partitions', { alias: 'p', type: 'number', describe: 'new (larger) partition count' })
+            .option('config', { alias: 'c', type: 'string', array: true, describe: 'set key=value (repeatable)' })
+            .option('delete-config', { type: 'string', array: true, describe: 'remove a config override (repeatable)' }),
+        runCommand<AlterArgs>(rt, alter) as never,
+      )
+      .command('delete <topic>', 'delete a topic', (c) => c.positional('topic', { type: 'string', demandOption: true }), runCommand<TopicArg>(rt, remove) as never)
+      .demandCommand(1, 'give a topics subcommand: create, list, describe, alter or delete'),
+  )
+}
+
+async function create(a: CreateArgs, ctx: Ctx): Promise<void> {
+  const partitions = a.partitions === undefined ? -1 : positiveInt('partitions', a.partitions)
+  const replicationFactor = a.replicationFactor === undefined ? -1 : positiveInt('replication-factor', a.replicationFactor)
+  const config = parseKeyValues('config', a.config)
+  const port = await openPort(ctx)
+  const { topicId } = await port.createTopic({ topic: a.topic, partitions, replicationFactor, config })
+  if (ctx.json) printJson(ctx.io, { topic: a.topic, topicId, partitions, replicationFactor, config })
+  else println(ctx.io, `Created topic ${a.topic}${topicId ? ` (${topicId})` : ''}.`)
+}
+
+async function list(a: DescribeArgs, ctx: Ctx): Promise<void> {
+  const port = await openPort(ctx)
+  const names = (await port.listTopics(a.internal)).map((t) => t.name).sort()
+  if (ctx.json) printJson(ctx.io, names)
+  else for (const n of names) println(ctx.io, n)
+}
+
+export interface TopicDescription {
+  topic: string
+  topicId: string
+  internal: boolean
+  partitionCount: number
+  replicationFactor: number
+  configs: Record<string, string>
+  partitions: Array<{ partition: number; leader: number; replicas: number[]; isr: number[]; leaderEpoch: number; logStartOffset: number | null; highWatermark: number | null }>
+}
+
+export async function describeTopic(port: ClusterPort, t: TopicMetadata): Promise<TopicDescription> {
+  const [configs, offsets] = await Promise.all([
+    port.topicConfigs(t.name),
+    // A partition without a leader has no offsets to report; show the rest anyway.
+    port.partitionOffsets(t.name).catch((): PartitionOffsets[] => []),
+  ])
+  const byPartition = new Map(offsets.map((o) => [o.partition, o]))
+  const partitions = [...t.partitions].sort((x, y) => x.partition - y.partition)
+  return {
+    topic: t.name,
+    topicId: t.topicId,
+    internal: t.internal,
+    partitionCount: partitions.length,
+    replicationFactor: partitions[0]?.replicas.length ?? 0,
+    configs: Object.fromEntries(configs.filter((c) => !c.isDefault && c.value !== null).map((c) => [c.name, c.value as string])),
+    partitions: partitions.map((p) => ({
+      partition: p.partition,
+      leader: p.leader,
+      replicas: p.replicas,
+      isr: p.isr,
+      leaderEpoch: p.leaderEpoch,
+      logStartOffset: byPartition.get(p.partition)?.logStartOffset ?? null,
+      highWatermark: byPartition.get(p.partition)?.highWatermark ?? null,
+    })),
+  }
+}
+
+export function renderTopic(d: TopicDescription): string {
+  const configs = Object.entries(d.configs).map(([k, v]) => `${k}=${v}`).join(',')
+  const head = formatKeyValues([
+    ['Topic', d.topic],
+    ['TopicId', d.topicId],
+    ['PartitionCount', d.partitionCount],
+    ['ReplicationFactor', d.replicationFactor],
+    ['Configs', configs],
+  ])
+  const table = formatTable(
+    ['Partition', 'Leader', 'Replicas', 'Isr', 'LeaderEpoch', 'LogStart', 'HighWatermark'],
+    d.partitions.map((p) => [p.partition, p.leader < 0 ? 'none' : p.leader, p.replicas.join(','), p.isr.join(','), p.leaderEpoch, p.logStartOffset, p.highWatermark]),
+  )
+  return `${head}\n${table}`
+}
+
+async function describe(a: DescribeArgs, ctx: Ctx): Promise<void> {
+  const port = await openPort(ctx)
+  const topics = a.topic ? [await port.describeTopic(a.topic)] : (await port.listTopics(a.internal)).sort((x, y) => (x.name < y.name ? -1 : 1))
+  const described = await Promise.all(topics.map((t) => describeTopic(port, t)))
+  if (ctx.json) printJson(ctx.io, a.topic ? described[0] : described)
+  else println(ctx.io, described.map(renderTopic).join('\n\n'))
+}
+
+async function alter(a: AlterArgs, ctx: Ctx): Promise<void> {
+  const set = parseKeyValues('config', a.config)
+  const remove = (a.deleteConfig ?? []).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean)
+  const count = a.partitions === undefined ? undefined : nonNegativeInt('partitions', a.partitions)
+  if (count === undefined && Object.keys(set).length === 0 && remove.length === 0) {
+    throw new UsageError('topics alter: give --partitions, --config or --delete-config')
+  }
+  const port = await openPort(ctx)
+  const before = await port.describeTopic(a.topic)
+  if (count !== undefined && count !== before.partitions.length) {
+    if (count < before.partitions.length) throw new UsageError(`--partitions: ${a.topic} has ${before.partitions.length} partitions; the count can only grow`)
+    await port.createPartitions(a.topic, count)
+  }
+  if (Object.keys(set).length > 0 || remove.length > 0) await port.alterTopicConfigs(a.topic, set, remove)
+  if (ctx.json) printJson(ctx.io, { topic: a.topic, partitions: count ?? before.partitions.length, set, removed: remove })
+  else println(ctx.io, `Altered topic ${a.topic}.`)
+}
+
+async function remove(a: TopicArg, ctx: Ctx): Promise<void> {
+  const port = await openPort(ctx)
+  await port.deleteTopic(a.topic)
+  if (ctx.json) printJson(ctx.io, { topic: a.topic, deleted: true })
+  else println(ctx.io, `Deleted topic ${a.topic}.`)
+}

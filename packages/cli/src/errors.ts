@@ -1,0 +1,55 @@
+/**
+ * How the CLI fails: exit 1 with one line for anything the user or the cluster
+ * did (unknown topic, unreachable bootstrap, refused request), exit 2 with one
+ * line for a bad flag or value. Stack traces are for bugs only, and only then.
+ */
+import { TributaryError, errorName } from '@tributary/protocol'
+
+export const EXIT_OK = 0
+export const EXIT_FAILURE = 1
+export const EXIT_USAGE = 2
+
+/** A failure to report as one line, then exit with `exitCode`. */
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode: number = EXIT_FAILURE) {
+    super(message)
+    this.name = 'CliError'
+  }
+}
+
+/** A bad flag or flag value: exit 2. */
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super(message, EXIT_USAGE)
+    this.name = 'UsageError'
+  }
+}
+
+/** Error codes that look like a network failure, worded for the person at the terminal. */
+const UNREACHABLE = new Set(['NETWORK_EXCEPTION', 'BROKER_NOT_AVAILABLE', 'REQUEST_TIMED_OUT'])
+
+/** The one line printed for an error, and the exit code. */
+export function describeError(err: unknown, bootstrap?: string): { line: string; exitCode: number; bug: boolean } {
+  if (err instanceof CliError) return { line: err.message, exitCode: err.exitCode, bug: false }
+  const e = err as { code?: unknown; type?: unknown; message?: unknown; name?: unknown } | null
+  const message = typeof e?.message === 'string' ? firstLine(e.message) : String(err)
+  if (err instanceof TributaryError || (typeof e?.code === 'number' && typeof e?.type === 'string')) {
+    const type = typeof e?.type === 'string' ? e.type : errorName(Number(e?.code))
+    if (UNREACHABLE.has(type) && bootstrap) return { line: `cannot reach the cluster at ${bootstrap}: ${message}`, exitCode: EXIT_FAILURE, bug: false }
+    return { line: message, exitCode: EXIT_FAILURE, bug: false }
+  }
+  // Node's own connection errors (ECONNREFUSED, ENOTFOUND ...) are the user's cluster, not our bug.
+  if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
+    return { line: bootstrap ? `cannot reach the cluster at ${bootstrap}: ${message}` : message, exitCode: EXIT_FAILURE, bug: false }
+  }
+  // Client-side errors with a name (KafkaJS-style error classes) are user-facing too.
+  if (typeof e?.name === 'string' && /^Tributary|Error$/.test(e.name) && e.name !== 'Error' && e.name !== 'TypeError' && e.name !== 'RangeError' && e.name !== 'ReferenceError') {
+    return { line: message, exitCode: EXIT_FAILURE, bug: false }
+  }
+  return { line: message, exitCode: EXIT_FAILURE, bug: true }
+}
+
+function firstLine(s: string): string {
+  const i = s.indexOf('\n')
+  return i < 0 ? s : s.slice(0, i)
+}

@@ -1,0 +1,178 @@
+/**
+ * Pure renderings of the metadata inspection answers (DescribeQuorum,
+ * DescribeCluster, MetadataLog, MetadataImage, MetadataSnapshots): the same
+ * functions serve the online commands and `--offline`, which rebuilds these
+ * shapes from a stopped node's LevelDB.
+ */
+import type { DescribeClusterResponse, DescribeQuorumResponse, MetadataLogEntry, QuorumReplicaState } from '@tributary/protocol'
+import { UsageError } from './errors.js'
+import { formatKeyValues, formatTable, type Cell } from './table.js'
+
+export interface QuorumStatus {
+  ClusterId: string | null
+  LeaderId: number
+  LeaderEpoch: number
+  HighWatermark: number
+  MaxFollowerLag: number
+  MaxFollowerLagTimeMs: number
+  CurrentVoters: number[]
+  CurrentObservers: number[]
+}
+
+/** Kafka's `kafka-metadata-quorum describe --status` fields, from a DescribeQuorum answer. */
+export function quorumStatus(q: DescribeQuorumResponse, nowMs: number): QuorumStatus {
+  const leader = q.voters.find((v) => v.nodeId === q.leaderId)
+  const leaderLeo = leader?.logEndOffset ?? q.highWatermark
+  const followers = q.voters.filter((v) => v.nodeId !== q.leaderId)
+  const lag = followers.map((f) => Math.max(0, leaderLeo - f.logEndOffset))
+  const lagTime = followers.map((f) => (f.lastCaughtUpTimestamp > 0 ? Math.max(0, nowMs - f.lastCaughtUpTimestamp) : -1))
+  return {
+    ClusterId: q.clusterId,
+    LeaderId: q.leaderId,
+    LeaderEpoch: q.leaderEpoch,
+    HighWatermark: q.highWatermark,
+    MaxFollowerLag: lag.length ? Math.max(...lag) : 0,
+    MaxFollowerLagTimeMs: lagTime.length ? (lagTime.includes(-1) ? -1 : Math.max(...lagTime)) : 0,
+    CurrentVoters: q.voters.map((v) => v.nodeId).sort((a, b) => a - b),
+    CurrentObservers: q.observers.map((v) => v.nodeId).sort((a, b) => a - b),
+  }
+}
+
+export function renderQuorumStatus(s: QuorumStatus): string {
+  return formatKeyValues(Object.entries(s).map(([k, v]) => [k, Array.isArray(v) ? `[${v.join(',')}]` : (v as Cell)]))
+}
+
+export interface ReplicationRow {
+  NodeId: number
+  LogEndOffset: number
+  Lag: number
+  LastFetchTimestamp: number
+  LastCaughtUpTimestamp: number
+  Status: 'Leader' | 'Follower' | 'Observer'
+}
+
+/** Kafka's `describe --replication`: one row per voter (leader first), then observers. */
+export function replicationRows(q: DescribeQuorumResponse): ReplicationRow[] {
+  const leader = q.voters.find((v) => v.nodeId === q.leaderId)
+  const leaderLeo = leader?.logEndOffset ?? q.highWatermark
+  const row = (r: QuorumReplicaState, status: ReplicationRow['Status']): ReplicationRow => ({
+    NodeId: r.nodeId,
+    LogEndOffset: r.logEndOffset,
+    Lag: Math.max(0, leaderLeo - r.logEndOffset),
+    LastFetchTimestamp: r.lastFetchTimestamp,
+    LastCaughtUpTimestamp: r.lastCaughtUpTimestamp,
+    Status: status,
+  })
+  const byId = (a: QuorumReplicaState, b: QuorumReplicaState): number => a.nodeId - b.nodeId
+  return [
+    ...(leader ? [row(leader, 'Leader')] : []),
+    ...q.voters.filter((v) => v !== leader).sort(byId).map((v) => row(v, 'Follower')),
+    ...[...q.observers].sort(byId).map((v) => row(v, 'Observer')),
+  ]
+}
+
+export function renderRows<T extends object>(rows: T[], columns?: Array<keyof T & string>): string {
+  const cols = columns ?? (rows[0] ? (Object.keys(rows[0]) as Array<keyof T & string>) : [])
+  return formatTable(cols, rows.map((r) => cols.map((c) => r[c] as Cell)))
+}
+
+export interface BrokerRow {
+  ID: number
+  ENDPOINT: string
+  EPOCH: number
+  FENCED: boolean
+  'LAST-HEARTBEAT': string
+  RACK: string | null
+  CONTROLLER: boolean
+}
+
+export function brokerRows(c: DescribeClusterResponse): BrokerRow[] {
+  return [...c.brokers]
+    .sort((a, b) => a.nodeId - b.nodeId)
+    .map((b) => ({
+      ID: b.nodeId,
+      ENDPOINT: b.endpoint,
+      EPOCH: b.brokerEpoch,
+      FENCED: b.fenced,
+      'LAST-HEARTBEAT': b.lastHeartbeatAgeMs === null || b.lastHeartbeatAgeMs === undefined ? '-' : `${b.lastHeartbeatAgeMs}ms ago`,
+      RACK: b.rack ?? null,
+      CONTROLLER: b.nodeId === c.controllerId,
+    }))
+}
+
+/** `key=value` pairs of a record's fields, minus type and version (shown in their own columns). */
+export function recordFields(record: unknown): string {
+  if (record === null || typeof record !== 'object') return JSON.stringify(record)
+  return Object.entries(record as Record<string, unknown>)
+    .filter(([k]) => k !== 'type' && k !== 'version')
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ')
+}
+
+export function logLines(entries: MetadataLogEntry[]): string[] {
+  const wIndex = Math.max(5, ...entries.map((e) => String(e.index).length))
+  const wTerm = Math.max(4, ...entries.map((e) => String(e.term).length))
+  const wType = Math.max(4, ...entries.map((e) => e.type.length))
+  return entries.map((e) => `${String(e.index).padStart(wIndex)}  ${String(e.term).padStart(wTerm)}  ${e.type.padEnd(wType)}  ${recordFields(e.record)}`.trimEnd())
+}
+
+export function logHeader(entries: MetadataLogEntry[]): string {
+  const wIndex = Math.max(5, ...entries.map((e) => String(e.index).length))
+  const wTerm = Math.max(4, ...entries.map((e) => String(e.term).length))
+  const wType = Math.max(4, ...entries.map((e) => e.type.length))
+  return `${'INDEX'.padStart(wIndex)}  ${'TERM'.padStart(wTerm)}  ${'TYPE'.padEnd(wType)}  RECORD`
+}
+
+/** Keys that identify an element of an image array, tried in order, for --path. */
+const ID_KEYS = ['name', 'nodeId', 'partition', 'topicId'] as const
+
+/** Walk `topics/orders/partitions/0` through the plain image. */
+export function selectPath(root: unknown, path: string | undefined): unknown {
+  if (!path) return root
+  let cur: unknown = root
+  const walked: string[] = []
+  for (const seg of path.split('/').filter(Boolean)) {
+    walked.push(seg)
+    if (Array.isArray(cur)) {
+      const hit = cur.find((el) => el && typeof el === 'object' && ID_KEYS.some((k) => k in el && String((el as Record<string, unknown>)[k]) === seg))
+      if (hit === undefined) throw new UsageError(`--path: nothing at '${walked.join('/')}'`)
+      cur = hit
+    } else if (cur !== null && typeof cur === 'object' && seg in (cur as object)) {
+      cur = (cur as Record<string, unknown>)[seg]
+    } else {
+      throw new UsageError(`--path: nothing at '${walked.join('/')}'`)
+    }
+  }
+  return cur
+}
+
+/** An indented tree: objects as `key:` lines, arrays of identified objects as `name/` branches. */
+export function renderTree(value: unknown, indent = ''): string[] {
+  if (value === null || typeof value !== 'object') return [`${indent}${scalar(value)}`]
+  const lines: string[] = []
+  if (Array.isArray(value)) {
+    if (value.every((v) => v === null || typeof v !== 'object')) return [`${indent}[${value.map(scalar).join(', ')}]`]
+    for (const [i, el] of value.entries()) {
+      const id = el && typeof el === 'object' ? ID_KEYS.map((k) => (el as Record<string, unknown>)[k]).find((v) => v !== undefined) : undefined
+      lines.push(`${indent}${id !== undefined ? String(id) : `[${i}]`}`)
+      lines.push(...renderTree(el, indent + '  '))
+    }
+    return lines
+  }
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (v !== null && typeof v === 'object' && !(Array.isArray(v) && v.every((x) => x === null || typeof x !== 'object'))) {
+      const empty = Array.isArray(v) ? v.length === 0 : Object.keys(v).length === 0
+      lines.push(`${indent}${k}:${empty ? (Array.isArray(v) ? ' []' : ' {}') : ''}`)
+      if (!empty) lines.push(...renderTree(v, indent + '  '))
+    } else {
+      lines.push(`${indent}${k}: ${Array.isArray(v) ? `[${v.map(scalar).join(', ')}]` : scalar(v)}`)
+    }
+  }
+  return lines
+}
+
+function scalar(v: unknown): string {
+  if (typeof v === 'string') return v
+  if (v === undefined) return '-'
+  return JSON.stringify(v)
+}

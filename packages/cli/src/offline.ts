@@ -1,0 +1,133 @@
+/**
+ * `metadata ... --offline --data-dir DIR`: the metadata quorum as a stopped
+ * node left it on disk. Reads the node's Raft log, hard state and snapshot from
+ * its LevelDB (storage's LevelRaftLog.load()), decodes entries with the
+ * broker's record codec and rebuilds the image with the broker's own applier,
+ * so what it prints is what the node would have served.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { applyRecords, decodeImage, decodeRecords, emptyImage, imageToPlain } from '@tributary/broker'
+import { errorName, type DescribeClusterResponse, type DescribeQuorumResponse, type MetadataImageResponse, type MetadataLogEntry, type MetadataLogResponse, type MetadataSnapshotsResponse } from '@tributary/protocol'
+import type { Entry, HardState, Snapshot } from '@tributary/raft'
+import { openLevelStorage } from '@tributary/storage'
+import { CliError } from './errors.js'
+import type { ClusterPort } from './port.js'
+
+export type MetadataSource = Pick<ClusterPort, 'describeQuorum' | 'describeCluster' | 'metadataLog' | 'metadataImage' | 'metadataSnapshots' | 'close'>
+
+export interface RaftDiskState {
+  hardState: HardState | null
+  snapshot: Snapshot | null
+  entries: Entry[]
+}
+
+/** Find the LevelDB under a node's data dir: DIR itself, or one level below it. */
+export function findLevelDir(dataDir: string): string {
+  const dir = resolve(dataDir)
+  if (!existsSync(dir)) throw new CliError(`--data-dir: ${dataDir} does not exist`)
+  if (existsSync(join(dir, 'CURRENT'))) return dir
+  for (const name of readdirSync(dir)) {
+    const sub = join(dir, name)
+    if (statSync(sub).isDirectory() && existsSync(join(sub, 'CURRENT'))) return sub
+  }
+  throw new CliError(`--data-dir: no LevelDB in ${dataDir} (is it a node's data directory?)`)
+}
+
+export async function loadRaftState(dataDir: string): Promise<RaftDiskState> {
+  const levelDir = findLevelDir(dataDir)
+  let storage: Awaited<ReturnType<typeof openLevelStorage>>
+  try {
+    storage = await openLevelStorage(levelDir)
+  } catch (err) {
+    const e = err as { code?: string; cause?: { code?: string; message?: string }; message?: string }
+    const text = `${e.code ?? ''} ${e.cause?.code ?? ''} ${e.message ?? ''} ${e.cause?.message ?? ''}`
+    if (/LOCK|locked|Resource temporarily unavailable/i.test(text)) {
+      throw new CliError(`${dataDir} is in use by a running node (LevelDB is locked); stop the node or drop --offline`)
+    }
+    throw new CliError(`cannot open ${levelDir}: ${e.cause?.message ?? e.message ?? String(err)}`)
+  }
+  try {
+    return await storage.raft.load()
+  } finally {
+    await storage.close()
+  }
+}
+
+export async function openOffline(dataDir: string): Promise<MetadataSource> {
+  return offlineView(await loadRaftState(dataDir))
+}
+
+/** Committed records of one entry, as MetadataLog would list them. */
+function entryRecords(e: Entry): MetadataLogEntry[] {
+  const decoded = decodeRecords(e.data)
+  if (!decoded.ok) return [{ index: e.index, term: e.term, type: `Undecodable(${errorName(decoded.code)})`, record: { error: decoded.message } }]
+  return decoded.value.map((r) => ({ index: e.index, term: e.term, type: r.type, record: r }))
+}
+
+/** The inspection answers a live node would give, computed from its disk state. */
+export function offlineView(state: RaftDiskState): MetadataSource {
+  const commit = state.hardState?.commit ?? 0
+  const snap = state.snapshot && state.snapshot.index > 0 ? state.snapshot : null
+  const committed = state.entries.filter((e) => e.index <= commit)
+
+  const buildImage = (): MetadataImageResponse => {
+    let image = emptyImage()
+    if (snap) {
+      const d = decodeImage(snap.data)
+      if (!d.ok) throw new CliError(`snapshot at index ${snap.index} does not decode: ${d.message}`)
+      image = d.value
+    }
+    for (const e of committed) {
+      if (snap && e.index <= snap.index) continue
+      const r = decodeRecords(e.data)
+      if (!r.ok) throw new CliError(`entry ${e.index} does not decode (${r.message}); the image stops before it`)
+      applyRecords(image, r.value, e.index)
+    }
+    return { offset: image.offset, image: imageToPlain(image) }
+  }
+  let cached: MetadataImageResponse | undefined
+  const image = (): MetadataImageResponse => (cached ??= buildImage())
+
+  return {
+    async describeQuorum(): Promise<DescribeQuorumResponse> {
+      const img = image().image as ReturnType<typeof imageToPlain>
+      // Voters are config, not data: the snapshot records them; without one, the registered brokers stand in.
+      const voters = snap?.voters.length ? snap.voters : img.brokers.map((b) => b.nodeId)
+      const replica = (nodeId: number) => ({ nodeId, logEndOffset: -1, lastFetchTimestamp: -1, lastCaughtUpTimestamp: -1 })
+      return {
+        clusterId: img.clusterId,
+        leaderId: -1, // a stopped node leads nothing
+        leaderEpoch: state.hardState?.term ?? 0,
+        highWatermark: commit,
+        voters: voters.map(replica),
+        observers: (snap?.observers ?? []).map(replica),
+      }
+    },
+    async describeCluster(): Promise<DescribeClusterResponse> {
+      const img = image().image as ReturnType<typeof imageToPlain>
+      return {
+        clusterId: img.clusterId,
+        controllerId: -1,
+        brokers: img.brokers.map((b) => ({ nodeId: b.nodeId, endpoint: b.endpoint, fenced: b.fenced, rack: b.rack, brokerEpoch: b.brokerEpoch, lastHeartbeatAgeMs: null, incarnationId: b.incarnationId })),
+      }
+    },
+    async metadataLog(fromIndex: number, maxRecords: number): Promise<MetadataLogResponse> {
+      const out: MetadataLogEntry[] = []
+      for (const e of committed) {
+        if (e.index < fromIndex) continue
+        const recs = entryRecords(e)
+        if (out.length > 0 && out.length + recs.length > maxRecords) break // whole entries per page
+        out.push(...recs)
+      }
+      return { logStartIndex: (snap?.index ?? 0) + 1, commitIndex: commit, entries: out }
+    },
+    async metadataImage() {
+      return image()
+    },
+    async metadataSnapshots(): Promise<MetadataSnapshotsResponse> {
+      return { snapshots: snap ? [{ index: snap.index, term: snap.term, bytes: snap.data.byteLength }] : [] }
+    },
+    async close() {},
+  }
+}
