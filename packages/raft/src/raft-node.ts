@@ -125,6 +125,7 @@ export class RaftNode {
   private heartbeatElapsed = 0
   private randomizedElectionTimeout = 0
   private ticks = 0
+  private leaderSinceTick = 0
   private votes = new Map<number, boolean>()
   private progress = new Map<number, Progress>()
   private leadTransferee = 0
@@ -193,6 +194,16 @@ export class RaftNode {
     if (m.to !== this.id) return fail('WRONG_RECIPIENT', `message for ${m.to} reached ${this.id}`, this.leader)
     if (m.type === MessageType.ObserverHello) return this.handleHello(m)
     if (!this.isKnownPeer(m.from)) return fail('UNKNOWN_PEER', `node ${m.from} is neither a voter nor a known observer`, this.leader)
+    if (m.term < this.term) {
+      if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === MessageType.App || m.type === MessageType.Heartbeat)) {
+        // Tell a stale leader our term so it steps down (it may otherwise never hear it,
+        // since pre-vote keeps us from campaigning it out).
+        this.send(makeMessage(MessageType.AppResp, this.id, m.from, this.term))
+      } else if (m.type === MessageType.PreVote) {
+        this.send(makeMessage(MessageType.PreVoteResp, this.id, m.from, this.term, { reject: 1 }))
+      }
+      return fail('STALE_TERM', `term ${m.term} < ${this.term}`, this.leader)
+    }
     const semantic = this.semanticError(m)
     if (semantic) return semantic
 
@@ -212,15 +223,6 @@ export class RaftNode {
       } else {
         this.becomeFollower(m.term, 0)
       }
-    } else if (m.term < this.term) {
-      if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === MessageType.App || m.type === MessageType.Heartbeat)) {
-        // Tell a stale leader our term so it steps down (it may otherwise never hear it,
-        // since pre-vote keeps us from campaigning it out).
-        this.send(makeMessage(MessageType.AppResp, this.id, m.from, this.term))
-      } else if (m.type === MessageType.PreVote) {
-        this.send(makeMessage(MessageType.PreVoteResp, this.id, m.from, this.term, { reject: 1 }))
-      }
-      return fail('STALE_TERM', `term ${m.term} < ${this.term}`, this.leader)
     }
 
     switch (m.type) {
@@ -480,6 +482,7 @@ export class RaftNode {
     this.reset(this.term)
     this.leader = this.id
     this.state = 'leader'
+    this.leaderSinceTick = this.ticks
     const next = this.log.lastIndex() + 1
     for (const v of this.voters) this.progress.set(v, new Progress(next, true, this.cfg.maxInflightAppends))
     for (const o of this.observers) this.progress.set(o, new Progress(next, false, this.cfg.maxInflightAppends))
@@ -550,27 +553,32 @@ export class RaftNode {
   private tickLeader(): void {
     this.heartbeatElapsed++
     this.electionElapsed++
+    if (this.cfg.checkQuorum && !this.quorumActive()) {
+      // §6.2 check-quorum: a leader that heard from no quorum within the last election
+      // timeout steps down, so clients stop talking to it and its lease ends.
+      this.becomeFollower(this.term, 0)
+      return
+    }
     if (this.electionElapsed >= this.cfg.electionTimeoutTicks) {
       this.electionElapsed = 0
-      if (this.cfg.checkQuorum) {
-        // §6.2 check-quorum: a leader cut off from a quorum for an election timeout
-        // steps down, so clients stop talking to it and its lease ends.
-        let active = 0
-        for (const [id, pr] of this.progress) {
-          if (pr.isVoter && (id === this.id || pr.recentActive)) active++
-          if (id !== this.id) pr.recentActive = false
-        }
-        if (active < this.quorum) {
-          this.becomeFollower(this.term, 0)
-          return
-        }
-      }
       this.leadTransferee = 0
     }
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
       this.heartbeatElapsed = 0
       this.broadcastHeartbeat()
     }
+  }
+
+  /** Did a quorum of voters (counting us) talk to us within the last election timeout? */
+  private quorumActive(): boolean {
+    // A new leader gives every peer a full election timeout to answer.
+    const since = this.ticks - this.cfg.electionTimeoutTicks
+    let active = 0
+    for (const [id, pr] of this.progress) {
+      pr.recentActive = id === this.id || Math.max(pr.lastContactTick, this.leaderSinceTick) >= since
+      if (pr.isVoter && pr.recentActive) active++
+    }
+    return active >= this.quorum
   }
 
   // ---------------------------------------------------------------- message handling

@@ -24,6 +24,10 @@ export class TestCluster {
   private readonly cuts = new Set<string>()
   /** Message types dropped on delivery. */
   readonly dropTypes = new Set<string>()
+  /** Drop any message this returns true for. */
+  dropIf: ((m: RaftMessage) => boolean) | undefined
+  /** Replace a message in flight (e.g. strip its entries). */
+  rewrite: ((m: RaftMessage) => RaftMessage) | undefined
   readonly readStates = new Map<number, { index: number; ctx: Uint8Array }[]>()
   /** Keep applied entries (tests) or just count them (bench). */
   recordApplied = true
@@ -93,10 +97,10 @@ export class TestCluster {
 
   /** Deliver one message unless its link is cut; then let the receiver respond. */
   deliver(m: RaftMessage): boolean {
-    if (this.cuts.has(`${m.from}->${m.to}`) || this.dropTypes.has(m.type)) return false
+    if (this.cuts.has(`${m.from}->${m.to}`) || this.dropTypes.has(m.type) || this.dropIf?.(m)) return false
     const n = this.nodes.get(m.to)
     if (!n) return false
-    n.step(m)
+    n.step(this.rewrite ? this.rewrite(m) : m)
     this.process(m.to)
     return true
   }
@@ -139,6 +143,8 @@ export class TestCluster {
   heal(): void {
     this.cuts.clear()
     this.dropTypes.clear()
+    this.dropIf = undefined
+    this.rewrite = undefined
   }
 
   leader(): RaftNode | undefined {

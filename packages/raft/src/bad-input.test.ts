@@ -1,0 +1,140 @@
+import { MessageType, makeMessage, type RaftMessage } from './message.js'
+import type { RaftErrorCode } from './errors.js'
+import { seededRandom } from './random.js'
+import { RaftNode } from './raft-node.js'
+import { MemoryRaftStorage } from './storage.js'
+import { TestCluster, bytes, logOfTerms } from './testing/cluster.js'
+
+/** A follower at term 3 with log terms [1,1,2,3] and commit 2, all persisted. */
+function follower(): RaftNode {
+  const storage = new MemoryRaftStorage({ hardState: { term: 3, vote: 1, commit: 2 }, entries: logOfTerms([1, 1, 2, 3]) })
+  const n = new RaftNode({ id: 2, voters: [1, 2, 3], storage, random: seededRandom(2) })
+  n.step(makeMessage(MessageType.Heartbeat, 1, 2, 3, { commit: 2 }))
+  for (let rd = n.ready(); rd; rd = n.ready()) n.advance(rd)
+  return n
+}
+
+function expectRejected(n: RaftNode, m: unknown, code: RaftErrorCode): void {
+  const before = n.status()
+  const r = n.step(m as RaftMessage)
+  expect(r.ok ? 'ok' : r.code).toBe(code)
+  expect(n.status()).toEqual(before)
+  const rd = n.ready()
+  if (rd) {
+    expect(rd.hardState).toBeNull()
+    expect(rd.entries).toEqual([])
+    expect(rd.snapshot).toBeNull()
+    expect(rd.committed).toEqual([])
+    n.advance(rd)
+  }
+}
+
+const app = (fields: Partial<RaftMessage>): RaftMessage => ({ ...makeMessage(MessageType.App, 1, 2, 3, { index: 4, logTerm: 3, commit: 4 }), ...fields })
+const entry = (index: number, term: number) => ({ index, term, type: 'normal' as const, data: bytes(`${index}`) })
+
+describe('bad input is rejected without changing state', () => {
+  test('malformed shapes', () => {
+    const n = follower()
+    const good = app({ entries: [entry(5, 3)] })
+    expectRejected(n, null, 'MALFORMED')
+    expectRejected(n, 'App', 'MALFORMED')
+    expectRejected(n, { ...good, type: 'Bogus' }, 'MALFORMED')
+    expectRejected(n, { ...good, term: -1 }, 'MALFORMED')
+    expectRejected(n, { ...good, term: 1.5 }, 'MALFORMED')
+    expectRejected(n, { ...good, index: Number.NaN }, 'MALFORMED')
+    expectRejected(n, { ...good, commit: '4' }, 'MALFORMED')
+    expectRejected(n, { ...good, from: 0 }, 'MALFORMED')
+    expectRejected(n, { ...good, reject: true }, 'MALFORMED')
+    expectRejected(n, { ...good, ctx: 'abc' }, 'MALFORMED')
+    expectRejected(n, { ...good, entries: {} }, 'MALFORMED')
+    expectRejected(n, { ...good, entries: [{ index: 5, term: 3, type: 'normal', data: 'x' }] }, 'MALFORMED')
+    expectRejected(n, { ...good, entries: [{ index: 0, term: 3, type: 'normal', data: bytes('') }] }, 'MALFORMED')
+    expectRejected(n, { ...good, entries: [{ index: 5, term: 3, type: 'weird', data: bytes('') }] }, 'MALFORMED')
+    const { ctx: _ctx, ...noCtx } = good
+    expectRejected(n, noCtx, 'MALFORMED')
+    expectRejected(n, makeMessage(MessageType.Snap, 1, 2, 3), 'MALFORMED')
+  })
+
+  test('messages from unknown nodes or for another node', () => {
+    const n = follower()
+    expectRejected(n, app({ from: 9 }), 'UNKNOWN_PEER')
+    expectRejected(n, makeMessage(MessageType.Vote, 9, 2, 99, { index: 100, logTerm: 99 }), 'UNKNOWN_PEER')
+    expectRejected(n, app({ from: 2 }), 'UNKNOWN_PEER')
+    expectRejected(n, { ...app({}), to: 3 }, 'WRONG_RECIPIENT')
+  })
+
+  test('stale terms', () => {
+    const n = follower()
+    expectRejected(n, makeMessage(MessageType.App, 1, 2, 2, { index: 4, logTerm: 3, entries: [entry(5, 2)], commit: 5 }), 'STALE_TERM')
+    expectRejected(n, makeMessage(MessageType.Vote, 3, 2, 2, { index: 10, logTerm: 2 }), 'STALE_TERM')
+    expectRejected(n, makeMessage(MessageType.Heartbeat, 1, 2, 1, { commit: 4 }), 'STALE_TERM')
+  })
+
+  test('out-of-range indexes', () => {
+    const n = follower()
+    // entries that do not follow the previous index
+    expectRejected(n, app({ entries: [entry(7, 3)] }), 'OUT_OF_RANGE')
+    expectRejected(n, app({ entries: [entry(5, 3), entry(7, 3)] }), 'OUT_OF_RANGE')
+    // entry terms beyond the message term, or going backwards
+    expectRejected(n, app({ entries: [entry(5, 4)] }), 'OUT_OF_RANGE')
+    expectRejected(n, app({ entries: [entry(5, 3), entry(6, 2)] }), 'OUT_OF_RANGE')
+    expectRejected(n, app({ logTerm: 9 }), 'OUT_OF_RANGE')
+    // a heartbeat promising a commit beyond our log
+    expectRejected(n, makeMessage(MessageType.Heartbeat, 1, 2, 3, { commit: 50 }), 'OUT_OF_RANGE')
+
+    const c = new TestCluster([1, 2, 3])
+    const leader = c.elect(1)
+    c.deliverAll()
+    expectRejected(leader, makeMessage(MessageType.AppResp, 2, 1, leader.currentTerm, { index: 1000 }), 'OUT_OF_RANGE')
+  })
+
+  test('malformed snapshots', () => {
+    const n = follower()
+    const snap = { index: 10, term: 3, voters: [1, 2, 3], observers: [], data: bytes('s') }
+    const m = (s: unknown) => ({ ...makeMessage(MessageType.Snap, 1, 2, 3), snapshot: s })
+    expectRejected(n, m({ ...snap, voters: [1, 2, 4] }), 'BAD_SNAPSHOT')
+    expectRejected(n, m({ ...snap, term: 7 }), 'BAD_SNAPSHOT')
+    expectRejected(n, m({ ...snap, index: 0 }), 'BAD_SNAPSHOT')
+    expectRejected(n, m({ ...snap, data: 'nope' }), 'MALFORMED')
+    expectRejected(n, m({ ...snap, voters: [0] }), 'MALFORMED')
+    expectRejected(n, m({ ...snap, observers: 'x' }), 'MALFORMED')
+    // and the good one is accepted
+    expect(n.step(m(snap) as RaftMessage).ok).toBe(true)
+    expect(n.ready()!.snapshot).toEqual(snap)
+  })
+
+  test('bad arguments to the API are values, not exceptions', () => {
+    const n = follower()
+    const p = n.propose(bytes('x'))
+    expect(p.ok ? 'ok' : [p.code, p.leaderId]).toEqual(['NOT_LEADER', 1])
+    const t = n.transferLeadership(1)
+    expect(t.ok ? 'ok' : t.code).toBe('NOT_LEADER')
+    const k = n.compact(99, bytes(''))
+    expect(k.ok ? 'ok' : k.code).toBe('OUT_OF_RANGE')
+    const o = n.addObserver(3)
+    expect(o.ok ? 'ok' : o.code).toBe('INVALID_ARGUMENT')
+    const c = new TestCluster([1, 2, 3], { common: { maxProposalBytes: 8 } })
+    const leader = c.elect(1)
+    const big = leader.propose(new Uint8Array(9))
+    expect(big.ok ? 'ok' : big.code).toBe('PROPOSAL_TOO_LARGE')
+    leader.readIndex(bytes('same'))
+    const dup = leader.readIndex(bytes('same'))
+    expect(dup.ok ? 'ok' : dup.code).toBe('INVALID_ARGUMENT')
+  })
+
+  test('proposals beyond maxUncommittedBytes get BACKPRESSURE until something commits', () => {
+    const c = new TestCluster([1, 2, 3], { common: { maxUncommittedBytes: 1000 } })
+    const leader = c.elect(1)
+    c.deliverAll()
+    c.isolate(1)
+    let accepted = 0
+    for (let i = 0; i < 100; i++) if (leader.propose(new Uint8Array(100)).ok) accepted++
+    expect(accepted).toBeLessThan(10)
+    const r = leader.propose(new Uint8Array(100))
+    expect(r.ok ? 'ok' : r.code).toBe('BACKPRESSURE')
+    c.heal()
+    c.tick(1)
+    c.deliverAll()
+    expect(leader.propose(new Uint8Array(100)).ok).toBe(true)
+  })
+})
