@@ -524,7 +524,10 @@ export class RaftNode {
     if (!this.votes.has(from)) this.votes.set(from, granted)
     let yes = 0
     let no = 0
-    for (const g of this.votes.values()) g ? yes++ : no++
+    for (const g of this.votes.values()) {
+      if (g) yes++
+      else no++
+    }
     if (yes >= this.quorum) return 'won'
     if (no > this.voters.length - this.quorum) return 'lost'
     return 'pending'
