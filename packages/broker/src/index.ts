@@ -1,1 +1,10 @@
-export {}
+export * from './seams.js'
+export * from './metadata/image-types.js'
+export * from './config.js'
+export * from './topic-config.js'
+export { startBroker, createLogger, newId, type StartBrokerOptions } from './main.js'
+export { startNode, type BrokerHandle, type NodeDeps } from './node.js'
+export { MetadataPublisher } from './metadata/metadata-publisher.js'
+export { emptyImage, applyRecords, encodeImage, decodeImage, imageToPlain } from './metadata/metadata-image.js'
+export { encodeRecords, decodeRecords, type MetadataRecord, type RecordType } from './metadata/records.js'
+export { wsConnector, wsTransport } from './net/ws-transport.js'

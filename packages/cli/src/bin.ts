@@ -1,21 +1,12 @@
 #!/usr/bin/env node
 /**
- * The `tributary` executable. For now it carries the `broker` subcommand; the
- * other subcommands hook in here as they land.
+ * The `tributary` executable: every subcommand is registered in cli.ts
+ * (buildCli), the `broker` one from commands/broker.ts as it stands.
  */
-import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
-import { brokerCommand, EXIT_USAGE } from './commands/broker.js'
+import { main } from './cli.js'
 
-await yargs(hideBin(process.argv))
-  .scriptName('tributary')
-  .command(brokerCommand)
-  .demandCommand(1, 'give a command (see tributary --help)')
-  .strict()
-  .help()
-  .version(false)
-  .fail((msg, err) => {
-    process.stderr.write(`error: ${(err?.message ?? msg ?? 'invalid arguments').split('\n')[0]}\n`)
-    process.exit(EXIT_USAGE)
-  })
-  .parseAsync()
+const code = await main(hideBin(process.argv))
+// Commands leave no work behind, but client sockets and timers may linger: exit
+// now. `broker` reports through process.exitCode.
+process.exit(code || Number(process.exitCode ?? 0))

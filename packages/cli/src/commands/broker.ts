@@ -97,6 +97,7 @@ export const brokerCommand: CommandModule<object, BrokerArgs> = {
       process.exitCode = EXIT_USAGE
       return
     }
-    process.exitCode = await runBroker(r.config)
+    // Exit explicitly: a stopped node must not linger on a stray handle.
+    process.exit(await runBroker(r.config))
   },
 }

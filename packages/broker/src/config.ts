@@ -1,0 +1,227 @@
+/**
+ * The broker's configuration: one schema table (flag, env twin, default, parser)
+ * shared by the CLI (`tributary broker`), the e2e helpers and docker-compose.
+ *
+ * Precedence: flag > TRIBUTARY_* env > --config file.json > default.
+ * Bad input is a value (`Result`) naming the offending option, never a throw:
+ * the CLI prints that one line and exits 2.
+ */
+import { ErrorCode, fail, ok, type Result } from '@tributary/protocol'
+
+export interface Voter {
+  nodeId: number
+  endpoint: string
+}
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
+
+export interface BrokerConfig {
+  nodeId: number
+  /** ws://host:port this node binds (one port: WebSocket + HTTP). */
+  listen: string
+  /** ws://host:port others use to reach this node; defaults to listen. */
+  advertise: string
+  dataDir: string
+  /** The Raft voters (every voter is also a broker). Nodes not listed join as observers. */
+  voters: Voter[]
+  rack: string | null
+  logLevel: LogLevel
+
+  // ---- metadata quorum
+  raftTickMs: number
+  /** Election timeout is randomised in [electionTimeoutTicks, 2 * electionTimeoutTicks). */
+  electionTimeoutTicks: number
+  heartbeatTicks: number
+  /** Take a metadata snapshot every this many applied entries. */
+  metadataSnapshotIntervalEntries: number
+
+  // ---- failure detection
+  brokerHeartbeatIntervalMs: number
+  brokerSessionTimeoutMs: number
+
+  // ---- network edge
+  maxConnections: number
+  /** Requests one connection may have in flight; beyond it the broker answers TOO_MANY_IN_FLIGHT. */
+  inFlightPerConnectionMax: number
+  frameBytesMax: number
+  requestTimeoutMs: number
+
+  // ---- data plane / groups (read by replication/ and group/)
+  messageMaxBytes: number
+  replicaLagTimeMaxMs: number
+  replicaFetchWaitMaxMs: number
+  replicaFetchMaxBytes: number
+  logCleanerIntervalMs: number
+  offsetsTopicPartitions: number
+  offsetsTopicReplicationFactor: number
+  defaultReplicationFactor: number
+  numPartitions: number
+}
+
+type Kind = 'int' | 'string' | 'url' | 'voters' | 'loglevel' | 'nullable-string'
+
+interface OptionSpec {
+  key: keyof BrokerConfig
+  flag: string
+  env: string
+  kind: Kind
+  describe: string
+  /** undefined = required */
+  default?: unknown
+  min?: number
+  max?: number
+}
+
+const opt = (key: keyof BrokerConfig, kind: Kind, describe: string, extra: Partial<OptionSpec> = {}): OptionSpec => {
+  const flag = String(key).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
+  return { key, flag, env: `TRIBUTARY_${flag.replace(/-/g, '_').toUpperCase()}`, kind, describe, ...extra }
+}
+
+/** Every broker option. The CLI builds its yargs options from this table. */
+export const BROKER_OPTIONS: readonly OptionSpec[] = [
+  opt('nodeId', 'int', 'this node id (positive integer)', { min: 1, max: 2 ** 31 - 1 }),
+  opt('listen', 'url', 'ws://host:port to bind (WebSocket + /healthz /readyz /metrics)'),
+  opt('advertise', 'url', 'ws://host:port peers and clients use (default: --listen)', { default: null }),
+  opt('dataDir', 'string', 'directory for the node\'s LevelDB'),
+  opt('voters', 'voters', 'Raft voters: id@ws://host:port,... (nodes not listed are observers)'),
+  opt('rack', 'nullable-string', 'rack id for placement', { default: null }),
+  opt('logLevel', 'loglevel', 'trace|debug|info|warn|error|fatal|silent', { default: 'info' }),
+  opt('raftTickMs', 'int', 'Raft tick length in ms', { default: 50, min: 1, max: 10_000 }),
+  opt('electionTimeoutTicks', 'int', 'minimum election timeout in ticks', { default: 10, min: 2, max: 10_000 }),
+  opt('heartbeatTicks', 'int', 'Raft leader heartbeat interval in ticks', { default: 1, min: 1, max: 10_000 }),
+  opt('metadataSnapshotIntervalEntries', 'int', 'snapshot the metadata image every N applied entries', { default: 1000, min: 1, max: 10_000_000 }),
+  opt('brokerHeartbeatIntervalMs', 'int', 'broker -> controller heartbeat interval', { default: 250, min: 10, max: 600_000 }),
+  opt('brokerSessionTimeoutMs', 'int', 'a broker silent this long is fenced', { default: 2000, min: 50, max: 3_600_000 }),
+  opt('maxConnections', 'int', 'open connections accepted at once', { default: 1024, min: 1, max: 1_000_000 }),
+  opt('inFlightPerConnectionMax', 'int', 'requests in flight per connection', { default: 512, min: 1, max: 1_000_000 }),
+  opt('frameBytesMax', 'int', 'largest WebSocket frame accepted (bytes)', { default: 16 * 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024 }),
+  opt('requestTimeoutMs', 'int', 'timeout of broker-to-broker requests', { default: 30_000, min: 100, max: 3_600_000 }),
+  opt('messageMaxBytes', 'int', 'largest record batch accepted (message.max.bytes)', { default: 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024 }),
+  opt('replicaLagTimeMaxMs', 'int', 'a follower behind this long leaves the ISR', { default: 5000, min: 100, max: 3_600_000 }),
+  opt('replicaFetchWaitMaxMs', 'int', 'follower fetch long-poll wait', { default: 500, min: 0, max: 60_000 }),
+  opt('replicaFetchMaxBytes', 'int', 'follower fetch response bound', { default: 8 * 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024 }),
+  opt('logCleanerIntervalMs', 'int', 'how often retention and compaction run', { default: 30_000, min: 10, max: 86_400_000 }),
+  opt('offsetsTopicPartitions', 'int', '__consumer_offsets partition count', { default: 16, min: 1, max: 10_000 }),
+  opt('offsetsTopicReplicationFactor', 'int', '__consumer_offsets replication factor (capped by brokers)', { default: 3, min: 1, max: 100 }),
+  opt('defaultReplicationFactor', 'int', 'replication factor when a CreateTopics asks for -1', { default: 3, min: 1, max: 100 }),
+  opt('numPartitions', 'int', 'partition count when a CreateTopics asks for -1', { default: 1, min: 1, max: 100_000 }),
+]
+
+/** The options with a default, as a config object fragment (tests build configs from it). */
+export const BROKER_CONFIG_DEFAULTS: Partial<BrokerConfig> = Object.fromEntries(
+  BROKER_OPTIONS.filter((o) => o.default !== undefined && o.default !== null).map((o) => [o.key, o.default]),
+)
+
+const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
+
+/** ws://host:port, returns the normalised URL string or an error message. */
+export function parseWsUrl(value: string): Result<string> {
+  let u: URL
+  try {
+    u = new URL(value)
+  } catch {
+    return fail(ErrorCode.INVALID_CONFIG, `'${value}' is not a URL (want ws://host:port)`)
+  }
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') return fail(ErrorCode.INVALID_CONFIG, `'${value}' must start with ws:// or wss://`)
+  if (!u.port) return fail(ErrorCode.INVALID_CONFIG, `'${value}' needs an explicit port`)
+  return ok(`${u.protocol}//${u.host}`)
+}
+
+/** `1@ws://h1:9092,2@ws://h2:9092` → voters, ids unique and positive. */
+export function parseVoters(value: string): Result<Voter[]> {
+  const voters: Voter[] = []
+  for (const part of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const at = part.indexOf('@')
+    if (at <= 0) return fail(ErrorCode.INVALID_CONFIG, `'${part}' is not id@ws://host:port`)
+    const id = Number(part.slice(0, at))
+    if (!Number.isSafeInteger(id) || id < 1) return fail(ErrorCode.INVALID_CONFIG, `'${part.slice(0, at)}' is not a positive node id`)
+    const url = parseWsUrl(part.slice(at + 1))
+    if (!url.ok) return url
+    if (voters.some((v) => v.nodeId === id)) return fail(ErrorCode.INVALID_CONFIG, `node id ${id} is listed twice`)
+    voters.push({ nodeId: id, endpoint: url.value })
+  }
+  if (voters.length === 0) return fail(ErrorCode.INVALID_CONFIG, 'at least one voter is required')
+  return ok(voters)
+}
+
+function parseValue(spec: OptionSpec, raw: unknown): Result<unknown> {
+  switch (spec.kind) {
+    case 'int': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN
+      if (!Number.isSafeInteger(n)) return fail(ErrorCode.INVALID_CONFIG, `'${String(raw)}' is not an integer`)
+      if (spec.min !== undefined && n < spec.min) return fail(ErrorCode.INVALID_CONFIG, `${n} is below the minimum ${spec.min}`)
+      if (spec.max !== undefined && n > spec.max) return fail(ErrorCode.INVALID_CONFIG, `${n} is above the maximum ${spec.max}`)
+      return ok(n)
+    }
+    case 'string':
+      if (typeof raw !== 'string' || raw === '') return fail(ErrorCode.INVALID_CONFIG, 'must be a non-empty string')
+      return ok(raw)
+    case 'nullable-string':
+      if (raw === null || raw === '') return ok(null)
+      if (typeof raw !== 'string') return fail(ErrorCode.INVALID_CONFIG, 'must be a string')
+      return ok(raw)
+    case 'url':
+      if (typeof raw !== 'string') return fail(ErrorCode.INVALID_CONFIG, 'must be a ws:// URL')
+      return parseWsUrl(raw)
+    case 'voters':
+      if (Array.isArray(raw)) return parseVoters(raw.map((v) => (typeof v === 'string' ? v : `${v?.nodeId}@${v?.endpoint}`)).join(','))
+      if (typeof raw !== 'string') return fail(ErrorCode.INVALID_CONFIG, 'must be id@ws://host:port,...')
+      return parseVoters(raw)
+    case 'loglevel':
+      if (!LOG_LEVELS.includes(raw as LogLevel)) return fail(ErrorCode.INVALID_CONFIG, `'${String(raw)}' is not one of ${LOG_LEVELS.join('|')}`)
+      return ok(raw)
+  }
+}
+
+export interface ConfigSources {
+  /** Already-parsed flags keyed by camelCase option name (yargs gives both spellings). */
+  flags?: Record<string, unknown>
+  env?: Record<string, string | undefined>
+  /** The parsed --config JSON file: camelCase or kebab-case keys. */
+  file?: Record<string, unknown>
+}
+
+/**
+ * Resolve and validate a BrokerConfig. On error the message names the option as a
+ * user would type it: `--node-id (TRIBUTARY_NODE_ID): 'x' is not an integer`.
+ */
+export function resolveBrokerConfig(sources: ConfigSources): Result<BrokerConfig> {
+  const { flags = {}, env = {}, file = {} } = sources
+  for (const key of Object.keys(file)) {
+    if (!BROKER_OPTIONS.some((o) => o.key === key || o.flag === key)) return fail(ErrorCode.INVALID_CONFIG, `--config: unknown option '${key}'`)
+  }
+  const out: Record<string, unknown> = {}
+  for (const spec of BROKER_OPTIONS) {
+    const name = `--${spec.flag} (${spec.env})`
+    let raw: unknown = flags[spec.key] ?? flags[spec.flag]
+    if (raw === undefined) raw = env[spec.env]
+    if (raw === undefined) raw = file[spec.key] ?? file[spec.flag]
+    if (raw === undefined) {
+      if (spec.default === undefined) return fail(ErrorCode.INVALID_CONFIG, `${name} is required`)
+      out[spec.key] = spec.default
+      continue
+    }
+    const v = parseValue(spec, raw)
+    if (!v.ok) return fail(v.code, `${name}: ${v.message}`)
+    out[spec.key] = v.value
+  }
+  const cfg = out as unknown as BrokerConfig
+  if (cfg.advertise === null) cfg.advertise = cfg.listen
+  const mine = cfg.voters.find((v) => v.nodeId === cfg.nodeId)
+  if (mine && mine.endpoint !== cfg.advertise) {
+    return fail(ErrorCode.INVALID_CONFIG, `--voters: node ${cfg.nodeId} is listed at ${mine.endpoint} but advertises ${cfg.advertise}`)
+  }
+  if (cfg.brokerSessionTimeoutMs <= cfg.brokerHeartbeatIntervalMs) {
+    return fail(ErrorCode.INVALID_CONFIG, '--broker-session-timeout-ms must exceed --broker-heartbeat-interval-ms')
+  }
+  if (cfg.heartbeatTicks >= cfg.electionTimeoutTicks) {
+    return fail(ErrorCode.INVALID_CONFIG, '--heartbeat-ticks must be below --election-timeout-ticks')
+  }
+  return ok(cfg)
+}
+
+/** Host and port to bind from a ws:// listen URL. */
+export function listenAddress(listen: string): { host: string; port: number } {
+  const u = new URL(listen)
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) }
+}

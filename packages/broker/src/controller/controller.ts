@@ -1,0 +1,364 @@
+/**
+ * The controller: active on whichever node leads the Raft quorum. It alone turns
+ * requests into metadata records, commits them, and answers once they are
+ * committed and applied here.
+ *
+ * Writes run one at a time through a bounded queue, each validated against the
+ * image that already holds every earlier write: two CreateTopics for one name can
+ * never both pass. Heartbeats update liveness without queueing; they queue only
+ * when they must write (unfence, controlled shutdown).
+ *
+ * Failure detection: a broker silent for brokerSessionTimeoutMs is fenced and
+ * leaves every ISR it can; each partition it led moves to another live ISR member
+ * (see partition-election.ts).
+ */
+import { ApiKey, ErrorCode, TributaryError, type BrokerHeartbeatResponse } from '@tributary/protocol'
+import type { Logger } from 'pino'
+import type { BrokerConfig } from '../config.js'
+import type { BrokerRegistration, MetadataImage } from '../metadata/image-types.js'
+import type { MetadataRecord } from '../metadata/records.js'
+import type { Clock, HandlerResult } from '../seams.js'
+import { changesForBrokerLeaving, changesForOfflinePartitions, isLive, partitionChange } from './partition-election.js'
+import { planAlterConfigs, planCreatePartitions, planCreateTopics, planDeleteTopics } from './topic-ops.js'
+
+/** Writes waiting for their turn; beyond it requests fail fast (retriable). */
+export const CONTROLLER_QUEUE_MAX = 10_000
+/** Producer ids reserved per ProducerIds record. */
+export const PRODUCER_ID_BLOCK_SIZE = 1000
+
+export interface ControllerQuorum {
+  /**
+   * Commit one entry of records; resolves with its index once it is committed and
+   * applied to this node's image. Rejects with NOT_CONTROLLER when leadership is
+   * lost first (the entry may still commit later).
+   */
+  commit(records: MetadataRecord[]): Promise<number>
+}
+
+export interface ControllerDeps {
+  nodeId: number
+  clock: Clock
+  image(): MetadataImage
+  quorum: ControllerQuorum
+  config: Pick<BrokerConfig, 'brokerSessionTimeoutMs' | 'brokerHeartbeatIntervalMs' | 'defaultReplicationFactor' | 'numPartitions'>
+  logger: Logger
+  newTopicId(): string
+  newClusterId(): string
+}
+
+/** The APIs only the controller answers (other nodes forward them). */
+export const CONTROLLER_APIS: readonly number[] = [
+  ApiKey.CreateTopics, ApiKey.DeleteTopics, ApiKey.CreatePartitions, ApiKey.AlterConfigs,
+  ApiKey.BrokerRegistration, ApiKey.BrokerHeartbeat, ApiKey.UnregisterBroker, ApiKey.AlterPartition,
+  ApiKey.InitProducerId,
+]
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v)
+const answer = (body: unknown): HandlerResult => ({ errorCode: ErrorCode.NONE, body })
+const refuse = (errorCode: number, errorMessage: string): HandlerResult => ({ errorCode, body: { errorMessage } })
+
+export class Controller {
+  private active = false
+  private tail: Promise<unknown> = Promise.resolve()
+  private queued = 0
+  private readonly lastHeartbeat = new Map<number, number>()
+  private readonly fencing = new Set<number>()
+  private cancelSessionTimer: (() => void) | null = null
+  private producerIds: { next: number; end: number } | null = null
+
+  constructor(private readonly deps: ControllerDeps) {}
+
+  isActive(): boolean {
+    return this.active
+  }
+
+  /** This node became leader and has applied every entry of earlier terms. */
+  activate(): void {
+    if (this.active) return
+    this.active = true
+    this.producerIds = null
+    this.fencing.clear()
+    // A new controller has seen no heartbeat yet: every broker gets a full session.
+    const now = this.deps.clock.now()
+    for (const id of this.deps.image().brokers.keys()) this.lastHeartbeat.set(id, now)
+    this.scheduleSessionCheck()
+    if (this.deps.image().clusterId === null) {
+      void this.enqueue(() => this.commitIfActive([{ type: 'ClusterId', version: 0, clusterId: this.deps.newClusterId() }])).catch(() => {})
+    }
+    this.deps.logger.info({ brokers: this.deps.image().brokers.size }, 'controller active')
+  }
+
+  deactivate(): void {
+    if (!this.active) return
+    this.active = false
+    this.cancelSessionTimer?.()
+    this.cancelSessionTimer = null
+    this.lastHeartbeat.clear()
+    this.deps.logger.info('controller inactive')
+  }
+
+  /** Seconds since each broker's last heartbeat, for DescribeCluster (null when unknown). */
+  heartbeatAgeMs(nodeId: number): number | null {
+    const t = this.lastHeartbeat.get(nodeId)
+    return t === undefined ? null : this.deps.clock.now() - t
+  }
+
+  async handle(apiKey: number, body: any): Promise<HandlerResult> {
+    if (!this.active) return refuse(ErrorCode.NOT_CONTROLLER, `node ${this.deps.nodeId} is not the controller`)
+    try {
+      switch (apiKey) {
+        case ApiKey.CreateTopics: return await this.createTopics(body)
+        case ApiKey.DeleteTopics: return await this.deleteTopics(body)
+        case ApiKey.CreatePartitions: return await this.createPartitions(body)
+        case ApiKey.AlterConfigs: return await this.alterConfigs(body)
+        case ApiKey.BrokerRegistration: return await this.registerBroker(body)
+        case ApiKey.BrokerHeartbeat: return await this.heartbeat(body)
+        case ApiKey.UnregisterBroker: return await this.unregisterBroker(body)
+        case ApiKey.AlterPartition: return await this.alterPartition(body)
+        case ApiKey.InitProducerId: return await this.initProducerId()
+        default: return refuse(ErrorCode.UNSUPPORTED_VERSION, `the controller does not serve api ${apiKey}`)
+      }
+    } catch (err) {
+      if (err instanceof TributaryError) return refuse(err.code, err.message)
+      throw err
+    }
+  }
+
+  // ------------------------------------------------------------------ queue
+
+  private enqueue<T>(op: () => Promise<T>): Promise<T> {
+    if (this.queued >= CONTROLLER_QUEUE_MAX) {
+      return Promise.reject(new TributaryError(ErrorCode.REQUEST_TIMED_OUT, `controller queue is full (${CONTROLLER_QUEUE_MAX})`))
+    }
+    this.queued++
+    const run = this.tail.then(() => {
+      if (!this.active) throw new TributaryError(ErrorCode.NOT_CONTROLLER, `node ${this.deps.nodeId} is no longer the controller`)
+      return op()
+    })
+    this.tail = run.then(() => {}, () => {}).finally(() => { this.queued-- })
+    return run
+  }
+
+  private async commitIfActive(records: MetadataRecord[]): Promise<number> {
+    if (records.length === 0) return this.deps.image().offset
+    return this.deps.quorum.commit(records)
+  }
+
+  // ------------------------------------------------------------------ topics
+
+  private createTopics(body: any): Promise<HandlerResult> {
+    return this.enqueue(async () => {
+      const plan = planCreateTopics(this.deps.image(), body?.topics, body?.validateOnly === true, this.deps.config, this.deps.newTopicId)
+      let e = 0
+      for (const a of plan.answers) {
+        if (a.errorCode !== ErrorCode.NONE || a.topicId === null) continue
+        try {
+          await this.commitIfActive(plan.entries[e++]!)
+        } catch (err) {
+          a.errorCode = err instanceof TributaryError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR
+          a.errorMessage = (err as Error).message
+        }
+      }
+      return answer({ topics: plan.answers })
+    })
+  }
+
+  private deleteTopics(body: any): Promise<HandlerResult> {
+    return this.enqueue(async () => {
+      const plan = planDeleteTopics(this.deps.image(), body?.topics)
+      await this.commitIfActive(plan.records)
+      return answer({ topics: plan.answers })
+    })
+  }
+
+  private createPartitions(body: any): Promise<HandlerResult> {
+    return this.enqueue(async () => {
+      const plan = planCreatePartitions(this.deps.image(), body?.topics, body?.validateOnly === true)
+      for (const entry of plan.entries) await this.commitIfActive(entry)
+      return answer({ topics: plan.answers })
+    })
+  }
+
+  private alterConfigs(body: any): Promise<HandlerResult> {
+    return this.enqueue(async () => {
+      const plan = planAlterConfigs(this.deps.image(), body?.resources)
+      if (body?.validateOnly !== true) await this.commitIfActive(plan.records)
+      return answer({ resources: plan.answers })
+    })
+  }
+
+  // ------------------------------------------------------------------ brokers
+
+  private registerBroker(body: any): Promise<HandlerResult> {
+    const { nodeId, endpoint, incarnationId } = body ?? {}
+    if (!isInt(nodeId) || nodeId < 1 || typeof endpoint !== 'string' || typeof incarnationId !== 'string' || incarnationId === '') {
+      return Promise.resolve(refuse(ErrorCode.INVALID_REQUEST, 'nodeId, endpoint and incarnationId are required'))
+    }
+    const rack = typeof body.rack === 'string' ? body.rack : null
+    return this.enqueue(async () => {
+      const image = this.deps.image()
+      const existing = image.brokers.get(nodeId)
+      // A retry of the same incarnation: answer with the epoch it already has.
+      if (existing && existing.incarnationId === incarnationId) {
+        this.lastHeartbeat.set(nodeId, this.deps.clock.now())
+        return answer({ brokerEpoch: existing.brokerEpoch })
+      }
+      // A new incarnation replaces the old one, which stops serving at once.
+      const leaving = existing ? changesForBrokerLeaving(image, nodeId, (id) => id !== nodeId && isLive(image, id)) : []
+      const index = await this.commitIfActive([{ type: 'RegisterBroker', version: 0, nodeId, endpoint, incarnationId, rack }, ...leaving])
+      this.lastHeartbeat.set(nodeId, this.deps.clock.now())
+      this.deps.logger.info({ broker: nodeId, brokerEpoch: index, endpoint }, 'broker registered')
+      return answer({ brokerEpoch: index })
+    })
+  }
+
+  private current(nodeId: unknown, brokerEpoch: unknown): BrokerRegistration {
+    const b = isInt(nodeId) ? this.deps.image().brokers.get(nodeId) : undefined
+    if (!b) throw new TributaryError(ErrorCode.BROKER_ID_NOT_REGISTERED, `broker ${String(nodeId)} is not registered`)
+    if (b.brokerEpoch !== brokerEpoch) throw new TributaryError(ErrorCode.STALE_BROKER_EPOCH, `broker ${b.nodeId} epoch ${String(brokerEpoch)} is not ${b.brokerEpoch}`)
+    return b
+  }
+
+  private async heartbeat(body: any): Promise<HandlerResult> {
+    const b = this.current(body?.nodeId, body?.brokerEpoch)
+    this.lastHeartbeat.set(b.nodeId, this.deps.clock.now())
+    const offset = isInt(body.currentMetadataOffset) ? body.currentMetadataOffset : -1
+    const isCaughtUp = offset >= b.brokerEpoch
+    const reply = (): HandlerResult => {
+      const now = this.deps.image().brokers.get(b.nodeId)
+      const shutDown = !!now && now.inControlledShutdown && now.fenced
+      return answer({ isCaughtUp, isFenced: !now || now.fenced, shouldShutdown: shutDown } satisfies BrokerHeartbeatResponse)
+    }
+    if (body.wantShutdown === true) {
+      await this.enqueue(() => this.controlledShutdown(b.nodeId, b.brokerEpoch))
+    } else if (body.wantFence === true) {
+      if (!b.fenced) await this.enqueue(() => this.fence(b.nodeId, b.brokerEpoch, 'broker asked'))
+    } else if (b.fenced && isCaughtUp && !b.inControlledShutdown) {
+      await this.enqueue(() => this.unfence(b.nodeId, b.brokerEpoch))
+    }
+    return reply()
+  }
+
+  private async unfence(nodeId: number, brokerEpoch: number): Promise<void> {
+    const image = this.deps.image()
+    const b = image.brokers.get(nodeId)
+    if (!b || b.brokerEpoch !== brokerEpoch || !b.fenced) return
+    const live = (id: number) => id === nodeId || isLive(image, id)
+    await this.commitIfActive([{ type: 'UnfenceBroker', version: 0, nodeId, brokerEpoch }, ...changesForOfflinePartitions(image, live)])
+    this.deps.logger.info({ broker: nodeId, brokerEpoch }, 'broker unfenced')
+  }
+
+  private async fence(nodeId: number, brokerEpoch: number, reason: string): Promise<void> {
+    const image = this.deps.image()
+    const b = image.brokers.get(nodeId)
+    if (!b || b.brokerEpoch !== brokerEpoch || b.fenced) return
+    const live = (id: number) => id !== nodeId && isLive(image, id)
+    const moves = changesForBrokerLeaving(image, nodeId, live)
+    await this.commitIfActive([{ type: 'FenceBroker', version: 0, nodeId, brokerEpoch }, ...moves])
+    this.deps.logger.warn({ broker: nodeId, brokerEpoch, reason, partitionsChanged: moves.length }, 'broker fenced')
+  }
+
+  /** Leadership moves away and the broker leaves every ISR it can, then it is fenced: all in one entry. */
+  private async controlledShutdown(nodeId: number, brokerEpoch: number): Promise<void> {
+    const image = this.deps.image()
+    const b = image.brokers.get(nodeId)
+    if (!b || b.brokerEpoch !== brokerEpoch || (b.inControlledShutdown && b.fenced)) return
+    const live = (id: number) => id !== nodeId && isLive(image, id)
+    const moves = changesForBrokerLeaving(image, nodeId, live)
+    const records: MetadataRecord[] = [{ type: 'BrokerControlledShutdown', version: 0, nodeId, brokerEpoch }, ...moves]
+    if (!b.fenced) records.push({ type: 'FenceBroker', version: 0, nodeId, brokerEpoch })
+    await this.commitIfActive(records)
+    this.deps.logger.info({ broker: nodeId, partitionsChanged: moves.length }, 'controlled shutdown')
+  }
+
+  private unregisterBroker(body: any): Promise<HandlerResult> {
+    const nodeId = body?.nodeId
+    return this.enqueue(async () => {
+      const image = this.deps.image()
+      const b = isInt(nodeId) ? image.brokers.get(nodeId) : undefined
+      if (!b) return refuse(ErrorCode.BROKER_ID_NOT_REGISTERED, `broker ${String(nodeId)} is not registered`)
+      const moves = changesForBrokerLeaving(image, b.nodeId, (id) => id !== b.nodeId && isLive(image, id))
+      await this.commitIfActive([...moves, { type: 'UnregisterBroker', version: 0, nodeId: b.nodeId, brokerEpoch: b.brokerEpoch }])
+      this.lastHeartbeat.delete(b.nodeId)
+      return answer({})
+    })
+  }
+
+  private scheduleSessionCheck(): void {
+    const every = Math.max(10, Math.min(this.deps.config.brokerHeartbeatIntervalMs, Math.floor(this.deps.config.brokerSessionTimeoutMs / 4)))
+    this.cancelSessionTimer = this.deps.clock.setTimeout(() => {
+      if (!this.active) return
+      this.checkSessions()
+      this.scheduleSessionCheck()
+    }, every)
+  }
+
+  /** Fence every unfenced broker whose session expired. */
+  checkSessions(): void {
+    const now = this.deps.clock.now()
+    for (const b of this.deps.image().brokers.values()) {
+      if (b.fenced || this.fencing.has(b.nodeId)) continue
+      const last = this.lastHeartbeat.get(b.nodeId)
+      if (last === undefined) { this.lastHeartbeat.set(b.nodeId, now); continue }
+      if (now - last <= this.deps.config.brokerSessionTimeoutMs) continue
+      this.fencing.add(b.nodeId)
+      void this.enqueue(() => this.fence(b.nodeId, b.brokerEpoch, `no heartbeat for ${now - last} ms`))
+        .catch((err) => this.deps.logger.warn({ err, broker: b.nodeId }, 'fencing failed'))
+        .finally(() => this.fencing.delete(b.nodeId))
+    }
+  }
+
+  // ------------------------------------------------------------------ partitions
+
+  private alterPartition(body: any): Promise<HandlerResult> {
+    return this.enqueue(async () => {
+      const b = this.current(body?.brokerId, body?.brokerEpoch)
+      if (!Array.isArray(body.topics)) return refuse(ErrorCode.INVALID_REQUEST, 'topics must be an array')
+      const image = this.deps.image()
+      const records: MetadataRecord[] = []
+      const topics = []
+      for (const rt of body.topics) {
+        const t = typeof rt?.topicId === 'string' ? image.topicsById.get(rt.topicId) : undefined
+        const partitions = []
+        for (const rp of Array.isArray(rt?.partitions) ? rt.partitions : []) {
+          const p = t && isInt(rp?.partition) ? t.partitions[rp.partition] : undefined
+          const out = (errorCode: number) => ({
+            partition: isInt(rp?.partition) ? rp.partition : -1, errorCode,
+            leader: p?.leader ?? -1, leaderEpoch: p?.leaderEpoch ?? -1, partitionEpoch: p?.partitionEpoch ?? -1, isr: p?.isr ?? [],
+          })
+          if (!p) { partitions.push(out(t ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID)); continue }
+          if (p.leader !== b.nodeId) { partitions.push(out(ErrorCode.NOT_LEADER_OR_FOLLOWER)); continue }
+          if (rp.leaderEpoch !== p.leaderEpoch) { partitions.push(out(isInt(rp.leaderEpoch) && rp.leaderEpoch < p.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH)); continue }
+          if (rp.partitionEpoch !== p.partitionEpoch) { partitions.push(out(ErrorCode.INVALID_UPDATE_VERSION)); continue }
+          const newIsr = rp.newIsr
+          if (!Array.isArray(newIsr) || newIsr.length === 0 || !newIsr.includes(b.nodeId) || new Set(newIsr).size !== newIsr.length || !newIsr.every((r: unknown) => isInt(r) && p.replicas.includes(r))) {
+            partitions.push(out(ErrorCode.INVALID_REQUEST))
+            continue
+          }
+          if (newIsr.some((r: number) => !p.isr.includes(r) && !isLive(image, r))) { partitions.push(out(ErrorCode.INELIGIBLE_REPLICA)); continue }
+          const ordered = p.replicas.filter((r) => newIsr.includes(r))
+          const change = partitionChange(p, p.leader, ordered)
+          if (change) records.push(change)
+          partitions.push({ ...out(ErrorCode.NONE), isr: ordered, partitionEpoch: change ? change.partitionEpoch : p.partitionEpoch })
+        }
+        topics.push({ topicId: String(rt?.topicId), partitions })
+      }
+      await this.commitIfActive(records)
+      return answer({ topics })
+    })
+  }
+
+  // ------------------------------------------------------------------ producer ids
+
+  private async initProducerId(): Promise<HandlerResult> {
+    return this.enqueue(async () => {
+      if (!this.producerIds || this.producerIds.next >= this.producerIds.end) {
+        const start = this.deps.image().nextProducerId
+        const end = start + PRODUCER_ID_BLOCK_SIZE
+        await this.commitIfActive([{ type: 'ProducerIds', version: 0, brokerId: this.deps.nodeId, brokerEpoch: -1, nextProducerId: end }])
+        this.producerIds = { next: start, end }
+      }
+      return answer({ producerId: this.producerIds.next++, producerEpoch: 0 })
+    })
+  }
+}

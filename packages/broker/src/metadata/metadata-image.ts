@@ -1,0 +1,206 @@
+/**
+ * Applying committed metadata records to the MetadataImage, deterministically:
+ * every node applies the same entries in the same order and must end with the
+ * same image. Records that no longer make sense (a change for a removed topic)
+ * are skipped the same way everywhere, never thrown.
+ *
+ * Objects inside the image are replaced, not mutated, so a `previous` handed to
+ * a listener stays what it was.
+ */
+import { packValue, unpackValue, ok, fail, ErrorCode, type Result } from '@tributary/protocol'
+import type { BrokerRegistration, MetadataChange, MetadataImage, PartitionState, TopicState } from './image-types.js'
+import type { MetadataRecord } from './records.js'
+
+export const FIRST_PRODUCER_ID = 1000
+
+export function emptyImage(): MetadataImage {
+  return {
+    clusterId: null,
+    offset: 0,
+    brokers: new Map(),
+    topicsByName: new Map(),
+    topicsById: new Map(),
+    nextProducerId: FIRST_PRODUCER_ID,
+  }
+}
+
+/** Apply one entry's records (committed at `index`); returns what changed, in order. */
+export function applyRecords(image: MetadataImage, records: MetadataRecord[], index: number): MetadataChange[] {
+  const changes: MetadataChange[] = []
+  for (const r of records) applyRecord(image, r, index, changes)
+  image.offset = Math.max(image.offset, index)
+  return changes
+}
+
+function setBroker(image: MetadataImage, b: BrokerRegistration, changes: MetadataChange[]): void {
+  image.brokers.set(b.nodeId, b)
+  changes.push({ type: 'broker', broker: b })
+}
+
+function currentBroker(image: MetadataImage, nodeId: number, brokerEpoch: number): BrokerRegistration | undefined {
+  const b = image.brokers.get(nodeId)
+  return b && b.brokerEpoch === brokerEpoch ? b : undefined
+}
+
+function replaceTopic(image: MetadataImage, t: TopicState): void {
+  image.topicsByName.set(t.name, t)
+  image.topicsById.set(t.topicId, t)
+}
+
+function applyRecord(image: MetadataImage, r: MetadataRecord, index: number, changes: MetadataChange[]): void {
+  switch (r.type) {
+    case 'ClusterId':
+      if (image.clusterId === null) image.clusterId = r.clusterId
+      return
+    case 'RegisterBroker':
+      setBroker(image, {
+        nodeId: r.nodeId,
+        endpoint: r.endpoint,
+        incarnationId: r.incarnationId,
+        brokerEpoch: index,
+        rack: r.rack ?? null,
+        fenced: true,
+        inControlledShutdown: false,
+      }, changes)
+      return
+    case 'FenceBroker':
+    case 'UnfenceBroker': {
+      const b = currentBroker(image, r.nodeId, r.brokerEpoch)
+      if (!b) return
+      const fenced = r.type === 'FenceBroker'
+      setBroker(image, { ...b, fenced, inControlledShutdown: fenced ? b.inControlledShutdown : false }, changes)
+      return
+    }
+    case 'BrokerControlledShutdown': {
+      const b = currentBroker(image, r.nodeId, r.brokerEpoch)
+      if (b) setBroker(image, { ...b, inControlledShutdown: true }, changes)
+      return
+    }
+    case 'UnregisterBroker':
+      if (!currentBroker(image, r.nodeId, r.brokerEpoch)) return
+      image.brokers.delete(r.nodeId)
+      changes.push({ type: 'broker-removed', nodeId: r.nodeId })
+      return
+    case 'Topic': {
+      if (image.topicsByName.has(r.name) || image.topicsById.has(r.topicId)) return
+      replaceTopic(image, { name: r.name, topicId: r.topicId, internal: r.internal, configs: {}, partitions: [] })
+      return
+    }
+    case 'Partition': {
+      const t = image.topicsById.get(r.topicId)
+      if (!t || r.partition !== t.partitions.length) return // partitions arrive densely, in order
+      const p: PartitionState = {
+        topicId: t.topicId, topic: t.name, partition: r.partition,
+        replicas: [...r.replicas], isr: [...r.isr], leader: r.leader, leaderEpoch: r.leaderEpoch, partitionEpoch: r.partitionEpoch,
+      }
+      replaceTopic(image, { ...t, partitions: [...t.partitions, p] })
+      changes.push({ type: 'partition', partition: p, previous: null })
+      return
+    }
+    case 'PartitionChange': {
+      const t = image.topicsById.get(r.topicId)
+      const prev = t?.partitions[r.partition]
+      if (!t || !prev) return
+      const p: PartitionState = {
+        ...prev,
+        replicas: r.replicas ? [...r.replicas] : prev.replicas,
+        isr: r.isr ? [...r.isr] : prev.isr,
+        leader: r.leader ?? prev.leader,
+        leaderEpoch: r.leaderEpoch,
+        partitionEpoch: r.partitionEpoch,
+      }
+      const partitions = [...t.partitions]
+      partitions[r.partition] = p
+      replaceTopic(image, { ...t, partitions })
+      changes.push({ type: 'partition', partition: p, previous: prev })
+      return
+    }
+    case 'RemoveTopic': {
+      const t = image.topicsById.get(r.topicId)
+      if (!t) return
+      image.topicsById.delete(t.topicId)
+      image.topicsByName.delete(t.name)
+      changes.push({ type: 'topic-removed', topic: t })
+      return
+    }
+    case 'Config': {
+      if (r.resourceType !== 'topic') return // broker-level dynamic configs: reserved
+      const t = image.topicsByName.get(r.name)
+      if (!t) return
+      const configs = { ...t.configs }
+      if (r.value === null) delete configs[r.key]
+      else configs[r.key] = r.value
+      const next = { ...t, configs }
+      replaceTopic(image, next)
+      changes.push({ type: 'topic-config', topic: next })
+      return
+    }
+    case 'ProducerIds':
+      image.nextProducerId = Math.max(image.nextProducerId, r.nextProducerId)
+      return
+  }
+}
+
+// ------------------------------------------------------------------ snapshots
+
+interface ImageSnapshotV0 {
+  version: 0
+  clusterId: string | null
+  offset: number
+  brokers: BrokerRegistration[]
+  topics: TopicState[]
+  nextProducerId: number
+}
+
+/** The image as plain data (for snapshots and the MetadataImage inspection API). */
+export function imageToPlain(image: MetadataImage): ImageSnapshotV0 {
+  return {
+    version: 0,
+    clusterId: image.clusterId,
+    offset: image.offset,
+    brokers: [...image.brokers.values()].sort((a, b) => a.nodeId - b.nodeId),
+    topics: [...image.topicsByName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    nextProducerId: image.nextProducerId,
+  }
+}
+
+export function encodeImage(image: MetadataImage): Uint8Array {
+  return packValue(imageToPlain(image))
+}
+
+export function decodeImage(bytes: Uint8Array): Result<MetadataImage> {
+  if (bytes.byteLength === 0) return ok(emptyImage())
+  const v = unpackValue(bytes)
+  if (!v.ok) return v
+  const s = v.value as ImageSnapshotV0
+  if (!s || typeof s !== 'object' || s.version !== 0 || !Array.isArray(s.brokers) || !Array.isArray(s.topics)) {
+    return fail(ErrorCode.CORRUPT_MESSAGE, 'not a metadata image snapshot (v0)')
+  }
+  const image = emptyImage()
+  image.clusterId = s.clusterId ?? null
+  image.offset = s.offset
+  image.nextProducerId = s.nextProducerId
+  for (const b of s.brokers) image.brokers.set(b.nodeId, { ...b, rack: b.rack ?? null })
+  for (const t of s.topics) replaceTopic(image, { ...t, configs: { ...t.configs }, partitions: t.partitions.map((p) => ({ ...p })) })
+  return ok(image)
+}
+
+/** What a listener must hear when the whole image is replaced by a snapshot. */
+export function diffImages(before: MetadataImage, after: MetadataImage): MetadataChange[] {
+  const changes: MetadataChange[] = []
+  for (const [id, b] of before.brokers) if (!after.brokers.has(id)) changes.push({ type: 'broker-removed', nodeId: id })
+  for (const b of after.brokers.values()) {
+    const old = before.brokers.get(b.nodeId)
+    if (!old || JSON.stringify(old) !== JSON.stringify(b)) changes.push({ type: 'broker', broker: b })
+  }
+  for (const t of before.topicsById.values()) if (!after.topicsById.has(t.topicId)) changes.push({ type: 'topic-removed', topic: t })
+  for (const t of after.topicsById.values()) {
+    const old = before.topicsById.get(t.topicId)
+    if (old && JSON.stringify(old.configs) !== JSON.stringify(t.configs)) changes.push({ type: 'topic-config', topic: t })
+    for (const p of t.partitions) {
+      const prev = old?.partitions[p.partition] ?? null
+      if (!prev || prev.partitionEpoch !== p.partitionEpoch || prev.leaderEpoch !== p.leaderEpoch) changes.push({ type: 'partition', partition: p, previous: prev })
+    }
+  }
+  return changes
+}

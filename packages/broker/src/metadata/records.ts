@@ -1,0 +1,107 @@
+/**
+ * Metadata records: what the controller commits to the Raft log. One Raft entry
+ * carries an array of records that apply atomically (a topic and its partitions
+ * land together). Every record is `{ type, version, ...fields }`, msgpack-encoded
+ * with the wire settings so any msgpack reader can decode the log.
+ *
+ * Versioning: a reader accepts every version up to RECORD_VERSION[type]; a field
+ * added later must be optional so older entries still decode.
+ */
+import { ErrorCode, fail, ok, packValue, unpackValue, type Result } from '@tributary/protocol'
+
+export interface ClusterIdRecord { type: 'ClusterId'; version: 0; clusterId: string }
+export interface RegisterBrokerRecord { type: 'RegisterBroker'; version: 0; nodeId: number; endpoint: string; incarnationId: string; rack: string | null }
+export interface FenceBrokerRecord { type: 'FenceBroker'; version: 0; nodeId: number; brokerEpoch: number }
+export interface UnfenceBrokerRecord { type: 'UnfenceBroker'; version: 0; nodeId: number; brokerEpoch: number }
+export interface UnregisterBrokerRecord { type: 'UnregisterBroker'; version: 0; nodeId: number; brokerEpoch: number }
+/** Marks a broker as shutting down (controlled shutdown): it gets no new leaderships. */
+export interface BrokerControlledShutdownRecord { type: 'BrokerControlledShutdown'; version: 0; nodeId: number; brokerEpoch: number }
+export interface TopicRecord { type: 'Topic'; version: 0; name: string; topicId: string; internal: boolean }
+export interface PartitionRecord {
+  type: 'Partition'
+  version: 0
+  topicId: string
+  partition: number
+  replicas: number[]
+  isr: number[]
+  leader: number
+  leaderEpoch: number
+  partitionEpoch: number
+}
+/** Absent fields are unchanged; partitionEpoch always bumps (the applier checks it). */
+export interface PartitionChangeRecord {
+  type: 'PartitionChange'
+  version: 0
+  topicId: string
+  partition: number
+  leader?: number
+  isr?: number[]
+  replicas?: number[]
+  leaderEpoch: number
+  partitionEpoch: number
+}
+export interface RemoveTopicRecord { type: 'RemoveTopic'; version: 0; topicId: string }
+/** value null = delete the setting. resourceType 'topic' names a topic; 'broker' with name '' is cluster-wide. */
+export interface ConfigRecord { type: 'Config'; version: 0; resourceType: 'topic' | 'broker'; name: string; key: string; value: string | null }
+/** Allocates [firstProducerId, firstProducerId + count) to the controller; image.nextProducerId moves past it. */
+export interface ProducerIdsRecord { type: 'ProducerIds'; version: 0; brokerId: number; brokerEpoch: number; nextProducerId: number }
+
+export type MetadataRecord =
+  | ClusterIdRecord
+  | RegisterBrokerRecord
+  | FenceBrokerRecord
+  | UnfenceBrokerRecord
+  | UnregisterBrokerRecord
+  | BrokerControlledShutdownRecord
+  | TopicRecord
+  | PartitionRecord
+  | PartitionChangeRecord
+  | RemoveTopicRecord
+  | ConfigRecord
+  | ProducerIdsRecord
+
+export type RecordType = MetadataRecord['type']
+
+export const RECORD_VERSION: Readonly<Record<RecordType, number>> = {
+  ClusterId: 0,
+  RegisterBroker: 0,
+  FenceBroker: 0,
+  UnfenceBroker: 0,
+  UnregisterBroker: 0,
+  BrokerControlledShutdown: 0,
+  Topic: 0,
+  Partition: 0,
+  PartitionChange: 0,
+  RemoveTopic: 0,
+  Config: 0,
+  ProducerIds: 0,
+}
+
+/** Records per Raft entry, bounded so one proposal stays well under a frame. */
+export const RECORDS_PER_ENTRY_MAX = 20_000
+
+export function encodeRecords(records: MetadataRecord[]): Uint8Array {
+  if (records.length === 0 || records.length > RECORDS_PER_ENTRY_MAX) throw new Error(`an entry holds 1..${RECORDS_PER_ENTRY_MAX} records, got ${records.length}`)
+  return packValue(records)
+}
+
+/**
+ * Decode one entry's data. An empty payload (a Raft no-op) is zero records.
+ * An entry this node cannot read is an error: applying around it would make this
+ * node's image diverge from the others', so the caller must stop applying.
+ */
+export function decodeRecords(data: Uint8Array): Result<MetadataRecord[]> {
+  if (data.byteLength === 0) return ok([])
+  const v = unpackValue(data)
+  if (!v.ok) return v
+  if (!Array.isArray(v.value)) return fail(ErrorCode.CORRUPT_MESSAGE, 'metadata entry is not an array of records')
+  for (const r of v.value) {
+    if (r === null || typeof r !== 'object' || typeof r.type !== 'string' || !(r.type in RECORD_VERSION)) {
+      return fail(ErrorCode.CORRUPT_MESSAGE, `unknown metadata record ${JSON.stringify(r?.type)}`)
+    }
+    if (typeof r.version !== 'number' || r.version > RECORD_VERSION[r.type as RecordType]) {
+      return fail(ErrorCode.UNSUPPORTED_VERSION, `${r.type} record version ${r.version} is newer than this broker reads`)
+    }
+  }
+  return ok(v.value as MetadataRecord[])
+}

@@ -1,0 +1,27 @@
+/**
+ * The node's HandlerRegistry: one handler per API key. Registering a key twice is
+ * a wiring bug (two modules claiming one API) and throws at startup.
+ */
+import { apiName } from '@tributary/protocol'
+import type { HandlerRegistry, RequestHandler } from '../seams.js'
+
+export class Handlers implements HandlerRegistry {
+  private readonly handlers = new Map<number, RequestHandler>()
+
+  register(apiKey: number, handler: RequestHandler): void {
+    if (this.handlers.has(apiKey)) throw new Error(`a handler for ${apiName(apiKey)} (${apiKey}) is already registered`)
+    this.handlers.set(apiKey, handler)
+  }
+
+  get(apiKey: number): RequestHandler | undefined {
+    return this.handlers.get(apiKey)
+  }
+
+  has(apiKey: number): boolean {
+    return this.handlers.has(apiKey)
+  }
+
+  keys(): number[] {
+    return [...this.handlers.keys()].sort((a, b) => a - b)
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The node's one port: an HTTP server that upgrades to WebSocket for the native
+ * protocol (clients, peers, Raft) and answers /healthz, /readyz and /metrics.
+ *
+ * Everything a socket sends is untrusted. A frame either gets a response with its
+ * correlation id (INVALID_REQUEST, UNSUPPORTED_VERSION, TOO_MANY_IN_FLIGHT,
+ * UNKNOWN_SERVER_ERROR when a handler throws) or, when no correlation id can be
+ * read, the connection is closed with a WebSocket close code. Nothing a client
+ * sends can throw out of here.
+ */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { WebSocketServer, type WebSocket } from 'ws'
+import type { Logger } from 'pino'
+import { apiName, decodeRequest, encodeResponse, ErrorCode, errorName, isSupported } from '@tributary/protocol'
+import type { Handlers } from './handler-registry.js'
+import type { BrokerMetrics } from '../metrics.js'
+import type { HandlerResult, RequestContext } from '../seams.js'
+import { wsTransport } from './ws-transport.js'
+
+export interface ServerOptions {
+  host: string
+  port: number
+  maxConnections: number
+  inFlightPerConnectionMax: number
+  frameBytesMax: number
+  handlers: Handlers
+  metrics: BrokerMetrics
+  logger: Logger
+  /** /readyz: ok, or why not */
+  readiness(): { ready: boolean; reason: string }
+}
+
+export interface NodeServer {
+  /** The bound port (useful when listening on port 0). */
+  readonly port: number
+  connectionCount(): number
+  close(): Promise<void>
+}
+
+/** WebSocket close codes we use. */
+export const CloseCode = { NORMAL: 1000, GOING_AWAY: 1001, PROTOCOL_ERROR: 1002, UNSUPPORTED_DATA: 1003, INVALID_PAYLOAD: 1007, TRY_AGAIN_LATER: 1013 } as const
+
+/** Malformed-frame log lines per connection, so a fuzzer cannot flood the log. */
+const BAD_FRAME_LOGS_PER_CONNECTION_MAX = 3
+
+export async function startServer(opts: ServerOptions): Promise<NodeServer> {
+  const { handlers, metrics, logger } = opts
+  const sockets = new Set<WebSocket>()
+  let nextConnectionId = 1
+
+  const httpServer = http.createServer((req, res) => {
+    void serveHttp(req, res).catch((err) => {
+      logger.error({ err }, 'http handler failed')
+      if (!res.headersSent) res.writeHead(500)
+      res.end()
+    })
+  })
+  const serveHttp = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const path = (req.url ?? '/').split('?')[0]
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n')
+    } else if (path === '/readyz') {
+      const r = opts.readiness()
+      res.writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(`${r.reason}\n`)
+    } else if (path === '/metrics') {
+      const body = await metrics.registry.metrics()
+      res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body)
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
+    }
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.frameBytesMax, perMessageDeflate: false })
+  httpServer.on('upgrade', (req, socket, head) => {
+    socket.on('error', () => {})
+    if (sockets.size >= opts.maxConnections) {
+      metrics.connectionsRejected.inc()
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+      return
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req.socket.remoteAddress ?? '?'))
+  })
+
+  const onConnection = (ws: WebSocket, remoteAddress: string): void => {
+    const connectionId = nextConnectionId++
+    sockets.add(ws)
+    metrics.connections.set(sockets.size)
+    const transport = wsTransport(ws)
+    const abort = new AbortController()
+    let inFlight = 0
+    let badFrames = 0
+    const reply = (correlationId: number, errorCode: number, body: unknown): void => {
+      let frame: Uint8Array
+      try {
+        frame = encodeResponse(correlationId, errorCode, body ?? {})
+      } catch (err) {
+        logger.error({ err }, 'response could not be encoded')
+        frame = encodeResponse(correlationId, ErrorCode.UNKNOWN_SERVER_ERROR, { errorMessage: 'response could not be encoded' })
+      }
+      metrics.bytesOut.inc(frame.byteLength)
+      transport.send(frame)
+    }
+    const badFrame = (message: string): void => {
+      if (++badFrames <= BAD_FRAME_LOGS_PER_CONNECTION_MAX) logger.debug({ connectionId, remoteAddress, message }, 'bad frame')
+    }
+    transport.onFrame = (frame) => {
+      metrics.bytesIn.inc(frame.byteLength)
+      const decoded = decodeRequest(frame, opts.frameBytesMax)
+      if (!decoded.ok) {
+        badFrame(decoded.message)
+        metrics.requests.inc({ api: 'invalid', error: errorName(decoded.code) })
+        if (decoded.correlationId !== undefined) reply(decoded.correlationId, decoded.code, { errorMessage: decoded.message })
+        else transport.close(CloseCode.PROTOCOL_ERROR, decoded.message)
+        return
+      }
+      const { apiKey, apiVersion, correlationId, body } = decoded.value
+      const api = apiName(apiKey)
+      const handler = handlers.get(apiKey)
+      if (!handler || !isSupported(apiKey, apiVersion)) {
+        badFrame(`unsupported ${api} v${apiVersion}`)
+        metrics.requests.inc({ api: handler ? api : 'unknown', error: 'UNSUPPORTED_VERSION' })
+        reply(correlationId, ErrorCode.UNSUPPORTED_VERSION, { errorMessage: `${api} v${apiVersion} is not supported` })
+        return
+      }
+      if (inFlight >= opts.inFlightPerConnectionMax) {
+        metrics.requests.inc({ api, error: 'TOO_MANY_IN_FLIGHT' })
+        reply(correlationId, ErrorCode.TOO_MANY_IN_FLIGHT, { errorMessage: `more than ${opts.inFlightPerConnectionMax} requests in flight` })
+        return
+      }
+      inFlight++
+      const ctx: RequestContext = { connectionId, remoteAddress, apiKey, apiVersion, correlationId, signal: abort.signal }
+      const started = process.hrtime.bigint()
+      const finish = (result: HandlerResult): void => {
+        inFlight--
+        metrics.requestSeconds.observe({ api }, Number(process.hrtime.bigint() - started) / 1e9)
+        metrics.requests.inc({ api, error: errorName(result?.errorCode ?? 0) })
+        if (result !== undefined && !abort.signal.aborted) reply(correlationId, result.errorCode, result.body)
+      }
+      const fail = (err: unknown): void => {
+        logger.error({ err, api, connectionId }, 'handler threw')
+        finish({ errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, body: { errorMessage: `${api} failed: ${(err as Error)?.message ?? String(err)}` } })
+      }
+      try {
+        const out = handler(body, ctx)
+        if (out instanceof Promise) out.then(finish, fail)
+        else finish(out)
+      } catch (err) {
+        fail(err)
+      }
+    }
+    transport.onClose = () => {
+      abort.abort()
+      sockets.delete(ws)
+      metrics.connections.set(sockets.size)
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject)
+    httpServer.listen(opts.port, opts.host, () => {
+      httpServer.off('error', reject)
+      resolve()
+    })
+  })
+  const port = (httpServer.address() as AddressInfo).port
+
+  return {
+    port,
+    connectionCount: () => sockets.size,
+    async close() {
+      for (const ws of sockets) ws.close(CloseCode.GOING_AWAY, 'broker shutting down')
+      await new Promise<void>((resolve) => {
+        wss.close(() => resolve())
+      })
+      const force = setTimeout(() => { for (const ws of sockets) ws.terminate() }, 1000)
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()))
+      clearTimeout(force)
+      httpServer.closeAllConnections?.()
+    },
+  }
+}

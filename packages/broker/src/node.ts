@@ -1,0 +1,230 @@
+/**
+ * One broker node, composed from parts that take their collaborators as
+ * parameters (clock, random, connector, durable Raft log, partition log store,
+ * logger). main.ts passes the real ones; tests may pass memory ones.
+ *
+ *   server (one port) ─ Handlers ─┬─ metadata APIs (any node, from the image)
+ *                                 ├─ quorum APIs (Raft, DescribeQuorum, DescribeCluster)
+ *                                 ├─ controller APIs (local controller or forwarded)
+ *                                 ├─ replication/ (Produce, Fetch, ...)
+ *                                 └─ group/ (consumer groups)
+ *   MetadataQuorum (Raft Ready loop) → MetadataPublisher (image) → listeners
+ *   BrokerLifecycle: register + heartbeat through the ControllerRouter
+ */
+import { ApiKey, type Connector } from '@tributary/protocol'
+import type { DurableRaftLog, RaftMessage } from '@tributary/raft'
+import type { LogStore } from '@tributary/storage'
+import type { Logger } from 'pino'
+import { BrokerLifecycle } from './broker-lifecycle.js'
+import { listenAddress, type BrokerConfig } from './config.js'
+import { Controller } from './controller/controller.js'
+import { ControllerRouter, registerControllerApis } from './controller/controller-channel.js'
+import { createGroupCoordinator, DEFAULT_GROUP_CONFIG, type GroupCoordinator } from './group/index.js'
+import { registerMetadataApis } from './metadata/metadata-handlers.js'
+import { MetadataPublisher } from './metadata/metadata-publisher.js'
+import type { MetadataView } from './metadata/image-types.js'
+import { BrokerMetrics } from './metrics.js'
+import { Handlers } from './net/handler-registry.js'
+import { WsPeerClients } from './net/peer-clients.js'
+import { startServer, type NodeServer } from './net/server.js'
+import { MetadataQuorum } from './quorum/metadata-quorum.js'
+import { registerQuorumApis } from './quorum/quorum-handlers.js'
+import { createReplicaManager, type ReplicaManager } from './replication/index.js'
+import type { Clock, Random } from './seams.js'
+
+export interface NodeDeps {
+  config: BrokerConfig
+  clock: Clock
+  random: Random
+  logger: Logger
+  connector: Connector
+  durable: DurableRaftLog
+  logStore: LogStore
+  /** Fresh unique ids (topic ids, incarnation ids, the cluster id). */
+  newId(): string
+  processMetrics?: boolean
+  /** Storage failed under the Raft loop: the node must not go on. */
+  onFatal?(err: unknown): void
+}
+
+export interface BrokerHandle {
+  readonly nodeId: number
+  /** ws:// URL clients and peers use (the advertised one; the bound port when listening on 0). */
+  readonly address: string
+  readonly port: number
+  readonly metadata: MetadataView
+  /** controlled: move leadership away first (what SIGTERM does). */
+  stop(opts?: { controlled?: boolean }): Promise<void>
+  /** Whether this node is the active controller now. */
+  isController(): boolean
+}
+
+/** How long a controlled shutdown waits for the controller before stopping anyway, in broker sessions. */
+export const CONTROLLED_SHUTDOWN_SESSIONS = 2
+
+export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
+  const { config, clock, logger } = deps
+  const nodeId = config.nodeId
+  const voterIds = config.voters.map((v) => v.nodeId)
+  const metadata = new MetadataPublisher(nodeId, (err) => logger.error({ err }, 'metadata listener threw'))
+  const handlers = new Handlers()
+
+  // Peer endpoints: the voters list, what peers told us in Raft frames, then registrations.
+  const learned = new Map<number, string>()
+  const resolve = (id: number): string | undefined =>
+    config.voters.find((v) => v.nodeId === id)?.endpoint ?? learned.get(id) ?? metadata.image().brokers.get(id)?.endpoint
+  const peers = new WsPeerClients({ nodeId, connector: deps.connector, clock, logger, resolve, requestTimeoutMs: config.requestTimeoutMs })
+
+  let controller: Controller | null = null
+  const quorum = await MetadataQuorum.open({
+    nodeId,
+    voters: voterIds,
+    clock,
+    random: deps.random,
+    durable: deps.durable,
+    metadata,
+    logger: logger.child({ part: 'raft' }),
+    tickMs: config.raftTickMs,
+    electionTimeoutTicks: config.electionTimeoutTicks,
+    heartbeatTicks: config.heartbeatTicks,
+    snapshotIntervalEntries: config.metadataSnapshotIntervalEntries,
+    send: (to: number, messages: RaftMessage[]) => peers.send(to, ApiKey.Raft, { from: nodeId, endpoint: config.advertise, messages }),
+    onControllerChange: (active) => (active ? controller?.activate() : controller?.deactivate()),
+    onFatal: (err) => {
+      logger.fatal({ err }, 'metadata log storage failed')
+      deps.onFatal?.(err)
+    },
+  })
+  controller = new Controller({
+    nodeId,
+    clock,
+    image: () => metadata.image(),
+    quorum,
+    config,
+    logger: logger.child({ part: 'controller' }),
+    newTopicId: deps.newId,
+    newClusterId: deps.newId,
+  })
+  const router = new ControllerRouter({ nodeId, clock, controller, peers, leaderId: () => quorum.leaderId, voters: voterIds })
+  const lifecycle = new BrokerLifecycle({
+    nodeId,
+    endpoint: config.advertise,
+    rack: config.rack,
+    incarnationId: deps.newId(),
+    clock,
+    controller: router,
+    metadata,
+    heartbeatIntervalMs: config.brokerHeartbeatIntervalMs,
+    sessionTimeoutMs: config.brokerSessionTimeoutMs,
+    logger: logger.child({ part: 'lifecycle' }),
+  })
+
+  const metrics = new BrokerMetrics(nodeId, gaugesFor(quorum, metadata), { processMetrics: deps.processMetrics })
+
+  registerMetadataApis(handlers, {
+    nodeId,
+    config,
+    metadata,
+    controllerId: () => quorum.leaderId || -1,
+    supportedApis: () => handlers.keys(),
+    log: (from, max) => quorum.entries(from, max),
+    snapshots: () => quorum.snapshots(),
+  })
+  registerQuorumApis(handlers, {
+    nodeId, quorum, controller, metadata, peers,
+    learnEndpoint: (id, endpoint) => { if (!config.voters.some((v) => v.nodeId === id)) learned.set(id, endpoint) },
+    requestTimeoutMs: config.requestTimeoutMs,
+  })
+  registerControllerApis(handlers, { controller, router, leaderId: () => quorum.leaderId, defaultTimeoutMs: config.requestTimeoutMs })
+
+  const replicas: ReplicaManager = createReplicaManager({
+    nodeId, clock, metadata, logStore: deps.logStore, peers, controller: router,
+    config: {
+      replicaLagTimeMaxMs: config.replicaLagTimeMaxMs,
+      replicaFetchWaitMaxMs: config.replicaFetchWaitMaxMs,
+      replicaFetchMaxBytes: config.replicaFetchMaxBytes,
+      messageMaxBytes: config.messageMaxBytes,
+      logCleanerIntervalMs: config.logCleanerIntervalMs,
+    },
+    logger: logger.child({ part: 'replication' }),
+  })
+  const groups: GroupCoordinator = createGroupCoordinator({
+    nodeId, clock, metadata, replicas, controller: router,
+    config: { ...DEFAULT_GROUP_CONFIG, offsetsTopicPartitions: config.offsetsTopicPartitions, offsetsTopicReplicationFactor: config.offsetsTopicReplicationFactor },
+    logger: logger.child({ part: 'group' }),
+  })
+  replicas.register(handlers)
+  groups.register(handlers)
+
+  const { host, port } = listenAddress(config.listen)
+  let server: NodeServer
+  try {
+    server = await startServer({
+      host, port,
+      maxConnections: config.maxConnections,
+      inFlightPerConnectionMax: config.inFlightPerConnectionMax,
+      frameBytesMax: config.frameBytesMax,
+      handlers, metrics, logger,
+      readiness: () => lifecycle.readiness(),
+    })
+  } catch (err) {
+    peers.close()
+    throw err
+  }
+  const address = port === 0 ? config.advertise.replace(/:0$/, `:${server.port}`) : config.advertise
+
+  quorum.start()
+  await replicas.start()
+  await groups.start()
+  lifecycle.start()
+  logger.info({ listen: config.listen, advertise: address, voters: voterIds }, 'broker started')
+
+  let stopping: Promise<void> | null = null
+  const stop = async (opts: { controlled?: boolean } = {}): Promise<void> => {
+    if (opts.controlled) {
+      const acked = await lifecycle.controlledShutdown(CONTROLLED_SHUTDOWN_SESSIONS * config.brokerSessionTimeoutMs)
+      logger.info({ acked }, 'controlled shutdown finished')
+      if (quorum.isLeader()) handOffLeadership(quorum, voterIds.filter((v) => v !== nodeId))
+    }
+    lifecycle.stop()
+    await groups.stop().catch((err) => logger.error({ err }, 'group coordinator stop failed'))
+    await replicas.stop().catch((err) => logger.error({ err }, 'replica manager stop failed'))
+    await quorum.stop()
+    await server.close()
+    peers.close()
+    logger.info('broker stopped')
+  }
+
+  return {
+    nodeId,
+    address,
+    port: server.port,
+    metadata,
+    isController: () => controller!.isActive(),
+    stop: (opts) => (stopping ??= stop(opts)),
+  }
+}
+
+/** The controller leaves: hand Raft leadership to the most caught-up voter so a new controller appears at once. */
+function handOffLeadership(quorum: MetadataQuorum, others: number[]): void {
+  const progress = quorum.status().progress
+  const best = others
+    .map((id) => ({ id, match: progress.get(id)?.match ?? -1, active: progress.get(id)?.recentActive ?? false }))
+    .filter((p) => p.active)
+    .sort((a, b) => b.match - a.match)[0]
+  if (best) quorum.transferLeadership(best.id)
+}
+
+function gaugesFor(quorum: MetadataQuorum, metadata: MetadataView) {
+  const partitions = () => [...metadata.image().topicsById.values()].flatMap((t) => t.partitions)
+  return {
+    raftTerm: () => quorum.term,
+    raftCommitIndex: () => quorum.status().commit,
+    raftLeaderId: () => quorum.leaderId || -1,
+    metadataOffset: () => metadata.image().offset,
+    fencedBrokers: () => [...metadata.image().brokers.values()].filter((b) => b.fenced).length,
+    partitions: () => partitions().length,
+    underReplicatedPartitions: () => partitions().filter((p) => p.isr.length < p.replicas.length).length,
+    offlinePartitions: () => partitions().filter((p) => p.leader === -1).length,
+  }
+}

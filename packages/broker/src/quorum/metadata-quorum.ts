@@ -1,0 +1,279 @@
+/**
+ * Drives the Raft core for the metadata log: the etcd-style Ready loop.
+ *
+ *   persist (snapshot, entries, hard state; durable before anything goes out)
+ *   → copy into the MemoryRaftStorage the core reads
+ *   → send messages
+ *   → install a received snapshot, apply committed entries to the MetadataImage
+ *   → advance → maybe snapshot the image and compact the log.
+ *
+ * Time enters only as tick() calls and clock reads; the network only through
+ * `send` and `receive`. The controller rides on top: it is activated once this
+ * node leads and has applied the first entry of its own term (so its image holds
+ * every earlier commit), and deactivated the moment leadership is lost.
+ */
+import { ErrorCode, TributaryError } from '@tributary/protocol'
+import { MemoryRaftStorage, RaftNode, type DurableRaftLog, type Entry, type RaftMessage, type RaftStatus, type Random, type Ready, type Snapshot } from '@tributary/raft'
+import type { Logger } from 'pino'
+import { decodeImage, encodeImage } from '../metadata/metadata-image.js'
+import type { MetadataPublisher } from '../metadata/metadata-publisher.js'
+import { decodeRecords, encodeRecords, type MetadataRecord } from '../metadata/records.js'
+import type { Clock } from '../seams.js'
+
+/** Commits waiting for their entry; beyond it proposals are refused (retriable). */
+export const PENDING_COMMITS_MAX = 10_000
+
+export interface MetadataQuorumOptions {
+  nodeId: number
+  voters: number[]
+  clock: Clock
+  random: Random
+  durable: DurableRaftLog
+  metadata: MetadataPublisher
+  logger: Logger
+  tickMs: number
+  electionTimeoutTicks: number
+  heartbeatTicks: number
+  snapshotIntervalEntries: number
+  /** Hands a batch of messages for one peer to the network. */
+  send(to: number, messages: RaftMessage[]): void
+  /** Called when this node becomes (true) or stops being (false) the active controller. */
+  onControllerChange(active: boolean): void
+  /** A storage failure: the node cannot go on safely. */
+  onFatal(err: unknown): void
+}
+
+interface PendingCommit {
+  term: number
+  resolve(index: number): void
+  reject(err: Error): void
+}
+
+export interface SnapshotInfo { index: number; term: number; bytes: number }
+
+export class MetadataQuorum {
+  private readonly node: RaftNode
+  private readonly pending = new Map<number, PendingCommit>()
+  private pumping = false
+  private cancelTick: (() => void) | null = null
+  private stopped = false
+  private controllerActive = false
+  private lastSnapshot: SnapshotInfo | null
+  /** ms timestamp of each tick count, to turn Raft's tick numbers into times. */
+  private readonly startedAt: number
+  private malformedMessages = 0
+
+  private constructor(private readonly opts: MetadataQuorumOptions, private readonly storage: MemoryRaftStorage, snapshot: Snapshot | null) {
+    this.node = new RaftNode({
+      id: opts.nodeId,
+      voters: opts.voters,
+      storage,
+      random: opts.random,
+      electionTimeoutTicks: opts.electionTimeoutTicks,
+      heartbeatTicks: opts.heartbeatTicks,
+    })
+    this.lastSnapshot = snapshot && snapshot.index > 0 ? { index: snapshot.index, term: snapshot.term, bytes: snapshot.data.byteLength } : null
+    this.startedAt = opts.clock.now()
+  }
+
+  /** Load the durable log, restore the image from its snapshot, and build the Raft node. */
+  static async open(opts: MetadataQuorumOptions): Promise<MetadataQuorum> {
+    const loaded = await opts.durable.load()
+    if (loaded.snapshot && loaded.snapshot.index > 0) {
+      const image = decodeImage(loaded.snapshot.data)
+      if (!image.ok) throw new Error(`metadata snapshot at ${loaded.snapshot.index} is unreadable: ${image.message}`)
+      opts.metadata.replace(image.value)
+    }
+    const storage = MemoryRaftStorage.fromDurable(loaded)
+    opts.logger.info({ snapshotIndex: loaded.snapshot?.index ?? 0, entries: loaded.entries.length, term: loaded.hardState?.term ?? 0 }, 'metadata log loaded')
+    return new MetadataQuorum(opts, storage, loaded.snapshot)
+  }
+
+  start(): void {
+    const loop = () => {
+      if (this.stopped) return
+      this.node.tick()
+      this.pump()
+      this.cancelTick = this.opts.clock.setTimeout(loop, this.opts.tickMs)
+    }
+    this.cancelTick = this.opts.clock.setTimeout(loop, this.opts.tickMs)
+    this.pump()
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    this.cancelTick?.()
+    this.setController(false)
+    this.rejectPending('metadata quorum stopped')
+    while (this.pumping) await new Promise<void>((resolve) => this.opts.clock.setTimeout(resolve, 5))
+  }
+
+  /** Messages from the network (untrusted: the core checks their shape). */
+  receive(messages: unknown[]): void {
+    if (this.stopped) return
+    for (const m of messages) {
+      const r = this.node.step(m as RaftMessage)
+      if (!r.ok && r.code === 'MALFORMED' && this.malformedMessages++ < 10) this.opts.logger.warn({ reason: r.message }, 'malformed raft message')
+    }
+    this.pump()
+  }
+
+  get leaderId(): number {
+    return this.node.leaderId
+  }
+
+  get term(): number {
+    return this.node.currentTerm
+  }
+
+  isLeader(): boolean {
+    return this.node.role === 'leader'
+  }
+
+  status(): RaftStatus {
+    return this.node.status()
+  }
+
+  /** ms timestamp of a Raft tick number (approximate: ticks are timer-driven). */
+  tickTime(tick: number): number {
+    return tick < 0 ? -1 : this.startedAt + tick * this.opts.tickMs
+  }
+
+  snapshots(): SnapshotInfo[] {
+    return this.lastSnapshot ? [this.lastSnapshot] : []
+  }
+
+  /** Committed entries in [from, from + max) still held in the log (not compacted). */
+  entries(from: number, max: number): { first: number; commit: number; entries: Entry[] } {
+    const first = this.storage.firstIndex()
+    const commit = this.node.status().commit
+    const lo = Math.max(from, first)
+    const hi = Math.min(commit + 1, lo + max)
+    return { first, commit, entries: lo < hi ? this.storage.entries(lo, hi, Number.MAX_SAFE_INTEGER) : [] }
+  }
+
+  /** Propose one entry; resolves with its index once committed and applied here. */
+  commit(records: MetadataRecord[]): Promise<number> {
+    if (this.pending.size >= PENDING_COMMITS_MAX) return Promise.reject(new TributaryError(ErrorCode.REQUEST_TIMED_OUT, 'too many metadata commits in flight'))
+    const r = this.node.propose(encodeRecords(records))
+    if (!r.ok) {
+      const code = r.code === 'NOT_LEADER' || r.code === 'TRANSFER_IN_PROGRESS' ? ErrorCode.NOT_CONTROLLER : r.code === 'PROPOSAL_TOO_LARGE' ? ErrorCode.INVALID_REQUEST : ErrorCode.REQUEST_TIMED_OUT
+      return Promise.reject(new TributaryError(code, `${r.code}: ${r.message}`))
+    }
+    const { index, term } = r.value
+    const done = new Promise<number>((resolve, reject) => this.pending.set(index, { term, resolve, reject }))
+    this.pump()
+    return done
+  }
+
+  /** Hand leadership to another voter (controlled shutdown of the controller). */
+  transferLeadership(to: number): boolean {
+    const r = this.node.transferLeadership(to)
+    this.pump()
+    return r.ok
+  }
+
+  // ------------------------------------------------------------------ the Ready loop
+
+  private pump(): void {
+    if (this.pumping || this.stopped) return
+    this.pumping = true
+    void this.drain()
+      .catch((err) => {
+        this.stopped = true
+        this.opts.onFatal(err)
+      })
+      .finally(() => {
+        this.pumping = false
+        if (!this.stopped && this.node.hasReady()) this.pump()
+      })
+  }
+
+  private async drain(): Promise<void> {
+    for (let rd = this.node.ready(); rd && !this.stopped; rd = this.node.ready()) {
+      await this.persist(rd)
+      this.sendMessages(rd.messages)
+      this.applyReady(rd)
+      this.node.advance(rd)
+      this.watchRole()
+      await this.maybeSnapshot()
+    }
+    this.watchRole()
+  }
+
+  private async persist(rd: Ready): Promise<void> {
+    const { durable } = this.opts
+    if (rd.snapshot) await durable.saveSnapshot(rd.snapshot)
+    if (rd.entries.length > 0) await durable.append(rd.entries)
+    if (rd.hardState) await durable.setHardState(rd.hardState)
+    if (rd.snapshot) this.storage.applySnapshot(rd.snapshot)
+    this.storage.append(rd.entries)
+    if (rd.hardState) this.storage.setHardState(rd.hardState)
+  }
+
+  private sendMessages(messages: RaftMessage[]): void {
+    if (messages.length === 0) return
+    const byPeer = new Map<number, RaftMessage[]>()
+    for (const m of messages) {
+      const list = byPeer.get(m.to)
+      if (list) list.push(m)
+      else byPeer.set(m.to, [m])
+    }
+    for (const [to, list] of byPeer) this.opts.send(to, list)
+  }
+
+  private applyReady(rd: Ready): void {
+    if (rd.snapshot) {
+      const image = decodeImage(rd.snapshot.data)
+      if (!image.ok) throw new Error(`snapshot from the leader at ${rd.snapshot.index} is unreadable: ${image.message}`)
+      this.opts.metadata.replace(image.value)
+      this.lastSnapshot = { index: rd.snapshot.index, term: rd.snapshot.term, bytes: rd.snapshot.data.byteLength }
+      this.opts.logger.info({ index: rd.snapshot.index }, 'metadata snapshot installed')
+    }
+    for (const e of rd.committed) {
+      if (e.index <= this.opts.metadata.image().offset) continue // already in the restored snapshot
+      const records = decodeRecords(e.data)
+      // An entry we cannot read would make our image diverge: stop rather than skip it.
+      if (!records.ok) throw new Error(`metadata entry ${e.index} is unreadable: ${records.message}`)
+      this.opts.metadata.apply(records.value, e.index)
+      const p = this.pending.get(e.index)
+      if (p) {
+        this.pending.delete(e.index)
+        if (p.term === e.term) p.resolve(e.index)
+        else p.reject(new TributaryError(ErrorCode.NOT_CONTROLLER, 'the proposal was lost to a leader change'))
+      }
+      if (this.node.role === 'leader' && e.term === this.node.currentTerm) this.setController(true)
+    }
+  }
+
+  private watchRole(): void {
+    if (this.node.role !== 'leader') {
+      this.setController(false)
+      if (this.pending.size > 0) this.rejectPending(`node ${this.opts.nodeId} lost leadership`)
+    }
+  }
+
+  private setController(active: boolean): void {
+    if (active === this.controllerActive) return
+    this.controllerActive = active
+    this.opts.onControllerChange(active)
+  }
+
+  private rejectPending(why: string): void {
+    const err = new TributaryError(ErrorCode.NOT_CONTROLLER, why)
+    for (const p of this.pending.values()) p.reject(err)
+    this.pending.clear()
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    const applied = this.opts.metadata.image().offset
+    const since = applied - (this.lastSnapshot?.index ?? 0)
+    if (since < this.opts.snapshotIntervalEntries || applied > this.node.status().applied) return
+    const r = this.node.compact(applied, encodeImage(this.opts.metadata.image()))
+    if (!r.ok) return
+    await this.opts.durable.saveSnapshot(r.value)
+    this.storage.createSnapshot(r.value)
+    this.lastSnapshot = { index: r.value.index, term: r.value.term, bytes: r.value.data.byteLength }
+    this.opts.logger.info({ index: r.value.index, bytes: r.value.data.byteLength }, 'metadata snapshot taken')
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Quorum APIs: Raft traffic between members (one-way), and the inspection APIs
+ * whose truth lives on the leader (DescribeQuorum: follower progress;
+ * DescribeCluster: heartbeat ages). A non-leader forwards those to the leader,
+ * once (`forwardedBy` stops loops).
+ */
+import { ApiKey, ErrorCode, type DescribeClusterResponse, type DescribeQuorumResponse, type QuorumReplicaState } from '@tributary/protocol'
+import type { Controller } from '../controller/controller.js'
+import type { MetadataView } from '../metadata/image-types.js'
+import type { HandlerRegistry, HandlerResult, PeerClients } from '../seams.js'
+import type { MetadataQuorum } from './metadata-quorum.js'
+
+/** Raft messages one frame may carry. */
+export const RAFT_MESSAGES_PER_FRAME_MAX = 4096
+
+export interface QuorumHandlerDeps {
+  nodeId: number
+  quorum: MetadataQuorum
+  controller: Controller
+  metadata: MetadataView
+  peers: PeerClients
+  /** Remember where a peer said it lives (observers are reached this way before they register). */
+  learnEndpoint(nodeId: number, endpoint: string): void
+  requestTimeoutMs: number
+}
+
+export function describeQuorum(quorum: MetadataQuorum, clusterId: string | null): DescribeQuorumResponse {
+  const s = quorum.status()
+  const state = (id: number): QuorumReplicaState => {
+    const p = s.progress.get(id)
+    return {
+      nodeId: id,
+      logEndOffset: p ? p.match : -1,
+      lastFetchTimestamp: p ? quorum.tickTime(p.lastContactTick) : -1,
+      lastCaughtUpTimestamp: p ? quorum.tickTime(p.lastCaughtUpTick) : -1,
+    }
+  }
+  return {
+    clusterId,
+    leaderId: s.leaderId || -1,
+    leaderEpoch: s.term,
+    highWatermark: s.commit,
+    voters: s.voters.map(state),
+    observers: s.observers.map(state),
+  }
+}
+
+export function registerQuorumApis(registry: HandlerRegistry, deps: QuorumHandlerDeps): void {
+  const { quorum, controller, metadata } = deps
+
+  registry.register(ApiKey.Raft, (body): HandlerResult => {
+    const messages = body?.messages
+    if (!Array.isArray(messages) || messages.length > RAFT_MESSAGES_PER_FRAME_MAX) return undefined
+    if (typeof body.endpoint === 'string' && Number.isSafeInteger(body.from) && body.from > 0) deps.learnEndpoint(body.from, body.endpoint)
+    quorum.receive(messages)
+    return undefined
+  })
+
+  const viaLeader = (apiKey: number, local: () => unknown) => async (body: any): Promise<HandlerResult> => {
+    if (quorum.isLeader()) return { errorCode: ErrorCode.NONE, body: local() }
+    const leader = quorum.leaderId
+    if (body?.forwardedBy !== undefined || leader === 0) {
+      return { errorCode: ErrorCode.NOT_CONTROLLER, body: { errorMessage: leader === 0 ? 'no controller elected' : 'not the controller', controllerId: leader || -1 } }
+    }
+    try {
+      const r = await deps.peers.request(leader, apiKey, { ...body, forwardedBy: deps.nodeId }, { timeoutMs: deps.requestTimeoutMs })
+      return { errorCode: r.errorCode, body: r.body }
+    } catch (err) {
+      return { errorCode: ErrorCode.NOT_CONTROLLER, body: { errorMessage: (err as Error).message, controllerId: leader } }
+    }
+  }
+
+  registry.register(ApiKey.DescribeQuorum, viaLeader(ApiKey.DescribeQuorum, () => describeQuorum(quorum, metadata.image().clusterId)))
+
+  registry.register(ApiKey.DescribeCluster, viaLeader(ApiKey.DescribeCluster, (): DescribeClusterResponse => {
+    const image = metadata.image()
+    return {
+      clusterId: image.clusterId,
+      controllerId: quorum.leaderId || -1,
+      brokers: [...image.brokers.values()].sort((a, b) => a.nodeId - b.nodeId).map((b) => ({
+        nodeId: b.nodeId, endpoint: b.endpoint, fenced: b.fenced, rack: b.rack,
+        brokerEpoch: b.brokerEpoch, incarnationId: b.incarnationId, lastHeartbeatAgeMs: controller.heartbeatAgeMs(b.nodeId),
+      })),
+    }
+  }))
+}
