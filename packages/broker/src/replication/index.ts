@@ -6,23 +6,11 @@
 import type { LogStore } from '@tributary/storage'
 import type { Clock, ControllerChannel, HandlerRegistry, PeerClients } from '../seams.js'
 import type { MetadataView } from '../metadata/image-types.js'
+import type { ReplicaConfig } from './config.js'
+import { ReplicaManagerImpl } from './replica-manager.js'
 
-export interface ReplicaConfig {
-  /** A follower that has not caught up for this long leaves the ISR (short: <3 s failover goal). */
-  replicaLagTimeMaxMs: number
-  /** Follower fetch long-poll wait. */
-  replicaFetchWaitMaxMs: number
-  /** Follower fetch response size bound (per request). */
-  replicaFetchMaxBytes: number
-  /** Broker-wide `message.max.bytes` (topic `max.message.bytes` overrides per topic). */
-  messageMaxBytes: number
-  /** Upper bound on a Produce timeoutMs / Fetch maxWaitMs a client may ask for. */
-  requestTimeoutMsMax?: number
-  /** How often the cleaner applies retention and compaction. */
-  logCleanerIntervalMs: number
-  /** Topic config defaults from the broker config (e.g. `min.insync.replicas`); override the built-in table. */
-  topicDefaults?: Record<string, string>
-}
+export { REPLICA_CONFIG_DEFAULTS, type ReplicaConfig } from './config.js'
+export { DEBUG_REPLICA_ID } from './fetch.js'
 
 export interface ReplicaManagerDeps {
   nodeId: number
@@ -62,26 +50,7 @@ export interface ReplicaManager {
   highWatermark(topic: string, partition: number): number
 }
 
-export const REPLICA_CONFIG_DEFAULTS: ReplicaConfig = {
-  replicaLagTimeMaxMs: 5000,
-  replicaFetchWaitMaxMs: 500,
-  replicaFetchMaxBytes: 8 * 1024 * 1024,
-  messageMaxBytes: 1024 * 1024,
-  requestTimeoutMsMax: 60_000,
-  logCleanerIntervalMs: 30_000,
-}
-
-/** Stub while the implementation lands: registers nothing, hosts nothing. */
+/** The data plane of this broker; `register` its handlers, `start` it after metadata is available. */
 export function createReplicaManager(deps: ReplicaManagerDeps): ReplicaManager {
-  void deps
-  return {
-    register() {},
-    async start() {},
-    async stop() {},
-    async appendAsLeader() { return { errorCode: 6, baseOffset: -1 } },
-    async readLocal() { return { errorCode: 6, records: new Uint8Array(0), highWatermark: -1, logStartOffset: -1, logEndOffset: -1 } },
-    isLeader: () => false,
-    onLeadershipChange: () => () => {},
-    highWatermark: () => -1,
-  }
+  return new ReplicaManagerImpl(deps)
 }

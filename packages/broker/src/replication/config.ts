@@ -1,0 +1,46 @@
+/** The data plane's settings; the broker core maps its BrokerConfig into this. */
+export interface ReplicaConfig {
+  /** A follower that has not caught up for this long leaves the ISR (short: <3 s failover goal). */
+  replicaLagTimeMaxMs: number
+  /** Follower fetch long-poll wait. */
+  replicaFetchWaitMaxMs: number
+  /** Follower fetch response bound (per request; per partition it is the same bound). */
+  replicaFetchMaxBytes: number
+  /** Broker-wide `message.max.bytes`; a topic's `max.message.bytes` overrides it. */
+  messageMaxBytes: number
+  /** Upper bound on a Produce timeoutMs / Fetch maxWaitMs a client may ask for. */
+  requestTimeoutMsMax?: number
+  /** How often the cleaner applies retention and compaction. */
+  logCleanerIntervalMs: number
+  /** Broker-level topic config defaults (e.g. `min.insync.replicas`), between the topic's own and the schema's. */
+  topicDefaults?: Record<string, string>
+  /** How often changed idempotent producer state is checkpointed with the partition. */
+  producerStateCheckpointIntervalMs?: number
+  /** Idempotent producers idle this long are forgotten (Kafka: transactional.id.expiration.ms). */
+  producerIdExpirationMs?: number
+  /** Pause after a failed follower fetch before the next one. */
+  replicaFetchBackoffMs?: number
+  /** acks=all appends by internal users (the group coordinator) give up after this. */
+  internalAppendTimeoutMs?: number
+}
+
+export const REPLICA_CONFIG_DEFAULTS: Required<ReplicaConfig> = {
+  replicaLagTimeMaxMs: 5000,
+  replicaFetchWaitMaxMs: 500,
+  replicaFetchMaxBytes: 8 * 1024 * 1024,
+  messageMaxBytes: 1024 * 1024,
+  requestTimeoutMsMax: 60_000,
+  logCleanerIntervalMs: 30_000,
+  topicDefaults: {},
+  producerStateCheckpointIntervalMs: 2000,
+  producerIdExpirationMs: 7 * 24 * 3600 * 1000,
+  replicaFetchBackoffMs: 100,
+  internalAppendTimeoutMs: 15_000,
+}
+
+/** Fills the optional settings. */
+export function withDefaults(config: ReplicaConfig): Required<ReplicaConfig> {
+  const out = { ...REPLICA_CONFIG_DEFAULTS }
+  for (const [k, v] of Object.entries(config)) if (v !== undefined) (out as Record<string, unknown>)[k] = v
+  return out
+}

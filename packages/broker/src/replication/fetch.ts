@@ -1,0 +1,187 @@
+/**
+ * Fetch, for consumers (replicaId -1: leader only, strictly below the HW),
+ * followers (replicaId = their node id: up to the LEO; the fetch offset is the
+ * follower's LEO, which moves the HW) and debugging (replicaId -2: any replica, up
+ * to its own HW). A fetch that finds less than minBytes parks until a partition it
+ * reads fires (new data, a new HW, a role change), maxWaitMs passes, or the
+ * connection closes: no polling on a timer. Records go out as the stored bytes.
+ */
+import { ErrorCode, type FetchPartitionRequest, type FetchPartitionResponse, type FetchRequest } from '@tributary/protocol'
+import type { HandlerResult, RequestContext } from '../seams.js'
+import type { ReplicaHost } from './host.js'
+import type { Partition } from './partition.js'
+import { parseFetch } from './request-parsing.js'
+
+/** Bytes of records one Fetch response carries at most (plus at most one oversized batch), under the 16 MiB frame. */
+export const FETCH_RESPONSE_BYTES_MAX = 12 * 1024 * 1024
+/** replicaId of a debugging reader: may read any replica, up to that replica's HW. */
+export const DEBUG_REPLICA_ID = -2
+
+const EMPTY = new Uint8Array(0)
+
+interface Entry {
+  topic: string
+  req: FetchPartitionRequest
+  /** HW sent to a follower by the previous pass: a higher one is worth answering for */
+  reportedHw: number
+}
+
+interface Pass {
+  partitions: Array<FetchPartitionResponse | null>
+  bytes: number
+  /** an error or a divergence: answer now */
+  urgent: boolean
+}
+
+interface Watched {
+  p: Partition
+  version: number
+}
+
+const versionOf = (p: Partition): number => p.dataSignal.version + p.hwSignal.version
+
+function watch(host: ReplicaHost, entries: Entry[]): Watched[] {
+  const out: Watched[] = []
+  for (const e of entries) {
+    const p = host.partition(e.topic, e.req.partition)
+    if (p !== undefined) out.push({ p, version: versionOf(p) })
+  }
+  return out
+}
+
+export async function handleFetch(host: ReplicaHost, body: unknown, ctx: RequestContext): Promise<HandlerResult> {
+  const parsed = parseFetch(body)
+  if (!parsed.ok) return { errorCode: parsed.code, body: { errorMessage: parsed.message } }
+  const req = parsed.value
+  if (req.replicaId >= 0 && req.replicaId === host.nodeId) {
+    return { errorCode: ErrorCode.INVALID_REQUEST, body: { errorMessage: 'a broker does not fetch from itself' } }
+  }
+  const entries: Entry[] = []
+  for (const t of req.topics) for (const p of t.partitions) entries.push({ topic: t.topic, req: p, reportedHw: -1 })
+  const waitMs = Math.min(req.maxWaitMs, host.config.requestTimeoutMsMax)
+  const deadlineMs = host.clock.now() + waitMs
+  // Versions are taken before each read, so a firing during the read is not slept through.
+  let watched = watch(host, entries)
+  let pass = await readPass(host, req, entries, true)
+  for (;;) {
+    const timeLeft = deadlineMs - host.clock.now()
+    if (pass.urgent || pass.bytes >= req.minBytes || timeLeft <= 0 || ctx.signal.aborted) break
+    await park(host, req.replicaId >= 0, watched, timeLeft, ctx.signal)
+    for (let i = 0; i < entries.length; i++) entries[i].reportedHw = pass.partitions[i]?.highWatermark ?? -1
+    watched = watch(host, entries)
+    pass = await readPass(host, req, entries, false)
+    if (req.replicaId >= 0 && entries.some((e, i) => (pass.partitions[i]?.highWatermark ?? -1) > e.reportedHw)) break
+  }
+  return { errorCode: ErrorCode.NONE, body: { topics: group(req, pass.partitions) } }
+}
+
+function group(req: FetchRequest, flat: Array<FetchPartitionResponse | null>): Array<{ topic: string; partitions: FetchPartitionResponse[] }> {
+  let i = 0
+  return req.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map(() => flat[i++]!) }))
+}
+
+function errorEntry(partition: number, errorCode: number, extra: Partial<FetchPartitionResponse> = {}): FetchPartitionResponse {
+  return { partition, errorCode, highWatermark: -1, logStartOffset: -1, records: EMPTY, ...extra }
+}
+
+/** Who may read this replica, in which epoch; null = go ahead. */
+function refuse(host: ReplicaHost, topic: string, fp: FetchPartitionRequest, replicaId: number, p: Partition | undefined): FetchPartitionResponse | null {
+  const leaderOnly = replicaId !== DEBUG_REPLICA_ID
+  if (p === undefined || p.closed || p.role === 'none' || (leaderOnly && p.role !== 'leader')) {
+    const why = host.notServed(topic, fp.partition)
+    return errorEntry(fp.partition, why.errorCode, why.currentLeader ? { currentLeader: why.currentLeader } : {})
+  }
+  if (fp.currentLeaderEpoch >= 0 && fp.currentLeaderEpoch !== p.leaderEpoch) {
+    const code = fp.currentLeaderEpoch < p.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH
+    return errorEntry(fp.partition, code, { currentLeader: { leaderId: p.leaderId, leaderEpoch: p.leaderEpoch } })
+  }
+  if (replicaId >= 0 && !p.replicas.includes(replicaId)) return errorEntry(fp.partition, ErrorCode.REPLICA_NOT_AVAILABLE)
+  return null
+}
+
+/**
+ * Kafka's divergence check (KIP-595 style): the follower's last fetched epoch must
+ * end at or after its fetch offset in the leader's log, else it must truncate first.
+ */
+function divergence(p: Partition, fp: FetchPartitionRequest): { epoch: number; endOffset: number } | null {
+  const last = fp.lastFetchedEpoch ?? -1
+  if (last < 0) return null
+  const e = p.log.endOffsetForEpoch(last)
+  if (e.epoch < 0) return null // older than anything the leader remembers: OffsetForLeaderEpoch handles it
+  if (e.epoch !== last || e.endOffset < fp.fetchOffset) return e
+  return null
+}
+
+async function readPass(host: ReplicaHost, req: FetchRequest, entries: Entry[], first: boolean): Promise<Pass> {
+  const isFollower = req.replicaId >= 0
+  let remaining = Math.min(req.maxBytes, FETCH_RESPONSE_BYTES_MAX)
+  const out: Pass = { partitions: [], bytes: 0, urgent: false }
+  for (const { topic, req: fp } of entries) {
+    const p = host.partition(topic, fp.partition)
+    const refused = refuse(host, topic, fp, req.replicaId, p)
+    if (refused !== null) {
+      out.partitions.push(refused)
+      out.urgent = true
+      continue
+    }
+    const part = p!
+    if (isFollower) {
+      const div = first ? divergence(part, fp) : null
+      if (div !== null) {
+        out.partitions.push({ ...common(part), partition: fp.partition, errorCode: ErrorCode.NONE, divergingEpoch: div, records: EMPTY })
+        out.urgent = true
+        continue
+      }
+      if (first && fp.fetchOffset >= part.logStartOffset() && fp.fetchOffset <= part.logEndOffset()) part.onFollowerFetch(req.replicaId, fp.fetchOffset)
+    }
+    const limit = Math.min(fp.partitionMaxBytes, remaining)
+    if (limit <= 0) {
+      out.partitions.push({ ...common(part), partition: fp.partition, errorCode: ErrorCode.NONE, records: EMPTY })
+      continue
+    }
+    const maxOffset = isFollower ? undefined : part.highWatermark()
+    const r = await part.read(fp.fetchOffset, limit, maxOffset)
+    if (!r.ok) {
+      out.partitions.push({ ...common(part), partition: fp.partition, errorCode: r.code, records: EMPTY })
+      out.urgent = true
+      continue
+    }
+    const records = r.value.records
+    remaining -= records.length
+    out.bytes += records.length
+    out.partitions.push({ ...common(part), partition: fp.partition, errorCode: ErrorCode.NONE, records })
+  }
+  return out
+}
+
+function common(p: Partition): { highWatermark: number; logStartOffset: number; logEndOffset: number } {
+  return { highWatermark: p.highWatermark(), logStartOffset: p.logStartOffset(), logEndOffset: p.logEndOffset() }
+}
+
+/** Wait for any read partition to fire (followers: data or HW; consumers: HW), the deadline, or the connection to close. */
+function park(
+  host: ReplicaHost,
+  isFollower: boolean,
+  watched: Watched[],
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const unsubscribe: Array<() => void> = []
+    let settled = false
+    const done = (): void => {
+      if (settled) return
+      settled = true
+      for (const u of unsubscribe) u()
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    for (const { p, version } of watched) {
+      if (versionOf(p) !== version) return done() // fired while we were reading
+      unsubscribe.push(p.hwSignal.once(done))
+      if (isFollower) unsubscribe.push(p.dataSignal.once(done))
+    }
+    unsubscribe.push(host.clock.setTimeout(done, timeoutMs))
+    signal.addEventListener('abort', done)
+  })
+}

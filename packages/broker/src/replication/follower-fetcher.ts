@@ -1,0 +1,225 @@
+/**
+ * The follower side of replication: one fetcher per leader broker, pulling all the
+ * partitions this broker follows there with one long-polling Fetch at a time
+ * (replicaId = our node id, fetchOffset = our LEO, lastFetchedEpoch). A partition
+ * joining the fetcher (a new leader or a new leader epoch) first asks
+ * OffsetForLeaderEpoch and truncates its divergent tail (DESIGN: Partition
+ * replication); Fetch's divergingEpoch covers what slips through.
+ */
+import { ApiKey, ErrorCode, type FetchPartitionResponse, type FetchResponse, type OffsetForLeaderEpochResponse, type RpcResponse } from '@tributary/protocol'
+import type { ReplicaHost } from './host.js'
+import type { Partition } from './partition.js'
+
+/** Slack on top of the long-poll wait before a follower fetch counts as lost. */
+export const REPLICA_FETCH_TIMEOUT_SLACK_MS = 5000
+
+interface FetchState {
+  p: Partition
+  /** the leader epoch this state follows; a new epoch means a new state */
+  leaderEpoch: number
+  needsTruncation: boolean
+}
+
+const keyOf = (topic: string, partition: number): string => `${topic}\u0000${partition}`
+
+export class LeaderFetcher {
+  private readonly states = new Map<Partition, FetchState>()
+  private running = false
+  private stopped = false
+  private cancelBackoff: (() => void) | null = null
+  private wakeBackoff: (() => void) | null = null
+
+  constructor(
+    readonly leaderId: number,
+    private readonly host: ReplicaHost,
+  ) {}
+
+  get size(): number {
+    return this.states.size
+  }
+
+  /** Follow `p` (in its current leader epoch) from this leader, truncating first. */
+  add(p: Partition): void {
+    this.states.set(p, { p, leaderEpoch: p.leaderEpoch, needsTruncation: true })
+    this.wakeBackoff?.()
+    this.kick()
+  }
+
+  remove(p: Partition): void {
+    this.states.delete(p)
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.cancelBackoff?.()
+    this.wakeBackoff?.()
+  }
+
+  private kick(): void {
+    if (!this.running && !this.stopped && this.states.size > 0) void this.loop()
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true
+    try {
+      while (!this.stopped && this.states.size > 0) {
+        let progressed: boolean
+        try {
+          const truncating = [...this.states.values()].filter((s) => s.needsTruncation)
+          progressed = truncating.length > 0 ? await this.truncate(truncating) : await this.fetch()
+        } catch (err) {
+          this.host.logger.warn({ err, leader: this.leaderId }, 'replica fetch failed')
+          progressed = false
+        }
+        if (!progressed) await this.backoff()
+      }
+    } finally {
+      this.running = false
+    }
+  }
+
+  private backoff(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.cancelBackoff?.()
+        this.cancelBackoff = null
+        this.wakeBackoff = null
+        resolve()
+      }
+      this.wakeBackoff = done
+      this.cancelBackoff = this.host.clock.setTimeout(done, this.host.config.replicaFetchBackoffMs)
+    })
+  }
+
+  private current(s: FetchState | undefined): s is FetchState {
+    return s !== undefined && this.states.get(s.p) === s && !s.p.closed && s.p.role === 'follower' && s.p.leaderEpoch === s.leaderEpoch && s.p.leaderId === this.leaderId
+  }
+
+  private request<B>(apiKey: number, body: unknown, timeoutMs: number): Promise<RpcResponse<B> | null> {
+    return this.host.peers.request<B>(this.leaderId, apiKey, body, { timeoutMs }).catch((err: unknown) => {
+      this.host.logger.debug({ err, leader: this.leaderId }, 'replica request failed')
+      return null
+    })
+  }
+
+  // ------------------------------------------------------------ truncation
+
+  private async truncate(states: FetchState[]): Promise<boolean> {
+    const asked = new Map<string, { s: FetchState; epoch: number }>()
+    const byTopic = new Map<string, Array<{ partition: number; currentLeaderEpoch: number; leaderEpoch: number }>>()
+    for (const s of states) {
+      const epoch = s.p.log.latestEpoch()
+      if (epoch < 0 || s.p.logEndOffset() === s.p.logStartOffset()) {
+        s.needsTruncation = false // nothing of ours can diverge
+        continue
+      }
+      asked.set(keyOf(s.p.topic, s.p.partition), { s, epoch })
+      const list = byTopic.get(s.p.topic) ?? []
+      list.push({ partition: s.p.partition, currentLeaderEpoch: s.leaderEpoch, leaderEpoch: epoch })
+      byTopic.set(s.p.topic, list)
+    }
+    if (asked.size === 0) return true
+    const body = { replicaId: this.host.nodeId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) }
+    const resp = await this.request<OffsetForLeaderEpochResponse>(ApiKey.OffsetForLeaderEpoch, body, this.host.config.requestTimeoutMsMax)
+    if (resp === null || resp.errorCode !== ErrorCode.NONE || !Array.isArray(resp.body?.topics)) return false
+    let allDone = true
+    for (const t of resp.body.topics) {
+      for (const r of t.partitions ?? []) {
+        const entry = asked.get(keyOf(t.topic, r.partition))
+        if (entry === undefined || !this.current(entry.s)) continue
+        if (r.errorCode !== ErrorCode.NONE) {
+          allDone = false
+          continue
+        }
+        const { s, epoch } = entry
+        await s.p.exclusive(async () => {
+          if (!this.current(s)) return
+          await s.p.truncateTo(this.truncationOffset(s.p, epoch, r.leaderEpoch, r.endOffset))
+          s.needsTruncation = false
+        })
+      }
+    }
+    return allDone
+  }
+
+  /** Where our log stops agreeing with the leader's, given its answer for `epoch`. */
+  private truncationOffset(p: Partition, askedEpoch: number, leaderEpoch: number, leaderEndOffset: number): number {
+    const leo = p.logEndOffset()
+    if (leaderEpoch < 0) return Math.min(p.highWatermark(), leo) // the leader remembers nothing that old
+    if (leaderEpoch === askedEpoch) return Math.min(leaderEndOffset, leo)
+    const mine = p.log.endOffsetForEpoch(leaderEpoch)
+    if (mine.epoch < 0) return Math.min(leaderEndOffset, p.highWatermark(), leo)
+    return Math.min(leaderEndOffset, mine.endOffset, leo)
+  }
+
+  // ------------------------------------------------------------ fetching
+
+  private async fetch(): Promise<boolean> {
+    const sent = new Map<string, { s: FetchState; fetchOffset: number }>()
+    const byTopic = new Map<string, unknown[]>()
+    const cfg = this.host.config
+    for (const s of this.states.values()) {
+      if (!this.current(s)) continue
+      const fetchOffset = s.p.logEndOffset()
+      sent.set(keyOf(s.p.topic, s.p.partition), { s, fetchOffset })
+      const list = byTopic.get(s.p.topic) ?? []
+      list.push({
+        partition: s.p.partition,
+        fetchOffset,
+        currentLeaderEpoch: s.leaderEpoch,
+        lastFetchedEpoch: s.p.log.latestEpoch(),
+        partitionMaxBytes: cfg.replicaFetchMaxBytes,
+      })
+      byTopic.set(s.p.topic, list)
+    }
+    if (sent.size === 0) return false
+    const body = {
+      replicaId: this.host.nodeId,
+      replicaEpoch: this.host.brokerEpoch(),
+      maxWaitMs: cfg.replicaFetchWaitMaxMs,
+      minBytes: 1,
+      maxBytes: cfg.replicaFetchMaxBytes,
+      topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+    }
+    const resp = await this.request<FetchResponse>(ApiKey.Fetch, body, cfg.replicaFetchWaitMaxMs + REPLICA_FETCH_TIMEOUT_SLACK_MS)
+    if (resp === null || resp.errorCode !== ErrorCode.NONE || !Array.isArray(resp.body?.topics)) return false
+    const work: Array<Promise<boolean>> = []
+    for (const t of resp.body.topics) {
+      for (const r of t.partitions ?? []) {
+        const entry = sent.get(keyOf(t.topic, r.partition))
+        if (entry !== undefined) work.push(this.handlePartition(entry.s, entry.fetchOffset, r))
+      }
+    }
+    const results = await Promise.all(work)
+    return results.some((ok) => ok)
+  }
+
+  /** Apply one partition of a fetch response; false when it needs a pause before the next try. */
+  private handlePartition(s: FetchState, fetchOffset: number, r: FetchPartitionResponse): Promise<boolean> {
+    const p = s.p
+    return p.exclusive(async () => {
+      if (!this.current(s) || p.logEndOffset() !== fetchOffset) return true // moved on meanwhile
+      if (r.errorCode === ErrorCode.NONE) {
+        if (r.divergingEpoch) {
+          const { epoch, endOffset } = r.divergingEpoch
+          await p.truncateTo(this.truncationOffset(p, -2, epoch, endOffset))
+          return true
+        }
+        const records = r.records instanceof Uint8Array ? r.records : new Uint8Array(0)
+        const appended = await p.appendFromLeader(records, r.highWatermark)
+        if (!appended.ok) {
+          this.host.logger.warn({ topic: p.topic, partition: p.partition, message: appended.message }, 'leader sent bad batches')
+          return false
+        }
+        return true
+      }
+      if (r.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+        if (fetchOffset < r.logStartOffset) await p.truncateFullyAndStartAt(r.logStartOffset)
+        else if (r.logEndOffset !== undefined && r.logEndOffset >= 0 && fetchOffset > r.logEndOffset) await p.truncateTo(Math.max(r.logEndOffset, p.highWatermark()))
+        return true
+      }
+      // NOT_LEADER / FENCED / UNKNOWN_LEADER_EPOCH ...: metadata will move us; pause meanwhile
+      return false
+    })
+  }
+}

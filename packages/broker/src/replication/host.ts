@@ -1,0 +1,30 @@
+/**
+ * What the request handlers and the follower fetchers need from the replica
+ * manager: hosted partitions by name, the leader hint for partitions led
+ * elsewhere, and this broker's standing. Keeps handlers free of the manager's
+ * metadata plumbing.
+ */
+import type { Clock, PeerClients } from '../seams.js'
+import type { ReplicaConfig } from './config.js'
+import type { Partition } from './partition.js'
+
+export interface LeaderHint {
+  leaderId: number
+  leaderEpoch: number
+}
+
+export interface ReplicaHost {
+  readonly nodeId: number
+  readonly clock: Clock
+  readonly config: Required<ReplicaConfig>
+  readonly peers: PeerClients
+  readonly logger: { info: Function; warn: Function; error: Function; debug: Function }
+  /** The local replica, if this broker hosts it. */
+  partition(topic: string, partition: number): Partition | undefined
+  /** Why a partition is not served here: UNKNOWN_TOPIC_OR_PARTITION or NOT_LEADER_OR_FOLLOWER with who leads. */
+  notServed(topic: string, partition: number): { errorCode: number; currentLeader: LeaderHint | null }
+  /** This broker's epoch (sent in follower fetches), -1 before registration. */
+  brokerEpoch(): number
+  /** True when this broker may not lead (fenced, or not registered). */
+  isFenced(): boolean
+}

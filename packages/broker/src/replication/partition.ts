@@ -1,0 +1,323 @@
+/**
+ * One hosted replica of one partition: its log, its role (leader of an epoch,
+ * follower of a leader, or none), the leader's ISR bookkeeping and high watermark,
+ * the idempotent producer table, parked acks=all requests, and the signals that
+ * wake parked fetches. Every log mutation (leader group append, follower append,
+ * truncation, cleaning, producer-state checkpoint) runs through `exclusive`.
+ */
+import { ErrorCode, splitBatches, type BatchSlice, type Result } from '@tributary/protocol'
+import type { PartitionLog, ReadResult } from '@tributary/storage'
+import type { PartitionState } from '../metadata/image-types.js'
+import type { Clock } from '../seams.js'
+import { DelayedProduce } from './delayed-produce.js'
+import { LeaderState } from './isr.js'
+import { LeaderAppender, type AppendOutcome } from './leader-append.js'
+import { ProducerStateTable } from './producer-state.js'
+import { SerialExecutor, Signal } from './signal.js'
+import type { TopicSettings } from './topic-settings.js'
+
+/** Bytes read per step when replaying the log tail into the producer table. */
+export const PRODUCER_REPLAY_READ_BYTES = 4 * 1024 * 1024
+/** An AlterPartition the controller accepted but whose PartitionChange never arrived is forgotten after this. */
+export const ISR_CHANGE_PENDING_MS_MAX = 5000
+/** Pause after a refused or failed AlterPartition before proposing again. */
+export const ISR_CHANGE_RETRY_BACKOFF_MS = 100
+
+export type Role = 'leader' | 'follower' | 'none'
+
+export interface PartitionEnv {
+  nodeId: number
+  clock: Clock
+  replicaLagTimeMaxMs: number
+  settings(topicId: string): TopicSettings
+  /** May this broker be in an ISR (registered, unfenced)? */
+  isEligible(nodeId: number): boolean
+  /** Send AlterPartition for this partition (the answer arrives as metadata, or as a call to `isrChangeFailed`). */
+  proposeIsr(p: Partition, newIsr: number[]): void
+}
+
+export type Transition = 'became-leader' | 'became-follower' | 'isr-changed' | 'unchanged'
+
+export class Partition {
+  role: Role = 'none'
+  leaderId = -1
+  leaderEpoch = -1
+  partitionEpoch = -1
+  replicas: number[] = []
+  isr: number[] = []
+  leaderState: LeaderState | null = null
+  readonly producers = new ProducerStateTable()
+  readonly appender: LeaderAppender
+  readonly delayed: DelayedProduce
+  /** fires when the LEO grows or the role changes */
+  readonly dataSignal = new Signal()
+  /** fires when the HW grows or the role changes */
+  readonly hwSignal = new Signal()
+  private readonly executor = new SerialExecutor()
+  private isrRetryAtMs = 0
+  closed = false
+
+  private constructor(
+    readonly topic: string,
+    readonly topicId: string,
+    readonly partition: number,
+    readonly log: PartitionLog,
+    private readonly env: PartitionEnv,
+  ) {
+    this.delayed = new DelayedProduce(env.clock)
+    this.appender = new LeaderAppender({
+      log,
+      producers: this.producers,
+      leaderEpochForAppend: () => (this.role === 'leader' && !this.closed ? this.leaderEpoch : null),
+      exclusive: (fn) => this.exclusive(fn),
+      afterAppend: () => this.afterLeaderAppend(),
+      nowMs: () => env.clock.now(),
+    })
+  }
+
+  /** Wraps an opened log and rebuilds the producer table (checkpoint + log tail). */
+  static async open(topic: string, topicId: string, partition: number, log: PartitionLog, env: PartitionEnv): Promise<Partition> {
+    const p = new Partition(topic, topicId, partition, log, env)
+    await p.exclusive(() => p.loadProducerState())
+    return p
+  }
+
+  get settings(): TopicSettings {
+    return this.env.settings(this.topicId)
+  }
+
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.executor.run(fn)
+  }
+
+  highWatermark(): number {
+    return this.log.highWatermark()
+  }
+
+  logEndOffset(): number {
+    return this.log.logEndOffset()
+  }
+
+  logStartOffset(): number {
+    return this.log.logStartOffset()
+  }
+
+  // ------------------------------------------------------------ role changes
+
+  /** Apply the partition's state from metadata. */
+  applyState(ps: PartitionState): Transition {
+    const wasLeader = this.role === 'leader'
+    const epochChanged = ps.leaderEpoch !== this.leaderEpoch
+    this.replicas = [...ps.replicas]
+    this.isr = [...ps.isr]
+    this.partitionEpoch = ps.partitionEpoch
+    const nowMs = this.env.clock.now()
+    if (ps.leader === this.env.nodeId) {
+      if (!wasLeader || epochChanged) {
+        this.becomeLeader(ps, nowMs)
+        return 'became-leader'
+      }
+      this.leaderState!.setReplicas(ps.replicas, nowMs)
+      this.leaderState!.setCommitted(ps.isr)
+      this.maybeAdvanceHighWatermark()
+      return 'isr-changed'
+    }
+    if (wasLeader || epochChanged || ps.leader !== this.leaderId || this.role === 'none') {
+      this.becomeFollower(ps)
+      return 'became-follower'
+    }
+    return 'unchanged'
+  }
+
+  private becomeLeader(ps: PartitionState, nowMs: number): void {
+    this.role = 'leader'
+    this.leaderId = this.env.nodeId
+    this.leaderEpoch = ps.leaderEpoch
+    this.leaderState = new LeaderState(this.env.nodeId, ps.replicas, ps.isr, this.log.logEndOffset(), nowMs)
+    this.wakeAll()
+    this.maybeAdvanceHighWatermark()
+  }
+
+  private becomeFollower(ps: PartitionState): void {
+    this.role = 'follower'
+    this.leaderId = ps.leader
+    this.leaderEpoch = ps.leaderEpoch
+    this.leaderState = null
+    this.appender.failAll(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    this.delayed.failAll(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    this.wakeAll()
+  }
+
+  /** Stop serving (topic deleted, replica moved away, broker stopping). */
+  close(): void {
+    this.closed = true
+    this.role = 'none'
+    this.leaderState = null
+    this.appender.failAll(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    this.delayed.failAll(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    this.wakeAll()
+  }
+
+  private wakeAll(): void {
+    this.dataSignal.fire()
+    this.hwSignal.fire()
+  }
+
+  // ------------------------------------------------------------ leader
+
+  /** Append validated client batches as leader (group committed). */
+  appendAsLeader(slices: BatchSlice[]): Promise<AppendOutcome> {
+    return this.appender.append(slices)
+  }
+
+  private afterLeaderAppend(): void {
+    this.dataSignal.fire()
+    this.maybeAdvanceHighWatermark()
+  }
+
+  /** Leader: a follower fetched from `fetchOffset`. */
+  onFollowerFetch(replicaId: number, fetchOffset: number): void {
+    const ls = this.leaderState
+    if (ls === null) return
+    ls.updateFollower(replicaId, fetchOffset, this.log.logEndOffset(), this.env.clock.now())
+    this.maybeAdvanceHighWatermark()
+    if (ls.pending === null && this.env.clock.now() >= this.isrRetryAtMs) {
+      const expanded = ls.expandCandidate(replicaId, this.log.highWatermark(), this.env.isEligible)
+      if (expanded !== null) this.propose(expanded)
+    }
+  }
+
+  /** Leader, periodically and when a broker is fenced: drop out-of-sync followers from the ISR. */
+  maybeShrinkIsr(): void {
+    const ls = this.leaderState
+    if (ls === null) return
+    const nowMs = this.env.clock.now()
+    if (ls.pending !== null) {
+      if (nowMs - ls.pending.sentAtMs < ISR_CHANGE_PENDING_MS_MAX) return
+      ls.pending = null
+    }
+    if (nowMs < this.isrRetryAtMs) return
+    const shrunk = ls.shrinkCandidate(this.log.logEndOffset(), nowMs, this.env.replicaLagTimeMaxMs, this.env.isEligible)
+    if (shrunk !== null) this.propose(shrunk)
+  }
+
+  private propose(newIsr: number[]): void {
+    this.leaderState!.pending = { isr: newIsr, sentAtMs: this.env.clock.now() }
+    this.env.proposeIsr(this, newIsr)
+  }
+
+  /** The controller refused (or we could not reach it): allow a new proposal. */
+  isrChangeFailed(): void {
+    if (this.leaderState !== null) this.leaderState.pending = null
+    this.isrRetryAtMs = this.env.clock.now() + ISR_CHANGE_RETRY_BACKOFF_MS
+    this.maybeAdvanceHighWatermark()
+  }
+
+  /** Leader: HW = min LEO over the (maximal) ISR; completes parked acks=all requests. */
+  maybeAdvanceHighWatermark(): void {
+    const ls = this.leaderState
+    if (ls === null) return
+    const candidate = ls.highWatermarkCandidate(this.log.logEndOffset())
+    if (candidate !== null && candidate > this.log.highWatermark()) {
+      this.log.setHighWatermark(candidate)
+      this.hwSignal.fire()
+    }
+    if (this.delayed.size > 0) {
+      const enough = this.isr.length >= this.settings.minInsyncReplicas
+      this.delayed.complete(this.log.highWatermark(), enough ? ErrorCode.NONE : ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND)
+    }
+  }
+
+  // ------------------------------------------------------------ follower
+
+  /**
+   * Follower: append what the leader sent (whole batches; a cut-short tail batch is
+   * dropped) and take the leader's HW. Batches below the LEO are skipped; one that
+   * straddles the LEO means divergence, so the tail is truncated first.
+   * Call inside `exclusive`.
+   */
+  async appendFromLeader(records: Uint8Array, leaderHighWatermark: number): Promise<Result<number>> {
+    if (records.length > 0) {
+      const split = splitBatches(records, { validate: true, allowPartialTail: true })
+      if (!split.ok) return split
+      let slices = split.value
+      const leo = this.log.logEndOffset()
+      let i = 0
+      while (i < slices.length && slices[i].header.baseOffset + slices[i].header.lastOffsetDelta < leo) i++
+      slices = slices.slice(i)
+      if (slices.length > 0) {
+        const first = slices[0]
+        if (first.header.baseOffset < leo) await this.truncateTo(first.header.baseOffset)
+        const last = slices[slices.length - 1]
+        await this.log.appendAsFollower(records.subarray(first.at, last.at + last.bytes.length))
+        const nowMs = this.env.clock.now()
+        for (const s of slices) this.producers.record(s.header, s.header.baseOffset, nowMs)
+        this.dataSignal.fire()
+      }
+    }
+    this.setFollowerHighWatermark(leaderHighWatermark)
+    return { ok: true, value: this.log.logEndOffset() }
+  }
+
+  setFollowerHighWatermark(leaderHighWatermark: number): void {
+    const hw = Math.min(leaderHighWatermark, this.log.logEndOffset())
+    if (hw > this.log.highWatermark()) {
+      this.log.setHighWatermark(hw)
+      this.hwSignal.fire()
+    }
+  }
+
+  /** Remove every offset >= offset (divergent tail). Call inside `exclusive`. */
+  async truncateTo(offset: number): Promise<void> {
+    if (offset >= this.log.logEndOffset()) return
+    await this.log.truncateTo(offset)
+    this.producers.truncateFrom(offset)
+    this.wakeAll()
+  }
+
+  /** Our log ends before the leader's log starts: start over there. Call inside `exclusive`. */
+  async truncateFullyAndStartAt(offset: number): Promise<void> {
+    await this.log.truncateFullyAndStartAt(offset)
+    this.producers.clear()
+    this.wakeAll()
+  }
+
+  // ------------------------------------------------------------ reads
+
+  /** Whole batches from `fromOffset`; `maxOffset` (exclusive) is the HW for consumers. */
+  read(fromOffset: number, maxBytes: number, maxOffset?: number): Promise<Result<ReadResult>> {
+    return this.log.read(fromOffset, maxBytes, maxOffset)
+  }
+
+  // ------------------------------------------------------------ producer state
+
+  /** Store the producer table with the partition if it changed. */
+  checkpointProducerState(): Promise<void> {
+    return this.exclusive(async () => {
+      if (!this.producers.dirty) return
+      this.log.setProducerState(this.producers.encode(this.log.logEndOffset()))
+      this.producers.dirty = false
+    })
+  }
+
+  private async loadProducerState(): Promise<void> {
+    const leo = this.log.logEndOffset()
+    let from = this.log.logStartOffset()
+    const blob = this.log.producerState()
+    if (blob !== null) {
+      const offset = this.producers.decode(blob)
+      if (offset >= 0) from = Math.max(from, Math.min(offset, leo))
+    }
+    this.producers.truncateFrom(from)
+    const nowMs = this.env.clock.now()
+    while (from < leo) {
+      const r = await this.log.read(from, PRODUCER_REPLAY_READ_BYTES)
+      if (!r.ok || r.value.records.length === 0 || r.value.nextOffset <= from) break
+      const split = splitBatches(r.value.records, { allowPartialTail: true })
+      if (!split.ok) break
+      for (const s of split.value) if (s.header.baseOffset >= from) this.producers.record(s.header, s.header.baseOffset, nowMs)
+      from = r.value.nextOffset
+    }
+    this.producers.dirty = true
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * The replica manager: hosts this broker's replicas and moves them between the
+ * leader and follower roles as metadata changes (MetadataView.onChange
+ * 'partition' / 'topic-removed' / 'topic-config' / 'broker', and the initial image
+ * at start), runs one follower fetcher per leader broker, sends AlterPartition for
+ * ISR changes, and serves Produce, Fetch, ListOffsets and OffsetForLeaderEpoch.
+ */
+import { ApiKey, ErrorCode, type AlterPartitionResponse } from '@tributary/protocol'
+import type { MetadataChange, MetadataImage, PartitionState, TopicState } from '../metadata/image-types.js'
+import type { HandlerRegistry } from '../seams.js'
+import { LogCleaner } from './cleaner.js'
+import { withDefaults, type ReplicaConfig } from './config.js'
+import { handleFetch } from './fetch.js'
+import { LeaderFetcher } from './follower-fetcher.js'
+import type { LeaderHint, ReplicaHost } from './host.js'
+import type { LeadershipChange, ReplicaManager, ReplicaManagerDeps } from './index.js'
+import { handleListOffsets, handleOffsetForLeaderEpoch } from './offsets.js'
+import { Partition, type PartitionEnv } from './partition.js'
+import { handleProduce, produceToPartition } from './produce.js'
+import { resolveTopicSettings, type TopicSettings } from './topic-settings.js'
+
+/** How often leaders look for ISR followers to drop, at most (it is also replica.lag.time.max.ms / 2). */
+export const ISR_SHRINK_CHECK_INTERVAL_MS_MAX = 1000
+/** Timeout of one AlterPartition round trip to the controller. */
+export const ALTER_PARTITION_TIMEOUT_MS = 5000
+
+const EMPTY = new Uint8Array(0)
+
+export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
+  readonly nodeId: number
+  readonly clock: ReplicaManagerDeps['clock']
+  readonly config: Required<ReplicaConfig>
+  readonly peers: ReplicaManagerDeps['peers']
+  readonly logger: ReplicaManagerDeps['logger']
+  /** topic name → partition number → replica */
+  private readonly hosted = new Map<string, Map<number, Partition>>()
+  private readonly fetchers = new Map<number, LeaderFetcher>()
+  private readonly settingsCache = new Map<string, TopicSettings>()
+  private readonly listeners = new Set<(e: LeadershipChange) => void>()
+  private readonly cleaner: LogCleaner
+  private readonly env: PartitionEnv
+  private readonly brokerDefaults: Record<string, string>
+  /** metadata changes are applied one at a time, in log order */
+  private chain: Promise<void> = Promise.resolve()
+  private unsubscribe: (() => void) | null = null
+  private timers: Array<() => void> = []
+  private stopped = false
+
+  constructor(private readonly deps: ReplicaManagerDeps) {
+    this.nodeId = deps.nodeId
+    this.clock = deps.clock
+    this.config = withDefaults(deps.config)
+    this.peers = deps.peers
+    this.logger = deps.logger
+    this.brokerDefaults = { 'max.message.bytes': String(this.config.messageMaxBytes), ...this.config.topicDefaults }
+    this.env = {
+      nodeId: deps.nodeId,
+      clock: deps.clock,
+      replicaLagTimeMaxMs: this.config.replicaLagTimeMaxMs,
+      settings: (topicId) => this.settings(topicId),
+      isEligible: (id) => this.isEligible(id),
+      proposeIsr: (p, isr) => this.sendAlterPartition(p, isr),
+    }
+    this.cleaner = new LogCleaner({
+      clock: deps.clock,
+      intervalMs: this.config.logCleanerIntervalMs,
+      producerIdExpirationMs: this.config.producerIdExpirationMs,
+      partitions: () => this.allPartitions(),
+      logger: deps.logger,
+    })
+  }
+
+  register(registry: HandlerRegistry): void {
+    registry.register(ApiKey.Produce, (body) => handleProduce(this, body))
+    registry.register(ApiKey.Fetch, (body, ctx) => handleFetch(this, body, ctx))
+    registry.register(ApiKey.ListOffsets, (body) => handleListOffsets(this, body))
+    registry.register(ApiKey.OffsetForLeaderEpoch, (body) => handleOffsetForLeaderEpoch(this, body))
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false
+    this.unsubscribe = this.deps.metadata.onChange((change) => this.onMetadataChange(change))
+    await this.enqueue(() => this.applyImage(this.deps.metadata.image()))
+    this.every(Math.min(ISR_SHRINK_CHECK_INTERVAL_MS_MAX, Math.max(10, this.config.replicaLagTimeMaxMs / 2)), () => {
+      for (const p of this.allPartitions()) p.maybeShrinkIsr()
+    })
+    this.every(this.config.producerStateCheckpointIntervalMs, () => {
+      for (const p of this.allPartitions()) void p.checkpointProducerState()
+    })
+    this.cleaner.start()
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    this.unsubscribe?.()
+    this.unsubscribe = null
+    for (const cancel of this.timers) cancel()
+    this.timers = []
+    await this.cleaner.stop()
+    for (const f of this.fetchers.values()) f.stop()
+    this.fetchers.clear()
+    await this.chain
+    const all = [...this.allPartitions()]
+    for (const p of all) p.close()
+    await Promise.all(all.map((p) => p.checkpointProducerState().then(() => p.exclusive(() => p.log.flush()))))
+    this.hosted.clear()
+  }
+
+  // ------------------------------------------------------------ internal users (group coordinator)
+
+  async appendAsLeader(topic: string, partition: number, batches: Uint8Array, acks: -1 | 1): Promise<{ errorCode: number; baseOffset: number }> {
+    const r = await produceToPartition(this, topic, partition, batches, acks, this.clock.now() + this.config.internalAppendTimeoutMs)
+    return { errorCode: r.errorCode, baseOffset: r.baseOffset }
+  }
+
+  async readLocal(topic: string, partition: number, fromOffset: number, maxBytes: number) {
+    const p = this.partition(topic, partition)
+    if (p === undefined || p.closed) {
+      return { errorCode: this.notServed(topic, partition).errorCode, records: EMPTY, highWatermark: -1, logStartOffset: -1, logEndOffset: -1 }
+    }
+    const hw = p.highWatermark()
+    const r = await p.read(fromOffset, maxBytes, hw)
+    const base = { highWatermark: hw, logStartOffset: p.logStartOffset(), logEndOffset: p.logEndOffset() }
+    if (!r.ok) return { errorCode: r.code, records: EMPTY, ...base }
+    return { errorCode: ErrorCode.NONE, records: r.value.records, ...base }
+  }
+
+  isLeader(topic: string, partition: number): boolean {
+    return this.partition(topic, partition)?.role === 'leader'
+  }
+
+  onLeadershipChange(listener: (e: LeadershipChange) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  highWatermark(topic: string, partition: number): number {
+    const p = this.partition(topic, partition)
+    return p === undefined || p.closed ? -1 : p.highWatermark()
+  }
+
+  // ------------------------------------------------------------ ReplicaHost
+
+  partition(topic: string, partition: number): Partition | undefined {
+    return this.hosted.get(topic)?.get(partition)
+  }
+
+  notServed(topic: string, partition: number): { errorCode: number; currentLeader: LeaderHint | null } {
+    const t = this.deps.metadata.image().topicsByName.get(topic)
+    const ps = t?.partitions.find((x) => x.partition === partition)
+    if (ps === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, currentLeader: null }
+    return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId: ps.leader, leaderEpoch: ps.leaderEpoch } }
+  }
+
+  brokerEpoch(): number {
+    return this.deps.metadata.brokerEpoch()
+  }
+
+  /** Serving as leader needs our current registration, unfenced: a restarted broker must not lead on an old state. */
+  isFenced(): boolean {
+    const epoch = this.deps.metadata.brokerEpoch()
+    const reg = this.deps.metadata.image().brokers.get(this.nodeId)
+    return epoch < 0 || reg === undefined || reg.brokerEpoch !== epoch || reg.fenced
+  }
+
+  /** Snapshot of a hosted replica's leader-side state (tests, `metadata replication`-style tools). */
+  *allPartitions(): Iterable<Partition> {
+    for (const m of this.hosted.values()) yield* m.values()
+  }
+
+  // ------------------------------------------------------------ metadata
+
+  private isEligible(nodeId: number): boolean {
+    const reg = this.deps.metadata.image().brokers.get(nodeId)
+    return reg !== undefined && !reg.fenced && !reg.inControlledShutdown
+  }
+
+  private settings(topicId: string): TopicSettings {
+    let s = this.settingsCache.get(topicId)
+    if (s === undefined) {
+      const configs = this.deps.metadata.image().topicsById.get(topicId)?.configs ?? {}
+      s = resolveTopicSettings(configs, this.brokerDefaults)
+      this.settingsCache.set(topicId, s)
+    }
+    return s
+  }
+
+  private enqueue(fn: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(fn).catch((err: unknown) => {
+      this.logger.error({ err }, 'applying metadata to replicas failed')
+    })
+    this.chain = next
+    return next
+  }
+
+  private onMetadataChange(change: MetadataChange): void {
+    if (this.stopped) return
+    switch (change.type) {
+      case 'partition':
+        void this.enqueue(() => this.applyPartition(change.partition))
+        break
+      case 'topic-removed':
+        this.settingsCache.delete(change.topic.topicId)
+        void this.enqueue(() => this.removeTopic(change.topic))
+        break
+      case 'topic-config':
+        this.settingsCache.delete(change.topic.topicId)
+        break
+      case 'broker':
+      case 'broker-removed':
+        // a fenced follower leaves the ISR at once instead of after replica.lag.time.max.ms
+        for (const p of this.allPartitions()) p.maybeShrinkIsr()
+        break
+    }
+  }
+
+  private async applyImage(image: MetadataImage): Promise<void> {
+    for (const t of image.topicsByName.values()) for (const ps of t.partitions) await this.applyPartition(ps)
+  }
+
+  private async applyPartition(ps: PartitionState): Promise<void> {
+    if (this.stopped) return
+    let p = this.partition(ps.topic, ps.partition)
+    if (p !== undefined && (p.topicId !== ps.topicId || !ps.replicas.includes(this.nodeId))) {
+      await this.unhost(p, true) // topic re-created under the same name, or the replica moved away
+      p = undefined
+    }
+    if (!ps.replicas.includes(this.nodeId)) return
+    if (p === undefined) {
+      const log = await this.deps.logStore.open(ps.topicId, ps.partition)
+      p = await Partition.open(ps.topic, ps.topicId, ps.partition, log, this.env)
+      let m = this.hosted.get(ps.topic)
+      if (m === undefined) this.hosted.set(ps.topic, (m = new Map()))
+      m.set(ps.partition, p)
+    }
+    const wasLeader = p.role === 'leader'
+    const previousLeader = p.leaderId
+    const transition = p.applyState(ps)
+    if (transition === 'became-leader') {
+      this.fetchers.get(previousLeader)?.remove(p)
+      this.notify({ topic: p.topic, partition: p.partition, isLeader: true, leaderEpoch: p.leaderEpoch })
+    } else if (transition === 'became-follower') {
+      this.fetchers.get(previousLeader)?.remove(p)
+      if (ps.leader >= 0) this.fetcherFor(ps.leader).add(p)
+      if (wasLeader) this.notify({ topic: p.topic, partition: p.partition, isLeader: false, leaderEpoch: p.leaderEpoch })
+    }
+  }
+
+  private async removeTopic(topic: TopicState): Promise<void> {
+    const m = this.hosted.get(topic.name)
+    for (const p of [...(m?.values() ?? [])]) if (p.topicId === topic.topicId) await this.unhost(p, true)
+    // partitions of the topic this broker no longer had open still have data on disk
+    for (const { topicId, partition } of await this.deps.logStore.list()) {
+      if (topicId === topic.topicId) await this.deps.logStore.delete(topicId, partition)
+    }
+  }
+
+  private async unhost(p: Partition, deleteData: boolean): Promise<void> {
+    const wasLeader = p.role === 'leader'
+    this.fetchers.get(p.leaderId)?.remove(p)
+    this.hosted.get(p.topic)?.delete(p.partition)
+    if (this.hosted.get(p.topic)?.size === 0) this.hosted.delete(p.topic)
+    p.close()
+    if (wasLeader) this.notify({ topic: p.topic, partition: p.partition, isLeader: false, leaderEpoch: p.leaderEpoch })
+    await p.exclusive(() => (deleteData ? this.deps.logStore.delete(p.topicId, p.partition) : p.log.close()))
+  }
+
+  private fetcherFor(leaderId: number): LeaderFetcher {
+    let f = this.fetchers.get(leaderId)
+    if (f === undefined) this.fetchers.set(leaderId, (f = new LeaderFetcher(leaderId, this)))
+    return f
+  }
+
+  private notify(e: LeadershipChange): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(e)
+      } catch (err) {
+        this.logger.error({ err }, 'leadership listener failed')
+      }
+    }
+  }
+
+  private every(ms: number, fn: () => void): void {
+    let cancel = (): void => {}
+    const tick = (): void => {
+      if (this.stopped) return
+      fn()
+      cancel = this.clock.setTimeout(tick, ms)
+    }
+    cancel = this.clock.setTimeout(tick, ms)
+    this.timers.push(() => cancel())
+  }
+
+  // ------------------------------------------------------------ ISR changes
+
+  private sendAlterPartition(p: Partition, newIsr: number[]): void {
+    const body = {
+      brokerId: this.nodeId,
+      brokerEpoch: this.deps.metadata.brokerEpoch(),
+      topics: [{ topicId: p.topicId, partitions: [{ partition: p.partition, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr }] }],
+    }
+    this.logger.info({ topic: p.topic, partition: p.partition, isr: p.isr, newIsr }, 'proposing ISR change')
+    this.deps.controller
+      .request<AlterPartitionResponse>(ApiKey.AlterPartition, body, { timeoutMs: ALTER_PARTITION_TIMEOUT_MS })
+      .then((resp) => {
+        const code = resp.errorCode !== ErrorCode.NONE ? resp.errorCode : (resp.body?.topics?.[0]?.partitions?.[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR)
+        if (code !== ErrorCode.NONE) {
+          this.logger.warn({ topic: p.topic, partition: p.partition, newIsr, errorCode: code }, 'AlterPartition refused')
+          p.isrChangeFailed()
+        }
+        // on success the new ISR takes effect when its PartitionChange is applied from metadata
+      })
+      .catch((err: unknown) => {
+        this.logger.warn({ err, topic: p.topic, partition: p.partition }, 'AlterPartition failed')
+        p.isrChangeFailed()
+      })
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Shape checks for the untrusted msgpack bodies of Produce, Fetch, ListOffsets and
+ * OffsetForLeaderEpoch. A bad body is a Result with INVALID_REQUEST naming the
+ * field, never an exception.
+ */
+import {
+  ErrorCode,
+  fail,
+  ok,
+  type FetchRequest,
+  type ListOffsetsRequest,
+  type OffsetForLeaderEpochRequest,
+  type ProduceRequest,
+  type Result,
+} from '@tributary/protocol'
+
+/** Topics × partitions one request may name. */
+export const REQUEST_PARTITIONS_MAX = 10_000
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v)
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)
+
+class Bad extends Error {}
+const bad = (message: string): never => {
+  throw new Bad(message)
+}
+
+function int(o: Record<string, unknown>, field: string, min = Number.MIN_SAFE_INTEGER, dflt?: number): number {
+  const v = o[field]
+  if (v === undefined || v === null) {
+    if (dflt !== undefined) return dflt
+    bad(`${field} is required`)
+  }
+  if (!isInt(v)) bad(`${field} must be an integer`)
+  if ((v as number) < min) bad(`${field} must be >= ${min}`)
+  return v as number
+}
+
+function str(o: Record<string, unknown>, field: string): string {
+  const v = o[field]
+  if (typeof v !== 'string' || v.length === 0 || v.length > 249) bad(`${field} must be a topic name`)
+  return v as string
+}
+
+/** topics: [{ topic, partitions: [ ...each mapped by `part` ] }], counting partitions against the bound. */
+function topicsOf<P>(body: Record<string, unknown>, part: (p: Record<string, unknown>) => P): Array<{ topic: string; partitions: P[] }> {
+  const topics = body.topics
+  if (!Array.isArray(topics)) bad('topics must be an array')
+  let count = 0
+  return (topics as unknown[]).map((t) => {
+    if (!isObj(t)) bad('each topic must be a map')
+    const tt = t as Record<string, unknown>
+    const parts = tt.partitions
+    if (!Array.isArray(parts)) bad('partitions must be an array')
+    count += (parts as unknown[]).length
+    if (count > REQUEST_PARTITIONS_MAX) bad(`more than ${REQUEST_PARTITIONS_MAX} partitions in one request`)
+    return {
+      topic: str(tt, 'topic'),
+      partitions: (parts as unknown[]).map((p) => {
+        if (!isObj(p)) bad('each partition must be a map')
+        return part(p as Record<string, unknown>)
+      }),
+    }
+  })
+}
+
+function parse<T>(body: unknown, fn: (b: Record<string, unknown>) => T): Result<T> {
+  if (!isObj(body)) return fail(ErrorCode.INVALID_REQUEST, 'body must be a map')
+  try {
+    return ok(fn(body))
+  } catch (err) {
+    if (err instanceof AcksError) return fail(ErrorCode.INVALID_REQUIRED_ACKS, err.message)
+    if (err instanceof Bad) return fail(ErrorCode.INVALID_REQUEST, err.message)
+    throw err
+  }
+}
+
+export function parseProduce(body: unknown): Result<ProduceRequest> {
+  return parse(body, (b) => {
+    const acks = b.acks
+    if (acks !== 0 && acks !== 1 && acks !== -1) throw new AcksError()
+    return {
+      acks,
+      timeoutMs: int(b, 'timeoutMs', 0, 30_000),
+      topics: topicsOf(b, (p) => {
+        const records = p.records
+        if (!(records instanceof Uint8Array)) bad('records must be bytes')
+        return { partition: int(p, 'partition'), records: records as Uint8Array }
+      }),
+    }
+  })
+}
+
+/** acks outside {0, 1, -1}: Kafka answers INVALID_REQUIRED_ACKS. */
+export class AcksError extends Bad {
+  constructor() {
+    super('acks must be 0, 1 or -1')
+  }
+}
+
+export function parseFetch(body: unknown): Result<FetchRequest> {
+  return parse(body, (b) => ({
+    replicaId: int(b, 'replicaId', -2, -1),
+    replicaEpoch: int(b, 'replicaEpoch', -1, -1),
+    maxWaitMs: int(b, 'maxWaitMs', 0, 0),
+    minBytes: int(b, 'minBytes', 0, 0),
+    maxBytes: int(b, 'maxBytes', 1, 0x7fffffff),
+    topics: topicsOf(b, (p) => ({
+      partition: int(p, 'partition'),
+      fetchOffset: int(p, 'fetchOffset'),
+      currentLeaderEpoch: int(p, 'currentLeaderEpoch', -1, -1),
+      lastFetchedEpoch: int(p, 'lastFetchedEpoch', -1, -1),
+      partitionMaxBytes: int(p, 'partitionMaxBytes', 1, 1024 * 1024),
+    })),
+  }))
+}
+
+export function parseListOffsets(body: unknown): Result<ListOffsetsRequest> {
+  return parse(body, (b) => ({
+    replicaId: int(b, 'replicaId', -2, -1),
+    topics: topicsOf(b, (p) => ({
+      partition: int(p, 'partition'),
+      timestamp: int(p, 'timestamp', -2),
+      currentLeaderEpoch: int(p, 'currentLeaderEpoch', -1, -1),
+    })),
+  }))
+}
+
+export function parseOffsetForLeaderEpoch(body: unknown): Result<OffsetForLeaderEpochRequest> {
+  return parse(body, (b) => ({
+    replicaId: int(b, 'replicaId', -2, -1),
+    topics: topicsOf(b, (p) => ({
+      partition: int(p, 'partition'),
+      currentLeaderEpoch: int(p, 'currentLeaderEpoch', -1, -1),
+      leaderEpoch: int(p, 'leaderEpoch', -1),
+    })),
+  }))
+}
