@@ -1,66 +1,35 @@
 /**
  * The group coordinator (DESIGN: Consumer groups): KIP-848 membership with
  * server-side incremental assignment, and committed offsets stored as records
- * in the internal compacted topic `__consumer_offsets`.
+ * in the internal compacted topic `__consumer_offsets`. See README.md here.
  *
  * The broker core builds one per node with createGroupCoordinator(deps),
  * registers its handlers, and calls start()/stop().
  */
-import type { ControllerChannel, Clock, HandlerRegistry } from '../seams.js'
+import type { Clock, ControllerChannel, HandlerRegistry, Random } from '../seams.js'
+import { systemRandom } from '../seams.js'
 import type { MetadataView } from '../metadata/image-types.js'
+import { GroupCoordinatorCore } from './coordinator.js'
+import { registerGroupHandlers } from './handlers.js'
+import { resolveGroupConfig, type GroupConfig, type GroupLogger, type GroupReplicas } from './types.js'
 
-/**
- * What the coordinator needs from the partition data plane. It is the subset
- * of replication's ReplicaManager the coordinator uses, so the real one is
- * passed as it is and tests pass an in-memory log.
- */
-export interface GroupReplicas {
-  /** Appends to a partition this node leads; with acks=-1 resolves once the batch is below the high watermark. */
-  appendAsLeader(topic: string, partition: number, batches: Uint8Array, acks: -1 | 0 | 1): Promise<unknown>
-  /** Reads whole batches from fromOffset, below the high watermark. */
-  readLocal(topic: string, partition: number, fromOffset: number, maxBytes: number): Promise<unknown> | unknown
-  isLeader(topic: string, partition: number): boolean
-  highWatermark(topic: string, partition: number): number
-  /** Returns an unsubscribe function. */
-  onLeadershipChange(listener: (...args: any[]) => void): () => void
-}
-
-export interface GroupConfig {
-  /** offsets.topic.num.partitions */
-  offsetsTopicPartitions: number
-  /** offsets.topic.replication.factor (capped by the number of brokers) */
-  offsetsTopicReplicationFactor: number
-  sessionTimeoutMsDefault: number
-  sessionTimeoutMsMin: number
-  sessionTimeoutMsMax: number
-  heartbeatIntervalMs: number
-}
-
-export const DEFAULT_GROUP_CONFIG: GroupConfig = {
-  offsetsTopicPartitions: 16,
-  offsetsTopicReplicationFactor: 3,
-  sessionTimeoutMsDefault: 10_000,
-  sessionTimeoutMsMin: 100,
-  sessionTimeoutMsMax: 60_000,
-  heartbeatIntervalMs: 500,
-}
-
-/** Pino-compatible: only the methods the coordinator calls. */
-export interface GroupLogger {
-  debug(obj: object, msg?: string): void
-  info(obj: object, msg?: string): void
-  warn(obj: object, msg?: string): void
-  error(obj: object, msg?: string): void
-}
+export type { GroupConfig, GroupLogger, GroupReplicas } from './types.js'
+export { GROUP_CONFIG_DEFAULTS, GROUP_CONFIG_DEFAULTS as DEFAULT_GROUP_CONFIG } from './types.js'
+export { OFFSETS_TOPIC } from './shard-loader.js'
+export { javaStringHashCode, partitionForGroup } from './coordinator-hash.js'
 
 export interface GroupCoordinatorDeps {
   nodeId: number
   clock: Clock
   metadata: MetadataView
+  /** The ReplicaManager (only the methods in GroupReplicas are used). */
   replicas: GroupReplicas
   controller: ControllerChannel
+  /** offsetsTopicPartitions and offsetsTopicReplicationFactor; the rest default (GROUP_CONFIG_DEFAULTS). */
   config: GroupConfig
   logger: GroupLogger
+  /** For member ids and load-marker nonces; defaults to Math.random. */
+  random?: Random
 }
 
 export interface GroupCoordinator {
@@ -68,13 +37,17 @@ export interface GroupCoordinator {
   register(registry: HandlerRegistry): void
   start(): Promise<void>
   stop(): Promise<void>
+  /** `__consumer_offsets` partitions this node coordinates, and whether each is loaded. */
+  shards(): Map<number, 'loading' | 'active'>
 }
 
 export function createGroupCoordinator(deps: GroupCoordinatorDeps): GroupCoordinator {
-  void deps
+  const config = resolveGroupConfig(deps.config)
+  const core = new GroupCoordinatorCore({ ...deps, config, random: deps.random ?? systemRandom })
   return {
-    register(_registry) {},
-    async start() {},
-    async stop() {},
+    register: (registry) => registerGroupHandlers(registry, core, config),
+    start: async () => core.start(),
+    stop: async () => core.stop(),
+    shards: () => core.shardStatus(),
   }
 }

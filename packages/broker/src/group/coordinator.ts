@@ -1,0 +1,460 @@
+/**
+ * The group coordinator of one node: it owns the groups of every
+ * `__consumer_offsets` partition this node leads (one "shard" per partition),
+ * loads a shard from the log when it gains leadership, drops it when it loses
+ * it, runs session and rebalance timers, and persists every state change before
+ * answering (write, then respond).
+ *
+ * Consistency rule: memory may run ahead of the log only by writes in flight.
+ * If a write fails the shard is reloaded from the log (or dropped if this node
+ * no longer leads it), so memory never keeps state the log does not have.
+ */
+import {
+  ApiKey,
+  ErrorCode,
+  fail,
+  ok,
+  type ConsumerGroupHeartbeatResponse,
+  type CreateTopicsRequest,
+  type DescribeGroupsResponse,
+  type ListGroupsResponse,
+  type OffsetCommitResponse,
+  type OffsetFetchResponse,
+  type Result,
+} from '@tributary/protocol'
+import type { MetadataChange, MetadataView } from '../metadata/image-types.js'
+import type { Clock, ControllerChannel, Random } from '../seams.js'
+import { partitionForGroup } from './coordinator-hash.js'
+import { ConsumerGroup, type MemberState, type TopicsView } from './group-state.js'
+import { heartbeat, JOIN_EPOCH, LEAVE_EPOCH, type HeartbeatInput } from './heartbeat.js'
+import { dirtyRecords, groupTombstone, offsetRecord } from './offsets-store.js'
+import { failWrites, fetchOffsets, planCommit, type CommitInput, type FetchInput } from './offsets.js'
+import { PartitionWriter } from './partition-writer.js'
+import { loadShard, OFFSETS_TOPIC } from './shard-loader.js'
+import { toWire } from './topic-partitions.js'
+import type { GroupLogger, GroupReplicas, ResolvedGroupConfig } from './types.js'
+
+export interface CoordinatorDeps {
+  nodeId: number
+  clock: Clock
+  random: Random
+  metadata: MetadataView
+  replicas: GroupReplicas
+  controller: ControllerChannel
+  config: ResolvedGroupConfig
+  logger: GroupLogger
+}
+
+interface MemberTimers {
+  session: (() => void) | null
+  rebalance: (() => void) | null
+}
+
+interface Shard {
+  partition: number
+  status: 'loading' | 'active'
+  groups: Map<string, ConsumerGroup>
+  writer: PartitionWriter | null
+  /** groupId \0 memberId → its timers */
+  timers: Map<string, MemberTimers>
+}
+
+type DescribedGroup = DescribeGroupsResponse['groups'][number]
+
+const CREATE_TOPIC_TIMEOUT_MS = 10_000
+const MEMBER_ID_CHARS = 22
+
+export class GroupCoordinatorCore {
+  private readonly shards = new Map<number, Shard>()
+  private readonly unsubscribe: Array<() => void> = []
+  private topicsCache: TopicsView | null = null
+  private topicsVersion = 0
+  private creatingOffsetsTopic = false
+  private stopped = false
+
+  constructor(private readonly deps: CoordinatorDeps) {}
+
+  start(): void {
+    const { replicas, metadata } = this.deps
+    this.unsubscribe.push(
+      replicas.onLeadershipChange((e) => {
+        if (e.topic !== OFFSETS_TOPIC || this.stopped) return
+        if (e.isLeader) this.load(e.partition)
+        else this.unload(e.partition)
+      }),
+      metadata.onChange((change) => this.onMetadataChange(change)),
+    )
+    const topic = metadata.image().topicsByName.get(OFFSETS_TOPIC)
+    for (const p of topic?.partitions ?? []) {
+      if (replicas.isLeader(OFFSETS_TOPIC, p.partition) && !this.shards.has(p.partition)) this.load(p.partition)
+    }
+  }
+
+  stop(): void {
+    this.stopped = true
+    for (const u of this.unsubscribe.splice(0)) u()
+    for (const p of [...this.shards.keys()]) this.unload(p)
+  }
+
+  /** Partitions this node coordinates, with their status (for tests and metrics). */
+  shardStatus(): Map<number, 'loading' | 'active'> {
+    return new Map([...this.shards].map(([p, s]) => [p, s.status]))
+  }
+
+  // ------------------------------------------------------------ FindCoordinator
+
+  findCoordinator(groupId: string): Result<{ nodeId: number; endpoint: string }> {
+    const image = this.deps.metadata.image()
+    const topic = image.topicsByName.get(OFFSETS_TOPIC)
+    if (!topic || topic.partitions.length === 0) {
+      this.ensureOffsetsTopic()
+      return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC} is being created`)
+    }
+    const p = partitionForGroup(groupId, topic.partitions.length)
+    const leader = topic.partitions.find((x) => x.partition === p)?.leader ?? -1
+    const broker = image.brokers.get(leader)
+    if (leader < 0 || !broker || broker.fenced) {
+      return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${p} has no available leader`)
+    }
+    return ok({ nodeId: broker.nodeId, endpoint: broker.endpoint })
+  }
+
+  // ------------------------------------------------------------ ConsumerGroupHeartbeat
+
+  async heartbeat(groupId: string, input: HeartbeatInput): Promise<Result<ConsumerGroupHeartbeatResponse>> {
+    const routed = this.route(groupId)
+    if (!routed.ok) return routed
+    const shard = routed.value
+    let group = shard.groups.get(groupId)
+    const created = group === undefined
+    if (!group) {
+      if (input.memberEpoch === LEAVE_EPOCH || input.memberEpoch < JOIN_EPOCH) {
+        return ok({ memberId: input.memberId, memberEpoch: LEAVE_EPOCH, heartbeatIntervalMs: 0, assignment: null })
+      }
+      if (input.memberEpoch !== JOIN_EPOCH) return fail(ErrorCode.UNKNOWN_MEMBER_ID, `group ${groupId} has no members`)
+      group = new ConsumerGroup(groupId)
+    }
+    const g = group
+    const out = heartbeat(g, input, {
+      topics: this.topics(),
+      heartbeatIntervalMs: this.deps.config.heartbeatIntervalMs,
+      membersPerGroupMax: this.deps.config.membersPerGroupMax,
+      newMemberId: () => this.newMemberId(g),
+    })
+    if (!out.ok) return out
+    if (created) shard.groups.set(groupId, g)
+    const member = out.value.member
+    if (member) this.armTimers(shard, g, member)
+    else this.clearTimers(shard, groupId, input.memberId)
+
+    const code = await shard.writer!.write(dirtyRecords(g, this.deps.clock.now()))
+    if (code !== ErrorCode.NONE) {
+      if (member) member.lastSent = null
+      return fail(coordinatorError(code), `could not persist the group state: ${code}`)
+    }
+    return ok(out.value.response)
+  }
+
+  // ------------------------------------------------------------ OffsetCommit / OffsetFetch
+
+  async commitOffsets(groupId: string, input: CommitInput): Promise<{ errorCode: number; body: OffsetCommitResponse & { errorMessage?: string } }> {
+    const everyPartition = (errorCode: number, errorMessage: string) => ({
+      errorCode,
+      body: {
+        errorMessage,
+        topics: input.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode })) })),
+      },
+    })
+    const routed = this.route(groupId)
+    if (!routed.ok) return everyPartition(routed.code, routed.message)
+    const shard = routed.value
+    let group = shard.groups.get(groupId)
+    const now = this.deps.clock.now()
+    const plan = planCommit(group, input, this.topics(), now, this.deps.config.offsetMetadataBytesMax)
+    if (!plan.ok) return everyPartition(plan.code, plan.message)
+    const { writes } = plan.value
+    if (writes.size === 0) return { errorCode: ErrorCode.NONE, body: plan.value.response }
+    if (!group) shard.groups.set(groupId, (group = new ConsumerGroup(groupId)))
+    for (const [k, v] of writes) group.pendingOffsets.set(k, v)
+
+    const records = [...writes].map(([k, v]) => offsetRecord(groupId, k, v, now))
+    const code = await shard.writer!.write(records)
+    if (code !== ErrorCode.NONE) {
+      const mapped = coordinatorError(code)
+      return { errorCode: mapped, body: { errorMessage: `commit not durable: ${code}`, ...failWrites(plan.value, mapped) } }
+    }
+    if (shard.groups.get(groupId) === group) {
+      for (const [k, v] of writes) {
+        group.offsets.set(k, v)
+        if (group.pendingOffsets.get(k) === v) group.pendingOffsets.delete(k)
+      }
+    }
+    return { errorCode: ErrorCode.NONE, body: plan.value.response }
+  }
+
+  fetchOffsets(groupId: string, input: FetchInput): Result<OffsetFetchResponse> {
+    const routed = this.route(groupId)
+    if (!routed.ok) return routed
+    return fetchOffsets(routed.value.groups.get(groupId), input)
+  }
+
+  // ------------------------------------------------------------ ListGroups / DescribeGroups / DeleteGroups
+
+  listGroups(statesFilter: readonly string[]): ListGroupsResponse {
+    const wanted = new Set(statesFilter.map((s) => s.toLowerCase()))
+    const groups: ListGroupsResponse['groups'] = []
+    for (const shard of this.shards.values()) {
+      if (shard.status !== 'active') continue
+      for (const g of shard.groups.values()) {
+        const state = g.state()
+        if (wanted.size === 0 || wanted.has(state)) groups.push({ groupId: g.groupId, state, protocolType: 'consumer' })
+      }
+    }
+    return { groups: groups.sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0)) }
+  }
+
+  describeGroup(groupId: string): DescribedGroup {
+    const dead = (errorCode: number): DescribedGroup => ({ groupId, errorCode, state: 'dead', groupEpoch: -1, assignmentEpoch: -1, members: [] })
+    const routed = this.route(groupId)
+    if (!routed.ok) return dead(routed.code)
+    const g = routed.value.groups.get(groupId)
+    if (!g) return dead(ErrorCode.GROUP_ID_NOT_FOUND)
+    const topicIds = this.topics().topicIds
+    const ids = (t: string) => topicIds.get(t)
+    return {
+      groupId,
+      errorCode: ErrorCode.NONE,
+      state: g.state(),
+      groupEpoch: g.groupEpoch,
+      assignmentEpoch: g.assignmentEpoch,
+      members: [...g.members.values()].map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        memberEpoch: m.memberEpoch,
+        subscribedTopicNames: m.subscribedTopicNames,
+        subscribedTopicRegex: m.subscribedTopicRegex,
+        assignment: toWire(m.assigned, ids),
+        targetAssignment: toWire(g.target.get(m.memberId) ?? new Set(), ids),
+      })),
+    }
+  }
+
+  /** Only empty groups; their offsets and the group record are tombstoned. */
+  async deleteGroup(groupId: string): Promise<number> {
+    const routed = this.route(groupId)
+    if (!routed.ok) return routed.code
+    const shard = routed.value
+    const g = shard.groups.get(groupId)
+    if (!g) return ErrorCode.GROUP_ID_NOT_FOUND
+    if (g.members.size > 0) return ErrorCode.NON_EMPTY_GROUP
+    const now = this.deps.clock.now()
+    const keys = new Set([...g.offsets.keys(), ...g.pendingOffsets.keys()])
+    const records = [...keys].map((k) => offsetRecord(groupId, k, null, now))
+    records.push(groupTombstone(groupId, now))
+    shard.groups.delete(groupId)
+    const code = await shard.writer!.write(records)
+    return code === ErrorCode.NONE ? ErrorCode.NONE : coordinatorError(code)
+  }
+
+  // ------------------------------------------------------------ shards
+
+  private route(groupId: string): Result<Shard> {
+    const topic = this.deps.metadata.image().topicsByName.get(OFFSETS_TOPIC)
+    if (!topic || topic.partitions.length === 0) {
+      this.ensureOffsetsTopic()
+      return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC} does not exist yet`)
+    }
+    const p = partitionForGroup(groupId, topic.partitions.length)
+    const shard = this.shards.get(p)
+    if (!shard) return fail(ErrorCode.NOT_COORDINATOR, `node ${this.deps.nodeId} does not lead ${OFFSETS_TOPIC}-${p}`)
+    if (shard.status === 'loading') return fail(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, `${OFFSETS_TOPIC}-${p} is loading`)
+    return ok(shard)
+  }
+
+  private load(partition: number): void {
+    this.unload(partition)
+    const shard: Shard = { partition, status: 'loading', groups: new Map(), writer: null, timers: new Map() }
+    this.shards.set(partition, shard)
+    const current = () => !this.stopped && this.shards.get(partition) === shard && this.deps.replicas.isLeader(OFFSETS_TOPIC, partition)
+    const { nodeId, replicas, clock, logger, config } = this.deps
+    const loaderDeps = { nodeId, replicas, clock, logger, loadReadBytesMax: config.loadReadBytesMax, loadRetryBackoffMs: config.loadRetryBackoffMs }
+    loadShard(loaderDeps, partition, this.randomId(), current).then(
+      (result) => {
+        if (this.shards.get(partition) !== shard) return
+        if (result === null) {
+          this.shards.delete(partition)
+          return
+        }
+        shard.groups = result.groups
+        shard.writer = new PartitionWriter(
+          (batch) => replicas.appendAsLeader(OFFSETS_TOPIC, partition, batch, -1),
+          clock,
+          config,
+          (code) => this.onWriteFailure(shard, code),
+        )
+        shard.status = 'active'
+        for (const g of shard.groups.values()) for (const m of g.members.values()) this.armTimers(shard, g, m)
+        logger.info({ partition, groups: shard.groups.size, ...result.stats }, 'group coordinator loaded __consumer_offsets partition')
+      },
+      (err: unknown) => {
+        logger.error({ partition, err: String(err) }, 'loading __consumer_offsets partition failed')
+        if (this.shards.get(partition) === shard) this.shards.delete(partition)
+      },
+    )
+  }
+
+  private unload(partition: number): void {
+    const shard = this.shards.get(partition)
+    if (!shard) return
+    this.shards.delete(partition)
+    for (const t of shard.timers.values()) {
+      t.session?.()
+      t.rebalance?.()
+    }
+    shard.timers.clear()
+    shard.writer?.close(ErrorCode.NOT_COORDINATOR)
+  }
+
+  private onWriteFailure(shard: Shard, code: number): void {
+    if (this.shards.get(shard.partition) !== shard || this.stopped) return
+    const leader = this.deps.replicas.isLeader(OFFSETS_TOPIC, shard.partition)
+    this.deps.logger.warn({ partition: shard.partition, errorCode: code, leader }, 'a __consumer_offsets write failed: reloading the partition')
+    if (leader) this.load(shard.partition)
+    else this.unload(shard.partition)
+  }
+
+  // ------------------------------------------------------------ timers
+
+  private armTimers(shard: Shard, g: ConsumerGroup, m: MemberState): void {
+    const key = `${g.groupId}\u0000${m.memberId}`
+    const t = shard.timers.get(key) ?? { session: null, rebalance: null }
+    t.session?.()
+    t.session = this.deps.clock.setTimeout(() => this.expire(shard, g.groupId, m.memberId, 'session'), m.sessionTimeoutMs)
+    if (m.pendingRevocation.size === 0) {
+      t.rebalance?.()
+      t.rebalance = null
+    } else if (t.rebalance === null) {
+      t.rebalance = this.deps.clock.setTimeout(() => this.expire(shard, g.groupId, m.memberId, 'rebalance'), m.rebalanceTimeoutMs)
+    }
+    shard.timers.set(key, t)
+  }
+
+  private clearTimers(shard: Shard, groupId: string, memberId: string): void {
+    const key = `${groupId}\u0000${memberId}`
+    const t = shard.timers.get(key)
+    t?.session?.()
+    t?.rebalance?.()
+    shard.timers.delete(key)
+  }
+
+  private expire(shard: Shard, groupId: string, memberId: string, why: 'session' | 'rebalance'): void {
+    if (this.shards.get(shard.partition) !== shard || shard.status !== 'active') return
+    const g = shard.groups.get(groupId)
+    const m = g?.members.get(memberId)
+    if (!g || !m) return
+    if (why === 'rebalance' && m.pendingRevocation.size === 0) return
+    this.clearTimers(shard, groupId, memberId)
+    g.removeMember(memberId)
+    this.deps.logger.info({ groupId, memberId, why, groupEpoch: g.groupEpoch }, 'removed a consumer group member')
+    void shard.writer!.write(dirtyRecords(g, this.deps.clock.now()))
+  }
+
+  // ------------------------------------------------------------ metadata
+
+  private onMetadataChange(change: MetadataChange): void {
+    if (change.type === 'partition' && change.previous === null) this.invalidateTopics()
+    if (change.type !== 'topic-removed') return
+    this.invalidateTopics()
+    const topic = change.topic.name
+    const now = this.deps.clock.now()
+    for (const shard of this.shards.values()) {
+      if (shard.status !== 'active') continue
+      const records = []
+      for (const g of shard.groups.values()) for (const k of g.dropTopicOffsets(topic)) records.push(offsetRecord(g.groupId, k, null, now))
+      if (records.length > 0) void shard.writer!.write(records)
+    }
+  }
+
+  private invalidateTopics(): void {
+    this.topicsVersion++
+    this.topicsCache = null
+  }
+
+  private topics(): TopicsView {
+    if (this.topicsCache) return this.topicsCache
+    const partitionCounts = new Map<string, number>()
+    const topicIds = new Map<string, string>()
+    const regexCandidates: string[] = []
+    for (const [name, t] of this.deps.metadata.image().topicsByName) {
+      partitionCounts.set(name, t.partitions.length)
+      topicIds.set(name, t.topicId)
+      if (!t.internal) regexCandidates.push(name)
+    }
+    this.topicsCache = { version: this.topicsVersion, partitionCounts, topicIds, regexCandidates }
+    return this.topicsCache
+  }
+
+  private ensureOffsetsTopic(): void {
+    if (this.creatingOffsetsTopic || this.stopped) return
+    this.creatingOffsetsTopic = true
+    const brokers = [...this.deps.metadata.image().brokers.values()]
+    const live = brokers.filter((b) => !b.fenced).length
+    const replicationFactor = Math.max(1, Math.min(this.deps.config.offsetsTopicReplicationFactor, live || brokers.length))
+    const request: CreateTopicsRequest = {
+      topics: [
+        {
+          name: OFFSETS_TOPIC,
+          numPartitions: this.deps.config.offsetsTopicPartitions,
+          replicationFactor,
+          configs: { 'cleanup.policy': 'compact' },
+          internal: true,
+        },
+      ],
+      timeoutMs: CREATE_TOPIC_TIMEOUT_MS,
+    }
+    this.deps.controller
+      .request(ApiKey.CreateTopics, request, { timeoutMs: CREATE_TOPIC_TIMEOUT_MS })
+      .then(
+        (r) => {
+          const code = r.errorCode || (r.body?.topics?.[0]?.errorCode ?? ErrorCode.NONE)
+          if (code !== ErrorCode.NONE && code !== ErrorCode.TOPIC_ALREADY_EXISTS) {
+            this.deps.logger.warn({ errorCode: code }, `creating ${OFFSETS_TOPIC} failed`)
+          } else {
+            this.deps.logger.info({ replicationFactor }, `created ${OFFSETS_TOPIC}`)
+          }
+        },
+        (err: unknown) => this.deps.logger.warn({ err: String(err) }, `creating ${OFFSETS_TOPIC} failed`),
+      )
+      .finally(() => {
+        this.creatingOffsetsTopic = false
+      })
+  }
+
+  private newMemberId(g: ConsumerGroup): string {
+    for (;;) {
+      const id = this.randomId()
+      if (!g.members.has(id)) return id
+    }
+  }
+
+  private randomId(): string {
+    const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789'
+    let s = ''
+    for (let i = 0; i < MEMBER_ID_CHARS; i++) s += alphabet[Math.floor(this.deps.random.next() * alphabet.length)]
+    return s
+  }
+}
+
+/** A failed __consumer_offsets write, as the client should see it: find the coordinator again, or retry. */
+export function coordinatorError(code: number): number {
+  switch (code) {
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.FENCED_LEADER_EPOCH:
+    case ErrorCode.NOT_COORDINATOR:
+      return ErrorCode.NOT_COORDINATOR
+    case ErrorCode.REQUEST_TIMED_OUT:
+      return ErrorCode.REQUEST_TIMED_OUT
+    default:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The group APIs at the protocol edge: parse, call the coordinator, shape the
+ * answer. A request-level error goes in the envelope's errorCode with
+ * `{ errorMessage }`; per-partition and per-group errors go in the body.
+ */
+import { ApiKey, ErrorCode, type DeleteGroupsResponse, type DescribeGroupsResponse, type Result } from '@tributary/protocol'
+import type { HandlerRegistry, HandlerResult } from '../seams.js'
+import type { GroupCoordinatorCore } from './coordinator.js'
+import { isBody, parseGroupIds, parseHeartbeat, parseOffsetCommit, parseOffsetFetch, parseStatesFilter } from './requests.js'
+import type { ResolvedGroupConfig } from './types.js'
+
+function reply<T>(r: Result<T>): HandlerResult {
+  return r.ok ? { errorCode: ErrorCode.NONE, body: r.value } : { errorCode: r.code, body: { errorMessage: r.message } }
+}
+
+export function registerGroupHandlers(registry: HandlerRegistry, core: GroupCoordinatorCore, cfg: ResolvedGroupConfig): void {
+  registry.register(ApiKey.FindCoordinator, (body) => {
+    if (!isBody(body) || typeof body.key !== 'string') return reply({ ok: false, code: ErrorCode.INVALID_REQUEST, message: 'key must be a string' })
+    if (body.keyType !== undefined && body.keyType !== 0) {
+      return reply({ ok: false, code: ErrorCode.INVALID_REQUEST, message: 'only keyType 0 (group) is supported' })
+    }
+    const r = core.findCoordinator(body.key)
+    return r.ok ? reply(r) : { errorCode: r.code, body: { errorMessage: r.message, nodeId: -1, endpoint: '' } }
+  })
+
+  registry.register(ApiKey.ConsumerGroupHeartbeat, async (body) => {
+    const req = parseHeartbeat(body, cfg)
+    if (!req.ok) return reply(req)
+    return reply(await core.heartbeat(req.value.groupId, req.value.input))
+  })
+
+  registry.register(ApiKey.OffsetCommit, async (body) => {
+    const req = parseOffsetCommit(body)
+    if (!req.ok) return reply(req)
+    return core.commitOffsets(req.value.groupId, req.value.input)
+  })
+
+  registry.register(ApiKey.OffsetFetch, (body) => {
+    const req = parseOffsetFetch(body)
+    if (!req.ok) return reply(req)
+    return reply(core.fetchOffsets(req.value.groupId, req.value.input))
+  })
+
+  registry.register(ApiKey.ListGroups, (body) => {
+    const f = parseStatesFilter(body)
+    if (!f.ok) return reply(f)
+    return { errorCode: ErrorCode.NONE, body: core.listGroups(f.value) }
+  })
+
+  registry.register(ApiKey.DescribeGroups, (body) => {
+    const ids = parseGroupIds(body)
+    if (!ids.ok) return reply(ids)
+    const response: DescribeGroupsResponse = { groups: ids.value.map((id) => core.describeGroup(id)) }
+    return { errorCode: ErrorCode.NONE, body: response }
+  })
+
+  registry.register(ApiKey.DeleteGroups, async (body) => {
+    const ids = parseGroupIds(body)
+    if (!ids.ok) return reply(ids)
+    const codes = await Promise.all(ids.value.map((id) => core.deleteGroup(id)))
+    const response: DeleteGroupsResponse = { results: ids.value.map((groupId, i) => ({ groupId, errorCode: codes[i] })) }
+    return { errorCode: ErrorCode.NONE, body: response }
+  })
+}

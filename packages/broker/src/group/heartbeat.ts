@@ -1,0 +1,137 @@
+/**
+ * ConsumerGroupHeartbeat on one group, as a pure procedure (KIP-848):
+ * join (epoch 0), leave (epoch -1), or keep going (the epoch last received),
+ * then update the subscription, recompute the target if the group epoch moved,
+ * and reconcile the member. The caller persists what the group marked dirty
+ * before it sends the response.
+ */
+import { ErrorCode, fail, ok, type ConsumerGroupHeartbeatResponse, type Result } from '@tributary/protocol'
+import type { ConsumerGroup, MemberState, TopicsView } from './group-state.js'
+import { setEquals, toWire, type ReadonlyPartitionSet } from './topic-partitions.js'
+
+export const JOIN_EPOCH = 0
+export const LEAVE_EPOCH = -1
+/** Kafka's static-member leave; there are no static members here, so it is a plain leave. */
+export const STATIC_LEAVE_EPOCH = -2
+
+export interface HeartbeatInput {
+  memberId: string
+  memberEpoch: number
+  clientId: string
+  /** Already bounded by the broker's min/max. */
+  sessionTimeoutMs: number
+  rebalanceTimeoutMs: number
+  /** null = unchanged */
+  subscribedTopicNames: string[] | null
+  /** null = unchanged, '' = no regex any more */
+  subscribedTopicRegex: string | null
+  owned: ReadonlyPartitionSet | null
+}
+
+export interface HeartbeatEnv {
+  topics: TopicsView
+  heartbeatIntervalMs: number
+  membersPerGroupMax: number
+  /** A member id not used in this group yet. */
+  newMemberId(): string
+}
+
+export interface HeartbeatOutcome {
+  response: ConsumerGroupHeartbeatResponse
+  /** The member after the heartbeat; null after a leave. */
+  member: MemberState | null
+}
+
+export function heartbeat(group: ConsumerGroup, input: HeartbeatInput, env: HeartbeatEnv): Result<HeartbeatOutcome> {
+  if (input.memberEpoch === LEAVE_EPOCH || input.memberEpoch === STATIC_LEAVE_EPOCH) {
+    // Leaving is idempotent: a member that timed out and then closes is not an error.
+    group.removeMember(input.memberId)
+    const response = { memberId: input.memberId, memberEpoch: LEAVE_EPOCH, heartbeatIntervalMs: 0, assignment: null }
+    return ok({ response, member: null })
+  }
+  const joined = input.memberEpoch === JOIN_EPOCH ? join(group, input, env) : existing(group, input)
+  if (!joined.ok) return joined
+  const m = joined.value
+
+  updateMember(group, m, input)
+  group.refreshSubscriptionMetadata(env.topics)
+  group.ensureTarget(env.topics)
+  group.reconcileMember(m.memberId, input.owned)
+
+  const resend =
+    m.lastSent === null ||
+    !setEquals(m.lastSent, m.assigned) ||
+    (input.owned !== null && !setEquals(input.owned, m.assigned))
+  m.lastSent = m.assigned
+  const assignment = resend ? { topics: toWire(m.assigned, (t) => env.topics.topicIds.get(t)) } : null
+  const response = { memberId: m.memberId, memberEpoch: m.memberEpoch, heartbeatIntervalMs: env.heartbeatIntervalMs, assignment }
+  return ok({ response, member: m })
+}
+
+function join(group: ConsumerGroup, input: HeartbeatInput, env: HeartbeatEnv): Result<MemberState> {
+  const known = input.memberId !== '' ? group.members.get(input.memberId) : undefined
+  if (known) {
+    group.resetMember(known.memberId)
+    return ok(known)
+  }
+  if (input.subscribedTopicNames === null && !input.subscribedTopicRegex) {
+    return fail(ErrorCode.INVALID_REQUEST, 'a joining member must send subscribedTopicNames or subscribedTopicRegex')
+  }
+  if (group.members.size >= env.membersPerGroupMax) {
+    return fail(ErrorCode.INVALID_REQUEST, `group ${group.groupId} already has ${env.membersPerGroupMax} members (membersPerGroupMax)`)
+  }
+  const m: MemberState = {
+    memberId: input.memberId !== '' ? input.memberId : env.newMemberId(),
+    clientId: input.clientId,
+    subscribedTopicNames: [...new Set(input.subscribedTopicNames ?? [])].sort(),
+    subscribedTopicRegex: input.subscribedTopicRegex || null,
+    sessionTimeoutMs: input.sessionTimeoutMs,
+    rebalanceTimeoutMs: input.rebalanceTimeoutMs,
+    memberEpoch: 0,
+    previousMemberEpoch: -1,
+    assigned: new Set(),
+    pendingRevocation: new Set(),
+    lastSent: null,
+  }
+  group.addMember(m)
+  return ok(m)
+}
+
+/** Epoch rules as in Kafka: ahead of the coordinator = fenced; one behind = its last response was lost, accepted. */
+function existing(group: ConsumerGroup, input: HeartbeatInput): Result<MemberState> {
+  const m = group.members.get(input.memberId)
+  if (!m) return fail(ErrorCode.UNKNOWN_MEMBER_ID, `member ${input.memberId} is not in group ${group.groupId}`)
+  if (input.memberEpoch === m.memberEpoch) return ok(m)
+  if (input.memberEpoch === m.previousMemberEpoch && input.memberEpoch > 0) {
+    m.lastSent = null
+    return ok(m)
+  }
+  return fail(ErrorCode.FENCED_MEMBER_EPOCH, `member ${m.memberId} sent epoch ${input.memberEpoch}, its epoch is ${m.memberEpoch}: rejoin with epoch 0`)
+}
+
+function updateMember(group: ConsumerGroup, m: MemberState, input: HeartbeatInput): void {
+  let subscriptionChanged = false
+  if (input.subscribedTopicNames !== null && !sameList(input.subscribedTopicNames, m.subscribedTopicNames)) {
+    m.subscribedTopicNames = [...new Set(input.subscribedTopicNames)].sort()
+    subscriptionChanged = true
+  }
+  if (input.subscribedTopicRegex !== null) {
+    const regex = input.subscribedTopicRegex === '' ? null : input.subscribedTopicRegex
+    if (regex !== m.subscribedTopicRegex) {
+      m.subscribedTopicRegex = regex
+      subscriptionChanged = true
+    }
+  }
+  if (subscriptionChanged) group.bumpGroupEpoch()
+  if (subscriptionChanged || m.clientId !== input.clientId || m.sessionTimeoutMs !== input.sessionTimeoutMs || m.rebalanceTimeoutMs !== input.rebalanceTimeoutMs) {
+    m.clientId = input.clientId
+    m.sessionTimeoutMs = input.sessionTimeoutMs
+    m.rebalanceTimeoutMs = input.rebalanceTimeoutMs
+    group.markMemberDirty(m.memberId)
+  }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  const sa = [...new Set(a)].sort()
+  return sa.length === b.length && sa.every((x, i) => x === b[i])
+}
