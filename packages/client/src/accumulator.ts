@@ -1,0 +1,164 @@
+/**
+ * Per-partition queues of producer batches, and the bounded buffer that makes
+ * `send` wait when full. A queue's head batch is the only one that may be in
+ * flight, so a partition's batches reach the broker (and retry) strictly in order.
+ */
+import { BATCH_HEADER_BYTES, type RecordInput } from '@tributary/protocol'
+import { closedError } from './errors.js'
+
+export interface BatchResult { baseOffset: number }
+
+export class ProducerBatch {
+  readonly records: RecordInput[] = []
+  /** Estimated encoded bytes (header included). */
+  bytes = BATCH_HEADER_BYTES
+  /** Bytes reserved from the buffer for this batch's records. */
+  reserved = 0
+  /** Set once encoded: the bytes sent and re-sent on retry, sequence included. */
+  encoded: Uint8Array | undefined
+  baseSequence = -1
+  attempts = 0
+  retryAt = 0
+  readonly promise: Promise<BatchResult>
+  resolve!: (r: BatchResult) => void
+  reject!: (e: Error) => void
+
+  constructor(readonly topic: string, readonly partition: number, readonly createdAt: number) {
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve
+      this.reject = reject
+    })
+    this.promise.catch(() => {}) // observed by send(); never an unhandled rejection
+  }
+
+  get closed(): boolean {
+    return this.encoded !== undefined
+  }
+}
+
+export interface PartitionQueue {
+  topic: string
+  partition: number
+  batches: ProducerBatch[]
+  inFlight: boolean
+}
+
+export interface AccumulatorOptions {
+  /** A batch stops accepting records past this many bytes (one bigger record still gets its own batch). */
+  batchBytes: number
+  lingerMs: number
+  /** All records not yet acknowledged, in bytes; send waits beyond it. */
+  bufferBytes: number
+}
+
+interface Waiter { bytes: number; resolve: () => void; reject: (e: Error) => void }
+
+export class Accumulator {
+  readonly queues = new Map<string, PartitionQueue>()
+  private bufferedBytes = 0
+  private readonly waiters: Waiter[] = []
+  /** Batches created before this instant are sent without waiting for linger (flush). */
+  flushBefore = -1
+  private closedWith: Error | undefined
+
+  constructor(readonly opts: AccumulatorOptions) {}
+
+  get buffered(): number {
+    return this.bufferedBytes
+  }
+
+  get waiting(): number {
+    return this.waiters.length
+  }
+
+  /** Reserve buffer space without waiting; false if the caller must `reserve` (and wait). */
+  tryReserve(bytes: number): boolean {
+    if (this.closedWith) throw this.closedWith
+    if (this.waiters.length > 0) return false
+    if (this.bufferedBytes > 0 && this.bufferedBytes + bytes > this.opts.bufferBytes) return false
+    this.bufferedBytes += bytes
+    return true
+  }
+
+  /** Wait, in arrival order, until bytes fit (a lone record larger than the buffer fits an empty one). */
+  reserve(bytes: number): Promise<void> {
+    if (this.tryReserve(bytes)) return Promise.resolve()
+    return new Promise((resolve, reject) => this.waiters.push({ bytes, resolve, reject }))
+  }
+
+  release(bytes: number): void {
+    this.bufferedBytes -= bytes
+    while (this.waiters.length > 0) {
+      const w = this.waiters[0]
+      if (this.bufferedBytes > 0 && this.bufferedBytes + w.bytes > this.opts.bufferBytes) break
+      this.waiters.shift()
+      this.bufferedBytes += w.bytes
+      w.resolve()
+    }
+  }
+
+  /** Append to the partition's open batch. Returns the batch, the record's index in it, and whether a batch filled up. */
+  append(topic: string, partition: number, record: RecordInput, bytes: number, now: number): { batch: ProducerBatch; index: number; full: boolean } {
+    const key = `${topic}\u0000${partition}`
+    let q = this.queues.get(key)
+    if (!q) {
+      q = { topic, partition, batches: [], inFlight: false }
+      this.queues.set(key, q)
+    }
+    let batch = q.batches[q.batches.length - 1]
+    let full = false
+    if (!batch || batch.closed || (batch.records.length > 0 && batch.bytes + bytes > this.opts.batchBytes)) {
+      full = batch !== undefined && !batch.closed
+      batch = new ProducerBatch(topic, partition, now)
+      q.batches.push(batch)
+    }
+    batch.records.push(record)
+    batch.bytes += bytes
+    batch.reserved += bytes
+    if (batch.bytes >= this.opts.batchBytes) full = true
+    return { batch, index: batch.records.length - 1, full }
+  }
+
+  /** Whether the queue's head batch should go out now. */
+  isReady(q: PartitionQueue, now: number): boolean {
+    const head = q.batches[0]
+    if (!head || q.inFlight || head.retryAt > now) return false
+    return head.closed || q.batches.length > 1 || head.bytes >= this.opts.batchBytes || now - head.createdAt >= this.opts.lingerMs || head.createdAt <= this.flushBefore
+  }
+
+  /** Milliseconds until some idle queue's head becomes ready (linger or retry backoff); undefined if none waits. */
+  nextReadyIn(now: number): number | undefined {
+    let soonest: number | undefined
+    for (const q of this.queues.values()) {
+      const head = q.batches[0]
+      if (!head || q.inFlight) continue
+      const at = head.closed || q.batches.length > 1 ? head.retryAt : Math.max(head.retryAt, head.createdAt + this.opts.lingerMs)
+      soonest = soonest === undefined ? at : Math.min(soonest, at)
+    }
+    return soonest === undefined ? undefined : Math.max(0, soonest - now)
+  }
+
+  /** The head batch of q is done (acknowledged or failed): drop it and free its buffer space. */
+  complete(q: PartitionQueue, batch: ProducerBatch): void {
+    if (q.batches[0] === batch) q.batches.shift()
+    q.inFlight = false
+    this.release(batch.reserved)
+    batch.reserved = 0
+    if (q.batches.length === 0) this.queues.delete(`${q.topic}\u0000${q.partition}`)
+  }
+
+  /** Every batch still queued or in flight. */
+  allBatches(): ProducerBatch[] {
+    return [...this.queues.values()].flatMap((q) => q.batches)
+  }
+
+  isEmpty(): boolean {
+    return this.queues.size === 0
+  }
+
+  /** Fail all waiting reservations and refuse new ones. */
+  close(err: Error = closedError('producer')): void {
+    this.closedWith = err
+    for (const w of this.waiters.splice(0)) w.reject(err)
+  }
+}

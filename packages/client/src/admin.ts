@@ -1,0 +1,346 @@
+/**
+ * Admin operations: topics, configs, partitions, groups, and the cluster's
+ * quorum and metadata-log views. Topic changes go to the controller; group
+ * operations to the group's coordinator; everything is retried while retriable.
+ */
+import {
+  ApiKey,
+  EARLIEST_TIMESTAMP,
+  ErrorCode,
+  LATEST_TIMESTAMP,
+  TributaryError,
+  type AlterConfigsRequest,
+  type ConfigEntry,
+  type ConfigResourceType,
+  type DescribeClusterResponse,
+  type DescribeGroupsResponse,
+  type DescribeQuorumResponse,
+  type MetadataImageResponse,
+  type MetadataLogResponse,
+  type MetadataSnapshotsResponse,
+} from '@tributary/protocol'
+import { sleep } from './backoff.js'
+import type { BrokerConnection } from './broker-connection.js'
+import type { Cluster } from './cluster.js'
+import { Coordinators } from './coordinator.js'
+import { ArgumentError, assertArg, responseError } from './errors.js'
+import { listOffsets, tpKey } from './list-offsets.js'
+
+export interface NewTopic {
+  topic: string
+  /** Default 1. */
+  partitions?: number
+  /** Default 1 (the broker may apply its own default.replication.factor when -1). */
+  replicationFactor?: number
+  config?: Record<string, string>
+  /** Manual placement: assignments[p] = replica node ids. */
+  assignments?: number[][]
+}
+
+export interface PartitionDescription {
+  partition: number
+  leader: number
+  leaderEpoch: number
+  replicas: number[]
+  isr: number[]
+  offlineReplicas: number[]
+  logStartOffset: number
+  highWatermark: number
+}
+
+export interface GroupOffset { topic: string; partition: number; offset: number; highWatermark: number; lag: number; metadata: string | null }
+export type ResetTarget = 'earliest' | 'latest' | { offset: number } | { timestamp: number }
+
+const TIMEOUT_MS_DEFAULT = 30_000
+const checkName = (what: string, v: unknown): string => {
+  if (typeof v !== 'string' || v.length === 0) throw new ArgumentError(`${what} must be a non-empty string, got ${JSON.stringify(v)}`)
+  return v
+}
+
+export class Admin {
+  private readonly coordinators: Coordinators
+
+  constructor(private readonly cluster: Cluster) {
+    this.coordinators = new Coordinators(cluster)
+  }
+
+  async connect(): Promise<void> {
+    await this.cluster.refreshMetadata()
+  }
+
+  /** Create one topic; throws TOPIC_ALREADY_EXISTS, INVALID_REPLICATION_FACTOR, ... as TributaryError. */
+  async createTopic(t: NewTopic & { validateOnly?: boolean; timeoutMs?: number; waitForLeaders?: boolean }): Promise<{ topic: string; topicId: string | null }> {
+    const [r] = await this.createTopics({ topics: [t], validateOnly: t.validateOnly, timeoutMs: t.timeoutMs, waitForLeaders: t.waitForLeaders })
+    return r
+  }
+
+  /** Create topics; by default waits until every new partition has a leader (as kafkajs's waitForLeaders). */
+  async createTopics(args: { topics: NewTopic[]; validateOnly?: boolean; timeoutMs?: number; waitForLeaders?: boolean }): Promise<Array<{ topic: string; topicId: string | null }>> {
+    assertArg(args && Array.isArray(args.topics) && args.topics.length > 0, 'createTopics expects { topics: [{ topic, partitions, replicationFactor }] }')
+    const topics = args.topics.map((t, i) => {
+      const name = checkName(`topics[${i}].topic`, t?.topic)
+      const numPartitions = t.partitions ?? 1
+      const replicationFactor = t.replicationFactor ?? 1
+      assertArg(Number.isInteger(numPartitions) && numPartitions > 0, `topics[${i}].partitions must be a positive integer, got ${t.partitions}`)
+      assertArg(Number.isInteger(replicationFactor) && (replicationFactor > 0 || replicationFactor === -1), `topics[${i}].replicationFactor must be a positive integer, got ${t.replicationFactor}`)
+      const configs = t.config ?? {}
+      for (const [k, v] of Object.entries(configs)) assertArg(typeof v === 'string', `topics[${i}].config[${JSON.stringify(k)}] must be a string, got ${typeof v}`)
+      return { name, numPartitions, replicationFactor, configs, assignments: t.assignments ?? null }
+    })
+    const timeoutMs = args.timeoutMs ?? TIMEOUT_MS_DEFAULT
+    const r = await this.cluster.controllerCall(ApiKey.CreateTopics, { topics, timeoutMs, validateOnly: args.validateOnly ?? false }, { timeoutMs: timeoutMs + 5_000 })
+    const errors = r.topics.filter((t) => t.errorCode !== ErrorCode.NONE)
+    if (errors.length > 0) {
+      const e = errors[0]
+      throw responseError(e.errorCode, errors.map((x) => `${x.name}: ${x.errorMessage ?? ''}`.trim()).join('; '), 'createTopics')
+    }
+    if (!args.validateOnly && args.waitForLeaders !== false) await this.waitForTopics(topics.map((t) => t.name), timeoutMs, true)
+    return r.topics.map((t) => ({ topic: t.name, topicId: t.topicId }))
+  }
+
+  async deleteTopic(topic: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+    await this.deleteTopics({ topics: [topic], timeoutMs: opts.timeoutMs })
+  }
+
+  async deleteTopics(args: { topics: string[]; timeoutMs?: number }): Promise<void> {
+    assertArg(args && Array.isArray(args.topics) && args.topics.length > 0, 'deleteTopics expects { topics: [names] }')
+    args.topics.forEach((t, i) => checkName(`topics[${i}]`, t))
+    const timeoutMs = args.timeoutMs ?? TIMEOUT_MS_DEFAULT
+    const r = await this.cluster.controllerCall(ApiKey.DeleteTopics, { topics: args.topics, timeoutMs }, { timeoutMs: timeoutMs + 5_000 })
+    const e = r.topics.find((t) => t.errorCode !== ErrorCode.NONE)
+    if (e) throw responseError(e.errorCode, e.errorMessage, `deleteTopics ${e.name}`)
+    await this.waitForTopics(args.topics, timeoutMs, false)
+  }
+
+  /** Topic names (internal topics only when asked). */
+  async listTopics(opts: { includeInternal?: boolean } = {}): Promise<string[]> {
+    await this.cluster.refreshMetadata()
+    return [...this.cluster.metadata.topics.values()].filter((t) => opts.includeInternal || !t.internal).map((t) => t.name).sort()
+  }
+
+  /** Leader, replicas, ISR, leader epoch, log start and high watermark of every partition. */
+  async describeTopic(topic: string): Promise<{ name: string; topicId: string; internal: boolean; partitions: PartitionDescription[] }> {
+    checkName('topic', topic)
+    await this.cluster.refreshMetadata()
+    const t = await this.cluster.topicMetadata(topic, 0)
+    const ends = await this.topicEnds(topic, t.partitions.map((p) => p.partition))
+    return {
+      name: t.name,
+      topicId: t.topicId,
+      internal: t.internal,
+      partitions: t.partitions.map((p) => ({
+        partition: p.partition,
+        leader: p.leader,
+        leaderEpoch: p.leaderEpoch,
+        replicas: p.replicas,
+        isr: p.isr,
+        offlineReplicas: p.offlineReplicas ?? [],
+        logStartOffset: ends.get(p.partition)?.low ?? -1,
+        highWatermark: ends.get(p.partition)?.high ?? -1,
+      })),
+    }
+  }
+
+  /** kafkajs's fetchTopicOffsets: per partition the high watermark (offset/high) and log start (low). */
+  async fetchTopicOffsets(topic: string): Promise<Array<{ partition: number; offset: number; high: number; low: number }>> {
+    const t = await this.cluster.topicMetadata(checkName('topic', topic))
+    const ends = await this.topicEnds(topic, t.partitions.map((p) => p.partition))
+    return [...ends].map(([partition, e]) => ({ partition, offset: e.high, high: e.high, low: e.low })).sort((a, b) => a.partition - b.partition)
+  }
+
+  /** First offset whose timestamp is >= timestamp, per partition (-1 past the end: use the high watermark). */
+  async fetchTopicOffsetsByTimestamp(topic: string, timestamp: number): Promise<Array<{ partition: number; offset: number }>> {
+    const t = await this.cluster.topicMetadata(checkName('topic', topic))
+    const r = await listOffsets(this.cluster, t.partitions.map((p) => ({ topic, partition: p.partition, timestamp })))
+    return t.partitions.map((p) => ({ partition: p.partition, offset: r.get(tpKey(topic, p.partition))?.offset ?? -1 }))
+  }
+
+  async createPartitions(args: { topicPartitions: Array<{ topic: string; count: number }>; validateOnly?: boolean; timeoutMs?: number }): Promise<void> {
+    assertArg(args && Array.isArray(args.topicPartitions) && args.topicPartitions.length > 0, 'createPartitions expects { topicPartitions: [{ topic, count }] }')
+    for (const [i, tp] of args.topicPartitions.entries()) {
+      checkName(`topicPartitions[${i}].topic`, tp?.topic)
+      assertArg(Number.isInteger(tp.count) && tp.count > 0, `topicPartitions[${i}].count must be a positive integer, got ${tp.count}`)
+    }
+    const timeoutMs = args.timeoutMs ?? TIMEOUT_MS_DEFAULT
+    const r = await this.cluster.controllerCall(ApiKey.CreatePartitions, { topics: args.topicPartitions.map((tp) => ({ name: tp.topic, count: tp.count })), timeoutMs, validateOnly: args.validateOnly ?? false }, { timeoutMs: timeoutMs + 5_000 })
+    const e = r.topics.find((t) => t.errorCode !== ErrorCode.NONE)
+    if (e) throw responseError(e.errorCode, e.errorMessage, `createPartitions ${e.name}`)
+    await this.cluster.refreshMetadata()
+  }
+
+  async describeConfigs(args: { resources: Array<{ type: ConfigResourceType; name: string; names?: string[] }> }): Promise<Array<{ type: ConfigResourceType; name: string; configs: ConfigEntry[] }>> {
+    assertArg(args && Array.isArray(args.resources) && args.resources.length > 0, "describeConfigs expects { resources: [{ type: 'topic', name }] }")
+    const r = await this.cluster.callAny(ApiKey.DescribeConfigs, { resources: args.resources.map((x) => ({ type: x.type, name: x.name, names: x.names ?? null })) })
+    const e = r.resources.find((x) => x.errorCode !== ErrorCode.NONE)
+    if (e) throw responseError(e.errorCode, e.errorMessage, `describeConfigs ${e.type} ${e.name}`)
+    return r.resources.map((x) => ({ type: x.type, name: x.name, configs: x.configs }))
+  }
+
+  /** Incremental: each entry sets (value) or deletes (value null / op 'delete') one config. */
+  async alterConfigs(args: { resources: Array<{ type: ConfigResourceType; name: string; configs: Array<{ name: string; value?: string | null; op?: 'set' | 'delete' }> }>; validateOnly?: boolean }): Promise<void> {
+    assertArg(args && Array.isArray(args.resources) && args.resources.length > 0, "alterConfigs expects { resources: [{ type: 'topic', name, configs: [{ name, value }] }] }")
+    const resources: AlterConfigsRequest['resources'] = args.resources.map((x) => ({
+      type: x.type,
+      name: x.name,
+      configs: x.configs.map((c) => {
+        const op = c.op ?? (c.value == null ? 'delete' : 'set')
+        assertArg(op === 'delete' || typeof c.value === 'string', `config ${c.name} must have a string value`)
+        return { name: c.name, op, value: op === 'set' ? c.value : null }
+      }),
+    }))
+    const r = await this.cluster.controllerCall(ApiKey.AlterConfigs, { resources, validateOnly: args.validateOnly ?? false })
+    const e = r.resources.find((x) => x.errorCode !== ErrorCode.NONE)
+    if (e) throw responseError(e.errorCode, e.errorMessage, `alterConfigs ${e.type} ${e.name}`)
+  }
+
+  /** Every group on every broker (each coordinator knows only its own groups). */
+  async listGroups(): Promise<Array<{ groupId: string; state: string; protocolType: string }>> {
+    const brokers = await this.cluster.allBrokerConnections()
+    const seen = new Map<string, { groupId: string; state: string; protocolType: string }>()
+    const answers = await Promise.allSettled(brokers.map((b) => b.connection.call(ApiKey.ListGroups, {})))
+    for (const a of answers) if (a.status === 'fulfilled') for (const g of a.value.groups) seen.set(g.groupId, g)
+    const failed = answers.filter((a): a is PromiseRejectedResult => a.status === 'rejected')
+    if (failed.length === answers.length && failed.length > 0) throw failed[0].reason
+    return [...seen.values()].sort((a, b) => a.groupId.localeCompare(b.groupId))
+  }
+
+  /** Members with their assignments, plus committed offsets and lag per partition. */
+  async describeGroup(groupId: string): Promise<DescribeGroupsResponse['groups'][number] & { offsets: GroupOffset[] }> {
+    checkName('groupId', groupId)
+    const r = await this.coordinators.call(groupId, ApiKey.DescribeGroups, { groupIds: [groupId] })
+    const g = r.groups.find((x) => x.groupId === groupId)
+    if (!g) throw new TributaryError(ErrorCode.GROUP_ID_NOT_FOUND, groupId)
+    if (g.errorCode !== ErrorCode.NONE) throw responseError(g.errorCode, undefined, `describeGroup ${groupId}`)
+    return { ...g, offsets: await this.groupOffsets(groupId) }
+  }
+
+  async fetchOffsets(args: { groupId: string; topics?: string[] }): Promise<GroupOffset[]> {
+    const all = await this.groupOffsets(checkName('groupId', args?.groupId))
+    return args.topics ? all.filter((o) => args.topics!.includes(o.topic)) : all
+  }
+
+  /** Move a group's committed offsets (the group must have no members): earliest, latest, an offset, or a timestamp. */
+  async resetOffsets(args: { groupId: string; topic: string; to: ResetTarget; partitions?: number[] }): Promise<Array<{ partition: number; offset: number }>> {
+    const groupId = checkName('groupId', args?.groupId)
+    const topic = checkName('topic', args.topic)
+    const t = await this.cluster.topicMetadata(topic)
+    const partitions = args.partitions ?? t.partitions.map((p) => p.partition)
+    for (const p of partitions) assertArg(Number.isInteger(p) && p >= 0 && p < t.partitions.length, `partition ${p} does not exist in ${topic}`)
+    const to = args.to
+    let offsets: Array<{ partition: number; offset: number }>
+    if (typeof to === 'object' && to !== null && 'offset' in to) {
+      assertArg(Number.isSafeInteger(to.offset) && to.offset >= 0, `offset must be a non-negative integer, got ${to.offset}`)
+      offsets = partitions.map((partition) => ({ partition, offset: to.offset }))
+    } else {
+      let ts: number
+      if (to === 'earliest') ts = EARLIEST_TIMESTAMP
+      else if (to === 'latest') ts = LATEST_TIMESTAMP
+      else if (typeof to === 'object' && to !== null && 'timestamp' in to && Number.isSafeInteger(to.timestamp)) ts = to.timestamp
+      else throw new ArgumentError(`to must be 'earliest', 'latest', { offset } or { timestamp }, got ${JSON.stringify(to)}`)
+      const found = await listOffsets(this.cluster, partitions.map((partition) => ({ topic, partition, timestamp: ts })))
+      const latest = ts >= 0 ? await listOffsets(this.cluster, partitions.map((partition) => ({ topic, partition, timestamp: LATEST_TIMESTAMP }))) : found
+      offsets = partitions.map((partition) => {
+        const o = found.get(tpKey(topic, partition))?.offset ?? -1
+        return { partition, offset: o >= 0 ? o : latest.get(tpKey(topic, partition))?.offset ?? 0 }
+      })
+    }
+    await this.setOffsets({ groupId, topic, partitions: offsets })
+    return offsets
+  }
+
+  /** Admin OffsetCommit (memberId '', memberEpoch -1): accepted only while the group has no members. */
+  async setOffsets(args: { groupId: string; topic: string; partitions: Array<{ partition: number; offset: number }> }): Promise<void> {
+    const groupId = checkName('groupId', args?.groupId)
+    const r = await this.coordinators.call(groupId, ApiKey.OffsetCommit, {
+      groupId,
+      memberId: '',
+      memberEpoch: -1,
+      topics: [{ topic: checkName('topic', args.topic), partitions: args.partitions.map((p) => ({ partition: p.partition, offset: p.offset, metadata: null })) }],
+    })
+    for (const t of r.topics) for (const p of t.partitions) if (p.errorCode !== ErrorCode.NONE) throw responseError(p.errorCode, undefined, `commit ${t.topic}-${p.partition} for group ${groupId}`)
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    await this.deleteGroups([groupId])
+  }
+
+  async deleteGroups(groupIds: string[]): Promise<void> {
+    assertArg(Array.isArray(groupIds) && groupIds.length > 0, 'deleteGroups expects an array of group ids')
+    for (const groupId of groupIds) {
+      const r = await this.coordinators.call(checkName('groupId', groupId), ApiKey.DeleteGroups, { groupIds: [groupId] })
+      const e = r.results.find((x) => x.errorCode !== ErrorCode.NONE)
+      if (e) throw responseError(e.errorCode, undefined, `deleteGroup ${e.groupId}`)
+    }
+  }
+
+  describeQuorum(): Promise<DescribeQuorumResponse> {
+    return this.cluster.callAny(ApiKey.DescribeQuorum, {})
+  }
+
+  describeCluster(): Promise<DescribeClusterResponse> {
+    return this.cluster.callAny(ApiKey.DescribeCluster, {})
+  }
+
+  /** Committed metadata records from one node (default: any), for `tributary metadata log`. */
+  async metadataLog(args: { fromIndex?: number; maxRecords?: number; nodeId?: number } = {}): Promise<MetadataLogResponse> {
+    return (await this.nodeOrAny(args.nodeId)).call(ApiKey.MetadataLog, { fromIndex: args.fromIndex ?? 0, maxRecords: args.maxRecords ?? 1000 })
+  }
+
+  async metadataImage(args: { nodeId?: number } = {}): Promise<MetadataImageResponse> {
+    return (await this.nodeOrAny(args.nodeId)).call(ApiKey.MetadataImage, {})
+  }
+
+  async metadataSnapshots(args: { nodeId?: number } = {}): Promise<MetadataSnapshotsResponse> {
+    return (await this.nodeOrAny(args.nodeId)).call(ApiKey.MetadataSnapshots, {})
+  }
+
+  /** Nothing to release beyond the shared client; kept for kafkajs symmetry. */
+  async disconnect(): Promise<void> {}
+
+  private async nodeOrAny(nodeId: number | undefined): Promise<BrokerConnection> {
+    if (nodeId === undefined) return this.cluster.anyConnection()
+    await this.cluster.ensureMetadata()
+    if (this.cluster.metadata.endpoint(nodeId) === undefined) await this.cluster.refreshMetadata()
+    return this.cluster.nodeConnection(nodeId)
+  }
+
+  private async topicEnds(topic: string, partitions: number[]): Promise<Map<number, { low: number; high: number }>> {
+    const [low, high] = await Promise.all([
+      listOffsets(this.cluster, partitions.map((partition) => ({ topic, partition, timestamp: EARLIEST_TIMESTAMP }))),
+      listOffsets(this.cluster, partitions.map((partition) => ({ topic, partition, timestamp: LATEST_TIMESTAMP }))),
+    ])
+    return new Map(partitions.map((p) => [p, { low: low.get(tpKey(topic, p))?.offset ?? -1, high: high.get(tpKey(topic, p))?.offset ?? -1 }]))
+  }
+
+  private async groupOffsets(groupId: string): Promise<GroupOffset[]> {
+    const r = await this.coordinators.call(groupId, ApiKey.OffsetFetch, { groupId, topics: null })
+    const committed = r.topics.flatMap((t) => t.partitions.filter((p) => p.errorCode === ErrorCode.NONE && p.offset >= 0).map((p) => ({ topic: t.topic, ...p })))
+    if (committed.length === 0) return []
+    await this.cluster.refreshMetadata()
+    const live = committed.filter((c) => this.cluster.metadata.partition(c.topic, c.partition))
+    const ends = await listOffsets(this.cluster, live.map((c) => ({ topic: c.topic, partition: c.partition, timestamp: LATEST_TIMESTAMP })))
+    return committed
+      .map((c) => {
+        const hw = ends.get(tpKey(c.topic, c.partition))?.offset ?? -1
+        return { topic: c.topic, partition: c.partition, offset: c.offset, highWatermark: hw, lag: hw >= 0 ? Math.max(0, hw - c.offset) : -1, metadata: c.metadata }
+      })
+      .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
+  }
+
+  /** Wait until the topics exist with a leader on every partition (or are gone), bounded by timeoutMs. */
+  private async waitForTopics(names: string[], timeoutMs: number, present: boolean): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
+      await this.cluster.refreshMetadata()
+      const done = names.every((n) => {
+        const t = this.cluster.metadata.topic(n)
+        return present ? t !== undefined && t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0) : t === undefined
+      })
+      if (done) return
+      if (Date.now() + delay > deadline) {
+        throw new TributaryError(ErrorCode.REQUEST_TIMED_OUT, `topics ${names.join(', ')} ${present ? 'have no leaders yet' : 'still exist'} after ${timeoutMs} ms`)
+      }
+      await sleep(delay, this.cluster.signal)
+    }
+  }
+}

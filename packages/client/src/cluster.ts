@@ -1,0 +1,211 @@
+/**
+ * The connection layer every component shares: one BrokerConnection per broker
+ * URL (bootstrap URLs and advertised endpoints alike), the metadata cache and
+ * its refreshes, and routing to a partition leader or the controller.
+ */
+import {
+  ApiKey,
+  ErrorCode,
+  IN_FLIGHT_MAX_DEFAULT,
+  REQUEST_TIMEOUT_MS_DEFAULT,
+  TributaryError,
+  type Connector,
+  type RequestBody,
+  type ResponseBody,
+  type TopicMetadata,
+} from '@tributary/protocol'
+import { retryPolicy, sleep, withRetry, backoffMs, type RetryOptions, type RetryPolicy } from './backoff.js'
+import { BrokerConnection, type ConnectionOptions } from './broker-connection.js'
+import { ArgumentError, asTributaryError, assertArg, closedError } from './errors.js'
+import { MetadataCache } from './metadata-cache.js'
+import { CONNECT_TIMEOUT_MS_DEFAULT } from './transport-browser.js'
+import { defaultConnector } from './transport.js'
+
+export interface ClientConfig {
+  /** Bootstrap URLs, e.g. ['ws://127.0.0.1:9092']; any one reachable broker is enough. */
+  brokers: string[]
+  clientId?: string
+  connectTimeoutMs?: number
+  requestTimeoutMs?: number
+  /** Retries for retriable errors (admin calls, metadata, produce, commits). */
+  retry?: RetryOptions
+  /** Metadata older than this is refreshed on next use (Kafka's metadata.max.age.ms). */
+  metadataMaxAgeMs?: number
+  /** How long send/describe wait for a topic to appear in metadata before UNKNOWN_TOPIC_OR_PARTITION. */
+  topicWaitMs?: number
+  /** Pipelining depth per broker connection. */
+  inFlightMax?: number
+  reconnectBackoffMs?: number
+  reconnectBackoffMaxMs?: number
+  /** Replace the WebSocket transport (tests, custom runtimes). */
+  connector?: Connector
+}
+
+export const METADATA_MAX_AGE_MS_DEFAULT = 60_000
+export const TOPIC_WAIT_MS_DEFAULT = 3_000
+
+export class Cluster {
+  readonly metadata = new MetadataCache()
+  readonly clientId: string
+  readonly retry: RetryPolicy
+  readonly requestTimeoutMs: number
+  readonly metadataMaxAgeMs: number
+  readonly topicWaitMs: number
+  private readonly bootstrap: string[]
+  private readonly connections = new Map<string, BrokerConnection>()
+  private readonly connOpts: ConnectionOptions
+  private refreshing: Promise<void> | undefined
+  private readonly abort = new AbortController()
+
+  constructor(config: ClientConfig) {
+    assertArg(config && Array.isArray(config.brokers) && config.brokers.length > 0, 'brokers must be a non-empty array of URLs such as ws://127.0.0.1:9092')
+    for (const b of config.brokers) assertArg(typeof b === 'string' && /^wss?:\/\/[^/]+/.test(b), `broker URL must start with ws:// or wss://, got ${JSON.stringify(b)}`)
+    this.bootstrap = [...config.brokers]
+    this.clientId = config.clientId ?? 'tributary'
+    this.retry = retryPolicy(config.retry)
+    this.requestTimeoutMs = config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT
+    this.metadataMaxAgeMs = config.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS_DEFAULT
+    this.topicWaitMs = config.topicWaitMs ?? TOPIC_WAIT_MS_DEFAULT
+    const injected = config.connector
+    this.connOpts = {
+      clientId: this.clientId,
+      connector: injected ? () => Promise.resolve(injected) : defaultConnector,
+      connectTimeoutMs: config.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT,
+      requestTimeoutMs: this.requestTimeoutMs,
+      inFlightMax: config.inFlightMax ?? IN_FLIGHT_MAX_DEFAULT,
+      reconnectBackoffMs: config.reconnectBackoffMs ?? 50,
+      reconnectBackoffMaxMs: config.reconnectBackoffMaxMs ?? 1_000,
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal
+  }
+
+  get closed(): boolean {
+    return this.abort.signal.aborted
+  }
+
+  connection(url: string): BrokerConnection {
+    if (this.closed) throw closedError('client')
+    let c = this.connections.get(url)
+    if (!c) {
+      c = new BrokerConnection(url, this.connOpts)
+      this.connections.set(url, c)
+    }
+    return c
+  }
+
+  /** The connection to a broker by node id; BROKER_NOT_AVAILABLE (retriable) when metadata does not know it. */
+  nodeConnection(nodeId: number): BrokerConnection {
+    const url = this.metadata.endpoint(nodeId)
+    if (url === undefined) throw new TributaryError(ErrorCode.BROKER_NOT_AVAILABLE, `no endpoint known for broker ${nodeId}`)
+    return this.connection(url)
+  }
+
+  /** Every broker the metadata lists, for fan-out requests (ListGroups). */
+  async allBrokerConnections(): Promise<Array<{ nodeId: number; connection: BrokerConnection }>> {
+    await this.ensureMetadata()
+    return [...this.metadata.brokers.values()].map((b) => ({ nodeId: b.nodeId, connection: this.connection(b.endpoint) }))
+  }
+
+  /** Any reachable broker: a connected one if possible, else each candidate in turn. */
+  async anyConnection(): Promise<BrokerConnection> {
+    const known = [...this.metadata.brokers.values()].filter((b) => !b.fenced).map((b) => b.endpoint)
+    const urls = [...new Set([...known, ...this.bootstrap])]
+    const candidates = urls.map((u) => this.connection(u))
+    const live = candidates.filter((c) => c.connected)
+    if (live.length > 0) return live[Math.floor(Math.random() * live.length)]
+    // Least-failed first, random among equals, so clients spread over the cluster.
+    const order = candidates.map((c) => ({ c, k: c.failureCount + Math.random() })).sort((a, b) => a.k - b.k)
+    let last: TributaryError | undefined
+    for (const { c } of order) {
+      try {
+        await c.ensureConnected()
+        return c
+      } catch (err) {
+        last = asTributaryError(err)
+        if (this.closed) throw closedError('client')
+      }
+    }
+    throw new TributaryError(ErrorCode.NETWORK_EXCEPTION, `cannot reach any broker of ${urls.join(', ')} (last: ${last?.message ?? 'none'})`, { cause: last })
+  }
+
+  /** One request to any broker, retried (on another broker) while retriable. */
+  async callAny<K extends ApiKey>(apiKey: K, body: RequestBody<K>, opts: { timeoutMs?: number } = {}): Promise<ResponseBody<K>> {
+    return withRetry(async () => (await this.anyConnection()).call(apiKey, body, opts), this.retry, { signal: this.signal })
+  }
+
+  /** Refresh all topic metadata; concurrent callers share one request. */
+  refreshMetadata(): Promise<void> {
+    this.refreshing ??= this.doRefresh().finally(() => {
+      this.refreshing = undefined
+    })
+    return this.refreshing
+  }
+
+  private async doRefresh(): Promise<void> {
+    const r = await withRetry(async () => (await this.anyConnection()).call(ApiKey.Metadata, { topics: null, includeInternal: true }), { ...this.retry, retries: Math.min(this.retry.retries, 3) }, { signal: this.signal })
+    this.metadata.apply(r, null)
+  }
+
+  /** Refresh when never fetched or older than metadataMaxAgeMs. */
+  async ensureMetadata(): Promise<void> {
+    if (this.metadata.updatedAt === 0) return this.refreshMetadata()
+    if (Date.now() - this.metadata.updatedAt > this.metadataMaxAgeMs) {
+      this.refreshMetadata().catch(() => {}) // stale but usable: refresh behind the caller's back
+    }
+  }
+
+  /**
+   * Metadata of an existing topic. A topic missing from metadata is waited for
+   * (refreshing with backoff) up to topicWaitMs, since a just-created topic
+   * reaches every broker a little later; then UNKNOWN_TOPIC_OR_PARTITION.
+   */
+  async topicMetadata(topic: string, waitMs = this.topicWaitMs): Promise<TopicMetadata> {
+    if (typeof topic !== 'string' || topic.length === 0) throw new ArgumentError(`topic must be a non-empty string, got ${JSON.stringify(topic)}`)
+    await this.ensureMetadata()
+    const deadline = Date.now() + waitMs
+    for (let attempt = 0; ; attempt++) {
+      const t = this.metadata.topic(topic)
+      if (t && t.partitions.length > 0) return t
+      if (Date.now() >= deadline) {
+        const code = this.metadata.topicErrors.get(topic) ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        throw new TributaryError(code, `topic ${JSON.stringify(topic)} is not known to the cluster (waited ${waitMs} ms)`)
+      }
+      if (attempt > 0) await sleep(Math.min(backoffMs(attempt - 1, this.retry), Math.max(0, deadline - Date.now())), this.signal)
+      await this.refreshMetadata()
+    }
+  }
+
+  /** The connection to the current leader of a partition (refreshing once if unknown). */
+  async leaderConnection(topic: string, partition: number): Promise<{ connection: BrokerConnection; leaderEpoch: number; nodeId: number }> {
+    let leader = this.metadata.leader(topic, partition)
+    if (!leader) {
+      await this.refreshMetadata()
+      leader = this.metadata.leader(topic, partition)
+    }
+    if (!leader) throw new TributaryError(ErrorCode.LEADER_NOT_AVAILABLE, `no leader for ${topic}-${partition}`)
+    return { connection: this.nodeConnection(leader.nodeId), leaderEpoch: leader.leaderEpoch, nodeId: leader.nodeId }
+  }
+
+  /** A request the controller must serve, retried across controller changes. */
+  async controllerCall<K extends ApiKey>(apiKey: K, body: RequestBody<K>, opts: { timeoutMs?: number } = {}): Promise<ResponseBody<K>> {
+    return withRetry(
+      async () => {
+        if (this.metadata.controllerId < 0) await this.refreshMetadata()
+        const id = this.metadata.controllerId
+        const conn = id >= 0 && this.metadata.endpoint(id) !== undefined ? this.nodeConnection(id) : await this.anyConnection()
+        return conn.call(apiKey, body, opts)
+      },
+      this.retry,
+      { signal: this.signal, beforeRetry: () => this.refreshMetadata() },
+    )
+  }
+
+  close(): void {
+    this.abort.abort()
+    for (const c of this.connections.values()) c.close()
+    this.connections.clear()
+  }
+}

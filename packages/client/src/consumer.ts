@@ -1,0 +1,324 @@
+/**
+ * The consumer: a group member (with groupId) or a plain reader of assigned
+ * partitions (without). Delivery goes through `run({ eachMessage | eachBatch })`
+ * or `for await (const m of consumer)`; offsets are committed on an interval,
+ * on revocation and on disconnect (autoCommit), or by `commitOffsets()`.
+ */
+import type { TributaryError } from '@tributary/protocol'
+import { retryPolicy, type RetryOptions, type RetryPolicy } from './backoff.js'
+import type { Cluster } from './cluster.js'
+import { Runner, type RunConfig } from './consumer-runner.js'
+import { Coordinators } from './coordinator.js'
+import { ArgumentError, assertArg, closedError } from './errors.js'
+import { Fetcher } from './fetcher.js'
+import { GroupMember, type TopicPartition } from './group-member.js'
+import { tpKey } from './list-offsets.js'
+import { OffsetTracker, type TopicPartitionOffset } from './offset-tracker.js'
+import type { ConsumedMessage } from './records.js'
+
+export interface ConsumerConfig {
+  /** Join this consumer group; without it, use assign() (or subscribe() to read every partition). */
+  groupId?: string
+  /** With no committed offset (or after OFFSET_OUT_OF_RANGE): earliest (true) or latest (false, default). */
+  fromBeginning?: boolean
+  sessionTimeoutMs?: number
+  rebalanceTimeoutMs?: number
+  autoCommit?: boolean
+  autoCommitIntervalMs?: number
+  /** Fetch long-poll: the broker answers after this long even with no data. */
+  maxWaitTimeInMs?: number
+  minBytes?: number
+  maxBytes?: number
+  maxBytesPerPartition?: number
+  /** Bound on fetched-but-undelivered bytes across partitions. */
+  prefetchBytes?: number
+  /** Handler failures and partition errors: retries before crashing. */
+  retry?: RetryOptions
+}
+
+export type ConsumerEvent = 'crash' | 'assigned' | 'revoked' | 'lost' | 'commit'
+type Listener = (payload: any) => void
+type TopicSelector = Array<{ topic: string; partitions?: number[] }>
+
+const MiB = 1024 * 1024
+
+export class Consumer implements AsyncIterable<ConsumedMessage> {
+  private readonly fetcher: Fetcher
+  private readonly member: GroupMember | undefined
+  private readonly tracker: OffsetTracker
+  private readonly runner: Runner
+  private readonly retry: RetryPolicy
+  private readonly abort = new AbortController()
+  private readonly listeners = new Map<ConsumerEvent, Set<Listener>>()
+  private readonly paused = new Set<string>()
+  private readonly autoCommit: boolean
+  private readonly autoCommitIntervalMs: number
+  private mode: 'idle' | 'run' | 'iterator' = 'idle'
+  private subscribed: { names: string[]; regexes: RegExp[] } | undefined
+  private commitTimer: ReturnType<typeof setInterval> | undefined
+  private running = false
+  private disconnecting: Promise<void> | undefined
+  private fromBeginning: boolean
+
+  constructor(private readonly cluster: Cluster, private readonly config: ConsumerConfig = {}) {
+    const c = config
+    assertArg(c.groupId === undefined || (typeof c.groupId === 'string' && c.groupId.length > 0), `groupId must be a non-empty string, got ${JSON.stringify(c.groupId)}`)
+    const num = (v: number | undefined, def: number, name: string, min: number): number => {
+      const x = v ?? def
+      assertArg(Number.isSafeInteger(x) && x >= min, `${name} must be an integer >= ${min}, got ${v}`)
+      return x
+    }
+    this.retry = retryPolicy(c.retry, { retries: 5, initialRetryTimeMs: 300, maxRetryTimeMs: 30_000 })
+    this.fromBeginning = c.fromBeginning ?? false
+    this.autoCommit = c.autoCommit ?? true
+    this.autoCommitIntervalMs = num(c.autoCommitIntervalMs, 5_000, 'autoCommitIntervalMs', 1)
+    const maxBytes = num(c.maxBytes, 10 * MiB, 'maxBytes', 1)
+    this.fetcher = new Fetcher(cluster, {
+      maxWaitMs: num(c.maxWaitTimeInMs, 500, 'maxWaitTimeInMs', 0),
+      minBytes: num(c.minBytes, 1, 'minBytes', 0),
+      maxBytes,
+      maxBytesPerPartition: Math.min(maxBytes, num(c.maxBytesPerPartition, MiB, 'maxBytesPerPartition', 1)),
+      prefetchBytes: num(c.prefetchBytes, 16 * MiB, 'prefetchBytes', 1),
+      resetTo: () => (this.fromBeginning ? 'earliest' : 'latest'),
+      onError: (err) => this.crash(err),
+      retries: this.retry.retries,
+    })
+    const coordinators = new Coordinators(cluster)
+    if (c.groupId !== undefined) {
+      this.member = new GroupMember(
+        cluster,
+        coordinators,
+        { groupId: c.groupId, sessionTimeoutMs: num(c.sessionTimeoutMs, 45_000, 'sessionTimeoutMs', 1), rebalanceTimeoutMs: num(c.rebalanceTimeoutMs, 60_000, 'rebalanceTimeoutMs', 1) },
+        {
+          assigned: (tps) => this.onAssigned(tps),
+          revoked: (tps) => this.onRevoked(tps, true),
+          lost: (tps) => this.onRevoked(tps, false),
+          fatal: (err) => this.crash(err),
+        },
+      )
+    }
+    this.tracker = new OffsetTracker(c.groupId, coordinators, this.member)
+    this.runner = new Runner({
+      fetcher: this.fetcher,
+      tracker: this.tracker,
+      retry: this.retry,
+      signal: this.abort.signal,
+      isRunning: () => this.running,
+      isPaused: (t, p) => this.paused.has(tpKey(t, p)),
+      pause: (tps) => this.pause(tps),
+      resume: (tps) => this.resume(tps),
+      commitIfNecessary: () => this.commitIfNecessary(),
+      crash: (err) => this.crash(err),
+    })
+  }
+
+  on(event: ConsumerEvent, listener: Listener): () => void {
+    let set = this.listeners.get(event)
+    if (!set) this.listeners.set(event, (set = new Set()))
+    set.add(listener)
+    return () => set!.delete(listener)
+  }
+
+  async connect(): Promise<void> {
+    this.checkOpen()
+    await this.cluster.ensureMetadata()
+  }
+
+  /** Topic names and/or RegExps (matched by the coordinator). Call before run() or iterating. */
+  async subscribe(args: { topics?: Array<string | RegExp> | string | RegExp; topic?: string | RegExp; fromBeginning?: boolean }): Promise<void> {
+    this.checkOpen()
+    assertArg(args && typeof args === 'object', 'subscribe expects { topics: [...] }')
+    const raw = args.topics ?? args.topic
+    const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]
+    assertArg(list.length > 0, 'subscribe needs at least one topic name or RegExp')
+    const names: string[] = []
+    const regexes: RegExp[] = []
+    for (const t of list) {
+      if (t instanceof RegExp) regexes.push(t)
+      else if (typeof t === 'string' && t.length > 0) names.push(t)
+      else throw new ArgumentError(`topics must be non-empty strings or RegExps, got ${JSON.stringify(t)}`)
+    }
+    if (args.fromBeginning !== undefined) this.fromBeginning = args.fromBeginning
+    const prev = this.subscribed ?? { names: [], regexes: [] }
+    this.subscribed = { names: [...new Set([...prev.names, ...names])], regexes: [...prev.regexes, ...regexes] }
+    if (this.member) {
+      const { names: n, regexes: r } = this.subscribed
+      if (r.length === 0) this.member.subscribe(n, null)
+      else this.member.subscribe(null, [...n.map(escapeRegex), ...r.map((x) => x.source)].map((s) => `(?:${s})`).join('|'))
+    } else {
+      assertArg(regexes.length === 0, 'RegExp subscriptions need a groupId (the coordinator matches them)')
+      const tps: Array<{ topic: string; partition: number }> = []
+      for (const topic of names) for (const p of (await this.cluster.topicMetadata(topic)).partitions) tps.push({ topic, partition: p.partition })
+      this.fetcher.add(tps.filter((tp) => !this.fetcher.partitions.has(tpKey(tp.topic, tp.partition))))
+    }
+  }
+
+  /** Without a groupId: read exactly these partitions, from `offset` or per fromBeginning. */
+  assign(list: Array<{ topic: string; partition: number; offset?: number }>): void {
+    this.checkOpen()
+    if (this.member) throw new ArgumentError('assign() is for consumers without a groupId; a group member gets partitions from its coordinator')
+    assertArg(Array.isArray(list), 'assign expects [{ topic, partition, offset? }]')
+    for (const [i, tp] of list.entries()) {
+      assertArg(typeof tp?.topic === 'string' && tp.topic.length > 0, `assign[${i}].topic must be a non-empty string`)
+      assertArg(Number.isInteger(tp.partition) && tp.partition >= 0, `assign[${i}].partition must be a non-negative integer, got ${tp.partition}`)
+      assertArg(tp.offset === undefined || (Number.isSafeInteger(tp.offset) && tp.offset >= 0), `assign[${i}].offset must be a non-negative integer, got ${tp.offset}`)
+    }
+    this.fetcher.add(list)
+  }
+
+  /** Start delivering to eachMessage / eachBatch; resolves once started (as kafkajs). */
+  async run(config: RunConfig): Promise<void> {
+    this.checkOpen()
+    assertArg(config && (typeof config.eachMessage === 'function') !== (typeof config.eachBatch === 'function'), 'run needs exactly one of eachMessage or eachBatch')
+    const n = config.partitionsConsumedConcurrently ?? 1
+    assertArg(Number.isInteger(n) && n >= 1, `partitionsConsumedConcurrently must be a positive integer, got ${n}`)
+    this.begin('run')
+    this.runner.start(config, n)
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ConsumedMessage> {
+    this.checkOpen()
+    this.begin('iterator')
+    return this.runner.iterate()
+  }
+
+  /** Commit offsets: the given ones (next offset to read), or everything processed so far. */
+  async commitOffsets(offsets?: TopicPartitionOffset[]): Promise<void> {
+    if (offsets !== undefined) {
+      assertArg(Array.isArray(offsets), 'commitOffsets expects [{ topic, partition, offset }]')
+      for (const o of offsets) assertArg(Number.isSafeInteger(Number(o.offset)) && Number(o.offset) >= 0, `offset must be a non-negative integer, got ${o.offset}`)
+    }
+    const done = await this.tracker.commit(offsets?.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset) })))
+    if (done.length > 0) this.emit('commit', { offsets: done })
+  }
+
+  /** Move a partition's position; with a group, the new position is committed with the next commit. */
+  seek(args: { topic: string; partition: number; offset: number | string }): void {
+    const offset = Number(args?.offset)
+    assertArg(Number.isSafeInteger(offset) && offset >= 0, `seek offset must be a non-negative integer, got ${args?.offset}`)
+    if (!this.fetcher.seek(args.topic, args.partition, offset)) throw new ArgumentError(`seek: ${args.topic}-${args.partition} is not assigned to this consumer`)
+    this.tracker.resolve(args.topic, args.partition, offset)
+  }
+
+  pause(tps: TopicSelector): void {
+    for (const { topic, partition } of this.select(tps)) {
+      this.paused.add(tpKey(topic, partition))
+      this.fetcher.setPaused(topic, partition, true)
+    }
+  }
+
+  resume(tps: TopicSelector): void {
+    for (const { topic, partition } of this.select(tps)) {
+      this.paused.delete(tpKey(topic, partition))
+      this.fetcher.setPaused(topic, partition, false)
+    }
+  }
+
+  /** Paused partitions, by topic. */
+  pausedPartitions(): Array<{ topic: string; partitions: number[] }> {
+    const by = new Map<string, number[]>()
+    for (const s of this.fetcher.partitions.values()) if (this.paused.has(tpKey(s.topic, s.partition))) by.set(s.topic, [...(by.get(s.topic) ?? []), s.partition])
+    return [...by].map(([topic, partitions]) => ({ topic, partitions }))
+  }
+
+  /** Partitions this consumer reads now. */
+  assignment(): TopicPartition[] {
+    return [...this.fetcher.partitions.values()].map((s) => ({ topic: s.topic, partition: s.partition }))
+  }
+
+  /** Fetched-but-undelivered bytes (bounded by prefetchBytes + one response per broker). */
+  get prefetchedBytes(): number {
+    return this.fetcher.prefetched
+  }
+
+  /** Stop delivering, commit (autoCommit), leave the group. Idempotent. */
+  disconnect(): Promise<void> {
+    this.disconnecting ??= (async () => {
+      this.running = false
+      if (this.commitTimer) clearInterval(this.commitTimer)
+      this.fetcher.wakeWaiters()
+      await this.runner.stopped()
+      if (this.member) await this.member.leave()
+      this.abort.abort()
+      this.fetcher.stop()
+    })()
+    return this.disconnecting
+  }
+
+  /** Alias of disconnect(). */
+  stop(): Promise<void> {
+    return this.disconnect()
+  }
+
+  private begin(mode: 'run' | 'iterator'): void {
+    if (this.mode !== 'idle') throw new ArgumentError(`this consumer is already consuming via ${this.mode === 'run' ? 'run()' : 'its async iterator'}; use one per consumer`)
+    if (this.member && !this.subscribed) throw new ArgumentError('subscribe({ topics }) before consuming')
+    if (!this.member && this.fetcher.partitions.size === 0) throw new ArgumentError('assign([{ topic, partition }]) or subscribe({ topics }) before consuming')
+    this.mode = mode
+    this.running = true
+    this.member?.start()
+    if (this.member && this.autoCommit) {
+      this.commitTimer = setInterval(() => void this.commitIfNecessary().catch(() => {}), this.autoCommitIntervalMs)
+    }
+  }
+
+  private async commitIfNecessary(): Promise<void> {
+    if (!this.member || !this.autoCommit) return
+    const owned = this.member.ownedPartitions()
+    const offsets = this.tracker.pending(owned)
+    if (offsets.length > 0) await this.commitOffsets(offsets)
+  }
+
+  private async onAssigned(tps: TopicPartition[]): Promise<void> {
+    const committed = await this.tracker.fetchCommitted(tps)
+    this.fetcher.add(tps.map((tp) => ({ ...tp, offset: committed.get(tpKey(tp.topic, tp.partition)) })))
+    this.emit('assigned', { partitions: tps })
+  }
+
+  private async onRevoked(tps: TopicPartition[], orderly: boolean): Promise<void> {
+    this.fetcher.remove(tps)
+    await this.runner.idle(tps)
+    if (orderly && this.autoCommit) {
+      const offsets = this.tracker.pending(tps)
+      if (offsets.length > 0) await this.commitOffsets(offsets).catch(() => {})
+    }
+    this.tracker.forget(tps)
+    for (const tp of tps) this.paused.delete(tpKey(tp.topic, tp.partition))
+    this.emit(orderly ? 'revoked' : 'lost', { partitions: tps })
+  }
+
+  private crash(err: TributaryError): void {
+    if (!this.running) return
+    this.emit('crash', { error: err })
+    void this.disconnect()
+  }
+
+  private emit(event: ConsumerEvent, payload: unknown): void {
+    for (const l of this.listeners.get(event) ?? []) {
+      try {
+        l(payload)
+      } catch {
+        // a listener's bug must not break the consumer
+      }
+    }
+  }
+
+  private select(tps: TopicSelector): TopicPartition[] {
+    assertArg(Array.isArray(tps), 'expects [{ topic, partitions? }]')
+    const out: TopicPartition[] = []
+    for (const { topic, partitions } of tps) {
+      const assigned = [...this.fetcher.partitions.values()].filter((s) => s.topic === topic).map((s) => s.partition)
+      for (const p of partitions ?? assigned) out.push({ topic, partition: p })
+    }
+    return out
+  }
+
+  private checkOpen(): void {
+    if (this.disconnecting) throw closedError('consumer')
+    if (this.cluster.closed) throw closedError('client')
+  }
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}

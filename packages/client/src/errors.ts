@@ -1,0 +1,42 @@
+/**
+ * Client-side errors. Everything the SDK throws is a TributaryError (from
+ * @tributary/protocol) so callers branch on `code` and `retriable` alone, as
+ * with kafkajs. Bad arguments are ArgumentError: INVALID_REQUEST, never retriable.
+ */
+import { ErrorCode, TributaryError, errorName } from '@tributary/protocol'
+
+export { TributaryError, ErrorCode, errorName }
+
+/** A caller passed something the SDK cannot act on (KafkaJSNonRetriableError's role). */
+export class ArgumentError extends TributaryError {
+  constructor(message: string) {
+    super(ErrorCode.INVALID_REQUEST, message)
+    this.name = 'ArgumentError'
+  }
+}
+
+/** The client, producer or consumer was closed while the operation waited. */
+export function closedError(what: string): TributaryError {
+  return new TributaryError(ErrorCode.NETWORK_EXCEPTION, `${what} is closed`)
+}
+
+/** An error code from a response body, as a throwable value (with the broker's message, if any). */
+export function responseError(code: number, message?: string | null, context?: string): TributaryError {
+  const parts = [context, message].filter((s): s is string => !!s)
+  return new TributaryError(code, parts.join(': ') || undefined)
+}
+
+export function asTributaryError(err: unknown): TributaryError {
+  if (err instanceof TributaryError) return err
+  const message = err instanceof Error ? err.message : String(err)
+  return new TributaryError(ErrorCode.UNKNOWN_SERVER_ERROR, message, { cause: err })
+}
+
+export function assertArg(cond: unknown, message: string): asserts cond {
+  if (!cond) throw new ArgumentError(message)
+}
+
+/** An invariant of the SDK itself: failing it is a bug, not bad input. */
+export function assert(cond: unknown, message: string): asserts cond {
+  if (!cond) throw new Error(`tributary client invariant: ${message}`)
+}

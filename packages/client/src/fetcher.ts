@@ -1,0 +1,372 @@
+/**
+ * Fetches assigned partitions from their leaders and buffers what comes back.
+ * One long-poll Fetch per broker at a time; a partition is fetched again once
+ * its buffered batch has been taken, and not at all while paused or while the
+ * whole prefetch buffer is over prefetchBytes, so memory stays bounded by
+ * prefetchBytes + one response per broker.
+ */
+import {
+  ApiKey,
+  ATTR_CONTROL,
+  CONSUMER_REPLICA_ID,
+  EARLIEST_TIMESTAMP,
+  ErrorCode,
+  LATEST_TIMESTAMP,
+  TributaryError,
+  decodeRecordBatch,
+  lastOffsetOf,
+  splitBatches,
+  type FetchPartitionResponse,
+  type FetchRequest,
+} from '@tributary/protocol'
+import { backoffMs } from './backoff.js'
+import type { Cluster } from './cluster.js'
+import { asTributaryError, responseError } from './errors.js'
+import { listOffsets, tpKey } from './list-offsets.js'
+import { toConsumedMessage, type ConsumedMessage } from './records.js'
+
+const FETCHES_PER_NODE_MAX = 2
+
+export interface FetcherOptions {
+  maxWaitMs: number
+  minBytes: number
+  /** Per Fetch response. */
+  maxBytes: number
+  /** Initial per-partition cap; doubled (up to maxBytes) when one batch does not fit. */
+  maxBytesPerPartition: number
+  /** Fetched but not yet taken, across partitions. */
+  prefetchBytes: number
+  /** Where to start when there is no committed offset, or after OFFSET_OUT_OF_RANGE. */
+  resetTo: () => 'earliest' | 'latest'
+  /** A partition failed more often than retries allow (e.g. corrupt data). */
+  onError: (err: TributaryError) => void
+  retries: number
+}
+
+export interface FetchedBatch {
+  topic: string
+  partition: number
+  messages: ConsumedMessage[]
+  highWatermark: number
+  /** The partition's generation when fetched: a seek or revoke makes the batch stale. */
+  generation: number
+}
+
+export interface PartitionState {
+  topic: string
+  partition: number
+  /** Next offset to fetch; -1 = to be reset per policy. */
+  fetchOffset: number
+  generation: number
+  paused: boolean
+  inFetch: boolean
+  resetting: boolean
+  buffered: FetchedBatch | undefined
+  bufferedBytes: number
+  partitionMaxBytes: number
+  highWatermark: number
+  failures: number
+  retryAt: number
+}
+
+export class Fetcher {
+  readonly partitions = new Map<string, PartitionState>()
+  private bufferedBytes = 0
+  /** Fetches in flight per broker: one may sit in a long poll for idle partitions while another serves busy ones. */
+  private readonly nodesInFetch = new Map<number, number>()
+  private cursor = 0
+  private stopped = false
+  private pumping = false
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private dataWaiters: Array<() => void> = []
+  /** Partitions being processed by a worker (not handed out again until released). */
+  readonly busy = new Set<string>()
+
+  constructor(private readonly cluster: Cluster, private readonly opts: FetcherOptions) {}
+
+  get prefetched(): number {
+    return this.bufferedBytes
+  }
+
+  add(list: Array<{ topic: string; partition: number; offset?: number }>): void {
+    for (const { topic, partition, offset } of list) {
+      const key = tpKey(topic, partition)
+      const old = this.partitions.get(key)
+      if (old) this.drop(old)
+      this.partitions.set(key, {
+        topic,
+        partition,
+        fetchOffset: offset !== undefined && offset >= 0 ? offset : -1,
+        generation: (old?.generation ?? 0) + 1,
+        paused: old?.paused ?? false,
+        inFetch: false,
+        resetting: false,
+        buffered: undefined,
+        bufferedBytes: 0,
+        partitionMaxBytes: this.opts.maxBytesPerPartition,
+        highWatermark: -1,
+        failures: 0,
+        retryAt: 0,
+      })
+    }
+    this.wake()
+  }
+
+  remove(list: Array<{ topic: string; partition: number }>): void {
+    for (const { topic, partition } of list) {
+      const s = this.partitions.get(tpKey(topic, partition))
+      if (!s) continue
+      this.drop(s)
+      s.generation++
+      this.partitions.delete(tpKey(topic, partition))
+    }
+  }
+
+  seek(topic: string, partition: number, offset: number): boolean {
+    const s = this.partitions.get(tpKey(topic, partition))
+    if (!s) return false
+    this.drop(s)
+    s.generation++
+    s.fetchOffset = offset
+    s.failures = 0
+    s.retryAt = 0
+    this.wake()
+    return true
+  }
+
+  setPaused(topic: string, partition: number, paused: boolean): void {
+    const s = this.partitions.get(tpKey(topic, partition))
+    if (!s) return
+    s.paused = paused
+    if (!paused) this.wake()
+  }
+
+  isCurrent(b: FetchedBatch): boolean {
+    return this.partitions.get(tpKey(b.topic, b.partition))?.generation === b.generation
+  }
+
+  /** The next buffered batch of a partition that is neither paused nor busy (round robin); marks it busy. */
+  take(): FetchedBatch | undefined {
+    const states = [...this.partitions.values()]
+    for (let i = 0; i < states.length; i++) {
+      const s = states[(this.cursor + i) % states.length]
+      const key = tpKey(s.topic, s.partition)
+      if (!s.buffered || s.paused || this.busy.has(key)) continue
+      this.cursor = (this.cursor + i + 1) % states.length
+      const b = s.buffered
+      this.drop(s)
+      this.busy.add(key)
+      this.wake()
+      return b
+    }
+    return undefined
+  }
+
+  release(topic: string, partition: number): void {
+    this.busy.delete(tpKey(topic, partition))
+    if (this.dataWaiters.length > 0) this.notify()
+  }
+
+  /** Resolves when a batch may be takeable (or after maxWaitMs, so callers can re-check their state). */
+  waitForData(): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, this.opts.maxWaitMs)
+      function done(): void {
+        clearTimeout(t)
+        resolve()
+      }
+      this.dataWaiters.push(done)
+    })
+  }
+
+  stop(): void {
+    this.stopped = true
+    if (this.timer) clearTimeout(this.timer)
+    for (const s of this.partitions.values()) this.drop(s)
+    this.partitions.clear()
+    this.notify()
+  }
+
+  /** Wake everyone waiting for data (e.g. to notice the consumer is stopping). */
+  wakeWaiters(): void {
+    this.notify()
+  }
+
+  private notify(): void {
+    for (const w of this.dataWaiters.splice(0)) w()
+  }
+
+  private drop(s: PartitionState): void {
+    this.bufferedBytes -= s.bufferedBytes
+    s.buffered = undefined
+    s.bufferedBytes = 0
+  }
+
+  wake(): void {
+    if (this.stopped || this.pumping) return
+    this.pumping = true
+    queueMicrotask(() => {
+      this.pumping = false
+      this.pump()
+    })
+  }
+
+  private pump(): void {
+    if (this.stopped) return
+    const now = Date.now()
+    const toReset: PartitionState[] = []
+    const byNode = new Map<number, PartitionState[]>()
+    let nextRetry = Infinity
+    let needMetadata = false
+    for (const s of this.partitions.values()) {
+      if (s.paused || s.inFetch || s.resetting || s.buffered) continue
+      if (s.retryAt > now) {
+        nextRetry = Math.min(nextRetry, s.retryAt)
+        continue
+      }
+      if (s.fetchOffset < 0) {
+        toReset.push(s)
+        continue
+      }
+      const leader = this.cluster.metadata.leader(s.topic, s.partition)
+      if (!leader || this.cluster.metadata.endpoint(leader.nodeId) === undefined) {
+        needMetadata = true
+        this.backoff(s)
+        nextRetry = Math.min(nextRetry, s.retryAt)
+        continue
+      }
+      if ((this.nodesInFetch.get(leader.nodeId) ?? 0) >= FETCHES_PER_NODE_MAX) continue
+      let list = byNode.get(leader.nodeId)
+      if (!list) byNode.set(leader.nodeId, (list = []))
+      list.push(s)
+    }
+    if (toReset.length > 0) void this.reset(toReset)
+    if (needMetadata) this.cluster.refreshMetadata().then(() => this.wake(), () => {})
+    if (this.bufferedBytes < this.opts.prefetchBytes) for (const [nodeId, states] of byNode) void this.fetchFrom(nodeId, states)
+    if (nextRetry < Infinity) {
+      if (this.timer) clearTimeout(this.timer)
+      this.timer = setTimeout(() => this.wake(), Math.max(0, nextRetry - now))
+    }
+  }
+
+  private backoff(s: PartitionState): void {
+    s.retryAt = Date.now() + backoffMs(Math.min(s.failures, 5), this.cluster.retry)
+    s.failures++
+  }
+
+  private async reset(states: PartitionState[]): Promise<void> {
+    for (const s of states) s.resetting = true
+    const ts = this.opts.resetTo() === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP
+    const gens = states.map((s) => s.generation)
+    try {
+      const r = await listOffsets(this.cluster, states.map((s) => ({ topic: s.topic, partition: s.partition, timestamp: ts })))
+      states.forEach((s, i) => {
+        const o = r.get(tpKey(s.topic, s.partition))
+        if (o && s.generation === gens[i] && s.fetchOffset < 0) s.fetchOffset = o.offset
+      })
+    } catch (err) {
+      for (const s of states) this.backoff(s)
+      if (states.some((s) => s.failures > this.opts.retries)) this.opts.onError(asTributaryError(err))
+    } finally {
+      for (const s of states) s.resetting = false
+      this.wake()
+    }
+  }
+
+  private async fetchFrom(nodeId: number, states: PartitionState[]): Promise<void> {
+    this.nodesInFetch.set(nodeId, (this.nodesInFetch.get(nodeId) ?? 0) + 1)
+    const gens = states.map((s) => s.generation)
+    const topics = new Map<string, FetchRequest['topics'][number]>()
+    for (const s of states) {
+      s.inFetch = true
+      let t = topics.get(s.topic)
+      if (!t) topics.set(s.topic, (t = { topic: s.topic, partitions: [] }))
+      const leaderEpoch = this.cluster.metadata.leader(s.topic, s.partition)?.leaderEpoch ?? -1
+      t.partitions.push({ partition: s.partition, fetchOffset: s.fetchOffset, currentLeaderEpoch: leaderEpoch, partitionMaxBytes: s.partitionMaxBytes })
+    }
+    const maxBytes = Math.min(this.opts.maxBytes, Math.max(this.opts.prefetchBytes - this.bufferedBytes, this.opts.maxBytesPerPartition))
+    const body: FetchRequest = { replicaId: CONSUMER_REPLICA_ID, maxWaitMs: this.opts.maxWaitMs, minBytes: this.opts.minBytes, maxBytes, topics: [...topics.values()] }
+    try {
+      const conn = this.cluster.nodeConnection(nodeId)
+      const r = await conn.request(ApiKey.Fetch, body, { timeoutMs: this.cluster.requestTimeoutMs + this.opts.maxWaitMs })
+      if (r.errorCode !== ErrorCode.NONE) throw responseError(r.errorCode, (r.body as { errorMessage?: string })?.errorMessage, `fetch from broker ${nodeId}`)
+      const answers = new Map<string, FetchPartitionResponse>()
+      for (const t of r.body.topics ?? []) for (const p of t.partitions) answers.set(tpKey(t.topic, p.partition), p)
+      states.forEach((s, i) => {
+        s.inFetch = false
+        const a = answers.get(tpKey(s.topic, s.partition))
+        if (a && s.generation === gens[i] && this.partitions.get(tpKey(s.topic, s.partition)) === s) this.handle(s, a)
+      })
+    } catch (err) {
+      const e = asTributaryError(err)
+      for (const s of states) {
+        s.inFetch = false
+        this.backoff(s)
+      }
+      if (e.retriable) this.cluster.refreshMetadata().catch(() => {})
+      else this.opts.onError(e)
+    } finally {
+      for (const s of states) s.inFetch = false
+      const n = (this.nodesInFetch.get(nodeId) ?? 1) - 1
+      if (n > 0) this.nodesInFetch.set(nodeId, n)
+      else this.nodesInFetch.delete(nodeId)
+      this.wake()
+    }
+  }
+
+  private handle(s: PartitionState, a: FetchPartitionResponse): void {
+    if (a.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+      s.fetchOffset = -1 // reset per policy on the next pump
+      return
+    }
+    if (a.errorCode !== ErrorCode.NONE) {
+      const err = responseError(a.errorCode, undefined, `fetch ${s.topic}-${s.partition}`)
+      this.cluster.metadata.applyLeaderHint(s.topic, s.partition, a.currentLeader)
+      this.backoff(s)
+      if (err.retriable) this.cluster.refreshMetadata().catch(() => {})
+      else if (s.failures > this.opts.retries) this.opts.onError(err)
+      return
+    }
+    s.highWatermark = a.highWatermark
+    const records = a.records instanceof Uint8Array ? a.records : new Uint8Array(0)
+    const split = splitBatches(records, { allowPartialTail: true })
+    const messages: ConsumedMessage[] = []
+    let next = s.fetchOffset
+    let bytes = 0
+    let corrupt: TributaryError | undefined
+    for (const slice of split.ok ? split.value : []) {
+      const h = slice.header
+      if (lastOffsetOf(h) < next) continue // all below the fetch offset (we asked mid-batch)
+      if ((h.attributes & ATTR_CONTROL) === 0) {
+        const d = decodeRecordBatch(slice.bytes)
+        if (!d.ok) {
+          corrupt = new TributaryError(d.code, `${s.topic}-${s.partition} at offset ${h.baseOffset}: ${d.message}`)
+          break
+        }
+        for (const rec of d.value.records) if (rec.offset >= next) messages.push(toConsumedMessage(s.topic, s.partition, rec))
+      }
+      // Compaction may leave the batch's last offsets empty: continue after the batch, not the last record.
+      next = lastOffsetOf(h) + 1
+      bytes += slice.bytes.length
+    }
+    if (!split.ok) corrupt = new TributaryError(split.code, `${s.topic}-${s.partition}: ${split.message}`)
+    if (next === s.fetchOffset && records.length > 0 && !corrupt) {
+      // One batch is larger than we asked for: ask for more next time.
+      if (s.partitionMaxBytes >= this.opts.maxBytes) corrupt = new TributaryError(ErrorCode.MESSAGE_TOO_LARGE, `${s.topic}-${s.partition} at ${next}: a batch exceeds maxBytes ${this.opts.maxBytes}`)
+      s.partitionMaxBytes = Math.min(this.opts.maxBytes, s.partitionMaxBytes * 2)
+    }
+    s.fetchOffset = next
+    if (corrupt) {
+      this.backoff(s)
+      if (s.failures > this.opts.retries) this.opts.onError(corrupt)
+    } else {
+      s.failures = 0
+    }
+    if (messages.length > 0) {
+      s.buffered = { topic: s.topic, partition: s.partition, messages, highWatermark: a.highWatermark, generation: s.generation }
+      s.bufferedBytes = bytes
+      this.bufferedBytes += bytes
+      this.notify()
+    }
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * This consumer's membership in its group, with KIP-848's single heartbeat RPC:
+ * join with memberEpoch 0, heartbeat every heartbeatIntervalMs with the
+ * partitions owned, reconcile each new assignment (revoke first, committing
+ * offsets, then take the new partitions), and leave with memberEpoch -1.
+ * The coordinator decides assignments; this side only follows them in order.
+ */
+import { ApiKey, ErrorCode, TributaryError, type ConsumerGroupHeartbeatRequest, type TopicPartitions } from '@tributary/protocol'
+import { backoffMs } from './backoff.js'
+import type { Cluster } from './cluster.js'
+import { Coordinators } from './coordinator.js'
+import { asTributaryError, responseError } from './errors.js'
+import { tpKey } from './list-offsets.js'
+
+export interface TopicPartition { topic: string; partition: number }
+
+export interface GroupMemberOptions {
+  groupId: string
+  sessionTimeoutMs: number
+  rebalanceTimeoutMs: number
+}
+
+export interface MembershipListener {
+  /** Newly owned: start consuming (after looking up committed offsets). */
+  assigned(tps: TopicPartition[]): Promise<void>
+  /** Given up in an orderly way: stop consuming, finish in-flight work, commit. */
+  revoked(tps: TopicPartition[]): Promise<void>
+  /** Taken away (fenced or expired): stop consuming; committing is no longer allowed. */
+  lost(tps: TopicPartition[]): Promise<void>
+  /** An error no retry will fix (e.g. an invalid group id). */
+  fatal(err: TributaryError): void
+}
+
+/** Errors after which the member must rejoin from epoch 0, losing its partitions. */
+const FENCED = new Set<number>([ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.FENCED_MEMBER_EPOCH])
+const HEARTBEAT_INTERVAL_MS_DEFAULT = 1_000
+
+export class GroupMember {
+  memberId = ''
+  memberEpoch = 0
+  private owned = new Map<string, TopicPartition>()
+  private subscription: { names: string[] | null; regex: string | null } = { names: null, regex: null }
+  private subscriptionSent = false
+  private heartbeatIntervalMs = HEARTBEAT_INTERVAL_MS_DEFAULT
+  private running: Promise<void> | undefined
+  private stopping = false
+  private wakeUp: (() => void) | undefined
+  private failures = 0
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly coordinators: Coordinators,
+    private readonly opts: GroupMemberOptions,
+    private readonly listener: MembershipListener,
+  ) {}
+
+  get groupId(): string {
+    return this.opts.groupId
+  }
+
+  ownedPartitions(): TopicPartition[] {
+    return [...this.owned.values()]
+  }
+
+  owns(topic: string, partition: number): boolean {
+    return this.owned.has(tpKey(topic, partition))
+  }
+
+  subscribe(names: string[] | null, regex: string | null): void {
+    this.subscription = { names, regex }
+    this.subscriptionSent = false
+    this.wakeUp?.()
+  }
+
+  start(): void {
+    this.running ??= this.loop()
+  }
+
+  /** Leave the group: revoke everything (committing), then heartbeat with memberEpoch -1. */
+  async leave(): Promise<void> {
+    this.stopping = true
+    this.wakeUp?.()
+    await this.running
+    const owned = this.ownedPartitions()
+    if (owned.length > 0) await this.listener.revoked(owned).catch(() => {})
+    this.owned.clear()
+    if (this.memberId !== '' && this.memberEpoch > 0) {
+      await this.coordinators
+        .call(this.opts.groupId, ApiKey.ConsumerGroupHeartbeat, { groupId: this.opts.groupId, memberId: this.memberId, memberEpoch: -1 }, { retries: 2, timeoutMs: 5_000 })
+        .catch(() => {}) // the session timeout removes us anyway
+    }
+    this.memberEpoch = 0
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping && !this.cluster.closed) {
+      let delay = this.heartbeatIntervalMs
+      try {
+        const changed = await this.heartbeat()
+        this.failures = 0
+        if (changed) delay = 0 // tell the coordinator at once what we own now
+      } catch (err) {
+        const e = asTributaryError(err)
+        if (this.stopping || this.cluster.closed) break
+        if (FENCED.has(e.code)) {
+          await this.loseAll()
+          if (e.code === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = ''
+          this.memberEpoch = 0
+          this.subscriptionSent = false
+          delay = 0
+        } else if (e.retriable || Coordinators.isRefind(e.code)) {
+          this.coordinators.forget(this.opts.groupId)
+          this.subscriptionSent = false
+          delay = backoffMs(this.failures++, this.cluster.retry)
+        } else {
+          this.listener.fatal(e)
+          break
+        }
+      }
+      if (delay > 0 && !this.stopping) await this.pause(delay)
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(t)
+        this.wakeUp = undefined
+        resolve()
+      }
+      const t = setTimeout(done, ms)
+      this.wakeUp = done
+    })
+  }
+
+  /** One heartbeat and the reconciliation it asks for; true when what we own changed. */
+  private async heartbeat(): Promise<boolean> {
+    const full = !this.subscriptionSent || this.memberEpoch === 0
+    const body: ConsumerGroupHeartbeatRequest = {
+      groupId: this.opts.groupId,
+      memberId: this.memberId,
+      memberEpoch: this.memberEpoch,
+      clientId: this.cluster.clientId,
+      rebalanceTimeoutMs: this.opts.rebalanceTimeoutMs,
+      sessionTimeoutMs: this.opts.sessionTimeoutMs,
+      subscribedTopicNames: full ? this.subscription.names ?? (this.subscription.regex === null ? [] : null) : null,
+      subscribedTopicRegex: full ? this.subscription.regex : null,
+      ownedPartitions: toTopicPartitions(this.ownedPartitions()),
+    }
+    const conn = await this.coordinators.find(this.opts.groupId)
+    const r = await conn.request(ApiKey.ConsumerGroupHeartbeat, body, { timeoutMs: Math.min(this.cluster.requestTimeoutMs, this.opts.sessionTimeoutMs) })
+    if (r.errorCode !== ErrorCode.NONE) throw responseError(r.errorCode, (r.body as { errorMessage?: string })?.errorMessage, `heartbeat of group ${this.opts.groupId}`)
+    this.subscriptionSent = true
+    this.memberId = r.body.memberId
+    this.memberEpoch = r.body.memberEpoch
+    if (r.body.heartbeatIntervalMs > 0) this.heartbeatIntervalMs = r.body.heartbeatIntervalMs
+    if (!r.body.assignment) return false
+    return this.reconcile(await this.resolveNames(r.body.assignment.topics))
+  }
+
+  private async reconcile(target: TopicPartition[]): Promise<boolean> {
+    const want = new Map(target.map((tp) => [tpKey(tp.topic, tp.partition), tp]))
+    const revoked = [...this.owned].filter(([k]) => !want.has(k)).map(([, tp]) => tp)
+    const added = [...want].filter(([k]) => !this.owned.has(k)).map(([, tp]) => tp)
+    if (revoked.length > 0) {
+      await this.listener.revoked(revoked)
+      for (const tp of revoked) this.owned.delete(tpKey(tp.topic, tp.partition))
+    }
+    if (added.length > 0) {
+      for (const tp of added) this.owned.set(tpKey(tp.topic, tp.partition), tp)
+      await this.listener.assigned(added)
+    }
+    return revoked.length > 0 || added.length > 0
+  }
+
+  private async loseAll(): Promise<void> {
+    const owned = this.ownedPartitions()
+    this.owned.clear()
+    if (owned.length > 0) await this.listener.lost(owned).catch(() => {})
+  }
+
+  /** Assignments may name topics by id only: map them through metadata. */
+  private async resolveNames(topics: TopicPartitions[]): Promise<TopicPartition[]> {
+    const byId = async (id: string): Promise<string | undefined> => {
+      const find = (): string | undefined => [...this.cluster.metadata.topics.values()].find((t) => t.topicId === id)?.name
+      if (find() === undefined) await this.cluster.refreshMetadata()
+      return find()
+    }
+    const out: TopicPartition[] = []
+    for (const t of topics) {
+      const name = t.topic || (t.topicId ? await byId(t.topicId) : undefined)
+      if (name === undefined) throw new TributaryError(ErrorCode.UNKNOWN_TOPIC_ID, `assignment names unknown topic id ${t.topicId}`)
+      for (const partition of t.partitions) out.push({ topic: name, partition })
+    }
+    return out
+  }
+}
+
+export function toTopicPartitions(tps: TopicPartition[]): TopicPartitions[] {
+  const byTopic = new Map<string, number[]>()
+  for (const tp of tps) {
+    let ps = byTopic.get(tp.topic)
+    if (!ps) byTopic.set(tp.topic, (ps = []))
+    ps.push(tp.partition)
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) }))
+}

@@ -1,0 +1,197 @@
+/**
+ * The producer: `send({ topic, messages })` partitions each message (explicit
+ * partition, murmur2 of the key, or sticky for null keys), appends it to its
+ * partition's open batch, and resolves once every batch holding its messages
+ * is acknowledged, with each message's offset.
+ */
+import { BATCH_HEADER_BYTES, ErrorCode, TributaryError, type Acks } from '@tributary/protocol'
+import { Accumulator } from './accumulator.js'
+import { retryPolicy, type RetryOptions } from './backoff.js'
+import type { Cluster } from './cluster.js'
+import { ArgumentError, assertArg, closedError } from './errors.js'
+import { StickyPartitioner, partitionForKey } from './partitioner.js'
+import { checkMessage, type Message, type RecordMetadata } from './records.js'
+import { Sender } from './sender.js'
+
+export interface ProducerConfig {
+  /** 'all' (= -1, default), 1 (leader only) or 0 (no answer). */
+  acks?: 'all' | -1 | 0 | 1
+  /** Default true: exactly-once per partition across retries. Needs acks 'all' and retries > 0. */
+  idempotent?: boolean
+  /** How long a batch waits for more records before it is sent. */
+  lingerMs?: number
+  /** A partition's batch is sent once it holds this many (estimated) bytes. */
+  batchBytes?: number
+  /** Bytes of records not yet acknowledged; `send` waits for room beyond this. */
+  bufferBytes?: number
+  /** Largest single record batch, as the broker's message.max.bytes (default 1 MiB). */
+  maxMessageBytes?: number
+  compression?: 'none' | 'gzip'
+  /** How long the leader may wait for the ISR before answering REQUEST_TIMED_OUT. */
+  ackTimeoutMs?: number
+  retry?: RetryOptions
+  /** Custom partitioner; the default is Kafka's (murmur2 + sticky). */
+  partitioner?: (args: { topic: string; partitionCount: number; message: Message }) => number
+}
+
+export interface ProducerRecord {
+  topic: string
+  messages: Message[]
+}
+
+export const LINGER_MS_DEFAULT = 5
+export const BATCH_BYTES_DEFAULT = 64 * 1024
+export const BUFFER_BYTES_DEFAULT = 32 * 1024 * 1024
+export const MAX_MESSAGE_BYTES_DEFAULT = 1024 * 1024
+export const ACK_TIMEOUT_MS_DEFAULT = 30_000
+const REQUEST_BYTES_MAX = 8 * 1024 * 1024
+
+const ACKS: Record<string, Acks> = { all: -1, '-1': -1, '0': 0, '1': 1 }
+
+export class Producer {
+  private readonly acc: Accumulator
+  private readonly sender: Sender
+  private readonly sticky = new StickyPartitioner()
+  private readonly maxMessageBytes: number
+  private readonly partitioner: ProducerConfig['partitioner']
+  private closing: Promise<void> | undefined
+
+  constructor(private readonly cluster: Cluster, config: ProducerConfig = {}) {
+    const acks = ACKS[String(config.acks ?? 'all')]
+    assertArg(acks !== undefined, `acks must be 'all', -1, 0 or 1, got ${JSON.stringify(config.acks)}`)
+    const idempotent = config.idempotent ?? acks === -1
+    const retry = retryPolicy(config.retry, cluster.retry)
+    if (idempotent && acks !== -1) throw new ArgumentError(`an idempotent producer needs acks 'all' (got ${config.acks}); pass idempotent: false for acks ${config.acks}`)
+    if (idempotent && retry.retries < 1) throw new ArgumentError('an idempotent producer needs retries > 0: with no retries it cannot keep exactly-once')
+    const num = (v: number | undefined, def: number, name: string, min: number): number => {
+      const x = v ?? def
+      assertArg(Number.isSafeInteger(x) && x >= min, `${name} must be an integer >= ${min}, got ${v}`)
+      return x
+    }
+    const lingerMs = num(config.lingerMs, LINGER_MS_DEFAULT, 'lingerMs', 0)
+    this.maxMessageBytes = num(config.maxMessageBytes, MAX_MESSAGE_BYTES_DEFAULT, 'maxMessageBytes', BATCH_HEADER_BYTES + 1)
+    const batchBytes = Math.min(num(config.batchBytes, BATCH_BYTES_DEFAULT, 'batchBytes', 1), this.maxMessageBytes)
+    const bufferBytes = num(config.bufferBytes, BUFFER_BYTES_DEFAULT, 'bufferBytes', 1)
+    const compression = config.compression ?? 'none'
+    assertArg(compression === 'none' || compression === 'gzip', `compression must be 'none' or 'gzip', got ${JSON.stringify(compression)}`)
+    assertArg(config.partitioner === undefined || typeof config.partitioner === 'function', 'partitioner must be a function')
+    this.partitioner = config.partitioner
+    this.acc = new Accumulator({ batchBytes, lingerMs, bufferBytes })
+    this.sender = new Sender(
+      cluster,
+      this.acc,
+      { acks, ackTimeoutMs: num(config.ackTimeoutMs, ACK_TIMEOUT_MS_DEFAULT, 'ackTimeoutMs', 1), idempotent, compression, retry, requestBytesMax: Math.max(REQUEST_BYTES_MAX, this.maxMessageBytes) },
+      (topic, partition) => this.sticky.batchClosed(topic, partition),
+    )
+  }
+
+  /** Optional: fetch metadata and (when idempotent) a producer id up front. */
+  async connect(): Promise<void> {
+    this.checkOpen()
+    await this.cluster.ensureMetadata()
+    await this.sender.initProducerId()
+  }
+
+  /** Bytes of records accepted but not yet acknowledged. */
+  get bufferedBytes(): number {
+    return this.acc.buffered
+  }
+
+  /** The idempotent producer id, or -1. */
+  get producerId(): number {
+    return this.sender.producerId
+  }
+
+  /** Send messages to one topic; resolves with each message's partition and offset, in order. */
+  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    this.checkOpen()
+    if (record === null || typeof record !== 'object') throw new ArgumentError('send expects { topic, messages }')
+    const { topic, messages } = record
+    if (typeof topic !== 'string' || topic.length === 0) throw new ArgumentError(`topic must be a non-empty string, got ${JSON.stringify(topic)}`)
+    if (!Array.isArray(messages)) throw new ArgumentError(`messages must be an array, got ${typeof messages}`)
+    if (messages.length === 0) return []
+    const checked = messages.map((m, i) => checkMessage(m, `messages[${i}]`))
+    for (let i = 0; i < checked.length; i++) {
+      if (checked[i].bytes + BATCH_HEADER_BYTES > this.maxMessageBytes) {
+        throw new TributaryError(ErrorCode.MESSAGE_TOO_LARGE, `messages[${i}] is about ${checked[i].bytes} bytes, over maxMessageBytes ${this.maxMessageBytes}`)
+      }
+    }
+    const meta = await this.cluster.topicMetadata(topic)
+    const count = meta.partitions.length
+    const partitions = messages.map((m, i) => this.choosePartition(topic, count, m, i))
+    const slots: Array<{ promise: Promise<{ baseOffset: number }>; index: number }> = new Array(messages.length)
+    for (let i = 0; i < messages.length; i++) {
+      const { record: r, bytes } = checked[i]
+      if (!this.acc.tryReserve(bytes)) {
+        this.sender.wake() // full buffer: make sure what is queued is on its way
+        await this.acc.reserve(bytes)
+      }
+      const { batch, index, full } = this.acc.append(topic, partitions[i], r, bytes, Date.now())
+      if (full) this.sender.wake()
+      slots[i] = { promise: batch.promise, index }
+    }
+    this.sender.wake()
+    const results: RecordMetadata[] = new Array(slots.length)
+    let last: Promise<{ baseOffset: number }> | undefined
+    let baseOffset = -1
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i]
+      if (s.promise !== last) {
+        last = s.promise
+        baseOffset = (await s.promise).baseOffset
+      }
+      results[i] = { topic, partition: partitions[i], offset: baseOffset < 0 ? -1 : baseOffset + s.index }
+    }
+    return results
+  }
+
+  /** Several topics at once; kafkajs's sendBatch({ topicMessages }). */
+  async sendBatch(batch: { topicMessages: ProducerRecord[] }): Promise<RecordMetadata[]> {
+    if (!batch || !Array.isArray(batch.topicMessages)) throw new ArgumentError('sendBatch expects { topicMessages: [{ topic, messages }] }')
+    const all = await Promise.all(batch.topicMessages.map((tm) => this.send(tm)))
+    return all.flat()
+  }
+
+  /** Resolves once everything accepted so far is acknowledged or has failed. */
+  async flush(): Promise<void> {
+    const pending = this.acc.allBatches().map((b) => b.promise)
+    if (pending.length === 0) return
+    this.acc.flushBefore = Date.now()
+    this.sender.wake()
+    await Promise.allSettled(pending)
+  }
+
+  /** Flush, then refuse further sends. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.flush()
+      this.acc.close()
+      this.sender.stop()
+    })()
+    return this.closing
+  }
+
+  /** kafkajs spelling. */
+  disconnect(): Promise<void> {
+    return this.close()
+  }
+
+  private checkOpen(): void {
+    if (this.closing) throw closedError('producer')
+    if (this.cluster.closed) throw closedError('client')
+  }
+
+  private choosePartition(topic: string, count: number, m: Message, i: number): number {
+    if (m.partition !== undefined) {
+      if (m.partition >= count) throw new ArgumentError(`messages[${i}].partition ${m.partition} does not exist: ${topic} has ${count} partitions`)
+      return m.partition
+    }
+    if (this.partitioner) {
+      const p = this.partitioner({ topic, partitionCount: count, message: m })
+      if (!Number.isInteger(p) || p < 0 || p >= count) throw new ArgumentError(`partitioner returned ${p} for a topic with ${count} partitions`)
+      return p
+    }
+    if (m.key != null) return partitionForKey(m.key, count)
+    return this.sticky.partition(topic, count, this.cluster.metadata.availablePartitions(topic))
+  }
+}
