@@ -53,6 +53,12 @@ export async function runBroker(config: BrokerConfig): Promise<number> {
   // A bug in one handler must not take the node down: log it and keep serving.
   process.on('uncaughtException', (err) => logger.error({ err }, 'uncaught exception'))
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'))
+  if (process.env.TRIBUTARY_EXIT_WITH_PARENT === '1') {
+    // Test harnesses hold our stdin: when they die (even by SIGKILL) the pipe closes and so do we.
+    process.stdin.on('close', () => process.exit(1))
+    process.stdin.on('end', () => process.exit(1))
+    process.stdin.resume()
+  }
   let handle
   try {
     handle = await startBroker(config, {

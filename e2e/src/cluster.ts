@@ -1,0 +1,279 @@
+/**
+ * Real broker processes for black-box tests: `node packages/cli/dist/bin.js
+ * broker ...` children on loopback, OS-chosen free ports, temp data dirs.
+ *
+ * Every child is killed when the test process exits (afterAll → stop(), a
+ * process 'exit' hook, and TRIBUTARY_EXIT_WITH_PARENT: the broker exits when its
+ * stdin pipe from us closes, which also covers a SIGKILLed test runner).
+ *
+ * Tests build on `npm run build` (dist must exist); in a dev loop run
+ * `npx tsc -b packages/cli` first.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import WebSocket from 'ws'
+import { ApiKey, RpcConnection, type MetadataResponse, type Transport } from '@tributary/protocol'
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const BROKER_BIN = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js')
+
+/** stderr lines kept per node (the newest), for failure reports. */
+export const LOG_LINES_MAX = 2000
+export const READY_TIMEOUT_MS_DEFAULT = 30_000
+
+export interface ClusterOptions {
+  nodes?: number
+  /** How many of the nodes vote (the first ones); the rest are observers. Default: all. */
+  voters?: number
+  /** Parent directory for node data dirs; default a fresh temp dir (removed by stop()). */
+  dataDir?: string
+  env?: Record<string, string>
+  /** Extra broker flags, for every node or per node id. */
+  brokerArgs?: string[] | ((nodeId: number) => string[])
+  logLevel?: string
+  readyTimeoutMs?: number
+}
+
+export interface ClusterNode {
+  readonly nodeId: number
+  readonly port: number
+  /** ws://127.0.0.1:port */
+  readonly url: string
+  readonly dataDir: string
+  process: ChildProcess | null
+  /** The newest stderr lines (JSON logs). */
+  readonly logs: string[]
+}
+
+export interface WaitOptions { timeoutMs?: number; intervalMs?: number; message?: string }
+
+export interface TestCluster {
+  readonly nodes: ClusterNode[]
+  /** ws:// URLs of every node. */
+  readonly bootstrap: string[]
+  node(nodeId: number): ClusterNode
+  /** Send a signal (default SIGKILL) and wait for the process to exit (unless SIGSTOP). */
+  kill(nodeId: number, signal?: NodeJS.Signals): Promise<void>
+  /** Start a stopped node again on the same port and data dir; waits for /readyz unless ready: false. */
+  restart(nodeId: number, opts?: { ready?: boolean }): Promise<void>
+  pause(nodeId: number): void
+  resume(nodeId: number): void
+  waitReady(nodeId: number, timeoutMs?: number): Promise<void>
+  /** GET a path on the node's HTTP side. */
+  http(nodeId: number, urlPath: string): Promise<{ status: number; text: string }>
+  /** A request over a fresh connection to `nodeId` (closed afterwards). */
+  request<B = any>(nodeId: number, apiKey: number, body: unknown, timeoutMs?: number): Promise<{ errorCode: number; body: B }>
+  metadata(nodeId: number): Promise<MetadataResponse>
+  /** Poll `cond` until it returns a truthy value; rejects with the message and recent logs at the deadline. */
+  waitFor<T>(cond: () => T | Promise<T>, opts?: WaitOptions): Promise<NonNullable<T>>
+  /** Kill every node (SIGKILL) and remove temp data. */
+  stop(): Promise<void>
+}
+
+/** A free TCP port on 127.0.0.1 (bind 0, read, close). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.unref()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/** A Transport over a client WebSocket (Node). */
+function wsClientTransport(ws: WebSocket): Transport {
+  const t: Transport = {
+    send: (frame) => { if (ws.readyState === WebSocket.OPEN) ws.send(frame, { binary: true }) },
+    close: (code = 1000, reason = '') => { if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason) },
+    bufferedAmount: () => ws.bufferedAmount,
+    onFrame: () => {},
+    onClose: () => {},
+  }
+  ws.on('message', (data) => t.onFrame(data instanceof Buffer ? data : Buffer.from(data as ArrayBuffer)))
+  ws.on('close', (code, reason) => t.onClose(code, reason.toString()))
+  ws.on('error', () => {})
+  return t
+}
+
+/** Open a raw WebSocket to a node (for fuzzing). */
+export function openSocket(url: string, timeoutMs = 5000): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { handshakeTimeout: timeoutMs, perMessageDeflate: false })
+    ws.once('open', () => { ws.off('error', reject); resolve(ws) })
+    ws.once('error', reject)
+  })
+}
+
+/** An RpcConnection to a node URL. Close it when done. */
+export async function rpc(url: string, opts: { requestTimeoutMs?: number } = {}): Promise<RpcConnection> {
+  const ws = await openSocket(url)
+  return new RpcConnection(wsClientTransport(ws), { requestTimeoutMs: opts.requestTimeoutMs ?? 10_000 })
+}
+
+const live = new Set<ChildProcess>()
+let exitHookInstalled = false
+function installExitHook(): void {
+  if (exitHookInstalled) return
+  exitHookInstalled = true
+  process.on('exit', () => {
+    for (const child of live) {
+      try { child.kill('SIGKILL') } catch { /* already gone */ }
+    }
+  })
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
+  if (!existsSync(BROKER_BIN)) throw new Error(`${BROKER_BIN} is missing: run \`npm run build\` (or npx tsc -b packages/cli) first`)
+  installExitHook()
+  const count = opts.nodes ?? 3
+  const voterCount = opts.voters ?? count
+  const ownDir = opts.dataDir === undefined
+  const root = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'tributary-e2e-')))
+  const ports: number[] = []
+  while (ports.length < count) {
+    const p = await freePort()
+    if (!ports.includes(p)) ports.push(p)
+  }
+  const nodes: ClusterNode[] = ports.map((port, i) => ({
+    nodeId: i + 1, port, url: `ws://127.0.0.1:${port}`, dataDir: path.join(root, `node-${i + 1}`), process: null, logs: [],
+  }))
+  const voters = nodes.slice(0, voterCount).map((n) => `${n.nodeId}@${n.url}`).join(',')
+  const echo = process.env.TRIBUTARY_E2E_LOGS === '1'
+
+  const node = (id: number): ClusterNode => {
+    const n = nodes.find((x) => x.nodeId === id)
+    if (!n) throw new Error(`no node ${id}`)
+    return n
+  }
+
+  const spawnNode = async (n: ClusterNode): Promise<void> => {
+    await mkdir(n.dataDir, { recursive: true })
+    const extra = typeof opts.brokerArgs === 'function' ? opts.brokerArgs(n.nodeId) : opts.brokerArgs ?? []
+    const args = [BROKER_BIN, 'broker', '--node-id', String(n.nodeId), '--listen', n.url, '--data-dir', n.dataDir, '--voters', voters, '--log-level', opts.logLevel ?? 'info', ...extra]
+    const child = spawn(process.execPath, args, {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...opts.env, TRIBUTARY_EXIT_WITH_PARENT: '1' },
+      stdio: ['pipe', 'ignore', 'pipe'],
+    })
+    live.add(child)
+    n.process = child
+    let partial = ''
+    child.stderr!.setEncoding('utf8')
+    child.stderr!.on('data', (chunk: string) => {
+      if (echo) process.stderr.write(chunk)
+      const lines = (partial + chunk).split('\n')
+      partial = lines.pop() ?? ''
+      n.logs.push(...lines)
+      if (n.logs.length > LOG_LINES_MAX) n.logs.splice(0, n.logs.length - LOG_LINES_MAX)
+    })
+    child.once('exit', () => {
+      live.delete(child)
+      if (n.process === child) n.process = null
+    })
+  }
+
+  const http = async (id: number, urlPath: string): Promise<{ status: number; text: string }> => {
+    const res = await fetch(`http://127.0.0.1:${node(id).port}${urlPath}`, { signal: AbortSignal.timeout(5000) })
+    return { status: res.status, text: await res.text() }
+  }
+
+  const recentLogs = (lines = 15): string =>
+    nodes.map((n) => `--- node ${n.nodeId} (${n.process ? `pid ${n.process.pid}` : 'stopped'})\n${n.logs.slice(-lines).join('\n')}`).join('\n')
+
+  const waitFor = async <T>(cond: () => T | Promise<T>, w: WaitOptions = {}): Promise<NonNullable<T>> => {
+    const deadline = Date.now() + (w.timeoutMs ?? 20_000)
+    let lastError: unknown
+    for (;;) {
+      try {
+        const v = await cond()
+        if (v) return v as NonNullable<T>
+      } catch (err) {
+        lastError = err
+      }
+      if (Date.now() > deadline) {
+        const why = lastError ? ` (last error: ${(lastError as Error).message})` : ''
+        throw new Error(`timed out waiting for ${w.message ?? 'condition'}${why}\n${recentLogs()}`)
+      }
+      await sleep(w.intervalMs ?? 50)
+    }
+  }
+
+  const waitReady = async (id: number, timeoutMs = opts.readyTimeoutMs ?? READY_TIMEOUT_MS_DEFAULT): Promise<void> => {
+    await waitFor(async () => {
+      if (!node(id).process) throw new Error(`node ${id} exited`)
+      return (await http(id, '/readyz')).status === 200
+    }, { timeoutMs, message: `node ${id} /readyz` })
+  }
+
+  const kill = async (id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+    const child = node(id).process
+    if (!child) return
+    if (signal === 'SIGSTOP' || signal === 'SIGCONT') {
+      child.kill(signal)
+      return
+    }
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    child.kill(signal)
+    await exited
+  }
+
+  const cluster: TestCluster = {
+    nodes,
+    bootstrap: nodes.map((n) => n.url),
+    node,
+    kill,
+    async restart(id, r = {}) {
+      const n = node(id)
+      if (n.process) await kill(id, 'SIGKILL')
+      await spawnNode(n)
+      if (r.ready !== false) await waitReady(id)
+    },
+    pause: (id) => { node(id).process?.kill('SIGSTOP') },
+    resume: (id) => { node(id).process?.kill('SIGCONT') },
+    waitReady,
+    http,
+    async request(id, apiKey, body, timeoutMs = 10_000) {
+      const c = await rpc(node(id).url, { requestTimeoutMs: timeoutMs })
+      try {
+        return await c.request(apiKey, body)
+      } finally {
+        c.close()
+      }
+    },
+    async metadata(id) {
+      const r = await cluster.request<MetadataResponse>(id, ApiKey.Metadata, {})
+      if (r.errorCode !== 0) throw new Error(`Metadata from node ${id}: error ${r.errorCode}`)
+      return r.body
+    },
+    waitFor,
+    async stop() {
+      await Promise.all(nodes.map(async (n) => {
+        if (!n.process) return
+        n.process.kill('SIGCONT')
+        await kill(n.nodeId, 'SIGKILL')
+      }))
+      if (ownDir) await rm(root, { recursive: true, force: true })
+    },
+  }
+
+  try {
+    for (const n of nodes) await spawnNode(n)
+    await Promise.all(nodes.map((n) => waitReady(n.nodeId)))
+  } catch (err) {
+    await cluster.stop()
+    throw err
+  }
+  return cluster
+}

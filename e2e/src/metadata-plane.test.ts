@@ -1,0 +1,167 @@
+/**
+ * The metadata plane with real broker processes: quorum, controller failover,
+ * failure detection, restart of the whole cluster, and garbage on the wire.
+ * One 3-node cluster for the whole file; tests run in order and build on it.
+ */
+import { ApiKey, ErrorCode, type MetadataResponse } from '@tributary/protocol'
+import { openSocket, startCluster, type TestCluster } from './cluster.js'
+
+let cluster: TestCluster
+const SESSION_MS = 2000
+
+beforeAll(async () => {
+  cluster = await startCluster({ nodes: 3, logLevel: 'warn' })
+}, 60_000)
+
+afterAll(async () => {
+  await cluster?.stop()
+})
+
+const liveIds = () => cluster.nodes.filter((n) => n.process).map((n) => n.nodeId)
+
+/** Metadata as every live node sees it, once they all agree on the offset. */
+async function agreedMetadata(): Promise<MetadataResponse> {
+  return cluster.waitFor(async () => {
+    const all = await Promise.all(liveIds().map((id) => cluster.metadata(id)))
+    const key = (m: MetadataResponse) => JSON.stringify({ ...m, controllerId: 0 })
+    return all.every((m) => key(m) === key(all[0]!) && m.controllerId > 0) ? all[0] : undefined
+  }, { message: 'every node to serve the same metadata' })
+}
+
+async function createTopic(via: number, name: string, partitions = 3, replicationFactor = 3, configs: Record<string, string> = {}) {
+  const r = await cluster.request(via, ApiKey.CreateTopics, { topics: [{ name, numPartitions: partitions, replicationFactor, configs }], timeoutMs: 10_000 })
+  expect(r.errorCode).toBe(0)
+  return r.body.topics[0]
+}
+
+test('three nodes form a quorum, register, and agree on a topic created with RF 3', async () => {
+  const t = await createTopic(2, 'orders', 6, 3, { 'retention.ms': '3600000' })
+  expect(t.errorCode).toBe(ErrorCode.NONE)
+  const m = await agreedMetadata()
+  expect(m.clusterId).toEqual(expect.any(String))
+  expect(m.brokers.map((b) => [b.nodeId, b.fenced])).toEqual([[1, false], [2, false], [3, false]])
+  const orders = m.topics.find((x) => x.name === 'orders')!
+  expect(orders.partitions).toHaveLength(6)
+  for (const p of orders.partitions) {
+    expect(new Set(p.replicas).size).toBe(3)
+    expect(p.isr.sort()).toEqual([1, 2, 3])
+    expect(p.replicas).toContain(p.leader)
+  }
+  // leaders spread: every broker leads two of the six partitions
+  const leads = [1, 2, 3].map((id) => orders.partitions.filter((p) => p.leader === id).length)
+  expect(leads).toEqual([2, 2, 2])
+
+  const again = await cluster.request(3, ApiKey.CreateTopics, { topics: [{ name: 'orders', numPartitions: 1, replicationFactor: 1 }], timeoutMs: 5000 })
+  expect(again.body.topics[0].errorCode).toBe(ErrorCode.TOPIC_ALREADY_EXISTS)
+  const ready = await cluster.http(1, '/readyz')
+  expect(ready.status).toBe(200)
+  const metrics = await cluster.http(1, '/metrics')
+  expect(metrics.text).toMatch(/tributary_raft_commit_index\{node_id="1"\} \d+/)
+  expect(metrics.text).toMatch(/tributary_partitions\{node_id="1"\} 6/)
+})
+
+test('kill -9 the controller: a new controller takes over, topics can be created, the node rejoins', async () => {
+  const before = await agreedMetadata()
+  const old = before.controllerId
+  const survivor = [1, 2, 3].find((id) => id !== old)!
+  const killedAt = Date.now()
+  await cluster.kill(old, 'SIGKILL')
+  const next = await cluster.waitFor(async () => {
+    const m = await cluster.metadata(survivor)
+    return m.controllerId > 0 && m.controllerId !== old ? m.controllerId : undefined
+  }, { timeoutMs: 15_000, message: 'a new controller' })
+  console.log(`new controller ${next} after ${Date.now() - killedAt} ms (node ${old} killed)`)
+
+  const t = await createTopic(survivor, 'after-failover', 2, 2)
+  expect(t.errorCode).toBe(ErrorCode.NONE)
+
+  await cluster.restart(old)
+  const m = await agreedMetadata()
+  expect(m.topics.map((x) => x.name)).toEqual(expect.arrayContaining(['orders', 'after-failover']))
+  expect(m.brokers.find((b) => b.nodeId === old)!.fenced).toBe(false)
+})
+
+test('kill -9 a partition leader: it is fenced after the session timeout and its partitions move within the ISR', async () => {
+  await createTopic(1, 'fenced-leader', 6, 3)
+  const before = (await agreedMetadata()).topics.find((t) => t.name === 'fenced-leader')!
+  const controller = (await cluster.metadata(1)).controllerId
+  const victim = [1, 2, 3].find((id) => id !== controller)!
+  const led = before.partitions.filter((p) => p.leader === victim)
+  expect(led.length).toBeGreaterThan(0)
+
+  const killedAt = Date.now()
+  await cluster.kill(victim, 'SIGKILL')
+  const after = await cluster.waitFor(async () => {
+    const m = await cluster.metadata(controller)
+    const fenced = m.brokers.find((b) => b.nodeId === victim)?.fenced
+    return fenced ? m.topics.find((t) => t.name === 'fenced-leader') : undefined
+  }, { timeoutMs: SESSION_MS * 5, message: `node ${victim} to be fenced` })
+  console.log(`node ${victim} fenced and its partitions moved ${Date.now() - killedAt} ms after kill -9`)
+
+  for (const p of led) {
+    const now = after.partitions[p.partition]!
+    expect(now.leader).not.toBe(victim)
+    expect(p.isr).toContain(now.leader)
+    expect(now.leaderEpoch).toBeGreaterThan(p.leaderEpoch)
+    expect(now.isr).not.toContain(victim)
+  }
+  await cluster.restart(victim)
+  await agreedMetadata()
+})
+
+test('restarting all three nodes brings back identical metadata', async () => {
+  await cluster.request(1, ApiKey.AlterConfigs, { resources: [{ type: 'topic', name: 'orders', configs: [{ name: 'cleanup.policy', op: 'set', value: 'compact' }] }] })
+  const pid = await cluster.request(2, ApiKey.InitProducerId, {})
+  expect(pid.errorCode).toBe(0)
+  const before = await agreedMetadata()
+  const configsBefore = await cluster.request(3, ApiKey.DescribeConfigs, { resources: [{ type: 'topic', name: 'orders' }] })
+
+  await Promise.all([1, 2, 3].map((id) => cluster.kill(id, 'SIGKILL')))
+  await Promise.all([1, 2, 3].map((id) => cluster.restart(id, { ready: false })))
+  await Promise.all([1, 2, 3].map((id) => cluster.waitReady(id)))
+
+  const after = await agreedMetadata()
+  // Leaders and ISRs legitimately move as each restarted broker re-registers; the rest must not change.
+  const strip = (m: MetadataResponse) => ({
+    clusterId: m.clusterId,
+    brokers: m.brokers.map((b) => [b.nodeId, b.endpoint]),
+    topics: m.topics.map((t) => ({ name: t.name, topicId: t.topicId, internal: t.internal, replicas: t.partitions.map((p) => p.replicas) })),
+  })
+  expect(strip(after)).toEqual(strip(before))
+  const configsAfter = await cluster.request(1, ApiKey.DescribeConfigs, { resources: [{ type: 'topic', name: 'orders' }] })
+  expect(configsAfter.body).toEqual(configsBefore.body)
+  const pid2 = await cluster.request(1, ApiKey.InitProducerId, {})
+  expect(pid2.body.producerId).toBeGreaterThan(pid.body.producerId)
+})
+
+test('10,000 garbage frames leave the node serving', async () => {
+  let seed = 12345
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32)
+  const garbage = (): Uint8Array => {
+    // Mostly frames with a readable correlation id (answered with an error); now and
+    // then bytes with none (the connection is closed, and we open another).
+    const kind = rand() < 0.02 ? 0 : 1 + Math.floor(rand() * 3)
+    if (kind === 0) return Uint8Array.from({ length: Math.floor(rand() * 64) }, () => Math.floor(rand() * 256))
+    // msgpack array of 4 with junk values: 0x94 + random fixints/strings
+    if (kind === 1) return Uint8Array.from([0x94, Math.floor(rand() * 128), Math.floor(rand() * 128), Math.floor(rand() * 128), 0xc0])
+    if (kind === 2) return Uint8Array.from([0x94, 0x03, 0x07, Math.floor(rand() * 128), 0x80]) // Metadata v7: unsupported
+    return Uint8Array.from([0x94, 0xcd, 0x27, 0x0f, 0x00, Math.floor(rand() * 128), 0x80]) // api 9999
+  }
+  let sockets = 0
+  let replies = 0
+  let sent = 0
+  while (sent < 10_000) {
+    const ws = await openSocket(cluster.node(1).url)
+    sockets++
+    ws.on('message', () => { replies++ })
+    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()))
+    for (let i = 0; i < 500 && ws.readyState === ws.OPEN; i++, sent++) ws.send(garbage())
+    ws.close()
+    await closed
+  }
+  console.log(`garbage: ${sent} frames over ${sockets} connections, ${replies} error replies`)
+  expect(replies).toBeGreaterThan(0)
+  const m = await cluster.metadata(1)
+  expect(m.brokers).toHaveLength(3)
+  expect((await cluster.http(1, '/healthz')).status).toBe(200)
+})
