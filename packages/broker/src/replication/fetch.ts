@@ -22,8 +22,6 @@ const EMPTY = new Uint8Array(0)
 interface Entry {
   topic: string
   req: FetchPartitionRequest
-  /** HW sent to a follower by the previous pass: a higher one is worth answering for */
-  reportedHw: number
 }
 
 interface Pass {
@@ -57,22 +55,45 @@ export async function handleFetch(host: ReplicaHost, body: unknown, ctx: Request
     return { errorCode: ErrorCode.INVALID_REQUEST, body: { errorMessage: 'a broker does not fetch from itself' } }
   }
   const entries: Entry[] = []
-  for (const t of req.topics) for (const p of t.partitions) entries.push({ topic: t.topic, req: p, reportedHw: -1 })
+  for (const t of req.topics) for (const p of t.partitions) entries.push({ topic: t.topic, req: p })
   const waitMs = Math.min(req.maxWaitMs, host.config.requestTimeoutMsMax)
   const deadlineMs = host.clock.now() + waitMs
   // Versions are taken before each read, so a firing during the read is not slept through.
   let watched = watch(host, entries)
   let pass = await readPass(host, req, entries, true)
+  const isFollower = req.replicaId >= 0
   for (;;) {
     const timeLeft = deadlineMs - host.clock.now()
     if (pass.urgent || pass.bytes >= req.minBytes || timeLeft <= 0 || ctx.signal.aborted) break
-    await park(host, req.replicaId >= 0, watched, timeLeft, ctx.signal)
-    for (let i = 0; i < entries.length; i++) entries[i].reportedHw = pass.partitions[i]?.highWatermark ?? -1
+    if (isFollower && hasHighWatermarkNews(host, req.replicaId, entries, pass)) break
+    await park(host, isFollower, watched, timeLeft, ctx.signal)
     watched = watch(host, entries)
     pass = await readPass(host, req, entries, false)
-    if (req.replicaId >= 0 && entries.some((e, i) => (pass.partitions[i]?.highWatermark ?? -1) > e.reportedHw)) break
   }
+  if (isFollower) rememberSentHighWatermarks(host, req.replicaId, entries, pass)
   return { errorCode: ErrorCode.NONE, body: { topics: group(req, pass.partitions) } }
+}
+
+/**
+ * A follower learns the HW only from fetch responses; answering as soon as the HW
+ * passes what it was last told keeps every replica's HW current (a new leader then
+ * starts from the true HW), at the cost of one small response per HW step.
+ */
+function hasHighWatermarkNews(host: ReplicaHost, replicaId: number, entries: Entry[], pass: Pass): boolean {
+  for (let i = 0; i < entries.length; i++) {
+    const f = host.partition(entries[i].topic, entries[i].req.partition)?.leaderState?.follower(replicaId)
+    const r = pass.partitions[i]
+    if (f !== undefined && r !== null && r.errorCode === ErrorCode.NONE && r.highWatermark > f.lastSentHighWatermark) return true
+  }
+  return false
+}
+
+function rememberSentHighWatermarks(host: ReplicaHost, replicaId: number, entries: Entry[], pass: Pass): void {
+  for (let i = 0; i < entries.length; i++) {
+    const f = host.partition(entries[i].topic, entries[i].req.partition)?.leaderState?.follower(replicaId)
+    const r = pass.partitions[i]
+    if (f !== undefined && r !== null && r.errorCode === ErrorCode.NONE) f.lastSentHighWatermark = r.highWatermark
+  }
 }
 
 function group(req: FetchRequest, flat: Array<FetchPartitionResponse | null>): Array<{ topic: string; partitions: FetchPartitionResponse[] }> {
