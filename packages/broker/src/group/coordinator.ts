@@ -10,12 +10,10 @@
  * no longer leads it), so memory never keeps state the log does not have.
  */
 import {
-  ApiKey,
   ErrorCode,
   fail,
   ok,
   type ConsumerGroupHeartbeatResponse,
-  type CreateTopicsRequest,
   type DescribeGroupsResponse,
   type ListGroupsResponse,
   type OffsetCommitResponse,
@@ -24,13 +22,14 @@ import {
 } from '@tributary/protocol'
 import type { MetadataChange, MetadataView } from '../metadata/image-types.js'
 import type { Clock, ControllerChannel, Random } from '../seams.js'
-import { partitionForGroup } from './coordinator-hash.js'
-import { ConsumerGroup, type MemberState, type TopicsView } from './group-state.js'
+import { ConsumerGroup } from './group-state.js'
 import { heartbeat, JOIN_EPOCH, LEAVE_EPOCH, type HeartbeatInput } from './heartbeat.js'
 import { dirtyRecords, groupTombstone, offsetRecord } from './offsets-store.js'
 import { failWrites, fetchOffsets, planCommit, type CommitInput, type FetchInput } from './offsets.js'
 import { PartitionWriter } from './partition-writer.js'
-import { loadShard, OFFSETS_TOPIC } from './shard-loader.js'
+import { MemberTimers, type Expiry } from './member-timers.js'
+import { OffsetsTopic, OFFSETS_TOPIC } from './offsets-topic.js'
+import { loadShard } from './shard-loader.js'
 import { toWire } from './topic-partitions.js'
 import type { GroupLogger, GroupReplicas, ResolvedGroupConfig } from './types.js'
 
@@ -45,34 +44,27 @@ export interface CoordinatorDeps {
   logger: GroupLogger
 }
 
-interface MemberTimers {
-  session: (() => void) | null
-  rebalance: (() => void) | null
-}
-
 interface Shard {
   partition: number
   status: 'loading' | 'active'
   groups: Map<string, ConsumerGroup>
   writer: PartitionWriter | null
-  /** groupId \0 memberId → its timers */
-  timers: Map<string, MemberTimers>
+  timers: MemberTimers
 }
 
 type DescribedGroup = DescribeGroupsResponse['groups'][number]
 
-const CREATE_TOPIC_TIMEOUT_MS = 10_000
 const MEMBER_ID_CHARS = 22
 
 export class GroupCoordinatorCore {
   private readonly shards = new Map<number, Shard>()
   private readonly unsubscribe: Array<() => void> = []
-  private topicsCache: TopicsView | null = null
-  private topicsVersion = 0
-  private creatingOffsetsTopic = false
+  private readonly offsetsTopic: OffsetsTopic
   private stopped = false
 
-  constructor(private readonly deps: CoordinatorDeps) {}
+  constructor(private readonly deps: CoordinatorDeps) {
+    this.offsetsTopic = new OffsetsTopic(deps.metadata, deps.controller, deps.config, deps.logger)
+  }
 
   start(): void {
     const { replicas, metadata } = this.deps
@@ -92,6 +84,7 @@ export class GroupCoordinatorCore {
 
   stop(): void {
     this.stopped = true
+    this.offsetsTopic.stop()
     for (const u of this.unsubscribe.splice(0)) u()
     for (const p of [...this.shards.keys()]) this.unload(p)
   }
@@ -104,19 +97,7 @@ export class GroupCoordinatorCore {
   // ------------------------------------------------------------ FindCoordinator
 
   findCoordinator(groupId: string): Result<{ nodeId: number; endpoint: string }> {
-    const image = this.deps.metadata.image()
-    const topic = image.topicsByName.get(OFFSETS_TOPIC)
-    if (!topic || topic.partitions.length === 0) {
-      this.ensureOffsetsTopic()
-      return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC} is being created`)
-    }
-    const p = partitionForGroup(groupId, topic.partitions.length)
-    const leader = topic.partitions.find((x) => x.partition === p)?.leader ?? -1
-    const broker = image.brokers.get(leader)
-    if (leader < 0 || !broker || broker.fenced) {
-      return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${p} has no available leader`)
-    }
-    return ok({ nodeId: broker.nodeId, endpoint: broker.endpoint })
+    return this.offsetsTopic.findCoordinator(groupId)
   }
 
   // ------------------------------------------------------------ ConsumerGroupHeartbeat
@@ -136,7 +117,7 @@ export class GroupCoordinatorCore {
     }
     const g = group
     const out = heartbeat(g, input, {
-      topics: this.topics(),
+      topics: this.offsetsTopic.topics(),
       heartbeatIntervalMs: this.deps.config.heartbeatIntervalMs,
       membersPerGroupMax: this.deps.config.membersPerGroupMax,
       newMemberId: () => this.newMemberId(g),
@@ -144,8 +125,8 @@ export class GroupCoordinatorCore {
     if (!out.ok) return out
     if (created) shard.groups.set(groupId, g)
     const member = out.value.member
-    if (member) this.armTimers(shard, g, member)
-    else this.clearTimers(shard, groupId, input.memberId)
+    if (member) shard.timers.arm(groupId, member)
+    else shard.timers.clear(groupId, input.memberId)
 
     const code = await shard.writer!.write(dirtyRecords(g, this.deps.clock.now()))
     if (code !== ErrorCode.NONE) {
@@ -170,7 +151,7 @@ export class GroupCoordinatorCore {
     const shard = routed.value
     let group = shard.groups.get(groupId)
     const now = this.deps.clock.now()
-    const plan = planCommit(group, input, this.topics(), now, this.deps.config.offsetMetadataBytesMax)
+    const plan = planCommit(group, input, this.offsetsTopic.topics(), now, this.deps.config.offsetMetadataBytesMax)
     if (!plan.ok) return everyPartition(plan.code, plan.message)
     const { writes } = plan.value
     if (writes.size === 0) return { errorCode: ErrorCode.NONE, body: plan.value.response }
@@ -219,7 +200,7 @@ export class GroupCoordinatorCore {
     if (!routed.ok) return dead(routed.code)
     const g = routed.value.groups.get(groupId)
     if (!g) return dead(ErrorCode.GROUP_ID_NOT_FOUND)
-    const topicIds = this.topics().topicIds
+    const topicIds = this.offsetsTopic.topics().topicIds
     const ids = (t: string) => topicIds.get(t)
     return {
       groupId,
@@ -259,21 +240,23 @@ export class GroupCoordinatorCore {
   // ------------------------------------------------------------ shards
 
   private route(groupId: string): Result<Shard> {
-    const topic = this.deps.metadata.image().topicsByName.get(OFFSETS_TOPIC)
-    if (!topic || topic.partitions.length === 0) {
-      this.ensureOffsetsTopic()
-      return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC} does not exist yet`)
-    }
-    const p = partitionForGroup(groupId, topic.partitions.length)
-    const shard = this.shards.get(p)
-    if (!shard) return fail(ErrorCode.NOT_COORDINATOR, `node ${this.deps.nodeId} does not lead ${OFFSETS_TOPIC}-${p}`)
-    if (shard.status === 'loading') return fail(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, `${OFFSETS_TOPIC}-${p} is loading`)
+    const p = this.offsetsTopic.partitionFor(groupId)
+    if (!p.ok) return p
+    const shard = this.shards.get(p.value)
+    if (!shard) return fail(ErrorCode.NOT_COORDINATOR, `node ${this.deps.nodeId} does not lead ${OFFSETS_TOPIC}-${p.value}`)
+    if (shard.status === 'loading') return fail(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, `${OFFSETS_TOPIC}-${p.value} is loading`)
     return ok(shard)
   }
 
   private load(partition: number): void {
     this.unload(partition)
-    const shard: Shard = { partition, status: 'loading', groups: new Map(), writer: null, timers: new Map() }
+    const shard: Shard = {
+      partition,
+      status: 'loading',
+      groups: new Map(),
+      writer: null,
+      timers: new MemberTimers(this.deps.clock, (groupId, memberId, why) => this.expire(shard, groupId, memberId, why)),
+    }
     this.shards.set(partition, shard)
     const current = () => !this.stopped && this.shards.get(partition) === shard && this.deps.replicas.isLeader(OFFSETS_TOPIC, partition)
     const { nodeId, replicas, clock, logger, config } = this.deps
@@ -293,7 +276,7 @@ export class GroupCoordinatorCore {
           (code) => this.onWriteFailure(shard, code),
         )
         shard.status = 'active'
-        for (const g of shard.groups.values()) for (const m of g.members.values()) this.armTimers(shard, g, m)
+        for (const g of shard.groups.values()) for (const m of g.members.values()) shard.timers.arm(g.groupId, m)
         logger.info({ partition, groups: shard.groups.size, ...result.stats }, 'group coordinator loaded __consumer_offsets partition')
       },
       (err: unknown) => {
@@ -307,11 +290,7 @@ export class GroupCoordinatorCore {
     const shard = this.shards.get(partition)
     if (!shard) return
     this.shards.delete(partition)
-    for (const t of shard.timers.values()) {
-      t.session?.()
-      t.rebalance?.()
-    }
-    shard.timers.clear()
+    shard.timers.clearAll()
     shard.writer?.close(ErrorCode.NOT_COORDINATOR)
   }
 
@@ -323,37 +302,15 @@ export class GroupCoordinatorCore {
     else this.unload(shard.partition)
   }
 
-  // ------------------------------------------------------------ timers
+  // ------------------------------------------------------------ expiry
 
-  private armTimers(shard: Shard, g: ConsumerGroup, m: MemberState): void {
-    const key = `${g.groupId}\u0000${m.memberId}`
-    const t = shard.timers.get(key) ?? { session: null, rebalance: null }
-    t.session?.()
-    t.session = this.deps.clock.setTimeout(() => this.expire(shard, g.groupId, m.memberId, 'session'), m.sessionTimeoutMs)
-    if (m.pendingRevocation.size === 0) {
-      t.rebalance?.()
-      t.rebalance = null
-    } else if (t.rebalance === null) {
-      t.rebalance = this.deps.clock.setTimeout(() => this.expire(shard, g.groupId, m.memberId, 'rebalance'), m.rebalanceTimeoutMs)
-    }
-    shard.timers.set(key, t)
-  }
-
-  private clearTimers(shard: Shard, groupId: string, memberId: string): void {
-    const key = `${groupId}\u0000${memberId}`
-    const t = shard.timers.get(key)
-    t?.session?.()
-    t?.rebalance?.()
-    shard.timers.delete(key)
-  }
-
-  private expire(shard: Shard, groupId: string, memberId: string, why: 'session' | 'rebalance'): void {
+  private expire(shard: Shard, groupId: string, memberId: string, why: Expiry): void {
     if (this.shards.get(shard.partition) !== shard || shard.status !== 'active') return
     const g = shard.groups.get(groupId)
     const m = g?.members.get(memberId)
     if (!g || !m) return
     if (why === 'rebalance' && m.pendingRevocation.size === 0) return
-    this.clearTimers(shard, groupId, memberId)
+    shard.timers.clear(groupId, memberId)
     g.removeMember(memberId)
     this.deps.logger.info({ groupId, memberId, why, groupEpoch: g.groupEpoch }, 'removed a consumer group member')
     void shard.writer!.write(dirtyRecords(g, this.deps.clock.now()))
@@ -362,9 +319,9 @@ export class GroupCoordinatorCore {
   // ------------------------------------------------------------ metadata
 
   private onMetadataChange(change: MetadataChange): void {
-    if (change.type === 'partition' && change.previous === null) this.invalidateTopics()
+    if (change.type === 'partition' && change.previous === null) this.offsetsTopic.invalidateTopics()
     if (change.type !== 'topic-removed') return
-    this.invalidateTopics()
+    this.offsetsTopic.invalidateTopics()
     const topic = change.topic.name
     const now = this.deps.clock.now()
     for (const shard of this.shards.values()) {
@@ -373,61 +330,6 @@ export class GroupCoordinatorCore {
       for (const g of shard.groups.values()) for (const k of g.dropTopicOffsets(topic)) records.push(offsetRecord(g.groupId, k, null, now))
       if (records.length > 0) void shard.writer!.write(records)
     }
-  }
-
-  private invalidateTopics(): void {
-    this.topicsVersion++
-    this.topicsCache = null
-  }
-
-  private topics(): TopicsView {
-    if (this.topicsCache) return this.topicsCache
-    const partitionCounts = new Map<string, number>()
-    const topicIds = new Map<string, string>()
-    const regexCandidates: string[] = []
-    for (const [name, t] of this.deps.metadata.image().topicsByName) {
-      partitionCounts.set(name, t.partitions.length)
-      topicIds.set(name, t.topicId)
-      if (!t.internal) regexCandidates.push(name)
-    }
-    this.topicsCache = { version: this.topicsVersion, partitionCounts, topicIds, regexCandidates }
-    return this.topicsCache
-  }
-
-  private ensureOffsetsTopic(): void {
-    if (this.creatingOffsetsTopic || this.stopped) return
-    this.creatingOffsetsTopic = true
-    const brokers = [...this.deps.metadata.image().brokers.values()]
-    const live = brokers.filter((b) => !b.fenced).length
-    const replicationFactor = Math.max(1, Math.min(this.deps.config.offsetsTopicReplicationFactor, live || brokers.length))
-    const request: CreateTopicsRequest = {
-      topics: [
-        {
-          name: OFFSETS_TOPIC,
-          numPartitions: this.deps.config.offsetsTopicPartitions,
-          replicationFactor,
-          configs: { 'cleanup.policy': 'compact' },
-          internal: true,
-        },
-      ],
-      timeoutMs: CREATE_TOPIC_TIMEOUT_MS,
-    }
-    this.deps.controller
-      .request(ApiKey.CreateTopics, request, { timeoutMs: CREATE_TOPIC_TIMEOUT_MS })
-      .then(
-        (r) => {
-          const code = r.errorCode || (r.body?.topics?.[0]?.errorCode ?? ErrorCode.NONE)
-          if (code !== ErrorCode.NONE && code !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-            this.deps.logger.warn({ errorCode: code }, `creating ${OFFSETS_TOPIC} failed`)
-          } else {
-            this.deps.logger.info({ replicationFactor }, `created ${OFFSETS_TOPIC}`)
-          }
-        },
-        (err: unknown) => this.deps.logger.warn({ err: String(err) }, `creating ${OFFSETS_TOPIC} failed`),
-      )
-      .finally(() => {
-        this.creatingOffsetsTopic = false
-      })
   }
 
   private newMemberId(g: ConsumerGroup): string {

@@ -15,7 +15,7 @@ import { resolveGroupConfig, type GroupConfig, type GroupLogger, type GroupRepli
 
 export type { GroupConfig, GroupLogger, GroupReplicas } from './types.js'
 export { GROUP_CONFIG_DEFAULTS, GROUP_CONFIG_DEFAULTS as DEFAULT_GROUP_CONFIG } from './types.js'
-export { OFFSETS_TOPIC } from './shard-loader.js'
+export { OFFSETS_TOPIC } from './offsets-topic.js'
 export { javaStringHashCode, partitionForGroup } from './coordinator-hash.js'
 
 export interface GroupCoordinatorDeps {

@@ -83,6 +83,7 @@ export function replayRecord(groups: Map<string, ConsumerGroup>, key: Uint8Array
   const v = value === null ? null : unpackValue(value)
   if (v !== null && !v.ok) return { type: 'skipped', reason: 'undecodable value' }
   const body = (v === null ? null : v.value) as Record<string, any> | null
+  if (body !== null && (typeof body !== 'object' || Array.isArray(body))) return { type: 'skipped', reason: 'value is not a map' }
   const [type, a, b, c] = k.value as [unknown, unknown, unknown, unknown]
   const group = (id: unknown) => {
     let g = groups.get(id as string)
@@ -94,6 +95,7 @@ export function replayRecord(groups: Map<string, ConsumerGroup>, key: Uint8Array
   }
   if (typeof a !== 'string') return { type: 'skipped', reason: 'key without a group id' }
   if (type === RecordType.Offset && typeof b === 'string' && Number.isInteger(c)) {
+    if (body !== null && typeof body.offset !== 'number') return { type: 'skipped', reason: 'offset record without an offset' }
     const g = body === null ? groups.get(a) : group(a)
     if (body === null) g?.offsets.delete(tpKey(b, c as number))
     else g!.offsets.set(tpKey(b, c as number), readOffset(body))

@@ -12,9 +12,9 @@ import { decodeRecordBatch, encodeRecordBatch, ErrorCode, lastOffsetOf, splitBat
 import type { Clock } from '../seams.js'
 import type { ConsumerGroup } from './group-state.js'
 import { finishReplay, loadMarkerRecord, replayRecord } from './offsets-store.js'
+import { OFFSETS_TOPIC } from './offsets-topic.js'
 import type { GroupLogger, GroupReplicas } from './types.js'
 
-export const OFFSETS_TOPIC = '__consumer_offsets'
 
 export interface LoaderDeps {
   nodeId: number

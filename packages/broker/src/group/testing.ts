@@ -9,7 +9,7 @@ import { ErrorCode, patchBaseOffset, splitBatches, lastOffsetOf, type RpcRespons
 import type { BrokerRegistration, MetadataChange, MetadataImage, MetadataView, PartitionState, TopicState } from '../metadata/image-types.js'
 import type { LeadershipChange } from '../replication/index.js'
 import type { Clock, ControllerChannel, HandlerRegistry, HandlerResult, RequestContext, RequestHandler } from '../seams.js'
-import { OFFSETS_TOPIC } from './shard-loader.js'
+import { OFFSETS_TOPIC } from './offsets-topic.js'
 import type { GroupLogger, GroupReplicas } from './types.js'
 
 interface Timer {
