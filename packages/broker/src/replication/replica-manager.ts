@@ -163,7 +163,12 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     return epoch < 0 || reg === undefined || reg.brokerEpoch !== epoch || reg.fenced
   }
 
-  /** Snapshot of a hosted replica's leader-side state (tests, `metadata replication`-style tools). */
+  /** One cleaner pass now (tests; the interval runs it otherwise). */
+  runCleaner(): ReturnType<LogCleaner['runOnce']> {
+    return this.cleaner.runOnce()
+  }
+
+  /** Every hosted replica. */
   *allPartitions(): Iterable<Partition> {
     for (const m of this.hosted.values()) yield* m.values()
   }

@@ -13,7 +13,7 @@ import {
 } from '@tributary/protocol'
 import type { SimCluster } from './sim-cluster.js'
 
-export function batchOf(values: string[], opts: EncodeBatchOptions & { key?: string | null; timestamp?: number } = {}): Uint8Array {
+export function batchOf(values: Array<string | null>, opts: EncodeBatchOptions & { key?: string | null; timestamp?: number } = {}): Uint8Array {
   return encodeRecordBatch(
     values.map((v) => ({ key: opts.key ?? null, value: v, timestamp: opts.timestamp })),
     opts,

@@ -1,0 +1,70 @@
+/**
+ * The background cleaner applies the topic's retention and compaction live,
+ * moving the log start offset; consumers below it get OFFSET_OUT_OF_RANGE.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals'
+import { ErrorCode } from '@tributary/protocol'
+import { SIM_REPLICA_CONFIG, SimCluster, waitFor } from './sim-cluster.js'
+import { batchOf, fetchFrom, produce, readAll, recordsIn } from './sim-client.js'
+
+let cluster: SimCluster | undefined
+
+afterEach(async () => {
+  await cluster?.stopAll()
+  cluster = undefined
+})
+
+async function threeNodes(topicConfigs: Record<string, string> = {}): Promise<SimCluster> {
+  cluster = new SimCluster([1, 2, 3], SIM_REPLICA_CONFIG)
+  await cluster.startAll()
+  cluster.createTopic('t', [[1, 2, 3]], topicConfigs)
+  await waitFor(() => cluster!.manager(1).isLeader('t', 0), 2000, 'leader')
+  return cluster
+}
+
+const hwEverywhere = (c: SimCluster, hw: number) => waitFor(() => [1, 2, 3].every((id) => c.manager(id).highWatermark('t', 0) === hw), 2000, `HW ${hw} everywhere`)
+
+describe('retention', () => {
+  it('retention.ms drops old committed batches on every replica and moves the log start', async () => {
+    const c = await threeNodes()
+    const old = Date.now() - 3_600_000
+    for (let i = 0; i < 3; i++) await produce(c, 1, 't', 0, batchOf([`old${i}`], { timestamp: old }))
+    await produce(c, 1, 't', 0, batchOf(['new']))
+    await hwEverywhere(c, 4)
+    expect((await c.manager(1).runCleaner()).deletedBatches).toBe(0) // default retention is 7 days
+    c.setTopicConfig('t', { 'retention.ms': '60000' }) // live change, no restart
+    for (const id of [1, 2, 3]) expect((await c.manager(id).runCleaner()).deletedBatches).toBe(3)
+    for (const id of [1, 2, 3]) expect(c.manager(id).partition('t', 0)!.logStartOffset()).toBe(3)
+    expect(await fetchFrom(c, 1, 't', 0, 0)).toMatchObject({ errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, logStartOffset: 3 })
+    expect(recordsIn((await fetchFrom(c, 1, 't', 0, 3)).records).map((r) => r.value)).toEqual(['new'])
+  })
+
+  it('retention.bytes keeps the log under the bound, never past the HW', async () => {
+    const c = await threeNodes()
+    const batch = batchOf(['z'.repeat(100)])
+    for (let i = 0; i < 10; i++) await produce(c, 1, 't', 0, batchOf(['z'.repeat(100)]))
+    await hwEverywhere(c, 10)
+    c.setTopicConfig('t', { 'retention.bytes': String(batch.length * 3) })
+    await c.manager(1).runCleaner()
+    const p = c.manager(1).partition('t', 0)!
+    expect(p.log.sizeBytes()).toBeLessThanOrEqual(batch.length * 3)
+    expect(p.logStartOffset()).toBe(7)
+  })
+
+  it('cleanup.policy=compact keeps the newest value per key and drops old tombstones', async () => {
+    const c = await threeNodes({ 'cleanup.policy': 'compact', 'delete.retention.ms': '1000' })
+    const past = Date.now() - 60_000
+    await produce(c, 1, 't', 0, batchOf(['v1'], { key: 'k1', timestamp: past }))
+    await produce(c, 1, 't', 0, batchOf(['v2'], { key: 'k2', timestamp: past }))
+    await produce(c, 1, 't', 0, batchOf(['v3'], { key: 'k1', timestamp: past }))
+    await produce(c, 1, 't', 0, batchOf([null], { key: 'k2', timestamp: past }))
+    await produce(c, 1, 't', 0, batchOf(['v4'], { key: 'k3' }))
+    await hwEverywhere(c, 5)
+    for (const id of [1, 2, 3]) await c.manager(id).runCleaner()
+    for (const id of [1, 2, 3]) {
+      const left = recordsIn(await readAll(c, id, 't', 0)).map((r) => [r.offset, r.key, r.value])
+      expect(left).toEqual([[2, 'k1', 'v3'], [4, 'k3', 'v4']])
+    }
+    expect(await produce(c, 1, 't', 0, batchOf(['v5'], { key: 'k1' }))).toMatchObject({ errorCode: 0, baseOffset: 5 })
+  })
+})
