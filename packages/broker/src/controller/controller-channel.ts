@@ -44,8 +44,10 @@ export class ControllerRouter implements ControllerChannel {
         const r = await controller.handle(apiKey, body)
         if (r && r.errorCode !== ErrorCode.NOT_CONTROLLER) return r as RpcResponse<B>
         lastError = 'controller stepped down'
+      } else if (leader === nodeId) {
+        lastError = 'this node leads but the controller is not active yet' // it will be once the term's first entry applies
       } else {
-        const target = leader !== 0 && leader !== nodeId ? leader : this.nextVoter()
+        const target = leader !== 0 ? leader : this.nextVoter()
         if (target !== undefined) {
           const remaining = deadline - clock.now()
           if (remaining <= 0) break

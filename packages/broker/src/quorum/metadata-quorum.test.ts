@@ -1,0 +1,68 @@
+import { ErrorCode, TributaryError } from '@tributary/protocol'
+import type { MetadataRecord } from '../metadata/records.js'
+import { imageToPlain } from '../metadata/metadata-image.js'
+import { QuorumHarness } from '../testing/quorum-harness.js'
+
+const topic = (name: string): MetadataRecord[] => [{ type: 'Topic', version: 0, name, topicId: `id-${name}`, internal: false }]
+
+let h: QuorumHarness
+afterEach(async () => {
+  await h?.stop()
+})
+
+test('three voters elect one controller, and a commit is applied on every node', async () => {
+  h = await QuorumHarness.start([1, 2, 3])
+  const leader = await h.waitForController()
+  expect(h.leaders()).toEqual([leader.id])
+  const index = await leader.quorum.commit(topic('a'))
+  await h.clock.advanceUntil(() => [1, 2, 3].every((id) => h.node(id).metadata.image().topicsByName.has('a')), 2000)
+  for (const id of [1, 2, 3]) expect(h.node(id).metadata.image().offset).toBeGreaterThanOrEqual(index)
+})
+
+test('a controller cut off from the majority cannot commit; the majority elects another and goes on', async () => {
+  h = await QuorumHarness.start([1, 2, 3], { seed: 7 })
+  const old = await h.waitForController()
+  h.isolate(old.id)
+  let outcome: 'committed' | 'refused' | 'pending' = 'pending'
+  old.quorum.commit(topic('lost')).then(
+    () => { outcome = 'committed' },
+    (err: TributaryError) => { outcome = err.code === ErrorCode.NOT_CONTROLLER ? 'refused' : 'committed' },
+  )
+  // Three election timeouts of simulated time: check-quorum makes the old leader step down.
+  await h.clock.advance(3000)
+  expect(outcome).not.toBe('committed')
+  expect(old.controllerActive).toBe(false)
+  const next = h.activeController()!
+  expect(next.id).not.toBe(old.id)
+  await next.quorum.commit(topic('kept'))
+
+  h.heal()
+  await h.clock.advanceUntil(() => [1, 2, 3].every((id) => h.node(id).metadata.image().topicsByName.has('kept')), 5000)
+  for (const id of [1, 2, 3]) expect(h.node(id).metadata.image().topicsByName.has('lost')).toBe(false)
+  expect(outcome).toBe('refused')
+})
+
+test('a node that missed compacted entries catches up from a snapshot, and restarts from its own', async () => {
+  h = await QuorumHarness.start([1, 2, 3], { snapshotIntervalEntries: 5, seed: 3 })
+  const leader = await h.waitForController()
+  const lagging = [1, 2, 3].find((id) => id !== leader.id)!
+  const durable = await h.crash(lagging)
+  const laggingLast = (await durable.load()).entries.at(-1)?.index ?? 0
+  for (let i = 0; i < 20; i++) await leader.quorum.commit(topic(`t${i}`))
+  expect(leader.quorum.snapshots()[0]!.index).toBeGreaterThan(5)
+  // The entries the lagging node needs are gone from the leader's log: only a snapshot can help.
+  expect(leader.quorum.entries(1, 1).first).toBeGreaterThan(laggingLast + 1)
+
+  await h.startNode(lagging, durable)
+  const want = () => JSON.stringify(imageToPlain(leader.metadata.image()))
+  await h.clock.advanceUntil(() => JSON.stringify(imageToPlain(h.node(lagging).metadata.image())) === want(), 5000)
+  expect(h.node(lagging).quorum.snapshots().length).toBe(1)
+
+  // Restart from the durable log alone: the same image comes back before any network traffic.
+  const before = want()
+  const again = await h.crash(lagging)
+  h.isolate(lagging)
+  const restarted = await h.startNode(lagging, again)
+  await h.clock.advance(100)
+  expect(JSON.stringify(imageToPlain(restarted.metadata.image()))).toBe(before)
+})
