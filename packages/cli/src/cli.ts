@@ -67,7 +67,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     return d.exitCode
   }
   if (state.usageError !== undefined) {
-    io.stderr.write(`error: ${oneLine(state.usageError)} (see --help)\n`)
+    const line = oneLine(state.usageError)
+    io.stderr.write(`error: ${line}${/--help/.test(line) ? '' : ' (see --help)'}\n`)
     return EXIT_USAGE
   }
   return state.exitCode

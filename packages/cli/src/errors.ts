@@ -35,7 +35,7 @@ export function describeError(err: unknown, bootstrap?: string): { line: string;
   const message = typeof e?.message === 'string' ? firstLine(e.message) : String(err)
   if (err instanceof TributaryError || (typeof e?.code === 'number' && typeof e?.type === 'string')) {
     const type = typeof e?.type === 'string' ? e.type : errorName(Number(e?.code))
-    if (UNREACHABLE.has(type) && bootstrap) return { line: `cannot reach the cluster at ${bootstrap}: ${message}`, exitCode: EXIT_FAILURE, bug: false }
+    if (UNREACHABLE.has(type) && bootstrap) return { line: `cannot reach the cluster at ${bootstrap}: ${networkCause(message)}`, exitCode: EXIT_FAILURE, bug: false }
     return { line: message, exitCode: EXIT_FAILURE, bug: false }
   }
   // Node's own connection errors (ECONNREFUSED, ENOTFOUND ...) are the user's cluster, not our bug.
@@ -47,6 +47,14 @@ export function describeError(err: unknown, bootstrap?: string): { line: string;
     return { line: message, exitCode: EXIT_FAILURE, bug: false }
   }
   return { line: message, exitCode: EXIT_FAILURE, bug: true }
+}
+
+/** The useful tail of a nested network error: the errno or the timeout, else the whole message. */
+function networkCause(message: string): string {
+  const errno = /\b(E[A-Z]{3,})\b/.exec(message)
+  if (errno) return errno[1]!
+  if (/timed out|within \d+ ms/i.test(message)) return message.replace(/^[A-Z_]+: /, '')
+  return message
 }
 
 function firstLine(s: string): string {

@@ -23,7 +23,9 @@ export interface QuorumStatus {
 export function quorumStatus(q: DescribeQuorumResponse, nowMs: number): QuorumStatus {
   const leader = q.voters.find((v) => v.nodeId === q.leaderId)
   const leaderLeo = leader?.logEndOffset ?? q.highWatermark
-  const followers = q.voters.filter((v) => v.nodeId !== q.leaderId)
+  // No leader (an election, or --offline): follower lag is unknown, not zero.
+  const followers = leader ? q.voters.filter((v) => v.nodeId !== q.leaderId) : []
+  const unknown = !leader
   const lag = followers.map((f) => Math.max(0, leaderLeo - f.logEndOffset))
   const lagTime = followers.map((f) => (f.lastCaughtUpTimestamp > 0 ? Math.max(0, nowMs - f.lastCaughtUpTimestamp) : -1))
   return {
@@ -31,8 +33,8 @@ export function quorumStatus(q: DescribeQuorumResponse, nowMs: number): QuorumSt
     LeaderId: q.leaderId,
     LeaderEpoch: q.leaderEpoch,
     HighWatermark: q.highWatermark,
-    MaxFollowerLag: lag.length ? Math.max(...lag) : 0,
-    MaxFollowerLagTimeMs: lagTime.length ? (lagTime.includes(-1) ? -1 : Math.max(...lagTime)) : 0,
+    MaxFollowerLag: unknown ? -1 : lag.length ? Math.max(...lag) : 0,
+    MaxFollowerLagTimeMs: unknown ? -1 : lagTime.length ? (lagTime.includes(-1) ? -1 : Math.max(...lagTime)) : 0,
     CurrentVoters: q.voters.map((v) => v.nodeId).sort((a, b) => a - b),
     CurrentObservers: q.observers.map((v) => v.nodeId).sort((a, b) => a - b),
   }

@@ -16,7 +16,7 @@ import { nonNegativeInt, parseAcks, parseBytes, positiveInt, type AcksFlag } fro
 import { clientFor } from '../connect.js'
 import { printJson, println } from '../io.js'
 import { LatencyRecorder, progress, renderResult, result, type BenchResult } from '../bench-stats.js'
-import { runCommand, sleep, type Ctx, type Runtime } from '../runtime.js'
+import { aborted, runCommand, sleep, type Ctx, type Runtime } from '../runtime.js'
 
 /** Records sent but not yet acknowledged; the loop waits beyond it. */
 export const BENCH_PENDING_MAX = 16_384
@@ -152,4 +152,103 @@ async function benchProduce(client: Tributary, plan: Plan, ctx: Ctx): Promise<Be
   const lat = new LatencyRecorder()
   const r = await produceRecords(client, plan, ctx, (ms) => lat.recordMs(ms), 'produce')
   return result(r.sent, r.bytes, r.seconds, lat)
+}
+
+async function topicRecordCount(client: Tributary, topic: string): Promise<number> {
+  const offsets = await client.admin().fetchTopicOffsets(topic)
+  return offsets.reduce((n, o) => n + Math.max(0, o.high - o.low), 0)
+}
+
+async function benchConsume(client: Tributary, plan: Plan, ctx: Ctx): Promise<BenchResult> {
+  const have = await topicRecordCount(client, plan.topic)
+  if (have < plan.records) {
+    if (!ctx.json) ctx.io.stderr.write(`seeding ${plan.records - have} records of ${plan.size} bytes into ${plan.topic}\n`)
+    await produceRecords(client, { ...plan, records: plan.records - have, rate: -1 }, ctx, () => {}, 'seed')
+  }
+  const consumer = client.consumer({ fromBeginning: true })
+  ctx.defer(() => consumer.disconnect())
+  await consumer.subscribe({ topics: [plan.topic], fromBeginning: true })
+  const lat = new LatencyRecorder()
+  const bar = progress(ctx.json ? ({ isTTY: false } as never) : ctx.io.stderr, plan.records, 'consume')
+  const it = consumer[Symbol.asyncIterator]()
+  const stop = aborted(ctx.signal).then(() => ({ done: true as const, value: undefined }))
+  let records = 0
+  let bytes = 0
+  const start = performance.now()
+  while (records < plan.records) {
+    const r = await Promise.race([it.next(), stop])
+    if (r.done) break
+    const now = Date.now()
+    if (r.value.timestamp > 0) lat.recordMs(Math.max(0, now - r.value.timestamp))
+    records++
+    bytes += r.value.value?.byteLength ?? 0
+    if ((records & 1023) === 0) bar.update(records)
+  }
+  const seconds = (performance.now() - start) / 1000
+  bar.update(records)
+  bar.stop()
+  await it.return?.()
+  return result(records, bytes, seconds, lat)
+}
+
+/** Latency values carry their sequence number in the first bytes: `<seq> `. */
+function sequenced(size: number): (i: number) => Uint8Array {
+  const filler = payload(Math.max(size, 12))
+  return (i) => {
+    const v = filler.slice()
+    const tag = Buffer.from(`${i} `)
+    v.set(tag.subarray(0, Math.min(tag.length, v.length)))
+    return v
+  }
+}
+
+function sequenceOf(value: Uint8Array | null): number {
+  if (!value) return -1
+  const end = value.indexOf(32)
+  return end <= 0 ? -1 : Number(Buffer.from(value.subarray(0, end)).toString())
+}
+
+async function benchLatency(client: Tributary, plan: Plan, ctx: Ctx): Promise<BenchResult> {
+  // Start reading at today's end of every partition before the first send, so no record is missed.
+  const ends = await client.admin().fetchTopicOffsets(plan.topic)
+  const consumer = client.consumer({})
+  ctx.defer(() => consumer.disconnect())
+  consumer.assign(ends.map((e) => ({ topic: plan.topic, partition: e.partition, offset: e.high })))
+  const sentAt = new Float64Array(plan.records).fill(-1)
+  const lat = new LatencyRecorder()
+  let received = 0
+  let bytes = 0
+  const it = consumer[Symbol.asyncIterator]()
+  const stopAll = new AbortController()
+  ctx.signal.addEventListener('abort', () => stopAll.abort(), { once: true })
+  const stop = aborted(stopAll.signal).then(() => ({ done: true as const, value: undefined }))
+  const reading = (async () => {
+    while (received < plan.records) {
+      const r = await Promise.race([it.next(), stop])
+      if (r.done) return
+      const seq = sequenceOf(r.value.value)
+      if (seq < 0 || seq >= plan.records || sentAt[seq]! < 0) continue // not ours (an earlier run's record)
+      lat.recordMs(performance.now() - sentAt[seq]!)
+      sentAt[seq] = -1
+      received++
+      bytes += r.value.value?.byteLength ?? 0
+    }
+  })()
+  const value = sequenced(plan.size)
+  const start = performance.now()
+  const values = (i: number): Uint8Array => {
+    sentAt[i] = performance.now()
+    return value(i)
+  }
+  const produced = await produceRecords(client, plan, ctx, () => {}, 'latency', values)
+  // Everything is sent: give the stragglers up to --timeout to arrive.
+  const timer = setTimeout(() => stopAll.abort(), ctx.timeoutMs)
+  await reading
+  clearTimeout(timer)
+  const seconds = (performance.now() - start) / 1000
+  await it.return?.()
+  if (received < produced.sent && !ctx.signal.aborted) {
+    ctx.io.stderr.write(`warning: ${produced.sent - received} of ${produced.sent} records did not arrive within ${ctx.timeoutMs} ms\n`)
+  }
+  return result(received, bytes, seconds, lat)
 }

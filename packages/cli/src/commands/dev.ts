@@ -14,7 +14,7 @@ import type { Argv } from 'yargs'
 import { positiveInt } from '../args.js'
 import { CliError, UsageError } from '../errors.js'
 import { println, type Io } from '../io.js'
-import { probeQuorum, type QuorumProbe } from '../node-rpc.js'
+import { closeProbes, probeQuorum, type QuorumProbe } from '../node-rpc.js'
 import { runCommand, sleep, type Ctx, type Runtime } from '../runtime.js'
 
 export const DEV_NODES_MAX = 9
@@ -97,6 +97,7 @@ async function runDev(argv: DevArgs, ctx: Ctx): Promise<void> {
   try {
     await followStatus(nodes, ctx)
   } finally {
+    await closeProbes()
     await stopNodes(nodes, ctx)
     process.off('exit', stopAll)
   }
@@ -135,7 +136,8 @@ function startNode(id: number, url: string, parent: string, voters: string, logL
   const fd = openSync(logPath, 'a')
   const args = [brokerBinPath(), 'broker', '--node-id', String(id), '--listen', url, '--data-dir', dataDir, '--voters', voters, '--log-level', logLevel]
   // Own process group: the terminal's Ctrl-C reaches only us, and we stop nodes in order.
-  const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], detached: true, env: process.env })
+  // We hold each node's stdin: if we die without cleaning up (SIGKILL), the pipe closes and the node exits.
+  const child = spawn(process.execPath, args, { stdio: ['pipe', fd, fd], detached: true, env: { ...process.env, TRIBUTARY_EXIT_WITH_PARENT: '1' } })
   closeSync(fd)
   const node: Node = { id, url, dataDir, logPath, child, exited: false, exit: Promise.resolve(null) }
   node.exit = new Promise((resolve) => {
@@ -175,11 +177,13 @@ async function followStatus(nodes: Node[], ctx: Ctx): Promise<void> {
     }
     const s = await pollStatus(nodes, ctx.timeoutMs)
     const line = statusLine(s, nodes.length)
-    if (line !== last) {
+    // A terminal line may change every poll; a log gets a line only when leadership or liveness changes.
+    const key = tty ? line : statusLine({ ...s, commit: 0 }, nodes.length)
+    if (key !== last) {
       if (ctx.json) printLine(io, JSON.stringify({ event: 'status', ...s, nodes: nodes.length }))
       else if (tty) io.stdout.write(`\r\x1b[2K${line}`)
       else printLine(io, line)
-      last = line
+      last = key
     }
     await sleep(STATUS_POLL_MS, ctx.signal)
   }

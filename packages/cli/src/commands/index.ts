@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs'
 import type { Runtime } from '../runtime.js'
 import { benchCommand } from './bench.js'
+import { brokerCommand } from './broker.js'
 import { consumeCommand } from './consume.js'
 import { devCommand } from './dev.js'
 import { groupsCommand } from './groups.js'
@@ -10,6 +11,7 @@ import { produceCommand } from './produce.js'
 import { topicsCommand } from './topics.js'
 
 export function registerCommands(y: Argv, rt: Runtime): Argv {
+  y.command(brokerCommand as never)
   for (const register of [devCommand, topicsCommand, produceCommand, consumeCommand, groupsCommand, metadataCommand, benchCommand]) register(y, rt)
   return y
 }

@@ -108,7 +108,7 @@ async function log(a: LogArgs, ctx: Ctx): Promise<void> {
   }
   for (;;) {
     const page = await src.metadataLog(from, LOG_PAGE_RECORDS)
-    if (from < page.logStartIndex && !warnedCompacted) {
+    if (from < page.logStartIndex && page.logStartIndex > 1 && !warnedCompacted) {
       warnedCompacted = true
       ctx.io.stderr.write(`note: entries before ${page.logStartIndex} are compacted into a snapshot (see \`metadata image\`)\n`)
     }
@@ -131,7 +131,7 @@ async function image(a: ImageArgs, ctx: Ctx): Promise<void> {
   const r = await (await sourceOf(a, ctx)).metadataImage()
   const selected = selectPath(r.image, a.path)
   if (ctx.json) printJson(ctx.io, a.path ? selected : { offset: r.offset, image: r.image })
-  else println(ctx.io, [...(a.path ? [] : [`offset: ${r.offset}`]), ...renderTree(selected)].join('\n'))
+  else println(ctx.io, renderTree(selected).join('\n'))
 }
 
 async function snapshots(a: SourceArgs, ctx: Ctx): Promise<void> {
