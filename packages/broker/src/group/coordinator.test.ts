@@ -274,6 +274,20 @@ describe('group coordinator', () => {
     expect([...byRegex.owned].sort()).toEqual(['ev-clicks-0', 'ev-clicks-1'])
   })
 
+  test('a subscription is replaced whole: switching from names to a regex revokes the old topics', async () => {
+    const node = await start()
+    w.metadata.setTopic('ev-a', 2)
+    const m = new Member(node, 'g1')
+    await rounds([m], 2)
+    expect(m.owned.size).toBe(6)
+    await m.heartbeat({ subscribedTopicNames: null, subscribedTopicRegex: 'ev-.*' })
+    await rounds([m], 2)
+    expect([...m.owned].sort()).toEqual(['ev-a-0', 'ev-a-1'])
+    await m.heartbeat({ subscribedTopicNames: ['orders'], subscribedTopicRegex: null })
+    await rounds([m], 2)
+    expect(m.owned.size).toBe(6)
+  })
+
   test('a partition moves only after its old owner acknowledges the revocation', async () => {
     const node = await start()
     const a = new Member(node, 'g1')

@@ -23,7 +23,7 @@ export interface HeartbeatInput {
   rebalanceTimeoutMs: number
   /** null = unchanged */
   subscribedTopicNames: string[] | null
-  /** null = unchanged, '' = no regex any more */
+  /** null = unchanged ('' = none); see updateMember for how names and regex combine */
   subscribedTopicRegex: string | null
   owned: ReadonlyPartitionSet | null
 }
@@ -109,15 +109,18 @@ function existing(group: ConsumerGroup, input: HeartbeatInput): Result<MemberSta
   return fail(ErrorCode.FENCED_MEMBER_EPOCH, `member ${m.memberId} sent epoch ${input.memberEpoch}, its epoch is ${m.memberEpoch}: rejoin with epoch 0`)
 }
 
+/**
+ * A subscription is sent whole or not at all: a heartbeat carrying names or a
+ * regex replaces both (a member subscribes by names or by a regex, as Kafka's
+ * consumer does); one carrying neither leaves the subscription unchanged.
+ */
 function updateMember(group: ConsumerGroup, m: MemberState, input: HeartbeatInput): void {
   let subscriptionChanged = false
-  if (input.subscribedTopicNames !== null && !sameList(input.subscribedTopicNames, m.subscribedTopicNames)) {
-    m.subscribedTopicNames = [...new Set(input.subscribedTopicNames)].sort()
-    subscriptionChanged = true
-  }
-  if (input.subscribedTopicRegex !== null) {
-    const regex = input.subscribedTopicRegex === '' ? null : input.subscribedTopicRegex
-    if (regex !== m.subscribedTopicRegex) {
+  if (input.subscribedTopicNames !== null || input.subscribedTopicRegex !== null) {
+    const names = [...new Set(input.subscribedTopicNames ?? [])].sort()
+    const regex = input.subscribedTopicRegex || null
+    if (!sameList(names, m.subscribedTopicNames) || regex !== m.subscribedTopicRegex) {
+      m.subscribedTopicNames = names
       m.subscribedTopicRegex = regex
       subscriptionChanged = true
     }
