@@ -6,6 +6,7 @@
  * idempotent producers. Each replica cleans on its own, as in Kafka.
  */
 import type { Clock } from '../seams.js'
+import type { ReplicaLogger } from './config.js'
 import type { Partition } from './partition.js'
 
 export interface CleanerDeps {
@@ -13,7 +14,7 @@ export interface CleanerDeps {
   intervalMs: number
   producerIdExpirationMs: number
   partitions(): Iterable<Partition>
-  logger: { warn: Function; debug: Function }
+  logger: Pick<ReplicaLogger, 'warn' | 'debug'>
 }
 
 export interface CleanerPass {

@@ -44,3 +44,11 @@ export function withDefaults(config: ReplicaConfig): Required<ReplicaConfig> {
   for (const [k, v] of Object.entries(config)) if (v !== undefined) (out as Record<string, unknown>)[k] = v
   return out
 }
+
+/** The logging the data plane needs (pino's Logger fits). */
+export interface ReplicaLogger {
+  info(obj: unknown, msg?: string): void
+  warn(obj: unknown, msg?: string): void
+  error(obj: unknown, msg?: string): void
+  debug(obj: unknown, msg?: string): void
+}

@@ -108,7 +108,8 @@ function errorEntry(partition: number, errorCode: number, extra: Partial<FetchPa
 /** Who may read this replica, in which epoch; null = go ahead. */
 function refuse(host: ReplicaHost, topic: string, fp: FetchPartitionRequest, replicaId: number, p: Partition | undefined): FetchPartitionResponse | null {
   const leaderOnly = replicaId !== DEBUG_REPLICA_ID
-  if (p === undefined || p.closed || p.role === 'none' || (leaderOnly && p.role !== 'leader')) {
+  // a fenced broker does not serve as leader: its followers must not copy (or truncate to) a stale log
+  if (p === undefined || p.closed || p.role === 'none' || (leaderOnly && (p.role !== 'leader' || host.isFenced()))) {
     const why = host.notServed(topic, fp.partition)
     return errorEntry(fp.partition, why.errorCode, why.currentLeader ? { currentLeader: why.currentLeader } : {})
   }

@@ -5,7 +5,7 @@
  * metadata plumbing.
  */
 import type { Clock, PeerClients } from '../seams.js'
-import type { ReplicaConfig } from './config.js'
+import type { ReplicaConfig, ReplicaLogger } from './config.js'
 import type { Partition } from './partition.js'
 
 export interface LeaderHint {
@@ -18,7 +18,7 @@ export interface ReplicaHost {
   readonly clock: Clock
   readonly config: Required<ReplicaConfig>
   readonly peers: PeerClients
-  readonly logger: { info: Function; warn: Function; error: Function; debug: Function }
+  readonly logger: ReplicaLogger
   /** The local replica, if this broker hosts it. */
   partition(topic: string, partition: number): Partition | undefined
   /** Why a partition is not served here: UNKNOWN_TOPIC_OR_PARTITION or NOT_LEADER_OR_FOLLOWER with who leads. */

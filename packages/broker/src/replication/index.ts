@@ -6,10 +6,10 @@
 import type { LogStore } from '@tributary/storage'
 import type { Clock, ControllerChannel, HandlerRegistry, PeerClients } from '../seams.js'
 import type { MetadataView } from '../metadata/image-types.js'
-import type { ReplicaConfig } from './config.js'
+import type { ReplicaConfig, ReplicaLogger } from './config.js'
 import { ReplicaManagerImpl } from './replica-manager.js'
 
-export { REPLICA_CONFIG_DEFAULTS, type ReplicaConfig } from './config.js'
+export { REPLICA_CONFIG_DEFAULTS, type ReplicaConfig, type ReplicaLogger } from './config.js'
 export { DEBUG_REPLICA_ID } from './fetch.js'
 
 export interface ReplicaManagerDeps {
@@ -20,7 +20,7 @@ export interface ReplicaManagerDeps {
   peers: PeerClients
   controller: ControllerChannel
   config: ReplicaConfig
-  logger: { info: Function; warn: Function; error: Function; debug: Function }
+  logger: ReplicaLogger
 }
 
 export interface LeadershipChange {

@@ -21,7 +21,7 @@ type Located = { p: Partition; errorCode: 0 } | { p: null; errorCode: number }
 function locate(host: ReplicaHost, topic: string, partition: number, currentLeaderEpoch: number, replicaId: number): Located {
   const p = host.partition(topic, partition)
   const anyReplica = replicaId === DEBUG_REPLICA_ID
-  if (p === undefined || p.closed || p.role === 'none' || (!anyReplica && p.role !== 'leader')) {
+  if (p === undefined || p.closed || p.role === 'none' || (!anyReplica && (p.role !== 'leader' || host.isFenced()))) {
     return { p: null, errorCode: host.notServed(topic, partition).errorCode }
   }
   if (currentLeaderEpoch >= 0 && currentLeaderEpoch < p.leaderEpoch) return { p: null, errorCode: ErrorCode.FENCED_LEADER_EPOCH }
