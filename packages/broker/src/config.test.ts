@@ -1,0 +1,53 @@
+import { resolveBrokerConfig, parseVoters, BROKER_OPTIONS } from './config.js'
+
+const base = { nodeId: '1', listen: 'ws://127.0.0.1:9092', dataDir: '/tmp/d', voters: '1@ws://127.0.0.1:9092,2@ws://127.0.0.1:9093' }
+
+test('flags fill a config with defaults; advertise defaults to listen', () => {
+  const r = resolveBrokerConfig({ flags: base })
+  expect(r.ok).toBe(true)
+  if (!r.ok) return
+  expect(r.value).toMatchObject({ nodeId: 1, advertise: 'ws://127.0.0.1:9092', brokerHeartbeatIntervalMs: 250, brokerSessionTimeoutMs: 2000, raftTickMs: 50, logLevel: 'info' })
+  expect(r.value.voters).toEqual([{ nodeId: 1, endpoint: 'ws://127.0.0.1:9092' }, { nodeId: 2, endpoint: 'ws://127.0.0.1:9093' }])
+})
+
+test('flag beats env beats file', () => {
+  const r = resolveBrokerConfig({
+    flags: { ...base, raftTickMs: '20' },
+    env: { TRIBUTARY_RAFT_TICK_MS: '30', TRIBUTARY_BROKER_SESSION_TIMEOUT_MS: '3000' },
+    file: { 'raft-tick-ms': 40, brokerSessionTimeoutMs: 4000, logLevel: 'warn' },
+  })
+  expect(r.ok && r.value).toMatchObject({ raftTickMs: 20, brokerSessionTimeoutMs: 3000, logLevel: 'warn' })
+})
+
+test('every option has an env twin', () => {
+  for (const o of BROKER_OPTIONS) expect(o.env).toMatch(/^TRIBUTARY_[A-Z_]+$/)
+  const r = resolveBrokerConfig({ env: { TRIBUTARY_NODE_ID: '2', TRIBUTARY_LISTEN: 'ws://0.0.0.0:9093', TRIBUTARY_ADVERTISE: 'ws://127.0.0.1:9093', TRIBUTARY_DATA_DIR: '/d', TRIBUTARY_VOTERS: base.voters } })
+  expect(r.ok && r.value.nodeId).toBe(2)
+})
+
+test.each([
+  [{ ...base, nodeId: 'x' }, /--node-id \(TRIBUTARY_NODE_ID\): 'x' is not an integer/],
+  [{ ...base, nodeId: '0' }, /--node-id .*below the minimum 1/],
+  [{ ...base, listen: 'http://h:1' }, /--listen .*ws:\/\//],
+  [{ ...base, listen: 'ws://h' }, /--listen .*explicit port/],
+  [{ ...base, voters: '1@ws://a:1,1@ws://b:2' }, /--voters .*listed twice/],
+  [{ ...base, voters: 'ws://a:1' }, /--voters .*id@ws/],
+  [{ ...base, voters: '1@ws://127.0.0.1:9999' }, /--voters: node 1 is listed at ws:\/\/127.0.0.1:9999/],
+  [{ ...base, logLevel: 'loud' }, /--log-level/],
+  [{ nodeId: '1', listen: base.listen, voters: base.voters }, /--data-dir \(TRIBUTARY_DATA_DIR\) is required/],
+  [{ ...base, brokerSessionTimeoutMs: '100', brokerHeartbeatIntervalMs: '200' }, /--broker-session-timeout-ms must exceed/],
+])('a bad value is one message naming the flag: %j', (flags, message) => {
+  const r = resolveBrokerConfig({ flags })
+  expect(r.ok).toBe(false)
+  if (!r.ok) expect(r.message).toMatch(message)
+})
+
+test('unknown keys in the config file are refused', () => {
+  const r = resolveBrokerConfig({ flags: base, file: { nodeID: 3 } })
+  expect(!r.ok && r.message).toMatch(/unknown option 'nodeID'/)
+})
+
+test('parseVoters normalises URLs', () => {
+  const r = parseVoters(' 1@ws://h1:9092/ , 2@ws://h2:9092')
+  expect(r.ok && r.value).toEqual([{ nodeId: 1, endpoint: 'ws://h1:9092' }, { nodeId: 2, endpoint: 'ws://h2:9092' }])
+})
