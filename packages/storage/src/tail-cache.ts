@@ -43,10 +43,13 @@ export class TailCacheBudget {
   }
 }
 
-/** Drop consumed head slots once they are this many and the bigger half. */
-const HEAD_SLOTS_COMPACT_MIN = 1024
+/** Drop consumed head slots once they are this many or the bigger half. */
+const HEAD_SLOTS_COMPACT_MIN = 256
+
+const EVICTED: CachedBatch = Object.freeze({ baseOffset: -1, lastOffset: -1, bytes: new Uint8Array(0), flushed: true })
 
 export class TailCache {
+  /** Slots before `head` are consumed and emptied (so their bytes can be collected). */
   private items: CachedBatch[] = []
   private head = 0
   private bytes = 0
@@ -85,10 +88,7 @@ export class TailCache {
 
   evict(): void {
     const max = this.bytesMax()
-    while (this.bytes > max && this.head < this.items.length && this.items[this.head].flushed) {
-      this.bytes -= this.items[this.head].bytes.length
-      this.head++
-    }
+    while (this.bytes > max && this.head < this.items.length && this.items[this.head].flushed) this.dropHead()
     this.compactSlots()
   }
 
@@ -121,10 +121,7 @@ export class TailCache {
 
   /** Forget every batch whose lastOffset < `offset` (retention moved the log start). */
   dropBefore(offset: number): void {
-    while (this.head < this.items.length && this.items[this.head].lastOffset < offset) {
-      this.bytes -= this.items[this.head].bytes.length
-      this.head++
-    }
+    while (this.head < this.items.length && this.items[this.head].lastOffset < offset) this.dropHead()
     this.compactSlots()
   }
 
@@ -159,8 +156,14 @@ export class TailCache {
     this.budget?.unregister(this)
   }
 
+  private dropHead(): void {
+    this.bytes -= this.items[this.head].bytes.length
+    this.items[this.head] = EVICTED
+    this.head++
+  }
+
   private compactSlots(): void {
-    if (this.head >= HEAD_SLOTS_COMPACT_MIN && this.head * 2 >= this.items.length) {
+    if (this.head > 0 && (this.head >= HEAD_SLOTS_COMPACT_MIN || this.head * 2 >= this.items.length)) {
       this.items = this.items.slice(this.head)
       this.head = 0
     }
