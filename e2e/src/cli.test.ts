@@ -1,0 +1,240 @@
+/**
+ * The `tributary` command as a user runs it: the built bin.js as a subprocess
+ * against a real 3-node cluster. Each command's happy path and its main error
+ * path (unknown topic, unreachable bootstrap → exit 1 and one line; bad flag →
+ * exit 2). Tests run in order and build on one cluster; the last ones stop node 3
+ * to read it --offline, and run `dev` on its own ports.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { BROKER_BIN, freePort, REPO_ROOT, startCluster, type TestCluster } from './cluster.js'
+
+let cluster: TestCluster
+
+beforeAll(async () => {
+  cluster = await startCluster({ nodes: 3, logLevel: 'warn' })
+}, 60_000)
+
+afterAll(async () => {
+  await cluster?.stop()
+})
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+/** Run the CLI to completion (killed after timeoutMs). */
+function cli(args: string[], opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BROKER_BIN, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, TRIBUTARY_BOOTSTRAP: cluster.bootstrap.join(','), ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+    child.stdin.end(opts.input ?? '')
+  })
+}
+
+const oneLine = (s: string) => s.trim().split('\n')
+
+test('topics create, list, describe (Kafka columns), alter, and unknown topic → exit 1, one line', async () => {
+  const c = await cli(['topics', 'create', 'orders', '--partitions', '3', '--replication-factor', '3', '--config', 'retention.ms=86400000'])
+  expect(c).toMatchObject({ code: 0, stderr: '' })
+  expect(c.stdout).toMatch(/^Created topic orders/)
+  expect((await cli(['topics', 'list'])).stdout.trim().split('\n')).toContain('orders')
+
+  const d = await cli(['topics', 'describe', 'orders'])
+  expect(d.code).toBe(0)
+  for (const label of ['Topic:', 'TopicId:', 'PartitionCount:', 'ReplicationFactor:', 'Configs:']) expect(d.stdout).toContain(label)
+  expect(d.stdout).toMatch(/Partition\s+Leader\s+Replicas\s+Isr\s+LeaderEpoch\s+LogStart\s+HighWatermark/)
+  expect(d.stdout).toContain('retention.ms=86400000')
+
+  const j = JSON.parse((await cli(['topics', 'describe', 'orders', '--json'])).stdout)
+  expect(j).toMatchObject({ topic: 'orders', partitionCount: 3, replicationFactor: 3 })
+
+  const alter = await cli(['topics', 'alter', 'orders', '--partitions', '4'])
+  expect(alter.code).toBe(0)
+  expect(JSON.parse((await cli(['topics', 'describe', 'orders', '--json'])).stdout).partitionCount).toBe(4)
+
+  const missing = await cli(['topics', 'describe', 'nope'])
+  expect(missing.code).toBe(1)
+  expect(oneLine(missing.stderr)).toHaveLength(1)
+  expect(missing.stderr).toMatch(/UNKNOWN_TOPIC_OR_PARTITION/)
+  expect(missing.stdout).toBe('')
+})
+
+test('produce stdin lines with keys and headers; consume them back and stop after --max-messages', async () => {
+  const p = await cli(['produce', 'orders', '--key-separator', ':', '--headers', 'src=cli', '--partition', '0'], { input: 'k1:one\nk2:two\nk3:three\n' })
+  expect(p).toMatchObject({ code: 0, stderr: '' })
+
+  const c = await cli(['consume', 'orders', '--from-beginning', '--max-messages', '3', '--format', 'json'])
+  expect(c.code).toBe(0)
+  const records = c.stdout.trim().split('\n').map((l) => JSON.parse(l))
+  expect(records.map((r) => [r.key, r.value, r.headers.src, r.partition])).toEqual([
+    ['k1', 'one', 'cli', 0],
+    ['k2', 'two', 'cli', 0],
+    ['k3', 'three', 'cli', 0],
+  ])
+
+  const fromOffset = await cli(['consume', 'orders', '--partition', '0', '--offset', '2', '--max-messages', '1'])
+  expect(fromOffset).toMatchObject({ code: 0, stdout: 'three\n' })
+
+  const unknown = await cli(['produce', 'nope'], { input: 'x\n' })
+  expect(unknown.code).toBe(1)
+  expect(oneLine(unknown.stderr)).toHaveLength(1)
+})
+
+test('groups: describe shows lag per partition; reset-offsets is a dry run until --execute', async () => {
+  expect((await cli(['consume', 'orders', '--group', 'billing', '--from-beginning', '--max-messages', '3'])).code).toBe(0)
+  expect((await cli(['groups', 'list'])).stdout).toMatch(/billing/)
+
+  const d = await cli(['groups', 'describe', 'billing'])
+  expect(d.code).toBe(0)
+  expect(d.stdout).toMatch(/GROUP\s+TOPIC\s+PARTITION\s+CURRENT-OFFSET\s+LOG-END-OFFSET\s+LAG\s+MEMBER/)
+
+  const dry = await cli(['groups', 'reset-offsets', 'billing', '--topic', 'orders', '--to-earliest', '--json'])
+  expect(JSON.parse(dry.stdout)).toMatchObject({ executed: false })
+  const exec = await cli(['groups', 'reset-offsets', 'billing', '--topic', 'orders', '--to-earliest', '--execute', '--json'])
+  expect(exec.code).toBe(0)
+  const after = JSON.parse((await cli(['groups', 'describe', 'billing', '--json'])).stdout)
+  const p0 = after.partitions.find((r: { partition: number }) => r.partition === 0)
+  expect(p0).toMatchObject({ currentOffset: 0, lag: 3 })
+
+  const bad = await cli(['groups', 'reset-offsets', 'billing', '--to-earliest', '--to-latest'])
+  expect(bad.code).toBe(2)
+})
+
+test('metadata status --json has the Kafka quorum fields; replication and brokers list every node', async () => {
+  const s = JSON.parse((await cli(['metadata', 'status', '--json'])).stdout)
+  expect(Object.keys(s)).toEqual(['ClusterId', 'LeaderId', 'LeaderEpoch', 'HighWatermark', 'MaxFollowerLag', 'MaxFollowerLagTimeMs', 'CurrentVoters', 'CurrentObservers'])
+  expect(s.CurrentVoters).toEqual([1, 2, 3])
+  expect(s.LeaderId).toBeGreaterThan(0)
+  expect(s.HighWatermark).toBeGreaterThan(0)
+
+  const r = JSON.parse((await cli(['metadata', 'replication', '--json'])).stdout)
+  expect(r.map((x: { Status: string }) => x.Status).sort()).toEqual(['Follower', 'Follower', 'Leader'])
+  const b = await cli(['metadata', 'brokers'])
+  expect(b.stdout.trim().split('\n')).toHaveLength(4)
+})
+
+test('metadata log shows the Topic and Partition records of a created topic, with index and term', async () => {
+  const created = JSON.parse((await cli(['topics', 'create', 'audit', '--partitions', '2', '--replication-factor', '1', '--json'])).stdout)
+  const log = await cli(['metadata', 'log', '--type', 'Topic,Partition', '--json'])
+  expect(log.code).toBe(0)
+  const entries = log.stdout.trim().split('\n').map((l) => JSON.parse(l))
+  const topic = entries.find((e) => e.type === 'Topic' && e.record.name === 'audit')
+  expect(topic).toBeDefined()
+  expect(topic.record.topicId).toBe(created.topicId)
+  expect(topic.index).toBeGreaterThan(0)
+  expect(topic.term).toBeGreaterThan(0)
+  expect(entries.filter((e) => e.type === 'Partition' && e.record.topicId === created.topicId)).toHaveLength(2)
+
+  const text = await cli(['metadata', 'log'])
+  expect(text.stdout).toMatch(/INDEX\s+TERM\s+TYPE\s+RECORD/)
+  expect(text.stdout).toMatch(/Topic\s+name=audit/)
+
+  const image = JSON.parse((await cli(['metadata', 'image', '--path', 'topics/audit', '--json'])).stdout)
+  expect(image).toMatchObject({ name: 'audit', topicId: created.topicId })
+})
+
+test('bench produce --json prints exactly one result object', async () => {
+  const r = await cli(['bench', 'produce', '--records', '2000', '--size', '64', '--topic', 'bench', '--json'], { timeoutMs: 60_000 })
+  expect(r.code).toBe(0)
+  const lines = r.stdout.trim().split('\n')
+  expect(lines).toHaveLength(1)
+  const o = JSON.parse(lines[0]!)
+  expect(Object.keys(o)).toEqual(['records', 'bytes', 'seconds', 'recordsPerSec', 'mbPerSec', 'latencyMs'])
+  expect(o).toMatchObject({ records: 2000, bytes: 128_000 })
+  expect(Object.keys(o.latencyMs)).toEqual(['p50', 'p95', 'p99', 'p999', 'max'])
+})
+
+test('bad flags → exit 2, one line; unreachable bootstrap → exit 1, one line', async () => {
+  const bad = await cli(['topics', 'list', '--bogus'])
+  expect(bad.code).toBe(2)
+  expect(oneLine(bad.stderr)).toHaveLength(1)
+  const badValue = await cli(['topics', 'create', 'x', '--partitions', '0'])
+  expect(badValue.code).toBe(2)
+  expect(badValue.stderr).toMatch(/--partitions/)
+  const broker = await cli(['broker', '--node-id', 'x', '--listen', 'ws://127.0.0.1:1', '--data-dir', '/tmp/x', '--voters', '1@ws://127.0.0.1:1'])
+  expect(broker.code).toBe(2)
+  expect(broker.stderr).toMatch(/^error: --node-id/)
+
+  const port = await freePort()
+  const down = await cli(['metadata', 'status', '--bootstrap', `ws://127.0.0.1:${port}`, '--timeout', '2000'])
+  expect(down.code).toBe(1)
+  expect(oneLine(down.stderr)).toEqual([`error: cannot reach the cluster at ws://127.0.0.1:${port}: ECONNREFUSED`])
+})
+
+test('--offline on a stopped node agrees with what the live node reported', async () => {
+  const live = JSON.parse((await cli(['metadata', 'image', '--json', '--bootstrap', cluster.node(3).url])).stdout)
+  const liveStatus = JSON.parse((await cli(['metadata', 'status', '--json', '--bootstrap', cluster.node(3).url])).stdout)
+  await cluster.kill(3, 'SIGTERM')
+  const off = await cli(['metadata', 'image', '--json', '--offline', '--data-dir', cluster.node(3).dataDir])
+  expect(off.code).toBe(0)
+  const image = JSON.parse(off.stdout)
+  expect(image.image.clusterId).toBe(live.image.clusterId)
+  const shape = (img: { topics: Array<{ name: string; topicId: string; partitions: unknown[] }> }) => img.topics.map((t) => [t.name, t.topicId, t.partitions.length])
+  expect(shape(image.image)).toEqual(shape(live.image))
+  expect(image.offset).toBeGreaterThanOrEqual(live.offset)
+
+  const status = JSON.parse((await cli(['metadata', 'status', '--json', '--offline', '--data-dir', cluster.node(3).dataDir])).stdout)
+  expect(status).toMatchObject({ ClusterId: liveStatus.ClusterId, LeaderId: -1 })
+  expect(status.LeaderEpoch).toBeGreaterThanOrEqual(liveStatus.LeaderEpoch)
+  const log = (await cli(['metadata', 'log', '--json', '--offline', '--data-dir', cluster.node(3).dataDir, '--type', 'Topic'])).stdout
+  expect(log).toContain('"name":"audit"')
+})
+
+/** Three consecutive free ports on 127.0.0.1. */
+async function freeRun(n: number): Promise<number> {
+  for (;;) {
+    const base = await freePort()
+    if (base + n > 65535) continue
+    const others = await Promise.all(Array.from({ length: n - 1 }, (_, i) => isFree(base + i + 1)))
+    if (others.every(Boolean)) return base
+  }
+}
+
+function isFree(port: number): Promise<boolean> {
+  return import('node:net').then(
+    (net) =>
+      new Promise((resolve) => {
+        const s = net.createServer()
+        s.once('error', () => resolve(false))
+        s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
+      }),
+  )
+}
+
+test('dev starts a cluster, reports a leader, refuses busy ports, and stops cleanly on SIGTERM', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-dev-'))
+  const base = await freeRun(3)
+  const child = spawn(process.execPath, [BROKER_BIN, 'dev', '--data-dir', dir, '--base-port', String(base), '--log-level', 'warn'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  try {
+    await cluster.waitFor(() => /leader [1-3] {2}term \d+ {2}commit \d+ {2}nodes up 3\/3/.test(out), { timeoutMs: 30_000, message: `dev to report a leader; output so far:\n${out}` })
+    expect(out).toContain(`bootstrap: ws://127.0.0.1:${base},ws://127.0.0.1:${base + 1},ws://127.0.0.1:${base + 2}`)
+
+    const busy = await cli(['dev', '--data-dir', dir, '--base-port', String(base)])
+    expect(busy.code).toBe(1)
+    expect(oneLine(busy.stderr)).toEqual([expect.stringMatching(new RegExp(`port ${base} .* in use`))])
+
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+    expect(out).toMatch(/stopped\n$/)
+  } finally {
+    child.kill('SIGKILL')
+    await rm(dir, { recursive: true, force: true })
+  }
+}, 60_000)
