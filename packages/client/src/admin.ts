@@ -223,22 +223,26 @@ export class Admin {
   async resetOffsets(args: { groupId: string; topic: string; to: ResetTarget; partitions?: number[] }): Promise<Array<{ partition: number; offset: number }>> {
     const groupId = checkName('groupId', args?.groupId)
     const topic = checkName('topic', args.topic)
+    const to = args.to
+    let ts: number | undefined
+    if (typeof to === 'object' && to !== null && 'offset' in to) {
+      assertArg(Number.isSafeInteger(to.offset) && to.offset >= 0, `offset must be a non-negative integer, got ${to.offset}`)
+    } else if (to === 'earliest') ts = EARLIEST_TIMESTAMP
+    else if (to === 'latest') ts = LATEST_TIMESTAMP
+    else if (typeof to === 'object' && to !== null && 'timestamp' in to && Number.isSafeInteger(to.timestamp) && to.timestamp >= 0) ts = to.timestamp
+    else throw new ArgumentError(`to must be 'earliest', 'latest', { offset } or { timestamp }, got ${JSON.stringify(to)}`)
     const t = await this.cluster.topicMetadata(topic)
     const partitions = args.partitions ?? t.partitions.map((p) => p.partition)
     for (const p of partitions) assertArg(Number.isInteger(p) && p >= 0 && p < t.partitions.length, `partition ${p} does not exist in ${topic}`)
-    const to = args.to
     let offsets: Array<{ partition: number; offset: number }>
-    if (typeof to === 'object' && to !== null && 'offset' in to) {
-      assertArg(Number.isSafeInteger(to.offset) && to.offset >= 0, `offset must be a non-negative integer, got ${to.offset}`)
-      offsets = partitions.map((partition) => ({ partition, offset: to.offset }))
+    if (ts === undefined) {
+      const fixed = (to as { offset: number }).offset
+      offsets = partitions.map((partition) => ({ partition, offset: fixed }))
     } else {
-      let ts: number
-      if (to === 'earliest') ts = EARLIEST_TIMESTAMP
-      else if (to === 'latest') ts = LATEST_TIMESTAMP
-      else if (typeof to === 'object' && to !== null && 'timestamp' in to && Number.isSafeInteger(to.timestamp)) ts = to.timestamp
-      else throw new ArgumentError(`to must be 'earliest', 'latest', { offset } or { timestamp }, got ${JSON.stringify(to)}`)
-      const found = await listOffsets(this.cluster, partitions.map((partition) => ({ topic, partition, timestamp: ts })))
-      const latest = ts >= 0 ? await listOffsets(this.cluster, partitions.map((partition) => ({ topic, partition, timestamp: LATEST_TIMESTAMP }))) : found
+      const at = ts
+      const found = await listOffsets(this.cluster, partitions.map((partition) => ({ topic, partition, timestamp: at })))
+      // A timestamp past the last record finds nothing (-1): use the end of the log.
+      const latest = at >= 0 ? await listOffsets(this.cluster, partitions.map((partition) => ({ topic, partition, timestamp: LATEST_TIMESTAMP }))) : found
       offsets = partitions.map((partition) => {
         const o = found.get(tpKey(topic, partition))?.offset ?? -1
         return { partition, offset: o >= 0 ? o : latest.get(tpKey(topic, partition))?.offset ?? 0 }

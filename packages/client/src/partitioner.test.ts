@@ -1,3 +1,4 @@
+import { describe, expect, test } from '@jest/globals'
 import { createRequire } from 'node:module'
 import fc from 'fast-check'
 import { murmur2, partitionForKey, StickyPartitioner, toPositive } from './partitioner.js'

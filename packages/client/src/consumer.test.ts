@@ -1,0 +1,277 @@
+import { afterEach, describe, expect, test } from '@jest/globals'
+import { ApiKey, encodeRecordBatch } from '@tributary/protocol'
+import type { Consumer } from './consumer.js'
+import type { ConsumedMessage } from './records.js'
+import { Tributary } from './tributary.js'
+import { FakeCluster } from './testing/fake-cluster.js'
+import { fakeClient, text, waitFor } from './testing/helpers.js'
+
+const clients: Tributary[] = []
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()))
+})
+
+function setup(partitions = 6, nodes = 3): { fake: FakeCluster; client: Tributary } {
+  const fake = new FakeCluster(nodes)
+  fake.createTopic('orders', partitions)
+  const client = fakeClient(fake)
+  clients.push(client)
+  return { fake, client }
+}
+
+async function produce(client: Tributary, n: number, prefix = 'm', topic = 'orders'): Promise<void> {
+  await client.producer({ lingerMs: 1 }).send({ topic, messages: Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: `${prefix}${i}` })) })
+}
+
+function collect(consumer: Consumer, into: ConsumedMessage[]): Promise<void> {
+  return consumer.run({ eachMessage: async ({ message }) => void into.push(message) })
+}
+
+const fast = { maxWaitTimeInMs: 20, autoCommitIntervalMs: 20 }
+
+describe('consumer without a group', () => {
+  test('assign reads from the given offsets, or per fromBeginning', async () => {
+    const { client } = setup(2)
+    await client.producer().send({ topic: 'orders', messages: ['a', 'b', 'c'].map((v) => ({ value: v, partition: 0 })) })
+    const got: ConsumedMessage[] = []
+    const c = client.consumer({ fromBeginning: true, ...fast })
+    c.assign([{ topic: 'orders', partition: 0, offset: 1 }])
+    await collect(c, got)
+    await waitFor(() => got.length === 2, 'two messages')
+    expect(got.map((m) => [m.partition, m.offset, text(m.value)])).toEqual([[0, 1, 'b'], [0, 2, 'c']])
+  })
+
+  test('latest (the default) sees only what is produced after it starts', async () => {
+    const { client } = setup(1, 1)
+    await produce(client, 3, 'old')
+    const got: ConsumedMessage[] = []
+    const c = client.consumer(fast)
+    c.assign([{ topic: 'orders', partition: 0 }])
+    await collect(c, got)
+    await waitFor(() => c.assignment().length === 1 && (c as any).fetcher.partitions.values().next().value.fetchOffset === 3, 'the reset to latest')
+    await produce(client, 2, 'new')
+    await waitFor(() => got.length === 2, 'the new messages')
+    expect(got.map((m) => text(m.value))).toEqual(['new0', 'new1'])
+  })
+
+  test('the async iterator yields the same messages in order', async () => {
+    const { client } = setup(1, 1)
+    await produce(client, 5)
+    const c = client.consumer({ fromBeginning: true, ...fast })
+    await c.subscribe({ topics: ['orders'] })
+    const seen: string[] = []
+    for await (const m of c) {
+      seen.push(text(m.value)!)
+      if (seen.length === 5) break
+    }
+    expect(seen).toEqual(['m0', 'm1', 'm2', 'm3', 'm4'])
+  })
+
+  test('OFFSET_OUT_OF_RANGE resets per policy (earliest)', async () => {
+    const { fake, client } = setup(1, 1)
+    await produce(client, 4)
+    await produce(client, 4, 'late')
+    fake.truncateHead('orders', 0, 4) // retention removed the first batch
+    const got: ConsumedMessage[] = []
+    const c = client.consumer({ fromBeginning: true, ...fast })
+    c.assign([{ topic: 'orders', partition: 0, offset: 1 }])
+    await collect(c, got)
+    await waitFor(() => got.length === 4, 'the retained messages')
+    expect(got.map((m) => m.offset)).toEqual([4, 5, 6, 7])
+  })
+
+  test('compaction gaps: offsets jump, records below the fetch offset are skipped, no refetch loop', async () => {
+    const { fake, client } = setup(1, 1)
+    const p = fake.topics.get('orders')!.partitions[0]
+    // A compacted batch: offsets 0..9 kept only 2, 5 and 7 (lastOffsetDelta still 9).
+    const bytes = encodeRecordBatch([{ value: 'a' }, { value: 'b' }, { value: 'c' }], { offsetDeltas: [2, 5, 7], lastOffsetDelta: 9 })
+    p.batches.push({ baseOffset: 0, lastOffset: 9, bytes })
+    p.logEnd = 10
+    await produce(client, 1, 'after')
+    const got: ConsumedMessage[] = []
+    const c = client.consumer(fast)
+    c.assign([{ topic: 'orders', partition: 0, offset: 3 }])
+    await collect(c, got)
+    await waitFor(() => got.length === 3, 'messages after the gap')
+    expect(got.map((m) => [m.offset, text(m.value)])).toEqual([[5, 'b'], [7, 'c'], [10, 'after0']])
+    const fetches = fake.requests.filter((r) => r.apiKey === ApiKey.Fetch).length
+    await new Promise((r) => setTimeout(r, 100))
+    expect(fake.requests.filter((r) => r.apiKey === ApiKey.Fetch).length - fetches).toBeLessThan(15) // long polls, not a spin
+  })
+
+  test('seek moves the position; pause stops delivery until resume', async () => {
+    const { client } = setup(1, 1)
+    await produce(client, 5)
+    const got: ConsumedMessage[] = []
+    const c = client.consumer({ fromBeginning: true, ...fast })
+    c.assign([{ topic: 'orders', partition: 0 }])
+    await c.run({
+      eachMessage: async ({ message, pause }) => {
+        got.push(message)
+        if (message.offset === 1) pause()
+      },
+    })
+    await waitFor(() => got.length === 2, 'delivery up to the pause')
+    await new Promise((r) => setTimeout(r, 50))
+    expect(got.length).toBe(2)
+    expect(c.pausedPartitions()).toEqual([{ topic: 'orders', partitions: [0] }])
+    c.seek({ topic: 'orders', partition: 0, offset: 4 })
+    c.resume([{ topic: 'orders' }])
+    await waitFor(() => got.length === 3, 'delivery after resume')
+    expect(got.map((m) => m.offset)).toEqual([0, 1, 4])
+  })
+
+  test('eachBatch gets whole batches with highWatermark and lag', async () => {
+    const { client } = setup(1, 1)
+    await produce(client, 10)
+    const batches: Array<{ n: number; hw: number; lag: number }> = []
+    const c = client.consumer({ fromBeginning: true, ...fast })
+    c.assign([{ topic: 'orders', partition: 0 }])
+    await c.run({ eachBatch: async ({ batch }) => void batches.push({ n: batch.messages.length, hw: batch.highWatermark, lag: batch.offsetLag() }) })
+    await waitFor(() => batches.reduce((s, b) => s + b.n, 0) === 10, 'all ten')
+    expect(batches[batches.length - 1]).toMatchObject({ hw: 10, lag: 0 })
+  })
+
+  test('a handler that throws gets the same message again (nothing skipped)', async () => {
+    const { client } = setup(1, 1)
+    await produce(client, 3)
+    const seen: number[] = []
+    let failures = 0
+    const c = client.consumer({ fromBeginning: true, ...fast, retry: { retries: 5, initialRetryTimeMs: 1, maxRetryTimeMs: 2 } })
+    c.assign([{ topic: 'orders', partition: 0 }])
+    await c.run({
+      eachMessage: async ({ message }) => {
+        if (message.offset === 1 && failures++ < 2) throw new Error('flaky')
+        seen.push(message.offset)
+      },
+    })
+    await waitFor(() => seen.length === 3, 'all three')
+    expect(seen).toEqual([0, 1, 2])
+  })
+
+  test('prefetch is bounded in bytes while nobody consumes', async () => {
+    const { client } = setup(1, 1)
+    const producer = client.producer({ batchBytes: 4_000, lingerMs: 0 })
+    await producer.send({ topic: 'orders', messages: Array.from({ length: 200 }, () => ({ value: 'x'.repeat(500) })) })
+    const c = client.consumer({ fromBeginning: true, prefetchBytes: 5_000, maxBytesPerPartition: 4_000, ...fast })
+    c.assign([{ topic: 'orders', partition: 0 }])
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    let got = 0
+    await c.run({ eachMessage: async () => { got++; await gate } })
+    await waitFor(() => got === 1 && c.prefetchedBytes > 0, 'one message in the handler and data prefetched')
+    await new Promise((r) => setTimeout(r, 50))
+    expect(c.prefetchedBytes).toBeLessThanOrEqual(5_000 + 4_000)
+    release()
+    await waitFor(() => got === 200, 'everything')
+  })
+
+  test('bad arguments are ArgumentErrors', async () => {
+    const { client } = setup(1, 1)
+    const c = client.consumer()
+    expect(() => c.assign([{ topic: '', partition: 0 }])).toThrow(/topic must be a non-empty string/)
+    expect(() => c.assign([{ topic: 't', partition: -1 }])).toThrow(/partition must be a non-negative integer/)
+    await expect(c.run({} as any)).rejects.toThrow(/exactly one of eachMessage or eachBatch/)
+    await expect(c.run({ eachMessage: async () => {} })).rejects.toThrow(/assign\(\[\{ topic, partition \}\]\) or subscribe/)
+    await expect(c.subscribe({ topics: [/ord.*/] })).rejects.toThrow(/RegExp subscriptions need a groupId/)
+    await expect(c.commitOffsets([{ topic: 'orders', partition: 0, offset: 1 }])).rejects.toThrow(/no groupId/)
+    expect(() => client.consumer({ groupId: '' })).toThrow(/groupId must be a non-empty string/)
+  })
+})
+
+describe('consumer group', () => {
+  test('three members over six partitions receive every record exactly once, and commit', async () => {
+    const { fake, client } = setup(6)
+    await produce(client, 60)
+    const got: ConsumedMessage[] = []
+    const members = [0, 1, 2].map(() => client.consumer({ groupId: 'billing', fromBeginning: true, ...fast }))
+    for (const m of members) {
+      await m.subscribe({ topics: ['orders'] })
+      await collect(m, got)
+    }
+    await waitFor(() => members.every((m) => m.assignment().length === 2), 'an even spread of partitions')
+    await waitFor(() => got.length === 60, 'sixty messages')
+    await produce(client, 30, 'more')
+    await waitFor(() => got.length === 90, 'ninety messages')
+    const ids = got.map((m) => `${m.partition}/${m.offset}`)
+    expect(new Set(ids).size).toBe(90)
+    await waitFor(() => [...fake.groups.group('billing').offsets.values()].reduce((a, b) => a + b, 0) === 90, 'auto-commit of every offset')
+  })
+
+  test('a member leaving hands its partitions over after committing: no record is lost or repeated', async () => {
+    const { fake, client } = setup(4, 1)
+    await produce(client, 40)
+    const got: string[] = []
+    const a = client.consumer({ groupId: 'g', fromBeginning: true, ...fast })
+    const b = client.consumer({ groupId: 'g', fromBeginning: true, ...fast })
+    for (const c of [a, b]) {
+      await c.subscribe({ topics: ['orders'] })
+      await c.run({ eachMessage: async ({ message }) => void got.push(`${message.partition}/${message.offset}`) })
+    }
+    await waitFor(() => got.length === 40, 'the first forty')
+    await waitFor(() => a.assignment().length === 2 && b.assignment().length === 2, 'a 2/2 split')
+    await a.disconnect()
+    await waitFor(() => b.assignment().length === 4, 'b to own all four partitions')
+    await produce(client, 20, 'after')
+    await waitFor(() => got.length === 60, 'sixty in total')
+    expect(new Set(got).size).toBe(60)
+    expect(fake.groups.group('g').members.size).toBe(1)
+  })
+
+  test('regex subscription goes to the coordinator as subscribedTopicRegex', async () => {
+    const { fake, client } = setup(2, 1)
+    fake.createTopic('orders-eu', 1)
+    await produce(client, 3, 'eu', 'orders-eu')
+    const got: ConsumedMessage[] = []
+    const c = client.consumer({ groupId: 'rx', fromBeginning: true, ...fast })
+    await c.subscribe({ topics: [/orders-.*/] })
+    await collect(c, got)
+    await waitFor(() => got.length === 3, 'the eu messages')
+    const hb = fake.requests.find((r) => r.apiKey === ApiKey.ConsumerGroupHeartbeat)!
+    expect(hb.body).toMatchObject({ memberEpoch: 0, subscribedTopicRegex: '(?:orders-.*)', subscribedTopicNames: null })
+  })
+
+  test('committed offsets are where a restarted group member continues', async () => {
+    const { client } = setup(1, 1)
+    await produce(client, 5)
+    const first: string[] = []
+    const c1 = client.consumer({ groupId: 'resume', fromBeginning: true, ...fast })
+    await c1.subscribe({ topics: ['orders'] })
+    await c1.run({ eachMessage: async ({ message }) => void first.push(text(message.value)!) })
+    await waitFor(() => first.length === 5, 'five')
+    await c1.disconnect()
+    await produce(client, 2, 'new')
+    const second: string[] = []
+    const c2 = client.consumer({ groupId: 'resume', fromBeginning: true, ...fast })
+    await c2.subscribe({ topics: ['orders'] })
+    await c2.run({ eachMessage: async ({ message }) => void second.push(text(message.value)!) })
+    await waitFor(() => second.length === 2, 'the two new ones')
+    await new Promise((r) => setTimeout(r, 50))
+    expect(second).toEqual(['new0', 'new1'])
+  })
+
+  test('a fenced member drops its partitions without committing and rejoins', async () => {
+    const { fake, client } = setup(2, 1)
+    const c = client.consumer({ groupId: 'f', ...fast })
+    const lost: unknown[] = []
+    c.on('lost', (e) => lost.push(e))
+    await c.subscribe({ topics: ['orders'] })
+    await c.run({ eachMessage: async () => {} })
+    await waitFor(() => c.assignment().length === 2, 'assignment')
+    fake.groups.group('f').members.clear() // the coordinator forgot us (session expired)
+    await waitFor(() => lost.length === 1, 'the loss')
+    await waitFor(() => c.assignment().length === 2 && fake.groups.group('f').members.size === 1, 'the rejoin')
+  })
+
+  test('NOT_COORDINATOR makes the member find the coordinator again', async () => {
+    const { fake, client } = setup(2, 2)
+    const c = client.consumer({ groupId: 'moving', ...fast })
+    await c.subscribe({ topics: ['orders'] })
+    await c.run({ eachMessage: async () => {} })
+    await waitFor(() => c.assignment().length === 2, 'assignment')
+    fake.groups.coordinatorId = 2
+    const finds = fake.requests.filter((r) => r.apiKey === ApiKey.FindCoordinator).length
+    await waitFor(() => fake.requests.some((r) => r.apiKey === ApiKey.ConsumerGroupHeartbeat && r.nodeId === 2), 'a heartbeat to node 2')
+    expect(fake.requests.filter((r) => r.apiKey === ApiKey.FindCoordinator).length).toBeGreaterThan(finds)
+  })
+})
