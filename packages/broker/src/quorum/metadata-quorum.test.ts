@@ -66,3 +66,20 @@ test('a node that missed compacted entries catches up from a snapshot, and resta
   await h.clock.advance(100)
   expect(JSON.stringify(imageToPlain(restarted.metadata.image()))).toBe(before)
 })
+
+test('an observer replicates the log without voting', async () => {
+  h = await QuorumHarness.start([1, 2, 3], { observers: [4], seed: 11 })
+  const leader = await h.waitForController()
+  await leader.quorum.commit(topic('seen'))
+  await h.clock.advanceUntil(() => h.node(4).metadata.image().topicsByName.has('seen'), 3000)
+  expect(leader.quorum.status().observers).toEqual([4])
+  expect(h.node(4).quorum.isLeader()).toBe(false)
+  // Two voters down: the observer does not make a quorum.
+  const others = [1, 2, 3].filter((id) => id !== leader.id)
+  for (const id of others) await h.crash(id)
+  let committed = false
+  leader.quorum.commit(topic('no-quorum')).then(() => { committed = true }, () => {})
+  await h.clock.advance(2000)
+  expect(committed).toBe(false)
+  expect(h.node(4).metadata.image().topicsByName.has('no-quorum')).toBe(false)
+})

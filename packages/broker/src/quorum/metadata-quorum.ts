@@ -59,8 +59,6 @@ export class MetadataQuorum {
   private stopped = false
   private controllerActive = false
   private lastSnapshot: SnapshotInfo | null
-  /** ms timestamp of each tick count, to turn Raft's tick numbers into times. */
-  private readonly startedAt: number
   private malformedMessages = 0
 
   private constructor(private readonly opts: MetadataQuorumOptions, private readonly storage: MemoryRaftStorage, snapshot: Snapshot | null) {
@@ -73,7 +71,6 @@ export class MetadataQuorum {
       heartbeatTicks: opts.heartbeatTicks,
     })
     this.lastSnapshot = snapshot && snapshot.index > 0 ? { index: snapshot.index, term: snapshot.term, bytes: snapshot.data.byteLength } : null
-    this.startedAt = opts.clock.now()
   }
 
   /** Load the durable log, restore the image from its snapshot, and build the Raft node. */
@@ -134,9 +131,10 @@ export class MetadataQuorum {
     return this.node.status()
   }
 
-  /** ms timestamp of a Raft tick number (approximate: ticks are timer-driven). */
+  /** ms timestamp of a Raft tick number, counted back from now (ticks are timer-driven, so approximate). */
   tickTime(tick: number): number {
-    return tick < 0 ? -1 : this.startedAt + tick * this.opts.tickMs
+    if (tick < 0) return -1
+    return this.opts.clock.now() - (this.node.status().tick - tick) * this.opts.tickMs
   }
 
   snapshots(): SnapshotInfo[] {
