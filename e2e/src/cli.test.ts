@@ -162,6 +162,7 @@ test('bad flags → exit 2, one line; unreachable bootstrap → exit 1, one line
   const bad = await cli(['topics', 'list', '--bogus'])
   expect(bad.code).toBe(2)
   expect(oneLine(bad.stderr)).toHaveLength(1)
+  expect(bad.stdout).toBe('') // the command must not have run
   const badValue = await cli(['topics', 'create', 'x', '--partitions', '0'])
   expect(badValue.code).toBe(2)
   expect(badValue.stderr).toMatch(/--partitions/)

@@ -49,7 +49,9 @@ export function buildCli(argv: string[], io: Io = processIo(), state: CliState =
     .fail((msg, err) => {
       // Handlers report their own errors (runCommand); what reaches here is a parse failure.
       if (err && !(err instanceof UsageError)) throw err
+      // Throw, don't just record: a fail callback that returns lets yargs run the handler anyway.
       state.usageError = err ? err.message : msg ?? 'invalid arguments'
+      throw new UsageError(state.usageError)
     })
   registerCommands(y, state)
   return y
@@ -61,17 +63,20 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   try {
     await buildCli(argv, io, state).parseAsync()
   } catch (err) {
+    if (state.usageError !== undefined) return usage(io, state.usageError)
     const d = describeError(err)
     io.stderr.write(`error: ${d.line}\n`)
     if (d.bug && process.env.TRIBUTARY_DEBUG) io.stderr.write(`${(err as Error).stack}\n`)
     return d.exitCode
   }
-  if (state.usageError !== undefined) {
-    const line = oneLine(state.usageError)
-    io.stderr.write(`error: ${line}${/--help/.test(line) ? '' : ' (see --help)'}\n`)
-    return EXIT_USAGE
-  }
+  if (state.usageError !== undefined) return usage(io, state.usageError)
   return state.exitCode
+}
+
+function usage(io: Io, message: string): number {
+  const line = oneLine(message)
+  io.stderr.write(`error: ${line}${/--help/.test(line) ? '' : ' (see --help)'}\n`)
+  return EXIT_USAGE
 }
 
 function oneLine(s: string): string {
