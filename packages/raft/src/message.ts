@@ -88,9 +88,15 @@ export function makeMessage(
 const TYPES = new Set<string>(Object.values(MessageType))
 const ENTRY_TYPES = new Set<string>(['normal', 'noop'])
 
-const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+// Builtins held in module scope: validation runs per message, and global lookups are
+// slow inside vm contexts (jest), which is where the simulator's seed loop runs.
+const { isSafeInteger } = Number
+const { isArray } = Array
+const Bytes = Uint8Array
+const isIndex = (v: unknown): v is number => typeof v === 'number' && isSafeInteger(v) && v >= 0
 const isFlag = (v: unknown): boolean => v === 0 || v === 1
-const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array
+const isBytes = (v: unknown): v is Uint8Array => v instanceof Bytes
+const INDEX_FIELDS = ['from', 'to', 'term', 'logTerm', 'index', 'commit', 'hint'] as const
 
 /**
  * Shape check for anything that arrives from the network. Returns a reason string
@@ -101,13 +107,13 @@ export function malformedReason(m: unknown, maxEntries: number): string | undefi
   if (typeof m !== 'object' || m === null) return 'not an object'
   const r = m as Record<string, unknown>
   if (typeof r.type !== 'string' || !TYPES.has(r.type)) return `unknown type ${String(r.type)}`
-  for (const f of ['from', 'to', 'term', 'logTerm', 'index', 'commit', 'hint'] as const) {
+  for (const f of INDEX_FIELDS) {
     if (!isIndex(r[f])) return `${f} is not a non-negative safe integer`
   }
   if ((r.from as number) === 0 || (r.to as number) === 0) return 'node ids are positive'
   if (!isFlag(r.reject) || !isFlag(r.transfer)) return 'reject/transfer must be 0 or 1'
   if (!isBytes(r.ctx)) return 'ctx is not bytes'
-  if (!Array.isArray(r.entries)) return 'entries is not an array'
+  if (!isArray(r.entries)) return 'entries is not an array'
   if (r.entries.length > maxEntries) return `more than ${maxEntries} entries`
   for (const e of r.entries as unknown[]) {
     const reason = malformedEntry(e)
@@ -138,7 +144,7 @@ export function malformedSnapshot(s: unknown): string | undefined {
   if (!isBytes(r.data)) return 'snapshot data is not bytes'
   for (const f of ['voters', 'observers'] as const) {
     const ids = r[f]
-    if (!Array.isArray(ids) || !ids.every((v) => isIndex(v) && v > 0)) return `snapshot ${f} must be positive ids`
+    if (!isArray(ids) || !ids.every((v) => isIndex(v) && v > 0)) return `snapshot ${f} must be positive ids`
   }
   return undefined
 }

@@ -340,6 +340,22 @@ export class RaftNode {
     return this.term
   }
 
+  get commitIndex(): number {
+    return this.log.committed
+  }
+
+  get appliedIndex(): number {
+    return this.log.applied
+  }
+
+  get firstLogIndex(): number {
+    return this.log.firstIndex()
+  }
+
+  get lastLogIndex(): number {
+    return this.log.lastIndex()
+  }
+
   hasReady(): boolean {
     if (this.outstanding) return false
     return (

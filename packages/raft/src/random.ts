@@ -1,5 +1,8 @@
 import type { Random } from './types.js'
 
+// Module-scope builtins: this runs hot in simulations inside vm contexts (jest).
+const { imul, floor } = Math
+
 /**
  * A small, fast, seedable PRNG (xoshiro128**, seeded through splitmix32). Same seed,
  * same sequence, on every platform: the simulator's reproducibility rests on it.
@@ -14,12 +17,12 @@ export interface SeededRandom extends Random {
 }
 
 export function seededRandom(seed: number): SeededRandom {
-  let x = (Math.floor(seed) ^ Math.floor(seed / 0x100000000)) >>> 0
+  let x = (floor(seed) ^ floor(seed / 0x100000000)) >>> 0
   const splitmix = (): number => {
     x = (x + 0x9e3779b9) >>> 0
     let z = x
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0
+    z = imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0
+    z = imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0
     return (z ^ (z >>> 16)) >>> 0
   }
   let a = splitmix()
@@ -28,7 +31,7 @@ export function seededRandom(seed: number): SeededRandom {
   let d = splitmix()
   if ((a | b | c | d) === 0) a = 1
   const nextU32 = (): number => {
-    const result = Math.imul(rotl(Math.imul(b, 5) >>> 0, 7), 9) >>> 0
+    const result = imul(rotl(imul(b, 5) >>> 0, 7), 9) >>> 0
     const t = (b << 9) >>> 0
     c ^= a
     d ^= b
@@ -40,7 +43,7 @@ export function seededRandom(seed: number): SeededRandom {
   }
   const rng: SeededRandom = {
     next: () => nextU32() / 0x100000000,
-    int: (n) => Math.floor((nextU32() / 0x100000000) * n),
+    int: (n) => floor((nextU32() / 0x100000000) * n),
     chance: (p) => nextU32() / 0x100000000 < p,
     fork: () => seededRandom(nextU32() * 0x100000 + (nextU32() & 0xfffff)),
   }
