@@ -57,8 +57,8 @@ export interface TestCluster {
   /** ws:// URLs of every node. */
   readonly bootstrap: string[]
   node(nodeId: number): ClusterNode
-  /** Send a signal (default SIGKILL) and wait for the process to exit (unless SIGSTOP). */
-  kill(nodeId: number, signal?: NodeJS.Signals): Promise<void>
+  /** Send a signal (default SIGKILL) and wait for the process to exit (unless SIGSTOP/SIGCONT); resolves with the exit code (null if killed by a signal). */
+  kill(nodeId: number, signal?: NodeJS.Signals): Promise<number | null>
   /** Start a stopped node again on the same port and data dir; waits for /readyz unless ready: false. */
   restart(nodeId: number, opts?: { ready?: boolean }): Promise<void>
   pause(nodeId: number): void
@@ -217,16 +217,16 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     }, { timeoutMs, message: `node ${id} /readyz` })
   }
 
-  const kill = async (id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+  const kill = async (id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> => {
     const child = node(id).process
-    if (!child) return
+    if (!child) return null
     if (signal === 'SIGSTOP' || signal === 'SIGCONT') {
       child.kill(signal)
-      return
+      return null
     }
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
     child.kill(signal)
-    await exited
+    return exited
   }
 
   const cluster: TestCluster = {

@@ -109,6 +109,24 @@ test('kill -9 a partition leader: it is fenced after the session timeout and its
   await agreedMetadata()
 })
 
+test('SIGTERM: the controller moves leadership away, hands over the quorum, exits 0, and resumes on restart', async () => {
+  const before = await agreedMetadata()
+  const victim = before.controllerId
+  const survivor = [1, 2, 3].find((id) => id !== victim)!
+  const t0 = Date.now()
+  const code = await cluster.kill(victim, 'SIGTERM')
+  const exitedMs = Date.now() - t0
+  expect(code).toBe(0)
+  const after = await cluster.metadata(survivor)
+  console.log(`controlled shutdown of controller ${victim}: exited after ${exitedMs} ms; controller now ${after.controllerId}`)
+  expect(after.controllerId).not.toBe(victim)
+  expect(after.brokers.find((b) => b.nodeId === victim)!.fenced).toBe(true)
+  for (const t of after.topics) for (const p of t.partitions) expect(p.leader).not.toBe(victim)
+  await cluster.restart(victim)
+  const m = await agreedMetadata()
+  expect(m.brokers.find((b) => b.nodeId === victim)!.fenced).toBe(false)
+})
+
 test('restarting all three nodes brings back identical metadata', async () => {
   await cluster.request(1, ApiKey.AlterConfigs, { resources: [{ type: 'topic', name: 'orders', configs: [{ name: 'cleanup.policy', op: 'set', value: 'compact' }] }] })
   const pid = await cluster.request(2, ApiKey.InitProducerId, {})
