@@ -244,6 +244,36 @@ describe('group coordinator', () => {
     expect(node.replicas.appends).toBe(appends)
   })
 
+  test('a commit that raced an epoch bump is accepted for partitions the member still holds', async () => {
+    const node = await start()
+    const a = new Member(node, 'g1')
+    await rounds([a], 2)
+    const oldEpoch = a.epoch
+    const b = new Member(node, 'g1')
+    await rounds([a, b], 3)
+    expect(a.epoch).toBeGreaterThan(oldEpoch)
+    const kept = Number([...a.owned][0].split('-')[1])
+    const given = Number([...b.owned][0].split('-')[1])
+    const r = await commit(node, 'g1', a.memberId, oldEpoch, [['orders', kept, 3], ['orders', given, 3]])
+    expect((r.body as any).topics[0].partitions.map((p: any) => p.errorCode)).toEqual([ErrorCode.NONE, ErrorCode.STALE_MEMBER_EPOCH])
+    expect((await committed(node, 'g1')).get(key('orders', kept))).toBe(3)
+  })
+
+  test('offsets of a deleted topic are dropped, and stay dropped after a failover', async () => {
+    const first = await start()
+    w.metadata.setTopic('gone', 1)
+    await first.registry.call(ApiKey.OffsetCommit, {
+      groupId: 'g1', memberId: '', memberEpoch: -1,
+      topics: [{ topic: 'gone', partitions: [{ partition: 0, offset: 4 }] }, { topic: 'orders', partitions: [{ partition: 0, offset: 5 }] }],
+    })
+    w.metadata.removeTopic('gone')
+    await w.clock.advance(0)
+    expect(await committed(first, 'g1')).toEqual(new Map([[key('orders', 0), 5]]))
+    for (let p = 0; p < OFFSETS_PARTITIONS; p++) first.replicas.setLeader(p, false)
+    const second = await start()
+    expect(await committed(second, 'g1')).toEqual(new Map([[key('orders', 0), 5]]))
+  })
+
   test('a member commit below the committed offset is ignored (answered NONE); an admin commit may reset, but only in an empty group', async () => {
     const node = await start()
     const m = new Member(node, 'g1')

@@ -319,7 +319,7 @@ export class GroupCoordinatorCore {
   // ------------------------------------------------------------ metadata
 
   private onMetadataChange(change: MetadataChange): void {
-    if (change.type === 'partition' && change.previous === null) this.offsetsTopic.invalidateTopics()
+    if (change.type === 'partition') this.offsetsTopic.onPartitionChange(change.partition)
     if (change.type !== 'topic-removed') return
     this.offsetsTopic.invalidateTopics()
     const topic = change.topic.name

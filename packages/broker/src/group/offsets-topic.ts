@@ -4,7 +4,7 @@
  * group, and the topics consumers may be assigned.
  */
 import { ApiKey, ErrorCode, fail, ok, type CreateTopicsRequest, type Result } from '@tributary/protocol'
-import type { MetadataView } from '../metadata/image-types.js'
+import type { MetadataView, PartitionState } from '../metadata/image-types.js'
 import type { ControllerChannel } from '../seams.js'
 import { partitionForGroup } from './coordinator-hash.js'
 import type { TopicsView } from './group-state.js'
@@ -65,6 +65,14 @@ export class OffsetsTopic {
     }
     this.topicsCache = { version: this.topicsVersion, partitionCounts, topicIds, regexCandidates }
     return this.topicsCache
+  }
+
+  /** A partition changed: the view is stale if it does not know that partition (new topic, new partitions, re-created topic). */
+  onPartitionChange(ps: PartitionState): void {
+    const view = this.topicsCache
+    if (!view) return
+    const count = view.partitionCounts.get(ps.topic)
+    if (count === undefined || ps.partition >= count || view.topicIds.get(ps.topic) !== ps.topicId) this.invalidateTopics()
   }
 
   invalidateTopics(): void {
