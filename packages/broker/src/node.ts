@@ -73,7 +73,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   const learned = new Map<number, string>()
   const resolve = (id: number): string | undefined =>
     config.voters.find((v) => v.nodeId === id)?.endpoint ?? learned.get(id) ?? metadata.image().brokers.get(id)?.endpoint
-  const peers = new WsPeerClients({ nodeId, connector: deps.connector, clock, logger, resolve, requestTimeoutMs: config.requestTimeoutMs })
+  const peers = new WsPeerClients({ nodeId, connector: deps.connector, clock, random: deps.random, logger, resolve, requestTimeoutMs: config.requestTimeoutMs })
 
   let controller: Controller | null = null
   const quorum = await MetadataQuorum.open({

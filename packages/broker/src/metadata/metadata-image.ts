@@ -188,7 +188,7 @@ export function decodeImage(bytes: Uint8Array): Result<MetadataImage> {
 /** What a listener must hear when the whole image is replaced by a snapshot. */
 export function diffImages(before: MetadataImage, after: MetadataImage): MetadataChange[] {
   const changes: MetadataChange[] = []
-  for (const [id, b] of before.brokers) if (!after.brokers.has(id)) changes.push({ type: 'broker-removed', nodeId: id })
+  for (const id of before.brokers.keys()) if (!after.brokers.has(id)) changes.push({ type: 'broker-removed', nodeId: id })
   for (const b of after.brokers.values()) {
     const old = before.brokers.get(b.nodeId)
     if (!old || JSON.stringify(old) !== JSON.stringify(b)) changes.push({ type: 'broker', broker: b })

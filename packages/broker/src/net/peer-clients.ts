@@ -6,7 +6,7 @@
  */
 import { ErrorCode, RpcConnection, TributaryError, type Connector, type RpcResponse } from '@tributary/protocol'
 import type { Logger } from 'pino'
-import type { Clock, PeerClients } from '../seams.js'
+import { systemRandom, type Clock, type PeerClients, type Random } from '../seams.js'
 
 export const PEER_BACKOFF_MS_MIN = 50
 export const PEER_BACKOFF_MS_MAX = 2000
@@ -28,6 +28,8 @@ export interface WsPeerClientsOptions {
   nodeId: number
   connector: Connector
   clock: Clock
+  /** Jitter for reconnect backoff (default Math.random). */
+  random?: Random
   logger: Logger
   resolve(nodeId: number): string | undefined
   requestTimeoutMs: number
@@ -123,7 +125,7 @@ export class WsPeerClients implements PeerClients {
     } catch (err) {
       p.failures++
       const backoff = Math.min(PEER_BACKOFF_MS_MAX, PEER_BACKOFF_MS_MIN * 2 ** Math.min(p.failures - 1, 10))
-      p.retryAt = this.opts.clock.now() + backoff * (0.5 + Math.random() * 0.5)
+      p.retryAt = this.opts.clock.now() + backoff * (0.5 + (this.opts.random ?? systemRandom).next() * 0.5)
       if (p.failures === 1 || p.failures % 20 === 0) {
         this.opts.logger.debug({ peer: nodeId, endpoint: p.endpoint, failures: p.failures, err: (err as Error).message }, 'peer unreachable')
       }
