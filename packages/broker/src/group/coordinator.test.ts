@@ -371,6 +371,8 @@ describe('group coordinator', () => {
     const node = await start({ lead: false })
     const hb = { groupId: 'g1', memberId: '', memberEpoch: 0, subscribedTopicNames: ['orders'] }
     expect((await node.registry.call(ApiKey.ConsumerGroupHeartbeat, hb)).errorCode).toBe(ErrorCode.NOT_COORDINATOR)
+    const described = await node.registry.call(ApiKey.DescribeGroups, { groupIds: ['g1'] })
+    expect([described.errorCode, (described.body as any).groups[0].errorCode]).toEqual([ErrorCode.NOT_COORDINATOR, ErrorCode.NOT_COORDINATOR])
     let open!: () => void
     node.replicas.readGate = new Promise((resolve) => (open = resolve))
     for (let p = 0; p < OFFSETS_PARTITIONS; p++) node.replicas.setLeader(p, true)

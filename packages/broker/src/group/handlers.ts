@@ -1,13 +1,27 @@
 /**
  * The group APIs at the protocol edge: parse, call the coordinator, shape the
  * answer. A request-level error goes in the envelope's errorCode with
- * `{ errorMessage }`; per-partition and per-group errors go in the body.
+ * `{ errorMessage }`; per-partition and per-group errors go in the body (and
+ * in the envelope too when every group hit the same coordinator-routing error).
  */
 import { ApiKey, ErrorCode, type DeleteGroupsResponse, type DescribeGroupsResponse, type Result } from '@tributary/protocol'
 import type { HandlerRegistry, HandlerResult } from '../seams.js'
 import type { GroupCoordinatorCore } from './coordinator.js'
 import { isBody, parseGroupIds, parseHeartbeat, parseOffsetCommit, parseOffsetFetch, parseStatesFilter } from './requests.js'
 import type { ResolvedGroupConfig } from './types.js'
+
+const ROUTING_ERRORS = new Set<number>([ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS])
+
+/**
+ * Per-group answers; when every group failed with the same routing error the
+ * envelope carries it too, so a client retries (finds the coordinator again)
+ * as it would for any other coordinator request.
+ */
+function perGroup(codes: number[], body: unknown): HandlerResult {
+  const first = codes[0]
+  const shared = first !== undefined && ROUTING_ERRORS.has(first) && codes.every((c) => c === first)
+  return { errorCode: shared ? first : ErrorCode.NONE, body }
+}
 
 function reply<T>(r: Result<T>): HandlerResult {
   return r.ok ? { errorCode: ErrorCode.NONE, body: r.value } : { errorCode: r.code, body: { errorMessage: r.message } }
@@ -51,7 +65,7 @@ export function registerGroupHandlers(registry: HandlerRegistry, core: GroupCoor
     const ids = parseGroupIds(body)
     if (!ids.ok) return reply(ids)
     const response: DescribeGroupsResponse = { groups: ids.value.map((id) => core.describeGroup(id)) }
-    return { errorCode: ErrorCode.NONE, body: response }
+    return perGroup(response.groups.map((g) => g.errorCode), response)
   })
 
   registry.register(ApiKey.DeleteGroups, async (body) => {
@@ -59,6 +73,6 @@ export function registerGroupHandlers(registry: HandlerRegistry, core: GroupCoor
     if (!ids.ok) return reply(ids)
     const codes = await Promise.all(ids.value.map((id) => core.deleteGroup(id)))
     const response: DeleteGroupsResponse = { results: ids.value.map((groupId, i) => ({ groupId, errorCode: codes[i] })) }
-    return { errorCode: ErrorCode.NONE, body: response }
+    return perGroup(codes, response)
   })
 }
