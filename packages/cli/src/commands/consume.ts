@@ -84,5 +84,5 @@ async function consume(a: ConsumeArgs, ctx: Ctx): Promise<void> {
   }
   await it.return?.()
   if (crashed) throw crashed
-  if (!ctx.json && a.maxMessages !== undefined && process.stderr.isTTY) ctx.io.stderr.write(`Processed ${count} messages\n`)
+  if (!ctx.json && a.maxMessages !== undefined && ctx.io.stderr.isTTY) ctx.io.stderr.write(`Processed ${count} messages\n`)
 }

@@ -1,5 +1,6 @@
 /** `tributary groups list|describe|delete|reset-offsets`, shaped after kafka-consumer-groups.sh. */
 import type { Argv } from 'yargs'
+import { ErrorCode } from '@tributary/protocol'
 import { nonNegativeInt, parseDateTime } from '../args.js'
 import { openPort } from '../connect.js'
 import { CliError, UsageError } from '../errors.js'
@@ -136,7 +137,7 @@ async function reset(a: ResetArgs, ctx: Ctx): Promise<void> {
   const port = await openPort(ctx)
   const desc = await port.describeGroup(a.group).catch((err: { code?: number }) => {
     // Resetting a group that never committed is how offsets get seeded: treat "unknown" as empty.
-    if (err?.code === 69 /* GROUP_ID_NOT_FOUND */) return null
+    if (err?.code === ErrorCode.GROUP_ID_NOT_FOUND) return null
     throw err
   })
   if (a.execute && desc && desc.members.length > 0) {
