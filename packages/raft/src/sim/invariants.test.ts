@@ -1,0 +1,60 @@
+import { MemoryRaftStorage } from '../storage.js'
+import { TestCluster, bytes, logOfTerms } from '../testing/cluster.js'
+import { chainHash, Invariants } from './invariants.js'
+
+/** The checker must fire when a rule breaks; otherwise a green simulation proves nothing. */
+describe('invariant checker', () => {
+  test('two leaders in one term break election safety', () => {
+    const inv = new Invariants([1, 2, 3])
+    const a = new TestCluster([1, 2, 3])
+    const b = new TestCluster([1, 2, 3])
+    const l1 = a.elect(1)
+    const l2 = b.elect(2)
+    const disks = a.storages
+    inv.afterEvent(1, l1, 0, disks, [l1])
+    expect(() => inv.afterEvent(2, l2, 0, disks, [l1, l2])).toThrow(/election safety/)
+  })
+
+  test('a committed entry without a durable quorum is caught', () => {
+    const inv = new Invariants([1, 2, 3])
+    const c = new TestCluster([1, 2, 3])
+    const l = c.elect(1)
+    c.deliverAll()
+    const emptyDisks = new Map([1, 2, 3].map((id) => [id, new MemoryRaftStorage()] as const))
+    expect(() => inv.afterEvent(1, l, 0, emptyDisks, [l])).toThrow(/durable on only 0 voters/)
+  })
+
+  test('truncating a committed entry from a disk is caught', () => {
+    const inv = new Invariants([1, 2, 3])
+    const c = new TestCluster([1, 2, 3])
+    const l = c.elect(1)
+    l.propose(bytes('x'))
+    c.deliverAll()
+    inv.afterEvent(1, l, 0, c.storages, [l])
+    expect(inv.globalCommit).toBe(2)
+    const disk = c.storages.get(2)!
+    expect(() => inv.beforePersist(2, disk, logOfTerms([1, 9]).slice(1), null)).toThrow(/truncated/)
+  })
+
+  test('two different entries under one (index, term) break log matching', () => {
+    const inv = new Invariants([1, 2, 3])
+    const e = { index: 1, term: 1, type: 'normal' as const, data: bytes('a') }
+    inv.beforePersist(1, new MemoryRaftStorage(), [e], null)
+    expect(() => inv.beforePersist(2, new MemoryRaftStorage(), [{ ...e, data: bytes('b') }], null)).toThrow(/log matching/)
+  })
+
+  test('different states at one applied index break state-machine safety', () => {
+    const inv = new Invariants([1, 2, 3])
+    const a = { index: 1, term: 1, type: 'normal' as const, data: bytes('a') }
+    inv.applied(1, a, 0, chainHash(0, a))
+    const b = { ...a, data: bytes('b') }
+    expect(() => inv.applied(2, b, 0, chainHash(0, b))).toThrow(/state machine safety/)
+  })
+
+  test('a durable commit index that goes back, or a stale read, is caught', () => {
+    const inv = new Invariants([1, 2, 3])
+    const disk = new MemoryRaftStorage({ hardState: { term: 1, vote: 1, commit: 5 }, entries: logOfTerms([1, 1, 1, 1, 1]) })
+    expect(() => inv.beforePersist(1, disk, [], { term: 1, vote: 1, commit: 4 })).toThrow(/durable commit goes back/)
+    expect(() => inv.readServed(1, 3, 4)).toThrow(/linearizability/)
+  })
+})
