@@ -106,6 +106,7 @@ export function registerMetadataApis(registry: HandlerRegistry, deps: MetadataHa
     const { first, commit, entries } = deps.log(from, max)
     const out: MetadataLogEntry[] = []
     for (const e of entries) {
+      if (out.length >= max) break // one entry may hold many records: bound the answer by records
       if (e.type === 'noop' || e.data.byteLength === 0) {
         out.push({ index: e.index, term: e.term, type: 'LeaderChange', record: { term: e.term } })
         continue

@@ -27,7 +27,8 @@ export function emptyImage(): MetadataImage {
 /** Apply one entry's records (committed at `index`); returns what changed, in order. */
 export function applyRecords(image: MetadataImage, records: MetadataRecord[], index: number): MetadataChange[] {
   const changes: MetadataChange[] = []
-  for (const r of records) applyRecord(image, r, index, changes)
+  const copied = new Set<string>()
+  for (const r of records) applyRecord(image, r, index, changes, copied)
   image.offset = Math.max(image.offset, index)
   return changes
 }
@@ -47,7 +48,21 @@ function replaceTopic(image: MetadataImage, t: TopicState): void {
   image.topicsById.set(t.topicId, t)
 }
 
-function applyRecord(image: MetadataImage, r: MetadataRecord, index: number, changes: MetadataChange[]): void {
+/**
+ * The topic as an object this entry may change in place: copied once per entry
+ * (copy-on-write), so an entry touching all 10,000 partitions of a topic costs
+ * one array copy, not 10,000, and objects from earlier entries stay untouched.
+ */
+function writableTopic(image: MetadataImage, topicId: string, copied: Set<string>): TopicState | undefined {
+  const t = image.topicsById.get(topicId)
+  if (!t || copied.has(topicId)) return t
+  const copy = { ...t, configs: { ...t.configs }, partitions: [...t.partitions] }
+  replaceTopic(image, copy)
+  copied.add(topicId)
+  return copy
+}
+
+function applyRecord(image: MetadataImage, r: MetadataRecord, index: number, changes: MetadataChange[], copied: Set<string>): void {
   switch (r.type) {
     case 'ClusterId':
       if (image.clusterId === null) image.clusterId = r.clusterId
@@ -84,23 +99,25 @@ function applyRecord(image: MetadataImage, r: MetadataRecord, index: number, cha
     case 'Topic': {
       if (image.topicsByName.has(r.name) || image.topicsById.has(r.topicId)) return
       replaceTopic(image, { name: r.name, topicId: r.topicId, internal: r.internal, configs: {}, partitions: [] })
+      copied.add(r.topicId) // created by this entry: nobody holds it yet
       return
     }
     case 'Partition': {
-      const t = image.topicsById.get(r.topicId)
-      if (!t || r.partition !== t.partitions.length) return // partitions arrive densely, in order
+      const current = image.topicsById.get(r.topicId)
+      if (!current || r.partition !== current.partitions.length) return // partitions arrive densely, in order
+      const t = writableTopic(image, r.topicId, copied)!
       const p: PartitionState = {
         topicId: t.topicId, topic: t.name, partition: r.partition,
         replicas: [...r.replicas], isr: [...r.isr], leader: r.leader, leaderEpoch: r.leaderEpoch, partitionEpoch: r.partitionEpoch,
       }
-      replaceTopic(image, { ...t, partitions: [...t.partitions, p] })
+      t.partitions.push(p)
       changes.push({ type: 'partition', partition: p, previous: null })
       return
     }
     case 'PartitionChange': {
-      const t = image.topicsById.get(r.topicId)
-      const prev = t?.partitions[r.partition]
-      if (!t || !prev) return
+      const prev = image.topicsById.get(r.topicId)?.partitions[r.partition]
+      if (!prev) return
+      const t = writableTopic(image, r.topicId, copied)!
       const p: PartitionState = {
         ...prev,
         replicas: r.replicas ? [...r.replicas] : prev.replicas,
@@ -109,9 +126,7 @@ function applyRecord(image: MetadataImage, r: MetadataRecord, index: number, cha
         leaderEpoch: r.leaderEpoch,
         partitionEpoch: r.partitionEpoch,
       }
-      const partitions = [...t.partitions]
-      partitions[r.partition] = p
-      replaceTopic(image, { ...t, partitions })
+      t.partitions[r.partition] = p
       changes.push({ type: 'partition', partition: p, previous: prev })
       return
     }
@@ -125,14 +140,12 @@ function applyRecord(image: MetadataImage, r: MetadataRecord, index: number, cha
     }
     case 'Config': {
       if (r.resourceType !== 'topic') return // broker-level dynamic configs: reserved
-      const t = image.topicsByName.get(r.name)
-      if (!t) return
-      const configs = { ...t.configs }
-      if (r.value === null) delete configs[r.key]
-      else configs[r.key] = r.value
-      const next = { ...t, configs }
-      replaceTopic(image, next)
-      changes.push({ type: 'topic-config', topic: next })
+      const named = image.topicsByName.get(r.name)
+      if (!named) return
+      const t = writableTopic(image, named.topicId, copied)!
+      if (r.value === null) delete t.configs[r.key]
+      else t.configs[r.key] = r.value
+      changes.push({ type: 'topic-config', topic: t })
       return
     }
     case 'ProducerIds':

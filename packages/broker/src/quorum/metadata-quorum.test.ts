@@ -83,3 +83,14 @@ test('an observer replicates the log without voting', async () => {
   expect(committed).toBe(false)
   expect(h.node(4).metadata.image().topicsByName.has('no-quorum')).toBe(false)
 })
+
+test('a 10,000-partition topic commits as one entry and reaches every node', async () => {
+  h = await QuorumHarness.start([1, 2, 3], { seed: 5 })
+  const leader = await h.waitForController()
+  const records: MetadataRecord[] = [{ type: 'Topic', version: 0, name: 'wide', topicId: 'W'.repeat(22), internal: false }]
+  for (let p = 0; p < 10_000; p++) {
+    records.push({ type: 'Partition', version: 0, topicId: 'W'.repeat(22), partition: p, replicas: [1, 2, 3], isr: [1, 2, 3], leader: 1 + (p % 3), leaderEpoch: 0, partitionEpoch: 0 })
+  }
+  await leader.quorum.commit(records)
+  await h.clock.advanceUntil(() => [1, 2, 3].every((id) => h.node(id).metadata.image().topicsByName.get('wide')?.partitions.length === 10_000), 5000)
+})

@@ -22,6 +22,8 @@ import type { Clock } from '../seams.js'
 
 /** Commits waiting for their entry; beyond it proposals are refused (retriable). */
 export const PENDING_COMMITS_MAX = 10_000
+/** One metadata entry's size bound: a 10,000-partition topic is one entry of about 1.3 MB. */
+export const METADATA_ENTRY_BYTES_MAX = 8 * 1024 * 1024
 
 export interface MetadataQuorumOptions {
   nodeId: number
@@ -69,6 +71,7 @@ export class MetadataQuorum {
       random: opts.random,
       electionTimeoutTicks: opts.electionTimeoutTicks,
       heartbeatTicks: opts.heartbeatTicks,
+      maxProposalBytes: METADATA_ENTRY_BYTES_MAX,
     })
     this.lastSnapshot = snapshot && snapshot.index > 0 ? { index: snapshot.index, term: snapshot.term, bytes: snapshot.data.byteLength } : null
   }
