@@ -31,7 +31,7 @@ describe('deterministic simulation: safety under faults, then liveness once heal
   })
 
   test('a quiet network commits a steady stream of proposals', () => {
-    const r = runSimulation({ seed: 7, voters: 3, plan: { lossRate: 0, crashRate: 0, partitionRate: 0, crashAfterPersistRate: 0 } })
+    const r = runSimulation({ seed: 7, voters: 3, plan: { lossRate: 0, crashRate: 0, partitionRate: 0, crashAfterPersistRate: 0, transferRate: 0, maxDelayUnits: 5 } })
     expect(r.ok).toBe(true)
     expect(r.stats.committed).toBeGreaterThan(100)
     expect(r.stats.elections).toBe(1)
