@@ -1,111 +1,14 @@
 import { assert, fail, ok, type RaftResult } from './errors.js'
 import { RaftLog } from './log.js'
 import { makeMessage, malformedReason, malformedSnapshot, MessageType, type RaftMessage } from './message.js'
-import { Progress, quorumMatch, type ProgressState } from './progress.js'
+import { Progress, quorumMatch } from './progress.js'
 import { ReadIndexQueue, type ReadState } from './read-index.js'
-import type { RaftStorage } from './storage.js'
+import { resolveConfig, type RaftConfig, type ResolvedConfig } from './config.js'
+import type { PeerStatus, ProposeOk, RaftStatus, Ready, Role } from './ready.js'
 import type { Entry, HardState, Random, Snapshot } from './types.js'
 
-export type Role = 'leader' | 'follower' | 'candidate' | 'precandidate' | 'observer'
-
-export interface RaftConfig {
-  id: number
-  voters: number[]
-  /** Observers known up front; more are learned from their ObserverHello messages. */
-  observers?: number[]
-  storage: RaftStorage
-  random: Random
-  /** A follower campaigns after a random timeout in [electionTimeoutTicks, 2 * electionTimeoutTicks). */
-  electionTimeoutTicks?: number
-  heartbeatTicks?: number
-  preVote?: boolean
-  checkQuorum?: boolean
-  /** Bounds on one append message. */
-  maxAppendEntries?: number
-  maxAppendBytes?: number
-  /** Unacknowledged appends per peer in replicate state. */
-  maxInflightAppends?: number
-  /** Leader refuses proposals (BACKPRESSURE) while this much is appended but uncommitted. */
-  maxUncommittedBytes?: number
-  maxProposalBytes?: number
-  /** Bound on Ready.committed per Ready (at least one entry is always handed out). */
-  maxApplyBytes?: number
-  maxPendingReads?: number
-  maxObservers?: number
-  /** Messages queued between two Readys; beyond it they are dropped (Raft tolerates loss). */
-  maxOutboxMessages?: number
-  /** Index the app's state machine already reflects (default: the storage snapshot's index). */
-  applied?: number
-}
-
-/**
- * What the driving loop must do, in this order:
- *   1. persist `snapshot` (if any), `entries` and `hardState` (if not null) — durably
- *      (fsync) when `mustSync`;
- *   2. then append the same to the MemoryRaftStorage the node reads
- *      (applySnapshot, append, setHardState);
- *   3. only then send `messages` (a vote or ack must never go out before what it
- *      promises is on disk);
- *   4. restore the state machine from `snapshot` if any, then apply `committed` in
- *      order; hand `readStates` to waiting readers (serve each once applied >= index);
- *   5. call advance(ready).
- * Only one Ready is outstanding at a time: ready() returns undefined until advance().
- * step/tick/propose may be called while a Ready is being persisted; their effects
- * arrive in the next Ready.
- */
-export interface Ready {
-  /** null when unchanged since the last Ready. */
-  hardState: HardState | null
-  /** Not-yet-durable entries; may overwrite a stored suffix (an entry at i replaces all >= i). */
-  entries: Entry[]
-  /** A snapshot from the leader to install, replacing the whole log. */
-  snapshot: Snapshot | null
-  /** Committed entries to apply, in index order. */
-  committed: Entry[]
-  messages: RaftMessage[]
-  /** True if entries or term/vote changed (or a snapshot came): fsync before sending. */
-  mustSync: boolean
-  /** Confirmed linearizable reads: serve ctx once the state machine has applied index. */
-  readStates: ReadState[]
-}
-
-export interface PeerStatus {
-  match: number
-  next: number
-  isVoter: boolean
-  state: ProgressState
-  /** Tick of the last message from the peer (-1: never). */
-  lastContactTick: number
-  /** Tick at which the peer last matched the leader's whole log (-1: never). */
-  lastCaughtUpTick: number
-  recentActive: boolean
-  inflight: number
-}
-
-export interface RaftStatus {
-  id: number
-  term: number
-  vote: number
-  commit: number
-  applied: number
-  leaderId: number
-  role: Role
-  lastIndex: number
-  firstIndex: number
-  /** Ticks since this node was constructed; compare with PeerStatus ticks. */
-  tick: number
-  leadTransferee: number
-  voters: number[]
-  observers: number[]
-  /** Leader only; empty map otherwise. Includes the leader itself. */
-  progress: Map<number, PeerStatus>
-  droppedMessages: number
-}
-
-export interface ProposeOk {
-  index: number
-  term: number
-}
+export type { RaftConfig } from './config.js'
+export type { PeerStatus, ProposeOk, RaftStatus, Ready, Role } from './ready.js'
 
 export class RaftNode {
   readonly id: number
@@ -113,7 +16,7 @@ export class RaftNode {
   private readonly observers = new Set<number>()
   private readonly log: RaftLog
   private readonly random: Random
-  private readonly cfg: Required<Omit<RaftConfig, 'observers' | 'applied' | 'storage' | 'random' | 'id' | 'voters'>>
+  private readonly cfg: ResolvedConfig
   private readonly quorum: number
   private readonly isObserver: boolean
 
@@ -153,21 +56,7 @@ export class RaftNode {
     this.isObserver = !voters.includes(id)
     this.quorum = Math.floor(voters.length / 2) + 1
     this.random = config.random
-    this.cfg = {
-      electionTimeoutTicks: config.electionTimeoutTicks ?? 10,
-      heartbeatTicks: config.heartbeatTicks ?? 1,
-      preVote: config.preVote ?? true,
-      checkQuorum: config.checkQuorum ?? true,
-      maxAppendEntries: config.maxAppendEntries ?? 4096,
-      maxAppendBytes: config.maxAppendBytes ?? 1 << 20,
-      maxInflightAppends: config.maxInflightAppends ?? 256,
-      maxUncommittedBytes: config.maxUncommittedBytes ?? 64 << 20,
-      maxProposalBytes: config.maxProposalBytes ?? 1 << 20,
-      maxApplyBytes: config.maxApplyBytes ?? 4 << 20,
-      maxPendingReads: config.maxPendingReads ?? 4096,
-      maxObservers: config.maxObservers ?? 64,
-      maxOutboxMessages: config.maxOutboxMessages ?? 1 << 16,
-    }
+    this.cfg = resolveConfig(config)
     assert(this.cfg.heartbeatTicks >= 1 && this.cfg.heartbeatTicks < this.cfg.electionTimeoutTicks, 'need 1 <= heartbeatTicks < electionTimeoutTicks')
     const init = storage.initialState()
     if (init.voters.length > 0) {
