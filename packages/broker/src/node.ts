@@ -61,6 +61,8 @@ export interface BrokerHandle {
 
 /** How long a controlled shutdown waits for the controller before stopping anyway, in broker sessions. */
 export const CONTROLLED_SHUTDOWN_SESSIONS = 2
+/** How long a leaving controller waits for its Raft successor to take over. */
+export const HANDOFF_WAIT_MS = 2000
 
 export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   const { config, clock, logger } = deps
@@ -184,7 +186,12 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     if (opts.controlled) {
       const acked = await lifecycle.controlledShutdown(CONTROLLED_SHUTDOWN_SESSIONS * config.brokerSessionTimeoutMs)
       logger.info({ acked }, 'controlled shutdown finished')
-      if (quorum.isLeader()) handOffLeadership(quorum, voterIds.filter((v) => v !== nodeId))
+      if (quorum.isLeader() && handOffLeadership(quorum, voterIds.filter((v) => v !== nodeId))) {
+        // Keep the Raft loop running until the successor has taken over (TimeoutNow must go out).
+        const deadline = clock.now() + HANDOFF_WAIT_MS
+        while (quorum.isLeader() && clock.now() < deadline) await new Promise<void>((resolve) => clock.setTimeout(resolve, 10))
+        logger.info({ leader: quorum.leaderId }, 'Raft leadership handed over')
+      }
     }
     lifecycle.stop()
     await groups.stop().catch((err) => logger.error({ err }, 'group coordinator stop failed'))
@@ -206,13 +213,13 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
 }
 
 /** The controller leaves: hand Raft leadership to the most caught-up voter so a new controller appears at once. */
-function handOffLeadership(quorum: MetadataQuorum, others: number[]): void {
+function handOffLeadership(quorum: MetadataQuorum, others: number[]): boolean {
   const progress = quorum.status().progress
   const best = others
     .map((id) => ({ id, match: progress.get(id)?.match ?? -1, active: progress.get(id)?.recentActive ?? false }))
     .filter((p) => p.active)
     .sort((a, b) => b.match - a.match)[0]
-  if (best) quorum.transferLeadership(best.id)
+  return best !== undefined && quorum.transferLeadership(best.id)
 }
 
 function gaugesFor(quorum: MetadataQuorum, metadata: MetadataView) {
