@@ -1,0 +1,113 @@
+/**
+ * The SDK in a real browser: esbuild bundles @tributary/client for
+ * platform=browser (the metafile must hold no `ws` and no node:* module), a
+ * page served from 127.0.0.1 loads it in headless Chromium, and the page
+ * creates a topic, produces and consumes against a local cluster over the
+ * browser's native WebSocket. Chromium missing is a failure, not a skip.
+ */
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { build } from 'esbuild'
+import { chromium, type BrowserContext } from 'playwright-core'
+import { partitionForKey } from '@tributary/client'
+import { REPO_ROOT, startCluster, type TestCluster } from './cluster.js'
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+/** What the page runs: the README's flow, in the browser. */
+const PAGE_SCRIPT = `
+import { Tributary, text } from '@tributary/client'
+window.runTest = async (brokers) => {
+  const t = new Tributary({ brokers, clientId: 'browser' })
+  try {
+    await t.admin().createTopic({ topic: 'web', partitions: 3, replicationFactor: 1 })
+    const producer = t.producer({ lingerMs: 5 })
+    const sent = await producer.send({ topic: 'web', messages: Array.from({ length: 60 }, (_, i) => ({ key: 'k' + (i % 12), value: 'v' + i, headers: { n: String(i) } })) })
+    await producer.close()
+    const consumer = t.consumer({ groupId: 'browser-group', fromBeginning: true, maxWaitTimeInMs: 100 })
+    await consumer.subscribe({ topics: ['web'] })
+    const got = []
+    for await (const m of consumer) {
+      got.push({ key: text(m.key), value: text(m.value), partition: m.partition, offset: m.offset, n: text(m.headers.n) })
+      if (got.length === 60) break
+    }
+    await consumer.disconnect()
+    return { sent, got, ua: navigator.userAgent, nativeWebSocket: typeof WebSocket === 'function' }
+  } finally {
+    await t.close()
+  }
+}
+window.ready = true
+`
+
+let cluster: TestCluster | undefined
+let server: http.Server | undefined
+let context: BrowserContext | undefined
+let profile: string | undefined
+
+afterAll(async () => {
+  await context?.close().catch(() => {})
+  if (server) await new Promise((r) => server!.close(r))
+  if (profile) await rm(profile, { recursive: true, force: true })
+  await cluster?.stop()
+}, 30_000)
+
+test('the SDK bundles for the browser and produces and consumes from headless Chromium', async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium is required for the browser SDK test but ${CHROMIUM} does not exist: install it (apt-get install -y chromium) or set CHROMIUM_PATH`)
+  }
+  const bundle = await build({
+    stdin: { contents: PAGE_SCRIPT, resolveDir: REPO_ROOT, sourcefile: 'page.js', loader: 'js' },
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  })
+  const inputs = Object.keys(bundle.metafile.inputs)
+  expect(inputs.filter((i) => /(^|\/)node_modules\/ws\/|^node:|transport-node\.js$/.test(i) && !i.startsWith('(disabled)'))).toEqual([])
+  expect(inputs).toContain('packages/client/dist/transport-node-stub.js')
+  const js = bundle.outputFiles[0].text
+
+  cluster = await startCluster({ nodes: 1, logLevel: 'warn' })
+  server = http.createServer((req, res) => {
+    if (req.url === '/bundle.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' })
+      res.end(js)
+    } else {
+      res.writeHead(200, { 'content-type': 'text/html' })
+      res.end('<!doctype html><title>tributary</title><script type="module" src="/bundle.js"></script>')
+    }
+  })
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r))
+  const pageUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+
+  profile = await mkdtemp(path.join(os.tmpdir(), 'tributary-chromium-'))
+  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS })
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(e.message))
+  await page.goto(pageUrl)
+  await page.waitForFunction(() => (window as any).ready === true, undefined, { timeout: 10_000 })
+  const r = await page.evaluate((brokers) => (window as any).runTest(brokers), cluster.bootstrap)
+  expect(errors).toEqual([])
+  expect(r.nativeWebSocket).toBe(true)
+  expect(r.ua).toMatch(/HeadlessChrome|Chrome/)
+  expect(r.sent).toHaveLength(60)
+  expect(r.got).toHaveLength(60)
+  expect(new Set(r.got.map((m: any) => m.value))).toEqual(new Set(Array.from({ length: 60 }, (_, i) => `v${i}`)))
+  for (const m of r.got) {
+    expect(m.partition).toBe(partitionForKey(m.key, 3))
+    expect(m.n).toBe(m.value.slice(1))
+  }
+  // per key, values arrive in production order
+  const byKey = new Map<string, number[]>()
+  for (const m of r.got) byKey.set(m.key, [...(byKey.get(m.key) ?? []), Number(m.n)])
+  for (const ns of byKey.values()) expect(ns).toEqual([...ns].sort((a, b) => a - b))
+}, 120_000)
