@@ -175,9 +175,10 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   }
   const address = port === 0 ? config.advertise.replace(/:0$/, `:${server.port}`) : config.advertise
 
-  quorum.start()
+  // The data plane and groups subscribe to metadata before the Raft loop applies anything new.
   await replicas.start()
   await groups.start()
+  quorum.start()
   lifecycle.start()
   logger.info({ listen: config.listen, advertise: address, voters: voterIds }, 'broker started')
 
