@@ -66,7 +66,7 @@ async function replicaBytes(nodeId: number, topic: string): Promise<{ bytes: Buf
   expect(first.errorCode).toBe(0)
   const chunks: Buffer[] = []
   let offset = first.logStartOffset
-  let hw = first.highWatermark
+  let hw: number
   for (;;) {
     const r = await fetchFrom(nodeId, topic, offset, -2)
     expect(r.errorCode).toBe(0)
