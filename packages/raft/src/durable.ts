@@ -22,7 +22,13 @@ export interface DurableRaftLog {
    */
   append(entries: Entry[]): Promise<void>
   setHardState(hs: HardState): Promise<void>
-  /** Store the snapshot and drop every entry with index <= s.index. */
+  /**
+   * Store the snapshot and drop every entry with index <= s.index. Entries after it
+   * may stay: MemoryRaftStorage.fromDurable keeps only those that can follow the
+   * snapshot (it drops a stale tail left when a leader's snapshot replaced a
+   * divergent log). Implementations may also drop every entry after s.index when the
+   * stored entry at s.index does not have term s.term.
+   */
   saveSnapshot(s: Snapshot): Promise<void>
   close(): Promise<void>
 }

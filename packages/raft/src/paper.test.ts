@@ -590,3 +590,27 @@ describe('observers (non-voting members)', () => {
     expect((rd?.messages ?? []).filter((m) => m.type === MessageType.VoteResp)).toEqual([])
   })
 })
+
+describe('§7 snapshots and restarts', () => {
+  test('§7 a node restarted after installing a snapshot over a divergent log does not keep the stale tail', () => {
+    // Reference: §7 "the follower discards its entire log; it is all superseded by the snapshot" and §5.4.1.
+    // The durable log keeps entries after a snapshot's index (DurableRaftLog.saveSnapshot),
+    // so after a restart the divergent entries 4..5 (term 1) would follow a term-3 snapshot.
+    const n = nodeWith(2, [1, 2, 3], [1, 1, 1, 1, 1], 1, { checkQuorum: false, preVote: false })
+    drain(n)
+    const snapshot = { index: 3, term: 3, voters: [1, 2, 3], observers: [], data: bytes('s') }
+    n.step(msg(MessageType.Snap, 1, 2, 3, { snapshot }))
+    expect(n.ready()!.snapshot).toEqual(snapshot)
+    // What a durable log that keeps the tail hands back on restart:
+    const loaded = { hardState: { term: 3, vote: 0, commit: 3 }, snapshot, entries: logOfTerms([1, 1, 1, 1, 1]).slice(3) }
+    const storage = MemoryRaftStorage.fromDurable(loaded)
+    expect([storage.firstIndex(), storage.lastIndex()]).toEqual([4, 3])
+    const restarted = new RaftNode({ id: 2, voters: [1, 2, 3], storage, random: seededRandom(2), preVote: false, checkQuorum: false })
+    // A candidate whose last entry is (5, term 2) lacks the committed snapshot (index 3, term 3): refused.
+    restarted.step(msg(MessageType.Vote, 3, 2, 4, { index: 5, logTerm: 2 }))
+    expect(drain(restarted).map((m) => [m.type, m.reject])).toEqual([['VoteResp', 1]])
+    // A tail that does follow the snapshot is kept.
+    const good = MemoryRaftStorage.fromDurable({ ...loaded, entries: [{ index: 4, term: 3, type: 'normal', data: bytes('') }] })
+    expect(good.lastIndex()).toBe(4)
+  })
+})

@@ -52,7 +52,7 @@ export class MemoryRaftStorage implements RaftStorage {
     this.hardState = { ...(init.hardState ?? emptyHardState()) }
     this.snap = init.snapshot ?? emptySnapshot()
     this.ents = []
-    const entries = (init.entries ?? []).filter((e) => e.index > this.snap.index)
+    const entries = validTail(this.snap, init.entries ?? [])
     if (entries.length > 0) {
       assert(entries[0]!.index === this.snap.index + 1, `entries must start right after the snapshot (${this.snap.index})`)
       this.append(entries)
@@ -146,4 +146,27 @@ export class MemoryRaftStorage implements RaftStorage {
     this.ents = this.ents.slice(snap.index - this.snap.index)
     this.snap = snap
   }
+}
+
+/**
+ * The entries after the snapshot that can belong to one Raft log with it. A durable
+ * log keeps entries after a snapshot's index; when that snapshot came from a leader
+ * and replaced a log that had diverged, those entries are a stale tail. Terms never
+ * decrease along a Raft log, so the stale part starts at the first entry whose term
+ * is below its predecessor's (the snapshot's, first): keeping it would make this node
+ * look less up to date than it is and let it vote for a candidate missing committed
+ * entries. Everything from there on is dropped, as is anything not contiguous.
+ */
+function validTail(snap: Snapshot, entries: Entry[]): Entry[] {
+  const out: Entry[] = []
+  let prevTerm = snap.term
+  let next = snap.index + 1
+  for (const e of entries) {
+    if (e.index <= snap.index) continue
+    if (e.index !== next || e.term < prevTerm) break
+    out.push(e)
+    prevTerm = e.term
+    next++
+  }
+  return out
 }

@@ -1,6 +1,14 @@
 import type { RaftNode } from '../raft-node.js'
-import type { MemoryRaftStorage } from '../storage.js'
 import type { Entry, HardState } from '../types.js'
+
+/** What the checker reads of a node's disk. */
+export interface DiskView {
+  firstIndex(): number
+  lastIndex(): number
+  /** undefined (or a throw-free miss) when the index is not on disk. */
+  term(index: number): number | undefined
+  hardStateNow(): HardState
+}
 
 /** A broken invariant: the run stops and prints the seed and trace. */
 export class InvariantViolation extends Error {
@@ -43,7 +51,7 @@ export class Invariants {
   }
 
   /** Called before a Ready is written to a node's disk. */
-  beforePersist(node: number, disk: MemoryRaftStorage, entries: Entry[], hs: HardState | null): void {
+  beforePersist(node: number, disk: DiskView, entries: Entry[], hs: HardState | null): void {
     if (hs) check(hs.commit >= disk.hardStateNow().commit, `n${node}: durable commit goes back ${disk.hardStateNow().commit} -> ${hs.commit}`)
     if (entries.length === 0) return
     const first = entries[0]!.index
@@ -57,7 +65,7 @@ export class Invariants {
     }
     for (let k = 0; k < entries.length; k++) {
       const e = entries[k]!
-      const prevTerm = k > 0 ? entries[k - 1]!.term : e.index - 1 >= disk.firstIndex() - 1 && e.index - 1 <= disk.lastIndex() ? disk.term(e.index - 1) : -1
+      const prevTerm = k > 0 ? entries[k - 1]!.term : (disk.term(e.index - 1) ?? -1)
       const id = { data: entryHash(e), prevTerm }
       const key = `${e.index}:${e.term}`
       const seen = this.entryIds.get(key)
@@ -71,7 +79,7 @@ export class Invariants {
   }
 
   /** After every event on a live node. */
-  afterEvent(id: number, raft: RaftNode, lastCommit: number, disks: Map<number, MemoryRaftStorage>, leaders: Iterable<RaftNode>): void {
+  afterEvent(id: number, raft: RaftNode, lastCommit: number, disks: Map<number, DiskView>, leaders: Iterable<RaftNode>): void {
     check(raft.commitIndex >= lastCommit, `n${id}: commit index went back ${lastCommit} -> ${raft.commitIndex}`)
     if (raft.role === 'leader') {
       const t = raft.currentTerm
@@ -85,7 +93,7 @@ export class Invariants {
     if (raft.commitIndex > this.globalCommit) this.advanceGlobalCommit(id, raft, disks, leaders)
   }
 
-  private advanceGlobalCommit(id: number, raft: RaftNode, disks: Map<number, MemoryRaftStorage>, leaders: Iterable<RaftNode>): void {
+  private advanceGlobalCommit(id: number, raft: RaftNode, disks: Map<number, DiskView>, leaders: Iterable<RaftNode>): void {
     const from = this.globalCommit + 1
     for (let i = from; i <= raft.commitIndex; i++) {
       const term = raft.termAt(i)

@@ -5,6 +5,7 @@ import { MemoryRaftStorage } from '../storage.js'
 import { EventQueue } from './event-queue.js'
 import { choosePlan, describePlan, UNITS_PER_TICK, type FaultPlan } from './fault-plan.js'
 import { chainHash, InvariantViolation, Invariants } from './invariants.js'
+import { SimDisk } from './sim-disk.js'
 import { Trace } from './trace.js'
 
 /**
@@ -72,8 +73,10 @@ const LINK_KEY = 1024
 interface SimNode {
   id: number
   isVoter: boolean
-  /** The node's disk: only ever written with data from a persisted Ready. */
-  disk: MemoryRaftStorage
+  /** The node's disk (DurableRaftLog semantics); survives crashes. */
+  disk: SimDisk
+  /** What the node reads: mirrors the disk, rebuilt from it on restart. */
+  memory: MemoryRaftStorage
   raft: RaftNode | null
   joined: boolean
   downUntilTick: number
@@ -140,7 +143,8 @@ class Simulation {
       this.nodes.set(id, {
         id,
         isVoter: id <= options.voters,
-        disk: new MemoryRaftStorage(),
+        disk: new SimDisk(),
+        memory: new MemoryRaftStorage(),
         raft: null,
         joined: false,
         downUntilTick: 0,
@@ -155,7 +159,7 @@ class Simulation {
     this.disks = new Map([...this.nodes.values()].map((x) => [x.id, x.disk] as const))
   }
 
-  private readonly disks: Map<number, MemoryRaftStorage>
+  private readonly disks: Map<number, SimDisk>
 
   /** Nodes by the time unit (within a tick) at which they tick: each has its own phase. */
   private readonly tickingAt: SimNode[][]
@@ -261,11 +265,12 @@ class Simulation {
 
   private start(n: SimNode): void {
     n.joined = true
-    const snap = n.disk.snapshot()
+    n.memory = MemoryRaftStorage.fromDurable(n.disk.load())
+    const snap = n.memory.snapshot()
     n.raft = new RaftNode({
       id: n.id,
       voters: this.voterIds,
-      storage: n.disk,
+      storage: n.memory,
       random: n.rng.fork(),
       electionTimeoutTicks: this.et,
       heartbeatTicks: this.plan.heartbeatTicks,
@@ -332,11 +337,14 @@ class Simulation {
   }
 
   private handleReady(n: SimNode, raft: RaftNode, rd: Ready): void {
-    // 1. persist (the disk is the MemoryRaftStorage the node reads)
-    if (rd.snapshot) n.disk.applySnapshot(rd.snapshot)
+    // 1. persist, then mirror into the storage the node reads
+    if (rd.snapshot) n.disk.saveSnapshot(rd.snapshot)
     this.inv.beforePersist(n.id, n.disk, rd.entries, rd.hardState)
     n.disk.append(rd.entries)
     if (rd.hardState) n.disk.setHardState(rd.hardState)
+    if (rd.snapshot) n.memory.applySnapshot(rd.snapshot)
+    n.memory.append(rd.entries)
+    if (rd.hardState) n.memory.setHardState(rd.hardState)
     if (rd.mustSync && !this.healed && this.rng.chance(this.plan.crashAfterPersistRate)) {
       this.stats.crashesAfterPersist++
       this.crash(n, this.time / UNITS_PER_TICK, `after persisting (${rd.entries.length} entries) and before sending ${rd.messages.length} messages`)
@@ -371,10 +379,11 @@ class Simulation {
     }
     raft.advance(rd)
     // 4. maybe snapshot the app's state
-    if (n.appIndex - n.disk.snapshot().index >= this.plan.compactEvery) {
+    if (n.appIndex - n.disk.snapshotIndex() >= this.plan.compactEvery) {
       const snap = raft.compact(n.appIndex, encodeState(n.appIndex, n.appHash))
       if (snap.ok) {
-        n.disk.createSnapshot(snap.value)
+        n.disk.saveSnapshot(snap.value)
+        n.memory.createSnapshot(snap.value)
         this.stats.snapshotsTaken++
         this.trace.add(this.time, n.id, 'compact', `snapshot at ${snap.value.index}`)
       }
