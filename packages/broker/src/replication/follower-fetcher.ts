@@ -18,6 +18,8 @@ interface FetchState {
   /** the leader epoch this state follows; a new epoch means a new state */
   leaderEpoch: number
   needsTruncation: boolean
+  /** after a partition-level error: left out of requests until then, so one bad partition cannot spin the rest */
+  retryAtMs: number
 }
 
 const keyOf = (topic: string, partition: number): string => `${topic}\u0000${partition}`
@@ -40,7 +42,7 @@ export class LeaderFetcher {
 
   /** Follow `p` (in its current leader epoch) from this leader, truncating first. */
   add(p: Partition): void {
-    this.states.set(p, { p, leaderEpoch: p.leaderEpoch, needsTruncation: true })
+    this.states.set(p, { p, leaderEpoch: p.leaderEpoch, needsTruncation: true, retryAtMs: 0 })
     this.wakeBackoff?.()
     this.kick()
   }
@@ -65,8 +67,11 @@ export class LeaderFetcher {
       while (!this.stopped && this.states.size > 0) {
         let progressed: boolean
         try {
-          const truncating = [...this.states.values()].filter((s) => s.needsTruncation)
-          progressed = truncating.length > 0 ? await this.truncate(truncating) : await this.fetch()
+          const nowMs = this.host.clock.now()
+          const ready = [...this.states.values()].filter((s) => s.retryAtMs <= nowMs)
+          const truncating = ready.filter((s) => s.needsTruncation)
+          if (ready.length === 0) progressed = false
+          else progressed = truncating.length > 0 ? await this.truncate(truncating) : await this.fetch(ready)
         } catch (err) {
           this.host.logger.warn({ err, leader: this.leaderId }, 'replica fetch failed')
           progressed = false
@@ -122,13 +127,12 @@ export class LeaderFetcher {
     const body = { replicaId: this.host.nodeId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) }
     const resp = await this.request<OffsetForLeaderEpochResponse>(ApiKey.OffsetForLeaderEpoch, body, this.host.config.requestTimeoutMsMax)
     if (resp === null || resp.errorCode !== ErrorCode.NONE || !Array.isArray(resp.body?.topics)) return false
-    let allDone = true
     for (const t of resp.body.topics) {
       for (const r of t.partitions ?? []) {
         const entry = asked.get(keyOf(t.topic, r.partition))
         if (entry === undefined || !this.current(entry.s)) continue
         if (r.errorCode !== ErrorCode.NONE) {
-          allDone = false
+          entry.s.retryAtMs = this.host.clock.now() + this.host.config.replicaFetchBackoffMs
           continue
         }
         const { s, epoch } = entry
@@ -139,7 +143,7 @@ export class LeaderFetcher {
         })
       }
     }
-    return allDone
+    return true
   }
 
   /** Where our log stops agreeing with the leader's, given its answer for `epoch`. */
@@ -154,11 +158,11 @@ export class LeaderFetcher {
 
   // ------------------------------------------------------------ fetching
 
-  private async fetch(): Promise<boolean> {
+  private async fetch(ready: FetchState[]): Promise<boolean> {
     const sent = new Map<string, { s: FetchState; fetchOffset: number }>()
     const byTopic = new Map<string, unknown[]>()
     const cfg = this.host.config
-    for (const s of this.states.values()) {
+    for (const s of ready) {
       if (!this.current(s)) continue
       const fetchOffset = s.p.logEndOffset()
       sent.set(keyOf(s.p.topic, s.p.partition), { s, fetchOffset })
@@ -183,15 +187,20 @@ export class LeaderFetcher {
     }
     const resp = await this.request<FetchResponse>(ApiKey.Fetch, body, cfg.replicaFetchWaitMaxMs + REPLICA_FETCH_TIMEOUT_SLACK_MS)
     if (resp === null || resp.errorCode !== ErrorCode.NONE || !Array.isArray(resp.body?.topics)) return false
-    const work: Array<Promise<boolean>> = []
+    const work: Array<Promise<void>> = []
     for (const t of resp.body.topics) {
       for (const r of t.partitions ?? []) {
         const entry = sent.get(keyOf(t.topic, r.partition))
-        if (entry !== undefined) work.push(this.handlePartition(entry.s, entry.fetchOffset, r))
+        if (entry === undefined) continue
+        work.push(
+          this.handlePartition(entry.s, entry.fetchOffset, r).then((ok) => {
+            if (!ok) entry.s.retryAtMs = this.host.clock.now() + cfg.replicaFetchBackoffMs
+          }),
+        )
       }
     }
-    const results = await Promise.all(work)
-    return results.some((ok) => ok)
+    await Promise.all(work)
+    return true
   }
 
   /** Apply one partition of a fetch response; false when it needs a pause before the next try. */

@@ -101,6 +101,24 @@ describe('produce and replicate', () => {
   })
 })
 
+describe('many partitions', () => {
+  it('one fetcher per leader broker replicates every partition it leads', async () => {
+    cluster = new SimCluster([1, 2, 3], SIM_REPLICA_CONFIG)
+    const c = cluster
+    await c.startAll()
+    const assignments = [[1, 2, 3], [2, 3, 1], [3, 1, 2], [1, 3, 2], [2, 1, 3], [3, 2, 1]]
+    c.createTopic('m', assignments)
+    await waitFor(() => assignments.every((r, p) => c.manager(r[0]!).isLeader('m', p)), 2000, 'leaders')
+    const results = await Promise.all(assignments.map((r, p) => produce(c, r[0]!, 'm', p, batchOf([`p${p}`]))))
+    expect(results.map((r) => r!.errorCode)).toEqual([0, 0, 0, 0, 0, 0])
+    await waitFor(() => [1, 2, 3].every((id) => assignments.every((_, p) => c.manager(id).highWatermark('m', p) === 1)), 2000, 'HW 1 everywhere')
+    for (const id of [1, 2, 3]) {
+      // each node follows the two other brokers: one fetcher each
+      expect((c.manager(id) as unknown as { fetchers: Map<number, unknown> }).fetchers.size).toBe(2)
+    }
+  })
+})
+
 describe('min.insync.replicas', () => {
   it('refuses acks=all with NOT_ENOUGH_REPLICAS before appending when the ISR is too small', async () => {
     const c = await threeNodes(SIM_REPLICA_CONFIG, { 'min.insync.replicas': '3' })
