@@ -506,7 +506,7 @@ export class RaftNode {
       const s = m.snapshot!
       const reason = malformedSnapshot(s)
       if (reason || s.index === 0 || s.term === 0 || s.term > m.term) return fail('BAD_SNAPSHOT', reason ?? 'snapshot index/term out of range', this.leader)
-      const same = s.voters.length === this.voters.length && s.voters.every((v) => this.voters.includes(v))
+      const same = new Set(s.voters).size === this.voters.length && s.voters.every((v) => this.voters.includes(v))
       if (!same) return fail('BAD_SNAPSHOT', `snapshot voters [${s.voters}] differ from ours`, this.leader)
     }
     if (m.term >= this.term && m.type === MessageType.Heartbeat && m.commit > this.log.lastIndex()) {
