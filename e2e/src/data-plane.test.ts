@@ -33,7 +33,13 @@ const liveIds = (): number[] => cluster.nodes.filter((n) => n.process).map((n) =
 async function createTopic(name: string, configs: Record<string, string> = {}): Promise<void> {
   const r = await cluster.request(liveIds()[0]!, ApiKey.CreateTopics, { topics: [{ name, numPartitions: 1, replicationFactor: 3, configs }], timeoutMs: 10_000 })
   expect(r.body.topics[0].errorCode).toBe(ErrorCode.NONE)
-  await cluster.waitFor(async () => (await partitionMeta(name)).leader > 0, { message: `${name} has a leader` })
+  await cluster.waitFor(async () => {
+    const leader = (await partitionMeta(name)).leader
+    if (leader <= 0) return false
+    // the leader has applied the topic (metadata answers may come from a node ahead of it)
+    const r = await (await conn(leader)).request(ApiKey.ListOffsets, { replicaId: -1, topics: [{ topic: name, partitions: [{ partition: 0, timestamp: -1 }] }] })
+    return r.body.topics[0].partitions[0].errorCode === ErrorCode.NONE
+  }, { message: `${name} has a serving leader` })
 }
 
 async function partitionMeta(topic: string, via = liveIds()[0]!): Promise<MetadataResponse['topics'][number]['partitions'][number]> {
