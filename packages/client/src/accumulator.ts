@@ -97,8 +97,11 @@ export class Accumulator {
     }
   }
 
-  /** Append to the partition's open batch. Returns the batch, the record's index in it, and whether a batch filled up. */
-  append(topic: string, partition: number, record: RecordInput, bytes: number, now: number): { batch: ProducerBatch; index: number; full: boolean } {
+  /** Set by append: the record filled a batch (or found the open one full), so a batch is ready. */
+  filled = false
+
+  /** Append to the partition's open batch and return that batch (the record is its last). */
+  append(topic: string, partition: number, record: RecordInput, bytes: number, now: number): ProducerBatch {
     const key = `${topic}\u0000${partition}`
     let q = this.queues.get(key)
     if (!q) {
@@ -106,17 +109,17 @@ export class Accumulator {
       this.queues.set(key, q)
     }
     let batch = q.batches[q.batches.length - 1]
-    let full = false
+    this.filled = false
     if (!batch || batch.closed || (batch.records.length > 0 && batch.bytes + bytes > this.opts.batchBytes)) {
-      full = batch !== undefined && !batch.closed
+      this.filled = batch !== undefined && !batch.closed
       batch = new ProducerBatch(topic, partition, now)
       q.batches.push(batch)
     }
     batch.records.push(record)
     batch.bytes += bytes
     batch.reserved += bytes
-    if (batch.bytes >= this.opts.batchBytes) full = true
-    return { batch, index: batch.records.length - 1, full }
+    if (batch.bytes >= this.opts.batchBytes) this.filled = true
+    return batch
   }
 
   /** Whether the queue's head batch should go out now. */

@@ -178,6 +178,14 @@ export class Cluster {
     }
   }
 
+  /** A known topic's metadata without waiting (a stale cache is refreshed in the background), else undefined. */
+  cachedTopic(topic: string): TopicMetadata | undefined {
+    const t = this.metadata.topic(topic)
+    if (!t || t.partitions.length === 0) return undefined
+    if (Date.now() - this.metadata.updatedAt > this.metadataMaxAgeMs) this.refreshMetadata().catch(() => {})
+    return t
+  }
+
   /** The connection to the current leader of a partition (refreshing once if unknown). */
   async leaderConnection(topic: string, partition: number): Promise<{ connection: BrokerConnection; leaderEpoch: number; nodeId: number }> {
     let leader = this.metadata.leader(topic, partition)

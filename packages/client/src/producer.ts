@@ -5,7 +5,7 @@
  * is acknowledged, with each message's offset.
  */
 import { BATCH_HEADER_BYTES, ErrorCode, TributaryError, type Acks } from '@tributary/protocol'
-import { Accumulator } from './accumulator.js'
+import { Accumulator, type ProducerBatch } from './accumulator.js'
 import { retryPolicy, type RetryOptions } from './backoff.js'
 import type { Cluster } from './cluster.js'
 import { ArgumentError, assertArg, closedError } from './errors.js'
@@ -102,45 +102,98 @@ export class Producer {
     return this.sender.producerId
   }
 
-  /** Send messages to one topic; resolves with each message's partition and offset, in order. */
-  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+  /**
+   * Send messages to one topic; resolves with each message's partition and offset, in order.
+   * The message objects are encoded as they are when their batch is sealed: do not mutate
+   * them until the send resolves.
+   */
+  send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    try {
+      const fast = this.sendOneFast(record)
+      if (fast) return fast
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.sendAny(record)
+  }
+
+  /**
+   * The common single-message case without async machinery: a cached topic and room in the
+   * buffer make it synchronous up to the batch's promise. undefined = take the general path.
+   */
+  private sendOneFast(record: ProducerRecord): Promise<RecordMetadata[]> | undefined {
+    if (record === null || typeof record !== 'object' || !Array.isArray(record.messages) || record.messages.length !== 1) return undefined
+    const { topic, messages } = record
+    if (typeof topic !== 'string' || this.closing || this.cluster.closed) return undefined
+    const meta = this.cluster.cachedTopic(topic)
+    if (!meta) return undefined
+    const m = messages[0]
+    const bytes = checkMessage(m, 0)
+    if (bytes + BATCH_HEADER_BYTES > this.maxMessageBytes || !this.acc.tryReserve(bytes)) return undefined
+    const count = meta.partitions.length
+    let partition: number
+    try {
+      partition = this.choosePartition(topic, count, m, 0)
+    } catch (err) {
+      this.acc.release(bytes)
+      throw err
+    }
+    if (partition < 0) partition = this.sticky.partition(topic, count, this.cluster.metadata.availablePartitions(topic))
+    const batch = this.acc.append(topic, partition, m, bytes, Date.now())
+    if (this.acc.filled) this.sticky.batchClosed(topic, partition)
+    this.sender.wake()
+    const index = batch.records.length - 1
+    return batch.promise.then((r) => [{ topic, partition, offset: r.baseOffset < 0 ? -1 : r.baseOffset + index }])
+  }
+
+  private async sendAny(record: ProducerRecord): Promise<RecordMetadata[]> {
     this.checkOpen()
     if (record === null || typeof record !== 'object') throw new ArgumentError('send expects { topic, messages }')
     const { topic, messages } = record
     if (typeof topic !== 'string' || topic.length === 0) throw new ArgumentError(`topic must be a non-empty string, got ${JSON.stringify(topic)}`)
     if (!Array.isArray(messages)) throw new ArgumentError(`messages must be an array, got ${typeof messages}`)
-    if (messages.length === 0) return []
-    const checked = messages.map((m, i) => checkMessage(m, `messages[${i}]`))
-    for (let i = 0; i < checked.length; i++) {
-      if (checked[i].bytes + BATCH_HEADER_BYTES > this.maxMessageBytes) {
-        throw new TributaryError(ErrorCode.MESSAGE_TOO_LARGE, `messages[${i}] is about ${checked[i].bytes} bytes, over maxMessageBytes ${this.maxMessageBytes}`)
+    const n = messages.length
+    if (n === 0) return []
+    const sizes = new Array<number>(n)
+    for (let i = 0; i < n; i++) {
+      const bytes = checkMessage(messages[i], i)
+      if (bytes + BATCH_HEADER_BYTES > this.maxMessageBytes) {
+        throw new TributaryError(ErrorCode.MESSAGE_TOO_LARGE, `messages[${i}] is about ${bytes} bytes, over maxMessageBytes ${this.maxMessageBytes}`)
       }
+      sizes[i] = bytes
     }
-    const meta = await this.cluster.topicMetadata(topic)
+    const meta = this.cluster.cachedTopic(topic) ?? (await this.cluster.topicMetadata(topic))
     const count = meta.partitions.length
-    const partitions = messages.map((m, i) => this.choosePartition(topic, count, m, i))
-    const slots: Array<{ promise: Promise<{ baseOffset: number }>; index: number }> = new Array(messages.length)
-    for (let i = 0; i < messages.length; i++) {
-      const { record: r, bytes } = checked[i]
-      if (!this.acc.tryReserve(bytes)) {
+    // Explicit, custom and keyed choices are validated before anything is queued.
+    const partitions = new Array<number>(n)
+    for (let i = 0; i < n; i++) partitions[i] = this.choosePartition(topic, count, messages[i], i)
+    const batches = new Array<ProducerBatch>(n)
+    const indexes = new Array<number>(n)
+    for (let i = 0; i < n; i++) {
+      if (!this.acc.tryReserve(sizes[i])) {
         this.sender.wake() // full buffer: make sure what is queued is on its way
-        await this.acc.reserve(bytes)
+        await this.acc.reserve(sizes[i])
       }
-      const { batch, index, full } = this.acc.append(topic, partitions[i], r, bytes, Date.now())
-      if (full) this.sender.wake()
-      slots[i] = { promise: batch.promise, index }
+      if (partitions[i] < 0) partitions[i] = this.sticky.partition(topic, count, this.cluster.metadata.availablePartitions(topic))
+      const batch = this.acc.append(topic, partitions[i], messages[i], sizes[i], Date.now())
+      if (this.acc.filled) {
+        // KIP-480: keyless records move on once their partition's batch is full.
+        this.sticky.batchClosed(topic, partitions[i])
+        this.sender.wake()
+      }
+      batches[i] = batch
+      indexes[i] = batch.records.length - 1
     }
     this.sender.wake()
-    const results: RecordMetadata[] = new Array(slots.length)
-    let last: Promise<{ baseOffset: number }> | undefined
+    const results = new Array<RecordMetadata>(n)
+    let last: ProducerBatch | undefined
     let baseOffset = -1
-    for (let i = 0; i < slots.length; i++) {
-      const s = slots[i]
-      if (s.promise !== last) {
-        last = s.promise
-        baseOffset = (await s.promise).baseOffset
+    for (let i = 0; i < n; i++) {
+      if (batches[i] !== last) {
+        last = batches[i]
+        baseOffset = (await last.promise).baseOffset
       }
-      results[i] = { topic, partition: partitions[i], offset: baseOffset < 0 ? -1 : baseOffset + s.index }
+      results[i] = { topic, partition: partitions[i], offset: baseOffset < 0 ? -1 : baseOffset + indexes[i] }
     }
     return results
   }
@@ -181,6 +234,7 @@ export class Producer {
     if (this.cluster.closed) throw closedError('client')
   }
 
+  /** Explicit, custom or keyed choice; -1 for a keyless record (sticky, decided when appended). */
   private choosePartition(topic: string, count: number, m: Message, i: number): number {
     if (m.partition !== undefined) {
       if (m.partition >= count) throw new ArgumentError(`messages[${i}].partition ${m.partition} does not exist: ${topic} has ${count} partitions`)
@@ -192,6 +246,6 @@ export class Producer {
       return p
     }
     if (m.key != null) return partitionForKey(m.key, count)
-    return this.sticky.partition(topic, count, this.cluster.metadata.availablePartitions(topic))
+    return -1 // keyless: the sticky partition at append time
   }
 }

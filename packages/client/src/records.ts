@@ -3,7 +3,7 @@
  * messages are validated here (a bad field is an ArgumentError naming it), and
  * sized for batch and buffer accounting before any bytes are encoded.
  */
-import type { DecodedRecord, RecordInput } from '@tributary/protocol'
+import type { DecodedRecord } from '@tributary/protocol'
 import { ArgumentError } from './errors.js'
 
 export type Bytes = string | Uint8Array
@@ -45,30 +45,31 @@ const isBytes = (v: unknown): v is Bytes => typeof v === 'string' || v instanceo
 /** Strings are sized by UTF-16 units: exact for ASCII, an underestimate (at most 3x) otherwise. */
 const sizeOf = (v: Bytes | null | undefined): number => (v == null ? 0 : v.length)
 
-/** Throws ArgumentError naming the first bad field; returns the record and its estimated encoded size. */
-export function checkMessage(m: Message, where: string): { record: RecordInput; bytes: number } {
-  if (m === null || typeof m !== 'object') throw new ArgumentError(`${where} must be an object with a value, got ${m === null ? 'null' : typeof m}`)
-  if (m.value === undefined) throw new ArgumentError(`${where}.value is required (use null for a tombstone)`)
-  if (m.value !== null && !isBytes(m.value)) throw new ArgumentError(`${where}.value must be a string, Uint8Array or null, got ${typeof m.value}`)
-  if (m.key != null && !isBytes(m.key)) throw new ArgumentError(`${where}.key must be a string, Uint8Array or null, got ${typeof m.key}`)
-  if (m.partition !== undefined && (!Number.isInteger(m.partition) || m.partition < 0)) {
-    throw new ArgumentError(`${where}.partition must be a non-negative integer, got ${m.partition}`)
+/** Throws ArgumentError naming the bad field of messages[i]; returns the message's estimated encoded size. */
+export function checkMessage(m: Message, i: number): number {
+  if (m === null || typeof m !== 'object') throw new ArgumentError(`messages[${i}] must be an object with a value, got ${m === null ? 'null' : typeof m}`)
+  const { key, value, headers, partition, timestamp } = m
+  if (value === undefined) throw new ArgumentError(`messages[${i}].value is required (use null for a tombstone)`)
+  if (value !== null && !isBytes(value)) throw new ArgumentError(`messages[${i}].value must be a string, Uint8Array or null, got ${typeof value}`)
+  if (key != null && !isBytes(key)) throw new ArgumentError(`messages[${i}].key must be a string, Uint8Array or null, got ${typeof key}`)
+  if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) {
+    throw new ArgumentError(`messages[${i}].partition must be a non-negative integer, got ${partition}`)
   }
-  if (m.timestamp !== undefined && (!Number.isSafeInteger(m.timestamp) || m.timestamp < 0)) {
-    throw new ArgumentError(`${where}.timestamp must be a non-negative safe integer (ms since the epoch), got ${m.timestamp}`)
+  if (timestamp !== undefined && (!Number.isSafeInteger(timestamp) || timestamp < 0)) {
+    throw new ArgumentError(`messages[${i}].timestamp must be a non-negative safe integer (ms since the epoch), got ${timestamp}`)
   }
-  let bytes = RECORD_OVERHEAD_BYTES + sizeOf(m.key) + sizeOf(m.value)
-  if (m.headers !== undefined) {
-    if (m.headers === null || typeof m.headers !== 'object' || Array.isArray(m.headers)) {
-      throw new ArgumentError(`${where}.headers must be an object of string or Uint8Array values`)
+  let bytes = RECORD_OVERHEAD_BYTES + sizeOf(key) + sizeOf(value)
+  if (headers !== undefined) {
+    if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) {
+      throw new ArgumentError(`messages[${i}].headers must be an object of string or Uint8Array values`)
     }
-    for (const k in m.headers) {
-      const v = m.headers[k]
-      if (!isBytes(v)) throw new ArgumentError(`${where}.headers[${JSON.stringify(k)}] must be a string or Uint8Array, got ${typeof v}`)
+    for (const k in headers) {
+      const v = headers[k]
+      if (!isBytes(v)) throw new ArgumentError(`messages[${i}].headers[${JSON.stringify(k)}] must be a string or Uint8Array, got ${typeof v}`)
       bytes += HEADER_OVERHEAD_BYTES + k.length + v.length
     }
   }
-  return { record: { key: m.key ?? null, value: m.value, headers: m.headers, timestamp: m.timestamp }, bytes }
+  return bytes
 }
 
 /**
