@@ -5,10 +5,12 @@
  * (every record exactly once), bounded producer and consumer memory, and clear
  * errors. One 3-node cluster for the file; tests leave all nodes up.
  */
+import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
+import path from 'node:path'
 import { ErrorCode } from '@tributary/protocol'
 import { Tributary, partitionForKey, text, type ConsumedMessage, type Consumer, type RecordMetadata } from '@tributary/client'
-import { freePort, startCluster, type TestCluster } from './cluster.js'
+import { REPO_ROOT, freePort, startCluster, type TestCluster } from './cluster.js'
 
 const require = createRequire(import.meta.url)
 const kafkajsMurmur2: (key: string) => number = require('kafkajs/src/producer/partitioners/default/murmur2.js')
@@ -216,3 +218,19 @@ describe('clear errors', () => {
     expect(() => client.producer({ acks: 1, idempotent: true })).toThrow(/needs acks 'all'/)
   })
 })
+
+test('examples/produce-consume.mjs runs against the cluster with the built package', async () => {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'examples', 'produce-consume.mjs')], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, TRIBUTARY_BOOTSTRAP: cluster.bootstrap.join(',') },
+  })
+  let out = ''
+  child.stdout.on('data', (d) => (out += d))
+  child.stderr.on('data', (d) => (out += d))
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  clearTimeout(timer)
+  expect({ code, out }).toMatchObject({ code: 0 })
+  expect(out.match(/^consumed /gm)).toHaveLength(10)
+  expect(out).toMatch(/group example-billing: lag 0/)
+}, 90_000)

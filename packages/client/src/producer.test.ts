@@ -78,6 +78,15 @@ describe('producer', () => {
     expect(used.length).toBe(1)
   })
 
+  test('keyless records move to another partition once their batch is full (KIP-480)', async () => {
+    const { fake, client } = setup(6)
+    const producer = client.producer({ lingerMs: 50, batchBytes: 1_000 })
+    await Promise.all(Array.from({ length: 100 }, (_, i) => producer.send({ topic: 'orders', messages: [{ value: `${i}`.padStart(100, '.') }] })))
+    const used = [0, 1, 2, 3, 4, 5].filter((p) => fake.records('orders', p).length > 0)
+    expect(used.length).toBeGreaterThan(1)
+    for (const p of used) for (const b of fake.topics.get('orders')!.partitions[p].batches) expect(b.bytes.length).toBeLessThan(1_300)
+  })
+
   test('explicit partition wins; an out-of-range one is an ArgumentError', async () => {
     const { fake, client } = setup(6)
     const producer = client.producer()
