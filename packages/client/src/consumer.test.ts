@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from '@jest/globals'
-import { ApiKey, encodeRecordBatch } from '@tributary/protocol'
+import { ApiKey, ErrorCode, encodeRecordBatch } from '@tributary/protocol'
 import type { Consumer } from './consumer.js'
 import type { ConsumedMessage } from './records.js'
 import { Tributary } from './tributary.js'
@@ -261,6 +261,19 @@ describe('consumer group', () => {
     fake.groups.group('f').members.clear() // the coordinator forgot us (session expired)
     await waitFor(() => lost.length === 1, 'the loss')
     await waitFor(() => c.assignment().length === 2 && fake.groups.group('f').members.size === 1, 'the rejoin')
+  })
+
+  test('an assignment whose offset lookup fails is taken again on a later heartbeat', async () => {
+    const { fake, client } = setup(2, 1)
+    await produce(client, 4)
+    let failures = 0
+    fake.intercept = (r) => (r.apiKey === ApiKey.OffsetFetch && failures++ < 12 ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : undefined)
+    const got: ConsumedMessage[] = []
+    const c = client.consumer({ groupId: 'slow-load', fromBeginning: true, ...fast })
+    await c.subscribe({ topics: ['orders'] })
+    await collect(c, got)
+    await waitFor(() => got.length === 4, 'all four once offsets load')
+    expect(failures).toBeGreaterThan(12)
   })
 
   test('NOT_COORDINATOR makes the member find the coordinator again', async () => {

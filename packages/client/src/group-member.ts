@@ -39,6 +39,8 @@ export class GroupMember {
   memberId = ''
   memberEpoch = 0
   private owned = new Map<string, TopicPartition>()
+  /** The coordinator's latest assignment for us (undefined until the first). */
+  private target: TopicPartition[] | undefined
   private subscription: { names: string[] | null; regex: string | null } = { names: null, regex: null }
   private subscriptionSent = false
   private heartbeatIntervalMs = HEARTBEAT_INTERVAL_MS_DEFAULT
@@ -84,6 +86,7 @@ export class GroupMember {
     const owned = this.ownedPartitions()
     if (owned.length > 0) await this.listener.revoked(owned).catch(() => {})
     this.owned.clear()
+    this.target = undefined
     if (this.memberId !== '' && this.memberEpoch > 0) {
       await this.coordinators
         .call(this.opts.groupId, ApiKey.ConsumerGroupHeartbeat, { groupId: this.opts.groupId, memberId: this.memberId, memberEpoch: -1 }, { retries: 2, timeoutMs: 5_000 })
@@ -154,10 +157,12 @@ export class GroupMember {
     this.memberId = r.body.memberId
     this.memberEpoch = r.body.memberEpoch
     if (r.body.heartbeatIntervalMs > 0) this.heartbeatIntervalMs = r.body.heartbeatIntervalMs
-    if (!r.body.assignment) return false
-    return this.reconcile(await this.resolveNames(r.body.assignment.topics))
+    // null = unchanged: keep reconciling toward the last assignment (a failed step is retried).
+    if (r.body.assignment) this.target = await this.resolveNames(r.body.assignment.topics)
+    return this.target ? this.reconcile(this.target) : false
   }
 
+  /** Revoke first (the listener commits), then take the new partitions; owned changes only once each step succeeded. */
   private async reconcile(target: TopicPartition[]): Promise<boolean> {
     const want = new Map(target.map((tp) => [tpKey(tp.topic, tp.partition), tp]))
     const revoked = [...this.owned].filter(([k]) => !want.has(k)).map(([, tp]) => tp)
@@ -167,8 +172,8 @@ export class GroupMember {
       for (const tp of revoked) this.owned.delete(tpKey(tp.topic, tp.partition))
     }
     if (added.length > 0) {
-      for (const tp of added) this.owned.set(tpKey(tp.topic, tp.partition), tp)
       await this.listener.assigned(added)
+      for (const tp of added) this.owned.set(tpKey(tp.topic, tp.partition), tp)
     }
     return revoked.length > 0 || added.length > 0
   }
@@ -176,6 +181,7 @@ export class GroupMember {
   private async loseAll(): Promise<void> {
     const owned = this.ownedPartitions()
     this.owned.clear()
+    this.target = undefined
     if (owned.length > 0) await this.listener.lost(owned).catch(() => {})
   }
 

@@ -7,7 +7,7 @@ import { ApiKey, ErrorCode } from '@tributary/protocol'
 import type { FakeCluster } from './fake-cluster.js'
 import { fakeUrl } from './fake-cluster.js'
 
-interface Member { memberId: string; clientId: string; epoch: number; names: string[] | null; regex: string | null; owned: Set<string>; lastSeen: number; sessionTimeoutMs: number }
+interface Member { memberId: string; clientId: string; epoch: number; lastSent: string | null; names: string[] | null; regex: string | null; owned: Set<string>; lastSeen: number; sessionTimeoutMs: number }
 interface Group { groupId: string; epoch: number; members: Map<string, Member>; offsets: Map<string, number> }
 
 const key = (t: string, p: number): string => `${t}:${p}`
@@ -105,7 +105,7 @@ export class FakeGroups {
     }
     let m: Member | undefined
     if (b.memberEpoch === 0) {
-      m = { memberId: b.memberId || `member-${this.nextMember++}`, clientId: b.clientId ?? '', epoch: 0, names: null, regex: null, owned: new Set(), lastSeen: Date.now(), sessionTimeoutMs: b.sessionTimeoutMs ?? 45_000 }
+      m = { memberId: b.memberId || `member-${this.nextMember++}`, clientId: b.clientId ?? '', epoch: 0, lastSent: null, names: null, regex: null, owned: new Set(), lastSeen: Date.now(), sessionTimeoutMs: b.sessionTimeoutMs ?? 45_000 }
       g.members.set(m.memberId, m)
       g.epoch++
     } else {
@@ -126,7 +126,11 @@ export class FakeGroups {
     const ownedByOthers = new Set([...g.members.values()].filter((x) => x !== m).flatMap((x) => [...x.owned]))
     const given = [...mine].filter((k) => !ownedByOthers.has(k))
     m.epoch = g.epoch
-    return [0, { memberId: m.memberId, memberEpoch: m.epoch, heartbeatIntervalMs: this.heartbeatIntervalMs, assignment: { topics: toTopics(given) } }]
+    // As the real coordinator: resend only when it changed or the member's report differs.
+    const sig = JSON.stringify([...given].sort())
+    const resend = m.lastSent !== sig || (b.ownedPartitions != null && JSON.stringify([...m.owned].sort()) !== sig)
+    m.lastSent = sig
+    return [0, { memberId: m.memberId, memberEpoch: m.epoch, heartbeatIntervalMs: this.heartbeatIntervalMs, assignment: resend ? { topics: toTopics(given) } : null }]
   }
 
   private commit(b: any): [number, unknown] {
