@@ -5,7 +5,7 @@
  * accepted batches with a single `PartitionLog.appendAsLeader` call. Offsets are
  * known before the append (the log assigns them from its LEO in order), so the
  * producer table is updated as batches are accepted and later batches in the same
- * group see earlier ones.
+ * group see earlier ones. Up to `APPEND_WRITES_IN_FLIGHT_MAX` group writes overlap.
  */
 import { ErrorCode, type BatchSlice } from '@tributary/protocol'
 import type { PartitionLog } from '@tributary/storage'
@@ -15,6 +15,8 @@ import type { ProducerStateTable } from './producer-state.js'
 export const APPEND_GROUP_BYTES_MAX = 8 * 1024 * 1024
 /** Bytes queued per partition before producers wait for room. */
 export const APPEND_QUEUE_BYTES_MAX = 64 * 1024 * 1024
+/** Group writes handed to the log and not yet written, per partition. */
+export const APPEND_WRITES_IN_FLIGHT_MAX = 4
 
 export interface AppendOutcome {
   errorCode: number
@@ -39,7 +41,9 @@ export interface AppendTarget {
   leaderEpochForAppend(): number | null
   /** runs fn with the partition's log to itself */
   exclusive<T>(fn: () => Promise<T>): Promise<T>
-  /** after a successful append: LEO moved */
+  /** offsets assigned: the LEO moved (the write may still be in flight) */
+  afterAssign(): void
+  /** the write completed */
   afterAppend(): void
   nowMs(): number
 }
@@ -51,6 +55,9 @@ export class LeaderAppender {
   private queuedBytes = 0
   private draining = false
   private roomWaiters: Array<() => void> = []
+  private writesInFlight = 0
+  /** the LEO after the last group handed to the log, while its write is in flight */
+  private pendingEnd = -1
 
   constructor(private readonly target: AppendTarget) {}
 
@@ -110,7 +117,8 @@ export class LeaderAppender {
     }
     const { log, producers } = this.target
     const nowMs = this.target.nowMs()
-    const startOffset = log.logEndOffset()
+    // while writes are in flight the log may not have assigned the last group yet (storage backpressure)
+    const startOffset = this.writesInFlight > 0 ? this.pendingEnd : log.logEndOffset()
     let next = startOffset
     const accepted: Array<{ p: PendingAppend; baseOffset: number; lastOffset: number }> = []
     const chunks: Uint8Array[] = []
@@ -141,18 +149,29 @@ export class LeaderAppender {
       accepted.push({ p, baseOffset: itemStart, lastOffset: next - 1 })
     }
     if (accepted.length === 0) return
-    try {
-      const result = await log.appendAsLeader(concat(chunks), epoch, nowMs)
-      if (result.baseOffset !== startOffset || result.lastOffset !== next - 1) {
-        throw new Error(`log assigned [${result.baseOffset}, ${result.lastOffset}], expected [${startOffset}, ${next - 1}]`)
-      }
-    } catch (err) {
+    // The log assigns offsets now (synchronously, in call order) and writes later: the
+    // next group may be assigned while this one is written, and followers may fetch it
+    // from the log's cache before the write completes.
+    const write = log.appendAsLeader(concat(chunks), epoch, nowMs)
+    this.writesInFlight++
+    this.pendingEnd = next
+    this.target.afterAssign()
+    const done = write.then(
+      (result) => {
+        if (result.baseOffset !== startOffset || result.lastOffset !== next - 1) {
+          throw new Error(`log assigned [${result.baseOffset}, ${result.lastOffset}], expected [${startOffset}, ${next - 1}]`)
+        }
+        this.target.afterAppend()
+        for (const a of accepted) a.p.resolve({ errorCode: ErrorCode.NONE, baseOffset: a.baseOffset, lastOffset: a.lastOffset, duplicate: false })
+      },
+    ).catch((err: unknown) => {
+      // the log is unusable after a failed write; the producer table no longer matters
       producers.truncateFrom(startOffset)
       for (const a of accepted) a.p.resolve(failed(ErrorCode.KAFKA_STORAGE_ERROR, (err as Error).message))
-      return
-    }
-    this.target.afterAppend()
-    for (const a of accepted) a.p.resolve({ errorCode: ErrorCode.NONE, baseOffset: a.baseOffset, lastOffset: a.lastOffset, duplicate: false })
+    }).finally(() => {
+      this.writesInFlight--
+    })
+    if (this.writesInFlight >= APPEND_WRITES_IN_FLIGHT_MAX) await done
   }
 
   private releaseRoom(): void {

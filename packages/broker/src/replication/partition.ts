@@ -70,6 +70,7 @@ export class Partition {
       producers: this.producers,
       leaderEpochForAppend: () => (this.role === 'leader' && !this.closed ? this.leaderEpoch : null),
       exclusive: (fn) => this.exclusive(fn),
+      afterAssign: () => this.dataSignal.fire(),
       afterAppend: () => this.afterLeaderAppend(),
       nowMs: () => env.clock.now(),
     })
@@ -171,7 +172,6 @@ export class Partition {
   }
 
   private afterLeaderAppend(): void {
-    this.dataSignal.fire()
     this.maybeAdvanceHighWatermark()
   }
 
