@@ -187,6 +187,12 @@ test('kill -9 the leader under acks=all idempotent writes: every acknowledged re
   expect(valuesIn(log.bytes)).toEqual(acked)
   await cluster.restart(victim)
   await cluster.waitFor(async () => (await partitionMeta('idem')).isr.length === 3, { timeoutMs: 20_000, message: `node ${victim} back in the ISR` })
+  // the killed leader truncated whatever it held beyond the new leader's log: all three agree
+  const all = await cluster.waitFor(async () => {
+    const r = await Promise.all([1, 2, 3].map((id) => replicaBytes(id, 'idem')))
+    return r.every((x) => x.hw === acked.length) ? r : undefined
+  }, { message: 'every replica at the final HW' })
+  for (const r of all) expect(r.bytes.equals(log.bytes)).toBe(true)
 }, 120_000)
 
 test('SIGSTOP a follower: it leaves the ISR, writes continue with min.insync.replicas=2; SIGCONT: it catches up and rejoins', async () => {
