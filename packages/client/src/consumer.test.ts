@@ -149,6 +149,61 @@ describe('consumer without a group', () => {
     expect(seen).toEqual([0, 1, 2])
   })
 
+  test('partitionsConsumedConcurrently runs partitions in parallel, each still in order', async () => {
+    const { client } = setup(3, 1)
+    const producer = client.producer({ lingerMs: 0 })
+    for (let p = 0; p < 3; p++) await producer.send({ topic: 'orders', messages: Array.from({ length: 5 }, (_, i) => ({ value: `${p}-${i}`, partition: p })) })
+    let active = 0
+    let maxActive = 0
+    const order = new Map<number, number[]>()
+    const c = client.consumer({ fromBeginning: true, ...fast })
+    await c.subscribe({ topics: ['orders'] })
+    await c.run({
+      partitionsConsumedConcurrently: 3,
+      eachMessage: async ({ partition, message }) => {
+        active++
+        maxActive = Math.max(maxActive, active)
+        await new Promise((r) => setTimeout(r, 5))
+        order.set(partition, [...(order.get(partition) ?? []), message.offset])
+        active--
+      },
+    })
+    await waitFor(() => [...order.values()].flat().length === 15, 'fifteen')
+    expect(maxActive).toBeGreaterThan(1)
+    for (const offsets of order.values()) expect(offsets).toEqual([0, 1, 2, 3, 4])
+  })
+
+  test('a handler that keeps failing crashes the consumer instead of skipping the message', async () => {
+    const { client } = setup(1, 1)
+    await produce(client, 2)
+    const c = client.consumer({ fromBeginning: true, ...fast, retry: { retries: 2, initialRetryTimeMs: 1, maxRetryTimeMs: 2 } })
+    const crashes: any[] = []
+    c.on('crash', (e) => crashes.push(e))
+    c.assign([{ topic: 'orders', partition: 0 }])
+    const seen: number[] = []
+    await c.run({ eachMessage: async ({ message }) => { seen.push(message.offset); throw new Error('poison') } })
+    await waitFor(() => crashes.length === 1, 'the crash')
+    expect(crashes[0].error.message).toMatch(/poison/)
+    expect(seen).toEqual([0, 0, 0])
+  })
+
+  test('follows a partition to its new leader after NOT_LEADER_OR_FOLLOWER', async () => {
+    const { fake, client } = setup(1, 2)
+    await produce(client, 2)
+    const got: ConsumedMessage[] = []
+    const c = client.consumer({ fromBeginning: true, ...fast })
+    c.assign([{ topic: 'orders', partition: 0 }])
+    await collect(c, got)
+    await waitFor(() => got.length === 2, 'two')
+    const p = fake.topics.get('orders')!.partitions[0]
+    p.leader = 2
+    p.leaderEpoch++
+    fake.metadataOffset++
+    await produce(client, 2, 'after')
+    await waitFor(() => got.length === 4, 'two more from the new leader')
+    expect(fake.requests.some((r) => r.apiKey === ApiKey.Fetch && r.nodeId === 2)).toBe(true)
+  })
+
   test('prefetch is bounded in bytes while nobody consumes', async () => {
     const { client } = setup(1, 1)
     const producer = client.producer({ batchBytes: 4_000, lingerMs: 0 })
@@ -248,6 +303,31 @@ describe('consumer group', () => {
     await waitFor(() => second.length === 2, 'the two new ones')
     await new Promise((r) => setTimeout(r, 50))
     expect(second).toEqual(['new0', 'new1'])
+  })
+
+  test('manual commits (autoCommit off): commitOffsets and eachBatch resolveOffset', async () => {
+    const { fake, client } = setup(1, 1)
+    await produce(client, 6)
+    const c = client.consumer({ groupId: 'manual', fromBeginning: true, autoCommit: false, ...fast })
+    await c.subscribe({ topics: ['orders'] })
+    let processed = 0
+    await c.run({
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        for (const m of batch.messages) {
+          if (m.offset === 3) return // stop here: 0..2 resolved
+          resolveOffset(m.offset)
+          processed++
+        }
+      },
+    })
+    await waitFor(() => processed >= 3, 'three resolved')
+    await new Promise((r) => setTimeout(r, 60))
+    expect(fake.groups.group('manual').offsets.size).toBe(0) // nothing auto-committed
+    await c.commitOffsets()
+    expect(fake.groups.group('manual').offsets.get('orders:0')).toBe(3)
+    await c.commitOffsets([{ topic: 'orders', partition: 0, offset: 5 }])
+    expect(fake.groups.group('manual').offsets.get('orders:0')).toBe(5)
   })
 
   test('a fenced member drops its partitions without committing and rejoins', async () => {
