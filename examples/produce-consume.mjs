@@ -1,3 +1,4 @@
+/* global process, console */
 // Produce a few orders and read them back as a consumer group, with the built SDK.
 //   npm run build && npm start            (a local 3-node cluster on ws://127.0.0.1:9092..9094)
 //   node examples/produce-consume.mjs     (TRIBUTARY_BOOTSTRAP=ws://host:port,... to point elsewhere)
