@@ -227,6 +227,15 @@ describe('producer', () => {
     expect(() => client.producer({ acks: 1 })).not.toThrow() // idempotence defaults off for acks 1
   })
 
+  test('a custom partitioner is used, and a bad answer is an ArgumentError', async () => {
+    const { fake, client } = setup(6)
+    const producer = client.producer({ partitioner: ({ partitionCount, message }) => (message.value === 'bad' ? partitionCount : partitionCount - 1) })
+    const [m] = await producer.send({ topic: 'orders', messages: [{ key: 'k', value: 'v' }] })
+    expect(m.partition).toBe(5)
+    expect(values(fake, 'orders', 5)).toEqual(['v'])
+    await expect(producer.send({ topic: 'orders', messages: [{ value: 'bad' }] })).rejects.toThrow(/partitioner returned 6/)
+  })
+
   test('sendBatch covers several topics', async () => {
     const { fake, client } = setup(1, 1)
     fake.createTopic('other', 1)

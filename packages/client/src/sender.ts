@@ -200,6 +200,9 @@ export class Sender {
       t.partitions.push({ partition: q.partition, records: q.batches[0].encoded! })
     }
     const body: ProduceRequest = { acks: this.opts.acks, timeoutMs: this.opts.ackTimeoutMs, topics: [...byTopic.values()] }
+    const batches = new Map(queues.map((q) => [q, q.batches[0]]))
+    /** Queues whose head is still the batch this request carried (not yet settled). */
+    const open = (): PartitionQueue[] => queues.filter((q) => q.inFlight && q.batches[0] === batches.get(q))
     this.inFlightRequests++
     try {
       const conn = this.cluster.nodeConnection(nodeId)
@@ -223,7 +226,7 @@ export class Sender {
       }
     } catch (err) {
       const e = asTributaryError(err)
-      for (const q of queues) this.retryOrFail(q, e)
+      for (const q of open()) this.retryOrFail(q, e)
     } finally {
       this.inFlightRequests--
       this.wake()
