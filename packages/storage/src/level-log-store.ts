@@ -23,8 +23,8 @@ export interface LevelLogStoreOptions {
 }
 
 export const LEVEL_LOG_STORE_DEFAULTS: LevelLogStoreOptions = {
-  tailCacheBytesPerPartitionMax: 4 * 1024 * 1024,
-  tailCacheBytesTotalMax: 256 * 1024 * 1024,
+  tailCacheBytesPerPartitionMax: 1024 * 1024,
+  tailCacheBytesTotalMax: 128 * 1024 * 1024,
   limits: BATCH_LOG_LIMITS_DEFAULT,
 }
 
