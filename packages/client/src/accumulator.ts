@@ -1,7 +1,8 @@
 /**
  * Per-partition queues of producer batches, and the bounded buffer that makes
- * `send` wait when full. A queue's head batch is the only one that may be in
- * flight, so a partition's batches reach the broker (and retry) strictly in order.
+ * `send` wait when full. Batches leave a queue in order, up to maxInFlight at a
+ * time; once any batch of a partition failed, that partition sends one batch at a
+ * time until the failed ones are through, so a retry never overtakes a later batch.
  */
 import { BATCH_HEADER_BYTES, type RecordInput } from '@tributary/protocol'
 import { closedError } from './errors.js'
@@ -17,6 +18,11 @@ export class ProducerBatch {
   /** Set once encoded: the bytes sent and re-sent on retry, sequence included. */
   encoded: Uint8Array | undefined
   baseSequence = -1
+  /** Producer id the batch was sealed with (-1 = none). */
+  producerId = -1
+  inFlight = false
+  /** Acknowledged, but a batch before it is not yet: it stays queued until it reaches the head. */
+  acked = false
   attempts = 0
   retryAt = 0
   readonly promise: Promise<BatchResult>
@@ -40,7 +46,8 @@ export interface PartitionQueue {
   topic: string
   partition: number
   batches: ProducerBatch[]
-  inFlight: boolean
+  /** Batches of this queue in flight. */
+  inFlight: number
 }
 
 export interface AccumulatorOptions {
@@ -49,6 +56,8 @@ export interface AccumulatorOptions {
   lingerMs: number
   /** All records not yet acknowledged, in bytes; send waits beyond it. */
   bufferBytes: number
+  /** Batches of one partition in flight at once (1 keeps order without idempotence). */
+  maxInFlight: number
 }
 
 interface Waiter { bytes: number; resolve: () => void; reject: (e: Error) => void }
@@ -105,7 +114,7 @@ export class Accumulator {
     const key = `${topic}\u0000${partition}`
     let q = this.queues.get(key)
     if (!q) {
-      q = { topic, partition, batches: [], inFlight: false }
+      q = { topic, partition, batches: [], inFlight: 0 }
       this.queues.set(key, q)
     }
     let batch = q.batches[q.batches.length - 1]
@@ -122,29 +131,60 @@ export class Accumulator {
     return batch
   }
 
-  /** Whether the queue's head batch should go out now. */
-  isReady(q: PartitionQueue, now: number): boolean {
-    const head = q.batches[0]
-    if (!head || q.inFlight || head.retryAt > now) return false
-    return head.closed || q.batches.length > 1 || head.bytes >= this.opts.batchBytes || now - head.createdAt >= this.opts.lingerMs || head.createdAt <= this.flushBefore
+  /** The next batch of q to send now, if any: in queue order, within maxInFlight, one at a time while recovering. */
+  nextToSend(q: PartitionQueue, now: number): ProducerBatch | undefined {
+    if (q.inFlight >= this.opts.maxInFlight) return undefined
+    let recovering = false
+    let index = -1
+    for (let i = 0; i < q.batches.length; i++) {
+      const b = q.batches[i]
+      if (b.attempts > 0 && !b.acked) recovering = true
+      if (!b.inFlight && !b.acked) {
+        index = i
+        break
+      }
+    }
+    if (index < 0) return undefined
+    const next = q.batches[index]
+    if ((recovering && q.inFlight > 0) || next.retryAt > now) return undefined
+    const full = next.closed || index < q.batches.length - 1 || next.bytes >= this.opts.batchBytes
+    return full || now - next.createdAt >= this.opts.lingerMs || next.createdAt <= this.flushBefore ? next : undefined
   }
 
-  /** Milliseconds until some idle queue's head becomes ready (linger or retry backoff); undefined if none waits. */
+  /** Milliseconds until some queue's next batch becomes sendable (linger or retry backoff); undefined if none waits. */
   nextReadyIn(now: number): number | undefined {
     let soonest: number | undefined
     for (const q of this.queues.values()) {
-      const head = q.batches[0]
-      if (!head || q.inFlight) continue
-      const at = head.closed || q.batches.length > 1 ? head.retryAt : Math.max(head.retryAt, head.createdAt + this.opts.lingerMs)
+      if (q.inFlight >= this.opts.maxInFlight) continue
+      const index = q.batches.findIndex((b) => !b.inFlight && !b.acked)
+      if (index < 0) continue
+      const next = q.batches[index]
+      const full = next.closed || index < q.batches.length - 1
+      const at = full ? next.retryAt : Math.max(next.retryAt, next.createdAt + this.opts.lingerMs)
       soonest = soonest === undefined ? at : Math.min(soonest, at)
     }
     return soonest === undefined ? undefined : Math.max(0, soonest - now)
   }
 
-  /** The head batch of q is done (acknowledged or failed): drop it and free its buffer space. */
-  complete(q: PartitionQueue, batch: ProducerBatch): void {
-    if (q.batches[0] === batch) q.batches.shift()
-    q.inFlight = false
+  markSent(q: PartitionQueue, batch: ProducerBatch): void {
+    if (batch.inFlight) return
+    batch.inFlight = true
+    q.inFlight++
+  }
+
+  /** A send of batch ended without settling it (it will be retried). */
+  markReturned(q: PartitionQueue, batch: ProducerBatch): void {
+    if (!batch.inFlight) return
+    batch.inFlight = false
+    q.inFlight--
+  }
+
+  /** batch is settled (acknowledged or failed): free its buffer space and drop settled batches from the head. */
+  complete(q: PartitionQueue, batch: ProducerBatch, acked: boolean): void {
+    this.markReturned(q, batch)
+    if (acked) batch.acked = true
+    else q.batches.splice(q.batches.indexOf(batch), 1)
+    while (q.batches.length > 0 && q.batches[0].acked) q.batches.shift()
     this.release(batch.reserved)
     batch.reserved = 0
     if (q.batches.length === 0) this.queues.delete(`${q.topic}\u0000${q.partition}`)

@@ -40,11 +40,13 @@ export interface ProducerRecord {
 }
 
 export const LINGER_MS_DEFAULT = 5
-export const BATCH_BYTES_DEFAULT = 64 * 1024
+export const BATCH_BYTES_DEFAULT = 256 * 1024
 export const BUFFER_BYTES_DEFAULT = 32 * 1024 * 1024
 export const MAX_MESSAGE_BYTES_DEFAULT = 1024 * 1024
 export const ACK_TIMEOUT_MS_DEFAULT = 30_000
 const REQUEST_BYTES_MAX = 8 * 1024 * 1024
+/** Kafka's limit with idempotence: the leader remembers the last 5 batch sequences per producer and partition. */
+export const IN_FLIGHT_PER_PARTITION_MAX = 5
 
 const ACKS: Record<string, Acks> = { all: -1, '-1': -1, '0': 0, '1': 1 }
 
@@ -76,11 +78,11 @@ export class Producer {
     assertArg(compression === 'none' || compression === 'gzip', `compression must be 'none' or 'gzip', got ${JSON.stringify(compression)}`)
     assertArg(config.partitioner === undefined || typeof config.partitioner === 'function', 'partitioner must be a function')
     this.partitioner = config.partitioner
-    this.acc = new Accumulator({ batchBytes, lingerMs, bufferBytes })
+    this.acc = new Accumulator({ batchBytes, lingerMs, bufferBytes, maxInFlight: idempotent ? IN_FLIGHT_PER_PARTITION_MAX : 1 })
     this.sender = new Sender(
       cluster,
       this.acc,
-      { acks, ackTimeoutMs: num(config.ackTimeoutMs, ACK_TIMEOUT_MS_DEFAULT, 'ackTimeoutMs', 1), idempotent, compression, retry, requestBytesMax: Math.max(REQUEST_BYTES_MAX, this.maxMessageBytes) },
+      { acks, ackTimeoutMs: num(config.ackTimeoutMs, ACK_TIMEOUT_MS_DEFAULT, 'ackTimeoutMs', 1), idempotent, compression, retry, requestBytesMax: Math.max(REQUEST_BYTES_MAX, this.maxMessageBytes), maxInFlight: idempotent ? IN_FLIGHT_PER_PARTITION_MAX : 1 },
       (topic, partition) => this.sticky.batchClosed(topic, partition),
     )
   }

@@ -1,9 +1,11 @@
 /**
- * Drains ready partition batches into one Produce request per leader, and
- * settles them from the answers. At most one batch per partition is in flight,
- * so a retry can never overtake a later batch: per-partition order holds under
- * retries, and with idempotence (producer id + per-partition sequence numbers
- * in each batch) a retried batch the broker already has is not written twice.
+ * Drains ready partition batches into Produce requests per leader, and settles
+ * them from the answers. An idempotent producer keeps up to maxInFlight (5)
+ * batches of a partition in flight, as Kafka does: the leader checks their
+ * sequence numbers, so a retried batch it already has is not written twice and
+ * one that would jump ahead is refused. After any failure the partition goes
+ * back to one batch at a time until the failed batches are through. Without
+ * idempotence, one batch per partition is in flight so retries cannot reorder.
  */
 import {
   ApiKey,
@@ -28,6 +30,8 @@ export interface SenderOptions {
   retry: RetryPolicy
   /** One Produce request carries at most this many batch bytes; the rest waits for the next. */
   requestBytesMax: number
+  /** Batches of one partition in flight at once. */
+  maxInFlight: number
 }
 
 /** Errors after which this producer id's sequence chain cannot continue. */
@@ -129,139 +133,156 @@ export class Sender {
 
   private async drainOnce(): Promise<void> {
     const now = Date.now()
-    const ready = [...this.acc.queues.values()].filter((q) => this.acc.isReady(q, now))
-    if (ready.length === 0) return
     if (this.opts.idempotent && !this.pid) {
+      const waiting = [...this.acc.queues.values()].flatMap((q) => {
+        const b = this.acc.nextToSend(q, now)
+        return b ? [{ q, b }] : []
+      })
+      if (waiting.length === 0) return
       try {
         await this.initProducerId()
       } catch (err) {
-        for (const q of ready) this.retryOrFail(q, asTributaryError(err))
+        for (const { q, b } of waiting) this.retryOrFail(q, b, asTributaryError(err))
         return
       }
     }
-    const byNode = new Map<number, PartitionQueue[]>()
+    // Each round takes at most one batch per partition (one Produce entry per partition),
+    // so a partition with several ready batches pipelines them over several requests.
     let needMetadata = false
-    for (const q of ready) {
-      if (!this.acc.isReady(q, Date.now())) continue
-      const leader = this.cluster.metadata.leader(q.topic, q.partition)
-      if (!leader || this.cluster.metadata.endpoint(leader.nodeId) === undefined) {
-        needMetadata = true
-        this.retryOrFail(q, new TributaryError(ErrorCode.LEADER_NOT_AVAILABLE, `no leader known for ${q.topic}-${q.partition}`))
-        continue
-      }
-      let list = byNode.get(leader.nodeId)
-      if (!list) byNode.set(leader.nodeId, (list = []))
-      list.push(q)
-    }
-    for (const [nodeId, queues] of byNode) {
-      let request: PartitionQueue[] = []
-      let bytes = 0
-      for (const q of queues) {
-        const head = this.seal(q)
-        if (request.length > 0 && bytes + head.encoded!.length > this.opts.requestBytesMax) {
-          void this.produce(nodeId, request)
-          request = []
-          bytes = 0
+    for (let round = 0; round < this.opts.maxInFlight; round++) {
+      const byNode = new Map<number, Array<{ q: PartitionQueue; b: ProducerBatch }>>()
+      for (const q of this.acc.queues.values()) {
+        const b = this.acc.nextToSend(q, Date.now())
+        if (!b || this.blockedByOldProducerId(q, b)) continue
+        const leader = this.cluster.metadata.leader(q.topic, q.partition)
+        if (!leader || this.cluster.metadata.endpoint(leader.nodeId) === undefined) {
+          needMetadata = true
+          this.retryOrFail(q, b, new TributaryError(ErrorCode.LEADER_NOT_AVAILABLE, `no leader known for ${q.topic}-${q.partition}`))
+          continue
         }
-        request.push(q)
-        bytes += head.encoded!.length
+        let list = byNode.get(leader.nodeId)
+        if (!list) byNode.set(leader.nodeId, (list = []))
+        list.push({ q, b })
       }
-      if (request.length > 0) void this.produce(nodeId, request)
+      if (byNode.size === 0) break
+      for (const [nodeId, entries] of byNode) {
+        let request: typeof entries = []
+        let bytes = 0
+        for (const e of entries) {
+          const encoded = this.seal(e.q, e.b)
+          if (request.length > 0 && bytes + encoded.length > this.opts.requestBytesMax) {
+            void this.produce(nodeId, request)
+            request = []
+            bytes = 0
+          }
+          request.push(e)
+          bytes += encoded.length
+        }
+        if (request.length > 0) void this.produce(nodeId, request)
+      }
     }
     if (needMetadata) this.cluster.refreshMetadata().then(() => this.wake(), () => {})
   }
 
-  /** Encode the head batch once (sequence assigned here); retries resend the same bytes. */
-  private seal(q: PartitionQueue): ProducerBatch {
-    const head = q.batches[0]
-    q.inFlight = true
-    if (head.encoded) return head
-    let producerId = -1
-    let producerEpoch = -1
-    let baseSequence = -1
-    if (this.opts.idempotent && this.pid) {
-      const key = `${q.topic}\u0000${q.partition}`
-      baseSequence = this.sequences.get(key) ?? 0
-      this.sequences.set(key, (baseSequence + head.records.length) % (SEQUENCE_MAX + 1))
-      producerId = this.pid.producerId
-      producerEpoch = this.pid.producerEpoch
-    }
-    head.baseSequence = baseSequence
-    head.encoded = encodeRecordBatch(head.records, { producerId, producerEpoch, baseSequence, compression: this.opts.compression })
-    this.onBatchClosed(q.topic, q.partition)
-    return head
+  /**
+   * After a producer id reset, a partition still waiting on batches of the old id
+   * sends nothing new until they settle: a new-id batch must not overtake their retries.
+   */
+  private blockedByOldProducerId(q: PartitionQueue, b: ProducerBatch): boolean {
+    if (!this.opts.idempotent || b.closed || q.inFlight === 0) return false
+    const current = this.pid?.producerId
+    return q.batches.some((x) => x.closed && !x.acked && x.producerId !== current)
   }
 
-  private async produce(nodeId: number, queues: PartitionQueue[]): Promise<void> {
+  /** Encode a batch once (its sequence is assigned here, in queue order); retries resend the same bytes. */
+  private seal(q: PartitionQueue, b: ProducerBatch): Uint8Array {
+    this.acc.markSent(q, b)
+    if (b.encoded) return b.encoded
+    let producerEpoch = -1
+    if (this.opts.idempotent && this.pid) {
+      const key = `${q.topic}\u0000${q.partition}`
+      b.baseSequence = this.sequences.get(key) ?? 0
+      this.sequences.set(key, (b.baseSequence + b.records.length) % (SEQUENCE_MAX + 1))
+      b.producerId = this.pid.producerId
+      producerEpoch = this.pid.producerEpoch
+    }
+    b.encoded = encodeRecordBatch(b.records, { producerId: b.producerId, producerEpoch, baseSequence: b.baseSequence, compression: this.opts.compression })
+    this.onBatchClosed(q.topic, q.partition)
+    return b.encoded
+  }
+
+  private async produce(nodeId: number, entries: Array<{ q: PartitionQueue; b: ProducerBatch }>): Promise<void> {
     const byTopic = new Map<string, ProduceRequest['topics'][number]>()
-    for (const q of queues) {
+    for (const { q, b } of entries) {
       let t = byTopic.get(q.topic)
       if (!t) byTopic.set(q.topic, (t = { topic: q.topic, partitions: [] }))
-      t.partitions.push({ partition: q.partition, records: q.batches[0].encoded! })
+      t.partitions.push({ partition: q.partition, records: b.encoded! })
     }
     const body: ProduceRequest = { acks: this.opts.acks, timeoutMs: this.opts.ackTimeoutMs, topics: [...byTopic.values()] }
-    const batches = new Map(queues.map((q) => [q, q.batches[0]]))
-    /** Queues whose head is still the batch this request carried (not yet settled). */
-    const open = (): PartitionQueue[] => queues.filter((q) => q.inFlight && q.batches[0] === batches.get(q))
+    const unsettled = (): typeof entries => entries.filter((e) => e.b.inFlight)
     this.inFlightRequests++
     try {
       const conn = this.cluster.nodeConnection(nodeId)
       if (this.opts.acks === 0) {
         await conn.sendOneWay(ApiKey.Produce, body)
-        for (const q of queues) this.settle(q, ErrorCode.NONE, undefined)
+        for (const { q, b } of entries) this.settle(q, b, ErrorCode.NONE, undefined)
         return
       }
       const r = await conn.request(ApiKey.Produce, body, { timeoutMs: Math.max(this.cluster.requestTimeoutMs, this.opts.ackTimeoutMs + 5_000) })
       if (r.errorCode !== ErrorCode.NONE) {
         const err = responseError(r.errorCode, (r.body as { errorMessage?: string })?.errorMessage, `produce to broker ${nodeId}`)
-        for (const q of queues) this.retryOrFail(q, err)
+        for (const { q, b } of entries) this.retryOrFail(q, b, err)
         return
       }
       const answers = new Map<string, ProducePartitionResponse>()
       for (const t of r.body.topics ?? []) for (const p of t.partitions) answers.set(`${t.topic}\u0000${p.partition}`, p)
-      for (const q of queues) {
+      for (const { q, b } of entries) {
         const a = answers.get(`${q.topic}\u0000${q.partition}`)
-        if (!a) this.retryOrFail(q, new TributaryError(ErrorCode.UNKNOWN_SERVER_ERROR, `broker ${nodeId} did not answer for ${q.topic}-${q.partition}`))
-        else this.settle(q, a.errorCode, a)
+        if (!a) this.retryOrFail(q, b, new TributaryError(ErrorCode.UNKNOWN_SERVER_ERROR, `broker ${nodeId} did not answer for ${q.topic}-${q.partition}`))
+        else this.settle(q, b, a.errorCode, a)
       }
     } catch (err) {
       const e = asTributaryError(err)
-      for (const q of open()) this.retryOrFail(q, e)
+      for (const { q, b } of unsettled()) this.retryOrFail(q, b, e)
     } finally {
       this.inFlightRequests--
       this.wake()
     }
   }
 
-  private settle(q: PartitionQueue, code: number, a: ProducePartitionResponse | undefined): void {
-    const head = q.batches[0]
+  private settle(q: PartitionQueue, b: ProducerBatch, code: number, a: ProducePartitionResponse | undefined): void {
     if (code === ErrorCode.NONE || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
-      this.acc.complete(q, head)
-      head.resolve({ baseOffset: a?.baseOffset ?? -1 })
+      this.acc.complete(q, b, true)
+      b.resolve({ baseOffset: a?.baseOffset ?? -1 })
       return
     }
     this.cluster.metadata.applyLeaderHint(q.topic, q.partition, a?.currentLeader)
-    this.retryOrFail(q, responseError(code, a?.errorMessage, `${q.topic}-${q.partition}`))
+    let err = responseError(code, a?.errorMessage, `${q.topic}-${q.partition}`)
+    if (code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && q.batches[0] !== b) {
+      // An earlier batch of this partition is not through yet: this one is out of order only
+      // because that one is missing, and goes again after it.
+      err = new TributaryError(ErrorCode.NOT_ENOUGH_REPLICAS, `${q.topic}-${q.partition}: waiting for an earlier batch (${err.message})`)
+    }
+    this.retryOrFail(q, b, err)
   }
 
-  private retryOrFail(q: PartitionQueue, err: TributaryError): void {
-    const head = q.batches[0]
-    if (!head) return
-    if (err.retriable && head.attempts < this.opts.retry.retries && !this.stopped) {
-      head.retryAt = Date.now() + backoffMs(head.attempts, this.opts.retry)
-      head.attempts++
-      q.inFlight = false
+  private retryOrFail(q: PartitionQueue, b: ProducerBatch, err: TributaryError): void {
+    if (b.acked || !q.batches.includes(b)) return
+    this.acc.markReturned(q, b)
+    if (err.retriable && b.attempts < this.opts.retry.retries && !this.stopped) {
+      b.retryAt = Date.now() + backoffMs(b.attempts, this.opts.retry)
+      b.attempts++
       if (LEADER_ERRORS.has(err.code)) {
         this.cluster.metadata.invalidateLeader(q.topic, q.partition)
         this.cluster.refreshMetadata().catch(() => {})
       }
       return
     }
-    this.acc.complete(q, head)
-    head.reject(err)
+    this.acc.complete(q, b, false)
+    b.reject(err)
     // A sequenced batch that may or may not be written leaves a hole later batches cannot
     // cross: start a new producer id (fresh sequences) rather than fail everything after it.
-    if (this.opts.idempotent && (head.baseSequence >= 0 || SEQUENCE_BREAKING.has(err.code))) {
+    if (this.opts.idempotent && (b.baseSequence >= 0 || SEQUENCE_BREAKING.has(err.code)) && this.pid?.producerId === b.producerId) {
       this.pid = undefined
       this.sequences.clear()
     }
