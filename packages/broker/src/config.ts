@@ -81,7 +81,7 @@ const opt = (key: keyof BrokerConfig, kind: Kind, describe: string, extra: Parti
 export const BROKER_OPTIONS: readonly OptionSpec[] = [
   opt('nodeId', 'int', 'this node id (positive integer)', { min: 1, max: 2 ** 31 - 1 }),
   opt('listen', 'url', 'ws://host:port to bind (WebSocket + /healthz /readyz /metrics)'),
-  opt('advertise', 'url', 'ws://host:port peers and clients use (default: --listen)', { default: null }),
+  opt('advertise', 'url', 'ws://host:port clients are told to use (default: --listen); peers reach voters at their --voters address', { default: null }),
   opt('dataDir', 'string', 'directory for the node\'s LevelDB'),
   opt('voters', 'voters', 'Raft voters: id@ws://host:port,... (nodes not listed are observers)'),
   opt('rack', 'nullable-string', 'rack id for placement', { default: null }),
@@ -207,10 +207,10 @@ export function resolveBrokerConfig(sources: ConfigSources): Result<BrokerConfig
   }
   const cfg = out as unknown as BrokerConfig
   if (cfg.advertise === null) cfg.advertise = cfg.listen
-  const mine = cfg.voters.find((v) => v.nodeId === cfg.nodeId)
-  if (mine && mine.endpoint !== cfg.advertise) {
-    return fail(ErrorCode.INVALID_CONFIG, `--voters: node ${cfg.nodeId} is listed at ${mine.endpoint} but advertises ${cfg.advertise}`)
-  }
+  // A node's entry in --voters is the address peers use (e.g. a compose hostname);
+  // --advertise is what clients are told (e.g. a published host port). They may
+  // differ, as with Kafka's separate inter-broker and client listeners: peer
+  // traffic resolves voters through this list first.
   if (cfg.brokerSessionTimeoutMs <= cfg.brokerHeartbeatIntervalMs) {
     return fail(ErrorCode.INVALID_CONFIG, '--broker-session-timeout-ms must exceed --broker-heartbeat-interval-ms')
   }
