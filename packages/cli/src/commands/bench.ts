@@ -17,6 +17,7 @@ import { clientFor } from '../connect.js'
 import { printJson, println } from '../io.js'
 import { LatencyRecorder, progress, renderResult, result, type BenchResult } from '../bench-stats.js'
 import { aborted, runCommand, sleep, type Ctx, type Runtime } from '../runtime.js'
+import { benchClusterHandler, benchClusterOptions } from './bench-cluster.js'
 
 /** Records sent but not yet acknowledged; the loop waits beyond it. */
 export const BENCH_PENDING_MAX = 16_384
@@ -48,7 +49,8 @@ export function benchCommand(y: Argv, rt: Runtime): Argv {
       .command('produce', 'producer throughput and acknowledgement latency', (c) => common(c, { records: 100_000, rate: -1 }), runCommand<BenchArgs>(rt, (a, ctx) => bench('produce', a, ctx)) as never)
       .command('consume', 'consumer throughput from the start of the topic', (c) => common(c, { records: 100_000, rate: -1 }), runCommand<BenchArgs>(rt, (a, ctx) => bench('consume', a, ctx)) as never)
       .command('latency', 'end-to-end latency: produce to consume', (c) => common(c, { records: 10_000, rate: 1_000 }), runCommand<BenchArgs>(rt, (a, ctx) => bench('latency', a, ctx)) as never)
-      .demandCommand(1, 'give a bench subcommand: produce, consume or latency'),
+      .command('cluster', 'start local clusters and run every performance scenario', (c) => benchClusterOptions(c), benchClusterHandler(rt) as never)
+      .demandCommand(1, 'give a bench subcommand: produce, consume, latency or cluster'),
   )
 }
 

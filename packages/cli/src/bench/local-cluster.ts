@@ -1,0 +1,161 @@
+/**
+ * Broker processes for `bench cluster`: `tributary broker` children on
+ * 127.0.0.1 with OS-chosen free ports and a temp data dir, removed by stop().
+ *
+ * A child never outlives us: stop() kills it, a process 'exit' hook kills it,
+ * and TRIBUTARY_EXIT_WITH_PARENT makes it exit when the stdin pipe we hold
+ * closes (which also covers this process being SIGKILLed).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { createServer, type AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { brokerBinPath } from '../commands/dev.js'
+import { sleep } from '../runtime.js'
+
+/** stderr lines kept per node (the newest), for failure reports. */
+const LOG_LINES_MAX = 200
+export const READY_TIMEOUT_MS = 30_000
+const READY_POLL_MS = 10
+
+export interface LocalNode {
+  readonly id: number
+  readonly port: number
+  readonly url: string
+  readonly dataDir: string
+  child: ChildProcess | null
+  readonly logs: string[]
+}
+
+const live = new Set<ChildProcess>()
+let exitHook = false
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/** Resident set size of a process in bytes (Linux /proc), or 0 when unknown. */
+export function rssBytes(pid: number | undefined): number {
+  if (pid === undefined) return 0
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) * 1024 : 0
+  } catch {
+    return 0
+  }
+}
+
+export class LocalCluster {
+  private constructor(
+    readonly nodes: LocalNode[],
+    private readonly root: string,
+    private readonly args: (n: LocalNode) => string[],
+    private readonly env: Record<string, string>,
+  ) {}
+
+  static async start(opts: { nodes: number; brokerArgs?: string[]; env?: Record<string, string> }): Promise<LocalCluster> {
+    if (!exitHook) {
+      exitHook = true
+      process.on('exit', () => {
+        for (const c of live) c.kill('SIGKILL')
+      })
+    }
+    const root = await mkdtemp(join(tmpdir(), 'tributary-bench-'))
+    const ports: number[] = []
+    while (ports.length < opts.nodes) {
+      const p = await freePort()
+      if (!ports.includes(p)) ports.push(p)
+    }
+    const nodes: LocalNode[] = ports.map((port, i) => ({ id: i + 1, port, url: `ws://127.0.0.1:${port}`, dataDir: join(root, `node-${i + 1}`), child: null, logs: [] }))
+    const voters = nodes.map((n) => `${n.id}@${n.url}`).join(',')
+    const args = (n: LocalNode): string[] => ['broker', '--node-id', String(n.id), '--listen', n.url, '--data-dir', n.dataDir, '--voters', voters, '--log-level', 'warn', ...(opts.brokerArgs ?? [])]
+    const cluster = new LocalCluster(nodes, root, args, opts.env ?? {})
+    try {
+      for (const n of nodes) await cluster.spawn(n)
+      await Promise.all(nodes.map((n) => cluster.waitReady(n.id)))
+    } catch (err) {
+      await cluster.stop()
+      throw err
+    }
+    return cluster
+  }
+
+  get bootstrap(): string[] {
+    return this.nodes.map((n) => n.url)
+  }
+
+  node(id: number): LocalNode {
+    const n = this.nodes.find((x) => x.id === id)
+    if (!n) throw new Error(`no node ${id}`)
+    return n
+  }
+
+  /** Start a stopped node again on its port and data dir (does not wait for readiness). */
+  async spawn(n: LocalNode): Promise<void> {
+    await mkdir(n.dataDir, { recursive: true })
+    const nodeOptions = [process.env.NODE_OPTIONS, this.env.NODE_OPTIONS].filter(Boolean).join(' ')
+    const child = spawn(process.execPath, [brokerBinPath(), ...this.args(n)], {
+      env: { ...process.env, ...this.env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), TRIBUTARY_EXIT_WITH_PARENT: '1' },
+      stdio: ['pipe', 'ignore', 'pipe'],
+    })
+    live.add(child)
+    n.child = child
+    child.stderr!.setEncoding('utf8')
+    child.stderr!.on('data', (chunk: string) => {
+      n.logs.push(...chunk.split('\n').filter(Boolean))
+      if (n.logs.length > LOG_LINES_MAX) n.logs.splice(0, n.logs.length - LOG_LINES_MAX)
+    })
+    child.once('exit', () => {
+      live.delete(child)
+      if (n.child === child) n.child = null
+    })
+  }
+
+  async ready(id: number): Promise<boolean> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${this.node(id).port}/readyz`, { signal: AbortSignal.timeout(2_000) })
+      await res.arrayBuffer()
+      return res.status === 200
+    } catch {
+      return false
+    }
+  }
+
+  async waitReady(id: number, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+    const deadline = performance.now() + timeoutMs
+    const n = this.node(id)
+    while (!(await this.ready(id))) {
+      if (!n.child) throw new Error(`node ${id} exited before it was ready:\n${n.logs.slice(-10).join('\n')}`)
+      if (performance.now() > deadline) throw new Error(`node ${id} not ready within ${timeoutMs} ms:\n${n.logs.slice(-10).join('\n')}`)
+      await sleep(READY_POLL_MS)
+    }
+  }
+
+  /** Signal a node and wait for it to exit. */
+  async kill(id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.node(id).child
+    if (!child || child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    child.kill(signal)
+    await exited
+  }
+
+  rss(): number[] {
+    return this.nodes.map((n) => rssBytes(n.child?.pid))
+  }
+
+  /** Kill every node and remove the data. Safe to call twice. */
+  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await Promise.all(this.nodes.map((n) => this.kill(n.id, signal)))
+    await rm(this.root, { recursive: true, force: true })
+  }
+}

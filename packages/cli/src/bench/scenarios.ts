@@ -1,0 +1,263 @@
+/**
+ * The scenarios of `bench cluster` (issue #10), each against the figure it is
+ * measured by. A scenario gets a running cluster and a client, and returns a
+ * ScenarioResult; `met` says whether the measured figure reaches the target.
+ */
+import { readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Tributary } from '@tributary/client'
+import { LatencyRecorder, result, type BenchResult } from '../bench-stats.js'
+import { sleep } from '../runtime.js'
+import type { LocalCluster } from './local-cluster.js'
+import { consumeAll, createTopic, endToEnd, newBenchClient, produceFast, roundTrips, type Throughput } from './workloads.js'
+
+export interface Sizes {
+  produceRf1Records: number
+  produceRf3Records: number
+  consumeBytes: number
+  latencySeconds: number
+  roundTrips: number
+  memoryRecords: number
+  startupBytes: number
+}
+
+export const FULL: Sizes = {
+  produceRf1Records: 3_000_000,
+  produceRf3Records: 1_000_000,
+  consumeBytes: 1024 * 1024 * 1024,
+  latencySeconds: 10,
+  roundTrips: 3_000,
+  memoryRecords: 2_000_000,
+  startupBytes: 1024 * 1024 * 1024,
+}
+
+export const QUICK: Sizes = {
+  produceRf1Records: 20_000,
+  produceRf3Records: 10_000,
+  consumeBytes: 2 * 1024 * 1024,
+  latencySeconds: 0.5,
+  roundTrips: 50,
+  memoryRecords: 20_000,
+  startupBytes: 2 * 1024 * 1024,
+}
+
+export const VALUE_BYTES = 100
+export const PARTITIONS = 3
+const MiB = 1024 * 1024
+
+export interface ScenarioResult extends Partial<BenchResult> {
+  name: string
+  target: string
+  /** The headline figure, as printed in the table. */
+  measured: string
+  met: boolean
+  details?: Record<string, number | string>
+}
+
+export interface Env {
+  cluster: LocalCluster
+  client: Tributary
+  sizes: Sizes
+  signal: AbortSignal
+  /** Peak broker RSS (bytes) sampled since the last reset, per node. */
+  rss: RssSampler
+}
+
+export class RssSampler {
+  private peak: number[] = []
+  private overallPeak = 0
+  private timer: ReturnType<typeof setInterval> | undefined
+  constructor(private readonly cluster: LocalCluster, private readonly everyMs = 100) {}
+  start(): void {
+    this.timer = setInterval(() => this.sample(), this.everyMs)
+    this.timer.unref()
+  }
+  sample(): void {
+    this.cluster.rss().forEach((b, i) => {
+      this.peak[i] = Math.max(this.peak[i] ?? 0, b)
+      this.overallPeak = Math.max(this.overallPeak, b)
+    })
+  }
+  /** Peak of any node since start(), in MiB. */
+  overall(): number {
+    this.sample()
+    return Math.round(this.overallPeak / MiB)
+  }
+  /** Peak per node since the last take, in MiB; starts a new window. */
+  take(): number[] {
+    this.sample()
+    const p = this.peak.map((b) => Math.round(b / MiB))
+    this.peak = []
+    return p
+  }
+  stop(): void {
+    clearInterval(this.timer)
+  }
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
+const through = (t: Throughput): BenchResult => result(t.records, t.bytes, t.seconds, new LatencyRecorder())
+
+export async function produceRf1(env: Env): Promise<ScenarioResult> {
+  await createTopic(env.client, 'produce-rf1', PARTITIONS, 1)
+  const t = await produceFast(env.client, 'produce-rf1', env.sizes.produceRf1Records, VALUE_BYTES, { acks: 1, idempotent: false }, env.signal)
+  const r = through(t)
+  return { name: 'produce-rf1', target: '>= 1,000,000 rec/s', measured: `${fmt(r.recordsPerSec)} rec/s`, met: r.recordsPerSec >= 1_000_000, ...r, latencyMs: undefined }
+}
+
+export async function produceRf3(env: Env): Promise<ScenarioResult> {
+  await createTopic(env.client, 'produce-rf3', PARTITIONS, 3)
+  env.rss.take()
+  const t = await produceFast(env.client, 'produce-rf3', env.sizes.produceRf3Records, VALUE_BYTES, { acks: 'all', idempotent: true }, env.signal)
+  const r = through(t)
+  return { name: 'produce-rf3', target: '>= 300,000 rec/s', measured: `${fmt(r.recordsPerSec)} rec/s`, met: r.recordsPerSec >= 300_000, ...r, latencyMs: undefined, details: { brokerRssPeakMiB: Math.max(...env.rss.take()) } }
+}
+
+export async function consume(env: Env): Promise<ScenarioResult> {
+  const topic = 'consume'
+  await createTopic(env.client, topic, PARTITIONS, 3)
+  const records = Math.ceil(env.sizes.consumeBytes / VALUE_BYTES)
+  const seed = await produceFast(env.client, topic, records, VALUE_BYTES, { acks: 1, idempotent: false }, env.signal)
+  const t = await consumeAll(env.client, topic, PARTITIONS, records, env.signal)
+  const r = through(t)
+  return {
+    name: 'consume', target: '>= 1,500,000 rec/s', measured: `${fmt(r.recordsPerSec)} rec/s`, met: r.recordsPerSec >= 1_500_000, ...r, latencyMs: undefined,
+    details: { logMiB: Math.round(env.sizes.consumeBytes / MiB), seedRecordsPerSec: Math.round(seed.records / seed.seconds) },
+  }
+}
+
+async function latencyAt(env: Env, rate: number): Promise<ScenarioResult> {
+  const topic = `latency-${rate}`
+  await createTopic(env.client, topic, PARTITIONS, 3)
+  const run = await endToEnd(env.client, topic, PARTITIONS, rate, env.sizes.latencySeconds, VALUE_BYTES, { acks: 'all', idempotent: true, lingerMs: 0 }, env.signal)
+  const l = run.latency.summaryMs()
+  const met = run.missing === 0 && l.p99 <= 5 && l.p999 <= 20
+  return {
+    name: `latency-${rate / 1000}k`, target: 'p99 <= 5 ms, p99.9 <= 20 ms', measured: `p50 ${l.p50} p99 ${l.p99} p99.9 ${l.p999} ms`, met,
+    records: run.records, seconds: Math.round(run.seconds * 1000) / 1000, recordsPerSec: Math.round(run.records / run.seconds), latencyMs: l, details: { rate, missing: run.missing },
+  }
+}
+
+export const latency10k = (env: Env): Promise<ScenarioResult> => latencyAt(env, 10_000)
+export const latency100k = (env: Env): Promise<ScenarioResult> => latencyAt(env, 100_000)
+
+export async function roundTrip(env: Env): Promise<ScenarioResult> {
+  await createTopic(env.client, 'round-trip', 1, 3)
+  const producer = env.client.producer({ acks: 'all', idempotent: true, lingerMs: 0 })
+  try {
+    await producer.connect()
+    await roundTrips(producer, 'round-trip', 20, VALUE_BYTES, env.signal) // warm connections
+    const start = performance.now()
+    const lat = await roundTrips(producer, 'round-trip', env.sizes.roundTrips, VALUE_BYTES, env.signal)
+    const l = lat.summaryMs()
+    return { name: 'round-trip', target: 'p99 <= 2 ms', measured: `p50 ${l.p50} p99 ${l.p99} ms`, met: l.p99 <= 2, records: lat.count, seconds: Math.round(performance.now() - start) / 1000, latencyMs: l }
+  } finally {
+    await producer.close()
+  }
+}
+
+/**
+ * Broker memory with a consumer that takes one batch and never returns, while
+ * an acks=1 producer sends as fast as it can (faster than the disk syncs).
+ */
+export async function memory(env: Env): Promise<ScenarioResult> {
+  const topic = 'memory'
+  await createTopic(env.client, topic, PARTITIONS, 3)
+  env.rss.take()
+  const stalled = env.client.consumer({})
+  let release: () => void = () => {}
+  const stuck = new Promise<void>((resolve) => (release = resolve))
+  try {
+    stalled.assign(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition, offset: 0 })))
+    void stalled.run({ eachBatch: () => stuck })
+    const t = await produceFast(env.client, topic, env.sizes.memoryRecords, VALUE_BYTES, { acks: 1, idempotent: false }, env.signal)
+    const peak = env.rss.take()
+    const worst = env.rss.overall() // the whole RF 3 run so far, this phase included
+    return {
+      name: 'memory', target: 'broker RSS <= 200 MiB', measured: `peak ${worst} MiB (stalled consumer: ${Math.max(...peak)} MiB)`, met: worst <= 200,
+      records: t.records, seconds: Math.round(t.seconds * 1000) / 1000, recordsPerSec: Math.round(t.records / t.seconds),
+      details: { rssPeakWholeRunMiB: worst, rssPeakStalledMiB: Math.max(...peak), rssPerNodeMiB: peak.join('/') },
+    }
+  } finally {
+    release()
+    await stalled.disconnect()
+  }
+}
+
+/** kill -9 the leader of an acks=all partition mid-production; time until a send issued after the kill is acknowledged. */
+export async function failover(env: Env): Promise<ScenarioResult> {
+  const topic = 'failover'
+  await createTopic(env.client, topic, 1, 3)
+  // A client of its own with the SDK's default retries, as an application would have.
+  const client = newBenchClient(env.cluster.bootstrap, 'bench-failover')
+  const producer = client.producer({ acks: 'all', idempotent: true, lingerMs: 0 })
+  try {
+    await producer.connect()
+    const value = new Uint8Array(VALUE_BYTES)
+    let killedAt = -1
+    let recoveredAt = -1
+    let acked = 0
+    const stop = new AbortController()
+    const loop = (async () => {
+      while (!stop.signal.aborted && !env.signal.aborted) {
+        const t = performance.now()
+        await producer.send({ topic, messages: [{ value }] })
+        acked++
+        if (killedAt >= 0 && t >= killedAt && recoveredAt < 0) recoveredAt = performance.now()
+      }
+    })()
+    await sleep(500, env.signal)
+    const leader = (await env.client.admin().describeTopic(topic)).partitions[0]!.leader
+    const before = acked
+    killedAt = performance.now()
+    await env.cluster.kill(leader, 'SIGKILL')
+    const deadline = performance.now() + 30_000
+    while (recoveredAt < 0 && performance.now() < deadline && !env.signal.aborted) await sleep(5)
+    await sleep(200)
+    stop.abort()
+    await loop
+    const seconds = recoveredAt < 0 ? Number.NaN : (recoveredAt - killedAt) / 1000
+    return {
+      name: 'failover', target: 'writes again <= 3 s', measured: recoveredAt < 0 ? 'not recovered in 30 s' : `${seconds.toFixed(2)} s`, met: recoveredAt >= 0 && seconds <= 3,
+      records: acked, seconds: Math.round(seconds * 1000) / 1000, details: { killedNode: leader, ackedBeforeKill: before },
+    }
+  } finally {
+    await producer.close().catch(() => {})
+    await client.close()
+  }
+}
+
+function dirBytes(dir: string): number {
+  let n = 0
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name)
+    n += e.isDirectory() ? dirBytes(p) : statSync(p).size
+  }
+  return n
+}
+
+/** A one-node cluster holding startupBytes of log: stop it, start it, time spawn → /readyz 200 (after SIGTERM and after kill -9). */
+export async function startup(env: Env): Promise<ScenarioResult> {
+  const topic = 'startup'
+  await createTopic(env.client, topic, PARTITIONS, 1)
+  const node = env.cluster.nodes[0]!
+  const have = dirBytes(node.dataDir)
+  // At least a few records of its own, so the scenario always writes something.
+  const records = Math.max(1_000, Math.ceil((env.sizes.startupBytes - have) / VALUE_BYTES))
+  await produceFast(env.client, topic, records, VALUE_BYTES, { acks: 1, idempotent: false }, env.signal)
+  const timed = async (signal: NodeJS.Signals): Promise<number> => {
+    await env.cluster.kill(node.id, signal)
+    const t = performance.now()
+    await env.cluster.spawn(node)
+    await env.cluster.waitReady(node.id)
+    return (performance.now() - t) / 1000
+  }
+  const clean = await timed('SIGTERM')
+  const crash = await timed('SIGKILL')
+  const dataMiB = Math.round(dirBytes(node.dataDir) / MiB)
+  const worst = Math.max(clean, crash)
+  return {
+    name: 'startup', target: `ready <= 2 s with 1 GiB`, measured: `${clean.toFixed(2)} s clean, ${crash.toFixed(2)} s after kill -9 (${dataMiB} MiB)`, met: worst <= 2,
+    seconds: Math.round(worst * 1000) / 1000, records: records, details: { dataMiB, readyAfterSigtermS: Math.round(clean * 1000) / 1000, readyAfterKillS: Math.round(crash * 1000) / 1000 },
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The client-side workloads `bench cluster` runs against its brokers, all on the
+ * public SDK: a batch-first producer (send() with many messages per call, a
+ * bounded window of calls in flight), a counting consumer (eachBatch), paced
+ * end-to-end latency, and one-record-at-a-time round trips.
+ */
+import { Tributary, type Producer, type ProducerConfig } from '@tributary/client'
+import { ErrorCode } from '@tributary/protocol'
+import { LatencyRecorder } from '../bench-stats.js'
+import { sleep } from '../runtime.js'
+
+/** Messages per producer.send() call in throughput runs. */
+export const SEND_MESSAGES_MAX = 1_000
+/** send() calls in flight at once in throughput runs (the producer's bufferBytes bounds bytes too). */
+export const SENDS_IN_FLIGHT_MAX = 64
+/** Records of one latency run sent in a single timer tick when the timer falls behind. */
+const PACE_BURST_MAX = 1_000
+
+export function newBenchClient(brokers: string[], clientId: string): Tributary {
+  // Default retries: failover is measured with the SDK's own defaults.
+  return new Tributary({ brokers, clientId })
+}
+
+export async function createTopic(client: Tributary, topic: string, partitions: number, replicationFactor: number): Promise<void> {
+  try {
+    await client.admin().createTopic({ topic, partitions, replicationFactor, timeoutMs: 15_000 })
+  } catch (err) {
+    if ((err as { code?: number }).code !== ErrorCode.TOPIC_ALREADY_EXISTS) throw err
+  }
+  // Leaders elected and serving: ListOffsets answers on every partition.
+  const deadline = performance.now() + 15_000
+  for (;;) {
+    try {
+      const offsets = await client.admin().fetchTopicOffsets(topic)
+      if (offsets.length === partitions) return
+    } catch (err) {
+      if (performance.now() > deadline) throw err
+    }
+    await sleep(20)
+  }
+}
+
+export function payload(size: number): Uint8Array {
+  const b = new Uint8Array(size)
+  for (let i = 0; i < size; i++) b[i] = 65 + (i % 26)
+  return b
+}
+
+export interface Throughput {
+  records: number
+  bytes: number
+  seconds: number
+}
+
+/** Send `records` values of `size` bytes, SEND_MESSAGES_MAX per call, SENDS_IN_FLIGHT_MAX calls in flight. */
+export async function produceFast(client: Tributary, topic: string, records: number, size: number, config: ProducerConfig, signal: AbortSignal): Promise<Throughput> {
+  const producer = client.producer(config)
+  try {
+    await producer.connect()
+    const value = payload(size)
+    const chunk = Array.from({ length: Math.min(SEND_MESSAGES_MAX, records) }, () => ({ value }))
+    let sent = 0
+    let acked = 0
+    let failure: unknown
+    const inFlight = new Set<Promise<void>>()
+    const start = performance.now()
+    while (sent < records && !failure && !signal.aborted) {
+      const n = Math.min(chunk.length, records - sent)
+      const p: Promise<void> = producer.send({ topic, messages: n === chunk.length ? chunk : chunk.slice(0, n) }).then(
+        () => {
+          acked += n
+        },
+        (err: unknown) => {
+          failure ??= err
+        },
+      )
+      sent += n
+      inFlight.add(p)
+      void p.finally(() => inFlight.delete(p))
+      if (inFlight.size >= SENDS_IN_FLIGHT_MAX) await Promise.race(inFlight)
+    }
+    await Promise.all(inFlight)
+    const seconds = (performance.now() - start) / 1000
+    if (failure) throw failure
+    return { records: acked, bytes: acked * size, seconds }
+  } finally {
+    await producer.close()
+  }
+}
+
+/** Read every partition of `topic` from offset 0 until `records` have arrived. */
+export async function consumeAll(client: Tributary, topic: string, partitions: number, records: number, signal: AbortSignal): Promise<Throughput> {
+  const consumer = client.consumer({ maxBytesPerPartition: 8 * 1024 * 1024, maxBytes: 32 * 1024 * 1024 })
+  let count = 0
+  let bytes = 0
+  const start = performance.now()
+  try {
+    consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: 0 })))
+    await new Promise<void>((resolve, reject) => {
+      signal.addEventListener('abort', () => resolve(), { once: true })
+      consumer.on('crash', (e: { error?: unknown }) => reject(e?.error ?? new Error('consumer crashed')))
+      void consumer
+        .run({
+          eachBatch: ({ batch }) => {
+            for (const m of batch.messages) bytes += m.value?.byteLength ?? 0
+            count += batch.messages.length
+            if (count >= records) resolve()
+          },
+        })
+        .catch(reject)
+    })
+    return { records: count, bytes, seconds: (performance.now() - start) / 1000 }
+  } finally {
+    await consumer.disconnect()
+  }
+}
+
+export interface LatencyRun {
+  records: number
+  seconds: number
+  latency: LatencyRecorder
+  /** Records sent that never arrived before the deadline. */
+  missing: number
+}
+
+/**
+ * One producer and one consumer here: send at `rate` records/s for `seconds`,
+ * latency = consumer delivery - the moment send() was called for that record.
+ * Values carry their sequence number in their first four bytes.
+ */
+export async function endToEnd(client: Tributary, topic: string, partitions: number, rate: number, seconds: number, size: number, config: ProducerConfig, signal: AbortSignal): Promise<LatencyRun> {
+  const total = Math.max(1, Math.round(rate * seconds))
+  const sentAt = new Float64Array(total).fill(-1)
+  const latency = new LatencyRecorder()
+  const ends = await client.admin().fetchTopicOffsets(topic)
+  const consumer = client.consumer({})
+  const producer = client.producer(config)
+  let received = 0
+  let allIn: () => void = () => {}
+  const arrived = new Promise<void>((resolve) => (allIn = resolve))
+  try {
+    consumer.assign(ends.map((e) => ({ topic, partition: e.partition, offset: e.high })))
+    void consumer.run({
+      eachBatch: ({ batch }) => {
+        const now = performance.now()
+        for (const m of batch.messages) {
+          const v = m.value
+          if (!v || v.byteLength < 4) continue
+          const seq = new DataView(v.buffer, v.byteOffset, 4).getUint32(0)
+          if (seq >= total || sentAt[seq]! < 0) continue
+          latency.recordMs(now - sentAt[seq]!)
+          sentAt[seq] = -1
+          if (++received === total) allIn()
+        }
+      },
+    })
+    await producer.connect()
+    // A few records first, so connections and the fetch loop are warm before the clock starts.
+    await producer.send({ topic, messages: [{ value: payload(size) }] })
+    const start = performance.now()
+    let i = 0
+    const sends: Promise<unknown>[] = []
+    while (i < total && !signal.aborted) {
+      const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000) + 1, i + PACE_BURST_MAX)
+      for (; i < due; i++) {
+        const v = payload(size)
+        new DataView(v.buffer).setUint32(0, i)
+        sentAt[i] = performance.now()
+        sends.push(producer.send({ topic, messages: [{ value: v, partition: i % partitions }] }))
+      }
+      if (i < total) await sleep(Math.max(1, (i * 1000) / rate - (performance.now() - start)))
+    }
+    await Promise.all(sends)
+    await Promise.race([arrived, sleep(10_000, signal)])
+    return { records: received, seconds: (performance.now() - start) / 1000, latency, missing: i - received }
+  } finally {
+    await producer.close()
+    await consumer.disconnect()
+  }
+}
+
+/** One record at a time, each awaited before the next: the acks round trip. */
+export async function roundTrips(producer: Producer, topic: string, count: number, size: number, signal: AbortSignal): Promise<LatencyRecorder> {
+  const latency = new LatencyRecorder()
+  const value = payload(size)
+  for (let i = 0; i < count && !signal.aborted; i++) {
+    const t = performance.now()
+    await producer.send({ topic, messages: [{ value, partition: 0 }] })
+    latency.recordMs(performance.now() - t)
+  }
+  return latency
+}

@@ -1,0 +1,97 @@
+/**
+ * `tributary bench cluster`: start the clusters it needs (real broker processes
+ * on 127.0.0.1, free ports, temp data dirs, always removed), run the scenarios
+ * of issue #10 through the client SDK, print a table and one JSON line
+ * (`--json`: only the JSON line). `--quick` shrinks every size for a smoke test.
+ *
+ * The 1-node cluster runs produce-rf1 then startup; the 3-node cluster runs the
+ * rest, failover last (it kills a node).
+ */
+import os from 'node:os'
+import type { Argv } from 'yargs'
+import { UsageError } from '../errors.js'
+import { printJson, println } from '../io.js'
+import { runCommand, type Ctx, type Runtime } from '../runtime.js'
+import { formatTable } from '../table.js'
+import { LocalCluster } from '../bench/local-cluster.js'
+import { consume, failover, FULL, latency100k, latency10k, memory, produceRf1, produceRf3, QUICK, roundTrip, RssSampler, startup, type Env, type ScenarioResult, type Sizes } from '../bench/scenarios.js'
+import { newBenchClient } from '../bench/workloads.js'
+
+type Scenario = (env: Env) => Promise<ScenarioResult>
+
+const SINGLE: Array<[string, Scenario]> = [['produce-rf1', produceRf1], ['startup', startup]]
+const TRIPLE: Array<[string, Scenario]> = [
+  ['produce-rf3', produceRf3],
+  ['consume', consume],
+  ['latency', latency10k],
+  ['latency', latency100k],
+  ['round-trip', roundTrip],
+  ['memory', memory],
+  ['failover', failover],
+]
+export const SCENARIOS = ['produce-rf1', 'produce-rf3', 'consume', 'latency', 'round-trip', 'failover', 'memory', 'startup']
+
+interface ClusterBenchArgs {
+  quick: boolean
+  scenario?: string[]
+  profile?: string
+  consumeMib?: number
+  startupMib?: number
+}
+
+export function benchClusterOptions(c: Argv): Argv {
+  return c
+    .option('quick', { type: 'boolean', default: false, describe: 'small sizes (a smoke test, not a measurement)' })
+    .option('scenario', { type: 'string', array: true, describe: `run only these: ${SCENARIOS.join(', ')}` })
+    .option('consume-mib', { type: 'number', describe: 'log size read by the consume scenario (default 1024, quick 2)' })
+    .option('startup-mib', { type: 'number', describe: 'data held by the restarted node in the startup scenario (default 1024, quick 2)' })
+    .option('profile', { type: 'string', describe: 'write broker CPU profiles (node --cpu-prof) into this directory' })
+}
+
+export const benchClusterHandler = (rt: Runtime): ((argv: never) => Promise<void>) => runCommand<ClusterBenchArgs>(rt, runClusterBench) as never
+
+async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
+  const wanted = new Set(a.scenario?.flatMap((s) => s.split(',')) ?? SCENARIOS)
+  for (const s of wanted) if (!SCENARIOS.includes(s)) throw new UsageError(`--scenario ${s}: one of ${SCENARIOS.join(', ')}`)
+  const sizes: Sizes = { ...(a.quick ? QUICK : FULL) }
+  if (a.consumeMib !== undefined) sizes.consumeBytes = a.consumeMib * 1024 * 1024
+  if (a.startupMib !== undefined) sizes.startupBytes = a.startupMib * 1024 * 1024
+  const results: ScenarioResult[] = []
+  const log = (line: string): void => {
+    if (!ctx.json) ctx.io.stderr.write(line + '\n')
+  }
+  const profileEnv = a.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${a.profile}` } : undefined
+  for (const [nodes, list] of [[1, SINGLE], [3, TRIPLE]] as const) {
+    const todo = list.filter(([name]) => wanted.has(name))
+    if (todo.length === 0 || ctx.signal.aborted) continue
+    log(`starting a ${nodes}-node cluster`)
+    const cluster = await LocalCluster.start({ nodes, env: profileEnv })
+    const rss = new RssSampler(cluster)
+    const client = newBenchClient(cluster.bootstrap, 'bench-cluster')
+    try {
+      rss.start()
+      for (const [, run] of todo) {
+        if (ctx.signal.aborted) break
+        const r = await run({ cluster, client, sizes, signal: ctx.signal, rss })
+        log(`  ${r.name}: ${r.measured}${r.met ? '' : ` (target ${r.target})`}`)
+        results.push(r)
+      }
+    } finally {
+      rss.stop()
+      await client.close().catch(() => {})
+      // SIGTERM lets a profiled broker write its profile; otherwise no need to wait for a controlled shutdown.
+      await cluster.stop(a.profile ? 'SIGTERM' : 'SIGKILL')
+    }
+  }
+  const summary = {
+    bench: 'cluster',
+    quick: a.quick,
+    machine: { cpus: os.cpus().length, node: process.version, valueBytes: 100 },
+    scenarios: results,
+  }
+  if (!ctx.json) {
+    const rows = results.map((r) => [r.name, r.target, r.measured, r.met ? 'yes' : 'no'])
+    println(ctx.io, formatTable(['SCENARIO', 'TARGET', 'MEASURED', 'MET'], rows))
+  }
+  printJson(ctx.io, summary)
+}
