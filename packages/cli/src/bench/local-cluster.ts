@@ -60,9 +60,10 @@ export class LocalCluster {
     private readonly root: string,
     private readonly args: (n: LocalNode) => string[],
     private readonly env: Record<string, string>,
+    private readonly execArgv: string[],
   ) {}
 
-  static async start(opts: { nodes: number; brokerArgs?: string[]; env?: Record<string, string> }): Promise<LocalCluster> {
+  static async start(opts: { nodes: number; brokerArgs?: string[]; env?: Record<string, string>; execArgv?: string[] }): Promise<LocalCluster> {
     if (!exitHook) {
       exitHook = true
       process.on('exit', () => {
@@ -78,7 +79,7 @@ export class LocalCluster {
     const nodes: LocalNode[] = ports.map((port, i) => ({ id: i + 1, port, url: `ws://127.0.0.1:${port}`, dataDir: join(root, `node-${i + 1}`), child: null, logs: [] }))
     const voters = nodes.map((n) => `${n.id}@${n.url}`).join(',')
     const args = (n: LocalNode): string[] => ['broker', '--node-id', String(n.id), '--listen', n.url, '--data-dir', n.dataDir, '--voters', voters, '--log-level', 'warn', ...(opts.brokerArgs ?? [])]
-    const cluster = new LocalCluster(nodes, root, args, opts.env ?? {})
+    const cluster = new LocalCluster(nodes, root, args, opts.env ?? {}, opts.execArgv ?? [])
     try {
       for (const n of nodes) await cluster.spawn(n)
       await Promise.all(nodes.map((n) => cluster.waitReady(n.id)))
@@ -102,9 +103,8 @@ export class LocalCluster {
   /** Start a stopped node again on its port and data dir (does not wait for readiness). */
   async spawn(n: LocalNode): Promise<void> {
     await mkdir(n.dataDir, { recursive: true })
-    const nodeOptions = [process.env.NODE_OPTIONS, this.env.NODE_OPTIONS].filter(Boolean).join(' ')
-    const child = spawn(process.execPath, [brokerBinPath(), ...this.args(n)], {
-      env: { ...process.env, ...this.env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), TRIBUTARY_EXIT_WITH_PARENT: '1' },
+    const child = spawn(process.execPath, [...this.execArgv, brokerBinPath(), ...this.args(n)], {
+      env: { ...process.env, ...this.env, TRIBUTARY_EXIT_WITH_PARENT: '1' },
       stdio: ['pipe', 'ignore', 'pipe'],
     })
     live.add(child)

@@ -60,12 +60,12 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
   const log = (line: string): void => {
     if (!ctx.json) ctx.io.stderr.write(line + '\n')
   }
-  const profileEnv = a.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${a.profile}` } : undefined
+  const execArgv = a.profile ? ['--cpu-prof', `--cpu-prof-dir=${a.profile}`] : []
   for (const [nodes, list] of [[1, SINGLE], [3, TRIPLE]] as const) {
     const todo = list.filter(([name]) => wanted.has(name))
     if (todo.length === 0 || ctx.signal.aborted) continue
     log(`starting a ${nodes}-node cluster`)
-    const cluster = await LocalCluster.start({ nodes, env: profileEnv })
+    const cluster = await LocalCluster.start({ nodes, execArgv })
     const rss = new RssSampler(cluster)
     const client = newBenchClient(cluster.bootstrap, 'bench-cluster')
     try {
