@@ -90,7 +90,8 @@ export async function produceFast(client: Tributary, topic: string, records: num
 
 /** Read every partition of `topic` from offset 0 until `records` have arrived. */
 export async function consumeAll(client: Tributary, topic: string, partitions: number, records: number, signal: AbortSignal): Promise<Throughput> {
-  const consumer = client.consumer({ maxBytesPerPartition: 8 * 1024 * 1024, maxBytes: 32 * 1024 * 1024 })
+  // The SDK's defaults (1 MiB per partition, 16 MiB prefetch) read faster here than larger fetches.
+  const consumer = client.consumer({})
   let count = 0
   let bytes = 0
   const start = performance.now()
