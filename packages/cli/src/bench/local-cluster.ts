@@ -43,14 +43,22 @@ function freePort(): Promise<number> {
   })
 }
 
-/** Resident set size of a process in bytes (Linux /proc), or 0 when unknown. */
-export function rssBytes(pid: number | undefined): number {
-  if (pid === undefined) return 0
+export interface Rss {
+  /** VmRSS: everything resident, LevelDB's mmap-ed table files included. */
+  total: number
+  /** RssAnon: heap, stacks, buffers: the memory the process owns. */
+  anon: number
+}
+
+/** Resident memory of a process in bytes (Linux /proc), zeros when unknown. */
+export function rssOf(pid: number | undefined): Rss {
+  if (pid === undefined) return { total: 0, anon: 0 }
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return m ? Number(m[1]) * 1024 : 0
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024
+    return { total: kb('VmRSS'), anon: kb('RssAnon') }
   } catch {
-    return 0
+    return { total: 0, anon: 0 }
   }
 }
 
@@ -149,8 +157,8 @@ export class LocalCluster {
     await exited
   }
 
-  rss(): number[] {
-    return this.nodes.map((n) => rssBytes(n.child?.pid))
+  rss(): Rss[] {
+    return this.nodes.map((n) => rssOf(n.child?.pid))
   }
 
   /** Kill every node and remove the data. Safe to call twice. */
