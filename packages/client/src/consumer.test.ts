@@ -330,6 +330,29 @@ describe('consumer group', () => {
     expect(fake.groups.group('manual').offsets.get('orders:0')).toBe(5)
   })
 
+  test('commits land in call order: an older commit still retrying never overwrites a newer one', async () => {
+    const { fake, client } = setup(1, 1)
+    const c = client.consumer({ groupId: 'ordered', fromBeginning: true, autoCommit: false, ...fast })
+    await c.subscribe({ topics: ['orders'] })
+    await c.run({ eachMessage: async () => {} })
+    await waitFor(() => c.assignment().length === 1, 'assignment')
+    let refused = 0
+    // the commit of offset 3 fails twice (as when its coordinator moves); the commit of 5 would go through at once
+    fake.intercept = (r) => {
+      if (r.apiKey !== ApiKey.OffsetCommit || r.body.topics[0].partitions[0].offset !== 3 || refused === 2) return undefined
+      refused++
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE
+    }
+    const events: number[] = []
+    c.on('commit', (e: { offsets: Array<{ offset: number }> }) => events.push(e.offsets[0]!.offset))
+    const older = c.commitOffsets([{ topic: 'orders', partition: 0, offset: 3 }])
+    const newer = c.commitOffsets([{ topic: 'orders', partition: 0, offset: 5 }])
+    await Promise.all([older, newer])
+    expect(refused).toBe(2)
+    expect(events).toEqual([3, 5])
+    expect(fake.groups.group('ordered').offsets.get('orders:0')).toBe(5)
+  })
+
   test('a fenced member drops its partitions without committing and rejoins', async () => {
     const { fake, client } = setup(2, 1)
     const c = client.consumer({ groupId: 'f', ...fast })

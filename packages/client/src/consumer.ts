@@ -264,6 +264,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
 
   private async commitIfNecessary(): Promise<void> {
     if (!this.member || !this.autoCommit) return
+    if (this.tracker.commitsInFlight > 0) return // the next tick commits whatever this one would have
     const owned = this.member.ownedPartitions()
     const offsets = this.tracker.pending(owned)
     if (offsets.length > 0) await this.commitOffsets(offsets)

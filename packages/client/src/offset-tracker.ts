@@ -15,6 +15,9 @@ export class OffsetTracker {
   /** Next offset to consume, by partition, once something was processed (or sought). */
   private readonly resolved = new Map<string, TopicPartitionOffset>()
   private readonly committed = new Map<string, number>()
+  /** The last commit issued; the next one starts once it settled. */
+  private commitChain: Promise<void> = Promise.resolve()
+  private commitsQueued = 0
 
   constructor(private readonly groupId: string | undefined, private readonly coordinators: Coordinators, private readonly member: GroupMember | undefined) {}
 
@@ -66,8 +69,26 @@ export class OffsetTracker {
     return out
   }
 
-  /** Commit offsets (default: everything processed and not yet committed). */
-  async commit(offsets: TopicPartitionOffset[] = this.pending()): Promise<TopicPartitionOffset[]> {
+  /**
+   * Commit offsets (default: everything processed and not yet committed, as of
+   * when this commit's turn comes). Commits go out one at a time in call order:
+   * an older commit still retrying must never land after a newer one, or the
+   * group's committed offset would go backwards.
+   */
+  commit(offsets?: TopicPartitionOffset[]): Promise<TopicPartitionOffset[]> {
+    this.commitsQueued++
+    const turn = this.commitChain.then(() => this.commitNow(offsets ?? this.pending()))
+    const settled = turn.then(() => {}, () => {}).then(() => void this.commitsQueued--)
+    this.commitChain = settled
+    return turn
+  }
+
+  /** Commits issued and not yet answered (an auto-commit tick skips while one is). */
+  get commitsInFlight(): number {
+    return this.commitsQueued
+  }
+
+  private async commitNow(offsets: TopicPartitionOffset[]): Promise<TopicPartitionOffset[]> {
     if (!this.groupId) throw new TributaryError(ErrorCode.INVALID_GROUP_ID, 'this consumer has no groupId: there is nowhere to commit offsets')
     if (offsets.length === 0) return []
     const topics = new Map<string, OffsetCommitRequest['topics'][number]>()
