@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { ApiKey, ErrorCode } from '@tributary/protocol'
-import { SIM_REPLICA_CONFIG, SimCluster, waitFor } from './sim-cluster.js'
+import { SimCluster, startThreeNodes, waitFor } from './sim-cluster.js'
 import { batchOf, fetchFrom, produce, readAll, recordsIn } from './sim-client.js'
 
 let cluster: SimCluster | undefined
@@ -15,13 +15,8 @@ afterEach(async () => {
   cluster = undefined
 })
 
-async function threeNodes(topicConfigs: Record<string, string> = {}): Promise<SimCluster> {
-  cluster = new SimCluster([1, 2, 3], SIM_REPLICA_CONFIG)
-  await cluster.startAll()
-  cluster.createTopic('t', [[1, 2, 3]], topicConfigs)
-  await waitFor(() => cluster!.manager(1).isLeader('t', 0), 2000, 'leader')
-  return cluster
-}
+const threeNodes = (topicConfigs: Record<string, string> = {}): Promise<SimCluster> =>
+  startThreeNodes((c) => { cluster = c }, topicConfigs)
 
 const leo = (c: SimCluster, id: number): number => c.manager(id).partition('t', 0)!.logEndOffset()
 const hw = (c: SimCluster, id: number): number => c.manager(id).highWatermark('t', 0)

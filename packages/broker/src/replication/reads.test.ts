@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { ApiKey, EARLIEST_TIMESTAMP, ErrorCode, LATEST_TIMESTAMP } from '@tributary/protocol'
-import { SIM_REPLICA_CONFIG, SimCluster, waitFor } from './sim-cluster.js'
+import { SimCluster, startThreeNodes, waitFor } from './sim-cluster.js'
 import { batchOf, fetchFrom, produce, recordsIn } from './sim-client.js'
 
 let cluster: SimCluster | undefined
@@ -14,13 +14,8 @@ afterEach(async () => {
   cluster = undefined
 })
 
-async function threeNodes(topicConfigs: Record<string, string> = {}): Promise<SimCluster> {
-  cluster = new SimCluster([1, 2, 3], SIM_REPLICA_CONFIG)
-  await cluster.startAll()
-  cluster.createTopic('t', [[1, 2, 3]], topicConfigs)
-  await waitFor(() => cluster!.manager(1).isLeader('t', 0), 2000, 'leader')
-  return cluster
-}
+const threeNodes = (topicConfigs: Record<string, string> = {}): Promise<SimCluster> =>
+  startThreeNodes((c) => { cluster = c }, topicConfigs)
 
 async function listOffsets(c: SimCluster, nodeId: number, timestamp: number, replicaId = -1) {
   const r = await c.node(nodeId).call(ApiKey.ListOffsets, { replicaId, topics: [{ topic: 't', partitions: [{ partition: 0, timestamp }] }] })

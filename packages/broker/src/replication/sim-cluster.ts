@@ -253,3 +253,17 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
     await new Promise((r) => setTimeout(r, 5))
   }
 }
+
+/**
+ * Three managers (nodes 1, 2, 3) hosting topic 't' with one partition led by
+ * node 1, started and waited on: the common world of the replication tests.
+ * `track` receives the cluster before anything can fail, so afterEach stops it.
+ */
+export async function startThreeNodes(track: (c: SimCluster) => void, topicConfigs: Record<string, string> = {}): Promise<SimCluster> {
+  const cluster = new SimCluster([1, 2, 3], SIM_REPLICA_CONFIG)
+  track(cluster)
+  await cluster.startAll()
+  cluster.createTopic('t', [[1, 2, 3]], topicConfigs)
+  await waitFor(() => cluster.manager(1).isLeader('t', 0), 2000, 'leader')
+  return cluster
+}
