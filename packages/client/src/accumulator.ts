@@ -25,6 +25,8 @@ export class ProducerBatch {
   acked = false
   attempts = 0
   retryAt = 0
+  /** Leader epoch (in this client's metadata) of the leader the batch was last sent to; -1 = not yet sent. */
+  sentLeaderEpoch = -1
   readonly promise: Promise<BatchResult>
   resolve!: (r: BatchResult) => void
   reject!: (e: Error) => void

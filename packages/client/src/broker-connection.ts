@@ -79,6 +79,11 @@ export class BrokerConnection {
     rpc.send(apiKey, body)
   }
 
+  /** Milliseconds until the next connect attempt may start (0 when connected or not backing off). */
+  reconnectWaitMs(now = Date.now()): number {
+    return this.connected ? 0 : Math.max(0, this.retryAt - now)
+  }
+
   bufferedAmount(): number {
     return this.rpc?.bufferedAmount() ?? 0
   }

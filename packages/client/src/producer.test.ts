@@ -109,6 +109,30 @@ describe('producer', () => {
     expect(results.map((r) => r[0].offset)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
   })
 
+  test('a dead leader: batches go to the new leader as soon as metadata names it, not after their retry backoff', async () => {
+    const { fake, client } = setup(1, 3)
+    // A retry backoff far longer than the failover, so only the metadata watch can explain a fast recovery.
+    const producer = client.producer({ lingerMs: 0, retry: { retries: 5, initialRetryTimeMs: 3_000, maxRetryTimeMs: 5_000 } })
+    await producer.send({ topic: 'orders', messages: [{ value: 'first' }] })
+    const node = fake.nodes.get(1)!
+    node.alive = false // its connections close and reconnects are refused, but metadata still names it...
+    for (const t of [...node.transports]) t.close(1006, 'killed')
+    let movedAt = Infinity
+    const move = setTimeout(() => {
+      fake.moveLeadership(1) // ...until the controller moves its partitions
+      movedAt = performance.now()
+    }, 300)
+    try {
+      const sends = Array.from({ length: 5 }, (_, i) => producer.send({ topic: 'orders', messages: [{ value: `m${i}` }] }))
+      const results = await Promise.all(sends)
+      expect(performance.now() - movedAt).toBeLessThan(1_500)
+      expect(results.map((r) => r[0].offset)).toEqual([1, 2, 3, 4, 5])
+      expect(values(fake, 'orders', 0)).toEqual(['first', 'm0', 'm1', 'm2', 'm3', 'm4'])
+    } finally {
+      clearTimeout(move)
+    }
+  })
+
   test('idempotence: a lost acknowledgement is retried and the broker keeps one copy', async () => {
     const { fake, client } = setup(1, 1)
     const producer = client.producer({ lingerMs: 0 })

@@ -6,6 +6,12 @@
  * one that would jump ahead is refused. After any failure the partition goes
  * back to one batch at a time until the failed batches are through. Without
  * idempotence, one batch per partition is in flight so retries cannot reorder.
+ *
+ * Failover: after a leader error (the leader's connection closed, NOT_LEADER, ...)
+ * the partition waits for a new leader. Metadata is polled every 50 ms, backing off
+ * to 250 ms, and the batches go again as soon as it names a leader with a newer
+ * epoch, instead of sleeping out their retry backoff. No batch is handed to a broker
+ * whose connection is in reconnect backoff; it waits for the metadata or the backoff.
  */
 import {
   ApiKey,
@@ -49,6 +55,12 @@ const LEADER_ERRORS = new Set<number>([
   ErrorCode.KAFKA_STORAGE_ERROR,
 ])
 const SEQUENCE_MAX = 0x7fffffff
+/** Metadata polls while a partition waits for a new leader: the first after this long, doubling... */
+const LEADER_POLL_MS_MIN = 50
+/** ...up to this. */
+const LEADER_POLL_MS_MAX = 250
+
+const queueKey = (q: PartitionQueue): string => `${q.topic}\u0000${q.partition}`
 
 export class Sender {
   private pid: { producerId: number; producerEpoch: number } | undefined
@@ -61,6 +73,11 @@ export class Sender {
   private stopped = false
   /** Produce requests waiting for an answer. */
   inFlightRequests = 0
+  /** Partitions waiting for a leader newer than this epoch (at most one entry per partition queue). */
+  private readonly leaderWaits = new Map<PartitionQueue, number>()
+  private leaderPoll: ReturnType<typeof setTimeout> | undefined
+  private leaderPolling = false
+  private leaderPollAttempt = 0
 
   constructor(
     private readonly cluster: Cluster,
@@ -102,6 +119,9 @@ export class Sender {
     this.stopped = true
     if (this.timer) clearTimeout(this.timer)
     this.timer = undefined
+    if (this.leaderPoll) clearTimeout(this.leaderPoll)
+    this.leaderPoll = undefined
+    this.leaderWaits.clear()
   }
 
   private async drain(): Promise<void> {
@@ -149,7 +169,7 @@ export class Sender {
     // Each round takes at most one batch per partition (one Produce entry per partition),
     // so a partition with several ready batches pipelines them over several requests.
     let needMetadata = false
-    for (let round = 0; round < this.opts.maxInFlight; round++) {
+    for (let round = 0; round < this.opts.maxInFlight && !this.cluster.closed; round++) {
       const byNode = new Map<number, Array<{ q: PartitionQueue; b: ProducerBatch }>>()
       for (const q of this.acc.queues.values()) {
         const b = this.acc.nextToSend(q, Date.now())
@@ -160,6 +180,15 @@ export class Sender {
           this.retryOrFail(q, b, new TributaryError(ErrorCode.LEADER_NOT_AVAILABLE, `no leader known for ${q.topic}-${q.partition}`))
           continue
         }
+        const reconnectIn = this.cluster.nodeConnection(leader.nodeId).reconnectWaitMs(now)
+        if (reconnectIn > 0) {
+          // The leader was unreachable a moment ago: wait (no attempt spent) for its reconnect
+          // backoff, or for metadata naming another leader, rather than queue behind the backoff.
+          b.retryAt = now + reconnectIn
+          this.awaitNewLeader(q, leader.leaderEpoch)
+          continue
+        }
+        b.sentLeaderEpoch = leader.leaderEpoch
         let list = byNode.get(leader.nodeId)
         if (!list) byNode.set(leader.nodeId, (list = []))
         list.push({ q, b })
@@ -252,6 +281,7 @@ export class Sender {
 
   private settle(q: PartitionQueue, b: ProducerBatch, code: number, a: ProducePartitionResponse | undefined): void {
     if (code === ErrorCode.NONE || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
+      this.leaderWaits.delete(q) // the leader it went to works
       this.acc.complete(q, b, true)
       b.resolve({ baseOffset: a?.baseOffset ?? -1 })
       return
@@ -266,6 +296,51 @@ export class Sender {
     this.retryOrFail(q, b, err)
   }
 
+  /** q's batches go again as soon as the metadata names a leader newer than `failedEpoch`. */
+  private awaitNewLeader(q: PartitionQueue, failedEpoch: number): void {
+    const known = this.leaderWaits.get(q)
+    this.leaderWaits.set(q, Math.max(known ?? -1, failedEpoch))
+    if (this.checkLeaderWaits()) return
+    if (known === undefined && !this.leaderPoll && !this.leaderPolling) this.leaderPollAttempt = 0
+    this.scheduleLeaderPoll()
+  }
+
+  /** Release partitions whose new leader is known (or that have nothing left to send); true if any was released. */
+  private checkLeaderWaits(): boolean {
+    let released = false
+    for (const [q, epoch] of this.leaderWaits) {
+      if (this.acc.queues.get(queueKey(q)) !== q || q.batches.every((b) => b.acked)) {
+        this.leaderWaits.delete(q)
+        continue
+      }
+      const p = this.cluster.metadata.partition(q.topic, q.partition)
+      if (!p || p.leader < 0 || p.leaderEpoch <= epoch || this.cluster.metadata.endpoint(p.leader) === undefined) continue
+      this.leaderWaits.delete(q)
+      for (const b of q.batches) if (!b.inFlight && !b.acked) b.retryAt = 0
+      released = true
+    }
+    if (released) this.wake()
+    return released
+  }
+
+  private scheduleLeaderPoll(): void {
+    if (this.stopped || this.leaderPoll || this.leaderPolling || this.leaderWaits.size === 0) return
+    const delay = Math.min(LEADER_POLL_MS_MAX, LEADER_POLL_MS_MIN * 2 ** Math.min(this.leaderPollAttempt++, 10))
+    this.leaderPoll = setTimeout(() => {
+      this.leaderPoll = undefined
+      this.leaderPolling = true
+      this.cluster
+        .refreshMetadata()
+        .catch(() => {})
+        .finally(() => {
+          this.leaderPolling = false
+          if (this.stopped) return
+          this.checkLeaderWaits()
+          this.scheduleLeaderPoll()
+        })
+    }, delay)
+  }
+
   private retryOrFail(q: PartitionQueue, b: ProducerBatch, err: TributaryError): void {
     if (b.acked || !q.batches.includes(b)) return
     this.acc.markReturned(q, b)
@@ -273,8 +348,11 @@ export class Sender {
       b.retryAt = Date.now() + backoffMs(b.attempts, this.opts.retry)
       b.attempts++
       if (LEADER_ERRORS.has(err.code)) {
-        this.cluster.metadata.invalidateLeader(q.topic, q.partition)
-        this.cluster.refreshMetadata().catch(() => {})
+        // Keep a newer leader the metadata already has (a refresh, or the answer's leader hint).
+        const p = this.cluster.metadata.partition(q.topic, q.partition)
+        if (p && p.leaderEpoch <= b.sentLeaderEpoch) this.cluster.metadata.invalidateLeader(q.topic, q.partition)
+        this.awaitNewLeader(q, b.sentLeaderEpoch)
+        this.cluster.refreshMetadata().then(() => this.checkLeaderWaits(), () => {})
       }
       return
     }
