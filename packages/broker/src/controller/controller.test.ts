@@ -88,6 +88,24 @@ describe('registration and liveness', () => {
     }
   })
 
+  test('a silent broker is fenced as soon as its session expires, not at the next periodic check', async () => {
+    await registerBrokers(h, [1, 2, 3])
+    await h.clock.advance(120) // out of step with the periodic check
+    await heartbeat(h, 2)
+    const silentFrom = h.clock.now()
+    let fencedAfter = -1
+    for (let ms = 10; ms <= 2_300 && fencedAfter < 0; ms += 10) {
+      if (ms % 250 === 0) {
+        await heartbeat(h, 1)
+        await heartbeat(h, 3)
+      }
+      await h.clock.advance(10)
+      if (h.metadata.image().brokers.get(2)!.fenced) fencedAfter = h.clock.now() - silentFrom
+    }
+    expect(fencedAfter).toBeGreaterThan(2_000)
+    expect(fencedAfter).toBeLessThanOrEqual(2_020)
+  })
+
   test('the last ISR member keeps its place with no leader, and leads again when it returns', async () => {
     await registerBrokers(h, [1, 2])
     await createTopic(h, { name: 't', numPartitions: 1, replicationFactor: 1, assignments: [[2]] })

@@ -286,11 +286,20 @@ export class Controller {
 
   private scheduleSessionCheck(): void {
     const every = Math.max(10, Math.min(this.deps.config.brokerHeartbeatIntervalMs, Math.floor(this.deps.config.brokerSessionTimeoutMs / 4)))
+    // Wake right after the first session can expire, not up to `every` later: fencing
+    // starts failover, so the check interval would add to every failover's time.
+    const now = this.deps.clock.now()
+    let firstExpiry = Infinity
+    for (const b of this.deps.image().brokers.values()) {
+      const last = this.lastHeartbeat.get(b.nodeId)
+      if (!b.fenced && last !== undefined) firstExpiry = Math.min(firstExpiry, last + this.deps.config.brokerSessionTimeoutMs + 1)
+    }
+    const delay = Math.max(10, Math.min(every, firstExpiry - now))
     this.cancelSessionTimer = this.deps.clock.setTimeout(() => {
       if (!this.active) return
       this.checkSessions()
       this.scheduleSessionCheck()
-    }, every)
+    }, delay)
   }
 
   /** Fence every unfenced broker whose session expired. */
