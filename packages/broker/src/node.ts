@@ -91,7 +91,8 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     heartbeatTicks: config.heartbeatTicks,
     snapshotIntervalEntries: config.metadataSnapshotIntervalEntries,
     send: (to: number, messages: RaftMessage[]) => peers.send(to, ApiKey.Raft, { from: nodeId, endpoint: config.advertise, messages }),
-    onControllerChange: (active) => (active ? controller?.activate() : controller?.deactivate()),
+    // The previous controller was silent to us for at least the election timeout: its broker session counts that time as spent.
+    onControllerChange: (active) => (active ? controller?.activate({ nodeId: quorum.previousLeaderId, silentMs: config.electionTimeoutTicks * config.raftTickMs }) : controller?.deactivate()),
     onFatal: (err) => {
       logger.fatal({ err }, 'metadata log storage failed')
       deps.onFatal?.(err)

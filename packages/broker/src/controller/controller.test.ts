@@ -106,6 +106,22 @@ describe('registration and liveness', () => {
     expect(fencedAfter).toBeLessThanOrEqual(2_020)
   })
 
+  test('a new controller counts the previous controller\'s silence (its lost election) against that broker\'s session', async () => {
+    await registerBrokers(h, [1, 2, 3])
+    h.controller.deactivate()
+    h.controller.activate({ nodeId: 2, silentMs: 500 }) // 2 led the quorum and went quiet
+    const activatedAt = h.clock.now()
+    const fenced = new Map<number, number>()
+    for (let ms = 10; ms <= 2_300 && fenced.size < 2; ms += 10) {
+      await h.clock.advance(10)
+      for (const id of [2, 3]) if (!fenced.has(id) && h.metadata.image().brokers.get(id)!.fenced) fenced.set(id, h.clock.now() - activatedAt)
+      if (ms % 250 === 0) await heartbeat(h, 1)
+    }
+    expect(fenced.get(2)).toBeGreaterThan(1_500)
+    expect(fenced.get(2)).toBeLessThanOrEqual(1_520)
+    expect(fenced.get(3)).toBeGreaterThan(2_000) // any other broker gets a full session
+  })
+
   test('the last ISR member keeps its place with no leader, and leads again when it returns', async () => {
     await registerBrokers(h, [1, 2])
     await createTopic(h, { name: 't', numPartitions: 1, replicationFactor: 1, assignments: [[2]] })

@@ -72,8 +72,11 @@ export class Controller {
     return this.active
   }
 
-  /** This node became leader and has applied every entry of earlier terms. */
-  activate(): void {
+  /**
+   * This node became leader and has applied every entry of earlier terms.
+   * `previous`: the last controller, known to have been silent for silentMs (it lost an election).
+   */
+  activate(previous?: { nodeId: number; silentMs: number }): void {
     if (this.active) return
     this.active = true
     this.producerIds = null
@@ -81,6 +84,10 @@ export class Controller {
     // A new controller has seen no heartbeat yet: every broker gets a full session.
     const now = this.deps.clock.now()
     for (const id of this.deps.image().brokers.keys()) this.lastHeartbeat.set(id, now)
+    // A killed controller is often also a partition leader: its session has run since it went quiet, not since our election.
+    if (previous && previous.nodeId !== this.deps.nodeId && this.lastHeartbeat.has(previous.nodeId)) {
+      this.lastHeartbeat.set(previous.nodeId, now - Math.min(previous.silentMs, this.deps.config.brokerSessionTimeoutMs / 2))
+    }
     this.scheduleSessionCheck()
     if (this.deps.image().clusterId === null) {
       void this.enqueue(() => this.commitIfActive([{ type: 'ClusterId', version: 0, clusterId: this.deps.newClusterId() }])).catch(() => {})

@@ -62,6 +62,7 @@ export class MetadataQuorum {
   private controllerActive = false
   private lastSnapshot: SnapshotInfo | null
   private malformedMessages = 0
+  private lastOtherLeader = 0
 
   private constructor(private readonly opts: MetadataQuorumOptions, private readonly storage: MemoryRaftStorage, snapshot: Snapshot | null) {
     this.node = new RaftNode({
@@ -120,6 +121,14 @@ export class MetadataQuorum {
 
   get leaderId(): number {
     return this.node.leaderId
+  }
+
+  /**
+   * The last other node this one saw leading (0 = none). When this node wins an
+   * election, that leader had been silent to it for at least the election timeout.
+   */
+  get previousLeaderId(): number {
+    return this.lastOtherLeader
   }
 
   get term(): number {
@@ -248,6 +257,8 @@ export class MetadataQuorum {
   }
 
   private watchRole(): void {
+    const leader = this.node.leaderId
+    if (leader !== 0 && leader !== this.opts.nodeId) this.lastOtherLeader = leader
     if (this.node.role !== 'leader') {
       this.setController(false)
       if (this.pending.size > 0) this.rejectPending(`node ${this.opts.nodeId} lost leadership`)
