@@ -25,9 +25,14 @@ export interface LevelStorage {
   close(): Promise<void>
 }
 
+/**
+ * 16 MiB memtables (LevelDB holds up to two) and a 16 MiB block cache keep a broker's
+ * anonymous memory under 200 MiB (bench cluster memory: RssAnon 237 -> 182-186 MiB)
+ * at no measurable cost in append speed on this machine.
+ */
 export const LEVEL_DEFAULTS = {
-  writeBufferBytes: 64 * 1024 * 1024,
-  blockCacheBytes: 32 * 1024 * 1024,
+  writeBufferBytes: 16 * 1024 * 1024,
+  blockCacheBytes: 16 * 1024 * 1024,
   tableFileBytes: 32 * 1024 * 1024,
 }
 
