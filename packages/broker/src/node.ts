@@ -68,7 +68,9 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   const { config, clock, logger } = deps
   const nodeId = config.nodeId
   const voterIds = config.voters.map((v) => v.nodeId)
-  const metadata = new MetadataPublisher(nodeId, (err) => logger.error({ err }, 'metadata listener threw'))
+  // This process's incarnation: after a restart the image replays the previous one's registration, which is not ours.
+  const incarnationId = deps.newId()
+  const metadata = new MetadataPublisher(nodeId, (err) => logger.error({ err }, 'metadata listener threw'), incarnationId)
   const handlers = new Handlers()
 
   // Peer endpoints: the voters list, what peers told us in Raft frames, then registrations.
@@ -113,7 +115,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     nodeId,
     endpoint: config.advertise,
     rack: config.rack,
-    incarnationId: deps.newId(),
+    incarnationId,
     clock,
     controller: router,
     metadata,

@@ -16,6 +16,13 @@ export class MetadataPublisher implements MetadataView {
   constructor(
     readonly nodeId: number,
     private readonly onListenerError: (err: unknown) => void = () => {},
+    /**
+     * This process's incarnation id. A restarted broker replays its previous
+     * incarnation's registration from its own metadata log; that epoch is not
+     * its own, or it would serve as leader on the old state before registering.
+     * Omitted (tests): any registration of nodeId counts.
+     */
+    private readonly incarnationId?: string,
   ) {}
 
   image(): MetadataImage {
@@ -28,7 +35,9 @@ export class MetadataPublisher implements MetadataView {
   }
 
   brokerEpoch(): number {
-    return this.current.brokers.get(this.nodeId)?.brokerEpoch ?? -1
+    const b = this.current.brokers.get(this.nodeId)
+    if (b === undefined || (this.incarnationId !== undefined && b.incarnationId !== this.incarnationId)) return -1
+    return b.brokerEpoch
   }
 
   /** Apply one committed entry's records at `index`. */
