@@ -10,7 +10,7 @@
  * `npx tsc -b packages/cli` first.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { createWriteStream, existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import net from 'node:net'
 import os from 'node:os'
@@ -37,6 +37,19 @@ export interface ClusterOptions {
   brokerArgs?: string[] | ((nodeId: number) => string[])
   logLevel?: string
   readyTimeoutMs?: number
+  /** Runs once the nodes' ports are chosen, before any node starts (e.g. start per-link proxies). */
+  beforeStart?: (nodes: readonly ClusterNode[]) => Promise<void>
+  /**
+   * Each node's own --voters list, e.g. itself at its real URL and every peer
+   * through a proxy for the link self→peer (peer traffic resolves voters first,
+   * so all broker-to-broker traffic then crosses the proxies). Default: every
+   * voter at its real URL.
+   */
+  votersFor?: (nodeId: number, nodes: readonly ClusterNode[]) => string
+  /** Also append each node's whole stderr (JSON logs) to <logDir>/node-<id>.log, across restarts. */
+  logDir?: string
+  /** What each node tells clients (--advertise), e.g. a per-client proxy. Default: its URL. */
+  advertiseFor?: (nodeId: number, nodes: readonly ClusterNode[]) => string
 }
 
 export interface ClusterNode {
@@ -161,7 +174,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const spawnNode = async (n: ClusterNode): Promise<void> => {
     await mkdir(n.dataDir, { recursive: true })
     const extra = typeof opts.brokerArgs === 'function' ? opts.brokerArgs(n.nodeId) : opts.brokerArgs ?? []
-    const args = [BROKER_BIN, 'broker', '--node-id', String(n.nodeId), '--listen', n.url, '--data-dir', n.dataDir, '--voters', voters, '--log-level', opts.logLevel ?? 'info', ...extra]
+    const own = opts.votersFor?.(n.nodeId, nodes) ?? voters
+    const advertise = opts.advertiseFor ? ['--advertise', opts.advertiseFor(n.nodeId, nodes)] : []
+    const args = [BROKER_BIN, 'broker', '--node-id', String(n.nodeId), '--listen', n.url, ...advertise, '--data-dir', n.dataDir, '--voters', own, '--log-level', opts.logLevel ?? 'info', ...extra]
     const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
       env: { ...process.env, ...opts.env, TRIBUTARY_EXIT_WITH_PARENT: '1' },
@@ -169,6 +184,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     })
     live.add(child)
     n.process = child
+    if (opts.logDir) {
+      await mkdir(opts.logDir, { recursive: true })
+      child.stderr!.pipe(createWriteStream(path.join(opts.logDir, `node-${n.nodeId}.log`), { flags: 'a' }))
+    }
     let partial = ''
     child.stderr!.setEncoding('utf8')
     child.stderr!.on('data', (chunk: string) => {
@@ -269,6 +288,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   }
 
   try {
+    await opts.beforeStart?.(nodes)
     for (const n of nodes) await spawnNode(n)
     await Promise.all(nodes.map((n) => waitReady(n.nodeId)))
   } catch (err) {

@@ -1,0 +1,208 @@
+/**
+ * One fault run, shared by the jest test (short schedule) and `npm run
+ * e2e:long`: start 3 brokers whose peer links and client links all cross
+ * proxies, run the workload, play the seeded schedule, heal, wait for
+ * convergence, read everything back and check it.
+ */
+import { writeFile } from 'node:fs/promises'
+import { Tributary } from '@tributary/client'
+import { startCluster, type TestCluster } from '../cluster.js'
+import { check, examples, summarize, type CheckResult } from '../checker.js'
+import { finalRead, waitConverged } from './final-read.js'
+import { Nemesis, type Applied } from './nemesis.js'
+import { createFaultNetwork, type FaultNetwork } from './network.js'
+import { createPrng } from './prng.js'
+import { describeFault, drawSchedule, type ScheduleOptions, type Step } from './schedule.js'
+import { unavailableWindows, Workload } from './workload.js'
+
+export interface FaultRunOptions {
+  seed: number
+  /** length of the fault phase */
+  faultMs: number
+  partitions?: number
+  schedule?: Partial<ScheduleOptions>
+  /** write the whole history (JSON) here, for digging into an anomaly */
+  dumpPath?: string
+  /** keep every broker's full log here (node-<id>.log), at logLevel */
+  logDir?: string
+  logLevel?: string
+  /** progress lines (default: none) */
+  log?: (line: string) => void
+}
+
+export interface FaultRunReport {
+  seed: number
+  result: CheckResult
+  /** the summary table */
+  summary: string
+  /** the first examples of each anomaly ('' when valid) */
+  anomalies: string
+  /** what the nemesis did, with times */
+  timeline: string[]
+  /** the newest broker log lines of each node when the run is invalid ('' otherwise) */
+  brokerLogs: string
+  seconds: number
+}
+
+export const TOPIC = 'faults'
+export const GROUP = 'faults-group'
+/** After healing: producers keep going this long (writes must work again) before they stop. */
+export const RECOVERY_MS = 3000
+export const PRODUCER_DRAIN_MS = 20_000
+export const READY_AFTER_HEAL_MS = 60_000
+export const CONVERGE_TIMEOUT_MS = 60_000
+export const DELIVERY_TIMEOUT_MS = 45_000
+/** A gap between acknowledgments longer than this counts as an unavailable window. */
+export const UNAVAILABLE_GAP_MS = 1000
+/** Broker log lines per node kept in an invalid run's report. */
+export const BROKER_LOG_LINES = 60
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
+
+export interface FaultRun {
+  run(): Promise<FaultRunReport>
+  /** Stop every process, proxy and client this run started. Idempotent; safe while run() is still going. */
+  stop(): Promise<void>
+}
+
+export function createFaultRun(o: FaultRunOptions): FaultRun {
+  const log = o.log ?? (() => {})
+  const partitions = o.partitions ?? 4
+  let net: FaultNetwork | undefined
+  let cluster: TestCluster | undefined
+  let workload: Workload | undefined
+  let observer: Tributary | undefined
+  let stopped = false
+  let stopping: Promise<void> | undefined
+  const started = Date.now()
+  const timeline: string[] = []
+  const note = (line: string) => {
+    const t = `+${((Date.now() - started) / 1000).toFixed(1)}s ${line}`
+    timeline.push(t)
+    log(t)
+  }
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      stopped = true
+      await workload?.close().catch(() => {})
+      await observer?.close().catch(() => {})
+      await cluster?.stop().catch(() => {})
+      await net?.close().catch(() => {})
+    })()
+    return stopping
+  }
+
+  const playStep = async (nemesis: Nemesis, step: Step): Promise<void> => {
+    const applied: Applied[] = []
+    for (const f of step.faults) {
+      try {
+        const a = await nemesis.apply(f)
+        applied.push(a)
+        note(a.text)
+      } catch (err) {
+        note(`${describeFault(f)}: failed to apply (${(err as Error).message})`)
+      }
+    }
+    await sleep(step.holdMs)
+    for (const a of applied.reverse()) {
+      await a.heal()
+      note(`healed: ${a.text}`)
+    }
+  }
+
+  const run = async (): Promise<FaultRunReport> => {
+    const rng = createPrng(o.seed)
+    const schedule = drawSchedule(rng, { durationMs: o.faultMs, partitions, ...o.schedule })
+    note(`seed ${o.seed} (replay: TRIBUTARY_FAULT_SEED=${o.seed}); ${schedule.length} steps over ${o.faultMs / 1000} s`)
+    const network = createFaultNetwork()
+    net = network
+    cluster = await startCluster({
+      nodes: 3,
+      logLevel: o.logLevel ?? 'warn',
+      logDir: o.logDir,
+      beforeStart: (nodes) => network.start(nodes),
+      votersFor: (id, nodes) => network.votersFor(id, nodes),
+      advertiseFor: (id) => network.advertiseFor(id),
+      brokerArgs: ['--offsets-topic-partitions', '4'],
+    })
+    note(`cluster up: ${cluster.nodes.map((n) => `node ${n.nodeId} ${n.url}`).join(', ')}`)
+    observer = new Tributary({ brokers: network.bootstrap, clientId: 'faults-observer' })
+    await observer.admin().createTopic({ topic: TOPIC, partitions, replicationFactor: 3, config: { 'min.insync.replicas': '2' } })
+
+    const w = new Workload({ bootstrap: network.bootstrap, topic: TOPIC, partitions, groupId: GROUP })
+    workload = w
+    await w.startConsumers()
+    w.startProducers()
+    const faultStart = Date.now()
+    const nemesis = new Nemesis(cluster, network, TOPIC, createPrng(o.seed ^ 0x5eed))
+    for (const step of schedule) {
+      if (stopped) throw new Error('stopped')
+      await sleep(faultStart + step.atMs - Date.now())
+      await playStep(nemesis, step)
+    }
+    await sleep(faultStart + o.faultMs - Date.now())
+    const faultEnd = Date.now()
+    const undone = await nemesis.healAll(READY_AFTER_HEAL_MS)
+    note(`healed everything${undone.length > 0 ? ` (still in effect: ${undone.join('; ')})` : ''}; every node ready`)
+
+    await sleep(RECOVERY_MS)
+    await w.stopProducers(PRODUCER_DRAIN_MS)
+    const recoveryAcks = w.ackTimes.filter((t) => t > faultEnd).length
+    note(`producers stopped: ${w.acked.length} acked (${recoveryAcks} after healing), ${w.indeterminate.length} indeterminate`)
+    const unconverged = await waitConverged(cluster, TOPIC, CONVERGE_TIMEOUT_MS)
+    note(unconverged.length === 0 ? 'replicas converged' : `NOT converged: ${unconverged.join('; ')}`)
+    const read = await finalRead(cluster, TOPIC)
+    const deadline = Date.now() + DELIVERY_TIMEOUT_MS
+    while (w.undelivered() > 0 && Date.now() < deadline) await sleep(100)
+    note(`consumers: ${w.undelivered()} acknowledged values undelivered, ${w.consumerCrashes} crashes`)
+    await w.close()
+    const committed = await observer.admin().fetchOffsets({ groupId: GROUP, topics: [TOPIC] }).catch((err: Error) => {
+      note(`final OffsetFetch failed: ${err.message}`)
+      return []
+    })
+    const commits = [...w.commits, ...committed.map((c) => ({ partition: c.partition, offset: c.offset }))]
+
+    const result = check({
+      acked: w.acked, indeterminate: w.indeterminate, finalRead: read.finalRead, replicas: read.replicas,
+      commits, delivered: w.delivered, runs: w.runs, unconverged,
+    })
+    if (o.dumpPath) {
+      const metadataLog: unknown[] = []
+      for (let from = 0; ;) {
+        const page = await observer.admin().metadataLog({ fromIndex: from, maxRecords: 1000 }).catch(() => null)
+        if (!page || page.entries.length === 0) break
+        metadataLog.push(...page.entries)
+        from = page.entries[page.entries.length - 1]!.index + 1
+      }
+      await writeFile(o.dumpPath, JSON.stringify({ seed: o.seed, started, timeline, metadataLog, acked: w.acked, indeterminate: w.indeterminate, commits, runs: w.runs, delivered: w.delivered, finalRead: read.finalRead, replicas: [...read.replicas], result }))
+      note(`history written to ${o.dumpPath}`)
+    }
+    const windows = unavailableWindows(w.ackTimes, faultStart, faultEnd, UNAVAILABLE_GAP_MS)
+    const summary = summarize(result, {
+      seed: o.seed,
+      'fault-seconds': Math.round(o.faultMs / 1000),
+      steps: schedule.length,
+      'acked-after-heal': recoveryAcks,
+      indeterminate: w.indeterminate.length,
+      delivered: w.delivered.length,
+      [`unavailable-windows(>${UNAVAILABLE_GAP_MS}ms)`]: windows.length,
+      'longest-produce-outage-ms': windows.length > 0 ? Math.max(...windows) : 0,
+      'consumer-crashes': w.consumerCrashes,
+      'client-errors': [...w.sendErrors].map(([k, n]) => `${k}×${n}`).join(', ') || 'none',
+    })
+    const brokerLogs = result.valid ? '' : cluster.nodes.map((n) => `--- node ${n.nodeId}\n${n.logs.slice(-BROKER_LOG_LINES).join('\n')}`).join('\n')
+    return { seed: o.seed, result, summary, anomalies: examples(result), timeline, brokerLogs, seconds: (Date.now() - started) / 1000 }
+  }
+
+  return {
+    run: async () => {
+      try {
+        return await run()
+      } finally {
+        await stop()
+      }
+    },
+    stop,
+  }
+}

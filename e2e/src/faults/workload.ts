@@ -1,0 +1,183 @@
+/**
+ * The Jepsen kafka-style workload: idempotent acks=all producers write unique
+ * values (each producer its own client, each with a few concurrent senders,
+ * partitions in turn), and consumers in one group read and auto-commit. It
+ * records what clients were told: acknowledged writes with their offsets and
+ * times, sends that failed (indeterminate), every delivered record, each
+ * consumer's delivery runs per partition ownership, and acknowledged commits.
+ */
+import { Tributary, text, type Consumer, type Producer, type TributaryError } from '@tributary/client'
+import type { AckedWrite, DeliveryRun, ReadRecord } from '../checker.js'
+
+export interface WorkloadOptions {
+  /** client bootstrap URLs (the client proxies) */
+  bootstrap: string[]
+  topic: string
+  partitions: number
+  groupId: string
+  producers?: number
+  sendersPerProducer?: number
+  consumers?: number
+  /** pause between one sender's sends (a rate bound, not synchronisation) */
+  sendGapMs?: number
+}
+
+/** Client-side timeouts: short enough that a blackholed request fails and is retried within a fault's hold. */
+export const CLIENT_REQUEST_TIMEOUT_MS = 5000
+export const PRODUCER_ACK_TIMEOUT_MS = 4000
+/** Replacement consumers started after crashes, at most. */
+export const CONSUMER_RESTARTS_MAX = 20
+
+export class Workload {
+  /** acknowledged writes, with when the acknowledgment arrived */
+  readonly acked: Array<AckedWrite & { at: number }> = []
+  readonly ackTimes: number[] = []
+  readonly indeterminate: string[] = []
+  readonly delivered: ReadRecord[] = []
+  readonly runs: DeliveryRun[] = []
+  /** acknowledged commits in acknowledgment order (consumer and time for failure reports) */
+  readonly commits: Array<{ partition: number; offset: number; consumer: number; at: number }> = []
+  readonly sendErrors = new Map<string, number>()
+  consumerCrashes = 0
+  private readonly pending = new Set<string>()
+  private readonly clients: Tributary[] = []
+  private readonly consumers = new Set<Consumer>()
+  private senders: Promise<void>[] = []
+  private producing = false
+  /** set once producers stopped: a late answer can no longer count as acknowledged (the final read may have happened) */
+  private frozen = false
+  private consuming = false
+  private consumerSeq = 0
+
+  constructor(private readonly o: WorkloadOptions) {}
+
+  private client(id: string): Tributary {
+    const t = new Tributary({
+      brokers: this.o.bootstrap, clientId: id, requestTimeoutMs: CLIENT_REQUEST_TIMEOUT_MS,
+      retry: { retries: 8, initialRetryTimeMs: 100, maxRetryTimeMs: 1000 },
+    })
+    this.clients.push(t)
+    return t
+  }
+
+  async startConsumers(): Promise<void> {
+    this.consuming = true
+    for (let i = 0; i < (this.o.consumers ?? 2); i++) await this.startConsumer()
+  }
+
+  private async startConsumer(): Promise<void> {
+    const id = this.consumerSeq++
+    const c = this.client(`faults-consumer-${id}`).consumer({ groupId: this.o.groupId, fromBeginning: true, maxWaitTimeInMs: 200, autoCommitIntervalMs: 500 })
+    this.consumers.add(c)
+    const open = new Map<number, DeliveryRun>()
+    const runFor = (partition: number): DeliveryRun => {
+      let run = open.get(partition)
+      if (!run) {
+        run = { consumer: id, partition, offsets: [] }
+        open.set(partition, run)
+        this.runs.push(run)
+      }
+      return run
+    }
+    // a new ownership starts a new run; the previous owner's end is what it read
+    const close = (p: { partitions: Array<{ partition: number }> }) => { for (const tp of p.partitions) open.delete(tp.partition) }
+    c.on('assigned', close)
+    c.on('revoked', close)
+    c.on('lost', close)
+    c.on('commit', (p: { offsets: Array<{ partition: number; offset: number }> }) => {
+      for (const o of p.offsets) this.commits.push({ partition: o.partition, offset: o.offset, consumer: id, at: Date.now() })
+    })
+    c.on('crash', (p: { error: TributaryError }) => {
+      this.consumerCrashes++
+      this.count(`consumer crash: ${p.error.type ?? p.error.code}`)
+      this.consumers.delete(c)
+      if (this.consuming && this.consumerSeq < (this.o.consumers ?? 2) + CONSUMER_RESTARTS_MAX) void this.startConsumer().catch(() => {})
+    })
+    await c.subscribe({ topics: [this.o.topic] })
+    await c.run({
+      eachMessage: async ({ partition, message }) => {
+        const value = text(message.value) ?? ''
+        this.delivered.push({ partition, offset: message.offset, value })
+        runFor(partition).offsets.push(message.offset)
+      },
+    })
+  }
+
+  startProducers(): void {
+    this.producing = true
+    for (let p = 0; p < (this.o.producers ?? 2); p++) {
+      const producer = this.client(`faults-producer-${p}`).producer({
+        acks: 'all', idempotent: true, lingerMs: 2, ackTimeoutMs: PRODUCER_ACK_TIMEOUT_MS,
+        retry: { retries: 8, initialRetryTimeMs: 100, maxRetryTimeMs: 1000 },
+      })
+      for (let s = 0; s < (this.o.sendersPerProducer ?? 3); s++) this.senders.push(this.sender(producer, `p${p}s${s}`, p + s))
+    }
+  }
+
+  private async sender(producer: Producer, prefix: string, firstPartition: number): Promise<void> {
+    let n = 0
+    let partition = firstPartition % this.o.partitions
+    while (this.producing) {
+      const count = 1 + (n % 3 === 0 ? 1 : 0)
+      const values = Array.from({ length: count }, () => `${prefix}-${n++}`)
+      for (const v of values) this.pending.add(v)
+      try {
+        const meta = await producer.send({ topic: this.o.topic, messages: values.map((value) => ({ value, partition })) })
+        const now = Date.now()
+        if (!this.frozen) {
+          meta.forEach((m, i) => {
+            this.acked.push({ partition: m.partition, offset: m.offset, value: values[i]!, at: now })
+            this.ackTimes.push(now)
+          })
+        }
+      } catch (err) {
+        this.count((err as TributaryError).type ?? String((err as Error).message).slice(0, 60))
+        this.indeterminate.push(...values)
+      } finally {
+        for (const v of values) this.pending.delete(v)
+      }
+      partition = (partition + 1) % this.o.partitions
+      await new Promise((resolve) => setTimeout(resolve, this.o.sendGapMs ?? 10))
+    }
+  }
+
+  private count(what: string): void {
+    this.sendErrors.set(what, (this.sendErrors.get(what) ?? 0) + 1)
+  }
+
+  /** Stop starting sends; wait (up to drainMs) for the ones in flight. Unanswered ones count as indeterminate. */
+  async stopProducers(drainMs: number): Promise<void> {
+    this.producing = false
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, drainMs) })
+    await Promise.race([Promise.all(this.senders), timeout])
+    clearTimeout(timer)
+    this.frozen = true
+    this.indeterminate.push(...this.pending)
+    this.pending.clear()
+  }
+
+  /** Acknowledged values no consumer has delivered yet. */
+  undelivered(): number {
+    const got = new Set(this.delivered.map((r) => r.value))
+    return this.acked.filter((w) => !got.has(w.value)).length
+  }
+
+  /** Consumers commit and leave; then every client closes. */
+  async close(): Promise<void> {
+    this.consuming = false
+    this.producing = false
+    await Promise.allSettled([...this.consumers].map((c) => c.disconnect()))
+    this.consumers.clear()
+    await Promise.allSettled(this.clients.map((t) => t.close()))
+    this.clients.length = 0
+  }
+}
+
+/** Gaps between consecutive acknowledgments longer than `minGapMs` within [from, to]: when producers got nothing through. */
+export function unavailableWindows(ackTimes: readonly number[], from: number, to: number, minGapMs: number): number[] {
+  const times = [from, ...ackTimes.filter((t) => t >= from && t <= to).sort((a, b) => a - b), to]
+  const gaps: number[] = []
+  for (let i = 1; i < times.length; i++) if (times[i]! - times[i - 1]! > minGapMs) gaps.push(times[i]! - times[i - 1]!)
+  return gaps
+}
