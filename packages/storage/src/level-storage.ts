@@ -26,14 +26,16 @@ export interface LevelStorage {
 }
 
 /**
- * 16 MiB memtables (LevelDB holds up to two) and a 16 MiB block cache keep a broker's
- * anonymous memory under 200 MiB (bench cluster memory: RssAnon 237 -> 182-186 MiB).
- * Cost on this machine (storage bench, 2 runs each): 1-partition append within noise
- * (300-378 against 323-348 MB/s), 32-partition append 270-287 against 350-375 MB/s.
+ * Memtable size is the write-throughput knob (storage bench, 16 KiB batches, quiet
+ * machine, TRIBUTARY_BENCH_WRITE_BUFFER_MIB=N): 64 MiB appends 407-425 MB/s, 32 MiB
+ * 344-433 MB/s, 16 MiB 207-237 MB/s. LevelDB holds up to two memtables, so 32 MiB
+ * keeps the issue's >= 300 MB/s while bounding a broker's anonymous memory; the
+ * block cache stays small because tail reads come from the tail cache and cold
+ * reads from the OS page cache.
  */
 export const LEVEL_DEFAULTS = {
-  writeBufferBytes: 16 * 1024 * 1024,
-  blockCacheBytes: 16 * 1024 * 1024,
+  writeBufferBytes: 32 * 1024 * 1024,
+  blockCacheBytes: 8 * 1024 * 1024,
   tableFileBytes: 32 * 1024 * 1024,
 }
 

@@ -47,7 +47,7 @@ function templateBatch(): Uint8Array {
 
 async function withStorage<T>(fn: (s: LevelStorage) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'tributary-storage-bench-'))
-  const s = await openLevelStorage(dir)
+  const s = await openLevelStorage(dir, process.env.TRIBUTARY_BENCH_WRITE_BUFFER_MIB ? { writeBufferBytes: Number(process.env.TRIBUTARY_BENCH_WRITE_BUFFER_MIB) << 20 } : {})
   try {
     return await fn(s)
   } finally {
