@@ -179,6 +179,8 @@ export function createFaultRun(o: FaultRunOptions): FaultRun {
       note(`history written to ${o.dumpPath}`)
     }
     const windows = unavailableWindows(w.ackTimes, faultStart, faultEnd, UNAVAILABLE_GAP_MS)
+    const partitionOutages = Array.from({ length: partitions }, (_, p) =>
+      Math.max(0, ...unavailableWindows(w.acked.filter((a) => a.partition === p).map((a) => a.at), faultStart, faultEnd, UNAVAILABLE_GAP_MS)))
     const summary = summarize(result, {
       seed: o.seed,
       'fault-seconds': Math.round(o.faultMs / 1000),
@@ -188,6 +190,7 @@ export function createFaultRun(o: FaultRunOptions): FaultRun {
       delivered: w.delivered.length,
       [`unavailable-windows(>${UNAVAILABLE_GAP_MS}ms)`]: windows.length,
       'longest-produce-outage-ms': windows.length > 0 ? Math.max(...windows) : 0,
+      'longest-outage-per-partition-ms': partitionOutages.join(' '),
       'consumer-crashes': w.consumerCrashes,
       'client-errors': [...w.sendErrors].map(([k, n]) => `${k}×${n}`).join(', ') || 'none',
     })
