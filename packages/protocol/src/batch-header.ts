@@ -30,6 +30,12 @@ export const ATTR_COMPRESSION_MASK = 0x07
 export const ATTR_TIMESTAMP_LOG_APPEND = 0x08
 export const ATTR_TRANSACTIONAL = 0x10
 export const ATTR_CONTROL = 0x20
+/**
+ * KIP-534: the log cleaner has set a delete horizon. baseTimestamp then holds the
+ * horizon (record timestamp deltas are relative to it), and tombstones in the batch
+ * may be removed once the cleaner's clock passes it. Only a broker sets this bit.
+ */
+export const ATTR_DELETE_HORIZON = 0x40
 
 export interface BatchHeader {
   baseOffset: number
@@ -200,6 +206,11 @@ export function patchLogAppendTime(buf: Uint8Array, at: number, timestamp: numbe
 
 export function lastOffsetOf(h: BatchHeader): number {
   return h.baseOffset + h.lastOffsetDelta
+}
+
+/** The delete horizon (ms) the cleaner stamped into the batch, or null when it has none (KIP-534). */
+export function deleteHorizonOf(h: BatchHeader): number | null {
+  return (h.attributes & ATTR_DELETE_HORIZON) !== 0 ? h.baseTimestamp : null
 }
 
 export function compressionOf(h: BatchHeader): number {

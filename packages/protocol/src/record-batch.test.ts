@@ -1,8 +1,10 @@
 import fc from 'fast-check'
 import { gzipSync } from 'node:zlib'
 import {
+  ATTR_DELETE_HORIZON,
   crc32c,
   decodeRecordBatch,
+  deleteHorizonOf,
   encodeRecordBatch,
   ErrorCode,
   writeInt32,
@@ -89,6 +91,22 @@ describe('encode/decode', () => {
   test('attributes bits: gzip 1, log-append 8, transactional 16, control 32', () => {
     const b = encodeRecordBatch([{ value: 'a' }], { compression: 'gzip', timestampType: 'logAppend', transactional: true, control: true })
     expect(decodeOk(b).header.attributes).toBe(1 | 8 | 16 | 32)
+  })
+
+  test('delete horizon (KIP-534): bit 64, baseTimestamp = horizon, record timestamps and maxTimestamp unchanged', () => {
+    const b = encodeRecordBatch([{ key: 'k', value: null, timestamp: 1_000 }, { key: 'j', value: 'v', timestamp: 3_000 }], { deleteHorizonMs: 90_000 })
+    const { header, records } = decodeOk(b)
+    expect(header.attributes).toBe(ATTR_DELETE_HORIZON)
+    expect([header.baseTimestamp, header.maxTimestamp]).toEqual([90_000, 3_000])
+    expect(deleteHorizonOf(header)).toBe(90_000)
+    expect(records.map(r => [r.timestamp, r.timestampDelta])).toEqual([[1_000, -89_000], [3_000, -87_000]])
+    expect(deleteHorizonOf(decodeOk(encodeRecordBatch([{ value: 'a', timestamp: 5 }])).header)).toBeNull()
+    expect(() => encodeRecordBatch([{ value: 'a' }], { deleteHorizonMs: 1, baseTimestamp: 1 })).toThrow(RangeError)
+  })
+
+  test('maxTimestamp is the newest record, not a given baseTimestamp above every record', () => {
+    const { header } = decodeOk(encodeRecordBatch([{ value: 'a', timestamp: 40 }, { value: 'b', timestamp: 20 }], { baseTimestamp: 100 }))
+    expect([header.baseTimestamp, header.maxTimestamp]).toEqual([100, 40])
   })
 
   test('compaction keeps original offsets with gaps and the original lastOffsetDelta', () => {

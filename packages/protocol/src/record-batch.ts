@@ -16,6 +16,7 @@
 import {
   ATTR_COMPRESSION_MASK,
   ATTR_CONTROL,
+  ATTR_DELETE_HORIZON,
   ATTR_TIMESTAMP_LOG_APPEND,
   ATTR_TRANSACTIONAL,
   BATCH_CRC_START,
@@ -74,6 +75,11 @@ export interface EncodeBatchOptions {
   control?: boolean
   /** Defaults to the first record's timestamp. */
   baseTimestamp?: number
+  /**
+   * For the log cleaner (KIP-534): set the delete-horizon attribute and store this
+   * time as baseTimestamp; record timestamps stay exact (their deltas may be negative).
+   */
+  deleteHorizonMs?: number
   /** For compaction: keep original offsets (strictly increasing, gaps allowed). Default 0..n-1. */
   offsetDeltas?: number[]
   /** Defaults to the last offset delta; compaction keeps the original batch's. */
@@ -183,7 +189,8 @@ function attributesOf(opts: EncodeBatchOptions, code: number): number {
     code |
     (opts.timestampType === 'logAppend' ? ATTR_TIMESTAMP_LOG_APPEND : 0) |
     (opts.transactional ? ATTR_TRANSACTIONAL : 0) |
-    (opts.control ? ATTR_CONTROL : 0)
+    (opts.control ? ATTR_CONTROL : 0) |
+    (opts.deleteHorizonMs !== undefined ? ATTR_DELETE_HORIZON : 0)
   )
 }
 
@@ -198,7 +205,8 @@ export function encodeRecordBatch(records: RecordInput[], opts: EncodeBatchOptio
   if (deltas !== undefined && deltas.length !== n) throw new RangeError(`offsetDeltas has ${deltas.length} entries for ${n} records`)
   const code = opts.compression === 'gzip' ? Compression.gzip : Compression.none
   let now = -1
-  const baseTimestamp = opts.baseTimestamp ?? records[0].timestamp ?? (now = Date.now())
+  if (opts.deleteHorizonMs !== undefined && opts.baseTimestamp !== undefined) throw new RangeError('deleteHorizonMs is the baseTimestamp: give one of them')
+  const baseTimestamp = opts.deleteHorizonMs ?? opts.baseTimestamp ?? records[0].timestamp ?? (now = Date.now())
   if (!Number.isSafeInteger(baseTimestamp)) throw new RangeError(`baseTimestamp must be a safe integer, got ${baseTimestamp}`)
 
   let bound = BATCH_HEADER_BYTES
@@ -206,7 +214,9 @@ export function encodeRecordBatch(records: RecordInput[], opts: EncodeBatchOptio
   const buf = scratchFor(bound)
 
   let pos = BATCH_HEADER_BYTES
-  let maxTimestamp = baseTimestamp
+  // Kafka's maxTimestamp is the newest record's: a given baseTimestamp (a delete
+  // horizon, or the first record's time before compaction removed it) must not raise it.
+  let maxTimestamp = -Infinity
   let prevDelta = -1
   for (let i = 0; i < n; i++) {
     const r = records[i]

@@ -190,14 +190,16 @@ export class BatchLog implements PartitionLog {
     this.checkUsable()
     const buf = own(input)
     const slices = splitOrThrow(buf)
+    // Check every batch before the epoch cache changes: a refused append leaves no trace.
     let expected = this.logEnd
     for (const s of slices) {
-      const h = s.header
-      assert(h.baseOffset >= expected, `follower batch at ${h.baseOffset} is below the log end ${expected}`)
+      assert(s.header.baseOffset >= expected, `follower batch at ${s.header.baseOffset} is below the log end ${expected}`)
+      expected = s.header.baseOffset + s.header.lastOffsetDelta + 1
+    }
+    for (const { header: h } of slices) {
       if (h.partitionLeaderEpoch > this.epochs.latestEpoch() && this.epochs.assign(h.partitionLeaderEpoch, h.baseOffset)) {
         this.epochsVersion++
       }
-      expected = h.baseOffset + h.lastOffsetDelta + 1
     }
     await this.appendSlices(slices)
     return appendResult(slices, -1)
@@ -281,7 +283,7 @@ export class BatchLog implements PartitionLog {
       if (base >= end) return false
       if (maxTimestampOf(bytes) < timestampMs) return true
       found = findOffsetForTimestamp(bytes, timestampMs)
-      return false
+      return found === null
     })
     return found
   }

@@ -4,9 +4,15 @@
  *
  * 1. map every key to the offset of its newest record;
  * 2. rewrite each batch keeping only records that are still the newest for their key
- *    (and are not tombstones past delete.retention.ms), with their original offsets,
- *    baseOffset and lastOffsetDelta, so offsets never move (gaps appear) and a batch
- *    keeps its key in the store. A batch left with no records is deleted.
+ *    (and are not tombstones past the batch's delete horizon), with their original
+ *    offsets, baseOffset and lastOffsetDelta, so offsets never move (gaps appear) and
+ *    a batch keeps its key in the store. A batch left with no records is deleted.
+ *
+ * Tombstones follow KIP-534: the pass that first keeps a tombstone stamps its batch
+ * with a delete horizon (now + delete.retention.ms, attribute bit 6, held in
+ * baseTimestamp) and a later pass at or past it drops the tombstones. Timing from
+ * the record's own CreateTime instead would drop a tombstone produced with an old
+ * timestamp on the first pass, before any consumer could read it.
  *
  * Records without a key, control batches and batches we cannot decode (a compression
  * we do not support) are kept unchanged.
@@ -17,6 +23,7 @@ import {
   ATTR_TRANSACTIONAL,
   Compression,
   decodeRecordBatch,
+  deleteHorizonOf,
   encodeRecordBatch,
   type BatchHeader,
   type DecodedRecord,
@@ -55,18 +62,21 @@ export async function planCompaction(
   let removedRecords = 0
   let rewrittenBytes = 0
   let bytesDelta = 0
-  const tombstoneHorizon = policy.nowMs - policy.deleteRetentionMs
   for await (const batch of scan(from, cleanEnd)) {
     const decoded = decodeCompactable(batch.bytes)
     if (!decoded) continue
+    const horizon = deleteHorizonOf(decoded.header)
+    const tombstonesExpired = horizon !== null && horizon <= policy.nowMs
     const keep = decoded.records.filter((r) => {
       if (r.key === null) return true
       if (newest.get(keyString(r.key)) !== r.offset) return false
-      return !(r.value === null && r.timestamp < tombstoneHorizon)
+      return !(r.value === null && tombstonesExpired)
     })
-    if (keep.length === decoded.records.length) continue
+    const stampHorizon = horizon === null && keep.some(isTombstone)
+    if (keep.length === decoded.records.length && !stampHorizon) continue
     removedRecords += decoded.records.length - keep.length
-    const bytes = keep.length === 0 ? null : reencode(decoded.header, keep)
+    const newHorizon = stampHorizon ? Math.min(policy.nowMs + policy.deleteRetentionMs, Number.MAX_SAFE_INTEGER) : horizon
+    const bytes = keep.length === 0 ? null : reencode(decoded.header, keep, newHorizon)
     rewrites.set(batch.baseOffset, bytes)
     rewrittenBytes += bytes?.length ?? 0
     bytesDelta += (bytes?.length ?? 0) - batch.bytes.length
@@ -100,7 +110,10 @@ function decodeCompactable(bytes: Uint8Array): { header: BatchHeader; records: D
   return r.value
 }
 
-function reencode(h: BatchHeader, keep: DecodedRecord[]): Uint8Array {
+const isTombstone = (r: DecodedRecord): boolean => r.key !== null && r.value === null
+
+/** The kept records as one batch; a delete horizon takes baseTimestamp's place (KIP-534). */
+function reencode(h: BatchHeader, keep: DecodedRecord[], deleteHorizonMs: number | null): Uint8Array {
   const gzip = (h.attributes & 0x07) === Compression.gzip
   return encodeRecordBatch(
     keep.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp })),
@@ -113,7 +126,7 @@ function reencode(h: BatchHeader, keep: DecodedRecord[]): Uint8Array {
       compression: gzip ? 'gzip' : 'none',
       timestampType: (h.attributes & ATTR_TIMESTAMP_LOG_APPEND) !== 0 ? 'logAppend' : 'create',
       transactional: (h.attributes & ATTR_TRANSACTIONAL) !== 0,
-      baseTimestamp: h.baseTimestamp,
+      ...(deleteHorizonMs === null ? { baseTimestamp: h.baseTimestamp } : { deleteHorizonMs }),
       offsetDeltas: keep.map((r) => r.offsetDelta),
       lastOffsetDelta: h.lastOffsetDelta,
     },

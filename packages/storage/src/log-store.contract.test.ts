@@ -8,11 +8,15 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
+  ATTR_DELETE_HORIZON,
+  crc32c,
   decodeRecordBatch,
   encodeRecordBatch,
   ErrorCode,
   readBatchHeader,
   splitBatches,
+  writeInt32,
+  writeInt64,
   type RecordInput,
 } from '@tributary/protocol'
 import { MemoryLogStore } from './memory-log-store.js'
@@ -345,9 +349,52 @@ describe.each(worlds)('PartitionLog contract: %s', (_name, makeWorld) => {
     ])
     expect(log.sizeBytes()).toBeLessThan(sizeBefore)
     expect(log.logEndOffset()).toBe(8)
-    const r2 = await log.compact({ deleteRetentionMs: 1_000, nowMs: 10_000, maxOffset: 7 })
-    expect(r2.removedRecords).toBe(1) // the tombstone is older than delete.retention.ms now
+    // the first pass stamped the tombstone's batch with the horizon 10_000 + 1_000_000
+    const early = await log.compact({ deleteRetentionMs: 1_000, nowMs: 1_009_999, maxOffset: 7 })
+    expect(early.removedRecords).toBe(0)
+    const r2 = await log.compact({ deleteRetentionMs: 1_000, nowMs: 1_010_000, maxOffset: 7 })
+    expect(r2.removedRecords).toBe(1) // the horizon has passed
     expect(recordsOf(await readOk(log, 0)).map((x) => x.offset)).toEqual([2, 3, 6, 7])
+  })
+
+  test('a tombstone with an old timestamp survives the first compaction: its batch gets a delete horizon (KIP-534)', async () => {
+    await log.appendAsLeader(batch([{ key: 'k', value: 'v', timestamp: 1 }]), 0)
+    await log.appendAsLeader(batch([{ key: 'k', value: null, timestamp: 2 }, { key: 'j', value: 'w', timestamp: 3 }]), 0) // 1-2
+    await log.appendAsLeader(batch([{ key: 'x', value: 'tail' }]), 0) // 3
+    const first = await log.compact({ deleteRetentionMs: 500, nowMs: T0, maxOffset: 3 })
+    expect(first.removedRecords).toBe(1) // k@0, superseded by the tombstone
+    const stamped = await readOk(log, 1)
+    const h = readBatchHeader(stamped.records)
+    expect(h.ok && [h.value.attributes & ATTR_DELETE_HORIZON, h.value.baseTimestamp, h.value.maxTimestamp, h.value.baseOffset]).toEqual([ATTR_DELETE_HORIZON, T0 + 500, 3, 1])
+    const decoded = decodeRecordBatch(stamped.records)
+    expect(decoded.ok && decoded.value.records.map((r) => [r.offset, r.timestamp])).toEqual([[1, 2], [2, 3]])
+    // a later pass before the horizon keeps it (and keeps the horizon, not re-stamping it)
+    expect((await log.compact({ deleteRetentionMs: 500, nowMs: T0 + 499, maxOffset: 3 })).removedRecords).toBe(0)
+    expect(recordsOf(await readOk(log, 0)).map((x) => [x.offset, x.key, x.value])).toEqual([[1, 'k', null], [2, 'j', 'w'], [3, 'x', 'tail']])
+    expect((await log.compact({ deleteRetentionMs: 500, nowMs: T0 + 500, maxOffset: 3 })).removedRecords).toBe(1)
+    expect(recordsOf(await readOk(log, 0)).map((x) => [x.offset, x.key, x.value])).toEqual([[2, 'j', 'w'], [3, 'x', 'tail']])
+    expect(await log.offsetForTimestamp(3)).toEqual({ offset: 2, timestamp: 3 })
+  })
+
+  test('offsetForTimestamp walks past a batch whose maxTimestamp no record reaches', async () => {
+    const claims = batch([{ value: 'a', timestamp: 100 }, { value: 'b', timestamp: 200 }])
+    writeInt64(claims, 35, 900) // maxTimestamp above every record (a batch as old compaction left it)
+    writeInt32(claims, 17, crc32c(claims, 21))
+    await log.appendAsLeader(claims, 0)
+    await log.appendAsLeader(batch([{ value: 'c', timestamp: 500 }]), 0)
+    expect(await log.offsetForTimestamp(300)).toEqual({ offset: 2, timestamp: 500 })
+    expect(await log.offsetForTimestamp(600)).toBeNull()
+  })
+
+  test('a follower append with a bad later batch is refused whole: the epoch cache is untouched', async () => {
+    await log.appendAsFollower(batch(values('a', 'b'), { baseOffset: 0, epoch: 1 }))
+    const good = batch(values('c'), { baseOffset: 2, epoch: 3 })
+    const overlapping = batch(values('x'), { baseOffset: 2, epoch: 4 }) // below the end the first one leaves
+    await expect(log.appendAsFollower(concat(good, overlapping))).rejects.toThrow(/below the log end/)
+    expect(log.epochEntries()).toEqual([{ epoch: 1, startOffset: 0 }])
+    expect(log.logEndOffset()).toBe(2)
+    await log.appendAsFollower(batch(values('c'), { baseOffset: 2, epoch: 2 }))
+    expect(log.epochEntries()).toEqual([{ epoch: 1, startOffset: 0 }, { epoch: 2, startOffset: 2 }])
   })
 
   test('reads across compaction gaps land on the next batch; batches keep base and last offsets', async () => {

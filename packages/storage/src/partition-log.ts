@@ -68,7 +68,11 @@ export interface RetentionPolicy {
 }
 
 export interface CompactionPolicy {
-  /** Tombstones (null value) whose batch is older than nowMs - deleteRetentionMs are dropped. */
+  /**
+   * How long tombstones (null value) stay after the cleaner first keeps them: that
+   * pass stamps their batch with the delete horizon nowMs + deleteRetentionMs
+   * (KIP-534); a later pass at or past the horizon drops them.
+   */
   deleteRetentionMs: number
   nowMs: number
   /** Only batches entirely below this offset are compacted (the HW / active tail). */
@@ -153,8 +157,10 @@ export interface PartitionLog {
   /**
    * Compaction for cleanup.policy=compact, over the batches entirely below maxOffset
    * (Kafka never cleans the active segment): keep only the newest record per key
-   * among them, drop tombstones whose timestamp is older than nowMs -
-   * deleteRetentionMs; offsets and order are preserved (gaps allowed); touched
+   * among them; a batch that keeps tombstones and has no delete horizon gets one
+   * (nowMs + deleteRetentionMs), and its tombstones are dropped by the first pass at
+   * or after that horizon, whatever their own timestamps (a consumer has
+   * deleteRetentionMs to see them); offsets and order are preserved (gaps allowed); touched
    * batches are re-encoded with their original baseOffset, lastOffsetDelta,
    * producer fields and epoch; a batch left empty is deleted. Records without a key,
    * control batches and batches in a compression we cannot decode are kept as-is.

@@ -1,18 +1,21 @@
 /**
  * ListOffsets by timestamp inside one batch: the first record whose timestamp is
- * >= the target. The batch's maxTimestamp already said one exists.
+ * >= the target. The batch's maxTimestamp only says one may exist: a batch that
+ * compaction rewrote before maxTimestamp was taken from the records alone may
+ * claim a newer time than any record it still holds, so "none here" is an answer
+ * (null) and the caller walks on to the next batch.
  */
 import { decodeRecordBatch } from '@tributary/protocol'
 import { maxTimestampOf } from './batch-bytes.js'
 
-export function findOffsetForTimestamp(batch: Uint8Array, timestampMs: number): { offset: number; timestamp: number } {
+export function findOffsetForTimestamp(batch: Uint8Array, timestampMs: number): { offset: number; timestamp: number } | null {
   const decoded = decodeRecordBatch(batch)
   if (decoded.ok) {
     for (const r of decoded.value.records) if (r.timestamp >= timestampMs) return { offset: r.offset, timestamp: r.timestamp }
+    return null
   }
   // Undecodable (a compression we cannot read): the batch start is the best answer we have.
-  const h = decoded.ok ? decoded.value.header : null
-  return { offset: h?.baseOffset ?? readBase(batch), timestamp: maxTimestampOf(batch) }
+  return { offset: readBase(batch), timestamp: maxTimestampOf(batch) }
 }
 
 function readBase(batch: Uint8Array): number {

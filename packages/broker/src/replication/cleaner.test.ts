@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { ErrorCode } from '@tributary/protocol'
+import { systemClock, type Clock } from '../seams.js'
 import { SimCluster, startThreeNodes, waitFor } from './sim-cluster.js'
 import { batchOf, fetchFrom, produce, readAll, recordsIn } from './sim-client.js'
 
@@ -14,8 +15,8 @@ afterEach(async () => {
   cluster = undefined
 })
 
-const threeNodes = (topicConfigs: Record<string, string> = {}): Promise<SimCluster> =>
-  startThreeNodes((c) => { cluster = c }, topicConfigs)
+const threeNodes = (topicConfigs: Record<string, string> = {}, clock: Clock = systemClock): Promise<SimCluster> =>
+  startThreeNodes((c) => { cluster = c }, topicConfigs, clock)
 
 const hwEverywhere = (c: SimCluster, hw: number) => waitFor(() => [1, 2, 3].every((id) => c.manager(id).highWatermark('t', 0) === hw), 2000, `HW ${hw} everywhere`)
 
@@ -46,8 +47,10 @@ describe('retention', () => {
     expect(p.logStartOffset()).toBe(7)
   })
 
-  it('cleanup.policy=compact keeps the newest value per key and drops old tombstones', async () => {
-    const c = await threeNodes({ 'cleanup.policy': 'compact', 'delete.retention.ms': '1000' })
+  it('cleanup.policy=compact keeps the newest value per key; tombstones stay delete.retention.ms after the cleaner first keeps them', async () => {
+    let skewMs = 0
+    const clock: Clock = { now: () => Date.now() + skewMs, setTimeout: systemClock.setTimeout }
+    const c = await threeNodes({ 'cleanup.policy': 'compact', 'delete.retention.ms': '1000' }, clock)
     const past = Date.now() - 60_000
     await produce(c, 1, 't', 0, batchOf(['v1'], { key: 'k1', timestamp: past }))
     await produce(c, 1, 't', 0, batchOf(['v2'], { key: 'k2', timestamp: past }))
@@ -55,11 +58,13 @@ describe('retention', () => {
     await produce(c, 1, 't', 0, batchOf([null], { key: 'k2', timestamp: past }))
     await produce(c, 1, 't', 0, batchOf(['v4'], { key: 'k3' }))
     await hwEverywhere(c, 5)
+    const left = async (id: number) => recordsIn(await readAll(c, id, 't', 0)).map((r) => [r.offset, r.key, r.value])
     for (const id of [1, 2, 3]) await c.manager(id).runCleaner()
-    for (const id of [1, 2, 3]) {
-      const left = recordsIn(await readAll(c, id, 't', 0)).map((r) => [r.offset, r.key, r.value])
-      expect(left).toEqual([[2, 'k1', 'v3'], [4, 'k3', 'v4']])
-    }
+    // the tombstone's own timestamp is a minute old, yet the first pass keeps it for delete.retention.ms
+    for (const id of [1, 2, 3]) expect(await left(id)).toEqual([[2, 'k1', 'v3'], [3, 'k2', null], [4, 'k3', 'v4']])
+    skewMs = 1000
+    for (const id of [1, 2, 3]) await c.manager(id).runCleaner()
+    for (const id of [1, 2, 3]) expect(await left(id)).toEqual([[2, 'k1', 'v3'], [4, 'k3', 'v4']])
     expect(await produce(c, 1, 't', 0, batchOf(['v5'], { key: 'k1' }))).toMatchObject({ errorCode: 0, baseOffset: 5 })
   })
 })

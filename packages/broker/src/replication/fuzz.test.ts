@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
-import { ApiKey, ErrorCode } from '@tributary/protocol'
+import { ApiKey, ErrorCode, encodeRecordBatch } from '@tributary/protocol'
 import { SIM_REPLICA_CONFIG, SimCluster, waitFor } from './sim-cluster.js'
 import { batchOf } from './sim-client.js'
 
@@ -74,6 +74,16 @@ describe('produce fuzz', () => {
     )
     const r = await c.node(1).call(ApiKey.Produce, { acks: -1, timeoutMs: 1000, topics: [{ topic: 't', partitions: [{ partition: 0, records: valid }] }] })
     expect(produceCodes(r)).toEqual([ErrorCode.NONE])
+  })
+})
+
+describe('broker-owned batch attributes', () => {
+  it('a producer batch with the delete-horizon bit (KIP-534, set only by the cleaner) is refused', async () => {
+    const before = leo()
+    const stamped = encodeRecordBatch([{ key: 'k', value: null, timestamp: 1 }], { deleteHorizonMs: 2 })
+    const r = await c.node(1).call(ApiKey.Produce, { acks: -1, timeoutMs: 1000, topics: [{ topic: 't', partitions: [{ partition: 0, records: stamped }] }] })
+    expect(produceCodes(r)).toEqual([ErrorCode.INVALID_REQUEST])
+    expect(leo()).toBe(before)
   })
 })
 

@@ -7,6 +7,7 @@
  */
 import {
   ATTR_CONTROL,
+  ATTR_DELETE_HORIZON,
   ATTR_TRANSACTIONAL,
   ErrorCode,
   splitBatches,
@@ -70,6 +71,10 @@ export function validateProduceRecords(records: Uint8Array, maxMessageBytes: num
     }
     if ((s.header.attributes & (ATTR_TRANSACTIONAL | ATTR_CONTROL)) !== 0) {
       return { ok: false, code: ErrorCode.INVALID_REQUEST, message: 'transactional and control batches are not supported' }
+    }
+    // the log cleaner owns this bit: a producer setting it could have its tombstones dropped before anyone reads them
+    if ((s.header.attributes & ATTR_DELETE_HORIZON) !== 0) {
+      return { ok: false, code: ErrorCode.INVALID_REQUEST, message: 'the delete-horizon attribute is set by the log cleaner, not by producers' }
     }
   }
   return split

@@ -259,8 +259,8 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
  * node 1, started and waited on: the common world of the replication tests.
  * `track` receives the cluster before anything can fail, so afterEach stops it.
  */
-export async function startThreeNodes(track: (c: SimCluster) => void, topicConfigs: Record<string, string> = {}): Promise<SimCluster> {
-  const cluster = new SimCluster([1, 2, 3], SIM_REPLICA_CONFIG)
+export async function startThreeNodes(track: (c: SimCluster) => void, topicConfigs: Record<string, string> = {}, clock: Clock = systemClock): Promise<SimCluster> {
+  const cluster = new SimCluster([1, 2, 3], SIM_REPLICA_CONFIG, clock)
   track(cluster)
   await cluster.startAll()
   cluster.createTopic('t', [[1, 2, 3]], topicConfigs)
