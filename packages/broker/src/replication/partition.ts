@@ -73,6 +73,7 @@ export class Partition {
       afterAssign: () => this.dataSignal.fire(),
       afterAppend: () => this.afterLeaderAppend(),
       nowMs: () => env.clock.now(),
+      setTimeout: (fn, ms) => env.clock.setTimeout(fn, ms),
     })
   }
 
@@ -166,9 +167,9 @@ export class Partition {
 
   // ------------------------------------------------------------ leader
 
-  /** Append validated client batches as leader (group committed). */
-  appendAsLeader(slices: BatchSlice[]): Promise<AppendOutcome> {
-    return this.appender.append(slices)
+  /** Append validated client batches as leader (group committed); REQUEST_TIMED_OUT at deadlineMs. */
+  appendAsLeader(slices: BatchSlice[], deadlineMs?: number): Promise<AppendOutcome> {
+    return this.appender.append(slices, deadlineMs)
   }
 
   private afterLeaderAppend(): void {

@@ -106,7 +106,7 @@ export async function produceToPartition(
     }
   }
   const epoch = p.leaderEpoch
-  const appended = await p.appendAsLeader(valid.value)
+  const appended = await p.appendAsLeader(valid.value, deadlineMs)
   if (appended.errorCode !== ErrorCode.NONE) {
     return { errorCode: appended.errorCode, errorMessage: appended.errorMessage, baseOffset: -1, logStartOffset: p.logStartOffset() }
   }
