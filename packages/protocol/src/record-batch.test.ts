@@ -7,6 +7,8 @@ import {
   deleteHorizonOf,
   encodeRecordBatch,
   ErrorCode,
+  validateBatch,
+  validateRecords,
   writeInt32,
   type DecodedRecord,
   type EncodeBatchOptions,
@@ -30,12 +32,18 @@ function decodeOk(b: Uint8Array): { records: DecodedRecord[]; header: any } {
   return r.value
 }
 
+/** decodeRecordBatch refuses it, and so does the leader's non-decoding check when the header and CRC pass. */
 function expectCorrupt(b: Uint8Array, pattern: RegExp): void {
   const r = decodeRecordBatch(b)
   expect(r.ok).toBe(false)
   if (r.ok) return
   expect(r.code).toBe(ErrorCode.CORRUPT_MESSAGE)
   expect(r.message).toMatch(pattern)
+  const v = validateBatch(b)
+  if (!v.ok) return
+  const w = validateRecords(b, 0, v.value)
+  expect(w).toMatchObject({ ok: false, code: ErrorCode.CORRUPT_MESSAGE })
+  expect(!w.ok && w.message).toMatch(pattern)
 }
 
 const fixtureRecords = [
@@ -175,7 +183,9 @@ describe('properties', () => {
   test('any records and options round-trip', () => {
     fc.assert(
       fc.property(fc.array(recordArb, { minLength: 1, maxLength: 8 }), optionsArb, (records, opts) => {
-        const { header, records: out } = decodeOk(encodeRecordBatch(records, opts))
+        const encoded = encodeRecordBatch(records, opts)
+        const { header, records: out } = decodeOk(encoded)
+        expect(validateRecords(encoded, 0, header).ok).toBe(true)
         expect(header.recordCount).toBe(records.length)
         expect(header.baseOffset).toBe(opts.baseOffset ?? 0)
         expect(header.producerId).toBe(opts.producerId ?? -1)
@@ -241,6 +251,9 @@ describe('properties', () => {
         }
         const r = decodeRecordBatch(c)
         if (!r.ok) expect(r.code).toBe(ErrorCode.CORRUPT_MESSAGE)
+        // the leader's record walk accepts exactly what the decoder accepts
+        const v = validateBatch(c)
+        if (v.ok) expect(validateRecords(c, 0, v.value).ok).toBe(r.ok)
       }),
       { numRuns: 500 },
     )

@@ -276,23 +276,29 @@ export function decodeRecordBatch(
   const v = validateBatch(buf, at)
   if (!v.ok) return v
   const header = v.value
+  const region = recordsRegion(buf, at, header, opts)
+  if (!region.ok) return region
+  const records = decodeRecords(region.value.data, region.value.start, region.value.stop, header)
+  return records.ok ? ok({ header, records: records.value }) : records
+}
+
+/** Where the records of a validated batch are: in place, or in a decompressed copy. */
+export function recordsRegion(
+  buf: Uint8Array,
+  at: number,
+  header: BatchHeader,
+  opts: DecodeBatchOptions = {},
+): Result<{ data: Uint8Array; start: number; stop: number }> {
+  const start = at + BATCH_HEADER_BYTES
   const end = at + BATCH_OVERHEAD_BYTES + header.batchLength
   const code = header.attributes & ATTR_COMPRESSION_MASK
-  let data = buf
-  let start = at + BATCH_HEADER_BYTES
-  let stop = end
-  if (code !== Compression.none) {
-    const d = decompress(code, buf.subarray(start, end), opts.decompressedBytesMax ?? DECOMPRESSED_BYTES_MAX_DEFAULT)
-    if (!d.ok) return d
-    data = d.value
-    start = 0
-    stop = data.length
-    if (header.recordCount > stop / RECORD_BYTES_MIN) {
-      return corrupt(`recordCount ${header.recordCount} cannot fit in ${stop} decompressed bytes`)
-    }
+  if (code === Compression.none) return ok({ data: buf, start, stop: end })
+  const d = decompress(code, buf.subarray(start, end), opts.decompressedBytesMax ?? DECOMPRESSED_BYTES_MAX_DEFAULT)
+  if (!d.ok) return d
+  if (header.recordCount > d.value.length / RECORD_BYTES_MIN) {
+    return corrupt(`recordCount ${header.recordCount} cannot fit in ${d.value.length} decompressed bytes`)
   }
-  const records = decodeRecords(data, start, stop, header)
-  return records.ok ? ok({ header, records: records.value }) : records
+  return ok({ data: d.value, start: 0, stop: d.value.length })
 }
 
 function decodeRecords(data: Uint8Array, start: number, stop: number, h: BatchHeader): Result<DecodedRecord[]> {

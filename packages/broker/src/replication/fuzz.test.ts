@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
-import { ApiKey, ErrorCode, encodeRecordBatch } from '@tributary/protocol'
+import { ApiKey, crc32c, decodeRecordBatch, encodeRecordBatch, ErrorCode, writeInt32 } from '@tributary/protocol'
 import { SIM_REPLICA_CONFIG, SimCluster, waitFor } from './sim-cluster.js'
 import { batchOf } from './sim-client.js'
 
@@ -74,6 +74,28 @@ describe('produce fuzz', () => {
     )
     const r = await c.node(1).call(ApiKey.Produce, { acks: -1, timeoutMs: 1000, topics: [{ topic: 't', partitions: [{ partition: 0, records: valid }] }] })
     expect(produceCodes(r)).toEqual([ErrorCode.NONE])
+  })
+})
+
+describe('records behind a correct CRC', () => {
+  it('a batch whose CRC matches but whose records are malformed is refused, as Kafka\'s LogValidator refuses it', async () => {
+    const valid = batchOf(['alpha', 'beta'], { key: 'k' })
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 120 }), async (noise) => {
+        const bytes = new Uint8Array(61 + noise.length)
+        bytes.set(valid.subarray(0, 61))
+        bytes.set(noise, 61)
+        writeInt32(bytes, 8, bytes.length - 12)
+        writeInt32(bytes, 57, 1)
+        writeInt32(bytes, 17, crc32c(bytes, 21))
+        if (decodeRecordBatch(bytes).ok) return // noise that happens to be one well-formed record
+        const before = leo()
+        const r = await c.node(1).call(ApiKey.Produce, { acks: -1, timeoutMs: 1000, topics: [{ topic: 't', partitions: [{ partition: 0, records: bytes }] }] })
+        expect(produceCodes(r)).toEqual([ErrorCode.CORRUPT_MESSAGE])
+        expect(leo()).toBe(before)
+      }),
+      { numRuns: 200 },
+    )
   })
 })
 

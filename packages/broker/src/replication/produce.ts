@@ -1,7 +1,7 @@
 /**
- * Produce (acks 0 / 1 / all). Every batch is validated (sizes, magic, CRC-32C)
- * without decoding records; the leader assigns offsets by patching headers (in
- * the log). acks=all requires the ISR to have min.insync.replicas before the
+ * Produce (acks 0 / 1 / all). Every batch is validated (sizes, magic, CRC-32C, and
+ * a walk over its records' lengths and offset deltas that builds no objects); the
+ * leader assigns offsets by patching headers (in the log). acks=all requires the ISR to have min.insync.replicas before the
  * append and answers once the high watermark passes the last offset, or
  * REQUEST_TIMED_OUT after timeoutMs. acks=0 gets no response.
  */
@@ -11,6 +11,7 @@ import {
   ATTR_TRANSACTIONAL,
   ErrorCode,
   splitBatches,
+  validateRecords,
   type Acks,
   type BatchSlice,
   type ProducePartitionResponse,
@@ -76,6 +77,9 @@ export function validateProduceRecords(records: Uint8Array, maxMessageBytes: num
     if ((s.header.attributes & ATTR_DELETE_HORIZON) !== 0) {
       return { ok: false, code: ErrorCode.INVALID_REQUEST, message: 'the delete-horizon attribute is set by the log cleaner, not by producers' }
     }
+    // a correct CRC over malformed records would still break every consumer after them
+    const records = validateRecords(s.bytes, 0, s.header)
+    if (!records.ok) return records
   }
   return split
 }
