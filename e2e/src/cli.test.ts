@@ -74,7 +74,9 @@ async function storedTopicIds(dataDir: string): Promise<string[]> {
   }
 }
 
-const topicId = async (name: string): Promise<string> => (await cluster.metadata(1)).topics.find((t) => t.name === name)!.topicId
+/** A topic's id as node 1 knows it (once the creation has reached node 1). */
+const topicId = (name: string): Promise<string> =>
+  cluster.waitFor(async () => (await cluster.metadata(1)).topics.find((t) => t.name === name)?.topicId, { message: `${name} on node 1` })
 
 test('topics create, list, describe (Kafka columns), alter, and unknown topic → exit 1, one line', async () => {
   const c = await cli(['topics', 'create', 'orders', '--partitions', '3', '--replication-factor', '3', '--config', 'retention.ms=86400000'])
