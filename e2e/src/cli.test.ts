@@ -3,12 +3,14 @@
  * against a real 3-node cluster. Each command's happy path and its main error
  * path (unknown topic, unreachable bootstrap → exit 1 and one line; bad flag →
  * exit 2). Tests run in order and build on one cluster; the last ones stop node 3
- * to read it --offline, and run `dev` on its own ports.
+ * to read it --offline, run a single broker from a --config file, and run `dev`
+ * on its own ports.
  */
-import { spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { openLevelStorage } from '@tributary/storage'
 import { BROKER_BIN, freePort, REPO_ROOT, startCluster, type TestCluster } from './cluster.js'
 
 let cluster: TestCluster
@@ -47,6 +49,35 @@ function cli(args: string[], opts: { input?: string; timeoutMs?: number; env?: R
 
 const oneLine = (s: string) => s.trim().split('\n')
 
+/** Start the CLI and leave it running (follow modes, `dev`, `broker`); the caller signals and awaits `exit`. */
+function start(args: string[]): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [BROKER_BIN, ...args], {
+    cwd: REPO_ROOT,
+    // Brokers among them exit when our stdin pipe closes, even if this test process is killed.
+    env: { ...process.env, TRIBUTARY_BOOTSTRAP: cluster.bootstrap.join(','), TRIBUTARY_EXIT_WITH_PARENT: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c))
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c))
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  return { child, output: () => out, exit }
+}
+
+/** Topic ids with partition data in a stopped node's LevelDB. */
+async function storedTopicIds(dataDir: string): Promise<string[]> {
+  const storage = await openLevelStorage(dataDir)
+  try {
+    return [...new Set((await storage.logs.list()).map((p) => p.topicId))]
+  } finally {
+    await storage.close()
+  }
+}
+
+/** A topic's id as node 1 knows it (once the creation has reached node 1). */
+const topicId = (name: string): Promise<string> =>
+  cluster.waitFor(async () => (await cluster.metadata(1)).topics.find((t) => t.name === name)?.topicId, { message: `${name} on node 1` })
+
 test('topics create, list, describe (Kafka columns), alter, and unknown topic → exit 1, one line', async () => {
   const c = await cli(['topics', 'create', 'orders', '--partitions', '3', '--replication-factor', '3', '--config', 'retention.ms=86400000'])
   expect(c).toMatchObject({ code: 0, stderr: '' })
@@ -73,6 +104,20 @@ test('topics create, list, describe (Kafka columns), alter, and unknown topic �
   expect(missing.stdout).toBe('')
 })
 
+test('topics alter --config sets and --delete-config removes configs; an unknown config → exit 1, one line', async () => {
+  expect(await cli(['topics', 'alter', 'orders', '--config', 'retention.ms=3600000', '--config', 'max.message.bytes=65536'])).toMatchObject({ code: 0, stderr: '' })
+  const set = JSON.parse((await cli(['topics', 'describe', 'orders', '--json'])).stdout)
+  expect(set.configs).toMatchObject({ 'retention.ms': '3600000', 'max.message.bytes': '65536' })
+  expect(await cli(['topics', 'alter', 'orders', '--delete-config', 'max.message.bytes'])).toMatchObject({ code: 0, stderr: '' })
+  const removed = JSON.parse((await cli(['topics', 'describe', 'orders', '--json'])).stdout)
+  expect(removed.configs['max.message.bytes']).toBeUndefined()
+  expect(removed.configs['retention.ms']).toBe('3600000')
+
+  const bad = await cli(['topics', 'alter', 'orders', '--config', 'no.such.config=1'])
+  expect(bad.code).toBe(1)
+  expect(oneLine(bad.stderr)).toEqual([expect.stringMatching(/no\.such\.config/)])
+})
+
 test('produce stdin lines with keys and headers; consume them back and stop after --max-messages', async () => {
   const p = await cli(['produce', 'orders', '--key-separator', ':', '--headers', 'src=cli', '--partition', '0'], { input: 'k1:one\nk2:two\nk3:three\n' })
   expect(p).toMatchObject({ code: 0, stderr: '' })
@@ -92,6 +137,9 @@ test('produce stdin lines with keys and headers; consume them back and stop afte
   const unknown = await cli(['produce', 'nope'], { input: 'x\n' })
   expect(unknown.code).toBe(1)
   expect(oneLine(unknown.stderr)).toHaveLength(1)
+  const unknownConsume = await cli(['consume', 'nope', '--max-messages', '1'])
+  expect(unknownConsume).toMatchObject({ code: 1, stdout: '' })
+  expect(oneLine(unknownConsume.stderr)).toEqual([expect.stringMatching(/UNKNOWN_TOPIC_OR_PARTITION/)])
 })
 
 test('groups: describe shows lag per partition; reset-offsets is a dry run until --execute', async () => {
@@ -112,6 +160,42 @@ test('groups: describe shows lag per partition; reset-offsets is a dry run until
 
   const bad = await cli(['groups', 'reset-offsets', 'billing', '--to-earliest', '--to-latest'])
   expect(bad.code).toBe(2)
+})
+
+test('groups delete removes an empty group and its offsets; an unknown group → exit 1, one line', async () => {
+  expect(await cli(['groups', 'delete', 'billing'])).toMatchObject({ code: 0, stderr: '', stdout: 'Deleted group billing.\n' })
+  expect((await cli(['groups', 'list'])).stdout).not.toMatch(/billing/)
+  const again = await cli(['groups', 'delete', 'billing'])
+  expect(again.code).toBe(1)
+  expect(oneLine(again.stderr)).toHaveLength(1)
+})
+
+test('topics delete removes the data of every replica, also of a node killed -9 right after the delete; unknown topic → exit 1, one line', async () => {
+  expect((await cli(['topics', 'create', 'doomed', '--partitions', '2', '--replication-factor', '3'])).code).toBe(0)
+  expect((await cli(['produce', 'doomed', '--acks', 'all'], { input: 'a\nb\nc\nd\n' })).code).toBe(0)
+  const id = await topicId('doomed')
+  const ordersId = await topicId('orders')
+  expect(await cli(['topics', 'delete', 'doomed'])).toMatchObject({ code: 0, stdout: 'Deleted topic doomed.\n' })
+  await cluster.kill(2, 'SIGKILL')
+  const missing = await cli(['topics', 'delete', 'doomed'])
+  expect(missing.code).toBe(1)
+  expect(oneLine(missing.stderr)).toEqual([expect.stringMatching(/UNKNOWN_TOPIC_OR_PARTITION/)])
+
+  await cluster.restart(2)
+  await cluster.waitFor(async () => {
+    const all = await Promise.all([1, 2, 3].map((n) => cluster.metadata(n)))
+    return all.every((m) => !m.topics.some((t) => t.name === 'doomed'))
+  }, { message: 'every node to apply the delete' })
+  // A deletion may be cut short by kill -9 on any node: a node that starts again finishes it before it is ready.
+  await Promise.all([1, 2, 3].map((n) => cluster.kill(n, 'SIGKILL')))
+  await Promise.all([1, 2, 3].map((n) => cluster.restart(n)))
+  await Promise.all([1, 2, 3].map((n) => cluster.kill(n, 'SIGKILL')))
+  for (const n of [1, 2, 3]) {
+    const stored = await storedTopicIds(cluster.node(n).dataDir)
+    expect(stored).not.toContain(id)
+    expect(stored).toContain(ordersId) // what is still assigned here stays
+  }
+  await Promise.all([1, 2, 3].map((n) => cluster.restart(n)))
 })
 
 test('metadata status --json has the Kafka quorum fields; replication and brokers list every node', async () => {
@@ -145,6 +229,25 @@ test('metadata log shows the Topic and Partition records of a created topic, wit
 
   const image = JSON.parse((await cli(['metadata', 'image', '--path', 'topics/audit', '--json'])).stdout)
   expect(image).toMatchObject({ name: 'audit', topicId: created.topicId })
+  const tree = await cli(['metadata', 'image', '--path', 'topics/audit'])
+  expect(tree.code).toBe(0)
+  expect(tree.stdout).toMatch(/^name: audit$/m)
+  expect(tree.stdout).toMatch(new RegExp(`^topicId: ${created.topicId}$`, 'm'))
+  expect(tree.stdout).toMatch(/^partitions:$/m)
+})
+
+test('metadata log --follow prints a record as soon as it commits, and exits 0 on Ctrl-C', async () => {
+  const f = start(['metadata', 'log', '--follow', '--type', 'Topic', '--json'])
+  try {
+    await cluster.waitFor(() => f.output().includes('"name":"audit"'), { message: 'the log so far' })
+    expect((await cli(['topics', 'create', 'followed', '--partitions', '1', '--replication-factor', '1'])).code).toBe(0)
+    await cluster.waitFor(() => f.output().includes('"name":"followed"'), { timeoutMs: 10_000, message: 'the new Topic record' })
+    f.child.kill('SIGINT')
+    expect(await f.exit).toBe(0)
+    expect(f.output().trim().split('\n').every((l) => JSON.parse(l).type === 'Topic')).toBe(true)
+  } finally {
+    f.child.kill('SIGKILL')
+  }
 })
 
 test('bench produce --json prints exactly one result object', async () => {
@@ -156,6 +259,19 @@ test('bench produce --json prints exactly one result object', async () => {
   expect(Object.keys(o)).toEqual(['records', 'bytes', 'seconds', 'recordsPerSec', 'mbPerSec', 'latencyMs'])
   expect(o).toMatchObject({ records: 2000, bytes: 128_000 })
   expect(Object.keys(o.latencyMs)).toEqual(['p50', 'p95', 'p99', 'p999', 'max'])
+
+  const consumed = await cli(['bench', 'consume', '--records', '2000', '--topic', 'bench', '--json'], { timeoutMs: 60_000 })
+  expect(consumed).toMatchObject({ code: 0, stderr: '' })
+  expect(JSON.parse(consumed.stdout)).toMatchObject({ records: 2000, bytes: 128_000 })
+
+  const latency = await cli(['bench', 'latency', '--records', '200', '--size', '32', '--rate', '2000', '--topic', 'bench-latency', '--json'], { timeoutMs: 60_000 })
+  expect(latency.code).toBe(0)
+  const latencyLines = latency.stdout.trim().split('\n')
+  expect(latencyLines).toHaveLength(1)
+  const l = JSON.parse(latencyLines[0]!)
+  expect(l).toMatchObject({ records: 200 })
+  expect(Object.keys(l.latencyMs)).toEqual(['p50', 'p95', 'p99', 'p999', 'max'])
+  expect(l.latencyMs.max).toBeGreaterThanOrEqual(l.latencyMs.p50)
 })
 
 test('bad flags → exit 2, one line; unreachable bootstrap → exit 1, one line', async () => {
@@ -179,6 +295,8 @@ test('bad flags → exit 2, one line; unreachable bootstrap → exit 1, one line
 test('--offline on a stopped node agrees with what the live node reported', async () => {
   const live = JSON.parse((await cli(['metadata', 'image', '--json', '--bootstrap', cluster.node(3).url])).stdout)
   const liveStatus = JSON.parse((await cli(['metadata', 'status', '--json', '--bootstrap', cluster.node(3).url])).stdout)
+  const rows = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l))
+  const liveLog = rows((await cli(['metadata', 'log', '--json', '--bootstrap', cluster.node(3).url])).stdout)
   await cluster.kill(3, 'SIGTERM')
   const off = await cli(['metadata', 'image', '--json', '--offline', '--data-dir', cluster.node(3).dataDir])
   expect(off.code).toBe(0)
@@ -193,6 +311,43 @@ test('--offline on a stopped node agrees with what the live node reported', asyn
   expect(status.LeaderEpoch).toBeGreaterThanOrEqual(liveStatus.LeaderEpoch)
   const log = (await cli(['metadata', 'log', '--json', '--offline', '--data-dir', cluster.node(3).dataDir, '--type', 'Topic'])).stdout
   expect(log).toContain('"name":"audit"')
+  // The whole log, row for row, including the LeaderChange row of each election's no-op entry (the node stopped later: it may hold more).
+  const offLog = rows((await cli(['metadata', 'log', '--json', '--offline', '--data-dir', cluster.node(3).dataDir])).stdout)
+  expect(liveLog.filter((e) => e.type === 'LeaderChange').length).toBeGreaterThan(1)
+  expect(offLog.slice(0, liveLog.length)).toEqual(liveLog)
+})
+
+test('broker --config FILE: the file\'s options are honoured; an unknown key → exit 2 naming it', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-config-'))
+  const file = path.join(dir, 'broker.json')
+  const port = await freePort()
+  const url = `ws://127.0.0.1:${port}`
+  // A snapshot every 2 entries (the default is 1000): `metadata snapshots` shows the file was read.
+  await writeFile(file, JSON.stringify({ nodeId: 7, listen: url, dataDir: path.join(dir, 'data'), voters: `7@${url}`, metadataSnapshotIntervalEntries: 2, logLevel: 'warn' }))
+  const b = start(['broker', '--config', file])
+  try {
+    await cluster.waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200, { message: 'the broker started from --config to be ready' })
+    const brokers = JSON.parse((await cli(['metadata', 'brokers', '--json', '--bootstrap', url])).stdout)
+    expect(brokers.map((x: { nodeId: number }) => x.nodeId)).toEqual([7])
+    const snapshots = await cluster.waitFor(async () => {
+      const r = JSON.parse((await cli(['metadata', 'snapshots', '--json', '--bootstrap', url])).stdout)
+      return r.length > 0 ? r : undefined
+    }, { message: 'a metadata snapshot' })
+    expect(snapshots).toEqual([{ index: expect.any(Number), term: expect.any(Number), bytes: expect.any(Number) }])
+    expect(snapshots[0].index).toBeGreaterThanOrEqual(2)
+    const text = await cli(['metadata', 'snapshots', '--bootstrap', url])
+    expect(text.stdout).toMatch(new RegExp(`^INDEX\\s+TERM\\s+BYTES\\s*\\n\\s*${snapshots[0].index}\\s`))
+    b.child.kill('SIGTERM')
+    expect(await b.exit).toBe(0)
+
+    await writeFile(file, JSON.stringify({ nodeId: 7, listen: url, bogusOption: 1 }))
+    const bad = await cli(['broker', '--config', file])
+    expect(bad.code).toBe(2)
+    expect(oneLine(bad.stderr)).toEqual([expect.stringMatching(/bogusOption/)])
+  } finally {
+    b.child.kill('SIGKILL')
+    await rm(dir, { recursive: true, force: true })
+  }
 })
 
 /** Three consecutive free ports on 127.0.0.1. */
@@ -216,13 +371,14 @@ function isFree(port: number): Promise<boolean> {
   )
 }
 
-test('dev starts a cluster, reports a leader, refuses busy ports, and stops cleanly on SIGTERM', async () => {
+test('dev starts a cluster, reports a leader, refuses busy ports, stops cleanly on SIGTERM, and resumes on the same data', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-dev-'))
   const base = await freeRun(3)
   const child = spawn(process.execPath, [BROKER_BIN, 'dev', '--data-dir', dir, '--base-port', String(base), '--log-level', 'warn'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c))
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  let resumed: ReturnType<typeof start> | undefined
   try {
     await cluster.waitFor(() => /leader [1-3] {2}term \d+ {2}commit \d+ {2}nodes up 3\/3/.test(out), { timeoutMs: 30_000, message: `dev to report a leader; output so far:\n${out}` })
     expect(out).toContain(`bootstrap: ws://127.0.0.1:${base},ws://127.0.0.1:${base + 1},ws://127.0.0.1:${base + 2}`)
@@ -230,12 +386,24 @@ test('dev starts a cluster, reports a leader, refuses busy ports, and stops clea
     const busy = await cli(['dev', '--data-dir', dir, '--base-port', String(base)])
     expect(busy.code).toBe(1)
     expect(oneLine(busy.stderr)).toEqual([expect.stringMatching(new RegExp(`port ${base} .* in use`))])
+    const devBootstrap = `ws://127.0.0.1:${base},ws://127.0.0.1:${base + 1},ws://127.0.0.1:${base + 2}`
+    expect((await cli(['topics', 'create', 'kept', '--partitions', '1', '--replication-factor', '3', '--bootstrap', devBootstrap])).code).toBe(0)
 
     child.kill('SIGTERM')
     expect(await exited).toBe(0)
     expect(out).toMatch(/stopped\n$/)
+
+    // Rerun on the same --data-dir: the cluster resumes with what it had.
+    resumed = start(['dev', '--data-dir', dir, '--base-port', String(base), '--log-level', 'warn'])
+    const again = resumed
+    await cluster.waitFor(() => /leader [1-3] {2}term \d+ {2}commit \d+ {2}nodes up 3\/3/.test(again.output()), { timeoutMs: 30_000, message: 'the resumed dev to report a leader' })
+    const topics = await cli(['topics', 'list', '--bootstrap', devBootstrap])
+    expect(topics.stdout.trim().split('\n')).toContain('kept')
+    again.child.kill('SIGTERM')
+    expect(await again.exit).toBe(0)
   } finally {
     child.kill('SIGKILL')
+    resumed?.child.kill('SIGKILL')
     await rm(dir, { recursive: true, force: true })
   }
-}, 60_000)
+}, 120_000)

@@ -28,6 +28,13 @@ async function agreedMetadata(): Promise<MetadataResponse> {
   }, { message: 'every node to serve the same metadata' })
 }
 
+/** One sample from a node's /metrics (its node_id label included), or undefined. */
+async function metric(nodeId: number, name: string): Promise<number | undefined> {
+  const text = (await cluster.http(nodeId, '/metrics')).text
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)
+  return m ? Number(m[1]) : undefined
+}
+
 async function createTopic(via: number, name: string, partitions = 3, replicationFactor = 3, configs: Record<string, string> = {}) {
   const r = await cluster.request(via, ApiKey.CreateTopics, { topics: [{ name, numPartitions: partitions, replicationFactor, configs }], timeoutMs: 10_000 })
   expect(r.errorCode).toBe(0)
@@ -60,17 +67,45 @@ test('three nodes form a quorum, register, and agree on a topic created with RF 
   expect(metrics.text).toMatch(/tributary_partitions\{node_id="1"\} 6/)
 })
 
+test('CreateTopics at a non-controller is forwarded and succeeds; a forwarded request there is NOT_CONTROLLER naming the controller', async () => {
+  const { controllerId } = await agreedMetadata()
+  const other = [1, 2, 3].find((id) => id !== controllerId)!
+  const t = await createTopic(other, 'forwarded', 1, 3)
+  expect(t).toMatchObject({ name: 'forwarded', errorCode: ErrorCode.NONE })
+  expect((await agreedMetadata()).topics.map((x) => x.name)).toContain('forwarded')
+
+  const third = [1, 2, 3].find((id) => id !== controllerId && id !== other)!
+  const bounced = await cluster.request(other, ApiKey.CreateTopics, { topics: [{ name: 'bounced', numPartitions: 1, replicationFactor: 1 }], timeoutMs: 5000, forwardedBy: third })
+  expect(bounced).toMatchObject({ errorCode: ErrorCode.NOT_CONTROLLER, body: { controllerId } })
+  expect((await cluster.metadata(controllerId)).topics.map((x) => x.name)).not.toContain('bounced')
+})
+
 test('kill -9 the controller: a new controller takes over, topics can be created, the node rejoins', async () => {
   const before = await agreedMetadata()
   const old = before.controllerId
   const survivor = [1, 2, 3].find((id) => id !== old)!
+  const survivors = [1, 2, 3].filter((id) => id !== old)
+  // The first DescribeQuorum answer naming another leader, from whichever survivor answers first.
+  const newLeader = async (): Promise<number | undefined> => {
+    const ask = async (id: number): Promise<number> => {
+      const r = await cluster.request(id, ApiKey.DescribeQuorum, {}, 1000)
+      if (r.errorCode !== ErrorCode.NONE || r.body.leaderId <= 0 || r.body.leaderId === old) throw new Error(`node ${id}: no new leader yet`)
+      return r.body.leaderId
+    }
+    return Promise.any(survivors.map(ask)).catch(() => undefined)
+  }
   const killedAt = Date.now()
-  await cluster.kill(old, 'SIGKILL')
+  const exited = cluster.kill(old, 'SIGKILL') // the signal is sent now; the exit is seen later
+  const elected = await cluster.waitFor(newLeader, { timeoutMs: 15_000, intervalMs: 10, message: 'a new Raft leader' })
+  const electedMs = Date.now() - killedAt
+  await exited
   const next = await cluster.waitFor(async () => {
     const m = await cluster.metadata(survivor)
     return m.controllerId > 0 && m.controllerId !== old ? m.controllerId : undefined
   }, { timeoutMs: 15_000, message: 'a new controller' })
-  console.log(`new controller ${next} after ${Date.now() - killedAt} ms (node ${old} killed)`)
+  console.log(`node ${old} killed: node ${elected} elected after ${electedMs} ms; Metadata names controller ${next} after ${Date.now() - killedAt} ms`)
+  expect(next).toBe(elected)
+  expect(electedMs).toBeLessThan(2000)
 
   const t = await createTopic(survivor, 'after-failover', 2, 2)
   expect(t.errorCode).toBe(ErrorCode.NONE)
@@ -88,6 +123,9 @@ test('kill -9 a partition leader: it is fenced after the session timeout and its
   const victim = [1, 2, 3].find((id) => id !== controller)!
   const led = before.partitions.filter((p) => p.leader === victim)
   expect(led.length).toBeGreaterThan(0)
+  // Every ISR full and nobody fenced before the kill, so the gauges have somewhere to move from.
+  await cluster.waitFor(async () => (await metric(controller, 'tributary_under_replicated_partitions')) === 0, { message: 'no under-replicated partitions' })
+  expect(await metric(controller, 'tributary_fenced_brokers')).toBe(0)
 
   const killedAt = Date.now()
   await cluster.kill(victim, 'SIGKILL')
@@ -105,8 +143,15 @@ test('kill -9 a partition leader: it is fenced after the session timeout and its
     expect(now.leaderEpoch).toBeGreaterThan(p.leaderEpoch)
     expect(now.isr).not.toContain(victim)
   }
+  expect(await metric(controller, 'tributary_fenced_brokers')).toBe(1)
+  // Every partition with a replica on the victim (at least the six of this topic) drops it from its ISR.
+  await cluster.waitFor(async () => ((await metric(controller, 'tributary_under_replicated_partitions')) ?? 0) >= before.partitions.length, { message: 'under-replicated partitions in /metrics' })
+  for (const name of ['tributary_network_bytes_in_total', 'tributary_network_bytes_out_total', 'tributary_connections']) {
+    expect(await metric(controller, name)).toBeGreaterThan(0)
+  }
   await cluster.restart(victim)
   await agreedMetadata()
+  await cluster.waitFor(async () => (await metric(controller, 'tributary_fenced_brokers')) === 0, { message: 'the restarted node unfenced in /metrics' })
 })
 
 test('SIGTERM: the controller moves leadership away, hands over the quorum, exits 0, and resumes on restart', async () => {

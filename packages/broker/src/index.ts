@@ -6,5 +6,6 @@ export { startBroker, createLogger, newId, type StartBrokerOptions } from './mai
 export { startNode, type BrokerHandle, type NodeDeps } from './node.js'
 export { MetadataPublisher } from './metadata/metadata-publisher.js'
 export { emptyImage, applyRecords, encodeImage, decodeImage, imageToPlain } from './metadata/metadata-image.js'
+export { entryLogRecords, metadataLogPage, LEADER_CHANGE, UNREADABLE } from './metadata/metadata-log.js'
 export { encodeRecords, decodeRecords, type MetadataRecord, type RecordType } from './metadata/records.js'
 export { wsConnector, wsTransport } from './net/ws-transport.js'

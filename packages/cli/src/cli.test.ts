@@ -42,6 +42,13 @@ describe('argument parsing', () => {
     expect(r).toMatchObject({ code: 2, stderr: "error: --bootstrap: 'http://h:1' must be ws:// or wss://\n" })
   })
 
+  it.each(['abc', '-5', '0', '1.5'])('--timeout %s is exit 2 naming the flag, before anything connects', async (value) => {
+    const r = await run(['topics', 'list', '--timeout', value, '--bootstrap', 'ws://127.0.0.1:1'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/^error: --timeout: [^\n]+\n$/)
+    expect(r.stdout).toBe('')
+  })
+
   it('reset-offsets needs exactly one target', async () => {
     const r = await run(['groups', 'reset-offsets', 'g', '--to-earliest', '--to-offset', '3'])
     expect(r.code).toBe(2)

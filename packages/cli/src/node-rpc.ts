@@ -1,6 +1,7 @@
 /**
- * DescribeQuorum against one specific node, for `dev`'s status line. One
- * client per node URL, kept for the process's lifetime (closeProbes() ends them).
+ * Probes of one specific node, for `dev`'s status line: DescribeQuorum (one
+ * client per node URL, kept for the process's lifetime; closeProbes() ends
+ * them) and GET /healthz on the node's port.
  */
 import type { Tributary } from '@tributary/client'
 import type { DescribeQuorumResponse } from '@tributary/protocol'
@@ -23,4 +24,14 @@ export async function closeProbes(): Promise<void> {
   const all = [...clients.values()]
   clients.clear()
   await Promise.all(all.map((c) => Promise.resolve(c.close()).catch(() => {})))
+}
+
+/** GET /healthz on the node's one port (ws:// → http://): true when its process serves. */
+export async function probeHealth(url: string, timeoutMs: number): Promise<boolean> {
+  const u = new URL(url)
+  u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:'
+  u.pathname = '/healthz'
+  const res = await fetch(u, { signal: AbortSignal.timeout(timeoutMs) })
+  await res.body?.cancel()
+  return res.ok
 }

@@ -1,4 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { PassThrough } from 'node:stream'
 import { encodeImage, encodeRecords, emptyImage, applyRecords, type MetadataRecord } from '@tributary/broker'
+import type { Entry } from '@tributary/raft'
+import { openLevelStorage } from '@tributary/storage'
+import { main } from './cli.js'
 import { offlineView } from './offline.js'
 
 const entry = (index: number, term: number, records: MetadataRecord[]) => ({ index, term, type: 'normal' as const, data: encodeRecords(records) })
@@ -39,5 +46,51 @@ describe('offline view of a stopped node', () => {
     const q = await v.describeQuorum()
     expect(q.voters.map((x) => x.nodeId)).toEqual([1, 2, 3])
     expect(((await v.metadataImage()).image as { clusterId: string }).clusterId).toBe('c2')
+  })
+})
+
+/** `tributary metadata log --offline --json` over a LevelDB holding `entries`, committed up to `commit`. */
+async function offlineLogRows(entries: Entry[], commit: number): Promise<Array<{ index: number; type: string }>> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-offline-'))
+  try {
+    const storage = await openLevelStorage(dir)
+    await storage.raft.append(entries)
+    await storage.raft.setHardState({ term: 1, vote: 1, commit })
+    await storage.close()
+    const stdout = new PassThrough()
+    let out = ''
+    stdout.on('data', (c) => (out += c))
+    const code = await main(['metadata', 'log', '--offline', '--data-dir', dir, '--json'], { stdout, stderr: new PassThrough(), stdin: new PassThrough() })
+    expect(code).toBe(0)
+    return out.trim().split('\n').map((l) => JSON.parse(l))
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+describe('offline metadata log', () => {
+  it('lists every committed record of a log far past one page, whatever the records per entry', async () => {
+    // Three records per entry: 1000 is no multiple of 3, so no page ends exactly at the page size.
+    const entries: Entry[] = []
+    for (let i = 1; i <= 700; i++) {
+      entries.push(entry(i, 1, [
+        { type: 'Topic', version: 0, name: `t${i}`, topicId: `id${i}`, internal: false },
+        { type: 'Partition', version: 0, topicId: `id${i}`, partition: 0, replicas: [1], isr: [1], leader: 1, leaderEpoch: 0, partitionEpoch: 0 },
+        { type: 'Partition', version: 0, topicId: `id${i}`, partition: 1, replicas: [1], isr: [1], leader: 1, leaderEpoch: 0, partitionEpoch: 0 },
+      ]))
+    }
+    const rows = await offlineLogRows(entries, 690)
+    expect(rows).toHaveLength(690 * 3)
+    expect(rows.at(-1)).toMatchObject({ index: 690, type: 'Partition' })
+    expect(new Set(rows.map((r) => r.index)).size).toBe(690)
+  })
+
+  it('shows a leader\'s no-op entry as LeaderChange, as a live node does', async () => {
+    const rows = await offlineLogRows([
+      entry(1, 1, [{ type: 'ClusterId', version: 0, clusterId: 'c1' }]),
+      { index: 2, term: 2, type: 'noop', data: new Uint8Array(0) },
+      entry(3, 2, topic),
+    ], 3)
+    expect(rows.map((r) => [r.index, r.type])).toEqual([[1, 'ClusterId'], [2, 'LeaderChange'], [3, 'Topic'], [3, 'Partition']])
   })
 })

@@ -7,8 +7,8 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { applyRecords, decodeImage, decodeRecords, emptyImage, imageToPlain } from '@tributary/broker'
-import { errorName, type DescribeClusterResponse, type DescribeQuorumResponse, type MetadataImageResponse, type MetadataLogEntry, type MetadataLogResponse, type MetadataSnapshotsResponse } from '@tributary/protocol'
+import { applyRecords, decodeImage, decodeRecords, emptyImage, imageToPlain, metadataLogPage } from '@tributary/broker'
+import { type DescribeClusterResponse, type DescribeQuorumResponse, type MetadataImageResponse, type MetadataLogResponse, type MetadataSnapshotsResponse } from '@tributary/protocol'
 import type { Entry, HardState, Snapshot } from '@tributary/raft'
 import { openLevelStorage } from '@tributary/storage'
 import { CliError } from './errors.js'
@@ -56,13 +56,6 @@ export async function loadRaftState(dataDir: string): Promise<RaftDiskState> {
 
 export async function openOffline(dataDir: string): Promise<MetadataSource> {
   return offlineView(await loadRaftState(dataDir))
-}
-
-/** Committed records of one entry, as MetadataLog would list them. */
-function entryRecords(e: Entry): MetadataLogEntry[] {
-  const decoded = decodeRecords(e.data)
-  if (!decoded.ok) return [{ index: e.index, term: e.term, type: `Undecodable(${errorName(decoded.code)})`, record: { error: decoded.message } }]
-  return decoded.value.map((r) => ({ index: e.index, term: e.term, type: r.type, record: r }))
 }
 
 /** The inspection answers a live node would give, computed from its disk state. */
@@ -113,13 +106,8 @@ export function offlineView(state: RaftDiskState): MetadataSource {
       }
     },
     async metadataLog(fromIndex: number, maxRecords: number): Promise<MetadataLogResponse> {
-      const out: MetadataLogEntry[] = []
-      for (const e of committed) {
-        if (e.index < fromIndex) continue
-        const recs = entryRecords(e)
-        if (out.length > 0 && out.length + recs.length > maxRecords) break // whole entries per page
-        out.push(...recs)
-      }
+      // The same rows and paging as a live node's MetadataLog (one shared function in the broker).
+      const out = metadataLogPage(committed.filter((e) => e.index >= fromIndex), maxRecords)
       return { logStartIndex: (snap?.index ?? 0) + 1, commitIndex: commit, entries: out }
     },
     async metadataImage() {

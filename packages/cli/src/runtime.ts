@@ -5,7 +5,7 @@
  */
 import { describeError } from './errors.js'
 import type { Io } from './io.js'
-import { parseBootstrap } from './args.js'
+import { parseBootstrap, positiveInt } from './args.js'
 import type { GlobalArgs } from './cli.js'
 
 export interface Runtime {
@@ -37,6 +37,7 @@ export function runCommand<A>(rt: Runtime, handler: Handler<A>): (argv: A & Glob
     let bootstrap: string[] = []
     try {
       bootstrap = parseBootstrap(argv.bootstrap)
+      const timeoutMs = positiveInt('timeout', argv.timeout)
       // `on`, not `once`: with no listener left, a second Ctrl-C would kill us mid-cleanup.
       process.on('SIGINT', stop)
       process.on('SIGTERM', stop)
@@ -44,7 +45,7 @@ export function runCommand<A>(rt: Runtime, handler: Handler<A>): (argv: A & Glob
         io: rt.io,
         bootstrap,
         json: argv.json,
-        timeoutMs: argv.timeout,
+        timeoutMs,
         signal: abort.signal,
         defer: (fn) => deferred.push(fn),
         setExitCode: (code) => (rt.exitCode = code),

@@ -5,7 +5,7 @@
  */
 import {
   API_VERSIONS, ApiKey, ErrorCode,
-  type ApiVersionsResponse, type DescribeConfigsResponse, type MetadataLogEntry, type MetadataResponse, type PartitionMetadata, type TopicMetadata,
+  type ApiVersionsResponse, type DescribeConfigsResponse, type MetadataResponse, type PartitionMetadata, type TopicMetadata,
 } from '@tributary/protocol'
 import type { Entry } from '@tributary/raft'
 import type { BrokerConfig } from '../config.js'
@@ -14,7 +14,7 @@ import { describeTopicConfigs } from '../controller/topic-ops.js'
 import type { HandlerRegistry, HandlerResult } from '../seams.js'
 import type { MetadataImage, MetadataView, TopicState } from './image-types.js'
 import { imageToPlain } from './metadata-image.js'
-import { decodeRecords } from './records.js'
+import { metadataLogPage } from './metadata-log.js'
 
 /** Entries one MetadataLog request may return. */
 export const METADATA_LOG_RECORDS_MAX = 10_000
@@ -104,17 +104,7 @@ export function registerMetadataApis(registry: HandlerRegistry, deps: MetadataHa
     const from = Number.isSafeInteger(body?.fromIndex) ? Math.max(1, body.fromIndex) : 1
     const max = Number.isSafeInteger(body?.maxRecords) ? Math.min(Math.max(1, body.maxRecords), METADATA_LOG_RECORDS_MAX) : 1000
     const { first, commit, entries } = deps.log(from, max)
-    const out: MetadataLogEntry[] = []
-    for (const e of entries) {
-      if (out.length >= max) break // one entry may hold many records: bound the answer by records
-      if (e.type === 'noop' || e.data.byteLength === 0) {
-        out.push({ index: e.index, term: e.term, type: 'LeaderChange', record: { term: e.term } })
-        continue
-      }
-      const records = decodeRecords(e.data)
-      if (!records.ok) out.push({ index: e.index, term: e.term, type: 'Unreadable', record: { error: records.message } })
-      else for (const r of records.value) out.push({ index: e.index, term: e.term, type: r.type, record: r })
-    }
+    const out = metadataLogPage(entries, max)
     return ok({ logStartIndex: first, commitIndex: commit, entries: out })
   })
 

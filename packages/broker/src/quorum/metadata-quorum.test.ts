@@ -94,3 +94,32 @@ test('a 10,000-partition topic commits as one entry and reaches every node', asy
   await leader.quorum.commit(records)
   await h.clock.advanceUntil(() => [1, 2, 3].every((id) => h.node(id).metadata.image().topicsByName.get('wide')?.partitions.length === 10_000), 5000)
 })
+
+test.each([
+  ['no snapshot', 1000],
+  ['a snapshot and entries after it', 4],
+])('a restarted node\'s image holds every stored commit before it runs (%s)', async (_what, snapshotIntervalEntries) => {
+  h = await QuorumHarness.start([1, 2, 3], { seed: 13, snapshotIntervalEntries })
+  const leader = await h.waitForController()
+  const follower = [1, 2, 3].find((id) => id !== leader.id)!
+  let last = 0
+  for (let i = 0; i < 6; i++) {
+    last = await leader.quorum.commit(topic(`r${i}`))
+    await h.clock.advanceUntil(() => h.node(follower).metadata.image().offset >= last, 2000)
+  }
+  const want = JSON.stringify(imageToPlain(h.node(follower).metadata.image()))
+  const durable = await h.crash(follower)
+
+  // Opened, not started: no Ready has been applied, no listener has subscribed yet.
+  const reopened = await h.startNode(follower, durable, { start: false })
+  expect(reopened.metadata.image().offset).toBeGreaterThanOrEqual(last)
+  expect(JSON.stringify(imageToPlain(reopened.metadata.image()))).toBe(want)
+  // With a snapshot, the last entries are after it: replayed from the log, not restored from the snapshot.
+  if (snapshotIntervalEntries < 1000) expect(reopened.quorum.snapshots()[0]!.index).toBeLessThan(last)
+
+  // Started, it applies nothing twice and goes on with the cluster.
+  h.run(follower)
+  const more = await leader.quorum.commit(topic('after'))
+  await h.clock.advanceUntil(() => reopened.metadata.image().offset >= more, 3000)
+  expect([...reopened.metadata.image().topicsByName.keys()].sort()).toEqual(['after', 'r0', 'r1', 'r2', 'r3', 'r4', 'r5'])
+})

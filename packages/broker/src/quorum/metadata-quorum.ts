@@ -64,11 +64,12 @@ export class MetadataQuorum {
   private malformedMessages = 0
   private lastOtherLeader = 0
 
-  private constructor(private readonly opts: MetadataQuorumOptions, private readonly storage: MemoryRaftStorage, snapshot: Snapshot | null) {
+  private constructor(private readonly opts: MetadataQuorumOptions, private readonly storage: MemoryRaftStorage, snapshot: Snapshot | null, applied: number) {
     this.node = new RaftNode({
       id: opts.nodeId,
       voters: opts.voters,
       storage,
+      applied,
       random: opts.random,
       electionTimeoutTicks: opts.electionTimeoutTicks,
       heartbeatTicks: opts.heartbeatTicks,
@@ -77,7 +78,14 @@ export class MetadataQuorum {
     this.lastSnapshot = snapshot && snapshot.index > 0 ? { index: snapshot.index, term: snapshot.term, bytes: snapshot.data.byteLength } : null
   }
 
-  /** Load the durable log, restore the image from its snapshot, and build the Raft node. */
+  /**
+   * Load the durable log, restore the image from its snapshot and the committed
+   * entries after it, and build the Raft node. The image is whole up to the
+   * stored commit index before anyone subscribes: the replica manager compares
+   * it with the partitions on disk at start, and every partition with data was
+   * created by an entry at or below that index (the commit index is stored
+   * before entries are applied).
+   */
   static async open(opts: MetadataQuorumOptions): Promise<MetadataQuorum> {
     const loaded = await opts.durable.load()
     if (loaded.snapshot && loaded.snapshot.index > 0) {
@@ -86,8 +94,9 @@ export class MetadataQuorum {
       opts.metadata.replace(image.value)
     }
     const storage = MemoryRaftStorage.fromDurable(loaded)
-    opts.logger.info({ snapshotIndex: loaded.snapshot?.index ?? 0, entries: loaded.entries.length, term: loaded.hardState?.term ?? 0 }, 'metadata log loaded')
-    return new MetadataQuorum(opts, storage, loaded.snapshot)
+    const applied = replayCommitted(storage, opts.metadata)
+    opts.logger.info({ snapshotIndex: loaded.snapshot?.index ?? 0, entries: loaded.entries.length, applied, term: loaded.hardState?.term ?? 0 }, 'metadata log loaded')
+    return new MetadataQuorum(opts, storage, loaded.snapshot, applied)
   }
 
   start(): void {
@@ -288,4 +297,18 @@ export class MetadataQuorum {
     this.lastSnapshot = { index: r.value.index, term: r.value.term, bytes: r.value.data.byteLength }
     this.opts.logger.info({ index: r.value.index, bytes: r.value.data.byteLength }, 'metadata snapshot taken')
   }
+}
+
+/** Apply the stored committed entries after the snapshot to the image; returns the index applied up to. */
+function replayCommitted(storage: MemoryRaftStorage, metadata: MetadataPublisher): number {
+  const first = storage.firstIndex()
+  const last = Math.min(storage.initialState().hardState.commit, storage.lastIndex())
+  if (last < first) return first - 1
+  for (const e of storage.entries(first, last + 1, Number.MAX_SAFE_INTEGER)) {
+    const records = decodeRecords(e.data)
+    // The same rule as applying from the Ready loop: an unreadable entry would make the image diverge.
+    if (!records.ok) throw new Error(`metadata entry ${e.index} is unreadable: ${records.message}`)
+    metadata.apply(records.value, e.index)
+  }
+  return last
 }

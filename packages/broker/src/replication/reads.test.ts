@@ -145,4 +145,27 @@ describe('topic removal', () => {
     for (const id of [1, 2, 3]) await waitFor(async () => (await c.node(id).logStore.list()).length === 0, 1000, 'data deleted')
     expect(await produce(c, 1, 't', 0, batchOf(['a']))).toMatchObject({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION })
   })
+
+  it('a replica that was down (or killed mid-deletion) deletes what the image no longer places on it when it starts', async () => {
+    const c = await threeNodes()
+    const kept = c.createTopic('kept', [[1, 2, 3]])
+    const moved = c.createTopic('moved', [[1, 2, 3]])
+    for (const topic of ['t', 'kept', 'moved']) {
+      await waitFor(() => c.manager(1).isLeader(topic, 0), 1000, `${topic} leader`)
+      await produce(c, 1, topic, 0, batchOf(['a']))
+    }
+    await waitFor(() => ['t', 'kept', 'moved'].every((topic) => c.manager(3).partition(topic, 0)?.logEndOffset() === 1), 1000, 'node 3 replicated')
+    const removedId = c.partitionState('t', 0).topicId
+    await c.stop(3)
+    c.removeTopic('t')
+    // The replica moves off node 3 while it is down.
+    const ps = c.partitionState('moved', 0)
+    moved.partitions[0] = { ...ps, replicas: [1, 2], isr: [1, 2], partitionEpoch: ps.partitionEpoch + 1 }
+    const stored = async () => (await c.node(3).logStore.list()).map((p) => p.topicId).sort()
+    expect(await stored()).toEqual([removedId, kept.topicId, moved.topicId].sort())
+
+    await c.start(3)
+    expect(await stored()).toEqual([kept.topicId])
+    expect(c.manager(3).partition('kept', 0)!.logEndOffset()).toBe(1)
+  })
 })

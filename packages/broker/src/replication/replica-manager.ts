@@ -220,7 +220,25 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   }
 
   private async applyImage(image: MetadataImage): Promise<void> {
+    await this.deleteOrphans(image)
     for (const t of image.topicsByName.values()) for (const ps of t.partitions) await this.applyPartition(ps)
+  }
+
+  /**
+   * Delete stored partitions the image gives no replica here: their topic was
+   * deleted, or the replica moved away, while this node was down or before its
+   * asynchronous deletion finished (a kill -9 in between). The image at start
+   * holds every commit stored on this node (MetadataQuorum.open), and a
+   * partition only gets data after the entry creating it is committed, so
+   * nothing still assigned here is touched.
+   */
+  private async deleteOrphans(image: MetadataImage): Promise<void> {
+    for (const { topicId, partition } of await this.deps.logStore.list()) {
+      const ps = image.topicsById.get(topicId)?.partitions.find((p) => p.partition === partition)
+      if (ps !== undefined && ps.replicas.includes(this.nodeId)) continue
+      this.logger.info({ topicId, partition }, 'deleting a stored partition the metadata no longer places here')
+      await this.deps.logStore.delete(topicId, partition)
+    }
   }
 
   private async applyPartition(ps: PartitionState): Promise<void> {

@@ -39,7 +39,8 @@ export class QuorumHarness {
     return h
   }
 
-  async startNode(id: number, durable: MemoryRaftLog): Promise<HarnessNode> {
+  /** Open a node's quorum over `durable` and start it (start: false leaves it as open() left it: loaded, not yet running). */
+  async startNode(id: number, durable: MemoryRaftLog, opts: { start?: boolean } = {}): Promise<HarnessNode> {
     const metadata = new MetadataPublisher(id)
     const node: HarnessNode = { id, metadata, durable, controllerActive: false, quorum: undefined as unknown as MetadataQuorum }
     node.quorum = await MetadataQuorum.open({
@@ -59,9 +60,14 @@ export class QuorumHarness {
       onFatal: (err) => { throw err },
     })
     this.nodes.set(id, node)
-    this.down.delete(id)
-    node.quorum.start()
+    if (opts.start !== false) this.run(id)
     return node
+  }
+
+  /** Start the Raft loop of a node opened with start: false, and connect it. */
+  run(id: number): void {
+    this.down.delete(id)
+    this.node(id).quorum.start()
   }
 
   /** Crash a node: it stops, keeping what its durable log holds. */

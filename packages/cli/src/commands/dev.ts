@@ -14,8 +14,9 @@ import type { Argv } from 'yargs'
 import { positiveInt } from '../args.js'
 import { CliError, UsageError } from '../errors.js'
 import { println, type Io } from '../io.js'
-import { closeProbes, probeQuorum, type QuorumProbe } from '../node-rpc.js'
+import { closeProbes } from '../node-rpc.js'
 import { runCommand, sleep, type Ctx, type Runtime } from '../runtime.js'
+import { pollStatus, statusLine, type DevStatus } from './dev-status.js'
 
 export const DEV_NODES_MAX = 9
 /** How long stopping nodes may take before SIGKILL. */
@@ -153,17 +154,11 @@ function startNode(id: number, url: string, parent: string, voters: string, logL
   return node
 }
 
-interface Status {
-  leader: number
-  term: number
-  commit: number
-  up: number
-}
-
 async function followStatus(nodes: Node[], ctx: Ctx): Promise<void> {
   const { io } = ctx
   const tty = io.stdout.isTTY === true && !ctx.json
   let last = ''
+  let status: DevStatus | undefined
   const reported = new Set<number>()
   while (!ctx.signal.aborted && !nodes.every((n) => n.exited)) {
     for (const n of nodes) {
@@ -175,7 +170,7 @@ async function followStatus(nodes: Node[], ctx: Ctx): Promise<void> {
         last = ''
       }
     }
-    const s = await pollStatus(nodes, ctx.timeoutMs)
+    const s = (status = await pollStatus(nodes.filter((n) => !n.exited).map((n) => n.url), ctx.timeoutMs, undefined, status))
     const line = statusLine(s, nodes.length)
     // A terminal line may change every poll; a log gets a line only when leadership or liveness changes.
     const key = tty ? line : statusLine({ ...s, commit: 0 }, nodes.length)
@@ -188,25 +183,6 @@ async function followStatus(nodes: Node[], ctx: Ctx): Promise<void> {
     await sleep(STATUS_POLL_MS, ctx.signal)
   }
   if (tty) io.stdout.write('\n')
-}
-
-export function statusLine(s: Status, total: number): string {
-  const leader = s.leader > 0 ? `leader ${s.leader}` : 'leader none'
-  return `${leader}  term ${s.term}  commit ${s.commit}  nodes up ${s.up}/${total}`
-}
-
-async function pollStatus(nodes: Node[], timeoutMs: number): Promise<Status> {
-  const live = nodes.filter((n) => !n.exited)
-  const answers: QuorumProbe[] = []
-  await Promise.all(
-    live.map(async (n) => {
-      const q = await probeQuorum(n.url, Math.min(timeoutMs, 2_000)).catch(() => null)
-      if (q) answers.push(q)
-    }),
-  )
-  // Trust the node that claims the highest term: a partitioned old leader lags behind it.
-  const best = answers.filter((a) => a.leaderId > 0).sort((a, b) => b.leaderEpoch - a.leaderEpoch)[0]
-  return { leader: best?.leaderId ?? -1, term: best?.leaderEpoch ?? Math.max(0, ...answers.map((a) => a.leaderEpoch)), commit: best?.highWatermark ?? 0, up: answers.length }
 }
 
 function printLine(io: Io, line: string): void {

@@ -115,12 +115,9 @@ async function log(a: LogArgs, ctx: Ctx): Promise<void> {
     emit(page.entries)
     if (printed >= limit) return
     const last = page.entries.at(-1)
-    if (last) {
-      from = last.index + 1
-      if (page.entries.length >= LOG_PAGE_RECORDS) continue
-    } else {
-      from = Math.max(from, page.logStartIndex)
-    }
+    from = last ? last.index + 1 : Math.max(from, page.logStartIndex)
+    // The page's size says nothing about the end (entries are never split): the commit index does.
+    if (last && last.index < page.commitIndex) continue
     if (!a.follow) return
     await sleep(FOLLOW_POLL_MS, ctx.signal)
     if (ctx.signal.aborted) return
