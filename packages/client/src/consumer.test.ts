@@ -221,6 +221,19 @@ describe('consumer without a group', () => {
     await waitFor(() => got === 200, 'everything')
   })
 
+  test('an idle consumer does not pile up data waiters (each timed-out wait is removed)', async () => {
+    const { client } = setup(1, 1)
+    const c = client.consumer({ maxWaitTimeInMs: 1 })
+    c.assign([{ topic: 'orders', partition: 0 }])
+    const fetcher = (c as any).fetcher
+    let waits = 0
+    const wait = fetcher.waitForData.bind(fetcher)
+    fetcher.waitForData = () => (waits++, wait())
+    await c.run({ partitionsConsumedConcurrently: 2, eachMessage: async () => {} })
+    await waitFor(() => waits >= 200, 'many idle waits')
+    expect(fetcher.dataWaiterCount).toBeLessThanOrEqual(2) // at most one per worker
+  })
+
   test('bad arguments are ArgumentErrors', async () => {
     const { client } = setup(1, 1)
     const c = client.consumer()
