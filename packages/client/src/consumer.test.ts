@@ -243,6 +243,7 @@ describe('consumer without a group', () => {
     await expect(c.run({ eachMessage: async () => {} })).rejects.toThrow(/assign\(\[\{ topic, partition \}\]\) or subscribe/)
     await expect(c.subscribe({ topics: [/ord.*/] })).rejects.toThrow(/RegExp subscriptions need a groupId/)
     await expect(c.commitOffsets([{ topic: 'orders', partition: 0, offset: 1 }])).rejects.toThrow(/no groupId/)
+    await expect(c.commit()).rejects.toMatchObject({ code: ErrorCode.INVALID_GROUP_ID, message: expect.stringMatching(/no groupId/) })
     expect(() => client.consumer({ groupId: '' })).toThrow(/groupId must be a non-empty string/)
   })
 })
@@ -318,11 +319,13 @@ describe('consumer group', () => {
     expect(second).toEqual(['new0', 'new1'])
   })
 
-  test('manual commits (autoCommit off): commitOffsets and eachBatch resolveOffset', async () => {
+  test('manual commits (autoCommit off): commit() saves what was processed, commitOffsets(offsets) explicit ones', async () => {
     const { fake, client } = setup(1, 1)
     await produce(client, 6)
     const c = client.consumer({ groupId: 'manual', fromBeginning: true, autoCommit: false, ...fast })
     await c.subscribe({ topics: ['orders'] })
+    const commits: number[] = []
+    c.on('commit', (e: { offsets: Array<{ offset: number }> }) => commits.push(e.offsets[0]!.offset))
     let processed = 0
     await c.run({
       eachBatchAutoResolve: false,
@@ -335,12 +338,20 @@ describe('consumer group', () => {
       },
     })
     await waitFor(() => processed >= 3, 'three resolved')
-    await new Promise((r) => setTimeout(r, 60))
-    expect(fake.groups.group('manual').offsets.size).toBe(0) // nothing auto-committed
-    await c.commitOffsets()
+    // Heartbeats keep coming; with autoCommit on, a commit (every 20 ms) would have gone out
+    // long before three more heartbeats. None does, and nothing was committed.
+    const heartbeats = (): number => fake.requests.filter((r) => r.apiKey === ApiKey.ConsumerGroupHeartbeat).length
+    const seen = heartbeats()
+    await waitFor(() => heartbeats() >= seen + 3, 'three more heartbeats')
+    expect(fake.requests.filter((r) => r.apiKey === ApiKey.OffsetCommit)).toHaveLength(0)
+    expect(fake.groups.group('manual').offsets.size).toBe(0)
+    await c.commit()
     expect(fake.groups.group('manual').offsets.get('orders:0')).toBe(3)
+    await c.commit() // nothing new processed: nothing to send
+    expect(fake.requests.filter((r) => r.apiKey === ApiKey.OffsetCommit)).toHaveLength(1)
     await c.commitOffsets([{ topic: 'orders', partition: 0, offset: 5 }])
     expect(fake.groups.group('manual').offsets.get('orders:0')).toBe(5)
+    expect(commits).toEqual([3, 5])
   })
 
   test('commits land in call order: an older commit still retrying never overwrites a newer one', async () => {

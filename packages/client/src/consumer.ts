@@ -2,7 +2,8 @@
  * The consumer: a group member (with groupId) or a plain reader of assigned
  * partitions (without). Delivery goes through `run({ eachMessage | eachBatch })`
  * or `for await (const m of consumer)`; offsets are committed on an interval,
- * on revocation and on disconnect (autoCommit), or by `commitOffsets()`.
+ * on revocation and on disconnect (autoCommit), or by hand with `commit()`
+ * (everything processed) or `commitOffsets(offsets)` (explicit offsets).
  */
 import type { TributaryError } from '@tributary/protocol'
 import { retryPolicy, type RetryOptions, type RetryPolicy } from './backoff.js'
@@ -182,7 +183,17 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     return this.runner.iterate()
   }
 
-  /** Commit offsets: the given ones (next offset to read), or everything processed so far. */
+  /**
+   * Commit everything processed so far and not yet committed (for each partition, the offset
+   * after its last processed message), as Java's commitSync() and kafkajs's commitOffsets()
+   * without arguments do. Resolves once the coordinator has accepted it. With autoCommit off
+   * this is how progress is saved; with it on, it saves progress now instead of at the next tick.
+   */
+  commit(): Promise<void> {
+    return this.commitOffsets()
+  }
+
+  /** Commit offsets: the given ones (the next offset to read, per partition), or everything processed so far. */
   async commitOffsets(offsets?: TopicPartitionOffset[]): Promise<void> {
     if (offsets !== undefined) {
       assertArg(Array.isArray(offsets), 'commitOffsets expects [{ topic, partition, offset }]')
