@@ -300,6 +300,24 @@ describe('consumer group', () => {
     expect(hb.body).toMatchObject({ memberEpoch: 0, subscribedTopicRegex: '(?:orders-.*)', subscribedTopicNames: null })
   })
 
+  test('a RegExp flag the coordinator cannot apply is refused, not dropped; harmless flags are accepted', async () => {
+    const { fake, client } = setup(1, 1)
+    fake.createTopic('Orders-EU', 1)
+    const c = client.consumer({ groupId: 'flags', fromBeginning: true, ...fast })
+    // The broker compiles the source alone: /orders-eu/i would silently become case-sensitive.
+    await expect(c.subscribe({ topics: [/orders-eu/i] })).rejects.toMatchObject({ name: 'ArgumentError', code: ErrorCode.INVALID_REQUEST, message: expect.stringMatching(/\/orders-eu\/i has flag i, which the group coordinator cannot apply.*\[Oo\]rders/) })
+    await expect(c.subscribe({ topics: [/\u{61}/u] })).rejects.toThrow(/has flag u/)
+    await expect(c.subscribe({ topics: [/(a)\1/, /b/] })).rejects.toThrow(/numbered backreference/)
+    await expect(c.run({ eachMessage: async () => {} })).rejects.toThrow(/subscribe\(\{ topics \}\) before consuming/) // nothing was subscribed
+    await c.subscribe({ topics: [/[Oo]rders-EU/gm] }) // g and m cannot change a match against a topic name
+    const got: ConsumedMessage[] = []
+    await collect(c, got)
+    await produce(client, 2, 'eu', 'Orders-EU')
+    await waitFor(() => got.length === 2, 'the Orders-EU messages')
+    const hb = fake.requests.find((r) => r.apiKey === ApiKey.ConsumerGroupHeartbeat)!
+    expect(hb.body.subscribedTopicRegex).toBe('(?:[Oo]rders-EU)')
+  })
+
   test('committed offsets are where a restarted group member continues', async () => {
     const { client } = setup(1, 1)
     await produce(client, 5)

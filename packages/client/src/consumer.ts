@@ -15,6 +15,7 @@ import { Fetcher } from './fetcher.js'
 import { GroupMember, type TopicPartition } from './group-member.js'
 import { tpKey } from './list-offsets.js'
 import { OffsetTracker, type TopicPartitionOffset } from './offset-tracker.js'
+import { checkTopicRegExp, subscriptionRegex } from './topic-pattern.js'
 import type { ConsumedMessage } from './records.js'
 
 export interface ConsumerConfig {
@@ -125,7 +126,11 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     await this.cluster.ensureMetadata()
   }
 
-  /** Topic names and/or RegExps (matched by the coordinator). Call before run() or iterating. */
+  /**
+   * Topic names and/or RegExps. RegExps are matched by the group coordinator against whole
+   * topic names (as Kafka does), and it applies no flags: a RegExp with i, u or v is refused.
+   * Call before run() or iterating.
+   */
   async subscribe(args: { topics?: Array<string | RegExp> | string | RegExp; topic?: string | RegExp; fromBeginning?: boolean }): Promise<void> {
     this.checkOpen()
     assertArg(args && typeof args === 'object', 'subscribe expects { topics: [...] }')
@@ -135,17 +140,21 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     const names: string[] = []
     const regexes: RegExp[] = []
     for (const t of list) {
-      if (t instanceof RegExp) regexes.push(t)
+      if (t instanceof RegExp) {
+        checkTopicRegExp(t)
+        regexes.push(t)
+      }
       else if (typeof t === 'string' && t.length > 0) names.push(t)
       else throw new ArgumentError(`topics must be non-empty strings or RegExps, got ${JSON.stringify(t)}`)
     }
-    if (args.fromBeginning !== undefined) this.fromBeginning = args.fromBeginning
     const prev = this.subscribed ?? { names: [], regexes: [] }
-    this.subscribed = { names: [...new Set([...prev.names, ...names])], regexes: [...prev.regexes, ...regexes] }
+    const next = { names: [...new Set([...prev.names, ...names])], regexes: [...prev.regexes, ...regexes] }
+    const regex = this.member && next.regexes.length > 0 ? subscriptionRegex(next.names, next.regexes) : null
+    if (args.fromBeginning !== undefined) this.fromBeginning = args.fromBeginning
+    this.subscribed = next
     if (this.member) {
-      const { names: n, regexes: r } = this.subscribed
-      if (r.length === 0) this.member.subscribe(n, null)
-      else this.member.subscribe(null, [...n.map(escapeRegex), ...r.map((x) => x.source)].map((s) => `(?:${s})`).join('|'))
+      if (regex === null) this.member.subscribe(next.names, null)
+      else this.member.subscribe(null, regex)
     } else {
       assertArg(regexes.length === 0, 'RegExp subscriptions need a groupId (the coordinator matches them)')
       const tps: Array<{ topic: string; partition: number }> = []
@@ -329,8 +338,4 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     if (this.disconnecting) throw closedError('consumer')
     if (this.cluster.closed) throw closedError('client')
   }
-}
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
