@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from '@jest/globals'
-import { ApiKey, ErrorCode, encodeRecordBatch } from '@tributary/protocol'
+import { ApiKey, ErrorCode, encodeRecordBatch, splitBatches } from '@tributary/protocol'
 import type { Consumer } from './consumer.js'
 import type { ConsumedMessage } from './records.js'
 import { Tributary } from './tributary.js'
@@ -97,6 +97,21 @@ describe('consumer without a group', () => {
     const fetches = fake.requests.filter((r) => r.apiKey === ApiKey.Fetch).length
     await new Promise((r) => setTimeout(r, 100))
     expect(fake.requests.filter((r) => r.apiKey === ApiKey.Fetch).length - fetches).toBeLessThan(15) // long polls, not a spin
+  })
+
+  test('gzip round trip: a compressed batch is produced, fetched and decoded to the same records', async () => {
+    const { fake, client } = setup(1, 1)
+    const messages = Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `v${i} `.repeat(40), headers: { n: String(i) } }))
+    await client.producer({ compression: 'gzip', lingerMs: 0 }).send({ topic: 'orders', messages })
+    const stored = fake.topics.get('orders')!.partitions[0].batches
+    const header = splitBatches(stored[0].bytes)
+    expect(header.ok && header.value[0].header.attributes & 7).toBe(1) // gzip on the broker's disk too
+    const got: ConsumedMessage[] = []
+    const c = client.consumer({ fromBeginning: true, ...fast })
+    c.assign([{ topic: 'orders', partition: 0 }])
+    await collect(c, got)
+    await waitFor(() => got.length === 20, 'all twenty')
+    expect(got.map((m) => [m.offset, text(m.key), text(m.value), text(m.headers.n)])).toEqual(messages.map((m, i) => [i, m.key, m.value, String(i)]))
   })
 
   test('seek moves the position; pause stops delivery until resume', async () => {

@@ -273,6 +273,18 @@ describe('producer', () => {
     expect(values(fake, 'orders', 0)).toEqual(Array(10).fill('same '.repeat(50)))
   })
 
+  test('acks reaches the broker as configured: 1, all (-1) and 0', async () => {
+    for (const [acks, wire] of [[1, 1], ['all', -1], [0, 0]] as const) {
+      const { fake, client } = setup(1, 1)
+      const producer = client.producer({ acks, idempotent: acks === 'all', lingerMs: 0 })
+      await producer.send({ topic: 'orders', messages: [{ value: `acks ${acks}` }] })
+      await waitFor(() => fake.records('orders', 0).length === 1, 'the record to land') // acks=0 resolves before it does
+      const produces = fake.requests.filter((r) => r.apiKey === ApiKey.Produce)
+      expect(produces.map((r) => r.body.acks)).toEqual([wire])
+      await client.close()
+    }
+  })
+
   test('acks=0 resolves without an answer and offsets are -1', async () => {
     const { fake, client } = setup(1, 1)
     const producer = client.producer({ acks: 0, idempotent: false, lingerMs: 0 })
