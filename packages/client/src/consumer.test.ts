@@ -94,9 +94,15 @@ describe('consumer without a group', () => {
     await collect(c, got)
     await waitFor(() => got.length === 3, 'messages after the gap')
     expect(got.map((m) => [m.offset, text(m.value)])).toEqual([[5, 'b'], [7, 'c'], [10, 'after0']])
-    const fetches = fake.requests.filter((r) => r.apiKey === ApiKey.Fetch).length
-    await new Promise((r) => setTimeout(r, 100))
-    expect(fake.requests.filter((r) => r.apiKey === ApiKey.Fetch).length - fetches).toBeLessThan(15) // long polls, not a spin
+    // A refetch loop would ask for offset 3 (or 10) again and again. Watch three more fetches:
+    // each asks past the gap, and nothing is delivered twice.
+    const fetchOffsets = (): number[] => fake.requests.filter((r) => r.apiKey === ApiKey.Fetch).map((r) => r.body.topics[0].partitions[0].fetchOffset)
+    const seen = fetchOffsets().length
+    await waitFor(() => fetchOffsets().length >= seen + 3, 'three more fetches')
+    const offsets = fetchOffsets()
+    expect(offsets.filter((o) => o === 3)).toHaveLength(1)
+    expect(offsets.slice(seen)).toEqual(offsets.slice(seen).map(() => 11))
+    expect(got).toHaveLength(3)
   })
 
   test('gzip round trip: a compressed batch is produced, fetched and decoded to the same records', async () => {
@@ -127,7 +133,10 @@ describe('consumer without a group', () => {
       },
     })
     await waitFor(() => got.length === 2, 'delivery up to the pause')
-    await new Promise((r) => setTimeout(r, 50))
+    // Once the worker has put the batch back and waits for data, nothing can reach the handler:
+    // take() skips a paused partition and the fetcher does not fetch it.
+    const fetcher = (c as any).fetcher
+    await waitFor(() => fetcher.busy.size === 0 && fetcher.dataWaiterCount === 1, 'the worker to wait for data')
     expect(got.length).toBe(2)
     expect(c.pausedPartitions()).toEqual([{ topic: 'orders', partitions: [0] }])
     c.seek({ topic: 'orders', partition: 0, offset: 4 })
@@ -170,6 +179,10 @@ describe('consumer without a group', () => {
     for (let p = 0; p < 3; p++) await producer.send({ topic: 'orders', messages: Array.from({ length: 5 }, (_, i) => ({ value: `${p}-${i}`, partition: p })) })
     let active = 0
     let maxActive = 0
+    // Each partition's first message waits until all three handlers run at once: only
+    // concurrent workers get past it (one at a time would never finish).
+    let allIn!: () => void
+    const together = new Promise<void>((r) => (allIn = r))
     const order = new Map<number, number[]>()
     const c = client.consumer({ fromBeginning: true, ...fast })
     await c.subscribe({ topics: ['orders'] })
@@ -178,13 +191,18 @@ describe('consumer without a group', () => {
       eachMessage: async ({ partition, message }) => {
         active++
         maxActive = Math.max(maxActive, active)
-        await new Promise((r) => setTimeout(r, 5))
+        if (active === 3) allIn()
+        if (message.offset === 0) await together
         order.set(partition, [...(order.get(partition) ?? []), message.offset])
         active--
       },
     })
-    await waitFor(() => [...order.values()].flat().length === 15, 'fifteen')
-    expect(maxActive).toBeGreaterThan(1)
+    try {
+      await waitFor(() => [...order.values()].flat().length === 15, 'fifteen')
+    } finally {
+      allIn() // if they never ran together, let the stuck handler finish so the consumer can close
+    }
+    expect(maxActive).toBe(3)
     for (const offsets of order.values()) expect(offsets).toEqual([0, 1, 2, 3, 4])
   })
 
@@ -230,7 +248,10 @@ describe('consumer without a group', () => {
     let got = 0
     await c.run({ eachMessage: async () => { got++; await gate } })
     await waitFor(() => got === 1 && c.prefetchedBytes > 0, 'one message in the handler and data prefetched')
-    await new Promise((r) => setTimeout(r, 50))
+    // Quiescent: the partition's next batch is buffered and no fetch is in flight, so nothing
+    // more arrives until the handler takes it.
+    const state = (c as any).fetcher.partitions.values().next().value
+    await waitFor(() => state.buffered !== undefined && !state.inFetch, 'the prefetch to settle')
     expect(c.prefetchedBytes).toBeLessThanOrEqual(5_000 + 4_000)
     release()
     await waitFor(() => got === 200, 'everything')
@@ -347,9 +368,12 @@ describe('consumer group', () => {
     const c2 = client.consumer({ groupId: 'resume', fromBeginning: true, ...fast })
     await c2.subscribe({ topics: ['orders'] })
     await c2.run({ eachMessage: async ({ message }) => void second.push(text(message.value)!) })
+    // A marker produced afterwards: once it arrives, anything redelivered from before would
+    // have arrived ahead of it (one partition, delivered in offset order).
     await waitFor(() => second.length === 2, 'the two new ones')
-    await new Promise((r) => setTimeout(r, 50))
-    expect(second).toEqual(['new0', 'new1'])
+    await produce(client, 1, 'end')
+    await waitFor(() => second.includes('end0'), 'the marker')
+    expect(second).toEqual(['new0', 'new1', 'end0'])
   })
 
   test('manual commits (autoCommit off): commit() saves what was processed, commitOffsets(offsets) explicit ones', async () => {

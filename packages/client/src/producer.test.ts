@@ -151,7 +151,11 @@ describe('producer', () => {
       const producer = client.producer({ lingerMs: 0, batchBytes: 500, idempotent, acks: idempotent ? 'all' : 1 })
       const sent = producer.send({ topic: 'orders', messages: Array.from({ length: 40 }, (_, i) => ({ value: `${i}`.padStart(100, '.') })) })
       await waitFor(() => fake.heldCount === expected, `${expected} batches in flight`)
-      await new Promise((r) => setTimeout(r, 20))
+      // No sixth on its way: the sender has finished its pass with exactly `expected` requests
+      // awaiting answers, and starts no other until one comes back.
+      const sender = (producer as any).sender
+      await waitFor(() => !sender.draining, 'the sender to finish its pass')
+      expect(sender.inFlightRequests).toBe(expected)
       expect(fake.heldCount).toBe(expected)
       fake.intercept = () => undefined
       await fake.releaseHeld()
