@@ -1,9 +1,9 @@
 /**
  * The client SDK against real broker processes (issue #7): per-key order and
  * Kafka's partition choice, the idempotent producer across kill -9 of a leader
- * (every acknowledged record exactly once), a 3-member group over 6 partitions
- * (every record exactly once), bounded producer and consumer memory, and clear
- * errors. One 3-node cluster for the file; tests leave all nodes up.
+ * (every acknowledged record exactly once), gzip batches through the broker,
+ * a 3-member group over 6 partitions (every record exactly once), bounded
+ * producer and consumer memory, and clear errors. One 3-node cluster for the file; tests leave all nodes up.
  */
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
@@ -74,6 +74,23 @@ test('per-key order holds across 6 partitions, and each key lands on the partiti
   }
   expect([...last.values()].reduce((a, b) => a + b + 1, 0)).toBe(1000)
   await producer.close()
+}, 60_000)
+
+test('gzip: compressed batches are accepted by the broker and consumed back unchanged', async () => {
+  await client.admin().createTopic({ topic: 'gzipped', partitions: 2, replicationFactor: 3 })
+  const producer = client.producer({ compression: 'gzip', lingerMs: 5 })
+  const messages = Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: `record ${i} `.repeat(20), headers: { i: String(i) } }))
+  const acks = await producer.send({ topic: 'gzipped', messages })
+  await producer.close()
+  const got = await readAll('gzipped', 200)
+  const byKey = new Map(got.map((m) => [text(m.key)!, m]))
+  expect(byKey.size).toBe(200)
+  messages.forEach((m, i) => {
+    const r = byKey.get(m.key)!
+    expect([r.partition, r.offset]).toEqual([acks[i].partition, acks[i].offset])
+    expect(text(r.value)).toBe(m.value)
+    expect(text(r.headers.i)).toBe(String(i))
+  })
 }, 60_000)
 
 test('idempotent producer across kill -9 of a leader: every acknowledged record exactly once', async () => {

@@ -71,6 +71,8 @@ export class Accumulator {
   /** Batches created before this instant are sent without waiting for linger (flush). */
   flushBefore = -1
   private closedWith: Error | undefined
+  /** Resolved once nothing is reserved and nobody waits for room (see drained). */
+  private drainedWaiters: Array<() => void> = []
 
   constructor(readonly opts: AccumulatorOptions) {}
 
@@ -106,6 +108,17 @@ export class Accumulator {
       this.bufferedBytes += w.bytes
       w.resolve()
     }
+    if (this.bufferedBytes === 0 && this.waiters.length === 0) for (const d of this.drainedWaiters.splice(0)) d()
+  }
+
+  /**
+   * Resolves once every reservation has been released (its batch acknowledged or failed) and
+   * no send waits for room. A reservation is held from before its record is appended until its
+   * batch settles, so this also covers a send that got room and has not appended yet.
+   */
+  drained(): Promise<void> {
+    if (this.bufferedBytes === 0 && this.waiters.length === 0) return Promise.resolve()
+    return new Promise((resolve) => this.drainedWaiters.push(resolve))
   }
 
   /** Set by append: the record filled a batch (or found the open one full), so a batch is ready. */
@@ -205,5 +218,18 @@ export class Accumulator {
   close(err: Error = closedError('producer')): void {
     this.closedWith = err
     for (const w of this.waiters.splice(0)) w.reject(err)
+  }
+
+  /** After the sender stopped: fail every batch still queued, so no send waits forever. */
+  failAll(err: Error): void {
+    for (const q of this.queues.values()) {
+      for (const b of q.batches) {
+        this.bufferedBytes -= b.reserved
+        b.reserved = 0
+        b.reject(err)
+      }
+      q.batches.length = 0 // an answer still in flight then finds nothing to settle
+    }
+    this.queues.clear()
   }
 }

@@ -1,5 +1,6 @@
 /**
- * One connection to one broker URL: connects lazily, sends ApiVersions first,
+ * One connection to one broker URL: connects lazily, sends ApiVersions first and
+ * sends every later request with the version negotiated from its answer,
  * pipelines requests over an RpcConnection, and reconnects with capped
  * exponential backoff after a failure. A request never waits forever: each has
  * a timeout, and a failed connect rejects it with NETWORK_EXCEPTION (retriable).
@@ -15,8 +16,9 @@ import {
   type ResponseBody,
   type RpcResponse,
 } from '@tributary/protocol'
+import { ApiVersionTable } from './api-versions.js'
 import { backoffMs, sleep } from './backoff.js'
-import { closedError, responseError } from './errors.js'
+import { assert, closedError, responseError } from './errors.js'
 
 export interface ConnectionOptions {
   clientId: string
@@ -37,7 +39,8 @@ export class BrokerConnection {
   private failures = 0
   private retryAt = 0
   private readonly abort = new AbortController()
-  private apis = new Map<number, [number, number]>()
+  /** Negotiated per connection: a reconnect may land on an upgraded (or downgraded) broker. */
+  private readonly versions = new WeakMap<RpcConnection, ApiVersionTable>()
   /** From the broker's ApiVersions answer. */
   nodeId: number | undefined
   clusterId: string | null = null
@@ -59,8 +62,8 @@ export class BrokerConnection {
 
   async request<K extends ApiKey>(apiKey: K, body: RequestBody<K>, opts: { timeoutMs?: number } = {}): Promise<RpcResponse<ResponseBody<K>>> {
     const rpc = await this.ensureConnected()
-    this.checkSupported(apiKey)
-    return rpc.request<ResponseBody<K>>(apiKey, body, opts)
+    const apiVersion = this.versionFor(rpc, apiKey)
+    return rpc.request<ResponseBody<K>>(apiKey, body, { ...opts, apiVersion })
   }
 
   /** Like request, but a non-zero error code in the envelope is thrown as a TributaryError. */
@@ -75,8 +78,7 @@ export class BrokerConnection {
   /** One-way (acks=0 produce): nothing comes back, so nothing is tracked. */
   async sendOneWay<K extends ApiKey>(apiKey: K, body: RequestBody<K>): Promise<void> {
     const rpc = await this.ensureConnected()
-    this.checkSupported(apiKey)
-    rpc.send(apiKey, body)
+    rpc.send(apiKey, body, this.versionFor(rpc, apiKey))
   }
 
   /** Milliseconds until the next connect attempt may start (0 when connected or not backing off). */
@@ -94,6 +96,12 @@ export class BrokerConnection {
     this.rpc = undefined
   }
 
+  private versionFor(rpc: RpcConnection, apiKey: number): number {
+    const table = this.versions.get(rpc)
+    assert(table, 'a connection is handed out only after its ApiVersions answer')
+    return table.versionFor(apiKey, this.url)
+  }
+
   ensureConnected(): Promise<RpcConnection> {
     if (this.abort.signal.aborted) return Promise.reject(closedError(`connection to ${this.url}`))
     if (this.rpc && !this.rpc.closed) return Promise.resolve(this.rpc)
@@ -101,13 +109,6 @@ export class BrokerConnection {
       this.connecting = undefined
     })
     return this.connecting
-  }
-
-  private checkSupported(apiKey: number): void {
-    const range = this.apis.get(apiKey)
-    if (this.apis.size > 0 && (range === undefined || range[0] > 0)) {
-      throw new TributaryError(ErrorCode.UNSUPPORTED_VERSION, `broker ${this.url} does not support api ${apiKey} v0`)
-    }
   }
 
   private async connect(): Promise<RpcConnection> {
@@ -119,9 +120,10 @@ export class BrokerConnection {
       const transport = await connector(this.url, { connectTimeoutMs: this.opts.connectTimeoutMs })
       rpc = new RpcConnection(transport, { inFlightMax: this.opts.inFlightMax, requestTimeoutMs: this.opts.requestTimeoutMs })
       if (this.abort.signal.aborted) throw closedError(`connection to ${this.url}`)
-      const r = await rpc.request<ApiVersionsResponse>(ApiKey.ApiVersions, { clientId: this.opts.clientId, clientSoftwareVersion: CLIENT_SOFTWARE_VERSION }, { timeoutMs: this.opts.connectTimeoutMs })
+      // ApiVersions itself goes at v0, the one version every broker answers (Kafka's rule too).
+      const r = await rpc.request<ApiVersionsResponse>(ApiKey.ApiVersions, { clientId: this.opts.clientId, clientSoftwareVersion: CLIENT_SOFTWARE_VERSION }, { timeoutMs: this.opts.connectTimeoutMs, apiVersion: 0 })
       if (r.errorCode !== ErrorCode.NONE) throw responseError(r.errorCode, (r.body as { errorMessage?: string })?.errorMessage, `ApiVersions from ${this.url}`)
-      this.apis = new Map(r.body.apiKeys.map((a) => [a.apiKey, [a.minVersion, a.maxVersion]]))
+      this.versions.set(rpc, new ApiVersionTable(r.body.apiKeys ?? []))
       this.nodeId = r.body.nodeId
       this.clusterId = r.body.clusterId
     } catch (err) {

@@ -29,7 +29,11 @@ export interface ClientConfig {
   requestTimeoutMs?: number
   /** Retries for retriable errors (admin calls, metadata, produce, commits). */
   retry?: RetryOptions
-  /** Metadata older than this is refreshed on next use (Kafka's metadata.max.age.ms). */
+  /**
+   * Kafka's metadata.max.age.ms: once the client is in use, metadata is refreshed in the
+   * background this often (and on next use when older), so a leader that moved without
+   * any request failing is still noticed.
+   */
   metadataMaxAgeMs?: number
   /** How long send/describe wait for a topic to appear in metadata before UNKNOWN_TOPIC_OR_PARTITION. */
   topicWaitMs?: number
@@ -55,6 +59,8 @@ export class Cluster {
   private readonly connections = new Map<string, BrokerConnection>()
   private readonly connOpts: ConnectionOptions
   private refreshing: Promise<void> | undefined
+  /** The periodic refresh, armed after every refresh attempt (see refreshMetadata). */
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined
   private readonly abort = new AbortController()
 
   constructor(config: ClientConfig) {
@@ -65,6 +71,7 @@ export class Cluster {
     this.retry = retryPolicy(config.retry)
     this.requestTimeoutMs = config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT
     this.metadataMaxAgeMs = config.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS_DEFAULT
+    assertArg(Number.isSafeInteger(this.metadataMaxAgeMs) && this.metadataMaxAgeMs > 0, `metadataMaxAgeMs must be a positive integer, got ${config.metadataMaxAgeMs}`)
     this.topicWaitMs = config.topicWaitMs ?? TOPIC_WAIT_MS_DEFAULT
     const injected = config.connector
     this.connOpts = {
@@ -140,8 +147,33 @@ export class Cluster {
   refreshMetadata(): Promise<void> {
     this.refreshing ??= this.doRefresh().finally(() => {
       this.refreshing = undefined
+      this.schedulePeriodicRefresh()
     })
     return this.refreshing
+  }
+
+  /**
+   * The next background refresh comes metadataMaxAgeMs after the latest attempt, whatever
+   * caused it (an error, a lookup, this timer). It starts with the first refresh, so an
+   * unused client opens no connection; failures wait a full period too (errors in use
+   * trigger their own refreshes), so a down cluster is not polled in a tight loop.
+   */
+  private schedulePeriodicRefresh(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer)
+    this.refreshTimer = undefined
+    if (this.closed) return
+    const timer = setTimeout(() => {
+      this.refreshTimer = undefined
+      this.refreshMetadata().catch(() => {})
+    }, this.metadataMaxAgeMs)
+    // Node: a background refresh must not keep the process alive (browsers return a number).
+    if (typeof timer === 'object' && typeof timer.unref === 'function') timer.unref()
+    this.refreshTimer = timer
+  }
+
+  /** Whether a background metadata refresh is scheduled (tests). */
+  get periodicRefreshArmed(): boolean {
+    return this.refreshTimer !== undefined
   }
 
   private async doRefresh(): Promise<void> {
@@ -213,6 +245,8 @@ export class Cluster {
 
   close(): void {
     this.abort.abort()
+    if (this.refreshTimer) clearTimeout(this.refreshTimer)
+    this.refreshTimer = undefined
     for (const c of this.connections.values()) c.close()
     this.connections.clear()
   }

@@ -80,6 +80,32 @@ describe('connection layer', () => {
     expect(() => new Tributary({ brokers: ['127.0.0.1:9092'] })).toThrow(/must start with ws:\/\//)
   })
 
+  test('metadata is refreshed every metadataMaxAgeMs: a leader that moved without any error is learnt', async () => {
+    const fake = new FakeCluster(3)
+    fake.createTopic('t', 1, { leaders: [1] })
+    client = fakeClient(fake, { metadataMaxAgeMs: 30 })
+    const cluster = (client as any).cluster
+    await client.admin().listTopics()
+    expect(cluster.metadata.leader('t', 0)).toEqual({ nodeId: 1, leaderEpoch: 0 })
+    const p = fake.topics.get('t')!.partitions[0]
+    p.leader = 3 // a controlled move: nothing the client does fails, nothing tells it
+    p.leaderEpoch++
+    fake.metadataOffset++
+    const before = fake.requests.length
+    await waitFor(() => cluster.metadata.leader('t', 0)?.nodeId === 3, 'the periodic refresh to learn the new leader')
+    expect(fake.requests.slice(before).every((r) => r.apiKey === ApiKey.Metadata)).toBe(true) // nothing but the timer asked
+    expect(cluster.periodicRefreshArmed).toBe(true)
+    await client.close()
+    expect(cluster.periodicRefreshArmed).toBe(false)
+  })
+
+  test('a client that was never used opens no connection for the periodic refresh', async () => {
+    const fake = new FakeCluster(1)
+    client = fakeClient(fake, { metadataMaxAgeMs: 1 })
+    expect((client as any).cluster.periodicRefreshArmed).toBe(false)
+    expect(fake.connects.size).toBe(0)
+  })
+
   test('metadata is refreshed after NOT_CONTROLLER and the call retried on the new controller', async () => {
     const fake = new FakeCluster(3)
     client = fakeClient(fake)

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from '@jest/globals'
-import { ApiKey, ErrorCode, encodeRecordBatch } from '@tributary/protocol'
+import { ApiKey, ErrorCode, encodeRecordBatch, splitBatches } from '@tributary/protocol'
 import type { Consumer } from './consumer.js'
 import type { ConsumedMessage } from './records.js'
 import { Tributary } from './tributary.js'
@@ -94,9 +94,30 @@ describe('consumer without a group', () => {
     await collect(c, got)
     await waitFor(() => got.length === 3, 'messages after the gap')
     expect(got.map((m) => [m.offset, text(m.value)])).toEqual([[5, 'b'], [7, 'c'], [10, 'after0']])
-    const fetches = fake.requests.filter((r) => r.apiKey === ApiKey.Fetch).length
-    await new Promise((r) => setTimeout(r, 100))
-    expect(fake.requests.filter((r) => r.apiKey === ApiKey.Fetch).length - fetches).toBeLessThan(15) // long polls, not a spin
+    // A refetch loop would ask for offset 3 (or 10) again and again. Watch three more fetches:
+    // each asks past the gap, and nothing is delivered twice.
+    const fetchOffsets = (): number[] => fake.requests.filter((r) => r.apiKey === ApiKey.Fetch).map((r) => r.body.topics[0].partitions[0].fetchOffset)
+    const seen = fetchOffsets().length
+    await waitFor(() => fetchOffsets().length >= seen + 3, 'three more fetches')
+    const offsets = fetchOffsets()
+    expect(offsets.filter((o) => o === 3)).toHaveLength(1)
+    expect(offsets.slice(seen)).toEqual(offsets.slice(seen).map(() => 11))
+    expect(got).toHaveLength(3)
+  })
+
+  test('gzip round trip: a compressed batch is produced, fetched and decoded to the same records', async () => {
+    const { fake, client } = setup(1, 1)
+    const messages = Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `v${i} `.repeat(40), headers: { n: String(i) } }))
+    await client.producer({ compression: 'gzip', lingerMs: 0 }).send({ topic: 'orders', messages })
+    const stored = fake.topics.get('orders')!.partitions[0].batches
+    const header = splitBatches(stored[0].bytes)
+    expect(header.ok && header.value[0].header.attributes & 7).toBe(1) // gzip on the broker's disk too
+    const got: ConsumedMessage[] = []
+    const c = client.consumer({ fromBeginning: true, ...fast })
+    c.assign([{ topic: 'orders', partition: 0 }])
+    await collect(c, got)
+    await waitFor(() => got.length === 20, 'all twenty')
+    expect(got.map((m) => [m.offset, text(m.key), text(m.value), text(m.headers.n)])).toEqual(messages.map((m, i) => [i, m.key, m.value, String(i)]))
   })
 
   test('seek moves the position; pause stops delivery until resume', async () => {
@@ -112,7 +133,10 @@ describe('consumer without a group', () => {
       },
     })
     await waitFor(() => got.length === 2, 'delivery up to the pause')
-    await new Promise((r) => setTimeout(r, 50))
+    // Once the worker has put the batch back and waits for data, nothing can reach the handler:
+    // take() skips a paused partition and the fetcher does not fetch it.
+    const fetcher = (c as any).fetcher
+    await waitFor(() => fetcher.busy.size === 0 && fetcher.dataWaiterCount === 1, 'the worker to wait for data')
     expect(got.length).toBe(2)
     expect(c.pausedPartitions()).toEqual([{ topic: 'orders', partitions: [0] }])
     c.seek({ topic: 'orders', partition: 0, offset: 4 })
@@ -155,6 +179,10 @@ describe('consumer without a group', () => {
     for (let p = 0; p < 3; p++) await producer.send({ topic: 'orders', messages: Array.from({ length: 5 }, (_, i) => ({ value: `${p}-${i}`, partition: p })) })
     let active = 0
     let maxActive = 0
+    // Each partition's first message waits until all three handlers run at once: only
+    // concurrent workers get past it (one at a time would never finish).
+    let allIn!: () => void
+    const together = new Promise<void>((r) => (allIn = r))
     const order = new Map<number, number[]>()
     const c = client.consumer({ fromBeginning: true, ...fast })
     await c.subscribe({ topics: ['orders'] })
@@ -163,13 +191,18 @@ describe('consumer without a group', () => {
       eachMessage: async ({ partition, message }) => {
         active++
         maxActive = Math.max(maxActive, active)
-        await new Promise((r) => setTimeout(r, 5))
+        if (active === 3) allIn()
+        if (message.offset === 0) await together
         order.set(partition, [...(order.get(partition) ?? []), message.offset])
         active--
       },
     })
-    await waitFor(() => [...order.values()].flat().length === 15, 'fifteen')
-    expect(maxActive).toBeGreaterThan(1)
+    try {
+      await waitFor(() => [...order.values()].flat().length === 15, 'fifteen')
+    } finally {
+      allIn() // if they never ran together, let the stuck handler finish so the consumer can close
+    }
+    expect(maxActive).toBe(3)
     for (const offsets of order.values()) expect(offsets).toEqual([0, 1, 2, 3, 4])
   })
 
@@ -215,10 +248,26 @@ describe('consumer without a group', () => {
     let got = 0
     await c.run({ eachMessage: async () => { got++; await gate } })
     await waitFor(() => got === 1 && c.prefetchedBytes > 0, 'one message in the handler and data prefetched')
-    await new Promise((r) => setTimeout(r, 50))
+    // Quiescent: the partition's next batch is buffered and no fetch is in flight, so nothing
+    // more arrives until the handler takes it.
+    const state = (c as any).fetcher.partitions.values().next().value
+    await waitFor(() => state.buffered !== undefined && !state.inFetch, 'the prefetch to settle')
     expect(c.prefetchedBytes).toBeLessThanOrEqual(5_000 + 4_000)
     release()
     await waitFor(() => got === 200, 'everything')
+  })
+
+  test('an idle consumer does not pile up data waiters (each timed-out wait is removed)', async () => {
+    const { client } = setup(1, 1)
+    const c = client.consumer({ maxWaitTimeInMs: 1 })
+    c.assign([{ topic: 'orders', partition: 0 }])
+    const fetcher = (c as any).fetcher
+    let waits = 0
+    const wait = fetcher.waitForData.bind(fetcher)
+    fetcher.waitForData = () => (waits++, wait())
+    await c.run({ partitionsConsumedConcurrently: 2, eachMessage: async () => {} })
+    await waitFor(() => waits >= 200, 'many idle waits')
+    expect(fetcher.dataWaiterCount).toBeLessThanOrEqual(2) // at most one per worker
   })
 
   test('bad arguments are ArgumentErrors', async () => {
@@ -230,6 +279,7 @@ describe('consumer without a group', () => {
     await expect(c.run({ eachMessage: async () => {} })).rejects.toThrow(/assign\(\[\{ topic, partition \}\]\) or subscribe/)
     await expect(c.subscribe({ topics: [/ord.*/] })).rejects.toThrow(/RegExp subscriptions need a groupId/)
     await expect(c.commitOffsets([{ topic: 'orders', partition: 0, offset: 1 }])).rejects.toThrow(/no groupId/)
+    await expect(c.commit()).rejects.toMatchObject({ code: ErrorCode.INVALID_GROUP_ID, message: expect.stringMatching(/no groupId/) })
     expect(() => client.consumer({ groupId: '' })).toThrow(/groupId must be a non-empty string/)
   })
 })
@@ -286,6 +336,24 @@ describe('consumer group', () => {
     expect(hb.body).toMatchObject({ memberEpoch: 0, subscribedTopicRegex: '(?:orders-.*)', subscribedTopicNames: null })
   })
 
+  test('a RegExp flag the coordinator cannot apply is refused, not dropped; harmless flags are accepted', async () => {
+    const { fake, client } = setup(1, 1)
+    fake.createTopic('Orders-EU', 1)
+    const c = client.consumer({ groupId: 'flags', fromBeginning: true, ...fast })
+    // The broker compiles the source alone: /orders-eu/i would silently become case-sensitive.
+    await expect(c.subscribe({ topics: [/orders-eu/i] })).rejects.toMatchObject({ name: 'ArgumentError', code: ErrorCode.INVALID_REQUEST, message: expect.stringMatching(/\/orders-eu\/i has flag i, which the group coordinator cannot apply.*\[Oo\]rders/) })
+    await expect(c.subscribe({ topics: [/\u{61}/u] })).rejects.toThrow(/has flag u/)
+    await expect(c.subscribe({ topics: [/(a)\1/, /b/] })).rejects.toThrow(/numbered backreference/)
+    await expect(c.run({ eachMessage: async () => {} })).rejects.toThrow(/subscribe\(\{ topics \}\) before consuming/) // nothing was subscribed
+    await c.subscribe({ topics: [/[Oo]rders-EU/gm] }) // g and m cannot change a match against a topic name
+    const got: ConsumedMessage[] = []
+    await collect(c, got)
+    await produce(client, 2, 'eu', 'Orders-EU')
+    await waitFor(() => got.length === 2, 'the Orders-EU messages')
+    const hb = fake.requests.find((r) => r.apiKey === ApiKey.ConsumerGroupHeartbeat)!
+    expect(hb.body.subscribedTopicRegex).toBe('(?:[Oo]rders-EU)')
+  })
+
   test('committed offsets are where a restarted group member continues', async () => {
     const { client } = setup(1, 1)
     await produce(client, 5)
@@ -300,16 +368,21 @@ describe('consumer group', () => {
     const c2 = client.consumer({ groupId: 'resume', fromBeginning: true, ...fast })
     await c2.subscribe({ topics: ['orders'] })
     await c2.run({ eachMessage: async ({ message }) => void second.push(text(message.value)!) })
+    // A marker produced afterwards: once it arrives, anything redelivered from before would
+    // have arrived ahead of it (one partition, delivered in offset order).
     await waitFor(() => second.length === 2, 'the two new ones')
-    await new Promise((r) => setTimeout(r, 50))
-    expect(second).toEqual(['new0', 'new1'])
+    await produce(client, 1, 'end')
+    await waitFor(() => second.includes('end0'), 'the marker')
+    expect(second).toEqual(['new0', 'new1', 'end0'])
   })
 
-  test('manual commits (autoCommit off): commitOffsets and eachBatch resolveOffset', async () => {
+  test('manual commits (autoCommit off): commit() saves what was processed, commitOffsets(offsets) explicit ones', async () => {
     const { fake, client } = setup(1, 1)
     await produce(client, 6)
     const c = client.consumer({ groupId: 'manual', fromBeginning: true, autoCommit: false, ...fast })
     await c.subscribe({ topics: ['orders'] })
+    const commits: number[] = []
+    c.on('commit', (e: { offsets: Array<{ offset: number }> }) => commits.push(e.offsets[0]!.offset))
     let processed = 0
     await c.run({
       eachBatchAutoResolve: false,
@@ -322,12 +395,20 @@ describe('consumer group', () => {
       },
     })
     await waitFor(() => processed >= 3, 'three resolved')
-    await new Promise((r) => setTimeout(r, 60))
-    expect(fake.groups.group('manual').offsets.size).toBe(0) // nothing auto-committed
-    await c.commitOffsets()
+    // Heartbeats keep coming; with autoCommit on, a commit (every 20 ms) would have gone out
+    // long before three more heartbeats. None does, and nothing was committed.
+    const heartbeats = (): number => fake.requests.filter((r) => r.apiKey === ApiKey.ConsumerGroupHeartbeat).length
+    const seen = heartbeats()
+    await waitFor(() => heartbeats() >= seen + 3, 'three more heartbeats')
+    expect(fake.requests.filter((r) => r.apiKey === ApiKey.OffsetCommit)).toHaveLength(0)
+    expect(fake.groups.group('manual').offsets.size).toBe(0)
+    await c.commit()
     expect(fake.groups.group('manual').offsets.get('orders:0')).toBe(3)
+    await c.commit() // nothing new processed: nothing to send
+    expect(fake.requests.filter((r) => r.apiKey === ApiKey.OffsetCommit)).toHaveLength(1)
     await c.commitOffsets([{ topic: 'orders', partition: 0, offset: 5 }])
     expect(fake.groups.group('manual').offsets.get('orders:0')).toBe(5)
+    expect(commits).toEqual([3, 5])
   })
 
   test('commits land in call order: an older commit still retrying never overwrites a newer one', async () => {

@@ -2,7 +2,8 @@
  * The consumer: a group member (with groupId) or a plain reader of assigned
  * partitions (without). Delivery goes through `run({ eachMessage | eachBatch })`
  * or `for await (const m of consumer)`; offsets are committed on an interval,
- * on revocation and on disconnect (autoCommit), or by `commitOffsets()`.
+ * on revocation and on disconnect (autoCommit), or by hand with `commit()`
+ * (everything processed) or `commitOffsets(offsets)` (explicit offsets).
  */
 import type { TributaryError } from '@tributary/protocol'
 import { retryPolicy, type RetryOptions, type RetryPolicy } from './backoff.js'
@@ -14,6 +15,7 @@ import { Fetcher } from './fetcher.js'
 import { GroupMember, type TopicPartition } from './group-member.js'
 import { tpKey } from './list-offsets.js'
 import { OffsetTracker, type TopicPartitionOffset } from './offset-tracker.js'
+import { checkTopicRegExp, subscriptionRegex } from './topic-pattern.js'
 import type { ConsumedMessage } from './records.js'
 
 export interface ConsumerConfig {
@@ -124,7 +126,11 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     await this.cluster.ensureMetadata()
   }
 
-  /** Topic names and/or RegExps (matched by the coordinator). Call before run() or iterating. */
+  /**
+   * Topic names and/or RegExps. RegExps are matched by the group coordinator against whole
+   * topic names (as Kafka does), and it applies no flags: a RegExp with i, u or v is refused.
+   * Call before run() or iterating.
+   */
   async subscribe(args: { topics?: Array<string | RegExp> | string | RegExp; topic?: string | RegExp; fromBeginning?: boolean }): Promise<void> {
     this.checkOpen()
     assertArg(args && typeof args === 'object', 'subscribe expects { topics: [...] }')
@@ -134,17 +140,21 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     const names: string[] = []
     const regexes: RegExp[] = []
     for (const t of list) {
-      if (t instanceof RegExp) regexes.push(t)
+      if (t instanceof RegExp) {
+        checkTopicRegExp(t)
+        regexes.push(t)
+      }
       else if (typeof t === 'string' && t.length > 0) names.push(t)
       else throw new ArgumentError(`topics must be non-empty strings or RegExps, got ${JSON.stringify(t)}`)
     }
-    if (args.fromBeginning !== undefined) this.fromBeginning = args.fromBeginning
     const prev = this.subscribed ?? { names: [], regexes: [] }
-    this.subscribed = { names: [...new Set([...prev.names, ...names])], regexes: [...prev.regexes, ...regexes] }
+    const next = { names: [...new Set([...prev.names, ...names])], regexes: [...prev.regexes, ...regexes] }
+    const regex = this.member && next.regexes.length > 0 ? subscriptionRegex(next.names, next.regexes) : null
+    if (args.fromBeginning !== undefined) this.fromBeginning = args.fromBeginning
+    this.subscribed = next
     if (this.member) {
-      const { names: n, regexes: r } = this.subscribed
-      if (r.length === 0) this.member.subscribe(n, null)
-      else this.member.subscribe(null, [...n.map(escapeRegex), ...r.map((x) => x.source)].map((s) => `(?:${s})`).join('|'))
+      if (regex === null) this.member.subscribe(next.names, null)
+      else this.member.subscribe(null, regex)
     } else {
       assertArg(regexes.length === 0, 'RegExp subscriptions need a groupId (the coordinator matches them)')
       const tps: Array<{ topic: string; partition: number }> = []
@@ -182,7 +192,17 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     return this.runner.iterate()
   }
 
-  /** Commit offsets: the given ones (next offset to read), or everything processed so far. */
+  /**
+   * Commit everything processed so far and not yet committed (for each partition, the offset
+   * after its last processed message), as Java's commitSync() and kafkajs's commitOffsets()
+   * without arguments do. Resolves once the coordinator has accepted it. With autoCommit off
+   * this is how progress is saved; with it on, it saves progress now instead of at the next tick.
+   */
+  commit(): Promise<void> {
+    return this.commitOffsets()
+  }
+
+  /** Commit offsets: the given ones (the next offset to read, per partition), or everything processed so far. */
   async commitOffsets(offsets?: TopicPartitionOffset[]): Promise<void> {
     if (offsets !== undefined) {
       assertArg(Array.isArray(offsets), 'commitOffsets expects [{ topic, partition, offset }]')
@@ -318,8 +338,4 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     if (this.disconnecting) throw closedError('consumer')
     if (this.cluster.closed) throw closedError('client')
   }
-}
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }

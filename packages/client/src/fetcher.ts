@@ -170,13 +170,23 @@ export class Fetcher {
   /** Resolves when a batch may be takeable (or after maxWaitMs, so callers can re-check their state). */
   waitForData(): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(done, this.opts.maxWaitMs)
-      function done(): void {
+      const done = (): void => {
         clearTimeout(t)
         resolve()
       }
+      const t = setTimeout(() => {
+        // An idle consumer times out here over and over: drop this waiter, or the list grows forever.
+        const i = this.dataWaiters.indexOf(done)
+        if (i >= 0) this.dataWaiters.splice(i, 1)
+        resolve()
+      }, this.opts.maxWaitMs)
       this.dataWaiters.push(done)
     })
+  }
+
+  /** Callers blocked in waitForData (at most one per worker or iterator). */
+  get dataWaiterCount(): number {
+    return this.dataWaiters.length
   }
 
   stop(): void {

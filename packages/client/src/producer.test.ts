@@ -151,7 +151,11 @@ describe('producer', () => {
       const producer = client.producer({ lingerMs: 0, batchBytes: 500, idempotent, acks: idempotent ? 'all' : 1 })
       const sent = producer.send({ topic: 'orders', messages: Array.from({ length: 40 }, (_, i) => ({ value: `${i}`.padStart(100, '.') })) })
       await waitFor(() => fake.heldCount === expected, `${expected} batches in flight`)
-      await new Promise((r) => setTimeout(r, 20))
+      // No sixth on its way: the sender has finished its pass with exactly `expected` requests
+      // awaiting answers, and starts no other until one comes back.
+      const sender = (producer as any).sender
+      await waitFor(() => !sender.draining, 'the sender to finish its pass')
+      expect(sender.inFlightRequests).toBe(expected)
       expect(fake.heldCount).toBe(expected)
       fake.intercept = () => undefined
       await fake.releaseHeld()
@@ -229,6 +233,41 @@ describe('producer', () => {
     expect(producer.bufferedBytes).toBe(0)
   })
 
+  test('close with a full buffer delivers every accepted send, including those waiting for room; none hangs', async () => {
+    const { fake, client } = setup(1, 1)
+    fake.intercept = (r) => (r.apiKey === ApiKey.Produce ? 'hold' : undefined)
+    const producer = client.producer({ lingerMs: 0, bufferBytes: 10_000, batchBytes: 2_000 })
+    const value = 'x'.repeat(1_000)
+    const outcomes: string[] = []
+    const sends = Array.from({ length: 40 }, (_, i) =>
+      producer.send({ topic: 'orders', messages: [{ value: `${i}`.padEnd(1_000, '.') }] }).then(() => outcomes.push('ok'), (e: Error) => outcomes.push(e.message)),
+    )
+    await waitFor(() => fake.heldCount >= 1 && producer.bufferedBytes > 8_000, 'the buffer to fill')
+    expect((producer as any).acc.waiting).toBeGreaterThan(0) // sends are waiting for buffer room
+    const closed = producer.close()
+    await expect(producer.send({ topic: 'orders', messages: [{ value }] })).rejects.toThrow(/producer is closed/)
+    fake.intercept = () => undefined
+    await fake.releaseHeld()
+    await closed
+    await waitFor(() => outcomes.length === 40, 'every send to settle')
+    await Promise.all(sends)
+    expect(outcomes).toEqual(Array(40).fill('ok'))
+    expect(values(fake, 'orders', 0).map((v) => Number(v!.replace(/\./g, '')))).toEqual(Array.from({ length: 40 }, (_, i) => i))
+    expect(producer.bufferedBytes).toBe(0)
+  })
+
+  test('close when the connections are gone underneath: what cannot be delivered fails with "producer is closed"', async () => {
+    const { fake, client } = setup(1, 1)
+    fake.intercept = (r) => (r.apiKey === ApiKey.Produce ? 'drop' : undefined)
+    const producer = client.producer({ lingerMs: 0 })
+    const sent = producer.send({ topic: 'orders', messages: [{ value: 'a' }] })
+    await waitFor(() => fake.requests.some((r) => r.apiKey === ApiKey.Produce), 'the produce to reach the broker')
+    ;(client as any).cluster.close() // as if the client were torn down without closing the producer first
+    await producer.close()
+    await expect(sent).rejects.toThrow(/producer is closed/)
+    expect(producer.bufferedBytes).toBe(0)
+  })
+
   test('gzip batches decode to the same records', async () => {
     const { fake, client } = setup(1, 1)
     const producer = client.producer({ compression: 'gzip', lingerMs: 0 })
@@ -236,6 +275,18 @@ describe('producer', () => {
     const b = splitBatches(fake.topics.get('orders')!.partitions[0].batches[0].bytes)
     expect(b.ok && b.value[0].header.attributes & 7).toBe(1)
     expect(values(fake, 'orders', 0)).toEqual(Array(10).fill('same '.repeat(50)))
+  })
+
+  test('acks reaches the broker as configured: 1, all (-1) and 0', async () => {
+    for (const [acks, wire] of [[1, 1], ['all', -1], [0, 0]] as const) {
+      const { fake, client } = setup(1, 1)
+      const producer = client.producer({ acks, idempotent: acks === 'all', lingerMs: 0 })
+      await producer.send({ topic: 'orders', messages: [{ value: `acks ${acks}` }] })
+      await waitFor(() => fake.records('orders', 0).length === 1, 'the record to land') // acks=0 resolves before it does
+      const produces = fake.requests.filter((r) => r.apiKey === ApiKey.Produce)
+      expect(produces.map((r) => r.body.acks)).toEqual([wire])
+      await client.close()
+    }
   })
 
   test('acks=0 resolves without an answer and offsets are -1', async () => {

@@ -211,19 +211,31 @@ export class Producer {
   async flush(): Promise<void> {
     const pending = this.acc.allBatches().map((b) => b.promise)
     if (pending.length === 0) return
-    this.acc.flushBefore = Date.now()
+    this.acc.flushBefore = Math.max(this.acc.flushBefore, Date.now())
     this.sender.wake()
     await Promise.allSettled(pending)
   }
 
-  /** Flush, then refuse further sends. Idempotent. */
+  /**
+   * Refuse further sends, deliver every send already accepted (also those still waiting for
+   * buffer room, as Kafka's close() does), then stop. Idempotent.
+   */
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      await this.flush()
-      this.acc.close()
-      this.sender.stop()
-    })()
+    this.closing ??= this.shutdown()
     return this.closing
+  }
+
+  private async shutdown(): Promise<void> {
+    // No linger from now on: batches appended while closing (sends that were waiting for
+    // room) go out as soon as they may, not after lingerMs.
+    this.acc.flushBefore = Number.POSITIVE_INFINITY
+    this.sender.wake()
+    // Each batch settles (acknowledged, or failed once retries run out), so this ends; a
+    // client closed underneath us ends it too, and what is left is failed below.
+    await Promise.race([this.acc.drained(), aborted(this.cluster.signal)])
+    this.acc.close()
+    this.sender.stop()
+    this.acc.failAll(closedError('producer'))
   }
 
   /** kafkajs spelling. */
@@ -250,4 +262,9 @@ export class Producer {
     if (m.key != null) return partitionForKey(m.key, count)
     return -1 // keyless: the sticky partition at append time
   }
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve()
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
 }

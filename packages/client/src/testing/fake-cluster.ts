@@ -36,7 +36,7 @@ export interface FakePartition {
 
 export interface FakeTopic { topicId: string; partitions: FakePartition[]; config: Record<string, string> }
 
-export interface Intercepted { nodeId: number; apiKey: number; body: any }
+export interface Intercepted { nodeId: number; apiKey: number; apiVersion: number; body: any }
 /**
  * Return an error code to answer with it, 'drop' to never answer, 'close' to close the
  * connection unserved, 'lose' to serve the request but close instead of answering,
@@ -55,6 +55,8 @@ export class FakeCluster {
   metadataOffset = 1
   nextProducerId = 1000
   intercept: Interceptor = () => undefined
+  /** What ApiVersions advertises (a test may narrow or widen it); requests outside it get UNSUPPORTED_VERSION. */
+  apiVersions: Record<number, readonly [number, number]> = { ...API_VERSIONS }
   /** Connections attempted per URL (including refused ones). */
   readonly connects = new Map<string, number>()
   private waiters: Array<() => void> = []
@@ -136,13 +138,17 @@ export class FakeCluster {
   private async serve(nodeId: number, t: Transport, frame: Uint8Array): Promise<void> {
     const r = decodeRequest(frame)
     if (!r.ok) return
-    const { apiKey, correlationId, body } = r.value
-    const req = { nodeId, apiKey, body }
+    const { apiKey, apiVersion, correlationId, body } = r.value
+    const req = { nodeId, apiKey, apiVersion, body }
     this.requests.push(req)
     const verdict = this.intercept(req)
     if (verdict === 'drop') return
     if (verdict === 'close') return t.close(1006, 'intercepted')
     if (typeof verdict === 'number') return t.send(encodeResponse(correlationId, verdict, { errorMessage: 'injected' }))
+    const range = this.apiVersions[apiKey]
+    if (apiKey !== ApiKey.ApiVersions && (!range || apiVersion < range[0] || apiVersion > range[1])) {
+      return t.send(encodeResponse(correlationId, ErrorCode.UNSUPPORTED_VERSION, { errorMessage: `api ${apiKey} v${apiVersion} is not supported` }))
+    }
     const serve = async (): Promise<void> => {
       if (apiKey === ApiKey.Produce && (body as any).acks === 0) {
         this.produce(nodeId, body)
@@ -159,7 +165,7 @@ export class FakeCluster {
   private async handle(nodeId: number, apiKey: number, body: any): Promise<[number, unknown]> {
     switch (apiKey) {
       case ApiKey.ApiVersions:
-        return [0, { apiKeys: Object.entries(API_VERSIONS).map(([k, [min, max]]) => ({ apiKey: Number(k), minVersion: min, maxVersion: max })), nodeId, clusterId: 'fake' }]
+        return [0, { apiKeys: Object.entries(this.apiVersions).map(([k, [min, max]]) => ({ apiKey: Number(k), minVersion: min, maxVersion: max })), nodeId, clusterId: 'fake' }]
       case ApiKey.Metadata:
         return [0, this.metadata(body)]
       case ApiKey.Produce:

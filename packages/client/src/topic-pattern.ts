@@ -1,0 +1,48 @@
+/**
+ * How a subscription to names and RegExps reaches the group coordinator: one
+ * regex source in `subscribedTopicRegex`, which the broker compiles as
+ * `new RegExp('^(?:' + source + ')$')`: no flags, and the whole topic name must
+ * match (Kafka's Pattern.matches). A RegExp object's flags do not travel in its
+ * source, so a flag that changes what matches is refused here rather than
+ * silently dropped.
+ */
+import { ArgumentError } from './errors.js'
+
+/**
+ * Flags that would change the match: i (case), u and v (they change how the source
+ * parses: /\u{61}/u is "a", without u it is 61 "u"s). The others cannot change a test
+ * against a legal topic name ([a-zA-Z0-9._-], no line breaks): g, y and d only
+ * affect lastIndex and match indices, m and s only line breaks.
+ */
+const MEANINGFUL_FLAGS = /[iuv]/g
+
+/** Throws ArgumentError for a RegExp whose meaning the coordinator could not keep. */
+export function checkTopicRegExp(re: RegExp): void {
+  const lost = re.flags.match(MEANINGFUL_FLAGS)
+  if (lost) {
+    const hint = lost.includes('i') ? ` (for case-insensitive matching, spell the cases out, e.g. /[Oo]rders/)` : ''
+    throw new ArgumentError(
+      `subscribe: ${String(re)} has flag${lost.length > 1 ? 's' : ''} ${lost.join('')}, which the group coordinator cannot apply: it compiles the pattern's source alone, so the flag would be silently lost${hint}`,
+    )
+  }
+}
+
+/** One source for names and RegExps together, checked to compile as the broker will compile it. */
+export function subscriptionRegex(names: readonly string[], regexes: readonly RegExp[]): string {
+  for (const re of regexes) checkTopicRegExp(re)
+  if (regexes.length > 1 && regexes.some((re) => /\\[1-9]/.test(re.source))) {
+    // Joined into one pattern, group numbers shift: a later RegExp's \1 would point into an earlier one.
+    throw new ArgumentError('subscribe: a RegExp with a numbered backreference cannot be combined with other RegExps; use one RegExp')
+  }
+  const source = [...names.map(escapeRegex), ...regexes.map((x) => x.source)].map((s) => `(?:${s})`).join('|')
+  try {
+    new RegExp(`^(?:${source})$`)
+  } catch (err) {
+    throw new ArgumentError(`subscribe: the combined topic pattern does not compile without flags: ${(err as Error).message}`)
+  }
+  return source
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
