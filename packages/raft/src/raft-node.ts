@@ -83,6 +83,8 @@ export class RaftNode {
     if (m.to !== this.id) return fail('WRONG_RECIPIENT', `message for ${m.to} reached ${this.id}`, this.leader)
     if (m.type === MessageType.ObserverHello) return this.handleHello(m)
     if (!this.isKnownPeer(m.from)) return fail('UNKNOWN_PEER', `node ${m.from} is neither a voter nor a known observer`, this.leader)
+    const denied = this.deniedSender(m)
+    if (denied) return denied
     if (m.term < this.term) {
       if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === MessageType.App || m.type === MessageType.Heartbeat)) {
         // Tell a stale leader our term so it steps down (it may otherwise never hear it,
@@ -95,6 +97,11 @@ export class RaftNode {
     }
     const semantic = this.semanticError(m)
     if (semantic) return semantic
+    if (m.type === MessageType.TimeoutNow && (m.term !== this.term || m.from !== this.leader)) {
+      // Only the leader we follow may hand us leadership: anyone else would just be
+      // starting an election in our name.
+      return fail('NOT_PERMITTED', `TimeoutNow from ${m.from} in term ${m.term}, but our leader is ${this.leader} in term ${this.term}`, this.leader)
+    }
 
     if (m.term > this.term) {
       if (m.type === MessageType.Vote || m.type === MessageType.PreVote) {
@@ -491,6 +498,19 @@ export class RaftNode {
 
   // ---------------------------------------------------------------- message handling
 
+  /**
+   * A non-voter is only ever a follower: it may answer the leader's appends,
+   * heartbeats and snapshots and ask for reads, never lead, campaign or vote. Since
+   * anyone can become an observer by saying hello, it also may not raise our term
+   * (a voter tells a stale leader the new term soon enough).
+   */
+  private deniedSender(m: RaftMessage): RaftResult | undefined {
+    if (this.voters.includes(m.from)) return undefined
+    if (!OBSERVER_MAY_SEND.has(m.type)) return fail('NOT_PERMITTED', `observer ${m.from} may not send ${m.type}`, this.leader)
+    if (m.term > this.term) return fail('NOT_PERMITTED', `observer ${m.from} may not raise our term ${this.term} to ${m.term}`, this.leader)
+    return undefined
+  }
+
   /** Checks that need our state but must run before anything changes. */
   private semanticError(m: RaftMessage): RaftResult | undefined {
     const bad = (msg: string): RaftResult => fail('OUT_OF_RANGE', msg, this.leader)
@@ -819,6 +839,9 @@ export class RaftNode {
     return true
   }
 }
+
+/** What a non-voter sends (ObserverHello is handled before any sender check). */
+const OBSERVER_MAY_SEND = new Set<MessageType>([MessageType.AppResp, MessageType.HeartbeatResp, MessageType.ReadIndex])
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
