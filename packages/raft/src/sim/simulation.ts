@@ -345,6 +345,7 @@ class Simulation {
     if (rd.snapshot) n.memory.applySnapshot(rd.snapshot)
     n.memory.append(rd.entries)
     if (rd.hardState) n.memory.setHardState(rd.hardState)
+    this.inv.diskMatchesMemory(n.id, n.disk, n.memory)
     if (rd.mustSync && !this.healed && this.rng.chance(this.plan.crashAfterPersistRate)) {
       this.stats.crashesAfterPersist++
       this.crash(n, this.time / UNITS_PER_TICK, `after persisting (${rd.entries.length} entries) and before sending ${rd.messages.length} messages`)
