@@ -1,5 +1,5 @@
 /** Jest runs TypeScript sources straight from each package's src (transpile only:
- * `npm run build` is what type-checks). Cross-package imports resolve to the
+ * `npm run lint` type-checks them, tests included, with tsconfig.test.json). Cross-package imports resolve to the
  * sibling package's source, so unit tests never need a build; e2e tests spawn
  * the built CLI, which `npm test` builds first. */
 const tsJest = ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.jest.json', diagnostics: false }]

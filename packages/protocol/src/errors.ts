@@ -51,6 +51,8 @@ export const ErrorCode = {
   STALE_BROKER_EPOCH: 77,
   OFFSET_NOT_AVAILABLE: 78,
   PREFERRED_LEADER_NOT_AVAILABLE: 80,
+  /** A record the broker refuses on its own merits (e.g. no key on a compacted topic); resending it fails again. */
+  INVALID_RECORD: 87,
   INVALID_UPDATE_VERSION: 95,
   UNKNOWN_TOPIC_ID: 100,
   BROKER_ID_NOT_REGISTERED: 102,

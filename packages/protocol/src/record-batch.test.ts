@@ -159,7 +159,7 @@ const recordArb: fc.Arbitrary<RecordInput> = fc.record(
   {
     key: fc.option(bytesArb),
     value: fc.option(bytesArb),
-    headers: fc.array(fc.record({ key: fc.string({ maxLength: 10 }), value: fc.option(fc.uint8Array({ maxLength: 20 })) }), { maxLength: 3 }),
+    headers: fc.array(fc.record<{ key: string; value: Uint8Array | null }>({ key: fc.string({ maxLength: 10 }), value: fc.option(fc.uint8Array({ maxLength: 20 })) }), { maxLength: 3 }),
     timestamp: fc.integer({ min: 0, max: 2 ** 45 }),
   },
   { requiredKeys: ['value', 'timestamp'] },

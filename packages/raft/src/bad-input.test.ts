@@ -138,3 +138,82 @@ describe('bad input is rejected without changing state', () => {
     expect(leader.propose(new Uint8Array(100)).ok).toBe(true)
   })
 })
+
+describe('a non-voter may only send what an observer legitimately sends', () => {
+  /** A follower (id 2, term 3, leader 1) that has learned observer 9 from its hello. */
+  function followerKnowing9(): RaftNode {
+    const n = follower()
+    expect(n.step(makeMessage(MessageType.ObserverHello, 9, 2, 3, { index: 0 })).ok).toBe(true)
+    for (let rd = n.ready(); rd; rd = n.ready()) n.advance(rd)
+    expect(n.status().observers).toEqual([9])
+    return n
+  }
+
+  const snap = { index: 10, term: 3, voters: [1, 2, 3], observers: [], data: bytes('s') }
+  /** Every message a leader or candidate sends, as if from `from`, at our term and beyond it. */
+  const leaderOrCandidateMessages = (from: number): RaftMessage[] =>
+    [3, 4, 50].flatMap((term) => [
+      makeMessage(MessageType.App, from, 2, term, { index: 4, logTerm: 3, entries: [entry(5, term)], commit: 5 }),
+      makeMessage(MessageType.Heartbeat, from, 2, term, { commit: 4 }),
+      makeMessage(MessageType.Snap, from, 2, term, { index: 10, logTerm: 3, snapshot: snap }),
+      makeMessage(MessageType.Vote, from, 2, term, { index: 100, logTerm: term }),
+      makeMessage(MessageType.PreVote, from, 2, term, { index: 100, logTerm: term }),
+      makeMessage(MessageType.VoteResp, from, 2, term),
+      makeMessage(MessageType.PreVoteResp, from, 2, term),
+      makeMessage(MessageType.TimeoutNow, from, 2, term),
+      makeMessage(MessageType.ReadIndexResp, from, 2, term, { index: 4, ctx: bytes('r') }),
+    ])
+
+  test('App, Heartbeat, Snap, Vote, PreVote, their responses and TimeoutNow from an observer', () => {
+    const n = followerKnowing9()
+    for (const m of leaderOrCandidateMessages(9)) expectRejected(n, m, 'NOT_PERMITTED')
+    expect(n.status()).toMatchObject({ term: 3, leaderId: 1, role: 'follower', commit: 2, lastIndex: 4 })
+  })
+
+  test('the same from an unknown node', () => {
+    const n = follower()
+    for (const m of leaderOrCandidateMessages(8)) expectRejected(n, m, 'UNKNOWN_PEER')
+  })
+
+  test('an observer cannot raise a voter’s term, even with a message it may send', () => {
+    const n = followerKnowing9()
+    expectRejected(n, makeMessage(MessageType.AppResp, 9, 2, 7, { index: 4 }), 'NOT_PERMITTED')
+    expectRejected(n, makeMessage(MessageType.HeartbeatResp, 9, 2, 7), 'NOT_PERMITTED')
+    expectRejected(n, makeMessage(MessageType.ReadIndex, 9, 2, 7, { ctx: bytes('r') }), 'NOT_PERMITTED')
+
+    const c = new TestCluster([1, 2, 3])
+    const leader = c.elect(1)
+    c.deliverAll()
+    expect(leader.step(makeMessage(MessageType.ObserverHello, 9, 1, leader.currentTerm)).ok).toBe(true)
+    c.processAll()
+    c.queue.length = 0
+    const term = leader.currentTerm
+    expectRejected(leader, makeMessage(MessageType.AppResp, 9, 1, term + 5, { index: 0 }), 'NOT_PERMITTED')
+    expectRejected(leader, makeMessage(MessageType.App, 9, 1, term, { index: leader.lastLogIndex, logTerm: term }), 'NOT_PERMITTED')
+    expect(leader.role).toBe('leader')
+    expect(leader.currentTerm).toBe(term)
+  })
+
+  test('an observer’s acks, heartbeat answers and reads are still heard', () => {
+    const c = new TestCluster([1, 2, 3], { observers: [4] })
+    const leader = c.elect(1)
+    expect(leader.addObserver(4).ok).toBe(true)
+    c.deliverAll()
+    expect(leader.status().progress.get(4)?.match).toBe(leader.lastLogIndex)
+    expect(c.node(4).readIndex(bytes('obs-read')).ok).toBe(true)
+    c.deliverAll()
+    c.tick(1)
+    c.deliverAll()
+    expect(c.readStates.get(4)!.map((r) => new TextDecoder().decode(r.ctx))).toEqual(['obs-read'])
+  })
+
+  test('TimeoutNow is obeyed only from the current leader in its term', () => {
+    const n = follower()
+    expectRejected(n, makeMessage(MessageType.TimeoutNow, 3, 2, 3), 'NOT_PERMITTED')
+    expectRejected(n, makeMessage(MessageType.TimeoutNow, 1, 2, 4), 'NOT_PERMITTED')
+    expectRejected(n, makeMessage(MessageType.TimeoutNow, 3, 2, 9), 'NOT_PERMITTED')
+    expect(n.step(makeMessage(MessageType.TimeoutNow, 1, 2, 3)).ok).toBe(true)
+    expect(n.role).toBe('candidate')
+    expect(n.currentTerm).toBe(4)
+  })
+})

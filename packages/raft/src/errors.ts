@@ -20,6 +20,12 @@ export type RaftErrorCode =
   | 'MALFORMED'
   /** the sender is neither a voter nor a known observer (or is this node). */
   | 'UNKNOWN_PEER'
+  /**
+   * the sender may not send this: a non-voter's append, heartbeat, snapshot, vote or
+   * vote answer (or any message of its that would raise our term), or a TimeoutNow
+   * that is not from the leader we follow in our term.
+   */
+  | 'NOT_PERMITTED'
   /** the message is addressed to another node. */
   | 'WRONG_RECIPIENT'
   /** the message carries an older term than ours; it is ignored (the sender may be told our term). */

@@ -149,13 +149,14 @@ export class MemoryRaftStorage implements RaftStorage {
 }
 
 /**
- * The entries after the snapshot that can belong to one Raft log with it. A durable
- * log keeps entries after a snapshot's index; when that snapshot came from a leader
- * and replaced a log that had diverged, those entries are a stale tail. Terms never
- * decrease along a Raft log, so the stale part starts at the first entry whose term
- * is below its predecessor's (the snapshot's, first): keeping it would make this node
- * look less up to date than it is and let it vote for a candidate missing committed
- * entries. Everything from there on is dropped, as is anything not contiguous.
+ * The entries after the snapshot that can belong to one Raft log with it. A
+ * DurableRaftLog drops a divergent log when it saves a snapshot (Raft §7), but a
+ * store written before it did may still hold a stale tail after a leader's snapshot.
+ * Terms never decrease along a Raft log, so the stale part starts at the first entry
+ * whose term is below its predecessor's (the snapshot's, first): keeping it would
+ * make this node look less up to date than it is and let it vote for a candidate
+ * missing committed entries. Everything from there on is dropped, as is anything
+ * not contiguous.
  */
 function validTail(snap: Snapshot, entries: Entry[]): Entry[] {
   const out: Entry[] = []

@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { DurableRaftLog, Entry } from '@tributary/raft'
+import { CompactedError, MemoryRaftStorage, type DurableRaftLog, type Entry, type Snapshot } from '@tributary/raft'
 import { openLevelStorage, type LevelStorage } from './level-storage.js'
 import { MemoryRaftLog } from './raft-log.js'
 import type { Op } from './write-group.js'
@@ -99,6 +99,78 @@ describe.each([
     expect(loaded.snapshot?.index).toBe(10)
     expect(summary(loaded.entries)).toEqual(['11@3:e11'])
   })
+
+  // Raft §7: a log that holds the snapshot's last entry keeps what follows it;
+  // otherwise the whole log is discarded — even a tail whose terms would pass for a
+  // continuation of the snapshot.
+  test('a snapshot whose index holds an entry of another term discards the whole log', async () => {
+    await w.log.append([entry(1, 1), entry(2, 1), entry(3, 2), entry(4, 4), entry(5, 4)])
+    const snap: Snapshot = { index: 3, term: 3, voters: [1, 2, 3], observers: [], data: new Uint8Array(0) }
+    await w.log.saveSnapshot(snap)
+    const loaded = await (await w.reopen()).load()
+    expect(loaded.entries).toEqual([])
+    // what a restart rebuilds agrees with what the node held in memory after installing it
+    expect(MemoryRaftStorage.fromDurable(loaded).lastIndex()).toBe(3)
+    await (await w.reopen()).append([entry(4, 3, 'leader4')])
+    expect(summary((await (await w.reopen()).load()).entries)).toEqual(['4@3:leader4'])
+  })
+
+  test('a snapshot past a divergent log discards it too', async () => {
+    await w.log.append([entry(1, 1), entry(2, 5)])
+    await w.log.saveSnapshot({ index: 4, term: 3, voters: [1], observers: [], data: new Uint8Array(0) })
+    expect((await (await w.reopen()).load()).entries).toEqual([])
+  })
+
+  test('a snapshot that matches the stored entry at its index keeps a tail of any term', async () => {
+    await w.log.append([entry(1, 1), entry(2, 2), entry(3, 2), entry(4, 5)])
+    await w.log.saveSnapshot({ index: 2, term: 2, voters: [1], observers: [], data: new Uint8Array(0) })
+    expect(summary((await (await w.reopen()).load()).entries)).toEqual(['3@2:e3', '4@5:e4'])
+  })
+
+  test('a snapshot no newer than the stored one changes nothing', async () => {
+    await w.log.append([1, 2, 3, 4, 5, 6].map((i) => entry(i, 1)))
+    await w.log.saveSnapshot({ index: 4, term: 1, voters: [1], observers: [], data: new Uint8Array([4]) })
+    await w.log.saveSnapshot({ index: 2, term: 1, voters: [1], observers: [], data: new Uint8Array([2]) })
+    await w.log.saveSnapshot({ index: 4, term: 1, voters: [1], observers: [], data: new Uint8Array([44]) })
+    const loaded = await (await w.reopen()).load()
+    expect(loaded.snapshot?.data).toEqual(new Uint8Array([4]))
+    expect(summary(loaded.entries)).toEqual(['5@1:e5', '6@1:e6'])
+  })
+
+  test('entries(lo, hi, maxBytes) reads a range, bounded by bytes but at least one entry', async () => {
+    await w.log.append([1, 2, 3, 4, 5, 6].map((i) => entry(i, i < 4 ? 1 : 2, 'x'.repeat(10))))
+    const log = await w.reopen()
+    expect((await log.entries(2, 5, Infinity)).map((e) => [e.index, e.term])).toEqual([[2, 1], [3, 1], [4, 2]])
+    // 10 data bytes + 24 overhead per entry, as RaftStorage counts them
+    expect((await log.entries(1, 7, 2 * 34)).map((e) => e.index)).toEqual([1, 2])
+    expect((await log.entries(3, 7, 1)).map((e) => e.index)).toEqual([3])
+    expect((await log.entries(5, 100, Infinity)).map((e) => e.index)).toEqual([5, 6])
+    expect(await log.entries(7, 10, Infinity)).toEqual([])
+    expect(await log.entries(4, 4, Infinity)).toEqual([])
+    await log.saveSnapshot({ index: 3, term: 1, voters: [1], observers: [], data: new Uint8Array(0) })
+    await expect(log.entries(3, 5, Infinity)).rejects.toBeInstanceOf(CompactedError)
+    expect((await log.entries(4, 5, Infinity)).map((e) => e.index)).toEqual([4])
+  })
+
+  test('truncateFrom(i) deletes every entry >= i and nothing else', async () => {
+    await w.log.append([1, 2, 3, 4, 5].map((i) => entry(i, 1)))
+    await w.log.setHardState({ term: 1, vote: 1, commit: 2 })
+    await w.log.truncateFrom(4)
+    let log = await w.reopen()
+    expect(summary((await log.load()).entries)).toEqual(['1@1:e1', '2@1:e2', '3@1:e3'])
+    await log.truncateFrom(9)
+    await log.append([entry(4, 2, 'new4')])
+    log = await w.reopen()
+    expect(summary((await log.load()).entries)).toEqual(['1@1:e1', '2@1:e2', '3@1:e3', '4@2:new4'])
+    expect((await log.load()).hardState).toEqual({ term: 1, vote: 1, commit: 2 })
+  })
+
+  test('truncateFrom refuses to delete a committed entry', async () => {
+    await w.log.append([1, 2, 3].map((i) => entry(i, 1)))
+    await w.log.setHardState({ term: 1, vote: 1, commit: 2 })
+    await expect(w.log.truncateFrom(2)).rejects.toThrow(/committed/)
+    expect((await (await w.reopen()).load()).entries).toHaveLength(3)
+  })
 })
 
 test('every LevelRaftLog write is a sync batch', async () => {
@@ -115,7 +187,9 @@ test('every LevelRaftLog write is a sync batch', async () => {
     await w.log.append([entry(1, 1)])
     await w.log.setHardState({ term: 1, vote: 1, commit: 1 })
     await w.log.saveSnapshot({ index: 1, term: 1, voters: [1], observers: [], data: new Uint8Array(0) })
-    expect(syncs).toEqual([true, true, true])
+    await w.log.append([entry(2, 1), entry(3, 1)])
+    await w.log.truncateFrom(3)
+    expect(syncs).toEqual([true, true, true, true, true])
   } finally {
     await w.dispose()
   }

@@ -9,7 +9,7 @@
  *   hardstate = term f64 | vote f64 | commit f64
  *   snapshot  = index f64 | term f64 | voterCount u32 | voters f64… | observerCount u32 | observers f64… | data
  */
-import type { DurableRaftLog, Entry, HardState, Snapshot } from '@tributary/raft'
+import { CompactedError, entryBytes, type DurableRaftLog, type Entry, type HardState, type Snapshot } from '@tributary/raft'
 import { assert } from './assert.js'
 import { RAFT_ENTRY_KEYS, RAFT_HARD_STATE_KEY, RAFT_SNAPSHOT_KEY } from './keys.js'
 import type { LevelDb } from './level-log-store.js'
@@ -92,6 +92,27 @@ function checkAppend(entries: Entry[], lastIndex: number): void {
   assert(entries[0].index <= lastIndex + 1, `raft append at ${entries[0].index} leaves a gap after ${lastIndex}`)
 }
 
+function checkRange(lo: number, snapshotIndex: number): void {
+  assert(Number.isSafeInteger(lo) && lo >= 1, `raft entries from ${lo}: lo must be a positive integer`)
+  if (lo <= snapshotIndex) throw new CompactedError(`raft entry ${lo} is compacted (snapshot at ${snapshotIndex})`)
+}
+
+function checkTruncate(index: number, hardState: HardState | null): void {
+  assert(Number.isSafeInteger(index) && index >= 1, `raft truncateFrom(${index}): index must be a positive integer`)
+  const commit = hardState?.commit ?? 0
+  assert(index > commit, `raft truncateFrom(${index}) would delete committed entries (commit ${commit})`)
+}
+
+/** Keeps entries while their total stays within maxBytes, and always the first. */
+class ByteBudget {
+  private bytes = 0
+  constructor(private readonly maxBytes: number) {}
+  admits(e: Entry, taken: number): boolean {
+    this.bytes += entryBytes(e)
+    return taken === 0 || this.bytes <= this.maxBytes
+  }
+}
+
 export class LevelRaftLog implements DurableRaftLog {
   /** First and last stored entry index (0/0 when none) and the snapshot index; read on first use. */
   private bounds: { first: number; last: number; snapshot: number } | null = null
@@ -103,13 +124,15 @@ export class LevelRaftLog implements DurableRaftLog {
     return this.ops.exclusive(async () => {
       const [hs, snap] = await this.db.getMany([RAFT_HARD_STATE_KEY, RAFT_SNAPSHOT_KEY])
       const snapshot = snap ? decodeSnapshot(snap) : null
-      const entries: Entry[] = []
-      const keys = RAFT_ENTRY_KEYS
-      const after = snapshot ? snapshot.index + 1 : 0
-      for await (const [key, value] of this.db.iterator({ gte: keys.key(after), lt: keys.end })) {
-        entries.push(decodeEntry(keys.offsetOf(key), value))
-      }
+      const entries = await this.readRange((snapshot?.index ?? 0) + 1, Infinity, Infinity)
       return { hardState: hs ? decodeHardState(hs) : null, snapshot, entries }
+    })
+  }
+
+  entries(lo: number, hi: number, maxBytes: number): Promise<Entry[]> {
+    return this.ops.exclusive(async () => {
+      checkRange(lo, (await this.loadBounds()).snapshot)
+      return this.readRange(lo, hi, maxBytes)
     })
   }
 
@@ -121,10 +144,23 @@ export class LevelRaftLog implements DurableRaftLog {
       const keys = RAFT_ENTRY_KEYS
       const ops: Op[] = entries.map((e) => ({ type: 'put', key: keys.key(e.index), value: encodeEntry(e) }))
       const newLast = entries[entries.length - 1].index
-      for (let i = newLast + 1; i <= b.last; i++) ops.push({ type: 'del', key: keys.key(i) })
+      ops.push(...deletes(newLast + 1, b.last))
       await this.db.batch(ops, { sync: true })
       b.last = newLast
       if (b.first === 0 || entries[0].index < b.first) b.first = entries[0].index
+    })
+  }
+
+  truncateFrom(index: number): Promise<void> {
+    return this.ops.exclusive(async () => {
+      const hs = await this.db.get(RAFT_HARD_STATE_KEY)
+      checkTruncate(index, hs ? decodeHardState(hs) : null)
+      const b = await this.loadBounds()
+      if (b.first === 0 || index > b.last) return
+      const from = Math.max(index, b.first)
+      await this.db.batch(deletes(from, b.last), { sync: true })
+      if (from === b.first) b.first = b.last = 0
+      else b.last = from - 1
     })
   }
 
@@ -135,18 +171,41 @@ export class LevelRaftLog implements DurableRaftLog {
   saveSnapshot(s: Snapshot): Promise<void> {
     return this.ops.exclusive(async () => {
       const b = await this.loadBounds()
+      if (s.index <= b.snapshot) return
+      const keepTail = await this.holds(b, s.index, s.term)
       const ops: Op[] = [{ type: 'put', key: RAFT_SNAPSHOT_KEY, value: encodeSnapshot(s) }]
-      const dropTo = Math.min(s.index, b.last)
-      for (let i = b.first; b.first > 0 && i <= dropTo; i++) ops.push({ type: 'del', key: RAFT_ENTRY_KEYS.key(i) })
+      if (b.first > 0) ops.push(...deletes(b.first, keepTail ? s.index : b.last))
       await this.db.batch(ops, { sync: true })
       b.snapshot = s.index
-      if (s.index >= b.last) b.first = b.last = 0
-      else if (b.first > 0 && b.first <= s.index) b.first = s.index + 1
+      if (!keepTail || s.index >= b.last) b.first = b.last = 0
+      else b.first = s.index + 1
     })
   }
 
   async close(): Promise<void> {
     await this.ops.exclusive(async () => {})
+  }
+
+  /** Is the entry (index, term) stored? */
+  private async holds(b: { first: number; last: number }, index: number, term: number): Promise<boolean> {
+    if (b.first === 0 || index < b.first || index > b.last) return false
+    const value = await this.db.get(RAFT_ENTRY_KEYS.key(index))
+    return value !== undefined && decodeEntry(index, value).term === term
+  }
+
+  /** One iterator over [lo, hi): reads only the range asked for. */
+  private async readRange(lo: number, hi: number, maxBytes: number): Promise<Entry[]> {
+    const out: Entry[] = []
+    if (lo >= hi) return out
+    const keys = RAFT_ENTRY_KEYS
+    const budget = new ByteBudget(maxBytes)
+    const range = { gte: keys.key(lo), lt: Number.isSafeInteger(hi) ? keys.key(hi) : keys.end }
+    for await (const [key, value] of this.db.iterator(range)) {
+      const e = decodeEntry(keys.offsetOf(key), value)
+      if (!budget.admits(e, out.length)) break
+      out.push(e)
+    }
+    return out
   }
 
   private async loadBounds(): Promise<{ first: number; last: number; snapshot: number }> {
@@ -164,25 +223,49 @@ export class LevelRaftLog implements DurableRaftLog {
   }
 }
 
+/** Deletes of the entries in [from, to] (none when from > to). */
+function deletes(from: number, to: number): Op[] {
+  const ops: Op[] = []
+  for (let i = from; i <= to; i++) ops.push({ type: 'del', key: RAFT_ENTRY_KEYS.key(i) })
+  return ops
+}
+
 /** The same contract in memory; it keeps copies, so callers may reuse their arrays. */
 export class MemoryRaftLog implements DurableRaftLog {
   private hardState: HardState | null = null
   private snapshot: Snapshot | null = null
-  private entries: Entry[] = []
+  private log: Entry[] = []
 
   async load(): Promise<{ hardState: HardState | null; snapshot: Snapshot | null; entries: Entry[] }> {
     return {
       hardState: this.hardState && { ...this.hardState },
       snapshot: this.snapshot && copySnapshot(this.snapshot),
-      entries: this.entries.map(copyEntry),
+      entries: this.log.map(copyEntry),
     }
+  }
+
+  async entries(lo: number, hi: number, maxBytes: number): Promise<Entry[]> {
+    checkRange(lo, this.snapshot?.index ?? 0)
+    const budget = new ByteBudget(maxBytes)
+    const out: Entry[] = []
+    for (const e of this.log) {
+      if (e.index < lo) continue
+      if (e.index >= hi || !budget.admits(e, out.length)) break
+      out.push(copyEntry(e))
+    }
+    return out
   }
 
   async append(entries: Entry[]): Promise<void> {
     if (entries.length === 0) return
-    const last = this.entries.length > 0 ? this.entries[this.entries.length - 1].index : (this.snapshot?.index ?? 0)
+    const last = this.log.length > 0 ? this.log[this.log.length - 1].index : (this.snapshot?.index ?? 0)
     checkAppend(entries, last)
-    this.entries = this.entries.filter((e) => e.index < entries[0].index).concat(entries.map(copyEntry))
+    this.log = this.log.filter((e) => e.index < entries[0].index).concat(entries.map(copyEntry))
+  }
+
+  async truncateFrom(index: number): Promise<void> {
+    checkTruncate(index, this.hardState)
+    this.log = this.log.filter((e) => e.index < index)
   }
 
   async setHardState(hs: HardState): Promise<void> {
@@ -190,8 +273,10 @@ export class MemoryRaftLog implements DurableRaftLog {
   }
 
   async saveSnapshot(s: Snapshot): Promise<void> {
+    if (s.index <= (this.snapshot?.index ?? 0)) return
+    const keepTail = this.log.some((e) => e.index === s.index && e.term === s.term)
     this.snapshot = copySnapshot(s)
-    this.entries = this.entries.filter((e) => e.index > s.index)
+    this.log = keepTail ? this.log.filter((e) => e.index > s.index) : []
   }
 
   async close(): Promise<void> {}

@@ -17,7 +17,7 @@ function controlledAppend() {
     batches.push(decoded.value.records.map((r) => new TextDecoder().decode(r.value!)))
     return new Promise((resolve) => waiting.push(resolve))
   }
-  return { append, batches, complete: (errorCode = ErrorCode.NONE) => waiting.shift()!({ errorCode, baseOffset: 0 }) }
+  return { append, batches, complete: (errorCode: number = ErrorCode.NONE) => waiting.shift()!({ errorCode, baseOffset: 0 }) }
 }
 
 const tick = () => new Promise((r) => setImmediate(r))

@@ -6,6 +6,7 @@
  * with --seed S --trace replays it exactly and prints every event.
  */
 import { runSimulation, type SimOptions } from './simulation.js'
+import { addStats, COVERAGE_COUNTERS, emptyStats } from './stats.js'
 
 interface Args {
   seeds: number
@@ -80,7 +81,7 @@ function main(): void {
   const started = performance.now()
   let runs = 0
   let failures = 0
-  let ticks = 0
+  const total = emptyStats()
   let lastReport = started
   for (const seed of seeds) {
     for (const voters of args.nodes) {
@@ -93,7 +94,7 @@ function main(): void {
       }
       const r = runSimulation(opts)
       runs++
-      ticks += r.stats.ticks
+      addStats(total, r.stats)
       if (args.trace || args.seed !== undefined) console.log(JSON.stringify({ seed, voters, ok: r.ok, failure: r.failure, plan: r.plan, stats: r.stats }))
       if (!r.ok) {
         failures++
@@ -118,9 +119,13 @@ function main(): void {
 
   function summary(): void {
     const seconds = (performance.now() - started) / 1000
-    const out = { runs, failures, seconds: Number(seconds.toFixed(2)), runsPerMinute: Math.round((runs / seconds) * 60), simulatedTicksPerSecond: Math.round(ticks / seconds) }
+    const faults = Object.fromEntries(COVERAGE_COUNTERS.map((k) => [k, total[k]]))
+    const out = { runs, failures, seconds: Number(seconds.toFixed(2)), runsPerMinute: Math.round((runs / seconds) * 60), simulatedTicksPerSecond: Math.round(total.ticks / seconds), faults }
     if (args.json) console.log(JSON.stringify(out))
-    else console.log(`${runs} runs (voters ${args.nodes.join(',')}), ${failures} failures, ${out.seconds}s, ${out.runsPerMinute} runs/min, ${out.simulatedTicksPerSecond} simulated ticks/s`)
+    else {
+      console.log(`${runs} runs (voters ${args.nodes.join(',')}), ${failures} failures, ${out.seconds}s, ${out.runsPerMinute} runs/min, ${out.simulatedTicksPerSecond} simulated ticks/s`)
+      console.log(`faults struck: ${Object.entries(faults).map(([k, v]) => `${k}=${v}`).join(' ')}`)
+    }
   }
 }
 

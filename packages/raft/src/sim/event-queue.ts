@@ -13,14 +13,17 @@ export class EventQueue<T> {
   push(at: number, item: T): boolean {
     if (this.heap.length >= this.maxItems) return false
     const h = this.heap
-    h.push({ at, seq: this.seq++, item })
-    let i = h.length - 1
+    const node = { at, seq: this.seq++, item }
+    // Sift up by moving parents down into the hole: no swaps, no temporary arrays.
+    let i = h.length
+    h.push(node)
     while (i > 0) {
       const p = (i - 1) >> 1
-      if (!less(h[i]!, h[p]!)) break
-      ;[h[i], h[p]] = [h[p]!, h[i]!]
+      if (!less(node, h[p]!)) break
+      h[i] = h[p]!
       i = p
     }
+    h[i] = node
     return true
   }
 
@@ -33,19 +36,20 @@ export class EventQueue<T> {
     if (h.length === 0) return undefined
     const top = h[0]!
     const last = h.pop()!
-    if (h.length > 0) {
-      h[0] = last
+    const n = h.length
+    if (n > 0) {
+      // Sift the last item down from the root through the hole.
       let i = 0
       for (;;) {
         const l = 2 * i + 1
+        if (l >= n) break
         const r = l + 1
-        let m = i
-        if (l < h.length && less(h[l]!, h[m]!)) m = l
-        if (r < h.length && less(h[r]!, h[m]!)) m = r
-        if (m === i) break
-        ;[h[i], h[m]] = [h[m]!, h[i]!]
-        i = m
+        const c = r < n && less(h[r]!, h[l]!) ? r : l
+        if (!less(h[c]!, last)) break
+        h[i] = h[c]!
+        i = c
       }
+      h[i] = last
     }
     return top.item
   }

@@ -57,4 +57,15 @@ describe('invariant checker', () => {
     expect(() => inv.beforePersist(1, disk, [], { term: 1, vote: 1, commit: 4 })).toThrow(/durable commit goes back/)
     expect(() => inv.readServed(1, 3, 4)).toThrow(/linearizability/)
   })
+
+  test('a disk that ends elsewhere than the node’s memory is caught', () => {
+    const inv = new Invariants([1, 2, 3])
+    const snapshot = { index: 2, term: 2, voters: [1, 2, 3], observers: [], data: bytes('') }
+    const memory = new MemoryRaftStorage({ snapshot })
+    const staleTail = new MemoryRaftStorage({ snapshot, entries: logOfTerms([1, 2, 3]).slice(2) })
+    inv.diskMatchesMemory(1, new MemoryRaftStorage({ snapshot }), memory)
+    expect(() => inv.diskMatchesMemory(1, staleTail, memory)).toThrow(/disk holds \[3, 3\] but memory \[3, 2\]/)
+    const otherTerm = new MemoryRaftStorage({ snapshot: { ...snapshot, term: 1 } })
+    expect(() => inv.diskMatchesMemory(1, otherTerm, memory)).toThrow(/term 1 on disk, 2 in memory/)
+  })
 })

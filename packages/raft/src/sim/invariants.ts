@@ -35,6 +35,7 @@ interface CommittedEntry {
  *    later truncates it (so no crash/restart loses it); the durable commit index never decreases
  *  - a node's in-memory commit index never decreases (within one incarnation)
  *  - linearizable reads: a read index is at least the commit index known when the read was asked
+ *  - a node's disk holds the log it reads from memory (so a restart rebuilds the same log)
  */
 export class Invariants {
   private readonly leaderOfTerm = new Map<number, number>()
@@ -76,6 +77,17 @@ export class Invariants {
         if (seen.prevTerm === -1) seen.prevTerm = prevTerm
       }
     }
+  }
+
+  /**
+   * After a Ready is persisted and mirrored: the disk ends where the node's memory
+   * does, with the same term. A snapshot install that left a stale tail on disk would
+   * hand a restarted node a log it never held.
+   */
+  diskMatchesMemory(node: number, disk: DiskView, memory: DiskView): void {
+    const [dFirst, dLast, mFirst, mLast] = [disk.firstIndex(), disk.lastIndex(), memory.firstIndex(), memory.lastIndex()]
+    check(dFirst === mFirst && dLast === mLast, `n${node}: disk holds [${dFirst}, ${dLast}] but memory [${mFirst}, ${mLast}]`)
+    check(disk.term(dLast) === memory.term(mLast), `n${node}: last entry ${dLast} has term ${disk.term(dLast)} on disk, ${memory.term(mLast)} in memory`)
   }
 
   /** After every event on a live node. */

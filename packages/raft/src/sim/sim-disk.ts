@@ -4,7 +4,7 @@ import type { Entry, HardState, Snapshot } from '../types.js'
 /**
  * A node's disk in the simulation, with exactly the DurableRaftLog semantics (see
  * ../durable.ts) but synchronous: append overwrites a suffix, saveSnapshot drops the
- * entries it covers and keeps the rest. On restart the node's MemoryRaftStorage is
+ * entries it covers and keeps the rest only if the log held the snapshot's last entry. On restart the node's MemoryRaftStorage is
  * rebuilt from load(), as the broker does.
  */
 export class SimDisk {
@@ -28,10 +28,12 @@ export class SimDisk {
     this.hardState = { ...hs }
   }
 
+  /** Raft §7: keep the entries after the snapshot only if the log holds its last entry. */
   saveSnapshot(s: Snapshot): void {
     if (this.snap && s.index <= this.snap.index) return
+    const keepTail = this.term(s.index) === s.term
     this.snap = s
-    this.entries = this.entries.filter((e) => e.index > s.index)
+    this.entries = keepTail ? this.entries.filter((e) => e.index > s.index) : []
   }
 
   hardStateNow(): HardState {

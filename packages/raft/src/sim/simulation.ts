@@ -1,4 +1,4 @@
-import type { RaftMessage } from '../message.js'
+import { MessageType, type RaftMessage } from '../message.js'
 import { seededRandom, type SeededRandom } from '../random.js'
 import { RaftNode, type Ready } from '../raft-node.js'
 import { MemoryRaftStorage } from '../storage.js'
@@ -6,6 +6,7 @@ import { EventQueue } from './event-queue.js'
 import { choosePlan, describePlan, UNITS_PER_TICK, type FaultPlan } from './fault-plan.js'
 import { chainHash, InvariantViolation, Invariants } from './invariants.js'
 import { SimDisk } from './sim-disk.js'
+import { emptyStats, type SimStats } from './stats.js'
 import { Trace } from './trace.js'
 
 /**
@@ -36,20 +37,7 @@ export interface SimOptions {
   plan?: Partial<FaultPlan>
 }
 
-export interface SimStats {
-  ticks: number
-  messages: number
-  dropped: number
-  elections: number
-  committed: number
-  crashes: number
-  crashesAfterPersist: number
-  snapshotsTaken: number
-  snapshotsInstalled: number
-  reads: number
-  transfers: number
-  livenessTicks: number
-}
+export type { SimStats } from './stats.js'
 
 export interface SimResult {
   seed: number
@@ -88,7 +76,8 @@ interface SimNode {
   rng: SeededRandom
 }
 
-type Envelope = { m: RaftMessage }
+/** A message in flight; seq orders the messages sent on its link, to count reorderings. */
+type Envelope = { m: RaftMessage; seq: number }
 
 export function runSimulation(options: SimOptions): SimResult {
   return new Simulation(options).run()
@@ -111,20 +100,10 @@ class Simulation {
   private proposalSeq = 0
   private readSeq = 0
   private readonly pendingReads = new Map<string, number>()
-  private readonly stats: SimStats = {
-    ticks: 0,
-    messages: 0,
-    dropped: 0,
-    elections: 0,
-    committed: 0,
-    crashes: 0,
-    crashesAfterPersist: 0,
-    snapshotsTaken: 0,
-    snapshotsInstalled: 0,
-    reads: 0,
-    transfers: 0,
-    livenessTicks: 0,
-  }
+  private readonly stats: SimStats = emptyStats()
+  /** Per link (from * LINK_KEY + to): messages sent, and the highest seq delivered. */
+  private readonly linkSent = new Map<number, number>()
+  private readonly linkDelivered = new Map<number, number>()
   private healed = false
 
   constructor(private readonly options: SimOptions) {
@@ -195,7 +174,7 @@ class Simulation {
     const end = this.time + ticks * UNITS_PER_TICK
     while (this.time < end) {
       this.time++
-      while (this.net.peekTime() <= this.time) this.deliver(this.net.pop()!.m)
+      while (this.net.peekTime() <= this.time) this.deliver(this.net.pop()!)
       for (const n of this.tickingAt[this.time % UNITS_PER_TICK]!) {
         if (n.raft) {
           n.raft.tick()
@@ -217,7 +196,10 @@ class Simulation {
   private injectFaults(tick: number): void {
     for (const [id, at] of this.observerJoinTicks) {
       const n = this.nodes.get(id)!
-      if (at === tick && !n.joined) this.start(n)
+      if (at === tick && !n.joined) {
+        this.stats.observersJoined++
+        this.start(n)
+      }
     }
     const p = this.plan
     if (this.rng.chance(p.partitionRate)) this.changePartition()
@@ -238,10 +220,12 @@ class Simulation {
     if (kind === 1) {
       const side = ids.filter(() => this.rng.chance(0.5))
       for (const a of side) for (const b of ids) if (!side.includes(b)) this.cutBoth(a, b)
+      this.stats.partitions++
       this.trace.add(this.time, 0, 'partition', `{${side}} | {${ids.filter((x) => !side.includes(x))}}`)
     } else if (kind === 2) {
       const victim = ids[this.rng.int(ids.length)]!
       for (const b of ids) if (b !== victim) this.cutBoth(victim, b)
+      this.stats.partitions++
       this.trace.add(this.time, 0, 'partition', `isolate n${victim}`)
     } else {
       const links: string[] = []
@@ -252,6 +236,7 @@ class Simulation {
         this.cuts.add(a * LINK_KEY + b)
         links.push(`${a}->${b}`)
       }
+      if (links.length > 0) this.stats.asymmetricCuts++
       this.trace.add(this.time, 0, 'partition', `asymmetric cut ${links.join(' ')}`)
     }
   }
@@ -302,16 +287,21 @@ class Simulation {
     }
   }
 
-  private deliver(m: RaftMessage): void {
+  private deliver({ m, seq }: Envelope): void {
     const n = this.nodes.get(m.to)
-    if (!n?.raft || this.cuts.has(m.from * LINK_KEY + m.to)) {
+    const link = m.from * LINK_KEY + m.to
+    if (!n?.raft || this.cuts.has(link)) {
       this.stats.dropped++
       return
     }
     this.stats.messages++
+    const latest = this.linkDelivered.get(link) ?? -1
+    if (seq < latest) this.stats.reordered++
+    else this.linkDelivered.set(link, seq)
     this.trace.add(this.time, m.to, 'recv', m)
     const r = n.raft.step(m)
     if (!r.ok && r.code !== 'STALE_TERM') this.trace.add(this.time, m.to, 'rejected', `${r.code}: ${r.message}`)
+    else if (r.ok && m.type === MessageType.TimeoutNow) this.stats.transfersObeyed++
     this.afterEvent(n)
   }
 
@@ -345,6 +335,7 @@ class Simulation {
     if (rd.snapshot) n.memory.applySnapshot(rd.snapshot)
     n.memory.append(rd.entries)
     if (rd.hardState) n.memory.setHardState(rd.hardState)
+    this.inv.diskMatchesMemory(n.id, n.disk, n.memory)
     if (rd.mustSync && !this.healed && this.rng.chance(this.plan.crashAfterPersistRate)) {
       this.stats.crashesAfterPersist++
       this.crash(n, this.time / UNITS_PER_TICK, `after persisting (${rd.entries.length} entries) and before sending ${rd.messages.length} messages`)
@@ -393,11 +384,18 @@ class Simulation {
   private send(from: number, m: RaftMessage): void {
     this.trace.add(this.time, from, 'send', m)
     const p = this.plan
-    if (!this.healed && this.rng.chance(p.lossRate)) return
+    if (!this.healed && this.rng.chance(p.lossRate)) {
+      this.stats.lost++
+      return
+    }
     const copies = !this.healed && this.rng.chance(p.duplicateRate) ? 2 : 1
+    if (copies === 2) this.stats.duplicated++
+    const link = from * LINK_KEY + m.to
+    const seq = this.linkSent.get(link) ?? 0
+    this.linkSent.set(link, seq + 1)
     for (let k = 0; k < copies; k++) {
       const delay = this.healed ? 1 + this.rng.int(5) : p.minDelayUnits + this.rng.int(p.maxDelayUnits - p.minDelayUnits + 1)
-      if (!this.net.push(this.time + delay, { m })) this.stats.dropped++
+      if (!this.net.push(this.time + delay, { m, seq })) this.stats.dropped++
     }
   }
 

@@ -1,21 +1,33 @@
 /**
  * Storage benchmarks: PartitionLog appends and reads of 16 KiB RecordBatches over 1
  * and 32 partitions, beside plain LevelDB batch writes of the same bytes in the same
- * run (the floor the log layer is measured against). Each scenario gets a fresh
- * database under os.tmpdir(), deleted afterwards. MB = 10^6 bytes.
+ * run (the floor the log layer is measured against). MB = 10^6 bytes.
  *
- * Prints a table, then one JSON line. Run with `npm run bench` (after `npm run build`).
- * BENCH_STORAGE_MIB sets the bytes each write scenario writes (default 400; three
- * write scenarios, so >= 1 GiB in total).
+ * Per partition count, in one fresh database under os.tmpdir() (deleted afterwards):
+ *   append       BENCH_STORAGE_MIB (default 1024) of leader appends, 256 in flight;
+ *   tail-follow  meanwhile one consumer per partition reads each batch once, right
+ *                after its append resolved (what a caught-up follower or consumer
+ *                does); its MB/s is bytes over the wall time during which a read
+ *                was outstanding (waiting behind the writes included), and
+ *                tailLagMs how long the consumers needed after the last append;
+ *   hot re-read  the newest ~1 MiB of each partition read over and over (the
+ *                tail cache's own speed, an upper bound);
+ *   cold read    the database closed and reopened (empty block and tail caches),
+ *                then every partition read from its log start, 1 MiB reads.
+ *
+ * Prints a table, then one JSON line. Run with `npm run bench` (after `npm run build`);
+ * `BENCH_STORAGE_MIB=64 node packages/storage/dist/bench/index.js` is a quick check.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { encodeRecordBatch } from '@tributary/protocol'
 import { openLevelStorage, type LevelStorage, type PartitionLog } from '../index.js'
+import { BusyClock, TailFollower } from './tail-follower.js'
 
 const MIB = 1024 * 1024
-const WRITE_BYTES = Number(process.env.BENCH_STORAGE_MIB ?? 400) * MIB
+/** Bytes each write run writes (plain LevelDB, and each PartitionLog append run). */
+const WRITE_BYTES = Number(process.env.BENCH_STORAGE_MIB ?? 1024) * MIB
 const BATCH_BYTES = 16 * 1024
 /** Appends (16 KiB each) a producer-facing broker keeps in flight: 4 MiB. */
 const APPENDS_IN_FLIGHT_MAX = 256
@@ -23,7 +35,7 @@ const APPENDS_IN_FLIGHT_MAX = 256
 const PLAIN_PUTS_PER_BATCH = 64
 const PLAIN_BATCHES_IN_FLIGHT_MAX = 4
 const READ_MAX_BYTES = 1 * MIB
-const TAIL_READ_BYTES = 1024 * MIB
+const HOT_REREAD_BYTES = 256 * MIB
 
 interface Row {
   name: string
@@ -31,6 +43,9 @@ interface Row {
   bytes: number
   seconds: number
   mbPerSec: number
+  /** tail-follow only: reads issued, and ms the consumers needed after the last append. */
+  reads?: number
+  tailLagMs?: number
 }
 
 /** One incompressible batch of ~16 KiB: 16 records of ~1 KiB. */
@@ -45,11 +60,20 @@ function templateBatch(): Uint8Array {
   return b
 }
 
-async function withStorage<T>(fn: (s: LevelStorage) => Promise<T>): Promise<T> {
+const openStorage = (dir: string): Promise<LevelStorage> =>
+  openLevelStorage(dir, process.env.TRIBUTARY_BENCH_WRITE_BUFFER_MIB ? { writeBufferBytes: Number(process.env.TRIBUTARY_BENCH_WRITE_BUFFER_MIB) << 20 } : {})
+
+/** A fresh database in a temp dir; `fn` may reopen it. Closed and deleted afterwards. */
+async function withStorage<T>(fn: (s: LevelStorage, reopen: () => Promise<LevelStorage>) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'tributary-storage-bench-'))
-  const s = await openLevelStorage(dir, process.env.TRIBUTARY_BENCH_WRITE_BUFFER_MIB ? { writeBufferBytes: Number(process.env.TRIBUTARY_BENCH_WRITE_BUFFER_MIB) << 20 } : {})
+  let s = await openStorage(dir)
+  const reopen = async (): Promise<LevelStorage> => {
+    await s.close()
+    s = await openStorage(dir)
+    return s
+  }
   try {
-    return await fn(s)
+    return await fn(s, reopen)
   } finally {
     await s.close()
     await rm(dir, { recursive: true, force: true })
@@ -88,18 +112,19 @@ async function plainLevel(template: Uint8Array): Promise<Row> {
   })
 }
 
-/** Leader appends round-robin over `logs`, at most APPENDS_IN_FLIGHT_MAX in flight. */
-function appendAll(logs: PartitionLog[], template: Uint8Array, count: number): Promise<void> {
+/** Leader appends round-robin over `logs`, at most APPENDS_IN_FLIGHT_MAX in flight; `appended(k, end)` after each. */
+function appendAll(logs: PartitionLog[], template: Uint8Array, count: number, appended: (k: number, end: number) => void): Promise<void> {
   return new Promise((done, failed) => {
     let issued = 0
     let finished = 0
     let inFlight = 0
     const pump = (): void => {
       while (inFlight < APPENDS_IN_FLIGHT_MAX && issued < count) {
-        const log = logs[issued++ % logs.length]
+        const k = issued++ % logs.length
         inFlight++
-        log.appendAsLeader(template.slice(), 0).then(() => {
+        logs[k].appendAsLeader(template.slice(), 0).then((r) => {
           inFlight--
+          appended(k, r.lastOffset + 1)
           if (++finished === count) done()
           else pump()
         }, failed)
@@ -109,44 +134,70 @@ function appendAll(logs: PartitionLog[], template: Uint8Array, count: number): P
   })
 }
 
-/** Reads every partition from `from(log)` to its end in 1 MiB reads, round-robin, until `bytes` are read. */
-async function readAll(logs: PartitionLog[], from: (log: PartitionLog) => number, bytes: number): Promise<number> {
+/** Reads the newest `offsets` of every partition again and again until `bytes` are read. */
+async function reReadTail(logs: PartitionLog[], offsets: number, bytes: number): Promise<number> {
   let read = 0
   while (read < bytes) {
-    const before = read
     for (const log of logs) {
-      for (let next = from(log); next < log.logEndOffset() && read < bytes; ) {
+      for (let next = Math.max(log.logStartOffset(), log.logEndOffset() - offsets); next < log.logEndOffset(); ) {
         const r = await log.read(next, READ_MAX_BYTES)
         if (!r.ok) throw new Error(r.message)
         read += r.value.records.length
         next = r.value.nextOffset
       }
     }
-    if (read === before) throw new Error('nothing to read')
   }
   return read
 }
 
+/** Reads every partition from its log start to its end in 1 MiB reads, round-robin. */
+async function readFromStart(logs: PartitionLog[]): Promise<number> {
+  const next = logs.map((log) => log.logStartOffset())
+  let read = 0
+  for (let more = true; more; ) {
+    more = false
+    for (let k = 0; k < logs.length; k++) {
+      if (next[k] >= logs[k].logEndOffset()) continue
+      const r = await logs[k].read(next[k], READ_MAX_BYTES)
+      if (!r.ok) throw new Error(r.message)
+      read += r.value.records.length
+      next[k] = r.value.nextOffset
+      more = true
+    }
+  }
+  return read
+}
+
+const openLogs = (s: LevelStorage, partitions: number): Promise<PartitionLog[]> => Promise.all(Array.from({ length: partitions }, (_, p) => s.logs.open('bench', p)))
+
 async function logScenario(template: Uint8Array, partitions: number): Promise<Row[]> {
-  return withStorage(async (s) => {
-    const logs = await Promise.all(Array.from({ length: partitions }, (_, p) => s.logs.open('bench', p)))
+  return withStorage(async (s, reopen) => {
+    const logs = await openLogs(s, partitions)
+    const clock = new BusyClock()
+    const followers = logs.map((log) => new TailFollower(log, READ_MAX_BYTES, clock))
     const count = Math.ceil(WRITE_BYTES / template.length)
     let start = performance.now()
-    await appendAll(logs, template, count)
-    const append = row('PartitionLog append', partitions, count * template.length, performance.now() - start)
+    await appendAll(logs, template, count, (k, end) => followers[k].appended(end))
+    const appendEnd = performance.now()
+    const append = row('PartitionLog append', partitions, count * template.length, appendEnd - start)
+    await Promise.all(followers.map((f) => f.idle()))
+    const tailLagMs = performance.now() - appendEnd
+    const tailBytes = followers.reduce((n, f) => n + f.bytesRead, 0)
+    if (tailBytes !== count * template.length) throw new Error(`tail followers read ${tailBytes} bytes of ${count * template.length}`)
+    const tail = { ...row('PartitionLog tail-follow read', partitions, tailBytes, clock.ms), reads: followers.reduce((n, f) => n + f.reads, 0), tailLagMs }
 
-    // Tail: what a caught-up follower or consumer reads, the newest ~1 MiB of each partition.
-    const tailBatches = Math.max(1, Math.floor(MIB / template.length))
-    const tailFrom = (log: PartitionLog) => Math.max(log.logStartOffset(), log.logEndOffset() - tailBatches * 16)
+    const hotBatches = Math.max(1, Math.floor(MIB / template.length))
     start = performance.now()
-    const tailBytes = await readAll(logs, tailFrom, TAIL_READ_BYTES)
-    const tail = row('PartitionLog tail read', partitions, tailBytes, performance.now() - start)
+    const hotBytes = await reReadTail(logs, hotBatches * 16, HOT_REREAD_BYTES)
+    const hot = row('PartitionLog hot-tail re-read', partitions, hotBytes, performance.now() - start)
 
-    // Catch-up: a consumer starting at the beginning, served from LevelDB.
+    const cold = await reopen()
+    const coldLogs = await openLogs(cold, partitions)
     start = performance.now()
-    const catchUpBytes = await readAll(logs, (log) => log.logStartOffset(), Math.min(count * template.length, 256 * MIB))
-    const catchUp = row('PartitionLog catch-up read', partitions, catchUpBytes, performance.now() - start)
-    return [append, tail, catchUp]
+    const coldBytes = await readFromStart(coldLogs)
+    if (coldBytes !== count * template.length) throw new Error(`cold read returned ${coldBytes} bytes of ${count * template.length}`)
+    const coldRead = row('PartitionLog cold read', partitions, coldBytes, performance.now() - start)
+    return [append, tail, hot, coldRead]
   })
 }
 
@@ -158,10 +209,11 @@ async function main(): Promise<void> {
 
   const written = rows.filter((r) => r.name.includes('append') || r.name.includes('plain')).reduce((n, r) => n + r.bytes, 0)
   console.log(`storage bench (node ${process.version}, ${template.length}-byte batches, ${(written / MIB / 1024).toFixed(2)} GiB written)`)
-  console.log(['name'.padEnd(28), 'partitions'.padStart(10), 'MiB'.padStart(8), 'seconds'.padStart(8), 'MB/s'.padStart(8)].join(' '))
+  console.log(['name'.padEnd(30), 'partitions'.padStart(10), 'MiB'.padStart(8), 'seconds'.padStart(8), 'MB/s'.padStart(8), ' notes'].join(' '))
   for (const r of rows) {
+    const notes = r.tailLagMs === undefined ? '' : ` ${r.reads} reads, done ${r.tailLagMs.toFixed(0)} ms after the last append`
     console.log(
-      [r.name.padEnd(28), String(r.partitions).padStart(10), (r.bytes / MIB).toFixed(0).padStart(8), r.seconds.toFixed(2).padStart(8), r.mbPerSec.toFixed(0).padStart(8)].join(' '),
+      [r.name.padEnd(30), String(r.partitions).padStart(10), (r.bytes / MIB).toFixed(0).padStart(8), r.seconds.toFixed(2).padStart(8), r.mbPerSec.toFixed(0).padStart(8), notes].join(' '),
     )
   }
   const mb = (name: string, partitions: number) => Math.round(rows.find((r) => r.name === name && r.partitions === partitions)!.mbPerSec)
@@ -172,9 +224,10 @@ async function main(): Promise<void> {
       bytesWritten: written,
       plainLevelMBPerSec: mb('plain LevelDB db.batch', 1),
       appendMBPerSec: { p1: mb('PartitionLog append', 1), p32: mb('PartitionLog append', 32) },
-      tailReadMBPerSec: { p1: mb('PartitionLog tail read', 1), p32: mb('PartitionLog tail read', 32) },
-      catchUpReadMBPerSec: { p1: mb('PartitionLog catch-up read', 1), p32: mb('PartitionLog catch-up read', 32) },
-      rows: rows.map((r) => ({ ...r, seconds: Number(r.seconds.toFixed(3)), mbPerSec: Math.round(r.mbPerSec) })),
+      tailFollowReadMBPerSec: { p1: mb('PartitionLog tail-follow read', 1), p32: mb('PartitionLog tail-follow read', 32) },
+      hotTailReReadMBPerSec: { p1: mb('PartitionLog hot-tail re-read', 1), p32: mb('PartitionLog hot-tail re-read', 32) },
+      coldReadMBPerSec: { p1: mb('PartitionLog cold read', 1), p32: mb('PartitionLog cold read', 32) },
+      rows: rows.map((r) => ({ ...r, seconds: Number(r.seconds.toFixed(3)), mbPerSec: Math.round(r.mbPerSec), ...(r.tailLagMs === undefined ? {} : { tailLagMs: Math.round(r.tailLagMs) }) })),
     }),
   )
 }

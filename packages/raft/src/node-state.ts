@@ -1,0 +1,105 @@
+import { assert } from './errors.js'
+import { RaftLog } from './log.js'
+import type { RaftMessage } from './message.js'
+import type { Progress } from './progress.js'
+import { ReadIndexQueue, type ReadState } from './read-index.js'
+import { resolveConfig, type RaftConfig, type ResolvedConfig } from './config.js'
+import type { Role } from './ready.js'
+import type { Random } from './types.js'
+
+/**
+ * Everything one Raft node knows, shared by the concept modules that act on it
+ * (election.ts, replication.ts, snapshots.ts, reads.ts, observers.ts, step-checks.ts).
+ * Internal to the package: RaftNode is the only way in from outside.
+ */
+export class NodeState {
+  readonly id: number
+  readonly voters: readonly number[]
+  readonly observers = new Set<number>()
+  readonly log: RaftLog
+  readonly random: Random
+  readonly cfg: ResolvedConfig
+  readonly quorum: number
+  /** Not a voter: never campaigns, never votes, never counts. */
+  readonly isObserver: boolean
+
+  term = 0
+  vote = 0
+  leader = 0
+  role: Role = 'follower'
+  electionElapsed = 0
+  heartbeatElapsed = 0
+  randomizedElectionTimeout = 0
+  ticks = 0
+  leaderSinceTick = 0
+  votes = new Map<number, boolean>()
+  progress = new Map<number, Progress>()
+  leadTransferee = 0
+  readonly reads: ReadIndexQueue
+  /** Reads asked before this leader committed an entry of its own term: answered once it has. */
+  readsAwaitingCommit: { ctx: Uint8Array; from: number }[] = []
+  readStates: ReadState[] = []
+  msgs: RaftMessage[] = []
+  dropped = 0
+  /** Appends deferred to the next ready(), so proposals between two Readys travel in one message. */
+  broadcastPending = false
+  /** Leader: [index, bytes] of its uncommitted proposals, for maxUncommittedBytes. */
+  uncommitted: number[] = []
+  uncommittedBytes = 0
+
+  constructor(config: RaftConfig) {
+    const { id, voters, storage } = config
+    assert(Number.isSafeInteger(id) && id > 0, 'node id must be a positive integer')
+    assert(voters.length > 0 && new Set(voters).size === voters.length, 'voters must be non-empty and distinct')
+    assert(voters.every((v) => Number.isSafeInteger(v) && v > 0), 'voter ids must be positive integers')
+    this.id = id
+    this.voters = [...voters]
+    this.isObserver = !voters.includes(id)
+    this.quorum = Math.floor(voters.length / 2) + 1
+    this.random = config.random
+    this.cfg = resolveConfig(config)
+    assert(this.cfg.heartbeatTicks >= 1 && this.cfg.heartbeatTicks < this.cfg.electionTimeoutTicks, 'need 1 <= heartbeatTicks < electionTimeoutTicks')
+    const init = storage.initialState()
+    if (init.voters.length > 0) {
+      const same = init.voters.length === voters.length && init.voters.every((v) => voters.includes(v))
+      assert(same, `configured voters [${voters}] differ from the snapshot's [${init.voters}]`)
+    }
+    for (const o of [...(config.observers ?? []), ...init.observers]) this.addKnownObserver(o)
+    this.reads = new ReadIndexQueue(this.cfg.maxPendingReads)
+    const hs = init.hardState
+    const snapIndex = storage.firstIndex() - 1
+    this.log = new RaftLog(storage, hs.commit, config.applied ?? snapIndex)
+    this.term = hs.term
+    this.vote = hs.vote
+  }
+
+  /** Queue a message for the next Ready; beyond maxOutboxMessages it is dropped (Raft tolerates loss). */
+  send(m: RaftMessage): void {
+    if (this.msgs.length >= this.cfg.maxOutboxMessages) {
+      this.dropped++
+      return
+    }
+    this.msgs.push(m)
+  }
+
+  isVoter(id: number): boolean {
+    return this.voters.includes(id)
+  }
+
+  isKnownPeer(id: number): boolean {
+    return id !== this.id && (this.voters.includes(id) || this.observers.has(id))
+  }
+
+  /** Remember an observer (false when maxObservers are known already). */
+  addKnownObserver(id: number): boolean {
+    if (id === this.id || this.voters.includes(id) || this.observers.has(id)) return true
+    if (this.observers.size >= this.cfg.maxObservers) return false
+    this.observers.add(id)
+    return true
+  }
+
+  /** A fresh election timeout in [electionTimeoutTicks, 2 * electionTimeoutTicks). */
+  newElectionTimeout(): number {
+    return this.cfg.electionTimeoutTicks + Math.floor(this.random.next() * this.cfg.electionTimeoutTicks)
+  }
+}

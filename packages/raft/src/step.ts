@@ -1,0 +1,135 @@
+/**
+ * One message from the network: the checks that reject bad input before anything
+ * changes (shape, recipient, sender, term, indexes), the term rules of §5.1 with the
+ * leader lease against disruptive candidates (§6.2, thesis §9.6), and dispatch to the
+ * concept that handles the message.
+ */
+import { fail, ok, type RaftResult } from './errors.js'
+import { becomeFollower, campaign, handleVoteRequest, stepCandidate } from './election.js'
+import { makeMessage, malformedReason, malformedSnapshot, MessageType, type RaftMessage } from './message.js'
+import type { NodeState } from './node-state.js'
+import { handleHello } from './observers.js'
+import { handleFromLeader, stepLeader } from './replication.js'
+
+/** What a non-voter sends (ObserverHello is handled before any sender check). */
+const OBSERVER_MAY_SEND = new Set<MessageType>([MessageType.AppResp, MessageType.HeartbeatResp, MessageType.ReadIndex])
+
+export function step(s: NodeState, m: RaftMessage): RaftResult {
+  const reason = malformedReason(m, s.cfg.maxAppendEntries * 4)
+  if (reason) return fail('MALFORMED', reason, s.leader)
+  if (m.to !== s.id) return fail('WRONG_RECIPIENT', `message for ${m.to} reached ${s.id}`, s.leader)
+  if (m.type === MessageType.ObserverHello) return handleHello(s, m)
+  if (!s.isKnownPeer(m.from)) return fail('UNKNOWN_PEER', `node ${m.from} is neither a voter nor a known observer`, s.leader)
+  const denied = deniedSender(s, m)
+  if (denied) return denied
+  if (m.term < s.term) return staleTerm(s, m)
+  const semantic = semanticError(s, m)
+  if (semantic) return semantic
+  if (m.type === MessageType.TimeoutNow && (m.term !== s.term || m.from !== s.leader)) {
+    // Only the leader we follow may hand us leadership: anyone else would just be
+    // starting an election in our name.
+    return fail('NOT_PERMITTED', `TimeoutNow from ${m.from} in term ${m.term}, but our leader is ${s.leader} in term ${s.term}`, s.leader)
+  }
+  if (m.term > s.term && !adoptTerm(s, m)) return ok(undefined)
+
+  switch (m.type) {
+    case MessageType.PreVote:
+    case MessageType.Vote:
+      handleVoteRequest(s, m)
+      return ok(undefined)
+    case MessageType.App:
+    case MessageType.Heartbeat:
+    case MessageType.Snap:
+      return handleFromLeader(s, m)
+    default:
+      break
+  }
+  if (s.role === 'leader') return stepLeader(s, m)
+  if (s.role === 'candidate' || s.role === 'precandidate') return stepCandidate(s, m)
+  return stepFollower(s, m)
+}
+
+function staleTerm(s: NodeState, m: RaftMessage): RaftResult {
+  if ((s.cfg.checkQuorum || s.cfg.preVote) && (m.type === MessageType.App || m.type === MessageType.Heartbeat)) {
+    // Tell a stale leader our term so it steps down (it may otherwise never hear it,
+    // since pre-vote keeps us from campaigning it out).
+    s.send(makeMessage(MessageType.AppResp, s.id, m.from, s.term))
+  } else if (m.type === MessageType.PreVote) {
+    s.send(makeMessage(MessageType.PreVoteResp, s.id, m.from, s.term, { reject: 1 }))
+  }
+  return fail('STALE_TERM', `term ${m.term} < ${s.term}`, s.leader)
+}
+
+/** §5.1: a higher term makes us a follower of it. Returns false if the message is to be ignored. */
+function adoptTerm(s: NodeState, m: RaftMessage): boolean {
+  if (m.type === MessageType.Vote || m.type === MessageType.PreVote) {
+    // A node that heard from a leader within the election timeout ignores vote
+    // requests, so a partitioned node that rejoins cannot disrupt a stable leader:
+    // always for pre-votes (thesis §9.6), for real votes with check-quorum (§6.2).
+    const heardLeader = s.leader !== 0 && s.electionElapsed < s.cfg.electionTimeoutTicks
+    const inLease = heardLeader && (m.type === MessageType.PreVote || s.cfg.checkQuorum)
+    if (inLease && m.transfer !== 1) return false
+  }
+  if (m.type === MessageType.PreVote || (m.type === MessageType.PreVoteResp && m.reject === 0)) {
+    // A pre-vote never changes anyone's term.
+  } else if (m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap) {
+    becomeFollower(s, m.term, m.from)
+  } else {
+    becomeFollower(s, m.term, 0)
+  }
+  return true
+}
+
+/**
+ * A non-voter is only ever a follower: it may answer the leader's appends,
+ * heartbeats and snapshots and ask for reads, never lead, campaign or vote. Since
+ * anyone can become an observer by saying hello, it also may not raise our term
+ * (a voter tells a stale leader the new term soon enough).
+ */
+function deniedSender(s: NodeState, m: RaftMessage): RaftResult | undefined {
+  if (s.isVoter(m.from)) return undefined
+  if (!OBSERVER_MAY_SEND.has(m.type)) return fail('NOT_PERMITTED', `observer ${m.from} may not send ${m.type}`, s.leader)
+  if (m.term > s.term) return fail('NOT_PERMITTED', `observer ${m.from} may not raise our term ${s.term} to ${m.term}`, s.leader)
+  return undefined
+}
+
+/** Checks that need our state but must run before anything changes. */
+function semanticError(s: NodeState, m: RaftMessage): RaftResult | undefined {
+  const bad = (msg: string): RaftResult => fail('OUT_OF_RANGE', msg, s.leader)
+  if (m.type === MessageType.App) {
+    for (let k = 0; k < m.entries.length; k++) {
+      const e = m.entries[k]!
+      if (e.index !== m.index + 1 + k) return bad('entries are not contiguous after index')
+      if (e.term > m.term || e.term < (k === 0 ? m.logTerm : m.entries[k - 1]!.term)) return bad('entry terms out of order')
+    }
+    if (m.logTerm > m.term) return bad('logTerm beyond message term')
+  }
+  if (m.type === MessageType.Snap) {
+    const snap = m.snapshot!
+    const reason = malformedSnapshot(snap)
+    if (reason || snap.index === 0 || snap.term === 0 || snap.term > m.term) return fail('BAD_SNAPSHOT', reason ?? 'snapshot index/term out of range', s.leader)
+    const same = new Set(snap.voters).size === s.voters.length && snap.voters.every((v) => s.voters.includes(v))
+    if (!same) return fail('BAD_SNAPSHOT', `snapshot voters [${snap.voters}] differ from ours`, s.leader)
+  }
+  if (m.term >= s.term && m.type === MessageType.Heartbeat && m.commit > s.log.lastIndex()) {
+    // A leader sends min(its commit, our acknowledged match): beyond our log is a lie.
+    return bad(`heartbeat commit ${m.commit} beyond our last index ${s.log.lastIndex()}`)
+  }
+  if (m.term === s.term && m.type === MessageType.AppResp && m.reject === 0 && s.role === 'leader' && m.index > s.log.lastIndex()) {
+    return bad(`ack ${m.index} beyond our last index ${s.log.lastIndex()}`)
+  }
+  return undefined
+}
+
+function stepFollower(s: NodeState, m: RaftMessage): RaftResult {
+  switch (m.type) {
+    case MessageType.TimeoutNow:
+      if (!s.isObserver) campaign(s, 'real', true)
+      return ok(undefined)
+    case MessageType.ReadIndexResp:
+      if (m.from === s.leader) s.readStates.push({ index: m.index, ctx: m.ctx })
+      return ok(undefined)
+    default:
+      return ok(undefined)
+  }
+}
