@@ -2,12 +2,14 @@
  * Consumer groups with real broker processes and the client SDK: three
  * consumers split a 6-partition topic 2/2/2 through the coordinator's
  * server-side assignment, and committed offsets survive kill -9 of the
- * coordinator (they live in the replicated __consumer_offsets topic).
+ * coordinator (they live in the replicated __consumer_offsets topic), also
+ * after the killed node restarts and the next coordinator is killed in turn.
  * One 3-node cluster for the whole file; tests run in order and build on it.
  */
 import { ApiKey, ErrorCode, type OffsetFetchResponse } from '@tributary/protocol'
 import { Tributary, type Consumer } from '@tributary/client'
 import { startCluster, type TestCluster } from './cluster.js'
+import { coordinatorOf } from './coordinator.js'
 
 const GROUP = 'billing'
 const TOPIC = 'orders'
@@ -29,8 +31,6 @@ afterAll(async () => {
   await cluster?.stop()
 }, 30_000)
 
-const liveIds = () => cluster.nodes.filter((n) => n.process).map((n) => n.nodeId)
-
 async function produce(from: number, count: number): Promise<void> {
   const producer = client.producer({ acks: 'all' })
   const messages = Array.from({ length: count }, (_, i) => ({ key: `k${from + i}`, value: `m${from + i}` }))
@@ -38,17 +38,10 @@ async function produce(from: number, count: number): Promise<void> {
   await producer.disconnect()
 }
 
-async function coordinatorOf(groupId: string): Promise<number> {
-  return cluster.waitFor(async () => {
-    const r = await cluster.request(liveIds()[0]!, ApiKey.FindCoordinator, { key: groupId, keyType: 0 }).catch(() => undefined)
-    return r && r.errorCode === ErrorCode.NONE && liveIds().includes(r.body.nodeId) ? (r.body.nodeId as number) : undefined
-  }, { message: `a live coordinator for ${groupId}` })
-}
-
 /** Committed offsets as the group's current coordinator serves them. */
 async function committedOffsets(groupId: string): Promise<Map<number, number>> {
   return cluster.waitFor(async () => {
-    const coordinator = await coordinatorOf(groupId)
+    const coordinator = await coordinatorOf(cluster, groupId)
     const r = await cluster.request<OffsetFetchResponse>(coordinator, ApiKey.OffsetFetch, { groupId, topics: null }).catch(() => undefined)
     if (!r || r.errorCode !== ErrorCode.NONE) return undefined
     return new Map(r.body.topics.filter((t) => t.topic === TOPIC).flatMap((t) => t.partitions.map((p) => [p.partition, p.offset] as [number, number])))
@@ -96,11 +89,11 @@ test('kill -9 of the coordinator: every committed offset is there on the new coo
   }, { message: 'every partition committed to its end', timeoutMs: 20_000 })
   const before = await committedOffsets(GROUP)
 
-  const old = await coordinatorOf(GROUP)
+  const old = await coordinatorOf(cluster, GROUP)
   const killedAt = Date.now()
   await cluster.kill(old, 'SIGKILL')
   const next = await cluster.waitFor(async () => {
-    const id = await coordinatorOf(GROUP)
+    const id = await coordinatorOf(cluster, GROUP)
     return id !== old ? id : undefined
   }, { message: 'a new coordinator', timeoutMs: 20_000 })
   expect(next).not.toBe(old)
@@ -114,4 +107,25 @@ test('kill -9 of the coordinator: every committed offset is there on the new coo
     const c = await committedOffsets(GROUP)
     return [...c.values()].reduce((a, b) => a + b, 0) === MESSAGES + 60
   }, { message: 'the new messages committed on the new coordinator', timeoutMs: 20_000 })
+}, 120_000)
+
+test('the killed coordinator restarts and catches up; kill -9 of the next coordinator still loses no committed offset', async () => {
+  const down = cluster.nodes.filter((n) => !n.process).map((n) => n.nodeId)
+  expect(down).toHaveLength(1)
+  await cluster.restart(down[0]!)
+  await cluster.waitFor(async () => {
+    const meta = await cluster.request(down[0]!, ApiKey.Metadata, { topics: ['__consumer_offsets'], includeInternal: true })
+    const parts: Array<{ isr: number[] }> = meta.body.topics[0]?.partitions ?? []
+    return parts.length === 16 && parts.every((p) => p.isr.length === 3)
+  }, { message: 'every __consumer_offsets partition back to 3 in-sync replicas', timeoutMs: 30_000 })
+  const before = await committedOffsets(GROUP)
+  expect([...before.values()].reduce((a, b) => a + b, 0)).toBe(MESSAGES + 60)
+
+  const current = await coordinatorOf(cluster, GROUP)
+  await cluster.kill(current, 'SIGKILL')
+  await cluster.waitFor(async () => (await coordinatorOf(cluster, GROUP)) !== current, { message: 'another coordinator', timeoutMs: 20_000 })
+  expect(await committedOffsets(GROUP)).toEqual(before)
+  await produce(MESSAGES + 60, 30)
+  await cluster.waitFor(() => seen.size === MESSAGES + 90, { message: 'the 30 new messages consumed', timeoutMs: 30_000 })
+  await cluster.restart(current)
 }, 120_000)

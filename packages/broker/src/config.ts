@@ -102,7 +102,7 @@ export const BROKER_OPTIONS: readonly OptionSpec[] = [
   opt('replicaFetchMaxBytes', 'int', 'follower fetch response bound', { default: 8 * 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024 }),
   opt('logCleanerIntervalMs', 'int', 'how often retention and compaction run', { default: 30_000, min: 10, max: 86_400_000 }),
   opt('offsetsTopicPartitions', 'int', '__consumer_offsets partition count', { default: 16, min: 1, max: 10_000 }),
-  opt('offsetsTopicReplicationFactor', 'int', '__consumer_offsets replication factor (capped by brokers)', { default: 3, min: 1, max: 100 }),
+  opt('offsetsTopicReplicationFactor', 'int', '__consumer_offsets replication factor (capped by the cluster size, not by the brokers up)', { default: 3, min: 1, max: 100 }),
   opt('defaultReplicationFactor', 'int', 'replication factor when a CreateTopics asks for -1', { default: 3, min: 1, max: 100 }),
   opt('numPartitions', 'int', 'partition count when a CreateTopics asks for -1', { default: 1, min: 1, max: 100_000 }),
 ]

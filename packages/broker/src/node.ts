@@ -157,6 +157,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     nodeId, clock, metadata, replicas, controller: router,
     config: { ...DEFAULT_GROUP_CONFIG, offsetsTopicPartitions: config.offsetsTopicPartitions, offsetsTopicReplicationFactor: config.offsetsTopicReplicationFactor },
     logger: logger.child({ part: 'group' }),
+    expectedBrokers: voterIds.length,
   })
   replicas.register(handlers)
   groups.register(handlers)

@@ -81,7 +81,10 @@ describe('admin', () => {
     let n = 0
     await c.run({ eachMessage: async () => void n++ })
     await waitFor(() => n === 10, 'ten messages')
-    await waitFor(async () => (await admin.describeGroup('billing')).offsets.every((o) => o.lag === 0 && o.offset === 5), 'commits')
+    await waitFor(async () => {
+      const offsets = (await admin.describeGroup('billing')).offsets
+      return offsets.length === 2 && offsets.every((o) => o.lag === 0 && o.offset === 5)
+    }, 'commits')
     const d = await admin.describeGroup('billing')
     expect(d.members).toHaveLength(1)
     expect(d.state).toBe('stable')
@@ -89,7 +92,8 @@ describe('admin', () => {
     expect(listed).toEqual([{ groupId: 'billing', state: 'stable', protocolType: 'consumer' }])
     expect(new Set(fake.requests.filter((r) => r.apiKey === ApiKey.ListGroups).map((r) => r.nodeId))).toEqual(new Set([1, 2, 3]))
     // reset needs an empty group
-    await expect(admin.resetOffsets({ groupId: 'billing', topic: 'g', to: 'earliest' })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_MEMBER_ID })
+    await expect(admin.resetOffsets({ groupId: 'billing', topic: 'g', to: 'earliest' })).rejects.toMatchObject({ code: ErrorCode.NON_EMPTY_GROUP, retriable: false })
+    expect((await admin.fetchOffsets({ groupId: 'billing' })).map((o) => o.offset)).toEqual([5, 5])
     await c.disconnect()
     expect(await admin.resetOffsets({ groupId: 'billing', topic: 'g', to: 'earliest' })).toEqual([{ partition: 0, offset: 0 }, { partition: 1, offset: 0 }])
     expect((await admin.describeGroup('billing')).offsets.map((o) => o.lag)).toEqual([5, 5])

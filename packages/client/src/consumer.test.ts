@@ -471,4 +471,88 @@ describe('consumer group', () => {
     await waitFor(() => fake.requests.some((r) => r.apiKey === ApiKey.ConsumerGroupHeartbeat && r.nodeId === 2), 'a heartbeat to node 2')
     expect(fake.requests.filter((r) => r.apiKey === ApiKey.FindCoordinator).length).toBeGreaterThan(finds)
   })
+
+  /** Heartbeats a member sent since `from` (an index into fake.requests). */
+  const heartbeatsOf = (fake: FakeCluster, memberId: string, from: number): number =>
+    fake.requests.slice(from).filter((r) => r.apiKey === ApiKey.ConsumerGroupHeartbeat && r.body.memberId === memberId).length
+
+  test('heartbeats go on while a revocation waits for a handler slower than the session timeout: the member is not fenced', async () => {
+    const { fake, client } = setup(2, 1)
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const a = client.consumer({ groupId: 'slow', fromBeginning: true, sessionTimeoutMs: 200, ...fast })
+    const events: string[] = []
+    for (const e of ['revoked', 'lost'] as const) a.on(e, (x: { partitions: Array<{ partition: number }> }) => events.push(`${e} ${x.partitions.map((p) => p.partition)}`))
+    await a.subscribe({ topics: ['orders'] })
+    let busy = false
+    await a.run({ eachMessage: async () => { busy = true; await gate } })
+    await waitFor(() => a.assignment().length === 2, 'a owns both partitions')
+    await client.producer().send({ topic: 'orders', messages: [{ value: 'slow', partition: 1 }] })
+    await waitFor(() => busy, 'the handler is busy with partition 1')
+    // b joins: a must give partition 1 up, which waits for the handler
+    const b = client.consumer({ groupId: 'slow', fromBeginning: true, sessionTimeoutMs: 200, ...fast })
+    await b.subscribe({ topics: ['orders'] })
+    await b.run({ eachMessage: async () => {} })
+    const from = fake.requests.length
+    const aId = (a as any).member.memberId as string
+    try {
+      await waitFor(() => heartbeatsOf(fake, aId, from) >= 10, 'a to keep heartbeating through the revocation (10 heartbeats, 2.5 session timeouts)')
+      expect(events).toEqual([])
+      expect(fake.groups.group('slow').members.has(aId)).toBe(true)
+    } finally {
+      release()
+    }
+    await waitFor(() => events.length > 0 && b.assignment().length === 1, 'the revocation to finish and b to get partition 1')
+    expect(events).toEqual(['revoked 1'])
+    expect(a.assignment().map((tp) => tp.partition)).toEqual([0])
+  })
+
+  test('heartbeats go on while a new assignment waits for its committed offsets', async () => {
+    const { fake, client } = setup(2, 1)
+    await produce(client, 4)
+    fake.intercept = (r) => (r.apiKey === ApiKey.OffsetFetch ? 'hold' : undefined)
+    const got: ConsumedMessage[] = []
+    const lost: unknown[] = []
+    const c = client.consumer({ groupId: 'held', fromBeginning: true, sessionTimeoutMs: 200, ...fast })
+    c.on('lost', (e) => lost.push(e))
+    await c.subscribe({ topics: ['orders'] })
+    await collect(c, got)
+    await waitFor(() => fake.heldCount > 0, 'the offset lookup to be held')
+    const from = fake.requests.length
+    const id = (c as any).member.memberId as string
+    try {
+      await waitFor(() => heartbeatsOf(fake, id, from) >= 10, 'heartbeats while the lookup is held')
+    } finally {
+      fake.intercept = () => undefined
+      await fake.releaseHeld()
+    }
+    await waitFor(() => got.length === 4, 'all four once the lookup answers')
+    expect(lost).toEqual([])
+    expect(fake.groups.group('held').members.has(id)).toBe(true)
+  })
+
+  test('cut off from its coordinator for the session timeout, a member treats its partitions as lost, then rejoins', async () => {
+    const { fake, client } = setup(2, 1)
+    const got: string[] = []
+    const events: string[] = []
+    const c = client.consumer({ groupId: 'cut', fromBeginning: true, sessionTimeoutMs: 300, ...fast })
+    for (const e of ['assigned', 'revoked', 'lost'] as const) c.on(e, (x: { partitions: Array<{ partition: number }> }) => events.push(`${e} ${x.partitions.map((p) => p.partition).sort()}`))
+    await c.subscribe({ topics: ['orders'] })
+    await c.run({ eachMessage: async ({ message }) => void got.push(`${message.partition}/${message.offset}`) })
+    await waitFor(() => c.assignment().length === 2, 'both partitions')
+    await produce(client, 4)
+    await waitFor(() => got.length === 4, 'the first four')
+    const groupApis = new Set<number>([ApiKey.FindCoordinator, ApiKey.ConsumerGroupHeartbeat, ApiKey.OffsetCommit, ApiKey.OffsetFetch])
+    fake.intercept = (r) => (groupApis.has(r.apiKey) ? ErrorCode.COORDINATOR_NOT_AVAILABLE : undefined)
+    const cutAt = Date.now()
+    await waitFor(() => events.includes('lost 0,1'), 'the partitions to be lost', 3_000)
+    expect(Date.now() - cutAt).toBeGreaterThanOrEqual(250)
+    expect(c.assignment()).toEqual([]) // no fetching any more
+    // Records produced now are not consumed while the member owns nothing.
+    await produce(client, 2, 'during')
+    fake.intercept = () => undefined
+    await waitFor(() => c.assignment().length === 2 && got.length === 6, 'the rejoin and the two new records')
+    expect(events.filter((e) => e.startsWith('revoked'))).toEqual([])
+    expect(events).toEqual(['assigned 0,1', 'lost 0,1', 'assigned 0,1'])
+  })
 })

@@ -2,8 +2,10 @@
  * This consumer's membership in its group, with KIP-848's single heartbeat RPC:
  * join with memberEpoch 0, heartbeat every heartbeatIntervalMs with the
  * partitions owned, reconcile each new assignment (revoke first, committing
- * offsets, then take the new partitions), and leave with memberEpoch -1.
- * The coordinator decides assignments; this side only follows them in order.
+ * offsets, then take the new partitions) while the heartbeats go on, lose
+ * everything when fenced or when no heartbeat succeeded for the session
+ * timeout, and leave with memberEpoch -1. The coordinator decides
+ * assignments; this side only follows them in order.
  */
 import { ApiKey, ErrorCode, TributaryError, type ConsumerGroupHeartbeatRequest, type TopicPartitions } from '@tributary/protocol'
 import { backoffMs } from './backoff.js'
@@ -35,12 +37,19 @@ export interface MembershipListener {
 const FENCED = new Set<number>([ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.FENCED_MEMBER_EPOCH])
 const HEARTBEAT_INTERVAL_MS_DEFAULT = 1_000
 
+/**
+ * Heartbeats and reconciliation run side by side: a revocation waiting for a
+ * slow handler, or an assignment waiting for its committed offsets, must not
+ * stop the heartbeats, or the coordinator expires the member. Each heartbeat
+ * reports what is owned at that moment: a partition being revoked is still
+ * owned, one being assigned is not yet.
+ */
 export class GroupMember {
   memberId = ''
   memberEpoch = 0
   private owned = new Map<string, TopicPartition>()
-  /** The coordinator's latest assignment for us (undefined until the first). */
-  private target: TopicPartition[] | undefined
+  /** The coordinator's latest assignment for us, as it named it (undefined until the first). */
+  private target: TopicPartitions[] | undefined
   private subscription: { names: string[] | null; regex: string | null } = { names: null, regex: null }
   private subscriptionSent = false
   private heartbeatIntervalMs = HEARTBEAT_INTERVAL_MS_DEFAULT
@@ -48,6 +57,16 @@ export class GroupMember {
   private stopping = false
   private wakeUp: (() => void) | undefined
   private failures = 0
+  /** What we own changed since the last heartbeat: send the next one at once. */
+  private reportNow = false
+  /** The reconciliation in progress (never rejects). */
+  private reconciling: Promise<void> | undefined
+  /** Giving every partition up after the membership ended (never rejects). */
+  private losing: Promise<void> | undefined
+  /** Bumps when the membership ends: reconciliation steps and heartbeat answers from before no longer apply. */
+  private generation = 0
+  /** Fires when no heartbeat has succeeded for the session timeout. */
+  private sessionTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(
     private readonly cluster: Cluster,
@@ -83,6 +102,8 @@ export class GroupMember {
     this.stopping = true
     this.wakeUp?.()
     await this.running
+    await this.reconciling
+    await this.losing
     const owned = this.ownedPartitions()
     if (owned.length > 0) await this.listener.revoked(owned).catch(() => {})
     this.owned.clear()
@@ -96,31 +117,34 @@ export class GroupMember {
   }
 
   private async loop(): Promise<void> {
-    while (!this.stopping && !this.cluster.closed) {
-      let delay = this.heartbeatIntervalMs
-      try {
-        const changed = await this.heartbeat()
-        this.failures = 0
-        if (changed) delay = 0 // tell the coordinator at once what we own now
-      } catch (err) {
-        const e = asTributaryError(err)
-        if (this.stopping || this.cluster.closed) break
-        if (FENCED.has(e.code)) {
-          await this.loseAll()
-          if (e.code === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = ''
-          this.memberEpoch = 0
-          this.subscriptionSent = false
-          delay = 0
-        } else if (e.retriable || Coordinators.isRefind(e.code)) {
-          this.coordinators.forget(this.opts.groupId)
-          this.subscriptionSent = false
-          delay = backoffMs(this.failures++, this.cluster.retry)
-        } else {
-          this.listener.fatal(e)
-          break
+    try {
+      while (!this.stopping && !this.cluster.closed) {
+        let delay: number
+        try {
+          await this.losing // no heartbeats while giving partitions up: the rejoin comes after
+          await this.heartbeat()
+          this.failures = 0
+          // At once when what we own changed; and never so late that our own session runs out in between.
+          delay = this.reportNow ? 0 : Math.min(this.heartbeatIntervalMs, Math.ceil(this.opts.sessionTimeoutMs / 3))
+        } catch (err) {
+          const e = asTributaryError(err)
+          if (this.stopping || this.cluster.closed) break
+          if (FENCED.has(e.code)) {
+            await this.endMembership(e.code === ErrorCode.UNKNOWN_MEMBER_ID)
+            delay = 0
+          } else if (e.retriable || Coordinators.isRefind(e.code)) {
+            this.coordinators.forget(this.opts.groupId)
+            this.subscriptionSent = false
+            delay = backoffMs(this.failures++, this.cluster.retry)
+          } else {
+            this.listener.fatal(e)
+            break
+          }
         }
+        if (delay > 0 && !this.stopping) await this.pause(delay)
       }
-      if (delay > 0 && !this.stopping) await this.pause(delay)
+    } finally {
+      clearTimeout(this.sessionTimer)
     }
   }
 
@@ -136,8 +160,10 @@ export class GroupMember {
     })
   }
 
-  /** One heartbeat and the reconciliation it asks for; true when what we own changed. */
-  private async heartbeat(): Promise<boolean> {
+  /** One heartbeat; its answer updates the target, and reconciliation toward it starts beside the heartbeats. */
+  private async heartbeat(): Promise<void> {
+    const generation = this.generation
+    this.reportNow = false
     const full = !this.subscriptionSent || this.memberEpoch === 0
     const body: ConsumerGroupHeartbeatRequest = {
       groupId: this.opts.groupId,
@@ -152,37 +178,90 @@ export class GroupMember {
     }
     const conn = await this.coordinators.find(this.opts.groupId)
     const r = await conn.request(ApiKey.ConsumerGroupHeartbeat, body, { timeoutMs: Math.min(this.cluster.requestTimeoutMs, this.opts.sessionTimeoutMs) })
+    if (generation !== this.generation) return // our session ran out meanwhile: the next heartbeat rejoins
     if (r.errorCode !== ErrorCode.NONE) throw responseError(r.errorCode, (r.body as { errorMessage?: string })?.errorMessage, `heartbeat of group ${this.opts.groupId}`)
     this.subscriptionSent = true
     this.memberId = r.body.memberId
     this.memberEpoch = r.body.memberEpoch
     if (r.body.heartbeatIntervalMs > 0) this.heartbeatIntervalMs = r.body.heartbeatIntervalMs
+    this.armSessionTimer()
     // null = unchanged: keep reconciling toward the last assignment (a failed step is retried).
-    if (r.body.assignment) this.target = await this.resolveNames(r.body.assignment.topics)
-    return this.target ? this.reconcile(this.target) : false
+    if (r.body.assignment) this.target = r.body.assignment.topics
+    this.startReconciling()
   }
 
-  /** Revoke first (the listener commits), then take the new partitions; owned changes only once each step succeeded. */
-  private async reconcile(target: TopicPartition[]): Promise<boolean> {
-    const want = new Map(target.map((tp) => [tpKey(tp.topic, tp.partition), tp]))
-    const revoked = [...this.owned].filter(([k]) => !want.has(k)).map(([, tp]) => tp)
-    const added = [...want].filter(([k]) => !this.owned.has(k)).map(([, tp]) => tp)
-    if (revoked.length > 0) {
-      await this.listener.revoked(revoked)
-      for (const tp of revoked) this.owned.delete(tpKey(tp.topic, tp.partition))
-    }
-    if (added.length > 0) {
-      await this.listener.assigned(added)
-      for (const tp of added) this.owned.set(tpKey(tp.topic, tp.partition), tp)
-    }
-    return revoked.length > 0 || added.length > 0
+  /**
+   * As KIP-848 clients do: once no heartbeat has succeeded for the session
+   * timeout, the coordinator has (or may have) expired us and handed our
+   * partitions to others, so we stop consuming them now rather than share them.
+   */
+  private armSessionTimer(): void {
+    clearTimeout(this.sessionTimer)
+    this.sessionTimer = setTimeout(() => {
+      if (!this.stopping && !this.cluster.closed) void this.endMembership(false)
+    }, this.opts.sessionTimeoutMs)
+  }
+
+  /**
+   * The coordinator no longer counts us as a member (fenced, or our session
+   * ran out): every partition is lost, without committing, once the
+   * reconciliation step in flight has finished; then we rejoin with epoch 0.
+   */
+  private endMembership(forgetId: boolean): Promise<void> {
+    this.generation++
+    clearTimeout(this.sessionTimer)
+    if (forgetId) this.memberId = ''
+    this.memberEpoch = 0
+    this.subscriptionSent = false
+    this.target = undefined
+    this.losing ??= this.loseAll().finally(() => {
+      this.losing = undefined
+      this.wakeUp?.()
+    })
+    return this.losing
   }
 
   private async loseAll(): Promise<void> {
+    await this.reconciling
     const owned = this.ownedPartitions()
     this.owned.clear()
-    this.target = undefined
     if (owned.length > 0) await this.listener.lost(owned).catch(() => {})
+  }
+
+  private startReconciling(): void {
+    if (this.reconciling || this.losing || this.stopping || !this.target) return
+    this.reconciling = this.reconcile(this.generation)
+      .catch(() => {}) // a failed step (e.g. the offset lookup) is tried again after the next heartbeat
+      .finally(() => {
+        this.reconciling = undefined
+      })
+  }
+
+  /**
+   * Revoke first (the listener commits), then take the new partitions, one
+   * step at a time until we own the latest target. `owned` changes only once a
+   * step's listener is done, whatever happened meanwhile: a loss waits for this
+   * and then gives up exactly what is being consumed.
+   */
+  private async reconcile(generation: number): Promise<void> {
+    const current = (): boolean => generation === this.generation && !this.stopping
+    while (current() && this.target) {
+      const want = new Map((await this.resolveNames(this.target)).map((tp) => [tpKey(tp.topic, tp.partition), tp]))
+      if (!current()) return
+      const revoked = [...this.owned].filter(([k]) => !want.has(k)).map(([, tp]) => tp)
+      const added = [...want].filter(([k]) => !this.owned.has(k)).map(([, tp]) => tp)
+      if (revoked.length > 0) {
+        await this.listener.revoked(revoked)
+        for (const tp of revoked) this.owned.delete(tpKey(tp.topic, tp.partition))
+      } else if (added.length > 0) {
+        await this.listener.assigned(added)
+        for (const tp of added) this.owned.set(tpKey(tp.topic, tp.partition), tp)
+      } else {
+        return
+      }
+      this.reportNow = true
+      this.wakeUp?.()
+    }
   }
 
   /** Assignments may name topics by id only: map them through metadata. */

@@ -27,7 +27,7 @@ interface Node {
   coordinator: GroupCoordinator
 }
 
-async function startNode(w: World, opts: { lead?: boolean; replicationFactor?: number } = {}): Promise<Node> {
+async function startNode(w: World, opts: { lead?: boolean; replicationFactor?: number; expectedBrokers?: number } = {}): Promise<Node> {
   const replicas = new FakeReplicas(w.log)
   const registry = new FakeRegistry()
   const coordinator = createGroupCoordinator({
@@ -39,6 +39,7 @@ async function startNode(w: World, opts: { lead?: boolean; replicationFactor?: n
     config: { offsetsTopicPartitions: OFFSETS_PARTITIONS, offsetsTopicReplicationFactor: opts.replicationFactor ?? 1, sessionTimeoutMsMin: 10, rebalanceTimeoutMsDefault: 5000 },
     logger: silentLogger,
     random: seeded(7),
+    expectedBrokers: opts.expectedBrokers,
   })
   coordinator.register(registry)
   await coordinator.start()
@@ -434,6 +435,37 @@ describe('group coordinator', () => {
     metadata.setTopic(OFFSETS_TOPIC, 4, { internal: true, leader: 2 })
     const found = await node.registry.call(ApiKey.FindCoordinator, { key: 'g1', keyType: 0 })
     expect(found).toEqual({ errorCode: ErrorCode.NONE, body: { nodeId: 2, endpoint: 'ws://127.0.0.1:9093' } })
+  })
+
+  test('__consumer_offsets gets the full replication factor: no creation until that many brokers of the cluster are unfenced', async () => {
+    // A 3-voter cluster where only this node has registered so far (the others are still starting).
+    const metadata = new FakeMetadata(1, [1])
+    const w2 = { ...makeWorld(), metadata }
+    const node = await startNode(w2, { replicationFactor: 3, expectedBrokers: 3 })
+    nodes.push(node)
+    const find = () => node.registry.call(ApiKey.FindCoordinator, { key: 'g1', keyType: 0 })
+    const early = await find()
+    expect(early.errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    expect((early.body as any).errorMessage).toMatch(/needs 3 available brokers, 1 are/)
+    // The others registered but are fenced (down): still no topic, and a group request is refused retriably too.
+    metadata.setBroker(2, { fenced: true })
+    metadata.setBroker(3, { fenced: false })
+    expect((await find()).errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    const hb = await node.registry.call(ApiKey.ConsumerGroupHeartbeat, { groupId: 'g1', memberId: '', memberEpoch: 0, subscribedTopicNames: ['orders'] })
+    expect(hb.errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    expect(w2.controller.requests).toEqual([])
+    metadata.setBroker(2, { fenced: false })
+    expect((await find()).errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    expect(w2.controller.requests).toHaveLength(1)
+    expect(w2.controller.requests[0]!.body.topics[0]).toMatchObject({ name: OFFSETS_TOPIC, replicationFactor: 3 })
+  })
+
+  test('a 1-node cluster creates __consumer_offsets with replication factor 1 though 3 is configured', async () => {
+    const w2 = { ...makeWorld(), metadata: new FakeMetadata(1, [1]) }
+    const node = await startNode(w2, { replicationFactor: 3, expectedBrokers: 1 })
+    nodes.push(node)
+    expect((await node.registry.call(ApiKey.FindCoordinator, { key: 'g1', keyType: 0 })).errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    expect(w2.controller.requests[0]!.body.topics[0]).toMatchObject({ name: OFFSETS_TOPIC, replicationFactor: 1 })
   })
 
   test('malformed requests are answered with an error code, never thrown', async () => {

@@ -42,6 +42,8 @@ export interface CoordinatorDeps {
   controller: ControllerChannel
   config: ResolvedGroupConfig
   logger: GroupLogger
+  /** Brokers the cluster is configured with (its voters), before they have all registered. */
+  expectedBrokers: number
 }
 
 interface Shard {
@@ -63,7 +65,7 @@ export class GroupCoordinatorCore {
   private stopped = false
 
   constructor(private readonly deps: CoordinatorDeps) {
-    this.offsetsTopic = new OffsetsTopic(deps.metadata, deps.controller, deps.config, deps.logger)
+    this.offsetsTopic = new OffsetsTopic(deps.metadata, deps.controller, deps.config, deps.logger, deps.expectedBrokers)
   }
 
   start(): void {

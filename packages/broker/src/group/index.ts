@@ -30,6 +30,12 @@ export interface GroupCoordinatorDeps {
   logger: GroupLogger
   /** For member ids and load-marker nonces; defaults to Math.random. */
   random?: Random
+  /**
+   * How many brokers the cluster is configured with (the Raft voters, each of
+   * which is a broker); default 1. With the registered brokers it caps the
+   * replication factor of `__consumer_offsets`.
+   */
+  expectedBrokers?: number
 }
 
 export interface GroupCoordinator {
@@ -43,7 +49,7 @@ export interface GroupCoordinator {
 
 export function createGroupCoordinator(deps: GroupCoordinatorDeps): GroupCoordinator {
   const config = resolveGroupConfig(deps.config)
-  const core = new GroupCoordinatorCore({ ...deps, config, random: deps.random ?? systemRandom })
+  const core = new GroupCoordinatorCore({ ...deps, config, random: deps.random ?? systemRandom, expectedBrokers: deps.expectedBrokers ?? 1 })
   return {
     register: (registry) => registerGroupHandlers(registry, core, config),
     start: async () => core.start(),

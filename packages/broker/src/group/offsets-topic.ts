@@ -24,6 +24,8 @@ export class OffsetsTopic {
     private readonly controller: ControllerChannel,
     private readonly config: ResolvedGroupConfig,
     private readonly logger: GroupLogger,
+    /** Brokers the cluster is configured with (its Raft voters): a floor for the cluster size before all have registered. */
+    private readonly expectedBrokers: number,
   ) {}
 
   stop(): void {
@@ -34,7 +36,11 @@ export class OffsetsTopic {
   partitionFor(groupId: string): Result<number> {
     const topic = this.metadata.image().topicsByName.get(OFFSETS_TOPIC)
     if (!topic || topic.partitions.length === 0) {
-      this.ensureExists()
+      const rf = this.replicationFactor()
+      if (rf.unfenced < rf.target) {
+        return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC} needs ${rf.target} available brokers, ${rf.unfenced} are`)
+      }
+      this.ensureExists(rf.target)
       return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC} is being created`)
     }
     return ok(partitionForGroup(groupId, topic.partitions.length))
@@ -80,13 +86,26 @@ export class OffsetsTopic {
     this.topicsCache = null
   }
 
+  /**
+   * The replication factor `__consumer_offsets` must get, as Kafka's
+   * offsets.topic.replication.factor: the configured one, capped only by the
+   * size of the cluster (registered brokers, and at least the voters), never
+   * by how many brokers happen to be up. The topic is created once and keeps
+   * its replication factor, so creating it while brokers are still starting
+   * (or down) would leave it under-replicated for good; until `target` brokers
+   * are unfenced, group requests get COORDINATOR_NOT_AVAILABLE instead.
+   */
+  private replicationFactor(): { target: number; unfenced: number } {
+    const brokers = [...this.metadata.image().brokers.values()]
+    const clusterSize = Math.max(brokers.length, this.expectedBrokers)
+    const target = Math.max(1, Math.min(this.config.offsetsTopicReplicationFactor, clusterSize))
+    return { target, unfenced: brokers.filter((b) => !b.fenced).length }
+  }
+
   /** Asks the controller for the topic (once at a time); TOPIC_ALREADY_EXISTS is success. */
-  private ensureExists(): void {
+  private ensureExists(replicationFactor: number): void {
     if (this.creating || this.stopped) return
     this.creating = true
-    const brokers = [...this.metadata.image().brokers.values()]
-    const live = brokers.filter((b) => !b.fenced).length
-    const replicationFactor = Math.max(1, Math.min(this.config.offsetsTopicReplicationFactor, live || brokers.length))
     const request: CreateTopicsRequest = {
       topics: [
         {

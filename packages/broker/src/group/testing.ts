@@ -72,10 +72,14 @@ export class FakeMetadata implements MetadataView {
   private topicSeq = 0
 
   constructor(readonly nodeId: number, brokerIds: number[] = [nodeId]) {
-    for (const id of brokerIds) {
-      const b: BrokerRegistration = { nodeId: id, endpoint: `ws://127.0.0.1:${9091 + id}`, incarnationId: `inc-${id}`, brokerEpoch: id, rack: null, fenced: false, inControlledShutdown: false }
-      this.img.brokers.set(id, b)
-    }
+    for (const id of brokerIds) this.setBroker(id, { fenced: false })
+  }
+
+  /** Registers a broker (or re-registers it, fenced or not). */
+  setBroker(id: number, opts: { fenced: boolean }): void {
+    const b: BrokerRegistration = { nodeId: id, endpoint: `ws://127.0.0.1:${9091 + id}`, incarnationId: `inc-${id}`, brokerEpoch: id, rack: null, fenced: opts.fenced, inControlledShutdown: false }
+    this.img.brokers.set(id, b)
+    this.emit({ type: 'broker', broker: b })
   }
 
   image(): MetadataImage {

@@ -18,7 +18,7 @@ export interface GroupLogger {
 export interface GroupConfig {
   /** offsets.topic.num.partitions: used when the coordinator creates `__consumer_offsets`. */
   offsetsTopicPartitions: number
-  /** offsets.topic.replication.factor, capped by the number of live brokers. */
+  /** offsets.topic.replication.factor, capped by the cluster's size (registered brokers, at least the voters), not by how many are up. */
   offsetsTopicReplicationFactor: number
   /** Used when a heartbeat names none. */
   sessionTimeoutMsDefault?: number

@@ -133,17 +133,20 @@ export class FakeGroups {
     return [0, { memberId: m.memberId, memberEpoch: m.epoch, heartbeatIntervalMs: this.heartbeatIntervalMs, assignment: resend ? { topics: toTopics(given) } : null }]
   }
 
+  /** As the broker: a request-level refusal is the envelope code, repeated on every partition, and changes nothing. */
   private commit(b: any): [number, unknown] {
     const g = this.group(b.groupId)
     let code = 0
     if (b.memberId === '' && b.memberEpoch === -1) {
-      if (g.members.size > 0) code = ErrorCode.UNKNOWN_MEMBER_ID
+      if (g.members.size > 0) code = ErrorCode.NON_EMPTY_GROUP
     } else {
       const m = g.members.get(b.memberId)
       if (!m) code = ErrorCode.UNKNOWN_MEMBER_ID
+      else if (b.memberEpoch > m.epoch) code = ErrorCode.FENCED_MEMBER_EPOCH
       else if (b.memberEpoch < m.epoch) code = ErrorCode.STALE_MEMBER_EPOCH
     }
     if (code === 0) for (const t of b.topics) for (const p of t.partitions) g.offsets.set(key(t.topic, p.partition), p.offset)
-    return [0, { topics: b.topics.map((t: any) => ({ topic: t.topic, partitions: t.partitions.map((p: any) => ({ partition: p.partition, errorCode: code })) })) }]
+    const topics = b.topics.map((t: any) => ({ topic: t.topic, partitions: t.partitions.map((p: any) => ({ partition: p.partition, errorCode: code })) }))
+    return [code, code === 0 ? { topics } : { errorMessage: `commit refused: ${code}`, topics }]
   }
 }
