@@ -542,11 +542,21 @@ describe('consumer group', () => {
     await waitFor(() => c.assignment().length === 2, 'both partitions')
     await produce(client, 4)
     await waitFor(() => got.length === 4, 'the first four')
+    // Committed before the cut, so the rejoined member resumes after them (not from the beginning).
+    await waitFor(() => [...fake.groups.group('cut').offsets.values()].reduce((a, b) => a + b, 0) === 4, 'the first four committed')
     const groupApis = new Set<number>([ApiKey.FindCoordinator, ApiKey.ConsumerGroupHeartbeat, ApiKey.OffsetCommit, ApiKey.OffsetFetch])
+    let lastHeartbeatAnswered = 0
+    fake.intercept = (r) => {
+      if (r.apiKey === ApiKey.ConsumerGroupHeartbeat) lastHeartbeatAnswered = Date.now()
+      return undefined
+    }
+    await waitFor(() => lastHeartbeatAnswered > 0, 'a heartbeat seen by the interceptor')
     fake.intercept = (r) => (groupApis.has(r.apiKey) ? ErrorCode.COORDINATOR_NOT_AVAILABLE : undefined)
-    const cutAt = Date.now()
+    let lostAt = 0
+    c.on('lost', () => (lostAt ||= Date.now()))
     await waitFor(() => events.includes('lost 0,1'), 'the partitions to be lost', 3_000)
-    expect(Date.now() - cutAt).toBeGreaterThanOrEqual(250)
+    // Not before a whole session has passed since the last heartbeat the coordinator answered.
+    expect(lostAt - lastHeartbeatAnswered).toBeGreaterThanOrEqual(300)
     expect(c.assignment()).toEqual([]) // no fetching any more
     // Records produced now are not consumed while the member owns nothing.
     await produce(client, 2, 'during')
