@@ -5,8 +5,11 @@
  */
 import { hideBin } from 'yargs/helpers'
 import { main } from './cli.js'
+import { exitOnBrokenPipe, exitWhenFlushed } from './exit.js'
 
+exitOnBrokenPipe(process.stdout)
 const code = await main(hideBin(process.argv))
 // Commands leave no work behind, but client sockets and timers may linger: exit
-// now. `broker` reports through process.exitCode.
-process.exit(code || Number(process.exitCode ?? 0))
+// now, once the output is out (a bare process.exit drops what a slow pipe has not
+// taken yet). `broker` reports through process.exitCode.
+await exitWhenFlushed(code || Number(process.exitCode ?? 0))
