@@ -3,6 +3,9 @@
  * `send` wait when full. Batches leave a queue in order, up to maxInFlight at a
  * time; once any batch of a partition failed, that partition sends one batch at a
  * time until the failed ones are through, so a retry never overtakes a later batch.
+ * Only full batches pipeline: a batch still filling goes once its partition has
+ * nothing in flight (and its linger is over), so under load records gather into
+ * fewer, larger requests instead of many small ones competing for the brokers.
  */
 import { BATCH_HEADER_BYTES, type RecordInput } from '@tributary/protocol'
 import { closedError } from './errors.js'
@@ -162,8 +165,18 @@ export class Accumulator {
     if (index < 0) return undefined
     const next = q.batches[index]
     if ((recovering && q.inFlight > 0) || next.retryAt > now) return undefined
-    const full = next.closed || index < q.batches.length - 1 || next.bytes >= this.opts.batchBytes
-    return full || now - next.createdAt >= this.opts.lingerMs || next.createdAt <= this.flushBefore ? next : undefined
+    if (this.isFull(q, index)) return next
+    // A batch still filling waits while its partition has one in flight: records that
+    // arrive during that round trip ride in it, so a busy partition sends fewer, fuller
+    // requests and an idle one still sends at once (linger 0).
+    if (q.inFlight > 0) return undefined
+    return now - next.createdAt >= this.opts.lingerMs || next.createdAt <= this.flushBefore ? next : undefined
+  }
+
+  /** The batch at `index` takes no more records (sealed, followed by another, or at batchBytes). */
+  private isFull(q: PartitionQueue, index: number): boolean {
+    const b = q.batches[index]
+    return b.closed || index < q.batches.length - 1 || b.bytes >= this.opts.batchBytes
   }
 
   /** Milliseconds until some queue's next batch becomes sendable (linger or retry backoff); undefined if none waits. */
@@ -174,7 +187,8 @@ export class Accumulator {
       const index = q.batches.findIndex((b) => !b.inFlight && !b.acked)
       if (index < 0) continue
       const next = q.batches[index]
-      const full = next.closed || index < q.batches.length - 1
+      const full = this.isFull(q, index)
+      if (!full && q.inFlight > 0) continue // goes when the batch in flight is answered (send wakes then)
       const at = full ? next.retryAt : Math.max(next.retryAt, next.createdAt + this.opts.lingerMs)
       soonest = soonest === undefined ? at : Math.min(soonest, at)
     }

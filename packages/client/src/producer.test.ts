@@ -165,6 +165,25 @@ describe('producer', () => {
     }
   })
 
+  test('linger 0: a batch still filling waits while its partition has one in flight, then carries every record that came meanwhile', async () => {
+    const { fake, client } = setup(1, 1)
+    fake.intercept = (r) => (r.apiKey === ApiKey.Produce ? 'hold' : undefined)
+    const producer = client.producer({ lingerMs: 0 })
+    const first = producer.send({ topic: 'orders', messages: [{ value: 'first' }] })
+    await waitFor(() => fake.heldCount === 1, 'the first batch in flight')
+    const later = Array.from({ length: 10 }, (_, i) => producer.send({ topic: 'orders', messages: [{ value: `v${i}` }] }))
+    const sender = (producer as any).sender
+    await waitFor(() => !sender.draining, 'the sender to finish its pass')
+    expect(fake.heldCount).toBe(1) // not ten small requests behind it
+    fake.intercept = () => undefined
+    await fake.releaseHeld()
+    await Promise.all([first, ...later])
+    const produces = fake.requests.filter((r) => r.apiKey === ApiKey.Produce)
+    expect(produces).toHaveLength(2) // the held one, then one batch of all ten
+    expect(values(fake, 'orders', 0)).toEqual(['first', ...Array.from({ length: 10 }, (_, i) => `v${i}`)])
+    await client.close()
+  })
+
   test('a failed batch in a pipeline: the later ones (OUT_OF_ORDER_SEQUENCE) follow it again, in order, once', async () => {
     const { fake, client } = setup(1, 1)
     let produces = 0

@@ -44,6 +44,8 @@ export const BATCH_LOG_LIMITS_DEFAULT: BatchLogLimits = {
   rewriteBytesMax: 64 * 1024 * 1024,
 }
 
+/** Longest a new HW waits for a write to carry it to disk (Kafka checkpoints every 5 s). */
+export const HW_CHECKPOINT_MS = 1_000
 /** A view this much smaller than its buffer is copied, so the cache never pins a whole request frame. */
 const VIEW_COPY_RATIO = 2
 const EMPTY = new Uint8Array(0)
@@ -60,6 +62,7 @@ export class BatchLog implements PartitionLog {
   private producer: Uint8Array | null = null
   private producerVersion = 0
   private lastWrite: Promise<void> = Promise.resolve()
+  private hwCheckpoint: ReturnType<typeof setTimeout> | undefined
   private failure: TributaryError | null = null
   private closed = false
   private readonly ops = new OpQueue()
@@ -149,7 +152,21 @@ export class BatchLog implements PartitionLog {
     const hw = clamp(offset, this.logStart, this.logEnd)
     if (hw === this.hw) return
     this.hw = hw
-    void this.write([], [], [])
+    this.scheduleHighWatermarkCheckpoint()
+  }
+
+  /**
+   * The HW moves with every acks=all produce; a LevelDB write of its own each time
+   * would cost as much as the data. Any write stores the current state, so a new HW
+   * rides on the next append; a quiet partition stores it HW_CHECKPOINT_MS later.
+   */
+  private scheduleHighWatermarkCheckpoint(): void {
+    if (this.hwCheckpoint !== undefined) return
+    this.hwCheckpoint = setTimeout(() => {
+      this.hwCheckpoint = undefined
+      if (!this.closed && !this.failure) void this.write([], [], [])
+    }, HW_CHECKPOINT_MS)
+    this.hwCheckpoint.unref?.()
   }
 
   setProducerState(state: Uint8Array): void {
@@ -390,6 +407,8 @@ export class BatchLog implements PartitionLog {
 
   async close(): Promise<void> {
     if (this.closed) return
+    clearTimeout(this.hwCheckpoint)
+    this.hwCheckpoint = undefined
     await this.flush()
     this.closed = true
     this.cache.close()

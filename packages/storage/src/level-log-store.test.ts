@@ -9,6 +9,7 @@ import { encodeRecordBatch, ErrorCode, TributaryError } from '@tributary/protoco
 import { openLevelStorage, type LevelStorage, type LevelStorageOptions } from './level-storage.js'
 import type { LevelDb } from './level-log-store.js'
 import { WriteGroups, type Op } from './write-group.js'
+import { HW_CHECKPOINT_MS } from './batch-log.js'
 
 const batch = (value: string) => encodeRecordBatch([{ key: null, value, timestamp: 1 }])
 
@@ -45,6 +46,30 @@ test('appends to many partitions in one event-loop turn are written in one db.ba
   const puts = calls[0].ops.filter((o) => o.type === 'put')
   expect(puts).toHaveLength(8 * (2 + 2)) // per partition: two batches, its meta and its new epoch-cache record
   expect(calls[0].sync).toBe(false)
+})
+
+test('a new high watermark takes no write of its own: it rides on the next append, or is stored HW_CHECKPOINT_MS later', async () => {
+  const s = await open()
+  const log = await s.logs.open('t', 0)
+  await log.appendAsLeader(batch('a'), 0)
+  await log.appendAsLeader(batch('b'), 0)
+  const calls = spyBatches(s.db)
+  log.setHighWatermark(1)
+  await new Promise((resolve) => setImmediate(resolve)) // a write group would have sealed by now
+  expect(calls).toHaveLength(0)
+  await log.appendAsLeader(batch('c'), 0) // carries the HW in its state record
+  expect(calls).toHaveLength(1)
+  log.setHighWatermark(2)
+  const started = Date.now()
+  while (calls.length < 2) {
+    if (Date.now() - started > HW_CHECKPOINT_MS + 5_000) throw new Error('the HW checkpoint never came')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  expect(Date.now() - started).toBeGreaterThanOrEqual(HW_CHECKPOINT_MS - 50)
+  await s.close()
+  const again = await openLevelStorage(dir, { writeBufferBytes: 4 << 20 })
+  storage = again
+  expect((await again.logs.open('t', 0)).highWatermark()).toBe(2)
 })
 
 test('sync: true (log.flush=batch) fsyncs every group', async () => {

@@ -3,8 +3,8 @@
  * followers (replicaId = their node id: up to the LEO; the fetch offset is the
  * follower's LEO, which moves the HW) and debugging (replicaId -2: any replica, up
  * to its own HW). A fetch that finds less than minBytes parks until a partition it
- * reads fires (new data, a new HW, a role change), maxWaitMs passes, or the
- * connection closes: no polling on a timer. Records go out as the stored bytes.
+ * reads fires (followers: new data; consumers: a new HW; both: a role change),
+ * maxWaitMs passes, or the connection closes: no polling on a timer. Records go out as the stored bytes.
  */
 import { ErrorCode, type FetchPartitionRequest, type FetchPartitionResponse, type FetchRequest } from '@tributary/protocol'
 import type { HandlerResult, RequestContext } from '../seams.js'
@@ -36,13 +36,14 @@ interface Watched {
   version: number
 }
 
-const versionOf = (p: Partition): number => p.dataSignal.version + p.hwSignal.version
+/** The signal a fetch parks on: followers wait for data, consumers for the HW (a role change fires both). */
+const signalOf = (p: Partition, isFollower: boolean): Partition['dataSignal'] => (isFollower ? p.dataSignal : p.hwSignal)
 
-function watch(host: ReplicaHost, entries: Entry[]): Watched[] {
+function watch(host: ReplicaHost, entries: Entry[], isFollower: boolean): Watched[] {
   const out: Watched[] = []
   for (const e of entries) {
     const p = host.partition(e.topic, e.req.partition)
-    if (p !== undefined) out.push({ p, version: versionOf(p) })
+    if (p !== undefined) out.push({ p, version: signalOf(p, isFollower).version })
   }
   return out
 }
@@ -59,41 +60,17 @@ export async function handleFetch(host: ReplicaHost, body: unknown, ctx: Request
   const waitMs = Math.min(req.maxWaitMs, host.config.requestTimeoutMsMax)
   const deadlineMs = host.clock.now() + waitMs
   // Versions are taken before each read, so a firing during the read is not slept through.
-  let watched = watch(host, entries)
-  let pass = await readPass(host, req, entries, true)
   const isFollower = req.replicaId >= 0
+  let watched = watch(host, entries, isFollower)
+  let pass = await readPass(host, req, entries, true)
   for (;;) {
     const timeLeft = deadlineMs - host.clock.now()
     if (pass.urgent || pass.bytes >= req.minBytes || timeLeft <= 0 || ctx.signal.aborted) break
-    if (isFollower && hasHighWatermarkNews(host, req.replicaId, entries, pass)) break
     await park(host, isFollower, watched, timeLeft, ctx.signal)
-    watched = watch(host, entries)
+    watched = watch(host, entries, isFollower)
     pass = await readPass(host, req, entries, false)
   }
-  if (isFollower) rememberSentHighWatermarks(host, req.replicaId, entries, pass)
   return { errorCode: ErrorCode.NONE, body: { topics: group(req, pass.partitions) } }
-}
-
-/**
- * A follower learns the HW only from fetch responses; answering as soon as the HW
- * passes what it was last told keeps every replica's HW current (a new leader then
- * starts from the true HW), at the cost of one small response per HW step.
- */
-function hasHighWatermarkNews(host: ReplicaHost, replicaId: number, entries: Entry[], pass: Pass): boolean {
-  for (let i = 0; i < entries.length; i++) {
-    const f = host.partition(entries[i].topic, entries[i].req.partition)?.leaderState?.follower(replicaId)
-    const r = pass.partitions[i]
-    if (f !== undefined && r !== null && r.errorCode === ErrorCode.NONE && r.highWatermark > f.lastSentHighWatermark) return true
-  }
-  return false
-}
-
-function rememberSentHighWatermarks(host: ReplicaHost, replicaId: number, entries: Entry[], pass: Pass): void {
-  for (let i = 0; i < entries.length; i++) {
-    const f = host.partition(entries[i].topic, entries[i].req.partition)?.leaderState?.follower(replicaId)
-    const r = pass.partitions[i]
-    if (f !== undefined && r !== null && r.errorCode === ErrorCode.NONE) f.lastSentHighWatermark = r.highWatermark
-  }
 }
 
 function group(req: FetchRequest, flat: Array<FetchPartitionResponse | null>): Array<{ topic: string; partitions: FetchPartitionResponse[] }> {
@@ -180,7 +157,13 @@ function common(p: Partition): { highWatermark: number; logStartOffset: number; 
   return { highWatermark: p.highWatermark(), logStartOffset: p.logStartOffset(), logEndOffset: p.logEndOffset() }
 }
 
-/** Wait for any read partition to fire (followers: data or HW; consumers: HW), the deadline, or the connection to close. */
+/**
+ * Wait for any read partition to fire, the deadline, or the connection to close.
+ * Consumers wake on the HW (they read below it); followers on new data only, as in
+ * Kafka: they learn the HW from the next response that carries data, or at the
+ * latest when their fetch's maxWaitMs ends. Waking them for every HW step would cost
+ * two more messages and a state write per follower per produce.
+ */
 function park(
   host: ReplicaHost,
   isFollower: boolean,
@@ -199,9 +182,9 @@ function park(
       resolve()
     }
     for (const { p, version } of watched) {
-      if (versionOf(p) !== version) return done() // fired while we were reading
-      unsubscribe.push(p.hwSignal.once(done))
-      if (isFollower) unsubscribe.push(p.dataSignal.once(done))
+      const signal = signalOf(p, isFollower)
+      if (signal.version !== version) return done() // fired while we were reading
+      unsubscribe.push(signal.once(done))
     }
     unsubscribe.push(host.clock.setTimeout(done, timeoutMs))
     signal.addEventListener('abort', done)

@@ -19,8 +19,6 @@ export interface FollowerState {
   lastFetchTimeMs: number
   /** the leader's LEO when the previous fetch arrived */
   lastFetchLeaderLogEndOffset: number
-  /** the HW the last fetch response told this follower */
-  lastSentHighWatermark: number
 }
 
 export interface PendingIsr {
@@ -61,7 +59,7 @@ export class LeaderState {
     for (const id of replicas) {
       if (id === this.leaderId || this.followers.has(id)) continue
       // An ISR member gets the benefit of the doubt from the election on (as in Kafka).
-      this.followers.set(id, { nodeId: id, logEndOffset: -1, lastCaughtUpTimeMs: nowMs, lastFetchTimeMs: -1, lastFetchLeaderLogEndOffset: -1, lastSentHighWatermark: -1 })
+      this.followers.set(id, { nodeId: id, logEndOffset: -1, lastCaughtUpTimeMs: nowMs, lastFetchTimeMs: -1, lastFetchLeaderLogEndOffset: -1 })
     }
     for (const id of [...this.followers.keys()]) if (!replicas.includes(id)) this.followers.delete(id)
   }

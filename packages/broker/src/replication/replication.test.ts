@@ -66,6 +66,18 @@ describe('produce and replicate', () => {
     await waitFor(() => hw(c, 2) === 3 && hw(c, 3) === 3, 2000, 'followers learned the HW')
   })
 
+  it('followers learn a new HW with the next data, not from a response of its own (Kafka)', async () => {
+    const c = await threeNodes({ ...SIM_REPLICA_CONFIG, replicaFetchWaitMaxMs: 30_000 })
+    await produce(c, 1, 't', 0, batchOf(['a']))
+    expect(hw(c, 1)).toBe(1)
+    const leader = c.manager(1).partition('t', 0)!
+    // Both followers hold 'a' and wait at the leader for data; the HW step did not answer them.
+    await waitFor(() => leader.dataSignal.waiting === 2 && leo(c, 2) === 1 && leo(c, 3) === 1, 2000, 'both follower fetches parked')
+    expect([hw(c, 2), hw(c, 3)]).toEqual([0, 0])
+    await produce(c, 1, 't', 0, batchOf(['b']))
+    await waitFor(() => hw(c, 2) >= 1 && hw(c, 3) >= 1, 2000, 'the HW riding on the next data')
+  })
+
   it('acks=1 answers after the leader append; acks=0 gets no response', async () => {
     const c = await threeNodes()
     c.partition(1, 2)
