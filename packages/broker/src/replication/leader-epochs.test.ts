@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from '@jest/globals'
 import { ApiKey, ErrorCode } from '@tributary/protocol'
 import { SimCluster, startThreeNodes, waitFor } from './sim-cluster.js'
 import { batchOf, fetchFrom, produce, readAll, recordsIn } from './sim-client.js'
+import { ProducerStateTable } from './producer-state.js'
 
 let cluster: SimCluster | undefined
 
@@ -136,6 +137,16 @@ describe('idempotent producers', () => {
     expect(await produce(c, 1, 't', 0, idem(['b'], 1))).toMatchObject({ errorCode: 0, baseOffset: 1 })
     expect(await produce(c, 1, 't', 0, idem(['a'], 0))).toMatchObject({ errorCode: 0, baseOffset: 0 })
     expect(await produce(c, 1, 't', 0, idem(['c'], 2))).toMatchObject({ errorCode: 0, baseOffset: 2 })
+  })
+
+  it('the producer checkpoint follows the log end without idempotent producers, so a restart replays only the tail', async () => {
+    const c = await threeNodes()
+    const p = c.manager(1).partition('t', 0)!
+    await p.checkpointProducerState()
+    for (let i = 0; i < 3; i++) await produce(c, 1, 't', 0, batchOf([`plain${i}`]))
+    await p.checkpointProducerState()
+    const table = new ProducerStateTable()
+    expect(table.decode(p.log.producerState()!)).toBe(3) // replay on open starts at 3, not at 0
   })
 
   it('concurrent in-flight batches of one producer are appended in order within one group', async () => {

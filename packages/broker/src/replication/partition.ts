@@ -47,6 +47,8 @@ export class Partition {
   isr: number[] = []
   leaderState: LeaderState | null = null
   readonly producers = new ProducerStateTable()
+  /** The log end offset the stored producer table reflects (-1: none stored this run). */
+  private producerCheckpointOffset = -1
   readonly appender: LeaderAppender
   readonly delayed: DelayedProduce
   /** fires when the LEO grows or the role changes */
@@ -292,12 +294,19 @@ export class Partition {
 
   // ------------------------------------------------------------ producer state
 
-  /** Store the producer table with the partition if it changed. */
+  /**
+   * Store the producer table with the partition when it changed or the log grew
+   * since the last checkpoint. The checkpoint's offset is where a restart starts
+   * replaying the log to rebuild the table, so it must follow the log end even when
+   * no idempotent producer wrote (else every start re-reads the whole log).
+   */
   checkpointProducerState(): Promise<void> {
     return this.exclusive(async () => {
-      if (!this.producers.dirty) return
-      this.log.setProducerState(this.producers.encode(this.log.logEndOffset()))
+      const leo = this.log.logEndOffset()
+      if (!this.producers.dirty && leo === this.producerCheckpointOffset) return
+      this.log.setProducerState(this.producers.encode(leo))
       this.producers.dirty = false
+      this.producerCheckpointOffset = leo
     })
   }
 
@@ -308,6 +317,7 @@ export class Partition {
     if (blob !== null) {
       const offset = this.producers.decode(blob)
       if (offset >= 0) from = Math.max(from, Math.min(offset, leo))
+      if (offset === leo) this.producerCheckpointOffset = leo
     }
     this.producers.truncateFrom(from)
     const nowMs = this.env.clock.now()
