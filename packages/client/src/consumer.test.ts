@@ -344,6 +344,8 @@ describe('consumer group', () => {
     await expect(c.subscribe({ topics: [/orders-eu/i] })).rejects.toMatchObject({ name: 'ArgumentError', code: ErrorCode.INVALID_REQUEST, message: expect.stringMatching(/\/orders-eu\/i has flag i, which the group coordinator cannot apply.*\[Oo\]rders/) })
     await expect(c.subscribe({ topics: [/\u{61}/u] })).rejects.toThrow(/has flag u/)
     await expect(c.subscribe({ topics: [/(a)\1/, /b/] })).rejects.toThrow(/numbered backreference/)
+    await expect(c.subscribe({ topics: [/(a+)+b/] })).rejects.toThrow(/repeated group may not hold another repeat/) // refused by the coordinator too
+    await expect(c.subscribe({ topics: [/a.*b.*/, /c.*/] })).rejects.toThrow(/RegExps together: at most 2 unbounded/)
     await expect(c.run({ eachMessage: async () => {} })).rejects.toThrow(/subscribe\(\{ topics \}\) before consuming/) // nothing was subscribed
     await c.subscribe({ topics: [/[Oo]rders-EU/gm] }) // g and m cannot change a match against a topic name
     const got: ConsumedMessage[] = []

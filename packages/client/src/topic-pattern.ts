@@ -6,6 +6,7 @@
  * source, so a flag that changes what matches is refused here rather than
  * silently dropped.
  */
+import { topicRegexProblem } from '@tributary/protocol'
 import { ArgumentError } from './errors.js'
 
 /**
@@ -34,7 +35,13 @@ export function subscriptionRegex(names: readonly string[], regexes: readonly Re
     // Joined into one pattern, group numbers shift: a later RegExp's \1 would point into an earlier one.
     throw new ArgumentError('subscribe: a RegExp with a numbered backreference cannot be combined with other RegExps; use one RegExp')
   }
+  for (const re of regexes) {
+    const problem = topicRegexProblem(re.source)
+    if (problem !== null) throw new ArgumentError(`subscribe: ${String(re)}: ${problem}; the group coordinator matches it against every topic name`)
+  }
   const source = [...names.map(escapeRegex), ...regexes.map((x) => x.source)].map((s) => `(?:${s})`).join('|')
+  const together = topicRegexProblem(source)
+  if (together !== null) throw new ArgumentError(`subscribe: the RegExps together: ${together}`)
   try {
     new RegExp(`^(?:${source})$`)
   } catch (err) {

@@ -476,6 +476,8 @@ describe('group coordinator', () => {
       [ApiKey.ConsumerGroupHeartbeat, { groupId: 'g', memberEpoch: 'x' }, ErrorCode.INVALID_REQUEST],
       [ApiKey.ConsumerGroupHeartbeat, { groupId: 'g', memberEpoch: 0 }, ErrorCode.INVALID_REQUEST],
       [ApiKey.ConsumerGroupHeartbeat, { groupId: 'g', memberEpoch: 0, subscribedTopicRegex: '(' }, ErrorCode.INVALID_REQUEST],
+      // would backtrack exponentially against a long topic name in the broker's thread
+      [ApiKey.ConsumerGroupHeartbeat, { groupId: 'g', memberEpoch: 0, subscribedTopicRegex: '(a+)+b' }, ErrorCode.INVALID_REQUEST],
       [ApiKey.ConsumerGroupHeartbeat, { groupId: 'g', memberEpoch: 0, subscribedTopicNames: ['t'], ownedPartitions: [{ topic: 't', partitions: [-1] }] }, ErrorCode.INVALID_REQUEST],
       [ApiKey.OffsetCommit, { groupId: 'g', memberId: '', memberEpoch: -1, topics: 'x' }, ErrorCode.INVALID_REQUEST],
       [ApiKey.OffsetCommit, { groupId: 'g', memberId: 3, memberEpoch: -1, topics: [] }, ErrorCode.INVALID_REQUEST],

@@ -3,7 +3,7 @@
  * checked here (types, ranges, sizes); a bad field is an error value with a
  * code, never an exception.
  */
-import { ErrorCode, fail, ok, type Result } from '@tributary/protocol'
+import { ErrorCode, fail, ok, topicRegexProblem, type Result } from '@tributary/protocol'
 import type { HeartbeatInput } from './heartbeat.js'
 import { anchored } from './group-state.js'
 import type { CommitInput, FetchInput } from './offsets.js'
@@ -74,6 +74,8 @@ export function parseHeartbeat(body: unknown, cfg: ResolvedGroupConfig): Result<
     } catch (err) {
       return invalid(`subscribedTopicRegex does not compile: ${(err as Error).message}`)
     }
+    const problem = topicRegexProblem(regex.value)
+    if (problem !== null) return invalid(`subscribedTopicRegex ${JSON.stringify(regex.value.slice(0, 80))}: ${problem}`)
   }
   let owned = null
   if (body.ownedPartitions !== undefined && body.ownedPartitions !== null) {
