@@ -3,17 +3,20 @@
  * and 32 partitions, beside plain LevelDB batch writes of the same bytes in the same
  * run (the floor the log layer is measured against). MB = 10^6 bytes.
  *
- * Per partition count, in one fresh database under os.tmpdir() (deleted afterwards):
- *   append       BENCH_STORAGE_MIB (default 1024) of leader appends, 256 in flight;
- *   tail-follow  meanwhile one consumer per partition reads each batch once, right
- *                after its append resolved (what a caught-up follower or consumer
- *                does); its MB/s is bytes over the wall time during which a read
- *                was outstanding (waiting behind the writes included), and
- *                tailLagMs how long the consumers needed after the last append;
- *   hot re-read  the newest ~1 MiB of each partition read over and over (the
+ * Per partition count, each write run in a fresh database under os.tmpdir() (deleted
+ * afterwards):
+ *   append       BENCH_STORAGE_MIB (default 1024) of leader appends, 256 in flight,
+ *                nothing else running (the figure set beside plain LevelDB);
+ *   hot re-read  then the newest ~1 MiB of each partition read over and over (the
  *                tail cache's own speed, an upper bound);
  *   cold read    the database closed and reopened (empty block and tail caches),
- *                then every partition read from its log start, 1 MiB reads.
+ *                then every partition read from its log start, 1 MiB reads;
+ *   followed     in a second fresh database, the same appends while one consumer per
+ *                partition reads each batch once, right after its append resolved
+ *                (what a caught-up follower or consumer does): the append rate with
+ *                readers, and the tail-follow read rate (bytes over the wall time a
+ *                read was outstanding, waiting behind the writes included; tailLagMs
+ *                is how long the consumers needed after the last append).
  *
  * Prints a table, then one JSON line. Run with `npm run bench` (after `npm run build`);
  * `BENCH_STORAGE_MIB=64 node packages/storage/dist/bench/index.js` is a quick check.
@@ -170,21 +173,14 @@ async function readFromStart(logs: PartitionLog[]): Promise<number> {
 
 const openLogs = (s: LevelStorage, partitions: number): Promise<PartitionLog[]> => Promise.all(Array.from({ length: partitions }, (_, p) => s.logs.open('bench', p)))
 
-async function logScenario(template: Uint8Array, partitions: number): Promise<Row[]> {
+/** Appends alone (the figure the issue sets), then the hot-tail re-read and, reopened, the cold read. */
+async function appendScenario(template: Uint8Array, partitions: number): Promise<Row[]> {
   return withStorage(async (s, reopen) => {
     const logs = await openLogs(s, partitions)
-    const clock = new BusyClock()
-    const followers = logs.map((log) => new TailFollower(log, READ_MAX_BYTES, clock))
     const count = Math.ceil(WRITE_BYTES / template.length)
     let start = performance.now()
-    await appendAll(logs, template, count, (k, end) => followers[k].appended(end))
-    const appendEnd = performance.now()
-    const append = row('PartitionLog append', partitions, count * template.length, appendEnd - start)
-    await Promise.all(followers.map((f) => f.idle()))
-    const tailLagMs = performance.now() - appendEnd
-    const tailBytes = followers.reduce((n, f) => n + f.bytesRead, 0)
-    if (tailBytes !== count * template.length) throw new Error(`tail followers read ${tailBytes} bytes of ${count * template.length}`)
-    const tail = { ...row('PartitionLog tail-follow read', partitions, tailBytes, clock.ms), reads: followers.reduce((n, f) => n + f.reads, 0), tailLagMs }
+    await appendAll(logs, template, count, () => {})
+    const append = row('PartitionLog append', partitions, count * template.length, performance.now() - start)
 
     const hotBatches = Math.max(1, Math.floor(MIB / template.length))
     start = performance.now()
@@ -197,9 +193,33 @@ async function logScenario(template: Uint8Array, partitions: number): Promise<Ro
     const coldBytes = await readFromStart(coldLogs)
     if (coldBytes !== count * template.length) throw new Error(`cold read returned ${coldBytes} bytes of ${count * template.length}`)
     const coldRead = row('PartitionLog cold read', partitions, coldBytes, performance.now() - start)
-    return [append, tail, hot, coldRead]
+    return [append, hot, coldRead]
   })
 }
+
+/** In a fresh database: appends with one consumer per partition following the tail, reading each batch once. */
+async function tailFollowScenario(template: Uint8Array, partitions: number): Promise<Row[]> {
+  return withStorage(async (s) => {
+    const logs = await openLogs(s, partitions)
+    const clock = new BusyClock()
+    const followers = logs.map((log) => new TailFollower(log, READ_MAX_BYTES, clock))
+    const count = Math.ceil(WRITE_BYTES / template.length)
+    const start = performance.now()
+    await appendAll(logs, template, count, (k, end) => followers[k].appended(end))
+    const appendEnd = performance.now()
+    const append = row('PartitionLog append, followed', partitions, count * template.length, appendEnd - start)
+    await Promise.all(followers.map((f) => f.idle()))
+    const tailLagMs = performance.now() - appendEnd
+    const tailBytes = followers.reduce((n, f) => n + f.bytesRead, 0)
+    if (tailBytes !== count * template.length) throw new Error(`tail followers read ${tailBytes} bytes of ${count * template.length}`)
+    return [append, { ...row('PartitionLog tail-follow read', partitions, tailBytes, clock.ms), reads: followers.reduce((n, f) => n + f.reads, 0), tailLagMs }]
+  })
+}
+
+const logScenario = async (template: Uint8Array, partitions: number): Promise<Row[]> => [
+  ...(await appendScenario(template, partitions)),
+  ...(await tailFollowScenario(template, partitions)),
+]
 
 async function main(): Promise<void> {
   const template = templateBatch()
@@ -224,6 +244,7 @@ async function main(): Promise<void> {
       bytesWritten: written,
       plainLevelMBPerSec: mb('plain LevelDB db.batch', 1),
       appendMBPerSec: { p1: mb('PartitionLog append', 1), p32: mb('PartitionLog append', 32) },
+      appendFollowedMBPerSec: { p1: mb('PartitionLog append, followed', 1), p32: mb('PartitionLog append, followed', 32) },
       tailFollowReadMBPerSec: { p1: mb('PartitionLog tail-follow read', 1), p32: mb('PartitionLog tail-follow read', 32) },
       hotTailReReadMBPerSec: { p1: mb('PartitionLog hot-tail re-read', 1), p32: mb('PartitionLog hot-tail re-read', 32) },
       coldReadMBPerSec: { p1: mb('PartitionLog cold read', 1), p32: mb('PartitionLog cold read', 32) },
