@@ -5,8 +5,10 @@
  * The cached batches are always a contiguous suffix of the log: appends add at the
  * tail, eviction takes from the head, truncation cuts the tail. A batch whose write
  * has not finished yet is never evicted, so every batch is always either in LevelDB
- * or here (the cache may overshoot its bound by what is still queued for writing,
- * which the write queue bounds).
+ * or here. The bound applies to written batches only: what is still queued for
+ * writing is bounded by the write queue, and counting it would evict every written
+ * batch whenever more than the bound is in flight (a producer with 4 MiB in flight
+ * against a 1 MiB bound), sending the consumers at the tail to LevelDB.
  */
 import { assert } from './assert.js'
 
@@ -53,6 +55,8 @@ export class TailCache {
   private items: CachedBatch[] = []
   private head = 0
   private bytes = 0
+  /** Bytes of cached batches not yet written (never evicted, not counted against the bound). */
+  private unwritten = 0
 
   constructor(private readonly budget: TailCacheBudget | null) {
     budget?.register(this)
@@ -77,20 +81,26 @@ export class TailCache {
     const item: CachedBatch = { baseOffset, lastOffset, bytes, flushed: false }
     this.items.push(item)
     this.bytes += bytes.length
+    this.unwritten += bytes.length
     return item
   }
 
   /** The batches are in LevelDB now: they may go. */
   markFlushed(items: CachedBatch[]): void {
-    for (const item of items) item.flushed = true
+    for (const item of items) {
+      if (item.flushed) continue // also: already dropped by truncation, compaction or clear
+      item.flushed = true
+      this.unwritten -= item.bytes.length
+    }
     this.evict()
   }
 
   evict(): void {
     const max = this.bytesMax()
-    while (this.bytes > max && this.head < this.items.length && this.items[this.head].flushed) this.dropHead()
+    while (this.bytes - this.unwritten > max && this.head < this.items.length && this.items[this.head].flushed) this.dropHead()
     this.compactSlots()
   }
+
 
   /**
    * Index of the first cached batch that holds an offset >= `offset`, or -1 when
@@ -115,7 +125,7 @@ export class TailCache {
   /** Forget every batch with baseOffset >= `offset` (log truncation). */
   truncateFrom(offset: number): void {
     while (this.items.length > this.head && this.items[this.items.length - 1].baseOffset >= offset) {
-      this.bytes -= this.items.pop()!.bytes.length
+      this.forget(this.items.pop()!)
     }
   }
 
@@ -130,15 +140,18 @@ export class TailCache {
     const kept: CachedBatch[] = []
     for (let i = this.head; i < this.items.length; i++) {
       const item = this.items[i]
-      if (!changes.has(item.baseOffset)) {
-        kept.push(item)
-        continue
-      }
       const bytes = changes.get(item.baseOffset)
-      this.bytes -= item.bytes.length
-      if (bytes) {
-        kept.push({ ...item, bytes })
-        this.bytes += bytes.length
+      if (bytes === undefined) {
+        kept.push(item)
+      } else if (bytes === null) {
+        this.forget(item)
+      } else {
+        // In place: the append that made the item still holds it and marks it written.
+        const delta = bytes.length - item.bytes.length
+        this.bytes += delta
+        if (!item.flushed) this.unwritten += delta
+        item.bytes = bytes
+        kept.push(item)
       }
     }
     this.items = kept
@@ -146,9 +159,16 @@ export class TailCache {
   }
 
   clear(): void {
+    for (let i = this.head; i < this.items.length; i++) this.forget(this.items[i])
     this.items = []
     this.head = 0
-    this.bytes = 0
+  }
+
+  /** Account for an item leaving the cache; marking it written keeps a late markFlushed from counting it twice. */
+  private forget(item: CachedBatch): void {
+    this.bytes -= item.bytes.length
+    if (!item.flushed) this.unwritten -= item.bytes.length
+    item.flushed = true
   }
 
   close(): void {
