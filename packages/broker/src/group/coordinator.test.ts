@@ -188,6 +188,14 @@ describe('group coordinator', () => {
     assertNoSharedPartitions([alive1, alive2])
   })
 
+  test('the heartbeat interval a member is told leaves at least three heartbeats per session', async () => {
+    const node = await start()
+    const short = await new Member(node, 'hb').heartbeat({ sessionTimeoutMs: 300 })
+    const long = await new Member(node, 'hb').heartbeat({ sessionTimeoutMs: 45_000 })
+    expect((short.body as any).heartbeatIntervalMs).toBe(100)
+    expect((long.body as any).heartbeatIntervalMs).toBe(500) // the configured interval
+  })
+
   test('leaving (epoch -1) frees the partitions at once', async () => {
     const node = await start()
     const [a, b] = ['a', 'b'].map(() => new Member(node, 'g1'))

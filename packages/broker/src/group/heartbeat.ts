@@ -64,7 +64,9 @@ export function heartbeat(group: ConsumerGroup, input: HeartbeatInput, env: Hear
     (input.owned !== null && !setEquals(input.owned, m.assigned))
   m.lastSent = m.assigned
   const assignment = resend ? { topics: toWire(m.assigned, (t) => env.topics.topicIds.get(t)) } : null
-  const response = { memberId: m.memberId, memberEpoch: m.memberEpoch, heartbeatIntervalMs: env.heartbeatIntervalMs, assignment }
+  // At least three heartbeats per session, or a member with a short session expires between two.
+  const heartbeatIntervalMs = Math.max(1, Math.min(env.heartbeatIntervalMs, Math.floor(m.sessionTimeoutMs / 3)))
+  const response = { memberId: m.memberId, memberEpoch: m.memberEpoch, heartbeatIntervalMs, assignment }
   return ok({ response, member: m })
 }
 
