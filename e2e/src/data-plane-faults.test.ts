@@ -104,7 +104,8 @@ async function replica(nodeId: number, topic: string): Promise<ReplicaView> {
     if (!split.ok) throw new Error(split.message)
     if (split.value.length === 0) {
       const bytes = Buffer.concat(chunks)
-      return { logStart: r.logStartOffset, hw: r.highWatermark, leo: r.logEndOffset ?? -1, bytes, ...decodeAll(bytes) }
+      // The log start the read began at: retention may move it while we page, and the entries are from here.
+      return { logStart: head.logStartOffset, hw: r.highWatermark, leo: r.logEndOffset ?? -1, bytes, ...decodeAll(bytes) }
     }
     chunks.push(r.records)
     const h = split.value[split.value.length - 1]!.header
