@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parse } from 'yaml'
-import { ApiKey, type DescribeQuorumResponse } from '@tributary/protocol'
+import { ApiKey, type DescribeClusterResponse, type DescribeQuorumResponse } from '@tributary/protocol'
 import { BROKER_OPTIONS, resolveBrokerConfig, type BrokerConfig } from '@tributary/broker'
 import { BROKER_BIN, freePort, REPO_ROOT, rpc } from './cluster.js'
 
@@ -24,6 +24,51 @@ function configOf(svc: Service): BrokerConfig {
   const r = resolveBrokerConfig({ env: svc.environment })
   if (!r.ok) throw new Error(r.message)
   return r.value
+}
+
+/** How long the three local nodes get to form. */
+const FORM_TIMEOUT_MS = 30_000
+const NODE_IDS = [1, 2, 3]
+
+async function ask<B>(url: string, apiKey: number): Promise<B> {
+  const c = await rpc(url, { requestTimeoutMs: 2000 })
+  try {
+    const r = await c.request<B>(apiKey, {})
+    if (r.errorCode !== 0) throw new Error(`api ${apiKey}: error ${r.errorCode}`)
+    return r.body
+  } finally {
+    c.close()
+  }
+}
+
+/** Why the cluster at `urls` (ws://127.0.0.1:port, one per node 1..3) has not formed yet, or 'formed'. */
+async function formed(urls: string[]): Promise<string> {
+  for (const url of urls) {
+    const res = await fetch(`${url.replace('ws://', 'http://')}/readyz`, { signal: AbortSignal.timeout(2000) })
+      .catch((err: Error) => { throw new Error(`${url} /readyz: ${err.message}`) })
+    if (res.status !== 200) return `${url} /readyz ${res.status}: ${await res.text()}`
+  }
+  const cluster = await ask<DescribeClusterResponse>(urls[0]!, ApiKey.DescribeCluster)
+  const live = cluster.brokers.filter((b) => !b.fenced).map((b) => b.nodeId).sort((a, b) => a - b)
+  if (JSON.stringify(live) !== JSON.stringify(NODE_IDS)) return `unfenced brokers [${live}] (registered: ${JSON.stringify(cluster.brokers)})`
+  const q = await ask<DescribeQuorumResponse>(urls[0]!, ApiKey.DescribeQuorum)
+  const caughtUp = q.voters.filter((v) => v.logEndOffset >= q.highWatermark).map((v) => v.nodeId).sort((a, b) => a - b)
+  if (q.leaderId <= 0 || q.highWatermark <= 0 || JSON.stringify(caughtUp) !== JSON.stringify(NODE_IDS)) {
+    return `quorum: leader ${q.leaderId}, HW ${q.highWatermark}, voters ${JSON.stringify(q.voters)}`
+  }
+  return 'formed'
+}
+
+/** Poll `formed` until it says so; at the deadline, the last reason it had not. */
+async function waitFormed(urls: string[], timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs
+  let last = 'not asked yet'
+  while (Date.now() < deadline) {
+    last = await formed(urls).catch((err: Error) => err.message)
+    if (last === 'formed') return last
+    await new Promise((res) => setTimeout(res, 100))
+  }
+  return last
 }
 
 describe('docker-compose.yml', () => {
@@ -59,7 +104,7 @@ describe('docker-compose.yml', () => {
     }
   })
 
-  test('the same topology, run as local processes, forms a quorum of three voters', async () => {
+  test('the same topology, run as local processes, forms: all three ready, registered unfenced, and caught-up voters', async () => {
     const { services } = await loadCompose()
     const root = await mkdtemp(path.join(os.tmpdir(), 'tributary-compose-'))
     const children: ChildProcess[] = []
@@ -87,23 +132,9 @@ describe('docker-compose.yml', () => {
         })
         children.push(child)
       }
-      const first = rewrite(configOf(Object.values(services)[0]).advertise)
-      const deadline = Date.now() + 30_000
-      let quorum: DescribeQuorumResponse | undefined
-      while (Date.now() < deadline) {
-        try {
-          const c = await rpc(first, { requestTimeoutMs: 2000 })
-          try {
-            const r = await c.request<DescribeQuorumResponse>(ApiKey.DescribeQuorum, {})
-            if (r.errorCode === 0 && r.body.leaderId > 0 && r.body.voters.length === 3) { quorum = r.body; break }
-          } finally {
-            c.close()
-          }
-        } catch { /* not up yet */ }
-        await new Promise((res) => setTimeout(res, 100))
-      }
-      expect(quorum).toBeDefined()
-      expect(quorum!.voters.map((v) => v.nodeId).sort()).toEqual([1, 2, 3])
+      const urls = cfgs.map(({ cfg }) => rewrite(cfg.advertise))
+      const why = await waitFormed(urls, FORM_TIMEOUT_MS)
+      expect(why).toBe('formed')
     } finally {
       await Promise.all(children.map((c) => new Promise<void>((resolve) => {
         if (c.exitCode !== null || c.signalCode !== null) return resolve()

@@ -1,8 +1,9 @@
 /**
  * The short fault schedule (issue #9): three real brokers whose every peer and
  * client link crosses a proxy, idempotent acks=all producers and a consumer
- * group running while a seeded nemesis kills (-9), pauses, partitions, cuts
- * one-way links, delays and cuts clients from leaders; then heal, converge and
+ * group running while a seeded nemesis kills (-9), pauses, partitions, cuts a
+ * node's connections to a peer, holds one direction of a link, delays and cuts
+ * clients from leaders; then heal, converge and
  * check the whole history. Replay a run with TRIBUTARY_FAULT_SEED=<seed>;
  * longer runs: `npm run e2e:long -- --seed S --minutes M`.
  */

@@ -6,7 +6,7 @@
  */
 import { ApiKey, decodeRecordBatch, splitBatches, type FetchPartitionResponse, type MetadataResponse, type RpcConnection } from '@tributary/protocol'
 import { rpc, type TestCluster } from '../cluster.js'
-import type { ReadRecord } from '../checker.js'
+import type { LogBounds, ReadRecord, ReplicaRead } from '../checker.js'
 
 export const FETCH_BYTES_MAX = 8 << 20
 
@@ -21,29 +21,74 @@ async function fetchAt(c: RpcConnection, topic: string, partition: number, offse
   return p
 }
 
-/** Every record of a partition from the log start to the HW of the node asked (replicaId -1: as a consumer of the leader; -2: any replica). */
-export async function readPartition(url: string, topic: string, partition: number, replicaId: -1 | -2): Promise<{ records: ReadRecord[]; hw: number }> {
-  const c = await rpc(url, { requestTimeoutMs: 10_000 })
+/** One fetched batch, decoded. */
+export interface FetchedBatch { baseOffset: number; lastOffset: number; records: Array<{ offset: number; value: string }> }
+
+/**
+ * What one fetch answer adds to a read asked at `fetchOffset`. Kafka answers
+ * with whole batches, so the first may start below the fetch offset: only those
+ * records are dropped (already read). Everything else below `hw` is passed on
+ * in the order served, so the checker sees a batch that overlaps or goes
+ * backwards; a record at or above the HW is a problem (never served to a
+ * reader). `next` is where the following fetch starts: the end of the last
+ * batch, at most the HW.
+ */
+export function takeFetched(partition: number, fetchOffset: number, hw: number, batches: readonly FetchedBatch[]): { records: ReadRecord[]; next: number; problems: string[] } {
+  const records: ReadRecord[] = []
+  const problems: string[] = []
+  batches.forEach((b, i) => {
+    const holdsFetchOffset = i === 0 && b.baseOffset <= fetchOffset && fetchOffset <= b.lastOffset
+    for (const r of b.records) {
+      if (holdsFetchOffset && r.offset < fetchOffset) continue
+      if (r.offset >= hw) problems.push(`p${partition}: record at ${r.offset} served at or above HW ${hw}`)
+      else records.push({ partition, offset: r.offset, value: r.value })
+    }
+  })
+  const last = batches[batches.length - 1]
+  return { records, next: last ? Math.min(last.lastOffset + 1, hw) : fetchOffset, problems }
+}
+
+function decodeBatches(bytes: Uint8Array, where: string): FetchedBatch[] {
   const dec = new TextDecoder()
+  const split = splitBatches(bytes, { allowPartialTail: true })
+  if (!split.ok) throw new Error(`${where}: ${split.message}`)
+  return split.value.map((s) => {
+    const d = decodeRecordBatch(s.bytes)
+    if (!d.ok) throw new Error(`${where}, batch at ${s.header.baseOffset}: ${d.message}`)
+    const records = d.value.records.map((rec) => ({ offset: rec.offset, value: dec.decode(rec.value ?? new Uint8Array()) }))
+    return { baseOffset: s.header.baseOffset, lastOffset: s.header.baseOffset + s.header.lastOffsetDelta, records }
+  })
+}
+
+export interface PartitionRead extends LogBounds {
+  nodeId: number
+  records: ReadRecord[]
+  /** why the read stopped before the HW or served what it should not have ([] when complete) */
+  problems: string[]
+}
+
+/** Every record of a partition from the log start to the HW of the node asked (replicaId -1: as a consumer of the leader; -2: any replica). */
+export async function readPartition(url: string, nodeId: number, topic: string, partition: number, replicaId: -1 | -2): Promise<PartitionRead> {
+  const c = await rpc(url, { requestTimeoutMs: 10_000 })
   try {
     const first = await fetchAt(c, topic, partition, 0, replicaId)
-    const records: ReadRecord[] = []
+    const read: PartitionRead = { nodeId, partition, logStartOffset: first.logStartOffset, highWatermark: first.highWatermark, records: [], problems: [] }
     let offset = first.logStartOffset
-    let hw = first.highWatermark
-    while (offset < hw) {
+    while (offset < read.highWatermark) {
       const r = await fetchAt(c, topic, partition, offset, replicaId)
-      hw = r.highWatermark
-      const split = splitBatches(r.records, { allowPartialTail: true })
-      if (!split.ok) throw new Error(`${topic}-${partition}@${offset}: ${split.message}`)
-      if (split.value.length === 0) break
-      for (const s of split.value) {
-        const d = decodeRecordBatch(s.bytes)
-        if (!d.ok) throw new Error(`${topic}-${partition}@${s.header.baseOffset}: ${d.message}`)
-        for (const rec of d.value.records) if (rec.offset >= offset && rec.offset < hw) records.push({ partition, offset: rec.offset, value: dec.decode(rec.value ?? new Uint8Array()) })
-        offset = s.header.baseOffset + s.header.lastOffsetDelta + 1
+      read.highWatermark = r.highWatermark
+      const batches = decodeBatches(r.records, `node ${nodeId} ${topic}-${partition}@${offset}`)
+      const t = takeFetched(partition, offset, r.highWatermark, batches)
+      read.records.push(...t.records)
+      read.problems.push(...t.problems)
+      if (t.next <= offset && offset < r.highWatermark) {
+        // an empty answer below the HW, or batches ending at or before the fetch offset: asking again would spin
+        read.problems.push(`node ${nodeId} p${partition}: read stuck at ${offset} below HW ${r.highWatermark} (answer ended at ${t.next})`)
+        break
       }
+      offset = t.next
     }
-    return { records, hw }
+    return read
   } finally {
     c.close()
   }
@@ -102,16 +147,36 @@ export async function waitConverged(cluster: TestCluster, topic: string, timeout
 
 export interface FinalRead {
   finalRead: ReadRecord[]
-  replicas: Map<number, ReadRecord[]>
+  /** each partition's log bounds on its leader */
+  bounds: LogBounds[]
+  replicas: ReplicaRead[]
+  /** reads that failed or stopped early: what they lack is also missing from finalRead / replicas */
+  incompleteReads: string[]
 }
 
+/** Read every partition from its leader and from each of its replicas; a read that fails is reported, never fatal, so every other one is still checked. */
 export async function finalRead(cluster: TestCluster, topic: string): Promise<FinalRead> {
-  const parts = await partitionsOf(cluster, topic)
-  const finalRecords: ReadRecord[] = []
-  const replicas = new Map<number, ReadRecord[]>(cluster.nodes.map((n) => [n.nodeId, []]))
-  for (const p of parts) {
-    finalRecords.push(...(await readPartition(cluster.node(p.leader).url, topic, p.partition, -1)).records)
-    for (const id of p.replicas) replicas.get(id)!.push(...(await readPartition(cluster.node(id).url, topic, p.partition, -2)).records)
+  const out: FinalRead = { finalRead: [], bounds: [], replicas: [], incompleteReads: [] }
+  const attempt = async (what: string, read: () => Promise<PartitionRead>): Promise<PartitionRead | undefined> => {
+    try {
+      const r = await read()
+      out.incompleteReads.push(...r.problems)
+      return r
+    } catch (err) {
+      out.incompleteReads.push(`${what}: ${(err as Error).message}`)
+      return undefined
+    }
   }
-  return { finalRead: finalRecords, replicas }
+  for (const p of await partitionsOf(cluster, topic)) {
+    const leader = await attempt(`p${p.partition} from leader ${p.leader}`, () => readPartition(cluster.node(p.leader).url, p.leader, topic, p.partition, -1))
+    if (leader) {
+      out.finalRead.push(...leader.records)
+      out.bounds.push({ partition: p.partition, logStartOffset: leader.logStartOffset, highWatermark: leader.highWatermark })
+    }
+    for (const id of p.replicas) {
+      const rep = await attempt(`p${p.partition} from replica ${id}`, () => readPartition(cluster.node(id).url, id, topic, p.partition, -2))
+      if (rep) out.replicas.push(rep)
+    }
+  }
+  return out
 }

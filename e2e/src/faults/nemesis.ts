@@ -108,6 +108,18 @@ export class Nemesis {
         this.net.link(id, peer).set(f.mode)
         return { text: `${what} → ${id}→${peer}`, heal: async () => this.net.link(id, peer).set('pass') }
       }
+      case 'one-way': {
+        const id = await this.resolve(f.target)
+        const others = this.ids().filter((x) => x !== id)
+        const peer = others[f.peerPick % others.length]!
+        // id → peer rides two proxies: forward on the connections id opens, backward (answers) on the peer's
+        this.net.link(id, peer).set('blackhole-forward')
+        this.net.link(peer, id).set('blackhole-backward')
+        return {
+          text: `${what} → ${id}→${peer} held, ${peer}→${id} flows`,
+          heal: async () => { this.net.link(id, peer).set('pass'); this.net.link(peer, id).set('pass') },
+        }
+      }
       case 'delay': {
         const id = await this.resolve(f.target)
         const others = this.ids().filter((x) => x !== id)

@@ -23,8 +23,10 @@ export type Fault =
   | { type: 'pause'; target: Role }
   /** both directions of every link between the target and the other nodes */
   | { type: 'isolate'; target: Role; mode: NetMode }
-  /** only connections the target opens to one peer (the other direction keeps flowing) */
+  /** connections the target opens to one peer, both ways (the peer's connections to the target keep flowing) */
   | { type: 'link-loss'; target: Role; peerPick: number; mode: NetMode }
+  /** every byte the target sends one peer is held (its requests and Raft sends, its answers to the peer's requests); the peer's bytes flow */
+  | { type: 'one-way'; target: Role; peerPick: number }
   /** every link to and from the target */
   | { type: 'delay'; target: Role; delayMs: number }
   /** the target's client proxy: producers and consumers lose that broker */
@@ -63,6 +65,7 @@ export const FAULT_WEIGHTS = {
   pause: 2,
   isolate: 2,
   'link-loss': 2,
+  'one-way': 2,
   delay: 1,
   'clients-cut': 1.5,
 } as const
@@ -92,6 +95,7 @@ export function drawFault(rng: Prng, partitions: number, kind: FaultKind): Fault
     case 'pause': return { type: 'pause', target: drawRole(rng, partitions) }
     case 'isolate': return { type: 'isolate', target: drawRole(rng, partitions), mode: mode() }
     case 'link-loss': return { type: 'link-loss', target: drawRole(rng, partitions), peerPick: rng.int(0, 1), mode: mode() }
+    case 'one-way': return { type: 'one-way', target: drawRole(rng, partitions), peerPick: rng.int(0, 1) }
     case 'delay': return { type: 'delay', target: drawRole(rng, partitions), delayMs: rng.pick([20, 50, 100, 250]) }
     case 'clients-cut': return { type: 'clients-cut', target: { role: 'leader', partition: rng.int(0, partitions - 1) }, mode: mode() }
   }
@@ -136,7 +140,8 @@ export function describeFault(f: Fault): string {
     case 'kill-all': return 'kill -9 every node'
     case 'pause': return `SIGSTOP ${describeRole(f.target)}`
     case 'isolate': return `isolate ${describeRole(f.target)} (${f.mode})`
-    case 'link-loss': return `one-way loss from ${describeRole(f.target)} to peer #${f.peerPick} (${f.mode})`
+    case 'link-loss': return `${f.mode} the connections ${describeRole(f.target)} opens to peer #${f.peerPick}`
+    case 'one-way': return `hold what ${describeRole(f.target)} sends to peer #${f.peerPick} (the peer's traffic flows)`
     case 'delay': return `delay links of ${describeRole(f.target)} by ${f.delayMs} ms`
     case 'clients-cut': return `cut clients from ${describeRole(f.target)} (${f.mode})`
   }

@@ -132,7 +132,7 @@ export class Workload {
         }
       } catch (err) {
         this.count((err as TributaryError).type ?? String((err as Error).message).slice(0, 60))
-        this.indeterminate.push(...values)
+        if (!this.frozen) this.indeterminate.push(...values) // once frozen, stopProducers already counted them
       } finally {
         for (const v of values) this.pending.delete(v)
       }
