@@ -3,7 +3,7 @@
  * and the error code the leader must answer with. Nothing here is valid: a case
  * the broker accepts is a bug (it would have appended garbage).
  */
-import { crc32c, encodeRecordBatch, ErrorCode, writeInt32 } from '@tributary/protocol'
+import { ATTR_CONTROL, ATTR_DELETE_HORIZON, ATTR_TRANSACTIONAL, BATCH_CRC_START, BATCH_HEADER_BYTES, crc32c, encodeRecordBatch, ErrorCode, writeInt32 } from '@tributary/protocol'
 import type { Prng } from './faults/prng.js'
 
 export const FUZZ_KINDS = [
@@ -18,9 +18,6 @@ export interface FuzzCase {
   expect: number | null
 }
 
-/** Where a batch's CRC-covered region starts (attributes); bytes 0..7 and 12..15 the leader overwrites. */
-const CRC_START = 21
-const HEADER_BYTES = 61
 
 const randomBytes = (prng: Prng, n: number): Uint8Array => Uint8Array.from({ length: n }, () => prng.int(0, 255))
 const randomText = (prng: Prng, max: number): string => String.fromCharCode(...Array.from({ length: prng.int(0, max) }, () => prng.int(32, 126)))
@@ -36,14 +33,14 @@ function validBatch(prng: Prng, minValueBytes = 0): Uint8Array {
 /** A well-formed header and a correct CRC around record bytes that are noise. */
 function randomRecords(prng: Prng): Uint8Array {
   const recordBytes = prng.int(0, 200)
-  const out = new Uint8Array(HEADER_BYTES + recordBytes)
-  out.set(validBatch(prng).subarray(0, HEADER_BYTES))
-  out.set(randomBytes(prng, recordBytes), HEADER_BYTES)
+  const out = new Uint8Array(BATCH_HEADER_BYTES + recordBytes)
+  out.set(validBatch(prng).subarray(0, BATCH_HEADER_BYTES))
+  out.set(randomBytes(prng, recordBytes), BATCH_HEADER_BYTES)
   const count = prng.int(1, Math.max(1, Math.floor(recordBytes / 7)))
   writeInt32(out, 8, out.length - 12) // batchLength
   writeInt32(out, 23, count - 1 + prng.int(0, 3)) // lastOffsetDelta
   writeInt32(out, 57, count) // recordCount
-  writeInt32(out, 17, crc32c(out, CRC_START))
+  writeInt32(out, 17, crc32c(out, BATCH_CRC_START))
   return out
 }
 
@@ -56,8 +53,8 @@ function flippedByte(prng: Prng): Uint8Array {
 
 function brokerAttributes(prng: Prng): Uint8Array {
   const b = validBatch(prng)
-  b[22] |= prng.pick([0x10, 0x20, 0x40]) // transactional, control, delete horizon (the cleaner's)
-  writeInt32(b, 17, crc32c(b, CRC_START))
+  b[22] |= prng.pick([ATTR_TRANSACTIONAL, ATTR_CONTROL, ATTR_DELETE_HORIZON]) // the last is the cleaner's
+  writeInt32(b, 17, crc32c(b, BATCH_CRC_START))
   return b
 }
 

@@ -107,7 +107,7 @@ export function offlineView(state: RaftDiskState): MetadataSource {
     },
     async metadataLog(fromIndex: number, maxRecords: number): Promise<MetadataLogResponse> {
       // The same rows and paging as a live node's MetadataLog (one shared function in the broker).
-      const out = metadataLogPage(committed.filter((e) => e.index >= fromIndex), maxRecords)
+      const out = metadataLogPage(entriesFrom(committed, fromIndex), maxRecords)
       return { logStartIndex: (snap?.index ?? 0) + 1, commitIndex: commit, entries: out }
     },
     async metadataImage() {
@@ -118,4 +118,9 @@ export function offlineView(state: RaftDiskState): MetadataSource {
     },
     async close() {},
   }
+}
+
+/** The entries from `fromIndex` on, lazily: a page reads only what it takes. */
+function* entriesFrom<E extends { index: number }>(entries: readonly E[], fromIndex: number): Iterable<E> {
+  for (const e of entries) if (e.index >= fromIndex) yield e
 }

@@ -50,6 +50,8 @@ export class GroupMember {
   private owned = new Map<string, TopicPartition>()
   /** The coordinator's latest assignment for us, as it named it (undefined until the first). */
   private target: TopicPartitions[] | undefined
+  /** `target` resolved to names (a failed resolve leaves it unset, so the next heartbeat tries again). */
+  private resolved: { from: TopicPartitions[]; tps: TopicPartition[] } | undefined
   private subscription: { names: string[] | null; regex: string | null } = { names: null, regex: null }
   private subscriptionSent = false
   private heartbeatIntervalMs = HEARTBEAT_INTERVAL_MS_DEFAULT
@@ -246,7 +248,7 @@ export class GroupMember {
   private async reconcile(generation: number): Promise<void> {
     const current = (): boolean => generation === this.generation && !this.stopping
     while (current() && this.target) {
-      const want = new Map((await this.resolveNames(this.target)).map((tp) => [tpKey(tp.topic, tp.partition), tp]))
+      const want = new Map((await this.resolvedTarget(this.target)).map((tp) => [tpKey(tp.topic, tp.partition), tp]))
       if (!current()) return
       const revoked = [...this.owned].filter(([k]) => !want.has(k)).map(([, tp]) => tp)
       const added = [...want].filter(([k]) => !this.owned.has(k)).map(([, tp]) => tp)
@@ -262,6 +264,12 @@ export class GroupMember {
       this.reportNow = true
       this.wakeUp?.()
     }
+  }
+
+  /** The target's partitions by name, resolved once per target (heartbeats reconcile an unchanged one often). */
+  private async resolvedTarget(target: TopicPartitions[]): Promise<TopicPartition[]> {
+    if (this.resolved?.from !== target) this.resolved = { from: target, tps: await this.resolveNames(target) }
+    return this.resolved.tps
   }
 
   /** Assignments may name topics by id only: map them through metadata. */

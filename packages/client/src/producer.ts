@@ -232,7 +232,9 @@ export class Producer {
     this.sender.wake()
     // Each batch settles (acknowledged, or failed once retries run out), so this ends; a
     // client closed underneath us ends it too, and what is left is failed below.
-    await Promise.race([this.acc.drained(), aborted(this.cluster.signal)])
+    const clientClosed = aborted(this.cluster.signal)
+    await Promise.race([this.acc.drained(), clientClosed.promise])
+    clientClosed.cancel() // the client's signal outlives this producer: leave no listener on it
     this.acc.close()
     this.sender.stop()
     this.acc.failAll(closedError('producer'))
@@ -264,7 +266,13 @@ export class Producer {
   }
 }
 
-function aborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve()
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
+/** Resolves when `signal` aborts; `cancel` removes the listener. */
+function aborted(signal: AbortSignal): { promise: Promise<void>; cancel: () => void } {
+  if (signal.aborted) return { promise: Promise.resolve(), cancel: () => {} }
+  let onAbort = (): void => {}
+  const promise = new Promise<void>((resolve) => {
+    onAbort = () => resolve()
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  return { promise, cancel: () => signal.removeEventListener('abort', onAbort) }
 }

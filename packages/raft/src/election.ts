@@ -127,7 +127,7 @@ export function handleVoteRequest(s: NodeState, m: RaftMessage): void {
 /** A (pre)candidate counts the answers to its campaign. */
 export function stepCandidate(s: NodeState, m: RaftMessage): RaftResult {
   const want = s.role === 'precandidate' ? MessageType.PreVoteResp : MessageType.VoteResp
-  if (m.type !== want || !s.voters.includes(m.from)) return ok(undefined)
+  if (m.type !== want) return ok(undefined) // answers from non-voters never get here (step's deniedSender)
   // A pre-vote grant carries the term we would campaign in; anything else is from an old round.
   if (want === MessageType.PreVoteResp && m.reject === 0 && m.term !== s.term + 1) return ok(undefined)
   const result = poll(s, m.from, m.reject === 0)
@@ -146,7 +146,7 @@ export function stepCandidate(s: NodeState, m: RaftMessage): RaftResult {
  */
 export function transferLeadership(s: NodeState, to: number): RaftResult {
   if (s.role !== 'leader') return fail('NOT_LEADER', `node ${s.id} is ${s.role}`, s.leader)
-  if (!s.voters.includes(to)) return fail('INVALID_ARGUMENT', `${to} is not a voter`, s.id)
+  if (!s.isVoter(to)) return fail('INVALID_ARGUMENT', `${to} is not a voter`, s.id)
   if (to === s.id || to === s.leadTransferee) return ok(undefined)
   s.leadTransferee = to
   s.electionElapsed = 0

@@ -9,7 +9,7 @@ import type { Random } from './types.js'
 
 /**
  * Everything one Raft node knows, shared by the concept modules that act on it
- * (election.ts, replication.ts, snapshots.ts, reads.ts, observers.ts, step-checks.ts).
+ * (election.ts, replication.ts, snapshots.ts, reads.ts, observers.ts, step.ts).
  * Internal to the package: RaftNode is the only way in from outside.
  */
 export class NodeState {
@@ -87,12 +87,12 @@ export class NodeState {
   }
 
   isKnownPeer(id: number): boolean {
-    return id !== this.id && (this.voters.includes(id) || this.observers.has(id))
+    return id !== this.id && (this.isVoter(id) || this.observers.has(id))
   }
 
   /** Remember an observer (false when maxObservers are known already). */
   addKnownObserver(id: number): boolean {
-    if (id === this.id || this.voters.includes(id) || this.observers.has(id)) return true
+    if (id === this.id || this.isVoter(id) || this.observers.has(id)) return true
     if (this.observers.size >= this.cfg.maxObservers) return false
     this.observers.add(id)
     return true

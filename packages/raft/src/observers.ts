@@ -9,7 +9,7 @@ import { Progress } from './progress.js'
 import { sendAppend } from './replication.js'
 
 export function handleHello(s: NodeState, m: RaftMessage): RaftResult {
-  if (s.voters.includes(m.from) || m.from === s.id) return fail('INVALID_ARGUMENT', `${m.from} is a voter`, s.leader)
+  if (s.isVoter(m.from) || m.from === s.id) return fail('INVALID_ARGUMENT', `${m.from} is a voter`, s.leader)
   if (s.isObserver) return fail('NOT_LEADER', 'observers do not track observers', s.leader)
   if (!s.addKnownObserver(m.from)) return fail('UNKNOWN_PEER', `at most ${s.cfg.maxObservers} observers`, s.leader)
   if (s.role !== 'leader') return ok(undefined)
@@ -26,7 +26,7 @@ export function handleHello(s: NodeState, m: RaftMessage): RaftResult {
 }
 
 export function addObserver(s: NodeState, id: number): RaftResult {
-  if (!Number.isSafeInteger(id) || id <= 0 || id === s.id || s.voters.includes(id)) {
+  if (!Number.isSafeInteger(id) || id <= 0 || id === s.id || s.isVoter(id)) {
     return fail('INVALID_ARGUMENT', `cannot add ${id} as an observer`, s.leader)
   }
   if (!s.addKnownObserver(id)) return fail('BACKPRESSURE', `at most ${s.cfg.maxObservers} observers`, s.leader)

@@ -63,6 +63,8 @@ export class BatchLog implements PartitionLog {
   private producerVersion = 0
   private lastWrite: Promise<void> = Promise.resolve()
   private hwCheckpoint: ReturnType<typeof setTimeout> | undefined
+  /** The HW in the last state record handed to the backend. */
+  private storedHw = -1
   private failure: TributaryError | null = null
   private closed = false
   private readonly ops = new OpQueue()
@@ -110,6 +112,7 @@ export class BatchLog implements PartitionLog {
   }
 
   private persistedState(): PersistedState {
+    this.storedHw = this.hw
     return {
       logStartOffset: this.logStart,
       logEndOffset: this.logEnd,
@@ -164,7 +167,8 @@ export class BatchLog implements PartitionLog {
     if (this.hwCheckpoint !== undefined) return
     this.hwCheckpoint = setTimeout(() => {
       this.hwCheckpoint = undefined
-      if (!this.closed && !this.failure) void this.write([], [], [])
+      // A write since the HW step already stored it (the state is read when a group seals).
+      if (!this.closed && !this.failure && this.hw !== this.storedHw) void this.write([], [], [])
     }, HW_CHECKPOINT_MS)
     this.hwCheckpoint.unref?.()
   }

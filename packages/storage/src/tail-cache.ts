@@ -101,7 +101,6 @@ export class TailCache {
     this.compactSlots()
   }
 
-
   /**
    * Index of the first cached batch that holds an offset >= `offset`, or -1 when
    * `offset` is before the cached range (the caller must read LevelDB).

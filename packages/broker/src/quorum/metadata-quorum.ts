@@ -251,10 +251,7 @@ export class MetadataQuorum {
     }
     for (const e of rd.committed) {
       if (e.index <= this.opts.metadata.image().offset) continue // already in the restored snapshot
-      const records = decodeRecords(e.data)
-      // An entry we cannot read would make our image diverge: stop rather than skip it.
-      if (!records.ok) throw new Error(`metadata entry ${e.index} is unreadable: ${records.message}`)
-      this.opts.metadata.apply(records.value, e.index)
+      applyEntry(this.opts.metadata, e)
       const p = this.pending.get(e.index)
       if (p) {
         this.pending.delete(e.index)
@@ -304,11 +301,13 @@ function replayCommitted(storage: MemoryRaftStorage, metadata: MetadataPublisher
   const first = storage.firstIndex()
   const last = Math.min(storage.initialState().hardState.commit, storage.lastIndex())
   if (last < first) return first - 1
-  for (const e of storage.entries(first, last + 1, Number.MAX_SAFE_INTEGER)) {
-    const records = decodeRecords(e.data)
-    // The same rule as applying from the Ready loop: an unreadable entry would make the image diverge.
-    if (!records.ok) throw new Error(`metadata entry ${e.index} is unreadable: ${records.message}`)
-    metadata.apply(records.value, e.index)
-  }
+  for (const e of storage.entries(first, last + 1, Number.MAX_SAFE_INTEGER)) applyEntry(metadata, e)
   return last
+}
+
+/** Apply one committed entry to the image. An entry we cannot read would make our image diverge: stop rather than skip it. */
+function applyEntry(metadata: MetadataPublisher, e: { index: number; data: Uint8Array }): void {
+  const records = decodeRecords(e.data)
+  if (!records.ok) throw new Error(`metadata entry ${e.index} is unreadable: ${records.message}`)
+  metadata.apply(records.value, e.index)
 }

@@ -36,7 +36,7 @@ export async function pollStatus(urls: string[], timeoutMs: number, probes: Node
   const answers = quorums.filter((q): q is QuorumProbe => q !== null)
   // Trust the node that claims the highest term: a partitioned old leader lags behind it.
   const best = answers.filter((a) => a.leaderId > 0).sort((a, b) => b.leaderEpoch - a.leaderEpoch)[0]
-  const term = Math.max(best?.leaderEpoch ?? 0, ...answers.map((a) => a.leaderEpoch), previous?.term ?? 0)
+  const term = Math.max(...answers.map((a) => a.leaderEpoch), previous?.term ?? 0)
   return { leader: best?.leaderId ?? -1, term, commit: best?.highWatermark ?? previous?.commit ?? 0, up: health.filter(Boolean).length }
 }
 
