@@ -20,7 +20,8 @@ describe('browser bundle', () => {
     })
     const inputs = Object.keys(r.metafile.inputs)
     expect(inputs.some((i) => i.endsWith('transport-node-stub.ts'))).toBe(true)
-    expect(inputs.filter((i) => /node_modules\/ws\/|transport-node\.ts$|^node:/.test(i))).toEqual([])
+    expect(inputs.some((i) => i.endsWith('crc32c-native-stub.ts'))).toBe(true)
+    expect(inputs.filter((i) => /node_modules\/ws\/|node_modules\/@node-rs\/|transport-node\.ts$|crc32c-native\.ts$|^node:/.test(i))).toEqual([])
     const code = r.outputFiles[0].text
     expect(code).not.toMatch(/from\s*["']node:|require\(["'](node:)?(zlib|net|tls|http|fs)["']\)/)
   })

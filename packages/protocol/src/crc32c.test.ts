@@ -1,5 +1,6 @@
 import fc from 'fast-check'
-import { crc32c, crc32cUpdate } from './crc32c.js'
+import { crc32c, crc32cUpdate, crc32cUpdateJs, NATIVE_MIN_BYTES } from './crc32c.js'
+import { nativeCrc32c } from './crc32c-native.js'
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s)
 
@@ -48,5 +49,34 @@ describe('crc32c', () => {
       }),
       { numRuns: 100 },
     )
+  })
+
+  describe('native path (ranges of NATIVE_MIN_BYTES and more)', () => {
+    test('Node loads the native implementation (it is a dependency of the package)', () => {
+      expect(nativeCrc32c).not.toBeNull()
+    })
+
+    test('long ranges match the reference and the JS loop, at any start and end', () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ minLength: NATIVE_MIN_BYTES, maxLength: 4000 }), fc.nat(), fc.nat(), (b, x, y) => {
+          const start = x % (b.length - NATIVE_MIN_BYTES + 1)
+          const end = start + NATIVE_MIN_BYTES + (y % (b.length - start - NATIVE_MIN_BYTES + 1))
+          const expected = crc32cReference(b.subarray(start, end))
+          expect(crc32c(b, start, end)).toBe(expected)
+          expect(crc32cUpdateJs(0, b, start, end)).toBe(expected)
+        }),
+        { numRuns: 100 },
+      )
+    })
+
+    test('continuation mixes native and JS pieces', () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 1500 }), fc.uint8Array({ maxLength: 1500 }), (a, b) => {
+          const joined = new Uint8Array([...a, ...b])
+          expect(crc32cUpdate(crc32c(a), b)).toBe(crc32cReference(joined))
+        }),
+        { numRuns: 100 },
+      )
+    })
   })
 })

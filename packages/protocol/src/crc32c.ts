@@ -1,10 +1,16 @@
 /**
  * CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum Kafka puts in
- * every RecordBatch v2. Pure JS so the protocol package runs in browsers too.
+ * every RecordBatch v2.
  *
- * Slicing-by-16: sixteen 256-entry tables let the loop fold 16 input bytes per
- * iteration with independent table loads instead of a byte-serial dependency chain.
+ * Ranges of NATIVE_MIN_BYTES and more go to native code when Node can load it
+ * (crc32c-native.ts). Shorter ones, and everything in browsers, use the JS loop:
+ * slicing-by-16, sixteen 256-entry tables that fold 16 input bytes per iteration
+ * with independent table loads instead of a byte-serial dependency chain. A call
+ * into native code costs ~0.45 µs here, which the JS loop spends on ~256 bytes.
  */
+import { nativeCrc32c } from './crc32c-native.js'
+
+export const NATIVE_MIN_BYTES = 512
 
 const POLY = 0x82f63b78
 const SLICES = 16
@@ -38,6 +44,14 @@ export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
 export function crc32cUpdate(crc: number, buf: Uint8Array, start = 0, end = buf.length): number {
   if (start < 0) start = 0
   if (end > buf.length) end = buf.length
+  if (nativeCrc32c !== null && end - start >= NATIVE_MIN_BYTES) {
+    return nativeCrc32c(start === 0 && end === buf.length ? buf : buf.subarray(start, end), crc)
+  }
+  return crc32cUpdateJs(crc, buf, start, end)
+}
+
+/** The JS loop alone (what browsers run); callers clamp start and end. */
+export function crc32cUpdateJs(crc: number, buf: Uint8Array, start: number, end: number): number {
   const t = TABLE
   let c = ~crc
   let i = start
