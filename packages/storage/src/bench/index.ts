@@ -5,6 +5,7 @@
  *
  * Per partition count, each write run in a fresh database under os.tmpdir() (deleted
  * afterwards):
+ *   plain        the same bytes straight into LevelDB under the same keys (the floor);
  *   append       BENCH_STORAGE_MIB (default 1024) of leader appends, 256 in flight,
  *                nothing else running (the figure set beside plain LevelDB);
  *   hot re-read  then the newest ~1 MiB of each partition read over and over (the
@@ -26,6 +27,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { encodeRecordBatch } from '@tributary/protocol'
 import { openLevelStorage, type LevelStorage, type PartitionLog } from '../index.js'
+import { partitionKeys } from '../keys.js'
 import { BusyClock, TailFollower } from './tail-follower.js'
 
 const MIB = 1024 * 1024
@@ -91,27 +93,33 @@ const row = (name: string, partitions: number, bytes: number, ms: number): Row =
   mbPerSec: bytes / 1e6 / (ms / 1000),
 })
 
-/** The same bytes straight into LevelDB: db.batch of 64 × 16 KiB puts, 4 in flight. */
-async function plainLevel(template: Uint8Array): Promise<Row> {
+/**
+ * The same bytes straight into LevelDB under the log's own keys (keys.ts), round-robin
+ * over `partitions` like the appends: db.batch of 64 × 16 KiB puts, 4 in flight, no
+ * state record. One partition is one sequential key stream, which LevelDB never has
+ * to merge; 32 interleaved streams make every table file overlap the others, so
+ * LevelDB merges them level by level whatever writes them.
+ */
+async function plainLevel(template: Uint8Array, partitions: number): Promise<Row> {
   return withStorage(async (s) => {
     const total = Math.ceil(WRITE_BYTES / template.length)
-    const key = (i: number) => {
-      const k = new Uint8Array(14)
-      k.set(new TextEncoder().encode('plain/'))
-      new DataView(k.buffer).setFloat64(6, i)
-      return k
-    }
+    const keys = Array.from({ length: partitions }, (_, p) => partitionKeys('bench', p).batches)
+    const nextOffset = new Array<number>(partitions).fill(0)
     const start = performance.now()
     let next = 0
     const worker = async () => {
       while (next < total) {
         const ops = []
-        for (let i = 0; i < PLAIN_PUTS_PER_BATCH && next < total; i++) ops.push({ type: 'put' as const, key: key(next++), value: template.slice() })
+        for (let i = 0; i < PLAIN_PUTS_PER_BATCH && next < total; i++) {
+          const p = next++ % partitions
+          ops.push({ type: 'put' as const, key: keys[p].key(nextOffset[p]), value: template.slice() })
+          nextOffset[p] += 16
+        }
         await s.db.batch(ops)
       }
     }
     await Promise.all(Array.from({ length: PLAIN_BATCHES_IN_FLIGHT_MAX }, worker))
-    return row('plain LevelDB db.batch', 1, total * template.length, performance.now() - start)
+    return row('plain LevelDB db.batch', partitions, total * template.length, performance.now() - start)
   })
 }
 
@@ -223,9 +231,8 @@ const logScenario = async (template: Uint8Array, partitions: number): Promise<Ro
 
 async function main(): Promise<void> {
   const template = templateBatch()
-  const rows: Row[] = [await plainLevel(template)]
-  rows.push(...(await logScenario(template, 1)))
-  rows.push(...(await logScenario(template, 32)))
+  const rows: Row[] = []
+  for (const partitions of [1, 32]) rows.push(await plainLevel(template, partitions), ...(await logScenario(template, partitions)))
 
   const written = rows.filter((r) => r.name.includes('append') || r.name.includes('plain')).reduce((n, r) => n + r.bytes, 0)
   console.log(`storage bench (node ${process.version}, ${template.length}-byte batches, ${(written / MIB / 1024).toFixed(2)} GiB written)`)
@@ -242,7 +249,7 @@ async function main(): Promise<void> {
       bench: 'storage',
       batchBytes: template.length,
       bytesWritten: written,
-      plainLevelMBPerSec: mb('plain LevelDB db.batch', 1),
+      plainLevelMBPerSec: { p1: mb('plain LevelDB db.batch', 1), p32: mb('plain LevelDB db.batch', 32) },
       appendMBPerSec: { p1: mb('PartitionLog append', 1), p32: mb('PartitionLog append', 32) },
       appendFollowedMBPerSec: { p1: mb('PartitionLog append, followed', 1), p32: mb('PartitionLog append, followed', 32) },
       tailFollowReadMBPerSec: { p1: mb('PartitionLog tail-follow read', 1), p32: mb('PartitionLog tail-follow read', 32) },
