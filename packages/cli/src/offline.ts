@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path'
 import { applyRecords, decodeImage, decodeRecords, emptyImage, imageToPlain, metadataLogPage } from '@tributary/broker'
 import { type DescribeClusterResponse, type DescribeQuorumResponse, type MetadataImageResponse, type MetadataLogResponse, type MetadataSnapshotsResponse } from '@tributary/protocol'
 import type { Entry, HardState, Snapshot } from '@tributary/raft'
-import { openLevelStorage } from '@tributary/storage'
+import { openRaftStorage, RAFT_DB_MARKER } from '@tributary/storage'
 import { CliError } from './errors.js'
 import type { ClusterPort } from './port.js'
 
@@ -22,23 +22,24 @@ export interface RaftDiskState {
   entries: Entry[]
 }
 
-/** Find the LevelDB under a node's data dir: DIR itself, or one level below it. */
-export function findLevelDir(dataDir: string): string {
+/** Find a node's storage (its Raft database) under a data dir: DIR itself, or one level below it. */
+export function findStorageDir(dataDir: string): string {
   const dir = resolve(dataDir)
   if (!existsSync(dir)) throw new CliError(`--data-dir: ${dataDir} does not exist`)
-  if (existsSync(join(dir, 'CURRENT'))) return dir
+  if (existsSync(join(dir, RAFT_DB_MARKER))) return dir
   for (const name of readdirSync(dir)) {
     const sub = join(dir, name)
-    if (statSync(sub).isDirectory() && existsSync(join(sub, 'CURRENT'))) return sub
+    if (statSync(sub).isDirectory() && existsSync(join(sub, RAFT_DB_MARKER))) return sub
   }
-  throw new CliError(`--data-dir: no LevelDB in ${dataDir} (is it a node's data directory?)`)
+  throw new CliError(`--data-dir: no node storage in ${dataDir} (is it a node's data directory?)`)
 }
 
+/** Reads the Raft database only: an offline look writes nothing to the node's data. */
 export async function loadRaftState(dataDir: string): Promise<RaftDiskState> {
-  const levelDir = findLevelDir(dataDir)
-  let storage: Awaited<ReturnType<typeof openLevelStorage>>
+  const levelDir = findStorageDir(dataDir)
+  let storage: Awaited<ReturnType<typeof openRaftStorage>>
   try {
-    storage = await openLevelStorage(levelDir)
+    storage = await openRaftStorage(levelDir)
   } catch (err) {
     const e = err as { code?: string; cause?: { code?: string; message?: string }; message?: string }
     const text = `${e.code ?? ''} ${e.cause?.code ?? ''} ${e.message ?? ''} ${e.cause?.message ?? ''}`

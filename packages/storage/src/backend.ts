@@ -46,9 +46,10 @@ export interface PartitionBackend {
   /**
    * Queue puts then deletes (by baseOffset) together with the partition's state, read
    * through the `state` callback when the write group is sealed. Resolves once
-   * written (and fsynced when the store syncs).
+   * written (and fsynced when the store syncs). `change` says what the write does
+   * to the log as a whole (a store that files batches by time needs it).
    */
-  write(puts: StoredBatch[], deletes: number[]): Promise<void>
+  write(puts: StoredBatch[], deletes: number[], change?: LogChange): Promise<void>
   /** Null when a write may be queued now; else resolves when the bounded write queue has room. */
   writable(): Promise<void> | null
   /** Remove everything of this partition (batches and state). */
@@ -56,3 +57,14 @@ export interface PartitionBackend {
 }
 
 export type StateSource = () => PersistedState
+
+/**
+ * Default: puts are new batches after every stored one. `rewrite`: puts replace
+ * stored batches (compaction). `truncateFrom`: every batch >= it is among the
+ * deletes. `dropBefore`: every batch ending before it is among the deletes (retention).
+ */
+export interface LogChange {
+  rewrite?: boolean
+  truncateFrom?: number
+  dropBefore?: number
+}

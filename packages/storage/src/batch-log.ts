@@ -17,7 +17,7 @@ import {
   type Result,
 } from '@tributary/protocol'
 import { assert } from './assert.js'
-import type { PartitionBackend, PersistedState, StoredBatch } from './backend.js'
+import type { LogChange, PartitionBackend, PersistedState, StoredBatch } from './backend.js'
 import { lastOffsetDeltaOf, maxTimestampOf } from './batch-bytes.js'
 import { planCompaction, type CompactionLimits } from './compaction.js'
 import { LeaderEpochCache } from './epoch-cache.js'
@@ -330,7 +330,7 @@ export class BatchLog implements PartitionLog {
       this.hw = Math.min(this.hw, cut)
       if (this.epochs.truncateFromEnd(cut)) this.epochsVersion++
       this.cache.truncateFrom(cut)
-      await this.write([], deletes, [])
+      await this.write([], deletes, [], { truncateFrom: cut })
     })
   }
 
@@ -350,7 +350,7 @@ export class BatchLog implements PartitionLog {
     this.epochs = new LeaderEpochCache()
     this.epochsVersion++
     this.cache.clear()
-    await this.write([], deletes, [])
+    await this.write([], deletes, [], { truncateFrom: 0 })
   }
 
   applyRetention(policy: RetentionPolicy): Promise<{ deletedBatches: number; deletedBytes: number }> {
@@ -378,7 +378,7 @@ export class BatchLog implements PartitionLog {
       this.hw = Math.max(this.hw, newStart)
       if (this.epochs.truncateFromStart(newStart)) this.epochsVersion++
       this.cache.dropBefore(newStart)
-      await this.write([], deletes, [])
+      await this.write([], deletes, [], { dropBefore: newStart })
       return { deletedBatches: deletes.length, deletedBytes }
     })
   }
@@ -399,7 +399,7 @@ export class BatchLog implements PartitionLog {
       }
       this.size += plan.bytesDelta
       this.cache.rewrite(plan.rewrites)
-      await this.write(puts, deletes, [])
+      await this.write(puts, deletes, [], { rewrite: true })
       return { removedRecords: plan.removedRecords }
     })
   }
@@ -420,8 +420,8 @@ export class BatchLog implements PartitionLog {
   }
 
   /** Hands the change to the backend; a failed write fences the log (KAFKA_STORAGE_ERROR). */
-  private write(puts: StoredBatch[], deletes: number[], cached: CachedBatch[]): Promise<void> {
-    const written = this.backend.write(puts, deletes)
+  private write(puts: StoredBatch[], deletes: number[], cached: CachedBatch[], change?: LogChange): Promise<void> {
+    const written = this.backend.write(puts, deletes, change)
     this.lastWrite = written
     written.then(
       () => cached.length > 0 && this.cache.markFlushed(cached),

@@ -5,7 +5,8 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { encodeRecordBatch, ErrorCode, TributaryError } from '@tributary/protocol'
+import { decodeRecordBatch, encodeRecordBatch, ErrorCode, splitBatches, TributaryError } from '@tributary/protocol'
+import { segmentOf } from './keys.js'
 import { openLevelStorage, type LevelStorage, type LevelStorageOptions } from './level-storage.js'
 import type { LevelDb } from './level-log-store.js'
 import { WriteGroups, type Op } from './write-group.js'
@@ -161,3 +162,80 @@ describe('WriteGroups', () => {
     expect(written.map((ops) => ops.map((o) => o.key[0]))).toEqual([[1, 2, 99]])
   })
 })
+
+describe('log segments', () => {
+  const enc = new TextEncoder()
+  const has = (key: Uint8Array, text: string): boolean => new TextDecoder('latin1').decode(key).includes(text)
+  /** Every key of the log database. */
+  const keysOf = async (s: LevelStorage): Promise<Uint8Array[]> => s.db.keys().all()
+  const segmentsOf = (keys: Uint8Array[], text: string): number[] => [...new Set(keys.filter((k) => has(k, text)).map(segmentOf))]
+
+  test('batches go into a new segment every segmentBytes; the log, its state and list() survive a restart across them', async () => {
+    const s = await open({ segmentBytes: 1 })
+    const a = await s.logs.open('t', 0)
+    const quiet = await s.logs.open('t', 1)
+    await quiet.appendAsLeader(batch('q0'), 3)
+    quiet.setHighWatermark(1)
+    await quiet.flush()
+    for (let i = 0; i < 10; i++) await a.appendAsLeader(batch(`v${i}`), i < 5 ? 1 : 2)
+    a.setHighWatermark(7)
+    await a.flush()
+    expect(segmentsOf(await keysOf(s), '/d/t/0/').length).toBeGreaterThanOrEqual(10)
+    await s.close()
+
+    storage = await openLevelStorage(dir, { writeBufferBytes: 4 << 20, tailCacheBytesPerPartitionMax: 0 })
+    expect((await storage.logs.list()).map((p) => p.partition).sort()).toEqual([0, 1])
+    const again = await storage.logs.open('t', 0)
+    expect([again.logStartOffset(), again.logEndOffset(), again.highWatermark()]).toEqual([0, 10, 7])
+    expect(again.epochEntries()).toEqual([{ epoch: 1, startOffset: 0 }, { epoch: 2, startOffset: 5 }])
+    const read = await again.read(0, 1 << 20)
+    expect(read.ok && read.value.nextOffset).toBe(10)
+    expect((await again.read(6, 1)).ok && (await again.read(6, 1))).toMatchObject({ value: { firstOffset: 6, nextOffset: 7 } })
+    const q = await storage.logs.open('t', 1)
+    expect([q.logEndOffset(), q.highWatermark(), q.latestEpoch()]).toEqual([1, 1, 3])
+    // Reopening deleted the state records older segments still held: one segment holds each partition's state.
+    const keys = await keysOf(storage)
+    expect(segmentsOf(keys, '/s/t/0/meta')).toHaveLength(1)
+    expect(segmentsOf(keys, '/s/t/1/meta')).toHaveLength(1)
+  })
+
+  test('truncation then appends across segments, retention emptying old segments, and delete() leave only what they should', async () => {
+    const s = await open({ segmentBytes: 1, tailCacheBytesPerPartitionMax: 0 })
+    const log = await s.logs.open('t', 0)
+    for (let i = 0; i < 6; i++) await log.appendAsLeader(encodeRecordBatch([{ key: null, value: `v${i}`, timestamp: 1000 + i }]), 0)
+    await log.truncateTo(3)
+    for (let i = 3; i < 6; i++) await log.appendAsLeader(encodeRecordBatch([{ key: null, value: `w${i}`, timestamp: 2000 + i }]), 1)
+    const r = await log.read(0, 1 << 20)
+    const values = r.ok ? decodeValues(r.value.records) : []
+    expect(values).toEqual(['v0', 'v1', 'v2', 'w3', 'w4', 'w5'])
+    expect((await log.applyRetention({ retentionMs: 1, retentionBytes: -1, nowMs: 2000 })).deletedBatches).toBe(3)
+    const after = await log.read(3, 1 << 20)
+    expect(after.ok ? decodeValues(after.value.records) : []).toEqual(['w3', 'w4', 'w5'])
+    await log.flush()
+    // Segments emptied by retention keep no state records of the partition (the live one sits in the newest).
+    const keys = await keysOf(s)
+    const dataSegments = new Set(segmentsOf(keys, '/d/t/0/'))
+    for (const seg of segmentsOf(keys, '/s/t/0/')) expect(dataSegments.has(seg) || seg === Math.max(...segmentsOf(keys, '/s/t/0/meta'))).toBe(true)
+
+    await s.logs.delete('t', 0)
+    expect((await keysOf(s)).filter((k) => has(k, '/t/0/'))).toEqual([])
+    expect(await s.logs.list()).toEqual([])
+  })
+
+  test('the Raft log lives in its own database', async () => {
+    const s = await open()
+    await s.raft.setHardState({ term: 3, vote: 1, commit: 0 })
+    expect((await keysOf(s)).filter((k) => has(k, 'raft'))).toEqual([])
+    expect(await s.raftDb.keys().all()).toContainEqual(enc.encode('raft/hardstate'))
+  })
+})
+
+function decodeValues(records: Uint8Array): string[] {
+  const split = splitBatches(records, { validate: true })
+  if (!split.ok) throw new Error(split.message)
+  return split.value.flatMap((b) => {
+    const d = decodeRecordBatch(b.bytes)
+    if (!d.ok) throw new Error(d.message)
+    return d.value.records.map((r) => new TextDecoder().decode(r.value!))
+  })
+}

@@ -1,8 +1,11 @@
 /**
- * One LevelDB per node: the partition logs and the Raft log live in it side by side.
- * Only the broker's main.ts opens it; everything else takes a LogStore or a
- * DurableRaftLog.
+ * Two LevelDBs per node, `<dir>/log` for the partition logs and `<dir>/raft` for the
+ * Raft log. Apart, the Raft log's small synced writes neither fsync the partitions'
+ * write-ahead log nor put keys outside the current log segment into its table
+ * files (keys.ts says why that matters). Only the broker's main.ts (and the CLI's
+ * offline reader) opens them; everything else takes a LogStore or a DurableRaftLog.
  */
+import { join } from 'node:path'
 import { Level } from 'level'
 import { LevelLogStore, type LevelDb, type LevelLogStoreOptions } from './level-log-store.js'
 import { LevelRaftLog } from './raft-log.js'
@@ -18,7 +21,9 @@ export interface LevelStorageOptions extends Partial<LevelLogStoreOptions>, Part
 }
 
 export interface LevelStorage {
+  /** The partition logs' database. */
   db: LevelDb
+  raftDb: LevelDb
   logs: LevelLogStore
   raft: LevelRaftLog
   /** Closes the logs (flushing pending writes), then the database. */
@@ -39,8 +44,31 @@ export const LEVEL_DEFAULTS = {
   tableFileBytes: 32 * 1024 * 1024,
 }
 
+/** The Raft log is small and rarely written: LevelDB's small defaults. */
+const RAFT_WRITE_BUFFER_BYTES = 1024 * 1024
+
+const openRaftDb = (dir: string, createIfMissing = true): LevelDb =>
+  new Level<Uint8Array, Uint8Array>(join(dir, 'raft'), { keyEncoding: 'view', valueEncoding: 'view', writeBufferSize: RAFT_WRITE_BUFFER_BYTES, createIfMissing })
+
+/** The Raft database of a node's storage directory alone, for readers such as the CLI's offline view; fails when there is none. */
+export async function openRaftStorage(dir: string): Promise<{ raft: LevelRaftLog; close(): Promise<void> }> {
+  const raftDb = openRaftDb(dir, false)
+  await raftDb.open()
+  const raft = new LevelRaftLog(raftDb)
+  return {
+    raft,
+    async close() {
+      await raft.close()
+      await raftDb.close()
+    },
+  }
+}
+
+/** Whether `dir` is a storage directory (openLevelStorage made it). */
+export const RAFT_DB_MARKER = join('raft', 'CURRENT')
+
 export async function openLevelStorage(dir: string, opts: LevelStorageOptions = {}): Promise<LevelStorage> {
-  const db: LevelDb = new Level<Uint8Array, Uint8Array>(dir, {
+  const db: LevelDb = new Level<Uint8Array, Uint8Array>(join(dir, 'log'), {
     keyEncoding: 'view',
     valueEncoding: 'view',
     writeBufferSize: opts.writeBufferBytes ?? LEVEL_DEFAULTS.writeBufferBytes,
@@ -49,18 +77,26 @@ export async function openLevelStorage(dir: string, opts: LevelStorageOptions = 
     // Record batches are usually compressed by producers or random in benchmarks: snappy only costs CPU.
     compression: false,
   })
+  const raftDb = openRaftDb(dir)
   await db.open()
-  const groups = new WriteGroups(db, opts)
-  const logs = new LevelLogStore(db, groups, opts)
-  const raft = new LevelRaftLog(db)
-  return {
-    db,
-    logs,
-    raft,
-    async close() {
-      await logs.close()
-      await raft.close()
-      await db.close()
-    },
+  try {
+    await raftDb.open()
+    const groups = new WriteGroups(db, opts)
+    const logs = await LevelLogStore.open(db, groups, opts)
+    const raft = new LevelRaftLog(raftDb)
+    return {
+      db,
+      raftDb,
+      logs,
+      raft,
+      async close() {
+        await logs.close()
+        await raft.close()
+        await Promise.all([db.close(), raftDb.close()])
+      },
+    }
+  } catch (err) {
+    await Promise.allSettled([db.close(), raftDb.close()])
+    throw err
   }
 }

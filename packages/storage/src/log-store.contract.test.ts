@@ -30,9 +30,9 @@ interface World {
   dispose(): Promise<void>
 }
 
-async function levelWorld(tailCacheBytesPerPartitionMax: number): Promise<World> {
+async function levelWorld(tailCacheBytesPerPartitionMax: number, segmentBytes?: number): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'tributary-storage-'))
-  const open = () => openLevelStorage(dir, { tailCacheBytesPerPartitionMax, writeBufferBytes: 4 << 20 })
+  const open = () => openLevelStorage(dir, { tailCacheBytesPerPartitionMax, writeBufferBytes: 4 << 20, segmentBytes })
   let s: LevelStorage = await open()
   return {
     get store() {
@@ -69,6 +69,8 @@ const worlds: Array<[string, () => Promise<World>]> = [
   ['level (tail cache)', () => levelWorld(4 << 20)],
   ['level (no tail cache)', () => levelWorld(0)],
   ['level (16 KiB tail cache: reads cross from LevelDB into the cache)', () => levelWorld(16 << 10)],
+  // Every write group that wrote a batch ends its segment: batches, truncations, retention and compaction across many segments.
+  ['level (no tail cache, a new segment after every batch write)', () => levelWorld(0, 1)],
 ]
 
 type Rec = { key?: string | null; value: string | null; timestamp?: number }

@@ -176,7 +176,7 @@ describe.each([
 test('every LevelRaftLog write is a sync batch', async () => {
   const w = await levelRaft()
   try {
-    const db = w.storage().db
+    const db = w.storage().raftDb
     const syncs: boolean[] = []
     const batch = db.batch.bind(db) as (ops: Op[], o: { sync?: boolean }) => Promise<void>
     const put = db.put.bind(db) as (k: Uint8Array, v: Uint8Array, o: { sync?: boolean }) => Promise<void>

@@ -36,6 +36,8 @@ class Group {
   ops: Op[] = []
   bytes = 0
   readonly writers = new Set<StateWriter>()
+  /** The last group written into its log segment. */
+  endsSegment = false
   readonly done: Promise<void>
   resolve!: () => void
   reject!: (err: Error) => void
@@ -56,6 +58,13 @@ export class WriteGroups {
   private failure: TributaryError | null = null
   private roomWaiters: Array<() => void> = []
   private readonly opts: WriteGroupOptions
+  /**
+   * Hooks of the log store's segments (segments.ts). `afterSeal` runs after each
+   * group is sealed, before the next one opens, and says whether that group ended a
+   * segment; `segmentWritten` runs once such a group is written, before the next.
+   */
+  afterSeal: () => boolean = () => false
+  segmentWritten: () => Promise<void> = () => Promise.resolve()
 
   constructor(
     private readonly db: Level<Uint8Array, Uint8Array>,
@@ -99,6 +108,7 @@ export class WriteGroups {
     if (this.current !== g) return
     this.current = null
     for (const w of g.writers) w.writeState(g.ops)
+    g.endsSegment = this.afterSeal()
     this.sealed.push(g)
     void this.pump()
   }
@@ -112,6 +122,7 @@ export class WriteGroups {
         if (this.failure) throw this.failure
         await this.db.batch(g.ops, { sync: this.opts.sync })
         g.resolve()
+        if (g.endsSegment) await this.segmentWritten()
       } catch (err) {
         this.failure ??= new TributaryError(ErrorCode.KAFKA_STORAGE_ERROR, `LevelDB write failed: ${String(err)}`, { cause: err })
         g.reject(this.failure)

@@ -16,7 +16,8 @@ const PAD = 'x'.repeat(6000)
 
 async function main(): Promise<void> {
   const [dir, partitionsArg] = process.argv.slice(2)
-  const storage = await openLevelStorage(dir, { writeBufferBytes: 4 << 20 })
+  // Small segments: the kill lands among many segment changes.
+  const storage = await openLevelStorage(dir, { writeBufferBytes: 4 << 20, segmentBytes: 256 << 10 })
   const logs: PartitionLog[] = []
   for (let p = 0; p < Number(partitionsArg); p++) logs.push(await storage.logs.open('crash', p))
   let issued = 0

@@ -26,8 +26,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { encodeRecordBatch } from '@tributary/protocol'
-import { openLevelStorage, type LevelStorage, type PartitionLog } from '../index.js'
-import { partitionKeys } from '../keys.js'
+import { LEVEL_LOG_STORE_DEFAULTS, openLevelStorage, type LevelStorage, type PartitionLog } from '../index.js'
+import { PartitionKeys } from '../keys.js'
 import { BusyClock, TailFollower } from './tail-follower.js'
 
 const MIB = 1024 * 1024
@@ -94,16 +94,15 @@ const row = (name: string, partitions: number, bytes: number, ms: number): Row =
 })
 
 /**
- * The same bytes straight into LevelDB under the log's own keys (keys.ts), round-robin
- * over `partitions` like the appends: db.batch of 64 × 16 KiB puts, 4 in flight, no
- * state record. One partition is one sequential key stream, which LevelDB never has
- * to merge; 32 interleaved streams make every table file overlap the others, so
- * LevelDB merges them level by level whatever writes them.
+ * The same bytes straight into LevelDB under the log's own keys (keys.ts: a new
+ * segment every segmentBytes), round-robin over `partitions` like the appends:
+ * db.batch of 64 × 16 KiB puts, 4 in flight, no state records.
  */
 async function plainLevel(template: Uint8Array, partitions: number): Promise<Row> {
   return withStorage(async (s) => {
     const total = Math.ceil(WRITE_BYTES / template.length)
-    const keys = Array.from({ length: partitions }, (_, p) => partitionKeys('bench', p).batches)
+    const keys = Array.from({ length: partitions }, (_, p) => new PartitionKeys('bench', p))
+    const putsPerSegment = Math.floor(LEVEL_LOG_STORE_DEFAULTS.segmentBytes / template.length)
     const nextOffset = new Array<number>(partitions).fill(0)
     const start = performance.now()
     let next = 0
@@ -112,7 +111,7 @@ async function plainLevel(template: Uint8Array, partitions: number): Promise<Row
         const ops = []
         for (let i = 0; i < PLAIN_PUTS_PER_BATCH && next < total; i++) {
           const p = next++ % partitions
-          ops.push({ type: 'put' as const, key: keys[p].key(nextOffset[p]), value: template.slice() })
+          ops.push({ type: 'put' as const, key: keys[p].batch(Math.floor(next / putsPerSegment), nextOffset[p]), value: template.slice() })
           nextOffset[p] += 16
         }
         await s.db.batch(ops)
