@@ -303,6 +303,7 @@ export function recordsRegion(
 
 function decodeRecords(data: Uint8Array, start: number, stop: number, h: BatchHeader): Result<DecodedRecord[]> {
   const r = new VarReader(data, start, stop)
+  const views = new Views(data)
   const count = h.recordCount
   const out: DecodedRecord[] = new Array(count)
   const logAppend = (h.attributes & ATTR_TIMESTAMP_LOG_APPEND) !== 0
@@ -319,9 +320,9 @@ function decodeRecords(data: Uint8Array, start: number, stop: number, h: BatchHe
     r.pos++ // record attributes: unused in v2
     const timestampDelta = r.varlong()
     const offsetDelta = r.varint()
-    const key = readField(r)
-    const value = readField(r)
-    const headers = readHeaders(r)
+    const key = readField(r, views)
+    const value = readField(r, views)
+    const headers = readHeaders(r, views)
     if (r.bad !== null) return corrupt(`record ${i}: ${r.bad}`)
     if (r.pos !== recordEnd) return corrupt(`record ${i}: ${recordEnd - r.pos} bytes left over inside the record`)
     if (offsetDelta <= prevDelta || offsetDelta > h.lastOffsetDelta) {
@@ -336,7 +337,7 @@ function decodeRecords(data: Uint8Array, start: number, stop: number, h: BatchHe
 }
 
 /** A length-prefixed field as a view; -1 = null. Failures land in r.bad. */
-function readField(r: VarReader): Uint8Array | null {
+function readField(r: VarReader, views: Views): Uint8Array | null {
   const len = r.varint()
   if (len === -1) return null
   if (len < -1 || len > r.end - r.pos) {
@@ -345,16 +346,45 @@ function readField(r: VarReader): Uint8Array | null {
   }
   const start = r.pos
   r.pos = start + len
-  return r.buf.subarray(start, r.pos)
+  return views.of(start, len)
 }
 
-function readHeaders(r: VarReader): RecordHeader[] {
+/**
+ * Views into one input, of the input's own class as subarray makes them. For a
+ * plain Uint8Array the constructor makes the same view at half subarray's cost,
+ * given the buffer and byteOffset read once: their getters cost as much as a view.
+ */
+class Views {
+  private readonly buf: Uint8Array
+  /** null when buf is a subclass (a Buffer): its views go through subarray. */
+  private readonly buffer: ArrayBufferLike | null
+  private readonly offset: number
+
+  constructor(buf: Uint8Array) {
+    this.buf = buf
+    this.buffer = Object.getPrototypeOf(buf) === Uint8Array.prototype ? buf.buffer : null
+    this.offset = buf.byteOffset
+  }
+
+  of(start: number, len: number): Uint8Array {
+    if (this.buffer === null) return this.buf.subarray(start, start + len)
+    return new Uint8Array(this.buffer, this.offset + start, len)
+  }
+}
+
+/**
+ * What every record without headers gets: one shared array, frozen because no
+ * caller may change a decoded record (they are views of the input anyway).
+ */
+const NO_HEADERS: RecordHeader[] = Object.freeze([]) as unknown as RecordHeader[]
+
+function readHeaders(r: VarReader, views: Views): RecordHeader[] {
   const count = r.varint()
-  if (count === 0) return []
+  if (count === 0) return NO_HEADERS
   // Each header takes at least two bytes (two lengths): bound the count before looping.
   if (count < 0 || count > (r.end - r.pos) / 2) {
     r.fail(`header count ${count} does not fit the record`)
-    return []
+    return NO_HEADERS
   }
   const headers: RecordHeader[] = []
   for (let i = 0; i < count && r.bad === null; i++) {
@@ -365,7 +395,7 @@ function readHeaders(r: VarReader): RecordHeader[] {
     }
     const key = readUtf8(r.buf, r.pos, r.pos + keyLen)
     r.pos += keyLen
-    headers.push({ key, value: readField(r) })
+    headers.push({ key, value: readField(r, views) })
   }
   return headers
 }
