@@ -168,6 +168,18 @@ describe('encode/decode', () => {
     expect(records[1].value).toEqual(utf8('after'))
   })
 
+  test('batches that outgrow the scratch part-way keep the records written before', () => {
+    for (const count of [30, 100]) { // 1.9 MiB fits the kept scratch, 6.4 MiB does not
+      const records = Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: new Uint8Array(64 * 1024).fill(i) }))
+      const decoded = decodeOk(encodeRecordBatch(records)).records
+      expect(decoded.length).toBe(count)
+      decoded.forEach((r, i) => {
+        expect(r.key).toEqual(utf8(`k${i}`))
+        expect(Buffer.compare(r.value!, records[i].value)).toBe(0)
+      })
+    }
+  })
+
   test('caller bugs throw: no records, non-increasing offsetDeltas, lastOffsetDelta too small, bad field type', () => {
     expect(() => encodeRecordBatch([])).toThrow(RangeError)
     expect(() => encodeRecordBatch([{ value: 'a' }, { value: 'b' }], { offsetDeltas: [1, 1] })).toThrow(RangeError)
