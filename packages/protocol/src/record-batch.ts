@@ -32,8 +32,9 @@ import {
 import { compress, Compression, decompress, DECOMPRESSED_BYTES_MAX_DEFAULT } from './compression.js'
 import { crc32c } from './crc32c.js'
 import { ErrorCode, fail, ok, type Result } from './errors.js'
-import { readUtf8, Utf8Target } from './utf8.js'
-import { sizeOfVarint, VARINT_BYTES_MAX, VarReader, writeVarint, writeVarlong } from './varint.js'
+import { decodeRecords } from './record-decode.js'
+import { Utf8Target } from './utf8.js'
+import { sizeOfVarint, VARINT_BYTES_MAX, writeVarint, writeVarlong } from './varint.js'
 
 export type RecordField = string | Uint8Array
 export type HeaderInput = Record<string, RecordField> | Array<{ key: string; value: Uint8Array | null }>
@@ -97,9 +98,6 @@ let scratch = new Utf8Target(new Uint8Array(64 * 1024))
 
 /** Body bytes besides the length-prefixed fields: attributes, timestampDelta, offsetDelta, headerCount. */
 const RECORD_FIXED_BYTES_MAX = 1 + 10 + 5 + 5
-/** Body without length: attributes, timestampDelta, offsetDelta, keyLength, valueLength, headerCount. */
-const RECORD_BODY_BYTES_MIN = RECORD_BYTES_MIN - 1
-
 const corrupt = <T>(message: string): Result<T> => fail(ErrorCode.CORRUPT_MESSAGE, message)
 
 /** Upper bound of the encoded size of a key/value/header value (with its length prefix). */
@@ -313,107 +311,4 @@ export function recordsRegion(
     return corrupt(`recordCount ${header.recordCount} cannot fit in ${d.value.length} decompressed bytes`)
   }
   return ok({ data: d.value, start: 0, stop: d.value.length })
-}
-
-function decodeRecords(data: Uint8Array, start: number, stop: number, h: BatchHeader): Result<DecodedRecord[]> {
-  const r = new VarReader(data, start, stop)
-  const views = new Views(data)
-  const count = h.recordCount
-  const out: DecodedRecord[] = new Array(count)
-  const logAppend = (h.attributes & ATTR_TIMESTAMP_LOG_APPEND) !== 0
-  let prevDelta = -1
-  for (let i = 0; i < count; i++) {
-    r.end = stop
-    const len = r.varint()
-    if (r.bad !== null) return corrupt(`record ${i}: ${r.bad}`)
-    if (len < RECORD_BODY_BYTES_MIN || len > stop - r.pos) {
-      return corrupt(`record ${i}: length ${len} outside [${RECORD_BODY_BYTES_MIN}, ${stop - r.pos}]`)
-    }
-    const recordEnd = r.pos + len
-    r.end = recordEnd
-    r.pos++ // record attributes: unused in v2
-    const timestampDelta = r.varlong()
-    const offsetDelta = r.varint()
-    const key = readField(r, views)
-    const value = readField(r, views)
-    // Most records have no headers: keep readHeaders off the hot path (and out of
-    // the optimizer's inlining budget, which the fields need).
-    const headerCount = r.varint()
-    const headers = headerCount === 0 ? NO_HEADERS : readHeaders(r, views, headerCount)
-    if (r.bad !== null) return corrupt(`record ${i}: ${r.bad}`)
-    if (r.pos !== recordEnd) return corrupt(`record ${i}: ${recordEnd - r.pos} bytes left over inside the record`)
-    if (offsetDelta <= prevDelta || offsetDelta > h.lastOffsetDelta) {
-      return corrupt(`record ${i}: offsetDelta ${offsetDelta} not increasing within lastOffsetDelta ${h.lastOffsetDelta}`)
-    }
-    prevDelta = offsetDelta
-    const timestamp = logAppend ? h.maxTimestamp : h.baseTimestamp + timestampDelta
-    out[i] = { offset: h.baseOffset + offsetDelta, timestamp, key, value, headers, offsetDelta, timestampDelta }
-  }
-  if (r.pos !== stop) return corrupt(`${stop - r.pos} bytes after the last of ${count} records`)
-  return ok(out)
-}
-
-/** A length-prefixed field as a view; -1 = null. Failures land in r.bad. */
-function readField(r: VarReader, views: Views): Uint8Array | null {
-  const len = r.varint()
-  if (len === -1) return null
-  if (len < -1 || len > r.end - r.pos) return fieldOutside(r, len)
-  const start = r.pos
-  r.pos = start + len
-  return views.of(start, len)
-}
-
-function fieldOutside(r: VarReader, len: number): null {
-  r.fail(`field length ${len} outside the record`)
-  return null
-}
-
-/**
- * Views into one input, of the input's own class as subarray makes them. For a
- * plain Uint8Array the constructor makes the same view at half subarray's cost,
- * given the buffer and byteOffset read once: their getters cost as much as a view.
- */
-class Views {
-  private readonly buf: Uint8Array
-  /** null when buf is a subclass (a Buffer): its views go through subarray. */
-  private readonly buffer: ArrayBufferLike | null
-  private readonly offset: number
-
-  constructor(buf: Uint8Array) {
-    this.buf = buf
-    this.buffer = Object.getPrototypeOf(buf) === Uint8Array.prototype ? buf.buffer : null
-    this.offset = buf.byteOffset
-  }
-
-  of(start: number, len: number): Uint8Array {
-    if (this.buffer === null) return this.buf.subarray(start, start + len)
-    return new Uint8Array(this.buffer, this.offset + start, len)
-  }
-}
-
-/**
- * What every record without headers gets: one shared array, frozen because no
- * caller may change a decoded record (they are views of the input anyway).
- */
-const NO_HEADERS: RecordHeader[] = Object.freeze([]) as unknown as RecordHeader[]
-
-/** `count` headers (their count already read). Failures land in r.bad. */
-function readHeaders(r: VarReader, views: Views, count: number): RecordHeader[] {
-  // Each header takes at least two bytes (two lengths): bound the count before looping.
-  if (count < 0 || count > (r.end - r.pos) / 2) {
-    r.fail(`header count ${count} does not fit the record`)
-    return NO_HEADERS
-  }
-  const headers: RecordHeader[] = []
-  for (let i = 0; i < count && r.bad === null; i++) {
-    const keyLen = r.varint()
-    if (keyLen < 0 || keyLen > r.end - r.pos) {
-      r.fail(`header key length ${keyLen} invalid`)
-      break
-    }
-    const key = readUtf8(r.buf, r.pos, r.pos + keyLen)
-    r.pos += keyLen
-    headers.push({ key, value: readField(r, views) })
-  }
-  return headers
 }
