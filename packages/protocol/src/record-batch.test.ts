@@ -138,11 +138,46 @@ describe('encode/decode', () => {
     }
   })
 
+  test('decoded fields are views into the input, of its class, also at a byteOffset', () => {
+    const b = encodeRecordBatch([{ key: 'k', value: 'vv' }, { key: null, value: 'w' }])
+    const backing = new Uint8Array(b.length + 10)
+    backing.set(b, 7)
+    for (const input of [backing.subarray(7, 7 + b.length), Buffer.from(backing.buffer, 7, b.length)]) {
+      const { records } = decodeOk(input)
+      expect(records[0].value).toEqual(utf8('vv'))
+      expect(records[0].value!.constructor).toBe(input.constructor)
+      expect(records[0].value!.buffer).toBe(backing.buffer)
+      const last = input.length - 2 // the last record's value, before its header count
+      input[last] = 0x78 // 'w' becomes 'x' in the input...
+      expect(records[1].value).toEqual(utf8('x')) // ...and in the decoded view
+      input[last] = 0x77
+    }
+  })
+
+  test('records without headers share one frozen empty array', () => {
+    const { records } = decodeOk(encodeRecordBatch([{ value: 'a' }, { value: 'b' }]))
+    expect(records[0].headers).toEqual([])
+    expect(records[0].headers).toBe(records[1].headers)
+    expect(Object.isFrozen(records[0].headers)).toBe(true)
+  })
+
   test('a batch bigger than the kept scratch buffer encodes', () => {
     const big = new Uint8Array(5 * 1024 * 1024).fill(3)
     const { records } = decodeOk(encodeRecordBatch([{ value: big }, { value: 'after' }]))
     expect(Buffer.compare(records[0].value!, big)).toBe(0) // toEqual on 5 MiB is slow
     expect(records[1].value).toEqual(utf8('after'))
+  })
+
+  test('batches that outgrow the scratch part-way keep the records written before', () => {
+    for (const count of [30, 100]) { // 1.9 MiB fits the kept scratch, 6.4 MiB does not
+      const records = Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: new Uint8Array(64 * 1024).fill(i) }))
+      const decoded = decodeOk(encodeRecordBatch(records)).records
+      expect(decoded.length).toBe(count)
+      decoded.forEach((r, i) => {
+        expect(r.key).toEqual(utf8(`k${i}`))
+        expect(Buffer.compare(r.value!, records[i].value)).toBe(0)
+      })
+    }
   })
 
   test('caller bugs throw: no records, non-increasing offsetDeltas, lastOffsetDelta too small, bad field type', () => {

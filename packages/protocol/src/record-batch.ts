@@ -32,8 +32,9 @@ import {
 import { compress, Compression, decompress, DECOMPRESSED_BYTES_MAX_DEFAULT } from './compression.js'
 import { crc32c } from './crc32c.js'
 import { ErrorCode, fail, ok, type Result } from './errors.js'
-import { readUtf8, writeUtf8 } from './utf8.js'
-import { sizeOfVarint, VarReader, writeVarint, writeVarlong } from './varint.js'
+import { decodeRecords } from './record-decode.js'
+import { Utf8Target } from './utf8.js'
+import { sizeOfVarint, VARINT_BYTES_MAX, writeVarint, writeVarlong } from './varint.js'
 
 export type RecordField = string | Uint8Array
 export type HeaderInput = Record<string, RecordField> | Array<{ key: string; value: Uint8Array | null }>
@@ -93,13 +94,10 @@ export interface DecodeBatchOptions {
 
 /** Encoding scratch kept between calls up to this size; bigger batches get a one-off buffer. */
 const SCRATCH_BYTES_KEEP = 4 * 1024 * 1024
-let scratch = new Uint8Array(64 * 1024)
+let scratch = new Utf8Target(new Uint8Array(64 * 1024))
 
 /** Body bytes besides the length-prefixed fields: attributes, timestampDelta, offsetDelta, headerCount. */
 const RECORD_FIXED_BYTES_MAX = 1 + 10 + 5 + 5
-/** Body without length: attributes, timestampDelta, offsetDelta, keyLength, valueLength, headerCount. */
-const RECORD_BODY_BYTES_MIN = RECORD_BYTES_MIN - 1
-
 const corrupt = <T>(message: string): Result<T> => fail(ErrorCode.CORRUPT_MESSAGE, message)
 
 /** Upper bound of the encoded size of a key/value/header value (with its length prefix). */
@@ -121,7 +119,8 @@ function bodyBound(r: RecordInput): number {
 }
 
 /** Write a length-prefixed field; null writes length -1. */
-function writeField(buf: Uint8Array, p: number, v: RecordField | null | undefined): number {
+function writeField(out: Utf8Target, p: number, v: RecordField | null | undefined): number {
+  const buf = out.bytes
   if (v == null) {
     buf[p] = 1 // zigzag(-1)
     return p + 1
@@ -130,7 +129,7 @@ function writeField(buf: Uint8Array, p: number, v: RecordField | null | undefine
     // The UTF-8 length is known only after writing: reserve room for the worst case
     // length prefix and slide the bytes back if the real prefix is shorter.
     const reserved = sizeOfVarint(3 * v.length)
-    const n = writeUtf8(buf, p + reserved, v)
+    const n = out.write(p + reserved, v)
     const need = sizeOfVarint(n)
     if (need !== reserved) buf.copyWithin(p + need, p + reserved, p + reserved + n)
     return writeVarint(buf, p, n) + n
@@ -141,32 +140,35 @@ function writeField(buf: Uint8Array, p: number, v: RecordField | null | undefine
   return p + v.length
 }
 
-function writeHeaders(buf: Uint8Array, p: number, h: HeaderInput | undefined): number {
+function writeHeaders(out: Utf8Target, p: number, h: HeaderInput | undefined): number {
+  const buf = out.bytes
   if (h === undefined) {
     buf[p] = 0
     return p + 1
   }
   if (Array.isArray(h)) {
     p = writeVarint(buf, p, h.length)
-    for (const e of h) p = writeField(buf, writeField(buf, p, e.key), e.value)
+    for (const e of h) p = writeField(out, writeField(out, p, e.key), e.value)
     return p
   }
   let count = 0
   for (const _ in h) count++
   p = writeVarint(buf, p, count)
-  for (const k in h) p = writeField(buf, writeField(buf, p, k), h[k])
+  for (const k in h) p = writeField(out, writeField(out, p, k), h[k])
   return p
 }
 
-function writeRecord(buf: Uint8Array, start: number, r: RecordInput, timestampDelta: number, offsetDelta: number): number {
-  const reserved = sizeOfVarint(bodyBound(r))
+/** `bound` is bodyBound(r). */
+function writeRecord(out: Utf8Target, start: number, r: RecordInput, bound: number, timestampDelta: number, offsetDelta: number): number {
+  const buf = out.bytes
+  const reserved = sizeOfVarint(bound)
   let p = start + reserved
   buf[p++] = 0
   p = writeVarlong(buf, p, timestampDelta)
   p = writeVarint(buf, p, offsetDelta)
-  p = writeField(buf, p, r.key)
-  p = writeField(buf, p, r.value)
-  p = writeHeaders(buf, p, r.headers)
+  p = writeField(out, p, r.key)
+  p = writeField(out, p, r.value)
+  p = writeHeaders(out, p, r.headers)
   const bodyLen = p - start - reserved
   const need = sizeOfVarint(bodyLen)
   if (need !== reserved) {
@@ -177,11 +179,21 @@ function writeRecord(buf: Uint8Array, start: number, r: RecordInput, timestampDe
   return p
 }
 
-function scratchFor(bytes: number): Uint8Array {
-  if (bytes <= scratch.length) return scratch
-  if (bytes > SCRATCH_BYTES_KEEP) return new Uint8Array(bytes)
-  scratch = new Uint8Array(Math.min(SCRATCH_BYTES_KEEP, Math.max(bytes, 2 * scratch.length)))
-  return scratch
+/**
+ * A bigger target holding t's first `used` bytes, with room for records[from..]:
+ * called once, when the first record that does not fit in the scratch comes.
+ */
+function grow(t: Utf8Target, used: number, records: RecordInput[], from: number): Utf8Target {
+  let need = used
+  for (let i = from; i < records.length; i++) need += VARINT_BYTES_MAX + bodyBound(records[i])
+  let next: Utf8Target
+  if (need > SCRATCH_BYTES_KEEP) {
+    next = new Utf8Target(new Uint8Array(need))
+  } else {
+    next = scratch = new Utf8Target(new Uint8Array(Math.min(SCRATCH_BYTES_KEEP, Math.max(need, 2 * t.bytes.length))))
+  }
+  next.bytes.set(t.bytes.subarray(0, used))
+  return next
 }
 
 function attributesOf(opts: EncodeBatchOptions, code: number): number {
@@ -209,10 +221,7 @@ export function encodeRecordBatch(records: RecordInput[], opts: EncodeBatchOptio
   const baseTimestamp = opts.deleteHorizonMs ?? opts.baseTimestamp ?? records[0].timestamp ?? (now = Date.now())
   if (!Number.isSafeInteger(baseTimestamp)) throw new RangeError(`baseTimestamp must be a safe integer, got ${baseTimestamp}`)
 
-  let bound = BATCH_HEADER_BYTES
-  for (let i = 0; i < n; i++) bound += 5 + bodyBound(records[i])
-  const buf = scratchFor(bound)
-
+  let target = scratch
   let pos = BATCH_HEADER_BYTES
   // Kafka's maxTimestamp is the newest record's: a given baseTimestamp (a delete
   // horizon, or the first record's time before compaction removed it) must not raise it.
@@ -227,13 +236,16 @@ export function encodeRecordBatch(records: RecordInput[], opts: EncodeBatchOptio
     prevDelta = delta
     const tsDelta = ts - baseTimestamp
     if (!Number.isSafeInteger(tsDelta)) throw new RangeError(`record timestamp must be a safe integer, got ${ts}`)
-    pos = writeRecord(buf, pos, r, tsDelta, delta)
+    const bound = bodyBound(r)
+    if (pos + VARINT_BYTES_MAX + bound > target.bytes.length) target = grow(target, pos, records, i)
+    pos = writeRecord(target, pos, r, bound, tsDelta, delta)
   }
   const lastOffsetDelta = opts.lastOffsetDelta ?? prevDelta
   if (lastOffsetDelta < prevDelta || (lastOffsetDelta | 0) !== lastOffsetDelta) {
     throw new RangeError(`lastOffsetDelta ${lastOffsetDelta} is below the last record's ${prevDelta}`)
   }
 
+  const buf = target.bytes
   let out: Uint8Array
   if (code === Compression.none) {
     out = buf.slice(0, pos)
@@ -299,73 +311,4 @@ export function recordsRegion(
     return corrupt(`recordCount ${header.recordCount} cannot fit in ${d.value.length} decompressed bytes`)
   }
   return ok({ data: d.value, start: 0, stop: d.value.length })
-}
-
-function decodeRecords(data: Uint8Array, start: number, stop: number, h: BatchHeader): Result<DecodedRecord[]> {
-  const r = new VarReader(data, start, stop)
-  const count = h.recordCount
-  const out: DecodedRecord[] = new Array(count)
-  const logAppend = (h.attributes & ATTR_TIMESTAMP_LOG_APPEND) !== 0
-  let prevDelta = -1
-  for (let i = 0; i < count; i++) {
-    r.end = stop
-    const len = r.varint()
-    if (r.bad !== null) return corrupt(`record ${i}: ${r.bad}`)
-    if (len < RECORD_BODY_BYTES_MIN || len > stop - r.pos) {
-      return corrupt(`record ${i}: length ${len} outside [${RECORD_BODY_BYTES_MIN}, ${stop - r.pos}]`)
-    }
-    const recordEnd = r.pos + len
-    r.end = recordEnd
-    r.pos++ // record attributes: unused in v2
-    const timestampDelta = r.varlong()
-    const offsetDelta = r.varint()
-    const key = readField(r)
-    const value = readField(r)
-    const headers = readHeaders(r)
-    if (r.bad !== null) return corrupt(`record ${i}: ${r.bad}`)
-    if (r.pos !== recordEnd) return corrupt(`record ${i}: ${recordEnd - r.pos} bytes left over inside the record`)
-    if (offsetDelta <= prevDelta || offsetDelta > h.lastOffsetDelta) {
-      return corrupt(`record ${i}: offsetDelta ${offsetDelta} not increasing within lastOffsetDelta ${h.lastOffsetDelta}`)
-    }
-    prevDelta = offsetDelta
-    const timestamp = logAppend ? h.maxTimestamp : h.baseTimestamp + timestampDelta
-    out[i] = { offset: h.baseOffset + offsetDelta, timestamp, key, value, headers, offsetDelta, timestampDelta }
-  }
-  if (r.pos !== stop) return corrupt(`${stop - r.pos} bytes after the last of ${count} records`)
-  return ok(out)
-}
-
-/** A length-prefixed field as a view; -1 = null. Failures land in r.bad. */
-function readField(r: VarReader): Uint8Array | null {
-  const len = r.varint()
-  if (len === -1) return null
-  if (len < -1 || len > r.end - r.pos) {
-    r.fail(`field length ${len} outside the record`)
-    return null
-  }
-  const start = r.pos
-  r.pos = start + len
-  return r.buf.subarray(start, r.pos)
-}
-
-function readHeaders(r: VarReader): RecordHeader[] {
-  const count = r.varint()
-  if (count === 0) return []
-  // Each header takes at least two bytes (two lengths): bound the count before looping.
-  if (count < 0 || count > (r.end - r.pos) / 2) {
-    r.fail(`header count ${count} does not fit the record`)
-    return []
-  }
-  const headers: RecordHeader[] = []
-  for (let i = 0; i < count && r.bad === null; i++) {
-    const keyLen = r.varint()
-    if (keyLen < 0 || keyLen > r.end - r.pos) {
-      r.fail(`header key length ${keyLen} invalid`)
-      break
-    }
-    const key = readUtf8(r.buf, r.pos, r.pos + keyLen)
-    r.pos += keyLen
-    headers.push({ key, value: readField(r) })
-  }
-  return headers
 }

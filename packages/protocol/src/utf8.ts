@@ -11,12 +11,34 @@ const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: false })
 
 /**
- * Write s as UTF-8 at buf[pos]; returns bytes written. buf must have room for
- * 3 * s.length bytes (the UTF-8 worst case per UTF-16 unit).
+ * A buffer that strings are written into. Long strings go through
+ * TextEncoder.encodeInto, which needs a view starting at the write position; the
+ * buffer and byteOffset getters cost as much as that view, so they are read once
+ * here rather than on every write.
  */
-export function writeUtf8(buf: Uint8Array, pos: number, s: string): number {
+export class Utf8Target {
+  readonly bytes: Uint8Array
+  private readonly buffer: ArrayBufferLike
+  private readonly offset: number
+
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes
+    this.buffer = bytes.buffer
+    this.offset = bytes.byteOffset
+  }
+
+  /**
+   * Write s as UTF-8 at bytes[pos]; returns bytes written. There must be room for
+   * 3 * s.length bytes (the UTF-8 worst case per UTF-16 unit).
+   */
+  write(pos: number, s: string): number {
+    if (s.length <= JS_UTF8_UNITS_MAX) return writeUtf8Js(this.bytes, pos, s)
+    return encoder.encodeInto(s, new Uint8Array(this.buffer, this.offset + pos, this.bytes.length - pos)).written
+  }
+}
+
+function writeUtf8Js(buf: Uint8Array, pos: number, s: string): number {
   const n = s.length
-  if (n > JS_UTF8_UNITS_MAX) return encoder.encodeInto(s, buf.subarray(pos)).written
   const start = pos
   for (let i = 0; i < n; i++) {
     let c = s.charCodeAt(i)

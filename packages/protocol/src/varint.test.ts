@@ -56,6 +56,15 @@ describe('varint (zigzag int32)', () => {
     expect(r.varint()).toBe(0)
     expect(r.bad).toMatch(/truncated varint/) // the first reason is kept
   })
+
+  test('reads stop at end even when the buffer goes on', () => {
+    const buf = Uint8Array.from([0x80, 0x01, 0x02]) // 64 as two bytes, then 1
+    const cut = new VarReader(buf, 0, 1)
+    cut.varint()
+    expect(cut.bad).toMatch(/truncated varint/)
+    const whole = new VarReader(buf, 0, 3)
+    expect([whole.varint(), whole.varint(), whole.bad]).toEqual([64, 1, null])
+  })
 })
 
 describe('varlong (zigzag int64 as a safe integer)', () => {
@@ -95,5 +104,14 @@ describe('varlong (zigzag int64 as a safe integer)', () => {
     const r = reader([0x80, 0x80, 0x80, 0x80, 0x80])
     r.varlong()
     expect(r.bad).toMatch(/truncated varlong/)
+  })
+
+  test('reads stop at end even when the buffer goes on', () => {
+    const buf = Uint8Array.from([0x80, 0x01, 0x02])
+    const cut = new VarReader(buf, 0, 1)
+    cut.varlong()
+    expect(cut.bad).toMatch(/truncated varlong/)
+    const whole = new VarReader(buf, 0, 3)
+    expect([whole.varlong(), whole.varlong(), whole.bad]).toEqual([64, 1, null])
   })
 })

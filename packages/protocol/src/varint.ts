@@ -83,14 +83,30 @@ export class VarReader {
   }
 
   varint(): number {
+    // Record lengths, deltas and field lengths of typical records take one or two
+    // bytes: decode those without the loop.
+    const buf = this.buf
+    const pos = this.pos
+    const end = this.end
+    if (pos < end) {
+      const b0 = buf[pos]
+      if (b0 < 0x80) {
+        this.pos = pos + 1
+        return (b0 >>> 1) ^ -(b0 & 1)
+      }
+      if (pos + 1 < end && buf[pos + 1] < 0x80) {
+        const z = (b0 & 0x7f) | (buf[pos + 1] << 7)
+        this.pos = pos + 2
+        return (z >>> 1) ^ -(z & 1)
+      }
+    }
+    return this.varintLoop()
+  }
+
+  private varintLoop(): number {
     const buf = this.buf
     let pos = this.pos
     const end = this.end
-    if (pos < end && buf[pos] < 0x80) {
-      const b = buf[pos]
-      this.pos = pos + 1
-      return (b >>> 1) ^ -(b & 1)
-    }
     let z = 0
     for (let shift = 0; shift < 35; shift += 7) {
       if (pos >= end) return this.fail('truncated varint')
@@ -106,6 +122,15 @@ export class VarReader {
 
   /** A zigzag varlong; fails when it does not fit a safe integer. */
   varlong(): number {
+    // Timestamp deltas within a batch are mostly small: the varint fast path reads
+    // them (one or two bytes fit int32 arithmetic exactly).
+    const pos = this.pos
+    const end = this.end
+    if ((pos < end && this.buf[pos] < 0x80) || (pos + 1 < end && this.buf[pos + 1] < 0x80)) return this.varint()
+    return this.varlongLoop()
+  }
+
+  private varlongLoop(): number {
     const buf = this.buf
     let pos = this.pos
     const end = this.end
