@@ -26,13 +26,34 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-/** Records every db.batch call's ops and options. */
+/** Records the ops and options of every batch written (the chained form the write groups use, or an array). */
 function spyBatches(db: LevelDb): Array<{ ops: Op[]; sync: boolean }> {
   const calls: Array<{ ops: Op[]; sync: boolean }> = []
-  const original = db.batch.bind(db) as (ops: Op[], o: { sync?: boolean }) => Promise<void>
-  ;(db as unknown as { batch: unknown }).batch = (ops: Op[], o: { sync?: boolean }) => {
-    calls.push({ ops, sync: o?.sync === true })
-    return original(ops, o)
+  const original = db.batch.bind(db) as (...args: unknown[]) => unknown
+  ;(db as unknown as { batch: unknown }).batch = (...args: unknown[]) => {
+    if (args.length > 0) {
+      calls.push({ ops: args[0] as Op[], sync: (args[1] as { sync?: boolean } | undefined)?.sync === true })
+      return original(...args)
+    }
+    const chained = original() as ReturnType<LevelDb['batch']>
+    const ops: Op[] = []
+    return {
+      put(key: Uint8Array, value: Uint8Array) {
+        ops.push({ type: 'put', key, value })
+        chained.put(key, value)
+        return this
+      },
+      del(key: Uint8Array) {
+        ops.push({ type: 'del', key })
+        chained.del(key)
+        return this
+      },
+      write(o?: { sync?: boolean }) {
+        calls.push({ ops, sync: o?.sync === true })
+        return chained.write(o ?? {})
+      },
+      close: () => chained.close(),
+    }
   }
   return calls
 }
@@ -99,7 +120,8 @@ test('tail reads of recent appends are served without touching LevelDB', async (
 test('a failed write rejects its appends with KAFKA_STORAGE_ERROR and fences the log', async () => {
   const s = await open()
   const log = await s.logs.open('t', 0)
-  ;(s.db as unknown as { batch: unknown }).batch = () => Promise.reject(new Error('disk on fire'))
+  const failing = { put: () => failing, del: () => failing, write: () => Promise.reject(new Error('disk on fire')), close: () => Promise.resolve() }
+  ;(s.db as unknown as { batch: unknown }).batch = () => failing
   const err = await log.appendAsLeader(batch('a'), 0).catch((e: unknown) => e)
   expect(err).toBeInstanceOf(TributaryError)
   expect((err as TributaryError).code).toBe(ErrorCode.KAFKA_STORAGE_ERROR)
@@ -107,18 +129,26 @@ test('a failed write rejects its appends with KAFKA_STORAGE_ERROR and fences the
 })
 
 describe('WriteGroups', () => {
-  /** A db whose batch() calls wait until the test releases them. */
+  /** A db whose batch writes wait until the test releases them. */
   function gatedDb() {
     const pending: Array<() => void> = []
     const written: Op[][] = []
     const db = {
-      batch(ops: Op[]) {
-        return new Promise<void>((resolve) =>
-          pending.push(() => {
-            written.push(ops)
-            resolve()
-          }),
-        )
+      batch() {
+        const ops: Op[] = []
+        const chained = {
+          put: (key: Uint8Array, value: Uint8Array) => (ops.push({ type: 'put', key, value }), chained),
+          del: (key: Uint8Array) => (ops.push({ type: 'del', key }), chained),
+          close: () => Promise.resolve(),
+          write: () =>
+            new Promise<void>((resolve) =>
+              pending.push(() => {
+                written.push(ops)
+                resolve()
+              }),
+            ),
+        }
+        return chained
       },
     } as unknown as LevelDb
     return { db, pending, written }

@@ -120,7 +120,7 @@ export class WriteGroups {
       const g = this.sealed[0]
       try {
         if (this.failure) throw this.failure
-        await this.db.batch(g.ops, { sync: this.opts.sync })
+        await writeBatch(this.db, g.ops, this.opts.sync)
         g.resolve()
         if (g.endsSegment) await this.segmentWritten()
       } catch (err) {
@@ -134,4 +134,23 @@ export class WriteGroups {
     }
     this.writing = false
   }
+}
+
+/**
+ * One group as one LevelDB write, through the chained batch: db.batch(array) copies
+ * every op into a new object first, which cost 10–20 % of append throughput at 32
+ * partitions (storage bench, same sitting).
+ */
+async function writeBatch(db: Level<Uint8Array, Uint8Array>, ops: Op[], sync: boolean): Promise<void> {
+  const batch = db.batch()
+  try {
+    for (const op of ops) {
+      if (op.type === 'put') batch.put(op.key, op.value)
+      else batch.del(op.key)
+    }
+  } catch (err) {
+    await batch.close()
+    throw err
+  }
+  await batch.write({ sync })
 }
