@@ -112,8 +112,12 @@ describe('docker-compose.yml', () => {
       const cfgs = Object.entries(services).map(([name, svc]) => ({ name, svc, cfg: configOf(svc) }))
       // Every compose host:port becomes 127.0.0.1:<free port>, consistently across all env vars.
       const remap = new Map<string, string>()
+      const taken = new Set<number>()
       for (const { name, svc, cfg } of cfgs) {
-        const port = await freePort()
+        // The OS may hand the same free port out twice in a row: each node needs its own.
+        let port = await freePort()
+        while (taken.has(port)) port = await freePort()
+        taken.add(port)
         const listenPort = new URL(cfg.listen).port
         remap.set(`${svc.hostname ?? name}:${listenPort}`, `127.0.0.1:${port}`)
         remap.set(`localhost:${new URL(cfg.advertise).port}`, `127.0.0.1:${port}`)
