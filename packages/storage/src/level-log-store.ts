@@ -253,8 +253,9 @@ class StateSegments {
   static async open(db: LevelDb, segments: Segments): Promise<StateSegments> {
     const states = new StateSegments()
     const stale: Op[] = []
-    for (const segment of segments.all()) {
-      for await (const key of db.keys(stateRange(segment))) {
+    const keysBySegment = await Promise.all(segments.all().map((segment) => db.keys(stateRange(segment)).all()))
+    for (const [i, segment] of segments.all().entries()) {
+      for (const key of keysBySegment[i]) {
         const k = parseStateKey(key)
         if (k === null || k.name !== 'meta') continue
         const id = partitionId(k.topicId, k.partition)
