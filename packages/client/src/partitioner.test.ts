@@ -67,5 +67,18 @@ describe('StickyPartitioner', () => {
   test('prefers partitions with a leader', () => {
     const s = new StickyPartitioner(() => 0.99)
     expect(s.partition('t', 6, [2])).toBe(2)
+    expect(new StickyPartitioner(() => 0.99).partition('t', 6, () => [4])).toBe(4)
+  })
+
+  test('asks for the available partitions only when it chooses afresh', () => {
+    const s = new StickyPartitioner(() => 0.5)
+    let asked = 0
+    const available = () => (asked++, [1, 3])
+    const first = s.partition('t', 6, available)
+    for (let i = 0; i < 10; i++) expect(s.partition('t', 6, available)).toBe(first)
+    expect(asked).toBe(1)
+    s.batchClosed('t', first)
+    s.partition('t', 6, available)
+    expect(asked).toBe(2)
   })
 })

@@ -57,11 +57,15 @@ export class StickyPartitioner {
   private readonly sticky = new Map<string, number>()
   constructor(private readonly random: () => number = Math.random) {}
 
-  /** `available`: partitions with a leader, preferred when any. */
-  partition(topic: string, partitionCount: number, available?: readonly number[]): number {
+  /**
+   * `available`: partitions with a leader, preferred when any; a function is only
+   * called when a new partition is chosen (not for every record of a sticky run).
+   */
+  partition(topic: string, partitionCount: number, available?: readonly number[] | (() => readonly number[])): number {
     const current = this.sticky.get(topic)
     if (current !== undefined && current < partitionCount) return current
-    const pool = available && available.length > 0 ? available : undefined
+    const list = typeof available === 'function' ? available() : available
+    const pool = list && list.length > 0 ? list : undefined
     const chosen = pool ? pool[Math.floor(this.random() * pool.length)] : Math.floor(this.random() * partitionCount)
     this.sticky.set(topic, chosen)
     return chosen

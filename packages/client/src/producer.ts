@@ -140,7 +140,7 @@ export class Producer {
       this.acc.release(bytes)
       throw err
     }
-    if (partition < 0) partition = this.sticky.partition(topic, count, this.cluster.metadata.availablePartitions(topic))
+    if (partition < 0) partition = this.sticky.partition(topic, count, () => this.cluster.metadata.availablePartitions(topic))
     const batch = this.acc.append(topic, partition, m, bytes, Date.now())
     if (this.acc.filled) this.sticky.batchClosed(topic, partition)
     this.sender.wake()
@@ -176,7 +176,7 @@ export class Producer {
         this.sender.wake() // full buffer: make sure what is queued is on its way
         await this.acc.reserve(sizes[i])
       }
-      if (partitions[i] < 0) partitions[i] = this.sticky.partition(topic, count, this.cluster.metadata.availablePartitions(topic))
+      if (partitions[i] < 0) partitions[i] = this.sticky.partition(topic, count, () => this.cluster.metadata.availablePartitions(topic))
       const batch = this.acc.append(topic, partitions[i], messages[i], sizes[i], Date.now())
       if (this.acc.filled) {
         // KIP-480: keyless records move on once their partition's batch is full.
