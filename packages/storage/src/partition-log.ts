@@ -7,9 +7,9 @@
  * *inside* and *between* batches, so "the batch holding offset X" is the last batch
  * whose baseOffset <= X, and if X sits in a gap the read starts at the next batch.
  *
- * Two implementations share these semantics (and one contract test suite):
- * `LevelPartitionLog` (one LevelDB per node) and `MemoryPartitionLog` (unit tests,
- * simulation).
+ * One implementation, `BatchLog`, holds these semantics over two backends (and one
+ * contract test suite): `LevelLogStore` (the node's log LevelDB) and `MemoryLogStore`
+ * (unit tests, simulation).
  *
  * Byte ownership: the log takes ownership of the bytes passed to append (it may
  * patch them in place and keep them in its cache); the caller must not touch them
