@@ -248,13 +248,33 @@ describe('consumer without a group', () => {
     let got = 0
     await c.run({ eachMessage: async () => { got++; await gate } })
     await waitFor(() => got === 1 && c.prefetchedBytes > 0, 'one message in the handler and data prefetched')
-    // Quiescent: the partition's next batch is buffered and no fetch is in flight, so nothing
-    // more arrives until the handler takes it.
+    // Quiescent: the partition's next batches are buffered and no fetch is in flight, so nothing
+    // more arrives until the handler takes one.
     const state = (c as any).fetcher.partitions.values().next().value
-    await waitFor(() => state.buffered !== undefined && !state.inFetch, 'the prefetch to settle')
+    await waitFor(() => state.buffered.length > 0 && !state.inFetch, 'the prefetch to settle')
     expect(c.prefetchedBytes).toBeLessThanOrEqual(5_000 + 4_000)
     release()
     await waitFor(() => got === 200, 'everything')
+  })
+
+  test('a partition is fetched ahead while the handler works, two responses deep at most', async () => {
+    const { client } = setup(1, 1)
+    const producer = client.producer({ batchBytes: 4_000, lingerMs: 0 })
+    await producer.send({ topic: 'orders', messages: Array.from({ length: 200 }, () => ({ value: 'x'.repeat(500) })) })
+    const c = client.consumer({ fromBeginning: true, prefetchBytes: 1 << 20, maxBytesPerPartition: 4_000, ...fast })
+    c.assign([{ topic: 'orders', partition: 0 }])
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    let got = 0
+    await c.run({ eachMessage: async () => { got++; await gate } })
+    const fetcher = (c as any).fetcher
+    const state = fetcher.partitions.values().next().value
+    await waitFor(() => got === 1 && state.buffered.length === 2 && !state.inFetch, 'two responses waiting behind the one in the handler')
+    fetcher.wake()
+    await new Promise((r) => setImmediate(r))
+    expect({ buffered: state.buffered.length, inFetch: state.inFetch }).toEqual({ buffered: 2, inFetch: false })
+    release()
+    await waitFor(() => got === 200, 'everything, in order')
   })
 
   test('an idle consumer does not pile up data waiters (each timed-out wait is removed)', async () => {

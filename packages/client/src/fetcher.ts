@@ -1,9 +1,10 @@
 /**
  * Fetches assigned partitions from their leaders and buffers what comes back.
- * One long-poll Fetch per broker at a time; a partition is fetched again once
- * its buffered batch has been taken, and not at all while paused or while the
- * whole prefetch buffer is over prefetchBytes, so memory stays bounded by
- * prefetchBytes + one response per broker.
+ * One long-poll Fetch per broker at a time; a partition is fetched again while
+ * the application works through its previous response (up to
+ * BUFFERED_PER_PARTITION_MAX responses waiting), and not at all while paused or
+ * while the whole prefetch buffer is over prefetchBytes, so memory stays bounded
+ * by prefetchBytes + one response per broker.
  */
 import {
   ApiKey,
@@ -26,6 +27,12 @@ import { listOffsets, tpKey } from './list-offsets.js'
 import { toConsumedMessage, type ConsumedMessage } from './records.js'
 
 const FETCHES_PER_NODE_MAX = 2
+/**
+ * Responses a partition may have waiting. Two: the next one is on its way while the
+ * application handles the current one (with one, a partition's fetch and its
+ * processing took turns: consume from a 1 GiB log left client and brokers idle).
+ */
+const BUFFERED_PER_PARTITION_MAX = 2
 
 export interface FetcherOptions {
   maxWaitMs: number
@@ -61,7 +68,8 @@ export interface PartitionState {
   paused: boolean
   inFetch: boolean
   resetting: boolean
-  buffered: FetchedBatch | undefined
+  /** Responses not yet taken, oldest first, with their sizes. */
+  buffered: Array<{ batch: FetchedBatch; bytes: number }>
   bufferedBytes: number
   partitionMaxBytes: number
   highWatermark: number
@@ -101,7 +109,7 @@ export class Fetcher {
         paused: old?.paused ?? false,
         inFetch: false,
         resetting: false,
-        buffered: undefined,
+        buffered: [],
         bufferedBytes: 0,
         partitionMaxBytes: this.opts.maxBytesPerPartition,
         highWatermark: -1,
@@ -151,13 +159,14 @@ export class Fetcher {
     for (let i = 0; i < states.length; i++) {
       const s = states[(this.cursor + i) % states.length]
       const key = tpKey(s.topic, s.partition)
-      if (!s.buffered || s.paused || this.busy.has(key)) continue
+      if (s.buffered.length === 0 || s.paused || this.busy.has(key)) continue
       this.cursor = (this.cursor + i + 1) % states.length
-      const b = s.buffered
-      this.drop(s)
+      const { batch, bytes } = s.buffered.shift()!
+      s.bufferedBytes -= bytes
+      this.bufferedBytes -= bytes
       this.busy.add(key)
       this.wake()
-      return b
+      return batch
     }
     return undefined
   }
@@ -208,7 +217,7 @@ export class Fetcher {
 
   private drop(s: PartitionState): void {
     this.bufferedBytes -= s.bufferedBytes
-    s.buffered = undefined
+    s.buffered = []
     s.bufferedBytes = 0
   }
 
@@ -229,7 +238,7 @@ export class Fetcher {
     let nextRetry = Infinity
     let needMetadata = false
     for (const s of this.partitions.values()) {
-      if (s.paused || s.inFetch || s.resetting || s.buffered) continue
+      if (s.paused || s.inFetch || s.resetting || s.buffered.length >= BUFFERED_PER_PARTITION_MAX) continue
       if (s.retryAt > now) {
         nextRetry = Math.min(nextRetry, s.retryAt)
         continue
@@ -373,8 +382,8 @@ export class Fetcher {
       s.failures = 0
     }
     if (messages.length > 0) {
-      s.buffered = { topic: s.topic, partition: s.partition, messages, highWatermark: a.highWatermark, generation: s.generation }
-      s.bufferedBytes = bytes
+      s.buffered.push({ batch: { topic: s.topic, partition: s.partition, messages, highWatermark: a.highWatermark, generation: s.generation }, bytes })
+      s.bufferedBytes += bytes
       this.bufferedBytes += bytes
       this.notify()
     }
