@@ -55,9 +55,9 @@ export class OffsetKeys {
   /** Just past every key under the prefix (the prefix's final '/' + 1). */
   readonly end: Uint8Array
 
-  constructor(prefix: string | Uint8Array) {
-    this.prefix = typeof prefix === 'string' ? utf8.encode(prefix) : prefix
-    assert(this.prefix[this.prefix.length - 1] === SLASH, 'offset key prefixes end with /')
+  constructor(prefix: string) {
+    assert(prefix.endsWith('/'), 'offset key prefixes end with /')
+    this.prefix = utf8.encode(prefix)
     this.end = this.prefix.slice()
     this.end[this.end.length - 1] = SLASH + 1
   }
@@ -84,16 +84,22 @@ export const SEGMENT_MAX = 0xffff_ffff
 export const LOG_START = LOG
 export const LOG_END = utf8.encode('log0')
 
-/** `log/<segment>/` followed by `tail`. */
-function inSegment(segment: number, tail: Uint8Array): Uint8Array {
+/** `log/<segment>/` and room for `tailBytes` more. */
+function segmentKey(segment: number, tailBytes: number): Uint8Array {
   assert(Number.isInteger(segment) && segment >= 0 && segment <= SEGMENT_MAX, `segment ${segment} out of range`)
-  const k = new Uint8Array(SEGMENT_PREFIX_BYTES + tail.length)
+  const k = new Uint8Array(SEGMENT_PREFIX_BYTES + tailBytes)
   k.set(LOG)
   k[4] = segment >>> 24
   k[5] = segment >>> 16
   k[6] = segment >>> 8
   k[7] = segment
   k[8] = SLASH
+  return k
+}
+
+/** `log/<segment>/` followed by `tail`. */
+function inSegment(segment: number, tail: Uint8Array): Uint8Array {
+  const k = segmentKey(segment, tail.length)
   k.set(tail, SEGMENT_PREFIX_BYTES)
   return k
 }
@@ -141,13 +147,8 @@ export class PartitionKeys {
     this.state = `s/${topicId}/${partition}/`
   }
 
-  /** Offset keys of this partition's batches in `segment`. */
-  batches(segment: number): OffsetKeys {
-    return new OffsetKeys(inSegment(segment, this.data))
-  }
-
   batch(segment: number, baseOffset: number): Uint8Array {
-    const k = inSegment(segment, new Uint8Array(this.data.length + 8))
+    const k = segmentKey(segment, this.data.length + 8)
     k.set(this.data, SEGMENT_PREFIX_BYTES)
     encodeOffset(k, SEGMENT_PREFIX_BYTES + this.data.length, baseOffset)
     return k
