@@ -137,7 +137,8 @@ class LevelPartitionBackend implements PartitionBackend, StateWriter {
 
   async *scan(from: number, to: number, opts: { values?: boolean } = {}): AsyncIterable<StoredBatch> {
     const values = opts.values !== false
-    const index = this.index.slice() // a truncation may prune the live one while this runs
+    // Truncation and retention replace the index rather than edit it; appends only add entries at its end: safe to walk while it runs.
+    const index = this.index
     for (let i = Math.max(0, this.entryFor(from)); i < index.length && index[i].first < to; i++) {
       const { segment } = index[i]
       const range = this.keys.batchRange(segment)
