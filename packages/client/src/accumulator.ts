@@ -126,14 +126,20 @@ export class Accumulator {
 
   /** Set by append: the record filled a batch (or found the open one full), so a batch is ready. */
   filled = false
+  /** The queue the last append used: records of one send mostly go to one partition (no key string per record). */
+  private lastQueue: PartitionQueue | undefined
 
   /** Append to the partition's open batch and return that batch (the record is its last). */
   append(topic: string, partition: number, record: RecordInput, bytes: number, now: number): ProducerBatch {
-    const key = `${topic}\u0000${partition}`
-    let q = this.queues.get(key)
-    if (!q) {
-      q = { topic, partition, batches: [], inFlight: 0 }
-      this.queues.set(key, q)
+    let q = this.lastQueue
+    if (q === undefined || q.partition !== partition || q.topic !== topic) {
+      const key = `${topic}\u0000${partition}`
+      q = this.queues.get(key)
+      if (!q) {
+        q = { topic, partition, batches: [], inFlight: 0 }
+        this.queues.set(key, q)
+      }
+      this.lastQueue = q
     }
     let batch = q.batches[q.batches.length - 1]
     this.filled = false
@@ -216,7 +222,10 @@ export class Accumulator {
     while (q.batches.length > 0 && q.batches[0].acked) q.batches.shift()
     this.release(batch.reserved)
     batch.reserved = 0
-    if (q.batches.length === 0) this.queues.delete(`${q.topic}\u0000${q.partition}`)
+    if (q.batches.length === 0) {
+      this.queues.delete(`${q.topic}\u0000${q.partition}`)
+      if (this.lastQueue === q) this.lastQueue = undefined
+    }
   }
 
   /** Every batch still queued or in flight. */
@@ -245,5 +254,6 @@ export class Accumulator {
       q.batches.length = 0 // an answer still in flight then finds nothing to settle
     }
     this.queues.clear()
+    this.lastQueue = undefined
   }
 }

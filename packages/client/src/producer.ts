@@ -171,13 +171,15 @@ export class Producer {
     for (let i = 0; i < n; i++) partitions[i] = this.choosePartition(topic, count, messages[i], i)
     const batches = new Array<ProducerBatch>(n)
     const indexes = new Array<number>(n)
+    let now = Date.now()
     for (let i = 0; i < n; i++) {
       if (!this.acc.tryReserve(sizes[i])) {
         this.sender.wake() // full buffer: make sure what is queued is on its way
         await this.acc.reserve(sizes[i])
+        now = Date.now()
       }
       if (partitions[i] < 0) partitions[i] = this.sticky.partition(topic, count, () => this.cluster.metadata.availablePartitions(topic))
-      const batch = this.acc.append(topic, partitions[i], messages[i], sizes[i], Date.now())
+      const batch = this.acc.append(topic, partitions[i], messages[i], sizes[i], now)
       if (this.acc.filled) {
         // KIP-480: keyless records move on once their partition's batch is full.
         this.sticky.batchClosed(topic, partitions[i])
