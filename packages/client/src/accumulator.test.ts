@@ -6,7 +6,7 @@ const record = { value: 'v' }
 const queueOf = (acc: Accumulator, topic: string, partition: number) => acc.queues.get(`${topic}\u0000${partition}`)
 
 describe('Accumulator', () => {
-  test('appends to one partition after another land in each partition's own queue', () => {
+  test('appends to one partition after another each land in the queue of their partition', () => {
     const acc = new Accumulator(opts)
     const a = acc.append('t', 0, record, 10, 0)
     const b = acc.append('t', 1, record, 10, 0)
