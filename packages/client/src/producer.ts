@@ -40,7 +40,13 @@ export interface ProducerRecord {
 }
 
 export const LINGER_MS_DEFAULT = 5
-export const BATCH_BYTES_DEFAULT = 256 * 1024
+/**
+ * 1 MiB, capped so a full batch fits maxMessageBytes. Without idempotence a partition
+ * has one batch in flight (order), so a producer sends batchBytes per partition per
+ * round trip: 256 KiB held produce RF 1 at 590k-750k rec/s here, 1 MiB ran 840k-907k
+ * in alternated runs. A batch only grows while records wait, so it costs no latency.
+ */
+export const BATCH_BYTES_DEFAULT = 1024 * 1024
 export const BUFFER_BYTES_DEFAULT = 32 * 1024 * 1024
 export const MAX_MESSAGE_BYTES_DEFAULT = 1024 * 1024
 export const ACK_TIMEOUT_MS_DEFAULT = 30_000
@@ -72,7 +78,7 @@ export class Producer {
     }
     const lingerMs = num(config.lingerMs, LINGER_MS_DEFAULT, 'lingerMs', 0)
     this.maxMessageBytes = num(config.maxMessageBytes, MAX_MESSAGE_BYTES_DEFAULT, 'maxMessageBytes', BATCH_HEADER_BYTES + 1)
-    const batchBytes = Math.min(num(config.batchBytes, BATCH_BYTES_DEFAULT, 'batchBytes', 1), this.maxMessageBytes)
+    const batchBytes = Math.min(num(config.batchBytes, BATCH_BYTES_DEFAULT, 'batchBytes', 1), this.maxMessageBytes - BATCH_HEADER_BYTES)
     const bufferBytes = num(config.bufferBytes, BUFFER_BYTES_DEFAULT, 'bufferBytes', 1)
     const compression = config.compression ?? 'none'
     assertArg(compression === 'none' || compression === 'gzip', `compression must be 'none' or 'gzip', got ${JSON.stringify(compression)}`)
