@@ -218,7 +218,7 @@ class LevelPartitionBackend implements PartitionBackend, StateWriter {
     const segment = this.segments.current
     // A segment the partition has no state in yet gets all three records, so the newest segment holding its meta holds its whole state.
     const whole = this.states.newest(this.id) !== segment
-    this.states.wrote(this.id, segment)
+    this.states.wrote(this.keys.topicId, this.keys.partition, segment)
     ops.push({ type: 'put', key: this.keys.stateKey(segment, 'meta'), value: encodeMeta(s) })
     if (whole || s.epochsVersion !== this.writtenEpochsVersion) {
       ops.push({ type: 'put', key: this.keys.stateKey(segment, 'epochs'), value: s.epochs })
@@ -249,7 +249,7 @@ class LevelPartitionBackend implements PartitionBackend, StateWriter {
  * reading the state keys of every segment (keys only); older copies are deleted then.
  */
 class StateSegments {
-  private readonly newestOf = new Map<string, number>()
+  private readonly newestOf = new Map<string, { segment: number; topicId: string; partition: number }>()
 
   static async open(db: LevelDb, segments: Segments): Promise<StateSegments> {
     const states = new StateSegments()
@@ -259,13 +259,12 @@ class StateSegments {
       for (const key of keysBySegment[i]) {
         const k = parseStateKey(key)
         if (k === null || k.name !== 'meta') continue
-        const id = partitionId(k.topicId, k.partition)
-        const older = states.newestOf.get(id)
+        const older = states.newest(partitionId(k.topicId, k.partition))
         if (older !== undefined) {
           const keys = new PartitionKeys(k.topicId, k.partition)
           for (const name of STATE_NAMES) stale.push({ type: 'del', key: keys.stateKey(older, name) })
         }
-        states.newestOf.set(id, segment)
+        states.wrote(k.topicId, k.partition, segment)
       }
     }
     if (stale.length > 0) await db.batch(stale)
@@ -273,11 +272,11 @@ class StateSegments {
   }
 
   newest(id: string): number | undefined {
-    return this.newestOf.get(id)
+    return this.newestOf.get(id)?.segment
   }
 
-  wrote(id: string, segment: number): void {
-    this.newestOf.set(id, segment)
+  wrote(topicId: string, partition: number, segment: number): void {
+    this.newestOf.set(partitionId(topicId, partition), { segment, topicId, partition })
   }
 
   forget(id: string): void {
@@ -285,10 +284,7 @@ class StateSegments {
   }
 
   partitions(): Array<{ topicId: string; partition: number }> {
-    return [...this.newestOf.keys()].map((id) => {
-      const at = id.lastIndexOf('/')
-      return { topicId: id.slice(0, at), partition: Number(id.slice(at + 1)) }
-    })
+    return [...this.newestOf.values()].map(({ topicId, partition }) => ({ topicId, partition }))
   }
 }
 
