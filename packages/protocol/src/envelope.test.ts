@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { ApiKey, decodeRequest, decodeResponse, encodeRequest, encodeResponse, errorName, ErrorCode, isRetriable, TributaryError, type Result } from './index.js'
+import { ApiKey, decodeRequest, decodeResponse, encodeRequest, encodeResponse, errorName, ErrorCode, isRetriable, packValue, TributaryError, unpackValue, type Result } from './index.js'
 
 describe('envelope', () => {
   test('a request round-trips with its bytes intact', () => {
@@ -91,6 +91,16 @@ function mutate(frame: Uint8Array, mutations: Mutation[]): Uint8Array {
   }
   return b
 }
+
+describe('packValue', () => {
+  test('returns bytes that own their buffer, even after a large frame was encoded', () => {
+    encodeResponse(1, 0, { big: new Uint8Array(2 * 1024 * 1024) }) // grows the encoder's shared buffer
+    const bytes = packValue({ v: 1, offset: 42 })
+    expect(bytes.buffer.byteLength).toBe(bytes.byteLength)
+    encodeResponse(2, 0, { big: new Uint8Array(1024).fill(7) }) // reuses the shared buffer: must not touch ours
+    expect(unpackValue(bytes)).toEqual({ ok: true, value: { v: 1, offset: 42 } })
+  })
+})
 
 /** Decoding must return a Result — ok, or INVALID_REQUEST with a message — and do so quickly. */
 function expectTypedResult(decode: () => Result<unknown>): void {

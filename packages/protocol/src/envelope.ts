@@ -29,9 +29,15 @@ export function encodeResponse(correlationId: number, errorCode: number, body: u
   return packr.pack([correlationId, errorCode, body])
 }
 
-/** Encode any value with the wire settings (for nested payloads such as metadata records). */
+/**
+ * Encode any value with the wire settings (for nested payloads such as metadata
+ * records). Callers keep these bytes (producer state, Raft entries), so they get a
+ * buffer of their own: packr returns a view into its shared output buffer, which
+ * after a large fetch response spans megabytes, and one small view kept per
+ * partition held 4-7 MiB each (heap snapshot of a broker after RF 3 runs).
+ */
 export function packValue(value: unknown): Uint8Array {
-  return packr.pack(value)
+  return new Uint8Array(packr.pack(value)) // a copy: Buffer#slice would be another view
 }
 
 export function unpackValue(bytes: Uint8Array): Result<unknown> {

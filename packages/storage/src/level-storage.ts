@@ -31,11 +31,10 @@ export interface LevelStorage {
 }
 
 /**
- * Memtable size is the write-throughput knob (storage bench, 16 KiB batches, quiet
- * machine, TRIBUTARY_BENCH_WRITE_BUFFER_MIB=N): 64 MiB appends 407-425 MB/s, 32 MiB
- * 344-433 MB/s, 16 MiB 207-237 MB/s. LevelDB holds up to two memtables, so 32 MiB
- * keeps the issue's >= 300 MB/s while bounding a broker's anonymous memory; the
- * block cache stays small because tail reads come from the tail cache and cold
+ * The memtable never fills on its own: the log flushes it at the end of every
+ * segment (segments.ts), well under this size. The size is headroom for a flush that
+ * falls behind; LevelDB stalls writes past it rather than merging overlapping files.
+ * The block cache stays small because tail reads come from the tail cache and cold
  * reads from the OS page cache.
  */
 export const LEVEL_DEFAULTS = {

@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { brokerBinPath } from '../commands/dev.js'
+import { BROKER_ENV, BROKER_NODE_ARGS, brokerBinPath } from '../commands/dev.js'
 import { sleep } from '../runtime.js'
 
 /** stderr lines kept per node (the newest), for failure reports. */
@@ -111,8 +111,8 @@ export class LocalCluster {
   /** Start a stopped node again on its port and data dir (does not wait for readiness). */
   async spawn(n: LocalNode): Promise<void> {
     await mkdir(n.dataDir, { recursive: true })
-    const child = spawn(process.execPath, [...this.execArgv, brokerBinPath(), ...this.args(n)], {
-      env: { ...process.env, ...this.env, TRIBUTARY_EXIT_WITH_PARENT: '1' },
+    const child = spawn(process.execPath, [...BROKER_NODE_ARGS, ...this.execArgv, brokerBinPath(), ...this.args(n)], {
+      env: { ...BROKER_ENV, ...process.env, ...this.env, TRIBUTARY_EXIT_WITH_PARENT: '1' },
       stdio: ['pipe', 'ignore', 'pipe'],
     })
     live.add(child)

@@ -59,15 +59,14 @@ export interface Env {
   client: Tributary
   sizes: Sizes
   signal: AbortSignal
-  /** Peak broker RSS (bytes) sampled since the last reset, per node. */
+  /** Peak broker memory, in windows a scenario opens and closes with take(). */
   rss: RssSampler
 }
 
 /** Peak broker memory, sampled every `everyMs` while scenarios run. */
 export class RssSampler {
-  private peak: number[] = []
-  private overallPeak = 0
-  private overallAnonPeak = 0
+  private total = 0
+  private anon = 0
   private timer: ReturnType<typeof setInterval> | undefined
   constructor(private readonly cluster: LocalCluster, private readonly everyMs = 100) {}
   start(): void {
@@ -75,23 +74,17 @@ export class RssSampler {
     this.timer.unref()
   }
   sample(): void {
-    this.cluster.rss().forEach((r, i) => {
-      this.peak[i] = Math.max(this.peak[i] ?? 0, r.total)
-      this.overallPeak = Math.max(this.overallPeak, r.total)
-      this.overallAnonPeak = Math.max(this.overallAnonPeak, r.anon)
-    })
+    for (const r of this.cluster.rss()) {
+      this.total = Math.max(this.total, r.total)
+      this.anon = Math.max(this.anon, r.anon)
+    }
   }
-  /** Peak VmRSS and RssAnon of any node since start(), in MiB. */
-  overall(): { total: number; anon: number } {
+  /** Peak VmRSS and RssAnon of any node since the last take, in MiB; starts a new window. */
+  take(): { total: number; anon: number } {
     this.sample()
-    return { total: Math.round(this.overallPeak / MiB), anon: Math.round(this.overallAnonPeak / MiB) }
-  }
-  /** Peak VmRSS per node since the last take, in MiB; starts a new window. */
-  take(): number[] {
-    this.sample()
-    const p = this.peak.map((b) => Math.round(b / MiB))
-    this.peak = []
-    return p
+    const peak = { total: Math.round(this.total / MiB), anon: Math.round(this.anon / MiB) }
+    this.total = this.anon = 0
+    return peak
   }
   stop(): void {
     clearInterval(this.timer)
@@ -113,7 +106,7 @@ export async function produceRf3(env: Env): Promise<ScenarioResult> {
   env.rss.take()
   const t = await produceFast(env.client, 'produce-rf3', env.sizes.produceRf3Records, VALUE_BYTES, { acks: 'all', idempotent: true }, env.signal)
   const r = through(t)
-  return { name: 'produce-rf3', target: '>= 300,000 rec/s', measured: `${fmt(r.recordsPerSec)} rec/s`, met: r.recordsPerSec >= 300_000, ...r, latencyMs: undefined, details: { brokerRssPeakMiB: Math.max(...env.rss.take()) } }
+  return { name: 'produce-rf3', target: '>= 300,000 rec/s', measured: `${fmt(r.recordsPerSec)} rec/s`, met: r.recordsPerSec >= 300_000, ...r, latencyMs: undefined, details: { brokerRssPeakMiB: env.rss.take().total } }
 }
 
 export async function consume(env: Env): Promise<ScenarioResult> {
@@ -159,27 +152,49 @@ export async function roundTrip(env: Env): Promise<ScenarioResult> {
   }
 }
 
+/** Growth the second half of the stalled run may show over the first and still count as bounded. */
+const BOUNDED_GROWTH = 1.15
+const RSS_TARGET_MIB = 200
+
 /**
- * Broker memory with a consumer that takes one batch and never returns, while
- * an acks=1 producer sends as fast as it can (faster than the disk syncs).
+ * Broker memory (issue #10): at most 200 MiB resident during an RF 3, acks=all,
+ * idempotent produce run; and bounded with a consumer that takes one batch and never
+ * returns while an acks=1 producer sends as fast as it can (faster than the disk
+ * syncs): the second half of that run may not need more memory than the first.
+ * Runs before any scenario reads old data: LevelDB maps the table files it reads,
+ * and VmRSS counts those page-cache pages too.
  */
 export async function memory(env: Env): Promise<ScenarioResult> {
-  const topic = 'memory'
-  await createTopic(env.client, topic, PARTITIONS, 3)
+  await createTopic(env.client, 'memory-rf3', PARTITIONS, 3)
   env.rss.take()
+  await produceFast(env.client, 'memory-rf3', env.sizes.produceRf3Records, VALUE_BYTES, { acks: 'all', idempotent: true }, env.signal)
+  const rf3 = env.rss.take()
+
+  const topic = 'memory-stalled'
+  await createTopic(env.client, topic, PARTITIONS, 3)
   const stalled = env.client.consumer({})
   let release: () => void = () => {}
   const stuck = new Promise<void>((resolve) => (release = resolve))
   try {
     stalled.assign(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition, offset: 0 })))
     void stalled.run({ eachBatch: () => stuck })
-    const t = await produceFast(env.client, topic, env.sizes.memoryRecords, VALUE_BYTES, { acks: 1, idempotent: false }, env.signal)
-    const peak = env.rss.take()
-    const { total: worst, anon } = env.rss.overall() // the whole RF 3 run so far, this phase included
+    const half = Math.ceil(env.sizes.memoryRecords / 2)
+    const firehose = { acks: 1, idempotent: false } as const
+    const t1 = await produceFast(env.client, topic, half, VALUE_BYTES, firehose, env.signal)
+    const first = env.rss.take()
+    const t2 = await produceFast(env.client, topic, half, VALUE_BYTES, firehose, env.signal)
+    const second = env.rss.take()
+    const bounded = second.total <= first.total * BOUNDED_GROWTH
+    const seconds = t1.seconds + t2.seconds
     return {
-      name: 'memory', target: 'broker RSS <= 200 MiB', measured: `peak VmRSS ${worst} MiB, RssAnon ${anon} MiB (stalled phase ${Math.max(...peak)} MiB)`, met: worst <= 200,
-      records: t.records, seconds: Math.round(t.seconds * 1000) / 1000, recordsPerSec: Math.round(t.records / t.seconds),
-      details: { rssPeakWholeRunMiB: worst, rssAnonPeakWholeRunMiB: anon, rssPeakStalledMiB: Math.max(...peak), rssPerNodeMiB: peak.join('/') },
+      name: 'memory', target: `RSS <= ${RSS_TARGET_MIB} MiB in the RF 3 run; bounded when stalled`,
+      measured: `RF 3 run: VmRSS ${rf3.total} MiB (RssAnon ${rf3.anon}); stalled: ${first.total} then ${second.total} MiB`,
+      met: rf3.total <= RSS_TARGET_MIB && bounded,
+      records: t1.records + t2.records, seconds: Math.round(seconds * 1000) / 1000, recordsPerSec: Math.round((t1.records + t2.records) / seconds),
+      details: {
+        rf3PeakMiB: rf3.total, rf3AnonPeakMiB: rf3.anon,
+        stalledFirstHalfPeakMiB: first.total, stalledSecondHalfPeakMiB: second.total, stalledAnonPeakMiB: Math.max(first.anon, second.anon),
+      },
     }
   } finally {
     release()

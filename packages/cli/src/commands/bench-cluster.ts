@@ -22,11 +22,11 @@ type Scenario = (env: Env) => Promise<ScenarioResult>
 const SINGLE: Array<[string, Scenario]> = [['produce-rf1', produceRf1], ['startup', startup]]
 const TRIPLE: Array<[string, Scenario]> = [
   ['produce-rf3', produceRf3],
+  ['memory', memory], // before consume: see memory()
   ['consume', consume],
   ['latency', latency10k],
   ['latency', latency100k],
   ['round-trip', roundTrip],
-  ['memory', memory],
   ['failover', failover],
 ]
 export const SCENARIOS = ['produce-rf1', 'produce-rf3', 'consume', 'latency', 'round-trip', 'failover', 'memory', 'startup']
