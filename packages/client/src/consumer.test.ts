@@ -41,6 +41,19 @@ describe('consumer without a group', () => {
     expect(got.map((m) => [m.partition, m.offset, text(m.value)])).toEqual([[0, 1, 'b'], [0, 2, 'c']])
   })
 
+  test('keys and values are plain Uint8Array views of the response, not Buffers', async () => {
+    const { client } = setup(1, 1)
+    await client.producer().send({ topic: 'orders', messages: [{ key: 'k', value: 'v' }] })
+    const got: ConsumedMessage[] = []
+    const c = client.consumer({ fromBeginning: true, ...fast })
+    c.assign([{ topic: 'orders', partition: 0 }])
+    await collect(c, got)
+    await waitFor(() => got.length === 1, 'the message')
+    const { key, value } = got[0]!
+    expect([Object.getPrototypeOf(key), Object.getPrototypeOf(value)]).toEqual([Uint8Array.prototype, Uint8Array.prototype])
+    expect([text(key), text(value)]).toEqual(['k', 'v'])
+  })
+
   test('latest (the default) sees only what is produced after it starts', async () => {
     const { client } = setup(1, 1)
     await produce(client, 3, 'old')

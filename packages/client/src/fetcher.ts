@@ -347,7 +347,7 @@ export class Fetcher {
       return
     }
     s.highWatermark = a.highWatermark
-    const records = a.records instanceof Uint8Array ? a.records : new Uint8Array(0)
+    const records = a.records instanceof Uint8Array ? plainView(a.records) : new Uint8Array(0)
     const split = splitBatches(records, { allowPartialTail: true })
     const messages: ConsumedMessage[] = []
     let next = s.fetchOffset
@@ -388,4 +388,14 @@ export class Fetcher {
       this.notify()
     }
   }
+}
+
+/**
+ * The same bytes as a plain Uint8Array. Responses arrive as Node Buffers, and a
+ * Buffer's views go through subarray and Buffer's own constructor: keys and values
+ * cut from a plain Uint8Array cost half as much (consume profile: 12% of the
+ * consumer's time in subarray). The SDK hands out Uint8Array, as DESIGN says.
+ */
+function plainView(bytes: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
