@@ -80,6 +80,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   const peers = new WsPeerClients({ nodeId, connector: deps.connector, clock, random: deps.random, logger, resolve, requestTimeoutMs: config.requestTimeoutMs })
 
   let controller: Controller | null = null
+  let router: ControllerRouter | null = null
   const quorum = await MetadataQuorum.open({
     nodeId,
     voters: voterIds,
@@ -94,7 +95,12 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     snapshotIntervalEntries: config.metadataSnapshotIntervalEntries,
     send: (to: number, messages: RaftMessage[]) => peers.send(to, ApiKey.Raft, { from: nodeId, endpoint: config.advertise, messages }),
     // The previous controller was silent to us for at least the election timeout: its broker session counts that time as spent.
-    onControllerChange: (active) => (active ? controller?.activate({ nodeId: quorum.previousLeaderId, silentMs: config.electionTimeoutTicks * config.raftTickMs }) : controller?.deactivate()),
+    onControllerChange: (active) => {
+      if (active) controller?.activate({ nodeId: quorum.previousLeaderId, silentMs: config.electionTimeoutTicks * config.raftTickMs })
+      else controller?.deactivate()
+      router?.wake()
+    },
+    onLeaderChange: () => router?.wake(),
     onFatal: (err) => {
       logger.fatal({ err }, 'metadata log storage failed')
       deps.onFatal?.(err)
@@ -110,7 +116,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     newTopicId: deps.newId,
     newClusterId: deps.newId,
   })
-  const router = new ControllerRouter({ nodeId, clock, controller, peers, leaderId: () => quorum.leaderId, voters: voterIds })
+  router = new ControllerRouter({ nodeId, clock, controller, peers, leaderId: () => quorum.leaderId, voters: voterIds })
   const lifecycle = new BrokerLifecycle({
     nodeId,
     endpoint: config.advertise,

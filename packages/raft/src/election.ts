@@ -165,11 +165,15 @@ export function tick(s: NodeState): void {
 
 function tickElection(s: NodeState): void {
   s.electionElapsed++
-  if (s.electionElapsed >= s.randomizedElectionTimeout) {
+  // A sole voter has no leader to hear from and no one to split a vote with: waiting
+  // out an election timeout would only delay its start (by 0.5-1 s with the broker's ticks).
+  if (s.electionElapsed >= s.randomizedElectionTimeout || soleVoter(s)) {
     s.electionElapsed = 0
     campaign(s, s.cfg.preVote ? 'pre' : 'real', false)
   }
 }
+
+const soleVoter = (s: NodeState): boolean => s.voters.length === 1 && s.voters[0] === s.id
 
 function tickObserver(s: NodeState): void {
   s.electionElapsed++

@@ -14,3 +14,15 @@ test('a 3-node cluster elects a leader and commits proposals everywhere', () => 
     expect(c.node(id).status().commit).toBe(11)
   }
 })
+
+test('a sole voter leads from its first tick; a voter with peers waits out its election timeout', () => {
+  const alone = new TestCluster([1])
+  alone.tick(1)
+  alone.deliverAll()
+  expect(alone.node(1).role).toBe('leader')
+
+  const three = new TestCluster([1, 2, 3])
+  three.tick(1)
+  three.deliverAll()
+  expect(three.node(1).role).toBe('follower')
+})

@@ -124,3 +124,21 @@ describe('quorum APIs on a node that is not the Raft leader', () => {
     expect(seen).toHaveLength(1)
   })
 })
+
+describe('ControllerRouter waiting for a controller', () => {
+  test('wake() sends a request on as soon as the controller is active, not after the backoff it had grown to', async () => {
+    const h = controllerHarness()
+    const peers: PeerClients = { request: () => Promise.reject(new Error('no peers here')), send() {} }
+    const router = new ControllerRouter({ nodeId: 1, clock: h.clock, controller: h.controller, peers, leaderId: () => 1, voters: [1] })
+    let answered = false
+    const pending = router.request(ApiKey.BrokerRegistration, { nodeId: 1, endpoint: 'ws://h1:9092', incarnationId: 'inc-1' }, { timeoutMs: 60_000 })
+    void pending.then(() => (answered = true))
+    await h.clock.advance(1_000) // leads, but the controller is not active: retries back off to their cap
+    expect(answered).toBe(false)
+    h.controller.activate()
+    router.wake()
+    const r = await pending // the manual clock does not move again
+    expect(r.errorCode).toBe(ErrorCode.NONE)
+    h.controller.deactivate()
+  })
+})

@@ -30,8 +30,19 @@ export interface ControllerRouterDeps {
 
 export class ControllerRouter implements ControllerChannel {
   private probe = 0
+  /** Requests waiting out a backoff: wake() sends them on at once. */
+  private readonly waiting = new Set<() => void>()
 
   constructor(private readonly deps: ControllerRouterDeps) {}
+
+  /**
+   * A leader became known or this node's controller became active: retry now. At
+   * start-up the backoff has grown to its cap by the time the quorum has a leader,
+   * and a broker's registration waited up to that long (about 0.4 s) for nothing.
+   */
+  wake(): void {
+    for (const go of [...this.waiting]) go()
+  }
 
   async request<B = any>(apiKey: number, body: unknown, opts: { timeoutMs?: number } = {}): Promise<RpcResponse<B>> {
     const { clock, controller, nodeId } = this.deps
@@ -62,7 +73,15 @@ export class ControllerRouter implements ControllerChannel {
       }
       const wait = Math.min(backoff, deadline - clock.now())
       if (wait <= 0) break
-      await new Promise<void>((resolve) => clock.setTimeout(resolve, wait))
+      await new Promise<void>((resolve) => {
+        const go = (): void => {
+          this.waiting.delete(go)
+          cancel()
+          resolve()
+        }
+        const cancel = clock.setTimeout(go, wait)
+        this.waiting.add(go)
+      })
       backoff = Math.min(CONTROLLER_RETRY_MS_MAX, backoff * 2)
     }
     throw new TributaryError(ErrorCode.REQUEST_TIMED_OUT, `controller unreachable: ${lastError}`)

@@ -41,6 +41,8 @@ export interface MetadataQuorumOptions {
   send(to: number, messages: RaftMessage[]): void
   /** Called when this node becomes (true) or stops being (false) the active controller. */
   onControllerChange(active: boolean): void
+  /** Called when the Raft leader this node knows of changes (0 = none known). */
+  onLeaderChange?(leaderId: number): void
   /** A storage failure: the node cannot go on safely. */
   onFatal(err: unknown): void
 }
@@ -63,6 +65,7 @@ export class MetadataQuorum {
   private lastSnapshot: SnapshotInfo | null
   private malformedMessages = 0
   private lastOtherLeader = 0
+  private knownLeader = 0
 
   private constructor(private readonly opts: MetadataQuorumOptions, private readonly storage: MemoryRaftStorage, snapshot: Snapshot | null, applied: number) {
     this.node = new RaftNode({
@@ -265,6 +268,10 @@ export class MetadataQuorum {
   private watchRole(): void {
     const leader = this.node.leaderId
     if (leader !== 0 && leader !== this.opts.nodeId) this.lastOtherLeader = leader
+    if (leader !== this.knownLeader) {
+      this.knownLeader = leader
+      this.opts.onLeaderChange?.(leader)
+    }
     if (this.node.role !== 'leader') {
       this.setController(false)
       if (this.pending.size > 0) this.rejectPending(`node ${this.opts.nodeId} lost leadership`)
