@@ -33,8 +33,8 @@ export interface LoadedPartition {
   state: PersistedState | null
   /** The stored batch with the largest baseOffset (recovers the LEO). */
   lastBatch: StoredBatch | null
-  /** The stored batch with the smallest baseOffset. */
-  firstBatch: StoredBatch | null
+  /** The smallest stored baseOffset (null when nothing is stored). */
+  firstOffset: number | null
 }
 
 export interface PartitionBackend {

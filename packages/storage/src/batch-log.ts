@@ -93,7 +93,7 @@ export class BatchLog implements PartitionLog {
   }
 
   private async recover(): Promise<void> {
-    const { state, firstBatch, lastBatch } = await this.backend.load()
+    const { state, firstOffset, lastBatch } = await this.backend.load()
     const storedEnd = lastBatch ? lastBatch.baseOffset + lastOffsetDeltaOf(lastBatch.bytes) + 1 : 0
     if (state) {
       this.logStart = state.logStartOffset
@@ -102,7 +102,7 @@ export class BatchLog implements PartitionLog {
       this.epochs = LeaderEpochCache.decode(state.epochs)
       this.producer = state.producerState
     } else {
-      this.logStart = firstBatch?.baseOffset ?? 0
+      this.logStart = firstOffset ?? 0
       this.logEnd = Math.max(storedEnd, this.logStart)
       for await (const b of this.backend.scan(0, Number.MAX_SAFE_INTEGER)) this.size += b.bytes.length
     }

@@ -42,7 +42,7 @@ class MemoryPartitionBackend implements PartitionBackend {
 
   async load(): Promise<LoadedPartition> {
     const { batches, state } = this.data
-    return { state: state && { ...state }, firstBatch: batches[0] ?? null, lastBatch: batches[batches.length - 1] ?? null }
+    return { state: state && { ...state }, firstOffset: batches[0]?.baseOffset ?? null, lastBatch: batches[batches.length - 1] ?? null }
   }
 
   async floor(offset: number): Promise<StoredBatch | null> {
