@@ -13,6 +13,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain Node scripts run before the TypeScript build.
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
     // The Raft core is a pure state machine: no I/O, no clocks, no ambient randomness.
     files: ['packages/raft/src/**/*.ts'],
     ignores: ['packages/raft/src/sim/cli.ts', 'packages/raft/src/bench/**'],

@@ -22,9 +22,11 @@
  * Prints a table, then one JSON line. Run with `npm run bench` (after `npm run build`);
  * `BENCH_STORAGE_MIB=64 node packages/storage/dist/bench/index.js` is a quick check.
  */
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { encodeRecordBatch } from '@tributary/protocol'
 import { LEVEL_LOG_STORE_DEFAULTS, openLevelStorage, type LevelStorage, type PartitionLog } from '../index.js'
 import { PartitionKeys } from '../keys.js'
@@ -235,7 +237,7 @@ async function main(): Promise<void> {
   for (const partitions of [1, 32]) rows.push(await plainLevel(template, partitions), ...(await logScenario(template, partitions)))
 
   const written = rows.filter((r) => r.name.includes('append') || r.name.includes('plain')).reduce((n, r) => n + r.bytes, 0)
-  console.log(`storage bench (node ${process.version}, ${template.length}-byte batches, ${(written / MIB / 1024).toFixed(2)} GiB written)`)
+  console.log(`storage bench (node ${process.version}, ${template.length}-byte batches, ${(written / MIB / 1024).toFixed(2)} GiB written, ${levelDbBuild()})`)
   console.log(['name'.padEnd(30), 'partitions'.padStart(10), 'MiB'.padStart(8), 'seconds'.padStart(8), 'MB/s'.padStart(8), ' notes'].join(' '))
   for (const r of rows) {
     const notes = r.tailLagMs === undefined ? '' : ` ${r.reads} reads, done ${r.tailLagMs.toFixed(0)} ms after the last append`
@@ -264,3 +266,9 @@ main().catch((err) => {
   console.error(err)
   process.exit(1)
 })
+
+/** Which LevelDB binary runs: scripts/leveldb-crc.mjs marks the one it built. */
+function levelDbBuild(): string {
+  const dir = dirname(createRequire(import.meta.url).resolve('classic-level/package.json'))
+  return existsSync(join(dir, 'build', 'Release', '.tributary-sse42')) ? 'LevelDB built with SSE4.2 CRC-32C' : "classic-level's prebuilt LevelDB, software CRC-32C"
+}
