@@ -12,9 +12,9 @@ RUN npm ci --no-audit --no-fund \
 
 # Runtime stage: node + the compiled packages, run as the unprivileged `node` user.
 FROM node:20-bookworm-slim
-# Two malloc arenas and a 4 MiB young generation, as `npm start` runs brokers (README, Performance).
+# One malloc arena and a 4 MiB young generation, as `npm start` runs brokers (README, Performance).
 ENV NODE_ENV=production \
-    MALLOC_ARENA_MAX=2 \
+    MALLOC_ARENA_MAX=1 \
     TRIBUTARY_DATA_DIR=/data \
     TRIBUTARY_LISTEN=ws://0.0.0.0:9092
 WORKDIR /app

@@ -61,15 +61,16 @@ export function brokerBinPath(): string {
 
 /**
  * How we run a broker process (`npm start`, `bench cluster`; the Docker image sets
- * the same). Measured in the RF 3 produce run (README, Performance), each takes
- * 20-30 MiB off a broker's resident memory for about 4% of its throughput:
+ * the same). Measured in RF 3 produce runs (packages/cli/PERFORMANCE.md), each takes
+ * 20-30 MiB off a broker's resident memory:
  * - a 4 MiB young generation (Node's default grows it to 16 MiB) keeps the heap
  *   near 24 MiB instead of 32-49;
- * - two malloc arenas instead of one per thread: LevelDB's writes run on libuv's
- *   pool threads, and every arena kept its own freed memtable blocks.
+ * - one malloc arena instead of one per thread: LevelDB's writes run on libuv's
+ *   pool threads, and every arena kept its own freed memtable blocks (a second RF 3
+ *   run peaked at 197-216 MiB with two arenas, 178-201 with one, at the same pace).
  */
 export const BROKER_NODE_ARGS: readonly string[] = ['--max-semi-space-size=4']
-export const BROKER_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' }
+export const BROKER_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1' }
 
 async function runDev(argv: DevArgs, ctx: Ctx): Promise<void> {
   const count = positiveInt('nodes', argv.nodes)
