@@ -154,7 +154,8 @@ export async function roundTrip(env: Env): Promise<ScenarioResult> {
 
 /** Growth the second half of the stalled run may show over the first and still count as bounded. */
 const BOUNDED_GROWTH = 1.15
-const RSS_TARGET_MIB = 200
+/** The issue's 200 MB, in decimal megabytes: 190.7 MiB. */
+const RSS_TARGET_MIB = 200e6 / MiB
 
 /**
  * Broker memory (issue #10): at most 200 MiB resident during an RF 3, acks=all,
@@ -187,7 +188,7 @@ export async function memory(env: Env): Promise<ScenarioResult> {
     const bounded = second.total <= first.total * BOUNDED_GROWTH
     const seconds = t1.seconds + t2.seconds
     return {
-      name: 'memory', target: `RSS <= ${RSS_TARGET_MIB} MiB in the RF 3 run; bounded when stalled`,
+      name: 'memory', target: `RSS <= 200 MB (${RSS_TARGET_MIB.toFixed(1)} MiB) in the RF 3 run; bounded when stalled`,
       measured: `RF 3 run: VmRSS ${rf3.total} MiB (RssAnon ${rf3.anon}); stalled: ${first.total} then ${second.total} MiB`,
       met: rf3.total <= RSS_TARGET_MIB && bounded,
       records: t1.records + t2.records, seconds: Math.round(seconds * 1000) / 1000, recordsPerSec: Math.round((t1.records + t2.records) / seconds),
