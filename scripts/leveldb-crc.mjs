@@ -10,9 +10,11 @@
  * with SSE4.2 the same bench appends 256-302 MB/s instead of 224-230. The checksums
  * are the same values, so data written by either binary reads with the other.
  *
- * Anything missing (not Linux x64, no compiler, no Node headers, a failed build)
- * keeps the prebuilt binary and says so in one line: nothing else depends on this.
- * TRIBUTARY_LEVELDB_PREBUILT=1 skips it.
+ * Anything missing (not Linux x64, no compiler, no local Node headers, a failed
+ * build) keeps the prebuilt binary and says so in one line: nothing else depends on
+ * this. A failed build is not retried on every build of the same install (delete
+ * node_modules/classic-level/.tributary-sse42-failed to retry);
+ * TRIBUTARY_LEVELDB_PREBUILT=1 skips it altogether.
  */
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -24,6 +26,7 @@ import { fileURLToPath } from 'node:url'
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const BUILD_TIMEOUT_MS = 10 * 60 * 1000
 const MARKER = '.tributary-sse42'
+const FAILED = '.tributary-sse42-failed'
 
 const require = createRequire(join(ROOT, 'package.json'))
 const say = (line) => console.error(`leveldb-crc: ${line}`)
@@ -36,16 +39,24 @@ function main() {
   const release = join(pkgDir, 'build', 'Release')
   const marker = join(release, MARKER)
   if (existsSync(marker) && readFileSync(marker, 'utf8') === version && existsSync(join(release, 'classic_level.node'))) return
+  const failed = join(pkgDir, FAILED)
+  if (existsSync(failed) && readFileSync(failed, 'utf8') === version) return
+  const keepPrebuilt = (why) => {
+    writeFileSync(failed, version)
+    say(`kept the prebuilt LevelDB (software CRC-32C): ${why}`)
+  }
 
   const gyp = findNodeGyp()
-  if (!gyp) return say('kept the prebuilt LevelDB (software CRC-32C): node-gyp not found')
+  if (!gyp) return keepPrebuilt('node-gyp not found')
+  // Without local headers node-gyp would download them: no network at build time.
   const nodedir = findNodeHeaders()
+  if (!nodedir) return keepPrebuilt(`no Node headers under ${resolve(dirname(process.execPath), '..', 'include', 'node')}`)
   const work = mkdtempSync(join(tmpdir(), 'tributary-leveldb-'))
   try {
     const src = join(work, 'classic-level')
     cpSync(pkgDir, src, { recursive: true, filter: (p) => !p.startsWith(join(pkgDir, 'build')) && !p.startsWith(join(pkgDir, 'prebuilds')) })
     say(`building classic-level ${version} with SSE4.2 CRC-32C (once per install, about 20-60 s)`)
-    const args = [gyp, 'rebuild', '-j', 'max', ...(nodedir ? [`--nodedir=${nodedir}`] : [])]
+    const args = [gyp, 'rebuild', '-j', 'max', `--nodedir=${nodedir}`]
     const r = spawnSync(process.execPath, args, {
       cwd: src,
       env: {
@@ -61,10 +72,10 @@ function main() {
     const built = join(src, 'build', 'Release', 'classic_level.node')
     if (r.status !== 0 || !existsSync(built)) {
       const why = (r.error?.message ?? `${r.stderr}`.split('\n').filter((l) => /error/i.test(l)).slice(0, 2).join(' | ')) || `exit ${r.status}`
-      return say(`kept the prebuilt LevelDB (software CRC-32C): the build failed: ${why}`)
+      return keepPrebuilt(`the build failed: ${why}`)
     }
     const check = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(built)})`], { encoding: 'utf8' })
-    if (check.status !== 0) return say(`kept the prebuilt LevelDB: the built binary does not load: ${check.stderr.split('\n')[0]}`)
+    if (check.status !== 0) return keepPrebuilt(`the built binary does not load: ${check.stderr.split('\n')[0]}`)
     mkdirSync(release, { recursive: true })
     cpSync(built, join(release, 'classic_level.node'))
     writeFileSync(marker, version)
