@@ -25,6 +25,9 @@ export class UsageError extends CliError {
   }
 }
 
+/** Node's socket and name-resolution error codes. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE'])
+
 /** Error codes that look like a network failure, worded for the person at the terminal. */
 const UNREACHABLE = new Set(['NETWORK_EXCEPTION', 'BROKER_NOT_AVAILABLE', 'REQUEST_TIMED_OUT'])
 
@@ -38,9 +41,11 @@ export function describeError(err: unknown, bootstrap?: string): { line: string;
     if (UNREACHABLE.has(type) && bootstrap) return { line: `cannot reach the cluster at ${bootstrap}: ${networkCause(message)}`, exitCode: EXIT_FAILURE, bug: false }
     return { line: message, exitCode: EXIT_FAILURE, bug: false }
   }
-  // Node's own connection errors (ECONNREFUSED, ENOTFOUND ...) are the user's cluster, not our bug.
-  if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
-    return { line: bootstrap ? `cannot reach the cluster at ${bootstrap}: ${message}` : message, exitCode: EXIT_FAILURE, bug: false }
+  // Node's own connection errors (ECONNREFUSED, ENOTFOUND ...) are the user's cluster, not our bug;
+  // other system errors (ENOENT, EACCES ...) are about files and say so themselves.
+  if (typeof e?.code === 'string' && /^E[A-Z_]+$/.test(e.code)) {
+    const network = NETWORK_CODES.has(e.code) && bootstrap
+    return { line: network ? `cannot reach the cluster at ${bootstrap}: ${message}` : message, exitCode: EXIT_FAILURE, bug: false }
   }
   // Client-side errors with a name (KafkaJS-style error classes) are user-facing too.
   if (typeof e?.name === 'string' && /^Tributary|Error$/.test(e.name) && e.name !== 'Error' && e.name !== 'TypeError' && e.name !== 'RangeError' && e.name !== 'ReferenceError') {

@@ -246,11 +246,12 @@ export async function failover(env: Env): Promise<ScenarioResult> {
   }
 }
 
+/** Bytes under dir. A running broker's LevelDB deletes files as it goes: one gone between listing and stat counts 0. */
 function dirBytes(dir: string): number {
   let n = 0
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name)
-    n += e.isDirectory() ? dirBytes(p) : statSync(p).size
+    n += e.isDirectory() ? dirBytes(p) : (statSync(p, { throwIfNoEntry: false })?.size ?? 0)
   }
   return n
 }
