@@ -158,7 +158,7 @@ const BOUNDED_GROWTH = 1.15
 const RSS_TARGET_MIB = 200e6 / MiB
 
 /**
- * Broker memory (issue #10): at most 200 MiB resident during an RF 3, acks=all,
+ * Broker memory (issue #10): at most 200 MB resident during an RF 3, acks=all,
  * idempotent produce run; and bounded with a consumer that takes one batch and never
  * returns while an acks=1 producer sends as fast as it can (faster than the disk
  * syncs): the second half of that run may not need more memory than the first.
