@@ -39,8 +39,8 @@ export interface LoadedPartition {
 
 export interface PartitionBackend {
   load(): Promise<LoadedPartition>
-  /** The written batch with the greatest baseOffset <= offset. */
-  floor(offset: number): Promise<StoredBatch | null>
+  /** The written batch with the greatest baseOffset <= offset (bytes empty when asked for keys only). */
+  floor(offset: number, opts?: { values?: boolean }): Promise<StoredBatch | null>
   /** Written batches with from <= baseOffset < to, ascending; lazily pulled. */
   scan(from: number, to: number, opts?: { values?: boolean }): AsyncIterable<StoredBatch>
   /**

@@ -68,6 +68,15 @@ export class BatchLog implements PartitionLog {
   private failure: TributaryError | null = null
   private closed = false
   private readonly ops = new OpQueue()
+  /** Bumped by every change other than an append: truncation, retention, compaction. */
+  private rewrites = 0
+  /**
+   * The stored batch a read pulled from LevelDB but could not fit under its maxBytes:
+   * the next read of a consumer going through the log starts there. Without it every
+   * such read reads two batches for one (with 1 MiB batches, the producer's default,
+   * 2 MiB from LevelDB per 1 MiB served). Valid while `rewrites` is unchanged.
+   */
+  private readAhead: { baseOffset: number; lastOffset: number; bytes: Uint8Array; rewrites: number } | null = null
 
   private constructor(
     readonly topicId: string,
@@ -245,13 +254,18 @@ export class BatchLog implements PartitionLog {
       return fail(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${fromOffset} is outside [${this.logStart}, ${this.logEnd}]`)
     }
     const limit = Math.min(maxOffset, this.logEnd)
+    const rewrites = this.rewrites
     const chunks: Uint8Array[] = []
     let bytes = 0
     let firstOffset = fromOffset
     let nextOffset = fromOffset
     if (fromOffset < limit) {
       await this.walk(fromOffset, (base, last, batch) => {
-        if (base >= limit || (chunks.length > 0 && bytes + batch.length > maxBytes)) return false
+        if (base >= limit) return false
+        if (chunks.length > 0 && bytes + batch.length > maxBytes) {
+          if (rewrites === this.rewrites && batch.length <= this.cache.bytesMax()) this.readAhead = { baseOffset: base, lastOffset: last, bytes: batch, rewrites }
+          return false
+        }
         if (chunks.length === 0) firstOffset = base
         chunks.push(batch)
         bytes += batch.length
@@ -277,17 +291,20 @@ export class BatchLog implements PartitionLog {
         }
         return
       }
-      const stop = this.cache.firstBaseOffset() ?? Number.MAX_SAFE_INTEGER
-      const floor = await this.backend.floor(cursor)
-      if (floor && floor.baseOffset < cursor) {
-        const last = floor.baseOffset + lastOffsetDeltaOf(floor.bytes)
-        if (last >= cursor) {
-          if (!visit(floor.baseOffset, last, floor.bytes)) return
-          cursor = last + 1
-        }
+      const ahead = this.readAhead
+      if (ahead !== null && ahead.rewrites === this.rewrites && ahead.baseOffset <= cursor && cursor <= ahead.lastOffset) {
+        if (!visit(ahead.baseOffset, ahead.lastOffset, ahead.bytes)) return
+        cursor = ahead.lastOffset + 1
+        continue
       }
-      for await (const b of this.backend.scan(cursor, stop)) {
+      const stop = this.cache.firstBaseOffset() ?? Number.MAX_SAFE_INTEGER
+      // A cursor inside a batch starts the scan at that batch; the floor's key alone
+      // says where, so the batch is read once, by the scan.
+      const floor = await this.backend.floor(cursor, { values: false })
+      const from = floor !== null && floor.baseOffset < cursor ? floor.baseOffset : cursor
+      for await (const b of this.backend.scan(from, stop)) {
         const last = b.baseOffset + lastOffsetDeltaOf(b.bytes)
+        if (last < cursor) continue // the floor batch ends before the cursor (a gap left by compaction)
         if (!visit(b.baseOffset, last, b.bytes)) return
         cursor = last + 1
       }
@@ -325,6 +342,7 @@ export class BatchLog implements PartitionLog {
         deletedBytes += b.bytes.length
       }
       if (cut <= this.logStart) return this.truncateFullyNow(this.logStart)
+      this.rewrites++
       this.logEnd = cut
       this.size -= deletedBytes
       this.hw = Math.min(this.hw, cut)
@@ -345,6 +363,7 @@ export class BatchLog implements PartitionLog {
     await this.lastWrite
     const deletes: number[] = []
     for await (const b of this.backend.scan(0, Number.MAX_SAFE_INTEGER, { values: false })) deletes.push(b.baseOffset)
+    this.rewrites++
     this.logStart = this.logEnd = this.hw = offset
     this.size = 0
     this.epochs = new LeaderEpochCache()
@@ -373,6 +392,7 @@ export class BatchLog implements PartitionLog {
         newStart = Math.max(newStart, last + 1)
       }
       if (deletes.length === 0) return { deletedBatches: 0, deletedBytes: 0 }
+      this.rewrites++
       this.logStart = newStart
       this.size -= deletedBytes
       this.hw = Math.max(this.hw, newStart)
@@ -397,6 +417,7 @@ export class BatchLog implements PartitionLog {
         if (bytes) puts.push({ baseOffset, bytes })
         else deletes.push(baseOffset)
       }
+      this.rewrites++
       this.size += plan.bytesDelta
       this.cache.rewrite(plan.rewrites)
       await this.write(puts, deletes, [], { rewrite: true })
@@ -415,6 +436,7 @@ export class BatchLog implements PartitionLog {
     this.hwCheckpoint = undefined
     await this.flush()
     this.closed = true
+    this.readAhead = null
     this.cache.close()
     this.onClose()
   }

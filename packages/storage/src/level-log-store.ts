@@ -129,13 +129,14 @@ class LevelPartitionBackend implements PartitionBackend, StateWriter {
     return found
   }
 
-  async floor(offset: number): Promise<StoredBatch | null> {
+  async floor(offset: number, opts: { values?: boolean } = {}): Promise<StoredBatch | null> {
     const index = this.index
+    const values = opts.values !== false
     for (let i = this.entryFor(offset); i >= 0; i--) {
       const { segment } = index[i]
       const { gte } = this.keys.batchRange(segment)
-      const [e] = await this.db.iterator({ gte, lte: this.keys.batch(segment, offset), limit: 1, reverse: true }).all()
-      if (e) return this.stored(e)
+      const [e] = await this.db.iterator({ gte, lte: this.keys.batch(segment, offset), limit: 1, reverse: true, values }).all()
+      if (e) return values ? this.stored(e) : { baseOffset: this.keys.offsetOf(e[0]), bytes: EMPTY }
     }
     return null
   }

@@ -45,11 +45,11 @@ class MemoryPartitionBackend implements PartitionBackend {
     return { state: state && { ...state }, firstOffset: batches[0]?.baseOffset ?? null, lastBatch: batches[batches.length - 1] ?? null }
   }
 
-  async floor(offset: number): Promise<StoredBatch | null> {
+  async floor(offset: number, opts: { values?: boolean } = {}): Promise<StoredBatch | null> {
     const { batches } = this.data
     const i = lowerBound(batches, offset)
-    if (i < batches.length && batches[i].baseOffset === offset) return batches[i]
-    return i > 0 ? batches[i - 1] : null
+    const b = i < batches.length && batches[i].baseOffset === offset ? batches[i] : i > 0 ? batches[i - 1] : null
+    return b !== null && opts.values === false ? { baseOffset: b.baseOffset, bytes: NO_KEYS } : b
   }
 
   async *scan(from: number, to: number, opts: { values?: boolean } = {}): AsyncIterable<StoredBatch> {

@@ -62,7 +62,8 @@ export class TailCache {
     budget?.register(this)
   }
 
-  private bytesMax(): number {
+  /** This partition's share of the budget (bytes). */
+  bytesMax(): number {
     return this.budget ? this.budget.bytesMaxPerPartition() : 0
   }
 
