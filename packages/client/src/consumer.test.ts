@@ -54,6 +54,18 @@ describe('consumer without a group', () => {
     expect([text(key), text(value)]).toEqual(['k', 'v'])
   })
 
+  test('messages are class instances, not object literals (V8 pretenures literals per allocation site once a stalled consumer kept many alive)', async () => {
+    const { client } = setup(1, 1)
+    await client.producer().send({ topic: 'orders', messages: [{ value: 'v' }] })
+    const got: ConsumedMessage[] = []
+    const c = client.consumer({ fromBeginning: true, ...fast })
+    c.assign([{ topic: 'orders', partition: 0 }])
+    await collect(c, got)
+    await waitFor(() => got.length === 1, 'the message')
+    expect(Object.getPrototypeOf(got[0])).not.toBe(Object.prototype)
+    expect({ ...got[0], value: text(got[0]!.value) }).toEqual({ topic: 'orders', partition: 0, offset: 0, timestamp: got[0]!.timestamp, key: null, value: 'v', headers: {} })
+  })
+
   test('latest (the default) sees only what is produced after it starts', async () => {
     const { client } = setup(1, 1)
     await produce(client, 3, 'old')

@@ -83,7 +83,24 @@ export function toConsumedMessage(topic: string, partition: number, r: DecodedRe
     headers = {}
     for (const h of r.headers) headers[h.key] = h.value
   }
-  return { topic, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers }
+  return new Consumed(topic, partition, r.offset, r.timestamp, r.key, r.value, headers)
+}
+
+/**
+ * A class rather than an object literal, so V8 never pretenures these per allocation
+ * site (see the protocol's record decoder): a consumer that once stalled with a full
+ * prefetch buffer would otherwise build every later message in the old generation.
+ */
+class Consumed implements ConsumedMessage {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: number,
+    readonly timestamp: number,
+    readonly key: Uint8Array | null,
+    readonly value: Uint8Array | null,
+    readonly headers: Record<string, Uint8Array | null>,
+  ) {}
 }
 
 const EMPTY_HEADERS: Record<string, Uint8Array | null> = Object.freeze({}) as Record<string, Uint8Array | null>

@@ -82,6 +82,13 @@ describe('encode/decode', () => {
     expect(records.map(r => [r.offset, r.timestamp, r.key])).toEqual([[0, 5, null], [1, 9, null]])
   })
 
+  test('records come out of both decode paths as class instances, never object literals (V8 pretenures literals per allocation site)', () => {
+    const plain = decodeOk(encodeRecordBatch([{ value: 'v' }])).records[0]!
+    const withHeaders = decodeOk(encodeRecordBatch([{ value: 'v', headers: { h: 'x' } }])).records[0]!
+    expect([Object.getPrototypeOf(plain), Object.getPrototypeOf(withHeaders)].map((p) => p === Object.prototype)).toEqual([false, false])
+    expect(Object.getPrototypeOf(plain)).toBe(Object.getPrototypeOf(withHeaders))
+  })
+
   test('a record without a timestamp gets the current time', () => {
     const before = Date.now()
     const { records } = decodeOk(encodeRecordBatch([{ value: 'x' }]))
