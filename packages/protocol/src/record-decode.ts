@@ -59,7 +59,7 @@ export interface Run {
  * built by `new` never take that path: after a stalled consumer, consume from a long
  * log cost 0.76-0.84 us of client CPU per record instead of 0.35-0.46.
  */
-class Record implements DecodedRecord {
+class Decoded implements DecodedRecord {
   constructor(
     readonly offset: number,
     readonly timestamp: number,
@@ -81,7 +81,7 @@ function makeRecord(
   headers: RecordHeader[],
 ): DecodedRecord {
   const timestamp = (h.attributes & ATTR_TIMESTAMP_LOG_APPEND) !== 0 ? h.maxTimestamp : h.baseTimestamp + timestampDelta
-  return new Record(h.baseOffset + offsetDelta, timestamp, key, value, headers, offsetDelta, timestampDelta)
+  return new Decoded(h.baseOffset + offsetDelta, timestamp, key, value, headers, offsetDelta, timestampDelta)
 }
 
 /** The record at r.pos, or why it is malformed; on success r.pos is where the record ends. */
