@@ -10,7 +10,8 @@ let cluster: TestCluster
 const SESSION_MS = 2000
 
 beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3, logLevel: 'warn' })
+  // info: the SIGTERM test reads the leaving controller's hand-over line.
+  cluster = await startCluster({ nodes: 3, logLevel: 'info' })
 }, 60_000)
 
 afterAll(async () => {
@@ -161,13 +162,23 @@ test('SIGTERM: the controller moves leadership away, hands over the quorum, exit
   const t0 = Date.now()
   const code = await cluster.kill(victim, 'SIGTERM')
   const exitedMs = Date.now() - t0
-  expect(code).toBe(0)
-  const after = await cluster.metadata(survivor)
-  console.log(`controlled shutdown of controller ${victim}: exited after ${exitedMs} ms; controller now ${after.controllerId}`)
-  expect(after.controllerId).not.toBe(victim)
-  expect(after.brokers.find((b) => b.nodeId === victim)!.fenced).toBe(true)
-  for (const t of after.topics) for (const p of t.partitions) expect(p.leader).not.toBe(victim)
-  await cluster.restart(victim)
+  try {
+    expect(code).toBe(0)
+    // The leaving controller handed Raft leadership over before it exited (not left to an election timeout).
+    const handover = cluster.nodes[victim - 1]!.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'Raft leadership handed over')
+    expect(handover).toBeDefined()
+    expect(handover.leader).not.toBe(victim)
+    // The survivor may hear of its new leader (and apply the fencing) a moment after the victim exits.
+    const after = await cluster.waitFor(async () => {
+      const m = await cluster.metadata(survivor)
+      const fenced = m.brokers.find((b) => b.nodeId === victim)?.fenced
+      return m.controllerId > 0 && m.controllerId !== victim && fenced ? m : undefined
+    }, { message: `node ${survivor} to name a new controller and see node ${victim} fenced` })
+    console.log(`controlled shutdown of controller ${victim}: exited after ${exitedMs} ms; controller now ${after.controllerId}`)
+    for (const t of after.topics) for (const p of t.partitions) expect(p.leader).not.toBe(victim)
+  } finally {
+    await cluster.restart(victim)
+  }
   const m = await agreedMetadata()
   expect(m.brokers.find((b) => b.nodeId === victim)!.fenced).toBe(false)
 })
