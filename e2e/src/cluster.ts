@@ -88,6 +88,26 @@ export interface TestCluster {
   stop(): Promise<void>
 }
 
+/**
+ * Run `node <args>` from the repository root as a user would, collecting its output.
+ * At `timeoutMs` it gets `killSignal` (SIGINT lets a command stop what it started).
+ */
+export function runNode(args: string[], timeoutMs: number, killSignal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+    const timer = setTimeout(() => child.kill(killSignal), timeoutMs)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
 /** A free TCP port on 127.0.0.1 (bind 0, read, close). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -4,30 +4,14 @@
  * measurement: it checks that every record arrives, the figures are printed, bad
  * flags are refused and nothing is left behind; no assertion on latency.
  */
-import { spawn } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { REPO_ROOT } from './cluster.js'
+import { REPO_ROOT, runNode } from './cluster.js'
 
 const SCRIPT = path.join(REPO_ROOT, 'scripts', 'latency-floor.mjs')
 const RUN_TIMEOUT_MS = 60_000
-
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
-    const timer = setTimeout(() => child.kill('SIGTERM'), RUN_TIMEOUT_MS)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
+const run = (args: string[]) => runNode([SCRIPT, ...args], RUN_TIMEOUT_MS)
 
 const floorDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith('tributary-floor-'))
 
