@@ -8,9 +8,10 @@
  * Three broker processes each lead one partition and follow the other two. As in
  * Kafka, followers pull: a fetch at the log end parks until the leader appends, the
  * follower writes what it got and fetches again, and that next fetch tells the
- * leader how far the follower has it. The high watermark is the lowest of the three
- * log ends; a produce is acknowledged and a parked consumer fetch is answered when
- * it passes. One client process produces at --rate records/s of 100 bytes over the
+ * leader how far the follower has it. The leader hands a produce to its followers
+ * at once and writes it meanwhile (as Tributary's leader does). The high watermark
+ * is the lowest of the three stored log ends; a produce is acknowledged and a
+ * parked consumer fetch is answered when it passes. One client process produces at --rate records/s of 100 bytes over the
  * three partitions (one produce in flight per partition, later records gathered into
  * the next one) and consumes them. Latency = consumer receipt - send time.
  *
@@ -41,8 +42,6 @@ const { ClassicLevel } = require('classic-level')
 
 const VALUE_BYTES = 100
 const NODES = 3
-/** Batches a leader keeps in memory to serve fetches from (far more than the run needs in flight). */
-const KEEP_BATCHES = 256
 /** How long the client waits for the last records after it sent them. */
 const DRAIN_MS = 10_000
 
@@ -121,9 +120,14 @@ function broker(me, dir, noStorage) {
   process.on('disconnect', () => process.exit(0))
   const db = noStorage ? null : new ClassicLevel(join(dir, `node-${me}`), { keyEncoding: 'buffer', valueEncoding: 'buffer' })
   const put = db === null ? () => Promise.resolve() : (partition, offset, bytes) => db.put(key(partition, offset), bytes)
+  // end: offsets handed out; leo: stored here. Batches stay in memory until the followers and the consumer have them.
   const parts = Array.from({ length: NODES }, () => ({
-    leo: 0, hw: 0, batches: [], followerEnds: new Map(), parkedFollowers: new Map(), parkedConsumers: [], acks: [],
+    end: 0, leo: 0, hw: 0, consumed: 0, batches: [], followerEnds: new Map(), parkedFollowers: new Map(), parkedConsumers: [], acks: [],
   }))
+  const trim = (st) => {
+    const done = Math.min(st.hw, st.consumed)
+    while (st.batches.length > 0 && st.batches[0].base + st.batches[0].n <= done) st.batches.shift()
+  }
 
   const advance = (p) => {
     const st = parts[p]
@@ -136,10 +140,13 @@ function broker(me, dir, noStorage) {
       a.ws.send(encode({ t: 'produced', p, id: a.id }))
     }
     for (const c of st.parkedConsumers.splice(0)) serveConsumer(c.ws, p, c.offset)
+    trim(st)
   }
   const batchesFrom = (st, offset, below) => st.batches.filter((b) => b.base >= offset && b.base < below)
   const serveConsumer = (ws, p, offset) => {
     const st = parts[p]
+    st.consumed = Math.max(st.consumed, offset)
+    trim(st)
     if (st.hw <= offset) st.parkedConsumers.push({ ws, offset })
     else ws.send(encode({ t: 'records', p, data: batchesFrom(st, offset, st.hw).map((b) => b.data) }))
   }
@@ -147,19 +154,20 @@ function broker(me, dir, noStorage) {
     const st = parts[p]
     st.followerEnds.set(from, offset)
     advance(p)
-    if (offset >= st.leo) { st.parkedFollowers.set(from, { ws, offset }); return }
-    const batches = batchesFrom(st, offset, st.leo)
+    if (offset >= st.end) { st.parkedFollowers.set(from, { ws, offset }); return }
+    const batches = batchesFrom(st, offset, st.end)
     ws.send(encode({ t: 'replica', p, n: batches.reduce((n, b) => n + b.n, 0), data: batches.map((b) => b.data) }))
   }
   const appendAsLeader = (ws, m) => {
     const st = parts[m.p]
-    const base = st.leo // one produce in flight per partition: the previous one is stored
+    const base = st.end
+    st.end += m.n
+    st.batches.push({ base, n: m.n, data: m.data })
+    st.acks.push({ ws, id: m.id, last: st.end - 1 })
+    for (const [from, f] of [...st.parkedFollowers]) { st.parkedFollowers.delete(from); serveFollower(f.ws, from, m.p, f.offset) }
+    // One produce in flight per partition: the previous one is stored, so puts complete in order.
     void put(m.p, base, m.data).then(() => {
       st.leo = base + m.n
-      st.batches.push({ base, n: m.n, data: m.data })
-      if (st.batches.length > KEEP_BATCHES) st.batches.shift()
-      st.acks.push({ ws, id: m.id, last: base + m.n - 1 })
-      for (const [from, f] of [...st.parkedFollowers]) { st.parkedFollowers.delete(from); serveFollower(f.ws, from, m.p, f.offset) }
       advance(m.p)
     })
   }
