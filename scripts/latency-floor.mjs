@@ -85,12 +85,8 @@ async function main() {
   process.on('exit', () => { stopAll(); rmSync(dir, { recursive: true, force: true }) })
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130))
   try {
-    const brokers = []
-    for (let i = 0; i < NODES; i++) {
-      const k = fork(import.meta.filename, ['--broker', String(i), dir, values['no-storage'] ? 'nostorage' : 'storage'])
-      kids.push(k)
-      brokers.push(k)
-    }
+    const brokers = Array.from({ length: NODES }, (_, i) => fork(import.meta.filename, ['--broker', String(i), dir, values['no-storage'] ? 'nostorage' : 'storage']))
+    kids.push(...brokers)
     const ports = await Promise.all(brokers.map((k) => nextMessage(k)))
     for (const k of brokers) k.send({ ports })
     await Promise.all(brokers.map((k) => nextMessage(k)))
