@@ -163,7 +163,8 @@ function installExitHook(): void {
   })
 }
 
-function sleep(ms: number): Promise<void> {
+/** Real time passing (a paced schedule step); a negative `ms` resolves on the next timer turn. */
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 

@@ -4,6 +4,7 @@
  * One 3-node cluster for the whole file; tests run in order and build on it.
  */
 import { ApiKey, ErrorCode, type MetadataResponse } from '@tributary/protocol'
+import { seededRandom } from '@tributary/raft'
 import { openSocket, startCluster, type TestCluster } from './cluster.js'
 
 let cluster: TestCluster
@@ -210,8 +211,7 @@ test('restarting all three nodes brings back identical metadata', async () => {
 })
 
 test('10,000 garbage frames leave the node serving', async () => {
-  let seed = 12345
-  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32)
+  const rand = seededRandom(12345).next
   const byte = () => Math.floor(rand() * 256)
   const fixint = () => Math.floor(rand() * 128)
   // Frames whose correlation id can be read: each must get exactly one error reply.

@@ -1,7 +1,9 @@
+import { seededRandom } from '@tributary/raft'
+
 /**
- * The seeded PRNG behind every random choice of a fault run (sfc32, seeded
- * through splitmix32), so a printed seed replays the same schedule. What a
- * choice lands on at run time (which node leads partition 2 now) still depends
+ * The seeded PRNG behind every random choice of a fault run (@tributary/raft's
+ * seededRandom, the Raft simulator's generator), so a printed seed replays the
+ * same schedule. What a choice lands on at run time (which node leads partition 2 now) still depends
  * on the cluster, so a replay repeats the schedule, not every interleaving.
  */
 export interface Prng {
@@ -18,28 +20,7 @@ export interface Prng {
 export const DEFAULT_FAULT_SEED = 20_250_901
 
 export function createPrng(seed: number): Prng {
-  let s = seed >>> 0
-  const splitmix = (): number => {
-    s = (s + 0x9e3779b9) >>> 0
-    let z = s
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0
-    return (z ^ (z >>> 16)) >>> 0
-  }
-  let a = splitmix()
-  let b = splitmix()
-  let c = splitmix()
-  let d = splitmix()
-  const next = (): number => {
-    const t = (((a + b) >>> 0) + d) >>> 0
-    d = (d + 1) >>> 0
-    a = b ^ (b >>> 9)
-    b = (c + (c << 3)) >>> 0
-    c = ((c << 21) | (c >>> 11)) >>> 0
-    c = (c + t) >>> 0
-    return t / 4294967296
-  }
-  for (let i = 0; i < 12; i++) next()
+  const next = seededRandom(seed).next
   const prng: Prng = {
     next,
     int: (min, max) => min + Math.floor(next() * (max - min + 1)),

@@ -6,7 +6,7 @@
  */
 import { writeFile } from 'node:fs/promises'
 import { Tributary } from '@tributary/client'
-import { startCluster, type TestCluster } from '../cluster.js'
+import { sleep, startCluster, type TestCluster } from '../cluster.js'
 import { check, examples, summarize, type CheckResult } from '../checker.js'
 import { finalRead, waitConverged } from './final-read.js'
 import { Nemesis, type Applied } from './nemesis.js'
@@ -56,8 +56,6 @@ export const DELIVERY_TIMEOUT_MS = 45_000
 export const UNAVAILABLE_GAP_MS = 1000
 /** Broker log lines per node kept in an invalid run's report. */
 export const BROKER_LOG_LINES = 60
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
 
 export interface FaultRun {
   run(): Promise<FaultRunReport>

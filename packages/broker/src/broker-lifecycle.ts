@@ -10,7 +10,7 @@
 import { ApiKey, ErrorCode, type BrokerHeartbeatResponse } from '@tributary/protocol'
 import type { Logger } from 'pino'
 import type { MetadataView } from './metadata/image-types.js'
-import type { Clock, ControllerChannel } from './seams.js'
+import { sleep, type Clock, type ControllerChannel } from './seams.js'
 
 export interface BrokerLifecycleDeps {
   nodeId: number
@@ -69,7 +69,7 @@ export class BrokerLifecycle {
     while (!this.shutdownAcked && this.deps.clock.now() < deadline && !this.stopped) {
       await this.beat()
       if (this.shutdownAcked) break
-      await new Promise<void>((resolve) => this.deps.clock.setTimeout(resolve, Math.min(this.deps.heartbeatIntervalMs, 100)))
+      await sleep(this.deps.clock, Math.min(this.deps.heartbeatIntervalMs, 100))
     }
     return this.shutdownAcked
   }

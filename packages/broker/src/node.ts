@@ -30,7 +30,7 @@ import { startServer, type NodeServer } from './net/server.js'
 import { MetadataQuorum } from './quorum/metadata-quorum.js'
 import { registerQuorumApis } from './quorum/quorum-handlers.js'
 import { createReplicaManager, type ReplicaManager } from './replication/index.js'
-import type { Clock, Random } from './seams.js'
+import { sleep, type Clock, type Random } from './seams.js'
 
 export interface NodeDeps {
   config: BrokerConfig
@@ -200,7 +200,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
       if (quorum.isLeader() && handOffLeadership(quorum, voterIds.filter((v) => v !== nodeId))) {
         // Keep the Raft loop running until the successor has taken over (TimeoutNow must go out).
         const deadline = clock.now() + HANDOFF_WAIT_MS
-        while (quorum.isLeader() && clock.now() < deadline) await new Promise<void>((resolve) => clock.setTimeout(resolve, 10))
+        while (quorum.isLeader() && clock.now() < deadline) await sleep(clock, 10)
         logger.info({ leader: quorum.leaderId }, 'Raft leadership handed over')
       }
     }

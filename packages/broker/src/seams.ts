@@ -1,5 +1,6 @@
 /**
- * The seams every broker part takes as parameters (DESIGN: Seams). Only
+ * The seams every broker part takes as parameters (docs/ARCHITECTURE.md,
+ * "Seams and wiring"). Only
  * main.ts wires the real ones (Date.now, timers, ws, LevelDB); tests pass
  * memory or simulated versions.
  */
@@ -18,6 +19,11 @@ export const systemClock: Clock = {
     const t = setTimeout(fn, ms)
     return () => clearTimeout(t)
   },
+}
+
+/** Resolves after `ms` on `clock` (a simulated clock moves it, not the wall). */
+export function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => clock.setTimeout(resolve, ms))
 }
 
 export interface Random {

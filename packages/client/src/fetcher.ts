@@ -394,7 +394,7 @@ export class Fetcher {
  * The same bytes as a plain Uint8Array. Responses arrive as Node Buffers, and a
  * Buffer's views go through subarray and Buffer's own constructor: keys and values
  * cut from a plain Uint8Array cost half as much (consume profile: 12% of the
- * consumer's time in subarray). The SDK hands out Uint8Array, as DESIGN says.
+ * consumer's time in subarray). The SDK's public types promise Uint8Array, nothing more.
  */
 function plainView(bytes: Uint8Array): Uint8Array {
   return Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)

@@ -1,6 +1,7 @@
 import {
   BATCH_HEADER_BYTES,
   BATCH_OVERHEAD_BYTES,
+  concatBytes,
   encodeRecordBatch,
   ErrorCode,
   lastOffsetOf,
@@ -18,16 +19,6 @@ import { fromHex, KAFKAJS_PLAIN_HEX } from './fixtures/record-batch-v2.js'
 
 const recs = (n: number, tag = 'v'): RecordInput[] =>
   Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: `${tag}${i}`, timestamp: 1000 + i }))
-
-const concat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
 
 const expectCorrupt = (r: { ok: boolean; code?: number; message?: string }, pattern: RegExp): void => {
   expect(r.ok).toBe(false)
@@ -113,7 +104,7 @@ describe('readBatchHeader', () => {
 describe('validateBatch', () => {
   test('accepts what we encode, at any position', () => {
     const b = encodeRecordBatch(recs(5), { baseOffset: 10 })
-    const buf = concat(new Uint8Array(7), b)
+    const buf = concatBytes([new Uint8Array(7), b])
     const r = validateBatch(buf, 7)
     expect(r.ok && lastOffsetOf(r.value)).toBe(14)
   })
@@ -158,7 +149,7 @@ describe('validateBatch', () => {
 describe('patching offsets and epochs outside the CRC', () => {
   test('patchBaseOffset and patchPartitionLeaderEpoch keep the CRC valid', () => {
     const b = encodeRecordBatch(recs(4))
-    const buf = concat(new Uint8Array(3), b)
+    const buf = concatBytes([new Uint8Array(3), b])
     patchBaseOffset(buf, 3, 2 ** 40 + 5)
     patchPartitionLeaderEpoch(buf, 3, 17)
     const r = validateBatch(buf, 3)
@@ -167,7 +158,7 @@ describe('patching offsets and epochs outside the CRC', () => {
 
   test('patchLogAppendTime sets the timestamp type and maxTimestamp and re-checksums', () => {
     const b = encodeRecordBatch(recs(2), { compression: 'gzip' })
-    const buf = concat(new Uint8Array(5), b)
+    const buf = concatBytes([new Uint8Array(5), b])
     patchLogAppendTime(buf, 5, 123_456)
     const r = decodeRecordBatch(buf, 5)
     if (!r.ok) throw new Error(r.message)
@@ -184,7 +175,7 @@ describe('splitBatches', () => {
   const a = encodeRecordBatch(recs(2, 'a'), { baseOffset: 0 })
   const b = encodeRecordBatch(recs(3, 'b'), { baseOffset: 2 })
   const c = encodeRecordBatch(recs(1, 'c'), { baseOffset: 5 })
-  const all = concat(a, b, c)
+  const all = concatBytes([a, b, c])
 
   test('splits concatenated batches into views with headers', () => {
     const r = splitBatches(all, { validate: true })
@@ -219,6 +210,6 @@ describe('splitBatches', () => {
   })
 
   test('garbage between batches fails', () => {
-    expectCorrupt(splitBatches(concat(a, new Uint8Array(70), c)), /magic 0/)
+    expectCorrupt(splitBatches(concatBytes([a, new Uint8Array(70), c])), /magic 0/)
   })
 })

@@ -1,13 +1,7 @@
 import { gzipSync as nodeGzip } from 'node:zlib'
-import { compress, Compression, decompress, ErrorCode } from './index.js'
+import { compress, Compression, concatBytes, decompress, ErrorCode } from './index.js'
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
-const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
-  const out = new Uint8Array(a.length + b.length)
-  out.set(a)
-  out.set(b, a.length)
-  return out
-}
 
 describe('compression', () => {
   test('none passes bytes through untouched', () => {
@@ -29,14 +23,14 @@ describe('compression', () => {
   })
 
   test('reads node zlib gzip, including concatenated members', () => {
-    const twoMembers = concat(nodeGzip(bytes('hello ')), nodeGzip(bytes('world')))
+    const twoMembers = concatBytes([nodeGzip(bytes('hello ')), nodeGzip(bytes('world'))])
     const r = decompress(Compression.gzip, twoMembers)
     expect(r.ok && new TextDecoder().decode(r.value)).toBe('hello world')
   })
 
   test('garbage, truncation and trailing junk are CORRUPT_MESSAGE', () => {
     const good = compress(Compression.gzip, bytes('hello world'.repeat(10)))
-    for (const bad of [new Uint8Array(0), bytes('not gzip at all'), good.subarray(0, good.length - 10), concat(good, bytes('junk!junk!junk!'))]) {
+    for (const bad of [new Uint8Array(0), bytes('not gzip at all'), good.subarray(0, good.length - 10), concatBytes([good, bytes('junk!junk!junk!')])]) {
       const r = decompress(Compression.gzip, bad)
       expect(r.ok).toBe(false)
       if (!r.ok) expect(r.code).toBe(ErrorCode.CORRUPT_MESSAGE)

@@ -6,6 +6,7 @@
  */
 import { Packr } from 'msgpackr'
 import { ErrorCode, fail, ok, type Result } from './errors.js'
+import { isInt } from './values.js'
 
 /** Frames larger than this are refused before decoding (bytes). */
 export const FRAME_BYTES_MAX_DEFAULT = 16 * 1024 * 1024
@@ -48,7 +49,6 @@ export function unpackValue(bytes: Uint8Array): Result<unknown> {
   }
 }
 
-const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v)
 
 /**
  * Decode a request frame. On failure, `correlationId` is returned when it could

@@ -7,6 +7,7 @@
  * in the tail cache, so reads see them at once (as Kafka's readers see the page cache).
  */
 import {
+  concatBytes,
   ErrorCode,
   fail,
   ok,
@@ -48,7 +49,6 @@ export const BATCH_LOG_LIMITS_DEFAULT: BatchLogLimits = {
 export const HW_CHECKPOINT_MS = 1_000
 /** A view this much smaller than its buffer is copied, so the cache never pins a whole request frame. */
 const VIEW_COPY_RATIO = 2
-const EMPTY = new Uint8Array(0)
 
 type Visit = (baseOffset: number, lastOffset: number, bytes: Uint8Array) => boolean
 
@@ -273,7 +273,7 @@ export class BatchLog implements PartitionLog {
         return bytes < maxBytes
       })
     }
-    return ok({ records: concat(chunks, bytes), firstOffset, nextOffset })
+    return ok({ records: concatBytes(chunks, bytes), firstOffset, nextOffset })
   }
 
   /**
@@ -491,16 +491,4 @@ function appendResult(slices: ReturnType<typeof splitOrThrow>, logAppendTimeMs: 
     batches: slices.length,
     bytes,
   }
-}
-
-function concat(chunks: Uint8Array[], bytes: number): Uint8Array {
-  if (chunks.length === 0) return EMPTY
-  if (chunks.length === 1) return chunks[0]
-  const out = new Uint8Array(bytes)
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.length
-  }
-  return out
 }

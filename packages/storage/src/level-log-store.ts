@@ -2,6 +2,7 @@
  * LogStore over one LevelDB shared by every partition of the node. See keys.ts for
  * the layout (segments) and write-group.ts for how writes are grouped.
  */
+import { topicPartitionKey } from '@tributary/protocol'
 import type { Level } from 'level'
 import { assert } from './assert.js'
 import type { LoadedPartition, LogChange, PartitionBackend, PersistedState, StateSource, StoredBatch } from './backend.js'
@@ -80,7 +81,7 @@ class LevelPartitionBackend implements PartitionBackend, StateWriter {
   ) {}
 
   private get id(): string {
-    return partitionId(this.keys.topicId, this.keys.partition)
+    return topicPartitionKey(this.keys.topicId, this.keys.partition)
   }
 
   attach(state: StateSource): void {
@@ -265,7 +266,7 @@ class StateSegments {
       for (const key of keysBySegment[i]) {
         const k = parseStateKey(key)
         if (k === null || k.name !== 'meta') continue
-        const older = states.newest(partitionId(k.topicId, k.partition))
+        const older = states.newest(topicPartitionKey(k.topicId, k.partition))
         if (older !== undefined) {
           const keys = new PartitionKeys(k.topicId, k.partition)
           for (const name of STATE_NAMES) stale.push({ type: 'del', key: keys.stateKey(older, name) })
@@ -282,7 +283,7 @@ class StateSegments {
   }
 
   wrote(topicId: string, partition: number, segment: number): void {
-    this.newestOf.set(partitionId(topicId, partition), { segment, topicId, partition })
+    this.newestOf.set(topicPartitionKey(topicId, partition), { segment, topicId, partition })
   }
 
   forget(id: string): void {
@@ -293,8 +294,6 @@ class StateSegments {
     return [...this.newestOf.values()].map(({ topicId, partition }) => ({ topicId, partition }))
   }
 }
-
-const partitionId = (topicId: string, partition: number): string => `${topicId}/${partition}`
 
 /**
  * classic-level's compactRange over a range holding no key: LevelDB flushes the
@@ -340,7 +339,7 @@ export class LevelLogStore implements LogStore {
   }
 
   open(topicId: string, partition: number): Promise<PartitionLog> {
-    const id = partitionId(topicId, partition)
+    const id = topicPartitionKey(topicId, partition)
     let log = this.logs.get(id)
     if (!log) {
       const backend = this.backend(topicId, partition)
@@ -356,7 +355,7 @@ export class LevelLogStore implements LogStore {
   }
 
   async delete(topicId: string, partition: number): Promise<void> {
-    const open = this.logs.get(partitionId(topicId, partition))
+    const open = this.logs.get(topicPartitionKey(topicId, partition))
     if (open) await (await open).close()
     await this.backend(topicId, partition).destroy()
   }

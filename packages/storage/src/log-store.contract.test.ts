@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   ATTR_DELETE_HORIZON,
+  concatBytes,
   crc32c,
   decodeRecordBatch,
   encodeRecordBatch,
@@ -83,16 +84,6 @@ function batch(records: Rec[], opts: { baseOffset?: number; epoch?: number } = {
 
 const values = (...vs: string[]): Rec[] => vs.map((value) => ({ value }))
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
-
 /** Every record in a read, after checking each batch's CRC. */
 function recordsOf(r: ReadResult): Array<{ offset: number; key: string | null; value: string | null; epoch: number }> {
   const split = splitBatches(r.records, { validate: true })
@@ -137,7 +128,7 @@ describe.each(worlds)('PartitionLog contract: %s', (_name, makeWorld) => {
 
   test('leader append assigns offsets from the LEO and stamps the leader epoch', async () => {
     const a = await log.appendAsLeader(batch(values('a', 'b', 'c'), { baseOffset: 99 }), 3, T0)
-    const b = await log.appendAsLeader(concat(batch(values('d')), batch(values('e', 'f'))), 3, T0)
+    const b = await log.appendAsLeader(concatBytes([batch(values('d')), batch(values('e', 'f'))]), 3, T0)
     expect(a).toMatchObject({ baseOffset: 0, lastOffset: 2, batches: 1, logAppendTimeMs: T0, maxTimestamp: T0 + 2 })
     expect(b).toMatchObject({ baseOffset: 3, lastOffset: 5, batches: 2 })
     expect(log.logEndOffset()).toBe(6)
@@ -198,7 +189,7 @@ describe.each(worlds)('PartitionLog contract: %s', (_name, makeWorld) => {
   })
 
   test('follower append keeps offsets and epochs and learns epochs from the batches', async () => {
-    await log.appendAsFollower(concat(batch(values('a', 'b'), { baseOffset: 0, epoch: 1 }), batch(values('c'), { baseOffset: 2, epoch: 2 })))
+    await log.appendAsFollower(concatBytes([batch(values('a', 'b'), { baseOffset: 0, epoch: 1 }), batch(values('c'), { baseOffset: 2, epoch: 2 })]))
     const r = await log.appendAsFollower(batch(values('d'), { baseOffset: 3, epoch: 4 }))
     expect(r).toMatchObject({ baseOffset: 3, lastOffset: 3, logAppendTimeMs: -1 })
     expect(log.epochEntries()).toEqual([{ epoch: 1, startOffset: 0 }, { epoch: 2, startOffset: 2 }, { epoch: 4, startOffset: 3 }])
@@ -392,7 +383,7 @@ describe.each(worlds)('PartitionLog contract: %s', (_name, makeWorld) => {
     await log.appendAsFollower(batch(values('a', 'b'), { baseOffset: 0, epoch: 1 }))
     const good = batch(values('c'), { baseOffset: 2, epoch: 3 })
     const overlapping = batch(values('x'), { baseOffset: 2, epoch: 4 }) // below the end the first one leaves
-    await expect(log.appendAsFollower(concat(good, overlapping))).rejects.toThrow(/below the log end/)
+    await expect(log.appendAsFollower(concatBytes([good, overlapping]))).rejects.toThrow(/below the log end/)
     expect(log.epochEntries()).toEqual([{ epoch: 1, startOffset: 0 }])
     expect(log.logEndOffset()).toBe(2)
     await log.appendAsFollower(batch(values('c'), { baseOffset: 2, epoch: 2 }))

@@ -4,6 +4,7 @@
  * identical; data survives close/open of a partition for as long as the store lives
  * (like a process restart with a disk that never loses a write).
  */
+import { parseTopicPartitionKey, topicPartitionKey } from '@tributary/protocol'
 import type { LoadedPartition, PartitionBackend, PersistedState, StateSource, StoredBatch } from './backend.js'
 import { BATCH_LOG_LIMITS_DEFAULT, BatchLog, type BatchLogLimits } from './batch-log.js'
 import type { LogStore, PartitionLog } from './partition-log.js'
@@ -99,7 +100,7 @@ export class MemoryLogStore implements LogStore {
   constructor(private readonly limits: BatchLogLimits = BATCH_LOG_LIMITS_DEFAULT) {}
 
   open(topicId: string, partition: number): Promise<PartitionLog> {
-    const id = `${topicId}\u0000${partition}`
+    const id = topicPartitionKey(topicId, partition)
     let log = this.logs.get(id)
     if (!log) {
       let data = this.data.get(id)
@@ -114,7 +115,7 @@ export class MemoryLogStore implements LogStore {
   }
 
   async delete(topicId: string, partition: number): Promise<void> {
-    const id = `${topicId}\u0000${partition}`
+    const id = topicPartitionKey(topicId, partition)
     const log = this.logs.get(id)
     if (log) await (await log).close()
     this.data.delete(id)
@@ -122,8 +123,8 @@ export class MemoryLogStore implements LogStore {
 
   async list(): Promise<Array<{ topicId: string; partition: number }>> {
     return [...this.data.keys()].map((id) => {
-      const [topicId, partition] = id.split('\u0000')
-      return { topicId, partition: Number(partition) }
+      const { topic: topicId, partition } = parseTopicPartitionKey(id)
+      return { topicId, partition }
     })
   }
 

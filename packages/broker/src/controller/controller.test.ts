@@ -51,6 +51,15 @@ describe('registration and liveness', () => {
     expect(caughtUp.body).toEqual({ isCaughtUp: true, isFenced: false, shouldShutdown: false })
   })
 
+  test('heartbeat ages are in milliseconds since the last heartbeat, null for an unknown broker', async () => {
+    await registerBrokers(h, [1])
+    await h.clock.advance(700)
+    expect(h.controller.heartbeatAgeMs(1)).toBe(700)
+    await heartbeat(h, 1)
+    expect(h.controller.heartbeatAgeMs(1)).toBe(0)
+    expect(h.controller.heartbeatAgeMs(9)).toBeNull()
+  })
+
   test('a retried registration keeps its epoch; a new incarnation gets a new one', async () => {
     const a = await call(h, ApiKey.BrokerRegistration, { nodeId: 7, endpoint: 'ws://x:1', incarnationId: 'a' })
     const again = await call(h, ApiKey.BrokerRegistration, { nodeId: 7, endpoint: 'ws://x:1', incarnationId: 'a' })
@@ -200,6 +209,20 @@ describe('CreateTopics', () => {
     expect(t.errorCode).toBe(0)
     expect(h.metadata.image().topicsByName.get('__consumer_offsets')!.internal).toBe(true)
     expect((await call(h, ApiKey.DeleteTopics, { topics: ['__consumer_offsets'], timeoutMs: 1 })).body.topics[0].errorCode).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION)
+  })
+
+  test('a controller that steps down mid-request commits nothing more: the rest is refused NOT_CONTROLLER', async () => {
+    const commit = h.quorum.commit.bind(h.quorum)
+    h.quorum.commit = async (records) => {
+      const index = await commit(records)
+      h.controller.deactivate() // leadership lost between this request's two entries
+      return index
+    }
+    const before = h.quorum.index
+    const r = await call(h, ApiKey.CreateTopics, { topics: [{ name: 'first', numPartitions: 1, replicationFactor: 1 }, { name: 'second', numPartitions: 1, replicationFactor: 1 }], timeoutMs: 1000 })
+    expect(r.body.topics.map((t: { errorCode: number }) => t.errorCode)).toEqual([0, ErrorCode.NOT_CONTROLLER])
+    expect(h.quorum.index).toBe(before + 1)
+    expect(h.metadata.image().topicsByName.has('second')).toBe(false)
   })
 
   test('validateOnly commits nothing', async () => {

@@ -12,12 +12,13 @@
  * leaves every ISR it can; each partition it led moves to another live ISR member
  * (see partition-election.ts).
  */
-import { ApiKey, ErrorCode, TributaryError, type BrokerHeartbeatResponse } from '@tributary/protocol'
+import { ApiKey, ErrorCode, isInt, TributaryError, type BrokerHeartbeatResponse } from '@tributary/protocol'
 import type { Logger } from 'pino'
 import type { BrokerConfig } from '../config.js'
 import type { BrokerRegistration, MetadataImage } from '../metadata/image-types.js'
 import type { MetadataRecord } from '../metadata/records.js'
 import type { Clock, HandlerResult } from '../seams.js'
+import { SerialExecutor } from '../serial-executor.js'
 import { changesForBrokerLeaving, changesForOfflinePartitions, isLive, partitionChange } from './partition-election.js'
 import { planAlterConfigs, planCreatePartitions, planCreateTopics, planDeleteTopics } from './topic-ops.js'
 
@@ -53,14 +54,13 @@ export const CONTROLLER_APIS: readonly number[] = [
   ApiKey.InitProducerId,
 ]
 
-const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v)
 const answer = (body: unknown): HandlerResult => ({ errorCode: ErrorCode.NONE, body })
 const refuse = (errorCode: number, errorMessage: string): HandlerResult => ({ errorCode, body: { errorMessage } })
 
 export class Controller {
   private active = false
-  private tail: Promise<unknown> = Promise.resolve()
-  private queued = 0
+  /** metadata writes, one at a time: each is planned against an image holding every earlier one */
+  private readonly writes = new SerialExecutor()
   private readonly lastHeartbeat = new Map<number, number>()
   private readonly fencing = new Set<number>()
   private cancelSessionTimer: (() => void) | null = null
@@ -104,7 +104,7 @@ export class Controller {
     this.deps.logger.info('controller inactive')
   }
 
-  /** Seconds since each broker's last heartbeat, for DescribeCluster (null when unknown). */
+  /** Milliseconds since a broker's last heartbeat, for DescribeCluster (null when unknown). */
   heartbeatAgeMs(nodeId: number): number | null {
     const t = this.lastHeartbeat.get(nodeId)
     return t === undefined ? null : this.deps.clock.now() - t
@@ -134,19 +134,22 @@ export class Controller {
   // ------------------------------------------------------------------ queue
 
   private enqueue<T>(op: () => Promise<T>): Promise<T> {
-    if (this.queued >= CONTROLLER_QUEUE_MAX) {
+    if (this.writes.pending >= CONTROLLER_QUEUE_MAX) {
       return Promise.reject(new TributaryError(ErrorCode.REQUEST_TIMED_OUT, `controller queue is full (${CONTROLLER_QUEUE_MAX})`))
     }
-    this.queued++
-    const run = this.tail.then(() => {
-      if (!this.active) throw new TributaryError(ErrorCode.NOT_CONTROLLER, `node ${this.deps.nodeId} is no longer the controller`)
+    return this.writes.run(async () => {
+      this.requireActive()
       return op()
     })
-    this.tail = run.then(() => {}, () => {}).finally(() => { this.queued-- })
-    return run
   }
 
+  private requireActive(): void {
+    if (!this.active) throw new TributaryError(ErrorCode.NOT_CONTROLLER, `node ${this.deps.nodeId} is no longer the controller`)
+  }
+
+  /** Commit records, refusing with NOT_CONTROLLER once this node stopped being the controller (a plan made on a stale image must not go out). */
   private async commitIfActive(records: MetadataRecord[]): Promise<number> {
+    this.requireActive()
     if (records.length === 0) return this.deps.image().offset
     return this.deps.quorum.commit(records)
   }

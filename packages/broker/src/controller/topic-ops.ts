@@ -5,7 +5,7 @@
  *
  * Request bodies are untrusted msgpack: every field is checked here.
  */
-import { ErrorCode, type AlterConfigsRequest, type ConfigEntry, type CreatableTopic, type DescribeConfigsResponse } from '@tributary/protocol'
+import { ErrorCode, isInt, type AlterConfigsRequest, type ConfigEntry, type CreatableTopic, type DescribeConfigsResponse } from '@tributary/protocol'
 import type { MetadataImage, TopicState } from '../metadata/image-types.js'
 import type { ConfigRecord, MetadataRecord, PartitionRecord } from '../metadata/records.js'
 import { TOPIC_CONFIGS, validateTopicConfig } from '../topic-config.js'
@@ -21,7 +21,6 @@ export interface TopicAnswer { name: string; errorCode: number; errorMessage?: s
 
 export interface PlanDefaults { numPartitions: number; defaultReplicationFactor: number }
 
-const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v)
 const err = (name: string, errorCode: number, errorMessage: string): TopicAnswer => ({ name, errorCode, errorMessage })
 
 export function liveBrokers(image: MetadataImage): number[] {

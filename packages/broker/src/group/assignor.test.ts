@@ -1,6 +1,8 @@
 import fc from 'fast-check'
+import { seededRandom } from '@tributary/raft'
 import { assignPartitions, type AssignorMember } from './assignor.js'
-import { difference, parseTpKey, tpKey, type PartitionSet } from './topic-partitions.js'
+import { parseTopicPartitionKey, topicPartitionKey } from '@tributary/protocol'
+import { difference, type PartitionSet } from './topic-partitions.js'
 
 const TOPICS = ['a', 'b', 'c', 'd']
 
@@ -22,7 +24,7 @@ function membersOf(ms: Array<{ memberId: string; topics: string[] }>): AssignorM
 
 function perTopic(set: PartitionSet, topic: string): number {
   let n = 0
-  for (const k of set) if (parseTpKey(k).topic === topic) n++
+  for (const k of set) if (parseTopicPartitionKey(k).topic === topic) n++
   return n
 }
 
@@ -38,14 +40,14 @@ describe('assignor', () => {
           for (const k of set) {
             expect(owner.has(k)).toBe(false)
             owner.set(k, memberId)
-            const { topic, partition } = parseTpKey(k)
+            const { topic, partition } = parseTopicPartitionKey(k)
             expect(ms.find((m) => m.memberId === memberId)!.topics.has(topic)).toBe(true)
             expect(partition).toBeLessThan(partitionCounts.get(topic)!)
           }
         }
         for (const t of TOPICS) {
           const subscribed = ms.some((m) => m.topics.has(t))
-          for (let p = 0; p < partitionCounts.get(t)!; p++) expect(owner.has(tpKey(t, p))).toBe(subscribed)
+          for (let p = 0; p < partitionCounts.get(t)!; p++) expect(owner.has(topicPartitionKey(t, p))).toBe(subscribed)
         }
       }),
     )
@@ -71,11 +73,10 @@ describe('assignor', () => {
         const partitionCounts = countsOf(counts)
         // an arbitrary (unbalanced) previous assignment
         const previous = new Map<string, PartitionSet>(ms.map((m) => [m.memberId, new Set<string>()]))
-        let r = seed
+        const random = seededRandom(seed)
         for (const t of TOPICS) {
           for (let p = 0; p < partitionCounts.get(t)! && ms.length > 0; p++) {
-            r = (r * 1103515245 + 12345) % 2147483648
-            previous.get(ms[r % ms.length].memberId)!.add(tpKey(t, p))
+            previous.get(ms[random.int(ms.length)].memberId)!.add(topicPartitionKey(t, p))
           }
         }
         const out = assignPartitions({ members: ms, partitionCounts, previous })
@@ -127,14 +128,14 @@ describe('assignor', () => {
 
   test('partitions of topics that no longer exist, or members that left, are not carried over', () => {
     const previous = new Map<string, PartitionSet>([
-      ['gone', new Set([tpKey('a', 0)])],
-      ['m1', new Set([tpKey('a', 1), tpKey('x', 0), tpKey('a', 9)])],
+      ['gone', new Set([topicPartitionKey('a', 0)])],
+      ['m1', new Set([topicPartitionKey('a', 1), topicPartitionKey('x', 0), topicPartitionKey('a', 9)])],
     ])
     const out = assignPartitions({
       members: [{ memberId: 'm1', topics: new Set(['a', 'x']) }],
       partitionCounts: new Map([['a', 2]]),
       previous,
     })
-    expect([...out.get('m1')!].sort()).toEqual([tpKey('a', 0), tpKey('a', 1)])
+    expect([...out.get('m1')!].sort()).toEqual([topicPartitionKey('a', 0), topicPartitionKey('a', 1)])
   })
 })

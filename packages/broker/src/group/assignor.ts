@@ -11,7 +11,8 @@
  * those that already hold more than floor(n/k) of the topic (they keep them).
  * Given its own output as `previous`, it returns the same assignment.
  */
-import { parseTpKey, tpKey, type PartitionSet, type ReadonlyPartitionSet } from './topic-partitions.js'
+import { parseTopicPartitionKey, topicPartitionKey } from '@tributary/protocol'
+import type { PartitionSet, ReadonlyPartitionSet } from './topic-partitions.js'
 
 export interface AssignorMember {
   memberId: string
@@ -43,7 +44,7 @@ export function assignPartitions(input: AssignorInput): Map<string, PartitionSet
     const placed = assignTopic(count, subscribers, held, load)
     for (const [memberId, partitions] of placed) {
       const set = result.get(memberId)!
-      for (const p of partitions) set.add(tpKey(topic, p))
+      for (const p of partitions) set.add(topicPartitionKey(topic, p))
       load.set(memberId, load.get(memberId)! + partitions.length)
     }
   }
@@ -62,7 +63,7 @@ function groupPreviousByTopic(
     for (const key of previous.get(memberId)!) {
       if (seen.has(key)) continue
       seen.add(key)
-      const { topic, partition } = parseTpKey(key)
+      const { topic, partition } = parseTopicPartitionKey(key)
       let byMember = out.get(topic)
       if (!byMember) out.set(topic, (byMember = new Map()))
       let list = byMember.get(memberId)

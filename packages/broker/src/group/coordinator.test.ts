@@ -1,15 +1,10 @@
 import { ApiKey, ErrorCode, type TopicPartitions } from '@tributary/protocol'
-import type { Random } from '../seams.js'
+import { seededRandom } from '@tributary/raft'
 import { createGroupCoordinator, OFFSETS_TOPIC, type GroupCoordinator } from './index.js'
 import { FakeController, FakeMetadata, FakeRegistry, FakeReplicas, ManualClock, MemoryOffsetsLog, silentLogger } from './testing.js'
 
 const OFFSETS_PARTITIONS = 4
 const SESSION_MS = 1000
-
-function seeded(seed: number): Random {
-  let s = seed
-  return { next: () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) }
-}
 
 /** The world a coordinator lives in; the log outlives coordinators, so a second one over it is a failover. */
 function makeWorld() {
@@ -38,7 +33,7 @@ async function startNode(w: World, opts: { lead?: boolean; replicationFactor?: n
     controller: w.controller,
     config: { offsetsTopicPartitions: OFFSETS_PARTITIONS, offsetsTopicReplicationFactor: opts.replicationFactor ?? 1, sessionTimeoutMsMin: 10, rebalanceTimeoutMsDefault: 5000 },
     logger: silentLogger,
-    random: seeded(7),
+    random: seededRandom(7),
     expectedBrokers: opts.expectedBrokers,
   })
   coordinator.register(registry)

@@ -1,5 +1,5 @@
 /**
- * The group coordinator (DESIGN: Consumer groups): KIP-848 membership with
+ * The group coordinator (docs/ARCHITECTURE.md, "Consumer groups"): KIP-848 membership with
  * server-side incremental assignment, and committed offsets stored as records
  * in the internal compacted topic `__consumer_offsets`. See README.md here.
  *

@@ -1,7 +1,6 @@
-import { packValue } from '@tributary/protocol'
+import { packValue, topicPartitionKey } from '@tributary/protocol'
 import { ConsumerGroup, type MemberState } from './group-state.js'
 import { dirtyRecords, finishReplay, groupTombstone, offsetRecord, replayRecord } from './offsets-store.js'
-import { tpKey } from './topic-partitions.js'
 
 const bytes = (v: string | Uint8Array | null | undefined) => (v == null ? null : typeof v === 'string' ? new TextEncoder().encode(v) : v)
 
@@ -24,21 +23,21 @@ function member(id: string, assigned: string[], pending: string[] = []): MemberS
 describe('__consumer_offsets records', () => {
   test('replaying what a group wrote rebuilds the group: epochs, members, targets, owners, offsets', () => {
     const g = new ConsumerGroup('g')
-    g.addMember(member('m1', [tpKey('t', 0)], [tpKey('t', 1)]))
-    g.target.set('m1', new Set([tpKey('t', 0)]))
+    g.addMember(member('m1', [topicPartitionKey('t', 0)], [topicPartitionKey('t', 1)]))
+    g.target.set('m1', new Set([topicPartitionKey('t', 0)]))
     g.assignmentEpoch = 1
     g.metadataSignature = 't:2'
-    const log = [...dirtyRecords(g, 5), offsetRecord('g', tpKey('t', 0), { offset: 42, leaderEpoch: 2, metadata: 'm', commitTimestamp: 5 }, 5)]
+    const log = [...dirtyRecords(g, 5), offsetRecord('g', topicPartitionKey('t', 0), { offset: 42, leaderEpoch: 2, metadata: 'm', commitTimestamp: 5 }, 5)]
 
     const groups = new Map<string, ConsumerGroup>()
     for (const r of log) expect(replayRecord(groups, bytes(r.key), bytes(r.value)).type).toBe('applied')
     finishReplay(groups)
     const back = groups.get('g')!
     expect([back.groupEpoch, back.assignmentEpoch, back.metadataSignature]).toEqual([1, 1, 't:2'])
-    expect(back.members.get('m1')).toEqual(member('m1', [tpKey('t', 0)], [tpKey('t', 1)]))
-    expect(back.target.get('m1')).toEqual(new Set([tpKey('t', 0)]))
-    expect(back.owners).toEqual(new Map([[tpKey('t', 0), 'm1'], [tpKey('t', 1), 'm1']]))
-    expect(back.offsets.get(tpKey('t', 0))).toEqual({ offset: 42, leaderEpoch: 2, metadata: 'm', commitTimestamp: 5 })
+    expect(back.members.get('m1')).toEqual(member('m1', [topicPartitionKey('t', 0)], [topicPartitionKey('t', 1)]))
+    expect(back.target.get('m1')).toEqual(new Set([topicPartitionKey('t', 0)]))
+    expect(back.owners).toEqual(new Map([[topicPartitionKey('t', 0), 'm1'], [topicPartitionKey('t', 1), 'm1']]))
+    expect(back.offsets.get(topicPartitionKey('t', 0))).toEqual({ offset: 42, leaderEpoch: 2, metadata: 'm', commitTimestamp: 5 })
   })
 
   test('tombstones delete: a member that left, an offset, a whole group', () => {
@@ -48,9 +47,9 @@ describe('__consumer_offsets records', () => {
     g.removeMember('m1')
     const log = [
       ...dirtyRecords(g, 1),
-      offsetRecord('g', tpKey('t', 0), { offset: 1, leaderEpoch: -1, metadata: null, commitTimestamp: 1 }, 1),
-      offsetRecord('g', tpKey('t', 0), null, 2),
-      offsetRecord('h', tpKey('t', 0), { offset: 1, leaderEpoch: -1, metadata: null, commitTimestamp: 1 }, 1),
+      offsetRecord('g', topicPartitionKey('t', 0), { offset: 1, leaderEpoch: -1, metadata: null, commitTimestamp: 1 }, 1),
+      offsetRecord('g', topicPartitionKey('t', 0), null, 2),
+      offsetRecord('h', topicPartitionKey('t', 0), { offset: 1, leaderEpoch: -1, metadata: null, commitTimestamp: 1 }, 1),
       groupTombstone('h', 3),
     ]
     for (const r of log) replayRecord(groups, bytes(r.key), bytes(r.value))

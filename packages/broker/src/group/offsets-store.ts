@@ -15,9 +15,9 @@
  * Partition sets are stored as [[topic, [partition, ...]], ...].
  * Replaying the log in order rebuilds exactly the state that wrote it.
  */
-import { packValue, unpackValue, type RecordInput } from '@tributary/protocol'
+import { packValue, parseTopicPartitionKey, topicPartitionKey, unpackValue, type RecordInput } from '@tributary/protocol'
 import { ConsumerGroup, type CommittedOffset, type MemberState } from './group-state.js'
-import { parseTpKey, tpKey, toWire, type PartitionSet } from './topic-partitions.js'
+import { toWire, type PartitionSet } from './topic-partitions.js'
 
 export const RecordType = { LoadMarker: 0, Offset: 1, Group: 2, Member: 3 } as const
 
@@ -28,7 +28,7 @@ export function loadMarkerRecord(nodeId: number, nonce: string, timestamp: numbe
 }
 
 export function offsetRecord(groupId: string, key: string, value: CommittedOffset | null, timestamp: number): RecordInput {
-  const { topic, partition } = parseTpKey(key)
+  const { topic, partition } = parseTopicPartitionKey(key)
   return { key: packValue([RecordType.Offset, groupId, topic, partition]), value: value === null ? null : packValue(value), timestamp }
 }
 
@@ -97,8 +97,8 @@ export function replayRecord(groups: Map<string, ConsumerGroup>, key: Uint8Array
   if (type === RecordType.Offset && typeof b === 'string' && Number.isInteger(c)) {
     if (body !== null && typeof body.offset !== 'number') return { type: 'skipped', reason: 'offset record without an offset' }
     const g = body === null ? groups.get(a) : group(a)
-    if (body === null) g?.offsets.delete(tpKey(b, c as number))
-    else g!.offsets.set(tpKey(b, c as number), readOffset(body))
+    if (body === null) g?.offsets.delete(topicPartitionKey(b, c as number))
+    else g!.offsets.set(topicPartitionKey(b, c as number), readOffset(body))
     return { type: 'applied' }
   }
   if (type === RecordType.Group) {
@@ -173,7 +173,7 @@ function loadSet(v: unknown): PartitionSet {
   if (!Array.isArray(v)) return out
   for (const entry of v) {
     if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !Array.isArray(entry[1])) continue
-    for (const p of entry[1]) if (Number.isInteger(p)) out.add(tpKey(entry[0], p))
+    for (const p of entry[1]) if (Number.isInteger(p)) out.add(topicPartitionKey(entry[0], p))
   }
   return out
 }

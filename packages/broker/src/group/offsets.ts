@@ -14,12 +14,13 @@ import {
   ErrorCode,
   fail,
   ok,
+  parseTopicPartitionKey,
+  topicPartitionKey,
   type OffsetCommitResponse,
   type OffsetFetchResponse,
   type Result,
 } from '@tributary/protocol'
 import type { CommittedOffset, ConsumerGroup, TopicsView } from './group-state.js'
-import { parseTpKey, tpKey } from './topic-partitions.js'
 
 export interface CommitInput {
   memberId: string
@@ -64,7 +65,7 @@ export function planCommit(
   for (const t of input.topics) {
     const count = topics.partitionCounts.get(t.topic)
     const partitions = t.partitions.map((p) => {
-      const key = tpKey(t.topic, p.partition)
+      const key = topicPartitionKey(t.topic, p.partition)
       const code = (() => {
         if (count === undefined || p.partition >= count) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
         if (!Number.isSafeInteger(p.offset) || p.offset < 0) return ErrorCode.INVALID_REQUEST
@@ -93,7 +94,7 @@ export function failWrites(plan: CommitPlan, errorCode: number): OffsetCommitRes
       topic: t.topic,
       partitions: t.partitions.map((p) => ({
         partition: p.partition,
-        errorCode: p.errorCode === ErrorCode.NONE && plan.writes.has(tpKey(t.topic, p.partition)) ? errorCode : p.errorCode,
+        errorCode: p.errorCode === ErrorCode.NONE && plan.writes.has(topicPartitionKey(t.topic, p.partition)) ? errorCode : p.errorCode,
       })),
     })),
   }
@@ -127,18 +128,18 @@ export function fetchOffsets(group: ConsumerGroup | undefined, input: FetchInput
       : { partition, offset: -1, leaderEpoch: -1, metadata: null, errorCode: ErrorCode.NONE }
   }
   if (input.topics !== null) {
-    return ok({ topics: input.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => entry(tpKey(t.topic, p), p)) })) })
+    return ok({ topics: input.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => entry(topicPartitionKey(t.topic, p), p)) })) })
   }
   const byTopic = new Map<string, number[]>()
   for (const key of group?.offsets.keys() ?? []) {
-    const { topic, partition } = parseTpKey(key)
+    const { topic, partition } = parseTopicPartitionKey(key)
     let list = byTopic.get(topic)
     if (!list) byTopic.set(topic, (list = []))
     list.push(partition)
   }
   const topicsOut = [...byTopic.keys()].sort().map((topic) => ({
     topic,
-    partitions: byTopic.get(topic)!.sort((a, b) => a - b).map((p) => entry(tpKey(topic, p), p)),
+    partitions: byTopic.get(topic)!.sort((a, b) => a - b).map((p) => entry(topicPartitionKey(topic, p), p)),
   }))
   return ok({ topics: topicsOut })
 }

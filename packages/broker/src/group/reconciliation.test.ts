@@ -1,10 +1,11 @@
 import fc from 'fast-check'
 import { assignPartitions } from './assignor.js'
 import { isReconciled, reconcile, type MemberAssignment } from './reconciliation.js'
-import { difference, tpKey, type PartitionSet } from './topic-partitions.js'
+import { topicPartitionKey } from '@tributary/protocol'
+import { difference, type PartitionSet } from './topic-partitions.js'
 
 const TOPIC = 't'
-const key = (p: number) => tpKey(TOPIC, p)
+const key = (p: number) => topicPartitionKey(TOPIC, p)
 const set = (...ps: number[]) => new Set(ps.map(key))
 const fresh = (): MemberAssignment => ({ memberEpoch: 0, previousMemberEpoch: -1, assigned: new Set(), pendingRevocation: new Set() })
 

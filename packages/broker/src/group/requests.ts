@@ -3,7 +3,7 @@
  * checked here (types, ranges, sizes); a bad field is an error value with a
  * code, never an exception.
  */
-import { ErrorCode, fail, ok, topicRegexProblem, type Result } from '@tributary/protocol'
+import { ErrorCode, fail, isInt, ok, topicRegexProblem, type Result } from '@tributary/protocol'
 import type { HeartbeatInput } from './heartbeat.js'
 import { anchored } from './group-state.js'
 import type { CommitInput, FetchInput } from './offsets.js'
@@ -31,10 +31,6 @@ export function parseGroupId(v: unknown): Result<string> {
     return fail(ErrorCode.INVALID_GROUP_ID, `groupId must be a non-empty string of at most ${GROUP_ID_CHARS_MAX} characters`)
   }
   return ok(v)
-}
-
-function isInt(v: unknown): v is number {
-  return Number.isSafeInteger(v)
 }
 
 function optionalString(v: unknown, name: string, maxChars: number): Result<string | null> {

@@ -9,7 +9,7 @@
  * moment of election. Then the partition is read from its start and replayed.
  */
 import { decodeRecordBatch, encodeRecordBatch, ErrorCode, lastOffsetOf, splitBatches, ATTR_CONTROL } from '@tributary/protocol'
-import type { Clock } from '../seams.js'
+import { sleep, type Clock } from '../seams.js'
 import type { ConsumerGroup } from './group-state.js'
 import { finishReplay, loadMarkerRecord, replayRecord } from './offsets-store.js'
 import { OFFSETS_TOPIC } from './offsets-topic.js'
@@ -97,8 +97,4 @@ async function appendMarker(deps: LoaderDeps, partition: number, nonce: string, 
     }
     await sleep(deps.clock, deps.loadRetryBackoffMs)
   }
-}
-
-export function sleep(clock: Clock, ms: number): Promise<void> {
-  return new Promise((resolve) => clock.setTimeout(resolve, ms))
 }

@@ -1,22 +1,13 @@
 /**
  * A set of topic-partitions as the coordinator handles them internally: a
- * Set of string keys, so set algebra stays trivial. Topic names never contain
- * NUL, so `topic\0partition` is unambiguous. Converted to the wire's
+ * Set of string keys (`topicPartitionKey` from @tributary/protocol), so set
+ * algebra stays trivial. Converted to the wire's
  * TopicPartitions[] (grouped, sorted) only at the protocol edge.
  */
-import type { TopicPartitions } from '@tributary/protocol'
+import { parseTopicPartitionKey, topicPartitionKey, type TopicPartitions } from '@tributary/protocol'
 
 export type PartitionSet = Set<string>
 export type ReadonlyPartitionSet = ReadonlySet<string>
-
-export function tpKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`
-}
-
-export function parseTpKey(key: string): { topic: string; partition: number } {
-  const i = key.lastIndexOf('\u0000')
-  return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)) }
-}
 
 export function topicOf(key: string): string {
   return key.slice(0, key.lastIndexOf('\u0000'))
@@ -44,7 +35,7 @@ export function intersection(a: ReadonlyPartitionSet, b: ReadonlyPartitionSet): 
 export function toWire(set: ReadonlyPartitionSet, topicIds?: (topic: string) => string | undefined): TopicPartitions[] {
   const byTopic = new Map<string, number[]>()
   for (const key of set) {
-    const { topic, partition } = parseTpKey(key)
+    const { topic, partition } = parseTopicPartitionKey(key)
     let list = byTopic.get(topic)
     if (!list) byTopic.set(topic, (list = []))
     list.push(partition)
@@ -66,7 +57,7 @@ export function fromWire(value: unknown, partitionsMax: number): PartitionSet | 
     if (typeof topic !== 'string' || !Array.isArray(partitions)) return undefined
     for (const p of partitions) {
       if (!Number.isInteger(p) || p < 0) return undefined
-      out.add(tpKey(topic, p))
+      out.add(topicPartitionKey(topic, p))
       if (out.size > partitionsMax) return undefined
     }
   }

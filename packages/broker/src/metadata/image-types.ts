@@ -1,6 +1,6 @@
 /**
- * The shape of the applied metadata state every node keeps (DESIGN: Metadata
- * quorum). Only the metadata applier mutates it, by applying committed records
+ * The shape of the applied metadata state every node keeps (docs/ARCHITECTURE.md,
+ * "Metadata flow"). Only the metadata applier mutates it, by applying committed records
  * in log order; everyone else reads it and listens for changes.
  */
 export interface BrokerRegistration {

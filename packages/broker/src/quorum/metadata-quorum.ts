@@ -18,7 +18,7 @@ import type { Logger } from 'pino'
 import { decodeImage, encodeImage } from '../metadata/metadata-image.js'
 import type { MetadataPublisher } from '../metadata/metadata-publisher.js'
 import { decodeRecords, encodeRecords, type MetadataRecord } from '../metadata/records.js'
-import type { Clock } from '../seams.js'
+import { sleep, type Clock } from '../seams.js'
 
 /** Commits waiting for their entry; beyond it proposals are refused (retriable). */
 export const PENDING_COMMITS_MAX = 10_000
@@ -118,7 +118,7 @@ export class MetadataQuorum {
     this.cancelTick?.()
     this.setController(false)
     this.rejectPending('metadata quorum stopped')
-    while (this.pumping) await new Promise<void>((resolve) => this.opts.clock.setTimeout(resolve, 5))
+    while (this.pumping) await sleep(this.opts.clock, 5)
   }
 
   /** Messages from the network (untrusted: the core checks their shape). */

@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { ErrorCode } from '@tributary/protocol'
+import { seededRandom } from '@tributary/raft'
 import { SIM_REPLICA_CONFIG, SimCluster, waitFor } from './sim-cluster.js'
 import { batchOf, produce, readAll, recordsIn } from './sim-client.js'
 
@@ -18,18 +19,6 @@ afterEach(async () => {
   cluster = undefined
 })
 
-/** mulberry32: a small seeded PRNG, so a failing seed replays exactly the same schedule. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 const RETRIABLE = new Set<number>([
   ErrorCode.NOT_LEADER_OR_FOLLOWER,
   ErrorCode.REQUEST_TIMED_OUT,
@@ -38,7 +27,7 @@ const RETRIABLE = new Set<number>([
 ])
 
 async function runSchedule(seed: number, steps: number): Promise<void> {
-  const rand = rng(seed)
+  const rand = seededRandom(seed).next // a failing seed replays exactly the same schedule
   const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!
   const c = (cluster = new SimCluster([1, 2, 3], { ...SIM_REPLICA_CONFIG, replicaLagTimeMaxMs: 150, replicaFetchWaitMaxMs: 50 }))
   await c.startAll()

@@ -1,6 +1,6 @@
 /**
  * acks=all produce requests parked until the high watermark passes their last
- * offset (DESIGN: acks=all answers once the HW passes the batch). Appends happen in
+ * offset (docs/ARCHITECTURE.md, "Life of a produce"). Appends happen in
  * offset order, so waiters are queued in order and completed from the front.
  */
 import { ErrorCode } from '@tributary/protocol'

@@ -3,10 +3,10 @@
  * partitions this broker follows there with one long-polling Fetch at a time
  * (replicaId = our node id, fetchOffset = our LEO, lastFetchedEpoch). A partition
  * joining the fetcher (a new leader or a new leader epoch) first asks
- * OffsetForLeaderEpoch and truncates its divergent tail (DESIGN: Partition
- * replication); Fetch's divergingEpoch covers what slips through.
+ * OffsetForLeaderEpoch and truncates its divergent tail (docs/ARCHITECTURE.md,
+ * "Replication"); Fetch's divergingEpoch covers what slips through.
  */
-import { ApiKey, ErrorCode, type FetchPartitionResponse, type FetchResponse, type OffsetForLeaderEpochResponse, type RpcResponse } from '@tributary/protocol'
+import { ApiKey, ErrorCode, topicPartitionKey, type FetchPartitionResponse, type FetchResponse, type OffsetForLeaderEpochResponse, type RpcResponse } from '@tributary/protocol'
 import type { ReplicaHost } from './host.js'
 import type { Partition } from './partition.js'
 
@@ -21,8 +21,6 @@ interface FetchState {
   /** after a partition-level error: left out of requests until then, so one bad partition cannot spin the rest */
   retryAtMs: number
 }
-
-const keyOf = (topic: string, partition: number): string => `${topic}\u0000${partition}`
 
 export class LeaderFetcher {
   private readonly states = new Map<Partition, FetchState>()
@@ -118,7 +116,7 @@ export class LeaderFetcher {
         s.needsTruncation = false // nothing of ours can diverge
         continue
       }
-      asked.set(keyOf(s.p.topic, s.p.partition), { s, epoch })
+      asked.set(topicPartitionKey(s.p.topic, s.p.partition), { s, epoch })
       const list = byTopic.get(s.p.topic) ?? []
       list.push({ partition: s.p.partition, currentLeaderEpoch: s.leaderEpoch, leaderEpoch: epoch })
       byTopic.set(s.p.topic, list)
@@ -129,7 +127,7 @@ export class LeaderFetcher {
     if (resp === null || resp.errorCode !== ErrorCode.NONE || !Array.isArray(resp.body?.topics)) return false
     for (const t of resp.body.topics) {
       for (const r of t.partitions ?? []) {
-        const entry = asked.get(keyOf(t.topic, r.partition))
+        const entry = asked.get(topicPartitionKey(t.topic, r.partition))
         if (entry === undefined || !this.current(entry.s)) continue
         if (r.errorCode !== ErrorCode.NONE) {
           entry.s.retryAtMs = this.host.clock.now() + this.host.config.replicaFetchBackoffMs
@@ -165,7 +163,7 @@ export class LeaderFetcher {
     for (const s of ready) {
       if (!this.current(s)) continue
       const fetchOffset = s.p.logEndOffset()
-      sent.set(keyOf(s.p.topic, s.p.partition), { s, fetchOffset })
+      sent.set(topicPartitionKey(s.p.topic, s.p.partition), { s, fetchOffset })
       const list = byTopic.get(s.p.topic) ?? []
       list.push({
         partition: s.p.partition,
@@ -190,7 +188,7 @@ export class LeaderFetcher {
     const work: Array<Promise<void>> = []
     for (const t of resp.body.topics) {
       for (const r of t.partitions ?? []) {
-        const entry = sent.get(keyOf(t.topic, r.partition))
+        const entry = sent.get(topicPartitionKey(t.topic, r.partition))
         if (entry === undefined) continue
         work.push(
           this.handlePartition(entry.s, entry.fetchOffset, r).then((ok) => {

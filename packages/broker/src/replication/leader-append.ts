@@ -7,7 +7,7 @@
  * producer table is updated as batches are accepted and later batches in the same
  * group see earlier ones. Up to `APPEND_WRITES_IN_FLIGHT_MAX` group writes overlap.
  */
-import { ErrorCode, type BatchSlice } from '@tributary/protocol'
+import { concatBytes, ErrorCode, type BatchSlice } from '@tributary/protocol'
 import type { PartitionLog } from '@tributary/storage'
 import type { ProducerStateTable } from './producer-state.js'
 
@@ -211,7 +211,7 @@ export class LeaderAppender {
       for (const s of p.slices) chunks.push(s.bytes)
       accepted.push({ p, baseOffset: itemStart, lastOffset: next - 1 })
     }
-    const done = accepted.length > 0 ? this.write(concat(chunks), epoch, nowMs, startOffset, next, accepted) : null
+    const done = accepted.length > 0 ? this.write(concatBytes(chunks), epoch, nowMs, startOffset, next, accepted) : null
     for (const d of duplicates) this.answerDuplicate(d.p, d.outcome)
     if (done !== null && this.writes.length >= APPEND_WRITES_IN_FLIGHT_MAX) await done
   }
@@ -256,18 +256,4 @@ export class LeaderAppender {
     }
     void w.written.then((ok) => p.answer(ok ? outcome : failed(ErrorCode.KAFKA_STORAGE_ERROR, 'the original write of this batch failed')))
   }
-}
-
-/** One buffer for the group; a single chunk is passed through without a copy. */
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]
-  let total = 0
-  for (const c of chunks) total += c.length
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.length
-  }
-  return out
 }

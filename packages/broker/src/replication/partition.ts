@@ -13,7 +13,8 @@ import { DelayedProduce } from './delayed-produce.js'
 import { LeaderState } from './isr.js'
 import { LeaderAppender, type AppendOutcome } from './leader-append.js'
 import { ProducerStateTable } from './producer-state.js'
-import { SerialExecutor, Signal } from './signal.js'
+import { SerialExecutor } from '../serial-executor.js'
+import { Signal } from './signal.js'
 import type { TopicSettings } from './topic-settings.js'
 
 /** Bytes read per step when replaying the log tail into the producer table. */

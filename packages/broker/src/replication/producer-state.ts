@@ -1,5 +1,5 @@
 /**
- * Idempotent producer state of one partition (DESIGN: Partition replication).
+ * Idempotent producer state of one partition (docs/ARCHITECTURE.md, "Replication").
  *
  * Per producer id the table keeps the epoch and the last `PRODUCER_BATCHES_KEPT`
  * batches' (firstSeq, lastSeq, baseOffset), so a retried batch gets its original

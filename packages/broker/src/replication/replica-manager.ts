@@ -8,6 +8,7 @@
 import { ApiKey, ErrorCode, type AlterPartitionResponse } from '@tributary/protocol'
 import type { MetadataChange, MetadataImage, PartitionState, TopicState } from '../metadata/image-types.js'
 import type { HandlerRegistry } from '../seams.js'
+import { SerialExecutor } from '../serial-executor.js'
 import { LogCleaner } from './cleaner.js'
 import { withDefaults, type ReplicaConfig } from './config.js'
 import { handleFetch } from './fetch.js'
@@ -41,7 +42,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   private readonly env: PartitionEnv
   private readonly brokerDefaults: Record<string, string>
   /** metadata changes are applied one at a time, in log order */
-  private chain: Promise<void> = Promise.resolve()
+  private readonly metadataChanges = new SerialExecutor()
   private unsubscribe: (() => void) | null = null
   private timers: Array<() => void> = []
   private stopped = false
@@ -99,7 +100,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     await this.cleaner.stop()
     for (const f of this.fetchers.values()) f.stop()
     this.fetchers.clear()
-    await this.chain
+    await this.metadataChanges.run(async () => {})
     const all = [...this.allPartitions()]
     for (const p of all) p.close()
     await Promise.all(all.map((p) => p.checkpointProducerState().then(() => p.exclusive(() => p.log.flush()))))
@@ -191,11 +192,9 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   }
 
   private enqueue(fn: () => Promise<void>): Promise<void> {
-    const next = this.chain.then(fn).catch((err: unknown) => {
+    return this.metadataChanges.run(fn).catch((err: unknown) => {
       this.logger.error({ err }, 'applying metadata to replicas failed')
     })
-    this.chain = next
-    return next
   }
 
   private onMetadataChange(change: MetadataChange): void {

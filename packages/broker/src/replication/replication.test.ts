@@ -1,6 +1,6 @@
 /**
- * ISR replication among three in-process ReplicaManagers (DESIGN: Partition
- * replication). Each test builds its cluster, drives metadata by hand, and waits
+ * ISR replication among three in-process ReplicaManagers (docs/ARCHITECTURE.md,
+ * "Replication"). Each test builds its cluster, drives metadata by hand, and waits
  * for conditions with deadlines.
  */
 import { afterEach, describe, expect, it } from '@jest/globals'

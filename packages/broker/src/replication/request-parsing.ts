@@ -6,6 +6,7 @@
 import {
   ErrorCode,
   fail,
+  isInt,
   ok,
   type FetchRequest,
   type ListOffsetsRequest,
@@ -17,7 +18,6 @@ import {
 /** Topics × partitions one request may name. */
 export const REQUEST_PARTITIONS_MAX = 10_000
 
-const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v)
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)
 
 class Bad extends Error {}

@@ -26,14 +26,3 @@ export class Signal {
     return this.listeners.size
   }
 }
-
-/** Serialises async work on one partition's log (appends, truncation, cleaning). */
-export class SerialExecutor {
-  private tail: Promise<unknown> = Promise.resolve()
-
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn, fn)
-    this.tail = result.catch(() => undefined)
-    return result
-  }
-}

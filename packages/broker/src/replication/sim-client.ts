@@ -4,6 +4,7 @@
  */
 import {
   ApiKey,
+  concatBytes,
   decodeRecordBatch,
   encodeRecordBatch,
   splitBatches,
@@ -93,12 +94,5 @@ export async function readAll(c: SimCluster, nodeId: number, topic: string, part
     const last = split.value[split.value.length - 1].header
     offset = last.baseOffset + last.lastOffsetDelta + 1
   }
-  const total = chunks.reduce((n, b) => n + b.length, 0)
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const b of chunks) {
-    out.set(b, at)
-    at += b.length
-  }
-  return out
+  return concatBytes(chunks)
 }
