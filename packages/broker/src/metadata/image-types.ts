@@ -3,6 +3,8 @@
  * "Metadata flow"). Only the metadata applier mutates it, by applying committed records
  * in log order; everyone else reads it and listens for changes.
  */
+import type { PartitionAssignment } from './records.js'
+
 export interface BrokerRegistration {
   nodeId: number
   endpoint: string
@@ -14,17 +16,8 @@ export interface BrokerRegistration {
   inControlledShutdown: boolean
 }
 
-export interface PartitionState {
-  topicId: string
+export interface PartitionState extends PartitionAssignment {
   topic: string
-  partition: number
-  replicas: number[]
-  isr: number[]
-  /** -1 when no replica can lead */
-  leader: number
-  leaderEpoch: number
-  /** bumps on every change (ISR or leader); AlterPartition must name the current one */
-  partitionEpoch: number
 }
 
 export interface TopicState {

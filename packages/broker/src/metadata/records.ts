@@ -17,16 +17,21 @@ export interface UnregisterBrokerRecord { type: 'UnregisterBroker'; version: 0; 
 /** Marks a broker as shutting down (controlled shutdown): it gets no new leaderships. */
 export interface BrokerControlledShutdownRecord { type: 'BrokerControlledShutdown'; version: 0; nodeId: number; brokerEpoch: number }
 export interface TopicRecord { type: 'Topic'; version: 0; name: string; topicId: string; internal: boolean }
-export interface PartitionRecord {
-  type: 'Partition'
-  version: 0
+/** A partition's placement and leadership: what a Partition record carries and the image keeps per partition. */
+export interface PartitionAssignment {
   topicId: string
   partition: number
   replicas: number[]
   isr: number[]
+  /** -1 when no replica can lead */
   leader: number
   leaderEpoch: number
+  /** bumps on every change (ISR or leader); AlterPartition must name the current one */
   partitionEpoch: number
+}
+export interface PartitionRecord extends PartitionAssignment {
+  type: 'Partition'
+  version: 0
 }
 /** Absent fields are unchanged; partitionEpoch always bumps (the applier checks it). */
 export interface PartitionChangeRecord {
