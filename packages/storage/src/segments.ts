@@ -11,8 +11,9 @@
  * never fills on its own. The next group is written a turn later without waiting
  * for the flush; should it still reach the old memtable, the files merely overlap.
  *
- * Segments are not files: a segment is a key prefix, so starting one costs nothing
- * and an emptied one simply has no keys left.
+ * Segments are not files, and not Kafka's per-partition LogSegment: a segment is a
+ * node-wide key prefix shared by every partition, so starting one costs nothing and
+ * an emptied one simply has no keys left.
  */
 import { assert } from './assert.js'
 import { LOG_END, LOG_START, SEGMENT_MAX, segmentOf, segmentStart } from './keys.js'

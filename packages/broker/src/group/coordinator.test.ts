@@ -1,7 +1,8 @@
 import { ApiKey, ErrorCode, type TopicPartitions } from '@tributary/protocol'
 import { seededRandom } from '@tributary/raft'
 import { createGroupCoordinator, OFFSETS_TOPIC, type GroupCoordinator } from './index.js'
-import { FakeController, FakeMetadata, FakeRegistry, FakeReplicas, ManualClock, MemoryOffsetsLog, silentLogger } from './testing.js'
+import { ManualClock } from '../testing/manual-clock.js'
+import { FakeController, FakeMetadata, FakeRegistry, FakeReplicas, MemoryOffsetsLog, silentLogger } from './testing.js'
 
 const OFFSETS_PARTITIONS = 4
 const SESSION_MS = 1000

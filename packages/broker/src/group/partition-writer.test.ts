@@ -1,6 +1,6 @@
 import { decodeRecordBatch, ErrorCode, splitBatches } from '@tributary/protocol'
 import { PartitionWriter, type AppendFn } from './partition-writer.js'
-import { ManualClock } from './testing.js'
+import { ManualClock } from '../testing/manual-clock.js'
 
 const bounds = { writeQueueRecordsMax: 10, writeBatchRecordsMax: 4, writeBatchBytesMax: 1 << 20, writeTimeoutMs: 1000 }
 const rec = (v: string) => ({ key: v, value: v, timestamp: 1 })

@@ -1,63 +1,16 @@
 /**
- * In-memory stand-ins for the coordinator's collaborators, for unit tests
- * (no ports, no disks, no real time): a manual clock, a metadata view the
- * test edits, a ReplicaManager whose `__consumer_offsets` partitions are arrays
+ * In-memory stand-ins for the coordinator's collaborators, for unit tests (no
+ * ports, no disks, no real time: the clock is testing/manual-clock.ts): a
+ * metadata view the test edits, a ReplicaManager whose `__consumer_offsets` partitions are arrays
  * of batches (shared between coordinators to simulate failover), a handler
  * registry that calls handlers directly, and a controller that records requests.
  */
 import { ErrorCode, patchBaseOffset, splitBatches, lastOffsetOf, type RpcResponse } from '@tributary/protocol'
 import type { BrokerRegistration, MetadataChange, MetadataImage, MetadataView, PartitionState, TopicState } from '../metadata/image-types.js'
 import type { LeadershipChange } from '../replication/index.js'
-import type { Clock, ControllerChannel, HandlerRegistry, HandlerResult, RequestContext, RequestHandler } from '../seams.js'
+import type { ControllerChannel, HandlerRegistry, HandlerResult, RequestContext, RequestHandler } from '../seams.js'
 import { OFFSETS_TOPIC } from './offsets-topic.js'
 import type { GroupLogger, GroupReplicas } from './types.js'
-
-interface Timer {
-  at: number
-  seq: number
-  fn: () => void
-}
-
-/** Time moves only in advance(); due timers run in time order, promises settle between them. */
-export class ManualClock implements Clock {
-  private t: number
-  private seq = 0
-  private readonly timers = new Set<Timer>()
-
-  constructor(start = 1_700_000_000_000) {
-    this.t = start
-  }
-
-  now(): number {
-    return this.t
-  }
-
-  setTimeout(fn: () => void, ms: number): () => void {
-    const timer = { at: this.t + Math.max(0, ms), seq: this.seq++, fn }
-    this.timers.add(timer)
-    return () => this.timers.delete(timer)
-  }
-
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms
-    for (;;) {
-      await settle()
-      let next: Timer | undefined
-      for (const tm of this.timers) if (tm.at <= end && (!next || tm.at < next.at || (tm.at === next.at && tm.seq < next.seq))) next = tm
-      if (!next) break
-      this.timers.delete(next)
-      this.t = Math.max(this.t, next.at)
-      next.fn()
-    }
-    this.t = end
-    await settle()
-  }
-}
-
-/** Lets every queued promise continuation run. */
-export function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve))
-}
 
 export class FakeMetadata implements MetadataView {
   private readonly img: MetadataImage = {

@@ -37,6 +37,7 @@ export class ManualClock implements Clock {
   async advance(ms: number): Promise<void> {
     const end = this.t + ms
     for (;;) {
+      await settle() // work already under way may set a timer due within this step
       this.timers = this.timers.filter((x) => !x.cancelled)
       let next: Timer | undefined
       for (const x of this.timers) if (x.at <= end && (!next || x.at < next.at || (x.at === next.at && x.seq < next.seq))) next = x
