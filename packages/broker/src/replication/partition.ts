@@ -3,7 +3,9 @@
  * follower of a leader, or none), the leader's ISR bookkeeping and high watermark,
  * the idempotent producer table, parked acks=all requests, and the signals that
  * wake parked fetches. Every log mutation (leader group append, follower append,
- * truncation, cleaning, producer-state checkpoint) runs through `exclusive`.
+ * truncation, cleaning, producer-state checkpoint) runs through `exclusive`: this
+ * is what orders writes to a partition (the whole write path, stage by stage, is in
+ * docs/ARCHITECTURE.md, "Life of a produce").
  */
 import { ErrorCode, splitBatches, type BatchSlice, type Result } from '@tributary/protocol'
 import type { PartitionLog, ReadResult } from '@tributary/storage'
