@@ -47,9 +47,9 @@ export function devCommand(y: Argv, rt: Runtime): Argv {
     'run a local cluster of combined nodes in the foreground (Ctrl-C stops it)',
     (c) =>
       c
-        .option('nodes', { type: 'number', default: 3, describe: `number of nodes (1..${DEV_NODES_MAX})` })
+        .option('nodes', { type: 'string', default: 3, describe: `number of nodes (1..${DEV_NODES_MAX})` })
         .option('data-dir', { type: 'string', default: '.tributary', describe: 'parent directory of node-N data dirs and logs' })
-        .option('base-port', { type: 'number', default: 9092, describe: 'node N listens on base-port + N - 1' })
+        .option('base-port', { type: 'string', default: 9092, describe: 'node N listens on base-port + N - 1' })
         .option('log-level', { type: 'string', default: 'info', describe: 'log level of each node' }),
     runCommand<DevArgs>(rt, runDev) as never,
   )
