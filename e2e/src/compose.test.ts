@@ -14,6 +14,7 @@ import path from 'node:path'
 import { parse } from 'yaml'
 import { ApiKey, type DescribeClusterResponse, type DescribeQuorumResponse, type MetadataResponse } from '@tributary/protocol'
 import { BROKER_OPTIONS, namedListeners, resolveBrokerConfig, type BrokerConfig } from '@tributary/broker'
+import { runCli } from './cli-process.js'
 import { BROKER_BIN, freePort, REPO_ROOT, rpc } from './cluster.js'
 
 interface Service { hostname?: string; environment: Record<string, string>; ports?: string[]; volumes?: string[]; healthcheck?: unknown; restart?: string; build?: unknown; profiles?: string[]; image?: string }
@@ -43,26 +44,6 @@ function configOf(svc: Service): BrokerConfig {
   return r.value
 }
 
-/** Run the built CLI to completion with `env` (its bootstrap) and `input` on stdin. */
-function cli(args: string[], env: Record<string, string>, input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BROKER_BIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
-    const timer = setTimeout(() => child.kill('SIGKILL'), CLI_TIMEOUT_MS)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-    child.stdin.end(input)
-  })
-}
-
-/** How long one CLI run may take before it is killed. */
-const CLI_TIMEOUT_MS = 30_000
 /** How long the three local nodes get to form. */
 const FORM_TIMEOUT_MS = 30_000
 const NODE_IDS = [1, 2, 3]
@@ -221,13 +202,13 @@ describe('docker-compose.yml', () => {
       const inside = { TRIBUTARY_BOOTSTRAP: rewrite(compose.services.cli!.environment.TRIBUTARY_BOOTSTRAP!) }
       const outside = { TRIBUTARY_BOOTSTRAP: externalUrls.join(',') }
       expect(inside.TRIBUTARY_BOOTSTRAP.split(',')).toEqual(internalUrls)
-      const created = await cli(['topics', 'create', 'paths', '--partitions', '3', '--replication-factor', '3'], inside)
+      const created = await runCli(['topics', 'create', 'paths', '--partitions', '3', '--replication-factor', '3'], { env: inside })
       expect(created).toMatchObject({ code: 0 })
-      const produced = await cli(['produce', 'paths', '--key-separator', ':'], inside, 'a:1\nb:2\nc:3\nd:4\n')
+      const produced = await runCli(['produce', 'paths', '--key-separator', ':'], { env: inside, input: 'a:1\nb:2\nc:3\nd:4\n' })
       expect(produced).toMatchObject({ code: 0, stderr: '' })
-      const consumed = await cli(['consume', 'paths', '--from-beginning', '--max-messages', '4'], outside)
+      const consumed = await runCli(['consume', 'paths', '--from-beginning', '--max-messages', '4'], { env: outside })
       expect({ code: consumed.code, values: consumed.stdout.trim().split('\n').sort() }).toEqual({ code: 0, values: ['1', '2', '3', '4'] })
-      const brokers = await cli(['metadata', 'brokers', '--json'], outside)
+      const brokers = await runCli(['metadata', 'brokers', '--json'], { env: outside })
       expect((JSON.parse(brokers.stdout) as Array<{ endpoint: string }>).map((b) => b.endpoint)).toEqual(externalUrls)
     } finally {
       await Promise.all(children.map((c) => new Promise<void>((resolve) => {
