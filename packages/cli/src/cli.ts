@@ -50,8 +50,9 @@ export function buildCli(argv: string[], io: Io = processIo(), state: CliState =
     .recommendCommands()
     .help()
     .alias('help', 'h')
-    .version('version', 'print the version', VERSION)
-    .alias('version', 'V')
+    // main() answers --version itself, on this Io (yargs would print with console.log).
+    .version(false)
+    .option('version', { alias: 'V', type: 'boolean', describe: 'print the version' })
     .wrap(Math.min(120, io.stdout.columns ?? 100))
     .exitProcess(false)
     .fail((msg, err) => {
@@ -77,6 +78,10 @@ function parseContext(y: Argv, argv: string[]): ParseContext {
 /** Run the CLI to completion and return the exit code (bin.ts exits with it). */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const state: CliState = { io, exitCode: 0, usageError: undefined }
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    io.stdout.write(`${VERSION}\n`)
+    return 0
+  }
   try {
     await buildCli(argv, io, state).parseAsync()
   } catch (err) {

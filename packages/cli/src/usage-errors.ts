@@ -33,11 +33,17 @@ export function usageMessage(msg: string, ctx: ParseContext): string {
   const missing = /^Missing required arguments?: (.+)$/.exec(msg)
   if (missing) return `${commandLine(ctx)}: missing ${missing[1]!.split(', ').map((f) => `--${f}`).join(', ')}`
   const recommended = /^Did you mean (.+)\?$/.exec(msg)
-  if (recommended) return `unknown command '${firstWord(ctx.argv) ?? ''}'; did you mean ${recommended[1]}?`
+  if (recommended) {
+    const typed = ctx.argv.filter((a) => !a.startsWith('-'))[ctx.commands.length] ?? ''
+    return `unknown command '${[...ctx.commands, typed].join(' ')}'; did you mean '${[...ctx.commands, recommended[1]].join(' ')}'?`
+  }
   return msg.replace(/\s*\n\s*/g, '; ')
 }
 
 function unknownArguments(args: string[], ctx: ParseContext): string {
+  // yargs names a flag in both spellings (from-begining, fromBegining): one is enough.
+  const flat = (s: string): string => s.replace(/-/g, '').toLowerCase()
+  args = args.filter((a, i) => args.findIndex((b) => flat(b) === flat(a)) === i)
   const first = args[0]!
   const typedAsFlag = ctx.argv.find((a) => a.replace(/^-+/, '').split('=')[0] === first && a.startsWith('-'))
   if (typedAsFlag) {
@@ -69,10 +75,6 @@ function missingPositional(ctx: ParseContext, got: number): string {
 
 function commandLine(ctx: ParseContext): string {
   return ctx.commands.length ? `tributary ${ctx.commands.join(' ')}` : 'tributary'
-}
-
-function firstWord(argv: string[]): string | undefined {
-  return argv.find((a) => !a.startsWith('-'))
 }
 
 /** The candidate within a small edit distance of `word` (a typo, a missing dash, a swapped pair), if any. */
