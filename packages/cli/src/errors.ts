@@ -43,10 +43,10 @@ const UNREACHABLE = new Set(['NETWORK_EXCEPTION', 'BROKER_NOT_AVAILABLE', 'REQUE
 /** The one line printed for an error, and the exit code. */
 export function describeError(err: unknown, bootstrap?: string): { line: string; exitCode: number; bug: boolean } {
   if (err instanceof CliError) return { line: err.message, exitCode: err.exitCode, bug: false }
-  const e = err as { code?: unknown; type?: unknown; message?: unknown; name?: unknown; cause?: { code?: unknown; message?: unknown } } | null
+  const e = err as { code?: unknown; type?: unknown; message?: unknown; name?: unknown } | null
   const message = typeof e?.message === 'string' ? firstLine(e.message) : String(err)
   const user = (line: string) => ({ line, exitCode: EXIT_FAILURE, bug: false })
-  if (bootstrap && (e?.code === TLS_NOT_SPOKEN || e?.cause?.code === TLS_NOT_SPOKEN || TLS_NOT_SPOKEN_TEXT.test(`${message} ${String(e?.cause?.message ?? '')}`))) {
+  if (bootstrap && tlsNotSpoken(err, bootstrap)) {
     return user(`cannot reach the cluster at ${bootstrap}: the port does not speak TLS (use ws:// for a plain port, or point wss:// at a TLS listener)`)
   }
   if (err instanceof TributaryError || (typeof e?.code === 'number' && typeof e?.type === 'string')) {
@@ -66,6 +66,25 @@ export function describeError(err: unknown, bootstrap?: string): { line: string;
     return { line: message, exitCode: EXIT_FAILURE, bug: false }
   }
   return { line: message, exitCode: EXIT_FAILURE, bug: true }
+}
+
+/** Errors wrap their causes (transport → connection → cluster): look down the chain. */
+function causes(err: unknown): Array<{ code?: unknown; message?: unknown }> {
+  const chain: Array<{ code?: unknown; message?: unknown; cause?: unknown }> = []
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | null; e && typeof e === 'object' && chain.length < CAUSE_DEPTH_MAX; e = e.cause as typeof e) chain.push(e)
+  return chain
+}
+const CAUSE_DEPTH_MAX = 8
+
+/**
+ * A wss:// URL whose port speaks plain ws:// (or HTTP): the transport's code, or
+ * OpenSSL's words, or EPROTO (a TLS protocol error) on a wss:// bootstrap.
+ */
+function tlsNotSpoken(err: unknown, bootstrap: string): boolean {
+  const chain = causes(err)
+  if (chain.some((c) => c.code === TLS_NOT_SPOKEN)) return true
+  const text = chain.map((c) => `${String(c.code ?? '')} ${String(c.message ?? '')}`).join(' ')
+  return TLS_NOT_SPOKEN_TEXT.test(text) || (/^wss:/.test(bootstrap) && /\bEPROTO\b/.test(text))
 }
 
 /** "cannot reach", and for a refused local address the likely cause: no cluster started. */

@@ -10,6 +10,7 @@
 import { createInterface } from 'node:readline'
 import type { Argv } from 'yargs'
 import type { Admin } from '@tributary/client'
+import { BATCH_HEADER_BYTES } from '@tributary/protocol'
 import { checkPartition, nonNegativeInt, parseAcks, parseBytes, parseKeyValues, splitKeyValue } from '../args.js'
 import { clientFor } from '../connect.js'
 import { CliError } from '../errors.js'
@@ -18,6 +19,21 @@ import { runCommand, type Ctx, type Runtime } from '../runtime.js'
 
 /** Sends awaiting acknowledgement at once; reading stdin pauses beyond it. */
 export const PRODUCE_PENDING_MAX = 1024
+/** A record's own bytes beyond key, value and headers at most (length, attributes, deltas, counts: varints). */
+const RECORD_OVERHEAD_BYTES_MAX = 21
+/** Per header: its key and value lengths (varints). */
+const HEADER_OVERHEAD_BYTES_MAX = 10
+
+/**
+ * A line's record as one batch on the wire, counted in UTF-8 bytes with the
+ * varints at their largest: never below what the broker measures against
+ * max.message.bytes, so a line refused here is refused before it is sent.
+ */
+export function batchBytesOf(key: string | null, value: string, headers: Record<string, string>): number {
+  let bytes = BATCH_HEADER_BYTES + RECORD_OVERHEAD_BYTES_MAX + Buffer.byteLength(value) + (key === null ? 0 : Buffer.byteLength(key))
+  for (const [k, v] of Object.entries(headers)) bytes += HEADER_OVERHEAD_BYTES_MAX + Buffer.byteLength(k) + Buffer.byteLength(v)
+  return bytes
+}
 
 interface ProduceArgs {
   topic: string
@@ -90,6 +106,11 @@ async function produce(a: ProduceArgs, ctx: Ctx): Promise<void> {
     const lineNo = ++read
     const { key, value } = splitKeyValue(text, a.keySeparator)
     const size = Buffer.byteLength(value) + (key === null ? 0 : Buffer.byteLength(key))
+    const batchBytes = batchBytesOf(key, value, headers)
+    if (limit.bytes !== undefined && batchBytes > limit.bytes) {
+      failed.push({ line: lineNo, err: new CliError(`the record is up to ${batchBytes} bytes as a batch, over ${limit.bytes} (${limit.source}); it was not sent`) })
+      break
+    }
     const p = producer
       .send({ topic: a.topic, messages: [{ key, value, headers: Object.keys(headers).length ? headers : undefined, partition }] })
       .then(() => {
@@ -105,7 +126,7 @@ async function produce(a: ProduceArgs, ctx: Ctx): Promise<void> {
   if (failed.length > 0) {
     const first = failed.reduce((x, y) => (y.line < x.line ? y : x))
     const more = failed.length > 1 ? `; ${failed.length - 1} more line${failed.length > 2 ? 's' : ''} failed` : ''
-    throw new CliError(`${lineError(first.line, first.err, limit)} (${written} of ${read} lines read were written${more}; nothing after line ${read} was read)`)
+    throw new CliError(`${lineError(first.line, first.err, limit)} (${written} of ${read} lines read were written${more}; lines after ${read} were not read)`)
   }
   if (ctx.json) printJson(ctx.io, { topic: a.topic, records: written, bytes })
 }
