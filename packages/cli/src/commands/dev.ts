@@ -214,7 +214,7 @@ async function followStatus(nodes: Node[], ctx: Ctx): Promise<void> {
     // A terminal line may change every poll; a log gets a line only when leadership or liveness changes.
     const key = tty ? line : statusLine({ ...s, commit: 0 }, nodes.length)
     if (key !== last) {
-      if (ctx.json) printLine(io, JSON.stringify({ event: 'status', ...s, nodes: nodes.length }))
+      if (ctx.json) printLine(io, JSON.stringify({ event: 'status', leaderId: s.leader, term: s.term, commit: s.commit, nodesUp: s.up, nodes: nodes.length }))
       else if (tty) io.stdout.write(`\r\x1b[2K${line}`)
       else printLine(io, line)
       last = key

@@ -65,8 +65,12 @@ async function create(a: CreateArgs, ctx: Ctx): Promise<void> {
   const config = parseKeyValues('config', a.config)
   const port = await openPort(ctx)
   const { topicId } = await port.createTopic({ topic: a.topic, partitions, replicationFactor, config })
-  if (ctx.json) printJson(ctx.io, { topic: a.topic, topicId, partitions, replicationFactor, configs: config })
-  else println(ctx.io, `Created topic ${a.topic}${topicId ? ` (${topicId})` : ''}.`)
+  if (ctx.json) {
+    // The counts the cluster chose when the flags left them to its defaults (-1).
+    const t = partitions < 0 || replicationFactor < 0 ? await port.describeTopic(a.topic) : undefined
+    const partitionCount = t ? t.partitions.length : partitions
+    printJson(ctx.io, { topic: a.topic, topicId, partitionCount, replicationFactor: t ? t.partitions[0]?.replicas.length ?? 0 : replicationFactor, configs: config })
+  } else println(ctx.io, `Created topic ${a.topic}${topicId ? ` (${topicId})` : ''}.`)
 }
 
 async function list(a: DescribeArgs, ctx: Ctx): Promise<void> {
