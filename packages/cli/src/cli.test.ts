@@ -46,6 +46,7 @@ describe('argument parsing', () => {
 
   it('a bad choice lists the choices', async () => {
     expect(await run(['consume', 't', '--format', 'xml'])).toMatchObject({ code: 2, stderr: "error: --format: 'xml' is not one of value, json (see --help)\n" })
+    expect(await run(['dev', 'reboot', '2'])).toMatchObject({ code: 2, stderr: "error: <action>: 'reboot' is not one of stop, start, restart (see --help)\n" })
   })
 
   it('--version prints the package version', async () => {

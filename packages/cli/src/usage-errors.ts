@@ -29,7 +29,11 @@ export function usageMessage(msg: string, ctx: ParseContext): string {
   const tooMany = /^Too many non-option arguments/.exec(msg)
   if (tooMany) return `${commandLine(ctx)}: too many arguments`
   const choice = /^Invalid values:\s*Argument: ([^,]+), Given: (.+), Choices: (.+)$/s.exec(msg)
-  if (choice) return `--${choice[1]}: ${choice[2]!.replace(/^"|"$/g, "'")} is not one of ${choice[3]!.replace(/"/g, '')}`
+  if (choice) {
+    const declared = ctx.fullCommands[ctx.fullCommands.length - 1] ?? ''
+    const positional = new RegExp(`[<[]${choice[1]}[>\\]]`).test(declared)
+    return `${positional ? `<${choice[1]}>` : `--${choice[1]}`}: ${choice[2]!.replace(/^"|"$/g, "'")} is not one of ${choice[3]!.replace(/"/g, '')}`
+  }
   const missing = /^Missing required arguments?: (.+)$/.exec(msg)
   if (missing) return `${commandLine(ctx)}: missing ${missing[1]!.split(', ').map((f) => `--${f}`).join(', ')}`
   const recommended = /^Did you mean (.+)\?$/.exec(msg)

@@ -2,8 +2,9 @@
  * `tributary consume TOPIC`: print records as they arrive, like
  * kafka-console-consumer. Follows by default; stops on Ctrl-C/SIGTERM, after
  * --max-messages, or once no record has arrived for --timeout-ms (Kafka's
- * console consumer flag; --timeout stays the request timeout). With --group it joins that consumer group (and commits);
- * without, it reads every partition (or just --partition) without committing.
+ * console consumer flag; --timeout stays the request timeout). With --group it
+ * joins that consumer group (and commits); without, it reads every partition
+ * (or just --partition) without committing.
  */
 import type { Argv } from 'yargs'
 import { text, type ConsumedMessage } from '@tributary/client'

@@ -131,6 +131,7 @@ async function runDev(argv: DevArgs, ctx: Ctx): Promise<void> {
   const control = await serveControl(dataDir, controlNodes(nodes, spawnNode, ctx))
   if (control) ctx.defer(() => control.close())
   if (control && !ctx.json) println(io, `Another terminal: tributary dev stop|start|restart <node>${argv.dataDir === '.tributary' ? '' : ` --data-dir ${argv.dataDir}`}`)
+  else if (!control && !ctx.json) println(io, `(no control socket: ${dataDir} is too long a path for one; dev stop|start|restart are not available)`)
 
   try {
     await followStatus(nodes, ctx)

@@ -19,7 +19,10 @@ import { runCommand, type Ctx, type Runtime } from '../runtime.js'
 
 /** Sends awaiting acknowledgement at once; reading stdin pauses beyond it. */
 export const PRODUCE_PENDING_MAX = 1024
-/** A record's own bytes beyond key, value and headers at most (length, attributes, deltas, counts: varints). */
+/**
+ * A lone record's own bytes beyond key, value and headers, at most: length, key
+ * and value lengths up to 5-byte varints, attributes, zero deltas, header count.
+ */
 const RECORD_OVERHEAD_BYTES_MAX = 21
 /** Per header: its key and value lengths (varints). */
 const HEADER_OVERHEAD_BYTES_MAX = 10
@@ -27,7 +30,8 @@ const HEADER_OVERHEAD_BYTES_MAX = 10
 /**
  * A line's record as one batch on the wire, counted in UTF-8 bytes with the
  * varints at their largest: never below what the broker measures against
- * max.message.bytes, so a line refused here is refused before it is sent.
+ * max.message.bytes (nor below the client's estimate), so a line too large is
+ * refused here, before it is sent, and not by the broker after the lines behind it.
  */
 export function batchBytesOf(key: string | null, value: string, headers: Record<string, string>): number {
   let bytes = BATCH_HEADER_BYTES + RECORD_OVERHEAD_BYTES_MAX + Buffer.byteLength(value) + (key === null ? 0 : Buffer.byteLength(key))
