@@ -66,7 +66,7 @@ export function registerQuorumApis(registry: HandlerRegistry, deps: QuorumHandle
       return { errorCode: ErrorCode.NOT_CONTROLLER, body: { errorMessage: leader === 0 ? 'no controller elected' : 'not the controller', controllerId: leader || -1 } }
     }
     try {
-      const r = await deps.peers.request(leader, apiKey, { ...body, forwardedBy: deps.nodeId, listener }, { timeoutMs: deps.requestTimeoutMs })
+      const r = await deps.peers.request(leader, apiKey, { ...body, forwardedBy: deps.nodeId, ...(listener ? { listener } : {}) }, { timeoutMs: deps.requestTimeoutMs })
       return { errorCode: r.errorCode, body: r.body }
     } catch (err) {
       return { errorCode: ErrorCode.NOT_CONTROLLER, body: { errorMessage: (err as Error).message, controllerId: leader } }
