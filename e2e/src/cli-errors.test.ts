@@ -37,6 +37,13 @@ test("produce stops at a line over the topic's max.message.bytes, names it, and 
   expect(await values('limited')).toEqual(['a', 'b', 'c'])
 })
 
+test('a line the cluster refuses is named too, with what was written', async () => {
+  // A --max-message-bytes above the topic's limit lets the record go out; the broker refuses it.
+  const r = await cli(['produce', 'limited', '--max-message-bytes', '1m'], 'x'.repeat(2000) + '\n')
+  expect(r.code).toBe(1)
+  expect(r.stderr).toMatch(/^error: line 1: MESSAGE_TOO_LARGE: .*max.message.bytes 1024 \(0 of 1 lines read were written; lines after 1 were not read\)\n$/)
+})
+
 test('--max-message-bytes lowers the limit for this run; a line within it goes through', async () => {
   expect((await cli(['topics', 'create', 'capped', '--partitions', '1', '--replication-factor', '3'])).code).toBe(0)
   const r = await cli(['produce', 'capped', '--max-message-bytes', '200'], ['short', 'y'.repeat(150), 'after'].join('\n'))
