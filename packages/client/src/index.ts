@@ -1,6 +1,6 @@
 export { Tributary } from './tributary.js'
 export type { ClientConfig } from './cluster.js'
-export { Admin, type NewTopic, type PartitionDescription, type GroupOffset, type ResetTarget } from './admin.js'
+export { Admin, type NewTopic, type CreateTopicOptions, type CreatedTopic, type PartitionDescription, type GroupOffset, type ResetTarget } from './admin.js'
 export { Producer, type ProducerConfig, type ProducerRecord } from './producer.js'
 export { Consumer, type ConsumerConfig } from './consumer.js'
 export type { ConsumerEvent, ConsumerEvents, ConsumerListener } from './consumer-events.js'
