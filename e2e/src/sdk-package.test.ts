@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -76,7 +76,7 @@ test('packed protocol + client install into a project outside the repo and produ
   expect(path.relative(REPO_ROOT, dir).startsWith('..')).toBe(true)
   const tarballs = [await pack('protocol', dir), await pack('client', dir)]
   const project = path.join(dir, 'app')
-  await exec('mkdir', [project])
+  await mkdir(project)
   await writeFile(path.join(project, 'package.json'), JSON.stringify({ name: 'sdk-user', private: true, type: 'module' }))
   await exec('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs], { cwd: project, timeout: NPM_TIMEOUT_MS })
 
