@@ -1,7 +1,8 @@
 /**
  * Every code block of README.md and packages/*\/README.md marked runnable
- * (```ts runnable) runs against a real 3-node cluster, compiled with esbuild and
- * importing @tributary/client from the built package, as a reader would run it:
+ * (```ts runnable) type-checks against the SDK's declarations (strict) and runs
+ * against a real 3-node cluster, compiled with esbuild and importing
+ * @tributary/client from the built package, as a reader would run it:
  * it must exit 0 within the deadline (a snippet that waits for its own message
  * hangs if the message never comes), and print the partitions its comments claim.
  */
@@ -32,7 +33,7 @@ test('the marker: ```ts runnable fences are extracted with their line and partit
   ])
 })
 
-test('every runnable README snippet runs against a real cluster', async () => {
+test('every runnable README snippet type-checks and runs against a real cluster', async () => {
   const snippets: Snippet[] = []
   for (const f of await readmeFiles(REPO_ROOT)) snippets.push(...extractSnippets(f, await readFile(path.join(REPO_ROOT, f), 'utf8')))
   // Never green by finding nothing: the root README's SDK snippet and the client's are marked.
@@ -43,10 +44,21 @@ test('every runnable README snippet runs against a real cluster', async () => {
   const cache = path.join(REPO_ROOT, 'node_modules', '.cache')
   await mkdir(cache, { recursive: true })
   dir = await mkdtemp(path.join(cache, 'tributary-snippets-'))
+  const base = (s: Snippet): string => path.join(dir!, `${s.file.replace(/[/.]/g, '_')}-${s.line}`)
+
+  // Types first: an option renamed in the SDK would otherwise be ignored silently at run time.
+  const typed = snippets.filter((s) => s.lang === 'ts')
+  for (const s of typed) await writeFile(`${base(s)}.mts`, s.code)
+  const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
+  const tscArgs = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node']
+  await exec(process.execPath, [tsc, ...tscArgs, ...typed.map((s) => `${base(s)}.mts`)], { cwd: REPO_ROOT, timeout: 120_000 }).catch((e: { stdout: string }) => {
+    throw new Error(`README snippets do not type-check (files are <readme>-<line of the fence>, lines count from the fence):\n${e.stdout}`)
+  })
+
   for (const s of snippets) {
     const where = `${s.file}:${s.line}`
     const { code } = await transform(s.code, { loader: s.lang, format: 'esm', target: 'node20', sourcefile: where })
-    const file = path.join(dir, `${s.file.replace(/[/.]/g, '_')}-${s.line}.mjs`)
+    const file = `${base(s)}.mjs`
     await writeFile(file, code)
     const run = await exec(process.execPath, [file], { cwd: REPO_ROOT, timeout: SNIPPET_TIMEOUT_MS, env: { ...process.env, TRIBUTARY_BOOTSTRAP: cluster.bootstrap.join(',') } }).then(
       (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
