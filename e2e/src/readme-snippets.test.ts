@@ -4,7 +4,8 @@
  * against a real 3-node cluster, compiled with esbuild and importing
  * @tributary/client from the built package, as a reader would run it:
  * it must exit 0 within the deadline (a snippet that waits for its own message
- * hangs if the message never comes), and print the partitions its comments claim.
+ * hangs if the message never comes), also when run a second time, and print the
+ * partitions its comments claim.
  */
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -60,11 +61,14 @@ test('every runnable README snippet type-checks and runs against a real cluster'
     const { code } = await transform(s.code, { loader: s.lang, format: 'esm', target: 'node20', sourcefile: where })
     const file = `${base(s)}.mjs`
     await writeFile(file, code)
-    const run = await exec(process.execPath, [file], { cwd: REPO_ROOT, timeout: SNIPPET_TIMEOUT_MS, env: { ...process.env, TRIBUTARY_BOOTSTRAP: cluster.bootstrap.join(',') } }).then(
-      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-      (e: { code: number | null; signal: string | null; stdout: string; stderr: string }) => ({ code: e.code ?? e.signal, stdout: e.stdout, stderr: e.stderr }),
-    )
-    expect({ where, ...run }).toMatchObject({ where, code: 0 })
-    for (const p of s.partitionClaims) expect({ where, stdout: run.stdout }).toEqual({ where, stdout: expect.stringContaining(`partition: ${p}`) })
+    // Twice: a reader runs a snippet again (or after "Try it"), and it must still work.
+    for (const attempt of ['first run', 'second run']) {
+      const run = await exec(process.execPath, [file], { cwd: REPO_ROOT, timeout: SNIPPET_TIMEOUT_MS, env: { ...process.env, TRIBUTARY_BOOTSTRAP: cluster.bootstrap.join(',') } }).then(
+        (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+        (e: { code: number | null; signal: string | null; stdout: string; stderr: string }) => ({ code: e.code ?? e.signal, stdout: e.stdout, stderr: e.stderr }),
+      )
+      expect({ where, attempt, ...run }).toMatchObject({ where, attempt, code: 0 })
+      for (const p of s.partitionClaims) expect({ where, attempt, stdout: run.stdout }).toEqual({ where, attempt, stdout: expect.stringContaining(`partition: ${p}`) })
+    }
   }
 }, 240_000)
