@@ -29,7 +29,8 @@ import type { MetadataView } from './metadata/image-types.js'
 import { BrokerMetrics } from './metrics.js'
 import { Handlers } from './net/handler-registry.js'
 import { WsPeerClients } from './net/peer-clients.js'
-import { startServer, type NodeServer } from './net/server.js'
+import { startServer, type NodeServer, type TlsReload } from './net/server.js'
+import type { ServerTls } from './net/tls.js'
 import { MetadataQuorum } from './quorum/metadata-quorum.js'
 import { registerQuorumApis } from './quorum/quorum-handlers.js'
 import { createReplicaManager, type ReplicaManager } from './replication/index.js'
@@ -46,6 +47,8 @@ export interface NodeDeps {
   /** Fresh unique ids (topic ids, incarnation ids, the cluster id). */
   newId(): string
   processMetrics?: boolean
+  /** The port speaks TLS with these settings (main.ts reads them from --tls-*). */
+  tls?: ServerTls
   /** Storage failed under the Raft loop: the node must not go on. */
   onFatal?(err: unknown): void
 }
@@ -62,6 +65,8 @@ export interface BrokerHandle {
   stop(opts?: { controlled?: boolean }): Promise<void>
   /** Whether this node is the active controller now. */
   isController(): boolean
+  /** Re-read the TLS certificate files for new connections (SIGHUP); never throws. */
+  reloadTls(): TlsReload
 }
 
 /** How long a controlled shutdown waits for the controller before stopping anyway, in broker sessions. */
@@ -185,6 +190,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
       frameBytesMax: config.frameBytesMax,
       handlers, metrics, logger,
       readiness: () => lifecycle.readiness(),
+      tls: deps.tls,
     })
   let server: NodeServer
   const listenerServers = new Map<string, NodeServer>()
@@ -233,6 +239,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     listenerPorts: new Map([...listenerServers].map(([name, s]) => [name, s.port])),
     metadata,
     isController: () => controller!.isActive(),
+    reloadTls: () => server.reloadTls(),
     stop: (opts) => (stopping ??= stop(opts)),
   }
 }

@@ -7,9 +7,16 @@
  * UNKNOWN_SERVER_ERROR when a handler throws) or, when no correlation id can be
  * read, the connection is closed with a WebSocket close code. Nothing a client
  * sends can throw out of here.
+ *
+ * With `tls` the same port speaks TLS (wss://, https://; net/tls.ts): the
+ * certificate can be swapped at run time (`reloadTls`, SIGHUP in main.ts) for
+ * new connections while open ones carry on.
  */
 import http from 'node:http'
+import https from 'node:https'
+import type net from 'node:net'
 import type { AddressInfo } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Logger } from 'pino'
 import { apiName, decodeRequest, encodeResponse, ErrorCode, errorName, isSupported } from '@tributary/protocol'
@@ -17,6 +24,7 @@ import type { Handlers } from './handler-registry.js'
 import type { BrokerMetrics } from '../metrics.js'
 import type { HandlerResult, RequestContext } from '../seams.js'
 import { wsTransport } from './ws-transport.js'
+import { certificateSummary, checkedContext, connectionTls, refusedClientCertificate, answerPlaintextOnTlsPort, type ServerTls } from './tls.js'
 
 export interface ServerOptions {
   host: string
@@ -31,12 +39,23 @@ export interface ServerOptions {
   logger: Logger
   /** /readyz: ok, or why not */
   readiness(): { ready: boolean; reason: string }
+  /** Serve TLS on the port (wss://, https://). */
+  tls?: ServerTls
 }
+
+/** The outcome of a certificate reload. */
+export type TlsReload = { ok: true; fingerprint256: string; serialNumber: string } | { ok: false; error: string }
 
 export interface NodeServer {
   /** The bound port (useful when listening on port 0). */
   readonly port: number
   connectionCount(): number
+  /**
+   * Re-read the certificate files and serve them to new connections; open ones
+   * keep theirs. Bad new files leave the current certificate in place. Logged
+   * either way; never throws.
+   */
+  reloadTls(): TlsReload
   close(): Promise<void>
 }
 
@@ -51,13 +70,16 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
   const sockets = new Set<WebSocket>()
   let nextConnectionId = 1
 
-  const httpServer = http.createServer((req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     void serveHttp(req, res).catch((err) => {
       logger.error({ err }, 'http handler failed')
       if (!res.headersSent) res.writeHead(500)
       res.end()
     })
-  })
+  }
+  const httpServer = opts.tls ? https.createServer(checkedContext(opts.tls.load(), opts.tls.clientAuth), onRequest) : http.createServer(onRequest)
+  // A TLS port peeks at each connection's first byte to answer plaintext clients in words (426).
+  const plaintextOnTls = opts.tls ? answerPlaintextOnTlsPort(httpServer as https.Server, logger) : undefined
   const serveHttp = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0]
     if (path === '/healthz') {
@@ -76,15 +98,23 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.frameBytesMax, perMessageDeflate: false })
   httpServer.on('upgrade', (req, socket, head) => {
     socket.on('error', () => {})
+    const refused = opts.tls && refusedClientCertificate(socket as TLSSocket, opts.tls.clientAuth)
+    if (refused) {
+      logger.warn({ remoteAddress: req.socket.remoteAddress, reason: refused }, 'client certificate refused')
+      socket.destroy()
+      return
+    }
     if (sockets.size >= opts.maxConnections) {
       metrics.connectionsRejected.inc()
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
       return
     }
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req.socket.remoteAddress ?? '?'))
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req.socket))
   })
 
-  const onConnection = (ws: WebSocket, remoteAddress: string): void => {
+  const onConnection = (ws: WebSocket, socket: net.Socket): void => {
+    const remoteAddress = socket.remoteAddress ?? '?'
+    const { tls, peerCertificate } = connectionTls(socket, opts.tls)
     const connectionId = nextConnectionId++
     sockets.add(ws)
     metrics.connections.set(sockets.size)
@@ -131,7 +161,7 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
         return
       }
       inFlight++
-      const ctx: RequestContext = { connectionId, remoteAddress, apiKey, apiVersion, correlationId, listener: opts.listener ?? null, signal: abort.signal }
+      const ctx: RequestContext = { connectionId, remoteAddress, apiKey, apiVersion, correlationId, listener: opts.listener ?? null, signal: abort.signal, tls, peerCertificate }
       const started = process.hrtime.bigint()
       const finish = (result: HandlerResult): void => {
         inFlight--
@@ -167,15 +197,32 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
   })
   const port = (httpServer.address() as AddressInfo).port
 
+  const reloadTls = (): TlsReload => {
+    if (!opts.tls) return { ok: false, error: 'the port does not speak TLS' }
+    try {
+      const material = opts.tls.load()
+      ;(httpServer as https.Server).setSecureContext(checkedContext(material, opts.tls.clientAuth))
+      const cert = certificateSummary(material.cert)
+      logger.info({ certificate: cert }, 'TLS certificate reloaded')
+      return { ok: true, fingerprint256: cert.fingerprint256, serialNumber: cert.serialNumber }
+    } catch (err) {
+      const error = (err as Error).message
+      logger.error({ error }, 'TLS certificate reload failed: still serving the previous certificate')
+      return { ok: false, error }
+    }
+  }
+
   return {
     port,
     connectionCount: () => sockets.size,
+    reloadTls,
     async close() {
       for (const ws of sockets) ws.close(CloseCode.GOING_AWAY, 'broker shutting down')
       await new Promise<void>((resolve) => {
         wss.close(() => resolve())
       })
       const force = setTimeout(() => { for (const ws of sockets) ws.terminate() }, 1000)
+      plaintextOnTls?.destroyPending()
       await new Promise<void>((resolve) => httpServer.close(() => resolve()))
       clearTimeout(force)
       httpServer.closeAllConnections?.()
