@@ -1,0 +1,132 @@
+/**
+ * TLS against real broker processes on loopback (issue #16): a 3-node cluster
+ * whose voters are wss:// and that requires client certificates (peers present
+ * their own), the SDK producing and consuming and the CLI over wss://, clear
+ * errors for a client without a certificate and for a plaintext client, and
+ * certificate rotation by SIGHUP.
+ */
+import { X509Certificate } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import path from 'node:path'
+import tls from 'node:tls'
+import { ApiKey, ErrorCode, type DescribeQuorumResponse } from '@tributary/protocol'
+import { Tributary, text } from '@tributary/client'
+import { makeCerts } from './certs.js'
+import { BROKER_BIN, rpc, runNode, startCluster, tlsMaterial, type TestCluster } from './cluster.js'
+
+let certs: string
+let cluster: TestCluster
+const clients: Tributary[] = []
+
+beforeAll(async () => {
+  certs = await makeCerts({ nodes: 3, clients: ['client'] })
+  cluster = await startCluster({ nodes: 3, logLevel: 'info', tls: { certsDir: certs, clientAuth: 'required' } })
+}, 90_000)
+
+afterAll(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()))
+  await cluster?.stop()
+  if (certs) await rm(certs, { recursive: true, force: true })
+}, 30_000)
+
+/** An SDK client trusting the test CA and presenting `identity`'s certificate (none when null). */
+function client(identity: string | null, extra: Partial<ConstructorParameters<typeof Tributary>[0]> = {}): Tributary {
+  const c = new Tributary({ brokers: cluster.bootstrap, clientId: 'tls-e2e', tls: tlsMaterial(certs, identity ?? undefined), ...extra })
+  clients.push(c)
+  return c
+}
+
+/** The serial number of the certificate a fresh TLS connection to `port` is served. */
+function servedSerial(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, ...tlsMaterial(certs, 'client') }, () => {
+      resolve(s.getPeerX509Certificate()!.serialNumber)
+      s.end()
+    })
+    s.once('error', reject)
+  })
+}
+
+test('a cluster whose voters are wss:// (mutual TLS between peers) forms a quorum and replicates acks=all writes to every node', async () => {
+  expect(cluster.bootstrap.every((u) => u.startsWith('wss://'))).toBe(true)
+  const t = client('client')
+  await t.admin().createTopic({ topic: 'secure', partitions: 3, replicationFactor: 3 })
+  const producer = t.producer({ acks: 'all', lingerMs: 2 })
+  await producer.send({ topic: 'secure', messages: Array.from({ length: 90 }, (_, i) => ({ key: `k${i % 9}`, value: `v${i}` })) })
+  await producer.close()
+
+  const consumer = t.consumer({ groupId: 'tls-group', fromBeginning: true, maxWaitTimeInMs: 100 })
+  await consumer.subscribe({ topics: ['secure'] })
+  const got: string[] = []
+  for await (const m of consumer) {
+    got.push(text(m.value)!)
+    if (got.length === 90) break
+  }
+  await consumer.disconnect()
+  expect(new Set(got)).toEqual(new Set(Array.from({ length: 90 }, (_, i) => `v${i}`)))
+
+  // Every partition's ISR holds all three brokers, and every voter has the whole metadata log.
+  const topic = await t.admin().describeTopic('secure')
+  for (const p of topic.partitions) expect([...p.isr].sort()).toEqual([1, 2, 3])
+  await cluster.waitFor(async () => {
+    const q = (await cluster.request<DescribeQuorumResponse>(1, ApiKey.DescribeQuorum, {})).body
+    return q.leaderId > 0 && q.voters.length === 3 && q.voters.every((v) => v.logEndOffset >= q.highWatermark)
+  }, { message: 'every voter caught up' })
+}, 90_000)
+
+test('the CLI works over wss:// with --tls-ca and a client certificate, and names the missing CA without one', async () => {
+  const tlsFlags = ['--bootstrap', cluster.bootstrap.join(','), '--tls-ca', path.join(certs, 'ca.crt'), '--tls-cert', path.join(certs, 'client.crt'), '--tls-key', path.join(certs, 'client.key')]
+  const created = await runNode([BROKER_BIN, 'topics', 'create', 'cli-secure', '--partitions', '1', '--replication-factor', '3', ...tlsFlags], 30_000)
+  expect(created.stderr).toBe('')
+  const listed = await runNode([BROKER_BIN, 'topics', 'list', ...tlsFlags], 30_000)
+  expect(listed.stdout).toContain('cli-secure')
+  const noCa = await runNode([BROKER_BIN, 'topics', 'list', '--bootstrap', cluster.bootstrap[0]!], 30_000)
+  expect(noCa.code).toBe(1)
+  expect(noCa.stderr).toMatch(/untrusted certificate.*--tls-ca/)
+}, 60_000)
+
+test('with client certificates required, a client without one is refused with an error that says so', async () => {
+  const t = client(null, { connectTimeoutMs: 20_000, retry: { retries: 0 } })
+  const err = await t.admin().listTopics().catch((e: Error & { code?: number }) => e)
+  expect(err).toBeInstanceOf(Error)
+  expect((err as { code?: number }).code).toBe(ErrorCode.NETWORK_EXCEPTION)
+  expect((err as Error).message).toMatch(/requires a client certificate/)
+})
+
+test('a plaintext ws:// client on the TLS port is told to use wss:// (an answer, not a connect timeout)', async () => {
+  const plain = cluster.bootstrap.map((u) => u.replace('wss://', 'ws://'))
+  const t = new Tributary({ brokers: plain, connectTimeoutMs: 30_000, retry: { retries: 0 } })
+  clients.push(t)
+  const err = await t.admin().listTopics().catch((e: Error) => e)
+  expect((err as Error).message).toMatch(/the port speaks TLS: use wss:\/\//)
+  expect((err as Error).message).not.toMatch(/within 30000 ms/)
+})
+
+test('SIGHUP rotates the certificate: new connections get the new one, open connections keep working', async () => {
+  const t = client('client')
+  const producer = t.producer({ acks: 'all' })
+  await producer.send({ topic: 'secure', messages: [{ key: 'before', value: 'rotation' }] })
+  const port = cluster.node(1).port
+  // A raw connection never reconnects: if the rotation dropped it, its next request fails.
+  const open = await rpc(cluster.node(1).url, { tls: tlsMaterial(certs, 'client') })
+  const before = await servedSerial(port)
+  expect(before).toBe(new X509Certificate(readFileSync(path.join(certs, 'broker-1.crt'))).serialNumber)
+
+  await makeCerts({ dir: certs, nodes: 3, clients: ['client'] }) // same CA, new keys and serials
+  const expected = new X509Certificate(readFileSync(path.join(certs, 'broker-1.crt'))).serialNumber
+  expect(expected).not.toBe(before)
+  cluster.node(1).process!.kill('SIGHUP')
+  await cluster.waitFor(async () => (await servedSerial(port)) === expected, { message: 'node 1 serving the new certificate' })
+  expect(cluster.node(1).logs.some((l) => l.includes('TLS certificate reloaded'))).toBe(true)
+
+  // The producer's connections were opened before the rotation and carry on.
+  const [sent] = await producer.send({ topic: 'secure', messages: [{ key: 'after', value: 'rotation' }] })
+  expect(sent).toMatchObject({ topic: 'secure', offset: expect.any(Number) })
+  await producer.close()
+  expect((await open.request(ApiKey.ApiVersions, {})).errorCode).toBe(ErrorCode.NONE)
+  open.close()
+  // A client made now (new connections, new client certificate) works against the rotated node.
+  expect(await client('client', { brokers: [cluster.node(1).url] }).admin().listTopics()).toContain('secure')
+  expect(cluster.node(1).process).not.toBeNull()
+}, 60_000)
