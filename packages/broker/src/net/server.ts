@@ -80,6 +80,13 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
   const httpServer = opts.tls ? https.createServer(checkedContext(opts.tls.load(), opts.tls.clientAuth), onRequest) : http.createServer(onRequest)
   // A TLS port peeks at each connection's first byte to answer plaintext clients in words (426).
   const plaintextOnTls = opts.tls ? answerPlaintextOnTlsPort(httpServer as https.Server, logger) : undefined
+  const clientAuth = opts.tls?.clientAuth ?? 'none'
+  httpServer.on('secureConnection', (socket: TLSSocket) => {
+    const refused = refusedClientCertificate(socket, clientAuth)
+    if (refused === undefined) return
+    logger.warn({ remoteAddress: socket.remoteAddress, reason: refused }, 'client certificate refused')
+    socket.destroy()
+  })
   const serveHttp = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0]
     if (path === '/healthz') {
@@ -98,12 +105,6 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.frameBytesMax, perMessageDeflate: false })
   httpServer.on('upgrade', (req, socket, head) => {
     socket.on('error', () => {})
-    const refused = opts.tls && refusedClientCertificate(socket as TLSSocket, opts.tls.clientAuth)
-    if (refused) {
-      logger.warn({ remoteAddress: req.socket.remoteAddress, reason: refused }, 'client certificate refused')
-      socket.destroy()
-      return
-    }
     if (sockets.size >= opts.maxConnections) {
       metrics.connectionsRejected.inc()
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
