@@ -36,7 +36,7 @@ export function readTlsFiles(files: TlsFiles): TlsMaterial {
     try {
       return readFileSync(file)
     } catch (err) {
-      throw new Error(`${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+      throw new Error(`${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
     }
   }
   return { cert: read('--tls-cert', files.cert), key: read('--tls-key', files.key), ca: files.ca ? read('--tls-ca', files.ca) : undefined }
