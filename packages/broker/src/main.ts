@@ -3,13 +3,12 @@
  * `ws`, LevelDB, pino to stderr. Everything else takes them as parameters.
  */
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { openLevelStorage } from '@tributary/storage'
 import { pino, type Logger } from 'pino'
 import type { BrokerConfig } from './config.js'
 import { parsePrincipalMapping } from './net/principal-mapping.js'
-import { readTlsFiles, type ServerTls } from './net/tls.js'
+import { readPemFile, readTlsFiles, type ServerTls } from './net/tls.js'
 import { wsConnector, type ClientTlsOptions } from './net/ws-transport.js'
 import { startNode, type BrokerHandle } from './node.js'
 import { systemClock, systemRandom } from './seams.js'
@@ -44,8 +43,8 @@ function serverTls(config: BrokerConfig): ServerTls | undefined {
 
 /** What this node trusts and presents when it dials wss:// peers: --tls-ca, and its own certificate for mTLS clusters. */
 function peerTls(config: BrokerConfig): ClientTlsOptions {
-  const read = (file: string | null | undefined) => (file ? readFileSync(file) : undefined)
-  return { ca: read(config.tlsCa), cert: read(config.tlsCert), key: read(config.tlsKey) }
+  const read = (flag: string, file: string | null | undefined) => (file ? readPemFile(flag, file) : undefined)
+  return { ca: read('--tls-ca', config.tlsCa), cert: read('--tls-cert', config.tlsCert), key: read('--tls-key', config.tlsKey) }
 }
 
 /** Open the data dir and start a node with the real seams. */

@@ -77,7 +77,8 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
       res.end()
     })
   }
-  const httpServer = opts.tls ? https.createServer(checkedContext(opts.tls.load(), opts.tls.clientAuth), onRequest) : http.createServer(onRequest)
+  const initialTls = opts.tls?.load()
+  const httpServer = opts.tls && initialTls ? https.createServer(checkedContext(initialTls, opts.tls.clientAuth), onRequest) : http.createServer(onRequest)
   // A TLS port peeks at each connection's first byte to answer plaintext clients in words (426).
   const plaintextOnTls = opts.tls ? answerPlaintextOnTlsPort(httpServer as https.Server, logger) : undefined
   const clientAuth = opts.tls?.clientAuth ?? 'none'
@@ -197,6 +198,7 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
     })
   })
   const port = (httpServer.address() as AddressInfo).port
+  if (initialTls) logger.info({ certificate: certificateSummary(initialTls.cert), clientAuth }, 'the port speaks TLS')
 
   const reloadTls = (): TlsReload => {
     if (!opts.tls) return { ok: false, error: 'the port does not speak TLS' }

@@ -30,16 +30,18 @@ export interface TlsFiles {
   ca?: string | null
 }
 
+/** One PEM file; the error names the flag and the file. */
+export function readPemFile(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file)
+  } catch (err) {
+    throw new Error(`${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+  }
+}
+
 /** Read the PEM files now (start-up and every SIGHUP); throws with the file named. */
 export function readTlsFiles(files: TlsFiles): TlsMaterial {
-  const read = (what: string, file: string): Buffer => {
-    try {
-      return readFileSync(file)
-    } catch (err) {
-      throw new Error(`${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
-    }
-  }
-  return { cert: read('--tls-cert', files.cert), key: read('--tls-key', files.key), ca: files.ca ? read('--tls-ca', files.ca) : undefined }
+  return { cert: readPemFile('--tls-cert', files.cert), key: readPemFile('--tls-key', files.key), ca: files.ca ? readPemFile('--tls-ca', files.ca) : undefined }
 }
 
 /** The port's TLS settings, as startServer takes them. */
