@@ -7,6 +7,7 @@
  * become ready over https://, as the image's own health check sees it.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -23,7 +24,7 @@ interface Compose { services: Record<string, Service>; volumes: Record<string, u
  * Flags of the authentication work (cluster secret, SASL) that this file already
  * uses; they are accepted here until the broker's schema has them, then checked like the rest.
  */
-const AUTH_ENV = new Set(['TRIBUTARY_CLUSTER_SECRET_FILE', 'TRIBUTARY_SASL_MECHANISMS'])
+const AUTH_ENV = new Set(['TRIBUTARY_CLUSTER_SECRET_FILE', 'TRIBUTARY_SASL_MECHANISMS', 'TRIBUTARY_SUPER_USERS', 'TRIBUTARY_BOOTSTRAP_SCRAM_USERS'])
 /** Non-Tributary variables the file may set. */
 const OTHER_ENV = new Set(['NODE_EXTRA_CA_CERTS'])
 const FORM_TIMEOUT_MS = 30_000
@@ -62,11 +63,14 @@ test('every service is a valid TLS broker config: wss:// everywhere, its own bro
     expect(new URL(mine.endpoint).hostname).toBe(`node${cfg.nodeId}`)
     expect(svc.hostname).toBe(`node${cfg.nodeId}`)
     expect(svc.environment.TRIBUTARY_CLUSTER_SECRET_FILE).toBe('/run/secrets/cluster_secret')
-    expect(svc.secrets).toContain('cluster_secret')
+    expect(svc.secrets).toEqual(['cluster_secret', 'scram_users'])
     expect(svc.environment.TRIBUTARY_SASL_MECHANISMS).toMatch(/scram-sha-256/)
+    expect(svc.environment.TRIBUTARY_BOOTSTRAP_SCRAM_USERS).toBe('/run/secrets/scram_users')
+    expect(svc.environment.TRIBUTARY_SUPER_USERS).toBe('User:admin')
   }
   expect(voterLists.size).toBe(1)
-  expect(secrets.cluster_secret?.file).toBe('./secrets/cluster-secret')
+  expect(secrets.cluster_secret?.file).toBe('./cluster.secret')
+  expect(secrets.scram_users?.file).toBe('./scram-users')
 })
 
 test('the same topology, run as local processes with certificates from make-certs.sh, becomes ready over https:// and passes the image health check', async () => {
@@ -76,9 +80,12 @@ test('the same topology, run as local processes with certificates from make-cert
   try {
     const certs = await makeCerts({ dir: path.join(root, 'certs'), nodes: 3, clients: ['client'] })
     const secretFile = path.join(root, 'cluster-secret')
-    await writeFile(secretFile, 'compose-secure-test-secret\n', { mode: 0o600 })
+    // What `openssl rand -hex 32 > cluster.secret` makes, where Docker would mount it.
+    await writeFile(secretFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 })
+    const usersFile = path.join(root, 'scram-users')
+    await writeFile(usersFile, `admin:scram-sha-256:${randomBytes(16).toString('hex')}\n`, { mode: 0o600 })
     const cfgs = Object.entries(services).map(([name, svc]) => ({ name, svc, cfg: configOf(svc) }))
-    const remap = new Map<string, string>([['/certs/', `${certs}/`], ['/run/secrets/cluster_secret', secretFile]])
+    const remap = new Map<string, string>([['/certs/', `${certs}/`], ['/run/secrets/cluster_secret', secretFile], ['/run/secrets/scram_users', usersFile]])
     const taken = new Set<number>()
     const ports = new Map<string, number>()
     for (const { name, svc, cfg } of cfgs) {
