@@ -98,6 +98,8 @@ export interface ConnectionTls {
 }
 
 const BROKER_CN = /^broker-([1-9][0-9]{0,9})$/
+/** The largest --node-id (config.ts). */
+const NODE_ID_MAX = 2 ** 31 - 1
 
 /** Node prints a subject one RDN per line, least specific first, values RFC 2253-escaped. */
 export function rfc2253(nodeSubject: string): string {
@@ -117,8 +119,10 @@ export function connectionTls(socket: net.Socket, settings: ServerTls | undefine
   const name = settings.mapper.map(subject)
   const cn = x.subject.split('\n').reverse().find((rdn) => rdn.startsWith('CN='))?.slice(3)
   const brokerMatch = cn === undefined ? null : BROKER_CN.exec(cn)
-  const brokerId = brokerMatch && Number(brokerMatch[1]) <= 2 ** 31 - 1 ? Number(brokerMatch[1]) : undefined
-  return { tls: true, peerCertificate: { subject, principal: name === undefined ? undefined : `User:${name}`, brokerId } }
+  const peerCertificate: PeerCertificate = { subject }
+  if (name !== undefined) peerCertificate.principal = `User:${name}`
+  if (brokerMatch && Number(brokerMatch[1]) <= NODE_ID_MAX) peerCertificate.brokerId = Number(brokerMatch[1])
+  return { tls: true, peerCertificate }
 }
 
 /** First byte of a TLS handshake record. */
