@@ -56,7 +56,12 @@ export interface ClusterOptions {
    * (node N presents broker-N, trusts ca.crt). The harness's own requests trust
    * ca.crt and present `client.crt`.
    */
-  tls?: { certsDir: string; clientAuth?: 'required' | 'requested' | 'none' }
+  tls?: {
+    certsDir: string
+    clientAuth?: 'required' | 'requested' | 'none'
+    /** Where node N's broker-N certificate and key come from, read at each (re)start (default certsDir): a test can swap one in. */
+    nodeCertsDir?: (nodeId: number) => string
+  }
 }
 
 /** PEM files of a make-certs.sh directory, as Node's tls options take them. */
@@ -184,10 +189,10 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
-/** The broker flags of node `nodeId` in a make-certs.sh directory. */
-export function tlsBrokerArgs(certsDir: string, nodeId: number, clientAuth: 'required' | 'requested' | 'none' = 'none'): string[] {
-  const f = (name: string) => path.join(certsDir, name)
-  return ['--tls-cert', f(`broker-${nodeId}.crt`), '--tls-key', f(`broker-${nodeId}.key`), '--tls-ca', f('ca.crt'), '--tls-client-auth', clientAuth]
+/** The broker flags of node `nodeId` in a make-certs.sh directory (its certificate from `nodeCertsDir` when given). */
+export function tlsBrokerArgs(certsDir: string, nodeId: number, clientAuth: 'required' | 'requested' | 'none' = 'none', nodeCertsDir = certsDir): string[] {
+  const own = (name: string) => path.join(nodeCertsDir, name)
+  return ['--tls-cert', own(`broker-${nodeId}.crt`), '--tls-key', own(`broker-${nodeId}.key`), '--tls-ca', path.join(certsDir, 'ca.crt'), '--tls-client-auth', clientAuth]
 }
 
 /** GET over https:// on loopback (fetch cannot be given a CA or a client certificate). */
@@ -233,7 +238,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     const extra = typeof opts.brokerArgs === 'function' ? opts.brokerArgs(n.nodeId) : opts.brokerArgs ?? []
     const own = opts.votersFor?.(n.nodeId, nodes) ?? voters
     const advertise = opts.advertiseFor ? ['--advertise', opts.advertiseFor(n.nodeId, nodes)] : []
-    const tlsArgs = opts.tls ? tlsBrokerArgs(opts.tls.certsDir, n.nodeId, opts.tls.clientAuth) : []
+    const tlsArgs = opts.tls ? tlsBrokerArgs(opts.tls.certsDir, n.nodeId, opts.tls.clientAuth, opts.tls.nodeCertsDir?.(n.nodeId)) : []
     const args = [BROKER_BIN, 'broker', '--node-id', String(n.nodeId), '--listen', n.url, ...advertise, '--data-dir', n.dataDir, '--voters', own, '--log-level', opts.logLevel ?? 'info', ...tlsArgs, ...extra]
     const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,

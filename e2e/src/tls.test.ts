@@ -16,18 +16,27 @@ import { makeCerts } from './certs.js'
 import { BROKER_BIN, rpc, runNode, startCluster, tlsMaterial, type TestCluster } from './cluster.js'
 
 let certs: string
+/** A second CA's certificates: a node presenting one is not a broker of this cluster. */
+let otherCa: string
+/** Nodes that present otherCa's broker certificate from their next (re)start. */
+const rogue = new Set<number>()
 let cluster: TestCluster
 const clients: Tributary[] = []
 
 beforeAll(async () => {
   certs = await makeCerts({ nodes: 3, clients: ['client'] })
-  cluster = await startCluster({ nodes: 3, logLevel: 'info', tls: { certsDir: certs, clientAuth: 'required' } })
+  otherCa = await makeCerts({ nodes: 3, clients: [] })
+  cluster = await startCluster({
+    nodes: 3, logLevel: 'info',
+    tls: { certsDir: certs, clientAuth: 'required', nodeCertsDir: (id) => (rogue.has(id) ? otherCa : certs) },
+  })
 }, 90_000)
 
 afterAll(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()))
   await cluster?.stop()
   if (certs) await rm(certs, { recursive: true, force: true })
+  if (otherCa) await rm(otherCa, { recursive: true, force: true })
 }, 30_000)
 
 /** An SDK client trusting the test CA and presenting `identity`'s certificate (none when null). */
@@ -131,3 +140,45 @@ test('SIGHUP rotates the certificate: new connections get the new one, open conn
   expect(await client('client', { brokers: [cluster.node(1).url] }).admin().listTopics()).toContain('rotation')
   expect(cluster.node(1).process).not.toBeNull()
 }, 60_000)
+
+/** A counter's value in a node's /metrics (0 when absent). */
+async function metric(nodeId: number, name: string, labels: string): Promise<number> {
+  const text = (await cluster.http(nodeId, '/metrics')).text
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels))
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0
+}
+
+test('a node presenting a broker certificate from another CA cannot rejoin, register or move the quorum; the cluster keeps serving', async () => {
+  const incarnation = (await client('client').admin().describeCluster()).brokers.find((b) => b.nodeId === 3)!.incarnationId
+  // Node 3 restarts as broker-3 still, trusting the cluster CA, but with a certificate the cluster CA did not sign.
+  rogue.add(3)
+  const refusedMetric = ['tributary_tls_handshake_failures_total', 'reason="client-certificate"'] as const
+  const refusedBefore = await metric(1, ...refusedMetric)
+  await cluster.restart(3, { ready: false })
+  await cluster.waitFor(async () => (await metric(1, ...refusedMetric)) > refusedBefore, { message: 'node 1 refusing the rogue certificate' })
+  // Logged once per interval however often the node retries, naming why.
+  await cluster.waitFor(() => cluster.node(1).logs.some((l) => l.includes('TLS connection refused') && l.includes('UNABLE_TO_VERIFY_LEAF_SIGNATURE')), { message: 'node 1 logging the refusal' })
+  await cluster.waitFor(async () => {
+    const brokers = (await client('client').admin().describeCluster()).brokers
+    return brokers.find((b) => b.nodeId === 3)?.fenced === true
+  }, { message: 'broker 3 fenced (its heartbeats cannot reach the controller)' })
+
+  // The two others serve: a new topic is placed on them and takes acks=all writes.
+  const t = client('client')
+  await t.admin().createTopic({ topic: 'without-3', partitions: 1, replicationFactor: 2 })
+  const [sent] = await t.producer({ acks: 'all' }).send({ topic: 'without-3', messages: [{ value: 'still serving' }] })
+  expect(sent).toMatchObject({ offset: 0 })
+
+  // Let the rogue node keep trying (its elections and registrations all need connections the cluster refuses)...
+  const before = await cluster.waitFor(async () => {
+    const q = (await cluster.request<DescribeQuorumResponse>(1, ApiKey.DescribeQuorum, {})).body
+    return q.leaderId === 1 || q.leaderId === 2 ? q : undefined
+  }, { message: 'a leader among nodes 1 and 2' })
+  const refusedSoFar = await metric(1, ...refusedMetric)
+  await cluster.waitFor(async () => (await metric(1, ...refusedMetric)) >= refusedSoFar + 3, { message: 'three more refused attempts from node 3' })
+  // ...and nothing moved: same leader and epoch as while it was already trying, node 3 still fenced under its old registration (the new process never registered).
+  const after = (await cluster.request<DescribeQuorumResponse>(1, ApiKey.DescribeQuorum, {})).body
+  expect({ leaderId: after.leaderId, leaderEpoch: after.leaderEpoch }).toEqual({ leaderId: before.leaderId, leaderEpoch: before.leaderEpoch })
+  expect((await client('client').admin().describeCluster()).brokers.find((b) => b.nodeId === 3)).toMatchObject({ fenced: true, incarnationId: incarnation })
+  expect(cluster.node(3).process).not.toBeNull()
+}, 90_000)

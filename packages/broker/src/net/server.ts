@@ -24,7 +24,7 @@ import type { Handlers } from './handler-registry.js'
 import type { BrokerMetrics } from '../metrics.js'
 import type { HandlerResult, RequestContext } from '../seams.js'
 import { wsTransport } from './ws-transport.js'
-import { certificateSummary, checkedContext, connectionTls, refusedClientCertificate, answerPlaintextOnTlsPort, type ServerTls } from './tls.js'
+import { certificateSummary, checkedContext, connectionTls, refusedClientCertificate, answerPlaintextOnTlsPort, handshakeFailureLogger, type ServerTls } from './tls.js'
 
 export interface ServerOptions {
   host: string
@@ -80,13 +80,21 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
   const initialTls = opts.tls?.load()
   const httpServer = opts.tls && initialTls ? https.createServer(checkedContext(initialTls, opts.tls.clientAuth), onRequest) : http.createServer(onRequest)
   // A TLS port peeks at each connection's first byte to answer plaintext clients in words (426).
-  const plaintextOnTls = opts.tls ? answerPlaintextOnTlsPort(httpServer as https.Server, logger) : undefined
+  const plaintextOnTls = opts.tls ? answerPlaintextOnTlsPort(httpServer as https.Server, logger, () => metrics.tlsHandshakeFailures.inc({ reason: 'plaintext' })) : undefined
   const clientAuth = opts.tls?.clientAuth ?? 'none'
+  const logRefused = handshakeFailureLogger(logger, () => performance.now())
   httpServer.on('secureConnection', (socket: TLSSocket) => {
     const refused = refusedClientCertificate(socket, clientAuth)
     if (refused === undefined) return
-    logger.warn({ remoteAddress: socket.remoteAddress, reason: refused }, 'client certificate refused')
+    metrics.tlsHandshakeFailures.inc({ reason: 'client-certificate' })
+    logRefused(socket.remoteAddress, `client certificate: ${refused}`)
     socket.destroy()
+  })
+  // A required client certificate that is missing or does not verify ends here (Node refuses it itself).
+  httpServer.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
+    const certificate = socket.authorizationError !== null && socket.authorizationError !== undefined
+    metrics.tlsHandshakeFailures.inc({ reason: certificate ? 'client-certificate' : 'handshake' })
+    logRefused(socket.remoteAddress, certificate ? `client certificate: ${String(socket.authorizationError)}` : err.code ?? err.message)
   })
   const serveHttp = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0]

@@ -143,7 +143,7 @@ const TLS_REQUIRED_REPLY =
  * dropped connection. Returns a way to drop connections still waiting for their
  * first byte (at shutdown).
  */
-export function answerPlaintextOnTlsPort(server: https.Server, logger: Logger): { destroyPending(): void } {
+export function answerPlaintextOnTlsPort(server: https.Server, logger: Logger, onPlaintext: () => void): { destroyPending(): void } {
   const wrappers = server.listeners('connection')
   // tls.Server wraps each socket in its one 'connection' listener; anything else means Node changed under us.
   if (wrappers.length !== 1) throw new Error(`expected one TLS 'connection' listener on the https server, found ${wrappers.length}`)
@@ -165,10 +165,33 @@ export function answerPlaintextOnTlsPort(server: https.Server, logger: Logger): 
         return
       }
       logger.debug({ remoteAddress: socket.remoteAddress }, 'plaintext client on the TLS port: answered 426')
+      onPlaintext()
       socket.end(TLS_REQUIRED_REPLY)
     })
   })
   return { destroyPending: () => { for (const s of pending) s.destroy() } }
+}
+
+/** One log line per this many ms at most for refused handshakes: a misconfigured peer retries every few seconds, forever. */
+export const HANDSHAKE_FAILURE_LOG_INTERVAL_MS = 10_000
+
+/**
+ * Logs refused handshakes, at most one line per interval (the metric counts them
+ * all): the first refusal of a misconfigured peer or client shows in the log.
+ */
+export function handshakeFailureLogger(logger: Logger, now: () => number): (remoteAddress: string | undefined, reason: string) => void {
+  let lastMs = -Infinity
+  let suppressed = 0
+  return (remoteAddress, reason) => {
+    const t = now()
+    if (t - lastMs < HANDSHAKE_FAILURE_LOG_INTERVAL_MS) {
+      suppressed++
+      return
+    }
+    lastMs = t
+    logger.warn({ remoteAddress, reason, suppressedSinceLast: suppressed }, 'TLS connection refused')
+    suppressed = 0
+  }
 }
 
 /**
