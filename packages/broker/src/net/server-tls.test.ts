@@ -41,7 +41,7 @@ afterAll(async () => {
 })
 
 /** A server whose Metadata handler answers with what the connection's context says about TLS. */
-async function serve(opts: { tls?: boolean; clientAuth?: TlsClientAuth; mapping?: string; dir?: string } = {}): Promise<NodeServer> {
+async function serve(opts: { tls?: boolean; clientAuth?: TlsClientAuth; mapping?: string; dir?: string; metrics?: BrokerMetrics } = {}): Promise<NodeServer> {
   const handlers = new Handlers()
   handlers.register(ApiKey.Metadata, (_body, ctx) => ({ errorCode: 0, body: { tls: ctx.tls, peer: ctx.peerCertificate ?? null } }))
   const mapper = parsePrincipalMapping(opts.mapping ?? null)
@@ -50,7 +50,7 @@ async function serve(opts: { tls?: boolean; clientAuth?: TlsClientAuth; mapping?
   const files = { cert: path.join(dir, 'broker-1.crt'), key: path.join(dir, 'broker-1.key'), ca: path.join(dir, 'ca.crt') }
   const server = await startServer({
     host: '127.0.0.1', port: 0, maxConnections: 16, inFlightPerConnectionMax: 8, frameBytesMax: 64 * 1024,
-    handlers, metrics: new BrokerMetrics(1, gauges), logger: pino({ level: 'silent' }),
+    handlers, metrics: opts.metrics ?? new BrokerMetrics(1, gauges), logger: pino({ level: 'silent' }),
     readiness: () => ({ ready: true, reason: 'ready' }),
     tls: opts.tls === false ? undefined : { load: () => readTlsFiles(files), clientAuth: opts.clientAuth ?? 'none', mapper: mapper.value },
   })
@@ -151,6 +151,21 @@ describe('client certificates', () => {
     expect((await ask(url, { ca: pem('ca.crt'), cert: pem('client.crt'), key: pem('client.key') })).peer).toMatchObject({ principal: 'User:CN=client,OU=clients,O=Tributary' })
     expect(await failure(ask(url, { ca: pem('ca.crt'), cert: pem('mallory.crt', otherCa), key: pem('mallory.key', otherCa) }))).not.toBe('connected')
   })
+})
+
+test('refused connections are counted by reason in /metrics', async () => {
+  const metrics = new BrokerMetrics(1, gauges)
+  const s = await serve({ clientAuth: 'required', metrics })
+  const url = `wss://127.0.0.1:${s.port}`
+  await fetch(`http://127.0.0.1:${s.port}/healthz`).then((r) => r.text())
+  await failure(rpc(url, { ca: pem('ca.crt'), cert: pem('mallory.crt', otherCa), key: pem('mallory.key', otherCa) }))
+  await failure(rpc(url, { ca: pem('ca.crt'), cert: pem('mallory.crt', otherCa), key: pem('mallory.key', otherCa) }))
+  await failure(rpc(url))
+  const counts = async () => Object.fromEntries((await metrics.tlsHandshakeFailures.get()).values.map((v) => [v.labels.reason, v.value]))
+  // The server's side of a refusal may land just after the client's.
+  const deadline = Date.now() + 5000
+  while (JSON.stringify(await counts()) !== JSON.stringify({ plaintext: 1, 'client-certificate': 3 }) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  expect(await counts()).toEqual({ plaintext: 1, 'client-certificate': 3 })
 })
 
 describe('certificate rotation (reloadTls, what SIGHUP does)', () => {

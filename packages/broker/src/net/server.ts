@@ -92,9 +92,10 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
   })
   // A required client certificate that is missing or does not verify ends here (Node refuses it itself).
   httpServer.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
-    const certificate = socket.authorizationError !== null && socket.authorizationError !== undefined
-    metrics.tlsHandshakeFailures.inc({ reason: certificate ? 'client-certificate' : 'handshake' })
-    logRefused(socket.remoteAddress, certificate ? `client certificate: ${String(socket.authorizationError)}` : err.code ?? err.message)
+    // Not verified (authorizationError), or not sent at all (ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE).
+    const why = socket.authorizationError ?? (/CERTIFICATE/.test(err.code ?? '') ? err.code : undefined)
+    metrics.tlsHandshakeFailures.inc({ reason: why ? 'client-certificate' : 'handshake' })
+    logRefused(socket.remoteAddress, why ? `client certificate: ${String(why)}` : err.code ?? err.message)
   })
   const serveHttp = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0]
