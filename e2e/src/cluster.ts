@@ -107,6 +107,8 @@ export interface TestCluster {
   waitFor<T>(cond: () => T | Promise<T>, opts?: WaitOptions): Promise<NonNullable<T>>
   /** Kill every node (SIGKILL) and remove temp data. */
   stop(): Promise<void>
+  /** With `tls`: what the harness trusts and presents (pass to rpc() and to SDK clients). */
+  readonly clientTls?: TlsMaterial
 }
 
 /**
@@ -315,6 +317,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const cluster: TestCluster = {
     nodes,
     bootstrap: nodes.map((n) => n.url),
+    clientTls: ownTls,
     node,
     kill,
     async restart(id, r = {}) {

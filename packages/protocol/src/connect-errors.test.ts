@@ -26,6 +26,10 @@ describe('explainConnectFailure', () => {
   test('anything else keeps its code or message', () => {
     expect(explainConnectFailure('ws://h:1', { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:1' })).toBe('ECONNREFUSED')
     expect(explainConnectFailure('ws://h:1', { message: 'Unexpected server response: 503' })).toBe('HTTP 503 on upgrade')
-    expect(explainConnectFailure('ws://h:1', {})).toBe('connection failed')
+  })
+
+  test("a browser's causeless error names the likely causes for its scheme", () => {
+    expect(explainConnectFailure('ws://h:1', {})).toMatch(/^connection failed \(a browser does not say why: a port that speaks TLS \(use wss:\/\/\)/)
+    expect(explainConnectFailure('wss://h:1', {})).toMatch(/^connection failed \(a browser does not say why: an untrusted certificate, a port without TLS/)
   })
 })

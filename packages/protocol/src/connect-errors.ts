@@ -39,7 +39,13 @@ const CLIENT_CERT_ALERTS = new Set([
 export function explainConnectFailure(url: string, f: ConnectFailure): string {
   const secure = url.startsWith('wss:')
   const code = f.code ?? ''
-  const said = f.message || code || 'connection failed'
+  // A browser's WebSocket error event carries no cause at all (its console does).
+  if (!code && !f.message && f.status === undefined) {
+    return secure
+      ? 'connection failed (a browser does not say why: an untrusted certificate, a port without TLS, or an unreachable broker; its console shows which)'
+      : 'connection failed (a browser does not say why: a port that speaks TLS (use wss://) or an unreachable broker; its console shows which)'
+  }
+  const said = f.message || code
   // `ws` reports a refused upgrade only in its message.
   const status = f.status ?? Number(/Unexpected server response: (\d{3})/.exec(said)?.[1] ?? NaN)
   f = { ...f, status: Number.isNaN(status) ? undefined : status }
