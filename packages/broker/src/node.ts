@@ -29,7 +29,7 @@ import type { MetadataView } from './metadata/image-types.js'
 import { BrokerMetrics } from './metrics.js'
 import { Handlers } from './net/handler-registry.js'
 import { WsPeerClients } from './net/peer-clients.js'
-import { startServer, type NodeServer, type TlsReload } from './net/server.js'
+import { NOT_TLS, startServer, type NodeServer, type TlsReload } from './net/server.js'
 import type { ServerTls } from './net/tls.js'
 import { MetadataQuorum } from './quorum/metadata-quorum.js'
 import { registerQuorumApis } from './quorum/quorum-handlers.js'
@@ -180,23 +180,24 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   replicas.register(handlers)
   groups.register(handlers)
 
-  const { host, port } = listenAddress(config.listen)
-  const serve = (address: { host: string; port: number }, listener: string | null): Promise<NodeServer> =>
+  const { port } = listenAddress(config.listen)
+  // A wss:// listener serves TLS with the node's certificate; a ws:// one stays plain.
+  const serve = (listen: string, listener: string | null): Promise<NodeServer> =>
     startServer({
-      ...address,
+      ...listenAddress(listen),
       listener,
       maxConnections: config.maxConnections,
       inFlightPerConnectionMax: config.inFlightPerConnectionMax,
       frameBytesMax: config.frameBytesMax,
       handlers, metrics, logger,
       readiness: () => lifecycle.readiness(),
-      tls: deps.tls,
+      tls: listen.startsWith('wss:') ? deps.tls : undefined,
     })
   let server: NodeServer
   const listenerServers = new Map<string, NodeServer>()
   try {
-    server = await serve({ host, port }, null)
-    for (const l of extra) listenerServers.set(l.name, await serve(listenAddress(l.listen), l.name))
+    server = await serve(config.listen, null)
+    for (const l of extra) listenerServers.set(l.name, await serve(l.listen, l.name))
   } catch (err) {
     await Promise.all([...listenerServers.values()].map((s) => s.close()))
     peers.close()
@@ -239,9 +240,15 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     listenerPorts: new Map([...listenerServers].map(([name, s]) => [name, s.port])),
     metadata,
     isController: () => controller!.isActive(),
-    reloadTls: () => server.reloadTls(),
+    reloadTls: () => reloadAll([server, ...listenerServers.values()]),
     stop: (opts) => (stopping ??= stop(opts)),
   }
+}
+
+/** Reload every TLS listener; the first failure, else the first success (every listener serves the same certificate). */
+function reloadAll(servers: NodeServer[]): TlsReload {
+  const results = servers.map((s) => s.reloadTls()).filter((r) => r.ok || r.error !== NOT_TLS)
+  return results.find((r) => !r.ok) ?? results[0] ?? { ok: false, error: NOT_TLS }
 }
 
 /** The controller leaves: hand Raft leadership to the most caught-up voter so a new controller appears at once. */

@@ -43,6 +43,9 @@ export interface ServerOptions {
   tls?: ServerTls
 }
 
+/** reloadTls on a plain listener. */
+export const NOT_TLS = 'the port does not speak TLS'
+
 /** The outcome of a certificate reload. */
 export type TlsReload = { ok: true; fingerprint256: string; serialNumber: string } | { ok: false; error: string }
 
@@ -210,7 +213,7 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
   if (initialTls) logger.info({ certificate: certificateSummary(initialTls.cert), clientAuth }, 'the port speaks TLS')
 
   const reloadTls = (): TlsReload => {
-    if (!opts.tls) return { ok: false, error: 'the port does not speak TLS' }
+    if (!opts.tls) return { ok: false, error: NOT_TLS }
     try {
       const material = opts.tls.load()
       ;(httpServer as https.Server).setSecureContext(checkedContext(material, opts.tls.clientAuth))
