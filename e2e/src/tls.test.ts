@@ -13,7 +13,7 @@ import tls from 'node:tls'
 import { ApiKey, ErrorCode, type DescribeQuorumResponse } from '@tributary/protocol'
 import { Tributary, text } from '@tributary/client'
 import { makeCerts } from './certs.js'
-import { BROKER_BIN, rpc, runNode, startCluster, tlsMaterial, type TestCluster } from './cluster.js'
+import { BROKER_BIN, freePort, rpc, runNode, startCluster, tlsBrokerArgs, tlsMaterial, type TestCluster } from './cluster.js'
 
 let certs: string
 /** A second CA's certificates: a node presenting one is not a broker of this cluster. */
@@ -182,3 +182,24 @@ test('a node presenting a broker certificate from another CA cannot rejoin, regi
   expect((await client('client').admin().describeCluster()).brokers.find((b) => b.nodeId === 3)).toMatchObject({ fenced: true, incarnationId: incarnation })
   expect(cluster.node(3).process).not.toBeNull()
 }, 90_000)
+
+test('a plain primary listener beside a wss:// named one: the named listener speaks TLS, the primary stays plain', async () => {
+  const externalPort = await freePort()
+  const single = await startCluster({
+    nodes: 1, logLevel: 'warn',
+    brokerArgs: (id) => [...tlsBrokerArgs(certs, id), '--listeners', `external=wss://127.0.0.1:${externalPort}`],
+  })
+  try {
+    expect(single.bootstrap[0]).toMatch(/^ws:\/\//)
+    expect((await single.http(1, '/readyz')).status).toBe(200)
+    const t = new Tributary({ brokers: [`wss://127.0.0.1:${externalPort}`], tls: tlsMaterial(certs), retry: { retries: 0 } })
+    clients.push(t)
+    // Metadata through the external listener names the external address.
+    expect((await t.admin().describeCluster()).brokers.map((b) => b.endpoint)).toEqual([`wss://127.0.0.1:${externalPort}`])
+    const plain = new Tributary({ brokers: [`ws://127.0.0.1:${externalPort}`], retry: { retries: 0 } })
+    clients.push(plain)
+    expect((await plain.admin().listTopics().catch((e: Error) => e) as Error).message).toMatch(/the port speaks TLS: use wss:\/\//)
+  } finally {
+    await single.stop()
+  }
+}, 60_000)
