@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs'
 import type https from 'node:https'
-import net from 'node:net'
+import type net from 'node:net'
 import tls from 'node:tls'
 import { X509Certificate } from 'node:crypto'
 import type { Logger } from 'pino'
