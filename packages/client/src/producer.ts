@@ -133,7 +133,8 @@ export class Producer {
     if (record === null || typeof record !== 'object' || !Array.isArray(record.messages) || record.messages.length !== 1) return undefined
     const { topic, messages } = record
     if (typeof topic !== 'string' || this.closing || this.cluster.closed) return undefined
-    const meta = this.cluster.cachedTopic(topic)
+    const now = Date.now()
+    const meta = this.cluster.cachedTopic(topic, now)
     if (!meta) return undefined
     const m = messages[0]
     const bytes = checkMessage(m, 0)
@@ -147,11 +148,10 @@ export class Producer {
       throw err
     }
     if (partition < 0) partition = this.sticky.partition(topic, count, () => this.cluster.metadata.availablePartitions(topic))
-    const batch = this.acc.append(topic, partition, m, bytes, Date.now())
+    const batch = this.acc.append(topic, partition, m, bytes, now)
     if (this.acc.filled) this.sticky.batchClosed(topic, partition)
     this.sender.wake()
-    const index = batch.records.length - 1
-    return batch.promise.then((r) => [{ topic, partition, offset: r.baseOffset < 0 ? -1 : r.baseOffset + index }])
+    return batch.recordMetadata(batch.count - 1)
   }
 
   private async sendAny(record: ProducerRecord): Promise<RecordMetadata[]> {
@@ -192,7 +192,7 @@ export class Producer {
         this.sender.wake()
       }
       batches[i] = batch
-      indexes[i] = batch.records.length - 1
+      indexes[i] = batch.count - 1
     }
     this.sender.wake()
     const results = new Array<RecordMetadata>(n)

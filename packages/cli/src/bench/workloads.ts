@@ -191,3 +191,53 @@ export async function roundTrips(producer: Producer, topic: string, count: numbe
   }
   return latency
 }
+
+/** Records sent and not yet acknowledged in a per-record run (the loop waits beyond it, as an application bounds its backlog): as many as the batch path keeps in flight (SENDS_IN_FLIGHT_MAX x SEND_MESSAGES_MAX), so the two differ only in records per call. */
+export const PER_RECORD_PENDING_MAX = 65_536
+
+/**
+ * What most applications do: one send() per record, none awaited, with a bound on how
+ * many are unacknowledged. Counts in plain numbers (no Set of promises) so the loop
+ * measures the producer, not itself.
+ */
+export async function producePerRecord(client: Tributary, topic: string, records: number, size: number, config: ProducerConfig, signal: AbortSignal): Promise<Throughput> {
+  const producer = client.producer(config)
+  try {
+    await producer.connect()
+    const value = payload(size)
+    let acked = 0
+    let settled = 0
+    let failure: unknown
+    let wake: (() => void) | undefined
+    const ok = (): void => {
+      acked++
+      settled++
+      if (wake) wake()
+    }
+    const failed = (err: unknown): void => {
+      failure ??= err
+      settled++
+      if (wake) wake()
+    }
+    const room = (): Promise<void> => new Promise<void>((resolve) => (wake = resolve))
+    const start = performance.now()
+    let sent = 0
+    while (sent < records && failure === undefined && !signal.aborted) {
+      void producer.send({ topic, messages: [{ value }] }).then(ok, failed)
+      sent++
+      while (sent - settled >= PER_RECORD_PENDING_MAX) {
+        await room()
+        wake = undefined
+      }
+    }
+    while (settled < sent) {
+      await room()
+      wake = undefined
+    }
+    const seconds = (performance.now() - start) / 1000
+    if (failure) throw failure
+    return { records: acked, bytes: acked * size, seconds }
+  } finally {
+    await producer.close()
+  }
+}
