@@ -112,8 +112,9 @@ export class Producer {
 
   /**
    * Send messages to one topic; resolves with each message's partition and offset, in order.
-   * The message objects are encoded as they are when their batch is sealed: do not mutate
-   * them until the send resolves.
+   * Each message is encoded (and stamped, without a timestamp of its own) when it joins its
+   * batch: at once when the topic's metadata is cached and the buffer has room, else once
+   * they are; do not mutate the message objects before the send resolves.
    */
   send(record: ProducerRecord): Promise<RecordMetadata[]> {
     try {
