@@ -13,6 +13,7 @@ import {
   ErrorCode,
   fail,
   ok,
+  parseTopicPartitionKey,
   type ConsumerGroupHeartbeatResponse,
   type DescribeGroupsResponse,
   type ListGroupsResponse,
@@ -31,7 +32,7 @@ import { MemberTimers, type Expiry } from './member-timers.js'
 import { OffsetsTopic, OFFSETS_TOPIC } from './offsets-topic.js'
 import { loadShard } from './shard-loader.js'
 import type { CommittedOffsetRow } from './lag.js'
-import { parseTpKey, toWire } from './topic-partitions.js'
+import { toWire } from './topic-partitions.js'
 import type { GroupLogger, GroupReplicas, ResolvedGroupConfig } from './types.js'
 
 export interface CoordinatorDeps {
@@ -104,7 +105,7 @@ export class GroupCoordinatorCore {
       if (shard.status !== 'active') continue
       for (const g of shard.groups.values()) {
         for (const [k, c] of g.offsets) {
-          const { topic, partition } = parseTpKey(k)
+          const { topic, partition } = parseTopicPartitionKey(k)
           rows.push({ groupId: g.groupId, topic, partition, offset: c.offset })
         }
       }

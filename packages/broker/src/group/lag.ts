@@ -5,7 +5,7 @@
  * read locally; the others are asked of their leaders with one ListOffsets per
  * leader, in parallel, when Prometheus scrapes (not on any request path).
  */
-import { ApiKey, ErrorCode, LATEST_TIMESTAMP, type ListOffsetsResponse } from '@tributary/protocol'
+import { ApiKey, ErrorCode, LATEST_TIMESTAMP, topicPartitionKey as key, type ListOffsetsResponse } from '@tributary/protocol'
 import type { MetadataView } from '../metadata/image-types.js'
 import type { PeerClients } from '../seams.js'
 
@@ -32,8 +32,6 @@ export interface LagDeps {
   peers: PeerClients
   timeoutMs?: number
 }
-
-const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`
 
 export async function groupLag(rows: CommittedOffsetRow[], deps: LagDeps): Promise<GroupLagRow[]> {
   if (rows.length === 0) return []
