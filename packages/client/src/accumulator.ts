@@ -15,7 +15,9 @@ export interface BatchResult { baseOffset: number }
 
 /**
  * One partition's batch: records are encoded as they are appended (RecordBatchBuilder), so
- * it holds bytes, not the senders' objects, while it fills, waits and is in flight.
+ * it holds bytes, not the senders' objects, while it fills, waits and is in flight. Its
+ * working buffer grows by doubling: until sealed it may be up to twice the records' bytes
+ * that the buffer accounting (bufferBytes) reserves for them.
  */
 export class ProducerBatch {
   /** Records appended. */
