@@ -18,6 +18,7 @@ import type { BrokerConfig } from '../config.js'
 import type { BrokerRegistration, MetadataImage } from '../metadata/image-types.js'
 import type { MetadataRecord } from '../metadata/records.js'
 import type { Clock, HandlerResult } from '../seams.js'
+import { errorFields, RateLimitedLog } from '../log-limit.js'
 import { SerialExecutor } from '../serial-executor.js'
 import { changesForBrokerLeaving, changesForOfflinePartitions, isLive, partitionChange } from './partition-election.js'
 import { parseEndpoints } from '../net/listeners.js'
@@ -66,8 +67,11 @@ export class Controller {
   private readonly fencing = new Set<number>()
   private cancelSessionTimer: (() => void) | null = null
   private producerIds: { next: number; end: number } | null = null
+  private readonly limitedLog: RateLimitedLog
 
-  constructor(private readonly deps: ControllerDeps) {}
+  constructor(private readonly deps: ControllerDeps) {
+    this.limitedLog = new RateLimitedLog(deps.logger, deps.clock)
+  }
 
   isActive(): boolean {
     return this.active
@@ -325,7 +329,7 @@ export class Controller {
       if (now - last <= this.deps.config.brokerSessionTimeoutMs) continue
       this.fencing.add(b.nodeId)
       void this.enqueue(() => this.fence(b.nodeId, b.brokerEpoch, `no heartbeat for ${now - last} ms`))
-        .catch((err) => this.deps.logger.warn({ err, broker: b.nodeId }, 'fencing failed'))
+        .catch((err) => this.limitedLog.warn(`fencing failed:${b.nodeId}`, { ...errorFields(err), broker: b.nodeId }, 'fencing failed'))
         .finally(() => this.fencing.delete(b.nodeId))
     }
   }

@@ -7,6 +7,7 @@
  */
 import { ApiKey, ErrorCode, type AlterPartitionResponse } from '@tributary/protocol'
 import type { MetadataChange, MetadataImage, PartitionState, TopicState } from '../metadata/image-types.js'
+import { RateLimitedLog } from '../log-limit.js'
 import type { HandlerRegistry } from '../seams.js'
 import { SerialExecutor } from '../serial-executor.js'
 import { LogCleaner } from './cleaner.js'
@@ -33,6 +34,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   readonly config: Required<ReplicaConfig>
   readonly peers: ReplicaManagerDeps['peers']
   readonly logger: ReplicaManagerDeps['logger']
+  readonly limitedLog: RateLimitedLog
   /** topic name → partition number → replica */
   private readonly hosted = new Map<string, Map<number, Partition>>()
   private readonly fetchers = new Map<number, LeaderFetcher>()
@@ -53,6 +55,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     this.config = withDefaults(deps.config)
     this.peers = deps.peers
     this.logger = deps.logger
+    this.limitedLog = new RateLimitedLog(deps.logger, deps.clock)
     this.brokerDefaults = { 'max.message.bytes': String(this.config.messageMaxBytes), ...this.config.topicDefaults }
     this.env = {
       nodeId: deps.nodeId,
