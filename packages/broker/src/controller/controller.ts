@@ -343,6 +343,8 @@ export class Controller {
       const image = this.deps.image()
       const records: MetadataRecord[] = []
       const topics = []
+      // a batch is planned against one image: a partition named twice would get two changes from the same epoch
+      const seen = new Set<string>()
       for (const rt of body.topics) {
         const t = typeof rt?.topicId === 'string' ? image.topicsById.get(rt.topicId) : undefined
         const partitions = []
@@ -353,6 +355,9 @@ export class Controller {
             leader: p?.leader ?? -1, leaderEpoch: p?.leaderEpoch ?? -1, partitionEpoch: p?.partitionEpoch ?? -1, isr: p?.isr ?? [],
           })
           if (!p) { partitions.push(out(t ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID)); continue }
+          const key = `${t!.topicId}/${p.partition}`
+          if (seen.has(key)) { partitions.push(out(ErrorCode.INVALID_REQUEST)); continue }
+          seen.add(key)
           if (p.leader !== b.nodeId) { partitions.push(out(ErrorCode.NOT_LEADER_OR_FOLLOWER)); continue }
           if (rp.leaderEpoch !== p.leaderEpoch) { partitions.push(out(isInt(rp.leaderEpoch) && rp.leaderEpoch < p.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH)); continue }
           if (rp.partitionEpoch !== p.partitionEpoch) { partitions.push(out(ErrorCode.INVALID_UPDATE_VERSION)); continue }

@@ -6,6 +6,7 @@
  * ISR changes, and serves Produce, Fetch, ListOffsets and OffsetForLeaderEpoch.
  */
 import { ApiKey, ErrorCode, type AlterPartitionResponse } from '@tributary/protocol'
+import { ALTER_PARTITION_TIMEOUT_MS, AlterPartitionBatcher } from './alter-partition-batcher.js'
 import type { MetadataChange, MetadataImage, PartitionState, TopicState } from '../metadata/image-types.js'
 import { RateLimitedLog } from '../log-limit.js'
 import type { HandlerRegistry } from '../seams.js'
@@ -23,8 +24,6 @@ import { resolveTopicSettings, type TopicSettings } from './topic-settings.js'
 
 /** How often leaders look for ISR followers to drop, at most (it is also replica.lag.time.max.ms / 2). */
 export const ISR_SHRINK_CHECK_INTERVAL_MS_MAX = 1000
-/** Timeout of one AlterPartition round trip to the controller. */
-export const ALTER_PARTITION_TIMEOUT_MS = 5000
 
 const EMPTY = new Uint8Array(0)
 
@@ -41,6 +40,8 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   private readonly settingsCache = new Map<string, TopicSettings>()
   private readonly listeners = new Set<(e: LeadershipChange) => void>()
   private readonly cleaner: LogCleaner
+  /** ISR changes of every partition led here, one AlterPartition per interval */
+  readonly alterPartitions: AlterPartitionBatcher
   private readonly env: PartitionEnv
   private readonly brokerDefaults: Record<string, string>
   /** metadata changes are applied one at a time, in log order */
@@ -63,8 +64,16 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
       replicaLagTimeMaxMs: this.config.replicaLagTimeMaxMs,
       settings: (topicId) => this.settings(topicId),
       isEligible: (id) => this.isEligible(id),
-      proposeIsr: (p, isr) => this.sendAlterPartition(p, isr),
+      proposeIsr: (p, isr) => this.alterPartitions.propose(p, isr),
     }
+    this.alterPartitions = new AlterPartitionBatcher({
+      clock: deps.clock,
+      batchMs: this.config.alterPartitionBatchMs,
+      brokerId: deps.nodeId,
+      brokerEpoch: () => deps.metadata.brokerEpoch(),
+      send: (body) => deps.controller.request<AlterPartitionResponse>(ApiKey.AlterPartition, body, { timeoutMs: ALTER_PARTITION_TIMEOUT_MS }),
+      log: this.limitedLog,
+    })
     this.cleaner = new LogCleaner({
       clock: deps.clock,
       intervalMs: this.config.logCleanerIntervalMs,
@@ -83,6 +92,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
 
   async start(): Promise<void> {
     this.stopped = false
+    this.alterPartitions.start()
     this.unsubscribe = this.deps.metadata.onChange((change) => this.onMetadataChange(change))
     await this.enqueue(() => this.applyImage(this.deps.metadata.image()))
     this.every(Math.min(ISR_SHRINK_CHECK_INTERVAL_MS_MAX, Math.max(10, this.config.replicaLagTimeMaxMs / 2)), () => {
@@ -100,6 +110,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     this.unsubscribe = null
     for (const cancel of this.timers) cancel()
     this.timers = []
+    this.alterPartitions.stop()
     await this.cleaner.stop()
     for (const f of this.fetchers.values()) f.stop()
     this.fetchers.clear()
@@ -315,30 +326,5 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     }
     cancel = this.clock.setTimeout(tick, ms)
     this.timers.push(() => cancel())
-  }
-
-  // ------------------------------------------------------------ ISR changes
-
-  private sendAlterPartition(p: Partition, newIsr: number[]): void {
-    const body = {
-      brokerId: this.nodeId,
-      brokerEpoch: this.deps.metadata.brokerEpoch(),
-      topics: [{ topicId: p.topicId, partitions: [{ partition: p.partition, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr }] }],
-    }
-    this.logger.info({ topic: p.topic, partition: p.partition, isr: p.isr, newIsr }, 'proposing ISR change')
-    this.deps.controller
-      .request<AlterPartitionResponse>(ApiKey.AlterPartition, body, { timeoutMs: ALTER_PARTITION_TIMEOUT_MS })
-      .then((resp) => {
-        const code = resp.errorCode !== ErrorCode.NONE ? resp.errorCode : (resp.body?.topics?.[0]?.partitions?.[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR)
-        if (code !== ErrorCode.NONE) {
-          this.logger.warn({ topic: p.topic, partition: p.partition, newIsr, errorCode: code }, 'AlterPartition refused')
-          p.isrChangeFailed()
-        }
-        // on success the new ISR takes effect when its PartitionChange is applied from metadata
-      })
-      .catch((err: unknown) => {
-        this.logger.warn({ err, topic: p.topic, partition: p.partition }, 'AlterPartition failed')
-        p.isrChangeFailed()
-      })
   }
 }
