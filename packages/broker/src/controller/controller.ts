@@ -47,6 +47,8 @@ export interface ControllerDeps {
   logger: Logger
   newTopicId(): string
   newClusterId(): string
+  /** Told the time between two heartbeats of a broker (control-plane-timings.ts). */
+  timings?: { heartbeat(gapMs: number): void }
 }
 
 /** The APIs only the controller answers (other nodes forward them). */
@@ -238,7 +240,10 @@ export class Controller {
 
   private async heartbeat(body: any): Promise<HandlerResult> {
     const b = this.current(body?.nodeId, body?.brokerEpoch)
-    this.lastHeartbeat.set(b.nodeId, this.deps.clock.now())
+    const nowMs = this.deps.clock.now()
+    const last = this.lastHeartbeat.get(b.nodeId)
+    if (last !== undefined) this.deps.timings?.heartbeat(nowMs - last)
+    this.lastHeartbeat.set(b.nodeId, nowMs)
     const offset = isInt(body.currentMetadataOffset) ? body.currentMetadataOffset : -1
     const isCaughtUp = offset >= b.brokerEpoch
     const reply = (): HandlerResult => {
