@@ -24,10 +24,17 @@ export const EVENT_LOOP_RESOLUTION_MS = 10
 /** A Raft tick this late is worth a (rate-limited) log line: it is half the default election timeout. */
 export const TICK_DELAY_LOG_MS = 250
 
+/** CPU time over wall time between two ticks from which a late tick counts as our own work (cpuUsage counts every thread: GC helpers and the libuv pool too). */
+const BUSY_CPU_SHARE = 0.5
 const DELAY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5]
 
 export class ControlPlaneTimings {
-  readonly tickDelay = new Histogram({ name: 'tributary_raft_tick_delay_seconds', help: 'time from a Raft tick being due to it running', buckets: DELAY_BUCKETS_S, registers: [] })
+  /**
+   * `cause`: `busy` when this process used at least half a core's CPU time since
+   * the previous tick (our own work held the loop), `starved` when it did not (the
+   * process waited for a CPU: a shared machine, or GC threads).
+   */
+  readonly tickDelay = new Histogram({ name: 'tributary_raft_tick_delay_seconds', help: 'time from a Raft tick being due to it running', labelNames: ['cause'], buckets: DELAY_BUCKETS_S, registers: [] })
   readonly persist = new Histogram({ name: 'tributary_raft_persist_seconds', help: 'synced write of one Raft Ready (entries, hard state)', buckets: DELAY_BUCKETS_S, registers: [] })
   readonly heartbeatGap = new Histogram({
     name: 'tributary_controller_heartbeat_gap_seconds', help: 'on the controller: time between two heartbeats of one broker',
@@ -36,12 +43,17 @@ export class ControlPlaneTimings {
   private readonly loop: IntervalHistogram
   /** worst values since start (bench summaries; the histograms keep the distribution) */
   readonly worst = { tickDelayMs: 0, persistMs: 0, heartbeatGapMs: 0, eventLoopDelayMs: 0 }
+  private lastTickAt = performance.now()
+  private lastCpuMicros = 0
 
   constructor(private readonly log: RateLimitedLog | null = null) {
     this.loop = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS })
   }
 
   start(): void {
+    const cpu = process.cpuUsage()
+    this.lastCpuMicros = cpu.user + cpu.system
+    this.lastTickAt = performance.now()
     this.loop.enable()
   }
 
@@ -71,9 +83,16 @@ export class ControlPlaneTimings {
   }
 
   tickRan(lateMs: number): void {
-    this.tickDelay.observe(Math.max(0, lateMs) / 1000)
+    const now = performance.now()
+    const cpu = process.cpuUsage()
+    const cpuMs = (cpu.user + cpu.system - this.lastCpuMicros) / 1000
+    const wallMs = now - this.lastTickAt
+    this.lastCpuMicros = cpu.user + cpu.system
+    this.lastTickAt = now
+    const cause = cpuMs >= wallMs * BUSY_CPU_SHARE ? 'busy' : 'starved'
+    this.tickDelay.observe({ cause }, Math.max(0, lateMs) / 1000)
     if (lateMs > this.worst.tickDelayMs) this.worst.tickDelayMs = lateMs
-    if (lateMs > TICK_DELAY_LOG_MS) this.log?.info('raft tick late', { lateMs: Math.round(lateMs) }, 'Raft tick ran late: the event loop was busy')
+    if (lateMs > TICK_DELAY_LOG_MS) this.log?.info(`raft tick late:${cause}`, { lateMs: Math.round(lateMs), cpuMs: Math.round(cpuMs), cause }, 'Raft tick ran late')
   }
 
   persisted(ms: number): void {
