@@ -10,6 +10,7 @@ import { ALTER_PARTITION_TIMEOUT_MS, AlterPartitionBatcher } from './alter-parti
 import type { MetadataChange, MetadataImage, PartitionState, TopicState } from '../metadata/image-types.js'
 import { RateLimitedLog } from '../log-limit.js'
 import type { HandlerRegistry } from '../seams.js'
+import { TimeSlice } from '../time-slice.js'
 import { SerialExecutor } from '../serial-executor.js'
 import { LogCleaner } from './cleaner.js'
 import { withDefaults, type ReplicaConfig } from './config.js'
@@ -95,12 +96,8 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     this.alterPartitions.start()
     this.unsubscribe = this.deps.metadata.onChange((change) => this.onMetadataChange(change))
     await this.enqueue(() => this.applyImage(this.deps.metadata.image()))
-    this.every(Math.min(ISR_SHRINK_CHECK_INTERVAL_MS_MAX, Math.max(10, this.config.replicaLagTimeMaxMs / 2)), () => {
-      for (const p of this.allPartitions()) p.maybeShrinkIsr()
-    })
-    this.every(this.config.producerStateCheckpointIntervalMs, () => {
-      for (const p of this.allPartitions()) void p.checkpointProducerState()
-    })
+    this.every(Math.min(ISR_SHRINK_CHECK_INTERVAL_MS_MAX, Math.max(10, this.config.replicaLagTimeMaxMs / 2)), () => this.eachPartition((p) => p.maybeShrinkIsr()))
+    this.every(this.config.producerStateCheckpointIntervalMs, () => this.eachPartition((p) => void p.checkpointProducerState()))
     this.cleaner.start()
   }
 
@@ -227,7 +224,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
       case 'broker':
       case 'broker-removed':
         // a fenced follower leaves the ISR at once instead of after replica.lag.time.max.ms
-        for (const p of this.allPartitions()) p.maybeShrinkIsr()
+        void this.eachPartition((p) => p.maybeShrinkIsr())
         break
     }
   }
@@ -317,12 +314,22 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     }
   }
 
-  private every(ms: number, fn: () => void): void {
+  /** `fn` on every hosted replica, yielding to the event loop every DATA_PLANE_SLICE_MS (the Raft tick must not wait for 10,000 partitions). */
+  private async eachPartition(fn: (p: Partition) => void): Promise<void> {
+    const slice = new TimeSlice()
+    for (const p of [...this.allPartitions()]) {
+      await slice.yield()
+      if (!p.closed) fn(p)
+    }
+  }
+
+  private every(ms: number, fn: () => Promise<void>): void {
     let cancel = (): void => {}
     const tick = (): void => {
       if (this.stopped) return
-      fn()
-      cancel = this.clock.setTimeout(tick, ms)
+      void fn().finally(() => {
+        if (!this.stopped) cancel = this.clock.setTimeout(tick, ms)
+      })
     }
     cancel = this.clock.setTimeout(tick, ms)
     this.timers.push(() => cancel())
