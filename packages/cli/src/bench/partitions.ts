@@ -18,6 +18,7 @@
  * per broker, and peak broker RSS.
  */
 import type { Consumer } from '@tributary/client'
+import { ErrorCode } from '@tributary/protocol'
 import { sleep } from '../runtime.js'
 import type { LocalCluster } from './local-cluster.js'
 import type { Env, ScenarioResult } from './scenarios.js'
@@ -69,7 +70,7 @@ export async function partitions(env: Env, opts: PartitionsOptions): Promise<Sce
   const sampler = setInterval(() => void scrapeAll(env.cluster).then((s) => mergeLoopMax(eventLoopMaxMs, s)), 2_000)
   env.rss.take()
   try {
-    const createMs = await createAll(env, names)
+    const { ms: createMs, retries: createRetries } = await createAll(env, names)
     await seed(env, names)
     const restart = await restartOne(env.cluster)
     const group = await groupReads(env, names, total, opts)
@@ -89,7 +90,7 @@ export async function partitions(env: Env, opts: PartitionsOptions): Promise<Sce
       records: total + group.loadAcked,
       details: {
         partitions: total, topics,
-        createS: secs(createMs), restartReadyS: secs(restart.readyMs), restartedNode: restart.node,
+        createS: secs(createMs), createRetries, restartReadyS: secs(restart.readyMs), restartedNode: restart.node,
         groupAssignedS: secs(group.assignedMs), groupReadingS: secs(group.readingMs),
         loadRate: opts.loadRate, loadSeconds: opts.loadSeconds, loadAcked: group.loadAcked, loadFailed: group.loadFailed,
         ...cp,
@@ -102,14 +103,34 @@ export async function partitions(env: Env, opts: PartitionsOptions): Promise<Sce
   }
 }
 
-async function createAll(env: Env, names: string[]): Promise<number> {
+/**
+ * A broker fenced meanwhile makes the controller refuse RF 3 (INVALID_REPLICATION_FACTOR):
+ * the batch is tried again once it is back (counted in `createRetries`), for at most this long.
+ */
+const CREATE_RETRY_MS_MAX = 120_000
+
+async function createAll(env: Env, names: string[]): Promise<{ ms: number; retries: number }> {
   const admin = env.client.admin()
   const start = performance.now()
+  let retries = 0
   for (let i = 0; i < names.length && !env.signal.aborted; i += TOPICS_PER_REQUEST) {
-    const batch = names.slice(i, i + TOPICS_PER_REQUEST).map((topic) => ({ topic, partitions: PARTITIONS_PER_TOPIC, replicationFactor: 3 }))
-    await admin.createTopics({ topics: batch, timeoutMs: 60_000 })
+    let batch = names.slice(i, i + TOPICS_PER_REQUEST)
+    for (const deadline = performance.now() + CREATE_RETRY_MS_MAX; ;) {
+      try {
+        await admin.createTopics({ topics: batch.map((topic) => ({ topic, partitions: PARTITIONS_PER_TOPIC, replicationFactor: 3 })), timeoutMs: 60_000 })
+        break
+      } catch (err) {
+        const code = (err as { code?: number }).code
+        if ((code !== ErrorCode.INVALID_REPLICATION_FACTOR && code !== ErrorCode.TOPIC_ALREADY_EXISTS) || performance.now() > deadline) throw err
+        retries++
+        await sleep(500, env.signal)
+        const existing = new Set(await admin.listTopics())
+        batch = batch.filter((t) => !existing.has(t))
+        if (batch.length === 0) break
+      }
+    }
   }
-  return performance.now() - start
+  return { ms: performance.now() - start, retries }
 }
 
 /** One record in every partition, so "reading" means a record from each arrived. */
