@@ -152,7 +152,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     if (this.member) {
       if (regex === null) this.member.subscribe(next.names, null)
       else this.member.subscribe(null, regex)
-      if (regexes.length > 0) await this.warnUnmatched(regexes)
+      if (regexes.length > 0) void this.warnUnmatched(regexes) // in the background: subscribe() needs no round trip
     } else {
       assertArg(regexes.length === 0, 'RegExp subscriptions need a groupId (the coordinator matches them)')
       const tps: Array<{ topic: string; partition: number }> = []
