@@ -1,7 +1,7 @@
 /**
  * How long control-plane work waits behind everything else on the event loop
  * (issue #25: the controller lost Raft leadership under data-plane load alone).
- * Three measures, each a Prometheus histogram on the node's registry:
+ * Four measures on the node's registry:
  *
  * - `tributary_event_loop_delay_seconds`: perf_hooks.monitorEventLoopDelay,
  *   summarised per scrape (max and p99 since the previous one);
@@ -41,8 +41,6 @@ export class ControlPlaneTimings {
     buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10], registers: [],
   })
   private readonly loop: IntervalHistogram
-  /** worst values since start (bench summaries; the histograms keep the distribution) */
-  readonly worst = { tickDelayMs: 0, persistMs: 0, heartbeatGapMs: 0, eventLoopDelayMs: 0 }
   private lastTickAt = performance.now()
   private lastCpuMicros = 0
 
@@ -65,21 +63,17 @@ export class ControlPlaneTimings {
   register(registry: Registry): void {
     for (const m of [this.tickDelay, this.persist, this.heartbeatGap]) registry.registerMetric(m)
     const loop = this.loop
-    const worst = this.worst
-    const summary = new Gauge({
+    new Gauge({
       name: 'tributary_event_loop_delay_seconds', help: 'event-loop delay since the previous scrape (perf_hooks.monitorEventLoopDelay)',
       labelNames: ['quantile'], registers: [registry],
       collect() {
         if (loop.count === 0) return
-        const maxMs = loop.max / 1e6
-        worst.eventLoopDelayMs = Math.max(worst.eventLoopDelayMs, maxMs)
         this.set({ quantile: '0.5' }, loop.percentile(50) / 1e9)
         this.set({ quantile: '0.99' }, loop.percentile(99) / 1e9)
-        this.set({ quantile: '1' }, maxMs / 1e3)
+        this.set({ quantile: '1' }, loop.max / 1e9)
         loop.reset()
       },
     })
-    void summary
   }
 
   tickRan(lateMs: number): void {
@@ -91,17 +85,14 @@ export class ControlPlaneTimings {
     this.lastTickAt = now
     const cause = cpuMs >= wallMs * BUSY_CPU_SHARE ? 'busy' : 'starved'
     this.tickDelay.observe({ cause }, Math.max(0, lateMs) / 1000)
-    if (lateMs > this.worst.tickDelayMs) this.worst.tickDelayMs = lateMs
     if (lateMs > TICK_DELAY_LOG_MS) this.log?.info(`raft tick late:${cause}`, { lateMs: Math.round(lateMs), cpuMs: Math.round(cpuMs), cause }, 'Raft tick ran late')
   }
 
   persisted(ms: number): void {
     this.persist.observe(ms / 1000)
-    if (ms > this.worst.persistMs) this.worst.persistMs = ms
   }
 
   heartbeat(gapMs: number): void {
     this.heartbeatGap.observe(gapMs / 1000)
-    if (gapMs > this.worst.heartbeatGapMs) this.worst.heartbeatGapMs = gapMs
   }
 }
