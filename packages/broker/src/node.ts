@@ -27,6 +27,8 @@ import { registerMetadataApis } from './metadata/metadata-handlers.js'
 import { MetadataPublisher } from './metadata/metadata-publisher.js'
 import type { MetadataView } from './metadata/image-types.js'
 import { BrokerMetrics, type NodeGauges } from './metrics.js'
+import { ControlPlaneTimings } from './control-plane-timings.js'
+import { RateLimitedLog } from './log-limit.js'
 import { Handlers } from './net/handler-registry.js'
 import { WsPeerClients } from './net/peer-clients.js'
 import { NOT_TLS, startServer, type NodeServer, type TlsReload } from './net/server.js'
@@ -89,6 +91,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     config.voters.find((v) => v.nodeId === id)?.endpoint ?? learned.get(id) ?? metadata.image().brokers.get(id)?.endpoint
   const peers = new WsPeerClients({ nodeId, connector: deps.connector, clock, random: deps.random, logger, resolve, requestTimeoutMs: config.requestTimeoutMs })
 
+  const timings = new ControlPlaneTimings(new RateLimitedLog(logger, clock))
   let controller: Controller | null = null
   let router: ControllerRouter | null = null
   const quorum = await MetadataQuorum.open({
@@ -115,6 +118,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
       logger.fatal({ err }, 'metadata log storage failed')
       deps.onFatal?.(err)
     },
+    timings,
   })
   controller = new Controller({
     nodeId,
@@ -125,6 +129,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     logger: logger.child({ part: 'controller' }),
     newTopicId: deps.newId,
     newClusterId: deps.newId,
+    timings,
   })
   router = new ControllerRouter({ nodeId, clock, controller, peers, leaderId: () => quorum.leaderId, voters: voterIds })
   const extra = namedListeners(config)
@@ -186,6 +191,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     },
     { processMetrics: deps.processMetrics },
   )
+  timings.register(metrics.registry)
 
   const { port } = listenAddress(config.listen)
   // A wss:// listener serves TLS with the node's certificate; a ws:// one stays plain.
@@ -215,6 +221,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   // The data plane and groups subscribe to metadata before the Raft loop applies anything new.
   await replicas.start()
   await groups.start()
+  timings.start()
   quorum.start()
   lifecycle.start()
   logger.info({ listen: config.listen, advertise: address, listeners: extra, voters: voterIds }, 'broker started')
@@ -237,6 +244,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     await quorum.stop()
     await Promise.all([server, ...listenerServers.values()].map((s) => s.close()))
     peers.close()
+    timings.stop()
     logger.info('broker stopped')
   }
 

@@ -18,6 +18,7 @@ import { retryPolicy, sleep, withRetry, backoffMs, type RetryOptions, type Retry
 import { BrokerConnection, type ConnectionOptions } from './broker-connection.js'
 import { ArgumentError, asTributaryError, assertArg, closedError } from './errors.js'
 import { MetadataCache } from './metadata-cache.js'
+import { consoleLogger, type ClientLogger } from './logger.js'
 import { CONNECT_TIMEOUT_MS_DEFAULT } from './transport-browser.js'
 import { defaultConnector, type TlsOptions } from './transport.js'
 
@@ -45,6 +46,8 @@ export interface ClientConfig {
   tls?: TlsOptions
   /** Replace the WebSocket transport (tests, custom runtimes). */
   connector?: Connector
+  /** Warnings the SDK logs (a RegExp subscription matching no topic); the console by default. */
+  logger?: ClientLogger
 }
 
 export const METADATA_MAX_AGE_MS_DEFAULT = 60_000
@@ -57,6 +60,7 @@ export class Cluster {
   readonly requestTimeoutMs: number
   readonly metadataMaxAgeMs: number
   readonly topicWaitMs: number
+  readonly logger: ClientLogger
   private readonly bootstrap: string[]
   private readonly connections = new Map<string, BrokerConnection>()
   private readonly connOpts: ConnectionOptions
@@ -75,6 +79,8 @@ export class Cluster {
     this.metadataMaxAgeMs = config.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS_DEFAULT
     assertArg(Number.isSafeInteger(this.metadataMaxAgeMs) && this.metadataMaxAgeMs > 0, `metadataMaxAgeMs must be a positive integer, got ${config.metadataMaxAgeMs}`)
     this.topicWaitMs = config.topicWaitMs ?? TOPIC_WAIT_MS_DEFAULT
+    assertArg(config.logger === undefined || typeof config.logger?.warn === 'function', 'logger must have a warn(message, fields) method')
+    this.logger = config.logger ?? consoleLogger
     const injected = config.connector
     const tls = config.tls
     let tlsConnector: Promise<Connector> | undefined

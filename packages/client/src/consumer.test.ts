@@ -381,6 +381,25 @@ describe('consumer group', () => {
     expect(hb.body).toMatchObject({ memberEpoch: 0, subscribedTopicRegex: '(?:orders-.*)', subscribedTopicNames: null })
   })
 
+  test('a regex subscription matching no topic logs a warning naming the pattern and the whole-name rule', async () => {
+    const fake = new FakeCluster(1)
+    fake.createTopic('orders-eu', 1)
+    const warnings: Array<{ message: string; fields?: Record<string, unknown> }> = []
+    const client = fakeClient(fake, { logger: { warn: (message, fields) => void warnings.push({ message, fields }) } })
+    clients.push(client)
+    await client.consumer({ groupId: 'rx1', ...fast }).subscribe({ topics: [/orders-.*/] }) // matches orders-eu as a whole
+    await client.consumer({ groupId: 'rx2', ...fast }).subscribe({ topics: [/orders/] })
+    await waitFor(() => warnings.length >= 1, 'the warning for /orders/')
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]!.fields).toEqual({ pattern: '/orders/' })
+    expect(warnings[0]!.message).toMatch(/\/orders\/ matches no topic.*must match the whole topic name.*"orders-eu" only contains a match/)
+    await client.consumer({ groupId: 'rx3', ...fast }).subscribe({ topics: ['orders-eu', /payments-.*/] })
+    await waitFor(() => warnings.length >= 2, 'the warning for /payments-.*/')
+    expect(warnings).toHaveLength(2)
+    expect(warnings[1]!.message).toMatch(/^subscribe: \/payments-\.\*\/ matches no topic now; a subscription pattern must match the whole topic name/)
+    expect(warnings[1]!.message).not.toMatch(/only contains a match/)
+  })
+
   test('a RegExp flag the coordinator cannot apply is refused, not dropped; harmless flags are accepted', async () => {
     const { fake, client } = setup(1, 1)
     fake.createTopic('Orders-EU', 1)

@@ -16,7 +16,7 @@ import { Fetcher } from './fetcher.js'
 import { GroupMember, type TopicPartition } from './group-member.js'
 import { tpKey } from './list-offsets.js'
 import { OffsetTracker, type TopicPartitionOffset } from './offset-tracker.js'
-import { checkTopicRegExp, subscriptionRegex } from './topic-pattern.js'
+import { checkTopicRegExp, subscriptionRegex, unmatchedPatternWarnings } from './topic-pattern.js'
 import type { ConsumedMessage } from './records.js'
 
 export interface ConsumerConfig {
@@ -152,12 +152,24 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     if (this.member) {
       if (regex === null) this.member.subscribe(next.names, null)
       else this.member.subscribe(null, regex)
+      if (regexes.length > 0) void this.warnUnmatched(regexes) // in the background: subscribe() needs no round trip
     } else {
       assertArg(regexes.length === 0, 'RegExp subscriptions need a groupId (the coordinator matches them)')
       const tps: Array<{ topic: string; partition: number }> = []
       for (const topic of names) for (const p of (await this.cluster.topicMetadata(topic)).partitions) tps.push({ topic, partition: p.partition })
       this.fetcher.add(tps.filter((tp) => !this.fetcher.partitions.has(tpKey(tp.topic, tp.partition))))
     }
+  }
+
+  /** Kafka's consumer says when a pattern matches nothing; a pattern that matches part of a name is the usual mistake. */
+  private async warnUnmatched(regexes: RegExp[]): Promise<void> {
+    try {
+      await this.cluster.refreshMetadata()
+    } catch {
+      return // no metadata, no verdict: the subscription stands either way
+    }
+    const names = [...this.cluster.metadata.topics.values()].filter((t) => !t.internal).map((t) => t.name)
+    for (const w of unmatchedPatternWarnings(regexes, names)) this.cluster.logger.warn(w.message, { pattern: w.pattern })
   }
 
   /** Without a groupId: read exactly these partitions, from `offset` or per fromBeginning. */

@@ -52,3 +52,24 @@ export function subscriptionRegex(names: readonly string[], regexes: readonly Re
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
+
+/**
+ * Warnings for RegExps that match none of `topicNames` as the coordinator matches
+ * them (the whole name). A pattern that matches part of a name is the usual
+ * mistake (/orders/ for "orders-eu"): the warning names such a topic.
+ */
+export function unmatchedPatternWarnings(regexes: readonly RegExp[], topicNames: readonly string[]): Array<{ pattern: string; message: string }> {
+  const out: Array<{ pattern: string; message: string }> = []
+  for (const re of regexes) {
+    const whole = new RegExp(`^(?:${re.source})$`)
+    if (topicNames.some((name) => whole.test(name))) continue
+    const part = new RegExp(re.source)
+    const partly = topicNames.find((name) => part.test(name))
+    const hint = partly === undefined ? '' : ` ("${partly}" only contains a match: write /.*(?:${re.source}).*/ to match names containing it)`
+    out.push({
+      pattern: String(re),
+      message: `subscribe: ${String(re)} matches no topic now; a subscription pattern must match the whole topic name, as in Kafka${hint}. The group picks up matching topics when they are created.`,
+    })
+  }
+  return out
+}

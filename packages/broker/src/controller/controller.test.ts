@@ -318,6 +318,31 @@ describe('AlterPartition', () => {
     const now = partitions(h, 'i')[0]!
     expect(await alter(p.leader, now, [p.leader, follower])).toMatchObject({ errorCode: ErrorCode.INELIGIBLE_REPLICA })
   })
+
+  test('a batch for many partitions commits as one entry; a partition named twice is refused, not changed twice', async () => {
+    await createTopic(h, { name: 'many', numPartitions: 12, replicationFactor: 3 })
+    const ps = partitions(h, 'many')
+    const leader = ps[0]!.leader
+    const led = ps.filter((p) => p.leader === leader)
+    expect(led.length).toBeGreaterThan(1)
+    const entriesBefore = h.quorum.committed.length
+    const r = await call(h, ApiKey.AlterPartition, {
+      brokerId: leader, brokerEpoch: epochs.get(leader),
+      topics: [{
+        topicId: ps[0]!.topicId,
+        partitions: [
+          ...led.map((p) => ({ partition: p.partition, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr: [leader] })),
+          { partition: led[0]!.partition, leaderEpoch: led[0]!.leaderEpoch, partitionEpoch: led[0]!.partitionEpoch, newIsr: led[0]!.replicas },
+        ],
+      }],
+    })
+    const answers = r.body.topics[0].partitions
+    expect(answers.slice(0, led.length).every((a: any) => a.errorCode === 0)).toBe(true)
+    expect(answers[led.length].errorCode).toBe(ErrorCode.INVALID_REQUEST)
+    expect(h.quorum.committed.length).toBe(entriesBefore + 1)
+    expect(h.quorum.committed.at(-1)!.records).toHaveLength(led.length)
+    for (const p of led) expect(partitions(h, 'many')[p.partition]!.isr).toEqual([leader])
+  })
 })
 
 test('InitProducerId hands out unique ids from committed blocks', async () => {

@@ -18,6 +18,7 @@ import type { BrokerConfig } from '../config.js'
 import type { BrokerRegistration, MetadataImage } from '../metadata/image-types.js'
 import type { MetadataRecord } from '../metadata/records.js'
 import type { Clock, HandlerResult } from '../seams.js'
+import { errorFields, RateLimitedLog } from '../log-limit.js'
 import { SerialExecutor } from '../serial-executor.js'
 import { changesForBrokerLeaving, changesForOfflinePartitions, isLive, partitionChange } from './partition-election.js'
 import { parseEndpoints } from '../net/listeners.js'
@@ -46,6 +47,8 @@ export interface ControllerDeps {
   logger: Logger
   newTopicId(): string
   newClusterId(): string
+  /** Told the time between two heartbeats of a broker (control-plane-timings.ts). */
+  timings?: { heartbeat(gapMs: number): void }
 }
 
 /** The APIs only the controller answers (other nodes forward them). */
@@ -66,8 +69,11 @@ export class Controller {
   private readonly fencing = new Set<number>()
   private cancelSessionTimer: (() => void) | null = null
   private producerIds: { next: number; end: number } | null = null
+  private readonly limitedLog: RateLimitedLog
 
-  constructor(private readonly deps: ControllerDeps) {}
+  constructor(private readonly deps: ControllerDeps) {
+    this.limitedLog = new RateLimitedLog(deps.logger, deps.clock)
+  }
 
   isActive(): boolean {
     return this.active
@@ -234,7 +240,10 @@ export class Controller {
 
   private async heartbeat(body: any): Promise<HandlerResult> {
     const b = this.current(body?.nodeId, body?.brokerEpoch)
-    this.lastHeartbeat.set(b.nodeId, this.deps.clock.now())
+    const nowMs = this.deps.clock.now()
+    const last = this.lastHeartbeat.get(b.nodeId)
+    if (last !== undefined) this.deps.timings?.heartbeat(nowMs - last)
+    this.lastHeartbeat.set(b.nodeId, nowMs)
     const offset = isInt(body.currentMetadataOffset) ? body.currentMetadataOffset : -1
     const isCaughtUp = offset >= b.brokerEpoch
     const reply = (): HandlerResult => {
@@ -325,7 +334,7 @@ export class Controller {
       if (now - last <= this.deps.config.brokerSessionTimeoutMs) continue
       this.fencing.add(b.nodeId)
       void this.enqueue(() => this.fence(b.nodeId, b.brokerEpoch, `no heartbeat for ${now - last} ms`))
-        .catch((err) => this.deps.logger.warn({ err, broker: b.nodeId }, 'fencing failed'))
+        .catch((err) => this.limitedLog.warn(`fencing failed:${b.nodeId}`, { ...errorFields(err), broker: b.nodeId }, 'fencing failed'))
         .finally(() => this.fencing.delete(b.nodeId))
     }
   }
@@ -339,6 +348,8 @@ export class Controller {
       const image = this.deps.image()
       const records: MetadataRecord[] = []
       const topics = []
+      // a batch is planned against one image: a partition named twice would get two changes from the same epoch
+      const seen = new Set<string>()
       for (const rt of body.topics) {
         const t = typeof rt?.topicId === 'string' ? image.topicsById.get(rt.topicId) : undefined
         const partitions = []
@@ -349,6 +360,9 @@ export class Controller {
             leader: p?.leader ?? -1, leaderEpoch: p?.leaderEpoch ?? -1, partitionEpoch: p?.partitionEpoch ?? -1, isr: p?.isr ?? [],
           })
           if (!p) { partitions.push(out(t ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID)); continue }
+          const key = `${t!.topicId}/${p.partition}`
+          if (seen.has(key)) { partitions.push(out(ErrorCode.INVALID_REQUEST)); continue }
+          seen.add(key)
           if (p.leader !== b.nodeId) { partitions.push(out(ErrorCode.NOT_LEADER_OR_FOLLOWER)); continue }
           if (rp.leaderEpoch !== p.leaderEpoch) { partitions.push(out(isInt(rp.leaderEpoch) && rp.leaderEpoch < p.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH)); continue }
           if (rp.partitionEpoch !== p.partitionEpoch) { partitions.push(out(ErrorCode.INVALID_UPDATE_VERSION)); continue }

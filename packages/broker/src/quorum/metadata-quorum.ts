@@ -45,6 +45,8 @@ export interface MetadataQuorumOptions {
   onLeaderChange?(leaderId: number): void
   /** A storage failure: the node cannot go on safely. */
   onFatal(err: unknown): void
+  /** Told how late each tick ran and how long each Ready's synced write took (control-plane-timings.ts). */
+  timings?: { tickRan(lateMs: number): void; persisted(ms: number): void }
 }
 
 interface PendingCommit {
@@ -103,13 +105,17 @@ export class MetadataQuorum {
   }
 
   start(): void {
+    const { clock, tickMs } = this.opts
+    let dueAtMs = clock.now() + tickMs
     const loop = () => {
       if (this.stopped) return
+      this.opts.timings?.tickRan(clock.now() - dueAtMs)
       this.node.tick()
       this.pump()
-      this.cancelTick = this.opts.clock.setTimeout(loop, this.opts.tickMs)
+      dueAtMs = clock.now() + tickMs
+      this.cancelTick = clock.setTimeout(loop, tickMs)
     }
-    this.cancelTick = this.opts.clock.setTimeout(loop, this.opts.tickMs)
+    this.cancelTick = clock.setTimeout(loop, tickMs)
     this.pump()
   }
 
@@ -224,10 +230,12 @@ export class MetadataQuorum {
   }
 
   private async persist(rd: Ready): Promise<void> {
-    const { durable } = this.opts
+    const { durable, clock } = this.opts
+    const startMs = clock.now()
     if (rd.snapshot) await durable.saveSnapshot(rd.snapshot)
     if (rd.entries.length > 0) await durable.append(rd.entries)
     if (rd.hardState) await durable.setHardState(rd.hardState)
+    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) this.opts.timings?.persisted(clock.now() - startMs)
     if (rd.snapshot) this.storage.applySnapshot(rd.snapshot)
     this.storage.append(rd.entries)
     if (rd.hardState) this.storage.setHardState(rd.hardState)

@@ -5,6 +5,7 @@
  * `delete.retention.ms`), never past its high watermark, and forgets idle
  * idempotent producers. Each replica cleans on its own, as in Kafka.
  */
+import { errorFields, RateLimitedLog } from '../log-limit.js'
 import type { Clock } from '../seams.js'
 import type { ReplicaLogger } from './config.js'
 import type { Partition } from './partition.js'
@@ -14,7 +15,7 @@ export interface CleanerDeps {
   intervalMs: number
   producerIdExpirationMs: number
   partitions(): Iterable<Partition>
-  logger: Pick<ReplicaLogger, 'warn' | 'debug'>
+  logger: ReplicaLogger
 }
 
 export interface CleanerPass {
@@ -34,8 +35,12 @@ export class LogCleaner {
   private running: Promise<CleanerPass> | null = null
   /** where each partition was last compacted: idle partitions are not re-scanned every pass */
   private readonly compacted = new WeakMap<Partition, CompactionMark>()
+  /** a failing store fails every partition's pass: one line per interval, not one per partition */
+  private readonly limited: RateLimitedLog
 
-  constructor(private readonly deps: CleanerDeps) {}
+  constructor(private readonly deps: CleanerDeps) {
+    this.limited = new RateLimitedLog(deps.logger, deps.clock)
+  }
 
   start(): void {
     this.stopped = false
@@ -75,7 +80,7 @@ export class LogCleaner {
         total.deletedBytes += r.deletedBytes
         total.removedRecords += r.removedRecords
       } catch (err) {
-        this.deps.logger.warn({ err, topic: p.topic, partition: p.partition }, 'log cleaning failed')
+        this.limited.warn('log cleaning failed', { ...errorFields(err), topic: p.topic, partition: p.partition }, 'log cleaning failed')
       }
     }
     return total

@@ -1,3 +1,5 @@
+import { ALTER_PARTITION_BATCH_MS_DEFAULT } from './alter-partition-batcher.js'
+
 /** The data plane's settings; the broker core maps its BrokerConfig into this. */
 export interface ReplicaConfig {
   /** A follower that has not caught up for this long leaves the ISR (short: <3 s failover goal). */
@@ -22,6 +24,8 @@ export interface ReplicaConfig {
   replicaFetchBackoffMs?: number
   /** acks=all appends by internal users (the group coordinator) give up after this. */
   internalAppendTimeoutMs?: number
+  /** ISR changes proposed within this window go to the controller as one AlterPartition. */
+  alterPartitionBatchMs?: number
 }
 
 export const REPLICA_CONFIG_DEFAULTS: Required<ReplicaConfig> = {
@@ -36,6 +40,7 @@ export const REPLICA_CONFIG_DEFAULTS: Required<ReplicaConfig> = {
   producerIdExpirationMs: 7 * 24 * 3600 * 1000,
   replicaFetchBackoffMs: 100,
   internalAppendTimeoutMs: 15_000,
+  alterPartitionBatchMs: ALTER_PARTITION_BATCH_MS_DEFAULT,
 }
 
 /** Fills the optional settings. */

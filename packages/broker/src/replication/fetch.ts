@@ -8,6 +8,7 @@
  */
 import { ErrorCode, type FetchPartitionRequest, type FetchPartitionResponse, type FetchRequest } from '@tributary/protocol'
 import type { HandlerResult, RequestContext } from '../seams.js'
+import { TimeSlice } from '../time-slice.js'
 import type { ReplicaHost } from './host.js'
 import type { Partition } from './partition.js'
 import { parseFetch } from './request-parsing.js'
@@ -126,7 +127,10 @@ async function readPass(host: ReplicaHost, req: FetchRequest, entries: Entry[], 
   const isFollower = req.replicaId >= 0
   let remaining = Math.min(req.maxBytes, FETCH_RESPONSE_BYTES_MAX)
   const out: Pass = { partitions: [], bytes: 0, urgent: false }
+  // reads from the tail cache resolve at once: without yielding, a pass over thousands of partitions is one long task
+  const slice = new TimeSlice()
   for (const { topic, req: fp } of entries) {
+    await slice.yield()
     const p = host.partition(topic, fp.partition)
     const refused = refuse(host, topic, fp, req.replicaId, p)
     if (refused !== null) {
@@ -150,6 +154,11 @@ async function readPass(host: ReplicaHost, req: FetchRequest, entries: Entry[], 
       continue
     }
     const maxOffset = isFollower ? undefined : part.highWatermark()
+    if (fp.fetchOffset === (maxOffset ?? part.logEndOffset()) && fp.fetchOffset >= part.logStartOffset()) {
+      // caught up: most partitions of a fetch over thousands; the log's read would only allocate an empty answer
+      out.partitions.push({ ...common(part), partition: fp.partition, errorCode: ErrorCode.NONE, records: EMPTY })
+      continue
+    }
     const r = await part.read(fp.fetchOffset, limit, maxOffset)
     if (!r.ok) {
       out.partitions.push({ ...common(part), partition: fp.partition, errorCode: r.code, records: EMPTY })

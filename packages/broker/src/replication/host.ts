@@ -4,6 +4,7 @@
  * elsewhere, and this broker's standing. Keeps handlers free of the manager's
  * metadata plumbing.
  */
+import type { RateLimitedLog } from '../log-limit.js'
 import type { Clock, PeerClients } from '../seams.js'
 import type { ReplicaConfig, ReplicaLogger } from './config.js'
 import type { Partition } from './partition.js'
@@ -19,6 +20,8 @@ export interface ReplicaHost {
   readonly config: Required<ReplicaConfig>
   readonly peers: PeerClients
   readonly logger: ReplicaLogger
+  /** For conditions that repeat under load: one line per cause per interval. */
+  readonly limitedLog: RateLimitedLog
   /** The local replica, if this broker hosts it. */
   partition(topic: string, partition: number): Partition | undefined
   /** Why a partition is not served here: UNKNOWN_TOPIC_OR_PARTITION or NOT_LEADER_OR_FOLLOWER with who leads. */

@@ -24,8 +24,19 @@ import type { TopicSettings } from './topic-settings.js'
 export const PRODUCER_REPLAY_READ_BYTES = 4 * 1024 * 1024
 /** An AlterPartition the controller accepted but whose PartitionChange never arrived is forgotten after this. */
 export const ISR_CHANGE_PENDING_MS_MAX = 5000
-/** Pause after a refused or failed AlterPartition before proposing again. */
+/** Pause after a refused or failed AlterPartition before proposing again, doubling per failure in a row… */
 export const ISR_CHANGE_RETRY_BACKOFF_MS = 100
+/** …up to this; also the wait after a refusal saying our epochs are stale, unless metadata moves them first. */
+export const ISR_CHANGE_RETRY_BACKOFF_MS_MAX = 5000
+/**
+ * Refusals meaning the controller holds a newer state of the partition than this
+ * leader has applied: proposing again from the same state cannot succeed, so the
+ * partition waits for the metadata (which resets the backoff) or the longest backoff.
+ */
+const STALE_STATE_CODES: ReadonlySet<number> = new Set([
+  ErrorCode.INVALID_UPDATE_VERSION, ErrorCode.FENCED_LEADER_EPOCH, ErrorCode.NOT_LEADER_OR_FOLLOWER,
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.UNKNOWN_TOPIC_ID,
+])
 
 export type Role = 'leader' | 'follower' | 'none'
 
@@ -65,6 +76,7 @@ export class Partition {
   readonly hwSignal = new Signal()
   private readonly executor = new SerialExecutor()
   private isrRetryAtMs = 0
+  private isrFailuresInRow = 0
   closed = false
   /** Traffic counters for /metrics (partition-stats.ts). */
   readonly stats: PartitionStats
@@ -124,6 +136,11 @@ export class Partition {
     const wasLeader = this.role === 'leader'
     const epochChanged = ps.leaderEpoch !== this.leaderEpoch
     if (wasLeader && !epochChanged && ps.leader === this.env.nodeId) this.env.isrStats.changed(this.isr, ps.isr)
+    if (epochChanged || ps.partitionEpoch !== this.partitionEpoch) {
+      // the state a refusal was about has moved on: the next proposal may go at once
+      this.isrRetryAtMs = 0
+      this.isrFailuresInRow = 0
+    }
     this.replicas = [...ps.replicas]
     this.isr = [...ps.isr]
     this.partitionEpoch = ps.partitionEpoch
@@ -221,11 +238,24 @@ export class Partition {
     this.env.proposeIsr(this, newIsr)
   }
 
-  /** The controller refused (or we could not reach it): allow a new proposal. */
-  isrChangeFailed(): void {
+  /**
+   * The controller refused with `errorCode` (or could not be reached): forget the
+   * proposal and allow a new one after a backoff that doubles per failure in a row
+   * (capped), so thousands of partitions refused together never become a storm.
+   */
+  isrChangeFailed(errorCode: number = ErrorCode.UNKNOWN_SERVER_ERROR): void {
     if (this.leaderState !== null) this.leaderState.pending = null
-    this.isrRetryAtMs = this.env.clock.now() + ISR_CHANGE_RETRY_BACKOFF_MS
+    this.isrFailuresInRow++
+    const backoffMs = STALE_STATE_CODES.has(errorCode)
+      ? ISR_CHANGE_RETRY_BACKOFF_MS_MAX
+      : Math.min(ISR_CHANGE_RETRY_BACKOFF_MS_MAX, ISR_CHANGE_RETRY_BACKOFF_MS * 2 ** (this.isrFailuresInRow - 1))
+    this.isrRetryAtMs = this.env.clock.now() + backoffMs
     this.maybeAdvanceHighWatermark()
+  }
+
+  /** When this leader may propose an ISR change again (0: now). */
+  get isrRetryAt(): number {
+    return this.isrRetryAtMs
   }
 
   /** Leader: HW = min LEO over the (maximal) ISR; completes parked acks=all requests. */

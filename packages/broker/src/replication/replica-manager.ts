@@ -6,8 +6,11 @@
  * ISR changes, and serves Produce, Fetch, ListOffsets and OffsetForLeaderEpoch.
  */
 import { ApiKey, ErrorCode, type AlterPartitionResponse } from '@tributary/protocol'
+import { ALTER_PARTITION_TIMEOUT_MS, AlterPartitionBatcher } from './alter-partition-batcher.js'
 import type { MetadataChange, MetadataImage, PartitionState, TopicState } from '../metadata/image-types.js'
+import { RateLimitedLog } from '../log-limit.js'
 import type { HandlerRegistry } from '../seams.js'
+import { TimeSlice } from '../time-slice.js'
 import { SerialExecutor } from '../serial-executor.js'
 import { LogCleaner } from './cleaner.js'
 import { withDefaults, type ReplicaConfig } from './config.js'
@@ -23,8 +26,6 @@ import { resolveTopicSettings, type TopicSettings } from './topic-settings.js'
 
 /** How often leaders look for ISR followers to drop, at most (it is also replica.lag.time.max.ms / 2). */
 export const ISR_SHRINK_CHECK_INTERVAL_MS_MAX = 1000
-/** Timeout of one AlterPartition round trip to the controller. */
-export const ALTER_PARTITION_TIMEOUT_MS = 5000
 
 const EMPTY = new Uint8Array(0)
 
@@ -34,12 +35,15 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   readonly config: Required<ReplicaConfig>
   readonly peers: ReplicaManagerDeps['peers']
   readonly logger: ReplicaManagerDeps['logger']
+  readonly limitedLog: RateLimitedLog
   /** topic name → partition number → replica */
   private readonly hosted = new Map<string, Map<number, Partition>>()
   private readonly fetchers = new Map<number, LeaderFetcher>()
   private readonly settingsCache = new Map<string, TopicSettings>()
   private readonly listeners = new Set<(e: LeadershipChange) => void>()
   private readonly cleaner: LogCleaner
+  /** ISR changes of every partition led here, one AlterPartition per interval */
+  readonly alterPartitions: AlterPartitionBatcher
   private readonly env: PartitionEnv
   private readonly brokerDefaults: Record<string, string>
   /** metadata changes are applied one at a time, in log order */
@@ -57,6 +61,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     this.config = withDefaults(deps.config)
     this.peers = deps.peers
     this.logger = deps.logger
+    this.limitedLog = new RateLimitedLog(deps.logger, deps.clock)
     this.brokerDefaults = { 'max.message.bytes': String(this.config.messageMaxBytes), ...this.config.topicDefaults }
     this.env = {
       nodeId: deps.nodeId,
@@ -64,7 +69,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
       replicaLagTimeMaxMs: this.config.replicaLagTimeMaxMs,
       settings: (topicId) => this.settings(topicId),
       isEligible: (id) => this.isEligible(id),
-      proposeIsr: (p, isr) => this.sendAlterPartition(p, isr),
+      proposeIsr: (p, isr) => this.alterPartitions.propose(p, isr),
       topicStats: (topic) => {
         let t = this.topicStats.get(topic)
         if (t === undefined) this.topicStats.set(topic, (t = new TrafficStats()))
@@ -72,6 +77,14 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
       },
       isrStats: this.isrStats,
     }
+    this.alterPartitions = new AlterPartitionBatcher({
+      clock: deps.clock,
+      batchMs: this.config.alterPartitionBatchMs,
+      brokerId: deps.nodeId,
+      brokerEpoch: () => deps.metadata.brokerEpoch(),
+      send: (body) => deps.controller.request<AlterPartitionResponse>(ApiKey.AlterPartition, body, { timeoutMs: ALTER_PARTITION_TIMEOUT_MS }),
+      log: this.limitedLog,
+    })
     this.cleaner = new LogCleaner({
       clock: deps.clock,
       intervalMs: this.config.logCleanerIntervalMs,
@@ -90,14 +103,11 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
 
   async start(): Promise<void> {
     this.stopped = false
+    this.alterPartitions.start()
     this.unsubscribe = this.deps.metadata.onChange((change) => this.onMetadataChange(change))
     await this.enqueue(() => this.applyImage(this.deps.metadata.image()))
-    this.every(Math.min(ISR_SHRINK_CHECK_INTERVAL_MS_MAX, Math.max(10, this.config.replicaLagTimeMaxMs / 2)), () => {
-      for (const p of this.allPartitions()) p.maybeShrinkIsr()
-    })
-    this.every(this.config.producerStateCheckpointIntervalMs, () => {
-      for (const p of this.allPartitions()) void p.checkpointProducerState()
-    })
+    this.every(Math.min(ISR_SHRINK_CHECK_INTERVAL_MS_MAX, Math.max(10, this.config.replicaLagTimeMaxMs / 2)), () => this.eachPartition((p) => p.maybeShrinkIsr()))
+    this.every(this.config.producerStateCheckpointIntervalMs, () => this.eachPartition((p) => void p.checkpointProducerState()))
     this.cleaner.start()
   }
 
@@ -107,6 +117,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     this.unsubscribe = null
     for (const cancel of this.timers) cancel()
     this.timers = []
+    this.alterPartitions.stop()
     await this.cleaner.stop()
     for (const f of this.fetchers.values()) f.stop()
     this.fetchers.clear()
@@ -243,7 +254,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
       case 'broker':
       case 'broker-removed':
         // a fenced follower leaves the ISR at once instead of after replica.lag.time.max.ms
-        for (const p of this.allPartitions()) p.maybeShrinkIsr()
+        void this.eachPartition((p) => p.maybeShrinkIsr())
         break
     }
   }
@@ -334,39 +345,24 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     }
   }
 
-  private every(ms: number, fn: () => void): void {
+  /** `fn` on every hosted replica, yielding to the event loop every DATA_PLANE_SLICE_MS (the Raft tick must not wait for 10,000 partitions). */
+  private async eachPartition(fn: (p: Partition) => void): Promise<void> {
+    const slice = new TimeSlice()
+    for (const p of [...this.allPartitions()]) {
+      await slice.yield()
+      if (!p.closed) fn(p)
+    }
+  }
+
+  private every(ms: number, fn: () => Promise<void>): void {
     let cancel = (): void => {}
     const tick = (): void => {
       if (this.stopped) return
-      fn()
-      cancel = this.clock.setTimeout(tick, ms)
+      void fn().finally(() => {
+        if (!this.stopped) cancel = this.clock.setTimeout(tick, ms)
+      })
     }
     cancel = this.clock.setTimeout(tick, ms)
     this.timers.push(() => cancel())
-  }
-
-  // ------------------------------------------------------------ ISR changes
-
-  private sendAlterPartition(p: Partition, newIsr: number[]): void {
-    const body = {
-      brokerId: this.nodeId,
-      brokerEpoch: this.deps.metadata.brokerEpoch(),
-      topics: [{ topicId: p.topicId, partitions: [{ partition: p.partition, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr }] }],
-    }
-    this.logger.info({ topic: p.topic, partition: p.partition, isr: p.isr, newIsr }, 'proposing ISR change')
-    this.deps.controller
-      .request<AlterPartitionResponse>(ApiKey.AlterPartition, body, { timeoutMs: ALTER_PARTITION_TIMEOUT_MS })
-      .then((resp) => {
-        const code = resp.errorCode !== ErrorCode.NONE ? resp.errorCode : (resp.body?.topics?.[0]?.partitions?.[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR)
-        if (code !== ErrorCode.NONE) {
-          this.logger.warn({ topic: p.topic, partition: p.partition, newIsr, errorCode: code }, 'AlterPartition refused')
-          p.isrChangeFailed()
-        }
-        // on success the new ISR takes effect when its PartitionChange is applied from metadata
-      })
-      .catch((err: unknown) => {
-        this.logger.warn({ err, topic: p.topic, partition: p.partition }, 'AlterPartition failed')
-        p.isrChangeFailed()
-      })
   }
 }

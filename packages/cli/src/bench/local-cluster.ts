@@ -28,6 +28,16 @@ export interface LocalNode {
   readonly dataDir: string
   child: ChildProcess | null
   readonly logs: string[]
+  /** stderr lines at warn or above (pino level >= 40), over every life of the node */
+  warnings: number
+  /** 'broker fenced' lines (written by whichever node was the controller) */
+  fencings: number
+}
+
+/** A pino JSON line's level (0 when the line is not one). */
+function levelOf(line: string): number {
+  const m = /"level":(\d+)/.exec(line)
+  return m ? Number(m[1]) : 0
 }
 
 const live = new Set<ChildProcess>()
@@ -93,7 +103,7 @@ export class LocalCluster {
     }
     const certs = opts.tlsCertsDir
     const scheme = certs ? 'wss' : 'ws'
-    const nodes: LocalNode[] = ports.map((port, i) => ({ id: i + 1, port, url: `${scheme}://127.0.0.1:${port}`, dataDir: join(root, `node-${i + 1}`), child: null, logs: [] }))
+    const nodes: LocalNode[] = ports.map((port, i) => ({ id: i + 1, port, url: `${scheme}://127.0.0.1:${port}`, dataDir: join(root, `node-${i + 1}`), child: null, logs: [], warnings: 0, fencings: 0 }))
     const voters = nodes.map((n) => `${n.id}@${n.url}`).join(',')
     const tlsArgs = (n: LocalNode): string[] =>
       certs ? ['--tls-cert', join(certs, `broker-${n.id}.crt`), '--tls-key', join(certs, `broker-${n.id}.key`), '--tls-ca', join(certs, 'ca.crt'), '--tls-client-auth', 'requested'] : []
@@ -129,8 +139,16 @@ export class LocalCluster {
     live.add(child)
     n.child = child
     child.stderr!.setEncoding('utf8')
+    let partial = '' // a chunk may end mid-line
     child.stderr!.on('data', (chunk: string) => {
-      n.logs.push(...chunk.split('\n').filter(Boolean))
+      const parts = (partial + chunk).split('\n')
+      partial = parts.pop()!
+      const lines = parts.filter(Boolean)
+      for (const line of lines) {
+        if (levelOf(line) >= 40) n.warnings++
+        if (line.includes('"msg":"broker fenced"')) n.fencings++
+      }
+      n.logs.push(...lines)
       if (n.logs.length > LOG_LINES_MAX) n.logs.splice(0, n.logs.length - LOG_LINES_MAX)
     })
     child.once('exit', () => {

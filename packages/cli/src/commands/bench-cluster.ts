@@ -23,6 +23,7 @@ import { LocalCluster } from '../bench/local-cluster.js'
 import { rm } from 'node:fs/promises'
 import { consume, failover, FULL, latency100k, latency10k, memory, perRecordRf1, perRecordRf3, produceRf1, produceRf3, QUICK, roundTrip, RssSampler, startup, type Env, type ScenarioResult, type Sizes } from '../bench/scenarios.js'
 import { newBenchClient } from '../bench/workloads.js'
+import { partitions, PARTITIONS_DEFAULT, PARTITIONS_PER_TOPIC, type PartitionsOptions } from '../bench/partitions.js'
 
 type Scenario = (env: Env) => Promise<ScenarioResult>
 
@@ -37,7 +38,9 @@ const TRIPLE: Array<[string, Scenario]> = [
   ['round-trip', roundTrip],
   ['failover', failover],
 ]
-export const SCENARIOS = ['produce-rf1', 'produce-rf3', 'per-record', 'consume', 'latency', 'round-trip', 'failover', 'memory', 'startup']
+/** Scenarios on a 3-node cluster of their own (not in the default run: they are long). */
+const OWN_CLUSTER = ['partitions']
+export const SCENARIOS = ['produce-rf1', 'produce-rf3', 'per-record', 'consume', 'latency', 'round-trip', 'failover', 'memory', 'startup', ...OWN_CLUSTER]
 
 interface ClusterBenchArgs {
   quick: boolean
@@ -46,6 +49,9 @@ interface ClusterBenchArgs {
   consumeMib?: number
   startupMib?: number
   secure: boolean
+  partitions: number
+  partitionsLoadRate: number
+  partitionsLoadSeconds: number
 }
 
 /** `--secure`: TLS must keep at least this share of the plaintext produce-rf3 figure. */
@@ -57,6 +63,9 @@ export function benchClusterOptions(c: Argv): Argv {
     .option('scenario', { type: 'string', array: true, describe: `run only these: ${SCENARIOS.join(', ')}` })
     .option('consume-mib', { type: 'number', describe: 'log size read by the consume scenario (default 1024, quick 2)' })
     .option('startup-mib', { type: 'number', describe: 'data held by the restarted node in the startup scenario (default 1024, quick 2)' })
+    .option('partitions', { type: 'number', default: PARTITIONS_DEFAULT, describe: `partitions scenario: partitions in all (${PARTITIONS_PER_TOPIC} per topic, RF 3)` })
+    .option('partitions-load-rate', { type: 'number', default: 0, describe: 'partitions scenario: then produce this many rec/s (acks=all) over every partition while the group reads' })
+    .option('partitions-load-seconds', { type: 'number', default: 60, describe: 'partitions scenario: for this long' })
     .option('profile', { type: 'string', describe: 'write broker CPU profiles (node --cpu-prof) into this directory' })
     .option('secure', { type: 'boolean', default: false, describe: 'compare produce-rf3 over TLS with plaintext in the same run (needs openssl)' })
 }
@@ -64,7 +73,7 @@ export function benchClusterOptions(c: Argv): Argv {
 export const benchClusterHandler = (rt: Runtime): ((argv: never) => Promise<void>) => runCommand<ClusterBenchArgs>(rt, runClusterBench) as never
 
 async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
-  const wanted = new Set(a.scenario?.flatMap((s) => s.split(',')) ?? SCENARIOS)
+  const wanted = new Set(a.scenario?.flatMap((s) => s.split(',')) ?? SCENARIOS.filter((s) => !OWN_CLUSTER.includes(s)))
   for (const s of wanted) if (!SCENARIOS.includes(s)) throw new UsageError(`--scenario ${s}: one of ${SCENARIOS.join(', ')}`)
   const sizes: Sizes = { ...(a.quick ? QUICK : FULL) }
   if (a.consumeMib !== undefined) sizes.consumeBytes = a.consumeMib * 1024 * 1024
@@ -105,7 +114,11 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
     }
     if (results.length === 2) results.push(secureComparison(results[0]!, results[1]!))
   } else {
-    for (const [nodes, list] of [[1, SINGLE], [3, TRIPLE]] as const) {
+    if (!Number.isInteger(a.partitions) || a.partitions < PARTITIONS_PER_TOPIC) throw new UsageError(`--partitions: an integer >= ${PARTITIONS_PER_TOPIC}`)
+    if (!(a.partitionsLoadRate >= 0) || !(a.partitionsLoadSeconds > 0)) throw new UsageError('--partitions-load-rate >= 0 and --partitions-load-seconds > 0')
+    const many: PartitionsOptions = { partitions: a.partitions, loadRate: a.partitionsLoadRate, loadSeconds: a.partitionsLoadSeconds }
+    const separate: Array<[string, Scenario]> = [['partitions', (env) => partitions(env, many)]]
+    for (const [nodes, list] of [[1, SINGLE], [3, TRIPLE], [3, separate]] as const) {
       const todo = list.filter(([name]) => wanted.has(name))
       if (todo.length === 0 || ctx.signal.aborted) continue
       await runOn(nodes, todo)
