@@ -144,7 +144,7 @@ function main(): void {
     const out = { runs, failures, seconds: Number(seconds.toFixed(2)), runsPerMinute: Math.round((runs / seconds) * 60), simulatedTicksPerSecond: Math.round(total.ticks / seconds), faults }
     if (args.json) console.log(JSON.stringify(out))
     else {
-      console.log(`${runs} runs (voters ${args.nodes.join(',')}), ${failures} failures, ${out.seconds}s, ${out.runsPerMinute} runs/min, ${out.simulatedTicksPerSecond} simulated ticks/s`)
+      console.log(`${runs} runs (voters ${args.nodes.join(',')}${pinnedFlags(args.pinned)}), ${failures} failures, ${out.seconds}s, ${out.runsPerMinute} runs/min, ${out.simulatedTicksPerSecond} simulated ticks/s`)
       console.log(`faults struck: ${Object.entries(faults).map(([k, v]) => `${k}=${v}`).join(' ')}`)
     }
   }
