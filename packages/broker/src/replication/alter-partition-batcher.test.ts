@@ -5,6 +5,7 @@ import { RateLimitedLog } from '../log-limit.js'
 import type { PartitionState } from '../metadata/image-types.js'
 import { ManualClock } from '../testing/manual-clock.js'
 import { ALTER_PARTITION_RETRY_MS_MAX, AlterPartitionBatcher, type AlterPartitionRequestBody } from './alter-partition-batcher.js'
+import { IsrStats, TrafficStats } from './partition-stats.js'
 import { ISR_CHANGE_RETRY_BACKOFF_MS, ISR_CHANGE_RETRY_BACKOFF_MS_MAX, Partition } from './partition.js'
 import { resolveTopicSettings } from './topic-settings.js'
 
@@ -26,7 +27,7 @@ async function world(count: number, answer: Answer) {
   })
   batcher.start()
   const settings = resolveTopicSettings({}, {})
-  const env = { nodeId: 1, clock, replicaLagTimeMaxMs: LAG_MS, settings: () => settings, isEligible: () => true, proposeIsr: (p: Partition, isr: number[]) => batcher.propose(p, isr) }
+  const env = { nodeId: 1, clock, replicaLagTimeMaxMs: LAG_MS, settings: () => settings, isEligible: () => true, proposeIsr: (p: Partition, isr: number[]) => batcher.propose(p, isr), topicStats: () => new TrafficStats(), isrStats: new IsrStats() }
   const store = new MemoryLogStore()
   const parts: Partition[] = []
   for (let i = 0; i < count; i++) {
