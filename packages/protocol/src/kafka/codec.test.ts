@@ -23,7 +23,7 @@ describe('ApiVersions v3 (flexible)', () => {
     const d = decodeKafkaRequest(request)
     expect(d).toEqual({
       ok: true,
-      header: { requestApiKey: 18, requestApiVersion: 3, correlationId: 7, clientId: 'ab' },
+      header: { apiKey: 18, apiVersion: 3, correlationId: 7, clientId: 'ab' },
       body: { clientSoftwareName: 'x', clientSoftwareVersion: '1' },
     })
   })
@@ -44,7 +44,7 @@ describe('ApiVersions v3 (flexible)', () => {
 
   it('answers a request header v1 for v0-v2', () => {
     const d = decodeKafkaRequest(hex('0012 0002 00000009 ffff'))
-    expect(d.ok && d.header).toEqual({ requestApiKey: 18, requestApiVersion: 2, correlationId: 9, clientId: null })
+    expect(d.ok && d.header).toEqual({ apiKey: 18, apiVersion: 2, correlationId: 9, clientId: null })
   })
 })
 

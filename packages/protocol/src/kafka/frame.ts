@@ -116,7 +116,8 @@ export function decodeKafkaRequest(frame: Uint8Array): DecodedKafkaRequest {
   try {
     if (frame.byteLength < REQUEST_HEADER_FIXED_BYTES) throw new KafkaWireError(`a request needs ${REQUEST_HEADER_FIXED_BYTES} header bytes, got ${frame.byteLength}`)
     const flexible = api !== undefined && inRange(api.request.versions, apiVersion) && isFlexible(api.request, apiVersion)
-    header = readMessage(RequestHeader, flexible ? 2 : 1, r) as unknown as KafkaRequestHeader
+    const h = readMessage(RequestHeader, flexible ? 2 : 1, r)
+    header = { apiKey, apiVersion, correlationId, clientId: h.clientId as string | null }
     if (!api) return { ok: false, header, correlationId, code: ErrorCode.UNSUPPORTED_VERSION, message: `API key ${apiKey} is not supported` }
     if (!inRange(api.request.versions, apiVersion)) {
       return { ok: false, header, correlationId, code: ErrorCode.UNSUPPORTED_VERSION, message: `${api.name} v${apiVersion} is not supported` }
