@@ -15,7 +15,7 @@ import { freePort, startCluster, type TestCluster } from './cluster.js'
 import { RawKafka } from './kafka-wire.js'
 
 const require = createRequire(import.meta.url)
-const { Kafka, logLevel } = require('kafkajs')
+const { Kafka, logLevel, CompressionTypes } = require('kafkajs')
 
 let cluster: TestCluster
 let client: Tributary
@@ -111,6 +111,21 @@ test('KafkaJS produces keys, values, headers and timestamps with acks all; the S
   } finally {
     await admin.disconnect()
   }
+})
+
+test('KafkaJS gzip batches are accepted and read back by the SDK', async () => {
+  const topic = 'kjs-gzip'
+  await client.admin().createTopic({ topic, partitions: 1, replicationFactor: 3 })
+  const producer = kafkajs.producer()
+  await producer.connect()
+  try {
+    const [r] = await producer.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages: Array.from({ length: 20 }, (_, i) => ({ key: 'g', value: `gzip-${i}`.repeat(20) })) })
+    expect([r.errorCode, Number(r.baseOffset)]).toEqual([0, 0])
+  } finally {
+    await producer.disconnect()
+  }
+  const got = await readAll(topic, 20)
+  expect(got.map((m) => [m.offset, text(m.value!)])).toEqual(Array.from({ length: 20 }, (_, i) => [i, `gzip-${i}`.repeat(20)]))
 })
 
 /** The node leading `topic`/`partition` and a raw connection to its Kafka port. */

@@ -88,4 +88,22 @@ describeKcat('kcat (librdkafka)', () => {
       expect([text(m.key!), text(m.value!), text(m.headers.source!)]).toEqual([k.key, k.payload, 'kcat'])
     }
   })
+
+  test('records the SDK writes (gzip, headers) are read by kcat -C with the same keys, values, headers, partitions and offsets', async () => {
+    const topic = 'kcat-from-sdk'
+    await client.admin().createTopic({ topic, partitions: 3, replicationFactor: 3 })
+    const producer = client.producer({ compression: 'gzip' })
+    const sent = Array.from({ length: 9 }, (_, i) => ({ key: `sdk-${i % 4}`, value: `from-sdk-${i}`, headers: { n: String(i) } }))
+    const meta = await producer.send({ topic, messages: sent })
+    await producer.disconnect()
+    const consumed = kcat(['-b', brokers, '-C', '-t', topic, '-o', 'beginning', '-e', '-J'])
+    expect(consumed.status).toBe(0)
+    const got = consumed.stdout.trim().split('\n').map((l) => JSON.parse(l))
+    expect(got).toHaveLength(sent.length)
+    const byValue = new Map(got.map((m) => [m.payload, m]))
+    sent.forEach((s, i) => {
+      const m = byValue.get(s.value)
+      expect([m.key, m.partition, m.offset, m.headers]).toEqual([s.key, meta[i]!.partition, meta[i]!.offset, ['n', String(i)]])
+    })
+  })
 })
