@@ -247,7 +247,9 @@ function controlNodes(nodes: Node[], spawnNode: (id: number) => Node, ctx: Ctx):
   const start = async (i: number): Promise<Node> => {
     const port = Number(new URL(nodes[i]!.url).port)
     const kafkaPort = Number(nodes[i]!.kafka.split(':').pop())
-    if (!(await portFree(DEV_HOST, port)) || !(await portFree(DEV_HOST, kafkaPort))) throw new CliError(`port ${port} or ${kafkaPort} is in use (a node started by hand?); stop that process first`)
+    for (const p of [port, kafkaPort]) {
+      if (!(await portFree(DEV_HOST, p))) throw new CliError(`port ${p} is in use (a node started by hand?); stop that process first`)
+    }
     const n = (nodes[i] = spawnNode(i + 1))
     say(n, 'node-started', `node ${n.id} started  pid ${n.child.pid}`)
     return n
