@@ -115,13 +115,13 @@ export function decodeKafkaRequest(frame: Uint8Array): DecodedKafkaRequest {
   let header: KafkaRequestHeader | null = null
   try {
     if (frame.byteLength < REQUEST_HEADER_FIXED_BYTES) throw new KafkaWireError(`a request needs ${REQUEST_HEADER_FIXED_BYTES} header bytes, got ${frame.byteLength}`)
-    const flexible = api !== undefined && inRange(api.request.versions, apiVersion) && isFlexible(api.request, apiVersion)
-    const h = readMessage(RequestHeader, flexible ? 2 : 1, r)
-    header = { apiKey, apiVersion, correlationId, clientId: h.clientId as string | null }
-    if (!api) return { ok: false, header, correlationId, code: ErrorCode.UNSUPPORTED_VERSION, message: `API key ${apiKey} is not supported` }
+    // An API or version we do not serve is answered from the fixed 8 bytes alone: its header version is unknown to us.
+    if (!api) return { ok: false, header: { apiKey, apiVersion, correlationId, clientId: null }, correlationId, code: ErrorCode.UNSUPPORTED_VERSION, message: `API key ${apiKey} is not supported` }
     if (!inRange(api.request.versions, apiVersion)) {
-      return { ok: false, header, correlationId, code: ErrorCode.UNSUPPORTED_VERSION, message: `${api.name} v${apiVersion} is not supported` }
+      return { ok: false, header: { apiKey, apiVersion, correlationId, clientId: null }, correlationId, code: ErrorCode.UNSUPPORTED_VERSION, message: `${api.name} v${apiVersion} is not supported` }
     }
+    const h = readMessage(RequestHeader, isFlexible(api.request, apiVersion) ? 2 : 1, r)
+    header = { apiKey, apiVersion, correlationId, clientId: h.clientId as string | null }
     const body = readMessage(api.request, apiVersion, r)
     if (r.remaining() !== 0) throw new KafkaWireError(`${r.remaining()} bytes left over`)
     return { ok: true, header, body }
