@@ -58,7 +58,7 @@ test('dev stop / start / restart one node from another terminal; a node restarte
     expect(await runCli(['dev', 'stop', '--data-dir', dir])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: missing <node>: tributary dev stop <node>/) })
 
     // Node 1 dies; the user starts it again by hand, as its own `tributary broker`: the status line counts it.
-    const pid = Number(/node 1 {2}ws:\/\/\S+ {2}pid (\d+)/.exec(out())![1])
+    const pid = Number(/node 1 {2}ws:\/\/\S+ {2}kafka \S+ {2}pid (\d+)/.exec(out())![1])
     mark = out().length
     process.kill(pid, 'SIGKILL')
     await until(() => out().slice(mark).includes('node 1 exited') && upAfter(out(), mark, '2/3'), why('node 1 reported exited'))

@@ -11,6 +11,8 @@ export interface CliRun { code: number | null; stdout: string; stderr: string }
 
 /** How long one CLI run may take before it is killed. */
 export const CLI_RUN_MS_DEFAULT = 30_000
+/** `tributary dev` puts node N's Kafka listener at base-port + this + N - 1. */
+export const DEV_KAFKA_PORT_OFFSET = 100
 
 /** Run the CLI to completion (SIGKILLed after timeoutMs) with `input` on stdin. */
 export function runCli(args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<CliRun> {
@@ -40,12 +42,17 @@ export function startCli(args: string[], env: Record<string, string> = {}): { ch
   return { child, output: () => out, exit }
 }
 
-/** A base port with `n` free consecutive ports on 127.0.0.1. */
+/** A base port with `n` free consecutive ports on 127.0.0.1, and the `n` from base + 100 (dev's Kafka listeners). */
 export async function freeRun(n: number): Promise<number> {
   for (;;) {
     const base = await freePort()
     if (base + n > 65535) continue
-    const others = await Promise.all(Array.from({ length: n - 1 }, (_, i) => isFree(base + i + 1)))
+    if (base + DEV_KAFKA_PORT_OFFSET + n > 65535) continue
+    // dev also opens each node's Kafka listener at base + 100 + N - 1.
+    const others = await Promise.all([
+      ...Array.from({ length: n - 1 }, (_, i) => isFree(base + i + 1)),
+      ...Array.from({ length: n }, (_, i) => isFree(base + DEV_KAFKA_PORT_OFFSET + i)),
+    ])
     if (others.every(Boolean)) return base
   }
 }

@@ -12,6 +12,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { openLevelStorage } from '@tributary/storage'
 import { BROKER_BIN, freePort, REPO_ROOT, startCluster, type TestCluster } from './cluster.js'
+import { DEV_KAFKA_PORT_OFFSET } from './cli-process.js'
 
 let cluster: TestCluster
 
@@ -350,12 +351,17 @@ test('broker --config FILE: the file\'s options are honoured; an unknown key →
   }
 })
 
-/** Three consecutive free ports on 127.0.0.1. */
+/** n consecutive free ports on 127.0.0.1, and the n from base + 100 (dev's Kafka listeners). */
 async function freeRun(n: number): Promise<number> {
   for (;;) {
     const base = await freePort()
     if (base + n > 65535) continue
-    const others = await Promise.all(Array.from({ length: n - 1 }, (_, i) => isFree(base + i + 1)))
+    if (base + DEV_KAFKA_PORT_OFFSET + n > 65535) continue
+    // dev also opens each node's Kafka listener at base + 100 + N - 1.
+    const others = await Promise.all([
+      ...Array.from({ length: n - 1 }, (_, i) => isFree(base + i + 1)),
+      ...Array.from({ length: n }, (_, i) => isFree(base + DEV_KAFKA_PORT_OFFSET + i)),
+    ])
     if (others.every(Boolean)) return base
   }
 }
@@ -382,6 +388,8 @@ test('dev starts a cluster, reports a leader, refuses busy ports, stops cleanly 
   try {
     await cluster.waitFor(() => /leader [1-3] {2}term \d+ {2}commit \d+ {2}nodes up 3\/3/.test(out), { timeoutMs: 30_000, message: `dev to report a leader; output so far:\n${out}` })
     expect(out).toContain(`bootstrap: ws://127.0.0.1:${base},ws://127.0.0.1:${base + 1},ws://127.0.0.1:${base + 2}`)
+    const k = base + DEV_KAFKA_PORT_OFFSET
+    expect(out).toContain(`Kafka clients (kcat, KafkaJS, librdkafka): bootstrap.servers=127.0.0.1:${k},127.0.0.1:${k + 1},127.0.0.1:${k + 2}`)
 
     const busy = await cli(['dev', '--data-dir', dir, '--base-port', String(base)])
     expect(busy.code).toBe(1)

@@ -116,3 +116,25 @@ describe('TLS options', () => {
     if (!r.ok) expect(r.message).toMatch(message)
   })
 })
+
+describe('the Kafka listener (--kafka-listen / --kafka-advertise)', () => {
+  test('off by default; advertise defaults to the listen address; env twins work', () => {
+    const off = resolveBrokerConfig({ flags: base })
+    expect(off.ok && [off.value.kafkaListen, off.value.kafkaAdvertise]).toEqual([null, null])
+    const on = resolveBrokerConfig({ flags: base, env: { TRIBUTARY_KAFKA_LISTEN: '0.0.0.0:9192' } })
+    expect(on.ok && [on.value.kafkaListen, on.value.kafkaAdvertise]).toEqual(['0.0.0.0:9192', '0.0.0.0:9192'])
+    const both = resolveBrokerConfig({ flags: { ...base, kafkaListen: '[::]:0', kafkaAdvertise: 'kafka1.example:19192' } })
+    expect(both.ok && [both.value.kafkaListen, both.value.kafkaAdvertise]).toEqual(['[::]:0', 'kafka1.example:19192'])
+  })
+
+  test.each([
+    [{ kafkaListen: 'ws://h:9192' }, /--kafka-listen \(TRIBUTARY_KAFKA_LISTEN\): 'ws:\/\/h:9192' is not host:port/],
+    [{ kafkaListen: 'h:70000' }, /is not host:port/],
+    [{ kafkaListen: 'h' }, /is not host:port/],
+    [{ kafkaAdvertise: 'h:9192' }, /--kafka-advertise .*needs --kafka-listen/],
+    [{ kafkaListen: 'h:9192', listeners: 'kafka=ws://h:1' }, /'kafka' is the Kafka listener's name/],
+  ])('%j is refused naming the option', (flags, message) => {
+    const r = resolveBrokerConfig({ flags: { ...base, ...flags } })
+    expect(r.ok ? 'accepted' : r.message).toMatch(message)
+  })
+})

@@ -45,6 +45,10 @@ export interface BrokerConfig {
   listeners: NamedEndpoint[]
   /** What clients of each named listener are told (--advertised-listeners external=ws://localhost:9092). */
   advertisedListeners: NamedEndpoint[]
+  /** host:port of the Kafka protocol listener (null: none). */
+  kafkaListen: string | null
+  /** host:port Kafka clients are told (default: kafkaListen). */
+  kafkaAdvertise: string | null
   dataDir: string
   /** The Raft voters (every voter is also a broker). Nodes not listed join as observers. */
   voters: Voter[]
@@ -96,7 +100,7 @@ export interface BrokerConfig {
 export type TlsClientAuth = 'required' | 'requested' | 'none'
 const TLS_CLIENT_AUTH: readonly TlsClientAuth[] = ['required', 'requested', 'none']
 
-type Kind = 'int' | 'string' | 'url' | 'voters' | 'loglevel' | 'nullable-string' | 'named-urls' | 'tls-client-auth'
+type Kind = 'int' | 'string' | 'url' | 'voters' | 'loglevel' | 'nullable-string' | 'named-urls' | 'tls-client-auth' | 'host-port'
 
 interface OptionSpec {
   key: keyof BrokerConfig
@@ -122,6 +126,8 @@ export const BROKER_OPTIONS: readonly OptionSpec[] = [
   opt('advertise', 'url', 'ws://host:port clients are told to use (default: --listen); peers reach voters at their --voters address', { default: null }),
   opt('listeners', 'named-urls', 'more client listeners, each its own port: name=ws://host:port,... (clients are told the addresses of the listener they connected to)', { default: [] }),
   opt('advertisedListeners', 'named-urls', 'what clients of each named listener are told: name=ws://host:port,... (default: its --listeners address)', { default: [] }),
+  opt('kafkaListen', 'host-port', 'host:port of the Kafka protocol listener (Kafka clients and tools; off when unset)', { default: null }),
+  opt('kafkaAdvertise', 'host-port', 'host:port Kafka clients are told (default: --kafka-listen)', { default: null }),
   opt('dataDir', 'string', 'directory for the node\'s LevelDB'),
   opt('voters', 'voters', 'Raft voters: id@ws://host:port,... (nodes not listed are observers)'),
   opt('rack', 'nullable-string', 'rack id for placement', { default: null }),
@@ -170,6 +176,13 @@ export function parseWsUrl(value: string): Result<string> {
   if (u.protocol !== 'ws:' && u.protocol !== 'wss:') return fail(ErrorCode.INVALID_CONFIG, `'${value}' must start with ws:// or wss://`)
   if (!u.port) return fail(ErrorCode.INVALID_CONFIG, `'${value}' needs an explicit port`)
   return ok(`${u.protocol}//${u.host}`)
+}
+
+/** Kafka's host:port ([v6]:port for IPv6), port 0 allowed (the OS picks). */
+export function parseHostPort(value: string): Result<string> {
+  const m = /^(?:\[([^\]]+)\]|([^:/[\]]+)):(\d{1,5})$/.exec(value)
+  if (!m || Number(m[3]) > 65535) return fail(ErrorCode.INVALID_CONFIG, `'${value}' is not host:port`)
+  return ok(value)
 }
 
 /** `1@ws://h1:9092,2@ws://h2:9092` → voters, ids unique and positive. */
@@ -241,6 +254,10 @@ function parseValue(spec: OptionSpec, raw: unknown): Result<unknown> {
     case 'tls-client-auth':
       if (!TLS_CLIENT_AUTH.includes(raw as TlsClientAuth)) return fail(ErrorCode.INVALID_CONFIG, `'${String(raw)}' is not one of ${TLS_CLIENT_AUTH.join('|')}`)
       return ok(raw)
+    case 'host-port':
+      if (raw === null || raw === '') return ok(null)
+      if (typeof raw !== 'string') return fail(ErrorCode.INVALID_CONFIG, 'must be host:port')
+      return parseHostPort(raw)
     case 'loglevel':
       if (!LOG_LEVELS.includes(raw as LogLevel)) return fail(ErrorCode.INVALID_CONFIG, `'${String(raw)}' is not one of ${LOG_LEVELS.join('|')}`)
       return ok(raw)
@@ -281,6 +298,13 @@ export function resolveBrokerConfig(sources: ConfigSources): Result<BrokerConfig
   }
   const cfg = out as unknown as BrokerConfig
   if (cfg.advertise === null) cfg.advertise = cfg.listen
+  if (cfg.kafkaAdvertise === null) cfg.kafkaAdvertise = cfg.kafkaListen
+  if (cfg.kafkaListen === null && cfg.kafkaAdvertise !== null) {
+    return fail(ErrorCode.INVALID_CONFIG, '--kafka-advertise (TRIBUTARY_KAFKA_ADVERTISE) needs --kafka-listen')
+  }
+  if (cfg.kafkaListen !== null && cfg.listeners.some((l) => l.name === 'kafka')) {
+    return fail(ErrorCode.INVALID_CONFIG, `--listeners (TRIBUTARY_LISTENERS): 'kafka' is the Kafka listener's name (--kafka-listen)`)
+  }
   // A node's entry in --voters is the address peers use (e.g. a compose hostname);
   // --advertise is what clients are told (e.g. a published host port). They may
   // differ, as with Kafka's separate inter-broker and client listeners: peer

@@ -68,8 +68,8 @@ export class BrokerMetrics {
       buckets: LATENCY_BUCKETS_S,
       registers,
     })
-    this.bytesIn = new Counter({ name: 'tributary_network_bytes_in_total', help: 'bytes received in WebSocket frames', registers })
-    this.bytesOut = new Counter({ name: 'tributary_network_bytes_out_total', help: 'bytes sent in WebSocket frames', registers })
+    this.bytesIn = new Counter({ name: 'tributary_network_bytes_in_total', help: 'bytes received in WebSocket frames and on the Kafka listener', registers })
+    this.bytesOut = new Counter({ name: 'tributary_network_bytes_out_total', help: 'bytes sent in WebSocket frames and on the Kafka listener', registers })
     this.connections = new Gauge({ name: 'tributary_connections', help: 'open WebSocket connections', registers })
     this.connectionsRejected = new Counter({ name: 'tributary_connections_rejected_total', help: 'upgrades refused at max connections', registers })
     this.tlsHandshakeFailures = new Counter({ name: 'tributary_tls_handshake_failures_total', help: 'connections refused by TLS: plaintext on the TLS port, client certificate missing, untrusted or unverified, bad hello', labelNames: ['reason'], registers })

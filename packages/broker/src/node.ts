@@ -33,6 +33,8 @@ import { Handlers } from './net/handler-registry.js'
 import { WsPeerClients } from './net/peer-clients.js'
 import { NOT_TLS, startServer, type NodeServer, type TlsReload } from './net/server.js'
 import type { ServerTls } from './net/tls.js'
+import { formatKafkaEndpoint, KAFKA_LISTENER, splitHostPort } from './kafka/endpoint.js'
+import { startKafkaServer, type KafkaServer } from './kafka/server.js'
 import { MetadataQuorum } from './quorum/metadata-quorum.js'
 import { registerQuorumApis } from './quorum/quorum-handlers.js'
 import { createReplicaManager, type ReplicaManager } from './replication/index.js'
@@ -133,10 +135,12 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   })
   router = new ControllerRouter({ nodeId, clock, controller, peers, leaderId: () => quorum.leaderId, voters: voterIds })
   const extra = namedListeners(config)
+  // The Kafka listener's address joins these once its port is bound (it may be OS-picked), before the lifecycle registers.
+  const endpoints: Record<string, string> = Object.fromEntries(extra.map((l) => [l.name, l.advertise]))
   const lifecycle = new BrokerLifecycle({
     nodeId,
     endpoint: config.advertise,
-    endpoints: extra.length ? Object.fromEntries(extra.map((l) => [l.name, l.advertise])) : undefined,
+    endpoints,
     rack: config.rack,
     incarnationId,
     clock,
@@ -208,11 +212,23 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     })
   let server: NodeServer
   const listenerServers = new Map<string, NodeServer>()
+  let kafkaServer: KafkaServer | null = null
   try {
     server = await serve(config.listen, null)
     for (const l of extra) listenerServers.set(l.name, await serve(l.listen, l.name))
+    if (config.kafkaListen !== null) {
+      const kafka = await startKafkaServer({
+        ...splitHostPort(config.kafkaListen)!,
+        maxConnections: config.maxConnections,
+        inFlightPerConnectionMax: config.inFlightPerConnectionMax,
+        frameBytesMax: config.frameBytesMax,
+        handlers, metrics, logger: logger.child({ part: 'kafka' }),
+      })
+      kafkaServer = kafka
+      endpoints[KAFKA_LISTENER] = kafkaAdvertised(config.kafkaAdvertise!, kafka.port)
+    }
   } catch (err) {
-    await Promise.all([...listenerServers.values()].map((s) => s.close()))
+    await Promise.all([...listenerServers.values(), ...(kafkaServer ? [kafkaServer] : [])].map((s) => s.close()))
     peers.close()
     throw err
   }
@@ -224,7 +240,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   timings.start()
   quorum.start()
   lifecycle.start()
-  logger.info({ listen: config.listen, advertise: address, listeners: extra, voters: voterIds }, 'broker started')
+  logger.info({ listen: config.listen, advertise: address, listeners: extra, kafka: endpoints[KAFKA_LISTENER], voters: voterIds }, 'broker started')
 
   let stopping: Promise<void> | null = null
   const stop = async (opts: { controlled?: boolean } = {}): Promise<void> => {
@@ -242,7 +258,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     await groups.stop().catch((err) => logger.error({ err }, 'group coordinator stop failed'))
     await replicas.stop().catch((err) => logger.error({ err }, 'replica manager stop failed'))
     await quorum.stop()
-    await Promise.all([server, ...listenerServers.values()].map((s) => s.close()))
+    await Promise.all([server, ...listenerServers.values(), ...(kafkaServer ? [kafkaServer] : [])].map((s) => s.close()))
     peers.close()
     timings.stop()
     logger.info('broker stopped')
@@ -252,7 +268,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     nodeId,
     address,
     port: server.port,
-    listenerPorts: new Map([...listenerServers].map(([name, s]) => [name, s.port])),
+    listenerPorts: new Map([...listenerServers, ...(kafkaServer ? [[KAFKA_LISTENER, kafkaServer] as const] : [])].map(([name, s]) => [name, s.port])),
     metadata,
     isController: () => controller!.isActive(),
     reloadTls: () => reloadAll([server, ...listenerServers.values()]),
@@ -264,6 +280,12 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
 function reloadAll(servers: NodeServer[]): TlsReload {
   const results = servers.map((s) => s.reloadTls()).filter((r) => r.ok || r.error !== NOT_TLS)
   return results.find((r) => !r.ok) ?? results[0] ?? { ok: false, error: NOT_TLS }
+}
+
+/** The advertised Kafka address, with the bound port when the configured one is 0 (the OS picked it). */
+function kafkaAdvertised(advertise: string, boundPort: number): string {
+  const at = splitHostPort(advertise)!
+  return at.port === 0 ? formatKafkaEndpoint(at.host, boundPort) : advertise
 }
 
 /** The controller leaves: hand Raft leadership to the most caught-up voter so a new controller appears at once. */

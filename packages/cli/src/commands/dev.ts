@@ -24,6 +24,8 @@ import { DEV_ACTIONS, sendControl, serveControl, type ControlHandler, type DevAc
 import { pollStatus, statusLine, type DevStatus } from './dev-status.js'
 
 export const DEV_NODES_MAX = 9
+/** Node N's Kafka listener is on base-port + this + N - 1 (9192, 9193, 9194 by default). */
+export const DEV_KAFKA_PORT_OFFSET = 100
 /** How long stopping nodes may take before SIGKILL. */
 export const DEV_STOP_DEADLINE_MS = 10_000
 const STATUS_POLL_MS = 500
@@ -41,6 +43,8 @@ interface DevArgs {
 interface Node {
   id: number
   url: string
+  /** host:port of its Kafka listener */
+  kafka: string
   dataDir: string
   logPath: string
   child: ChildProcess
@@ -60,7 +64,7 @@ export function devCommand(y: Argv, rt: Runtime): Argv {
         .positional('node', { type: 'string', describe: 'with an action: the node id' })
         .option('nodes', { type: 'string', default: 3, describe: `number of nodes (1..${DEV_NODES_MAX})` })
         .option('data-dir', { type: 'string', default: '.tributary', describe: 'parent directory of node-N data dirs and logs' })
-        .option('base-port', { type: 'string', default: 9092, describe: 'node N listens on base-port + N - 1' })
+        .option('base-port', { type: 'string', default: 9092, describe: 'node N listens on base-port + N - 1, its Kafka listener on base-port + 100 + N - 1' })
         .option('log-level', { type: 'string', default: 'info', describe: 'log level of each node' }),
     runCommand<DevArgs>(rt, (a, ctx) => (a.action ? controlDev(a, ctx) : runDev(a, ctx))) as never,
   )
@@ -96,14 +100,16 @@ async function runDev(argv: DevArgs, ctx: Ctx): Promise<void> {
   const count = intFlag('nodes', argv.nodes, 1, DEV_NODES_MAX)
   if (argv.node !== undefined) throw new UsageError(`unexpected '${argv.node}': give an action first (tributary dev ${DEV_ACTIONS.join('|')} <node>)`)
   const basePort = intFlag('base-port', argv.basePort, 1, 65535)
-  if (basePort + count - 1 > 65535) throw new UsageError(`--base-port: ${basePort} + ${count} nodes runs past port 65535`)
+  if (basePort + DEV_KAFKA_PORT_OFFSET + count - 1 > 65535) {
+    throw new UsageError(`--base-port: ${basePort} + ${count} nodes runs past port 65535 (Kafka listeners take base-port + ${DEV_KAFKA_PORT_OFFSET} onwards)`)
+  }
   const dataDir = resolve(argv.dataDir)
   const ids = Array.from({ length: count }, (_, i) => i + 1)
   const urlOf = (id: number): string => `ws://${DEV_HOST}:${basePort + id - 1}`
+  const kafkaOf = (id: number): string => `${DEV_HOST}:${basePort + DEV_KAFKA_PORT_OFFSET + id - 1}`
 
   checkLayout(dataDir, count, basePort)
-  for (const id of ids) {
-    const port = basePort + id - 1
+  for (const port of ids.flatMap((id) => [basePort + id - 1, basePort + DEV_KAFKA_PORT_OFFSET + id - 1])) {
     if (!(await portFree(DEV_HOST, port))) {
       throw new CliError(`port ${port} on ${DEV_HOST} is in use (another cluster running?); stop it or pass --base-port`)
     }
@@ -112,7 +118,7 @@ async function runDev(argv: DevArgs, ctx: Ctx): Promise<void> {
   writeFileSync(join(dataDir, 'dev.json'), JSON.stringify({ nodes: count, basePort }, null, 2) + '\n')
 
   const voters = ids.map((id) => `${id}@${urlOf(id)}`).join(',')
-  const spawnNode = (id: number): Node => startNode(id, urlOf(id), dataDir, voters, argv.logLevel)
+  const spawnNode = (id: number): Node => startNode(id, urlOf(id), kafkaOf(id), dataDir, voters, argv.logLevel)
   const nodes = ids.map(spawnNode)
   const bootstrap = nodes.map((n) => n.url).join(',')
   const stopAll = (): void => killAll(nodes)
@@ -120,12 +126,13 @@ async function runDev(argv: DevArgs, ctx: Ctx): Promise<void> {
 
   const { io } = ctx
   if (ctx.json) {
-    printLine(io, JSON.stringify({ event: 'started', bootstrap, dataDir, nodes: nodes.map((n) => ({ nodeId: n.id, url: n.url, dataDir: n.dataDir, log: n.logPath, pid: n.child.pid })) }))
+    printLine(io, JSON.stringify({ event: 'started', bootstrap, dataDir, kafkaBootstrap: nodes.map((n) => n.kafka).join(','), nodes: nodes.map((n) => ({ nodeId: n.id, url: n.url, kafka: n.kafka, dataDir: n.dataDir, log: n.logPath, pid: n.child.pid })) }))
   } else {
     println(io, `tributary dev: ${count} node${count > 1 ? 's' : ''}, data in ${argv.dataDir}`)
-    for (const n of nodes) println(io, `  node ${n.id}  ${n.url}  pid ${n.child.pid}  log ${join(argv.dataDir, `node-${n.id}.log`)}`)
+    for (const n of nodes) println(io, `  node ${n.id}  ${n.url}  kafka ${n.kafka}  pid ${n.child.pid}  log ${join(argv.dataDir, `node-${n.id}.log`)}`)
     println(io, `bootstrap: ${bootstrap}`)
     println(io, `  export TRIBUTARY_BOOTSTRAP=${bootstrap}`)
+    println(io, `Kafka clients (kcat, KafkaJS, librdkafka): bootstrap.servers=${nodes.map((n) => n.kafka).join(',')}`)
     println(io, 'Ctrl-C stops every node.')
   }
   const control = await serveControl(dataDir, controlNodes(nodes, spawnNode, ctx))
@@ -168,17 +175,17 @@ export function portFree(host: string, port: number): Promise<boolean> {
   })
 }
 
-function startNode(id: number, url: string, parent: string, voters: string, logLevel: string): Node {
+function startNode(id: number, url: string, kafka: string, parent: string, voters: string, logLevel: string): Node {
   const dataDir = join(parent, `node-${id}`)
   const logPath = join(parent, `node-${id}.log`)
   mkdirSync(dataDir, { recursive: true })
   const fd = openSync(logPath, 'a')
-  const args = [...BROKER_NODE_ARGS, brokerBinPath(), 'broker', '--node-id', String(id), '--listen', url, '--data-dir', dataDir, '--voters', voters, '--log-level', logLevel]
+  const args = [...BROKER_NODE_ARGS, brokerBinPath(), 'broker', '--node-id', String(id), '--listen', url, '--kafka-listen', kafka, '--data-dir', dataDir, '--voters', voters, '--log-level', logLevel]
   // Own process group: the terminal's Ctrl-C reaches only us, and we stop nodes in order.
   // We hold each node's stdin: if we die without cleaning up (SIGKILL), the pipe closes and the node exits.
   const child = spawn(process.execPath, args, { stdio: ['pipe', fd, fd], detached: true, env: { ...BROKER_ENV, ...process.env, TRIBUTARY_EXIT_WITH_PARENT: '1' } })
   closeSync(fd)
-  const node: Node = { id, url, dataDir, logPath, child, exited: false, stoppedByHand: false, exit: Promise.resolve(null) }
+  const node: Node = { id, url, kafka, dataDir, logPath, child, exited: false, stoppedByHand: false, exit: Promise.resolve(null) }
   node.exit = new Promise((resolve) => {
     child.once('exit', (code, signal) => {
       node.exited = true
@@ -239,7 +246,10 @@ function controlNodes(nodes: Node[], spawnNode: (id: number) => Node, ctx: Ctx):
   }
   const start = async (i: number): Promise<Node> => {
     const port = Number(new URL(nodes[i]!.url).port)
-    if (!(await portFree(DEV_HOST, port))) throw new CliError(`port ${port} is in use (a node started by hand?); stop that process first`)
+    const kafkaPort = Number(nodes[i]!.kafka.split(':').pop())
+    for (const p of [port, kafkaPort]) {
+      if (!(await portFree(DEV_HOST, p))) throw new CliError(`port ${p} is in use (a node started by hand?); stop that process first`)
+    }
     const n = (nodes[i] = spawnNode(i + 1))
     say(n, 'node-started', `node ${n.id} started  pid ${n.child.pid}`)
     return n

@@ -1,0 +1,109 @@
+/**
+ * librdkafka through Debian's kcat against a real 3-node cluster's Kafka
+ * listeners (issue #18): `-L` lists every broker at its Kafka address, `-P`
+ * produces keyed records with headers, `-C -o beginning -e` reads them back, and
+ * the Tributary SDK reads the same records. Run by `npm run test:compat` (not
+ * `npm test`); without kcat on PATH it says so and skips.
+ */
+import { spawnSync } from 'node:child_process'
+import { Tributary, partitionForKey, text, type ConsumedMessage } from '@tributary/client'
+import { freePort, startCluster, type TestCluster } from '../cluster.js'
+
+const kcatPath = spawnSync('sh', ['-c', 'command -v kcat'], { encoding: 'utf8' }).stdout.trim()
+if (!kcatPath) {
+  console.warn('kcat compat tests SKIPPED: kcat is not on PATH (Debian: apt-get install -y kcat)')
+}
+const describeKcat = kcatPath ? describe : describe.skip
+
+function kcat(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(kcatPath, args, { input, encoding: 'utf8', timeout: 30_000 })
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+describeKcat('kcat (librdkafka)', () => {
+  let cluster: TestCluster
+  let client: Tributary
+  let brokers: string
+
+  beforeAll(async () => {
+    const ports: number[] = []
+    while (ports.length < 3) {
+      const p = await freePort()
+      if (!ports.includes(p)) ports.push(p)
+    }
+    cluster = await startCluster({ nodes: 3, logLevel: 'warn', brokerArgs: (id) => ['--kafka-listen', `127.0.0.1:${ports[id - 1]}`] })
+    client = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-kcat' })
+    brokers = ports.map((p) => `127.0.0.1:${p}`).join(',')
+  }, 60_000)
+
+  afterAll(async () => {
+    await client?.close()
+    await cluster?.stop()
+  }, 30_000)
+
+  test('kcat -L lists every broker at its Kafka address and the topic with its partitions', async () => {
+    await client.admin().createTopic({ topic: 'kcat-list', partitions: 3, replicationFactor: 3 })
+    const r = kcat(['-b', brokers, '-L', '-J', '-t', 'kcat-list'])
+    expect(r.stderr).toBe('')
+    const md = JSON.parse(r.stdout)
+    expect(md.brokers.map((b: any) => [b.id, b.name]).sort()).toEqual(brokers.split(',').map((b, i) => [i + 1, b]))
+    expect(md.topics[0].topic).toBe('kcat-list')
+    expect(md.topics[0].partitions).toHaveLength(3)
+    for (const p of md.topics[0].partitions) expect(p.replicas.map((x: any) => x.id).sort()).toEqual([1, 2, 3])
+    // The plain listing a user reads.
+    const plain = kcat(['-b', brokers, '-L'])
+    expect(plain.stdout).toContain(' 3 brokers:')
+    expect(plain.stdout).toContain('topic "kcat-list" with 3 partitions:')
+  })
+
+  test('kcat -P keyed records with headers (acks all); kcat -C and the SDK read them back', async () => {
+    const topic = 'kcat-io'
+    await client.admin().createTopic({ topic, partitions: 3, replicationFactor: 3 })
+    const lines = Array.from({ length: 20 }, (_, i) => `key-${i % 6}:value-${i}`)
+    const produced = kcat(['-b', brokers, '-P', '-t', topic, '-K', ':', '-H', 'source=kcat', '-X', 'acks=all', '-X', 'partitioner=murmur2_random'], lines.join('\n') + '\n')
+    expect(produced).toMatchObject({ status: 0, stderr: '' })
+
+    const consumed = kcat(['-b', brokers, '-C', '-t', topic, '-o', 'beginning', '-e', '-J'])
+    expect(consumed.status).toBe(0)
+    const got = consumed.stdout.trim().split('\n').map((l) => JSON.parse(l))
+    expect(got.map((m) => `${m.key}:${m.payload}`).sort()).toEqual([...lines].sort())
+    for (const m of got) {
+      expect(m.partition).toBe(partitionForKey(m.key, 3)) // librdkafka's murmur2_random is Java's murmur2 for keyed records
+      expect(m.headers).toEqual(['source', 'kcat'])
+    }
+
+    const sdk: ConsumedMessage[] = []
+    const consumer = client.consumer({ fromBeginning: true, maxWaitTimeInMs: 100 })
+    await consumer.subscribe({ topics: [topic] })
+    await consumer.run({ eachMessage: async ({ message }) => void sdk.push(message) })
+    try {
+      await cluster.waitFor(() => sdk.length >= lines.length, { message: `${lines.length} records through the SDK (have ${sdk.length})` })
+    } finally {
+      await consumer.disconnect()
+    }
+    const byKcat = new Map(got.map((m) => [`${m.partition}/${m.offset}`, m]))
+    for (const m of sdk) {
+      const k = byKcat.get(`${m.partition}/${m.offset}`)
+      expect(k).toBeDefined()
+      expect([text(m.key!), text(m.value!), text(m.headers.source!)]).toEqual([k.key, k.payload, 'kcat'])
+    }
+  })
+
+  test('records the SDK writes (gzip, headers) are read by kcat -C with the same keys, values, headers, partitions and offsets', async () => {
+    const topic = 'kcat-from-sdk'
+    await client.admin().createTopic({ topic, partitions: 3, replicationFactor: 3 })
+    const producer = client.producer({ compression: 'gzip' })
+    const sent = Array.from({ length: 9 }, (_, i) => ({ key: `sdk-${i % 4}`, value: `from-sdk-${i}`, headers: { n: String(i) } }))
+    const meta = await producer.send({ topic, messages: sent })
+    await producer.disconnect()
+    const consumed = kcat(['-b', brokers, '-C', '-t', topic, '-o', 'beginning', '-e', '-J'])
+    expect(consumed.status).toBe(0)
+    const got = consumed.stdout.trim().split('\n').map((l) => JSON.parse(l))
+    expect(got).toHaveLength(sent.length)
+    const byValue = new Map(got.map((m) => [m.payload, m]))
+    sent.forEach((s, i) => {
+      const m = byValue.get(s.value)
+      expect([m.key, m.partition, m.offset, m.headers]).toEqual([s.key, meta[i]!.partition, meta[i]!.offset, ['n', String(i)]])
+    })
+  })
+})

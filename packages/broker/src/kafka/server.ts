@@ -1,0 +1,194 @@
+/**
+ * The Kafka listener: a TCP server speaking Kafka's binary protocol in front of
+ * the same Handlers registry as the WebSocket listener. Each frame is decoded
+ * from the schema table, translated to our request shape, handled with a
+ * RequestContext on listener `kafka` (so Metadata lists Kafka addresses), and
+ * the answer translated back.
+ *
+ * Per connection, responses leave in request order (Kafka clients match them by
+ * order as well as correlation id); acks=0 produce gets none. Reading pauses
+ * while `inFlightPerConnectionMax` requests wait, rather than failing them: Kafka
+ * clients have no "too many in flight" error. A frame that cannot be split or
+ * decoded closes the connection with a (rate-limited) log line; an API or
+ * version we do not serve gets UNSUPPORTED_VERSION. Nothing a client sends can
+ * throw out of here.
+ */
+import net from 'node:net'
+import type { Logger } from 'pino'
+import {
+  decodeKafkaRequest, encodeKafkaErrorResponse, encodeKafkaResponse, errorName, ErrorCode, FrameSplitter, KAFKA_APIS, KafkaApiKey,
+  type KafkaObject, type KafkaRequestHeader,
+} from '@tributary/protocol'
+import type { Handlers } from '../net/handler-registry.js'
+import type { BrokerMetrics } from '../metrics.js'
+import type { HandlerResult, RequestContext } from '../seams.js'
+import { KAFKA_LISTENER } from './endpoint.js'
+import { LogLimiter } from './log-limiter.js'
+import { TRANSLATIONS } from './translate.js'
+
+export interface KafkaServerOptions {
+  host: string
+  port: number
+  maxConnections: number
+  inFlightPerConnectionMax: number
+  frameBytesMax: number
+  handlers: Handlers
+  metrics: BrokerMetrics
+  logger: Logger
+}
+
+export interface KafkaServer {
+  readonly port: number
+  connectionCount(): number
+  close(): Promise<void>
+}
+
+/** Bad-frame log lines per minute for the whole listener, so a fuzzer cannot flood the log. */
+const BAD_FRAME_LOGS_PER_MINUTE = 10
+const LOG_WINDOW_MS = 60_000
+
+/** The versions ApiVersions advertises: every API with a schema and a translation (and ApiVersions itself). */
+export function advertisedApis(): Array<{ apiKey: number; minVersion: number; maxVersion: number }> {
+  return [...KAFKA_APIS.values()]
+    .filter((a) => a.apiKey === KafkaApiKey.ApiVersions || TRANSLATIONS.has(a.apiKey))
+    .map((a) => ({ apiKey: a.apiKey, minVersion: a.request.versions.min, maxVersion: a.request.versions.max }))
+}
+
+export async function startKafkaServer(opts: KafkaServerOptions): Promise<KafkaServer> {
+  const { logger } = opts
+  const sockets = new Set<net.Socket>()
+  const badFrameLog = new LogLimiter(BAD_FRAME_LOGS_PER_MINUTE, LOG_WINDOW_MS)
+  let nextConnectionId = 1
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {})
+    if (sockets.size >= opts.maxConnections) {
+      opts.metrics.connectionsRejected.inc()
+      socket.destroy()
+      return
+    }
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+    serveConnection(socket, nextConnectionId++, opts, badFrameLog)
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const port = (server.address() as net.AddressInfo).port
+  logger.debug({ port }, 'kafka listener bound')
+  return {
+    port,
+    connectionCount: () => sockets.size,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      for (const s of sockets) s.destroy()
+      await closed
+    },
+  }
+}
+
+function serveConnection(socket: net.Socket, connectionId: number, opts: KafkaServerOptions, badFrameLog: LogLimiter): void {
+  const { metrics, logger } = opts
+  const remoteAddress = socket.remoteAddress ?? '?'
+  const splitter = new FrameSplitter(opts.frameBytesMax)
+  const abort = new AbortController()
+  // Responses in request order: each request takes a slot; a slot's bytes leave once every earlier one has.
+  const slots: Array<{ bytes: Uint8Array | null; done: boolean }> = []
+  let paused = false
+
+  const flush = (): void => {
+    while (slots.length && slots[0]!.done) {
+      const s = slots.shift()!
+      if (s.bytes && !socket.destroyed) {
+        metrics.bytesOut.inc(s.bytes.byteLength)
+        socket.write(s.bytes)
+      }
+    }
+    if (paused && slots.length < opts.inFlightPerConnectionMax) {
+      paused = false
+      socket.resume()
+    }
+  }
+  const badFrame = (message: string, header: KafkaRequestHeader | null): void => {
+    badFrameLog.log((dropped) => logger.warn({ connectionId, remoteAddress, clientId: header?.clientId, message, ...(dropped ? { droppedLogLines: dropped } : {}) }, 'kafka listener: bad frame, closing the connection'))
+    metrics.requests.inc({ api: 'kafka:invalid', error: 'INVALID_REQUEST' })
+    abort.abort()
+    socket.destroy()
+  }
+
+  socket.on('data', (chunk: Buffer) => {
+    metrics.bytesIn.inc(chunk.byteLength)
+    const split = splitter.push(chunk)
+    if (!split.ok) return badFrame(split.message, null)
+    for (const frame of split.value) {
+      if (socket.destroyed) return
+      const slot = { bytes: null as Uint8Array | null, done: false }
+      slots.push(slot)
+      const answer = (bytes: Uint8Array | null): void => {
+        slot.bytes = bytes
+        slot.done = true
+        flush()
+      }
+      const decoded = decodeKafkaRequest(frame)
+      if (!decoded.ok) {
+        if (decoded.code !== ErrorCode.UNSUPPORTED_VERSION) return badFrame(decoded.message, decoded.header)
+        metrics.requests.inc({ api: 'kafka:unsupported', error: 'UNSUPPORTED_VERSION' })
+        answer(unsupported(decoded.header, decoded.correlationId))
+        continue
+      }
+      const ctx: RequestContext = {
+        connectionId, remoteAddress, apiKey: decoded.header.apiKey, apiVersion: decoded.header.apiVersion,
+        correlationId: decoded.header.correlationId, listener: KAFKA_LISTENER, signal: abort.signal,
+        // Plain TCP for now: TLS and SASL on the Kafka port come with the security issues.
+        tls: false,
+      }
+      void handle(decoded.header, decoded.body, ctx, opts).then(answer)
+    }
+    if (slots.length >= opts.inFlightPerConnectionMax && !paused) {
+      paused = true
+      socket.pause()
+    }
+  })
+  socket.on('close', () => abort.abort())
+}
+
+/** An API or version we do not serve: ApiVersions answers in v0 with our versions (KIP-511's fallback); others get the error code. */
+function unsupported(header: KafkaRequestHeader | null, correlationId: number): Uint8Array {
+  if (header?.apiKey === KafkaApiKey.ApiVersions) {
+    return encodeKafkaResponse(KafkaApiKey.ApiVersions, 0, correlationId, { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: advertisedApis() })
+  }
+  return encodeKafkaErrorResponse(correlationId, ErrorCode.UNSUPPORTED_VERSION)
+}
+
+/** One decoded request → its response frame, or null for none (acks=0). Never rejects. */
+async function handle(header: KafkaRequestHeader, body: KafkaObject, ctx: RequestContext, opts: KafkaServerOptions): Promise<Uint8Array | null> {
+  const { apiKey, apiVersion, correlationId } = header
+  const name = `kafka:${KAFKA_APIS.get(apiKey)?.name ?? apiKey}`
+  if (apiKey === KafkaApiKey.ApiVersions) {
+    opts.metrics.requests.inc({ api: name, error: 'NONE' })
+    return encodeKafkaResponse(apiKey, apiVersion, correlationId, { errorCode: ErrorCode.NONE, apiKeys: advertisedApis() })
+  }
+  const t = TRANSLATIONS.get(apiKey)!
+  const handler = opts.handlers.get(t.apiKey)
+  let result: HandlerResult
+  try {
+    if (!handler) throw new Error(`no handler for ${name}`)
+    result = await handler(t.request(body, apiVersion), ctx)
+  } catch (err) {
+    opts.logger.error({ err, api: name, connectionId: ctx.connectionId }, 'kafka listener: handler threw')
+    result = { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, body: { errorMessage: `${name} failed: ${(err as Error)?.message ?? String(err)}` } }
+  }
+  opts.metrics.requests.inc({ api: name, error: errorName(result?.errorCode ?? 0) })
+  if (result === undefined) return null // acks=0 produce
+  const message = ((result.body as { errorMessage?: string } | null)?.errorMessage ?? null)
+  try {
+    const out = result.errorCode === ErrorCode.NONE ? t.response(result.body, result.errorCode, null, apiVersion) : t.error(body, result.errorCode, message)
+    return encodeKafkaResponse(apiKey, apiVersion, correlationId, out)
+  } catch (err) {
+    opts.logger.error({ err, api: name }, 'kafka listener: response could not be encoded')
+    return encodeKafkaResponse(apiKey, apiVersion, correlationId, t.error(body, ErrorCode.UNKNOWN_SERVER_ERROR, 'response could not be encoded'))
+  }
+}

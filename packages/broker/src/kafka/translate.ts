@@ -1,0 +1,190 @@
+/**
+ * Kafka request/response shapes ↔ ours, one pair of functions per API. Our APIs
+ * follow Kafka's (same error codes, RecordBatch v2 bytes passed through), so each
+ * translation renames fields and fills what Kafka's versions carry and ours do
+ * not (throttle times, aborted transactions, authorized operations).
+ */
+import { ErrorCode, KafkaApiKey, type KafkaObject, type MetadataResponse, type ProduceResponse, type FetchResponse, type ListOffsetsResponse, type CreateTopicsResponse, type FindCoordinatorResponse } from '@tributary/protocol'
+import { parseKafkaEndpoint } from './endpoint.js'
+
+/** One API: our key, the request body we hand our handler, and Kafka's response from our answer. */
+export interface Translation {
+  /** our API key (the Handlers registry's) */
+  apiKey: number
+  request(kafka: KafkaObject, version: number): unknown
+  response(ours: unknown, errorCode: number, errorMessage: string | null, version: number): KafkaObject
+  /** the body of an error answer when our handler failed as a whole */
+  error(kafka: KafkaObject, errorCode: number, errorMessage: string | null): KafkaObject
+}
+
+type Obj = Record<string, any>
+const arr = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : [])
+
+const metadata: Translation = {
+  apiKey: KafkaApiKey.Metadata,
+  request: (k) => ({ topics: k.topics === null ? null : arr(k.topics).map((t) => t.name), includeInternal: true }),
+  response: (ours) => {
+    const m = ours as MetadataResponse
+    return {
+      // A broker without a Kafka listener (a node being upgraded) has no address a Kafka client can use.
+      brokers: m.brokers.filter((b) => !b.fenced).flatMap((b) => {
+        const at = parseKafkaEndpoint(b.endpoint)
+        return at ? [{ nodeId: b.nodeId, host: at.host, port: at.port, rack: b.rack ?? null }] : []
+      }),
+      clusterId: m.clusterId,
+      controllerId: m.controllerId,
+      topics: m.topics.map((t) => ({
+        errorCode: t.errorCode,
+        name: t.name,
+        topicId: t.topicId || undefined,
+        isInternal: t.internal,
+        partitions: t.partitions.map((p) => ({
+          errorCode: p.errorCode,
+          partitionIndex: p.partition,
+          leaderId: p.leader,
+          leaderEpoch: p.leaderEpoch,
+          replicaNodes: p.replicas,
+          isrNodes: p.isr,
+          offlineReplicas: p.offlineReplicas ?? [],
+        })),
+      })),
+    }
+  },
+  error: (k, errorCode) => ({ brokers: [], topics: arr(k.topics).map((t) => ({ errorCode, name: t.name, partitions: [] })) }),
+}
+
+const produce: Translation = {
+  apiKey: KafkaApiKey.Produce,
+  request: (k) => ({
+    acks: k.acks,
+    timeoutMs: k.timeoutMs,
+    topics: arr(k.topicData).map((t) => ({
+      topic: t.name,
+      partitions: arr(t.partitionData).map((p) => ({ partition: p.index, records: p.records ?? new Uint8Array(0) })),
+    })),
+  }),
+  response: (ours) => ({
+    responses: (ours as ProduceResponse).topics.map((t) => ({
+      name: t.topic,
+      partitionResponses: t.partitions.map((p) => ({
+        index: p.partition,
+        errorCode: p.errorCode,
+        baseOffset: p.baseOffset,
+        logAppendTimeMs: p.logAppendTimeMs,
+        logStartOffset: p.logStartOffset,
+        errorMessage: p.errorMessage ?? null,
+      })),
+    })),
+  }),
+  error: (k, errorCode, errorMessage) => ({
+    responses: arr(k.topicData).map((t) => ({
+      name: t.name,
+      partitionResponses: arr(t.partitionData).map((p) => ({ index: p.index, errorCode, baseOffset: -1, errorMessage })),
+    })),
+  }),
+}
+
+const fetch: Translation = {
+  apiKey: KafkaApiKey.Fetch,
+  request: (k) => ({
+    // Kafka consumers send -1; anything else would claim to be a follower, which this listener does not serve.
+    replicaId: -1,
+    maxWaitMs: k.maxWaitMs,
+    minBytes: k.minBytes,
+    maxBytes: k.maxBytes,
+    topics: arr(k.topics).map((t) => ({
+      topic: t.topic,
+      partitions: arr(t.partitions).map((p) => ({
+        partition: p.partition,
+        fetchOffset: p.fetchOffset,
+        currentLeaderEpoch: p.currentLeaderEpoch,
+        partitionMaxBytes: p.partitionMaxBytes,
+      })),
+    })),
+  }),
+  response: (ours) => ({
+    // sessionId 0: no fetch session was created, so the client sends full fetches (KIP-227 allows it).
+    sessionId: 0,
+    responses: (ours as FetchResponse).topics.map((t) => ({
+      topic: t.topic,
+      partitions: t.partitions.map((p) => ({
+        partitionIndex: p.partition,
+        errorCode: p.errorCode,
+        highWatermark: p.highWatermark,
+        // No transactions: everything below the high watermark is stable.
+        lastStableOffset: p.highWatermark,
+        logStartOffset: p.logStartOffset,
+        currentLeader: p.currentLeader ? { leaderId: p.currentLeader.leaderId, leaderEpoch: p.currentLeader.leaderEpoch } : undefined,
+        abortedTransactions: null,
+        preferredReadReplica: -1,
+        records: p.records,
+      })),
+    })),
+  }),
+  error: (_k, errorCode) => ({ errorCode, sessionId: 0, responses: [] }),
+}
+
+const listOffsets: Translation = {
+  apiKey: KafkaApiKey.ListOffsets,
+  request: (k) => ({
+    replicaId: -1,
+    topics: arr(k.topics).map((t) => ({
+      topic: t.name,
+      partitions: arr(t.partitions).map((p) => ({ partition: p.partitionIndex, timestamp: p.timestamp, currentLeaderEpoch: p.currentLeaderEpoch })),
+    })),
+  }),
+  response: (ours) => ({
+    topics: (ours as ListOffsetsResponse).topics.map((t) => ({
+      name: t.topic,
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, errorCode: p.errorCode, timestamp: p.timestamp, offset: p.offset, leaderEpoch: p.leaderEpoch })),
+    })),
+  }),
+  error: (k, errorCode) => ({
+    topics: arr(k.topics).map((t) => ({ name: t.name, partitions: arr(t.partitions).map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+  }),
+}
+
+const createTopics: Translation = {
+  apiKey: KafkaApiKey.CreateTopics,
+  request: (k) => ({
+    timeoutMs: k.timeoutMs,
+    validateOnly: k.validateOnly === true,
+    topics: arr(k.topics).map((t) => {
+      const assignments = arr(t.assignments)
+      return {
+        name: t.name,
+        numPartitions: t.numPartitions,
+        replicationFactor: t.replicationFactor,
+        configs: Object.fromEntries(arr(t.configs).filter((c) => c.value !== null).map((c) => [c.name, c.value])),
+        assignments: assignments.length ? [...assignments].sort((a, b) => a.partitionIndex - b.partitionIndex).map((a) => a.brokerIds) : null,
+      }
+    }),
+  }),
+  response: (ours) => ({
+    topics: (ours as CreateTopicsResponse).topics.map((t) => ({ name: t.name, errorCode: t.errorCode, errorMessage: t.errorMessage ?? null })),
+  }),
+  error: (k, errorCode, errorMessage) => ({ topics: arr(k.topics).map((t) => ({ name: t.name, errorCode, errorMessage })) }),
+}
+
+const findCoordinator: Translation = {
+  apiKey: KafkaApiKey.FindCoordinator,
+  request: (k) => ({ key: k.key, keyType: k.keyType }),
+  response: (ours, errorCode, errorMessage) => {
+    const at = parseKafkaEndpoint((ours as FindCoordinatorResponse | undefined)?.endpoint ?? '')
+    if (errorCode !== ErrorCode.NONE || !at) {
+      return { errorCode: errorCode || ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage, nodeId: -1, host: '', port: -1 }
+    }
+    return { errorCode, errorMessage: null, nodeId: (ours as FindCoordinatorResponse).nodeId, host: at.host, port: at.port }
+  },
+  error: (_k, errorCode, errorMessage) => ({ errorCode, errorMessage, nodeId: -1, host: '', port: -1 }),
+}
+
+/** By Kafka API key (ApiVersions is answered by the listener itself). */
+export const TRANSLATIONS: ReadonlyMap<number, Translation> = new Map([
+  [KafkaApiKey.Metadata, metadata],
+  [KafkaApiKey.Produce, produce],
+  [KafkaApiKey.Fetch, fetch],
+  [KafkaApiKey.ListOffsets, listOffsets],
+  [KafkaApiKey.CreateTopics, createTopics],
+  [KafkaApiKey.FindCoordinator, findCoordinator],
+])

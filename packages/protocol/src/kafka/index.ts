@@ -1,0 +1,5 @@
+export * from './wire.js'
+export * from './schema.js'
+export * from './codec.js'
+export * from './messages.js'
+export * from './frame.js'

@@ -1,0 +1,208 @@
+/**
+ * Our Kafka schema table: the fields and versions we serve of each API, written
+ * from apache/kafka's clients/src/main/resources/common/message/*.json (field
+ * names camelCased, only the versions advertised in ApiVersions). `codec.ts`
+ * interprets it; nothing encodes a message by hand.
+ *
+ * Versions: from the lowest a client we test uses to the highest we implement
+ * fully. Produce starts at v3 (RecordBatch v2 only); ListOffsets at v1 (v0's
+ * offset arrays are gone).
+ */
+import { array, field as f, message, struct, type MessageSpec } from './schema.js'
+
+export const RequestHeader = message('RequestHeader', -1, '0-2', '2+', [
+  f('RequestApiKey', 'int16', '0+'),
+  f('RequestApiVersion', 'int16', '0+'),
+  f('CorrelationId', 'int32', '0+'),
+  f('ClientId', 'string', '1+', { nullable: '1+', default: null, neverCompact: true }),
+])
+
+export const ResponseHeader = message('ResponseHeader', -1, '0-1', '1+', [f('CorrelationId', 'int32', '0+')])
+
+const ApiVersionsRequest = message('ApiVersionsRequest', 18, '0-3', '3+', [
+  f('ClientSoftwareName', 'string', '3+'),
+  f('ClientSoftwareVersion', 'string', '3+'),
+])
+const ApiVersionsResponse = message('ApiVersionsResponse', 18, '0-3', '3+', [
+  f('ErrorCode', 'int16', '0+'),
+  f('ApiKeys', array([f('ApiKey', 'int16', '0+'), f('MinVersion', 'int16', '0+'), f('MaxVersion', 'int16', '0+')]), '0+'),
+  f('ThrottleTimeMs', 'int32', '1+'),
+  f('FinalizedFeaturesEpoch', 'int64', '3+', { tag: 1, default: -1 }),
+])
+
+const MetadataRequest = message('MetadataRequest', 3, '0-12', '9+', [
+  f('Topics', array([f('TopicId', 'uuid', '10+'), f('Name', 'string', '0+', { nullable: '10+' })]), '0+', { nullable: '1+' }),
+  f('AllowAutoTopicCreation', 'bool', '4+', { default: true }),
+  f('IncludeClusterAuthorizedOperations', 'bool', '8-10'),
+  f('IncludeTopicAuthorizedOperations', 'bool', '8+'),
+])
+const AUTHORIZED_OPERATIONS_UNKNOWN = -2147483648
+const MetadataResponse = message('MetadataResponse', 3, '0-12', '9+', [
+  f('ThrottleTimeMs', 'int32', '3+'),
+  f('Brokers', array([
+    f('NodeId', 'int32', '0+'),
+    f('Host', 'string', '0+'),
+    f('Port', 'int32', '0+'),
+    f('Rack', 'string', '1+', { nullable: '1+', default: null }),
+  ]), '0+'),
+  f('ClusterId', 'string', '2+', { nullable: '2+', default: null }),
+  f('ControllerId', 'int32', '1+', { default: -1 }),
+  f('Topics', array([
+    f('ErrorCode', 'int16', '0+'),
+    f('Name', 'string', '0+', { nullable: '12+' }),
+    f('TopicId', 'uuid', '10+'),
+    f('IsInternal', 'bool', '1+'),
+    f('Partitions', array([
+      f('ErrorCode', 'int16', '0+'),
+      f('PartitionIndex', 'int32', '0+'),
+      f('LeaderId', 'int32', '0+'),
+      f('LeaderEpoch', 'int32', '7+', { default: -1 }),
+      f('ReplicaNodes', '[]int32', '0+'),
+      f('IsrNodes', '[]int32', '0+'),
+      f('OfflineReplicas', '[]int32', '5+'),
+    ]), '0+'),
+    f('TopicAuthorizedOperations', 'int32', '8+', { default: AUTHORIZED_OPERATIONS_UNKNOWN }),
+  ]), '0+'),
+  f('ClusterAuthorizedOperations', 'int32', '8-10', { default: AUTHORIZED_OPERATIONS_UNKNOWN }),
+])
+
+const ProduceRequest = message('ProduceRequest', 0, '3-9', '9+', [
+  f('TransactionalId', 'string', '3+', { nullable: '3+', default: null }),
+  f('Acks', 'int16', '0+'),
+  f('TimeoutMs', 'int32', '0+'),
+  f('TopicData', array([
+    f('Name', 'string', '0+'),
+    f('PartitionData', array([f('Index', 'int32', '0+'), f('Records', 'records', '0+', { nullable: '0+' })]), '0+'),
+  ]), '0+'),
+])
+const ProduceResponse = message('ProduceResponse', 0, '3-9', '9+', [
+  f('Responses', array([
+    f('Name', 'string', '0+'),
+    f('PartitionResponses', array([
+      f('Index', 'int32', '0+'),
+      f('ErrorCode', 'int16', '0+'),
+      f('BaseOffset', 'int64', '0+'),
+      f('LogAppendTimeMs', 'int64', '2+', { default: -1 }),
+      f('LogStartOffset', 'int64', '5+', { default: -1 }),
+      f('RecordErrors', array([f('BatchIndex', 'int32', '8+'), f('BatchIndexErrorMessage', 'string', '8+', { nullable: '8+', default: null })]), '8+'),
+      f('ErrorMessage', 'string', '8+', { nullable: '8+', default: null }),
+    ]), '0+'),
+  ]), '0+'),
+  f('ThrottleTimeMs', 'int32', '1+'),
+])
+
+const FetchRequest = message('FetchRequest', 1, '4-12', '12+', [
+  f('ClusterId', 'string', '12+', { nullable: '12+', default: null, tag: 0 }),
+  f('ReplicaId', 'int32', '0+', { default: -1 }),
+  f('MaxWaitMs', 'int32', '0+'),
+  f('MinBytes', 'int32', '0+'),
+  f('MaxBytes', 'int32', '3+', { default: 0x7fffffff }),
+  f('IsolationLevel', 'int8', '4+'),
+  f('SessionId', 'int32', '7+'),
+  f('SessionEpoch', 'int32', '7+', { default: -1 }),
+  f('Topics', array([
+    f('Topic', 'string', '0+'),
+    f('Partitions', array([
+      f('Partition', 'int32', '0+'),
+      f('CurrentLeaderEpoch', 'int32', '9+', { default: -1 }),
+      f('FetchOffset', 'int64', '0+'),
+      f('LastFetchedEpoch', 'int32', '12+', { default: -1 }),
+      f('LogStartOffset', 'int64', '5+', { default: -1 }),
+      f('PartitionMaxBytes', 'int32', '0+'),
+    ]), '0+'),
+  ]), '0+'),
+  f('ForgottenTopicsData', array([f('Topic', 'string', '7+'), f('Partitions', '[]int32', '7+')]), '7+'),
+  f('RackId', 'string', '11+'),
+])
+const FetchResponse = message('FetchResponse', 1, '4-12', '12+', [
+  f('ThrottleTimeMs', 'int32', '1+'),
+  f('ErrorCode', 'int16', '7+'),
+  f('SessionId', 'int32', '7+'),
+  f('Responses', array([
+    f('Topic', 'string', '0+'),
+    f('Partitions', array([
+      f('PartitionIndex', 'int32', '0+'),
+      f('ErrorCode', 'int16', '0+'),
+      f('HighWatermark', 'int64', '0+'),
+      f('LastStableOffset', 'int64', '4+', { default: -1 }),
+      f('LogStartOffset', 'int64', '5+', { default: -1 }),
+      f('DivergingEpoch', struct([f('Epoch', 'int32', '12+', { default: -1 }), f('EndOffset', 'int64', '12+', { default: -1 })]), '12+', { tag: 0 }),
+      f('CurrentLeader', struct([f('LeaderId', 'int32', '12+', { default: -1 }), f('LeaderEpoch', 'int32', '12+', { default: -1 })]), '12+', { tag: 1 }),
+      f('AbortedTransactions', array([f('ProducerId', 'int64', '4+'), f('FirstOffset', 'int64', '4+')]), '4+', { nullable: '4+', default: null }),
+      f('PreferredReadReplica', 'int32', '11+', { default: -1 }),
+      f('Records', 'records', '0+', { nullable: '0+' }),
+    ]), '0+'),
+  ]), '0+'),
+])
+
+const ListOffsetsRequest = message('ListOffsetsRequest', 2, '1-6', '6+', [
+  f('ReplicaId', 'int32', '0+'),
+  f('IsolationLevel', 'int8', '2+'),
+  f('Topics', array([
+    f('Name', 'string', '0+'),
+    f('Partitions', array([f('PartitionIndex', 'int32', '0+'), f('CurrentLeaderEpoch', 'int32', '4+', { default: -1 }), f('Timestamp', 'int64', '0+')]), '0+'),
+  ]), '0+'),
+])
+const ListOffsetsResponse = message('ListOffsetsResponse', 2, '1-6', '6+', [
+  f('ThrottleTimeMs', 'int32', '2+'),
+  f('Topics', array([
+    f('Name', 'string', '0+'),
+    f('Partitions', array([
+      f('PartitionIndex', 'int32', '0+'),
+      f('ErrorCode', 'int16', '0+'),
+      f('Timestamp', 'int64', '1+', { default: -1 }),
+      f('Offset', 'int64', '1+', { default: -1 }),
+      f('LeaderEpoch', 'int32', '4+', { default: -1 }),
+    ]), '0+'),
+  ]), '0+'),
+])
+
+const CreateTopicsRequest = message('CreateTopicsRequest', 19, '0-4', '5+', [
+  f('Topics', array([
+    f('Name', 'string', '0+'),
+    f('NumPartitions', 'int32', '0+'),
+    f('ReplicationFactor', 'int16', '0+'),
+    f('Assignments', array([f('PartitionIndex', 'int32', '0+'), f('BrokerIds', '[]int32', '0+')]), '0+'),
+    f('Configs', array([f('Name', 'string', '0+'), f('Value', 'string', '0+', { nullable: '0+' })]), '0+'),
+  ]), '0+'),
+  f('TimeoutMs', 'int32', '0+'),
+  f('ValidateOnly', 'bool', '1+'),
+])
+const CreateTopicsResponse = message('CreateTopicsResponse', 19, '0-4', '5+', [
+  f('ThrottleTimeMs', 'int32', '2+'),
+  f('Topics', array([
+    f('Name', 'string', '0+'),
+    f('ErrorCode', 'int16', '0+'),
+    f('ErrorMessage', 'string', '1+', { nullable: '0+', default: null }),
+  ]), '0+'),
+])
+
+const FindCoordinatorRequest = message('FindCoordinatorRequest', 10, '0-3', '3+', [
+  f('Key', 'string', '0+'),
+  f('KeyType', 'int8', '1+'),
+])
+const FindCoordinatorResponse = message('FindCoordinatorResponse', 10, '0-3', '3+', [
+  f('ThrottleTimeMs', 'int32', '1+'),
+  f('ErrorCode', 'int16', '0+'),
+  f('ErrorMessage', 'string', '1+', { nullable: '1+', default: null }),
+  f('NodeId', 'int32', '0+'),
+  f('Host', 'string', '0+'),
+  f('Port', 'int32', '0+'),
+])
+
+export interface KafkaApi { apiKey: number; name: string; request: MessageSpec; response: MessageSpec }
+
+const api = (request: MessageSpec, response: MessageSpec): KafkaApi => ({ apiKey: request.apiKey, name: request.name.replace(/Request$/, ''), request, response })
+
+/** Every API the Kafka listener serves, by key; its versions are what ApiVersions advertises. */
+export const KAFKA_APIS: ReadonlyMap<number, KafkaApi> = new Map([
+  api(ProduceRequest, ProduceResponse),
+  api(FetchRequest, FetchResponse),
+  api(ListOffsetsRequest, ListOffsetsResponse),
+  api(MetadataRequest, MetadataResponse),
+  api(FindCoordinatorRequest, FindCoordinatorResponse),
+  api(ApiVersionsRequest, ApiVersionsResponse),
+  api(CreateTopicsRequest, CreateTopicsResponse),
+].map((a) => [a.apiKey, a]))
+
+export const KafkaApiKey = { Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, FindCoordinator: 10, ApiVersions: 18, CreateTopics: 19 } as const
