@@ -174,6 +174,37 @@ export async function rpc(url: string, opts: { requestTimeoutMs?: number; tls?: 
   return new RpcConnection(wsClientTransport(ws), { requestTimeoutMs: opts.requestTimeoutMs ?? 10_000 })
 }
 
+export interface LoneBroker {
+  /** The newest stderr lines (JSON logs). */
+  readonly logs: string[]
+  /** SIGKILL and wait for the exit. */
+  stop(): Promise<void>
+}
+
+/** One `tributary broker` process with these flags, outside any TestCluster (e.g. an intruder). */
+export async function spawnBroker(args: string[]): Promise<LoneBroker> {
+  installExitHook()
+  const child = spawn(process.execPath, [BROKER_BIN, 'broker', ...args], { cwd: REPO_ROOT, env: { ...process.env, TRIBUTARY_EXIT_WITH_PARENT: '1' }, stdio: ['pipe', 'ignore', 'pipe'] })
+  live.add(child)
+  const logs: string[] = []
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { live.delete(child); resolve() }))
+  child.stderr!.setEncoding('utf8')
+  let partial = ''
+  child.stderr!.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n')
+    partial = lines.pop() ?? ''
+    logs.push(...lines)
+    if (logs.length > LOG_LINES_MAX) logs.splice(0, logs.length - LOG_LINES_MAX)
+  })
+  return {
+    logs,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      await exited
+    },
+  }
+}
+
 const live = new Set<ChildProcess>()
 let exitHookInstalled = false
 function installExitHook(): void {

@@ -94,13 +94,27 @@ export interface BrokerConfig {
   tlsClientAuth: TlsClientAuth
   /** Kafka ssl.principal.mapping.rules for client certificate subjects; null = DEFAULT. */
   tlsPrincipalMapping: string | null
-}
 
+  // ---- authentication (SECURITY.md)
+  /** File holding the cluster secret brokers prove to each other (TRIBUTARY-BROKER); null = none. */
+  clusterSecretFile: string | null
+  /** Client SASL mechanisms, upper case (SCRAM-SHA-256, ...); empty = client authentication off. */
+  saslMechanisms: string[]
+  /** An unauthenticated connection is closed after this long when SASL is required. */
+  saslHandshakeTimeoutMs: number
+  /** A failed authentication is answered only after this delay (Kafka's connection.failed.authentication.delay.ms). */
+  failedAuthenticationDelayMs: number
+  /** Unauthenticated connections one remote address may hold at once when SASL is required. */
+  unauthenticatedConnectionsPerAddressMax: number
+}
 
 export type TlsClientAuth = 'required' | 'requested' | 'none'
 const TLS_CLIENT_AUTH: readonly TlsClientAuth[] = ['required', 'requested', 'none']
 
-type Kind = 'int' | 'string' | 'url' | 'voters' | 'loglevel' | 'nullable-string' | 'named-urls' | 'tls-client-auth' | 'host-port'
+/** Client mechanisms --sasl-mechanisms may name. */
+export const CLIENT_SASL_MECHANISMS: readonly string[] = ['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN', 'OAUTHBEARER']
+
+type Kind = 'int' | 'string' | 'url' | 'voters' | 'loglevel' | 'nullable-string' | 'named-urls' | 'tls-client-auth' | 'host-port' | 'sasl-mechanisms'
 
 interface OptionSpec {
   key: keyof BrokerConfig
@@ -156,6 +170,12 @@ export const BROKER_OPTIONS: readonly OptionSpec[] = [
   opt('tlsCa', 'nullable-string', 'PEM CA bundle trusted for client and peer certificates and for wss:// peers', { default: null }),
   opt('tlsClientAuth', 'tls-client-auth', 'client certificates: required|requested|none (needs --tls-ca unless none)', { default: 'none' }),
   opt('tlsPrincipalMapping', 'nullable-string', 'certificate subject -> principal rules, Kafka ssl.principal.mapping.rules style (RULE:pattern/replacement/[LU],DEFAULT)', { default: null }),
+  // ---- authentication
+  opt('clusterSecretFile', 'nullable-string', 'file with the cluster secret (same on every node; make one with `openssl rand -hex 32`): cluster-internal APIs are then served to brokers only', { default: null }),
+  opt('saslMechanisms', 'sasl-mechanisms', `client SASL mechanisms required of every client, comma-separated (${CLIENT_SASL_MECHANISMS.join(',').toLowerCase()}); empty = client authentication off`, { default: [] }),
+  opt('saslHandshakeTimeoutMs', 'int', 'close a connection that has not authenticated after this long (when SASL is required)', { default: 10_000, min: 100, max: 3_600_000 }),
+  opt('failedAuthenticationDelayMs', 'int', 'delay before answering a failed authentication', { default: 100, min: 0, max: 60_000 }),
+  opt('unauthenticatedConnectionsPerAddressMax', 'int', 'unauthenticated connections one remote address may hold (when SASL is required)', { default: 64, min: 1, max: 1_000_000 }),
 ]
 
 /** The options with a default, as a config object fragment (tests build configs from it). */
@@ -258,6 +278,12 @@ function parseValue(spec: OptionSpec, raw: unknown): Result<unknown> {
       if (raw === null || raw === '') return ok(null)
       if (typeof raw !== 'string') return fail(ErrorCode.INVALID_CONFIG, 'must be host:port')
       return parseHostPort(raw)
+    case 'sasl-mechanisms': {
+      const names = (Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [null]).map((n) => (typeof n === 'string' ? n.trim().toUpperCase() : n))
+      const bad = names.find((n) => typeof n !== 'string' || (n !== '' && !CLIENT_SASL_MECHANISMS.includes(n)))
+      if (bad !== undefined) return fail(ErrorCode.INVALID_CONFIG, `'${String(bad)}' is not one of ${CLIENT_SASL_MECHANISMS.join(', ').toLowerCase()}`)
+      return ok([...new Set(names.filter((n) => n !== ''))])
+    }
     case 'loglevel':
       if (!LOG_LEVELS.includes(raw as LogLevel)) return fail(ErrorCode.INVALID_CONFIG, `'${String(raw)}' is not one of ${LOG_LEVELS.join('|')}`)
       return ok(raw)

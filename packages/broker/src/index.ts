@@ -9,3 +9,7 @@ export { emptyImage, applyRecords, encodeImage, decodeImage, imageToPlain } from
 export { entryLogRecords, metadataLogPage, LEADER_CHANGE, UNREADABLE } from './metadata/metadata-log.js'
 export { encodeRecords, decodeRecords, type MetadataRecord, type RecordType } from './metadata/records.js'
 export { wsConnector, wsTransport } from './net/ws-transport.js'
+export { BROKER_MECHANISM, BrokerClientMechanism, brokerMechanismProvider, clusterKey } from './security/broker-mechanism.js'
+export { readClusterSecret, CLUSTER_SECRET_BYTES_MIN, type ClusterSecret } from './security/cluster-secret.js'
+export type { SaslMechanismProvider, SaslServerMechanism, SaslStep } from './security/sasl.js'
+export { ANONYMOUS_PRINCIPAL, anonymousSession, brokerSession, initialSession, type PeerCertificate } from './security/session.js'

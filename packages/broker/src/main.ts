@@ -12,6 +12,7 @@ import { readPemFile, readTlsFiles, type ServerTls } from './net/tls.js'
 import { wsConnector, type ClientTlsOptions } from './net/ws-transport.js'
 import { startNode, type BrokerHandle } from './node.js'
 import { systemClock, systemRandom } from './seams.js'
+import { readClusterSecret } from './security/cluster-secret.js'
 
 /** Kafka-style ids: 16 random bytes, base64url (22 characters). */
 export function newId(): string {
@@ -50,6 +51,13 @@ function peerTls(config: BrokerConfig): ClientTlsOptions {
 /** Open the data dir and start a node with the real seams. */
 export async function startBroker(config: BrokerConfig, opts: StartBrokerOptions = {}): Promise<BrokerHandle> {
   const logger = opts.logger ?? createLogger(config)
+  let clusterSecret: Uint8Array | undefined
+  if (config.clusterSecretFile) {
+    const secret = await readClusterSecret(config.clusterSecretFile)
+    if (!secret.ok) throw new Error(secret.message)
+    if (secret.value.readableByOthers) logger.warn({ file: config.clusterSecretFile }, 'the cluster secret file is readable by group or others: chmod 600 it')
+    clusterSecret = secret.value.bytes
+  }
   await mkdir(config.dataDir, { recursive: true })
   const tls = serverTls(config)
   let peerTlsNow = peerTls(config)
@@ -68,6 +76,7 @@ export async function startBroker(config: BrokerConfig, opts: StartBrokerOptions
       newId,
       processMetrics: opts.processMetrics,
       onFatal: opts.onFatal,
+      clusterSecret,
     })
   } catch (err) {
     await storage.close().catch(() => {})

@@ -49,6 +49,9 @@ export class BrokerMetrics {
   readonly tlsHandshakeFailures: Counter<'reason'>
   private readonly beforeScrape: Array<() => Promise<void> | void> = []
   private readonly afterScrape: Array<() => void> = []
+  readonly authentications: Counter<'mechanism' | 'result'>
+  readonly clusterAuthorizationFailures: Counter<'api'>
+  readonly unauthenticatedConnectionsRejected: Counter
 
   constructor(nodeId: number, sources: MetricsSources, opts: { processMetrics?: boolean } = {}) {
     this.registry.setDefaultLabels({ node_id: String(nodeId) })
@@ -73,6 +76,9 @@ export class BrokerMetrics {
     this.connections = new Gauge({ name: 'tributary_connections', help: 'open WebSocket connections', registers })
     this.connectionsRejected = new Counter({ name: 'tributary_connections_rejected_total', help: 'upgrades refused at max connections', registers })
     this.tlsHandshakeFailures = new Counter({ name: 'tributary_tls_handshake_failures_total', help: 'connections refused by TLS: plaintext on the TLS port, client certificate missing, untrusted or unverified, bad hello', labelNames: ['reason'], registers })
+    this.authentications = new Counter({ name: 'tributary_authentications_total', help: 'SASL exchanges finished, by mechanism and result (ok|failed)', labelNames: ['mechanism', 'result'], registers })
+    this.clusterAuthorizationFailures = new Counter({ name: 'tributary_cluster_authorization_failures_total', help: 'cluster-internal requests refused to a connection that is not a broker of this cluster', labelNames: ['api'], registers })
+    this.unauthenticatedConnectionsRejected = new Counter({ name: 'tributary_unauthenticated_connections_rejected_total', help: 'connections refused or closed: over the per-address cap of unauthenticated connections, or no authentication within the handshake timeout', registers })
     this.nodeGauges(sources.gauges)
     if (sources.dataPlane) this.hook(registerDataPlaneMetrics(this.registry, sources.dataPlane))
     if (sources.groupLag) this.hook(registerGroupMetrics(this.registry, sources.groupLag))

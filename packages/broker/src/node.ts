@@ -14,7 +14,7 @@
  * Named listeners (--listeners) are more servers on the same Handlers; a request
  * carries the listener it came in on, so clients learn that listener's addresses.
  */
-import { ApiKey, type Connector } from '@tributary/protocol'
+import { ApiKey, authenticate, type Connector } from '@tributary/protocol'
 import type { DurableRaftLog, RaftMessage } from '@tributary/raft'
 import type { LogStore } from '@tributary/storage'
 import type { Logger } from 'pino'
@@ -31,7 +31,7 @@ import { ControlPlaneTimings } from './control-plane-timings.js'
 import { RateLimitedLog } from './log-limit.js'
 import { Handlers } from './net/handler-registry.js'
 import { WsPeerClients } from './net/peer-clients.js'
-import { NOT_TLS, startServer, type NodeServer, type TlsReload } from './net/server.js'
+import { NOT_TLS, SERVER_API_KEYS, startServer, type NodeServer, type TlsReload } from './net/server.js'
 import type { ServerTls } from './net/tls.js'
 import { formatKafkaEndpoint, KAFKA_LISTENER, splitHostPort } from './kafka/endpoint.js'
 import { startKafkaServer, type KafkaServer } from './kafka/server.js'
@@ -39,6 +39,9 @@ import { MetadataQuorum } from './quorum/metadata-quorum.js'
 import { registerQuorumApis } from './quorum/quorum-handlers.js'
 import { createReplicaManager, type ReplicaManager } from './replication/index.js'
 import { sleep, type Clock, type Random } from './seams.js'
+import { Authenticator } from './security/authenticator.js'
+import { BrokerClientMechanism, brokerMechanismProvider, clusterKey } from './security/broker-mechanism.js'
+import type { SaslMechanismProvider } from './security/sasl.js'
 
 export interface NodeDeps {
   config: BrokerConfig
@@ -55,6 +58,10 @@ export interface NodeDeps {
   tls?: ServerTls
   /** Storage failed under the Raft loop: the node must not go on. */
   onFatal?(err: unknown): void
+  /** The bytes of --cluster-secret-file (main.ts reads it): peers then authenticate as brokers (TRIBUTARY-BROKER). */
+  clusterSecret?: Uint8Array
+  /** Server sides of the client SASL mechanisms, one for each name in config.saslMechanisms. */
+  saslMechanisms?: SaslMechanismProvider[]
 }
 
 export interface BrokerHandle {
@@ -91,7 +98,11 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   const learned = new Map<number, string>()
   const resolve = (id: number): string | undefined =>
     config.voters.find((v) => v.nodeId === id)?.endpoint ?? learned.get(id) ?? metadata.image().brokers.get(id)?.endpoint
-  const peers = new WsPeerClients({ nodeId, connector: deps.connector, clock, random: deps.random, logger, resolve, requestTimeoutMs: config.requestTimeoutMs })
+  const key = deps.clusterSecret ? clusterKey(deps.clusterSecret) : undefined
+  const peers = new WsPeerClients({
+    nodeId, connector: deps.connector, clock, random: deps.random, logger, resolve, requestTimeoutMs: config.requestTimeoutMs,
+    authenticate: key && (async (rpc, peerId) => { await authenticate(rpc, new BrokerClientMechanism(key, nodeId, peerId), { timeoutMs: config.requestTimeoutMs }) }),
+  })
 
   const timings = new ControlPlaneTimings(new RateLimitedLog(logger, clock))
   let controller: Controller | null = null
@@ -156,7 +167,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     config,
     metadata,
     controllerId: () => quorum.leaderId || -1,
-    supportedApis: () => handlers.keys(),
+    supportedApis: () => [...handlers.keys(), ...SERVER_API_KEYS].sort((a, b) => a - b),
     log: (from, max) => quorum.entries(from, max),
     snapshots: () => quorum.snapshots(),
   })
@@ -196,6 +207,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     { processMetrics: deps.processMetrics },
   )
   timings.register(metrics.registry)
+  const authenticator = createAuthenticator(deps, key, metrics)
 
   const { port } = listenAddress(config.listen)
   // A wss:// listener serves TLS with the node's certificate; a ws:// one stays plain.
@@ -206,7 +218,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
       maxConnections: config.maxConnections,
       inFlightPerConnectionMax: config.inFlightPerConnectionMax,
       frameBytesMax: config.frameBytesMax,
-      handlers, metrics, logger,
+      handlers, metrics, logger, authenticator,
       readiness: () => lifecycle.readiness(),
       tls: listen.startsWith('wss:') ? deps.tls : undefined,
     })
@@ -241,6 +253,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   quorum.start()
   lifecycle.start()
   logger.info({ listen: config.listen, advertise: address, listeners: extra, kafka: endpoints[KAFKA_LISTENER], voters: voterIds }, 'broker started')
+  warnIfOpen(logger, config, key !== undefined)
 
   let stopping: Promise<void> | null = null
   const stop = async (opts: { controlled?: boolean } = {}): Promise<void> => {
@@ -286,6 +299,37 @@ function reloadAll(servers: NodeServer[]): TlsReload {
 function kafkaAdvertised(advertise: string, boundPort: number): string {
   const at = splitHostPort(advertise)!
   return at.port === 0 ? formatKafkaEndpoint(at.host, boundPort) : advertise
+}
+
+/** Client mechanisms from config plus TRIBUTARY-BROKER when there is a cluster secret. */
+function createAuthenticator(deps: NodeDeps, key: Uint8Array | undefined, metrics: BrokerMetrics): Authenticator {
+  const { config } = deps
+  const provided = new Map((deps.saslMechanisms ?? []).map((m) => [m.name, m]))
+  const missing = config.saslMechanisms.filter((name) => !provided.has(name))
+  if (missing.length > 0) throw new Error(`--sasl-mechanisms: ${missing.join(', ')} not available in this build`)
+  const mechanisms = config.saslMechanisms.map((name) => provided.get(name)!)
+  if (key) mechanisms.push(brokerMechanismProvider(key, config.nodeId))
+  return new Authenticator({
+    mechanisms,
+    saslRequired: config.saslMechanisms.length > 0,
+    clusterProtected: key !== undefined,
+    saslHandshakeTimeoutMs: config.saslHandshakeTimeoutMs,
+    failedAuthenticationDelayMs: config.failedAuthenticationDelayMs,
+    unauthenticatedConnectionsPerAddressMax: config.unauthenticatedConnectionsPerAddressMax,
+    clock: deps.clock,
+    metrics,
+    logger: deps.logger.child({ part: 'auth' }),
+  })
+}
+
+/** The start-up warnings of SECURITY.md: one line when clients are not authenticated, a louder one when cluster APIs are open. */
+function warnIfOpen(logger: Logger, config: BrokerConfig, clusterProtected: boolean): void {
+  if (config.saslMechanisms.length === 0) {
+    logger.warn('client authentication is off (no --sasl-mechanisms): anyone who can reach this port can act as a client')
+  }
+  if (!clusterProtected) {
+    logger.warn('SECURITY WARNING: CLUSTER-INTERNAL APIS ARE OPEN: no --cluster-secret-file and no cluster CA, so anyone who can reach this port can act as a broker (vote in Raft, unregister brokers, change ISRs, read any replica). Give every node the same --cluster-secret-file (see SECURITY.md)')
+  }
 }
 
 /** The controller leaves: hand Raft leadership to the most caught-up voter so a new controller appears at once. */

@@ -34,6 +34,21 @@ export interface Random {
 
 export const systemRandom: Random = { next: () => Math.random() }
 
+/**
+ * Who is on the other end of a connection, Kafka-style. Set by the connection's
+ * authentication (SASL, or a verified TLS client certificate), never by a frame.
+ */
+export interface Session {
+  /** 'User:alice', 'User:ANONYMOUS' (unauthenticated), or 'Broker:<id>' */
+  principal: string
+  /** set only when the connection authenticated as a broker of this cluster */
+  brokerId?: number
+  authenticated: boolean
+  mechanism?: string
+  /** ms epoch after which the session must re-authenticate (undefined = never) */
+  expiresAtMs?: number
+}
+
 /** What a handler learns about the request it serves. */
 export interface RequestContext {
   connectionId: number
@@ -45,8 +60,18 @@ export interface RequestContext {
   listener?: string | null
   /** aborted when the connection closes: long polls should stop waiting */
   signal: AbortSignal
-  /** the connection arrived over TLS */
+  /** the connection's identity when this request arrived */
+  session: Session
+  /** whether the connection is TLS */
   tls: boolean
+  /**
+   * Whether this connection may call cluster-internal APIs (Raft, broker
+   * lifecycle, follower and debug reads, internal-topic writes): it
+   * authenticated as a broker of this cluster, or the cluster configures
+   * neither a cluster secret nor a CA (then every connection may, as before).
+   * A field computed once per session, so the gate costs nothing per request.
+   */
+  clusterAccess: boolean
   /** the client's certificate, when one was presented and verified against --tls-ca (net/tls.ts) */
   peerCertificate?: PeerCertificate
   /**
@@ -62,8 +87,18 @@ export type HandlerResult = { errorCode: number; body: unknown } | undefined
 /** A request handler: body is the decoded (untrusted!) msgpack map; validate before use. */
 export type RequestHandler = (body: any, ctx: RequestContext) => Promise<HandlerResult> | HandlerResult
 
+export interface HandlerOptions {
+  /**
+   * Served only to connections with `clusterAccess`; anyone else gets
+   * CLUSTER_AUTHORIZATION_FAILED before the handler runs. APIs whose
+   * internal-ness depends on the body (Fetch replicaId, Produce to an internal
+   * topic) check `ctx.clusterAccess` themselves.
+   */
+  clusterInternal?: boolean
+}
+
 export interface HandlerRegistry {
-  register(apiKey: number, handler: RequestHandler): void
+  register(apiKey: number, handler: RequestHandler, opts?: HandlerOptions): void
 }
 
 /** Connections to other brokers by node id (Raft, follower fetch, controller requests). */

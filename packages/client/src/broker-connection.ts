@@ -1,6 +1,8 @@
 /**
- * One connection to one broker URL: connects lazily, sends ApiVersions first and
- * sends every later request with the version negotiated from its answer,
+ * One connection to one broker URL: connects lazily, sends ApiVersions first,
+ * authenticates when a SASL mechanism is configured (SaslHandshake →
+ * SaslAuthenticate*, before any other request), sends every later request with
+ * the version negotiated from the ApiVersions answer,
  * pipelines requests over an RpcConnection, and reconnects with capped
  * exponential backoff after a failure. A request never waits forever: each has
  * a timeout, and a failed connect rejects it with NETWORK_EXCEPTION (retriable).
@@ -17,6 +19,7 @@ import {
   type RpcResponse,
 } from '@tributary/protocol'
 import { ApiVersionTable } from './api-versions.js'
+import { authenticate, type SaslClientMechanism } from './sasl/index.js'
 import { backoffMs, sleep } from './backoff.js'
 import { assert, closedError, responseError } from './errors.js'
 
@@ -29,6 +32,8 @@ export interface ConnectionOptions {
   inFlightMax: number
   reconnectBackoffMs: number
   reconnectBackoffMaxMs: number
+  /** A fresh mechanism per connection (it holds that exchange's nonces); absent = no authentication. */
+  sasl?: () => SaslClientMechanism
 }
 
 export const CLIENT_SOFTWARE_VERSION = '0.1.0'
@@ -44,6 +49,8 @@ export class BrokerConnection {
   /** From the broker's ApiVersions answer. */
   nodeId: number | undefined
   clusterId: string | null = null
+  /** From the last authentication: 0 = the session never expires, else re-authenticate within this many ms. */
+  sessionLifetimeMs = 0
 
   constructor(readonly url: string, private readonly opts: ConnectionOptions) {}
 
@@ -126,6 +133,7 @@ export class BrokerConnection {
       this.versions.set(rpc, new ApiVersionTable(r.body.apiKeys ?? []))
       this.nodeId = r.body.nodeId
       this.clusterId = r.body.clusterId
+      if (this.opts.sasl) this.sessionLifetimeMs = (await authenticate(rpc, this.opts.sasl(), { timeoutMs: this.opts.connectTimeoutMs })).sessionLifetimeMs
     } catch (err) {
       rpc?.close()
       this.failures++

@@ -21,6 +21,7 @@ import { MetadataCache } from './metadata-cache.js'
 import { consoleLogger, type ClientLogger } from './logger.js'
 import { CONNECT_TIMEOUT_MS_DEFAULT } from './transport-browser.js'
 import { defaultConnector, type TlsOptions } from './transport.js'
+import type { SaslClientMechanism } from './sasl/index.js'
 
 export interface ClientConfig {
   /** Bootstrap URLs, e.g. ['ws://127.0.0.1:9092']; any one reachable broker is enough. */
@@ -48,6 +49,8 @@ export interface ClientConfig {
   connector?: Connector
   /** Warnings the SDK logs (a RegExp subscription matching no topic); the console by default. */
   logger?: ClientLogger
+  /** A custom SASL mechanism, one fresh instance per connection (SCRAM, PLAIN and OAUTHBEARER come with the SDK). */
+  saslMechanism?: () => SaslClientMechanism
 }
 
 export const METADATA_MAX_AGE_MS_DEFAULT = 60_000
@@ -92,6 +95,7 @@ export class Cluster {
       inFlightMax: config.inFlightMax ?? IN_FLIGHT_MAX_DEFAULT,
       reconnectBackoffMs: config.reconnectBackoffMs ?? 50,
       reconnectBackoffMaxMs: config.reconnectBackoffMaxMs ?? 1_000,
+      sasl: config.saslMechanism,
     }
   }
 

@@ -14,3 +14,4 @@ export { text, type Message, type RecordMetadata, type ConsumedMessage, type Byt
 export { ArgumentError, ClosedError, TributaryError, ErrorCode, errorName } from './errors.js'
 export type { RetryOptions } from './backoff.js'
 export { browserConnector } from './transport-browser.js'
+export type { SaslClientMechanism } from './sasl/index.js'

@@ -18,6 +18,8 @@ export const ApiKey = {
   FindCoordinator: 10,
   DescribeGroups: 15,
   ListGroups: 16,
+  /** Pick a SASL mechanism for this connection (Kafka's number; answered with the enabled ones). */
+  SaslHandshake: 17,
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
@@ -25,6 +27,8 @@ export const ApiKey = {
   OffsetForLeaderEpoch: 23,
   DescribeConfigs: 32,
   AlterConfigs: 33,
+  /** One step of the SASL exchange chosen by SaslHandshake (Kafka's number). */
+  SaslAuthenticate: 36,
   CreatePartitions: 37,
   DeleteGroups: 42,
   DescribeQuorum: 55,
@@ -69,6 +73,15 @@ export const EARLIEST_TIMESTAMP = -2
 // ---------------------------------------------------------------- ApiVersions
 export interface ApiVersionsRequest { clientId?: string; clientSoftwareVersion?: string }
 export interface ApiVersionsResponse { apiKeys: Array<{ apiKey: number; minVersion: number; maxVersion: number }>; nodeId: number; clusterId: string | null }
+
+// ---------------------------------------------------------------- SASL (Kafka's SaslHandshake v1 + SaslAuthenticate, inside our envelope)
+/** mechanism: e.g. 'SCRAM-SHA-256', 'TRIBUTARY-BROKER'. Unknown → UNSUPPORTED_SASL_MECHANISM with the enabled list. */
+export interface SaslHandshakeRequest { mechanism: string }
+export interface SaslHandshakeResponse { mechanisms: string[] }
+/** One exchange step: the mechanism's bytes, opaque to the envelope. */
+export interface SaslAuthenticateRequest { authBytes: Uint8Array }
+/** sessionLifetimeMs: 0 = the session never expires; else re-authenticate before it ends (KIP-368). */
+export interface SaslAuthenticateResponse { authBytes: Uint8Array; sessionLifetimeMs: number }
 
 // ---------------------------------------------------------------- Metadata
 export interface MetadataRequest { /** null or absent: all topics */ topics?: string[] | null; includeInternal?: boolean }
@@ -348,6 +361,8 @@ export interface ApiBodies {
   [ApiKey.FindCoordinator]: [FindCoordinatorRequest, FindCoordinatorResponse]
   [ApiKey.DescribeGroups]: [DescribeGroupsRequest, DescribeGroupsResponse]
   [ApiKey.ListGroups]: [ListGroupsRequest, ListGroupsResponse]
+  [ApiKey.SaslHandshake]: [SaslHandshakeRequest, SaslHandshakeResponse]
+  [ApiKey.SaslAuthenticate]: [SaslAuthenticateRequest, SaslAuthenticateResponse]
   [ApiKey.ApiVersions]: [ApiVersionsRequest, ApiVersionsResponse]
   [ApiKey.CreateTopics]: [CreateTopicsRequest, CreateTopicsResponse]
   [ApiKey.DeleteTopics]: [DeleteTopicsRequest, DeleteTopicsResponse]

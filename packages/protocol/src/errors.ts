@@ -29,7 +29,14 @@ export const ErrorCode = {
   INVALID_GROUP_ID: 24,
   UNKNOWN_MEMBER_ID: 25,
   INVALID_SESSION_TIMEOUT: 26,
+  TOPIC_AUTHORIZATION_FAILED: 29,
+  GROUP_AUTHORIZATION_FAILED: 30,
+  /** A cluster-internal API from a connection that did not authenticate as a broker of this cluster. */
+  CLUSTER_AUTHORIZATION_FAILED: 31,
   INVALID_TIMESTAMP: 32,
+  UNSUPPORTED_SASL_MECHANISM: 33,
+  /** A SASL request out of order (SaslAuthenticate before SaslHandshake, a second handshake mid-exchange). */
+  ILLEGAL_SASL_STATE: 34,
   UNSUPPORTED_VERSION: 35,
   TOPIC_ALREADY_EXISTS: 36,
   INVALID_PARTITIONS: 37,
@@ -43,6 +50,8 @@ export const ErrorCode = {
   DUPLICATE_SEQUENCE_NUMBER: 46,
   INVALID_PRODUCER_EPOCH: 47,
   KAFKA_STORAGE_ERROR: 56,
+  /** Bad credentials (the same message for an unknown user and a wrong password), or a request before authentication. */
+  SASL_AUTHENTICATION_FAILED: 58,
   UNKNOWN_PRODUCER_ID: 59,
   NON_EMPTY_GROUP: 68,
   GROUP_ID_NOT_FOUND: 69,

@@ -12,9 +12,10 @@ import type { HandlerResult, PeerClients, RequestHandler } from '../seams.js'
 import { controllerHarness } from '../testing/controller-harness.js'
 import { QuorumHarness } from '../testing/quorum-harness.js'
 import { ControllerRouter, registerControllerApis } from './controller-channel.js'
+import { anonymousSession } from '../security/session.js'
 
 type Registry = Map<number, RequestHandler>
-const ctx = { connectionId: 1, remoteAddress: 'test', apiKey: 0, apiVersion: 0, correlationId: 1, signal: new AbortController().signal, tls: false }
+const ctx = { connectionId: 1, remoteAddress: 'test', apiKey: 0, apiVersion: 0, correlationId: 1, signal: new AbortController().signal, session: anonymousSession(), tls: false, clusterAccess: true }
 
 /** Call a node's handler as the wire would: msgpack both ways. */
 async function call(registry: Registry, apiKey: number, body: unknown): Promise<{ errorCode: number; body: any }> {

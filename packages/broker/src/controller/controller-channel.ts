@@ -9,8 +9,9 @@
  * controller answers NOT_CONTROLLER instead of forwarding again, so two nodes
  * with different ideas of the leader cannot bounce a request between them.
  */
-import { ErrorCode, TributaryError, type RpcResponse } from '@tributary/protocol'
+import { ApiKey, ErrorCode, TributaryError, type RpcResponse } from '@tributary/protocol'
 import type { Clock, ControllerChannel, HandlerRegistry, HandlerResult, PeerClients } from '../seams.js'
+import { clusterAuthorizationFailed } from '../security/gate.js'
 import { CONTROLLER_APIS, type Controller } from './controller.js'
 
 export const CONTROLLER_RETRY_MS_MIN = 25
@@ -100,7 +101,9 @@ export function registerControllerApis(
   deps: { controller: Controller; router: ControllerRouter; leaderId(): number; defaultTimeoutMs: number },
 ): void {
   for (const apiKey of CONTROLLER_APIS) {
-    registry.register(apiKey, async (body): Promise<HandlerResult> => {
+    registry.register(apiKey, async (body, ctx): Promise<HandlerResult> => {
+      // Only brokers create internal topics (the group coordinator makes __consumer_offsets).
+      if (apiKey === ApiKey.CreateTopics && !ctx.clusterAccess && createsInternalTopic(body)) return clusterAuthorizationFailed('CreateTopics of an internal topic')
       if (deps.controller.isActive()) return deps.controller.handle(apiKey, body)
       if (body?.forwardedBy !== undefined) {
         return { errorCode: ErrorCode.NOT_CONTROLLER, body: { errorMessage: 'not the controller', controllerId: deps.leaderId() || -1 } }
@@ -114,6 +117,14 @@ export function registerControllerApis(
         const code = err instanceof TributaryError ? err.code : ErrorCode.REQUEST_TIMED_OUT
         return { errorCode: code, body: { errorMessage: (err as Error).message } }
       }
-    })
+    }, { clusterInternal: BROKER_ONLY_CONTROLLER_APIS.includes(apiKey) })
   }
+}
+
+/** Controller APIs only brokers call: their lifecycle and ISR changes. */
+export const BROKER_ONLY_CONTROLLER_APIS: readonly number[] = [ApiKey.BrokerRegistration, ApiKey.BrokerHeartbeat, ApiKey.UnregisterBroker, ApiKey.AlterPartition]
+
+function createsInternalTopic(body: unknown): boolean {
+  const topics = (body as { topics?: unknown } | null)?.topics
+  return Array.isArray(topics) && topics.some((t) => (t as { internal?: unknown } | null)?.internal === true)
 }

@@ -11,6 +11,7 @@ import type { LeadershipChange } from '../replication/index.js'
 import type { ControllerChannel, HandlerRegistry, HandlerResult, RequestContext, RequestHandler } from '../seams.js'
 import { OFFSETS_TOPIC } from './offsets-topic.js'
 import type { GroupLogger, GroupReplicas } from './types.js'
+import { anonymousSession } from '../security/session.js'
 
 export class FakeMetadata implements MetadataView {
   private readonly img: MetadataImage = {
@@ -179,7 +180,7 @@ export class FakeRegistry implements HandlerRegistry {
   async call(apiKey: number, body: unknown): Promise<NonNullable<HandlerResult>> {
     const handler = this.handlers.get(apiKey)
     if (!handler) throw new Error(`no handler for api ${apiKey}`)
-    const ctx: RequestContext = { connectionId: 1, remoteAddress: 'test', apiKey, apiVersion: 0, correlationId: 1, signal: new AbortController().signal, tls: false }
+    const ctx: RequestContext = { connectionId: 1, remoteAddress: 'test', apiKey, apiVersion: 0, correlationId: 1, signal: new AbortController().signal, session: anonymousSession(), tls: false, clusterAccess: true }
     const r = await handler(body, ctx)
     if (!r) throw new Error('handler sent no response')
     return r

@@ -3,17 +3,27 @@
  * a wiring bug (two modules claiming one API) and throws at startup.
  */
 import { apiName } from '@tributary/protocol'
-import type { HandlerRegistry, RequestHandler } from '../seams.js'
+import type { HandlerOptions, HandlerRegistry, RequestHandler } from '../seams.js'
+
+export interface HandlerEntry {
+  handler: RequestHandler
+  /** see HandlerOptions.clusterInternal */
+  clusterInternal: boolean
+}
 
 export class Handlers implements HandlerRegistry {
-  private readonly handlers = new Map<number, RequestHandler>()
+  private readonly handlers = new Map<number, HandlerEntry>()
 
-  register(apiKey: number, handler: RequestHandler): void {
+  register(apiKey: number, handler: RequestHandler, opts: HandlerOptions = {}): void {
     if (this.handlers.has(apiKey)) throw new Error(`a handler for ${apiName(apiKey)} (${apiKey}) is already registered`)
-    this.handlers.set(apiKey, handler)
+    this.handlers.set(apiKey, { handler, clusterInternal: opts.clusterInternal ?? false })
   }
 
   get(apiKey: number): RequestHandler | undefined {
+    return this.handlers.get(apiKey)?.handler
+  }
+
+  entry(apiKey: number): HandlerEntry | undefined {
     return this.handlers.get(apiKey)
   }
 

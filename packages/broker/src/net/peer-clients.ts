@@ -2,7 +2,8 @@
  * PeerClients over WebSocket: one RpcConnection per peer node, opened lazily,
  * reopened after a failure with capped exponential backoff. Endpoints come from
  * `resolve` (the voters list, then the metadata image), so a restarted peer on a
- * new address is found again.
+ * new address is found again. With `authenticate` (a cluster secret), a new
+ * connection is used only once it has proved both sides are brokers of this cluster.
  */
 import { ErrorCode, RpcConnection, TributaryError, type Connector, type RpcResponse } from '@tributary/protocol'
 import type { Logger } from 'pino'
@@ -34,6 +35,8 @@ export interface WsPeerClientsOptions {
   resolve(nodeId: number): string | undefined
   requestTimeoutMs: number
   connectTimeoutMs?: number
+  /** Runs on each new connection before any request (TRIBUTARY-BROKER); rejects when the peer is not one of ours. */
+  authenticate?(rpc: RpcConnection, nodeId: number): Promise<void>
 }
 
 export class WsPeerClients implements PeerClients {
@@ -115,6 +118,21 @@ export class WsPeerClients implements PeerClients {
         throw new TributaryError(ErrorCode.BROKER_NOT_AVAILABLE, 'peer clients closed')
       }
       const rpc = new RpcConnection(transport, { inFlightMax: PEER_IN_FLIGHT_MAX, requestTimeoutMs: this.opts.requestTimeoutMs })
+      if (this.opts.authenticate) {
+        try {
+          await this.opts.authenticate(rpc, nodeId)
+        } catch (err) {
+          rpc.close()
+          if (p.failures === 0 || (p.failures + 1) % 20 === 0) {
+            this.opts.logger.warn({ peer: nodeId, endpoint: p.endpoint, err: (err as Error).message }, 'peer authentication failed (is the cluster secret the same on every node?)')
+          }
+          throw err
+        }
+        if (this.closed || this.peers.get(nodeId) !== p) {
+          rpc.close()
+          throw new TributaryError(ErrorCode.BROKER_NOT_AVAILABLE, 'peer clients closed')
+        }
+      }
       rpc.onClose = () => {
         if (p.rpc === rpc) p.rpc = null
       }

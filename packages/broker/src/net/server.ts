@@ -11,6 +11,11 @@
  * With `tls` the same port speaks TLS (wss://, https://; net/tls.ts): the
  * certificate can be swapped at run time (`reloadTls`, SIGHUP in main.ts) for
  * new connections while open ones carry on.
+ *
+ * Each connection has a ConnectionAuth (security/): SaslHandshake and
+ * SaslAuthenticate go to it, every other request first passes its admission
+ * (authenticate first, when the node requires it) and, for a cluster-internal
+ * API, the broker gate (CLUSTER_AUTHORIZATION_FAILED). Both are field checks.
  */
 import http from 'node:http'
 import https from 'node:https'
@@ -19,10 +24,11 @@ import type { AddressInfo } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Logger } from 'pino'
-import { apiName, decodeRequest, encodeResponse, ErrorCode, errorName, isSupported } from '@tributary/protocol'
+import { ApiKey, apiName, decodeRequest, encodeResponse, ErrorCode, errorName, isSupported } from '@tributary/protocol'
 import type { Handlers } from './handler-registry.js'
 import type { BrokerMetrics } from '../metrics.js'
-import type { HandlerResult, RequestContext } from '../seams.js'
+import { systemClock, type HandlerResult, type RequestContext, type RequestHandler } from '../seams.js'
+import { openAuthenticator, type Authenticator } from '../security/authenticator.js'
 import { wsTransport } from './ws-transport.js'
 import { certificateSummary, checkedContext, connectionTls, refusedClientCertificate, answerPlaintextOnTlsPort, handshakeFailureLogger, type ServerTls } from './tls.js'
 
@@ -37,6 +43,8 @@ export interface ServerOptions {
   handlers: Handlers
   metrics: BrokerMetrics
   logger: Logger
+  /** Who connections are and what they may send (default: no authentication, every API open). */
+  authenticator?: Authenticator
   /** /readyz: ok, or why not */
   readiness(): { ready: boolean; reason: string }
   /** Serve TLS on the port (wss://, https://). */
@@ -63,13 +71,17 @@ export interface NodeServer {
 }
 
 /** WebSocket close codes we use. */
-export const CloseCode = { NORMAL: 1000, GOING_AWAY: 1001, PROTOCOL_ERROR: 1002, UNSUPPORTED_DATA: 1003, INVALID_PAYLOAD: 1007, TRY_AGAIN_LATER: 1013 } as const
+export const CloseCode = { NORMAL: 1000, GOING_AWAY: 1001, PROTOCOL_ERROR: 1002, UNSUPPORTED_DATA: 1003, INVALID_PAYLOAD: 1007, POLICY_VIOLATION: 1008, TRY_AGAIN_LATER: 1013 } as const
+
+/** The APIs the server itself answers (per-connection state), listed in ApiVersions beside the registered ones. */
+export const SERVER_API_KEYS: readonly number[] = [ApiKey.SaslHandshake, ApiKey.SaslAuthenticate]
 
 /** Malformed-frame log lines per connection, so a fuzzer cannot flood the log. */
 const BAD_FRAME_LOGS_PER_CONNECTION_MAX = 3
 
 export async function startServer(opts: ServerOptions): Promise<NodeServer> {
   const { handlers, metrics, logger } = opts
+  const authenticator = opts.authenticator ?? openAuthenticator(systemClock, metrics, logger)
   const sockets = new Set<WebSocket>()
   let nextConnectionId = 1
 
@@ -129,10 +141,17 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
   const onConnection = (ws: WebSocket, socket: net.Socket): void => {
     const remoteAddress = socket.remoteAddress ?? '?'
     const { tls, peerCertificate } = connectionTls(socket, opts.tls)
+    const transport = wsTransport(ws)
+    const auth = authenticator.open({ remoteAddress, tls, peerCertificate, close: (reason) => transport.close(CloseCode.POLICY_VIOLATION, reason) })
+    if (!auth) {
+      transport.close(CloseCode.TRY_AGAIN_LATER, 'too many unauthenticated connections from this address')
+      return
+    }
     const connectionId = nextConnectionId++
     sockets.add(ws)
     metrics.connections.set(sockets.size)
-    const transport = wsTransport(ws)
+    const saslHandshake: RequestHandler = (body) => auth.handshake(body)
+    const saslAuthenticate: RequestHandler = (body) => auth.authenticate(body)
     const abort = new AbortController()
     let inFlight = 0
     let badFrames = 0
@@ -162,7 +181,8 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
       }
       const { apiKey, apiVersion, correlationId, body } = decoded.value
       const api = apiName(apiKey)
-      const handler = handlers.get(apiKey)
+      const entry = handlers.entry(apiKey)
+      const handler = apiKey === ApiKey.SaslHandshake ? saslHandshake : apiKey === ApiKey.SaslAuthenticate ? saslAuthenticate : entry?.handler
       if (!handler || !isSupported(apiKey, apiVersion)) {
         badFrame(`unsupported ${api} v${apiVersion}`)
         metrics.requests.inc({ api: handler ? api : 'unknown', error: 'UNSUPPORTED_VERSION' })
@@ -174,13 +194,30 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
         reply(correlationId, ErrorCode.TOO_MANY_IN_FLIGHT, { errorMessage: `more than ${opts.inFlightPerConnectionMax} requests in flight` })
         return
       }
+      const refused = auth.admit(apiKey)
+      if (refused) {
+        metrics.requests.inc({ api, error: errorName(refused.errorCode) })
+        reply(correlationId, refused.errorCode, { errorMessage: refused.errorMessage })
+        return
+      }
+      if (entry?.clusterInternal && !auth.clusterAccess) {
+        auth.denied(api)
+        metrics.requests.inc({ api, error: 'CLUSTER_AUTHORIZATION_FAILED' })
+        // Raft too, though it is one-way: brokers never get here, and whoever does should hear why.
+        reply(correlationId, ErrorCode.CLUSTER_AUTHORIZATION_FAILED, { errorMessage: `${api} is served only to brokers of this cluster` })
+        return
+      }
       inFlight++
-      const ctx: RequestContext = { connectionId, remoteAddress, apiKey, apiVersion, correlationId, listener: opts.listener ?? null, signal: abort.signal, tls, peerCertificate }
+      const ctx: RequestContext = {
+        connectionId, remoteAddress, apiKey, apiVersion, correlationId, listener: opts.listener ?? null, signal: abort.signal,
+        tls, peerCertificate, session: auth.session, clusterAccess: auth.clusterAccess,
+      }
       const started = process.hrtime.bigint()
       const finish = (result: HandlerResult): void => {
         inFlight--
         metrics.observeRequest(api, Number(process.hrtime.bigint() - started) / 1e6, ctx.parkedMs ?? 0)
         metrics.requests.inc({ api, error: errorName(result?.errorCode ?? 0) })
+        if (result?.errorCode === ErrorCode.CLUSTER_AUTHORIZATION_FAILED) auth.denied(api)
         if (result !== undefined && !abort.signal.aborted) reply(correlationId, result.errorCode, result.body)
       }
       const fail = (err: unknown): void => {
@@ -196,6 +233,7 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
       }
     }
     transport.onClose = () => {
+      auth.closed()
       abort.abort()
       sockets.delete(ws)
       metrics.connections.set(sockets.size)

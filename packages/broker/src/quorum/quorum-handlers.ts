@@ -20,7 +20,7 @@ export interface QuorumHandlerDeps {
   controller: Controller
   metadata: MetadataView
   peers: PeerClients
-  /** Remember where a peer said it lives (observers are reached this way before they register). */
+  /** Remember where a peer said it lives (observers are reached this way before they register); only from a peer entitled to say so. */
   learnEndpoint(nodeId: number, endpoint: string): void
   requestTimeoutMs: number
 }
@@ -46,16 +46,29 @@ export function describeQuorum(quorum: MetadataQuorum, clusterId: string | null)
   }
 }
 
+/**
+ * A broker speaks for itself only: on an authenticated broker connection, the
+ * frame's `from` and every message's `from` must be that broker's id, or the
+ * frame is dropped. (Unauthenticated connections reach here only on a cluster
+ * with neither secret nor CA, where nobody's identity is known.)
+ */
+export function fromSessionBroker(from: unknown, messages: unknown[], brokerId: number | undefined): boolean {
+  if (brokerId === undefined) return true
+  if (from !== brokerId) return false
+  return messages.every((m) => (m as { from?: unknown } | null)?.from === brokerId)
+}
+
 export function registerQuorumApis(registry: HandlerRegistry, deps: QuorumHandlerDeps): void {
   const { quorum, controller, metadata } = deps
 
-  registry.register(ApiKey.Raft, (body): HandlerResult => {
+  registry.register(ApiKey.Raft, (body, ctx): HandlerResult => {
     const messages = body?.messages
     if (!Array.isArray(messages) || messages.length > RAFT_MESSAGES_PER_FRAME_MAX) return undefined
+    if (!fromSessionBroker(body.from, messages, ctx.session.brokerId)) return undefined
     if (typeof body.endpoint === 'string' && Number.isSafeInteger(body.from) && body.from > 0) deps.learnEndpoint(body.from, body.endpoint)
     quorum.receive(messages)
     return undefined
-  })
+  }, { clusterInternal: true })
 
   // A forwarded request names the listener the client used (an address choice, not an identity).
   const viaLeader = (apiKey: number, local: (listener: string | null) => unknown) => async (body: any, ctx?: RequestContext): Promise<HandlerResult> => {

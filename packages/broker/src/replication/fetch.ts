@@ -6,9 +6,10 @@
  * reads fires (followers: new data; consumers: a new HW; both: a role change),
  * maxWaitMs passes, or the connection closes: no polling on a timer. Records go out as the stored bytes.
  */
-import { ErrorCode, type FetchPartitionRequest, type FetchPartitionResponse, type FetchRequest } from '@tributary/protocol'
+import { CONSUMER_REPLICA_ID, ErrorCode, type FetchPartitionRequest, type FetchPartitionResponse, type FetchRequest } from '@tributary/protocol'
 import type { HandlerResult, RequestContext } from '../seams.js'
 import { TimeSlice } from '../time-slice.js'
+import { replicaReadRefused } from '../security/gate.js'
 import type { ReplicaHost } from './host.js'
 import type { Partition } from './partition.js'
 import { parseFetch } from './request-parsing.js'
@@ -53,6 +54,7 @@ export async function handleFetch(host: ReplicaHost, body: unknown, ctx: Request
   const parsed = parseFetch(body)
   if (!parsed.ok) return { errorCode: parsed.code, body: { errorMessage: parsed.message } }
   const req = parsed.value
+  if (req.replicaId !== CONSUMER_REPLICA_ID && !ctx.clusterAccess) return replicaReadRefused('Fetch', req.replicaId)
   if (req.replicaId >= 0 && req.replicaId === host.nodeId) {
     return { errorCode: ErrorCode.INVALID_REQUEST, body: { errorMessage: 'a broker does not fetch from itself' } }
   }

@@ -4,13 +4,15 @@
  * answered by the leader.
  */
 import {
+  CONSUMER_REPLICA_ID,
   EARLIEST_TIMESTAMP,
   ErrorCode,
   LATEST_TIMESTAMP,
   type ListOffsetsResponse,
   type OffsetForLeaderEpochResponse,
 } from '@tributary/protocol'
-import type { HandlerResult } from '../seams.js'
+import type { HandlerResult, RequestContext } from '../seams.js'
+import { replicaReadRefused } from '../security/gate.js'
 import type { ReplicaHost } from './host.js'
 import type { Partition } from './partition.js'
 import { parseListOffsets, parseOffsetForLeaderEpoch } from './request-parsing.js'
@@ -39,10 +41,11 @@ function epochAt(p: Partition, offset: number): number {
   return epoch
 }
 
-export async function handleListOffsets(host: ReplicaHost, body: unknown): Promise<HandlerResult> {
+export async function handleListOffsets(host: ReplicaHost, body: unknown, ctx: RequestContext): Promise<HandlerResult> {
   const parsed = parseListOffsets(body)
   if (!parsed.ok) return { errorCode: parsed.code, body: { errorMessage: parsed.message } }
   const req = parsed.value
+  if (req.replicaId !== CONSUMER_REPLICA_ID && !ctx.clusterAccess) return replicaReadRefused('ListOffsets', req.replicaId)
   const isReplica = req.replicaId >= 0
   const topics: ListOffsetsResponse['topics'] = []
   for (const t of req.topics) {
@@ -75,10 +78,11 @@ export async function handleListOffsets(host: ReplicaHost, body: unknown): Promi
   return { errorCode: ErrorCode.NONE, body: { topics } satisfies ListOffsetsResponse }
 }
 
-export function handleOffsetForLeaderEpoch(host: ReplicaHost, body: unknown): HandlerResult {
+export function handleOffsetForLeaderEpoch(host: ReplicaHost, body: unknown, ctx: RequestContext): HandlerResult {
   const parsed = parseOffsetForLeaderEpoch(body)
   if (!parsed.ok) return { errorCode: parsed.code, body: { errorMessage: parsed.message } }
   const req = parsed.value
+  if (req.replicaId !== CONSUMER_REPLICA_ID && !ctx.clusterAccess) return replicaReadRefused('OffsetForLeaderEpoch', req.replicaId)
   const topics: OffsetForLeaderEpochResponse['topics'] = req.topics.map((t) => ({
     topic: t.topic,
     partitions: t.partitions.map((pp) => {

@@ -17,7 +17,9 @@ import {
   type ProducePartitionResponse,
   type Result,
 } from '@tributary/protocol'
-import type { HandlerResult } from '../seams.js'
+import type { HandlerResult, RequestContext } from '../seams.js'
+import { isInternalTopicName } from '../controller/placement.js'
+import { clusterAuthorizationFailed } from '../security/gate.js'
 import type { LeaderHint, ReplicaHost } from './host.js'
 import type { Partition } from './partition.js'
 import { parseProduce } from './request-parsing.js'
@@ -31,10 +33,12 @@ export interface ProduceOutcome {
   currentLeader?: LeaderHint | null
 }
 
-export async function handleProduce(host: ReplicaHost, body: unknown): Promise<HandlerResult> {
+export async function handleProduce(host: ReplicaHost, body: unknown, ctx: RequestContext): Promise<HandlerResult> {
   const parsed = parseProduce(body)
   if (!parsed.ok) return { errorCode: parsed.code, body: { errorMessage: parsed.message } }
   const req = parsed.value
+  // Internal topics (__consumer_offsets) are written by brokers only; clients commit offsets through their group coordinator.
+  if (!ctx.clusterAccess && req.topics.some((t) => isInternalTopicName(t.topic))) return clusterAuthorizationFailed('Produce to an internal topic')
   const timeoutMs = Math.min(req.timeoutMs, host.config.requestTimeoutMsMax)
   const deadlineMs = host.clock.now() + timeoutMs
   const topics = await Promise.all(

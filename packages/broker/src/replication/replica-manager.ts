@@ -95,10 +95,10 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   }
 
   register(registry: HandlerRegistry): void {
-    registry.register(ApiKey.Produce, (body) => handleProduce(this, body))
+    registry.register(ApiKey.Produce, (body, ctx) => handleProduce(this, body, ctx))
     registry.register(ApiKey.Fetch, (body, ctx) => handleFetch(this, body, ctx))
-    registry.register(ApiKey.ListOffsets, (body) => handleListOffsets(this, body))
-    registry.register(ApiKey.OffsetForLeaderEpoch, (body) => handleOffsetForLeaderEpoch(this, body))
+    registry.register(ApiKey.ListOffsets, (body, ctx) => handleListOffsets(this, body, ctx))
+    registry.register(ApiKey.OffsetForLeaderEpoch, (body, ctx) => handleOffsetForLeaderEpoch(this, body, ctx))
   }
 
   async start(): Promise<void> {

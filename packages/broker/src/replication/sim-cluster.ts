@@ -11,6 +11,7 @@ import type { BrokerRegistration, MetadataChange, MetadataImage, MetadataView, P
 import { systemClock, type Clock, type ControllerChannel, type HandlerResult, type PeerClients, type RequestHandler } from '../seams.js'
 import type { ReplicaConfig } from './config.js'
 import { ReplicaManagerImpl } from './replica-manager.js'
+import { anonymousSession } from '../security/session.js'
 
 type Listener = (change: MetadataChange, image: MetadataImage) => void
 
@@ -43,7 +44,7 @@ export class SimNode {
     if (!handler || !this.running) throw new TributaryError(ErrorCode.NETWORK_EXCEPTION, `node ${this.nodeId} is down`)
     const decoded = unpackValue(packValue(body))
     if (!decoded.ok) throw new Error(decoded.message)
-    const ctx = { connectionId: 0, remoteAddress: 'sim', apiKey, apiVersion: 0, correlationId: 0, signal: signal ?? new AbortController().signal, tls: false }
+    const ctx = { connectionId: 0, remoteAddress: 'sim', apiKey, apiVersion: 0, correlationId: 0, signal: signal ?? new AbortController().signal, session: anonymousSession(), tls: false, clusterAccess: true }
     const result = await handler(decoded.value, ctx)
     if (result === undefined) return undefined
     const back = unpackValue(packValue(result.body))

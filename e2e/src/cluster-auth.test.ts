@@ -1,0 +1,133 @@
+/**
+ * Issue #16's attacks, scripted from a raw WebSocket with no credentials,
+ * against real broker processes that share a cluster secret (as `tributary dev`
+ * and docker-compose configure): cluster-internal APIs answer
+ * CLUSTER_AUTHORIZATION_FAILED and apply nothing. Then a node with a wrong
+ * secret tries to join, and the cluster keeps serving.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { ApiKey, ErrorCode, type DescribeQuorumResponse } from '@tributary/protocol'
+import { freePort, rpc, spawnBroker, startCluster, type TestCluster } from './cluster.js'
+
+let cluster: TestCluster
+let dir: string
+let secretFile: string
+let secret: string
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-auth-'))
+  secret = randomBytes(32).toString('hex')
+  secretFile = path.join(dir, 'cluster.secret')
+  await writeFile(secretFile, `${secret}\n`, { mode: 0o600 })
+  cluster = await startCluster({ nodes: 3, brokerArgs: ['--cluster-secret-file', secretFile], logDir: path.join(dir, 'logs') })
+}, 60_000)
+
+afterAll(async () => {
+  await cluster?.stop()
+  if (dir) await rm(dir, { recursive: true, force: true })
+})
+
+async function quorum(): Promise<DescribeQuorumResponse> {
+  return cluster.waitFor(async () => {
+    const r = await cluster.request<DescribeQuorumResponse>(1, ApiKey.DescribeQuorum, {})
+    return r.errorCode === 0 && r.body.leaderId > 0 ? r.body : undefined
+  }, { message: 'a quorum leader' })
+}
+
+async function brokerIds(): Promise<number[]> {
+  return (await cluster.metadata(1)).brokers.map((b) => b.nodeId).sort()
+}
+
+/** A request of each cluster-internal kind, as an attacker would send it. */
+function attacks(term: number, leaderId: number, follower: number) {
+  const heartbeat = { type: 'Heartbeat', from: leaderId, to: follower, term, logTerm: 0, index: 0, commit: 0, reject: 0, hint: 0, transfer: 0, entries: [], ctx: new Uint8Array(0) }
+  return [
+    { name: 'Raft Heartbeat with term + 1000', apiKey: ApiKey.Raft, body: { from: leaderId, endpoint: 'ws://127.0.0.1:1', messages: [heartbeat] } },
+    { name: 'Raft ObserverHello', apiKey: ApiKey.Raft, body: { from: 77, endpoint: 'ws://127.0.0.1:1', messages: [{ ...heartbeat, type: 'ObserverHello', from: 77, term: 0 }] } },
+    { name: 'UnregisterBroker of the controller', apiKey: ApiKey.UnregisterBroker, body: { nodeId: leaderId } },
+    { name: 'BrokerRegistration', apiKey: ApiKey.BrokerRegistration, body: { nodeId: 9, endpoint: 'ws://127.0.0.1:1', incarnationId: 'x' } },
+    { name: 'BrokerHeartbeat', apiKey: ApiKey.BrokerHeartbeat, body: { nodeId: follower, brokerEpoch: 1, currentMetadataOffset: 0, wantFence: true, wantShutdown: true } },
+    { name: 'AlterPartition', apiKey: ApiKey.AlterPartition, body: { brokerId: leaderId, brokerEpoch: 1, topics: [] } },
+    { name: 'follower Fetch', apiKey: ApiKey.Fetch, body: { replicaId: follower, maxWaitMs: 0, minBytes: 0, maxBytes: 1024, topics: [] } },
+    { name: 'debug replica Fetch', apiKey: ApiKey.Fetch, body: { replicaId: -2, maxWaitMs: 0, minBytes: 0, maxBytes: 1024, topics: [] } },
+    { name: 'replica ListOffsets', apiKey: ApiKey.ListOffsets, body: { replicaId: follower, topics: [] } },
+    { name: 'replica OffsetForLeaderEpoch', apiKey: ApiKey.OffsetForLeaderEpoch, body: { replicaId: follower, topics: [] } },
+    { name: 'Produce to __consumer_offsets', apiKey: ApiKey.Produce, body: { acks: 1, timeoutMs: 1000, topics: [{ topic: '__consumer_offsets', partitions: [{ partition: 0, records: new Uint8Array(0) }] }] } },
+    { name: 'CreateTopics of an internal topic', apiKey: ApiKey.CreateTopics, body: { topics: [{ name: '__evil', numPartitions: 1, replicationFactor: 1, internal: true }], timeoutMs: 1000 } },
+  ]
+}
+
+test('every cluster-internal API answers CLUSTER_AUTHORIZATION_FAILED to a connection without credentials, and nothing moves', async () => {
+  const before = await quorum()
+  const leaderId = before.leaderId
+  const follower = [1, 2, 3].find((id) => id !== leaderId)!
+  expect(await brokerIds()).toEqual([1, 2, 3])
+  for (const target of [leaderId, follower]) {
+    const c = await rpc(cluster.node(target).url)
+    try {
+      for (const a of attacks(before.leaderEpoch + 1000, leaderId, follower)) {
+        const r = await c.request(a.apiKey, a.body)
+        expect({ attack: a.name, errorCode: r.errorCode }).toEqual({ attack: a.name, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED })
+      }
+    } finally {
+      c.close()
+    }
+  }
+  // Nothing applied: a heartbeat round later the epoch is the same and every broker is still registered.
+  const after = await cluster.waitFor(async () => {
+    const q = await quorum()
+    return q.voters.every((v) => v.lastFetchTimestamp > Date.now() - 1000) ? q : undefined
+  }, { message: 'fresh follower contact' })
+  expect(after.leaderEpoch).toBe(before.leaderEpoch)
+  expect(after.leaderId).toBe(leaderId)
+  expect(await brokerIds()).toEqual([1, 2, 3])
+  // Counted, and logged once per connection with the remote address.
+  const metrics = (await cluster.http(follower, '/metrics')).text
+  expect(metrics).toMatch(/tributary_cluster_authorization_failures_total\{api="UnregisterBroker"[^}]*\} 1/)
+  const refusals = cluster.node(follower).logs.filter((l) => l.includes('cluster-internal API refused'))
+  expect(refusals).toHaveLength(1)
+  expect(refusals[0]).toContain('"remoteAddress":"127.0.0.1"')
+})
+
+test('clients still do what clients do on a secured cluster', async () => {
+  const r = await cluster.request(2, ApiKey.CreateTopics, { topics: [{ name: 'plain', numPartitions: 1, replicationFactor: 3 }], timeoutMs: 10_000 })
+  expect(r.body.topics[0].errorCode).toBe(ErrorCode.NONE)
+  const m = await cluster.waitFor(async () => (await cluster.metadata(3)).topics.find((t) => t.name === 'plain' && t.partitions[0]?.isr.length === 3))
+  expect(m.partitions[0]!.leader).toBeGreaterThan(0)
+})
+
+test('a node with a wrong cluster secret cannot join, register or vote; the cluster keeps serving', async () => {
+  const before = await quorum()
+  const wrongFile = path.join(dir, 'wrong.secret')
+  await writeFile(wrongFile, randomBytes(32).toString('hex'), { mode: 0o600 })
+  const port = await freePort()
+  const voters = [...cluster.nodes.map((n) => `${n.nodeId}@${n.url}`)].join(',')
+  const intruder = await spawnBroker(['--node-id', '4', '--listen', `ws://127.0.0.1:${port}`, '--data-dir', path.join(dir, 'node-4'), '--voters', voters, '--cluster-secret-file', wrongFile])
+  try {
+    // It keeps trying (its peers refuse it: logged on both sides) ...
+    await cluster.waitFor(() => intruder.logs.some((l) => l.includes('peer authentication failed')), { message: 'the intruder to be refused' })
+    await cluster.waitFor(() => cluster.node(before.leaderId).logs.some((l) => l.includes('authentication failed') && l.includes('TRIBUTARY-BROKER')), { message: 'the leader to log the failed attempt' })
+    // ... and never registers, never joins the quorum, never moves the epoch.
+    const q = await quorum()
+    expect(q.leaderEpoch).toBe(before.leaderEpoch)
+    expect(q.observers.map((o) => o.nodeId)).not.toContain(4)
+    expect(q.voters.map((v) => v.nodeId).sort()).toEqual([1, 2, 3])
+    expect(await brokerIds()).toEqual([1, 2, 3])
+    const r = await cluster.request(1, ApiKey.CreateTopics, { topics: [{ name: 'still-serving', numPartitions: 1, replicationFactor: 3 }], timeoutMs: 10_000 })
+    expect(r.body.topics[0].errorCode).toBe(ErrorCode.NONE)
+  } finally {
+    await intruder.stop()
+  }
+})
+
+test('the cluster secret appears in no log line of the whole run', async () => {
+  const logs = await Promise.all(cluster.nodes.map((n) => readFile(path.join(dir, 'logs', `node-${n.nodeId}.log`), 'utf8')))
+  const all = logs.join('\n')
+  expect(all.length).toBeGreaterThan(1000)
+  expect(all).toContain('broker started') // the real logs, not an empty file
+  expect(all).not.toContain(secret)
+  expect(all).not.toContain(Buffer.from(secret).toString('base64'))
+})
