@@ -120,7 +120,7 @@ test('dev --json: every event line matches its schema', async () => {
   const base = await freeRun(1)
   const dev = startCli(['dev', '--json', '--nodes', '1', '--data-dir', dir, '--base-port', String(base), '--log-level', 'warn'])
   const events: Record<string, Shape> = {
-    started: obj({ event: 'string', bootstrap: 'string', dataDir: 'string', kafkaBootstrap: 'string', nodes: arrayOf(obj({ nodeId: 'integer', url: 'string', kafka: 'string', dataDir: 'string', log: 'string', pid: 'integer' })) }),
+    started: obj({ event: 'string', bootstrap: 'string', dataDir: 'string', kafkaBootstrap: 'string', clusterSecretFile: 'string', nodes: arrayOf(obj({ nodeId: 'integer', url: 'string', kafka: 'string', dataDir: 'string', log: 'string', pid: 'integer' })) }),
     status: obj({ event: 'string', leaderId: 'integer', term: 'integer', commit: 'integer', nodesUp: 'integer', nodes: 'integer' }),
     stopped: obj({ event: 'string' }),
   }

@@ -7,11 +7,12 @@
  * on its own ports.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { openLevelStorage } from '@tributary/storage'
-import { BROKER_BIN, freePort, REPO_ROOT, startCluster, type TestCluster } from './cluster.js'
+import { ApiKey, ErrorCode } from '@tributary/protocol'
+import { BROKER_BIN, freePort, REPO_ROOT, rpc, startCluster, type TestCluster } from './cluster.js'
 import { DEV_KAFKA_PORT_OFFSET } from './cli-process.js'
 
 let cluster: TestCluster
@@ -396,6 +397,17 @@ test('dev starts a cluster, reports a leader, refuses busy ports, stops cleanly 
     expect(oneLine(busy.stderr)).toEqual([expect.stringMatching(new RegExp(`port ${base} .* in use`))])
     const devBootstrap = `ws://127.0.0.1:${base},ws://127.0.0.1:${base + 1},ws://127.0.0.1:${base + 2}`
     expect((await cli(['topics', 'create', 'kept', '--partitions', '1', '--replication-factor', '3', '--bootstrap', devBootstrap])).code).toBe(0)
+    // Secured by default: a secret only the owner may read, and a connection without it cannot act as a broker.
+    const secretFile = path.join(dir, 'cluster.secret')
+    expect((await stat(secretFile)).mode & 0o777).toBe(0o600)
+    const secret = (await readFile(secretFile, 'utf8')).trim()
+    expect(secret).toMatch(/^[0-9a-f]{64}$/)
+    const raw = await rpc(`ws://127.0.0.1:${base}`)
+    try {
+      expect((await raw.request(ApiKey.UnregisterBroker, { nodeId: 2 })).errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
+    } finally {
+      raw.close()
+    }
 
     child.kill('SIGTERM')
     expect(await exited).toBe(0)
@@ -409,6 +421,12 @@ test('dev starts a cluster, reports a leader, refuses busy ports, stops cleanly 
     expect(topics.stdout.trim().split('\n')).toContain('kept')
     again.child.kill('SIGTERM')
     expect(await again.exit).toBe(0)
+    // The same secret across the restart (the nodes knew each other again), and in no node's log.
+    expect((await readFile(secretFile, 'utf8')).trim()).toBe(secret)
+    for (const id of [1, 2, 3]) {
+      const log = await readFile(path.join(dir, `node-${id}.log`), 'utf8')
+      expect(log).not.toContain(secret)
+    }
   } finally {
     child.kill('SIGKILL')
     resumed?.child.kill('SIGKILL')

@@ -22,7 +22,7 @@ beforeAll(async () => {
   secret = randomBytes(32).toString('hex')
   secretFile = path.join(dir, 'cluster.secret')
   await writeFile(secretFile, `${secret}\n`, { mode: 0o600 })
-  cluster = await startCluster({ nodes: 3, brokerArgs: ['--cluster-secret-file', secretFile], logDir: path.join(dir, 'logs') })
+  cluster = await startCluster({ nodes: 3, clusterSecretFile: secretFile, logDir: path.join(dir, 'logs') })
 }, 60_000)
 
 afterAll(async () => {

@@ -2,6 +2,11 @@
  * Real broker processes for black-box tests: `node packages/cli/dist/bin.js
  * broker ...` children on loopback, OS-chosen free ports, temp data dirs.
  *
+ * Clusters are secured as `tributary dev` secures them: every node gets the
+ * same fresh cluster secret (cluster-internal APIs answer only brokers), so the
+ * whole suite runs against what users run. The harness holds the secret and
+ * can authenticate as a broker (`brokerRpc`) for replica and debug reads.
+ *
  * Every child is killed when the test process exits (afterAll → stop(), a
  * process 'exit' hook, and TRIBUTARY_EXIT_WITH_PARENT: the broker exits when its
  * stdin pipe from us closes, which also covers a SIGKILLed test runner).
@@ -10,15 +15,17 @@
  * `npx tsc -b packages/cli` first.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { createWriteStream, existsSync, readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import https from 'node:https'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
-import { ApiKey, RpcConnection, type MetadataResponse, type Transport } from '@tributary/protocol'
+import { BrokerClientMechanism, clusterKey, readClusterSecret } from '@tributary/broker'
+import { ApiKey, authenticate, RpcConnection, type MetadataResponse, type Transport } from '@tributary/protocol'
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BROKER_BIN = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js')
@@ -62,6 +69,8 @@ export interface ClusterOptions {
     /** Where node N's broker-N certificate and key come from, read at each (re)start (default certsDir): a test can swap one in. */
     nodeCertsDir?: (nodeId: number) => string
   }
+  /** The cluster secret file: default a fresh random one in the data dir; false = none (cluster-internal APIs open). */
+  clusterSecretFile?: string | false
 }
 
 /** PEM files of a make-certs.sh directory, as Node's tls options take them. */
@@ -72,6 +81,9 @@ export function tlsMaterial(certsDir: string, identity?: string): TlsMaterial {
   const read = (f: string) => readFileSync(path.join(certsDir, f))
   return { ca: read('ca.crt'), ...(identity ? { cert: read(`${identity}.crt`), key: read(`${identity}.key`) } : {}) }
 }
+
+/** The broker id the harness claims when it authenticates as a broker (no real node has it). */
+export const HARNESS_BROKER_ID = 2 ** 31 - 1
 
 export interface ClusterNode {
   readonly nodeId: number
@@ -102,6 +114,10 @@ export interface TestCluster {
   http(nodeId: number, urlPath: string): Promise<{ status: number; text: string }>
   /** A request over a fresh connection to `nodeId` (closed afterwards). */
   request<B = any>(nodeId: number, apiKey: number, body: unknown, timeoutMs?: number): Promise<{ errorCode: number; body: B }>
+  /** The cluster secret file every node was given (null: none). */
+  readonly secretFile: string | null
+  /** A connection to `nodeId` authenticated as a broker of this cluster (replica and debug reads); plain when there is no secret. */
+  brokerRpc(nodeId: number, opts?: { requestTimeoutMs?: number }): Promise<RpcConnection>
   metadata(nodeId: number): Promise<MetadataResponse>
   /** Poll `cond` until it returns a truthy value; rejects with the message and recent logs at the deadline. */
   waitFor<T>(cond: () => T | Promise<T>, opts?: WaitOptions): Promise<NonNullable<T>>
@@ -168,10 +184,32 @@ export function openSocket(url: string, timeoutMs = 5000, tls?: TlsMaterial): Pr
   })
 }
 
-/** An RpcConnection to a node URL. Close it when done. */
-export async function rpc(url: string, opts: { requestTimeoutMs?: number; tls?: TlsMaterial } = {}): Promise<RpcConnection> {
+/**
+ * An RpcConnection to a node URL. Close it when done. With `secretFile` it
+ * first authenticates as broker HARNESS_BROKER_ID (TRIBUTARY-BROKER).
+ */
+export async function rpc(url: string, opts: { requestTimeoutMs?: number; tls?: TlsMaterial; secretFile?: string | null } = {}): Promise<RpcConnection> {
   const ws = await openSocket(url, 5000, opts.tls)
-  return new RpcConnection(wsClientTransport(ws), { requestTimeoutMs: opts.requestTimeoutMs ?? 10_000 })
+  const c = new RpcConnection(wsClientTransport(ws), { requestTimeoutMs: opts.requestTimeoutMs ?? 10_000 })
+  if (opts.secretFile) {
+    try {
+      const secret = await readClusterSecret(opts.secretFile)
+      if (!secret.ok) throw new Error(secret.message)
+      await authenticate(c, new BrokerClientMechanism(clusterKey(secret.value.bytes), HARNESS_BROKER_ID))
+    } catch (err) {
+      c.close()
+      throw err
+    }
+  }
+  return c
+}
+
+/** A fresh random cluster secret in `dir`, readable by its owner only (as `tributary dev` makes one). */
+export async function makeSecretFile(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true })
+  const file = path.join(dir, 'cluster.secret')
+  await writeFile(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 })
+  return file
 }
 
 export interface LoneBroker {
@@ -258,6 +296,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     nodeId: i + 1, port, url: `${scheme}://127.0.0.1:${port}`, dataDir: path.join(root, `node-${i + 1}`), process: null, logs: [],
   }))
   const voters = nodes.slice(0, voterCount).map((n) => `${n.nodeId}@${n.url}`).join(',')
+  const secretFile = opts.clusterSecretFile === false ? null : opts.clusterSecretFile ?? (await makeSecretFile(root))
   const echo = process.env.TRIBUTARY_E2E_LOGS === '1'
 
   const node = (id: number): ClusterNode => {
@@ -272,7 +311,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     const own = opts.votersFor?.(n.nodeId, nodes) ?? voters
     const advertise = opts.advertiseFor ? ['--advertise', opts.advertiseFor(n.nodeId, nodes)] : []
     const tlsArgs = opts.tls ? tlsBrokerArgs(opts.tls.certsDir, n.nodeId, opts.tls.clientAuth, opts.tls.nodeCertsDir?.(n.nodeId)) : []
-    const args = [BROKER_BIN, 'broker', '--node-id', String(n.nodeId), '--listen', n.url, ...advertise, '--data-dir', n.dataDir, '--voters', own, '--log-level', opts.logLevel ?? 'info', ...tlsArgs, ...extra]
+    const secret = secretFile ? ['--cluster-secret-file', secretFile] : []
+    const args = [BROKER_BIN, 'broker', '--node-id', String(n.nodeId), '--listen', n.url, ...advertise, '--data-dir', n.dataDir, '--voters', own, '--log-level', opts.logLevel ?? 'info', ...tlsArgs, ...secret, ...extra]
     const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
       env: { ...process.env, ...opts.env, TRIBUTARY_EXIT_WITH_PARENT: '1' },
@@ -369,6 +409,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
         c.close()
       }
     },
+    secretFile,
+    brokerRpc: (id, o = {}) => rpc(node(id).url, { ...o, tls: ownTls, secretFile }),
     async metadata(id) {
       const r = await cluster.request<MetadataResponse>(id, ApiKey.Metadata, {})
       if (r.errorCode !== 0) throw new Error(`Metadata from node ${id}: error ${r.errorCode}`)

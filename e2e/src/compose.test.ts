@@ -12,14 +12,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parse } from 'yaml'
-import { ApiKey, type DescribeClusterResponse, type DescribeQuorumResponse, type MetadataResponse } from '@tributary/protocol'
+import { ApiKey, ErrorCode, type DescribeClusterResponse, type DescribeQuorumResponse, type MetadataResponse } from '@tributary/protocol'
 import { BROKER_OPTIONS, namedListeners, resolveBrokerConfig, type BrokerConfig } from '@tributary/broker'
 import { runCli } from './cli-process.js'
-import { BROKER_BIN, freePort, REPO_ROOT, rpc } from './cluster.js'
+import { BROKER_BIN, freePort, makeSecretFile, REPO_ROOT, rpc } from './cluster.js'
 
-interface Service { hostname?: string; environment: Record<string, string>; ports?: string[]; volumes?: string[]; healthcheck?: unknown; restart?: string; build?: unknown; profiles?: string[]; image?: string; depends_on?: string[] }
+interface Service { hostname?: string; environment: Record<string, string>; ports?: string[]; volumes?: string[]; healthcheck?: unknown; restart?: string; build?: unknown; profiles?: string[]; image?: string; depends_on?: string[]; secrets?: string[] }
 
-interface Compose { services: Record<string, Service>; volumes: Record<string, unknown> }
+interface Compose { services: Record<string, Service>; volumes: Record<string, unknown>; secrets: Record<string, { file?: string }> }
 
 async function loadCompose(): Promise<Compose> {
   const text = await readFile(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8')
@@ -92,7 +92,7 @@ async function waitFormed(urls: string[], timeoutMs: number): Promise<string> {
 describe('docker-compose.yml', () => {
   test('every node service is a valid broker config: known env vars, unique ids, one voter list, two listeners, ports and volumes', async () => {
     const compose = await loadCompose()
-    const { services, volumes } = compose
+    const { services, volumes, secrets } = compose
     const names = nodeServices(compose).map(([name]) => name)
     expect(names.length).toBe(3)
     const knownEnv = new Set(BROKER_OPTIONS.map((o) => o.env))
@@ -124,7 +124,11 @@ describe('docker-compose.yml', () => {
       expect(mount).toBeDefined()
       expect(Object.keys(volumes)).toContain(mount!.split(':')[0])
       expect(svc.restart).toBeTruthy()
+      // Every node reads the one cluster secret, mounted from a file next to the compose file.
+      expect(cfg.clusterSecretFile).toBe('/run/secrets/cluster_secret')
+      expect(svc.secrets).toEqual(['cluster_secret'])
     }
+    expect(secrets.cluster_secret?.file).toBe('./cluster.secret')
   })
 
   test('the cli service runs the image on the compose network, only when asked (a profile)', async () => {
@@ -142,6 +146,8 @@ describe('docker-compose.yml', () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'tributary-compose-'))
     const children: ChildProcess[] = []
     try {
+      // What `openssl rand -hex 32 > cluster.secret` makes, where Docker would mount it.
+      const secretFile = await makeSecretFile(root)
       const nodes = nodeServices(compose).map(([name, svc]) => ({ name, svc, cfg: configOf(svc) }))
       // Every compose host:port becomes 127.0.0.1:<free port>, consistently across all env vars:
       // one port for the compose-network listener, one for the external (host) listener.
@@ -176,6 +182,7 @@ describe('docker-compose.yml', () => {
         const env: Record<string, string> = {}
         for (const [k, v] of Object.entries(svc.environment)) env[k] = rewrite(String(v))
         env.TRIBUTARY_DATA_DIR = path.join(root, name)
+        env.TRIBUTARY_CLUSTER_SECRET_FILE = secretFile
         env.TRIBUTARY_LOG_LEVEL = 'warn'
         const child = spawn(process.execPath, [BROKER_BIN, 'broker'], {
           cwd: REPO_ROOT,
@@ -189,6 +196,15 @@ describe('docker-compose.yml', () => {
       expect(new Set([...internalUrls, ...externalUrls]).size).toBe(6)
       const why = await waitFormed(internalUrls, FORM_TIMEOUT_MS)
       expect(why).toBe('formed')
+      // The secret is in use: a connection without it, on either listener, cannot unregister a broker.
+      for (const url of [internalUrls[0]!, externalUrls[0]!]) {
+        const c = await rpc(url, { requestTimeoutMs: 2000 })
+        try {
+          expect((await c.request(ApiKey.UnregisterBroker, { nodeId: 2 })).errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
+        } finally {
+          c.close()
+        }
+      }
 
       // Each listener answers Metadata with its own network's addresses, whichever node is asked.
       for (const [urls, expected] of [[internalUrls, internalUrls], [externalUrls, externalUrls]] as const) {

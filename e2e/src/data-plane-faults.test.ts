@@ -59,10 +59,12 @@ afterAll(async () => {
 // ------------------------------------------------------------ raw reads of one node
 
 async function fetchAt(nodeId: number, topic: string, offset: number, replicaId: number): Promise<FetchPartitionResponse> {
-  const r = await cluster.request(nodeId, ApiKey.Fetch, {
+  // As a broker: replica (debug) reads are cluster-internal.
+  const c = await cluster.brokerRpc(nodeId)
+  const r = await c.request(ApiKey.Fetch, {
     replicaId, maxWaitMs: 0, minBytes: 0, maxBytes: FETCH_BYTES_MAX,
     topics: [{ topic, partitions: [{ partition: 0, fetchOffset: offset, currentLeaderEpoch: -1, partitionMaxBytes: FETCH_BYTES_MAX }] }],
-  })
+  }).finally(() => c.close())
   if (r.errorCode !== ErrorCode.NONE) throw new Error(`Fetch from node ${nodeId}: error ${r.errorCode}`)
   return r.body.topics[0].partitions[0]
 }

@@ -5,7 +5,7 @@
  * cluster for the file; tests run in order and leave all three nodes up.
  */
 import { ApiKey, ErrorCode, RpcConnection, decodeRecordBatch, encodeRecordBatch, splitBatches, type FetchPartitionResponse, type MetadataResponse } from '@tributary/protocol'
-import { rpc, startCluster, type TestCluster } from './cluster.js'
+import { startCluster, type TestCluster } from './cluster.js'
 
 let cluster: TestCluster
 const conns = new Map<number, RpcConnection>()
@@ -23,7 +23,8 @@ afterAll(async () => {
 async function conn(nodeId: number): Promise<RpcConnection> {
   const c = conns.get(nodeId)
   if (c && !c.closed) return c
-  const fresh = await rpc(cluster.node(nodeId).url, { requestTimeoutMs: 15_000 })
+  // As a broker: some reads here are replica (debug) reads, which only brokers may make.
+  const fresh = await cluster.brokerRpc(nodeId, { requestTimeoutMs: 15_000 })
   conns.set(nodeId, fresh)
   return fresh
 }

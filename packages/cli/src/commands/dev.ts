@@ -8,8 +8,13 @@
  * From a second terminal, `dev stop|start|restart <node>` acts on one node of
  * the running dev (through its control socket, dev-control.ts); the status line
  * counts every node that serves on its port, also one restarted by hand.
+ *
+ * The nodes share a cluster secret, DATA/cluster.secret (random, mode 0600,
+ * made on the first run and reused after), so only they can call
+ * cluster-internal APIs on each other (SECURITY.md).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
@@ -30,6 +35,9 @@ export const DEV_KAFKA_PORT_OFFSET = 100
 export const DEV_STOP_DEADLINE_MS = 10_000
 const STATUS_POLL_MS = 500
 const DEV_HOST = '127.0.0.1'
+/** The cluster secret's file name in the data dir, and its size (256 bits, hex: what `openssl rand -hex 32` makes). */
+export const DEV_SECRET_FILE = 'cluster.secret'
+const DEV_SECRET_BYTES = 32
 
 interface DevArgs {
   action?: DevAction
@@ -116,9 +124,10 @@ async function runDev(argv: DevArgs, ctx: Ctx): Promise<void> {
   }
   mkdirSync(dataDir, { recursive: true })
   writeFileSync(join(dataDir, 'dev.json'), JSON.stringify({ nodes: count, basePort }, null, 2) + '\n')
+  const secretFile = devClusterSecret(dataDir)
 
   const voters = ids.map((id) => `${id}@${urlOf(id)}`).join(',')
-  const spawnNode = (id: number): Node => startNode(id, urlOf(id), kafkaOf(id), dataDir, voters, argv.logLevel)
+  const spawnNode = (id: number): Node => startNode(id, urlOf(id), kafkaOf(id), dataDir, voters, argv.logLevel, secretFile)
   const nodes = ids.map(spawnNode)
   const bootstrap = nodes.map((n) => n.url).join(',')
   const stopAll = (): void => killAll(nodes)
@@ -126,10 +135,11 @@ async function runDev(argv: DevArgs, ctx: Ctx): Promise<void> {
 
   const { io } = ctx
   if (ctx.json) {
-    printLine(io, JSON.stringify({ event: 'started', bootstrap, dataDir, kafkaBootstrap: nodes.map((n) => n.kafka).join(','), nodes: nodes.map((n) => ({ nodeId: n.id, url: n.url, kafka: n.kafka, dataDir: n.dataDir, log: n.logPath, pid: n.child.pid })) }))
+    printLine(io, JSON.stringify({ event: 'started', bootstrap, dataDir, kafkaBootstrap: nodes.map((n) => n.kafka).join(','), clusterSecretFile: secretFile, nodes: nodes.map((n) => ({ nodeId: n.id, url: n.url, kafka: n.kafka, dataDir: n.dataDir, log: n.logPath, pid: n.child.pid })) }))
   } else {
     println(io, `tributary dev: ${count} node${count > 1 ? 's' : ''}, data in ${argv.dataDir}`)
     for (const n of nodes) println(io, `  node ${n.id}  ${n.url}  kafka ${n.kafka}  pid ${n.child.pid}  log ${join(argv.dataDir, `node-${n.id}.log`)}`)
+    println(io, `cluster secret: ${join(argv.dataDir, DEV_SECRET_FILE)} (only these nodes can call cluster-internal APIs)`)
     println(io, `bootstrap: ${bootstrap}`)
     println(io, `  export TRIBUTARY_BOOTSTRAP=${bootstrap}`)
     println(io, `Kafka clients (kcat, KafkaJS, librdkafka): bootstrap.servers=${nodes.map((n) => n.kafka).join(',')}`)
@@ -150,6 +160,17 @@ async function runDev(argv: DevArgs, ctx: Ctx): Promise<void> {
   if (nodes.every((n) => n.exited) && !ctx.signal.aborted) {
     throw new CliError(`every node exited; see ${join(argv.dataDir, 'node-1.log')}`)
   }
+}
+
+/** The data dir's cluster secret file: made once (random, owner-only), then reused so restarted nodes still know each other. */
+export function devClusterSecret(dataDir: string): string {
+  const file = join(dataDir, DEV_SECRET_FILE)
+  try {
+    writeFileSync(file, `${randomBytes(DEV_SECRET_BYTES).toString('hex')}\n`, { mode: 0o600, flag: 'wx' })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  }
+  return file
 }
 
 /** One data dir belongs to one cluster shape: node ids and ports are stored in each node's metadata. */
@@ -175,12 +196,12 @@ export function portFree(host: string, port: number): Promise<boolean> {
   })
 }
 
-function startNode(id: number, url: string, kafka: string, parent: string, voters: string, logLevel: string): Node {
+function startNode(id: number, url: string, kafka: string, parent: string, voters: string, logLevel: string, secretFile: string): Node {
   const dataDir = join(parent, `node-${id}`)
   const logPath = join(parent, `node-${id}.log`)
   mkdirSync(dataDir, { recursive: true })
   const fd = openSync(logPath, 'a')
-  const args = [...BROKER_NODE_ARGS, brokerBinPath(), 'broker', '--node-id', String(id), '--listen', url, '--kafka-listen', kafka, '--data-dir', dataDir, '--voters', voters, '--log-level', logLevel]
+  const args = [...BROKER_NODE_ARGS, brokerBinPath(), 'broker', '--node-id', String(id), '--listen', url, '--kafka-listen', kafka, '--data-dir', dataDir, '--voters', voters, '--log-level', logLevel, '--cluster-secret-file', secretFile]
   // Own process group: the terminal's Ctrl-C reaches only us, and we stop nodes in order.
   // We hold each node's stdin: if we die without cleaning up (SIGKILL), the pipe closes and the node exits.
   const child = spawn(process.execPath, args, { stdio: ['pipe', fd, fd], detached: true, env: { ...BROKER_ENV, ...process.env, TRIBUTARY_EXIT_WITH_PARENT: '1' } })
