@@ -53,6 +53,9 @@ export interface ClientConfig {
   saslMechanism?: () => SaslClientMechanism
 }
 
+/** Errors of the SASL exchange: not retriable, and not to be hidden behind NETWORK_EXCEPTION. */
+const AUTHENTICATION_ERRORS: ReadonlySet<number> = new Set([ErrorCode.SASL_AUTHENTICATION_FAILED, ErrorCode.UNSUPPORTED_SASL_MECHANISM, ErrorCode.ILLEGAL_SASL_STATE])
+
 export const METADATA_MAX_AGE_MS_DEFAULT = 60_000
 export const TOPIC_WAIT_MS_DEFAULT = 3_000
 
@@ -150,6 +153,8 @@ export class Cluster {
       } catch (err) {
         last = asTributaryError(err)
         if (this.closed) throw closedError('client')
+        // Credentials are the same for every broker: a refusal is the answer, not an unreachable broker.
+        if (AUTHENTICATION_ERRORS.has(last.code)) throw last
       }
     }
     throw new TributaryError(ErrorCode.NETWORK_EXCEPTION, `cannot reach any broker of ${urls.join(', ')} (last: ${last?.message ?? 'none'})`, { cause: last })

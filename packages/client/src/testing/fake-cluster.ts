@@ -57,6 +57,12 @@ export class FakeCluster {
   intercept: Interceptor = () => undefined
   /** What ApiVersions advertises (a test may narrow or widen it); requests outside it get UNSUPPORTED_VERSION. */
   apiVersions: Record<number, readonly [number, number]> = { ...API_VERSIONS }
+  /**
+   * Require SASL: one mechanism whose single client message must equal `token`
+   * (a stand-in for SCRAM and friends). Requests before it get SASL_AUTHENTICATION_FAILED.
+   */
+  sasl?: { mechanism: string; token: string }
+  private readonly authenticated = new WeakSet<Transport>()
   /** Connections attempted per URL (including refused ones). */
   readonly connects = new Map<string, number>()
   private waiters: Array<() => void> = []
@@ -149,6 +155,10 @@ export class FakeCluster {
     if (apiKey !== ApiKey.ApiVersions && (!range || apiVersion < range[0] || apiVersion > range[1])) {
       return t.send(encodeResponse(correlationId, ErrorCode.UNSUPPORTED_VERSION, { errorMessage: `api ${apiKey} v${apiVersion} is not supported` }))
     }
+    if (this.sasl) {
+      const answer = this.saslAnswer(t, apiKey, body)
+      if (answer) return t.send(encodeResponse(correlationId, answer[0], answer[1]))
+    }
     const serve = async (): Promise<void> => {
       if (apiKey === ApiKey.Produce && (body as any).acks === 0) {
         this.produce(nodeId, body)
@@ -160,6 +170,21 @@ export class FakeCluster {
     }
     if (verdict === 'hold') this.held.push(serve)
     else await serve()
+  }
+
+  /** The SASL APIs, and the refusal of anything else before authentication; undefined = serve as usual. */
+  private saslAnswer(t: Transport, apiKey: number, body: any): [number, unknown] | undefined {
+    const { mechanism, token } = this.sasl!
+    if (apiKey === ApiKey.SaslHandshake) {
+      return body.mechanism === mechanism ? [0, { mechanisms: [mechanism] }] : [ErrorCode.UNSUPPORTED_SASL_MECHANISM, { errorMessage: `${body.mechanism} is not enabled`, mechanisms: [mechanism] }]
+    }
+    if (apiKey === ApiKey.SaslAuthenticate) {
+      if (new TextDecoder().decode(body.authBytes) !== token) return [ErrorCode.SASL_AUTHENTICATION_FAILED, { errorMessage: 'invalid credentials' }]
+      this.authenticated.add(t)
+      return [0, { authBytes: new Uint8Array(0), sessionLifetimeMs: 60_000 }]
+    }
+    if (apiKey === ApiKey.ApiVersions || this.authenticated.has(t)) return undefined
+    return [ErrorCode.SASL_AUTHENTICATION_FAILED, { errorMessage: 'authenticate first' }]
   }
 
   private async handle(nodeId: number, apiKey: number, body: any): Promise<[number, unknown]> {
