@@ -35,10 +35,19 @@ test.each([
   [{ ...base, logLevel: 'loud' }, /--log-level/],
   [{ nodeId: '1', listen: base.listen, voters: base.voters }, /--data-dir \(TRIBUTARY_DATA_DIR\) is required/],
   [{ ...base, brokerSessionTimeoutMs: '100', brokerHeartbeatIntervalMs: '200' }, /--broker-session-timeout-ms must exceed/],
+  [{ ...base, saslMechanisms: 'scram-sha-256,kerberos' }, /--sasl-mechanisms .*'KERBEROS' is not one of scram-sha-256/],
+  [{ ...base, saslMechanisms: 'scram-sha-256' }, /--sasl-mechanisms needs --cluster-secret-file/],
 ])('a bad value is one message naming the flag: %j', (flags, message) => {
   const r = resolveBrokerConfig({ flags })
   expect(r.ok).toBe(false)
   if (!r.ok) expect(r.message).toMatch(message)
+})
+
+test('authentication options: off by default; mechanisms upper-cased and deduplicated; the secret file by flag or env', () => {
+  const off = resolveBrokerConfig({ flags: base })
+  expect(off.ok && off.value).toMatchObject({ clusterSecretFile: null, saslMechanisms: [], saslHandshakeTimeoutMs: 10_000, failedAuthenticationDelayMs: 100, unauthenticatedConnectionsPerAddressMax: 64 })
+  const on = resolveBrokerConfig({ flags: { ...base, saslMechanisms: 'scram-sha-512, SCRAM-SHA-512,plain' }, env: { TRIBUTARY_CLUSTER_SECRET_FILE: '/run/secrets/cluster_secret' } })
+  expect(on.ok && on.value).toMatchObject({ clusterSecretFile: '/run/secrets/cluster_secret', saslMechanisms: ['SCRAM-SHA-512', 'PLAIN'] })
 })
 
 test('a voter address may differ from the advertised one (peer vs client listener, as in docker-compose)', () => {
