@@ -39,8 +39,8 @@ import { MetadataQuorum } from './quorum/metadata-quorum.js'
 import { registerQuorumApis } from './quorum/quorum-handlers.js'
 import { createReplicaManager, type ReplicaManager } from './replication/index.js'
 import { sleep, type Clock, type Random } from './seams.js'
-import { Authenticator } from './security/authenticator.js'
-import { BrokerClientMechanism, brokerMechanismProvider, clusterKey } from './security/broker-mechanism.js'
+import { BrokerClientMechanism, clusterKey } from './security/broker-mechanism.js'
+import { clientMechanisms, createAuthenticator, warnIfOpen } from './security/node-security.js'
 import type { SaslMechanismProvider } from './security/sasl.js'
 
 export interface NodeDeps {
@@ -89,6 +89,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   const { config, clock, logger } = deps
   const nodeId = config.nodeId
   const voterIds = config.voters.map((v) => v.nodeId)
+  const saslMechanisms = clientMechanisms(config, deps.saslMechanisms)
   // This process's incarnation: after a restart the image replays the previous one's registration, which is not ours.
   const incarnationId = deps.newId()
   const metadata = new MetadataPublisher(nodeId, (err) => logger.error({ err }, 'metadata listener threw'), incarnationId)
@@ -207,7 +208,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     { processMetrics: deps.processMetrics },
   )
   timings.register(metrics.registry)
-  const authenticator = createAuthenticator(deps, key, metrics)
+  const authenticator = createAuthenticator({ config, mechanisms: saslMechanisms, clusterKey: key, clock, metrics, logger: logger.child({ part: 'auth' }) })
 
   const { port } = listenAddress(config.listen)
   // A wss:// listener serves TLS with the node's certificate; a ws:// one stays plain.
@@ -299,37 +300,6 @@ function reloadAll(servers: NodeServer[]): TlsReload {
 function kafkaAdvertised(advertise: string, boundPort: number): string {
   const at = splitHostPort(advertise)!
   return at.port === 0 ? formatKafkaEndpoint(at.host, boundPort) : advertise
-}
-
-/** Client mechanisms from config plus TRIBUTARY-BROKER when there is a cluster secret. */
-function createAuthenticator(deps: NodeDeps, key: Uint8Array | undefined, metrics: BrokerMetrics): Authenticator {
-  const { config } = deps
-  const provided = new Map((deps.saslMechanisms ?? []).map((m) => [m.name, m]))
-  const missing = config.saslMechanisms.filter((name) => !provided.has(name))
-  if (missing.length > 0) throw new Error(`--sasl-mechanisms: ${missing.join(', ')} not available in this build`)
-  const mechanisms = config.saslMechanisms.map((name) => provided.get(name)!)
-  if (key) mechanisms.push(brokerMechanismProvider(key, config.nodeId))
-  return new Authenticator({
-    mechanisms,
-    saslRequired: config.saslMechanisms.length > 0,
-    clusterProtected: key !== undefined,
-    saslHandshakeTimeoutMs: config.saslHandshakeTimeoutMs,
-    failedAuthenticationDelayMs: config.failedAuthenticationDelayMs,
-    unauthenticatedConnectionsPerAddressMax: config.unauthenticatedConnectionsPerAddressMax,
-    clock: deps.clock,
-    metrics,
-    logger: deps.logger.child({ part: 'auth' }),
-  })
-}
-
-/** The start-up warnings of SECURITY.md: one line when clients are not authenticated, a louder one when cluster APIs are open. */
-function warnIfOpen(logger: Logger, config: BrokerConfig, clusterProtected: boolean): void {
-  if (config.saslMechanisms.length === 0) {
-    logger.warn('client authentication is off (no --sasl-mechanisms): anyone who can reach this port can act as a client')
-  }
-  if (!clusterProtected) {
-    logger.warn('SECURITY WARNING: CLUSTER-INTERNAL APIS ARE OPEN: no --cluster-secret-file and no cluster CA, so anyone who can reach this port can act as a broker (vote in Raft, unregister brokers, change ISRs, read any replica). Give every node the same --cluster-secret-file (see SECURITY.md)')
-  }
 }
 
 /** The controller leaves: hand Raft leadership to the most caught-up voter so a new controller appears at once. */

@@ -13,6 +13,8 @@ export const PEER_BACKOFF_MS_MIN = 50
 export const PEER_BACKOFF_MS_MAX = 2000
 /** Requests to one peer waiting at once; beyond it the RpcConnection queues. */
 export const PEER_IN_FLIGHT_MAX = 1024
+/** Answers that mean the peer (or we) refused the cluster secret exchange, as opposed to a broken connection. */
+const AUTHENTICATION_REFUSALS: ReadonlySet<number> = new Set([ErrorCode.SASL_AUTHENTICATION_FAILED, ErrorCode.UNSUPPORTED_SASL_MECHANISM, ErrorCode.ILLEGAL_SASL_STATE])
 /** Bytes queued on a peer socket past which one-way sends are dropped (Raft retries them). */
 export const PEER_SEND_BUFFER_BYTES_MAX = 64 * 1024 * 1024
 
@@ -123,8 +125,10 @@ export class WsPeerClients implements PeerClients {
           await this.opts.authenticate(rpc, nodeId)
         } catch (err) {
           rpc.close()
-          if (p.failures === 0 || (p.failures + 1) % 20 === 0) {
-            this.opts.logger.warn({ peer: nodeId, endpoint: p.endpoint, err: (err as Error).message }, 'peer authentication failed (is the cluster secret the same on every node?)')
+          // A refusal is worth a warning; a peer that went away mid-exchange is just unreachable (logged below).
+          const refused = err instanceof TributaryError && AUTHENTICATION_REFUSALS.has(err.code)
+          if (refused && (p.failures === 0 || (p.failures + 1) % 20 === 0)) {
+            this.opts.logger.warn({ peer: nodeId, endpoint: p.endpoint, err: err.message }, 'peer authentication failed (is the cluster secret the same on every node?)')
           }
           throw err
         }
