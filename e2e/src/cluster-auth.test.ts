@@ -131,6 +131,52 @@ test('a node with a wrong cluster secret cannot join, register or vote; the clus
   }
 })
 
+/** One sample of a counter on a node's /metrics whose labels include `labels`, 0 when absent. */
+async function counter(nodeId: number, name: string, labels: string): Promise<number> {
+  const text = (await cluster.http(nodeId, '/metrics')).text
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels))
+  return line ? Number(line.split(' ').pop()) : 0
+}
+
+test('a voter restarted with a wrong secret cannot vote or re-register; the others keep serving; the right secret brings it back', async () => {
+  const before = await quorum()
+  const victim = [1, 2, 3].find((id) => id !== before.leaderId)!
+  const refusedBefore = await counter(before.leaderId, 'tributary_authentications_total', 'result="failed"')
+  const wrongFile = path.join(dir, 'wrong-voter.secret')
+  const wrongSecret = randomBytes(32).toString('hex')
+  await writeFile(wrongFile, wrongSecret, { mode: 0o600 })
+  await cluster.kill(victim)
+  const n = cluster.node(victim)
+  const voters = cluster.nodes.map((x) => `${x.nodeId}@${x.url}`).join(',')
+  const impostor = await spawnBroker(['--node-id', String(victim), '--listen', n.url, '--data-dir', n.dataDir, '--voters', voters, '--cluster-secret-file', wrongFile, '--log-level', 'debug'])
+  try {
+    // Its campaigns and registration attempts keep being refused ...
+    await cluster.waitFor(async () => (await counter(before.leaderId, 'tributary_authentications_total', 'result="failed"')) >= refusedBefore + 3, { timeoutMs: 30_000, message: 'three refused attempts at the leader' })
+    // ... so its session lapses (fenced) while the quorum stays where it was.
+    await cluster.waitFor(async () => {
+      const r = await cluster.request<DescribeClusterResponse>(before.leaderId, ApiKey.DescribeCluster, {})
+      return r.body.brokers.find((b) => b.nodeId === victim)?.fenced
+    }, { message: `node ${victim} to be fenced` })
+    const q = await cluster.waitFor(async () => {
+      const r = await cluster.request<DescribeQuorumResponse>(before.leaderId, ApiKey.DescribeQuorum, {})
+      return r.errorCode === 0 ? r.body : undefined
+    })
+    expect({ leader: q.leaderId, epoch: q.leaderEpoch }).toEqual({ leader: before.leaderId, epoch: before.leaderEpoch })
+    const r = await cluster.request(before.leaderId, ApiKey.CreateTopics, { topics: [{ name: 'while-impostor', numPartitions: 1, replicationFactor: 2 }], timeoutMs: 10_000 })
+    expect(r.body.topics[0].errorCode).toBe(ErrorCode.NONE)
+    expect(impostor.logs.some((l) => l.includes('peer authentication failed'))).toBe(true)
+    expect(impostor.logs.join('\n')).not.toContain(wrongSecret) // not even at debug level
+  } finally {
+    await impostor.stop()
+  }
+  await cluster.restart(victim)
+  await cluster.waitFor(async () => {
+    const r = await cluster.request<DescribeClusterResponse>(before.leaderId, ApiKey.DescribeCluster, {})
+    return r.body.brokers.find((b) => b.nodeId === victim)?.fenced === false
+  }, { message: `node ${victim} back, unfenced` })
+  expect((await quorum()).leaderEpoch).toBe(before.leaderEpoch)
+})
+
 test('the cluster secret appears in no log line of the whole run', async () => {
   const logs = await Promise.all(cluster.nodes.map((n) => readFile(path.join(dir, 'logs', `node-${n.nodeId}.log`), 'utf8')))
   const all = logs.join('\n')
