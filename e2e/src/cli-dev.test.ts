@@ -64,7 +64,7 @@ test('dev stop / start / restart one node from another terminal; a node restarte
     await until(() => out().slice(mark).includes('node 1 exited') && upAfter(out(), mark, '2/3'), why('node 1 reported exited'))
     mark = out().length
     const voters = [1, 2, 3].map((id) => `${id}@ws://127.0.0.1:${base + id - 1}`).join(',')
-    byHand = spawn(process.execPath, [BROKER_BIN, 'broker', '--node-id', '1', '--listen', `ws://127.0.0.1:${base}`, '--data-dir', path.join(dir, 'node-1'), '--voters', voters, '--log-level', 'warn'], {
+    byHand = spawn(process.execPath, [BROKER_BIN, 'broker', '--node-id', '1', '--listen', `ws://127.0.0.1:${base}`, '--data-dir', path.join(dir, 'node-1'), '--voters', voters, '--log-level', 'warn', '--cluster-secret-file', path.join(dir, 'cluster.secret')], {
       cwd: REPO_ROOT,
       env: { ...process.env, TRIBUTARY_EXIT_WITH_PARENT: '1' },
       stdio: ['pipe', 'ignore', 'ignore'],
