@@ -350,8 +350,8 @@ export function resolveBrokerConfig(sources: ConfigSources): Result<BrokerConfig
   if (!tls.ok) return tls
   // With client SASL on, every connection must authenticate, peers included: they need a broker identity
   // (the cluster secret, or a broker certificate from the cluster CA).
-  if (cfg.saslMechanisms.length > 0 && cfg.clusterSecretFile === null && cfg.tlsCa === null) {
-    return fail(ErrorCode.INVALID_CONFIG, '--sasl-mechanisms needs --cluster-secret-file (or --tls-ca): brokers must authenticate to each other too')
+  if (cfg.saslMechanisms.length > 0 && cfg.clusterSecretFile === null && (cfg.tlsCa === null || cfg.tlsClientAuth === 'none')) {
+    return fail(ErrorCode.INVALID_CONFIG, '--sasl-mechanisms needs --cluster-secret-file (or --tls-ca with --tls-client-auth): brokers must authenticate to each other too')
   }
   return ok(cfg)
 }

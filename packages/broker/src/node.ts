@@ -40,7 +40,7 @@ import { registerQuorumApis } from './quorum/quorum-handlers.js'
 import { createReplicaManager, type ReplicaManager } from './replication/index.js'
 import { sleep, type Clock, type Random } from './seams.js'
 import { BrokerClientMechanism, clusterKey } from './security/broker-mechanism.js'
-import { clientMechanisms, createAuthenticator, warnIfOpen } from './security/node-security.js'
+import { clientMechanisms, clusterProtected, createAuthenticator, warnIfOpen } from './security/node-security.js'
 import type { SaslMechanismProvider } from './security/sasl.js'
 
 export interface NodeDeps {
@@ -254,7 +254,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   quorum.start()
   lifecycle.start()
   logger.info({ listen: config.listen, advertise: address, listeners: extra, kafka: endpoints[KAFKA_LISTENER], voters: voterIds }, 'broker started')
-  warnIfOpen(logger, config, key !== undefined)
+  warnIfOpen(logger, config, clusterProtected(config, key !== undefined))
 
   let stopping: Promise<void> | null = null
   const stop = async (opts: { controlled?: boolean } = {}): Promise<void> => {

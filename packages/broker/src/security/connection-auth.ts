@@ -110,7 +110,8 @@ export class ConnectionAuth {
       this.state = 'chosen'
       return ok({ authBytes: step.challenge, sessionLifetimeMs: 0 })
     }
-    if (step.kind === 'done' && this.session.authenticated && step.session.principal !== this.session.principal) {
+    // Re-authentication keeps the principal (KIP-368); a certificate's identity may be replaced by SASL's, as on Kafka's SASL_SSL.
+    if (step.kind === 'done' && this.session.authenticated && this.session.mechanism !== 'TLS' && step.session.principal !== this.session.principal) {
       step = { kind: 'failed', reason: `re-authentication as ${step.session.principal} on a connection of ${this.session.principal}` }
     }
     if (step.kind === 'failed') return this.failed(step.reason)

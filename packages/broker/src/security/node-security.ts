@@ -11,6 +11,14 @@ import { Authenticator } from './authenticator.js'
 import { brokerMechanismProvider } from './broker-mechanism.js'
 import type { SaslMechanismProvider } from './sasl.js'
 
+/**
+ * Whether brokers have an identity to prove: a cluster secret, or a cluster CA
+ * that verifies peer certificates (with --tls-client-auth none nobody presents one).
+ */
+export function clusterProtected(config: BrokerConfig, hasSecret: boolean): boolean {
+  return hasSecret || (config.tlsCa !== null && config.tlsClientAuth !== 'none')
+}
+
 /** The providers for config.saslMechanisms, in that order; throws (at start-up, before anything opens) when one is missing. */
 export function clientMechanisms(config: BrokerConfig, provided: SaslMechanismProvider[] = []): SaslMechanismProvider[] {
   const byName = new Map(provided.map((m) => [m.name, m]))
@@ -38,7 +46,7 @@ export function createAuthenticator(s: NodeSecurity): Authenticator {
   return new Authenticator({
     mechanisms,
     saslRequired: config.saslMechanisms.length > 0,
-    clusterProtected: s.clusterKey !== undefined,
+    clusterProtected: clusterProtected(config, s.clusterKey !== undefined),
     saslHandshakeTimeoutMs: config.saslHandshakeTimeoutMs,
     failedAuthenticationDelayMs: config.failedAuthenticationDelayMs,
     unauthenticatedConnectionsPerAddressMax: config.unauthenticatedConnectionsPerAddressMax,
