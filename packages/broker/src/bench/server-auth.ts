@@ -19,12 +19,15 @@ const REQUESTS = Number(process.env.TRIBUTARY_BENCH_REQUESTS ?? 50_000)
 const ROUNDS = Number(process.env.TRIBUTARY_BENCH_ROUNDS ?? 4)
 const IN_FLIGHT = 64
 const zero = () => 0
-const gauges = { raftTerm: zero, raftCommitIndex: zero, raftLeaderId: zero, metadataOffset: zero, fencedBrokers: zero, partitions: zero, underReplicatedPartitions: zero, offlinePartitions: zero }
+const gauges = {
+  raftTerm: zero, raftCommitIndex: zero, raftLeaderId: zero, metadataOffset: zero, fencedBrokers: zero,
+  activeController: () => false, clusterPartitions: zero, clusterUnderReplicatedPartitions: zero, clusterOfflinePartitions: zero,
+}
 const KEY = clusterKey(new TextEncoder().encode('bench cluster secret, 32 bytes!!'))
 
 async function server(secured: boolean): Promise<NodeServer> {
   const logger = pino({ level: 'silent' })
-  const metrics = new BrokerMetrics(1, gauges)
+  const metrics = new BrokerMetrics(1, { gauges })
   const handlers = new Handlers()
   handlers.register(ApiKey.Metadata, () => ({ errorCode: 0, body: {} }))
   handlers.register(ApiKey.UnregisterBroker, () => ({ errorCode: 0, body: {} }), { clusterInternal: true })

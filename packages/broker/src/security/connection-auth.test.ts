@@ -18,7 +18,10 @@ import { BrokerClientMechanism, brokerMechanismProvider, clusterKey } from './br
 import type { SaslMechanismProvider } from './sasl.js'
 
 const zero = () => 0
-const gauges = { raftTerm: zero, raftCommitIndex: zero, raftLeaderId: zero, metadataOffset: zero, fencedBrokers: zero, partitions: zero, underReplicatedPartitions: zero, offlinePartitions: zero }
+const gauges = {
+  raftTerm: zero, raftCommitIndex: zero, raftLeaderId: zero, metadataOffset: zero, fencedBrokers: zero,
+  activeController: () => false, clusterPartitions: zero, clusterUnderReplicatedPartitions: zero, clusterOfflinePartitions: zero,
+}
 const KEY = clusterKey(new TextEncoder().encode('a cluster secret of some length'))
 const DELAY_MS = 100
 const TIMEOUT_MS = 10_000
@@ -60,7 +63,7 @@ async function world(opts: Partial<AuthenticatorOptions> = {}): Promise<World> {
   const clock = new ManualClock()
   const logs: string[] = []
   const logger = pino({ level: 'info' }, new Writable({ write(chunk, _enc, done) { logs.push(String(chunk)); done() } }))
-  const metrics = new BrokerMetrics(1, gauges)
+  const metrics = new BrokerMetrics(1, { gauges })
   const seen: RequestContext[] = []
   const handlers = new Handlers()
   handlers.register(ApiKey.ApiVersions, () => ({ errorCode: 0, body: { apiKeys: [] } }))
