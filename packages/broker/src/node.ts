@@ -230,12 +230,15 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     server = await serve(config.listen, null)
     for (const l of extra) listenerServers.set(l.name, await serve(l.listen, l.name))
     if (config.kafkaListen !== null) {
+      // No SASL on the Kafka port yet: it must not open a door the WebSocket port keeps shut.
+      if (config.saslMechanisms.length > 0) throw new Error('--kafka-listen cannot be combined with --sasl-mechanisms yet: the Kafka listener has no SASL')
       const kafka = await startKafkaServer({
         ...splitHostPort(config.kafkaListen)!,
         maxConnections: config.maxConnections,
         inFlightPerConnectionMax: config.inFlightPerConnectionMax,
         frameBytesMax: config.frameBytesMax,
         handlers, metrics, logger: logger.child({ part: 'kafka' }),
+        clusterAccess: !clusterProtected(config, key !== undefined),
       })
       kafkaServer = kafka
       endpoints[KAFKA_LISTENER] = kafkaAdvertised(config.kafkaAdvertise!, kafka.port)

@@ -22,6 +22,7 @@ import {
 import type { Handlers } from '../net/handler-registry.js'
 import type { BrokerMetrics } from '../metrics.js'
 import type { HandlerResult, RequestContext } from '../seams.js'
+import { anonymousSession } from '../security/session.js'
 import { KAFKA_LISTENER } from './endpoint.js'
 import { LogLimiter } from './log-limiter.js'
 import { TRANSLATIONS } from './translate.js'
@@ -35,6 +36,8 @@ export interface KafkaServerOptions {
   handlers: Handlers
   metrics: BrokerMetrics
   logger: Logger
+  /** RequestContext.clusterAccess of every Kafka connection: no SASL or TLS here yet, so true only on an unprotected cluster. */
+  clusterAccess: boolean
 }
 
 export interface KafkaServer {
@@ -143,7 +146,7 @@ function serveConnection(socket: net.Socket, connectionId: number, opts: KafkaSe
         connectionId, remoteAddress, apiKey: decoded.header.apiKey, apiVersion: decoded.header.apiVersion,
         correlationId: decoded.header.correlationId, listener: KAFKA_LISTENER, signal: abort.signal,
         // Plain TCP for now: TLS and SASL on the Kafka port come with the security issues.
-        tls: false,
+        tls: false, session: anonymousSession(), clusterAccess: opts.clusterAccess,
       }
       void handle(decoded.header, decoded.body, ctx, opts).then(answer)
     }
