@@ -114,7 +114,7 @@ export class ConnectionAuth {
     if (step.kind === 'done' && this.session.authenticated && this.session.mechanism !== 'TLS' && step.session.principal !== this.session.principal) {
       step = { kind: 'failed', reason: `re-authentication as ${step.session.principal} on a connection of ${this.session.principal}` }
     }
-    if (step.kind === 'failed') return this.failed(step.reason)
+    if (step.kind === 'failed') return this.failed(step.reason, step.clientMessage)
     return this.succeeded(step.session, step.finalMessage)
   }
 
@@ -137,7 +137,7 @@ export class ConnectionAuth {
   }
 
   /** Answered only after the delay (slows guessing), then the connection is closed, as Kafka does. */
-  private async failed(reason: string): Promise<HandlerResult> {
+  private async failed(reason: string, clientMessage?: string): Promise<HandlerResult> {
     const { clock, metrics, logger, failedAuthenticationDelayMs } = this.auth.opts
     this.state = 'failed'
     this.exchange = undefined
@@ -146,7 +146,7 @@ export class ConnectionAuth {
     if (failedAuthenticationDelayMs > 0) await new Promise<void>((resolve) => clock.setTimeout(resolve, failedAuthenticationDelayMs))
     // Let the answer go out first; the close follows it on the same socket.
     clock.setTimeout(() => this.conn.close('authentication failed'), 0)
-    return refuse(ErrorCode.SASL_AUTHENTICATION_FAILED, `authentication failed (${this.mechanismName}): invalid credentials`)
+    return refuse(ErrorCode.SASL_AUTHENTICATION_FAILED, `authentication failed (${this.mechanismName}): ${clientMessage ?? 'invalid credentials'}`)
   }
 
   private accessFor(session: Session): boolean {

@@ -8,8 +8,13 @@ import type { Session } from '../seams.js'
 export type SaslStep =
   | { kind: 'continue'; challenge: Uint8Array }
   | { kind: 'done'; session: Session; finalMessage?: Uint8Array }
-  /** reason is logged, never sent: the client learns only that authentication failed */
-  | { kind: 'failed'; reason: string }
+  /**
+   * reason is logged, never sent: the client learns only that authentication
+   * failed, or clientMessage when the mechanism sets one: for failures that say
+   * nothing about which users exist or what their passwords are (an expired or
+   * malformed token, PLAIN without TLS), so the client can say what failed.
+   */
+  | { kind: 'failed'; reason: string; clientMessage?: string }
 
 export interface SaslServerMechanism {
   step(clientMessage: Uint8Array): Promise<SaslStep>

@@ -6,3 +6,7 @@
  * before any other request.
  */
 export { authenticate, SASL_STEPS_MAX, type SaslClientMechanism, type SaslOutcome } from '@tributary/protocol'
+export { ScramClient, SaslAuthenticationError, scramSaltedPassword } from './scram.js'
+export { PlainClient } from './plain.js'
+export { OAuthBearerClient } from './oauthbearer.js'
+export { checkSaslConfig, saslClientFor, saslMechanismFactory, type SaslConfig } from './config.js'
