@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { applyRecords, decodeImage, decodeRecords, emptyImage, imageToPlain, metadataLogPage } from '@tributary/broker'
+import { applyRecords, decodeImage, decodeRecords, emptyImage, imageForInspection, metadataLogPage } from '@tributary/broker'
 import { type DescribeClusterResponse, type DescribeQuorumResponse, type MetadataImageResponse, type MetadataLogResponse, type MetadataSnapshotsResponse } from '@tributary/protocol'
 import type { Entry, HardState, Snapshot } from '@tributary/raft'
 import { openRaftStorage, RAFT_DB_MARKER } from '@tributary/storage'
@@ -88,14 +88,15 @@ export function offlineView(state: RaftDiskState): MetadataSource {
       if (!r.ok) throw new CliError(`entry ${e.index} does not decode (${r.message}); the image stops before it`)
       applyRecords(image, r.value, e.index)
     }
-    return { offset: image.offset, image: imageToPlain(image) }
+    // The broker's inspection shape: credentials redacted, exactly as a live node answers.
+    return { offset: image.offset, image: imageForInspection(image) }
   }
   let cached: MetadataImageResponse | undefined
   const image = (): MetadataImageResponse => (cached ??= buildImage())
 
   return {
     async describeQuorum(): Promise<DescribeQuorumResponse> {
-      const img = image().image as ReturnType<typeof imageToPlain>
+      const img = image().image as ReturnType<typeof imageForInspection>
       // Voters are config, not data: the snapshot records them; without one, the registered brokers stand in.
       const voters = snap?.voters.length ? snap.voters : img.brokers.map((b) => b.nodeId)
       const replica = (nodeId: number) => ({ nodeId, logEndOffset: -1, lastFetchTimestamp: -1, lastCaughtUpTimestamp: -1 })
@@ -109,7 +110,7 @@ export function offlineView(state: RaftDiskState): MetadataSource {
       }
     },
     async describeCluster(): Promise<DescribeClusterResponse> {
-      const img = image().image as ReturnType<typeof imageToPlain>
+      const img = image().image as ReturnType<typeof imageForInspection>
       return {
         clusterId: img.clusterId,
         controllerId: -1,

@@ -32,6 +32,17 @@ export interface TopicState {
   partitions: PartitionState[]
 }
 
+/** One SCRAM credential of a user (secret material: never shown, see scram-image.ts). */
+export interface ScramCredentialState {
+  salt: Uint8Array
+  iterations: number
+  storedKey: Uint8Array
+  serverKey: Uint8Array
+}
+
+/** user name → mechanism ('SCRAM-SHA-256' | 'SCRAM-SHA-512') → credential; inner maps are replaced, never mutated. */
+export type UserCredentials = Map<string, ReadonlyMap<string, ScramCredentialState>>
+
 export interface MetadataImage {
   clusterId: string | null
   /** Raft index of the last applied record */
@@ -41,6 +52,8 @@ export interface MetadataImage {
   topicsById: Map<string, TopicState>
   /** next unallocated producer id */
   nextProducerId: number
+  /** SCRAM credentials by user */
+  users: UserCredentials
 }
 
 /** What changed when one committed record was applied. */
@@ -50,6 +63,8 @@ export type MetadataChange =
   | { type: 'topic-config'; topic: TopicState }
   | { type: 'broker'; broker: BrokerRegistration }
   | { type: 'broker-removed'; nodeId: number }
+  /** a user's credentials were set or removed: their next (re-)authentication sees it */
+  | { type: 'user'; name: string }
 
 export interface MetadataView {
   readonly nodeId: number

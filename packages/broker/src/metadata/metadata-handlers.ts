@@ -14,7 +14,7 @@ import { describeTopicConfigs } from '../controller/topic-ops.js'
 import type { HandlerRegistry, HandlerResult } from '../seams.js'
 import type { MetadataImage, MetadataView, TopicState } from './image-types.js'
 import { endpointFor, listenerOf } from '../net/listeners.js'
-import { imageToPlain } from './metadata-image.js'
+import { imageForInspection } from './metadata-image.js'
 import { metadataLogPage } from './metadata-log.js'
 
 /** Entries one MetadataLog request may return. */
@@ -99,7 +99,7 @@ export function registerMetadataApis(registry: HandlerRegistry, deps: MetadataHa
 
   registry.register(ApiKey.MetadataImage, (): HandlerResult => {
     const image = metadata.image()
-    return ok({ offset: image.offset, image: imageToPlain(image) })
+    return ok({ offset: image.offset, image: imageForInspection(image) })
   })
 
   registry.register(ApiKey.MetadataLog, (body): HandlerResult => {

@@ -10,6 +10,7 @@
 import { packValue, unpackValue, ok, fail, ErrorCode, type Result } from '@tributary/protocol'
 import type { BrokerRegistration, MetadataChange, MetadataImage, PartitionState, TopicState } from './image-types.js'
 import type { MetadataRecord } from './records.js'
+import { applyUserRecord, sameUsers, usersForInspection, usersFromSnapshot, usersToSnapshot, type UserSnapshot, type UserView } from './scram-image.js'
 
 export const FIRST_PRODUCER_ID = 1000
 
@@ -21,6 +22,7 @@ export function emptyImage(): MetadataImage {
     topicsByName: new Map(),
     topicsById: new Map(),
     nextProducerId: FIRST_PRODUCER_ID,
+    users: new Map(),
   }
 }
 
@@ -152,6 +154,10 @@ function applyRecord(image: MetadataImage, r: MetadataRecord, index: number, cha
     case 'ProducerIds':
       image.nextProducerId = Math.max(image.nextProducerId, r.nextProducerId)
       return
+    case 'UserScramCredential':
+    case 'RemoveUserScramCredential':
+      if (applyUserRecord(image.users, r)) changes.push({ type: 'user', name: r.name })
+      return
   }
 }
 
@@ -164,9 +170,11 @@ interface ImageSnapshotV0 {
   brokers: BrokerRegistration[]
   topics: TopicState[]
   nextProducerId: number
+  /** SCRAM credentials (absent in snapshots written before users existed) */
+  users?: UserSnapshot[]
 }
 
-/** The image as plain data (for snapshots and the MetadataImage inspection API). */
+/** The image as plain data, credentials included: for snapshots only (see imageForInspection). */
 export function imageToPlain(image: MetadataImage): ImageSnapshotV0 {
   return {
     version: 0,
@@ -175,7 +183,17 @@ export function imageToPlain(image: MetadataImage): ImageSnapshotV0 {
     brokers: [...image.brokers.values()].sort((a, b) => a.nodeId - b.nodeId),
     topics: [...image.topicsByName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     nextProducerId: image.nextProducerId,
+    users: usersToSnapshot(image.users),
   }
+}
+
+/**
+ * The image as the MetadataImage API and `metadata image` show it: users by
+ * name with their mechanisms and iteration counts; no salt, stored key or
+ * server key ever leaves the node.
+ */
+export function imageForInspection(image: MetadataImage): Omit<ImageSnapshotV0, 'users'> & { users: UserView[] } {
+  return { ...imageToPlain(image), users: usersForInspection(image.users) }
 }
 
 export function encodeImage(image: MetadataImage): Uint8Array {
@@ -196,6 +214,7 @@ export function decodeImage(bytes: Uint8Array): Result<MetadataImage> {
   image.nextProducerId = s.nextProducerId
   for (const b of s.brokers) image.brokers.set(b.nodeId, { ...b, rack: b.rack ?? null })
   for (const t of s.topics) replaceTopic(image, { ...t, configs: { ...t.configs }, partitions: t.partitions.map((p) => ({ ...p })) })
+  image.users = usersFromSnapshot(s.users)
   return ok(image)
 }
 
@@ -215,6 +234,9 @@ export function diffImages(before: MetadataImage, after: MetadataImage): Metadat
       const prev = old?.partitions[p.partition] ?? null
       if (!prev || prev.partitionEpoch !== p.partitionEpoch || prev.leaderEpoch !== p.leaderEpoch) changes.push({ type: 'partition', partition: p, previous: prev })
     }
+  }
+  for (const name of new Set([...before.users.keys(), ...after.users.keys()])) {
+    if (!sameUsers(before.users.get(name), after.users.get(name))) changes.push({ type: 'user', name })
   }
   return changes
 }

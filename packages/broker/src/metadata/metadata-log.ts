@@ -7,6 +7,7 @@
 import { errorName, type MetadataLogEntry } from '@tributary/protocol'
 import type { Entry } from '@tributary/raft'
 import { decodeRecords } from './records.js'
+import { redactRecord } from './scram-image.js'
 
 /** The row for an entry with no records: the no-op a new Raft leader appends to commit its term. */
 export const LEADER_CHANGE = 'LeaderChange'
@@ -18,7 +19,8 @@ export function entryLogRecords(e: Entry): MetadataLogEntry[] {
   if (e.type === 'noop' || e.data.byteLength === 0) return [{ index: e.index, term: e.term, type: LEADER_CHANGE, record: { term: e.term } }]
   const records = decodeRecords(e.data)
   if (!records.ok) return [{ index: e.index, term: e.term, type: UNREADABLE, record: { error: records.message, code: errorName(records.code) } }]
-  return records.value.map((r) => ({ index: e.index, term: e.term, type: r.type, record: r }))
+  // Credential records are redacted here, on the node: live and offline listings both come through this function.
+  return records.value.map((r) => ({ index: e.index, term: e.term, type: r.type, record: redactRecord(r) }))
 }
 
 /**

@@ -7,7 +7,7 @@
  * Versioning: a reader accepts every version up to RECORD_VERSION[type]; a field
  * added later must be optional so older entries still decode.
  */
-import { ErrorCode, fail, ok, packValue, unpackValue, type Result } from '@tributary/protocol'
+import { ErrorCode, fail, ok, packValue, unpackValue, type Result, type ScramMechanismName } from '@tributary/protocol'
 
 export interface ClusterIdRecord { type: 'ClusterId'; version: 0; clusterId: string }
 /** endpoints (added later, so optional): named client listeners, name → advertised URL. */
@@ -52,6 +52,23 @@ export interface ConfigRecord { type: 'Config'; version: 0; resourceType: 'topic
 /** Allocates [firstProducerId, firstProducerId + count) to the controller; image.nextProducerId moves past it. */
 export interface ProducerIdsRecord { type: 'ProducerIds'; version: 0; brokerId: number; brokerEpoch: number; nextProducerId: number }
 
+/**
+ * A user's SCRAM credential for one mechanism, as KRaft's UserScramCredentialRecord:
+ * what verifies a login, never the password (nor the salted password). Replaces
+ * the user's earlier credential for the same mechanism.
+ */
+export interface UserScramCredentialRecord {
+  type: 'UserScramCredential'
+  version: 0
+  name: string
+  mechanism: ScramMechanismName
+  salt: Uint8Array
+  iterations: number
+  storedKey: Uint8Array
+  serverKey: Uint8Array
+}
+export interface RemoveUserScramCredentialRecord { type: 'RemoveUserScramCredential'; version: 0; name: string; mechanism: ScramMechanismName }
+
 export type MetadataRecord =
   | ClusterIdRecord
   | RegisterBrokerRecord
@@ -65,6 +82,8 @@ export type MetadataRecord =
   | RemoveTopicRecord
   | ConfigRecord
   | ProducerIdsRecord
+  | UserScramCredentialRecord
+  | RemoveUserScramCredentialRecord
 
 export type RecordType = MetadataRecord['type']
 
@@ -81,6 +100,8 @@ export const RECORD_VERSION: Readonly<Record<RecordType, number>> = {
   RemoveTopic: 0,
   Config: 0,
   ProducerIds: 0,
+  UserScramCredential: 0,
+  RemoveUserScramCredential: 0,
 }
 
 /** Records per Raft entry, bounded so one proposal stays well under a frame. */

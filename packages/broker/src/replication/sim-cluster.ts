@@ -61,6 +61,7 @@ export class SimCluster {
     topicsByName: new Map(),
     topicsById: new Map(),
     nextProducerId: 1000,
+    users: new Map(),
   }
   readonly nodes = new Map<number, SimNode>()
   /** "a->b" links that drop requests */
