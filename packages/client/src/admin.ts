@@ -25,6 +25,10 @@ import type { Cluster } from './cluster.js'
 import { Coordinators } from './coordinator.js'
 import { ArgumentError, assertArg, responseError } from './errors.js'
 import { listOffsets, tpKey } from './list-offsets.js'
+import {
+  deleteScramCredentials, describeUsers, upsertScramCredentials,
+  type ScramCredentialDelete, type ScramCredentialUpsert, type UserDescription,
+} from './admin-users.js'
 
 export interface NewTopic {
   topic: string
@@ -325,6 +329,20 @@ export class Admin {
 
   async metadataSnapshots(args: { nodeId?: number } = {}): Promise<MetadataSnapshotsResponse> {
     return (await this.nodeOrAny(args.nodeId)).call(ApiKey.MetadataSnapshots, {})
+  }
+
+  /** Create or replace SCRAM credentials; the SDK salts and hashes the password, which never reaches the broker. */
+  upsertScramCredentials(credentials: ScramCredentialUpsert[]): Promise<void> {
+    return upsertScramCredentials(this.cluster, credentials)
+  }
+
+  deleteScramCredentials(credentials: ScramCredentialDelete[]): Promise<void> {
+    return deleteScramCredentials(this.cluster, credentials)
+  }
+
+  /** Users and their SCRAM mechanisms (never any key material); all users when none are named. */
+  describeUsers(users?: string[]): Promise<UserDescription[]> {
+    return describeUsers(this.cluster, users)
   }
 
   /** Nothing to release beyond the shared client; kept for kafkajs symmetry. */

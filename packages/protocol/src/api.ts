@@ -8,6 +8,9 @@
  * Offsets, producer ids and timestamps are JS numbers (safe integers).
  * A response whose envelope errorCode != 0 carries `{ errorMessage?, ...hints }`.
  */
+import type {
+  AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse, DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse,
+} from './api-users.js'
 export const ApiKey = {
   Produce: 0,
   Fetch: 1,
@@ -31,6 +34,8 @@ export const ApiKey = {
   SaslAuthenticate: 36,
   CreatePartitions: 37,
   DeleteGroups: 42,
+  DescribeUserScramCredentials: 50,
+  AlterUserScramCredentials: 51,
   DescribeQuorum: 55,
   AlterPartition: 56,
   DescribeCluster: 60,
@@ -352,6 +357,8 @@ export interface DeleteGroupsResponse { results: Array<{ groupId: string; errorC
 
 /** Request and response body types by API key: lets codecs and handlers stay typed. */
 export interface ApiBodies {
+  [ApiKey.DescribeUserScramCredentials]: [DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse]
+  [ApiKey.AlterUserScramCredentials]: [AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse]
   [ApiKey.Produce]: [ProduceRequest, ProduceResponse]
   [ApiKey.Fetch]: [FetchRequest, FetchResponse]
   [ApiKey.ListOffsets]: [ListOffsetsRequest, ListOffsetsResponse]

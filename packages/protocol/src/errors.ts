@@ -62,6 +62,12 @@ export const ErrorCode = {
   PREFERRED_LEADER_NOT_AVAILABLE: 80,
   /** A record the broker refuses on its own merits (e.g. no key on a compacted topic); resending it fails again. */
   INVALID_RECORD: 87,
+  /** A named resource (a user's credential) does not exist. */
+  RESOURCE_NOT_FOUND: 91,
+  /** One request names a resource (a user) twice. */
+  DUPLICATE_RESOURCE: 92,
+  /** A SCRAM credential Kafka's rules refuse: empty name, iterations outside 4096..16384, bad salt. */
+  UNACCEPTABLE_CREDENTIAL: 93,
   INVALID_UPDATE_VERSION: 95,
   UNKNOWN_TOPIC_ID: 100,
   BROKER_ID_NOT_REGISTERED: 102,

@@ -1,5 +1,6 @@
 export * from './errors.js'
 export * from './api.js'
+export * from './api-users.js'
 export * from './envelope.js'
 export * from './transport.js'
 export * from './rpc.js'

@@ -10,7 +10,7 @@
  * with different ideas of the leader cannot bounce a request between them.
  */
 import { ApiKey, ErrorCode, TributaryError, type RpcResponse } from '@tributary/protocol'
-import type { Clock, ControllerChannel, HandlerRegistry, HandlerResult, PeerClients } from '../seams.js'
+import type { Clock, ControllerChannel, HandlerRegistry, HandlerResult, PeerClients, RequestContext } from '../seams.js'
 import { clusterAuthorizationFailed } from '../security/gate.js'
 import { CONTROLLER_APIS, type Controller } from './controller.js'
 
@@ -98,10 +98,16 @@ export class ControllerRouter implements ControllerChannel {
 /** Requests for the controller that reach this node from clients or peers. */
 export function registerControllerApis(
   registry: HandlerRegistry,
-  deps: { controller: Controller; router: ControllerRouter; leaderId(): number; defaultTimeoutMs: number },
+  deps: {
+    controller: Controller; router: ControllerRouter; leaderId(): number; defaultTimeoutMs: number
+    /** Checked on the node the request reached, before it is served or forwarded: a refusal is answered as is. */
+    authorize?(apiKey: number, body: any, ctx: RequestContext): HandlerResult
+  },
 ): void {
   for (const apiKey of CONTROLLER_APIS) {
     registry.register(apiKey, async (body, ctx): Promise<HandlerResult> => {
+      const refused = deps.authorize?.(apiKey, body, ctx)
+      if (refused) return refused
       // Only brokers create internal topics (the group coordinator makes __consumer_offsets).
       if (apiKey === ApiKey.CreateTopics && !ctx.clusterAccess && createsInternalTopic(body)) return clusterAuthorizationFailed('CreateTopics of an internal topic')
       if (deps.controller.isActive()) return deps.controller.handle(apiKey, body)

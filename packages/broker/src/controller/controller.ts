@@ -23,6 +23,7 @@ import { SerialExecutor } from '../serial-executor.js'
 import { changesForBrokerLeaving, changesForOfflinePartitions, isLive, partitionChange } from './partition-election.js'
 import { parseEndpoints } from '../net/listeners.js'
 import { planAlterConfigs, planCreatePartitions, planCreateTopics, planDeleteTopics } from './topic-ops.js'
+import { planAlterUsers, userChangeSummary } from './user-ops.js'
 
 /** Writes waiting for their turn; beyond it requests fail fast (retriable). */
 export const CONTROLLER_QUEUE_MAX = 10_000
@@ -49,13 +50,15 @@ export interface ControllerDeps {
   newClusterId(): string
   /** Told the time between two heartbeats of a broker (control-plane-timings.ts). */
   timings?: { heartbeat(gapMs: number): void }
+  /** Records the first controller of a new cluster commits with its ClusterId (--bootstrap-scram-users). */
+  bootstrapRecords?: MetadataRecord[]
 }
 
 /** The APIs only the controller answers (other nodes forward them). */
 export const CONTROLLER_APIS: readonly number[] = [
   ApiKey.CreateTopics, ApiKey.DeleteTopics, ApiKey.CreatePartitions, ApiKey.AlterConfigs,
   ApiKey.BrokerRegistration, ApiKey.BrokerHeartbeat, ApiKey.UnregisterBroker, ApiKey.AlterPartition,
-  ApiKey.InitProducerId,
+  ApiKey.InitProducerId, ApiKey.AlterUserScramCredentials,
 ]
 
 const answer = (body: unknown): HandlerResult => ({ errorCode: ErrorCode.NONE, body })
@@ -97,7 +100,9 @@ export class Controller {
     }
     this.scheduleSessionCheck()
     if (this.deps.image().clusterId === null) {
-      void this.enqueue(() => this.commitIfActive([{ type: 'ClusterId', version: 0, clusterId: this.deps.newClusterId() }])).catch(() => {})
+      // A new cluster: its first entry also creates the bootstrap users, once (later controllers see a cluster id).
+      const first: MetadataRecord[] = [{ type: 'ClusterId', version: 0, clusterId: this.deps.newClusterId() }, ...(this.deps.bootstrapRecords ?? [])]
+      void this.enqueue(() => this.commitIfActive(first)).catch(() => {})
     }
     this.deps.logger.info({ brokers: this.deps.image().brokers.size }, 'controller active')
   }
@@ -130,6 +135,7 @@ export class Controller {
         case ApiKey.UnregisterBroker: return await this.unregisterBroker(body)
         case ApiKey.AlterPartition: return await this.alterPartition(body)
         case ApiKey.InitProducerId: return await this.initProducerId()
+        case ApiKey.AlterUserScramCredentials: return await this.alterUsers(body)
         default: return refuse(ErrorCode.UNSUPPORTED_VERSION, `the controller does not serve api ${apiKey}`)
       }
     } catch (err) {
@@ -201,6 +207,18 @@ export class Controller {
       const plan = planAlterConfigs(this.deps.image(), body?.resources)
       if (body?.validateOnly !== true) await this.commitIfActive(plan.records)
       return answer({ resources: plan.answers })
+    })
+  }
+
+  // ------------------------------------------------------------------ users
+
+  private alterUsers(body: any): Promise<HandlerResult> {
+    return this.enqueue(async () => {
+      const plan = planAlterUsers(this.deps.image(), body)
+      if ('error' in plan) return refuse(ErrorCode.INVALID_REQUEST, plan.error)
+      await this.commitIfActive(plan.records)
+      if (plan.records.length > 0) this.deps.logger.info({ changes: userChangeSummary(plan.records) }, 'user credentials changed')
+      return answer({ results: plan.results })
     })
   }
 

@@ -9,9 +9,10 @@ import { groupsCommand } from './groups.js'
 import { metadataCommand } from './metadata.js'
 import { produceCommand } from './produce.js'
 import { topicsCommand } from './topics.js'
+import { usersCommand } from './users.js'
 
 export function registerCommands(y: Argv, rt: Runtime): Argv {
   y.command(brokerCommand as never)
-  for (const register of [devCommand, topicsCommand, produceCommand, consumeCommand, groupsCommand, metadataCommand, benchCommand]) register(y, rt)
+  for (const register of [devCommand, topicsCommand, produceCommand, consumeCommand, groupsCommand, metadataCommand, usersCommand, benchCommand]) register(y, rt)
   return y
 }
