@@ -106,6 +106,26 @@ export interface BrokerConfig {
   failedAuthenticationDelayMs: number
   /** Unauthenticated connections one remote address may hold at once when SASL is required. */
   unauthenticatedConnectionsPerAddressMax: number
+
+  // ---- user authentication (SCRAM, PLAIN, OAUTHBEARER; security/)
+  /** An authenticated session must re-authenticate after this long (KIP-368); requests past it are refused. */
+  saslSessionMaxMs: number
+  /** Accept PLAIN on a connection without TLS (the password then crosses the network in clear). */
+  allowPlaintextPasswords: boolean
+  /** HS256 token secret (the file's bytes, trailing newline dropped). */
+  oauthJwtSecretFile: string | null
+  /** RS256/ES256 PEM public key (or certificate). */
+  oauthJwtPublicKeyFile: string | null
+  /** RS256/ES256 keys as a JWKS document. */
+  oauthJwksFile: string | null
+  oauthAudience: string | null
+  oauthIssuer: string | null
+  /** The token claim that names the user (principal User:<claim>). */
+  oauthPrincipalClaim: string
+  /** Principals (User:name) allowed to manage users while client SASL is on, until ACLs exist. */
+  superUsers: string[]
+  /** name:mechanism:password lines: users the first controller creates when the cluster is new. */
+  bootstrapScramUsers: string | null
 }
 
 export type TlsClientAuth = 'required' | 'requested' | 'none'
@@ -114,7 +134,7 @@ const TLS_CLIENT_AUTH: readonly TlsClientAuth[] = ['required', 'requested', 'non
 /** Client mechanisms --sasl-mechanisms may name. */
 export const CLIENT_SASL_MECHANISMS: readonly string[] = ['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN', 'OAUTHBEARER']
 
-type Kind = 'int' | 'string' | 'url' | 'voters' | 'loglevel' | 'nullable-string' | 'named-urls' | 'tls-client-auth' | 'host-port' | 'sasl-mechanisms'
+type Kind = 'int' | 'string' | 'url' | 'voters' | 'loglevel' | 'nullable-string' | 'named-urls' | 'tls-client-auth' | 'host-port' | 'sasl-mechanisms' | 'bool' | 'principals'
 
 interface OptionSpec {
   key: keyof BrokerConfig
@@ -176,6 +196,16 @@ export const BROKER_OPTIONS: readonly OptionSpec[] = [
   opt('saslHandshakeTimeoutMs', 'int', 'close a connection that has not authenticated after this long (when SASL is required)', { default: 10_000, min: 100, max: 3_600_000 }),
   opt('failedAuthenticationDelayMs', 'int', 'delay before answering a failed authentication', { default: 100, min: 0, max: 60_000 }),
   opt('unauthenticatedConnectionsPerAddressMax', 'int', 'unauthenticated connections one remote address may hold (when SASL is required)', { default: 64, min: 1, max: 1_000_000 }),
+  opt('saslSessionMaxMs', 'int', 'authenticated sessions must re-authenticate after this many ms (KIP-368)', { default: 3_600_000, min: 100, max: 7 * 86_400_000 }),
+  opt('allowPlaintextPasswords', 'bool', 'accept SASL PLAIN on connections without TLS', { default: false }),
+  opt('oauthJwtSecretFile', 'nullable-string', 'OAUTHBEARER: file with the HS256 secret', { default: null }),
+  opt('oauthJwtPublicKeyFile', 'nullable-string', 'OAUTHBEARER: PEM public key for RS256/ES256 tokens', { default: null }),
+  opt('oauthJwksFile', 'nullable-string', 'OAUTHBEARER: JWKS file with RS256/ES256 keys', { default: null }),
+  opt('oauthAudience', 'nullable-string', 'OAUTHBEARER: required aud claim', { default: null }),
+  opt('oauthIssuer', 'nullable-string', 'OAUTHBEARER: required iss claim', { default: null }),
+  opt('oauthPrincipalClaim', 'string', 'OAUTHBEARER: claim naming the user', { default: 'sub' }),
+  opt('superUsers', 'principals', 'User:name,... allowed to manage users (and, later, everything)', { default: [] }),
+  opt('bootstrapScramUsers', 'nullable-string', 'file of name:mechanism:password lines created when the cluster is first formed (give it to every voter)', { default: null }),
 ]
 
 /** The options with a default, as a config object fragment (tests build configs from it). */
@@ -283,6 +313,17 @@ function parseValue(spec: OptionSpec, raw: unknown): Result<unknown> {
       const bad = names.find((n) => typeof n !== 'string' || (n !== '' && !CLIENT_SASL_MECHANISMS.includes(n)))
       if (bad !== undefined) return fail(ErrorCode.INVALID_CONFIG, `'${String(bad)}' is not one of ${CLIENT_SASL_MECHANISMS.join(', ').toLowerCase()}`)
       return ok([...new Set(names.filter((n) => n !== ''))])
+    }
+    case 'bool':
+      if (raw === true || raw === 'true' || raw === '1') return ok(true)
+      if (raw === false || raw === 'false' || raw === '0' || raw === '') return ok(false)
+      return fail(ErrorCode.INVALID_CONFIG, `'${String(raw)}' is not true or false`)
+    case 'principals': {
+      const list = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? raw.split(',').map((x) => x.trim()).filter(Boolean) : null
+      if (!list) return fail(ErrorCode.INVALID_CONFIG, 'must be User:name,...')
+      const badOne = list.find((p) => !/^[A-Za-z]+:.+$/.test(p))
+      if (badOne !== undefined) return fail(ErrorCode.INVALID_CONFIG, `'${badOne}' is not a principal like User:alice`)
+      return ok(list)
     }
     case 'loglevel':
       if (!LOG_LEVELS.includes(raw as LogLevel)) return fail(ErrorCode.INVALID_CONFIG, `'${String(raw)}' is not one of ${LOG_LEVELS.join('|')}`)

@@ -3,7 +3,7 @@
  * `ws`, LevelDB, pino to stderr. Everything else takes them as parameters.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { openLevelStorage } from '@tributary/storage'
 import { pino, type Logger } from 'pino'
 import type { BrokerConfig } from './config.js'
@@ -12,6 +12,8 @@ import { readPemFile, readTlsFiles, type ServerTls } from './net/tls.js'
 import { wsConnector, type ClientTlsOptions } from './net/ws-transport.js'
 import { startNode, type BrokerHandle } from './node.js'
 import { systemClock, systemRandom } from './seams.js'
+import { bootstrapUserRecords } from './security/bootstrap-users.js'
+import { loadJwtKeys } from './security/user-mechanisms.js'
 import { readClusterSecret } from './security/cluster-secret.js'
 
 /** Kafka-style ids: 16 random bytes, base64url (22 characters). */
@@ -58,6 +60,10 @@ export async function startBroker(config: BrokerConfig, opts: StartBrokerOptions
     if (secret.value.readableByOthers) logger.warn({ file: config.clusterSecretFile }, 'the cluster secret file is readable by group or others: chmod 600 it')
     clusterSecret = secret.value.bytes
   }
+  const jwtKeys = await loadJwtKeys(config)
+  const bootstrapUsers = config.bootstrapScramUsers
+    ? await bootstrapUserRecords(await readFile(config.bootstrapScramUsers, 'utf8'), `--bootstrap-scram-users ${config.bootstrapScramUsers}`)
+    : undefined
   await mkdir(config.dataDir, { recursive: true })
   const tls = serverTls(config)
   let peerTlsNow = peerTls(config)
@@ -77,6 +83,8 @@ export async function startBroker(config: BrokerConfig, opts: StartBrokerOptions
       processMetrics: opts.processMetrics,
       onFatal: opts.onFatal,
       clusterSecret,
+      jwtKeys,
+      bootstrapUsers,
     })
   } catch (err) {
     await storage.close().catch(() => {})

@@ -41,7 +41,11 @@ import { createReplicaManager, type ReplicaManager } from './replication/index.j
 import { sleep, type Clock, type Random } from './seams.js'
 import { BrokerClientMechanism, clusterKey } from './security/broker-mechanism.js'
 import { clientMechanisms, clusterProtected, createAuthenticator, warnIfOpen } from './security/node-security.js'
+import { authorizeUserAdmin, registerUserApis, type UserAdminPolicy } from './security/user-apis.js'
 import type { SaslMechanismProvider } from './security/sasl.js'
+import type { JwtKeys } from './security/jwt.js'
+import type { UserScramCredentialRecord } from './metadata/records.js'
+import { userMechanismProviders } from './security/user-mechanisms.js'
 
 export interface NodeDeps {
   config: BrokerConfig
@@ -60,8 +64,12 @@ export interface NodeDeps {
   onFatal?(err: unknown): void
   /** The bytes of --cluster-secret-file (main.ts reads it): peers then authenticate as brokers (TRIBUTARY-BROKER). */
   clusterSecret?: Uint8Array
-  /** Server sides of the client SASL mechanisms, one for each name in config.saslMechanisms. */
+  /** Server sides of client SASL mechanisms (tests); by default the node serves SCRAM, PLAIN and OAUTHBEARER itself (security/user-mechanisms.ts). */
   saslMechanisms?: SaslMechanismProvider[]
+  /** OAUTHBEARER verification keys (main.ts reads the files). */
+  jwtKeys?: JwtKeys
+  /** Credentials from --bootstrap-scram-users (main.ts reads and hashes them), created when the cluster is new. */
+  bootstrapUsers?: UserScramCredentialRecord[]
 }
 
 export interface BrokerHandle {
@@ -89,10 +97,11 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   const { config, clock, logger } = deps
   const nodeId = config.nodeId
   const voterIds = config.voters.map((v) => v.nodeId)
-  const saslMechanisms = clientMechanisms(config, deps.saslMechanisms)
   // This process's incarnation: after a restart the image replays the previous one's registration, which is not ours.
   const incarnationId = deps.newId()
   const metadata = new MetadataPublisher(nodeId, (err) => logger.error({ err }, 'metadata listener threw'), incarnationId)
+  // The node's own SCRAM, PLAIN and OAUTHBEARER (on this image's credentials); a test's provider of the same name wins.
+  const saslMechanisms = clientMechanisms(config, [...userMechanismProviders({ config, clock, metadata, jwtKeys: deps.jwtKeys }), ...(deps.saslMechanisms ?? [])])
   const handlers = new Handlers()
 
   // Peer endpoints: the voters list, what peers told us in Raft frames, then registrations.
@@ -144,6 +153,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     newTopicId: deps.newId,
     newClusterId: deps.newId,
     timings,
+    bootstrapRecords: deps.bootstrapUsers,
   })
   router = new ControllerRouter({ nodeId, clock, controller, peers, leaderId: () => quorum.leaderId, voters: voterIds })
   const extra = namedListeners(config)
@@ -177,7 +187,9 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     learnEndpoint: (id, endpoint) => { if (!config.voters.some((v) => v.nodeId === id)) learned.set(id, endpoint) },
     requestTimeoutMs: config.requestTimeoutMs,
   })
-  registerControllerApis(handlers, { controller, router, leaderId: () => quorum.leaderId, defaultTimeoutMs: config.requestTimeoutMs })
+  const userPolicy: UserAdminPolicy = { saslEnabled: config.saslMechanisms.length > 0, superUsers: config.superUsers, session: (ctx) => ctx.session }
+  registerUserApis(handlers, { metadata, policy: userPolicy })
+  registerControllerApis(handlers, { controller, router, leaderId: () => quorum.leaderId, defaultTimeoutMs: config.requestTimeoutMs, authorize: authorizeUserAdmin(userPolicy) })
 
   const replicas: ReplicaManager = createReplicaManager({
     nodeId, clock, metadata, logStore: deps.logStore, peers, controller: router,

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import yargs, { type Argv } from 'yargs'
 import { describeError, EXIT_USAGE, UsageError } from './errors.js'
 import { processIo, type Io } from './io.js'
+import { authOptions, type AuthArgs } from './auth-flags.js'
 import { registerCommands } from './commands/index.js'
 import type { Runtime } from './runtime.js'
 import { usageMessage, type ParseContext } from './usage-errors.js'
@@ -19,7 +20,7 @@ export const DEFAULT_TIMEOUT_MS = 15_000
 /** This package's version (`tributary --version`). */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
-export interface GlobalArgs extends TlsArgs {
+export interface GlobalArgs extends TlsArgs, AuthArgs {
   bootstrap: string
   json: boolean
   /** As typed: runCommand parses it, so a bad value is echoed back. */
@@ -32,7 +33,7 @@ interface CliState extends Runtime {
 }
 
 export function buildCli(argv: string[], io: Io = processIo(), state: CliState = { io, exitCode: 0, usageError: undefined }): Argv {
-  const y = tlsOptions(yargs(argv))
+  const y: Argv = tlsOptions(yargs(argv))
     .scriptName('tributary')
     .usage('$0 <command> [options]')
     .option('bootstrap', {
@@ -46,7 +47,8 @@ export function buildCli(argv: string[], io: Io = processIo(), state: CliState =
     .option('json', { type: 'boolean', global: true, default: false, describe: 'machine-readable output' })
     // Number flags are strings to yargs: it would turn `abc` into NaN before we could say what was typed.
     .option('timeout', { type: 'string', global: true, default: String(DEFAULT_TIMEOUT_MS), describe: 'request timeout (ms, a positive integer)' })
-    .strict()
+  authOptions(y)
+  y.strict()
     .demandCommand(1, 'give a command (see tributary --help)')
     .recommendCommands()
     .help()

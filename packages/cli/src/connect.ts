@@ -9,8 +9,9 @@ import { ErrorCode } from '@tributary/protocol'
 import type { ClusterPort, CommittedOffset } from './port.js'
 import type { Ctx } from './runtime.js'
 
-export function newClient(ctx: Pick<Ctx, 'bootstrap' | 'timeoutMs' | 'tls'>, opts: { pinned?: boolean; clientId?: string } = {}): Tributary {
+export function newClient(ctx: Pick<Ctx, 'bootstrap' | 'timeoutMs' | 'tls'> & Partial<Pick<Ctx, 'auth'>>, opts: { pinned?: boolean; clientId?: string } = {}): Tributary {
   return new Tributary({
+    sasl: ctx.auth?.().sasl,
     brokers: opts.pinned ? ctx.bootstrap.slice(0, 1) : ctx.bootstrap,
     clientId: opts.clientId ?? 'tributary-cli',
     requestTimeoutMs: ctx.timeoutMs,

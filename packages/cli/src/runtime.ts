@@ -9,6 +9,7 @@ import { parseBootstrap, positiveInt } from './args.js'
 import type { GlobalArgs } from './cli.js'
 import type { TlsOptions } from '@tributary/client'
 import { tlsFrom } from './tls-flags.js'
+import { clientAuthFrom, commandConfigTls, type ClientAuth } from './auth-flags.js'
 
 export interface Runtime {
   io: Io
@@ -29,6 +30,8 @@ export interface Ctx {
   defer(fn: () => unknown): void
   /** Set a non-zero exit code without failing the whole command (e.g. partial results). */
   setExitCode(code: number): void
+  /** How clients log in (--user, --token-file, --command-config, ...); resolved when first asked. */
+  auth(): ClientAuth
 }
 
 export type Handler<A> = (argv: A & GlobalArgs, ctx: Ctx) => Promise<void>
@@ -39,6 +42,7 @@ export function runCommand<A>(rt: Runtime, handler: Handler<A>): (argv: A & Glob
     const stop = (): void => abort.abort()
     const deferred: Array<() => unknown> = []
     let bootstrap: string[] = []
+    let auth: ClientAuth | undefined
     try {
       bootstrap = parseBootstrap(argv.bootstrap)
       const timeoutMs = positiveInt('timeout', argv.timeout)
@@ -50,10 +54,12 @@ export function runCommand<A>(rt: Runtime, handler: Handler<A>): (argv: A & Glob
         bootstrap,
         json: argv.json,
         timeoutMs,
-        tls: tlsFrom(argv, process.env),
+        // TLS flags and env twins first; else the ssl.* files a --command-config names.
+        tls: tlsFrom(argv, process.env) ?? tlsFrom(commandConfigTls(argv, process.env), {}),
         signal: abort.signal,
         defer: (fn) => deferred.push(fn),
         setExitCode: (code) => (rt.exitCode = code),
+        auth: () => (auth ??= clientAuthFrom(argv, process.env)),
       }
       await handler(argv, ctx)
     } catch (err) {

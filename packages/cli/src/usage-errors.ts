@@ -6,6 +6,7 @@
  * the failure (the command being parsed, its flags and subcommands) comes in as
  * a `ParseContext`, so this stays a pure function.
  */
+import { AUTH_FLAGS } from './auth-flags.js'
 
 export interface ParseContext {
   /** The command words parsed so far, e.g. ['topics', 'create']. */
@@ -53,7 +54,7 @@ function unknownArguments(args: string[], ctx: ParseContext): string {
   if (typedAsFlag) {
     const long = ctx.flags.filter((f) => f.length > 1)
     // A one-letter flag is no typo to measure: suggest the one long flag with that initial, if only one.
-    const initial = first.length === 1 ? long.filter((f) => f[0] === first && !['help', 'version', 'json'].includes(f)) : []
+    const initial = first.length === 1 ? long.filter((f) => f[0] === first && !['help', 'version', 'json', ...AUTH_FLAGS].includes(f)) : []
     const suggestion = first.length === 1 ? (initial.length === 1 ? initial[0] : undefined) : closest(first, long)
     const shown = typedAsFlag.split('=')[0]!
     return `unknown flag ${shown}${suggestion ? `; did you mean --${suggestion}?` : ''}${args.length > 1 ? ` (also unknown: ${args.slice(1).join(', ')})` : ''}`

@@ -37,6 +37,9 @@ export interface ConnectionOptions {
 }
 
 export const CLIENT_SOFTWARE_VERSION = '0.1.0'
+/** Re-authenticate within this window of a session's lifetime (Kafka's client uses 85-95 % too). */
+const REAUTH_AT_MIN = 0.85
+const REAUTH_AT_MAX = 0.95
 
 export class BrokerConnection {
   private rpc: RpcConnection | undefined
@@ -143,10 +146,37 @@ export class BrokerConnection {
     }
     this.failures = 0
     this.retryAt = 0
+    const reauth = { cancel: () => {} }
     rpc.onClose = () => {
+      reauth.cancel()
       if (this.rpc === rpc) this.rpc = undefined
     }
     this.rpc = rpc
+    this.scheduleReauthentication(rpc, reauth)
     return rpc
+  }
+
+  /**
+   * KIP-368: authenticate again on the same connection before the session ends,
+   * at a random 85-95 % of its lifetime (as Kafka's client), so the broker never
+   * has to refuse a request for an expired session. A failed re-authentication
+   * (a deleted user, a changed password, a token that can no longer be had) closes
+   * the connection; the next request reconnects and reports why it cannot log in.
+   */
+  private scheduleReauthentication(rpc: RpcConnection, reauth: { cancel: () => void }): void {
+    const lifetimeMs = this.sessionLifetimeMs
+    const sasl = this.opts.sasl
+    if (!sasl || lifetimeMs <= 0 || rpc.closed) return
+    const timer = setTimeout(() => {
+      authenticate(rpc, sasl(), { timeoutMs: this.opts.connectTimeoutMs }).then(
+        (outcome) => {
+          this.sessionLifetimeMs = outcome.sessionLifetimeMs
+          this.scheduleReauthentication(rpc, reauth)
+        },
+        () => rpc.close(),
+      )
+    }, Math.floor(lifetimeMs * (REAUTH_AT_MIN + Math.random() * (REAUTH_AT_MAX - REAUTH_AT_MIN))))
+    ;(timer as { unref?: () => void }).unref?.()
+    reauth.cancel = () => clearTimeout(timer)
   }
 }

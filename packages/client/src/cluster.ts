@@ -21,7 +21,7 @@ import { MetadataCache } from './metadata-cache.js'
 import { consoleLogger, type ClientLogger } from './logger.js'
 import { CONNECT_TIMEOUT_MS_DEFAULT } from './transport-browser.js'
 import { defaultConnector, type TlsOptions } from './transport.js'
-import type { SaslClientMechanism } from './sasl/index.js'
+import { saslMechanismFactory, type SaslClientMechanism, type SaslConfig } from './sasl/index.js'
 
 export interface ClientConfig {
   /** Bootstrap URLs, e.g. ['ws://127.0.0.1:9092']; any one reachable broker is enough. */
@@ -49,7 +49,15 @@ export interface ClientConfig {
   connector?: Connector
   /** Warnings the SDK logs (a RegExp subscription matching no topic); the console by default. */
   logger?: ClientLogger
-  /** A custom SASL mechanism, one fresh instance per connection (SCRAM, PLAIN and OAUTHBEARER come with the SDK). */
+  /**
+   * Authenticate every connection (SaslHandshake + SaslAuthenticate, then again
+   * before the session ends): SCRAM runs on WebCrypto, so the same option works
+   * in Node 20 and browsers.
+   *   { mechanism: 'scram-sha-256' | 'scram-sha-512' | 'plain', username, password }
+   *   { mechanism: 'oauthbearer', token: () => Promise<string> }   (asked at every (re-)authentication)
+   */
+  sasl?: SaslConfig
+  /** A custom SASL mechanism, one fresh instance per connection (SCRAM, PLAIN and OAUTHBEARER come with the SDK: use `sasl`). */
   saslMechanism?: () => SaslClientMechanism
 }
 
@@ -98,7 +106,7 @@ export class Cluster {
       inFlightMax: config.inFlightMax ?? IN_FLIGHT_MAX_DEFAULT,
       reconnectBackoffMs: config.reconnectBackoffMs ?? 50,
       reconnectBackoffMaxMs: config.reconnectBackoffMaxMs ?? 1_000,
-      sasl: config.saslMechanism,
+      sasl: config.saslMechanism ?? saslMechanismFactory(config.sasl),
     }
   }
 

@@ -25,7 +25,10 @@ function describe(o: (typeof BROKER_OPTIONS)[number]): string {
 
 export function brokerOptions<T>(y: Argv<T>): Argv<T> {
   let out = y.option('config', { type: 'string', describe: 'JSON file with broker options (flags and env win over it)' })
-  for (const o of BROKER_OPTIONS) out = out.option(o.flag, { type: 'string', describe: describe(o), requiresArg: true })
+  for (const o of BROKER_OPTIONS) {
+    // An on/off option is a plain flag (`--allow-plaintext-passwords`), not one that wants `true`.
+    out = o.kind === 'bool' ? out.option(o.flag, { type: 'boolean', describe: describe(o) }) : out.option(o.flag, { type: 'string', describe: describe(o), requiresArg: true })
+  }
   return out as Argv<T>
 }
 
