@@ -48,8 +48,12 @@ const SCHEMAS = {
   'metadata replication': arrayOf(obj({ nodeId: 'integer', logEndOffset: 'integer', lag: 'integer', lastFetchTimestamp: nullable('iso'), lastCaughtUpTimestamp: nullable('iso'), status: 'string' })),
   'metadata brokers': arrayOf(obj({ nodeId: 'integer', endpoint: 'string', brokerEpoch: 'integer', fenced: 'boolean', lastHeartbeatAgeMs: nullable('integer'), rack: nullable('string'), controller: 'boolean' })),
   'metadata log (one per line)': obj({ index: 'integer', term: 'integer', type: 'string', record: 'any' }),
-  'metadata image': obj({ offset: 'integer', image: obj({ version: 'integer', clusterId: nullable('string'), offset: 'integer', brokers: arrayOf('any'), topics: arrayOf('any'), nextProducerId: 'integer' }) }),
+  'metadata image': obj({ offset: 'integer', image: obj({ version: 'integer', clusterId: nullable('string'), offset: 'integer', brokers: arrayOf('any'), topics: arrayOf('any'), nextProducerId: 'integer', users: arrayOf(obj({ name: 'string', credentials: arrayOf(obj({ mechanism: 'string', iterations: 'integer' })) })) }) }),
   'metadata snapshots': arrayOf(obj({ index: 'integer', term: 'integer', bytes: 'integer' })),
+  'users create': obj({ user: 'string', mechanism: 'string', created: 'boolean' }),
+  'users alter': obj({ user: 'string', mechanism: 'string', altered: 'boolean' }),
+  'users list': arrayOf(obj({ user: 'string', mechanisms: arrayOf('string') })),
+  'users delete': obj({ user: 'string', mechanisms: arrayOf('string'), deleted: 'boolean' }),
   'bench produce': obj({ records: 'integer', bytes: 'integer', seconds: 'number', recordsPerSec: 'number', mbPerSec: 'number', latencyMs: obj({ p50: 'number', p95: 'number', p99: 'number', p999: 'number', max: 'number' }) }),
 } satisfies Record<string, Shape>
 
@@ -68,7 +72,17 @@ test('an empty cluster answers [] for every list', async () => {
   expect(await json(['topics', 'describe'], SCHEMAS['topics describe'])).toEqual([])
   expect(await json(['groups', 'list'], SCHEMAS['groups list'])).toEqual([])
   expect(await json(['metadata', 'snapshots'], SCHEMAS['metadata snapshots'])).toEqual([])
+  expect(await json(['users', 'list'], SCHEMAS['users list'])).toEqual([])
 })
+
+test('users: each --json matches its schema', async () => {
+  expect(await json(['users', 'create', 'shaper', '--new-password', 'pw-1'], SCHEMAS['users create'])).toEqual({ user: 'shaper', mechanism: 'SCRAM-SHA-256', created: true })
+  expect(await json(['users', 'alter', 'shaper', '--new-password', 'pw-2', '--iterations', '8192'], SCHEMAS['users alter'])).toEqual({ user: 'shaper', mechanism: 'SCRAM-SHA-256', altered: true })
+  expect(await json(['users', 'list'], SCHEMAS['users list'])).toEqual([{ user: 'shaper', mechanisms: ['SCRAM-SHA-256'] }])
+  const image = (await json(['metadata', 'image'], SCHEMAS['metadata image'])) as { image: { users: unknown } }
+  expect(image.image.users).toEqual([{ name: 'shaper', credentials: [{ mechanism: 'SCRAM-SHA-256', iterations: 8192 }] }])
+  expect(await json(['users', 'delete', 'shaper'], SCHEMAS['users delete'])).toEqual({ user: 'shaper', mechanisms: ['SCRAM-SHA-256'], deleted: true })
+}, 60_000)
 
 test('topics, produce, consume, groups and bench: each --json matches its schema', async () => {
   const created = await json(['topics', 'create', 'shapes', '--replication-factor', '3', '--config', 'retention.ms=86400000'], SCHEMAS['topics create'])
