@@ -42,6 +42,14 @@ function client(sasl: ClientConfig['sasl'] | undefined, extra: Partial<ClientCon
 const scram = (mechanism: 'scram-sha-256' | 'scram-sha-512', username: string, password: string) => ({ mechanism, username, password })
 const admin = () => client(scram('scram-sha-512', 'admin', ADMIN_PASSWORD)).admin()
 
+/** Credentials commit on the controller first: wait until every node's image has them (each answers DescribeUserScramCredentials from its own). */
+async function knownEverywhere(users: string[]): Promise<void> {
+  for (const node of [1, 2, 3]) {
+    const a = client(scram('scram-sha-512', 'admin', ADMIN_PASSWORD), {}, node).admin()
+    await cluster.waitFor(async () => (await a.describeUsers(users).catch(() => undefined))?.length === users.length, { message: `node ${node} to know ${users.join(', ')}` })
+  }
+}
+
 async function roundTrip(c: Tributary, topic: string, value: string): Promise<void> {
   await c.producer().send({ topic, messages: [{ value }] })
   const offsets = await c.admin().fetchTopicOffsets(topic)
@@ -80,6 +88,7 @@ test('SCRAM-SHA-256 and SCRAM-SHA-512 users created through the SDK produce and 
     { user: 'alice', mechanism: 'scram-sha-256', password: ALICE_PASSWORD },
     { user: 'bob', mechanism: 'scram-sha-512', password: BOB_PASSWORD },
   ])
+  await knownEverywhere(['alice', 'bob'])
   await roundTrip(client(scram('scram-sha-256', 'alice', ALICE_PASSWORD)), 'orders', 'from alice')
   await roundTrip(client(scram('scram-sha-512', 'bob', BOB_PASSWORD)), 'orders', 'from bob')
 }, 60_000)
@@ -206,6 +215,7 @@ describe('the CLI', () => {
     const asAdmin = ['--user', 'admin', '--password-file', path.join(dir, 'admin.pw'), '--sasl-mechanism', 'scram-sha-512']
     const created = await runCli(['users', 'create', 'carol', '--mechanism', 'scram-sha-512', '--new-password-file', path.join(dir, 'carol.pw'), ...asAdmin], { env: env() })
     expect(created).toMatchObject({ code: 0, stdout: 'created user carol (SCRAM-SHA-512)\n' })
+    await knownEverywhere(['carol'])
     const list = await runCli(['users', 'list', '--json'], { env: { ...env(), TRIBUTARY_USER: 'admin', TRIBUTARY_PASSWORD_FILE: path.join(dir, 'admin.pw'), TRIBUTARY_SASL_MECHANISM: 'SCRAM-SHA-512' } })
     expect(JSON.parse(list.stdout)).toContainEqual({ user: 'carol', mechanisms: ['SCRAM-SHA-512'] })
     await writeFile(path.join(dir, 'carol.properties'), 'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="carol" password="carol-password-1";\n')
@@ -220,6 +230,7 @@ describe('the CLI', () => {
     const asAdmin = ['--user', 'admin', '--password-file', path.join(dir, 'admin.pw'), '--sasl-mechanism', 'scram-sha-512']
     await writeFile(path.join(dir, 'dave.pw'), 'dave-password-1\n')
     expect((await runCli(['users', 'create', 'dave', '--new-password-file', path.join(dir, 'dave.pw'), ...asAdmin], { env: env() })).code).toBe(0)
+    await knownEverywhere(['dave'])
     const dave = await runCli(['topics', 'list', '--user', 'dave', '--password-file', path.join(dir, 'dave.pw')], { env: env() })
     expect(dave).toMatchObject({ code: 0, stdout: expect.stringContaining('orders') })
     await writeFile(path.join(dir, 'token'), `${jwt({ sub: 'cli-bot' })}\n`)
