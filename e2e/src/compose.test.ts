@@ -118,7 +118,13 @@ describe('docker-compose.yml', () => {
       const ext = external(cfg)
       const advertised = new URL(ext.advertise)
       expect(advertised.hostname).toBe('localhost')
-      expect(svc.ports).toEqual([`${advertised.port}:${new URL(ext.listen).port}`])
+      // ... and Kafka clients on the host reach its Kafka listener through the port it advertises.
+      const published = [`${advertised.port}:${new URL(ext.listen).port}`]
+      if (cfg.kafkaListen !== null) {
+        expect(cfg.kafkaAdvertise).toMatch(/^localhost:\d+$/)
+        published.push(`${cfg.kafkaAdvertise!.split(':')[1]}:${cfg.kafkaListen.split(':').pop()}`)
+      }
+      expect(svc.ports).toEqual(published)
       // Data lives on a named volume mounted at the data dir.
       const mount = (svc.volumes ?? []).find((v) => v.endsWith(`:${cfg.dataDir}`))
       expect(mount).toBeDefined()
