@@ -33,6 +33,21 @@ export interface Random {
 
 export const systemRandom: Random = { next: () => Math.random() }
 
+/**
+ * Who is on the other end of a connection, Kafka-style. Set by the connection's
+ * authentication (SASL, or a verified TLS client certificate), never by a frame.
+ */
+export interface Session {
+  /** 'User:alice', 'User:ANONYMOUS' (unauthenticated), or 'Broker:<id>' */
+  principal: string
+  /** set only when the connection authenticated as a broker of this cluster */
+  brokerId?: number
+  authenticated: boolean
+  mechanism?: string
+  /** ms epoch after which the session must re-authenticate (undefined = never) */
+  expiresAtMs?: number
+}
+
 /** What a handler learns about the request it serves. */
 export interface RequestContext {
   connectionId: number
@@ -42,6 +57,8 @@ export interface RequestContext {
   correlationId: number
   /** aborted when the connection closes: long polls should stop waiting */
   signal: AbortSignal
+  /** the connection's identity when this request arrived */
+  session: Session
 }
 
 /** undefined = send no response (acks=0 produce, one-way Raft messages). */

@@ -8,6 +8,8 @@
  * Offsets, producer ids and timestamps are JS numbers (safe integers).
  * A response whose envelope errorCode != 0 carries `{ errorMessage?, ...hints }`.
  */
+import type { CreateAclsRequest, CreateAclsResponse, DeleteAclsRequest, DeleteAclsResponse, DescribeAclsRequest, DescribeAclsResponse } from './acl.js'
+
 export const ApiKey = {
   Produce: 0,
   Fetch: 1,
@@ -23,6 +25,12 @@ export const ApiKey = {
   DeleteTopics: 20,
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
+  /** ACLs matching a filter (Kafka's number; shapes in acl.ts). */
+  DescribeAcls: 29,
+  /** Create ACL bindings, through the controller. */
+  CreateAcls: 30,
+  /** Delete the ACL bindings matching filters, through the controller. */
+  DeleteAcls: 31,
   DescribeConfigs: 32,
   AlterConfigs: 33,
   CreatePartitions: 37,
@@ -338,6 +346,9 @@ export interface DeleteGroupsResponse { results: Array<{ groupId: string; errorC
 
 /** Request and response body types by API key: lets codecs and handlers stay typed. */
 export interface ApiBodies {
+  [ApiKey.DescribeAcls]: [DescribeAclsRequest, DescribeAclsResponse]
+  [ApiKey.CreateAcls]: [CreateAclsRequest, CreateAclsResponse]
+  [ApiKey.DeleteAcls]: [DeleteAclsRequest, DeleteAclsResponse]
   [ApiKey.Produce]: [ProduceRequest, ProduceResponse]
   [ApiKey.Fetch]: [FetchRequest, FetchResponse]
   [ApiKey.ListOffsets]: [ListOffsetsRequest, ListOffsetsResponse]

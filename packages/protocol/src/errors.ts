@@ -29,6 +29,10 @@ export const ErrorCode = {
   INVALID_GROUP_ID: 24,
   UNKNOWN_MEMBER_ID: 25,
   INVALID_SESSION_TIMEOUT: 26,
+  TOPIC_AUTHORIZATION_FAILED: 29,
+  GROUP_AUTHORIZATION_FAILED: 30,
+  /** A cluster-internal API from a connection that did not authenticate as a broker of this cluster. */
+  CLUSTER_AUTHORIZATION_FAILED: 31,
   INVALID_TIMESTAMP: 32,
   UNSUPPORTED_VERSION: 35,
   TOPIC_ALREADY_EXISTS: 36,
@@ -39,6 +43,8 @@ export const ErrorCode = {
   NOT_CONTROLLER: 41,
   INVALID_REQUEST: 42,
   POLICY_VIOLATION: 44,
+  /** The ACL APIs on a cluster started without `--authorizer acl`. */
+  SECURITY_DISABLED: 54,
   OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
   DUPLICATE_SEQUENCE_NUMBER: 46,
   INVALID_PRODUCER_EPOCH: 47,

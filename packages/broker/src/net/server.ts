@@ -129,7 +129,7 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
         return
       }
       inFlight++
-      const ctx: RequestContext = { connectionId, remoteAddress, apiKey, apiVersion, correlationId, signal: abort.signal }
+      const ctx: RequestContext = { connectionId, remoteAddress, apiKey, apiVersion, correlationId, signal: abort.signal, session: { principal: 'User:ANONYMOUS', authenticated: false } }
       const started = process.hrtime.bigint()
       const finish = (result: HandlerResult): void => {
         inFlight--

@@ -1,0 +1,99 @@
+/**
+ * The node's ACL authorizer (`--authorizer acl`): decides from the connection's
+ * session and address, never from a request field, against the ACLs of this
+ * node's metadata image. Every node applies the same ACL records, so every node
+ * decides the same way.
+ *
+ * Brokers (a session with a brokerId) and `--super-users` may do anything.
+ * Decisions are cached per (principal, host, operation, resource) and the cache
+ * is dropped whenever an ACL record is applied (`invalidate`), so a new or
+ * deleted ACL takes effect with the next request after it reaches this node.
+ */
+import { AclResourceTypes, CLUSTER_RESOURCE_NAME, type AclBinding, type AclOperationType } from '@tributary/protocol'
+import type { Session } from '../seams.js'
+import { AclIndex, evaluateAcls, normalizeHost, type AclAction } from './acl-evaluator.js'
+import type { DenialAudit } from './denial-audit.js'
+
+/** Cached decisions kept at most; past it the cache starts over (a scan of many names cannot grow it without bound). */
+const CACHED_DECISIONS_MAX = 100_000
+
+export interface AuthorizerOptions {
+  superUsers: readonly string[]
+  allowEveryoneIfNoAclFound: boolean
+  /** The ACLs in this node's image now. */
+  acls(): Iterable<AclBinding>
+  audit: DenialAudit
+}
+
+/** Who is asking: the connection's session and address. */
+export interface Requestor {
+  session: Session
+  remoteAddress: string
+}
+
+export class AclAuthorizer {
+  private index: AclIndex | null = null
+  private readonly cache = new Map<string, boolean>()
+  private readonly superUsers: ReadonlySet<string>
+  /** Bumps on every ACL change (consumers of decisions, e.g. regex subscriptions, compare it). */
+  generation = 0
+
+  constructor(private readonly opts: AuthorizerOptions) {
+    this.superUsers = new Set(opts.superUsers)
+  }
+
+  /** An ACL record was applied (or a snapshot installed): every cached decision is void. */
+  invalidate(): void {
+    this.index = null
+    this.cache.clear()
+    this.generation++
+  }
+
+  /**
+   * Whether `who` may do `operation` on the resource. A denial is audited unless
+   * `quiet` (Metadata and ListGroups leave out what the caller may not see, as
+   * Kafka does, without logging each).
+   */
+  authorize(who: Requestor, operation: AclOperationType, resourceType: number, resourceName: string, api: string, quiet = false): boolean {
+    const { session } = who
+    if (session.brokerId !== undefined) return true
+    const host = normalizeHost(who.remoteAddress)
+    const key = `${session.principal}\n${host}\n${operation}\n${resourceType}\n${resourceName}`
+    let allowed = this.cache.get(key)
+    if (allowed === undefined) {
+      allowed = this.decide(session.principal, host, { resourceType, resourceName, operation })
+      if (this.cache.size >= CACHED_DECISIONS_MAX) this.cache.clear()
+      this.cache.set(key, allowed)
+    }
+    if (!allowed && !quiet) this.opts.audit.denied({ principal: session.principal, host, operation, resourceType, resourceName, api })
+    return allowed
+  }
+
+  authorizeCluster(who: Requestor, operation: AclOperationType, api: string): boolean {
+    return this.authorize(who, operation, AclResourceTypes.CLUSTER, CLUSTER_RESOURCE_NAME, api)
+  }
+
+  /**
+   * Kafka's authorizeByResourceType: whether some resource of the type could be
+   * allowed the operation for `who` (an ALLOW binding that no DENY for the same
+   * principal covers entirely). InitProducerId uses it for "Write on any topic".
+   */
+  authorizeAnyOfType(who: Requestor, operation: AclOperationType, resourceType: number): boolean {
+    const { session } = who
+    if (session.brokerId !== undefined || this.superUsers.has(session.principal)) return true
+    const host = normalizeHost(who.remoteAddress)
+    const mine = [...this.opts.acls()].filter((b) => b.resourceType === resourceType &&
+      (b.principal === session.principal || b.principal === 'User:*') && (b.host === '*' || b.host === host) &&
+      (b.operation === operation || b.operation === 2))
+    if (mine.length === 0) return this.opts.allowEveryoneIfNoAclFound && ![...this.opts.acls()].some((b) => b.resourceType === resourceType)
+    const denies = mine.filter((b) => b.permissionType === 2)
+    const coveredByDeny = (a: AclBinding) => denies.some((d) =>
+      d.resourcePatternType === 3 ? d.resourceName === '*' || (a.resourcePatternType === 3 && d.resourceName === a.resourceName) : a.resourceName.startsWith(d.resourceName))
+    return mine.some((b) => b.permissionType === 3 && !coveredByDeny(b))
+  }
+
+  private decide(principal: string, host: string, action: AclAction): boolean {
+    this.index ??= new AclIndex(this.opts.acls())
+    return evaluateAcls(this.index, { principal, host }, action, { superUsers: this.superUsers, allowEveryoneIfNoAclFound: this.opts.allowEveryoneIfNoAclFound }).allowed
+  }
+}
