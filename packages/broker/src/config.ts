@@ -56,9 +56,17 @@ export interface BrokerConfig {
   offsetsTopicReplicationFactor: number
   defaultReplicationFactor: number
   numPartitions: number
+
+  // ---- authorization (authorizer/; docs/authorization.md)
+  /** 'acl': every request is checked against the ACLs in the metadata image; 'none': everything is allowed. */
+  authorizer: 'none' | 'acl'
+  /** With --authorizer acl: a resource no ACL names is open to everyone (Kafka's allow.everyone.if.no.acl.found). */
+  allowEveryoneIfNoAclFound: boolean
+  /** Principals (User:name) that may do anything; brokers always may. */
+  superUsers: string[]
 }
 
-type Kind = 'int' | 'string' | 'url' | 'voters' | 'loglevel' | 'nullable-string'
+type Kind = 'int' | 'string' | 'url' | 'voters' | 'loglevel' | 'nullable-string' | 'bool' | 'principals' | 'authorizer'
 
 interface OptionSpec {
   key: keyof BrokerConfig
@@ -105,6 +113,10 @@ export const BROKER_OPTIONS: readonly OptionSpec[] = [
   opt('offsetsTopicReplicationFactor', 'int', '__consumer_offsets replication factor (capped by the cluster size, not by the brokers up)', { default: 3, min: 1, max: 100 }),
   opt('defaultReplicationFactor', 'int', 'replication factor when a CreateTopics asks for -1', { default: 3, min: 1, max: 100 }),
   opt('numPartitions', 'int', 'partition count when a CreateTopics asks for -1', { default: 1, min: 1, max: 100_000 }),
+  // ---- authorization
+  opt('authorizer', 'authorizer', 'none|acl: acl checks every request against the cluster\'s ACLs (tributary acls)', { default: 'none' }),
+  opt('allowEveryoneIfNoAclFound', 'bool', 'with --authorizer acl: a resource no ACL names is open to everyone', { default: false }),
+  opt('superUsers', 'principals', 'User:name,... that may do anything (brokers always may)', { default: [] }),
 ]
 
 /** The options with a default, as a config object fragment (tests build configs from it). */
@@ -167,6 +179,20 @@ function parseValue(spec: OptionSpec, raw: unknown): Result<unknown> {
       if (Array.isArray(raw)) return parseVoters(raw.map((v) => (typeof v === 'string' ? v : `${v?.nodeId}@${v?.endpoint}`)).join(','))
       if (typeof raw !== 'string') return fail(ErrorCode.INVALID_CONFIG, 'must be id@ws://host:port,...')
       return parseVoters(raw)
+    case 'bool':
+      if (raw === true || raw === 'true' || raw === '1') return ok(true)
+      if (raw === false || raw === 'false' || raw === '0' || raw === '') return ok(false)
+      return fail(ErrorCode.INVALID_CONFIG, `'${String(raw)}' is not true or false`)
+    case 'principals': {
+      const list = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? raw.split(',').map((x) => x.trim()).filter(Boolean) : null
+      if (!list) return fail(ErrorCode.INVALID_CONFIG, 'must be User:name,...')
+      const badOne = list.find((p) => !/^[A-Za-z]+:.+$/.test(p))
+      if (badOne !== undefined) return fail(ErrorCode.INVALID_CONFIG, `'${badOne}' is not a principal like User:alice`)
+      return ok(list)
+    }
+    case 'authorizer':
+      if (raw !== 'none' && raw !== 'acl') return fail(ErrorCode.INVALID_CONFIG, `'${String(raw)}' is not none or acl`)
+      return ok(raw)
     case 'loglevel':
       if (!LOG_LEVELS.includes(raw as LogLevel)) return fail(ErrorCode.INVALID_CONFIG, `'${String(raw)}' is not one of ${LOG_LEVELS.join('|')}`)
       return ok(raw)

@@ -15,6 +15,7 @@ import { ApiKey, type Connector } from '@tributary/protocol'
 import type { DurableRaftLog, RaftMessage } from '@tributary/raft'
 import type { LogStore } from '@tributary/storage'
 import type { Logger } from 'pino'
+import { setUpAuthorization } from './authorizer/index.js'
 import { BrokerLifecycle } from './broker-lifecycle.js'
 import { listenAddress, type BrokerConfig } from './config.js'
 import { Controller } from './controller/controller.js'
@@ -131,6 +132,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   })
 
   const metrics = new BrokerMetrics(nodeId, gaugesFor(quorum, metadata), { processMetrics: deps.processMetrics })
+  const authorization = setUpAuthorization({ config, metadata, handlers, registry: metrics.registry, clock, logger: logger.child({ part: 'authorizer' }) })
 
   registerMetadataApis(handlers, {
     nodeId,
@@ -167,6 +169,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   })
   replicas.register(handlers)
   groups.register(handlers)
+  authorization.guard()
 
   const { host, port } = listenAddress(config.listen)
   let server: NodeServer

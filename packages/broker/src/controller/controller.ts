@@ -20,6 +20,7 @@ import type { MetadataRecord } from '../metadata/records.js'
 import type { Clock, HandlerResult } from '../seams.js'
 import { SerialExecutor } from '../serial-executor.js'
 import { changesForBrokerLeaving, changesForOfflinePartitions, isLive, partitionChange } from './partition-election.js'
+import { planCreateAcls, planDeleteAcls } from './acl-ops.js'
 import { planAlterConfigs, planCreatePartitions, planCreateTopics, planDeleteTopics } from './topic-ops.js'
 
 /** Writes waiting for their turn; beyond it requests fail fast (retriable). */
@@ -51,7 +52,7 @@ export interface ControllerDeps {
 export const CONTROLLER_APIS: readonly number[] = [
   ApiKey.CreateTopics, ApiKey.DeleteTopics, ApiKey.CreatePartitions, ApiKey.AlterConfigs,
   ApiKey.BrokerRegistration, ApiKey.BrokerHeartbeat, ApiKey.UnregisterBroker, ApiKey.AlterPartition,
-  ApiKey.InitProducerId,
+  ApiKey.InitProducerId, ApiKey.CreateAcls, ApiKey.DeleteAcls,
 ]
 
 const answer = (body: unknown): HandlerResult => ({ errorCode: ErrorCode.NONE, body })
@@ -123,6 +124,8 @@ export class Controller {
         case ApiKey.UnregisterBroker: return await this.unregisterBroker(body)
         case ApiKey.AlterPartition: return await this.alterPartition(body)
         case ApiKey.InitProducerId: return await this.initProducerId()
+        case ApiKey.CreateAcls: return await this.changeAcls(() => planCreateAcls(this.deps.image(), body, this.deps.newTopicId))
+        case ApiKey.DeleteAcls: return await this.changeAcls(() => planDeleteAcls(this.deps.image(), body))
         default: return refuse(ErrorCode.UNSUPPORTED_VERSION, `the controller does not serve api ${apiKey}`)
       }
     } catch (err) {
@@ -364,6 +367,18 @@ export class Controller {
       }
       await this.commitIfActive(records)
       return answer({ topics })
+    })
+  }
+
+  // ------------------------------------------------------------------ ACLs (plans in acl-ops.ts)
+
+  private changeAcls(plan: () => { records: MetadataRecord[]; response: unknown } | { error: string }): Promise<HandlerResult> {
+    return this.enqueue(async () => {
+      const p = plan()
+      if ('error' in p) return refuse(ErrorCode.INVALID_REQUEST, p.error)
+      await this.commitIfActive(p.records)
+      if (p.records.length > 0) this.deps.logger.info({ records: p.records.length }, 'ACLs changed')
+      return answer(p.response)
     })
   }
 

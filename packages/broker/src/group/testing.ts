@@ -20,6 +20,7 @@ export class FakeMetadata implements MetadataView {
     topicsByName: new Map(),
     topicsById: new Map(),
     nextProducerId: 1000,
+    acls: new Map(),
   }
   private readonly listeners = new Set<(change: MetadataChange, image: MetadataImage) => void>()
   private topicSeq = 0

@@ -3,6 +3,7 @@
  * "Metadata flow"). Only the metadata applier mutates it, by applying committed records
  * in log order; everyone else reads it and listens for changes.
  */
+import type { AclBinding } from '@tributary/protocol'
 import type { PartitionAssignment } from './records.js'
 
 export interface BrokerRegistration {
@@ -38,6 +39,8 @@ export interface MetadataImage {
   topicsById: Map<string, TopicState>
   /** next unallocated producer id */
   nextProducerId: number
+  /** ACL bindings by record id */
+  acls: Map<string, AclBinding>
 }
 
 /** What changed when one committed record was applied. */
@@ -47,6 +50,8 @@ export type MetadataChange =
   | { type: 'topic-config'; topic: TopicState }
   | { type: 'broker'; broker: BrokerRegistration }
   | { type: 'broker-removed'; nodeId: number }
+  /** ACL bindings were added or removed: cached authorization decisions are void */
+  | { type: 'acls' }
 
 export interface MetadataView {
   readonly nodeId: number

@@ -10,6 +10,7 @@
 import { packValue, unpackValue, ok, fail, ErrorCode, type Result } from '@tributary/protocol'
 import type { BrokerRegistration, MetadataChange, MetadataImage, PartitionState, TopicState } from './image-types.js'
 import type { MetadataRecord } from './records.js'
+import { aclsFromSnapshot, aclsToSnapshot, applyAclRecord, sameAclMaps, type AclSnapshotEntry } from './acl-image.js'
 
 export const FIRST_PRODUCER_ID = 1000
 
@@ -21,6 +22,7 @@ export function emptyImage(): MetadataImage {
     topicsByName: new Map(),
     topicsById: new Map(),
     nextProducerId: FIRST_PRODUCER_ID,
+    acls: new Map(),
   }
 }
 
@@ -151,6 +153,10 @@ function applyRecord(image: MetadataImage, r: MetadataRecord, index: number, cha
     case 'ProducerIds':
       image.nextProducerId = Math.max(image.nextProducerId, r.nextProducerId)
       return
+    case 'AccessControlEntry':
+    case 'RemoveAccessControlEntry':
+      if (applyAclRecord(image.acls, r)) changes.push({ type: 'acls' })
+      return
   }
 }
 
@@ -163,6 +169,8 @@ interface ImageSnapshotV0 {
   brokers: BrokerRegistration[]
   topics: TopicState[]
   nextProducerId: number
+  /** ACL bindings (absent in snapshots written before ACLs existed) */
+  acls?: AclSnapshotEntry[]
 }
 
 /** The image as plain data (for snapshots and the MetadataImage inspection API). */
@@ -174,6 +182,7 @@ export function imageToPlain(image: MetadataImage): ImageSnapshotV0 {
     brokers: [...image.brokers.values()].sort((a, b) => a.nodeId - b.nodeId),
     topics: [...image.topicsByName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     nextProducerId: image.nextProducerId,
+    acls: aclsToSnapshot(image.acls),
   }
 }
 
@@ -195,6 +204,7 @@ export function decodeImage(bytes: Uint8Array): Result<MetadataImage> {
   image.nextProducerId = s.nextProducerId
   for (const b of s.brokers) image.brokers.set(b.nodeId, { ...b, rack: b.rack ?? null })
   for (const t of s.topics) replaceTopic(image, { ...t, configs: { ...t.configs }, partitions: t.partitions.map((p) => ({ ...p })) })
+  image.acls = aclsFromSnapshot(s.acls)
   return ok(image)
 }
 
@@ -215,5 +225,6 @@ export function diffImages(before: MetadataImage, after: MetadataImage): Metadat
       if (!prev || prev.partitionEpoch !== p.partitionEpoch || prev.leaderEpoch !== p.leaderEpoch) changes.push({ type: 'partition', partition: p, previous: prev })
     }
   }
+  if (!sameAclMaps(before.acls, after.acls)) changes.push({ type: 'acls' })
   return changes
 }

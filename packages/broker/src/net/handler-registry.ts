@@ -21,6 +21,13 @@ export class Handlers implements HandlerRegistry {
     return this.handlers.has(apiKey)
   }
 
+  /** Wrap a registered handler (the authorizer puts its checks in front of each API this way). */
+  wrap(apiKey: number, wrapper: (inner: RequestHandler) => RequestHandler): void {
+    const inner = this.handlers.get(apiKey)
+    if (!inner) throw new Error(`no handler for ${apiName(apiKey)} (${apiKey}) to wrap`)
+    this.handlers.set(apiKey, wrapper(inner))
+  }
+
   keys(): number[] {
     return [...this.handlers.keys()].sort((a, b) => a - b)
   }

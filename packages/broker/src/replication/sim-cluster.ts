@@ -60,6 +60,7 @@ export class SimCluster {
     topicsByName: new Map(),
     topicsById: new Map(),
     nextProducerId: 1000,
+    acls: new Map(),
   }
   readonly nodes = new Map<number, SimNode>()
   /** "a->b" links that drop requests */

@@ -1,0 +1,50 @@
+/**
+ * Authorization for one node (`--authorizer acl`): the ACL authorizer over this
+ * node's metadata image, its denial audit in the node's metrics, the ACL APIs,
+ * and the checks in front of every API. node.ts calls `setUpAuthorization`
+ * before the modules register their handlers and `guard()` after.
+ */
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import type { BrokerConfig } from '../config.js'
+import type { MetadataView } from '../metadata/image-types.js'
+import type { Handlers } from '../net/handler-registry.js'
+import type { Clock } from '../seams.js'
+import { installAuthorization, registerAclApis } from './acl-apis.js'
+import { AclAuthorizer } from './authorizer.js'
+import { DenialAudit } from './denial-audit.js'
+
+export { AclAuthorizer } from './authorizer.js'
+export { AclIndex, evaluateAcls } from './acl-evaluator.js'
+
+export interface Authorization {
+  /** null when no authorizer is configured (everything is allowed) */
+  readonly authorizer: AclAuthorizer | null
+  /** Wraps every handler registered so far with its check. */
+  guard(): void
+}
+
+export function setUpAuthorization(deps: {
+  config: Pick<BrokerConfig, 'authorizer' | 'allowEveryoneIfNoAclFound' | 'superUsers'>
+  metadata: MetadataView
+  handlers: Handlers
+  registry: Registry
+  clock: Clock
+  logger: Logger
+}): Authorization {
+  const { config, metadata, handlers } = deps
+  let authorizer: AclAuthorizer | null = null
+  if (config.authorizer === 'acl') {
+    const audit = new DenialAudit({ clock: deps.clock, logger: deps.logger, registry: deps.registry })
+    const authz = new AclAuthorizer({
+      superUsers: config.superUsers,
+      allowEveryoneIfNoAclFound: config.allowEveryoneIfNoAclFound,
+      acls: () => metadata.image().acls.values(),
+      audit,
+    })
+    metadata.onChange((change) => { if (change.type === 'acls') authz.invalidate() })
+    authorizer = authz
+  }
+  registerAclApis(handlers, { metadata })
+  return { authorizer, guard: () => installAuthorization(handlers, authorizer) }
+}
