@@ -1,6 +1,7 @@
 /** Every `tributary` subcommand, registered on one yargs instance. */
 import type { Argv } from 'yargs'
 import type { Runtime } from '../runtime.js'
+import { aclsCommand } from './acls.js'
 import { benchCommand } from './bench.js'
 import { brokerCommand } from './broker.js'
 import { consumeCommand } from './consume.js'
@@ -12,6 +13,6 @@ import { topicsCommand } from './topics.js'
 
 export function registerCommands(y: Argv, rt: Runtime): Argv {
   y.command(brokerCommand as never)
-  for (const register of [devCommand, topicsCommand, produceCommand, consumeCommand, groupsCommand, metadataCommand, benchCommand]) register(y, rt)
+  for (const register of [devCommand, topicsCommand, produceCommand, consumeCommand, groupsCommand, metadataCommand, aclsCommand, benchCommand]) register(y, rt)
   return y
 }
