@@ -166,6 +166,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     config: { ...DEFAULT_GROUP_CONFIG, offsetsTopicPartitions: config.offsetsTopicPartitions, offsetsTopicReplicationFactor: config.offsetsTopicReplicationFactor },
     logger: logger.child({ part: 'group' }),
     expectedBrokers: voterIds.length,
+    topicAccess: authorization.topicAccess,
   })
   replicas.register(handlers)
   groups.register(handlers)

@@ -9,7 +9,8 @@ import type { Registry } from 'prom-client'
 import type { BrokerConfig } from '../config.js'
 import type { MetadataView } from '../metadata/image-types.js'
 import type { Handlers } from '../net/handler-registry.js'
-import type { Clock } from '../seams.js'
+import { AclOperationTypes, AclResourceTypes } from '@tributary/protocol'
+import type { Clock, RequestContext } from '../seams.js'
 import { installAuthorization, registerAclApis } from './acl-apis.js'
 import { AclAuthorizer } from './authorizer.js'
 import { DenialAudit } from './denial-audit.js'
@@ -22,6 +23,8 @@ export interface Authorization {
   readonly authorizer: AclAuthorizer | null
   /** Wraps every handler registered so far with its check. */
   guard(): void
+  /** With an authorizer: what a connection's principal may Read (quietly: a regex that skips a topic is no denial). */
+  readonly topicAccess?: (ctx: RequestContext) => (topic: string) => boolean
 }
 
 export function setUpAuthorization(deps: {
@@ -46,5 +49,9 @@ export function setUpAuthorization(deps: {
     authorizer = authz
   }
   registerAclApis(handlers, { metadata })
-  return { authorizer, guard: () => installAuthorization(handlers, authorizer) }
+  const authz = authorizer
+  const topicAccess = authz
+    ? (ctx: RequestContext) => (topic: string) => authz.authorize(ctx, AclOperationTypes.READ, AclResourceTypes.TOPIC, topic, 'ConsumerGroupHeartbeat', true)
+    : undefined
+  return { authorizer, topicAccess, guard: () => installAuthorization(handlers, authorizer) }
 }

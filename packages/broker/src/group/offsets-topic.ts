@@ -14,6 +14,8 @@ export const OFFSETS_TOPIC = '__consumer_offsets'
 const CREATE_TOPIC_TIMEOUT_MS = 10_000
 
 export class OffsetsTopic {
+  /** An authorizer is on (TopicsView.authorizing). */
+  authorizing = false
   private topicsCache: TopicsView | null = null
   private topicsVersion = 0
   private creating = false
@@ -69,7 +71,7 @@ export class OffsetsTopic {
       topicIds.set(name, t.topicId)
       if (!t.internal) regexCandidates.push(name)
     }
-    this.topicsCache = { version: this.topicsVersion, partitionCounts, topicIds, regexCandidates }
+    this.topicsCache = { version: this.topicsVersion, partitionCounts, topicIds, regexCandidates, authorizing: this.authorizing }
     return this.topicsCache
   }
 
