@@ -28,7 +28,7 @@ describe('a regex subscription with an authorizer on', () => {
     // An ACL change bumps the topics view's version: the regex is matched again.
     readable = new Set(['orders', 'orders-eu'])
     const m = first.ok ? first.value.response : null
-    const next = heartbeat(g, input({ memberId: m!.memberId, memberEpoch: m!.memberEpoch, subscribedTopicRegex: null, canRead, owned: [{ topic: 'orders', topicId: 'A', partitions: [0, 1] }] }), env(2))
+    const next = heartbeat(g, input({ memberId: m!.memberId, memberEpoch: m!.memberEpoch, subscribedTopicRegex: null, canRead }), env(2))
     expect(assigned(next)).toEqual(['A', 'C'])
   })
 
