@@ -159,6 +159,8 @@ describe('authorization in front of each API', () => {
     expect((await w.call(ApiKey.InitProducerId, {})).errorCode).toBe(ErrorCode.NONE)
     w.allow({ resourceName: 'o', resourcePatternType: 4, operation: 4, permissionType: 2 })
     expect((await w.call(ApiKey.InitProducerId, {})).errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
+    // Kafka's authorizeByResourceType: with no ACLs and allow-everyone, a made-up topic name is allowed.
+    expect((await world({ allowEveryoneIfNoAclFound: true }).call(ApiKey.InitProducerId, {})).errorCode).toBe(ErrorCode.NONE)
   })
 
   test('cluster APIs need Describe / Alter on the cluster; ApiVersions needs nothing; unreadable bodies are refused, not passed on', async () => {

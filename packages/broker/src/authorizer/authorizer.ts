@@ -74,22 +74,38 @@ export class AclAuthorizer {
   }
 
   /**
-   * Kafka's authorizeByResourceType: whether some resource of the type could be
-   * allowed the operation for `who` (an ALLOW binding that no DENY for the same
-   * principal covers entirely). InitProducerId uses it for "Write on any topic".
+   * Kafka's authorizeByResourceType (InitProducerId's "Write on any topic"):
+   * allowed when a made-up name of the type would be (super users, or no ACL
+   * and --allow-everyone-if-no-acl-found), or when some ALLOW pattern for the
+   * operation is not dominated by a DENY (a literal `*` DENY denies all).
    */
   authorizeAnyOfType(who: Requestor, operation: AclOperationType, resourceType: number): boolean {
     const { session } = who
-    if (session.brokerId !== undefined || this.superUsers.has(session.principal)) return true
+    if (session.brokerId !== undefined) return true
     const host = normalizeHost(who.remoteAddress)
-    const mine = [...this.opts.acls()].filter((b) => b.resourceType === resourceType &&
-      (b.principal === session.principal || b.principal === 'User:*') && (b.host === '*' || b.host === host) &&
-      (b.operation === operation || b.operation === 2))
-    if (mine.length === 0) return this.opts.allowEveryoneIfNoAclFound && ![...this.opts.acls()].some((b) => b.resourceType === resourceType)
-    const denies = mine.filter((b) => b.permissionType === 2)
-    const coveredByDeny = (a: AclBinding) => denies.some((d) =>
-      d.resourcePatternType === 3 ? d.resourceName === '*' || (a.resourcePatternType === 3 && d.resourceName === a.resourceName) : a.resourceName.startsWith(d.resourceName))
-    return mine.some((b) => b.permissionType === 3 && !coveredByDeny(b))
+    if (this.decide(session.principal, host, { resourceType, resourceName: 'hardcode', operation })) return true
+    const deny = { literal: new Set<string>(), prefixed: new Set<string>() }
+    const allow: AclBinding[] = []
+    let wildcardAllow = false
+    for (const b of this.opts.acls()) {
+      if (b.resourceType !== resourceType || (b.host !== '*' && b.host !== host)) continue
+      if ((b.principal !== session.principal && b.principal !== 'User:*') || (b.operation !== operation && b.operation !== 2)) continue
+      const literal = b.resourcePatternType === 3
+      if (b.permissionType === 2) {
+        if (literal && b.resourceName === '*') return false
+        ;(literal ? deny.literal : deny.prefixed).add(b.resourceName)
+      } else if (literal && b.resourceName === '*') {
+        wildcardAllow = true
+      } else {
+        allow.push(b)
+      }
+    }
+    if (wildcardAllow) return true
+    const dominated = (name: string) => {
+      for (let i = 1; i <= name.length; i++) if (deny.prefixed.has(name.slice(0, i))) return true
+      return false
+    }
+    return allow.some((b) => !(b.resourcePatternType === 3 && deny.literal.has(b.resourceName)) && !dominated(b.resourceName))
   }
 
   private decide(principal: string, host: string, action: AclAction): boolean {
