@@ -27,6 +27,10 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build --chown=node:node /app /app
 RUN mkdir -p /data && chown node:node /data
+# `docker compose exec node2 tributary ...`: the CLI on PATH, bootstrapped at this node's own
+# advertised address (reachable inside the compose network) unless TRIBUTARY_BOOTSTRAP says otherwise.
+RUN printf '#!/bin/sh\nexport TRIBUTARY_BOOTSTRAP="${TRIBUTARY_BOOTSTRAP:-${TRIBUTARY_ADVERTISE:-ws://127.0.0.1:9092}}"\nexec node /app/packages/cli/dist/bin.js "$@"\n' > /usr/local/bin/tributary \
+ && chmod 755 /usr/local/bin/tributary
 USER node
 VOLUME ["/data"]
 EXPOSE 9092

@@ -2,22 +2,40 @@
  * docker-compose.yml can't be run here (no Docker engine), so it is checked two
  * ways: statically against the broker's own config schema, and by launching the
  * same topology — the compose file's environment, hosts and ports remapped to
- * loopback — as local broker processes that must form a quorum.
+ * loopback — as local broker processes that must form a quorum. Both client
+ * paths are then used with the CLI: the `cli` service's bootstrap (the compose
+ * network's listener) and the host's published ports (the `external` listener);
+ * each must be told only its own listener's addresses.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parse } from 'yaml'
-import { ApiKey, type DescribeClusterResponse, type DescribeQuorumResponse } from '@tributary/protocol'
-import { BROKER_OPTIONS, resolveBrokerConfig, type BrokerConfig } from '@tributary/broker'
+import { ApiKey, type DescribeClusterResponse, type DescribeQuorumResponse, type MetadataResponse } from '@tributary/protocol'
+import { BROKER_OPTIONS, namedListeners, resolveBrokerConfig, type BrokerConfig } from '@tributary/broker'
+import { runCli } from './cli-process.js'
 import { BROKER_BIN, freePort, REPO_ROOT, rpc } from './cluster.js'
 
-interface Service { hostname?: string; environment: Record<string, string>; ports?: string[]; volumes?: string[]; healthcheck?: unknown; restart?: string; build?: unknown }
+interface Service { hostname?: string; environment: Record<string, string>; ports?: string[]; volumes?: string[]; healthcheck?: unknown; restart?: string; build?: unknown; profiles?: string[]; image?: string }
 
-async function loadCompose(): Promise<{ services: Record<string, Service>; volumes: Record<string, unknown> }> {
+interface Compose { services: Record<string, Service>; volumes: Record<string, unknown> }
+
+async function loadCompose(): Promise<Compose> {
   const text = await readFile(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8')
   return parse(text, { merge: true })
+}
+
+/** The broker services (the ones `docker compose up` starts as nodes). */
+function nodeServices(c: Compose): Array<[string, Service]> {
+  return Object.entries(c.services).filter(([, svc]) => svc.environment?.TRIBUTARY_NODE_ID !== undefined)
+}
+
+/** The one external (host-facing) listener of a node: bind URL, advertised URL. */
+function external(cfg: BrokerConfig): { listen: string; advertise: string } {
+  const l = namedListeners(cfg).find((x) => x.name === 'external')
+  if (!l) throw new Error(`node ${cfg.nodeId} has no external listener`)
+  return l
 }
 
 function configOf(svc: Service): BrokerConfig {
@@ -72,9 +90,10 @@ async function waitFormed(urls: string[], timeoutMs: number): Promise<string> {
 }
 
 describe('docker-compose.yml', () => {
-  test('every service is a valid broker config: known env vars, unique ids, one voter list, ports and volumes', async () => {
-    const { services, volumes } = await loadCompose()
-    const names = Object.keys(services)
+  test('every node service is a valid broker config: known env vars, unique ids, one voter list, two listeners, ports and volumes', async () => {
+    const compose = await loadCompose()
+    const { services, volumes } = compose
+    const names = nodeServices(compose).map(([name]) => name)
     expect(names.length).toBe(3)
     const knownEnv = new Set(BROKER_OPTIONS.map((o) => o.env))
     const configs = names.map((name) => {
@@ -90,12 +109,16 @@ describe('docker-compose.yml', () => {
       expect(mine).toBeDefined()
       const peerUrl = new URL(mine!.endpoint)
       const listen = new URL(cfg.listen)
-      // Peers reach this node by its compose hostname on the port it listens on.
+      // Peers and containers reach this node by its compose hostname on the port it listens on,
+      // and that is what clients of this listener are told.
       expect(peerUrl.hostname).toBe(svc.hostname ?? name)
       expect(peerUrl.port).toBe(listen.port)
-      // Clients on the host reach it through the published port it advertises.
-      const advertised = new URL(cfg.advertise)
-      expect(svc.ports).toContain(`${advertised.port}:${listen.port}`)
+      expect(cfg.advertise).toBe(mine!.endpoint)
+      // Clients on the host reach the external listener through the published port it advertises.
+      const ext = external(cfg)
+      const advertised = new URL(ext.advertise)
+      expect(advertised.hostname).toBe('localhost')
+      expect(svc.ports).toEqual([`${advertised.port}:${new URL(ext.listen).port}`])
       // Data lives on a named volume mounted at the data dir.
       const mount = (svc.volumes ?? []).find((v) => v.endsWith(`:${cfg.dataDir}`))
       expect(mount).toBeDefined()
@@ -104,27 +127,52 @@ describe('docker-compose.yml', () => {
     }
   })
 
-  test('the same topology, run as local processes, forms: all three ready, registered unfenced, and caught-up voters', async () => {
-    const { services } = await loadCompose()
+  test('the cli service runs the image on the compose network, only when asked (a profile)', async () => {
+    const compose = await loadCompose()
+    const cli = compose.services.cli
+    expect(cli).toBeDefined()
+    expect(cli!.profiles).toEqual(['cli'])
+    expect(cli!.image).toBe(compose.services.node1!.image)
+    const internal = nodeServices(compose).map(([, svc]) => configOf(svc).advertise)
+    expect(cli!.environment.TRIBUTARY_BOOTSTRAP!.split(',')).toEqual(internal)
+  })
+
+  test('the same topology, run as local processes, forms; the compose network and the host each use it and are told only their own addresses', async () => {
+    const compose = await loadCompose()
     const root = await mkdtemp(path.join(os.tmpdir(), 'tributary-compose-'))
     const children: ChildProcess[] = []
     try {
-      const cfgs = Object.entries(services).map(([name, svc]) => ({ name, svc, cfg: configOf(svc) }))
-      // Every compose host:port becomes 127.0.0.1:<free port>, consistently across all env vars.
+      const nodes = nodeServices(compose).map(([name, svc]) => ({ name, svc, cfg: configOf(svc) }))
+      // Every compose host:port becomes 127.0.0.1:<free port>, consistently across all env vars:
+      // one port for the compose-network listener, one for the external (host) listener.
       const remap = new Map<string, string>()
       const taken = new Set<number>()
-      for (const { name, svc, cfg } of cfgs) {
-        // The OS may hand the same free port out twice in a row: each node needs its own.
-        let port = await freePort()
-        while (taken.has(port)) port = await freePort()
-        taken.add(port)
-        const listenPort = new URL(cfg.listen).port
-        remap.set(`${svc.hostname ?? name}:${listenPort}`, `127.0.0.1:${port}`)
-        remap.set(`localhost:${new URL(cfg.advertise).port}`, `127.0.0.1:${port}`)
-        remap.set(`0.0.0.0:${listenPort}`, `127.0.0.1:${port}`)
+      const port = async (): Promise<number> => {
+        // The OS may hand the same free port out twice in a row: each listener needs its own.
+        let p = await freePort()
+        while (taken.has(p)) p = await freePort()
+        taken.add(p)
+        return p
       }
-      const rewrite = (v: string) => [...remap].reduce((s, [from, to]) => s.split(from).join(to), v)
-      for (const { name, svc } of cfgs) {
+      for (const { name, svc, cfg } of nodes) {
+        const internalPort = await port()
+        const externalPort = await port()
+        const listenPort = new URL(cfg.listen).port
+        remap.set(`${svc.hostname ?? name}:${listenPort}`, `127.0.0.1:${internalPort}`)
+        remap.set(`0.0.0.0:${listenPort}`, `127.0.0.1:${internalPort}`)
+        const ext = external(cfg)
+        remap.set(`0.0.0.0:${new URL(ext.listen).port}`, `127.0.0.1:${externalPort}`)
+        // Docker publishes the advertised host port onto the listener's port; locally it is the same port.
+        remap.set(`localhost:${new URL(ext.advertise).port}`, `127.0.0.1:${externalPort}`)
+      }
+      // Each comma-separated part of a value ends in a URL (`ws://h:p`, `1@ws://h:p`, `external=ws://h:p`).
+      const rewritePart = (part: string): string => {
+        const hostPort = part.slice(part.lastIndexOf('//') + 2)
+        const to = remap.get(hostPort)
+        return to === undefined ? part : part.slice(0, part.length - hostPort.length) + to
+      }
+      const rewrite = (v: string): string => v.split(',').map(rewritePart).join(',')
+      for (const { name, svc } of nodes) {
         const env: Record<string, string> = {}
         for (const [k, v] of Object.entries(svc.environment)) env[k] = rewrite(String(v))
         env.TRIBUTARY_DATA_DIR = path.join(root, name)
@@ -136,9 +184,35 @@ describe('docker-compose.yml', () => {
         })
         children.push(child)
       }
-      const urls = cfgs.map(({ cfg }) => rewrite(cfg.advertise))
-      const why = await waitFormed(urls, FORM_TIMEOUT_MS)
+      const internalUrls = nodes.map(({ cfg }) => rewrite(cfg.advertise))
+      const externalUrls = nodes.map(({ cfg }) => rewrite(external(cfg).advertise))
+      expect(new Set([...internalUrls, ...externalUrls]).size).toBe(6)
+      const why = await waitFormed(internalUrls, FORM_TIMEOUT_MS)
       expect(why).toBe('formed')
+
+      // Each listener answers Metadata with its own network's addresses, whichever node is asked.
+      for (const [urls, expected] of [[internalUrls, internalUrls], [externalUrls, externalUrls]] as const) {
+        for (const url of urls) {
+          const md = await ask<MetadataResponse>(url, ApiKey.Metadata)
+          expect({ asked: url, endpoints: md.brokers.map((b) => b.endpoint) }).toEqual({ asked: url, endpoints: expected })
+        }
+      }
+
+      // `docker compose run --rm cli ...` (the cli service's bootstrap) writes; the host (published ports) reads.
+      const inside = { TRIBUTARY_BOOTSTRAP: rewrite(compose.services.cli!.environment.TRIBUTARY_BOOTSTRAP!) }
+      const outside = { TRIBUTARY_BOOTSTRAP: externalUrls.join(',') }
+      expect(inside.TRIBUTARY_BOOTSTRAP.split(',')).toEqual(internalUrls)
+      const created = await runCli(['topics', 'create', 'paths', '--partitions', '3', '--replication-factor', '3'], { env: inside })
+      expect(created).toMatchObject({ code: 0 })
+      const produced = await runCli(['produce', 'paths', '--key-separator', ':'], { env: inside, input: 'a:1\nb:2\nc:3\nd:4\n' })
+      expect(produced).toMatchObject({ code: 0, stderr: '' })
+      const consumed = await runCli(['consume', 'paths', '--from-beginning', '--max-messages', '4'], { env: outside })
+      expect({ code: consumed.code, values: consumed.stdout.trim().split('\n').sort() }).toEqual({ code: 0, values: ['1', '2', '3', '4'] })
+      // DescribeCluster is answered by the controller: a forwarded request keeps the asker's listener.
+      for (const url of externalUrls) {
+        const brokers = await runCli(['metadata', 'brokers', '--json', '--bootstrap', url])
+        expect({ asked: url, endpoints: (JSON.parse(brokers.stdout) as Array<{ endpoint: string }>).map((b) => b.endpoint) }).toEqual({ asked: url, endpoints: externalUrls })
+      }
     } finally {
       await Promise.all(children.map((c) => new Promise<void>((resolve) => {
         if (c.exitCode !== null || c.signalCode !== null) return resolve()
@@ -147,5 +221,5 @@ describe('docker-compose.yml', () => {
       })))
       await rm(root, { recursive: true, force: true })
     }
-  })
+  }, 90_000)
 })

@@ -15,6 +15,8 @@ import { sleep, type Clock, type ControllerChannel } from './seams.js'
 export interface BrokerLifecycleDeps {
   nodeId: number
   endpoint: string
+  /** named client listeners: name → advertised URL */
+  endpoints?: Record<string, string>
   rack: string | null
   incarnationId: string
   clock: Clock
@@ -82,8 +84,8 @@ export class BrokerLifecycle {
   }
 
   private async register(): Promise<void> {
-    const { nodeId, endpoint, incarnationId, rack } = this.deps
-    const r = await this.deps.controller.request(ApiKey.BrokerRegistration, { nodeId, endpoint, incarnationId, rack }, { timeoutMs: this.deps.sessionTimeoutMs })
+    const { nodeId, endpoint, endpoints, incarnationId, rack } = this.deps
+    const r = await this.deps.controller.request(ApiKey.BrokerRegistration, { nodeId, endpoint, ...(endpoints ? { endpoints } : {}), incarnationId, rack }, { timeoutMs: this.deps.sessionTimeoutMs })
     if (r.errorCode !== ErrorCode.NONE) throw new Error(`registration refused: ${r.errorCode} ${r.body?.errorMessage ?? ''}`)
     this.brokerEpoch = r.body.brokerEpoch
     this.deps.logger.info({ brokerEpoch: this.brokerEpoch, incarnationId }, 'registered with the controller')

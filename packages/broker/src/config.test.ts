@@ -1,4 +1,4 @@
-import { resolveBrokerConfig, parseVoters, BROKER_OPTIONS } from './config.js'
+import { resolveBrokerConfig, parseVoters, BROKER_OPTIONS, namedListeners } from './config.js'
 
 const base = { nodeId: '1', listen: 'ws://127.0.0.1:9092', dataDir: '/tmp/d', voters: '1@ws://127.0.0.1:9092,2@ws://127.0.0.1:9093' }
 
@@ -54,4 +54,32 @@ test('unknown keys in the config file are refused', () => {
 test('parseVoters normalises URLs', () => {
   const r = parseVoters(' 1@ws://h1:9092/ , 2@ws://h2:9092')
   expect(r.ok && r.value).toEqual([{ nodeId: 1, endpoint: 'ws://h1:9092' }, { nodeId: 2, endpoint: 'ws://h2:9092' }])
+})
+
+describe('named listeners (--listeners / --advertised-listeners)', () => {
+  test('each named listener binds its own address and advertises its own (default: the bind address)', () => {
+    const r = resolveBrokerConfig({ flags: { ...base, listeners: 'external=ws://0.0.0.0:19092,lan=ws://0.0.0.0:29092', advertisedListeners: 'external=ws://localhost:9092' } })
+    expect(r.ok).toBe(true)
+    if (!r.ok) return
+    expect(namedListeners(r.value)).toEqual([
+      { name: 'external', listen: 'ws://0.0.0.0:19092', advertise: 'ws://localhost:9092' },
+      { name: 'lan', listen: 'ws://0.0.0.0:29092', advertise: 'ws://0.0.0.0:29092' },
+    ])
+  })
+
+  test('none by default', () => {
+    const r = resolveBrokerConfig({ flags: base })
+    expect(r.ok && namedListeners(r.value)).toEqual([])
+  })
+
+  test.each([
+    [{ listeners: 'ws://0.0.0.0:1' }, /--listeners \(TRIBUTARY_LISTENERS\): 'ws:\/\/0.0.0.0:1' is not name=ws:\/\/host:port/],
+    [{ listeners: 'a=ws://h:1,a=ws://h:2' }, /listener 'a' is listed twice/],
+    [{ listeners: '1x=ws://h:1' }, /'1x' is not a listener name/],
+    [{ listeners: 'a=http://h:1' }, /must start with ws:\/\/ or wss:\/\//],
+    [{ listeners: 'a=ws://h:1', advertisedListeners: 'b=ws://h:1' }, /--advertised-listeners .*'b' is not in --listeners/],
+  ])('%j is refused naming the option', (flags, message) => {
+    const r = resolveBrokerConfig({ flags: { ...base, ...flags } })
+    expect(r.ok ? 'accepted' : r.message).toMatch(message)
+  })
 })

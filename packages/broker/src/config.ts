@@ -13,6 +13,21 @@ export interface Voter {
   endpoint: string
 }
 
+/** A named client listener (Kafka's `listeners` / `advertised.listeners`): its own port, its own advertised address. */
+export interface NamedListener {
+  name: string
+  /** ws://host:port to bind */
+  listen: string
+  /** ws://host:port clients that connected to this listener are told (default: listen) */
+  advertise: string
+}
+
+/** A `name=ws://host:port` pair of --listeners / --advertised-listeners. */
+export interface NamedEndpoint {
+  name: string
+  endpoint: string
+}
+
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
 
 export interface BrokerConfig {
@@ -21,6 +36,14 @@ export interface BrokerConfig {
   listen: string
   /** ws://host:port others use to reach this node; defaults to listen. */
   advertise: string
+  /**
+   * More client listeners, each on its own port (--listeners external=ws://0.0.0.0:19092).
+   * A client is told the addresses of the listener it connected to, as Kafka does
+   * with listener names: one network's clients never see another network's addresses.
+   */
+  listeners: NamedEndpoint[]
+  /** What clients of each named listener are told (--advertised-listeners external=ws://localhost:9092). */
+  advertisedListeners: NamedEndpoint[]
   dataDir: string
   /** The Raft voters (every voter is also a broker). Nodes not listed join as observers. */
   voters: Voter[]
@@ -66,7 +89,7 @@ export interface BrokerConfig {
   superUsers: string[]
 }
 
-type Kind = 'int' | 'string' | 'url' | 'voters' | 'loglevel' | 'nullable-string' | 'bool' | 'principals' | 'authorizer'
+type Kind = 'int' | 'string' | 'url' | 'voters' | 'loglevel' | 'nullable-string' | 'named-urls' | 'bool' | 'principals' | 'authorizer'
 
 interface OptionSpec {
   key: keyof BrokerConfig
@@ -90,6 +113,8 @@ export const BROKER_OPTIONS: readonly OptionSpec[] = [
   opt('nodeId', 'int', 'this node id (positive integer)', { min: 1, max: 2 ** 31 - 1 }),
   opt('listen', 'url', 'ws://host:port to bind (WebSocket + /healthz /readyz /metrics)'),
   opt('advertise', 'url', 'ws://host:port clients are told to use (default: --listen); peers reach voters at their --voters address', { default: null }),
+  opt('listeners', 'named-urls', 'more client listeners, each its own port: name=ws://host:port,... (clients are told the addresses of the listener they connected to)', { default: [] }),
+  opt('advertisedListeners', 'named-urls', 'what clients of each named listener are told: name=ws://host:port,... (default: its --listeners address)', { default: [] }),
   opt('dataDir', 'string', 'directory for the node\'s LevelDB'),
   opt('voters', 'voters', 'Raft voters: id@ws://host:port,... (nodes not listed are observers)'),
   opt('rack', 'nullable-string', 'rack id for placement', { default: null }),
@@ -156,6 +181,28 @@ export function parseVoters(value: string): Result<Voter[]> {
   return ok(voters)
 }
 
+/** Listener names: what Kafka allows in listener names, and never the primary's. */
+const LISTENER_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/
+/** Named listeners a node may have, besides --listen. */
+export const NAMED_LISTENERS_MAX = 8
+
+/** `external=ws://0.0.0.0:19092,other=ws://...` → named endpoints, names unique. */
+export function parseNamedUrls(value: string): Result<NamedEndpoint[]> {
+  const out: NamedEndpoint[] = []
+  for (const part of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=')
+    if (eq <= 0) return fail(ErrorCode.INVALID_CONFIG, `'${part}' is not name=ws://host:port`)
+    const name = part.slice(0, eq)
+    if (!LISTENER_NAME.test(name)) return fail(ErrorCode.INVALID_CONFIG, `'${name}' is not a listener name (a letter, then letters, digits, _ or -)`)
+    if (out.some((l) => l.name === name)) return fail(ErrorCode.INVALID_CONFIG, `listener '${name}' is listed twice`)
+    const url = parseWsUrl(part.slice(eq + 1))
+    if (!url.ok) return url
+    out.push({ name, endpoint: url.value })
+  }
+  if (out.length > NAMED_LISTENERS_MAX) return fail(ErrorCode.INVALID_CONFIG, `at most ${NAMED_LISTENERS_MAX} named listeners`)
+  return ok(out)
+}
+
 function parseValue(spec: OptionSpec, raw: unknown): Result<unknown> {
   switch (spec.kind) {
     case 'int': {
@@ -179,6 +226,10 @@ function parseValue(spec: OptionSpec, raw: unknown): Result<unknown> {
       if (Array.isArray(raw)) return parseVoters(raw.map((v) => (typeof v === 'string' ? v : `${v?.nodeId}@${v?.endpoint}`)).join(','))
       if (typeof raw !== 'string') return fail(ErrorCode.INVALID_CONFIG, 'must be id@ws://host:port,...')
       return parseVoters(raw)
+    case 'named-urls':
+      if (Array.isArray(raw)) return parseNamedUrls(raw.map((v) => (typeof v === 'string' ? v : `${v?.name}=${v?.endpoint}`)).join(','))
+      if (typeof raw !== 'string') return fail(ErrorCode.INVALID_CONFIG, 'must be name=ws://host:port,...')
+      return parseNamedUrls(raw)
     case 'bool':
       if (raw === true || raw === 'true' || raw === '1') return ok(true)
       if (raw === false || raw === 'false' || raw === '0' || raw === '') return ok(false)
@@ -237,6 +288,11 @@ export function resolveBrokerConfig(sources: ConfigSources): Result<BrokerConfig
   // --advertise is what clients are told (e.g. a published host port). They may
   // differ, as with Kafka's separate inter-broker and client listeners: peer
   // traffic resolves voters through this list first.
+  for (const a of cfg.advertisedListeners) {
+    if (!cfg.listeners.some((l) => l.name === a.name)) {
+      return fail(ErrorCode.INVALID_CONFIG, `--advertised-listeners (TRIBUTARY_ADVERTISED_LISTENERS): '${a.name}' is not in --listeners`)
+    }
+  }
   if (cfg.brokerSessionTimeoutMs <= cfg.brokerHeartbeatIntervalMs) {
     return fail(ErrorCode.INVALID_CONFIG, '--broker-session-timeout-ms must exceed --broker-heartbeat-interval-ms')
   }
@@ -250,4 +306,9 @@ export function resolveBrokerConfig(sources: ConfigSources): Result<BrokerConfig
 export function listenAddress(listen: string): { host: string; port: number } {
   const u = new URL(listen)
   return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) }
+}
+
+/** Every named listener with the address its clients are told. */
+export function namedListeners(cfg: Pick<BrokerConfig, 'listeners' | 'advertisedListeners'>): NamedListener[] {
+  return cfg.listeners.map((l) => ({ name: l.name, listen: l.endpoint, advertise: cfg.advertisedListeners.find((a) => a.name === l.name)?.endpoint ?? l.endpoint }))
 }

@@ -10,6 +10,9 @@
  *                                 └─ group/ (consumer groups)
  *   MetadataQuorum (Raft Ready loop) → MetadataPublisher (image) → listeners
  *   BrokerLifecycle: register + heartbeat through the ControllerRouter
+ *
+ * Named listeners (--listeners) are more servers on the same Handlers; a request
+ * carries the listener it came in on, so clients learn that listener's addresses.
  */
 import { ApiKey, type Connector } from '@tributary/protocol'
 import type { DurableRaftLog, RaftMessage } from '@tributary/raft'
@@ -17,7 +20,7 @@ import type { LogStore } from '@tributary/storage'
 import type { Logger } from 'pino'
 import { setUpAuthorization } from './authorizer/index.js'
 import { BrokerLifecycle } from './broker-lifecycle.js'
-import { listenAddress, type BrokerConfig } from './config.js'
+import { listenAddress, namedListeners, type BrokerConfig } from './config.js'
 import { Controller } from './controller/controller.js'
 import { ControllerRouter, registerControllerApis } from './controller/controller-channel.js'
 import { createGroupCoordinator, DEFAULT_GROUP_CONFIG, type GroupCoordinator } from './group/index.js'
@@ -53,6 +56,8 @@ export interface BrokerHandle {
   /** ws:// URL clients and peers use (the advertised one; the bound port when listening on 0). */
   readonly address: string
   readonly port: number
+  /** Bound port of each named listener (--listeners), by name. */
+  readonly listenerPorts: ReadonlyMap<string, number>
   readonly metadata: MetadataView
   /** controlled: move leadership away first (what SIGTERM does). */
   stop(opts?: { controlled?: boolean }): Promise<void>
@@ -118,9 +123,11 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     newClusterId: deps.newId,
   })
   router = new ControllerRouter({ nodeId, clock, controller, peers, leaderId: () => quorum.leaderId, voters: voterIds })
+  const extra = namedListeners(config)
   const lifecycle = new BrokerLifecycle({
     nodeId,
     endpoint: config.advertise,
+    endpoints: extra.length ? Object.fromEntries(extra.map((l) => [l.name, l.advertise])) : undefined,
     rack: config.rack,
     incarnationId,
     clock,
@@ -173,17 +180,23 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   authorization.guard()
 
   const { host, port } = listenAddress(config.listen)
-  let server: NodeServer
-  try {
-    server = await startServer({
-      host, port,
+  const serve = (address: { host: string; port: number }, listener: string | null): Promise<NodeServer> =>
+    startServer({
+      ...address,
+      listener,
       maxConnections: config.maxConnections,
       inFlightPerConnectionMax: config.inFlightPerConnectionMax,
       frameBytesMax: config.frameBytesMax,
       handlers, metrics, logger,
       readiness: () => lifecycle.readiness(),
     })
+  let server: NodeServer
+  const listenerServers = new Map<string, NodeServer>()
+  try {
+    server = await serve({ host, port }, null)
+    for (const l of extra) listenerServers.set(l.name, await serve(listenAddress(l.listen), l.name))
   } catch (err) {
+    await Promise.all([...listenerServers.values()].map((s) => s.close()))
     peers.close()
     throw err
   }
@@ -194,7 +207,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   await groups.start()
   quorum.start()
   lifecycle.start()
-  logger.info({ listen: config.listen, advertise: address, voters: voterIds }, 'broker started')
+  logger.info({ listen: config.listen, advertise: address, listeners: extra, voters: voterIds }, 'broker started')
 
   let stopping: Promise<void> | null = null
   const stop = async (opts: { controlled?: boolean } = {}): Promise<void> => {
@@ -212,7 +225,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     await groups.stop().catch((err) => logger.error({ err }, 'group coordinator stop failed'))
     await replicas.stop().catch((err) => logger.error({ err }, 'replica manager stop failed'))
     await quorum.stop()
-    await server.close()
+    await Promise.all([server, ...listenerServers.values()].map((s) => s.close()))
     peers.close()
     logger.info('broker stopped')
   }
@@ -221,6 +234,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     nodeId,
     address,
     port: server.port,
+    listenerPorts: new Map([...listenerServers].map(([name, s]) => [name, s.port])),
     metadata,
     isController: () => controller!.isActive(),
     stop: (opts) => (stopping ??= stop(opts)),

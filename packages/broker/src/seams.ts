@@ -55,6 +55,8 @@ export interface RequestContext {
   apiKey: number
   apiVersion: number
   correlationId: number
+  /** the named listener the connection came in on; null for the primary one (--listen) */
+  listener?: string | null
   /** aborted when the connection closes: long polls should stop waiting */
   signal: AbortSignal
   /** the connection's identity when this request arrived */

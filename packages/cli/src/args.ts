@@ -54,18 +54,25 @@ export function parseAcks(value: unknown): AcksFlag {
 /** Wire value of acks. */
 export const acksNumber = (a: AcksFlag): 0 | 1 | -1 => (a === 'all' ? -1 : a)
 
-/** A non-negative safe integer flag (yargs 'number' lets NaN and 1.5 through). */
-export function nonNegativeInt(flag: string, value: unknown): number {
-  const n = typeof value === 'number' ? value : Number(value)
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${flag}: '${String(value)}' is not a non-negative integer`)
+/**
+ * An integer flag in [min, max]. Number flags reach us as typed (yargs' 'number'
+ * type would turn `abc` into NaN first), and every message states the rule and
+ * echoes the value: `--partitions: 'abc' is not a positive integer`.
+ */
+export function intFlag(flag: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const s = String(value).trim()
+  const n = /^[+-]?\d+$/.test(s) ? Number(s) : NaN
+  const rule = min === 0 && max === Number.MAX_SAFE_INTEGER ? 'a non-negative integer'
+    : min === 1 && max === Number.MAX_SAFE_INTEGER ? 'a positive integer'
+    : max === Number.MAX_SAFE_INTEGER ? `an integer of at least ${min}`
+    : `an integer from ${min} to ${max}`
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${flag}: '${s}' is not ${rule}`)
   return n
 }
 
-export function positiveInt(flag: string, value: unknown): number {
-  const n = nonNegativeInt(flag, value)
-  if (n === 0) throw new UsageError(`--${flag}: must be at least 1`)
-  return n
-}
+export const nonNegativeInt = (flag: string, value: unknown): number => intFlag(flag, value, 0)
+
+export const positiveInt = (flag: string, value: unknown): number => intFlag(flag, value, 1)
 
 /**
  * --to-datetime: ISO-8601 (`2024-05-01T12:00:00Z`, `2024-05-01T12:00:00.000`,
@@ -88,6 +95,12 @@ export function parseBytes(flag: string, value: unknown): number {
   const n = Math.round(Number(m[1]) * mult)
   if (!Number.isSafeInteger(n)) throw new UsageError(`--${flag}: '${String(value)}' is too large`)
   return n
+}
+
+/** --partition must name one of the topic's partitions: the same message for produce and consume. */
+export function checkPartition(topic: string, partitions: readonly number[], partition: number): void {
+  if (partitions.includes(partition)) return
+  throw new UsageError(`--partition: '${partition}' is not a partition of ${topic}, which has partitions 0..${partitions.length - 1}`)
 }
 
 /** Split one stdin line into key and value at the first separator; no separator → null key. */

@@ -25,6 +25,15 @@ export class UsageError extends CliError {
   }
 }
 
+/**
+ * The error code a transport gives an error for a wss:// connection whose port
+ * answered in plain text (no TLS): `Object.assign(err, { code: TLS_NOT_SPOKEN })`.
+ * The CLI turns it into a hint; OpenSSL's own wording for the same case
+ * ("wrong version number") is recognised too.
+ */
+export const TLS_NOT_SPOKEN = 'ERR_TLS_NOT_SPOKEN'
+const TLS_NOT_SPOKEN_TEXT = /ERR_TLS_NOT_SPOKEN|wrong version number|WRONG_VERSION_NUMBER|packet length too long/i
+
 /** Node's socket and name-resolution error codes. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE'])
 
@@ -36,22 +45,53 @@ export function describeError(err: unknown, bootstrap?: string): { line: string;
   if (err instanceof CliError) return { line: err.message, exitCode: err.exitCode, bug: false }
   const e = err as { code?: unknown; type?: unknown; message?: unknown; name?: unknown } | null
   const message = typeof e?.message === 'string' ? firstLine(e.message) : String(err)
+  const user = (line: string) => ({ line, exitCode: EXIT_FAILURE, bug: false })
+  if (bootstrap && tlsNotSpoken(err, bootstrap)) {
+    return user(`cannot reach the cluster at ${bootstrap}: the port does not speak TLS (use ws:// for a plain port, or point wss:// at a TLS listener)`)
+  }
   if (err instanceof TributaryError || (typeof e?.code === 'number' && typeof e?.type === 'string')) {
     const type = typeof e?.type === 'string' ? e.type : errorName(Number(e?.code))
-    if (UNREACHABLE.has(type) && bootstrap) return { line: `cannot reach the cluster at ${bootstrap}: ${networkCause(message)}`, exitCode: EXIT_FAILURE, bug: false }
-    return { line: message, exitCode: EXIT_FAILURE, bug: false }
+    if (UNREACHABLE.has(type) && bootstrap) return user(unreachable(bootstrap, networkCause(message)))
+    if (type === 'UNKNOWN_TOPIC_OR_PARTITION') return user(`${message.replace(/ \(waited \d+ ms\)/, '')}; see \`tributary topics list\``)
+    return user(message)
   }
   // Node's own connection errors (ECONNREFUSED, ENOTFOUND ...) are the user's cluster, not our bug;
   // other system errors (ENOENT, EACCES ...) are about files and say so themselves.
   if (typeof e?.code === 'string' && /^E[A-Z_]+$/.test(e.code)) {
     const network = NETWORK_CODES.has(e.code) && bootstrap
-    return { line: network ? `cannot reach the cluster at ${bootstrap}: ${message}` : message, exitCode: EXIT_FAILURE, bug: false }
+    return user(network ? unreachable(bootstrap, message) : message)
   }
   // Client-side errors with a name (KafkaJS-style error classes) are user-facing too.
   if (typeof e?.name === 'string' && /^Tributary|Error$/.test(e.name) && e.name !== 'Error' && e.name !== 'TypeError' && e.name !== 'RangeError' && e.name !== 'ReferenceError') {
     return { line: message, exitCode: EXIT_FAILURE, bug: false }
   }
   return { line: message, exitCode: EXIT_FAILURE, bug: true }
+}
+
+/** Errors wrap their causes (transport → connection → cluster): look down the chain. */
+function causes(err: unknown): Array<{ code?: unknown; message?: unknown }> {
+  const chain: Array<{ code?: unknown; message?: unknown; cause?: unknown }> = []
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | null; e && typeof e === 'object' && chain.length < CAUSE_DEPTH_MAX; e = e.cause as typeof e) chain.push(e)
+  return chain
+}
+const CAUSE_DEPTH_MAX = 8
+
+/**
+ * A wss:// URL whose port speaks plain ws:// (or HTTP): the transport's code, or
+ * OpenSSL's words, or EPROTO (a TLS protocol error) on a wss:// bootstrap.
+ */
+function tlsNotSpoken(err: unknown, bootstrap: string): boolean {
+  const chain = causes(err)
+  if (chain.some((c) => c.code === TLS_NOT_SPOKEN)) return true
+  const text = chain.map((c) => `${String(c.code ?? '')} ${String(c.message ?? '')}`).join(' ')
+  return TLS_NOT_SPOKEN_TEXT.test(text) || (/^wss:/.test(bootstrap) && /\bEPROTO\b/.test(text))
+}
+
+/** "cannot reach", and for a refused local address the likely cause: no cluster started. */
+function unreachable(bootstrap: string, cause: string): string {
+  const line = `cannot reach the cluster at ${bootstrap}: ${cause}`
+  const local = bootstrap.split(',').every((u) => /^wss?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|$)/.test(u))
+  return local && /ECONNREFUSED/.test(cause) ? `${line} (no cluster running? \`npm start\` runs one here)` : line
 }
 
 /** The useful tail of a nested network error: the errno or the timeout, else the whole message. */

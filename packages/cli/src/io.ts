@@ -21,6 +21,11 @@ export function printJson(io: Io, value: unknown): void {
   io.stdout.write(JSON.stringify(value, jsonReplacer) + '\n')
 }
 
+/** Epoch ms as ISO-8601 (UTC), what every --json timestamp is; null for an unknown time (<= 0). */
+export function isoTime(ms: number | null | undefined): string | null {
+  return typeof ms === 'number' && ms > 0 && Number.isFinite(ms) ? new Date(ms).toISOString() : null
+}
+
 /** Maps become objects, bigints numbers, byte arrays base64: JSON.stringify would lose or choke on each. */
 export function jsonReplacer(_key: string, value: unknown): unknown {
   if (value instanceof Map) return Object.fromEntries(value)

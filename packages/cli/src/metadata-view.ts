@@ -6,6 +6,7 @@
  */
 import type { DescribeClusterResponse, DescribeQuorumResponse, MetadataLogEntry, QuorumReplicaState } from '@tributary/protocol'
 import { UsageError } from './errors.js'
+import { isoTime } from './io.js'
 import { formatKeyValues, formatTable, type Cell } from './table.js'
 
 export interface QuorumStatus {
@@ -37,6 +38,20 @@ export function quorumStatus(q: DescribeQuorumResponse, nowMs: number): QuorumSt
     MaxFollowerLagTimeMs: unknown ? -1 : lagTime.length ? (lagTime.includes(-1) ? -1 : Math.max(...lagTime)) : 0,
     CurrentVoters: q.voters.map((v) => v.nodeId).sort((a, b) => a - b),
     CurrentObservers: q.observers.map((v) => v.nodeId).sort((a, b) => a - b),
+  }
+}
+
+/** --json: the same fields, camelCase as every --json key. */
+export function quorumStatusJson(s: QuorumStatus): Record<string, unknown> {
+  return {
+    clusterId: s.ClusterId,
+    leaderId: s.LeaderId,
+    leaderEpoch: s.LeaderEpoch,
+    highWatermark: s.HighWatermark,
+    maxFollowerLag: s.MaxFollowerLag,
+    maxFollowerLagTimeMs: s.MaxFollowerLagTimeMs,
+    currentVoters: s.CurrentVoters,
+    currentObservers: s.CurrentObservers,
   }
 }
 
@@ -73,6 +88,18 @@ export function replicationRows(q: DescribeQuorumResponse): ReplicationRow[] {
   ]
 }
 
+/** --json: camelCase keys, timestamps as ISO-8601 (null when never: -1 offline or before the first fetch). */
+export function replicationRowJson(r: ReplicationRow): Record<string, unknown> {
+  return {
+    nodeId: r.NodeId,
+    logEndOffset: r.LogEndOffset,
+    lag: r.Lag,
+    lastFetchTimestamp: isoTime(r.LastFetchTimestamp),
+    lastCaughtUpTimestamp: isoTime(r.LastCaughtUpTimestamp),
+    status: r.Status,
+  }
+}
+
 export function renderRows<T extends object>(rows: T[], columns?: Array<keyof T & string>): string {
   const cols = columns ?? (rows[0] ? (Object.keys(rows[0]) as Array<keyof T & string>) : [])
   return formatTable(cols, rows.map((r) => cols.map((c) => r[c] as Cell)))
@@ -99,6 +126,21 @@ export function brokerRows(c: DescribeClusterResponse): BrokerRow[] {
       'LAST-HEARTBEAT': b.lastHeartbeatAgeMs === null || b.lastHeartbeatAgeMs === undefined ? '-' : `${b.lastHeartbeatAgeMs}ms ago`,
       RACK: b.rack ?? null,
       CONTROLLER: b.nodeId === c.controllerId,
+    }))
+}
+
+/** --json of `metadata brokers`: the heartbeat age as a number of ms (null when unknown, e.g. --offline). */
+export function brokersJson(c: DescribeClusterResponse): Array<Record<string, unknown>> {
+  return [...c.brokers]
+    .sort((a, b) => a.nodeId - b.nodeId)
+    .map((b) => ({
+      nodeId: b.nodeId,
+      endpoint: b.endpoint,
+      brokerEpoch: b.brokerEpoch,
+      fenced: b.fenced,
+      lastHeartbeatAgeMs: b.lastHeartbeatAgeMs ?? null,
+      rack: b.rack ?? null,
+      controller: b.nodeId === c.controllerId,
     }))
 }
 

@@ -1,12 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { PassThrough } from 'node:stream'
 import { encodeImage, encodeRecords, emptyImage, applyRecords, type MetadataRecord } from '@tributary/broker'
 import type { Entry } from '@tributary/raft'
-import { openLevelStorage } from '@tributary/storage'
+import { openLevelStorage, RAFT_DB_MARKER } from '@tributary/storage'
 import { main } from './cli.js'
-import { offlineView } from './offline.js'
+import { findStorageDir, offlineView } from './offline.js'
 
 const entry = (index: number, term: number, records: MetadataRecord[]) => ({ index, term, type: 'normal' as const, data: encodeRecords(records) })
 const topic: MetadataRecord[] = [
@@ -92,5 +92,41 @@ describe('offline metadata log', () => {
       entry(3, 2, topic),
     ], 3)
     expect(rows.map((r) => [r.index, r.type])).toEqual([[1, 'ClusterId'], [2, 'LeaderChange'], [3, 'Topic'], [3, 'Partition']])
+  })
+})
+
+describe('--offline --data-dir on a dev parent directory', () => {
+  const makeNodeDirs = async (root: string, ids: number[]): Promise<void> => {
+    for (const id of ids) {
+      const marker = path.join(root, `node-${id}`, RAFT_DB_MARKER)
+      await mkdir(path.dirname(marker), { recursive: true })
+      await writeFile(marker, '')
+    }
+  }
+
+  it('with one node below it, reads that node and says which', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'offline-one-'))
+    try {
+      await makeNodeDirs(root, [1])
+      expect(findStorageDir(root)).toEqual({ dir: path.join(root, 'node-1'), below: 'node-1' })
+      expect(findStorageDir(path.join(root, 'node-1'))).toEqual({ dir: path.join(root, 'node-1'), below: null })
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
+  })
+
+  it('with several nodes below it, asks for one and names their paths', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'offline-many-'))
+    try {
+      await makeNodeDirs(root, [1, 2, 10])
+      expect(() => findStorageDir(root)).toThrow(`--data-dir: ${root} holds 3 nodes (node-1, node-2, node-10); name one, e.g. --data-dir ${path.join(root, 'node-1')}`)
+      const stderr = new PassThrough()
+      let err = ''
+      stderr.on('data', (c) => (err += c))
+      const code = await main(['metadata', 'status', '--offline', '--data-dir', root], { stdout: new PassThrough(), stderr, stdin: new PassThrough() })
+      expect({ code, err }).toEqual({ code: 1, err: expect.stringMatching(/^error: --data-dir: .* holds 3 nodes/) })
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
   })
 })

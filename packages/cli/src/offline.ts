@@ -22,21 +22,31 @@ export interface RaftDiskState {
   entries: Entry[]
 }
 
-/** Find a node's storage (its Raft database) under a data dir: DIR itself, or one level below it. */
-export function findStorageDir(dataDir: string): string {
+/**
+ * Find a node's storage (its Raft database) under a data dir: DIR itself, or
+ * the one node directory below it (`dev`'s parent dir of one node). `below`
+ * names that directory, so the command can say which node it read. A parent of
+ * several nodes (`dev --data-dir .tributary`) is refused with their paths:
+ * which one to read is the user's choice.
+ */
+export function findStorageDir(dataDir: string): { dir: string; below: string | null } {
   const dir = resolve(dataDir)
   if (!existsSync(dir)) throw new CliError(`--data-dir: ${dataDir} does not exist`)
-  if (existsSync(join(dir, RAFT_DB_MARKER))) return dir
-  for (const name of readdirSync(dir)) {
-    const sub = join(dir, name)
-    if (statSync(sub).isDirectory() && existsSync(join(sub, RAFT_DB_MARKER))) return sub
+  if (existsSync(join(dir, RAFT_DB_MARKER))) return { dir, below: null }
+  const nodes = readdirSync(dir)
+    .filter((name) => statSync(join(dir, name)).isDirectory() && existsSync(join(dir, name, RAFT_DB_MARKER)))
+    .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
+  if (nodes.length === 1) return { dir: join(dir, nodes[0]!), below: nodes[0]! }
+  if (nodes.length > 1) {
+    throw new CliError(`--data-dir: ${dataDir} holds ${nodes.length} nodes (${nodes.join(', ')}); name one, e.g. --data-dir ${join(dataDir, nodes[0]!)}`)
   }
   throw new CliError(`--data-dir: no node storage in ${dataDir} (is it a node's data directory?)`)
 }
 
-/** Reads the Raft database only: an offline look writes nothing to the node's data. */
-export async function loadRaftState(dataDir: string): Promise<RaftDiskState> {
-  const levelDir = findStorageDir(dataDir)
+/** Reads the Raft database only: an offline look writes nothing to the node's data. `onChosen` hears which node dir was read below DIR. */
+export async function loadRaftState(dataDir: string, onChosen?: (path: string) => void): Promise<RaftDiskState> {
+  const { dir: levelDir, below } = findStorageDir(dataDir)
+  if (below !== null) onChosen?.(join(dataDir, below))
   let storage: Awaited<ReturnType<typeof openRaftStorage>>
   try {
     storage = await openRaftStorage(levelDir)
@@ -55,8 +65,8 @@ export async function loadRaftState(dataDir: string): Promise<RaftDiskState> {
   }
 }
 
-export async function openOffline(dataDir: string): Promise<MetadataSource> {
-  return offlineView(await loadRaftState(dataDir))
+export async function openOffline(dataDir: string, onChosen?: (path: string) => void): Promise<MetadataSource> {
+  return offlineView(await loadRaftState(dataDir, onChosen))
 }
 
 /** The inspection answers a live node would give, computed from its disk state. */

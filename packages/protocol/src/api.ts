@@ -217,7 +217,8 @@ export interface AlterConfigsRequest {
 export interface AlterConfigsResponse { resources: Array<{ type: ConfigResourceType; name: string; errorCode: number; errorMessage?: string | null }> }
 
 // ---------------------------------------------------------------- Broker lifecycle (broker -> controller)
-export interface BrokerRegistrationRequest { nodeId: number; endpoint: string; incarnationId: string; rack?: string | null }
+/** endpoints: the node's named client listeners (name → advertised ws:// URL); clients of listener N are told endpoints[N]. */
+export interface BrokerRegistrationRequest { nodeId: number; endpoint: string; endpoints?: Record<string, string>; incarnationId: string; rack?: string | null }
 export interface BrokerRegistrationResponse { brokerEpoch: number }
 export interface BrokerHeartbeatRequest {
   nodeId: number

@@ -70,6 +70,18 @@ describe('registration and liveness', () => {
     expect(stale.errorCode).toBe(ErrorCode.STALE_BROKER_EPOCH)
   })
 
+  test('a registration stores its named listeners in the image; a malformed endpoints map is refused', async () => {
+    const endpoints = { external: 'ws://localhost:9092' }
+    const r = await call(h, ApiKey.BrokerRegistration, { nodeId: 7, endpoint: 'ws://node7:9092', endpoints, incarnationId: 'a' })
+    expect(r.errorCode).toBe(ErrorCode.NONE)
+    expect(h.metadata.image().brokers.get(7)).toMatchObject({ endpoint: 'ws://node7:9092', endpoints })
+    for (const bad of [['ws://x:1'], { external: 7 }, 'ws://x:1', Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`l${i}`, 'ws://x:1']))]) {
+      const refused = await call(h, ApiKey.BrokerRegistration, { nodeId: 8, endpoint: 'ws://x:1', endpoints: bad, incarnationId: 'b' })
+      expect(refused.errorCode).toBe(ErrorCode.INVALID_REQUEST)
+    }
+    expect(h.metadata.image().brokers.has(8)).toBe(false)
+  })
+
   test('a broker silent past the session timeout is fenced and its partitions move within the ISR', async () => {
     await registerBrokers(h, [1, 2, 3])
     await createTopic(h, { name: 't', numPartitions: 6, replicationFactor: 3 })

@@ -20,6 +20,7 @@ import type { MetadataRecord } from '../metadata/records.js'
 import type { Clock, HandlerResult } from '../seams.js'
 import { SerialExecutor } from '../serial-executor.js'
 import { changesForBrokerLeaving, changesForOfflinePartitions, isLive, partitionChange } from './partition-election.js'
+import { parseEndpoints } from '../net/listeners.js'
 import { planCreateAcls, planDeleteAcls } from './acl-ops.js'
 import { planAlterConfigs, planCreatePartitions, planCreateTopics, planDeleteTopics } from './topic-ops.js'
 
@@ -208,6 +209,8 @@ export class Controller {
       return Promise.resolve(refuse(ErrorCode.INVALID_REQUEST, 'nodeId, endpoint and incarnationId are required'))
     }
     const rack = typeof body.rack === 'string' ? body.rack : null
+    const endpoints = parseEndpoints(body.endpoints)
+    if (!endpoints.ok) return Promise.resolve(refuse(ErrorCode.INVALID_REQUEST, endpoints.message))
     return this.enqueue(async () => {
       const image = this.deps.image()
       const existing = image.brokers.get(nodeId)
@@ -218,9 +221,9 @@ export class Controller {
       }
       // A new incarnation replaces the old one, which stops serving at once.
       const leaving = existing ? changesForBrokerLeaving(image, nodeId, (id) => id !== nodeId && isLive(image, id)) : []
-      const index = await this.commitIfActive([{ type: 'RegisterBroker', version: 0, nodeId, endpoint, incarnationId, rack }, ...leaving])
+      const index = await this.commitIfActive([{ type: 'RegisterBroker', version: 0, nodeId, endpoint, ...(endpoints.value ? { endpoints: endpoints.value } : {}), incarnationId, rack }, ...leaving])
       this.lastHeartbeat.set(nodeId, this.deps.clock.now())
-      this.deps.logger.info({ broker: nodeId, brokerEpoch: index, endpoint }, 'broker registered')
+      this.deps.logger.info({ broker: nodeId, brokerEpoch: index, endpoint, endpoints: endpoints.value }, 'broker registered')
       return answer({ brokerEpoch: index })
     })
   }

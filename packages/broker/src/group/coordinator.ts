@@ -101,8 +101,8 @@ export class GroupCoordinatorCore {
 
   // ------------------------------------------------------------ FindCoordinator
 
-  findCoordinator(groupId: string): Result<{ nodeId: number; endpoint: string }> {
-    return this.offsetsTopic.findCoordinator(groupId)
+  findCoordinator(groupId: string, listener: string | null = null): Result<{ nodeId: number; endpoint: string }> {
+    return this.offsetsTopic.findCoordinator(groupId, listener)
   }
 
   // ------------------------------------------------------------ ConsumerGroupHeartbeat

@@ -6,6 +6,7 @@
  */
 import { ApiKey, ErrorCode, type DeleteGroupsResponse, type DescribeGroupsResponse, type Result } from '@tributary/protocol'
 import type { HandlerRegistry, HandlerResult, RequestContext } from '../seams.js'
+import { listenerOf } from '../net/listeners.js'
 import type { GroupCoordinatorCore } from './coordinator.js'
 import { isBody, parseGroupIds, parseHeartbeat, parseOffsetCommit, parseOffsetFetch, parseStatesFilter } from './requests.js'
 import type { ResolvedGroupConfig } from './types.js'
@@ -32,12 +33,12 @@ export function registerGroupHandlers(
   /** With an authorizer: the topics a connection's principal may Read (for regex subscriptions). */
   topicAccess?: (ctx: RequestContext) => (topic: string) => boolean,
 ): void {
-  registry.register(ApiKey.FindCoordinator, (body) => {
+  registry.register(ApiKey.FindCoordinator, (body, ctx) => {
     if (!isBody(body) || typeof body.key !== 'string') return reply({ ok: false, code: ErrorCode.INVALID_REQUEST, message: 'key must be a string' })
     if (body.keyType !== undefined && body.keyType !== 0) {
       return reply({ ok: false, code: ErrorCode.INVALID_REQUEST, message: 'only keyType 0 (group) is supported' })
     }
-    const r = core.findCoordinator(body.key)
+    const r = core.findCoordinator(body.key, listenerOf(ctx))
     return r.ok ? reply(r) : { errorCode: r.code, body: { errorMessage: r.message, nodeId: -1, endpoint: '' } }
   })
 

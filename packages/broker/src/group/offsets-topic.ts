@@ -6,6 +6,7 @@
 import { ApiKey, ErrorCode, fail, ok, type CreateTopicsRequest, type Result } from '@tributary/protocol'
 import type { MetadataView, PartitionState } from '../metadata/image-types.js'
 import type { ControllerChannel } from '../seams.js'
+import { endpointFor } from '../net/listeners.js'
 import { partitionForGroup } from './coordinator-hash.js'
 import type { TopicsView } from './group-state.js'
 import type { GroupLogger, ResolvedGroupConfig } from './types.js'
@@ -48,7 +49,8 @@ export class OffsetsTopic {
     return ok(partitionForGroup(groupId, topic.partitions.length))
   }
 
-  findCoordinator(groupId: string): Result<{ nodeId: number; endpoint: string }> {
+  /** `listener`: the named listener the asking client is on (its address for the coordinator). */
+  findCoordinator(groupId: string, listener: string | null = null): Result<{ nodeId: number; endpoint: string }> {
     const p = this.partitionFor(groupId)
     if (!p.ok) return p
     const image = this.metadata.image()
@@ -57,7 +59,7 @@ export class OffsetsTopic {
     if (leader < 0 || !broker || broker.fenced) {
       return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${p.value} has no available leader`)
     }
-    return ok({ nodeId: broker.nodeId, endpoint: broker.endpoint })
+    return ok({ nodeId: broker.nodeId, endpoint: endpointFor(broker, listener) })
   }
 
   /** Topics and partition counts, rebuilt only after topics or partitions appeared or disappeared. */

@@ -8,7 +8,10 @@ import type { PartitionAssignment } from './records.js'
 
 export interface BrokerRegistration {
   nodeId: number
+  /** the address peers and clients of the primary listener (--listen) are told */
   endpoint: string
+  /** named client listeners: name → advertised URL (absent when the node has none) */
+  endpoints?: Record<string, string>
   incarnationId: string
   /** the Raft index of the RegisterBroker record: changes on every registration */
   brokerEpoch: number

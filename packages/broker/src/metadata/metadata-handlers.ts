@@ -13,6 +13,7 @@ import { BROKER_OPTIONS } from '../config.js'
 import { describeTopicConfigs } from '../controller/topic-ops.js'
 import type { HandlerRegistry, HandlerResult } from '../seams.js'
 import type { MetadataImage, MetadataView, TopicState } from './image-types.js'
+import { endpointFor, listenerOf } from '../net/listeners.js'
 import { imageToPlain } from './metadata-image.js'
 import { metadataLogPage } from './metadata-log.js'
 
@@ -50,10 +51,11 @@ export function topicMetadata(image: MetadataImage, t: TopicState): TopicMetadat
   return { name: t.name, topicId: t.topicId, errorCode: ErrorCode.NONE, internal: t.internal, partitions }
 }
 
-export function metadataResponse(image: MetadataImage, controllerId: number, topics: unknown, includeInternal: unknown): MetadataResponse {
+/** `listener`: the named listener the request came in on; brokers are listed at their address on it. */
+export function metadataResponse(image: MetadataImage, controllerId: number, topics: unknown, includeInternal: unknown, listener: string | null = null): MetadataResponse {
   const brokers = [...image.brokers.values()]
     .sort((a, b) => a.nodeId - b.nodeId)
-    .map((b) => ({ nodeId: b.nodeId, endpoint: b.endpoint, fenced: b.fenced, rack: b.rack }))
+    .map((b) => ({ nodeId: b.nodeId, endpoint: endpointFor(b, listener), fenced: b.fenced, rack: b.rack }))
   const out: TopicMetadata[] = []
   if (Array.isArray(topics)) {
     for (const name of topics) {
@@ -79,8 +81,8 @@ export function registerMetadataApis(registry: HandlerRegistry, deps: MetadataHa
     return ok({ apiKeys, nodeId: deps.nodeId, clusterId: metadata.image().clusterId } satisfies ApiVersionsResponse)
   })
 
-  registry.register(ApiKey.Metadata, (body): HandlerResult => {
-    return ok(metadataResponse(metadata.image(), deps.controllerId(), body?.topics, body?.includeInternal))
+  registry.register(ApiKey.Metadata, (body, ctx): HandlerResult => {
+    return ok(metadataResponse(metadata.image(), deps.controllerId(), body?.topics, body?.includeInternal, listenerOf(ctx)))
   })
 
   registry.register(ApiKey.DescribeConfigs, (body): HandlerResult => {

@@ -73,6 +73,7 @@ function applyRecord(image: MetadataImage, r: MetadataRecord, index: number, cha
       setBroker(image, {
         nodeId: r.nodeId,
         endpoint: r.endpoint,
+        ...(r.endpoints && Object.keys(r.endpoints).length > 0 ? { endpoints: { ...r.endpoints } } : {}),
         incarnationId: r.incarnationId,
         brokerEpoch: index,
         rack: r.rack ?? null,

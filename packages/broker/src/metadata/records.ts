@@ -10,7 +10,8 @@
 import { ErrorCode, fail, ok, packValue, unpackValue, type AclBinding, type Result } from '@tributary/protocol'
 
 export interface ClusterIdRecord { type: 'ClusterId'; version: 0; clusterId: string }
-export interface RegisterBrokerRecord { type: 'RegisterBroker'; version: 0; nodeId: number; endpoint: string; incarnationId: string; rack: string | null }
+/** endpoints (added later, so optional): named client listeners, name → advertised URL. */
+export interface RegisterBrokerRecord { type: 'RegisterBroker'; version: 0; nodeId: number; endpoint: string; endpoints?: Record<string, string>; incarnationId: string; rack: string | null }
 export interface FenceBrokerRecord { type: 'FenceBroker'; version: 0; nodeId: number; brokerEpoch: number }
 export interface UnfenceBrokerRecord { type: 'UnfenceBroker'; version: 0; nodeId: number; brokerEpoch: number }
 export interface UnregisterBrokerRecord { type: 'UnregisterBroker'; version: 0; nodeId: number; brokerEpoch: number }

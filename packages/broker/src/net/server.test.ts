@@ -134,3 +134,19 @@ test('HTTP: /healthz, /readyz follows readiness, /metrics is per node', async ()
   expect(text).toMatch(/tributary_request_duration_seconds_bucket/)
   expect((await get('/nope')).status).toBe(404)
 })
+
+test('a request carries the listener its server is (null for the primary one)', async () => {
+  const handlers = new Handlers()
+  handlers.register(ApiKey.Metadata, (_body, ctx) => ({ errorCode: 0, body: { listener: ctx.listener } }))
+  const common = { host: '127.0.0.1', port: 0, maxConnections: 4, inFlightPerConnectionMax: 3, frameBytesMax: 64 * 1024, handlers, metrics: new BrokerMetrics(9, gauges), logger: pino({ level: 'silent' }), readiness: () => ({ ready: true, reason: 'ready' }) }
+  const [primary, external] = await Promise.all([startServer(common), startServer({ ...common, listener: 'external' })])
+  try {
+    for (const [s, expected] of [[primary, null], [external, 'external']] as const) {
+      const c = new RpcConnection(await wsConnector()(`ws://127.0.0.1:${s.port}`), { inFlightMax: 1 })
+      expect((await c.request(ApiKey.Metadata, {})).body).toEqual({ listener: expected })
+      c.close()
+    }
+  } finally {
+    await Promise.all([primary.close(), external.close()])
+  }
+})

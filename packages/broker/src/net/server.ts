@@ -24,6 +24,8 @@ export interface ServerOptions {
   maxConnections: number
   inFlightPerConnectionMax: number
   frameBytesMax: number
+  /** the named listener this server is (null: the primary, --listen): requests carry it */
+  listener?: string | null
   handlers: Handlers
   metrics: BrokerMetrics
   logger: Logger
@@ -129,7 +131,7 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
         return
       }
       inFlight++
-      const ctx: RequestContext = { connectionId, remoteAddress, apiKey, apiVersion, correlationId, signal: abort.signal, session: { principal: 'User:ANONYMOUS', authenticated: false } }
+      const ctx: RequestContext = { connectionId, remoteAddress, apiKey, apiVersion, correlationId, listener: opts.listener ?? null, signal: abort.signal, session: { principal: 'User:ANONYMOUS', authenticated: false } }
       const started = process.hrtime.bigint()
       const finish = (result: HandlerResult): void => {
         inFlight--

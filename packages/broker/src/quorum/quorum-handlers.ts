@@ -7,7 +7,8 @@
 import { ApiKey, ErrorCode, type DescribeClusterResponse, type DescribeQuorumResponse, type QuorumReplicaState } from '@tributary/protocol'
 import type { Controller } from '../controller/controller.js'
 import type { MetadataView } from '../metadata/image-types.js'
-import type { HandlerRegistry, HandlerResult, PeerClients } from '../seams.js'
+import { endpointFor, listenerOf } from '../net/listeners.js'
+import type { HandlerRegistry, HandlerResult, PeerClients, RequestContext } from '../seams.js'
 import type { MetadataQuorum } from './metadata-quorum.js'
 
 /** Raft messages one frame may carry. */
@@ -56,14 +57,16 @@ export function registerQuorumApis(registry: HandlerRegistry, deps: QuorumHandle
     return undefined
   })
 
-  const viaLeader = (apiKey: number, local: () => unknown) => async (body: any): Promise<HandlerResult> => {
-    if (quorum.isLeader()) return { errorCode: ErrorCode.NONE, body: local() }
+  // A forwarded request names the listener the client used (an address choice, not an identity).
+  const viaLeader = (apiKey: number, local: (listener: string | null) => unknown) => async (body: any, ctx?: RequestContext): Promise<HandlerResult> => {
+    const listener = body?.forwardedBy !== undefined ? (typeof body?.listener === 'string' ? body.listener : null) : listenerOf(ctx)
+    if (quorum.isLeader()) return { errorCode: ErrorCode.NONE, body: local(listener) }
     const leader = quorum.leaderId
     if (body?.forwardedBy !== undefined || leader === 0) {
       return { errorCode: ErrorCode.NOT_CONTROLLER, body: { errorMessage: leader === 0 ? 'no controller elected' : 'not the controller', controllerId: leader || -1 } }
     }
     try {
-      const r = await deps.peers.request(leader, apiKey, { ...body, forwardedBy: deps.nodeId }, { timeoutMs: deps.requestTimeoutMs })
+      const r = await deps.peers.request(leader, apiKey, { ...body, forwardedBy: deps.nodeId, ...(listener ? { listener } : {}) }, { timeoutMs: deps.requestTimeoutMs })
       return { errorCode: r.errorCode, body: r.body }
     } catch (err) {
       return { errorCode: ErrorCode.NOT_CONTROLLER, body: { errorMessage: (err as Error).message, controllerId: leader } }
@@ -72,13 +75,13 @@ export function registerQuorumApis(registry: HandlerRegistry, deps: QuorumHandle
 
   registry.register(ApiKey.DescribeQuorum, viaLeader(ApiKey.DescribeQuorum, () => describeQuorum(quorum, metadata.image().clusterId)))
 
-  registry.register(ApiKey.DescribeCluster, viaLeader(ApiKey.DescribeCluster, (): DescribeClusterResponse => {
+  registry.register(ApiKey.DescribeCluster, viaLeader(ApiKey.DescribeCluster, (listener): DescribeClusterResponse => {
     const image = metadata.image()
     return {
       clusterId: image.clusterId,
       controllerId: quorum.leaderId || -1,
       brokers: [...image.brokers.values()].sort((a, b) => a.nodeId - b.nodeId).map((b) => ({
-        nodeId: b.nodeId, endpoint: b.endpoint, fenced: b.fenced, rack: b.rack,
+        nodeId: b.nodeId, endpoint: endpointFor(b, listener), fenced: b.fenced, rack: b.rack,
         brokerEpoch: b.brokerEpoch, incarnationId: b.incarnationId, lastHeartbeatAgeMs: controller.heartbeatAgeMs(b.nodeId),
       })),
     }

@@ -36,14 +36,14 @@ interface BenchArgs {
 export function benchCommand(y: Argv, rt: Runtime): Argv {
   const common = (c: Argv, defaults: { records: number; rate: number }): Argv =>
     c
-      .option('records', { alias: 'n', type: 'number', default: defaults.records, describe: 'records to send / read' })
+      .option('records', { alias: 'n', type: 'string', default: defaults.records, describe: 'records to send / read' })
       .option('size', { alias: 's', type: 'string', default: '100', describe: 'record value size in bytes (100, 1k, 1m)' })
       .option('acks', { type: 'string', default: 'all', describe: '0, 1 or all' })
-      .option('partitions', { alias: 'p', type: 'number', default: 3, describe: 'partitions when the topic is created' })
-      .option('replication-factor', { alias: 'r', type: 'number', default: -1, describe: 'replicas when the topic is created (-1: broker default)' })
-      .option('rate', { type: 'number', default: defaults.rate, describe: 'records/s cap (-1: as fast as possible)' })
+      .option('partitions', { type: 'string', default: 3, describe: 'partitions when the topic is created' })
+      .option('replication-factor', { alias: 'r', type: 'string', default: -1, describe: 'replicas when the topic is created (-1: broker default)' })
+      .option('rate', { type: 'string', default: defaults.rate, describe: 'records/s cap (-1: as fast as possible)' })
       .option('topic', { alias: 't', type: 'string', default: 'bench', describe: 'topic (created if missing)' })
-      .option('linger-ms', { type: 'number', default: 5, describe: 'producer linger' })
+      .option('linger-ms', { type: 'string', default: 5, describe: 'producer linger' })
   return y.command('bench', 'throughput and latency benchmarks (like kafka-*-perf-test)', (b) =>
     b
       .command('produce', 'producer throughput and acknowledgement latency', (c) => common(c, { records: 100_000, rate: -1 }), runCommand<BenchArgs>(rt, (a, ctx) => bench('produce', a, ctx)) as never)
@@ -68,12 +68,12 @@ async function bench(kind: 'produce' | 'consume' | 'latency', a: BenchArgs, ctx:
     records: positiveInt('records', a.records),
     size: parseBytes('size', a.size),
     acks: parseAcks(a.acks),
-    rate: a.rate === -1 ? -1 : positiveInt('rate', a.rate),
+    rate: String(a.rate) === '-1' ? -1 : positiveInt('rate', a.rate),
     topic: a.topic,
     lingerMs: nonNegativeInt('linger-ms', a.lingerMs),
   }
   const partitions = positiveInt('partitions', a.partitions)
-  const replicationFactor = a.replicationFactor === -1 ? -1 : positiveInt('replication-factor', a.replicationFactor)
+  const replicationFactor = String(a.replicationFactor) === '-1' ? -1 : positiveInt('replication-factor', a.replicationFactor)
   const client = clientFor(ctx, { clientId: `tributary-bench-${kind}` })
   await ensureTopic(client, plan.topic, partitions, replicationFactor, ctx.timeoutMs)
   const r = kind === 'produce' ? await benchProduce(client, plan, ctx) : kind === 'consume' ? await benchConsume(client, plan, ctx) : await benchLatency(client, plan, ctx)

@@ -18,7 +18,8 @@ export interface BrokerArgs {
 }
 
 function describe(o: (typeof BROKER_OPTIONS)[number]): string {
-  const def = o.default === undefined ? ' [required]' : o.default === null ? '' : ` [default: ${String(o.default)}]`
+  const none = o.default === null || (Array.isArray(o.default) && o.default.length === 0)
+  const def = o.default === undefined ? ' [required]' : none ? '' : ` [default: ${String(o.default)}]`
   return `${o.describe} (env ${o.env})${def}`
 }
 

@@ -4,6 +4,10 @@
  * DATA/node-N; output in DATA/node-N.log). A status line follows the quorum.
  * SIGINT/SIGTERM stop every node: SIGTERM, wait, SIGKILL after a deadline.
  * Rerunning with the same --data-dir resumes on the same data.
+ *
+ * From a second terminal, `dev stop|start|restart <node>` acts on one node of
+ * the running dev (through its control socket, dev-control.ts); the status line
+ * counts every node that serves on its port, also one restarted by hand.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
@@ -11,11 +15,12 @@ import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Argv } from 'yargs'
-import { positiveInt } from '../args.js'
+import { intFlag } from '../args.js'
 import { CliError, UsageError } from '../errors.js'
 import { println, type Io } from '../io.js'
 import { closeProbes } from '../node-rpc.js'
 import { runCommand, sleep, type Ctx, type Runtime } from '../runtime.js'
+import { DEV_ACTIONS, sendControl, serveControl, type ControlHandler, type DevAction } from './dev-control.js'
 import { pollStatus, statusLine, type DevStatus } from './dev-status.js'
 
 export const DEV_NODES_MAX = 9
@@ -25,9 +30,11 @@ const STATUS_POLL_MS = 500
 const DEV_HOST = '127.0.0.1'
 
 interface DevArgs {
-  nodes: number
+  action?: DevAction
+  node?: string
+  nodes: string
   dataDir: string
-  basePort: number
+  basePort: string
   logLevel: string
 }
 
@@ -39,20 +46,33 @@ interface Node {
   child: ChildProcess
   exit: Promise<number | null>
   exited: boolean
+  /** Stopped with `dev stop`: not a crash to report, and not a reason for dev to end. */
+  stoppedByHand: boolean
 }
 
 export function devCommand(y: Argv, rt: Runtime): Argv {
   return y.command(
-    'dev',
-    'run a local cluster of combined nodes in the foreground (Ctrl-C stops it)',
+    'dev [action] [node]',
+    'run a local cluster of combined nodes in the foreground (Ctrl-C stops it); from another terminal, `dev stop|start|restart <node>` acts on one of its nodes',
     (c) =>
       c
-        .option('nodes', { type: 'number', default: 3, describe: `number of nodes (1..${DEV_NODES_MAX})` })
+        .positional('action', { choices: DEV_ACTIONS, describe: 'act on one node of the dev running on --data-dir' })
+        .positional('node', { type: 'string', describe: 'with an action: the node id' })
+        .option('nodes', { type: 'string', default: 3, describe: `number of nodes (1..${DEV_NODES_MAX})` })
         .option('data-dir', { type: 'string', default: '.tributary', describe: 'parent directory of node-N data dirs and logs' })
-        .option('base-port', { type: 'number', default: 9092, describe: 'node N listens on base-port + N - 1' })
+        .option('base-port', { type: 'string', default: 9092, describe: 'node N listens on base-port + N - 1' })
         .option('log-level', { type: 'string', default: 'info', describe: 'log level of each node' }),
-    runCommand<DevArgs>(rt, runDev) as never,
+    runCommand<DevArgs>(rt, (a, ctx) => (a.action ? controlDev(a, ctx) : runDev(a, ctx))) as never,
   )
+}
+
+/** `dev stop|start|restart <node>`: ask the running dev to do it, and print its answer. */
+async function controlDev(a: DevArgs, ctx: Ctx): Promise<void> {
+  if (a.node === undefined) throw new UsageError(`missing <node>: tributary dev ${a.action} <node>`)
+  const nodeId = intFlag('node', a.node, 1, DEV_NODES_MAX)
+  const answer = await sendControl(resolve(a.dataDir), a.action!, nodeId)
+  if (ctx.json) printLine(ctx.io, JSON.stringify({ action: a.action, nodeId, result: answer }))
+  else println(ctx.io, answer)
 }
 
 export function brokerBinPath(): string {
@@ -73,9 +93,9 @@ export const BROKER_NODE_ARGS: readonly string[] = ['--max-semi-space-size=4']
 export const BROKER_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1' }
 
 async function runDev(argv: DevArgs, ctx: Ctx): Promise<void> {
-  const count = positiveInt('nodes', argv.nodes)
-  if (count > DEV_NODES_MAX) throw new UsageError(`--nodes: at most ${DEV_NODES_MAX}`)
-  const basePort = positiveInt('base-port', argv.basePort)
+  const count = intFlag('nodes', argv.nodes, 1, DEV_NODES_MAX)
+  if (argv.node !== undefined) throw new UsageError(`unexpected '${argv.node}': give an action first (tributary dev ${DEV_ACTIONS.join('|')} <node>)`)
+  const basePort = intFlag('base-port', argv.basePort, 1, 65535)
   if (basePort + count - 1 > 65535) throw new UsageError(`--base-port: ${basePort} + ${count} nodes runs past port 65535`)
   const dataDir = resolve(argv.dataDir)
   const ids = Array.from({ length: count }, (_, i) => i + 1)
@@ -92,7 +112,8 @@ async function runDev(argv: DevArgs, ctx: Ctx): Promise<void> {
   writeFileSync(join(dataDir, 'dev.json'), JSON.stringify({ nodes: count, basePort }, null, 2) + '\n')
 
   const voters = ids.map((id) => `${id}@${urlOf(id)}`).join(',')
-  const nodes = ids.map((id) => startNode(id, urlOf(id), dataDir, voters, argv.logLevel))
+  const spawnNode = (id: number): Node => startNode(id, urlOf(id), dataDir, voters, argv.logLevel)
+  const nodes = ids.map(spawnNode)
   const bootstrap = nodes.map((n) => n.url).join(',')
   const stopAll = (): void => killAll(nodes)
   process.once('exit', stopAll) // a crash of this process must not leave orphans bound to the ports
@@ -107,6 +128,10 @@ async function runDev(argv: DevArgs, ctx: Ctx): Promise<void> {
     println(io, `  export TRIBUTARY_BOOTSTRAP=${bootstrap}`)
     println(io, 'Ctrl-C stops every node.')
   }
+  const control = await serveControl(dataDir, controlNodes(nodes, spawnNode, ctx))
+  if (control) ctx.defer(() => control.close())
+  if (control && !ctx.json) println(io, `Another terminal: tributary dev stop|start|restart <node>${argv.dataDir === '.tributary' ? '' : ` --data-dir ${argv.dataDir}`}`)
+  else if (!control && !ctx.json) println(io, `(no control socket: ${dataDir} is too long a path for one; dev stop|start|restart are not available)`)
 
   try {
     await followStatus(nodes, ctx)
@@ -153,7 +178,7 @@ function startNode(id: number, url: string, parent: string, voters: string, logL
   // We hold each node's stdin: if we die without cleaning up (SIGKILL), the pipe closes and the node exits.
   const child = spawn(process.execPath, args, { stdio: ['pipe', fd, fd], detached: true, env: { ...BROKER_ENV, ...process.env, TRIBUTARY_EXIT_WITH_PARENT: '1' } })
   closeSync(fd)
-  const node: Node = { id, url, dataDir, logPath, child, exited: false, exit: Promise.resolve(null) }
+  const node: Node = { id, url, dataDir, logPath, child, exited: false, stoppedByHand: false, exit: Promise.resolve(null) }
   node.exit = new Promise((resolve) => {
     child.once('exit', (code, signal) => {
       node.exited = true
@@ -172,23 +197,25 @@ async function followStatus(nodes: Node[], ctx: Ctx): Promise<void> {
   const tty = io.stdout.isTTY === true && !ctx.json
   let last = ''
   let status: DevStatus | undefined
-  const reported = new Set<number>()
-  while (!ctx.signal.aborted && !nodes.every((n) => n.exited)) {
+  const reported = new Set<Node>()
+  // Ends when every node's process is gone (not stopped with `dev stop`) and nothing serves on their ports.
+  while (!ctx.signal.aborted && !(nodes.every((n) => n.exited && !n.stoppedByHand) && status?.up === 0)) {
     for (const n of nodes) {
-      if (n.exited && !reported.has(n.id)) {
-        reported.add(n.id)
+      if (n.exited && !n.stoppedByHand && !reported.has(n)) {
+        reported.add(n)
         const msg = `node ${n.id} exited (code ${n.child.exitCode ?? n.child.signalCode}); see ${n.logPath}`
         if (ctx.json) printLine(io, JSON.stringify({ event: 'node-exited', nodeId: n.id, code: n.child.exitCode, signal: n.child.signalCode }))
         else printLine(io, (tty ? '\r\x1b[2K' : '') + msg)
         last = ''
       }
     }
-    const s = (status = await pollStatus(nodes.filter((n) => !n.exited).map((n) => n.url), ctx.timeoutMs, undefined, status))
+    // Every node's port, also of a node whose process exited: one restarted by hand serves there and counts.
+    const s = (status = await pollStatus(nodes.map((n) => n.url), ctx.timeoutMs, undefined, status))
     const line = statusLine(s, nodes.length)
     // A terminal line may change every poll; a log gets a line only when leadership or liveness changes.
     const key = tty ? line : statusLine({ ...s, commit: 0 }, nodes.length)
     if (key !== last) {
-      if (ctx.json) printLine(io, JSON.stringify({ event: 'status', ...s, nodes: nodes.length }))
+      if (ctx.json) printLine(io, JSON.stringify({ event: 'status', leaderId: s.leader, term: s.term, commit: s.commit, nodesUp: s.up, nodes: nodes.length }))
       else if (tty) io.stdout.write(`\r\x1b[2K${line}`)
       else printLine(io, line)
       last = key
@@ -198,14 +225,57 @@ async function followStatus(nodes: Node[], ctx: Ctx): Promise<void> {
   if (tty) io.stdout.write('\n')
 }
 
+/** The running dev's side of `dev stop|start|restart <node>`: one request at a time. */
+function controlNodes(nodes: Node[], spawnNode: (id: number) => Node, ctx: Ctx): ControlHandler {
+  let busy = false
+  const say = (n: Node, event: string, line: string): void => {
+    if (ctx.json) printLine(ctx.io, JSON.stringify({ event, nodeId: n.id, pid: n.child.pid }))
+    else printLine(ctx.io, (ctx.io.stdout.isTTY ? '\r\x1b[2K' : '') + line)
+  }
+  const stop = async (n: Node): Promise<void> => {
+    n.stoppedByHand = true
+    await stopNodes([n], ctx, { quiet: true })
+    say(n, 'node-stopped', `node ${n.id} stopped (dev stop)`)
+  }
+  const start = async (i: number): Promise<Node> => {
+    const port = Number(new URL(nodes[i]!.url).port)
+    if (!(await portFree(DEV_HOST, port))) throw new CliError(`port ${port} is in use (a node started by hand?); stop that process first`)
+    const n = (nodes[i] = spawnNode(i + 1))
+    say(n, 'node-started', `node ${n.id} started  pid ${n.child.pid}`)
+    return n
+  }
+  return async (action, nodeId) => {
+    const i = nodeId - 1
+    const n = nodes[i]
+    if (!n) throw new CliError(`no node ${nodeId}: this dev runs nodes 1..${nodes.length}`)
+    if (busy) throw new CliError('another dev stop/start/restart is in progress; try again when it ends')
+    if (ctx.signal.aborted) throw new CliError('dev is stopping')
+    busy = true
+    try {
+      if (action === 'stop') {
+        if (n.exited) throw new CliError(`node ${nodeId} is not running`)
+        await stop(n)
+        return `node ${nodeId} stopped`
+      }
+      if (action === 'start' && !n.exited) throw new CliError(`node ${nodeId} is running (pid ${n.child.pid})`)
+      if (!n.exited) await stop(n)
+      const started = await start(i)
+      return `node ${nodeId} ${action === 'start' ? 'started' : 'restarted'} (pid ${started.child.pid}, log ${started.logPath})`
+    } finally {
+      busy = false
+    }
+  }
+}
+
 function printLine(io: Io, line: string): void {
   io.stdout.write(line + '\n')
 }
 
-async function stopNodes(nodes: Node[], ctx: Ctx): Promise<void> {
+async function stopNodes(nodes: Node[], ctx: Ctx, opts: { quiet?: boolean } = {}): Promise<void> {
   const running = nodes.filter((n) => !n.exited)
   if (running.length === 0) return
-  if (!ctx.json) printLine(ctx.io, `stopping ${running.length} node${running.length > 1 ? 's' : ''}...`)
+  const quiet = opts.quiet || ctx.json
+  if (!quiet) printLine(ctx.io, `stopping ${running.length} node${running.length > 1 ? 's' : ''}...`)
   for (const n of running) signalNode(n, 'SIGTERM')
   const timer = new AbortController()
   const deadline = sleep(DEV_STOP_DEADLINE_MS, timer.signal).then(() => 'deadline' as const)
@@ -225,8 +295,9 @@ async function stopNodes(nodes: Node[], ctx: Ctx): Promise<void> {
     const stuck = running.filter((n) => !n.exited)
     for (const n of stuck) signalNode(n, 'SIGKILL')
     await Promise.all(stuck.map((n) => n.exit))
-    if (!ctx.json) printLine(ctx.io, `killed node${stuck.length > 1 ? 's' : ''} ${stuck.map((n) => n.id).join(',')} (${outcome === 'again' ? 'second signal' : `not stopped within ${DEV_STOP_DEADLINE_MS} ms`})`)
+    if (!quiet) printLine(ctx.io, `killed node${stuck.length > 1 ? 's' : ''} ${stuck.map((n) => n.id).join(',')} (${outcome === 'again' ? 'second signal' : `not stopped within ${DEV_STOP_DEADLINE_MS} ms`})`)
   }
+  if (opts.quiet) return
   if (ctx.json) printLine(ctx.io, JSON.stringify({ event: 'stopped' }))
   else printLine(ctx.io, 'stopped')
 }

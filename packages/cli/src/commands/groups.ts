@@ -14,7 +14,7 @@ interface ResetArgs extends GroupArg {
   topic?: string[]
   toEarliest: boolean
   toLatest: boolean
-  toOffset?: number
+  toOffset?: string
   toDatetime?: string
   execute: boolean
 }
@@ -34,7 +34,7 @@ export function groupsCommand(y: Argv, rt: Runtime): Argv {
             .option('topic', { type: 'string', array: true, describe: 'topics to reset (default: every topic the group committed)' })
             .option('to-earliest', { type: 'boolean', default: false, describe: 'to each partition\'s log start' })
             .option('to-latest', { type: 'boolean', default: false, describe: 'to each partition\'s high watermark' })
-            .option('to-offset', { type: 'number', describe: 'to this offset (clamped to the log)' })
+            .option('to-offset', { type: 'string', describe: 'to this offset (clamped to the log)' })
             .option('to-datetime', { type: 'string', describe: 'to the first offset at or after this ISO-8601 time (or epoch ms)' })
             .option('execute', { type: 'boolean', default: false, describe: 'commit the new offsets (otherwise only print them)' }),
         runCommand<ResetArgs>(rt, reset) as never,
@@ -52,13 +52,13 @@ async function list(_a: object, ctx: Ctx): Promise<void> {
 }
 
 export interface LagRow {
-  group: string
+  groupId: string
   topic: string
   partition: number
   currentOffset: number | null
   logEndOffset: number | null
   lag: number | null
-  member: string | null
+  memberId: string | null
 }
 
 /** Partitions the group committed or is assigned, with lag = high watermark - committed. */
@@ -86,13 +86,13 @@ export async function groupLag(port: ClusterPort, groupId: string, desc: GroupDe
       const end = ends.get(k)
       const currentOffset = cur === undefined || cur < 0 ? null : cur
       return {
-        group: groupId,
+        groupId,
         topic,
         partition,
         currentOffset,
         logEndOffset: end ?? null,
         lag: currentOffset !== null && end !== undefined ? Math.max(0, end - currentOffset) : null,
-        member: owner.get(k) ?? null,
+        memberId: owner.get(k) ?? null,
       }
     })
     .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1))
@@ -103,20 +103,25 @@ async function describe(a: GroupArg, ctx: Ctx): Promise<void> {
   const desc = await port.describeGroup(a.group)
   const rows = await groupLag(port, a.group, desc)
   if (ctx.json) {
-    printJson(ctx.io, { group: a.group, state: desc.state, groupEpoch: desc.groupEpoch, members: desc.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, memberEpoch: m.memberEpoch, assignment: m.assignment })), partitions: rows })
+    printJson(ctx.io, { groupId: a.group, state: desc.state, groupEpoch: desc.groupEpoch, members: desc.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, memberEpoch: m.memberEpoch, assignment: m.assignment })), partitions: rows })
     return
   }
   if (rows.length === 0) {
     println(ctx.io, `group ${a.group} (${desc.state}) has no committed offsets and no assigned partitions`)
     return
   }
-  println(ctx.io, formatTable(['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'MEMBER'], rows.map((r) => [r.group, r.topic, r.partition, r.currentOffset, r.logEndOffset, r.lag, r.member])))
+  println(ctx.io, formatTable(['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'MEMBER'], rows.map((r) => [r.groupId, r.topic, r.partition, r.currentOffset, r.logEndOffset, r.lag, r.memberId])))
 }
 
 async function remove(a: GroupArg, ctx: Ctx): Promise<void> {
   const port = await openPort(ctx)
-  await port.deleteGroup(a.group)
-  if (ctx.json) printJson(ctx.io, { group: a.group, deleted: true })
+  await port.deleteGroup(a.group).catch(async (err: { code?: number }) => {
+    if (err?.code !== ErrorCode.NON_EMPTY_GROUP) throw err
+    // Say what to do, as reset-offsets does: the group's members must leave first.
+    const members = await port.describeGroup(a.group).then((d) => d.members.length, () => 0)
+    throw new CliError(`group ${a.group} has ${members > 0 ? `${members} active member(s)` : 'active members'}; stop its consumers, then delete it`)
+  })
+  if (ctx.json) printJson(ctx.io, { groupId: a.group, deleted: true })
   else println(ctx.io, `Deleted group ${a.group}.`)
 }
 
@@ -163,7 +168,7 @@ async function reset(a: ResetArgs, ctx: Ctx): Promise<void> {
   }
   if (a.execute) await port.commitOffsets(a.group, plan.map(({ topic, partition, offset }) => ({ topic, partition, offset })))
   if (ctx.json) {
-    printJson(ctx.io, { group: a.group, executed: a.execute, offsets: plan })
+    printJson(ctx.io, { groupId: a.group, executed: a.execute, offsets: plan.map((p) => ({ topic: p.topic, partition: p.partition, previousOffset: p.previous, newOffset: p.offset })) })
     return
   }
   println(ctx.io, formatTable(['GROUP', 'TOPIC', 'PARTITION', 'PREVIOUS-OFFSET', 'NEW-OFFSET'], plan.map((p) => [a.group, p.topic, p.partition, p.previous, p.offset])))

@@ -9,7 +9,7 @@ import { nonNegativeInt } from '../args.js'
 import { openPort } from '../connect.js'
 import { UsageError } from '../errors.js'
 import { printJson, println } from '../io.js'
-import { brokerRows, logHeader, logLines, quorumStatus, renderQuorumStatus, renderRows, renderTree, replicationRows, selectPath } from '../metadata-view.js'
+import { brokerRows, brokersJson, logHeader, logLines, quorumStatus, quorumStatusJson, renderQuorumStatus, renderRows, renderTree, replicationRowJson, replicationRows, selectPath } from '../metadata-view.js'
 import { openOffline, type MetadataSource } from '../offline.js'
 import { runCommand, sleep, type Ctx, type Runtime } from '../runtime.js'
 import { formatTable } from '../table.js'
@@ -19,7 +19,7 @@ export const LOG_PAGE_RECORDS = 1000
 const FOLLOW_POLL_MS = 500
 
 interface SourceArgs { offline: boolean; dataDir?: string }
-interface LogArgs extends SourceArgs { from: number; follow: boolean; type?: string[]; limit?: number }
+interface LogArgs extends SourceArgs { from: string; follow: boolean; type?: string[]; limit?: string }
 interface ImageArgs extends SourceArgs { path?: string }
 
 export function metadataCommand(y: Argv, rt: Runtime): Argv {
@@ -37,10 +37,10 @@ export function metadataCommand(y: Argv, rt: Runtime): Argv {
         'decoded metadata records with index and term',
         (c) =>
           source(c)
-            .option('from', { type: 'number', default: 0, describe: 'first Raft index to print' })
+            .option('from', { type: 'string', default: 0, describe: 'first Raft index to print' })
             .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new records (Ctrl-C stops)' })
             .option('type', { alias: 't', type: 'string', array: true, describe: 'only these record types (e.g. Topic,Partition)' })
-            .option('limit', { type: 'number', describe: 'stop after this many records' }),
+            .option('limit', { type: 'string', describe: 'stop after this many records' }),
         runCommand<LogArgs>(rt, log) as never,
       )
       .command(
@@ -57,7 +57,7 @@ export function metadataCommand(y: Argv, rt: Runtime): Argv {
 async function sourceOf(a: SourceArgs, ctx: Ctx): Promise<MetadataSource> {
   if (a.offline) {
     if (!a.dataDir) throw new UsageError('--offline needs --data-dir DIR (the stopped node\'s data directory)')
-    const src = await openOffline(a.dataDir)
+    const src = await openOffline(a.dataDir, (path) => ctx.io.stderr.write(`reading the node in ${path}\n`))
     ctx.defer(() => src.close())
     return src
   }
@@ -67,20 +67,20 @@ async function sourceOf(a: SourceArgs, ctx: Ctx): Promise<MetadataSource> {
 
 async function status(a: SourceArgs, ctx: Ctx): Promise<void> {
   const s = quorumStatus(await (await sourceOf(a, ctx)).describeQuorum(), Date.now())
-  if (ctx.json) printJson(ctx.io, s)
+  if (ctx.json) printJson(ctx.io, quorumStatusJson(s))
   else println(ctx.io, renderQuorumStatus(s))
 }
 
 async function replication(a: SourceArgs, ctx: Ctx): Promise<void> {
   const rows = replicationRows(await (await sourceOf(a, ctx)).describeQuorum())
-  if (ctx.json) printJson(ctx.io, rows)
+  if (ctx.json) printJson(ctx.io, rows.map(replicationRowJson))
   else println(ctx.io, renderRows(rows, ['NodeId', 'LogEndOffset', 'Lag', 'LastFetchTimestamp', 'LastCaughtUpTimestamp', 'Status']))
 }
 
 async function brokers(a: SourceArgs, ctx: Ctx): Promise<void> {
-  const rows = brokerRows(await (await sourceOf(a, ctx)).describeCluster())
-  if (ctx.json) printJson(ctx.io, rows.map((r) => ({ nodeId: r.ID, endpoint: r.ENDPOINT, brokerEpoch: r.EPOCH, fenced: r.FENCED, lastHeartbeat: r['LAST-HEARTBEAT'], rack: r.RACK, controller: r.CONTROLLER })))
-  else println(ctx.io, renderRows(rows))
+  const cluster = await (await sourceOf(a, ctx)).describeCluster()
+  if (ctx.json) printJson(ctx.io, brokersJson(cluster))
+  else println(ctx.io, renderRows(brokerRows(cluster)))
 }
 
 async function log(a: LogArgs, ctx: Ctx): Promise<void> {

@@ -1,7 +1,7 @@
 /** `tributary topics create|list|describe|alter|delete`, shaped after kafka-topics.sh. */
 import type { Argv } from 'yargs'
 import type { TopicMetadata } from '@tributary/protocol'
-import { nonNegativeInt, parseKeyValues, positiveInt } from '../args.js'
+import { parseKeyValues, positiveInt } from '../args.js'
 import { openPort } from '../connect.js'
 import { UsageError } from '../errors.js'
 import { printJson, println } from '../io.js'
@@ -9,10 +9,10 @@ import type { ClusterPort, PartitionOffsets } from '../port.js'
 import { runCommand, type Ctx, type Runtime } from '../runtime.js'
 import { formatKeyValues, formatTable } from '../table.js'
 
-interface CreateArgs { topic: string; partitions?: number; replicationFactor?: number; config?: string[] }
+interface CreateArgs { topic: string; partitions?: string; replicationFactor?: string; config?: string[] }
 interface TopicArg { topic: string }
 interface DescribeArgs { topic?: string; internal: boolean }
-interface AlterArgs { topic: string; partitions?: number; config?: string[]; deleteConfig?: string[] }
+interface AlterArgs { topic: string; partitions?: string; config?: string[]; deleteConfig?: string[] }
 
 export function topicsCommand(y: Argv, rt: Runtime): Argv {
   return y.command('topics', 'create, list, describe, alter and delete topics', (t) =>
@@ -23,8 +23,8 @@ export function topicsCommand(y: Argv, rt: Runtime): Argv {
         (c) =>
           c
             .positional('topic', { type: 'string', demandOption: true })
-            .option('partitions', { alias: 'p', type: 'number', describe: 'partition count (default: the broker\'s num-partitions)' })
-            .option('replication-factor', { alias: 'r', type: 'number', describe: 'replicas per partition (default: the broker\'s default-replication-factor)' })
+            .option('partitions', { type: 'string', describe: 'partition count (default: the broker\'s num-partitions)' })
+            .option('replication-factor', { alias: 'r', type: 'string', describe: 'replicas per partition (default: the broker\'s default-replication-factor)' })
             .option('config', { alias: 'c', type: 'string', array: true, describe: 'topic config key=value (repeatable, or comma-separated)' }),
         runCommand<CreateArgs>(rt, create) as never,
       )
@@ -49,7 +49,7 @@ export function topicsCommand(y: Argv, rt: Runtime): Argv {
         (c) =>
           c
             .positional('topic', { type: 'string', demandOption: true })
-            .option('partitions', { alias: 'p', type: 'number', describe: 'new (larger) partition count' })
+            .option('partitions', { type: 'string', describe: 'new (larger) partition count' })
             .option('config', { alias: 'c', type: 'string', array: true, describe: 'set key=value (repeatable)' })
             .option('delete-config', { type: 'string', array: true, describe: 'remove a config override (repeatable)' }),
         runCommand<AlterArgs>(rt, alter) as never,
@@ -65,8 +65,12 @@ async function create(a: CreateArgs, ctx: Ctx): Promise<void> {
   const config = parseKeyValues('config', a.config)
   const port = await openPort(ctx)
   const { topicId } = await port.createTopic({ topic: a.topic, partitions, replicationFactor, config })
-  if (ctx.json) printJson(ctx.io, { topic: a.topic, topicId, partitions, replicationFactor, config })
-  else println(ctx.io, `Created topic ${a.topic}${topicId ? ` (${topicId})` : ''}.`)
+  if (ctx.json) {
+    // The counts the cluster chose when the flags left them to its defaults (-1).
+    const t = partitions < 0 || replicationFactor < 0 ? await port.describeTopic(a.topic) : undefined
+    const partitionCount = t ? t.partitions.length : partitions
+    printJson(ctx.io, { topic: a.topic, topicId, partitionCount, replicationFactor: t ? t.partitions[0]?.replicas.length ?? 0 : replicationFactor, configs: config })
+  } else println(ctx.io, `Created topic ${a.topic}${topicId ? ` (${topicId})` : ''}.`)
 }
 
 async function list(a: DescribeArgs, ctx: Ctx): Promise<void> {
@@ -140,7 +144,7 @@ async function describe(a: DescribeArgs, ctx: Ctx): Promise<void> {
 async function alter(a: AlterArgs, ctx: Ctx): Promise<void> {
   const set = parseKeyValues('config', a.config)
   const remove = (a.deleteConfig ?? []).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean)
-  const count = a.partitions === undefined ? undefined : nonNegativeInt('partitions', a.partitions)
+  const count = a.partitions === undefined ? undefined : positiveInt('partitions', a.partitions)
   if (count === undefined && Object.keys(set).length === 0 && remove.length === 0) {
     throw new UsageError('topics alter: give --partitions, --config or --delete-config')
   }
@@ -151,7 +155,7 @@ async function alter(a: AlterArgs, ctx: Ctx): Promise<void> {
     await port.createPartitions(a.topic, count)
   }
   if (Object.keys(set).length > 0 || remove.length > 0) await port.alterTopicConfigs(a.topic, set, remove)
-  if (ctx.json) printJson(ctx.io, { topic: a.topic, partitions: count ?? before.partitions.length, set, removed: remove })
+  if (ctx.json) printJson(ctx.io, { topic: a.topic, partitionCount: count ?? before.partitions.length, configs: set, deletedConfigs: remove })
   else println(ctx.io, `Altered topic ${a.topic}.`)
 }
 
