@@ -5,7 +5,7 @@
  * decides the same way.
  *
  * Brokers (a session with a brokerId) and `--super-users` may do anything.
- * Decisions are cached per (principal, host, operation, resource) and the cache
+ * Decisions are cached per connection (its session object) and resource, and the cache
  * is dropped whenever an ACL record is applied (`invalidate`), so a new or
  * deleted ACL takes effect with the next request after it reaches this node.
  */
@@ -14,8 +14,11 @@ import type { Session } from '../seams.js'
 import { AclIndex, evaluateAcls, normalizeHost, type AclAction } from './acl-evaluator.js'
 import type { DenialAudit } from './denial-audit.js'
 
-/** Cached decisions kept at most; past it the cache starts over (a scan of many names cannot grow it without bound). */
-const CACHED_DECISIONS_MAX = 100_000
+/** Cached decisions kept per connection and operation; past it that cache starts over (a scan of many names cannot grow it without bound). */
+const CACHED_DECISIONS_MAX = 10_000
+
+/** Decisions of one connection: host → (operation, resource type) → resource name → allowed. */
+type ConnectionDecisions = Map<string, Map<number, Map<string, boolean>>>
 
 export interface AuthorizerOptions {
   superUsers: readonly string[]
@@ -33,7 +36,11 @@ export interface Requestor {
 
 export class AclAuthorizer {
   private index: AclIndex | null = null
-  private readonly cache = new Map<string, boolean>()
+  /**
+   * Keyed by the connection's session object (one per connection, replaced when
+   * it re-authenticates), so a lookup builds no string: three map reads.
+   */
+  private cache = new WeakMap<Session, ConnectionDecisions>()
   private readonly superUsers: ReadonlySet<string>
   /** Bumps on every ACL change (consumers of decisions, e.g. regex subscriptions, compare it). */
   generation = 0
@@ -45,7 +52,7 @@ export class AclAuthorizer {
   /** An ACL record was applied (or a snapshot installed): every cached decision is void. */
   invalidate(): void {
     this.index = null
-    this.cache.clear()
+    this.cache = new WeakMap()
     this.generation++
   }
 
@@ -57,15 +64,14 @@ export class AclAuthorizer {
   authorize(who: Requestor, operation: AclOperationType, resourceType: number, resourceName: string, api: string, quiet = false): boolean {
     const { session } = who
     if (session.brokerId !== undefined) return true
-    const host = normalizeHost(who.remoteAddress)
-    const key = `${session.principal}\n${host}\n${operation}\n${resourceType}\n${resourceName}`
-    let allowed = this.cache.get(key)
+    const byOp = this.decisionsFor(session, who.remoteAddress, operation * 16 + resourceType)
+    let allowed = byOp.get(resourceName)
     if (allowed === undefined) {
-      allowed = this.decide(session.principal, host, { resourceType, resourceName, operation })
-      if (this.cache.size >= CACHED_DECISIONS_MAX) this.cache.clear()
-      this.cache.set(key, allowed)
+      allowed = this.decide(session.principal, normalizeHost(who.remoteAddress), { resourceType, resourceName, operation })
+      if (byOp.size >= CACHED_DECISIONS_MAX) byOp.clear()
+      byOp.set(resourceName, allowed)
     }
-    if (!allowed && !quiet) this.opts.audit.denied({ principal: session.principal, host, operation, resourceType, resourceName, api })
+    if (!allowed && !quiet) this.opts.audit.denied({ principal: session.principal, host: normalizeHost(who.remoteAddress), operation, resourceType, resourceName, api })
     return allowed
   }
 
@@ -106,6 +112,16 @@ export class AclAuthorizer {
       return false
     }
     return allow.some((b) => !(b.resourcePatternType === 3 && deny.literal.has(b.resourceName)) && !dominated(b.resourceName))
+  }
+
+  private decisionsFor(session: Session, remoteAddress: string, opAndType: number): Map<string, boolean> {
+    let byHost = this.cache.get(session)
+    if (!byHost) this.cache.set(session, (byHost = new Map()))
+    let byOpType = byHost.get(remoteAddress)
+    if (!byOpType) byHost.set(remoteAddress, (byOpType = new Map()))
+    let byName = byOpType.get(opAndType)
+    if (!byName) byOpType.set(opAndType, (byName = new Map()))
+    return byName
   }
 
   private decide(principal: string, host: string, action: AclAction): boolean {
