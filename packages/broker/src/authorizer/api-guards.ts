@@ -132,6 +132,10 @@ export function apiGuards(authz: AclAuthorizer): Map<number, Guard> {
 
   for (const key of [ApiKey.DescribeQuorum, ApiKey.DescribeCluster, ApiKey.MetadataLog, ApiKey.MetadataImage, ApiKey.MetadataSnapshots, ApiKey.DescribeAcls]) guards.set(key, cluster(Op.DESCRIBE))
   for (const key of [ApiKey.CreateAcls, ApiKey.DeleteAcls]) guards.set(key, cluster(Op.ALTER))
+  // The user APIs (by name: they come with SCRAM), as Kafka's Describe/AlterUserScramCredentials.
+  const byName = ApiKey as Readonly<Record<string, number>>
+  if (byName.DescribeUserScramCredentials !== undefined) guards.set(byName.DescribeUserScramCredentials, cluster(Op.DESCRIBE))
+  if (byName.AlterUserScramCredentials !== undefined) guards.set(byName.AlterUserScramCredentials, cluster(Op.ALTER))
   for (const key of [ApiKey.BrokerRegistration, ApiKey.BrokerHeartbeat, ApiKey.UnregisterBroker, ApiKey.AlterPartition]) guards.set(key, cluster(Op.CLUSTER_ACTION))
   // One-way: a refused Raft message is dropped, as an unreachable peer's would be.
   guards.set(ApiKey.Raft, cluster(Op.CLUSTER_ACTION, () => undefined))
