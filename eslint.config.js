@@ -14,8 +14,8 @@ export default tseslint.config(
   },
   {
     // Plain Node scripts run before the TypeScript build.
-    files: ['scripts/**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    files: ['scripts/**/*.mjs', 'packages/cli/bin/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
   {
     // The Raft core is a pure state machine: no I/O, no clocks, no ambient randomness.

@@ -3,21 +3,19 @@
  * platform=browser (the metafile must hold no `ws` and no node:* module), a
  * page served from 127.0.0.1 loads it in headless Chromium, and the page
  * creates a topic, produces and consumes against a local cluster over the
- * browser's native WebSocket. Chromium missing is a failure, not a skip.
+ * browser's native WebSocket. Chromium comes from ./chromium.ts (Debian's, else
+ * the one npm installed); none is a failure, not a skip.
  */
-import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { build } from 'esbuild'
-import { chromium, type BrowserContext } from 'playwright-core'
+import type { BrowserContext } from 'playwright-core'
 import { partitionForKey } from '@tributary/client'
+import { launchChromium } from './chromium.js'
 import { REPO_ROOT, startCluster, type TestCluster } from './cluster.js'
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 /** What the page runs: the README's flow, in the browser. */
 const PAGE_SCRIPT = `
@@ -58,9 +56,6 @@ afterAll(async () => {
 }, 30_000)
 
 test('the SDK bundles for the browser and produces and consumes from headless Chromium', async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is required for the browser SDK test but ${CHROMIUM} does not exist: install it (apt-get install -y chromium) or set CHROMIUM_PATH`)
-  }
   const bundle = await build({
     stdin: { contents: PAGE_SCRIPT, resolveDir: REPO_ROOT, sourcefile: 'page.js', loader: 'js' },
     bundle: true,
@@ -89,7 +84,9 @@ test('the SDK bundles for the browser and produces and consumes from headless Ch
   const pageUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
 
   profile = await mkdtemp(path.join(os.tmpdir(), 'tributary-chromium-'))
-  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS })
+  const launched = await launchChromium(profile)
+  context = launched.context
+  process.stdout.write(`browser test: ${launched.binary.source} Chromium at ${launched.binary.executablePath}\n`)
   const page = await context.newPage()
   const errors: string[] = []
   page.on('pageerror', (e) => errors.push(e.message))

@@ -196,6 +196,30 @@ test('backpressure: producer memory stays within bufferBytes, consumer prefetch 
   expect(maxPrefetched).toBeLessThanOrEqual(prefetchBytes + 3 * 2 * maxBytes)
 }, 120_000)
 
+test('createTopic: validateOnly has the controller check and create nothing; ifNotExists answers created: false', async () => {
+  const admin = client.admin()
+  await expect(admin.createTopic({ topic: 'dry', partitions: 3, replicationFactor: 4, validateOnly: true })).rejects.toMatchObject({ code: ErrorCode.INVALID_REPLICATION_FACTOR })
+  await expect(admin.createTopic({ topic: 'dry', partitions: 3, replicationFactor: 3, config: { 'retention.ms': 'soon' }, validateOnly: true })).rejects.toMatchObject({ code: ErrorCode.INVALID_CONFIG })
+  expect(await admin.createTopic({ topic: 'dry', partitions: 3, replicationFactor: 3, validateOnly: true })).toEqual({ topic: 'dry', topicId: null, created: false })
+  expect(await admin.listTopics()).not.toContain('dry')
+  const first = await admin.createTopic({ topic: 'dry', partitions: 3, replicationFactor: 3, ifNotExists: true })
+  expect(first).toEqual({ topic: 'dry', topicId: expect.any(String), created: true })
+  expect(await admin.createTopic({ topic: 'dry', partitions: 3, replicationFactor: 3, ifNotExists: true })).toEqual({ ...first, created: false })
+  await expect(admin.createTopic({ topic: 'dry', partitions: 3, replicationFactor: 3, validateOnly: true })).rejects.toMatchObject({ code: ErrorCode.TOPIC_ALREADY_EXISTS })
+  await expect(admin.createTopic({ topic: 'dry', partitions: 3, replicationFactor: 3 })).rejects.toMatchObject({ code: ErrorCode.TOPIC_ALREADY_EXISTS })
+  expect((await admin.describeTopic('dry')).partitions).toHaveLength(3)
+})
+
+test('a closed client answers CLIENT_CLOSED (not retriable) for every call', async () => {
+  const shortLived = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-closed' })
+  const producer = shortLived.producer()
+  await producer.send({ topic: 'dry', messages: [{ value: 'before close' }] })
+  await shortLived.close()
+  for (const call of [() => producer.send({ topic: 'dry', messages: [{ value: 'after' }] }), () => shortLived.admin().listTopics(), () => shortLived.consumer({ groupId: 'closed' }).subscribe({ topics: ['dry'] })]) {
+    await expect(call()).rejects.toMatchObject({ code: ErrorCode.CLIENT_CLOSED, retriable: false })
+  }
+})
+
 describe('clear errors', () => {
   test('an unreachable cluster: NETWORK_EXCEPTION naming the URL', async () => {
     const url = `ws://127.0.0.1:${await freePort()}`

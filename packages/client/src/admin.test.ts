@@ -21,7 +21,7 @@ describe('admin', () => {
     const fake = setup()
     const admin = client!.admin()
     const created = await admin.createTopic({ topic: 'orders', partitions: 6, replicationFactor: 3, config: { 'retention.ms': '86400000' } })
-    expect(created).toEqual({ topic: 'orders', topicId: 'id-orders' })
+    expect(created).toEqual({ topic: 'orders', topicId: 'id-orders', created: true })
     expect(fake.requests.find((r) => r.apiKey === ApiKey.CreateTopics)!.body.topics[0]).toMatchObject({ name: 'orders', numPartitions: 6, replicationFactor: 3, configs: { 'retention.ms': '86400000' } })
     expect(await admin.listTopics()).toEqual(['orders'])
     await client!.producer().send({ topic: 'orders', messages: [{ value: 'x', partition: 2 }, { value: 'y', partition: 2 }] })
@@ -40,6 +40,25 @@ describe('admin', () => {
     await expect(admin.createTopic({ topic: 'dup' })).rejects.toMatchObject({ code: ErrorCode.TOPIC_ALREADY_EXISTS, retriable: false, message: expect.stringMatching(/dup: topic dup already exists/) })
     await expect(admin.createTopic({ topic: 'rf', replicationFactor: 5 })).rejects.toMatchObject({ code: ErrorCode.INVALID_REPLICATION_FACTOR })
     await expect(admin.describeTopic('missing')).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION })
+  })
+
+  test('createTopic with ifNotExists answers created: false for a topic that exists, and keeps its id', async () => {
+    setup()
+    const admin = client!.admin()
+    expect(await admin.createTopic({ topic: 'once', partitions: 2, ifNotExists: true })).toEqual({ topic: 'once', topicId: 'id-once', created: true })
+    expect(await admin.createTopic({ topic: 'once', partitions: 2, ifNotExists: true })).toEqual({ topic: 'once', topicId: 'id-once', created: false })
+    // other errors still throw
+    await expect(admin.createTopic({ topic: 'rf', replicationFactor: 5, ifNotExists: true })).rejects.toMatchObject({ code: ErrorCode.INVALID_REPLICATION_FACTOR })
+    const both = await admin.createTopics({ topics: [{ topic: 'once' }, { topic: 'twice' }], ifNotExists: true })
+    expect(both.map((t) => [t.topic, t.created])).toEqual([['once', false], ['twice', true]])
+  })
+
+  test('createTopic with validateOnly sends validateOnly, creates nothing and answers created: false', async () => {
+    const fake = setup()
+    const admin = client!.admin()
+    expect(await admin.createTopic({ topic: 'dry', partitions: 3, validateOnly: true })).toEqual({ topic: 'dry', topicId: null, created: false })
+    expect(fake.requests.find((r) => r.apiKey === ApiKey.CreateTopics)!.body.validateOnly).toBe(true)
+    expect(await admin.listTopics()).toEqual([])
   })
 
   test('bad arguments are ArgumentErrors', async () => {

@@ -39,6 +39,25 @@ export interface NewTopic {
   assignments?: number[][]
 }
 
+export interface CreateTopicOptions {
+  /** A topic that already exists is answered `created: false`, not TOPIC_ALREADY_EXISTS (Kafka's `--if-not-exists`). */
+  ifNotExists?: boolean
+  /** The controller checks the request (name, partitions, replication factor, configs, placement) and creates nothing. */
+  validateOnly?: boolean
+  /** How long the controller and the wait for leaders may take (default 30 s). */
+  timeoutMs?: number
+  /** Wait until every partition has a leader (default true). */
+  waitForLeaders?: boolean
+}
+
+/** One topic's outcome: `created` is false when it existed already (ifNotExists) or validateOnly was set. */
+export interface CreatedTopic {
+  topic: string
+  /** The new topic's id; for one that existed, its id as this client's metadata knows it (null if unknown, and with validateOnly). */
+  topicId: string | null
+  created: boolean
+}
+
 export interface PartitionDescription {
   partition: number
   leader: number
@@ -70,14 +89,18 @@ export class Admin {
     await this.cluster.refreshMetadata()
   }
 
-  /** Create one topic; throws TOPIC_ALREADY_EXISTS, INVALID_REPLICATION_FACTOR, ... as TributaryError. */
-  async createTopic(t: NewTopic & { validateOnly?: boolean; timeoutMs?: number; waitForLeaders?: boolean }): Promise<{ topic: string; topicId: string | null }> {
-    const [r] = await this.createTopics({ topics: [t], validateOnly: t.validateOnly, timeoutMs: t.timeoutMs, waitForLeaders: t.waitForLeaders })
+  /**
+   * Create one topic (Kafka admin's options): `ifNotExists` answers `created: false` for a topic
+   * that exists instead of throwing TOPIC_ALREADY_EXISTS; `validateOnly` has the controller check
+   * the request and create nothing. Throws INVALID_REPLICATION_FACTOR, ... as TributaryError.
+   */
+  async createTopic(t: NewTopic & CreateTopicOptions): Promise<CreatedTopic> {
+    const [r] = await this.createTopics({ ...t, topics: [t] })
     return r
   }
 
-  /** Create topics; by default waits until every new partition has a leader (as kafkajs's waitForLeaders). */
-  async createTopics(args: { topics: NewTopic[]; validateOnly?: boolean; timeoutMs?: number; waitForLeaders?: boolean }): Promise<Array<{ topic: string; topicId: string | null }>> {
+  /** Create topics; by default waits until every partition has a leader (as kafkajs's waitForLeaders). */
+  async createTopics(args: { topics: NewTopic[] } & CreateTopicOptions): Promise<CreatedTopic[]> {
     assertArg(args && Array.isArray(args.topics) && args.topics.length > 0, 'createTopics expects { topics: [{ topic, partitions, replicationFactor }] }')
     const topics = args.topics.map((t, i) => {
       const name = checkName(`topics[${i}].topic`, t?.topic)
@@ -89,15 +112,21 @@ export class Admin {
       for (const [k, v] of Object.entries(configs)) assertArg(typeof v === 'string', `topics[${i}].config[${JSON.stringify(k)}] must be a string, got ${typeof v}`)
       return { name, numPartitions, replicationFactor, configs, assignments: t.assignments ?? null }
     })
+    const validateOnly = args.validateOnly ?? false
     const timeoutMs = args.timeoutMs ?? TIMEOUT_MS_DEFAULT
-    const r = await this.cluster.controllerCall(ApiKey.CreateTopics, { topics, timeoutMs, validateOnly: args.validateOnly ?? false }, { timeoutMs: timeoutMs + 5_000 })
-    const errors = r.topics.filter((t) => t.errorCode !== ErrorCode.NONE)
+    const r = await this.cluster.controllerCall(ApiKey.CreateTopics, { topics, timeoutMs, validateOnly }, { timeoutMs: timeoutMs + 5_000 })
+    const existed = (t: { errorCode: number }): boolean => args.ifNotExists === true && t.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS
+    const errors = r.topics.filter((t) => t.errorCode !== ErrorCode.NONE && !existed(t))
     if (errors.length > 0) {
       const e = errors[0]
       throw responseError(e.errorCode, errors.map((x) => `${x.name}: ${x.errorMessage ?? ''}`.trim()).join('; '), 'createTopics')
     }
-    if (!args.validateOnly && args.waitForLeaders !== false) await this.waitForTopics(topics.map((t) => t.name), timeoutMs, true)
-    return r.topics.map((t) => ({ topic: t.name, topicId: t.topicId }))
+    // A topic that existed may itself be brand new (another client's create): wait for its leaders too.
+    if (!validateOnly && args.waitForLeaders !== false) await this.waitForTopics(topics.map((t) => t.name), timeoutMs, true)
+    return r.topics.map((t) => {
+      const created = !validateOnly && t.errorCode === ErrorCode.NONE
+      return { topic: t.name, topicId: created ? t.topicId : (this.cluster.metadata.topic(t.name)?.topicId ?? null), created }
+    })
   }
 
   async deleteTopic(topic: string, opts: { timeoutMs?: number } = {}): Promise<void> {

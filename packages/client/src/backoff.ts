@@ -56,7 +56,10 @@ export async function withRetry<T>(
       return await fn(attempt)
     } catch (e) {
       const err = asTributaryError(e)
-      if (!err.retriable || attempt >= policy.retries || opts.signal?.aborted) throw err
+      if (!err.retriable) throw err
+      // Closing the client is what failed the request (its connections went down): say so, not retriable.
+      if (opts.signal?.aborted) throw closedError('client', err)
+      if (attempt >= policy.retries) throw err
       await sleep(backoffMs(attempt, policy), opts.signal)
       try {
         await opts.beforeRetry?.(err)

@@ -9,6 +9,7 @@ import type { TributaryError } from '@tributary/protocol'
 import { retryPolicy, type RetryOptions, type RetryPolicy } from './backoff.js'
 import type { Cluster } from './cluster.js'
 import { Runner, type RunConfig } from './consumer-runner.js'
+import { ConsumerEmitter, type ConsumerEvent, type ConsumerListener } from './consumer-events.js'
 import { Coordinators } from './coordinator.js'
 import { ArgumentError, assertArg, closedError } from './errors.js'
 import { Fetcher } from './fetcher.js'
@@ -38,8 +39,6 @@ export interface ConsumerConfig {
   retry?: RetryOptions
 }
 
-export type ConsumerEvent = 'crash' | 'assigned' | 'revoked' | 'lost' | 'commit'
-type Listener = (payload: any) => void
 type TopicSelector = Array<{ topic: string; partitions?: number[] }>
 
 const MiB = 1024 * 1024
@@ -51,7 +50,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
   private readonly runner: Runner
   private readonly retry: RetryPolicy
   private readonly abort = new AbortController()
-  private readonly listeners = new Map<ConsumerEvent, Set<Listener>>()
+  private readonly events = new ConsumerEmitter()
   private readonly paused = new Set<string>()
   private readonly autoCommit: boolean
   private readonly autoCommitIntervalMs: number
@@ -114,11 +113,9 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     })
   }
 
-  on(event: ConsumerEvent, listener: Listener): () => void {
-    let set = this.listeners.get(event)
-    if (!set) this.listeners.set(event, (set = new Set()))
-    set.add(listener)
-    return () => set!.delete(listener)
+  /** Listen to an event (payloads: ConsumerEvents); returns the function that removes the listener. */
+  on<E extends ConsumerEvent>(event: E, listener: ConsumerListener<E>): () => void {
+    return this.events.on(event, listener)
   }
 
   async connect(): Promise<void> {
@@ -209,7 +206,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
       for (const o of offsets) assertArg(Number.isSafeInteger(Number(o.offset)) && Number(o.offset) >= 0, `offset must be a non-negative integer, got ${o.offset}`)
     }
     const done = await this.tracker.commit(offsets?.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset) })))
-    if (done.length > 0) this.emit('commit', { offsets: done })
+    if (done.length > 0) this.events.emit('commit', { offsets: done })
   }
 
   /** Move a partition's position; with a group, the new position is committed with the next commit. */
@@ -293,7 +290,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
   private async onAssigned(tps: TopicPartition[]): Promise<void> {
     const committed = await this.tracker.fetchCommitted(tps)
     this.fetcher.add(tps.map((tp) => ({ ...tp, offset: committed.get(tpKey(tp.topic, tp.partition)) })))
-    this.emit('assigned', { partitions: tps })
+    this.events.emit('assigned', { partitions: tps })
   }
 
   private async onRevoked(tps: TopicPartition[], orderly: boolean): Promise<void> {
@@ -305,23 +302,13 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     }
     this.tracker.forget(tps)
     for (const tp of tps) this.paused.delete(tpKey(tp.topic, tp.partition))
-    this.emit(orderly ? 'revoked' : 'lost', { partitions: tps })
+    this.events.emit(orderly ? 'revoked' : 'lost', { partitions: tps })
   }
 
   private crash(err: TributaryError): void {
     if (!this.running) return
-    this.emit('crash', { error: err })
+    this.events.emit('crash', { error: err })
     void this.disconnect()
-  }
-
-  private emit(event: ConsumerEvent, payload: unknown): void {
-    for (const l of this.listeners.get(event) ?? []) {
-      try {
-        l(payload)
-      } catch {
-        // a listener's bug must not break the consumer
-      }
-    }
   }
 
   private select(tps: TopicSelector): TopicPartition[] {

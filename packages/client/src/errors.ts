@@ -15,9 +15,20 @@ export class ArgumentError extends TributaryError {
   }
 }
 
-/** The client, producer or consumer was closed while the operation waited. */
-export function closedError(what: string): TributaryError {
-  return new TributaryError(ErrorCode.NETWORK_EXCEPTION, `${what} is closed`)
+/**
+ * The client, producer or consumer was closed (before or while the operation
+ * waited). CLIENT_CLOSED, not retriable: a caller that retries while `retriable`
+ * would otherwise retry a closed object forever.
+ */
+export class ClosedError extends TributaryError {
+  constructor(what: string, options?: { cause?: unknown }) {
+    super(ErrorCode.CLIENT_CLOSED, `${what} is closed`, options)
+    this.name = 'ClosedError'
+  }
+}
+
+export function closedError(what: string, cause?: unknown): ClosedError {
+  return new ClosedError(what, cause === undefined ? undefined : { cause })
 }
 
 /** An error code from a response body, as a throwable value (with the broker's message, if any). */

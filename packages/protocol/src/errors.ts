@@ -70,6 +70,11 @@ export const ErrorCode = {
   STALE_MEMBER_EPOCH: 113,
   /** Tributary: the connection has more requests in flight than the broker allows. */
   TOO_MANY_IN_FLIGHT: 1000,
+  /**
+   * Tributary, client side only (never on the wire): the client, producer or consumer
+   * was closed. Not retriable: asking the same closed object again can never succeed.
+   */
+  CLIENT_CLOSED: 1001,
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

@@ -178,7 +178,7 @@ export class FakeCluster {
         return [0, { producerId: this.nextProducerId++, producerEpoch: 0 }]
       case ApiKey.CreateTopics:
         if (nodeId !== this.controllerId) return [ErrorCode.NOT_CONTROLLER, { errorMessage: 'not the controller' }]
-        return [0, { topics: body.topics.map((t: any) => this.createFromRequest(t)) }]
+        return [0, { topics: body.topics.map((t: any) => this.createFromRequest(t, body.validateOnly === true)) }]
       case ApiKey.DeleteTopics:
         if (nodeId !== this.controllerId) return [ErrorCode.NOT_CONTROLLER, {}]
         return [0, { topics: body.topics.map((name: string) => ({ name, errorCode: this.topics.delete(name) ? (this.metadataOffset++, 0) : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION })) }]
@@ -225,9 +225,10 @@ export class FakeCluster {
     }
   }
 
-  private createFromRequest(t: any): unknown {
+  private createFromRequest(t: any, validateOnly: boolean): unknown {
     if (this.topics.has(t.name)) return { name: t.name, topicId: null, errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, errorMessage: `topic ${t.name} already exists`, numPartitions: -1, replicationFactor: -1 }
     if (t.replicationFactor > this.nodes.size) return { name: t.name, topicId: null, errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: 'too few brokers', numPartitions: -1, replicationFactor: -1 }
+    if (validateOnly) return { name: t.name, topicId: null, errorCode: 0, numPartitions: t.numPartitions, replicationFactor: t.replicationFactor }
     const topic = this.createTopic(t.name, t.numPartitions, { config: t.configs })
     return { name: t.name, topicId: topic.topicId, errorCode: 0, numPartitions: t.numPartitions, replicationFactor: t.replicationFactor }
   }
