@@ -118,7 +118,7 @@ export function aclBindingProblem(b: unknown): { errorCode: number; errorMessage
   return undefined
 }
 
-/** Why a filter is unusable, or undefined. DeleteAcls refuses MATCH-less wildcards nothing; it is the caller's filter. */
+/** Why a filter is unusable (a value outside Kafka's filter enums, a name that is not a string), or undefined. */
 export function aclFilterProblem(f: unknown): string | undefined {
   const x = f as Partial<AclBindingFilter> | null
   if (x === null || typeof x !== 'object') return 'an ACL filter must be an object'

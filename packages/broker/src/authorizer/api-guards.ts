@@ -10,7 +10,7 @@
  * A body a guard cannot read is refused INVALID_REQUEST before the handler
  * sees it, so no shape can slip past a check.
  */
-import { AclOperationTypes as Op, AclResourceTypes as Res, ApiKey, apiName, ErrorCode, type AclOperationType } from '@tributary/protocol'
+import { AclOperationTypes as Op, AclResourceTypes as Res, aclOperationName, ApiKey, apiName, ErrorCode, type AclOperationType } from '@tributary/protocol'
 import type { HandlerResult, RequestContext, RequestHandler } from '../seams.js'
 import type { AclAuthorizer } from './authorizer.js'
 
@@ -52,7 +52,7 @@ const partitionNo = (p: any): unknown => (typeof p === 'number' ? p : p?.partiti
 export function apiGuards(authz: AclAuthorizer): Map<number, Guard> {
   const guards = new Map<number, Guard>()
   const can = (ctx: RequestContext, op: AclOperationType, type: number, name: string, quiet = false) => authz.authorize(ctx, op, type, name, apiName(ctx.apiKey), quiet)
-  const cluster = (op: AclOperationType, refusal: () => HandlerResult = () => refuse(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, `not authorized: ${Object.keys(Op).find((k) => Op[k as keyof typeof Op] === op)} on the cluster`)): Guard =>
+  const cluster = (op: AclOperationType, refusal: () => HandlerResult = () => refuse(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, `not authorized: ${aclOperationName(op)} on the cluster`)): Guard =>
     (body, ctx, next) => (authz.authorizeCluster(ctx, op, apiName(ctx.apiKey)) ? next(body, ctx) : refusal())
 
   /** Per-topic checks for requests shaped `{ topics: [{ topic, partitions: [...] }] }`. */
