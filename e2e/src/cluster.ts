@@ -10,8 +10,9 @@
  * `npx tsc -b packages/cli` first.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, existsSync } from 'node:fs'
+import { createWriteStream, existsSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import https from 'node:https'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -50,12 +51,32 @@ export interface ClusterOptions {
   logDir?: string
   /** What each node tells clients (--advertise), e.g. a per-client proxy. Default: its URL. */
   advertiseFor?: (nodeId: number, nodes: readonly ClusterNode[]) => string
+  /**
+   * Serve wss:// with the certificates scripts/make-certs.sh made in `certsDir`
+   * (node N presents broker-N, trusts ca.crt). The harness's own requests trust
+   * ca.crt and present `client.crt`.
+   */
+  tls?: {
+    certsDir: string
+    clientAuth?: 'required' | 'requested' | 'none'
+    /** Where node N's broker-N certificate and key come from, read at each (re)start (default certsDir): a test can swap one in. */
+    nodeCertsDir?: (nodeId: number) => string
+  }
+}
+
+/** PEM files of a make-certs.sh directory, as Node's tls options take them. */
+export interface TlsMaterial { ca: Buffer; cert?: Buffer; key?: Buffer }
+
+/** Trust the directory's CA; present `identity` (e.g. client, broker-1) when given. */
+export function tlsMaterial(certsDir: string, identity?: string): TlsMaterial {
+  const read = (f: string) => readFileSync(path.join(certsDir, f))
+  return { ca: read('ca.crt'), ...(identity ? { cert: read(`${identity}.crt`), key: read(`${identity}.key`) } : {}) }
 }
 
 export interface ClusterNode {
   readonly nodeId: number
   readonly port: number
-  /** ws://127.0.0.1:port */
+  /** ws://127.0.0.1:port (wss:// with tls) */
   readonly url: string
   readonly dataDir: string
   process: ChildProcess | null
@@ -86,6 +107,8 @@ export interface TestCluster {
   waitFor<T>(cond: () => T | Promise<T>, opts?: WaitOptions): Promise<NonNullable<T>>
   /** Kill every node (SIGKILL) and remove temp data. */
   stop(): Promise<void>
+  /** With `tls`: what the harness trusts and presents (pass to rpc() and to SDK clients). */
+  readonly clientTls?: TlsMaterial
 }
 
 /**
@@ -136,18 +159,18 @@ function wsClientTransport(ws: WebSocket): Transport {
   return t
 }
 
-/** Open a raw WebSocket to a node (for fuzzing). */
-export function openSocket(url: string, timeoutMs = 5000): Promise<WebSocket> {
+/** Open a raw WebSocket to a node (for fuzzing); `tls` for wss:// URLs. */
+export function openSocket(url: string, timeoutMs = 5000, tls?: TlsMaterial): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { handshakeTimeout: timeoutMs, perMessageDeflate: false })
+    const ws = new WebSocket(url, { handshakeTimeout: timeoutMs, perMessageDeflate: false, ...tls })
     ws.once('open', () => { ws.off('error', reject); resolve(ws) })
     ws.once('error', reject)
   })
 }
 
 /** An RpcConnection to a node URL. Close it when done. */
-export async function rpc(url: string, opts: { requestTimeoutMs?: number } = {}): Promise<RpcConnection> {
-  const ws = await openSocket(url)
+export async function rpc(url: string, opts: { requestTimeoutMs?: number; tls?: TlsMaterial } = {}): Promise<RpcConnection> {
+  const ws = await openSocket(url, 5000, opts.tls)
   return new RpcConnection(wsClientTransport(ws), { requestTimeoutMs: opts.requestTimeoutMs ?? 10_000 })
 }
 
@@ -168,6 +191,24 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
+/** The broker flags of node `nodeId` in a make-certs.sh directory (its certificate from `nodeCertsDir` when given). */
+export function tlsBrokerArgs(certsDir: string, nodeId: number, clientAuth: 'required' | 'requested' | 'none' = 'none', nodeCertsDir = certsDir): string[] {
+  const own = (name: string) => path.join(nodeCertsDir, name)
+  return ['--tls-cert', own(`broker-${nodeId}.crt`), '--tls-key', own(`broker-${nodeId}.key`), '--tls-ca', path.join(certsDir, 'ca.crt'), '--tls-client-auth', clientAuth]
+}
+
+/** GET over https:// on loopback (fetch cannot be given a CA or a client certificate). */
+export function httpsGet(port: number, urlPath: string, tls: TlsMaterial, timeoutMs = 5000): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get({ host: '127.0.0.1', port, path: urlPath, ...tls, timeout: timeoutMs }, (res) => {
+      let text = ''
+      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, text }))
+    })
+    req.once('timeout', () => req.destroy(new Error(`GET ${urlPath}: no answer within ${timeoutMs} ms`)))
+    req.once('error', reject)
+  })
+}
+
 export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
   if (!existsSync(BROKER_BIN)) throw new Error(`${BROKER_BIN} is missing: run \`npm run build\` (or npx tsc -b packages/cli) first`)
   installExitHook()
@@ -180,8 +221,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     const p = await freePort()
     if (!ports.includes(p)) ports.push(p)
   }
+  const scheme = opts.tls ? 'wss' : 'ws'
+  const ownTls = opts.tls ? tlsMaterial(opts.tls.certsDir, 'client') : undefined
   const nodes: ClusterNode[] = ports.map((port, i) => ({
-    nodeId: i + 1, port, url: `ws://127.0.0.1:${port}`, dataDir: path.join(root, `node-${i + 1}`), process: null, logs: [],
+    nodeId: i + 1, port, url: `${scheme}://127.0.0.1:${port}`, dataDir: path.join(root, `node-${i + 1}`), process: null, logs: [],
   }))
   const voters = nodes.slice(0, voterCount).map((n) => `${n.nodeId}@${n.url}`).join(',')
   const echo = process.env.TRIBUTARY_E2E_LOGS === '1'
@@ -197,7 +240,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     const extra = typeof opts.brokerArgs === 'function' ? opts.brokerArgs(n.nodeId) : opts.brokerArgs ?? []
     const own = opts.votersFor?.(n.nodeId, nodes) ?? voters
     const advertise = opts.advertiseFor ? ['--advertise', opts.advertiseFor(n.nodeId, nodes)] : []
-    const args = [BROKER_BIN, 'broker', '--node-id', String(n.nodeId), '--listen', n.url, ...advertise, '--data-dir', n.dataDir, '--voters', own, '--log-level', opts.logLevel ?? 'info', ...extra]
+    const tlsArgs = opts.tls ? tlsBrokerArgs(opts.tls.certsDir, n.nodeId, opts.tls.clientAuth, opts.tls.nodeCertsDir?.(n.nodeId)) : []
+    const args = [BROKER_BIN, 'broker', '--node-id', String(n.nodeId), '--listen', n.url, ...advertise, '--data-dir', n.dataDir, '--voters', own, '--log-level', opts.logLevel ?? 'info', ...tlsArgs, ...extra]
     const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
       env: { ...process.env, ...opts.env, TRIBUTARY_EXIT_WITH_PARENT: '1' },
@@ -225,6 +269,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   }
 
   const http = async (id: number, urlPath: string): Promise<{ status: number; text: string }> => {
+    if (ownTls) return httpsGet(node(id).port, urlPath, ownTls)
     const res = await fetch(`http://127.0.0.1:${node(id).port}${urlPath}`, { signal: AbortSignal.timeout(5000) })
     return { status: res.status, text: await res.text() }
   }
@@ -272,6 +317,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const cluster: TestCluster = {
     nodes,
     bootstrap: nodes.map((n) => n.url),
+    clientTls: ownTls,
     node,
     kill,
     async restart(id, r = {}) {
@@ -285,7 +331,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     waitReady,
     http,
     async request(id, apiKey, body, timeoutMs = 10_000) {
-      const c = await rpc(node(id).url, { requestTimeoutMs: timeoutMs })
+      const c = await rpc(node(id).url, { requestTimeoutMs: timeoutMs, tls: ownTls })
       try {
         return await c.request(apiKey, body)
       } finally {

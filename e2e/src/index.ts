@@ -1,1 +1,2 @@
 export * from './cluster.js'
+export * from './certs.js'

@@ -5,7 +5,7 @@
  * reads, below that replica's own HW) for the checker.
  */
 import { ApiKey, decodeRecordBatch, splitBatches, type FetchPartitionResponse, type MetadataResponse, type RpcConnection } from '@tributary/protocol'
-import { rpc, type TestCluster } from '../cluster.js'
+import { rpc, type TestCluster, type TlsMaterial } from '../cluster.js'
 import type { LogBounds, ReadRecord, ReplicaRead } from '../checker.js'
 
 export const FETCH_BYTES_MAX = 8 << 20
@@ -68,8 +68,8 @@ export interface PartitionRead extends LogBounds {
 }
 
 /** Every record of a partition from the log start to the HW of the node asked (replicaId -1: as a consumer of the leader; -2: any replica). */
-export async function readPartition(url: string, nodeId: number, topic: string, partition: number, replicaId: -1 | -2): Promise<PartitionRead> {
-  const c = await rpc(url, { requestTimeoutMs: 10_000 })
+export async function readPartition(url: string, nodeId: number, topic: string, partition: number, replicaId: -1 | -2, tls?: TlsMaterial): Promise<PartitionRead> {
+  const c = await rpc(url, { requestTimeoutMs: 10_000, tls })
   try {
     const first = await fetchAt(c, topic, partition, 0, replicaId)
     const read: PartitionRead = { nodeId, partition, logStartOffset: first.logStartOffset, highWatermark: first.highWatermark, records: [], problems: [] }
@@ -116,7 +116,7 @@ export async function convergence(cluster: TestCluster, topic: string): Promise<
     if (p.leader <= 0) { lag.push(`p${p.partition}: no leader`); continue }
     if (p.isr.length < p.replicas.length) lag.push(`p${p.partition}: ISR [${p.isr}] of replicas [${p.replicas}]`)
     const hws = await Promise.all(p.replicas.map(async (id) => {
-      const c = await rpc(cluster.node(id).url, { requestTimeoutMs: 5000 })
+      const c = await rpc(cluster.node(id).url, { requestTimeoutMs: 5000, tls: cluster.clientTls })
       try {
         return (await fetchAt(c, topic, p.partition, 0, id === p.leader ? -1 : -2)).highWatermark
       } finally {
@@ -168,13 +168,13 @@ export async function finalRead(cluster: TestCluster, topic: string): Promise<Fi
     }
   }
   for (const p of await partitionsOf(cluster, topic)) {
-    const leader = await attempt(`p${p.partition} from leader ${p.leader}`, () => readPartition(cluster.node(p.leader).url, p.leader, topic, p.partition, -1))
+    const leader = await attempt(`p${p.partition} from leader ${p.leader}`, () => readPartition(cluster.node(p.leader).url, p.leader, topic, p.partition, -1, cluster.clientTls))
     if (leader) {
       out.finalRead.push(...leader.records)
       out.bounds.push({ partition: p.partition, logStartOffset: leader.logStartOffset, highWatermark: leader.highWatermark })
     }
     for (const id of p.replicas) {
-      const rep = await attempt(`p${p.partition} from replica ${id}`, () => readPartition(cluster.node(id).url, id, topic, p.partition, -2))
+      const rep = await attempt(`p${p.partition} from replica ${id}`, () => readPartition(cluster.node(id).url, id, topic, p.partition, -2, cluster.clientTls))
       if (rep) out.replicas.push(rep)
     }
   }

@@ -4,7 +4,8 @@
  * 1 on any anomaly (2 when the run itself broke). The seed defaults to
  * TRIBUTARY_FAULT_SEED, else a fresh random one (printed, to replay).
  * TRIBUTARY_FAULT_DUMP=file.json writes the whole history for digging;
- * TRIBUTARY_FAULT_LOG_DIR=dir keeps every broker's full info-level log there.
+ * TRIBUTARY_FAULT_LOG_DIR=dir keeps every broker's full info-level log there;
+ * TRIBUTARY_FAULT_TLS=1 runs the brokers and clients over TLS.
  */
 import { parseSeed } from './prng.js'
 import { createFaultRun } from './run.js'
@@ -47,6 +48,7 @@ async function main(): Promise<number> {
   const run = createFaultRun({ seed: args.seed, faultMs: Math.round(args.minutes * 60_000), schedule: { weights: args.weights }, dumpPath: process.env.TRIBUTARY_FAULT_DUMP,
     logDir: process.env.TRIBUTARY_FAULT_LOG_DIR,
     logLevel: process.env.TRIBUTARY_FAULT_LOG_DIR ? 'info' : 'warn',
+    tls: process.env.TRIBUTARY_FAULT_TLS === '1',
     log: (line) => console.log(line) })
   const onSignal = () => void run.stop().then(() => process.exit(130))
   process.once('SIGINT', onSignal)

@@ -41,7 +41,7 @@ export class Nemesis {
   private async metadata(): Promise<MetadataResponse | undefined> {
     for (const id of this.live()) {
       try {
-        const c = await rpc(this.cluster.node(id).url, { requestTimeoutMs: RESOLVE_TIMEOUT_MS })
+        const c = await rpc(this.cluster.node(id).url, { requestTimeoutMs: RESOLVE_TIMEOUT_MS, tls: this.cluster.clientTls })
         try {
           const r = await c.request<MetadataResponse>(ApiKey.Metadata, {})
           if (r.errorCode === 0) return r.body

@@ -27,7 +27,8 @@ export interface FaultNetwork {
   close(): Promise<void>
 }
 
-export function createFaultNetwork(): FaultNetwork {
+/** `scheme` wss when the brokers serve TLS: the proxies carry bytes, so TLS runs end to end through them. */
+export function createFaultNetwork(scheme: 'ws' | 'wss' = 'ws'): FaultNetwork {
   const links = new Map<string, LinkProxy>()
   const clients = new Map<number, LinkProxy>()
   const ids: number[] = []
@@ -41,7 +42,7 @@ export function createFaultNetwork(): FaultNetwork {
   return {
     link: (from, to) => get(links, key(from, to), `link ${key(from, to)}`),
     client: (id) => get(clients, id, `clients of node ${id}`),
-    get bootstrap() { return ids.map((id) => `ws://127.0.0.1:${get(clients, id, `clients of node ${id}`).port}`) },
+    get bootstrap() { return ids.map((id) => `${scheme}://127.0.0.1:${get(clients, id, `clients of node ${id}`).port}`) },
     async start(nodes) {
       for (const to of nodes) {
         ids.push(to.nodeId)
@@ -52,9 +53,9 @@ export function createFaultNetwork(): FaultNetwork {
       }
     },
     votersFor(nodeId, nodes) {
-      return nodes.map((n) => `${n.nodeId}@${n.nodeId === nodeId ? n.url : `ws://127.0.0.1:${get(links, key(nodeId, n.nodeId), 'link').port}`}`).join(',')
+      return nodes.map((n) => `${n.nodeId}@${n.nodeId === nodeId ? n.url : `${scheme}://127.0.0.1:${get(links, key(nodeId, n.nodeId), 'link').port}`}`).join(',')
     },
-    advertiseFor: (nodeId) => `ws://127.0.0.1:${get(clients, nodeId, `clients of node ${nodeId}`).port}`,
+    advertiseFor: (nodeId) => `${scheme}://127.0.0.1:${get(clients, nodeId, `clients of node ${nodeId}`).port}`,
     faulty: () => all().filter(([, p]) => p.mode !== 'pass').map(([name, p]) => `${name} ${p.mode}`),
     heal() {
       for (const [, p] of all()) if (p.mode !== 'pass') p.set('pass')

@@ -6,6 +6,8 @@
  */
 import { writeFile } from 'node:fs/promises'
 import { Tributary } from '@tributary/client'
+import { rm } from 'node:fs/promises'
+import { makeCerts } from '../certs.js'
 import { sleep, startCluster, type TestCluster } from '../cluster.js'
 import { check, examples, summarize, type CheckResult } from '../checker.js'
 import { finalRead, waitConverged } from './final-read.js'
@@ -28,6 +30,11 @@ export interface FaultRunOptions {
   logLevel?: string
   /** progress lines (default: none) */
   log?: (line: string) => void
+  /**
+   * Brokers serve TLS (wss:// between peers and to clients, client certificates
+   * required), with certificates made for the run by scripts/make-certs.sh.
+   */
+  tls?: boolean
 }
 
 export interface FaultRunReport {
@@ -70,6 +77,7 @@ export function createFaultRun(o: FaultRunOptions): FaultRun {
   let cluster: TestCluster | undefined
   let workload: Workload | undefined
   let observer: Tributary | undefined
+  let certs: string | undefined
   let stopped = false
   let stopping: Promise<void> | undefined
   const started = Date.now()
@@ -87,6 +95,7 @@ export function createFaultRun(o: FaultRunOptions): FaultRun {
       await observer?.close().catch(() => {})
       await cluster?.stop().catch(() => {})
       await net?.close().catch(() => {})
+      if (certs) await rm(certs, { recursive: true, force: true })
     })()
     return stopping
   }
@@ -113,9 +122,11 @@ export function createFaultRun(o: FaultRunOptions): FaultRun {
     const rng = createPrng(o.seed)
     const schedule = drawSchedule(rng, { durationMs: o.faultMs, partitions, ...o.schedule })
     note(`seed ${o.seed} (replay: TRIBUTARY_FAULT_SEED=${o.seed}); ${schedule.length} steps over ${o.faultMs / 1000} s`)
-    const network = createFaultNetwork()
+    const network = createFaultNetwork(o.tls ? 'wss' : 'ws')
     net = network
+    if (o.tls) certs = await makeCerts({ nodes: 3, clients: ['client'] })
     cluster = await startCluster({
+      tls: certs ? { certsDir: certs, clientAuth: 'required' } : undefined,
       nodes: 3,
       logLevel: o.logLevel ?? 'warn',
       logDir: o.logDir,
@@ -125,10 +136,10 @@ export function createFaultRun(o: FaultRunOptions): FaultRun {
       brokerArgs: ['--offsets-topic-partitions', '4'],
     })
     note(`cluster up: ${cluster.nodes.map((n) => `node ${n.nodeId} ${n.url}`).join(', ')}`)
-    observer = new Tributary({ brokers: network.bootstrap, clientId: 'faults-observer' })
+    observer = new Tributary({ brokers: network.bootstrap, clientId: 'faults-observer', tls: cluster.clientTls })
     await observer.admin().createTopic({ topic: TOPIC, partitions, replicationFactor: 3, config: { 'min.insync.replicas': '2' } })
 
-    const w = new Workload({ bootstrap: network.bootstrap, topic: TOPIC, partitions, groupId: GROUP })
+    const w = new Workload({ bootstrap: network.bootstrap, tls: cluster.clientTls, topic: TOPIC, partitions, groupId: GROUP })
     workload = w
     await w.startConsumers()
     w.startProducers()

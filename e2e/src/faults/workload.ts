@@ -8,10 +8,13 @@
  */
 import { Tributary, text, type Consumer, type Producer, type TributaryError } from '@tributary/client'
 import type { AckedWrite, DeliveryRun, ReadRecord } from '../checker.js'
+import type { TlsMaterial } from '../cluster.js'
 
 export interface WorkloadOptions {
   /** client bootstrap URLs (the client proxies) */
   bootstrap: string[]
+  /** for wss:// brokers */
+  tls?: TlsMaterial
   topic: string
   partitions: number
   groupId: string
@@ -53,7 +56,7 @@ export class Workload {
 
   private client(id: string): Tributary {
     const t = new Tributary({
-      brokers: this.o.bootstrap, clientId: id, requestTimeoutMs: CLIENT_REQUEST_TIMEOUT_MS,
+      brokers: this.o.bootstrap, clientId: id, requestTimeoutMs: CLIENT_REQUEST_TIMEOUT_MS, tls: this.o.tls,
       retry: { retries: 8, initialRetryTimeMs: 100, maxRetryTimeMs: 1000 },
     })
     this.clients.push(t)

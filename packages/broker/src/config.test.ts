@@ -83,3 +83,36 @@ describe('named listeners (--listeners / --advertised-listeners)', () => {
     expect(r.ok ? 'accepted' : r.message).toMatch(message)
   })
 })
+
+describe('TLS options', () => {
+  const tlsBase = { ...base, listen: 'wss://127.0.0.1:9092', tlsCert: '/c/broker-1.crt', tlsKey: '/c/broker-1.key' }
+
+  test('a plain primary listener may sit beside a wss:// named one (TLS for outside clients only)', () => {
+    const r = resolveBrokerConfig({ flags: { ...base, tlsCert: '/c/a.crt', tlsKey: '/c/a.key', listeners: 'external=wss://0.0.0.0:19092' } })
+    expect(r.ok).toBe(true)
+  })
+
+  test('default to a plain port with no client certificates; env twins are TRIBUTARY_TLS_*', () => {
+    const plain = resolveBrokerConfig({ flags: base })
+    expect(plain.ok && plain.value).toMatchObject({ tlsCert: null, tlsKey: null, tlsCa: null, tlsClientAuth: 'none', tlsPrincipalMapping: null })
+    const r = resolveBrokerConfig({
+      flags: { ...base, listen: 'wss://127.0.0.1:9092' },
+      env: { TRIBUTARY_TLS_CERT: '/c/a.crt', TRIBUTARY_TLS_KEY: '/c/a.key', TRIBUTARY_TLS_CA: '/c/ca.crt', TRIBUTARY_TLS_CLIENT_AUTH: 'required', TRIBUTARY_TLS_PRINCIPAL_MAPPING: 'RULE:^CN=(.*?),.*$/$1/,DEFAULT' },
+    })
+    expect(r.ok && r.value).toMatchObject({ tlsCert: '/c/a.crt', tlsKey: '/c/a.key', tlsCa: '/c/ca.crt', tlsClientAuth: 'required', tlsPrincipalMapping: 'RULE:^CN=(.*?),.*$/$1/,DEFAULT' })
+  })
+
+  test.each([
+    [{ ...tlsBase, tlsKey: undefined }, /--tls-cert and --tls-key go together/],
+    [{ ...tlsBase, listen: 'ws://127.0.0.1:9092' }, /--tls-cert is given but no listener is wss:\/\//],
+    [{ ...base, listen: 'wss://127.0.0.1:9092' }, /wss:\/\/127.0.0.1:9092 is a wss:\/\/ listener: it needs --tls-cert and --tls-key/],
+    [{ ...base, listeners: 'external=wss://0.0.0.0:19092' }, /wss:\/\/0.0.0.0:19092 is a wss:\/\/ listener: it needs --tls-cert/],
+    [{ ...tlsBase, tlsClientAuth: 'required' }, /--tls-client-auth required needs .*--tls-ca/],
+    [{ ...tlsBase, tlsClientAuth: 'always' }, /--tls-client-auth \(TRIBUTARY_TLS_CLIENT_AUTH\): 'always' is not one of required\|requested\|none/],
+    [{ ...tlsBase, tlsPrincipalMapping: 'RULE:^CN=(.*$/$1/' }, /--tls-principal-mapping \(TRIBUTARY_TLS_PRINCIPAL_MAPPING\): .*bad pattern/],
+  ])('a TLS setting that cannot work is one message naming the flag: %j', (flags, message) => {
+    const r = resolveBrokerConfig({ flags })
+    expect(r.ok).toBe(false)
+    if (!r.ok) expect(r.message).toMatch(message)
+  })
+})

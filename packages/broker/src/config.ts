@@ -7,6 +7,7 @@
  * the CLI prints that one line and exits 2.
  */
 import { ErrorCode, fail, ok, type Result } from '@tributary/protocol'
+import { parsePrincipalMapping } from './net/principal-mapping.js'
 
 export interface Voter {
   nodeId: number
@@ -80,6 +81,16 @@ export interface BrokerConfig {
   defaultReplicationFactor: number
   numPartitions: number
 
+  // ---- TLS (docs/tls.md): PEM file paths, re-read on SIGHUP
+  /** Certificate chain this node presents (switches the port to wss:// and https://). */
+  tlsCert: string | null
+  tlsKey: string | null
+  /** CA bundle trusted for client and peer certificates (and for reaching wss:// peers). */
+  tlsCa: string | null
+  tlsClientAuth: TlsClientAuth
+  /** Kafka ssl.principal.mapping.rules for client certificate subjects; null = DEFAULT. */
+  tlsPrincipalMapping: string | null
+
   // ---- authorization (authorizer/; docs/authorization.md)
   /** 'acl': every request is checked against the ACLs in the metadata image; 'none': everything is allowed. */
   authorizer: 'none' | 'acl'
@@ -89,7 +100,11 @@ export interface BrokerConfig {
   superUsers: string[]
 }
 
-type Kind = 'int' | 'string' | 'url' | 'voters' | 'loglevel' | 'nullable-string' | 'named-urls' | 'bool' | 'principals' | 'authorizer'
+
+export type TlsClientAuth = 'required' | 'requested' | 'none'
+const TLS_CLIENT_AUTH: readonly TlsClientAuth[] = ['required', 'requested', 'none']
+
+type Kind = 'int' | 'string' | 'url' | 'voters' | 'loglevel' | 'nullable-string' | 'named-urls' | 'tls-client-auth' | 'bool' | 'principals' | 'authorizer'
 
 interface OptionSpec {
   key: keyof BrokerConfig
@@ -138,6 +153,11 @@ export const BROKER_OPTIONS: readonly OptionSpec[] = [
   opt('offsetsTopicReplicationFactor', 'int', '__consumer_offsets replication factor (capped by the cluster size, not by the brokers up)', { default: 3, min: 1, max: 100 }),
   opt('defaultReplicationFactor', 'int', 'replication factor when a CreateTopics asks for -1', { default: 3, min: 1, max: 100 }),
   opt('numPartitions', 'int', 'partition count when a CreateTopics asks for -1', { default: 1, min: 1, max: 100_000 }),
+  opt('tlsCert', 'nullable-string', 'PEM certificate (chain) file: the port speaks TLS (wss://, https://); re-read on SIGHUP', { default: null }),
+  opt('tlsKey', 'nullable-string', 'PEM private key file for --tls-cert; re-read on SIGHUP', { default: null }),
+  opt('tlsCa', 'nullable-string', 'PEM CA bundle trusted for client and peer certificates and for wss:// peers', { default: null }),
+  opt('tlsClientAuth', 'tls-client-auth', 'client certificates: required|requested|none (needs --tls-ca unless none)', { default: 'none' }),
+  opt('tlsPrincipalMapping', 'nullable-string', 'certificate subject -> principal rules, Kafka ssl.principal.mapping.rules style (RULE:pattern/replacement/[LU],DEFAULT)', { default: null }),
   // ---- authorization
   opt('authorizer', 'authorizer', 'none|acl: acl checks every request against the cluster\'s ACLs (tributary acls)', { default: 'none' }),
   opt('allowEveryoneIfNoAclFound', 'bool', 'with --authorizer acl: a resource no ACL names is open to everyone', { default: false }),
@@ -230,6 +250,9 @@ function parseValue(spec: OptionSpec, raw: unknown): Result<unknown> {
       if (Array.isArray(raw)) return parseNamedUrls(raw.map((v) => (typeof v === 'string' ? v : `${v?.name}=${v?.endpoint}`)).join(','))
       if (typeof raw !== 'string') return fail(ErrorCode.INVALID_CONFIG, 'must be name=ws://host:port,...')
       return parseNamedUrls(raw)
+    case 'tls-client-auth':
+      if (!TLS_CLIENT_AUTH.includes(raw as TlsClientAuth)) return fail(ErrorCode.INVALID_CONFIG, `'${String(raw)}' is not one of ${TLS_CLIENT_AUTH.join('|')}`)
+      return ok(raw)
     case 'bool':
       if (raw === true || raw === 'true' || raw === '1') return ok(true)
       if (raw === false || raw === 'false' || raw === '0' || raw === '') return ok(false)
@@ -299,7 +322,27 @@ export function resolveBrokerConfig(sources: ConfigSources): Result<BrokerConfig
   if (cfg.heartbeatTicks >= cfg.electionTimeoutTicks) {
     return fail(ErrorCode.INVALID_CONFIG, '--heartbeat-ticks must be below --election-timeout-ticks')
   }
+  const tls = checkTlsConfig(cfg)
+  if (!tls.ok) return tls
   return ok(cfg)
+}
+
+/**
+ * The TLS options agree with each other and with the listeners: a wss:// listener
+ * (--listen or a named one) serves TLS with --tls-cert, a ws:// one stays plain.
+ */
+function checkTlsConfig(cfg: BrokerConfig): Result<void> {
+  if ((cfg.tlsCert === null) !== (cfg.tlsKey === null)) return fail(ErrorCode.INVALID_CONFIG, '--tls-cert and --tls-key go together: give both or neither')
+  const secure = cfg.tlsCert !== null
+  const wss = [cfg.listen, ...cfg.listeners.map((l) => l.endpoint)].filter((u) => u.startsWith('wss:'))
+  if (!secure && wss.length > 0) return fail(ErrorCode.INVALID_CONFIG, `${wss[0]} is a wss:// listener: it needs --tls-cert and --tls-key`)
+  if (secure && wss.length === 0) return fail(ErrorCode.INVALID_CONFIG, `--tls-cert is given but no listener is wss:// (--listen ${cfg.listen})`)
+  if (cfg.tlsClientAuth !== 'none' && (!secure || cfg.tlsCa === null)) {
+    return fail(ErrorCode.INVALID_CONFIG, `--tls-client-auth ${cfg.tlsClientAuth} needs --tls-cert, --tls-key and --tls-ca (the CA that signs client certificates)`)
+  }
+  const mapping = parsePrincipalMapping(cfg.tlsPrincipalMapping)
+  if (!mapping.ok) return fail(mapping.code, `--tls-principal-mapping (TRIBUTARY_TLS_PRINCIPAL_MAPPING): ${mapping.message}`)
+  return ok(undefined)
 }
 
 /** Host and port to bind from a ws:// listen URL. */

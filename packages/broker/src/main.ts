@@ -7,7 +7,9 @@ import { mkdir } from 'node:fs/promises'
 import { openLevelStorage } from '@tributary/storage'
 import { pino, type Logger } from 'pino'
 import type { BrokerConfig } from './config.js'
-import { wsConnector } from './net/ws-transport.js'
+import { parsePrincipalMapping } from './net/principal-mapping.js'
+import { readPemFile, readTlsFiles, type ServerTls } from './net/tls.js'
+import { wsConnector, type ClientTlsOptions } from './net/ws-transport.js'
 import { startNode, type BrokerHandle } from './node.js'
 import { systemClock, systemRandom } from './seams.js'
 
@@ -25,12 +27,32 @@ export interface StartBrokerOptions {
   /** Called when the node cannot go on (storage failure); the CLI exits the process. */
   onFatal?(err: unknown): void
   processMetrics?: boolean
+  /** Re-read the TLS certificate files on SIGHUP (default true). */
+  reloadOnSighup?: boolean
+}
+
+/** The port's TLS settings from --tls-*, or undefined for a plain port. Reads the files now: bad ones fail start-up. */
+function serverTls(config: BrokerConfig): ServerTls | undefined {
+  if (!config.tlsCert || !config.tlsKey) return undefined
+  const files = { cert: config.tlsCert, key: config.tlsKey, ca: config.tlsCa }
+  const mapper = parsePrincipalMapping(config.tlsPrincipalMapping)
+  if (!mapper.ok) throw new Error(mapper.message)
+  readTlsFiles(files)
+  return { load: () => readTlsFiles(files), clientAuth: config.tlsClientAuth ?? 'none', mapper: mapper.value }
+}
+
+/** What this node trusts and presents when it dials wss:// peers: --tls-ca, and its own certificate for mTLS clusters. */
+function peerTls(config: BrokerConfig): ClientTlsOptions {
+  const read = (flag: string, file: string | null | undefined) => (file ? readPemFile(flag, file) : undefined)
+  return { ca: read('--tls-ca', config.tlsCa), cert: read('--tls-cert', config.tlsCert), key: read('--tls-key', config.tlsKey) }
 }
 
 /** Open the data dir and start a node with the real seams. */
 export async function startBroker(config: BrokerConfig, opts: StartBrokerOptions = {}): Promise<BrokerHandle> {
   const logger = opts.logger ?? createLogger(config)
   await mkdir(config.dataDir, { recursive: true })
+  const tls = serverTls(config)
+  let peerTlsNow = peerTls(config)
   const storage = await openLevelStorage(config.dataDir)
   let handle: BrokerHandle
   try {
@@ -39,7 +61,8 @@ export async function startBroker(config: BrokerConfig, opts: StartBrokerOptions
       clock: systemClock,
       random: systemRandom,
       logger,
-      connector: wsConnector({ maxPayload: config.frameBytesMax }),
+      connector: wsConnector({ maxPayload: config.frameBytesMax, tls: () => peerTlsNow }),
+      tls,
       durable: storage.raft,
       logStore: storage.logs,
       newId,
@@ -50,9 +73,24 @@ export async function startBroker(config: BrokerConfig, opts: StartBrokerOptions
     await storage.close().catch(() => {})
     throw err
   }
+  // SIGHUP rotates certificates: new connections (served and dialled) get the new ones.
+  const onSighup = (): void => {
+    if (!tls) {
+      logger.info('SIGHUP: no --tls-cert, nothing to reload')
+      return
+    }
+    if (!handle.reloadTls().ok) return
+    try {
+      peerTlsNow = peerTls(config)
+    } catch (err) {
+      logger.error({ error: (err as Error).message }, 'TLS peer certificate reload failed: peers keep the previous one')
+    }
+  }
+  if (opts.reloadOnSighup !== false) process.on('SIGHUP', onSighup)
   return {
     ...handle,
     async stop(stopOpts) {
+      process.off('SIGHUP', onSighup)
       await handle.stop(stopOpts)
       await storage.close()
     },

@@ -23,6 +23,8 @@ export class BrokerMetrics {
   readonly bytesOut: Counter
   readonly connections: Gauge
   readonly connectionsRejected: Counter
+  /** TLS handshakes that failed: plaintext clients answered 426, untrusted or missing client certificates, bad hellos */
+  readonly tlsHandshakeFailures: Counter<'reason'>
 
   constructor(nodeId: number, gauges: NodeGauges, opts: { processMetrics?: boolean } = {}) {
     this.registry.setDefaultLabels({ node_id: String(nodeId) })
@@ -39,6 +41,7 @@ export class BrokerMetrics {
     this.bytesOut = new Counter({ name: 'tributary_network_bytes_out_total', help: 'bytes sent in WebSocket frames', registers })
     this.connections = new Gauge({ name: 'tributary_connections', help: 'open WebSocket connections', registers })
     this.connectionsRejected = new Counter({ name: 'tributary_connections_rejected_total', help: 'upgrades refused at max connections', registers })
+    this.tlsHandshakeFailures = new Counter({ name: 'tributary_tls_handshake_failures_total', help: 'connections refused by TLS: plaintext on the TLS port, client certificate missing, untrusted or unverified, bad hello', labelNames: ['reason'], registers })
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({ name, help, registers, collect() { this.set(read()) } })
     gauge('tributary_raft_term', 'current Raft term', gauges.raftTerm)

@@ -30,7 +30,8 @@ import type { MetadataView } from './metadata/image-types.js'
 import { BrokerMetrics } from './metrics.js'
 import { Handlers } from './net/handler-registry.js'
 import { WsPeerClients } from './net/peer-clients.js'
-import { startServer, type NodeServer } from './net/server.js'
+import { NOT_TLS, startServer, type NodeServer, type TlsReload } from './net/server.js'
+import type { ServerTls } from './net/tls.js'
 import { MetadataQuorum } from './quorum/metadata-quorum.js'
 import { registerQuorumApis } from './quorum/quorum-handlers.js'
 import { createReplicaManager, type ReplicaManager } from './replication/index.js'
@@ -47,6 +48,8 @@ export interface NodeDeps {
   /** Fresh unique ids (topic ids, incarnation ids, the cluster id). */
   newId(): string
   processMetrics?: boolean
+  /** The port speaks TLS with these settings (main.ts reads them from --tls-*). */
+  tls?: ServerTls
   /** Storage failed under the Raft loop: the node must not go on. */
   onFatal?(err: unknown): void
 }
@@ -63,6 +66,8 @@ export interface BrokerHandle {
   stop(opts?: { controlled?: boolean }): Promise<void>
   /** Whether this node is the active controller now. */
   isController(): boolean
+  /** Re-read the TLS certificate files for new connections (SIGHUP); never throws. */
+  reloadTls(): TlsReload
 }
 
 /** How long a controlled shutdown waits for the controller before stopping anyway, in broker sessions. */
@@ -179,22 +184,24 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   groups.register(handlers)
   authorization.guard()
 
-  const { host, port } = listenAddress(config.listen)
-  const serve = (address: { host: string; port: number }, listener: string | null): Promise<NodeServer> =>
+  const { port } = listenAddress(config.listen)
+  // A wss:// listener serves TLS with the node's certificate; a ws:// one stays plain.
+  const serve = (listen: string, listener: string | null): Promise<NodeServer> =>
     startServer({
-      ...address,
+      ...listenAddress(listen),
       listener,
       maxConnections: config.maxConnections,
       inFlightPerConnectionMax: config.inFlightPerConnectionMax,
       frameBytesMax: config.frameBytesMax,
       handlers, metrics, logger,
       readiness: () => lifecycle.readiness(),
+      tls: listen.startsWith('wss:') ? deps.tls : undefined,
     })
   let server: NodeServer
   const listenerServers = new Map<string, NodeServer>()
   try {
-    server = await serve({ host, port }, null)
-    for (const l of extra) listenerServers.set(l.name, await serve(listenAddress(l.listen), l.name))
+    server = await serve(config.listen, null)
+    for (const l of extra) listenerServers.set(l.name, await serve(l.listen, l.name))
   } catch (err) {
     await Promise.all([...listenerServers.values()].map((s) => s.close()))
     peers.close()
@@ -237,8 +244,15 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     listenerPorts: new Map([...listenerServers].map(([name, s]) => [name, s.port])),
     metadata,
     isController: () => controller!.isActive(),
+    reloadTls: () => reloadAll([server, ...listenerServers.values()]),
     stop: (opts) => (stopping ??= stop(opts)),
   }
+}
+
+/** Reload every TLS listener; the first failure, else the first success (every listener serves the same certificate). */
+function reloadAll(servers: NodeServer[]): TlsReload {
+  const results = servers.map((s) => s.reloadTls()).filter((r) => r.ok || r.error !== NOT_TLS)
+  return results.find((r) => !r.ok) ?? results[0] ?? { ok: false, error: NOT_TLS }
 }
 
 /** The controller leaves: hand Raft leadership to the most caught-up voter so a new controller appears at once. */

@@ -5,6 +5,7 @@
  * memory or simulated versions.
  */
 import type { RpcResponse } from '@tributary/protocol'
+import type { PeerCertificate } from './net/tls.js'
 
 export interface Clock {
   /** Milliseconds since the epoch (wall clock: used for timestamps, retention, heartbeat ages). */
@@ -59,6 +60,10 @@ export interface RequestContext {
   listener?: string | null
   /** aborted when the connection closes: long polls should stop waiting */
   signal: AbortSignal
+  /** the connection arrived over TLS */
+  tls: boolean
+  /** the client's certificate, when one was presented and verified against --tls-ca (net/tls.ts) */
+  peerCertificate?: PeerCertificate
   /** the connection's identity when this request arrived */
   session: Session
 }

@@ -11,6 +11,7 @@ import { processIo, type Io } from './io.js'
 import { registerCommands } from './commands/index.js'
 import type { Runtime } from './runtime.js'
 import { usageMessage, type ParseContext } from './usage-errors.js'
+import { tlsOptions, type TlsArgs } from './tls-flags.js'
 
 export const DEFAULT_BOOTSTRAP = 'ws://127.0.0.1:9092'
 export const DEFAULT_TIMEOUT_MS = 15_000
@@ -18,7 +19,7 @@ export const DEFAULT_TIMEOUT_MS = 15_000
 /** This package's version (`tributary --version`). */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
-export interface GlobalArgs {
+export interface GlobalArgs extends TlsArgs {
   bootstrap: string
   json: boolean
   /** As typed: runCommand parses it, so a bad value is echoed back. */
@@ -31,7 +32,7 @@ interface CliState extends Runtime {
 }
 
 export function buildCli(argv: string[], io: Io = processIo(), state: CliState = { io, exitCode: 0, usageError: undefined }): Argv {
-  const y = yargs(argv)
+  const y = tlsOptions(yargs(argv))
     .scriptName('tributary')
     .usage('$0 <command> [options]')
     .option('bootstrap', {

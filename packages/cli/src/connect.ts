@@ -9,12 +9,13 @@ import { ErrorCode } from '@tributary/protocol'
 import type { ClusterPort, CommittedOffset } from './port.js'
 import type { Ctx } from './runtime.js'
 
-export function newClient(ctx: Pick<Ctx, 'bootstrap' | 'timeoutMs'>, opts: { pinned?: boolean; clientId?: string } = {}): Tributary {
+export function newClient(ctx: Pick<Ctx, 'bootstrap' | 'timeoutMs' | 'tls'>, opts: { pinned?: boolean; clientId?: string } = {}): Tributary {
   return new Tributary({
     brokers: opts.pinned ? ctx.bootstrap.slice(0, 1) : ctx.bootstrap,
     clientId: opts.clientId ?? 'tributary-cli',
     requestTimeoutMs: ctx.timeoutMs,
     connectTimeoutMs: Math.min(ctx.timeoutMs, 5_000),
+    tls: ctx.tls,
     // A CLI talks to a person: fail within --timeout, don't retry for half a minute.
     retry: { retries: 3, maxRetryTimeMs: 500 },
   })

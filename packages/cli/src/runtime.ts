@@ -7,6 +7,8 @@ import { describeError } from './errors.js'
 import type { Io } from './io.js'
 import { parseBootstrap, positiveInt } from './args.js'
 import type { GlobalArgs } from './cli.js'
+import type { TlsOptions } from '@tributary/client'
+import { tlsFrom } from './tls-flags.js'
 
 export interface Runtime {
   io: Io
@@ -19,6 +21,8 @@ export interface Ctx {
   bootstrap: string[]
   json: boolean
   timeoutMs: number
+  /** --tls-ca / --tls-cert / --tls-key (or env twins), read; undefined when none given */
+  tls?: TlsOptions
   /** Aborted on the first SIGINT/SIGTERM: long-running commands stop and clean up. */
   signal: AbortSignal
   /** Runs after the handler, also on failure, in reverse order of registration. */
@@ -46,6 +50,7 @@ export function runCommand<A>(rt: Runtime, handler: Handler<A>): (argv: A & Glob
         bootstrap,
         json: argv.json,
         timeoutMs,
+        tls: tlsFrom(argv, process.env),
         signal: abort.signal,
         defer: (fn) => deferred.push(fn),
         setExitCode: (code) => (rt.exitCode = code),

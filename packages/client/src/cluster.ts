@@ -19,7 +19,7 @@ import { BrokerConnection, type ConnectionOptions } from './broker-connection.js
 import { ArgumentError, asTributaryError, assertArg, closedError } from './errors.js'
 import { MetadataCache } from './metadata-cache.js'
 import { CONNECT_TIMEOUT_MS_DEFAULT } from './transport-browser.js'
-import { defaultConnector } from './transport.js'
+import { defaultConnector, type TlsOptions } from './transport.js'
 
 export interface ClientConfig {
   /** Bootstrap URLs, e.g. ['ws://127.0.0.1:9092']; any one reachable broker is enough. */
@@ -41,6 +41,8 @@ export interface ClientConfig {
   inFlightMax?: number
   reconnectBackoffMs?: number
   reconnectBackoffMaxMs?: number
+  /** TLS for wss:// brokers in Node: trusted CA, client certificate (mTLS). Browsers use their own. */
+  tls?: TlsOptions
   /** Replace the WebSocket transport (tests, custom runtimes). */
   connector?: Connector
 }
@@ -74,9 +76,11 @@ export class Cluster {
     assertArg(Number.isSafeInteger(this.metadataMaxAgeMs) && this.metadataMaxAgeMs > 0, `metadataMaxAgeMs must be a positive integer, got ${config.metadataMaxAgeMs}`)
     this.topicWaitMs = config.topicWaitMs ?? TOPIC_WAIT_MS_DEFAULT
     const injected = config.connector
+    const tls = config.tls
+    let tlsConnector: Promise<Connector> | undefined
     this.connOpts = {
       clientId: this.clientId,
-      connector: injected ? () => Promise.resolve(injected) : defaultConnector,
+      connector: injected ? () => Promise.resolve(injected) : tls ? () => (tlsConnector ??= defaultConnector(tls)) : defaultConnector,
       connectTimeoutMs: config.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT,
       requestTimeoutMs: this.requestTimeoutMs,
       inFlightMax: config.inFlightMax ?? IN_FLIGHT_MAX_DEFAULT,

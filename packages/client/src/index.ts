@@ -1,5 +1,6 @@
 export { Tributary } from './tributary.js'
 export type { ClientConfig } from './cluster.js'
+export type { TlsOptions } from './transport.js'
 export { Admin, type NewTopic, type CreateTopicOptions, type CreatedTopic, type PartitionDescription, type GroupOffset, type ResetTarget } from './admin.js'
 export { Producer, type ProducerConfig, type ProducerRecord } from './producer.js'
 export { Consumer, type ConsumerConfig } from './consumer.js'

@@ -3,7 +3,7 @@
  * WebSocket, and (through transport-node.ts) the `ws` package, which offers the
  * same surface. No Node module is imported here, so browser bundles stay clean.
  */
-import { ErrorCode, TributaryError, type Connector, type Transport } from '@tributary/protocol'
+import { ErrorCode, explainConnectFailure, TributaryError, type Connector, type Transport } from '@tributary/protocol'
 
 /** The part of the WebSocket API we use; both the DOM's and `ws`'s satisfy it. */
 export interface WebSocketLike {
@@ -83,7 +83,8 @@ export function openWebSocket(url: string, create: () => WebSocketLike, binaryTy
       reject(new TributaryError(ErrorCode.NETWORK_EXCEPTION, `cannot connect to ${url}: ${why}`))
     }
     const timer = setTimeout(() => fail(`no connection within ${connectTimeoutMs} ms`), connectTimeoutMs)
-    ws.addEventListener('error', (ev: { message?: string; error?: { code?: string } }) => fail(ev.error?.code ?? ev.message ?? 'connection refused'))
+    ws.addEventListener('error', (ev: { message?: string; error?: { code?: string; message?: string } }) =>
+      fail(explainConnectFailure(url, { code: ev.error?.code, message: ev.error?.message ?? ev.message })))
     ws.addEventListener('close', (ev: { code?: number; reason?: string }) => fail(`closed during handshake (${ev.code ?? 1006}${ev.reason ? ` ${ev.reason}` : ''})`))
     ws.addEventListener('open', () => {
       if (settled) return

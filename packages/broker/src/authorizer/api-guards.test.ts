@@ -45,7 +45,7 @@ function world(opts: { superUsers?: string[]; allowEveryoneIfNoAclFound?: boolea
   const call = async (apiKey: number, body: unknown, who: Partial<Session> & { host?: string } = {}) => {
     seen.delete(apiKey)
     const session: Session = { principal: who.principal ?? 'User:alice', authenticated: true, brokerId: who.brokerId }
-    const ctx: RequestContext = { connectionId: 1, remoteAddress: who.host ?? '::ffff:10.0.0.1', apiKey, apiVersion: 0, correlationId: 1, signal: new AbortController().signal, session }
+    const ctx: RequestContext = { connectionId: 1, remoteAddress: who.host ?? '::ffff:10.0.0.1', apiKey, apiVersion: 0, correlationId: 1, signal: new AbortController().signal, session, tls: false }
     const r = await handlers.get(apiKey)!(body, ctx)
     return { errorCode: r?.errorCode, body: r?.body as any, handled: seen.get(apiKey) }
   }

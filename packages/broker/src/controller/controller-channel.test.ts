@@ -14,7 +14,7 @@ import { QuorumHarness } from '../testing/quorum-harness.js'
 import { ControllerRouter, registerControllerApis } from './controller-channel.js'
 
 type Registry = Map<number, RequestHandler>
-const ctx = { connectionId: 1, remoteAddress: 'test', apiKey: 0, apiVersion: 0, correlationId: 1, signal: new AbortController().signal, session: { principal: 'User:ANONYMOUS', authenticated: false } }
+const ctx = { connectionId: 1, remoteAddress: 'test', apiKey: 0, apiVersion: 0, correlationId: 1, signal: new AbortController().signal, tls: false, session: { principal: 'User:ANONYMOUS', authenticated: false } }
 
 /** Call a node's handler as the wire would: msgpack both ways. */
 async function call(registry: Registry, apiKey: number, body: unknown): Promise<{ errorCode: number; body: any }> {

@@ -180,7 +180,7 @@ export class FakeRegistry implements HandlerRegistry {
   async call(apiKey: number, body: unknown): Promise<NonNullable<HandlerResult>> {
     const handler = this.handlers.get(apiKey)
     if (!handler) throw new Error(`no handler for api ${apiKey}`)
-    const ctx: RequestContext = { connectionId: 1, remoteAddress: 'test', apiKey, apiVersion: 0, correlationId: 1, signal: new AbortController().signal, session: { principal: 'User:ANONYMOUS', authenticated: false } }
+    const ctx: RequestContext = { connectionId: 1, remoteAddress: 'test', apiKey, apiVersion: 0, correlationId: 1, signal: new AbortController().signal, tls: false, session: { principal: 'User:ANONYMOUS', authenticated: false } }
     const r = await handler(body, ctx)
     if (!r) throw new Error('handler sent no response')
     return r

@@ -7,9 +7,16 @@
  * UNKNOWN_SERVER_ERROR when a handler throws) or, when no correlation id can be
  * read, the connection is closed with a WebSocket close code. Nothing a client
  * sends can throw out of here.
+ *
+ * With `tls` the same port speaks TLS (wss://, https://; net/tls.ts): the
+ * certificate can be swapped at run time (`reloadTls`, SIGHUP in main.ts) for
+ * new connections while open ones carry on.
  */
 import http from 'node:http'
+import https from 'node:https'
+import type net from 'node:net'
 import type { AddressInfo } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Logger } from 'pino'
 import { apiName, decodeRequest, encodeResponse, ErrorCode, errorName, isSupported } from '@tributary/protocol'
@@ -17,6 +24,7 @@ import type { Handlers } from './handler-registry.js'
 import type { BrokerMetrics } from '../metrics.js'
 import type { HandlerResult, RequestContext } from '../seams.js'
 import { wsTransport } from './ws-transport.js'
+import { certificateSummary, checkedContext, connectionTls, refusedClientCertificate, answerPlaintextOnTlsPort, handshakeFailureLogger, type ServerTls } from './tls.js'
 
 export interface ServerOptions {
   host: string
@@ -31,12 +39,26 @@ export interface ServerOptions {
   logger: Logger
   /** /readyz: ok, or why not */
   readiness(): { ready: boolean; reason: string }
+  /** Serve TLS on the port (wss://, https://). */
+  tls?: ServerTls
 }
+
+/** reloadTls on a plain listener. */
+export const NOT_TLS = 'the port does not speak TLS'
+
+/** The outcome of a certificate reload. */
+export type TlsReload = { ok: true; fingerprint256: string; serialNumber: string } | { ok: false; error: string }
 
 export interface NodeServer {
   /** The bound port (useful when listening on port 0). */
   readonly port: number
   connectionCount(): number
+  /**
+   * Re-read the certificate files and serve them to new connections; open ones
+   * keep theirs. Bad new files leave the current certificate in place. Logged
+   * either way; never throws.
+   */
+  reloadTls(): TlsReload
   close(): Promise<void>
 }
 
@@ -51,12 +73,32 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
   const sockets = new Set<WebSocket>()
   let nextConnectionId = 1
 
-  const httpServer = http.createServer((req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     void serveHttp(req, res).catch((err) => {
       logger.error({ err }, 'http handler failed')
       if (!res.headersSent) res.writeHead(500)
       res.end()
     })
+  }
+  const initialTls = opts.tls?.load()
+  const httpServer = opts.tls && initialTls ? https.createServer(checkedContext(initialTls, opts.tls.clientAuth), onRequest) : http.createServer(onRequest)
+  // A TLS port peeks at each connection's first byte to answer plaintext clients in words (426).
+  const plaintextOnTls = opts.tls ? answerPlaintextOnTlsPort(httpServer as https.Server, logger, () => metrics.tlsHandshakeFailures.inc({ reason: 'plaintext' })) : undefined
+  const clientAuth = opts.tls?.clientAuth ?? 'none'
+  const logRefused = handshakeFailureLogger(logger, () => performance.now())
+  httpServer.on('secureConnection', (socket: TLSSocket) => {
+    const refused = refusedClientCertificate(socket, clientAuth)
+    if (refused === undefined) return
+    metrics.tlsHandshakeFailures.inc({ reason: 'client-certificate' })
+    logRefused(socket.remoteAddress, `client certificate: ${refused}`)
+    socket.destroy()
+  })
+  // A required client certificate that is missing or does not verify ends here (Node refuses it itself).
+  httpServer.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
+    // Not verified (authorizationError), or not sent at all (ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE).
+    const why = socket.authorizationError ?? (/CERTIFICATE/.test(err.code ?? '') ? err.code : undefined)
+    metrics.tlsHandshakeFailures.inc({ reason: why ? 'client-certificate' : 'handshake' })
+    logRefused(socket.remoteAddress, why ? `client certificate: ${String(why)}` : err.code ?? err.message)
   })
   const serveHttp = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0]
@@ -81,10 +123,12 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
       return
     }
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req.socket.remoteAddress ?? '?'))
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req.socket))
   })
 
-  const onConnection = (ws: WebSocket, remoteAddress: string): void => {
+  const onConnection = (ws: WebSocket, socket: net.Socket): void => {
+    const remoteAddress = socket.remoteAddress ?? '?'
+    const { tls, peerCertificate } = connectionTls(socket, opts.tls)
     const connectionId = nextConnectionId++
     sockets.add(ws)
     metrics.connections.set(sockets.size)
@@ -131,7 +175,7 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
         return
       }
       inFlight++
-      const ctx: RequestContext = { connectionId, remoteAddress, apiKey, apiVersion, correlationId, listener: opts.listener ?? null, signal: abort.signal, session: { principal: 'User:ANONYMOUS', authenticated: false } }
+      const ctx: RequestContext = { connectionId, remoteAddress, apiKey, apiVersion, correlationId, listener: opts.listener ?? null, signal: abort.signal, tls, peerCertificate, session: { principal: 'User:ANONYMOUS', authenticated: false } }
       const started = process.hrtime.bigint()
       const finish = (result: HandlerResult): void => {
         inFlight--
@@ -166,16 +210,34 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
     })
   })
   const port = (httpServer.address() as AddressInfo).port
+  if (initialTls) logger.info({ certificate: certificateSummary(initialTls.cert), clientAuth }, 'the port speaks TLS')
+
+  const reloadTls = (): TlsReload => {
+    if (!opts.tls) return { ok: false, error: NOT_TLS }
+    try {
+      const material = opts.tls.load()
+      ;(httpServer as https.Server).setSecureContext(checkedContext(material, opts.tls.clientAuth))
+      const cert = certificateSummary(material.cert)
+      logger.info({ certificate: cert }, 'TLS certificate reloaded')
+      return { ok: true, fingerprint256: cert.fingerprint256, serialNumber: cert.serialNumber }
+    } catch (err) {
+      const error = (err as Error).message
+      logger.error({ error }, 'TLS certificate reload failed: still serving the previous certificate')
+      return { ok: false, error }
+    }
+  }
 
   return {
     port,
     connectionCount: () => sockets.size,
+    reloadTls,
     async close() {
       for (const ws of sockets) ws.close(CloseCode.GOING_AWAY, 'broker shutting down')
       await new Promise<void>((resolve) => {
         wss.close(() => resolve())
       })
       const force = setTimeout(() => { for (const ws of sockets) ws.terminate() }, 1000)
+      plaintextOnTls?.destroyPending()
       await new Promise<void>((resolve) => httpServer.close(() => resolve()))
       clearTimeout(force)
       httpServer.closeAllConnections?.()

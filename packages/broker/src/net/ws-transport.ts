@@ -3,7 +3,7 @@
  * are a protocol violation (close 1003); everything else is the RPC layer's job.
  */
 import WebSocket from 'ws'
-import type { Connector, Transport } from '@tributary/protocol'
+import { explainConnectFailure, type Connector, type Transport } from '@tributary/protocol'
 
 export const CONNECT_TIMEOUT_MS_DEFAULT = 5000
 
@@ -46,24 +46,34 @@ export function wsTransport(ws: WebSocket): Transport {
   return t
 }
 
+/** What a wss:// connection trusts and presents (PEM). */
+export interface ClientTlsOptions {
+  ca?: Buffer
+  cert?: Buffer
+  key?: Buffer
+}
+
 export interface WsConnectorOptions {
   /** Largest frame this side accepts (bytes). */
   maxPayload?: number
+  /** For wss:// URLs, read at each connect (certificates rotate). */
+  tls?: () => ClientTlsOptions
 }
 
-/** Opens a client WebSocket; rejects with the socket error when it cannot connect. */
+/** Opens a client WebSocket; rejects with the cause in words when it cannot connect. */
 export function wsConnector(defaults: WsConnectorOptions = {}): Connector {
   return (url, opts = {}) =>
     new Promise<Transport>((resolve, reject) => {
-      const ws = new WebSocket(url, { maxPayload: defaults.maxPayload, perMessageDeflate: false, handshakeTimeout: opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT })
-      const onError = (err: Error) => {
+      const tls = url.startsWith('wss:') ? defaults.tls?.() : undefined
+      const ws = new WebSocket(url, { maxPayload: defaults.maxPayload, perMessageDeflate: false, handshakeTimeout: opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT, ...tls })
+      const onError = (err: Error & { code?: string; status?: number }) => {
         ws.removeAllListeners()
         ws.on('error', () => {})
         ws.terminate()
-        reject(err)
+        reject(new Error(explainConnectFailure(url, { code: err.code, message: err.message, status: err.status })))
       }
       ws.once('error', onError)
-      ws.once('unexpected-response', (_req, res) => onError(new Error(`HTTP ${res.statusCode} on upgrade`)))
+      ws.once('unexpected-response', (_req, res) => onError(Object.assign(new Error(`HTTP ${res.statusCode} on upgrade`), { status: res.statusCode })))
       ws.once('open', () => {
         ws.off('error', onError)
         resolve(wsTransport(ws))

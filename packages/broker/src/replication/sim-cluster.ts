@@ -43,7 +43,7 @@ export class SimNode {
     if (!handler || !this.running) throw new TributaryError(ErrorCode.NETWORK_EXCEPTION, `node ${this.nodeId} is down`)
     const decoded = unpackValue(packValue(body))
     if (!decoded.ok) throw new Error(decoded.message)
-    const ctx = { connectionId: 0, remoteAddress: 'sim', apiKey, apiVersion: 0, correlationId: 0, signal: signal ?? new AbortController().signal, session: { principal: 'User:ANONYMOUS', authenticated: false } }
+    const ctx = { connectionId: 0, remoteAddress: 'sim', apiKey, apiVersion: 0, correlationId: 0, signal: signal ?? new AbortController().signal, tls: false, session: { principal: 'User:ANONYMOUS', authenticated: false } }
     const result = await handler(decoded.value, ctx)
     if (result === undefined) return undefined
     const back = unpackValue(packValue(result.body))

@@ -9,6 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import https from 'node:https'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -69,9 +70,15 @@ export class LocalCluster {
     private readonly args: (n: LocalNode) => string[],
     private readonly env: Record<string, string>,
     private readonly execArgv: string[],
+    private readonly ca: Buffer | undefined,
   ) {}
 
-  static async start(opts: { nodes: number; brokerArgs?: string[]; env?: Record<string, string>; execArgv?: string[] }): Promise<LocalCluster> {
+  /**
+   * `tlsCertsDir`: a make-certs.sh directory; the nodes serve wss:// with broker-N,
+   * trust its CA and ask peers for their certificate (`requested`), as a secured
+   * cluster whose clients authenticate by SASL would.
+   */
+  static async start(opts: { nodes: number; brokerArgs?: string[]; env?: Record<string, string>; execArgv?: string[]; tlsCertsDir?: string }): Promise<LocalCluster> {
     if (!exitHook) {
       exitHook = true
       process.on('exit', () => {
@@ -84,10 +91,14 @@ export class LocalCluster {
       const p = await freePort()
       if (!ports.includes(p)) ports.push(p)
     }
-    const nodes: LocalNode[] = ports.map((port, i) => ({ id: i + 1, port, url: `ws://127.0.0.1:${port}`, dataDir: join(root, `node-${i + 1}`), child: null, logs: [] }))
+    const certs = opts.tlsCertsDir
+    const scheme = certs ? 'wss' : 'ws'
+    const nodes: LocalNode[] = ports.map((port, i) => ({ id: i + 1, port, url: `${scheme}://127.0.0.1:${port}`, dataDir: join(root, `node-${i + 1}`), child: null, logs: [] }))
     const voters = nodes.map((n) => `${n.id}@${n.url}`).join(',')
-    const args = (n: LocalNode): string[] => ['broker', '--node-id', String(n.id), '--listen', n.url, '--data-dir', n.dataDir, '--voters', voters, '--log-level', 'warn', ...(opts.brokerArgs ?? [])]
-    const cluster = new LocalCluster(nodes, root, args, opts.env ?? {}, opts.execArgv ?? [])
+    const tlsArgs = (n: LocalNode): string[] =>
+      certs ? ['--tls-cert', join(certs, `broker-${n.id}.crt`), '--tls-key', join(certs, `broker-${n.id}.key`), '--tls-ca', join(certs, 'ca.crt'), '--tls-client-auth', 'requested'] : []
+    const args = (n: LocalNode): string[] => ['broker', '--node-id', String(n.id), '--listen', n.url, '--data-dir', n.dataDir, '--voters', voters, '--log-level', 'warn', ...tlsArgs(n), ...(opts.brokerArgs ?? [])]
+    const cluster = new LocalCluster(nodes, root, args, opts.env ?? {}, opts.execArgv ?? [], certs ? readFileSync(join(certs, 'ca.crt')) : undefined)
     try {
       for (const n of nodes) await cluster.spawn(n)
       await Promise.all(nodes.map((n) => cluster.waitReady(n.id)))
@@ -128,7 +139,13 @@ export class LocalCluster {
     })
   }
 
+  /** The CA a client must trust (TLS clusters). */
+  get tlsCa(): Buffer | undefined {
+    return this.ca
+  }
+
   async ready(id: number): Promise<boolean> {
+    if (this.ca) return this.readyOverTls(id)
     try {
       const res = await fetch(`http://127.0.0.1:${this.node(id).port}/readyz`, { signal: AbortSignal.timeout(2_000) })
       await res.arrayBuffer()
@@ -136,6 +153,17 @@ export class LocalCluster {
     } catch {
       return false
     }
+  }
+
+  /** /readyz over https:// (fetch cannot be given a CA). */
+  private readyOverTls(id: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const req = https.get({ host: '127.0.0.1', port: this.node(id).port, path: '/readyz', ca: this.ca, timeout: 2_000 }, (res) => {
+        res.resume().once('end', () => resolve(res.statusCode === 200))
+      })
+      req.once('timeout', () => req.destroy())
+      req.once('error', () => resolve(false))
+    })
   }
 
   async waitReady(id: number, timeoutMs = READY_TIMEOUT_MS): Promise<void> {

@@ -16,9 +16,9 @@ export const SENDS_IN_FLIGHT_MAX = 64
 /** Records of one latency run sent in a single timer tick when the timer falls behind. */
 const PACE_BURST_MAX = 1_000
 
-export function newBenchClient(brokers: string[], clientId: string): Tributary {
+export function newBenchClient(brokers: string[], clientId: string, tlsCa?: Buffer): Tributary {
   // Default retries: failover is measured with the SDK's own defaults.
-  return new Tributary({ brokers, clientId })
+  return new Tributary({ brokers, clientId, ...(tlsCa ? { tls: { ca: tlsCa } } : {}) })
 }
 
 export async function createTopic(client: Tributary, topic: string, partitions: number, replicationFactor: number): Promise<void> {

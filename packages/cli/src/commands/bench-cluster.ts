@@ -6,6 +6,11 @@
  *
  * The 1-node cluster runs produce-rf1 then startup; the 3-node cluster runs the
  * rest, failover last (it kills a node).
+ *
+ * `--secure` compares instead: produce RF 3 acks=all on a plaintext 3-node
+ * cluster, then on a 3-node cluster serving TLS (wss:// to clients and between
+ * peers, certificates made for the run by scripts/make-certs.sh), and prints
+ * both and the ratio (target: TLS keeps >= 75 % of plaintext).
  */
 import os from 'node:os'
 import type { Argv } from 'yargs'
@@ -13,7 +18,9 @@ import { UsageError } from '../errors.js'
 import { printJson, println } from '../io.js'
 import { runCommand, type Ctx, type Runtime } from '../runtime.js'
 import { formatTable } from '../table.js'
+import { makeBenchCerts } from '../bench/bench-certs.js'
 import { LocalCluster } from '../bench/local-cluster.js'
+import { rm } from 'node:fs/promises'
 import { consume, failover, FULL, latency100k, latency10k, memory, produceRf1, produceRf3, QUICK, roundTrip, RssSampler, startup, type Env, type ScenarioResult, type Sizes } from '../bench/scenarios.js'
 import { newBenchClient } from '../bench/workloads.js'
 
@@ -37,7 +44,11 @@ interface ClusterBenchArgs {
   profile?: string
   consumeMib?: number
   startupMib?: number
+  secure: boolean
 }
+
+/** `--secure`: TLS must keep at least this share of the plaintext produce-rf3 figure. */
+export const SECURE_RATIO_TARGET = 0.75
 
 export function benchClusterOptions(c: Argv): Argv {
   return c
@@ -46,6 +57,7 @@ export function benchClusterOptions(c: Argv): Argv {
     .option('consume-mib', { type: 'number', describe: 'log size read by the consume scenario (default 1024, quick 2)' })
     .option('startup-mib', { type: 'number', describe: 'data held by the restarted node in the startup scenario (default 1024, quick 2)' })
     .option('profile', { type: 'string', describe: 'write broker CPU profiles (node --cpu-prof) into this directory' })
+    .option('secure', { type: 'boolean', default: false, describe: 'compare produce-rf3 over TLS with plaintext in the same run (needs openssl)' })
 }
 
 export const benchClusterHandler = (rt: Runtime): ((argv: never) => Promise<void>) => runCommand<ClusterBenchArgs>(rt, runClusterBench) as never
@@ -61,13 +73,11 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
     if (!ctx.json) ctx.io.stderr.write(line + '\n')
   }
   const execArgv = a.profile ? ['--cpu-prof', `--cpu-prof-dir=${a.profile}`] : []
-  for (const [nodes, list] of [[1, SINGLE], [3, TRIPLE]] as const) {
-    const todo = list.filter(([name]) => wanted.has(name))
-    if (todo.length === 0 || ctx.signal.aborted) continue
-    log(`starting a ${nodes}-node cluster`)
-    const cluster = await LocalCluster.start({ nodes, execArgv })
+  const runOn = async (nodes: number, todo: Array<[string, Scenario]>, tlsCertsDir?: string): Promise<void> => {
+    log(`starting a ${nodes}-node ${tlsCertsDir ? 'TLS' : 'plaintext'} cluster`)
+    const cluster = await LocalCluster.start({ nodes, execArgv, tlsCertsDir })
     const rss = new RssSampler(cluster)
-    const client = newBenchClient(cluster.bootstrap, 'bench-cluster')
+    const client = newBenchClient(cluster.bootstrap, 'bench-cluster', cluster.tlsCa)
     try {
       rss.start()
       for (const [, run] of todo) {
@@ -83,9 +93,27 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
       await cluster.stop(a.profile ? 'SIGTERM' : 'SIGKILL')
     }
   }
+  if (a.secure) {
+    if (a.scenario) throw new UsageError('--secure runs produce-rf3 plaintext and over TLS: leave out --scenario')
+    const certs = await makeBenchCerts(3)
+    try {
+      await runOn(3, [['produce-rf3', produceRf3]])
+      if (!ctx.signal.aborted) await runOn(3, [['produce-rf3', produceRf3]], certs)
+    } finally {
+      await rm(certs, { recursive: true, force: true })
+    }
+    if (results.length === 2) results.push(secureComparison(results[0]!, results[1]!))
+  } else {
+    for (const [nodes, list] of [[1, SINGLE], [3, TRIPLE]] as const) {
+      const todo = list.filter(([name]) => wanted.has(name))
+      if (todo.length === 0 || ctx.signal.aborted) continue
+      await runOn(nodes, todo)
+    }
+  }
   const summary = {
     bench: 'cluster',
     quick: a.quick,
+    secure: a.secure,
     machine: { cpus: os.cpus().length, node: process.version, valueBytes: 100 },
     scenarios: results,
   }
@@ -94,4 +122,18 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
     println(ctx.io, formatTable(['SCENARIO', 'TARGET', 'MEASURED', 'MET'], rows))
   }
   printJson(ctx.io, summary)
+}
+
+/** The TLS run's produce-rf3 against the plaintext one's, renamed so the table and JSON tell them apart. */
+function secureComparison(plain: ScenarioResult, secure: ScenarioResult): ScenarioResult {
+  plain.name = 'produce-rf3 (plaintext)'
+  secure.name = 'produce-rf3 (TLS)'
+  const ratio = (secure.recordsPerSec ?? 0) / Math.max(1, plain.recordsPerSec ?? 0)
+  return {
+    name: 'TLS / plaintext',
+    target: `>= ${SECURE_RATIO_TARGET * 100} %`,
+    measured: `${(ratio * 100).toFixed(1)} %`,
+    met: ratio >= SECURE_RATIO_TARGET,
+    details: { ratio: Number(ratio.toFixed(4)), plaintextRecordsPerSec: plain.recordsPerSec ?? 0, tlsRecordsPerSec: secure.recordsPerSec ?? 0 },
+  }
 }
