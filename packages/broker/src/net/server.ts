@@ -22,7 +22,7 @@ import type { Logger } from 'pino'
 import { apiName, decodeRequest, encodeResponse, ErrorCode, errorName, isSupported } from '@tributary/protocol'
 import type { Handlers } from './handler-registry.js'
 import type { BrokerMetrics } from '../metrics.js'
-import type { HandlerResult, RequestContext } from '../seams.js'
+import type { HandlerResult, RequestContext, Session } from '../seams.js'
 import { wsTransport } from './ws-transport.js'
 import { certificateSummary, checkedContext, connectionTls, refusedClientCertificate, answerPlaintextOnTlsPort, handshakeFailureLogger, type ServerTls } from './tls.js'
 
@@ -134,6 +134,8 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
     metrics.connections.set(sockets.size)
     const transport = wsTransport(ws)
     const abort = new AbortController()
+    // One object per connection: the authorizer caches its decisions on it. (Authentication replaces it.)
+    const session: Session = { principal: 'User:ANONYMOUS', authenticated: false }
     let inFlight = 0
     let badFrames = 0
     const reply = (correlationId: number, errorCode: number, body: unknown): void => {
@@ -175,7 +177,7 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
         return
       }
       inFlight++
-      const ctx: RequestContext = { connectionId, remoteAddress, apiKey, apiVersion, correlationId, listener: opts.listener ?? null, signal: abort.signal, tls, peerCertificate, session: { principal: 'User:ANONYMOUS', authenticated: false } }
+      const ctx: RequestContext = { connectionId, remoteAddress, apiKey, apiVersion, correlationId, listener: opts.listener ?? null, signal: abort.signal, tls, peerCertificate, session }
       const started = process.hrtime.bigint()
       const finish = (result: HandlerResult): void => {
         inFlight--
