@@ -18,7 +18,7 @@ test('bench cluster --quick --json runs every scenario and prints one JSON line'
   const summary = JSON.parse(lines[0]!) as { bench: string; quick: boolean; scenarios: Scenario[] }
   expect(summary).toMatchObject({ bench: 'cluster', quick: true })
   const names = summary.scenarios.map((s) => s.name)
-  expect(names).toEqual(['produce-rf1', 'startup', 'produce-rf3', 'memory', 'consume', 'latency-10k', 'latency-100k', 'round-trip', 'failover'])
+  expect(names).toEqual(['produce-rf1', 'per-record-rf1', 'startup', 'produce-rf3', 'per-record-rf3', 'memory', 'consume', 'latency-10k', 'latency-100k', 'round-trip', 'failover'])
   for (const s of summary.scenarios) {
     expect(s).toEqual(expect.objectContaining({ target: expect.any(String), measured: expect.any(String), met: expect.any(Boolean) }))
     expect({ name: s.name, records: s.records > 0 }).toEqual({ name: s.name, records: true })

@@ -17,7 +17,7 @@ import { BROKER_OPTIONS, namedListeners, resolveBrokerConfig, type BrokerConfig 
 import { runCli } from './cli-process.js'
 import { BROKER_BIN, freePort, REPO_ROOT, rpc } from './cluster.js'
 
-interface Service { hostname?: string; environment: Record<string, string>; ports?: string[]; volumes?: string[]; healthcheck?: unknown; restart?: string; build?: unknown; profiles?: string[]; image?: string }
+interface Service { hostname?: string; environment: Record<string, string>; ports?: string[]; volumes?: string[]; healthcheck?: unknown; restart?: string; build?: unknown; profiles?: string[]; image?: string; depends_on?: string[] }
 
 interface Compose { services: Record<string, Service>; volumes: Record<string, unknown> }
 
@@ -222,4 +222,41 @@ describe('docker-compose.yml', () => {
       await rm(root, { recursive: true, force: true })
     }
   }, 90_000)
+
+  test('the monitoring profile: Prometheus scrapes every node at its compose address, Grafana is provisioned with it and the dashboard', async () => {
+    const compose = await loadCompose()
+    const { services, volumes } = compose
+    const brokers = nodeServices(compose)
+    const { prometheus, grafana } = services
+    for (const svc of [prometheus, grafana]) {
+      expect(svc?.profiles).toEqual(['monitoring'])
+      expect(svc?.image).toMatch(/^(prom\/prometheus|grafana\/grafana):v?\d+\.\d+\.\d+$/)
+    }
+    // Every bind mount names a file or directory of this repository; named volumes are declared.
+    const mountOf = (svc: Service, target: string): string => {
+      const m = (svc.volumes ?? []).find((v) => v.split(':')[1] === target)
+      expect({ target, mounted: m !== undefined }).toEqual({ target, mounted: true })
+      const source = m!.split(':')[0]!
+      if (!source.startsWith('./')) expect(Object.keys(volumes)).toContain(source)
+      return path.join(REPO_ROOT, source)
+    }
+    const scrape = parse(await readFile(mountOf(prometheus!, '/etc/prometheus/prometheus.yml'), 'utf8')) as { scrape_configs: Array<{ metrics_path?: string; static_configs: Array<{ targets: string[] }> }> }
+    const targets = scrape.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets)).sort()
+    expect(targets).toEqual(brokers.map(([name, svc]) => `${svc.hostname ?? name}:${new URL(configOf(svc).listen).port}`).sort())
+    expect(scrape.scrape_configs.every((c) => (c.metrics_path ?? '/metrics') === '/metrics')).toBe(true)
+    expect(prometheus!.depends_on).toEqual(expect.arrayContaining(brokers.map(([name]) => name)))
+
+    const provisioning = mountOf(grafana!, '/etc/grafana/provisioning')
+    const datasources = parse(await readFile(path.join(provisioning, 'datasources', 'prometheus.yml'), 'utf8')) as { datasources: Array<{ uid: string; type: string; url: string }> }
+    const ds = datasources.datasources[0]!
+    expect(ds).toMatchObject({ type: 'prometheus', url: `http://prometheus:${prometheus!.ports![0]!.split(':')[1]}` })
+    const providers = parse(await readFile(path.join(provisioning, 'dashboards', 'tributary.yml'), 'utf8')) as { providers: Array<{ options: { path: string } }> }
+    const dashboards = mountOf(grafana!, providers.providers[0]!.options.path)
+    const dashboard = JSON.parse(await readFile(path.join(dashboards, 'tributary.json'), 'utf8')) as { panels: Array<{ type: string; datasource?: { uid: string }; targets?: Array<{ datasource?: { uid: string } }> }> }
+    // Every query panel reads the provisioned data source (e2e/src/metrics.test.ts checks the queries name real metrics).
+    for (const p of dashboard.panels.filter((x) => x.type !== 'row')) {
+      expect(p.datasource?.uid).toBe(ds.uid)
+      for (const t of p.targets ?? []) expect(t.datasource?.uid ?? ds.uid).toBe(ds.uid)
+    }
+  })
 })

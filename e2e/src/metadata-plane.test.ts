@@ -126,7 +126,7 @@ test('kill -9 a partition leader: it is fenced after the session timeout and its
   const led = before.partitions.filter((p) => p.leader === victim)
   expect(led.length).toBeGreaterThan(0)
   // Every ISR full and nobody fenced before the kill, so the gauges have somewhere to move from.
-  await cluster.waitFor(async () => (await metric(controller, 'tributary_under_replicated_partitions')) === 0, { message: 'no under-replicated partitions' })
+  await cluster.waitFor(async () => (await metric(controller, 'tributary_cluster_under_replicated_partitions')) === 0, { message: 'no under-replicated partitions' })
   expect(await metric(controller, 'tributary_fenced_brokers')).toBe(0)
 
   const killedAt = Date.now()
@@ -147,7 +147,7 @@ test('kill -9 a partition leader: it is fenced after the session timeout and its
   }
   expect(await metric(controller, 'tributary_fenced_brokers')).toBe(1)
   // Every partition with a replica on the victim (at least the six of this topic) drops it from its ISR.
-  await cluster.waitFor(async () => ((await metric(controller, 'tributary_under_replicated_partitions')) ?? 0) >= before.partitions.length, { message: 'under-replicated partitions in /metrics' })
+  await cluster.waitFor(async () => ((await metric(controller, 'tributary_cluster_under_replicated_partitions')) ?? 0) >= before.partitions.length, { message: 'under-replicated partitions in /metrics' })
   for (const name of ['tributary_network_bytes_in_total', 'tributary_network_bytes_out_total', 'tributary_connections']) {
     expect(await metric(controller, name)).toBeGreaterThan(0)
   }

@@ -23,11 +23,11 @@ import { BrokerLifecycle } from './broker-lifecycle.js'
 import { listenAddress, namedListeners, type BrokerConfig } from './config.js'
 import { Controller } from './controller/controller.js'
 import { ControllerRouter, registerControllerApis } from './controller/controller-channel.js'
-import { createGroupCoordinator, DEFAULT_GROUP_CONFIG, type GroupCoordinator } from './group/index.js'
+import { createGroupCoordinator, DEFAULT_GROUP_CONFIG, groupLag, type GroupCoordinator } from './group/index.js'
 import { registerMetadataApis } from './metadata/metadata-handlers.js'
 import { MetadataPublisher } from './metadata/metadata-publisher.js'
 import type { MetadataView } from './metadata/image-types.js'
-import { BrokerMetrics } from './metrics.js'
+import { BrokerMetrics, type NodeGauges } from './metrics.js'
 import { Handlers } from './net/handler-registry.js'
 import { WsPeerClients } from './net/peer-clients.js'
 import { NOT_TLS, startServer, type NodeServer, type TlsReload } from './net/server.js'
@@ -143,8 +143,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     logger: logger.child({ part: 'lifecycle' }),
   })
 
-  const metrics = new BrokerMetrics(nodeId, gaugesFor(quorum, metadata), { processMetrics: deps.processMetrics })
-  const authorization = setUpAuthorization({ config, metadata, handlers, registry: metrics.registry, clock, logger: logger.child({ part: 'authorizer' }) })
+  const authorization = setUpAuthorization({ config, metadata, handlers, clock, logger: logger.child({ part: 'authorizer' }) })
 
   registerMetadataApis(handlers, {
     nodeId,
@@ -182,6 +181,16 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   })
   replicas.register(handlers)
   groups.register(handlers)
+  const metrics = new BrokerMetrics(
+    nodeId,
+    {
+      gauges: gaugesFor(quorum, metadata, () => controller!.isActive()),
+      dataPlane: () => replicas.metricsSnapshot(),
+      groupLag: () => groupLag(groups.committedOffsets(), { nodeId, metadata, localHighWatermark: (t, p) => replicas.highWatermark(t, p), peers }),
+    },
+    { processMetrics: deps.processMetrics },
+  )
+  authorization.registerMetrics(metrics.registry)
   authorization.guard()
 
   const { port } = listenAddress(config.listen)
@@ -265,7 +274,7 @@ function handOffLeadership(quorum: MetadataQuorum, others: number[]): boolean {
   return best !== undefined && quorum.transferLeadership(best.id)
 }
 
-function gaugesFor(quorum: MetadataQuorum, metadata: MetadataView) {
+function gaugesFor(quorum: MetadataQuorum, metadata: MetadataView, activeController: () => boolean): NodeGauges {
   const partitions = () => [...metadata.image().topicsById.values()].flatMap((t) => t.partitions)
   return {
     raftTerm: () => quorum.term,
@@ -273,8 +282,9 @@ function gaugesFor(quorum: MetadataQuorum, metadata: MetadataView) {
     raftLeaderId: () => quorum.leaderId || -1,
     metadataOffset: () => metadata.image().offset,
     fencedBrokers: () => [...metadata.image().brokers.values()].filter((b) => b.fenced).length,
-    partitions: () => partitions().length,
-    underReplicatedPartitions: () => partitions().filter((p) => p.isr.length < p.replicas.length).length,
-    offlinePartitions: () => partitions().filter((p) => p.leader === -1).length,
+    activeController,
+    clusterPartitions: () => partitions().length,
+    clusterUnderReplicatedPartitions: () => partitions().filter((p) => p.isr.length < p.replicas.length).length,
+    clusterOfflinePartitions: () => partitions().filter((p) => p.leader === -1).length,
   }
 }

@@ -64,6 +64,11 @@ export interface RequestContext {
   tls: boolean
   /** the client's certificate, when one was presented and verified against --tls-ca (net/tls.ts) */
   peerCertificate?: PeerCertificate
+  /**
+   * Set by a handler that parks (a Fetch long poll): milliseconds spent waiting for data,
+   * which /metrics reports apart from the time spent working on the request.
+   */
+  parkedMs?: number
   /** the connection's identity when this request arrived */
   session: Session
 }

@@ -7,13 +7,23 @@
  * nothing in flight (and its linger is over), so under load records gather into
  * fewer, larger requests instead of many small ones competing for the brokers.
  */
-import { BATCH_HEADER_BYTES, type RecordInput } from '@tributary/protocol'
+import { BATCH_HEADER_BYTES, RecordBatchBuilder, type BuildOptions, type RecordInput } from '@tributary/protocol'
 import { closedError } from './errors.js'
+import type { RecordMetadata } from './records.js'
 
 export interface BatchResult { baseOffset: number }
 
+/**
+ * One partition's batch: records are encoded as they are appended (RecordBatchBuilder), so
+ * it holds bytes, not the senders' objects, while it fills, waits and is in flight. Its
+ * working buffer grows by doubling: until sealed it may be up to twice the records' bytes
+ * that the buffer accounting (bufferBytes) reserves for them.
+ */
 export class ProducerBatch {
-  readonly records: RecordInput[] = []
+  /** Records appended. */
+  count = 0
+  /** Encodes the records as they come; dropped once the batch is sealed. */
+  private builder: RecordBatchBuilder | undefined
   /** Estimated encoded bytes (header included). */
   bytes = BATCH_HEADER_BYTES
   /** Bytes reserved from the buffer for this batch's records. */
@@ -44,6 +54,41 @@ export class ProducerBatch {
 
   get closed(): boolean {
     return this.encoded !== undefined
+  }
+
+  /** buffer: working space for a new builder (see Accumulator.seal). */
+  append(record: RecordInput, now: number, buffer?: () => Uint8Array | undefined): void {
+    this.builder ??= new RecordBatchBuilder(record.timestamp ?? now, buffer?.())
+    this.builder.append(record, now)
+    this.count++
+  }
+
+  /** Encode for sending (once: retries resend these bytes); the batch takes no more records. Returns the builder's spent buffer. */
+  seal(opts: BuildOptions): Uint8Array | undefined {
+    if (this.encoded) return undefined
+    const builder = this.builder!
+    this.encoded = builder.build(opts)
+    this.builder = undefined
+    return builder.takeBuffer()
+  }
+
+  /** Offsets in this batch of one-record sends, in the order they called recordMetadata. */
+  private readonly waiting: number[] = []
+  private answered = 0
+  private oneRecord: ((r: BatchResult) => RecordMetadata[]) | undefined
+
+  /**
+   * The metadata of the record at `index`, once the batch is acknowledged. Every call adds
+   * one reaction with one shared function: reactions run in the order they were added, so
+   * the n-th run answers the n-th caller, and a send costs no closure of its own.
+   */
+  recordMetadata(index: number): Promise<RecordMetadata[]> {
+    this.waiting.push(index)
+    this.oneRecord ??= (r) => {
+      const i = this.waiting[this.answered++]!
+      return [{ topic: this.topic, partition: this.partition, offset: r.baseOffset < 0 ? -1 : r.baseOffset + i }]
+    }
+    return this.promise.then(this.oneRecord)
   }
 }
 
@@ -129,7 +174,7 @@ export class Accumulator {
   /** The queue the last append used: records of one send mostly go to one partition (no key string per record). */
   private lastQueue: PartitionQueue | undefined
 
-  /** Append to the partition's open batch and return that batch (the record is its last). */
+  /** Append to the partition's open batch and return that batch (the record is its last, stamped `now` unless it has a timestamp). */
   append(topic: string, partition: number, record: RecordInput, bytes: number, now: number): ProducerBatch {
     let q = this.lastQueue
     if (q === undefined || q.partition !== partition || q.topic !== topic) {
@@ -143,16 +188,31 @@ export class Accumulator {
     }
     let batch = q.batches[q.batches.length - 1]
     this.filled = false
-    if (!batch || batch.closed || (batch.records.length > 0 && batch.bytes + bytes > this.opts.batchBytes)) {
+    if (!batch || batch.closed || (batch.count > 0 && batch.bytes + bytes > this.opts.batchBytes)) {
       this.filled = batch !== undefined && !batch.closed
       batch = new ProducerBatch(topic, partition, now)
       q.batches.push(batch)
     }
-    batch.records.push(record)
+    batch.append(record, now, this.takeSpare)
     batch.bytes += bytes
     batch.reserved += bytes
     if (batch.bytes >= this.opts.batchBytes) this.filled = true
     return batch
+  }
+
+  /** One builder buffer kept from a sealed batch for the next new one (bounded: one, of at most about 2 x batchBytes). */
+  private spare: Uint8Array | undefined
+  private readonly takeSpare = (): Uint8Array | undefined => {
+    const b = this.spare
+    this.spare = undefined
+    return b
+  }
+
+  /** Seal batch for sending (see ProducerBatch.seal), keeping its working buffer for the next batch. */
+  seal(batch: ProducerBatch, opts: BuildOptions): Uint8Array {
+    const spent = batch.seal(opts)
+    if (spent !== undefined && spent.length <= 4 * this.opts.batchBytes && (this.spare === undefined || spent.length > this.spare.length)) this.spare = spent
+    return batch.encoded!
   }
 
   /** The next batch of q to send now, if any: in queue order, within maxInFlight, one at a time while recovering. */

@@ -58,13 +58,13 @@ export class StickyPartitioner {
   constructor(private readonly random: () => number = Math.random) {}
 
   /**
-   * `available`: partitions with a leader, preferred when any; a function is only
-   * called when a new partition is chosen (not for every record of a sticky run).
+   * `available`: partitions with a leader, preferred when any; a function (of the topic) is
+   * only called when a new partition is chosen (not for every record of a sticky run).
    */
-  partition(topic: string, partitionCount: number, available?: readonly number[] | (() => readonly number[])): number {
+  partition(topic: string, partitionCount: number, available?: readonly number[] | ((topic: string) => readonly number[])): number {
     const current = this.sticky.get(topic)
     if (current !== undefined && current < partitionCount) return current
-    const list = typeof available === 'function' ? available() : available
+    const list = typeof available === 'function' ? available(topic) : available
     const pool = list && list.length > 0 ? list : undefined
     const chosen = pool ? pool[Math.floor(this.random() * pool.length)] : Math.floor(this.random() * partitionCount)
     this.sticky.set(topic, chosen)

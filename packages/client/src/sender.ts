@@ -17,7 +17,6 @@ import {
   ApiKey,
   ErrorCode,
   TributaryError,
-  encodeRecordBatch,
   type Acks,
   type ProducePartitionResponse,
   type ProduceRequest,
@@ -231,13 +230,13 @@ export class Sender {
     if (this.opts.idempotent && this.pid) {
       const key = `${q.topic}\u0000${q.partition}`
       b.baseSequence = this.sequences.get(key) ?? 0
-      this.sequences.set(key, (b.baseSequence + b.records.length) % (SEQUENCE_MAX + 1))
+      this.sequences.set(key, (b.baseSequence + b.count) % (SEQUENCE_MAX + 1))
       b.producerId = this.pid.producerId
       producerEpoch = this.pid.producerEpoch
     }
-    b.encoded = encodeRecordBatch(b.records, { producerId: b.producerId, producerEpoch, baseSequence: b.baseSequence, compression: this.opts.compression })
+    const encoded = this.acc.seal(b, { producerId: b.producerId, producerEpoch, baseSequence: b.baseSequence, compression: this.opts.compression })
     this.onBatchClosed(q.topic, q.partition)
-    return b.encoded
+    return encoded
   }
 
   private async produce(nodeId: number, entries: Array<{ q: PartitionQueue; b: ProducerBatch }>): Promise<void> {

@@ -19,22 +19,18 @@ import {
   ATTR_DELETE_HORIZON,
   ATTR_TIMESTAMP_LOG_APPEND,
   ATTR_TRANSACTIONAL,
-  BATCH_CRC_START,
   BATCH_HEADER_BYTES,
-  BATCH_MAGIC,
   BATCH_OVERHEAD_BYTES,
   RECORD_BYTES_MIN,
   type BatchHeader,
   validateBatch,
-  writeInt32,
-  writeInt64,
 } from './batch-header.js'
 import { compress, Compression, decompress, DECOMPRESSED_BYTES_MAX_DEFAULT } from './compression.js'
-import { crc32c } from './crc32c.js'
 import { ErrorCode, fail, ok, type Result } from './errors.js'
 import { decodeRecords } from './record-decode.js'
 import { Utf8Target } from './utf8.js'
-import { sizeOfVarint, VARINT_BYTES_MAX, writeVarint, writeVarlong } from './varint.js'
+import { bodyBound, writeBatchHeader, writeRecord } from './record-encode.js'
+import { VARINT_BYTES_MAX } from './varint.js'
 
 export type RecordField = string | Uint8Array
 export type HeaderInput = Record<string, RecordField> | Array<{ key: string; value: Uint8Array | null }>
@@ -96,88 +92,7 @@ export interface DecodeBatchOptions {
 const SCRATCH_BYTES_KEEP = 4 * 1024 * 1024
 let scratch = new Utf8Target(new Uint8Array(64 * 1024))
 
-/** Body bytes besides the length-prefixed fields: attributes, timestampDelta, offsetDelta, headerCount. */
-const RECORD_FIXED_BYTES_MAX = 1 + 10 + 5 + 5
 const corrupt = <T>(message: string): Result<T> => fail(ErrorCode.CORRUPT_MESSAGE, message)
-
-/** Upper bound of the encoded size of a key/value/header value (with its length prefix). */
-function fieldBound(v: RecordField | null | undefined): number {
-  if (v == null) return 1
-  return 5 + (typeof v === 'string' ? 3 * v.length : v.length)
-}
-
-function bodyBound(r: RecordInput): number {
-  let n = RECORD_FIXED_BYTES_MAX + fieldBound(r.key) + fieldBound(r.value)
-  const h = r.headers
-  if (h === undefined) return n
-  if (Array.isArray(h)) {
-    for (const e of h) n += fieldBound(e.key) + fieldBound(e.value)
-  } else {
-    for (const k in h) n += fieldBound(k) + fieldBound(h[k])
-  }
-  return n
-}
-
-/** Write a length-prefixed field; null writes length -1. */
-function writeField(out: Utf8Target, p: number, v: RecordField | null | undefined): number {
-  const buf = out.bytes
-  if (v == null) {
-    buf[p] = 1 // zigzag(-1)
-    return p + 1
-  }
-  if (typeof v === 'string') {
-    // The UTF-8 length is known only after writing: reserve room for the worst case
-    // length prefix and slide the bytes back if the real prefix is shorter.
-    const reserved = sizeOfVarint(3 * v.length)
-    const n = out.write(p + reserved, v)
-    const need = sizeOfVarint(n)
-    if (need !== reserved) buf.copyWithin(p + need, p + reserved, p + reserved + n)
-    return writeVarint(buf, p, n) + n
-  }
-  if (!(v instanceof Uint8Array)) throw new TypeError(`record fields must be string, Uint8Array or null, got ${typeof v}`)
-  p = writeVarint(buf, p, v.length)
-  buf.set(v, p)
-  return p + v.length
-}
-
-function writeHeaders(out: Utf8Target, p: number, h: HeaderInput | undefined): number {
-  const buf = out.bytes
-  if (h === undefined) {
-    buf[p] = 0
-    return p + 1
-  }
-  if (Array.isArray(h)) {
-    p = writeVarint(buf, p, h.length)
-    for (const e of h) p = writeField(out, writeField(out, p, e.key), e.value)
-    return p
-  }
-  let count = 0
-  for (const _ in h) count++
-  p = writeVarint(buf, p, count)
-  for (const k in h) p = writeField(out, writeField(out, p, k), h[k])
-  return p
-}
-
-/** `bound` is bodyBound(r). */
-function writeRecord(out: Utf8Target, start: number, r: RecordInput, bound: number, timestampDelta: number, offsetDelta: number): number {
-  const buf = out.bytes
-  const reserved = sizeOfVarint(bound)
-  let p = start + reserved
-  buf[p++] = 0
-  p = writeVarlong(buf, p, timestampDelta)
-  p = writeVarint(buf, p, offsetDelta)
-  p = writeField(out, p, r.key)
-  p = writeField(out, p, r.value)
-  p = writeHeaders(out, p, r.headers)
-  const bodyLen = p - start - reserved
-  const need = sizeOfVarint(bodyLen)
-  if (need !== reserved) {
-    buf.copyWithin(start + need, start + reserved, p)
-    p -= reserved - need
-  }
-  writeVarint(buf, start, bodyLen)
-  return p
-}
 
 /**
  * A bigger target holding t's first `used` bytes, with room for records[from..]:
@@ -254,25 +169,19 @@ export function encodeRecordBatch(records: RecordInput[], opts: EncodeBatchOptio
     out = new Uint8Array(BATCH_HEADER_BYTES + body.length)
     out.set(body, BATCH_HEADER_BYTES)
   }
-  writeInt64(out, 0, opts.baseOffset ?? 0)
-  writeInt32(out, 8, out.length - BATCH_OVERHEAD_BYTES)
-  writeInt32(out, 12, opts.partitionLeaderEpoch ?? -1)
-  out[16] = BATCH_MAGIC
-  writeInt16(out, 21, attributesOf(opts, code))
-  writeInt32(out, 23, lastOffsetDelta)
-  writeInt64(out, 27, baseTimestamp)
-  writeInt64(out, 35, maxTimestamp)
-  writeInt64(out, 43, opts.producerId ?? -1)
-  writeInt16(out, 51, opts.producerEpoch ?? -1)
-  writeInt32(out, 53, opts.baseSequence ?? -1)
-  writeInt32(out, 57, n)
-  writeInt32(out, 17, crc32c(out, BATCH_CRC_START, out.length))
+  writeBatchHeader(out, {
+    baseOffset: opts.baseOffset ?? 0,
+    partitionLeaderEpoch: opts.partitionLeaderEpoch ?? -1,
+    attributes: attributesOf(opts, code),
+    lastOffsetDelta,
+    baseTimestamp,
+    maxTimestamp,
+    producerId: opts.producerId ?? -1,
+    producerEpoch: opts.producerEpoch ?? -1,
+    baseSequence: opts.baseSequence ?? -1,
+    recordCount: n,
+  })
   return out
-}
-
-function writeInt16(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 8
-  b[o + 1] = v
 }
 
 /**

@@ -25,14 +25,15 @@ export interface Denial {
 
 export class DenialAudit {
   private readonly lastLoggedMs = new Map<string, number>()
-  private readonly denials: Counter<'operation' | 'resource_type'>
+  /** Registered in the node's metrics registry by its owner (registerMetric). */
+  readonly denials: Counter<'operation' | 'resource_type'>
 
-  constructor(private readonly deps: { clock: Clock; logger: Logger; registry: Registry }) {
+  constructor(private readonly deps: { clock: Clock; logger: Logger; registry?: Registry }) {
     this.denials = new Counter({
       name: 'tributary_authorization_denials_total',
       help: 'requests (or parts of requests) refused by the ACL authorizer, by operation and resource type',
       labelNames: ['operation', 'resource_type'],
-      registers: [deps.registry],
+      registers: deps.registry ? [deps.registry] : [],
     })
   }
 

@@ -23,6 +23,8 @@ export interface Authorization {
   readonly authorizer: AclAuthorizer | null
   /** Wraps every handler registered so far with its check. */
   guard(): void
+  /** Adds the denial counter to the node's metrics (built after the handlers). */
+  registerMetrics(registry: Registry): void
   /** With an authorizer: what a connection's principal may Read (quietly: a regex that skips a topic is no denial). */
   readonly topicAccess?: (ctx: RequestContext) => (topic: string) => boolean
 }
@@ -31,14 +33,14 @@ export function setUpAuthorization(deps: {
   config: Pick<BrokerConfig, 'authorizer' | 'allowEveryoneIfNoAclFound' | 'superUsers'>
   metadata: MetadataView
   handlers: Handlers
-  registry: Registry
   clock: Clock
   logger: Logger
 }): Authorization {
   const { config, metadata, handlers } = deps
   let authorizer: AclAuthorizer | null = null
+  let audit: DenialAudit | null = null
   if (config.authorizer === 'acl') {
-    const audit = new DenialAudit({ clock: deps.clock, logger: deps.logger, registry: deps.registry })
+    audit = new DenialAudit({ clock: deps.clock, logger: deps.logger })
     const authz = new AclAuthorizer({
       superUsers: config.superUsers,
       allowEveryoneIfNoAclFound: config.allowEveryoneIfNoAclFound,
@@ -53,5 +55,9 @@ export function setUpAuthorization(deps: {
   const topicAccess = authz
     ? (ctx: RequestContext) => (topic: string) => authz.authorize(ctx, AclOperationTypes.READ, AclResourceTypes.TOPIC, topic, 'ConsumerGroupHeartbeat', true)
     : undefined
-  return { authorizer, topicAccess, guard: () => installAuthorization(handlers, authorizer) }
+  return {
+    authorizer, topicAccess,
+    guard: () => installAuthorization(handlers, authorizer),
+    registerMetrics: (registry) => { if (audit) registry.registerMetric(audit.denials) },
+  }
 }

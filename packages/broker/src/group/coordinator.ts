@@ -13,6 +13,7 @@ import {
   ErrorCode,
   fail,
   ok,
+  parseTopicPartitionKey,
   type ConsumerGroupHeartbeatResponse,
   type DescribeGroupsResponse,
   type ListGroupsResponse,
@@ -30,6 +31,7 @@ import { PartitionWriter } from './partition-writer.js'
 import { MemberTimers, type Expiry } from './member-timers.js'
 import { OffsetsTopic, OFFSETS_TOPIC } from './offsets-topic.js'
 import { loadShard } from './shard-loader.js'
+import type { CommittedOffsetRow } from './lag.js'
 import { toWire } from './topic-partitions.js'
 import type { GroupLogger, GroupReplicas, ResolvedGroupConfig } from './types.js'
 
@@ -97,6 +99,21 @@ export class GroupCoordinatorCore {
   /** Partitions this node coordinates, with their status (for tests and metrics). */
   shardStatus(): Map<number, 'loading' | 'active'> {
     return new Map([...this.shards].map(([p, s]) => [p, s.status]))
+  }
+
+  /** Committed offsets of every group this node coordinates (for /metrics). */
+  committedOffsets(): CommittedOffsetRow[] {
+    const rows: CommittedOffsetRow[] = []
+    for (const shard of this.shards.values()) {
+      if (shard.status !== 'active') continue
+      for (const g of shard.groups.values()) {
+        for (const [k, c] of g.offsets) {
+          const { topic, partition } = parseTopicPartitionKey(k)
+          rows.push({ groupId: g.groupId, topic, partition, offset: c.offset })
+        }
+      }
+    }
+    return rows
   }
 
   // ------------------------------------------------------------ FindCoordinator

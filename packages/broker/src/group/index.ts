@@ -11,12 +11,14 @@ import { systemRandom } from '../seams.js'
 import type { MetadataView } from '../metadata/image-types.js'
 import { GroupCoordinatorCore } from './coordinator.js'
 import { registerGroupHandlers } from './handlers.js'
+import type { CommittedOffsetRow } from './lag.js'
 import { resolveGroupConfig, type GroupConfig, type GroupLogger, type GroupReplicas } from './types.js'
 
 export type { GroupConfig, GroupLogger, GroupReplicas } from './types.js'
 export { GROUP_CONFIG_DEFAULTS, GROUP_CONFIG_DEFAULTS as DEFAULT_GROUP_CONFIG } from './types.js'
 export { OFFSETS_TOPIC } from './offsets-topic.js'
 export { javaStringHashCode, partitionForGroup } from './coordinator-hash.js'
+export { groupLag, type CommittedOffsetRow, type GroupLagRow } from './lag.js'
 
 export interface GroupCoordinatorDeps {
   nodeId: number
@@ -47,6 +49,8 @@ export interface GroupCoordinator {
   stop(): Promise<void>
   /** `__consumer_offsets` partitions this node coordinates, and whether each is loaded. */
   shards(): Map<number, 'loading' | 'active'>
+  /** Committed offsets of the groups this node coordinates (lag.ts turns them into lag). */
+  committedOffsets(): CommittedOffsetRow[]
 }
 
 export function createGroupCoordinator(deps: GroupCoordinatorDeps): GroupCoordinator {
@@ -57,5 +61,6 @@ export function createGroupCoordinator(deps: GroupCoordinatorDeps): GroupCoordin
     start: async () => core.start(),
     stop: async () => core.stop(),
     shards: () => core.shardStatus(),
+    committedOffsets: () => core.committedOffsets(),
   }
 }

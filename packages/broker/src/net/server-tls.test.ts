@@ -22,7 +22,10 @@ import { readTlsFiles } from './tls.js'
 import { wsConnector, type ClientTlsOptions } from './ws-transport.js'
 
 const zero = () => 0
-const gauges = { raftTerm: zero, raftCommitIndex: zero, raftLeaderId: zero, metadataOffset: zero, fencedBrokers: zero, partitions: zero, underReplicatedPartitions: zero, offlinePartitions: zero }
+const gauges = {
+  raftTerm: zero, raftCommitIndex: zero, raftLeaderId: zero, metadataOffset: zero, fencedBrokers: zero,
+  activeController: () => false, clusterPartitions: zero, clusterUnderReplicatedPartitions: zero, clusterOfflinePartitions: zero,
+}
 
 let certs: string
 let otherCa: string
@@ -50,7 +53,7 @@ async function serve(opts: { tls?: boolean; clientAuth?: TlsClientAuth; mapping?
   const files = { cert: path.join(dir, 'broker-1.crt'), key: path.join(dir, 'broker-1.key'), ca: path.join(dir, 'ca.crt') }
   const server = await startServer({
     host: '127.0.0.1', port: 0, maxConnections: 16, inFlightPerConnectionMax: 8, frameBytesMax: 64 * 1024,
-    handlers, metrics: opts.metrics ?? new BrokerMetrics(1, gauges), logger: pino({ level: 'silent' }),
+    handlers, metrics: opts.metrics ?? new BrokerMetrics(1, { gauges }), logger: pino({ level: 'silent' }),
     readiness: () => ({ ready: true, reason: 'ready' }),
     tls: opts.tls === false ? undefined : { load: () => readTlsFiles(files), clientAuth: opts.clientAuth ?? 'none', mapper: mapper.value },
   })
@@ -154,7 +157,7 @@ describe('client certificates', () => {
 })
 
 test('refused connections are counted by reason in /metrics', async () => {
-  const metrics = new BrokerMetrics(1, gauges)
+  const metrics = new BrokerMetrics(1, { gauges })
   const s = await serve({ clientAuth: 'required', metrics })
   const url = `wss://127.0.0.1:${s.port}`
   await fetch(`http://127.0.0.1:${s.port}/healthz`).then((r) => r.text())

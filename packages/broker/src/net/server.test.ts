@@ -7,7 +7,10 @@ import { startServer, type NodeServer } from './server.js'
 import { wsConnector } from './ws-transport.js'
 
 const zero = () => 0
-const gauges = { raftTerm: zero, raftCommitIndex: zero, raftLeaderId: zero, metadataOffset: zero, fencedBrokers: zero, partitions: zero, underReplicatedPartitions: zero, offlinePartitions: zero }
+const gauges = {
+  raftTerm: zero, raftCommitIndex: zero, raftLeaderId: zero, metadataOffset: zero, fencedBrokers: zero,
+  activeController: () => false, clusterPartitions: zero, clusterUnderReplicatedPartitions: zero, clusterOfflinePartitions: zero,
+}
 
 let server: NodeServer
 let ready = false
@@ -23,7 +26,7 @@ beforeAll(async () => {
   handlers.register(ApiKey.Raft, () => undefined)
   server = await startServer({
     host: '127.0.0.1', port: 0, maxConnections: 4, inFlightPerConnectionMax: 3, frameBytesMax: 64 * 1024,
-    handlers, metrics: new BrokerMetrics(9, gauges), logger: pino({ level: 'silent' }),
+    handlers, metrics: new BrokerMetrics(9, { gauges }), logger: pino({ level: 'silent' }),
     readiness: () => ({ ready, reason: ready ? 'ready' : 'not registered' }),
   })
 })
@@ -138,7 +141,7 @@ test('HTTP: /healthz, /readyz follows readiness, /metrics is per node', async ()
 test('a request carries the listener its server is (null for the primary one)', async () => {
   const handlers = new Handlers()
   handlers.register(ApiKey.Metadata, (_body, ctx) => ({ errorCode: 0, body: { listener: ctx.listener } }))
-  const common = { host: '127.0.0.1', port: 0, maxConnections: 4, inFlightPerConnectionMax: 3, frameBytesMax: 64 * 1024, handlers, metrics: new BrokerMetrics(9, gauges), logger: pino({ level: 'silent' }), readiness: () => ({ ready: true, reason: 'ready' }) }
+  const common = { host: '127.0.0.1', port: 0, maxConnections: 4, inFlightPerConnectionMax: 3, frameBytesMax: 64 * 1024, handlers, metrics: new BrokerMetrics(9, { gauges }), logger: pino({ level: 'silent' }), readiness: () => ({ ready: true, reason: 'ready' }) }
   const [primary, external] = await Promise.all([startServer(common), startServer({ ...common, listener: 'external' })])
   try {
     for (const [s, expected] of [[primary, null], [external, 'external']] as const) {

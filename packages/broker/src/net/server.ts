@@ -108,7 +108,7 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
       const r = opts.readiness()
       res.writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(`${r.reason}\n`)
     } else if (path === '/metrics') {
-      const body = await metrics.registry.metrics()
+      const body = await metrics.render()
       res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body)
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
@@ -181,7 +181,7 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
       const started = process.hrtime.bigint()
       const finish = (result: HandlerResult): void => {
         inFlight--
-        metrics.requestSeconds.observe({ api }, Number(process.hrtime.bigint() - started) / 1e9)
+        metrics.observeRequest(api, Number(process.hrtime.bigint() - started) / 1e6, ctx.parkedMs ?? 0)
         metrics.requests.inc({ api, error: errorName(result?.errorCode ?? 0) })
         if (result !== undefined && !abort.signal.aborted) reply(correlationId, result.errorCode, result.body)
       }

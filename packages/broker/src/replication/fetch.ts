@@ -66,11 +66,22 @@ export async function handleFetch(host: ReplicaHost, body: unknown, ctx: Request
   for (;;) {
     const timeLeft = deadlineMs - host.clock.now()
     if (pass.urgent || pass.bytes >= req.minBytes || timeLeft <= 0 || ctx.signal.aborted) break
+    const parkedAt = host.clock.now()
     await park(host, isFollower, watched, timeLeft, ctx.signal)
+    ctx.parkedMs = (ctx.parkedMs ?? 0) + (host.clock.now() - parkedAt)
     watched = watch(host, entries, isFollower)
     pass = await readPass(host, req, entries, false)
   }
+  if (!isFollower) countSent(host, entries, pass.partitions)
   return { errorCode: ErrorCode.NONE, body: { topics: group(req, pass.partitions) } }
+}
+
+/** Consumer reads, for /metrics (followers' copies are replication, not traffic out). */
+function countSent(host: ReplicaHost, entries: Entry[], answers: Array<FetchPartitionResponse | null>): void {
+  for (let i = 0; i < entries.length; i++) {
+    const records = answers[i]?.records
+    if (records instanceof Uint8Array && records.length > 0) host.partition(entries[i]!.topic, entries[i]!.req.partition)?.stats.sent(records)
+  }
 }
 
 function group(req: FetchRequest, flat: Array<FetchPartitionResponse | null>): Array<{ topic: string; partitions: FetchPartitionResponse[] }> {

@@ -7,10 +7,12 @@ import type { LogStore } from '@tributary/storage'
 import type { Clock, ControllerChannel, HandlerRegistry, PeerClients } from '../seams.js'
 import type { MetadataView } from '../metadata/image-types.js'
 import type { ReplicaConfig, ReplicaLogger } from './config.js'
+import type { ReplicaMetricsSnapshot } from './partition-stats.js'
 import { ReplicaManagerImpl } from './replica-manager.js'
 
 export { REPLICA_CONFIG_DEFAULTS, type ReplicaConfig, type ReplicaLogger } from './config.js'
 export { DEBUG_REPLICA_ID } from './fetch.js'
+export type { ReplicaMetrics, ReplicaMetricsSnapshot, TrafficStats } from './partition-stats.js'
 
 export interface ReplicaManagerDeps {
   nodeId: number
@@ -48,6 +50,8 @@ export interface ReplicaManager {
   onLeadershipChange(listener: (e: LeadershipChange) => void): () => void
   /** -1 if the partition is not hosted here. */
   highWatermark(topic: string, partition: number): number
+  /** Hosted replicas, traffic and ISR counters, read when /metrics is scraped. */
+  metricsSnapshot(): ReplicaMetricsSnapshot
 }
 
 /** The data plane of this broker; `register` its handlers, `start` it after metadata is available. */

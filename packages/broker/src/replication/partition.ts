@@ -14,6 +14,7 @@ import type { Clock } from '../seams.js'
 import { DelayedProduce } from './delayed-produce.js'
 import { LeaderState } from './isr.js'
 import { LeaderAppender, type AppendOutcome } from './leader-append.js'
+import { PartitionStats, type IsrStats, type TrafficStats } from './partition-stats.js'
 import { ProducerStateTable } from './producer-state.js'
 import { SerialExecutor } from '../serial-executor.js'
 import { Signal } from './signal.js'
@@ -37,6 +38,10 @@ export interface PartitionEnv {
   isEligible(nodeId: number): boolean
   /** Send AlterPartition for this partition (the answer arrives as metadata, or as a call to `isrChangeFailed`). */
   proposeIsr(p: Partition, newIsr: number[]): void
+  /** The topic's traffic counters on this broker (the partition's add to them). */
+  topicStats(topic: string): TrafficStats
+  /** This broker's ISR change counters. */
+  isrStats: IsrStats
 }
 
 export type Transition = 'became-leader' | 'became-follower' | 'isr-changed' | 'unchanged'
@@ -61,6 +66,8 @@ export class Partition {
   private readonly executor = new SerialExecutor()
   private isrRetryAtMs = 0
   closed = false
+  /** Traffic counters for /metrics (partition-stats.ts). */
+  readonly stats: PartitionStats
 
   private constructor(
     readonly topic: string,
@@ -70,6 +77,7 @@ export class Partition {
     private readonly env: PartitionEnv,
   ) {
     this.delayed = new DelayedProduce(env.clock)
+    this.stats = new PartitionStats(env.topicStats(topic))
     this.appender = new LeaderAppender({
       log,
       producers: this.producers,
@@ -115,6 +123,7 @@ export class Partition {
   applyState(ps: PartitionState): Transition {
     const wasLeader = this.role === 'leader'
     const epochChanged = ps.leaderEpoch !== this.leaderEpoch
+    if (wasLeader && !epochChanged && ps.leader === this.env.nodeId) this.env.isrStats.changed(this.isr, ps.isr)
     this.replicas = [...ps.replicas]
     this.isr = [...ps.isr]
     this.partitionEpoch = ps.partitionEpoch

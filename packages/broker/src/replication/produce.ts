@@ -114,6 +114,9 @@ export async function produceToPartition(
   if (appended.errorCode !== ErrorCode.NONE) {
     return { errorCode: appended.errorCode, errorMessage: appended.errorMessage, baseOffset: -1, logStartOffset: p.logStartOffset() }
   }
+  let count = 0
+  for (const slice of valid.value) count += slice.header.recordCount
+  p.stats.appended(count, records.length)
   const done = (errorCode: number): ProduceOutcome => ({
     errorCode,
     baseOffset: errorCode === ErrorCode.NONE ? appended.baseOffset : -1,

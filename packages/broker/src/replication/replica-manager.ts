@@ -17,6 +17,7 @@ import type { LeaderHint, ReplicaHost } from './host.js'
 import type { LeadershipChange, ReplicaManager, ReplicaManagerDeps } from './index.js'
 import { handleListOffsets, handleOffsetForLeaderEpoch } from './offsets.js'
 import { Partition, type PartitionEnv } from './partition.js'
+import { IsrStats, TrafficStats, type ReplicaMetrics, type ReplicaMetricsSnapshot } from './partition-stats.js'
 import { handleProduce, produceToPartition } from './produce.js'
 import { resolveTopicSettings, type TopicSettings } from './topic-settings.js'
 
@@ -46,6 +47,9 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   private unsubscribe: (() => void) | null = null
   private timers: Array<() => void> = []
   private stopped = false
+  /** Traffic per topic on this broker, for /metrics (dropped when the topic is deleted). */
+  private readonly topicStats = new Map<string, TrafficStats>()
+  private readonly isrStats = new IsrStats()
 
   constructor(private readonly deps: ReplicaManagerDeps) {
     this.nodeId = deps.nodeId
@@ -61,6 +65,12 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
       settings: (topicId) => this.settings(topicId),
       isEligible: (id) => this.isEligible(id),
       proposeIsr: (p, isr) => this.sendAlterPartition(p, isr),
+      topicStats: (topic) => {
+        let t = this.topicStats.get(topic)
+        if (t === undefined) this.topicStats.set(topic, (t = new TrafficStats()))
+        return t
+      },
+      isrStats: this.isrStats,
     }
     this.cleaner = new LogCleaner({
       clock: deps.clock,
@@ -169,6 +179,26 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     return this.cleaner.runOnce()
   }
 
+  metricsSnapshot(): ReplicaMetricsSnapshot {
+    const replicas: ReplicaMetrics[] = []
+    for (const p of this.allPartitions()) {
+      if (p.closed) continue
+      const isLeader = p.role === 'leader'
+      replicas.push({
+        topic: p.topic,
+        partition: p.partition,
+        isLeader,
+        underReplicated: isLeader && p.isr.length < p.replicas.length,
+        logEndOffset: p.logEndOffset(),
+        logStartOffset: p.logStartOffset(),
+        highWatermark: p.highWatermark(),
+        logSizeBytes: p.log.sizeBytes(),
+        stats: p.stats,
+      })
+    }
+    return { replicas, topics: this.topicStats, isr: this.isrStats }
+  }
+
   /** Every hosted replica. */
   *allPartitions(): Iterable<Partition> {
     for (const m of this.hosted.values()) yield* m.values()
@@ -269,6 +299,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   }
 
   private async removeTopic(topic: TopicState): Promise<void> {
+    this.topicStats.delete(topic.name)
     const m = this.hosted.get(topic.name)
     for (const p of [...(m?.values() ?? [])]) if (p.topicId === topic.topicId) await this.unhost(p, true)
     // partitions of the topic this broker no longer had open still have data on disk

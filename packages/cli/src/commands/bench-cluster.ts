@@ -4,7 +4,7 @@
  * of issue #10 through the client SDK, print a table and one JSON line
  * (`--json`: only the JSON line). `--quick` shrinks every size for a smoke test.
  *
- * The 1-node cluster runs produce-rf1 then startup; the 3-node cluster runs the
+ * The 1-node cluster runs produce-rf1, per-record (RF 1) then startup; the 3-node cluster runs the
  * rest, failover last (it kills a node).
  *
  * `--secure` compares instead: produce RF 3 acks=all on a plaintext 3-node
@@ -21,14 +21,15 @@ import { formatTable } from '../table.js'
 import { makeBenchCerts } from '../bench/bench-certs.js'
 import { LocalCluster } from '../bench/local-cluster.js'
 import { rm } from 'node:fs/promises'
-import { consume, failover, FULL, latency100k, latency10k, memory, produceRf1, produceRf3, QUICK, roundTrip, RssSampler, startup, type Env, type ScenarioResult, type Sizes } from '../bench/scenarios.js'
+import { consume, failover, FULL, latency100k, latency10k, memory, perRecordRf1, perRecordRf3, produceRf1, produceRf3, QUICK, roundTrip, RssSampler, startup, type Env, type ScenarioResult, type Sizes } from '../bench/scenarios.js'
 import { newBenchClient } from '../bench/workloads.js'
 
 type Scenario = (env: Env) => Promise<ScenarioResult>
 
-const SINGLE: Array<[string, Scenario]> = [['produce-rf1', produceRf1], ['startup', startup]]
+const SINGLE: Array<[string, Scenario]> = [['produce-rf1', produceRf1], ['per-record', perRecordRf1], ['startup', startup]]
 const TRIPLE: Array<[string, Scenario]> = [
   ['produce-rf3', produceRf3],
+  ['per-record', perRecordRf3],
   ['memory', memory], // before consume: see memory()
   ['consume', consume],
   ['latency', latency10k],
@@ -36,7 +37,7 @@ const TRIPLE: Array<[string, Scenario]> = [
   ['round-trip', roundTrip],
   ['failover', failover],
 ]
-export const SCENARIOS = ['produce-rf1', 'produce-rf3', 'consume', 'latency', 'round-trip', 'failover', 'memory', 'startup']
+export const SCENARIOS = ['produce-rf1', 'produce-rf3', 'per-record', 'consume', 'latency', 'round-trip', 'failover', 'memory', 'startup']
 
 interface ClusterBenchArgs {
   quick: boolean
