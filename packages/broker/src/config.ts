@@ -122,10 +122,16 @@ export interface BrokerConfig {
   oauthIssuer: string | null
   /** The token claim that names the user (principal User:<claim>). */
   oauthPrincipalClaim: string
-  /** Principals (User:name) allowed to manage users while client SASL is on, until ACLs exist. */
+  /** Principals (User:name) that may do anything, users included; brokers always may. */
   superUsers: string[]
   /** name:mechanism:password lines: users the first controller creates when the cluster is new. */
   bootstrapScramUsers: string | null
+
+  // ---- authorization (authorizer/; docs/authorization.md)
+  /** 'acl': every request is checked against the ACLs in the metadata image; 'none': everything is allowed. */
+  authorizer: 'none' | 'acl'
+  /** With --authorizer acl: a resource no ACL names is open to everyone (Kafka's allow.everyone.if.no.acl.found). */
+  allowEveryoneIfNoAclFound: boolean
 }
 
 export type TlsClientAuth = 'required' | 'requested' | 'none'
@@ -134,7 +140,7 @@ const TLS_CLIENT_AUTH: readonly TlsClientAuth[] = ['required', 'requested', 'non
 /** Client mechanisms --sasl-mechanisms may name. */
 export const CLIENT_SASL_MECHANISMS: readonly string[] = ['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN', 'OAUTHBEARER']
 
-type Kind = 'int' | 'string' | 'url' | 'voters' | 'loglevel' | 'nullable-string' | 'named-urls' | 'tls-client-auth' | 'host-port' | 'sasl-mechanisms' | 'bool' | 'principals'
+type Kind = 'int' | 'string' | 'url' | 'voters' | 'loglevel' | 'nullable-string' | 'named-urls' | 'tls-client-auth' | 'host-port' | 'sasl-mechanisms' | 'bool' | 'principals' | 'authorizer'
 
 interface OptionSpec {
   key: keyof BrokerConfig
@@ -204,8 +210,11 @@ export const BROKER_OPTIONS: readonly OptionSpec[] = [
   opt('oauthAudience', 'nullable-string', 'OAUTHBEARER: required aud claim', { default: null }),
   opt('oauthIssuer', 'nullable-string', 'OAUTHBEARER: required iss claim', { default: null }),
   opt('oauthPrincipalClaim', 'string', 'OAUTHBEARER: claim naming the user', { default: 'sub' }),
-  opt('superUsers', 'principals', 'User:name,... allowed to manage users (and, later, everything)', { default: [] }),
+  opt('superUsers', 'principals', 'User:name,... that may do anything, users included (brokers always may)', { default: [] }),
   opt('bootstrapScramUsers', 'nullable-string', 'file of name:mechanism:password lines created when the cluster is first formed (give it to every voter)', { default: null }),
+  // ---- authorization
+  opt('authorizer', 'authorizer', 'none|acl: acl checks every request against the cluster\'s ACLs (tributary acls)', { default: 'none' }),
+  opt('allowEveryoneIfNoAclFound', 'bool', 'with --authorizer acl: a resource no ACL names is open to everyone', { default: false }),
 ]
 
 /** The options with a default, as a config object fragment (tests build configs from it). */
@@ -325,6 +334,9 @@ function parseValue(spec: OptionSpec, raw: unknown): Result<unknown> {
       if (badOne !== undefined) return fail(ErrorCode.INVALID_CONFIG, `'${badOne}' is not a principal like User:alice`)
       return ok(list)
     }
+    case 'authorizer':
+      if (raw !== 'none' && raw !== 'acl') return fail(ErrorCode.INVALID_CONFIG, `'${String(raw)}' is not none or acl`)
+      return ok(raw)
     case 'loglevel':
       if (!LOG_LEVELS.includes(raw as LogLevel)) return fail(ErrorCode.INVALID_CONFIG, `'${String(raw)}' is not one of ${LOG_LEVELS.join('|')}`)
       return ok(raw)
@@ -393,6 +405,10 @@ export function resolveBrokerConfig(sources: ConfigSources): Result<BrokerConfig
   // (the cluster secret, or a broker certificate from the cluster CA).
   if (cfg.saslMechanisms.length > 0 && cfg.clusterSecretFile === null && (cfg.tlsCa === null || cfg.tlsClientAuth === 'none')) {
     return fail(ErrorCode.INVALID_CONFIG, '--sasl-mechanisms needs --cluster-secret-file (or --tls-ca with --tls-client-auth): brokers must authenticate to each other too')
+  }
+  // ACLs mean nothing if a client can pass for a broker (brokers are always allowed).
+  if (cfg.authorizer === 'acl' && cfg.clusterSecretFile === null && (cfg.tlsCa === null || cfg.tlsClientAuth === 'none')) {
+    return fail(ErrorCode.INVALID_CONFIG, '--authorizer acl needs --cluster-secret-file (or --tls-ca with --tls-client-auth): otherwise a client could pass for a broker')
   }
   return ok(cfg)
 }

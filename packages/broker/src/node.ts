@@ -18,6 +18,7 @@ import { ApiKey, authenticate, type Connector } from '@tributary/protocol'
 import type { DurableRaftLog, RaftMessage } from '@tributary/raft'
 import type { LogStore } from '@tributary/storage'
 import type { Logger } from 'pino'
+import { setUpAuthorization } from './authorizer/index.js'
 import { BrokerLifecycle } from './broker-lifecycle.js'
 import { listenAddress, namedListeners, type BrokerConfig } from './config.js'
 import { Controller } from './controller/controller.js'
@@ -173,6 +174,8 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     logger: logger.child({ part: 'lifecycle' }),
   })
 
+  const authorization = setUpAuthorization({ config, metadata, handlers, clock, logger: logger.child({ part: 'authorizer' }) })
+
   registerMetadataApis(handlers, {
     nodeId,
     config,
@@ -207,6 +210,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     config: { ...DEFAULT_GROUP_CONFIG, offsetsTopicPartitions: config.offsetsTopicPartitions, offsetsTopicReplicationFactor: config.offsetsTopicReplicationFactor },
     logger: logger.child({ part: 'group' }),
     expectedBrokers: voterIds.length,
+    topicAccess: authorization.topicAccess,
   })
   replicas.register(handlers)
   groups.register(handlers)
@@ -221,6 +225,8 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   )
   timings.register(metrics.registry)
   const authenticator = createAuthenticator({ config, mechanisms: saslMechanisms, clusterKey: key, clock, metrics, logger: logger.child({ part: 'auth' }) })
+  authorization.registerMetrics(metrics.registry)
+  authorization.guard()
 
   const { port } = listenAddress(config.listen)
   // A wss:// listener serves TLS with the node's certificate; a ws:// one stays plain.

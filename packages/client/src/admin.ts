@@ -19,6 +19,8 @@ import {
   type MetadataLogResponse,
   type MetadataSnapshotsResponse,
 } from '@tributary/protocol'
+import type { AclBinding } from '@tributary/protocol'
+import { createAcls, deleteAcls, describeAcls, type AclFilter } from './admin-acls.js'
 import { sleep } from './backoff.js'
 import type { BrokerConnection } from './broker-connection.js'
 import type { Cluster } from './cluster.js'
@@ -343,6 +345,21 @@ export class Admin {
   /** Users and their SCRAM mechanisms (never any key material); all users when none are named. */
   describeUsers(users?: string[]): Promise<UserDescription[]> {
     return describeUsers(this.cluster, users)
+  }
+
+  /** Create ACL bindings (KafkaJS's shape); resolves true once stored. Needs Alter on the cluster. */
+  createAcls(args: { acl: AclBinding[] }): Promise<boolean> {
+    return createAcls(this.cluster, args)
+  }
+
+  /** The ACLs matching a filter, grouped by resource (KafkaJS's shape). Needs Describe on the cluster. */
+  describeAcls(filter: AclFilter): ReturnType<typeof describeAcls> {
+    return describeAcls(this.cluster, filter)
+  }
+
+  /** Delete the ACLs matching each filter; answers what each filter deleted (KafkaJS's shape). Needs Alter on the cluster. */
+  deleteAcls(args: { filters: AclFilter[] }): ReturnType<typeof deleteAcls> {
+    return deleteAcls(this.cluster, args)
   }
 
   /** Nothing to release beyond the shared client; kept for kafkajs symmetry. */

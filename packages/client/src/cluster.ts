@@ -231,6 +231,10 @@ export class Cluster {
     for (let attempt = 0; ; attempt++) {
       const t = this.metadata.topic(topic)
       if (t && t.partitions.length > 0) return t
+      // Absent from the full listing may mean "not yours": asked by name, a broker with ACLs says so at once.
+      if (attempt === 0 && (await this.topicByName(topic).catch(() => undefined)) === ErrorCode.TOPIC_AUTHORIZATION_FAILED) {
+        throw new TributaryError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `not authorized to access topic ${JSON.stringify(topic)}`)
+      }
       if (Date.now() >= deadline) {
         const code = this.metadata.topicErrors.get(topic) ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
         throw new TributaryError(code, `topic ${JSON.stringify(topic)} is not known to the cluster (waited ${waitMs} ms)`)
@@ -238,6 +242,13 @@ export class Cluster {
       if (attempt > 0) await sleep(Math.min(backoffMs(attempt - 1, this.retry), Math.max(0, deadline - Date.now())), this.signal)
       await this.refreshMetadata()
     }
+  }
+
+  /** Metadata for one topic by name (applied to the cache); its error code. */
+  private async topicByName(topic: string): Promise<number | undefined> {
+    const r = await (await this.anyConnection()).call(ApiKey.Metadata, { topics: [topic], includeInternal: true })
+    this.metadata.apply(r, [topic])
+    return r.topics.find((t) => t.name === topic)?.errorCode
   }
 
   /** A known topic's metadata without waiting (a stale cache is refreshed in the background), else undefined. */

@@ -11,6 +11,8 @@
 import type {
   AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse, DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse,
 } from './api-users.js'
+import type { CreateAclsRequest, CreateAclsResponse, DeleteAclsRequest, DeleteAclsResponse, DescribeAclsRequest, DescribeAclsResponse } from './acl.js'
+
 export const ApiKey = {
   Produce: 0,
   Fetch: 1,
@@ -28,6 +30,12 @@ export const ApiKey = {
   DeleteTopics: 20,
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
+  /** ACLs matching a filter (Kafka's number; shapes in acl.ts). */
+  DescribeAcls: 29,
+  /** Create ACL bindings, through the controller. */
+  CreateAcls: 30,
+  /** Delete the ACL bindings matching filters, through the controller. */
+  DeleteAcls: 31,
   DescribeConfigs: 32,
   AlterConfigs: 33,
   /** One step of the SASL exchange chosen by SaslHandshake (Kafka's number). */
@@ -359,6 +367,9 @@ export interface DeleteGroupsResponse { results: Array<{ groupId: string; errorC
 export interface ApiBodies {
   [ApiKey.DescribeUserScramCredentials]: [DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse]
   [ApiKey.AlterUserScramCredentials]: [AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse]
+  [ApiKey.DescribeAcls]: [DescribeAclsRequest, DescribeAclsResponse]
+  [ApiKey.CreateAcls]: [CreateAclsRequest, CreateAclsResponse]
+  [ApiKey.DeleteAcls]: [DeleteAclsRequest, DeleteAclsResponse]
   [ApiKey.Produce]: [ProduceRequest, ProduceResponse]
   [ApiKey.Fetch]: [FetchRequest, FetchResponse]
   [ApiKey.ListOffsets]: [ListOffsetsRequest, ListOffsetsResponse]

@@ -46,6 +46,8 @@ export const ErrorCode = {
   NOT_CONTROLLER: 41,
   INVALID_REQUEST: 42,
   POLICY_VIOLATION: 44,
+  /** The ACL APIs on a cluster started without `--authorizer acl`. */
+  SECURITY_DISABLED: 54,
   OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
   DUPLICATE_SEQUENCE_NUMBER: 46,
   INVALID_PRODUCER_EPOCH: 47,

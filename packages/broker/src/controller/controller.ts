@@ -22,6 +22,7 @@ import { errorFields, RateLimitedLog } from '../log-limit.js'
 import { SerialExecutor } from '../serial-executor.js'
 import { changesForBrokerLeaving, changesForOfflinePartitions, isLive, partitionChange } from './partition-election.js'
 import { parseEndpoints } from '../net/listeners.js'
+import { planCreateAcls, planDeleteAcls } from './acl-ops.js'
 import { planAlterConfigs, planCreatePartitions, planCreateTopics, planDeleteTopics } from './topic-ops.js'
 import { planAlterUsers, userChangeSummary } from './user-ops.js'
 
@@ -58,7 +59,7 @@ export interface ControllerDeps {
 export const CONTROLLER_APIS: readonly number[] = [
   ApiKey.CreateTopics, ApiKey.DeleteTopics, ApiKey.CreatePartitions, ApiKey.AlterConfigs,
   ApiKey.BrokerRegistration, ApiKey.BrokerHeartbeat, ApiKey.UnregisterBroker, ApiKey.AlterPartition,
-  ApiKey.InitProducerId, ApiKey.AlterUserScramCredentials,
+  ApiKey.InitProducerId, ApiKey.AlterUserScramCredentials, ApiKey.CreateAcls, ApiKey.DeleteAcls,
 ]
 
 const answer = (body: unknown): HandlerResult => ({ errorCode: ErrorCode.NONE, body })
@@ -136,6 +137,8 @@ export class Controller {
         case ApiKey.AlterPartition: return await this.alterPartition(body)
         case ApiKey.InitProducerId: return await this.initProducerId()
         case ApiKey.AlterUserScramCredentials: return await this.alterUsers(body)
+        case ApiKey.CreateAcls: return await this.changeAcls(() => planCreateAcls(this.deps.image(), body, this.deps.newTopicId))
+        case ApiKey.DeleteAcls: return await this.changeAcls(() => planDeleteAcls(this.deps.image(), body))
         default: return refuse(ErrorCode.UNSUPPORTED_VERSION, `the controller does not serve api ${apiKey}`)
       }
     } catch (err) {
@@ -399,6 +402,18 @@ export class Controller {
       }
       await this.commitIfActive(records)
       return answer({ topics })
+    })
+  }
+
+  // ------------------------------------------------------------------ ACLs (plans in acl-ops.ts)
+
+  private changeAcls(plan: () => { records: MetadataRecord[]; response: unknown } | { error: string }): Promise<HandlerResult> {
+    return this.enqueue(async () => {
+      const p = plan()
+      if ('error' in p) return refuse(ErrorCode.INVALID_REQUEST, p.error)
+      await this.commitIfActive(p.records)
+      if (p.records.length > 0) this.deps.logger.info({ records: p.records.length }, 'ACLs changed')
+      return answer(p.response)
     })
   }
 

@@ -46,6 +46,8 @@ export interface CoordinatorDeps {
   logger: GroupLogger
   /** Brokers the cluster is configured with (its voters), before they have all registered. */
   expectedBrokers: number
+  /** An authorizer is on: a regex subscription matches only topics its member may Read. */
+  authorizing?: boolean
 }
 
 interface Shard {
@@ -68,6 +70,7 @@ export class GroupCoordinatorCore {
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.offsetsTopic = new OffsetsTopic(deps.metadata, deps.controller, deps.config, deps.logger, deps.expectedBrokers)
+    this.offsetsTopic.authorizing = deps.authorizing === true
   }
 
   start(): void {
@@ -339,6 +342,8 @@ export class GroupCoordinatorCore {
 
   private onMetadataChange(change: MetadataChange): void {
     if (change.type === 'partition') this.offsetsTopic.onPartitionChange(change.partition)
+    // Who may Read what changed: regex subscriptions are matched again.
+    if (change.type === 'acls') this.offsetsTopic.invalidateTopics()
     if (change.type !== 'topic-removed') return
     this.offsetsTopic.invalidateTopics()
     const topic = change.topic.name

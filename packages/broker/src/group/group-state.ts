@@ -22,6 +22,8 @@ export interface MemberState extends MemberAssignment {
   rebalanceTimeoutMs: number
   /** The assignment last put in a response; null = send it again (new member, failover, failed write). Not persisted. */
   lastSent: ReadonlyPartitionSet | null
+  /** With an authorizer: whether the member's principal may Read a topic (from its latest heartbeat's connection). Not persisted. */
+  canRead?: (topic: string) => boolean
 }
 
 export interface CommittedOffset {
@@ -39,6 +41,8 @@ export interface TopicsView {
   topicIds: ReadonlyMap<string, string>
   /** Non-internal topic names, the only ones a regex may match (as in Kafka). */
   regexCandidates: readonly string[]
+  /** An authorizer is on: a regex matches only topics the member may Read (none until its first heartbeat here). */
+  authorizing?: boolean
 }
 
 export class ConsumerGroup {
@@ -129,7 +133,8 @@ export class ConsumerGroup {
     for (const t of m.subscribedTopicNames) if (topics.partitionCounts.has(t)) out.add(t)
     if (m.subscribedTopicRegex !== null) {
       const re = this.regexFor(m)
-      for (const t of topics.regexCandidates) if (re.test(t)) out.add(t)
+      const readable = m.canRead ?? (() => topics.authorizing !== true)
+      for (const t of topics.regexCandidates) if (re.test(t) && readable(t)) out.add(t)
     }
     return out
   }

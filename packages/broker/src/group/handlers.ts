@@ -5,7 +5,7 @@
  * in the envelope too when every group hit the same coordinator-routing error).
  */
 import { ApiKey, ErrorCode, type DeleteGroupsResponse, type DescribeGroupsResponse, type Result } from '@tributary/protocol'
-import type { HandlerRegistry, HandlerResult } from '../seams.js'
+import type { HandlerRegistry, HandlerResult, RequestContext } from '../seams.js'
 import { listenerOf } from '../net/listeners.js'
 import type { GroupCoordinatorCore } from './coordinator.js'
 import { isBody, parseGroupIds, parseHeartbeat, parseOffsetCommit, parseOffsetFetch, parseStatesFilter } from './requests.js'
@@ -28,7 +28,11 @@ function reply<T>(r: Result<T>): HandlerResult {
   return r.ok ? { errorCode: ErrorCode.NONE, body: r.value } : { errorCode: r.code, body: { errorMessage: r.message } }
 }
 
-export function registerGroupHandlers(registry: HandlerRegistry, core: GroupCoordinatorCore, cfg: ResolvedGroupConfig): void {
+export function registerGroupHandlers(
+  registry: HandlerRegistry, core: GroupCoordinatorCore, cfg: ResolvedGroupConfig,
+  /** With an authorizer: the topics a connection's principal may Read (for regex subscriptions). */
+  topicAccess?: (ctx: RequestContext) => (topic: string) => boolean,
+): void {
   registry.register(ApiKey.FindCoordinator, (body, ctx) => {
     if (!isBody(body) || typeof body.key !== 'string') return reply({ ok: false, code: ErrorCode.INVALID_REQUEST, message: 'key must be a string' })
     if (body.keyType !== undefined && body.keyType !== 0) {
@@ -38,10 +42,10 @@ export function registerGroupHandlers(registry: HandlerRegistry, core: GroupCoor
     return r.ok ? reply(r) : { errorCode: r.code, body: { errorMessage: r.message, nodeId: -1, endpoint: '' } }
   })
 
-  registry.register(ApiKey.ConsumerGroupHeartbeat, async (body) => {
+  registry.register(ApiKey.ConsumerGroupHeartbeat, async (body, ctx) => {
     const req = parseHeartbeat(body, cfg)
     if (!req.ok) return reply(req)
-    return reply(await core.heartbeat(req.value.groupId, req.value.input))
+    return reply(await core.heartbeat(req.value.groupId, topicAccess ? { ...req.value.input, canRead: topicAccess(ctx) } : req.value.input))
   })
 
   registry.register(ApiKey.OffsetCommit, async (body) => {

@@ -26,6 +26,8 @@ export interface HeartbeatInput {
   /** null = unchanged ('' = none); see updateMember for how names and regex combine */
   subscribedTopicRegex: string | null
   owned: ReadonlyPartitionSet | null
+  /** With an authorizer: what this connection's principal may Read (a regex matches only those topics). */
+  canRead?: (topic: string) => boolean
 }
 
 export interface HeartbeatEnv {
@@ -52,6 +54,11 @@ export function heartbeat(group: ConsumerGroup, input: HeartbeatInput, env: Hear
   const joined = input.memberEpoch === JOIN_EPOCH ? join(group, input, env) : existing(group, input)
   if (!joined.ok) return joined
   const m = joined.value
+  if (input.canRead) {
+    // A member restored from the log matched no topic by regex until now (its principal was unknown).
+    if (m.canRead === undefined && m.subscribedTopicRegex !== null) group.bumpGroupEpoch()
+    m.canRead = input.canRead
+  }
 
   updateMember(group, m, input)
   group.refreshSubscriptionMetadata(env.topics)

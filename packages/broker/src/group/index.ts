@@ -6,7 +6,7 @@
  * The broker core builds one per node with createGroupCoordinator(deps),
  * registers its handlers, and calls start()/stop().
  */
-import type { Clock, ControllerChannel, HandlerRegistry, Random } from '../seams.js'
+import type { Clock, ControllerChannel, HandlerRegistry, Random, RequestContext } from '../seams.js'
 import { systemRandom } from '../seams.js'
 import type { MetadataView } from '../metadata/image-types.js'
 import { GroupCoordinatorCore } from './coordinator.js'
@@ -38,6 +38,8 @@ export interface GroupCoordinatorDeps {
    * replication factor of `__consumer_offsets`.
    */
   expectedBrokers?: number
+  /** With an authorizer: the topics a connection's principal may Read; a regex subscription matches only those. */
+  topicAccess?: (ctx: RequestContext) => (topic: string) => boolean
 }
 
 export interface GroupCoordinator {
@@ -53,9 +55,9 @@ export interface GroupCoordinator {
 
 export function createGroupCoordinator(deps: GroupCoordinatorDeps): GroupCoordinator {
   const config = resolveGroupConfig(deps.config)
-  const core = new GroupCoordinatorCore({ ...deps, config, random: deps.random ?? systemRandom, expectedBrokers: deps.expectedBrokers ?? 1 })
+  const core = new GroupCoordinatorCore({ ...deps, config, random: deps.random ?? systemRandom, expectedBrokers: deps.expectedBrokers ?? 1, authorizing: deps.topicAccess !== undefined })
   return {
-    register: (registry) => registerGroupHandlers(registry, core, config),
+    register: (registry) => registerGroupHandlers(registry, core, config, deps.topicAccess),
     start: async () => core.start(),
     stop: async () => core.stop(),
     shards: () => core.shardStatus(),

@@ -15,6 +15,8 @@ export const OFFSETS_TOPIC = '__consumer_offsets'
 const CREATE_TOPIC_TIMEOUT_MS = 10_000
 
 export class OffsetsTopic {
+  /** An authorizer is on (TopicsView.authorizing). */
+  authorizing = false
   private topicsCache: TopicsView | null = null
   private topicsVersion = 0
   private creating = false
@@ -71,7 +73,7 @@ export class OffsetsTopic {
       topicIds.set(name, t.topicId)
       if (!t.internal) regexCandidates.push(name)
     }
-    this.topicsCache = { version: this.topicsVersion, partitionCounts, topicIds, regexCandidates }
+    this.topicsCache = { version: this.topicsVersion, partitionCounts, topicIds, regexCandidates, authorizing: this.authorizing }
     return this.topicsCache
   }
 

@@ -22,6 +22,7 @@ export class FakeMetadata implements MetadataView {
     topicsById: new Map(),
     nextProducerId: 1000,
     users: new Map(),
+    acls: new Map(),
   }
   private readonly listeners = new Set<(change: MetadataChange, image: MetadataImage) => void>()
   private topicSeq = 0

@@ -3,6 +3,7 @@
  * "Metadata flow"). Only the metadata applier mutates it, by applying committed records
  * in log order; everyone else reads it and listens for changes.
  */
+import type { AclBinding } from '@tributary/protocol'
 import type { PartitionAssignment } from './records.js'
 
 export interface BrokerRegistration {
@@ -54,6 +55,8 @@ export interface MetadataImage {
   nextProducerId: number
   /** SCRAM credentials by user */
   users: UserCredentials
+  /** ACL bindings by record id */
+  acls: Map<string, AclBinding>
 }
 
 /** What changed when one committed record was applied. */
@@ -65,6 +68,8 @@ export type MetadataChange =
   | { type: 'broker-removed'; nodeId: number }
   /** a user's credentials were set or removed: their next (re-)authentication sees it */
   | { type: 'user'; name: string }
+  /** ACL bindings were added or removed: cached authorization decisions are void */
+  | { type: 'acls' }
 
 export interface MetadataView {
   readonly nodeId: number

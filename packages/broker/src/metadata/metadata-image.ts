@@ -11,6 +11,7 @@ import { packValue, unpackValue, ok, fail, ErrorCode, type Result } from '@tribu
 import type { BrokerRegistration, MetadataChange, MetadataImage, PartitionState, TopicState } from './image-types.js'
 import type { MetadataRecord } from './records.js'
 import { applyUserRecord, sameUsers, usersForInspection, usersFromSnapshot, usersToSnapshot, type UserSnapshot, type UserView } from './scram-image.js'
+import { aclsFromSnapshot, aclsToSnapshot, applyAclRecord, sameAclMaps, type AclSnapshotEntry } from './acl-image.js'
 
 export const FIRST_PRODUCER_ID = 1000
 
@@ -23,6 +24,7 @@ export function emptyImage(): MetadataImage {
     topicsById: new Map(),
     nextProducerId: FIRST_PRODUCER_ID,
     users: new Map(),
+    acls: new Map(),
   }
 }
 
@@ -158,6 +160,10 @@ function applyRecord(image: MetadataImage, r: MetadataRecord, index: number, cha
     case 'RemoveUserScramCredential':
       if (applyUserRecord(image.users, r)) changes.push({ type: 'user', name: r.name })
       return
+    case 'AccessControlEntry':
+    case 'RemoveAccessControlEntry':
+      if (applyAclRecord(image.acls, r)) changes.push({ type: 'acls' })
+      return
   }
 }
 
@@ -172,6 +178,8 @@ interface ImageSnapshotV0 {
   nextProducerId: number
   /** SCRAM credentials (absent in snapshots written before users existed) */
   users?: UserSnapshot[]
+  /** ACL bindings (absent in snapshots written before ACLs existed) */
+  acls?: AclSnapshotEntry[]
 }
 
 /** The image as plain data, credentials included: for snapshots only (see imageForInspection). */
@@ -184,6 +192,7 @@ export function imageToPlain(image: MetadataImage): ImageSnapshotV0 {
     topics: [...image.topicsByName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     nextProducerId: image.nextProducerId,
     users: usersToSnapshot(image.users),
+    acls: aclsToSnapshot(image.acls),
   }
 }
 
@@ -215,6 +224,7 @@ export function decodeImage(bytes: Uint8Array): Result<MetadataImage> {
   for (const b of s.brokers) image.brokers.set(b.nodeId, { ...b, rack: b.rack ?? null })
   for (const t of s.topics) replaceTopic(image, { ...t, configs: { ...t.configs }, partitions: t.partitions.map((p) => ({ ...p })) })
   image.users = usersFromSnapshot(s.users)
+  image.acls = aclsFromSnapshot(s.acls)
   return ok(image)
 }
 
@@ -238,5 +248,6 @@ export function diffImages(before: MetadataImage, after: MetadataImage): Metadat
   for (const name of new Set([...before.users.keys(), ...after.users.keys()])) {
     if (!sameUsers(before.users.get(name), after.users.get(name))) changes.push({ type: 'user', name })
   }
+  if (!sameAclMaps(before.acls, after.acls)) changes.push({ type: 'acls' })
   return changes
 }

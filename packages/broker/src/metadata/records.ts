@@ -7,7 +7,7 @@
  * Versioning: a reader accepts every version up to RECORD_VERSION[type]; a field
  * added later must be optional so older entries still decode.
  */
-import { ErrorCode, fail, ok, packValue, unpackValue, type Result, type ScramMechanismName } from '@tributary/protocol'
+import { ErrorCode, fail, ok, packValue, unpackValue, type AclBinding, type Result, type ScramMechanismName } from '@tributary/protocol'
 
 export interface ClusterIdRecord { type: 'ClusterId'; version: 0; clusterId: string }
 /** endpoints (added later, so optional): named client listeners, name → advertised URL. */
@@ -51,6 +51,9 @@ export interface RemoveTopicRecord { type: 'RemoveTopic'; version: 0; topicId: s
 export interface ConfigRecord { type: 'Config'; version: 0; resourceType: 'topic' | 'broker'; name: string; key: string; value: string | null }
 /** Allocates [firstProducerId, firstProducerId + count) to the controller; image.nextProducerId moves past it. */
 export interface ProducerIdsRecord { type: 'ProducerIds'; version: 0; brokerId: number; brokerEpoch: number; nextProducerId: number }
+/** One ACL binding, as KRaft's AccessControlEntryRecord; `id` names it for removal. */
+export interface AccessControlEntryRecord extends AclBinding { type: 'AccessControlEntry'; version: 0; id: string }
+export interface RemoveAccessControlEntryRecord { type: 'RemoveAccessControlEntry'; version: 0; id: string }
 
 /**
  * A user's SCRAM credential for one mechanism, as KRaft's UserScramCredentialRecord:
@@ -84,6 +87,8 @@ export type MetadataRecord =
   | ProducerIdsRecord
   | UserScramCredentialRecord
   | RemoveUserScramCredentialRecord
+  | AccessControlEntryRecord
+  | RemoveAccessControlEntryRecord
 
 export type RecordType = MetadataRecord['type']
 
@@ -102,6 +107,8 @@ export const RECORD_VERSION: Readonly<Record<RecordType, number>> = {
   ProducerIds: 0,
   UserScramCredential: 0,
   RemoveUserScramCredential: 0,
+  AccessControlEntry: 0,
+  RemoveAccessControlEntry: 0,
 }
 
 /** Records per Raft entry, bounded so one proposal stays well under a frame. */

@@ -31,6 +31,13 @@ export class Handlers implements HandlerRegistry {
     return this.handlers.has(apiKey)
   }
 
+  /** Wrap a registered handler (the authorizer puts its checks in front of each API this way). */
+  wrap(apiKey: number, wrapper: (inner: RequestHandler) => RequestHandler): void {
+    const entry = this.handlers.get(apiKey)
+    if (!entry) throw new Error(`no handler for ${apiName(apiKey)} (${apiKey}) to wrap`)
+    this.handlers.set(apiKey, { ...entry, handler: wrapper(entry.handler) })
+  }
+
   keys(): number[] {
     return [...this.handlers.keys()].sort((a, b) => a - b)
   }

@@ -62,6 +62,7 @@ export class SimCluster {
     topicsById: new Map(),
     nextProducerId: 1000,
     users: new Map(),
+    acls: new Map(),
   }
   readonly nodes = new Map<number, SimNode>()
   /** "a->b" links that drop requests */

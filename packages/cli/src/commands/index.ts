@@ -1,6 +1,7 @@
 /** Every `tributary` subcommand, registered on one yargs instance. */
 import type { Argv } from 'yargs'
 import type { Runtime } from '../runtime.js'
+import { aclsCommand } from './acls.js'
 import { benchCommand } from './bench.js'
 import { brokerCommand } from './broker.js'
 import { consumeCommand } from './consume.js'
@@ -13,6 +14,6 @@ import { usersCommand } from './users.js'
 
 export function registerCommands(y: Argv, rt: Runtime): Argv {
   y.command(brokerCommand as never)
-  for (const register of [devCommand, topicsCommand, produceCommand, consumeCommand, groupsCommand, metadataCommand, usersCommand, benchCommand]) register(y, rt)
+  for (const register of [devCommand, topicsCommand, produceCommand, consumeCommand, groupsCommand, metadataCommand, usersCommand, aclsCommand, benchCommand]) register(y, rt)
   return y
 }

@@ -1,0 +1,54 @@
+import { anyAclFilter, ErrorCode, type AclBinding } from '@tributary/protocol'
+import { applyRecords, decodeImage, diffImages, emptyImage, encodeImage } from '../metadata/metadata-image.js'
+import { describeAcls, planCreateAcls, planDeleteAcls } from './acl-ops.js'
+
+const binding = (over: Partial<AclBinding> = {}): AclBinding => ({
+  resourceType: 2, resourceName: 'orders', resourcePatternType: 3, principal: 'User:alice', host: '*', operation: 3, permissionType: 3, ...over,
+} as AclBinding)
+
+function ids() {
+  let n = 0
+  return () => `acl-${++n}`
+}
+
+describe('ACLs as metadata records', () => {
+  test('CreateAcls commits one record per new binding; an existing one is a no-op; a bad one fails alone', () => {
+    const image = emptyImage()
+    const newId = ids()
+    const first = planCreateAcls(image, { creations: [binding(), binding({ operation: 8 })] }, newId)
+    if ('error' in first) throw new Error(first.error)
+    expect(first.records).toHaveLength(2)
+    expect(applyRecords(image, first.records, 1)).toEqual([{ type: 'acls' }, { type: 'acls' }])
+    const again = planCreateAcls(image, { creations: [binding(), binding({ resourcePatternType: 4, resourceName: '*' }), binding(), binding({ principal: 'alice' })] }, newId)
+    if ('error' in again) throw new Error(again.error)
+    expect(again.records).toHaveLength(0)
+    expect(again.response.results.map((r) => r.errorCode)).toEqual([0, ErrorCode.INVALID_REQUEST, 0, ErrorCode.INVALID_REQUEST])
+    expect(planCreateAcls(image, { creations: 'x' }, newId)).toHaveProperty('error')
+  })
+
+  test('DeleteAcls removes what each filter matches (MATCH finds the literal, the wildcard and prefixes)', () => {
+    const image = emptyImage()
+    const plan = planCreateAcls(image, { creations: [binding(), binding({ resourceName: '*' }), binding({ resourceName: 'ord', resourcePatternType: 4 }), binding({ resourceName: 'audit' })] }, ids())
+    if ('error' in plan) throw new Error(plan.error)
+    applyRecords(image, plan.records, 1)
+    const match = { ...anyAclFilter(), resourceType: 2, resourceName: 'orders', resourcePatternType: 2 } as const
+    expect(describeAcls(image, match).resources.map((r) => r.resourceName)).toEqual(['*', 'ord', 'orders'])
+    const del = planDeleteAcls(image, { filters: [match, match] })
+    if ('error' in del) throw new Error(del.error)
+    expect(del.records).toHaveLength(3)
+    applyRecords(image, del.records, 2)
+    expect(describeAcls(image, anyAclFilter()).resources.map((r) => r.resourceName)).toEqual(['audit'])
+  })
+
+  test('ACLs survive a snapshot, and installing one tells listeners the ACLs changed', () => {
+    const image = emptyImage()
+    const plan = planCreateAcls(image, { creations: [binding(), binding({ host: '10.0.0.5', permissionType: 2 })] }, ids())
+    if ('error' in plan) throw new Error(plan.error)
+    applyRecords(image, plan.records, 1)
+    const restored = decodeImage(encodeImage(image))
+    if (!restored.ok) throw new Error(restored.message)
+    expect([...restored.value.acls]).toEqual([...image.acls])
+    expect(diffImages(emptyImage(), restored.value)).toContainEqual({ type: 'acls' })
+    expect(diffImages(image, restored.value)).not.toContainEqual({ type: 'acls' })
+  })
+})
