@@ -32,7 +32,7 @@ export class UsageError extends CliError {
  * ("wrong version number") is recognised too.
  */
 export const TLS_NOT_SPOKEN = 'ERR_TLS_NOT_SPOKEN'
-const TLS_NOT_SPOKEN_TEXT = /ERR_TLS_NOT_SPOKEN|wrong version number|WRONG_VERSION_NUMBER|packet length too long/i
+const TLS_NOT_SPOKEN_TEXT = /ERR_TLS_NOT_SPOKEN|wrong version number|WRONG_VERSION_NUMBER|packet length too long|the port does not speak TLS/i
 
 /** Node's socket and name-resolution error codes. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE'])
@@ -77,7 +77,7 @@ function causes(err: unknown): Array<{ code?: unknown; message?: unknown }> {
 const CAUSE_DEPTH_MAX = 8
 
 /**
- * A wss:// URL whose port speaks plain ws:// (or HTTP): the transport's code, or
+ * A wss:// URL whose port speaks plain ws:// (or HTTP): the transport's code or message (PLAIN_PORT_MESSAGE in @tributary/protocol), or
  * OpenSSL's words, or EPROTO (a TLS protocol error) on a wss:// bootstrap.
  */
 function tlsNotSpoken(err: unknown, bootstrap: string): boolean {
