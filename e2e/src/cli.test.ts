@@ -13,7 +13,7 @@ import path from 'node:path'
 import { openLevelStorage } from '@tributary/storage'
 import { ApiKey, ErrorCode } from '@tributary/protocol'
 import { BROKER_BIN, freePort, REPO_ROOT, rpc, startCluster, type TestCluster } from './cluster.js'
-import { DEV_KAFKA_PORT_OFFSET } from './cli-process.js'
+import { DEV_KAFKA_PORT_OFFSET, freeRun } from './cli-process.js'
 
 let cluster: TestCluster
 
@@ -351,32 +351,6 @@ test('broker --config FILE: the file\'s options are honoured; an unknown key →
     await rm(dir, { recursive: true, force: true })
   }
 })
-
-/** n consecutive free ports on 127.0.0.1, and the n from base + 100 (dev's Kafka listeners). */
-async function freeRun(n: number): Promise<number> {
-  for (;;) {
-    const base = await freePort()
-    if (base + n > 65535) continue
-    if (base + DEV_KAFKA_PORT_OFFSET + n > 65535) continue
-    // dev also opens each node's Kafka listener at base + 100 + N - 1.
-    const others = await Promise.all([
-      ...Array.from({ length: n - 1 }, (_, i) => isFree(base + i + 1)),
-      ...Array.from({ length: n }, (_, i) => isFree(base + DEV_KAFKA_PORT_OFFSET + i)),
-    ])
-    if (others.every(Boolean)) return base
-  }
-}
-
-function isFree(port: number): Promise<boolean> {
-  return import('node:net').then(
-    (net) =>
-      new Promise((resolve) => {
-        const s = net.createServer()
-        s.once('error', () => resolve(false))
-        s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
-      }),
-  )
-}
 
 test('dev starts a cluster, reports a leader, refuses busy ports, stops cleanly on SIGTERM, and resumes on the same data', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-dev-'))
