@@ -71,6 +71,12 @@ export interface ClusterOptions {
   }
   /** The cluster secret file: default a fresh random one in the data dir; false = none (cluster-internal APIs open). */
   clusterSecretFile?: string | false
+  /**
+   * How the harness's own requests (request(), metadata()) authenticate: 'anonymous'
+   * (default; what a client without credentials gets) or 'broker' (with the cluster
+   * secret), for clusters that require client SASL of every connection.
+   */
+  harnessAuth?: 'anonymous' | 'broker'
 }
 
 /** PEM files of a make-certs.sh directory, as Node's tls options take them. */
@@ -402,7 +408,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     waitReady,
     http,
     async request(id, apiKey, body, timeoutMs = 10_000) {
-      const c = await rpc(node(id).url, { requestTimeoutMs: timeoutMs, tls: ownTls })
+      const c = await rpc(node(id).url, { requestTimeoutMs: timeoutMs, tls: ownTls, secretFile: opts.harnessAuth === 'broker' ? secretFile : null })
       try {
         return await c.request(apiKey, body)
       } finally {

@@ -5,7 +5,8 @@
  * TRIBUTARY_FAULT_SEED, else a fresh random one (printed, to replay).
  * TRIBUTARY_FAULT_DUMP=file.json writes the whole history for digging;
  * TRIBUTARY_FAULT_LOG_DIR=dir keeps every broker's full info-level log there;
- * TRIBUTARY_FAULT_TLS=1 runs the brokers and clients over TLS.
+ * TRIBUTARY_FAULT_TLS=1 runs the brokers and clients over TLS; TRIBUTARY_FAULT_SECURE=1 adds
+ * SCRAM-SHA-512 logins required of every client.
  */
 import { parseSeed } from './prng.js'
 import { createFaultRun } from './run.js'
@@ -49,6 +50,7 @@ async function main(): Promise<number> {
     logDir: process.env.TRIBUTARY_FAULT_LOG_DIR,
     logLevel: process.env.TRIBUTARY_FAULT_LOG_DIR ? 'info' : 'warn',
     tls: process.env.TRIBUTARY_FAULT_TLS === '1',
+    secure: process.env.TRIBUTARY_FAULT_SECURE === '1',
     log: (line) => console.log(line) })
   const onSignal = () => void run.stop().then(() => process.exit(130))
   process.once('SIGINT', onSignal)

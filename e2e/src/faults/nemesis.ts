@@ -5,7 +5,7 @@
  * nobody knows (no leader right now).
  */
 import { ApiKey, type MetadataResponse } from '@tributary/protocol'
-import { rpc, type TestCluster } from '../cluster.js'
+import type { TestCluster } from '../cluster.js'
 import type { FaultNetwork } from './network.js'
 import type { Prng } from './prng.js'
 import { describeFault, type Fault, type Role } from './schedule.js'
@@ -41,7 +41,7 @@ export class Nemesis {
   private async metadata(): Promise<MetadataResponse | undefined> {
     for (const id of this.live()) {
       try {
-        const c = await rpc(this.cluster.node(id).url, { requestTimeoutMs: RESOLVE_TIMEOUT_MS, tls: this.cluster.clientTls })
+        const c = await this.cluster.brokerRpc(id, { requestTimeoutMs: RESOLVE_TIMEOUT_MS })
         try {
           const r = await c.request<MetadataResponse>(ApiKey.Metadata, {})
           if (r.errorCode === 0) return r.body

@@ -4,7 +4,9 @@
  * proxies, run the workload, play the seeded schedule, heal, wait for
  * convergence, read everything back and check it.
  */
+import { randomBytes } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import { Tributary } from '@tributary/client'
 import { rm } from 'node:fs/promises'
 import { makeCerts } from '../certs.js'
@@ -35,6 +37,11 @@ export interface FaultRunOptions {
    * required), with certificates made for the run by scripts/make-certs.sh.
    */
   tls?: boolean
+  /**
+   * TLS as above plus client SASL required of every connection (SCRAM-SHA-512): an
+   * `admin` super user creates the topic, the workload logs in as its own `workload` user.
+   */
+  secure?: boolean
 }
 
 export interface FaultRunReport {
@@ -122,9 +129,11 @@ export function createFaultRun(o: FaultRunOptions): FaultRun {
     const rng = createPrng(o.seed)
     const schedule = drawSchedule(rng, { durationMs: o.faultMs, partitions, ...o.schedule })
     note(`seed ${o.seed} (replay: TRIBUTARY_FAULT_SEED=${o.seed}); ${schedule.length} steps over ${o.faultMs / 1000} s`)
-    const network = createFaultNetwork(o.tls ? 'wss' : 'ws')
+    const tls = o.tls || o.secure
+    const network = createFaultNetwork(tls ? 'wss' : 'ws')
     net = network
-    if (o.tls) certs = await makeCerts({ nodes: 3, clients: ['client'] })
+    if (tls) certs = await makeCerts({ nodes: 3, clients: ['client'] })
+    const sasl = o.secure ? await saslSetup(certs!) : undefined
     cluster = await startCluster({
       tls: certs ? { certsDir: certs, clientAuth: 'required' } : undefined,
       nodes: 3,
@@ -133,13 +142,17 @@ export function createFaultRun(o: FaultRunOptions): FaultRun {
       beforeStart: (nodes) => network.start(nodes),
       votersFor: (id, nodes) => network.votersFor(id, nodes),
       advertiseFor: (id) => network.advertiseFor(id),
-      brokerArgs: ['--offsets-topic-partitions', '4'],
+      brokerArgs: ['--offsets-topic-partitions', '4', ...(sasl?.brokerArgs ?? [])],
+      harnessAuth: sasl ? 'broker' : 'anonymous',
     })
-    note(`cluster up: ${cluster.nodes.map((n) => `node ${n.nodeId} ${n.url}`).join(', ')}`)
-    observer = new Tributary({ brokers: network.bootstrap, clientId: 'faults-observer', tls: cluster.clientTls })
-    await observer.admin().createTopic({ topic: TOPIC, partitions, replicationFactor: 3, config: { 'min.insync.replicas': '2' } })
+    note(`cluster up: ${cluster.nodes.map((n) => `node ${n.nodeId} ${n.url}`).join(', ')}${sasl ? ' (TLS, SCRAM-SHA-512 required)' : ''}`)
+    observer = new Tributary({ brokers: network.bootstrap, clientId: 'faults-observer', tls: cluster.clientTls, sasl: sasl?.admin })
+    const admin = observer.admin()
+    // The bootstrap users commit with the cluster id on the first controller: wait until a node lets admin in.
+    if (sasl) await cluster.waitFor(async () => (await admin.describeUsers().catch(() => [])).length > 0, { message: 'the bootstrap SCRAM users' })
+    await admin.createTopic({ topic: TOPIC, partitions, replicationFactor: 3, config: { 'min.insync.replicas': '2' } })
 
-    const w = new Workload({ bootstrap: network.bootstrap, tls: cluster.clientTls, topic: TOPIC, partitions, groupId: GROUP })
+    const w = new Workload({ bootstrap: network.bootstrap, tls: cluster.clientTls, sasl: sasl?.workload, topic: TOPIC, partitions, groupId: GROUP })
     workload = w
     await w.startConsumers()
     w.startProducers()
@@ -220,4 +233,15 @@ export function createFaultRun(o: FaultRunOptions): FaultRun {
     },
     stop,
   }
+}
+
+/** Two SCRAM users for a secure run, bootstrapped from a file beside the certificates. */
+async function saslSetup(dir: string) {
+  const password = (name: string) => `${name}-${randomBytes(12).toString('hex')}`
+  const admin = { mechanism: 'scram-sha-512' as const, username: 'admin', password: password('admin') }
+  const workload = { mechanism: 'scram-sha-512' as const, username: 'workload', password: password('workload') }
+  const users = path.join(dir, 'scram-users')
+  await writeFile(users, `${admin.username}:scram-sha-512:${admin.password}\n${workload.username}:scram-sha-512:${workload.password}\n`, { mode: 0o600 })
+  const brokerArgs = ['--sasl-mechanisms', 'scram-sha-512', '--bootstrap-scram-users', users, '--super-users', 'User:admin']
+  return { admin, workload, brokerArgs }
 }

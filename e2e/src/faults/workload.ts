@@ -6,7 +6,7 @@
  * times, sends that failed (indeterminate), every delivered record, each
  * consumer's delivery runs per partition ownership, and acknowledged commits.
  */
-import { Tributary, text, type Consumer, type Producer, type TributaryError } from '@tributary/client'
+import { Tributary, text, type ClientConfig, type Consumer, type Producer, type TributaryError } from '@tributary/client'
 import type { AckedWrite, DeliveryRun, ReadRecord } from '../checker.js'
 import type { TlsMaterial } from '../cluster.js'
 
@@ -15,6 +15,8 @@ export interface WorkloadOptions {
   bootstrap: string[]
   /** for wss:// brokers */
   tls?: TlsMaterial
+  /** SCRAM (or other) credentials every workload client logs in with */
+  sasl?: ClientConfig['sasl']
   topic: string
   partitions: number
   groupId: string
@@ -56,7 +58,7 @@ export class Workload {
 
   private client(id: string): Tributary {
     const t = new Tributary({
-      brokers: this.o.bootstrap, clientId: id, requestTimeoutMs: CLIENT_REQUEST_TIMEOUT_MS, tls: this.o.tls,
+      brokers: this.o.bootstrap, clientId: id, requestTimeoutMs: CLIENT_REQUEST_TIMEOUT_MS, tls: this.o.tls, sasl: this.o.sasl,
       retry: { retries: 8, initialRetryTimeMs: 100, maxRetryTimeMs: 1000 },
     })
     this.clients.push(t)
