@@ -25,12 +25,12 @@ test('bench cluster --quick --json runs every scenario and prints one JSON line'
   }
 }, RUN_TIMEOUT_MS + 10_000)
 
-test('bench cluster --secure --quick --json runs produce-rf3 on a plaintext and a TLS cluster and reports the ratio', async () => {
+test('bench cluster --secure --quick --json runs produce-rf3 on a plaintext and a TLS + SCRAM cluster and reports the ratio', async () => {
   const r = await runNode([BROKER_BIN, 'bench', 'cluster', '--secure', '--quick', '--json'], RUN_TIMEOUT_MS, 'SIGINT')
   expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' })
   const summary = JSON.parse(r.stdout.trim()) as { secure: boolean; scenarios: Array<Scenario & { recordsPerSec?: number; details?: { ratio: number } }> }
   expect(summary.secure).toBe(true)
-  expect(summary.scenarios.map((s) => s.name)).toEqual(['produce-rf3 (plaintext)', 'produce-rf3 (TLS)', 'TLS / plaintext'])
+  expect(summary.scenarios.map((s) => s.name)).toEqual(['produce-rf3 (plaintext)', 'produce-rf3 (TLS + SCRAM)', 'TLS + SCRAM / plaintext'])
   const [plain, tls, ratio] = summary.scenarios
   expect(plain!.records).toBeGreaterThan(0)
   expect(tls!.records).toBe(plain!.records)

@@ -48,7 +48,7 @@ const SCHEMAS = {
   'metadata replication': arrayOf(obj({ nodeId: 'integer', logEndOffset: 'integer', lag: 'integer', lastFetchTimestamp: nullable('iso'), lastCaughtUpTimestamp: nullable('iso'), status: 'string' })),
   'metadata brokers': arrayOf(obj({ nodeId: 'integer', endpoint: 'string', brokerEpoch: 'integer', fenced: 'boolean', lastHeartbeatAgeMs: nullable('integer'), rack: nullable('string'), controller: 'boolean' })),
   'metadata log (one per line)': obj({ index: 'integer', term: 'integer', type: 'string', record: 'any' }),
-  'metadata image': obj({ offset: 'integer', image: obj({ version: 'integer', clusterId: nullable('string'), offset: 'integer', brokers: arrayOf('any'), topics: arrayOf('any'), nextProducerId: 'integer', users: arrayOf(obj({ name: 'string', credentials: arrayOf(obj({ mechanism: 'string', iterations: 'integer' })) })) }) }),
+  'metadata image': obj({ offset: 'integer', image: obj({ version: 'integer', clusterId: nullable('string'), offset: 'integer', brokers: arrayOf('any'), topics: arrayOf('any'), nextProducerId: 'integer', users: arrayOf(obj({ name: 'string', credentials: arrayOf(obj({ mechanism: 'string', iterations: 'integer' })) })), acls: arrayOf(obj({ id: 'string', resourceType: 'integer', resourceName: 'string', resourcePatternType: 'integer', principal: 'string', host: 'string', operation: 'integer', permissionType: 'integer' })) }) }),
   'metadata snapshots': arrayOf(obj({ index: 'integer', term: 'integer', bytes: 'integer' })),
   'users create': obj({ user: 'string', mechanism: 'string', created: 'boolean' }),
   'users alter': obj({ user: 'string', mechanism: 'string', altered: 'boolean' }),

@@ -4,7 +4,7 @@
  * bounded window of calls in flight), a counting consumer (eachBatch), paced
  * end-to-end latency, and one-record-at-a-time round trips.
  */
-import { Tributary, type Producer, type ProducerConfig } from '@tributary/client'
+import { Tributary, type ClientConfig, type Producer, type ProducerConfig } from '@tributary/client'
 import { ErrorCode } from '@tributary/protocol'
 import { LatencyRecorder } from '../bench-stats.js'
 import { sleep } from '../runtime.js'
@@ -16,9 +16,9 @@ export const SENDS_IN_FLIGHT_MAX = 64
 /** Records of one latency run sent in a single timer tick when the timer falls behind. */
 const PACE_BURST_MAX = 1_000
 
-export function newBenchClient(brokers: string[], clientId: string, tlsCa?: Buffer): Tributary {
+export function newBenchClient(brokers: string[], clientId: string, tlsCa?: Buffer, sasl?: ClientConfig['sasl']): Tributary {
   // Default retries: failover is measured with the SDK's own defaults.
-  return new Tributary({ brokers, clientId, ...(tlsCa ? { tls: { ca: tlsCa } } : {}) })
+  return new Tributary({ brokers, clientId, ...(tlsCa ? { tls: { ca: tlsCa } } : {}), ...(sasl ? { sasl } : {}) })
 }
 
 export async function createTopic(client: Tributary, topic: string, partitions: number, replicationFactor: number): Promise<void> {

@@ -9,8 +9,9 @@
  *
  * `--secure` compares instead: produce RF 3 acks=all on a plaintext 3-node
  * cluster, then on a 3-node cluster serving TLS (wss:// to clients and between
- * peers, certificates made for the run by scripts/make-certs.sh), and prints
- * both and the ratio (target: TLS keeps >= 75 % of plaintext).
+ * peers, certificates made for the run by scripts/make-certs.sh) that requires a
+ * SCRAM-SHA-512 login of every client, and prints both and the ratio (target: TLS +
+ * SCRAM keeps >= 75 % of plaintext).
  */
 import os from 'node:os'
 import type { Argv } from 'yargs'
@@ -20,7 +21,9 @@ import { runCommand, type Ctx, type Runtime } from '../runtime.js'
 import { formatTable } from '../table.js'
 import { makeBenchCerts } from '../bench/bench-certs.js'
 import { LocalCluster } from '../bench/local-cluster.js'
-import { rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { consume, failover, FULL, latency100k, latency10k, memory, perRecordRf1, perRecordRf3, produceRf1, produceRf3, QUICK, roundTrip, RssSampler, startup, type Env, type ScenarioResult, type Sizes } from '../bench/scenarios.js'
 import { newBenchClient } from '../bench/workloads.js'
 import { partitions, PARTITIONS_DEFAULT, PARTITIONS_PER_TOPIC, type PartitionsOptions } from '../bench/partitions.js'
@@ -67,7 +70,7 @@ export function benchClusterOptions(c: Argv): Argv {
     .option('partitions-load-rate', { type: 'number', default: 0, describe: 'partitions scenario: then produce this many rec/s (acks=all) over every partition while the group reads' })
     .option('partitions-load-seconds', { type: 'number', default: 60, describe: 'partitions scenario: for this long' })
     .option('profile', { type: 'string', describe: 'write broker CPU profiles (node --cpu-prof) into this directory' })
-    .option('secure', { type: 'boolean', default: false, describe: 'compare produce-rf3 over TLS with plaintext in the same run (needs openssl)' })
+    .option('secure', { type: 'boolean', default: false, describe: 'compare produce-rf3 over TLS with SCRAM logins against plaintext in the same run (needs openssl)' })
 }
 
 export const benchClusterHandler = (rt: Runtime): ((argv: never) => Promise<void>) => runCommand<ClusterBenchArgs>(rt, runClusterBench) as never
@@ -83,11 +86,11 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
     if (!ctx.json) ctx.io.stderr.write(line + '\n')
   }
   const execArgv = a.profile ? ['--cpu-prof', `--cpu-prof-dir=${a.profile}`] : []
-  const runOn = async (nodes: number, todo: Array<[string, Scenario]>, tlsCertsDir?: string): Promise<void> => {
-    log(`starting a ${nodes}-node ${tlsCertsDir ? 'TLS' : 'plaintext'} cluster`)
-    const cluster = await LocalCluster.start({ nodes, execArgv, tlsCertsDir })
+  const runOn = async (nodes: number, todo: Array<[string, Scenario]>, secure?: SecureSetup): Promise<void> => {
+    log(`starting a ${nodes}-node ${secure ? 'TLS + SCRAM' : 'plaintext'} cluster`)
+    const cluster = await LocalCluster.start({ nodes, execArgv, tlsCertsDir: secure?.certsDir, brokerArgs: secure?.brokerArgs })
     const rss = new RssSampler(cluster)
-    const client = newBenchClient(cluster.bootstrap, 'bench-cluster', cluster.tlsCa)
+    const client = newBenchClient(cluster.bootstrap, 'bench-cluster', cluster.tlsCa, secure?.sasl)
     try {
       rss.start()
       for (const [, run] of todo) {
@@ -108,7 +111,7 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
     const certs = await makeBenchCerts(3)
     try {
       await runOn(3, [['produce-rf3', produceRf3]])
-      if (!ctx.signal.aborted) await runOn(3, [['produce-rf3', produceRf3]], certs)
+      if (!ctx.signal.aborted) await runOn(3, [['produce-rf3', produceRf3]], await secureSetup(certs))
     } finally {
       await rm(certs, { recursive: true, force: true })
     }
@@ -138,13 +141,28 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
   printJson(ctx.io, summary)
 }
 
+/** TLS with the bench's certificates, and client SASL required: the bench logs in with SCRAM-SHA-512. */
+interface SecureSetup {
+  certsDir: string
+  brokerArgs: string[]
+  sasl: { mechanism: 'scram-sha-512'; username: string; password: string }
+}
+
+async function secureSetup(certsDir: string): Promise<SecureSetup> {
+  const sasl = { mechanism: 'scram-sha-512' as const, username: 'bench', password: randomBytes(16).toString('hex') }
+  const users = join(certsDir, 'scram-users')
+  await writeFile(users, `${sasl.username}:scram-sha-512:${sasl.password}\n`, { mode: 0o600 })
+  // Brokers prove themselves to each other with their broker-N certificates (--tls-client-auth requested).
+  return { certsDir, sasl, brokerArgs: ['--sasl-mechanisms', 'scram-sha-512', '--bootstrap-scram-users', users, '--super-users', `User:${sasl.username}`] }
+}
+
 /** The TLS run's produce-rf3 against the plaintext one's, renamed so the table and JSON tell them apart. */
 function secureComparison(plain: ScenarioResult, secure: ScenarioResult): ScenarioResult {
   plain.name = 'produce-rf3 (plaintext)'
-  secure.name = 'produce-rf3 (TLS)'
+  secure.name = 'produce-rf3 (TLS + SCRAM)'
   const ratio = (secure.recordsPerSec ?? 0) / Math.max(1, plain.recordsPerSec ?? 0)
   return {
-    name: 'TLS / plaintext',
+    name: 'TLS + SCRAM / plaintext',
     target: `>= ${SECURE_RATIO_TARGET * 100} %`,
     measured: `${(ratio * 100).toFixed(1)} %`,
     met: ratio >= SECURE_RATIO_TARGET,
