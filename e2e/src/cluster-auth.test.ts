@@ -10,6 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { ApiKey, ErrorCode, type DescribeClusterResponse, type DescribeQuorumResponse } from '@tributary/protocol'
+import { attacks } from './attacks.js'
 import { freePort, rpc, spawnBroker, startCluster, type TestCluster } from './cluster.js'
 
 let cluster: TestCluster
@@ -46,25 +47,6 @@ async function registrations(): Promise<string> {
   const r = await cluster.request<DescribeClusterResponse>(1, ApiKey.DescribeCluster, {})
   expect(r.errorCode).toBe(0)
   return r.body.brokers.map((b) => `${b.nodeId}@${b.brokerEpoch}${b.fenced ? ' fenced' : ''}`).join(',')
-}
-
-/** A request of each cluster-internal kind, as an attacker would send it. */
-function attacks(term: number, leaderId: number, follower: number) {
-  const heartbeat = { type: 'Heartbeat', from: leaderId, to: follower, term, logTerm: 0, index: 0, commit: 0, reject: 0, hint: 0, transfer: 0, entries: [], ctx: new Uint8Array(0) }
-  return [
-    { name: 'Raft Heartbeat with term + 1000', apiKey: ApiKey.Raft, body: { from: leaderId, endpoint: 'ws://127.0.0.1:1', messages: [heartbeat] } },
-    { name: 'Raft ObserverHello', apiKey: ApiKey.Raft, body: { from: 77, endpoint: 'ws://127.0.0.1:1', messages: [{ ...heartbeat, type: 'ObserverHello', from: 77, term: 0 }] } },
-    { name: 'UnregisterBroker of the controller', apiKey: ApiKey.UnregisterBroker, body: { nodeId: leaderId } },
-    { name: 'BrokerRegistration', apiKey: ApiKey.BrokerRegistration, body: { nodeId: 9, endpoint: 'ws://127.0.0.1:1', incarnationId: 'x' } },
-    { name: 'BrokerHeartbeat', apiKey: ApiKey.BrokerHeartbeat, body: { nodeId: follower, brokerEpoch: 1, currentMetadataOffset: 0, wantFence: true, wantShutdown: true } },
-    { name: 'AlterPartition', apiKey: ApiKey.AlterPartition, body: { brokerId: leaderId, brokerEpoch: 1, topics: [] } },
-    { name: 'follower Fetch', apiKey: ApiKey.Fetch, body: { replicaId: follower, maxWaitMs: 0, minBytes: 0, maxBytes: 1024, topics: [] } },
-    { name: 'debug replica Fetch', apiKey: ApiKey.Fetch, body: { replicaId: -2, maxWaitMs: 0, minBytes: 0, maxBytes: 1024, topics: [] } },
-    { name: 'replica ListOffsets', apiKey: ApiKey.ListOffsets, body: { replicaId: follower, topics: [] } },
-    { name: 'replica OffsetForLeaderEpoch', apiKey: ApiKey.OffsetForLeaderEpoch, body: { replicaId: follower, topics: [] } },
-    { name: 'Produce to __consumer_offsets', apiKey: ApiKey.Produce, body: { acks: 1, timeoutMs: 1000, topics: [{ topic: '__consumer_offsets', partitions: [{ partition: 0, records: new Uint8Array(0) }] }] } },
-    { name: 'CreateTopics of an internal topic', apiKey: ApiKey.CreateTopics, body: { topics: [{ name: '__evil', numPartitions: 1, replicationFactor: 1, internal: true }], timeoutMs: 1000 } },
-  ]
 }
 
 test('every cluster-internal API answers CLUSTER_AUTHORIZATION_FAILED to a connection without credentials, and nothing moves', async () => {
