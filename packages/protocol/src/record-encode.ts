@@ -5,7 +5,7 @@
  */
 import type { RecordField, RecordInput, HeaderInput } from './record-batch.js'
 import type { Utf8Target } from './utf8.js'
-import { BATCH_CRC_START, BATCH_MAGIC, BATCH_OVERHEAD_BYTES, writeInt32, writeInt64 } from './batch-header.js'
+import { BATCH_CRC_START, BATCH_MAGIC, BATCH_OVERHEAD_BYTES, writeInt32, writeInt64, type BatchHeader } from './batch-header.js'
 import { crc32c } from './crc32c.js'
 import { sizeOfVarint, writeVarint, writeVarlong } from './varint.js'
 
@@ -92,18 +92,7 @@ export function writeRecord(out: Utf8Target, start: number, r: RecordInput, boun
 }
 
 /** The header fields of a batch besides its length, magic and CRC (which are derived). */
-export interface BatchFields {
-  baseOffset: number
-  partitionLeaderEpoch: number
-  attributes: number
-  lastOffsetDelta: number
-  baseTimestamp: number
-  maxTimestamp: number
-  producerId: number
-  producerEpoch: number
-  baseSequence: number
-  recordCount: number
-}
+export type BatchFields = Omit<BatchHeader, 'batchLength' | 'magic' | 'crc'>
 
 /** Fill the first BATCH_HEADER_BYTES of `out` (records already in place after them) and its CRC. */
 export function writeBatchHeader(out: Uint8Array, f: BatchFields): void {
