@@ -4,23 +4,10 @@
  * main.ts wires the real ones (Date.now, timers, ws, LevelDB); tests pass
  * memory or simulated versions.
  */
-import type { RpcResponse } from '@tributary/protocol'
+import type { Clock, RpcResponse } from '@tributary/protocol'
 import type { PeerCertificate } from './net/tls.js'
 
-export interface Clock {
-  /** Milliseconds since the epoch (wall clock: used for timestamps, retention, heartbeat ages). */
-  now(): number
-  /** Calls fn after ms; returns a cancel function. */
-  setTimeout(fn: () => void, ms: number): () => void
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout(fn, ms) {
-    const t = setTimeout(fn, ms)
-    return () => clearTimeout(t)
-  },
-}
+export { systemClock, type Clock } from '@tributary/protocol'
 
 /** Resolves after `ms` on `clock` (a simulated clock moves it, not the wall). */
 export function sleep(clock: Clock, ms: number): Promise<void> {

@@ -397,7 +397,7 @@ export class Admin {
 
   /** Wait until the topics exist with a leader on every partition (or are gone), bounded by timeoutMs. */
   private async waitForTopics(names: string[], timeoutMs: number, present: boolean): Promise<void> {
-    const deadline = Date.now() + timeoutMs
+    const deadline = this.cluster.clock.now() + timeoutMs
     for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
       await this.cluster.refreshMetadata()
       const done = names.every((n) => {
@@ -405,10 +405,10 @@ export class Admin {
         return present ? t !== undefined && t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0) : t === undefined
       })
       if (done) return
-      if (Date.now() + delay > deadline) {
+      if (this.cluster.clock.now() + delay > deadline) {
         throw new TributaryError(ErrorCode.REQUEST_TIMED_OUT, `topics ${names.join(', ')} ${present ? 'have no leaders yet' : 'still exist'} after ${timeoutMs} ms`)
       }
-      await sleep(delay, this.cluster.signal)
+      await sleep(delay, this.cluster.signal, this.cluster.clock)
     }
   }
 }

@@ -2,7 +2,7 @@
  * Retry policy shared by every client component: capped exponential backoff
  * with ±20% jitter, as kafkajs does, and sleeps that end early on abort.
  */
-import { TributaryError } from '@tributary/protocol'
+import { systemClock, TributaryError, type Clock } from '@tributary/protocol'
 import { asTributaryError, closedError } from './errors.js'
 
 export interface RetryOptions {
@@ -25,15 +25,15 @@ export function backoffMs(attempt: number, p: Pick<RetryPolicy, 'initialRetryTim
   return Math.max(0, Math.round(base * (0.8 + 0.4 * random())))
 }
 
-/** Resolves after ms, or rejects with `closedError` as soon as the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Resolves after ms on `clock`, or rejects with `closedError` as soon as the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal, clock: Clock = systemClock): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(closedError('client'))
     const onAbort = (): void => {
-      clearTimeout(timer)
+      cancel()
       reject(closedError('client'))
     }
-    const timer = setTimeout(() => {
+    const cancel = clock.setTimeout(() => {
       signal?.removeEventListener('abort', onAbort)
       resolve()
     }, ms)
@@ -49,7 +49,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export async function withRetry<T>(
   fn: (attempt: number) => Promise<T>,
   policy: RetryPolicy,
-  opts: { signal?: AbortSignal; beforeRetry?: (err: TributaryError) => Promise<unknown> | void } = {},
+  opts: { signal?: AbortSignal; beforeRetry?: (err: TributaryError) => Promise<unknown> | void; clock?: Clock; random?: () => number } = {},
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -60,7 +60,7 @@ export async function withRetry<T>(
       // Closing the client is what failed the request (its connections went down): say so, not retriable.
       if (opts.signal?.aborted) throw closedError('client', err)
       if (attempt >= policy.retries) throw err
-      await sleep(backoffMs(attempt, policy), opts.signal)
+      await sleep(backoffMs(attempt, policy, opts.random), opts.signal, opts.clock)
       try {
         await opts.beforeRetry?.(err)
       } catch {

@@ -13,6 +13,7 @@ import {
   RpcConnection,
   TributaryError,
   type ApiVersionsResponse,
+  type Clock,
   type Connector,
   type RequestBody,
   type ResponseBody,
@@ -34,6 +35,8 @@ export interface ConnectionOptions {
   reconnectBackoffMaxMs: number
   /** A fresh mechanism per connection (it holds that exchange's nonces); absent = no authentication. */
   sasl?: () => SaslClientMechanism
+  clock: Clock
+  random: () => number
 }
 
 export const CLIENT_SOFTWARE_VERSION = '0.1.0'
@@ -92,7 +95,7 @@ export class BrokerConnection {
   }
 
   /** Milliseconds until the next connect attempt may start (0 when connected or not backing off). */
-  reconnectWaitMs(now = Date.now()): number {
+  reconnectWaitMs(now = this.opts.clock.now()): number {
     return this.connected ? 0 : Math.max(0, this.retryAt - now)
   }
 
@@ -122,13 +125,13 @@ export class BrokerConnection {
   }
 
   private async connect(): Promise<RpcConnection> {
-    const wait = this.retryAt - Date.now()
-    if (wait > 0) await sleep(wait, this.abort.signal)
+    const wait = this.retryAt - this.opts.clock.now()
+    if (wait > 0) await sleep(wait, this.abort.signal, this.opts.clock)
     let rpc: RpcConnection | undefined
     try {
       const connector = await this.opts.connector()
       const transport = await connector(this.url, { connectTimeoutMs: this.opts.connectTimeoutMs })
-      rpc = new RpcConnection(transport, { inFlightMax: this.opts.inFlightMax, requestTimeoutMs: this.opts.requestTimeoutMs })
+      rpc = new RpcConnection(transport, { inFlightMax: this.opts.inFlightMax, requestTimeoutMs: this.opts.requestTimeoutMs, clock: this.opts.clock })
       if (this.abort.signal.aborted) throw closedError(`connection to ${this.url}`)
       // ApiVersions itself goes at v0, the one version every broker answers (Kafka's rule too).
       const r = await rpc.request<ApiVersionsResponse>(ApiKey.ApiVersions, { clientId: this.opts.clientId, clientSoftwareVersion: CLIENT_SOFTWARE_VERSION }, { timeoutMs: this.opts.connectTimeoutMs, apiVersion: 0 })
@@ -140,7 +143,7 @@ export class BrokerConnection {
     } catch (err) {
       rpc?.close()
       this.failures++
-      this.retryAt = Date.now() + backoffMs(this.failures - 1, { initialRetryTimeMs: this.opts.reconnectBackoffMs, maxRetryTimeMs: this.opts.reconnectBackoffMaxMs })
+      this.retryAt = this.opts.clock.now() + backoffMs(this.failures - 1, { initialRetryTimeMs: this.opts.reconnectBackoffMs, maxRetryTimeMs: this.opts.reconnectBackoffMaxMs }, this.opts.random)
       if (err instanceof TributaryError && err.code !== ErrorCode.REQUEST_TIMED_OUT) throw err
       throw new TributaryError(ErrorCode.NETWORK_EXCEPTION, `cannot connect to ${this.url}: ${(err as Error).message}`, { cause: err })
     }
@@ -167,7 +170,9 @@ export class BrokerConnection {
     const lifetimeMs = this.sessionLifetimeMs
     const sasl = this.opts.sasl
     if (!sasl || lifetimeMs <= 0 || rpc.closed) return
-    const timer = setTimeout(() => {
+    const at = REAUTH_AT_MIN + this.opts.random() * (REAUTH_AT_MAX - REAUTH_AT_MIN)
+    // background: a connection's re-authentication must not keep a Node process alive
+    reauth.cancel = this.opts.clock.setTimeout(() => {
       authenticate(rpc, sasl(), { timeoutMs: this.opts.connectTimeoutMs }).then(
         (outcome) => {
           this.sessionLifetimeMs = outcome.sessionLifetimeMs
@@ -175,8 +180,6 @@ export class BrokerConnection {
         },
         () => rpc.close(),
       )
-    }, Math.floor(lifetimeMs * (REAUTH_AT_MIN + Math.random() * (REAUTH_AT_MAX - REAUTH_AT_MIN))))
-    ;(timer as { unref?: () => void }).unref?.()
-    reauth.cancel = () => clearTimeout(timer)
+    }, Math.floor(lifetimeMs * at), true)
   }
 }

@@ -7,6 +7,8 @@ import {
   ApiKey,
   ErrorCode,
   IN_FLIGHT_MAX_DEFAULT,
+  systemClock,
+  type Clock,
   REQUEST_TIMEOUT_MS_DEFAULT,
   TributaryError,
   type Connector,
@@ -59,6 +61,13 @@ export interface ClientConfig {
   sasl?: SaslConfig
   /** A custom SASL mechanism, one fresh instance per connection (SCRAM, PLAIN and OAUTHBEARER come with the SDK: use `sasl`). */
   saslMechanism?: () => SaslClientMechanism
+  /**
+   * Tests and simulations: the time every timer, deadline and timestamp of this client
+   * comes from (default: the system clock), and the source of its random choices
+   * (backoff jitter, broker choice, sticky partitions; default Math.random).
+   */
+  clock?: Clock
+  random?: () => number
 }
 
 /** Errors of the SASL exchange: not retriable, and not to be hidden behind NETWORK_EXCEPTION. */
@@ -75,12 +84,16 @@ export class Cluster {
   readonly metadataMaxAgeMs: number
   readonly topicWaitMs: number
   readonly logger: ClientLogger
+  readonly clock: Clock
+  readonly random: () => number
+  /** What every retry loop of this client passes to withRetry. */
+  readonly retryContext: { signal: AbortSignal; clock: Clock; random: () => number }
   private readonly bootstrap: string[]
   private readonly connections = new Map<string, BrokerConnection>()
   private readonly connOpts: ConnectionOptions
   private refreshing: Promise<void> | undefined
   /** The periodic refresh, armed after every refresh attempt (see refreshMetadata). */
-  private refreshTimer: ReturnType<typeof setTimeout> | undefined
+  private cancelRefresh: (() => void) | undefined
   private readonly abort = new AbortController()
 
   constructor(config: ClientConfig) {
@@ -95,6 +108,11 @@ export class Cluster {
     this.topicWaitMs = config.topicWaitMs ?? TOPIC_WAIT_MS_DEFAULT
     assertArg(config.logger === undefined || typeof config.logger?.warn === 'function', 'logger must have a warn(message, fields) method')
     this.logger = config.logger ?? consoleLogger
+    assertArg(config.clock === undefined || (typeof config.clock?.now === 'function' && typeof config.clock?.setTimeout === 'function'), 'clock must have now() and setTimeout(fn, ms)')
+    assertArg(config.random === undefined || typeof config.random === 'function', 'random must be a function returning [0, 1)')
+    this.clock = config.clock ?? systemClock
+    this.random = config.random ?? Math.random
+    this.retryContext = { signal: this.abort.signal, clock: this.clock, random: this.random }
     const injected = config.connector
     const tls = config.tls
     let tlsConnector: Promise<Connector> | undefined
@@ -107,6 +125,8 @@ export class Cluster {
       reconnectBackoffMs: config.reconnectBackoffMs ?? 50,
       reconnectBackoffMaxMs: config.reconnectBackoffMaxMs ?? 1_000,
       sasl: config.saslMechanism ?? saslMechanismFactory(config.sasl),
+      clock: this.clock,
+      random: this.random,
     }
   }
 
@@ -150,9 +170,9 @@ export class Cluster {
     const urls = [...new Set([...known, ...this.bootstrap])]
     const candidates = urls.map((u) => this.connection(u))
     const live = candidates.filter((c) => c.connected)
-    if (live.length > 0) return live[Math.floor(Math.random() * live.length)]
+    if (live.length > 0) return live[Math.floor(this.random() * live.length)]
     // Least-failed first, random among equals, so clients spread over the cluster.
-    const order = candidates.map((c) => ({ c, k: c.failureCount + Math.random() })).sort((a, b) => a.k - b.k)
+    const order = candidates.map((c) => ({ c, k: c.failureCount + this.random() })).sort((a, b) => a.k - b.k)
     let last: TributaryError | undefined
     for (const { c } of order) {
       try {
@@ -170,7 +190,7 @@ export class Cluster {
 
   /** One request to any broker, retried (on another broker) while retriable. */
   async callAny<K extends ApiKey>(apiKey: K, body: RequestBody<K>, opts: { timeoutMs?: number } = {}): Promise<ResponseBody<K>> {
-    return withRetry(async () => (await this.anyConnection()).call(apiKey, body, opts), this.retry, { signal: this.signal })
+    return withRetry(async () => (await this.anyConnection()).call(apiKey, body, opts), this.retry, this.retryContext)
   }
 
   /** Refresh all topic metadata; concurrent callers share one request. */
@@ -189,32 +209,30 @@ export class Cluster {
    * trigger their own refreshes), so a down cluster is not polled in a tight loop.
    */
   private schedulePeriodicRefresh(): void {
-    if (this.refreshTimer) clearTimeout(this.refreshTimer)
-    this.refreshTimer = undefined
+    this.cancelRefresh?.()
+    this.cancelRefresh = undefined
     if (this.closed) return
-    const timer = setTimeout(() => {
-      this.refreshTimer = undefined
+    // background: a periodic refresh must not keep a Node process alive
+    this.cancelRefresh = this.clock.setTimeout(() => {
+      this.cancelRefresh = undefined
       this.refreshMetadata().catch(() => {})
-    }, this.metadataMaxAgeMs)
-    // Node: a background refresh must not keep the process alive (browsers return a number).
-    if (typeof timer === 'object' && typeof timer.unref === 'function') timer.unref()
-    this.refreshTimer = timer
+    }, this.metadataMaxAgeMs, true)
   }
 
   /** Whether a background metadata refresh is scheduled (tests). */
   get periodicRefreshArmed(): boolean {
-    return this.refreshTimer !== undefined
+    return this.cancelRefresh !== undefined
   }
 
   private async doRefresh(): Promise<void> {
-    const r = await withRetry(async () => (await this.anyConnection()).call(ApiKey.Metadata, { topics: null, includeInternal: true }), { ...this.retry, retries: Math.min(this.retry.retries, 3) }, { signal: this.signal })
-    this.metadata.apply(r, null)
+    const r = await withRetry(async () => (await this.anyConnection()).call(ApiKey.Metadata, { topics: null, includeInternal: true }), { ...this.retry, retries: Math.min(this.retry.retries, 3) }, this.retryContext)
+    this.metadata.apply(r, null, this.clock.now())
   }
 
   /** Refresh when never fetched or older than metadataMaxAgeMs. */
   async ensureMetadata(): Promise<void> {
     if (this.metadata.updatedAt === 0) return this.refreshMetadata()
-    if (Date.now() - this.metadata.updatedAt > this.metadataMaxAgeMs) {
+    if (this.clock.now() - this.metadata.updatedAt > this.metadataMaxAgeMs) {
       this.refreshMetadata().catch(() => {}) // stale but usable: refresh behind the caller's back
     }
   }
@@ -227,7 +245,7 @@ export class Cluster {
   async topicMetadata(topic: string, waitMs = this.topicWaitMs): Promise<TopicMetadata> {
     if (typeof topic !== 'string' || topic.length === 0) throw new ArgumentError(`topic must be a non-empty string, got ${JSON.stringify(topic)}`)
     await this.ensureMetadata()
-    const deadline = Date.now() + waitMs
+    const deadline = this.clock.now() + waitMs
     for (let attempt = 0; ; attempt++) {
       const t = this.metadata.topic(topic)
       if (t && t.partitions.length > 0) return t
@@ -235,11 +253,11 @@ export class Cluster {
       if (attempt === 0 && (await this.topicByName(topic).catch(() => undefined)) === ErrorCode.TOPIC_AUTHORIZATION_FAILED) {
         throw new TributaryError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `not authorized to access topic ${JSON.stringify(topic)}`)
       }
-      if (Date.now() >= deadline) {
+      if (this.clock.now() >= deadline) {
         const code = this.metadata.topicErrors.get(topic) ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
         throw new TributaryError(code, `topic ${JSON.stringify(topic)} is not known to the cluster (waited ${waitMs} ms)`)
       }
-      if (attempt > 0) await sleep(Math.min(backoffMs(attempt - 1, this.retry), Math.max(0, deadline - Date.now())), this.signal)
+      if (attempt > 0) await sleep(Math.min(backoffMs(attempt - 1, this.retry, this.random), Math.max(0, deadline - this.clock.now())), this.signal, this.clock)
       await this.refreshMetadata()
     }
   }
@@ -247,12 +265,12 @@ export class Cluster {
   /** Metadata for one topic by name (applied to the cache); its error code. */
   private async topicByName(topic: string): Promise<number | undefined> {
     const r = await (await this.anyConnection()).call(ApiKey.Metadata, { topics: [topic], includeInternal: true })
-    this.metadata.apply(r, [topic])
+    this.metadata.apply(r, [topic], this.clock.now())
     return r.topics.find((t) => t.name === topic)?.errorCode
   }
 
   /** A known topic's metadata without waiting (a stale cache is refreshed in the background), else undefined. */
-  cachedTopic(topic: string, now = Date.now()): TopicMetadata | undefined {
+  cachedTopic(topic: string, now = this.clock.now()): TopicMetadata | undefined {
     const t = this.metadata.topic(topic)
     if (!t || t.partitions.length === 0) return undefined
     if (now - this.metadata.updatedAt > this.metadataMaxAgeMs) this.refreshMetadata().catch(() => {})
@@ -280,15 +298,15 @@ export class Cluster {
         return conn.call(apiKey, body, opts)
       },
       this.retry,
-      { signal: this.signal, beforeRetry: () => this.refreshMetadata() },
+      { ...this.retryContext, beforeRetry: () => this.refreshMetadata() },
     )
   }
 
   close(): void {
     this.isClosed = true
     this.abort.abort()
-    if (this.refreshTimer) clearTimeout(this.refreshTimer)
-    this.refreshTimer = undefined
+    this.cancelRefresh?.()
+    this.cancelRefresh = undefined
     for (const c of this.connections.values()) c.close()
     this.connections.clear()
   }

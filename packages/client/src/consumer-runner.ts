@@ -12,7 +12,7 @@ import type { TopicPartition } from './group-member.js'
 import { tpKey } from './list-offsets.js'
 import type { OffsetTracker } from './offset-tracker.js'
 import type { ConsumedMessage } from './records.js'
-import type { TributaryError } from '@tributary/protocol'
+import type { Clock, TributaryError } from '@tributary/protocol'
 
 export interface EachMessagePayload {
   topic: string
@@ -62,6 +62,8 @@ export interface RunnerHost {
   readonly tracker: OffsetTracker
   readonly retry: RetryPolicy
   readonly signal: AbortSignal
+  readonly clock: Clock
+  readonly random: () => number
   isRunning(): boolean
   isPaused(topic: string, partition: number): boolean
   pause(tps: Array<{ topic: string; partitions?: number[] }>): void
@@ -200,7 +202,7 @@ export class Runner {
       return
     }
     this.failures.set(key, n + 1)
-    await sleep(backoffMs(n, this.host.retry), this.host.signal).catch(() => {})
+    await sleep(backoffMs(n, this.host.retry, this.host.random), this.host.signal, this.host.clock).catch(() => {})
   }
 
   /** Messages one at a time; a message counts as processed when the next is asked for (or the loop ends). */

@@ -5,7 +5,7 @@
  * on revocation and on disconnect (autoCommit), or by hand with `commit()`
  * (everything processed) or `commitOffsets(offsets)` (explicit offsets).
  */
-import type { TributaryError } from '@tributary/protocol'
+import { every, type TributaryError } from '@tributary/protocol'
 import { retryPolicy, type RetryOptions, type RetryPolicy } from './backoff.js'
 import type { Cluster } from './cluster.js'
 import { Runner, type RunConfig } from './consumer-runner.js'
@@ -56,7 +56,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
   private readonly autoCommitIntervalMs: number
   private mode: 'idle' | 'run' | 'iterator' = 'idle'
   private subscribed: { names: string[]; regexes: RegExp[] } | undefined
-  private commitTimer: ReturnType<typeof setInterval> | undefined
+  private stopCommitTimer: (() => void) | undefined
   private running = false
   private disconnecting: Promise<void> | undefined
   private fromBeginning: boolean
@@ -104,6 +104,8 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
       tracker: this.tracker,
       retry: this.retry,
       signal: this.abort.signal,
+      clock: cluster.clock,
+      random: cluster.random,
       isRunning: () => this.running,
       isPaused: (t, p) => this.paused.has(tpKey(t, p)),
       pause: (tps) => this.pause(tps),
@@ -264,7 +266,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
   disconnect(): Promise<void> {
     this.disconnecting ??= (async () => {
       this.running = false
-      if (this.commitTimer) clearInterval(this.commitTimer)
+      this.stopCommitTimer?.()
       this.fetcher.wakeWaiters()
       await this.runner.stopped()
       if (this.member) await this.member.leave()
@@ -287,7 +289,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     this.running = true
     this.member?.start()
     if (this.member && this.autoCommit) {
-      this.commitTimer = setInterval(() => void this.commitIfNecessary().catch(() => {}), this.autoCommitIntervalMs)
+      this.stopCommitTimer = every(this.cluster.clock, this.autoCommitIntervalMs, () => void this.commitIfNecessary().catch(() => {}))
     }
   }
 

@@ -47,7 +47,7 @@ export class Coordinators {
         }
       },
       opts.retries === undefined ? this.cluster.retry : { ...this.cluster.retry, retries: opts.retries },
-      { signal: this.cluster.signal },
+      this.cluster.retryContext,
     )
   }
 }

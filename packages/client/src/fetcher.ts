@@ -85,7 +85,7 @@ export class Fetcher {
   private cursor = 0
   private stopped = false
   private pumping = false
-  private timer: ReturnType<typeof setTimeout> | undefined
+  private cancelTimer: (() => void) | undefined
   private dataWaiters: Array<() => void> = []
   /** Partitions being processed by a worker (not handed out again until released). */
   readonly busy = new Set<string>()
@@ -180,10 +180,10 @@ export class Fetcher {
   waitForData(): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
-        clearTimeout(t)
+        cancel()
         resolve()
       }
-      const t = setTimeout(() => {
+      const cancel = this.cluster.clock.setTimeout(() => {
         // An idle consumer times out here over and over: drop this waiter, or the list grows forever.
         const i = this.dataWaiters.indexOf(done)
         if (i >= 0) this.dataWaiters.splice(i, 1)
@@ -200,7 +200,7 @@ export class Fetcher {
 
   stop(): void {
     this.stopped = true
-    if (this.timer) clearTimeout(this.timer)
+    this.cancelTimer?.()
     for (const s of this.partitions.values()) this.drop(s)
     this.partitions.clear()
     this.notify()
@@ -232,7 +232,7 @@ export class Fetcher {
 
   private pump(): void {
     if (this.stopped) return
-    const now = Date.now()
+    const now = this.cluster.clock.now()
     const toReset: PartitionState[] = []
     const byNode = new Map<number, PartitionState[]>()
     let nextRetry = Infinity
@@ -263,13 +263,13 @@ export class Fetcher {
     if (needMetadata) this.cluster.refreshMetadata().then(() => this.wake(), () => {})
     if (this.bufferedBytes < this.opts.prefetchBytes) for (const [nodeId, states] of byNode) void this.fetchFrom(nodeId, states)
     if (nextRetry < Infinity) {
-      if (this.timer) clearTimeout(this.timer)
-      this.timer = setTimeout(() => this.wake(), Math.max(0, nextRetry - now))
+      this.cancelTimer?.()
+      this.cancelTimer = this.cluster.clock.setTimeout(() => this.wake(), Math.max(0, nextRetry - now))
     }
   }
 
   private backoff(s: PartitionState): void {
-    s.retryAt = Date.now() + backoffMs(Math.min(s.failures, 5), this.cluster.retry)
+    s.retryAt = this.cluster.clock.now() + backoffMs(Math.min(s.failures, 5), this.cluster.retry, this.cluster.random)
     s.failures++
   }
 

@@ -68,7 +68,7 @@ export class GroupMember {
   /** Bumps when the membership ends: reconciliation steps and heartbeat answers from before no longer apply. */
   private generation = 0
   /** Fires when no heartbeat has succeeded for the session timeout. */
-  private sessionTimer: ReturnType<typeof setTimeout> | undefined
+  private cancelSessionTimer: (() => void) | undefined
 
   constructor(
     private readonly cluster: Cluster,
@@ -137,7 +137,7 @@ export class GroupMember {
           } else if (e.retriable || Coordinators.isRefind(e.code)) {
             this.coordinators.forget(this.opts.groupId)
             this.subscriptionSent = false
-            delay = backoffMs(this.failures++, this.cluster.retry)
+            delay = backoffMs(this.failures++, this.cluster.retry, this.cluster.random)
           } else {
             this.listener.fatal(e)
             break
@@ -146,18 +146,18 @@ export class GroupMember {
         if (delay > 0 && !this.stopping) await this.pause(delay)
       }
     } finally {
-      clearTimeout(this.sessionTimer)
+      this.cancelSessionTimer?.()
     }
   }
 
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
-        clearTimeout(t)
+        cancel()
         this.wakeUp = undefined
         resolve()
       }
-      const t = setTimeout(done, ms)
+      const cancel = this.cluster.clock.setTimeout(done, ms)
       this.wakeUp = done
     })
   }
@@ -198,8 +198,8 @@ export class GroupMember {
    * partitions to others, so we stop consuming them now rather than share them.
    */
   private armSessionTimer(): void {
-    clearTimeout(this.sessionTimer)
-    this.sessionTimer = setTimeout(() => {
+    this.cancelSessionTimer?.()
+    this.cancelSessionTimer = this.cluster.clock.setTimeout(() => {
       if (!this.stopping && !this.cluster.closed) void this.endMembership(false)
     }, this.opts.sessionTimeoutMs)
   }
@@ -211,7 +211,7 @@ export class GroupMember {
    */
   private endMembership(forgetId: boolean): Promise<void> {
     this.generation++
-    clearTimeout(this.sessionTimer)
+    this.cancelSessionTimer?.()
     if (forgetId) this.memberId = ''
     this.memberEpoch = 0
     this.subscriptionSent = false

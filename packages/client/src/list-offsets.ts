@@ -61,7 +61,7 @@ export async function listOffsets(cluster: Cluster, queries: OffsetQuery[]): Pro
       if (failed.length > 0) throw firstError ?? new TributaryError(ErrorCode.UNKNOWN_SERVER_ERROR, 'ListOffsets answered without some partitions')
     },
     cluster.retry,
-    { signal: cluster.signal, beforeRetry: () => cluster.refreshMetadata() },
+    { ...cluster.retryContext, beforeRetry: () => cluster.refreshMetadata() },
   )
   return out
 }

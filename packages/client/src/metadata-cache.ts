@@ -12,7 +12,7 @@ export class MetadataCache {
   clusterId: string | null = null
   controllerId = -1
   metadataOffset = -1
-  /** Date.now() of the last applied answer; 0 = never. */
+  /** The client clock's time of the last applied answer; 0 = never. */
   updatedAt = 0
   readonly brokers = new Map<number, BrokerInfo>()
   readonly topics = new Map<string, TopicMetadata>()
@@ -20,7 +20,7 @@ export class MetadataCache {
   readonly topicErrors = new Map<string, number>()
 
   /** Apply a Metadata answer for `requested` topics (null = all topics). Returns false when ignored as stale. */
-  apply(r: MetadataResponse, requested: readonly string[] | null, now = Date.now()): boolean {
+  apply(r: MetadataResponse, requested: readonly string[] | null, now: number): boolean {
     const sameCluster = this.clusterId === null || r.clusterId === this.clusterId
     if (sameCluster && r.metadataOffset < this.metadataOffset) return false
     if (!sameCluster) this.topics.clear()

@@ -4,7 +4,7 @@
  * partition's open batch, and resolves once every batch holding its messages
  * is acknowledged, with each message's offset.
  */
-import { BATCH_HEADER_BYTES, ErrorCode, TributaryError, type Acks } from '@tributary/protocol'
+import { BATCH_HEADER_BYTES, ErrorCode, TributaryError, type Acks, type Clock } from '@tributary/protocol'
 import { Accumulator, type ProducerBatch } from './accumulator.js'
 import { retryPolicy, type RetryOptions } from './backoff.js'
 import type { Cluster } from './cluster.js'
@@ -59,7 +59,8 @@ const ACKS: Record<string, Acks> = { all: -1, '-1': -1, '0': 0, '1': 1 }
 export class Producer {
   private readonly acc: Accumulator
   private readonly sender: Sender
-  private readonly sticky = new StickyPartitioner()
+  private readonly sticky: StickyPartitioner
+  private readonly clock: Clock
   private readonly maxMessageBytes: number
   private readonly partitioner: ProducerConfig['partitioner']
   private closing: Promise<void> | undefined
@@ -67,6 +68,8 @@ export class Producer {
   private readonly availablePartitions = (topic: string): readonly number[] => this.cluster.metadata.availablePartitions(topic)
 
   constructor(private readonly cluster: Cluster, config: ProducerConfig = {}) {
+    this.clock = cluster.clock
+    this.sticky = new StickyPartitioner(cluster.random)
     const acks = ACKS[String(config.acks ?? 'all')]
     assertArg(acks !== undefined, `acks must be 'all', -1, 0 or 1, got ${JSON.stringify(config.acks)}`)
     const idempotent = config.idempotent ?? acks === -1
@@ -136,7 +139,7 @@ export class Producer {
     if (record === null || typeof record !== 'object' || !Array.isArray(record.messages) || record.messages.length !== 1) return undefined
     const { topic, messages } = record
     if (typeof topic !== 'string' || this.closing || this.cluster.closed) return undefined
-    const now = Date.now()
+    const now = this.clock.now()
     const meta = this.cluster.cachedTopic(topic, now)
     if (!meta) return undefined
     const m = messages[0]
@@ -180,12 +183,12 @@ export class Producer {
     for (let i = 0; i < n; i++) partitions[i] = this.choosePartition(topic, count, messages[i], i)
     const batches = new Array<ProducerBatch>(n)
     const indexes = new Array<number>(n)
-    let now = Date.now()
+    let now = this.clock.now()
     for (let i = 0; i < n; i++) {
       if (!this.acc.tryReserve(sizes[i])) {
         this.sender.wake() // full buffer: make sure what is queued is on its way
         await this.acc.reserve(sizes[i])
-        now = Date.now()
+        now = this.clock.now()
       }
       if (partitions[i] < 0) partitions[i] = this.sticky.partition(topic, count, this.availablePartitions)
       const batch = this.acc.append(topic, partitions[i], messages[i], sizes[i], now)
@@ -222,7 +225,7 @@ export class Producer {
   async flush(): Promise<void> {
     const pending = this.acc.allBatches().map((b) => b.promise)
     if (pending.length === 0) return
-    this.acc.flushBefore = Math.max(this.acc.flushBefore, Date.now())
+    this.acc.flushBefore = Math.max(this.acc.flushBefore, this.clock.now())
     this.sender.wake()
     await Promise.allSettled(pending)
   }

@@ -65,7 +65,7 @@ export class Sender {
   private pid: { producerId: number; producerEpoch: number } | undefined
   private pidPromise: Promise<void> | undefined
   private readonly sequences = new Map<string, number>()
-  private timer: ReturnType<typeof setTimeout> | undefined
+  private cancelTimer: (() => void) | undefined
   private timerAt = Infinity
   private draining = false
   private drainAgain = false
@@ -74,7 +74,7 @@ export class Sender {
   inFlightRequests = 0
   /** Partitions waiting for a leader newer than this epoch (at most one entry per partition queue). */
   private readonly leaderWaits = new Map<PartitionQueue, number>()
-  private leaderPoll: ReturnType<typeof setTimeout> | undefined
+  private cancelLeaderPoll: (() => void) | undefined
   private leaderPolling = false
   private leaderPollAttempt = 0
 
@@ -116,10 +116,10 @@ export class Sender {
 
   stop(): void {
     this.stopped = true
-    if (this.timer) clearTimeout(this.timer)
-    this.timer = undefined
-    if (this.leaderPoll) clearTimeout(this.leaderPoll)
-    this.leaderPoll = undefined
+    this.cancelTimer?.()
+    this.cancelTimer = undefined
+    this.cancelLeaderPoll?.()
+    this.cancelLeaderPoll = undefined
     this.leaderWaits.clear()
   }
 
@@ -137,21 +137,22 @@ export class Sender {
 
   private armTimer(): void {
     if (this.stopped) return
-    const wait = this.acc.nextReadyIn(Date.now())
+    const now = this.cluster.clock.now()
+    const wait = this.acc.nextReadyIn(now)
     if (wait === undefined) return
-    const at = Date.now() + wait
-    if (this.timer && this.timerAt <= at) return
-    if (this.timer) clearTimeout(this.timer)
+    const at = now + wait
+    if (this.cancelTimer && this.timerAt <= at) return
+    this.cancelTimer?.()
     this.timerAt = at
-    this.timer = setTimeout(() => {
-      this.timer = undefined
+    this.cancelTimer = this.cluster.clock.setTimeout(() => {
+      this.cancelTimer = undefined
       this.timerAt = Infinity
       this.wake()
     }, wait)
   }
 
   private async drainOnce(): Promise<void> {
-    const now = Date.now()
+    const now = this.cluster.clock.now()
     if (this.opts.idempotent && !this.pid) {
       const waiting = [...this.acc.queues.values()].flatMap((q) => {
         const b = this.acc.nextToSend(q, now)
@@ -171,7 +172,7 @@ export class Sender {
     for (let round = 0; round < this.opts.maxInFlight && !this.cluster.closed; round++) {
       const byNode = new Map<number, Array<{ q: PartitionQueue; b: ProducerBatch }>>()
       for (const q of this.acc.queues.values()) {
-        const b = this.acc.nextToSend(q, Date.now())
+        const b = this.acc.nextToSend(q, this.cluster.clock.now())
         if (!b || this.blockedByOldProducerId(q, b)) continue
         const leader = this.cluster.metadata.leader(q.topic, q.partition)
         if (!leader || this.cluster.metadata.endpoint(leader.nodeId) === undefined) {
@@ -300,7 +301,7 @@ export class Sender {
     const known = this.leaderWaits.get(q)
     this.leaderWaits.set(q, Math.max(known ?? -1, failedEpoch))
     if (this.checkLeaderWaits()) return
-    if (known === undefined && !this.leaderPoll && !this.leaderPolling) this.leaderPollAttempt = 0
+    if (known === undefined && !this.cancelLeaderPoll && !this.leaderPolling) this.leaderPollAttempt = 0
     this.scheduleLeaderPoll()
   }
 
@@ -323,10 +324,10 @@ export class Sender {
   }
 
   private scheduleLeaderPoll(): void {
-    if (this.stopped || this.leaderPoll || this.leaderPolling || this.leaderWaits.size === 0) return
+    if (this.stopped || this.cancelLeaderPoll || this.leaderPolling || this.leaderWaits.size === 0) return
     const delay = Math.min(LEADER_POLL_MS_MAX, LEADER_POLL_MS_MIN * 2 ** Math.min(this.leaderPollAttempt++, 10))
-    this.leaderPoll = setTimeout(() => {
-      this.leaderPoll = undefined
+    this.cancelLeaderPoll = this.cluster.clock.setTimeout(() => {
+      this.cancelLeaderPoll = undefined
       this.leaderPolling = true
       this.cluster
         .refreshMetadata()
@@ -344,7 +345,7 @@ export class Sender {
     if (b.acked || !q.batches.includes(b)) return
     this.acc.markReturned(q, b)
     if (err.retriable && b.attempts < this.opts.retry.retries && !this.stopped) {
-      b.retryAt = Date.now() + backoffMs(b.attempts, this.opts.retry)
+      b.retryAt = this.cluster.clock.now() + backoffMs(b.attempts, this.opts.retry, this.cluster.random)
       b.attempts++
       if (LEADER_ERRORS.has(err.code)) {
         // Keep a newer leader the metadata already has (a refresh, or the answer's leader hint).

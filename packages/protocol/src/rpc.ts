@@ -3,6 +3,7 @@
  * flight, per-request timeouts, a bound on in-flight requests. Browser-safe.
  */
 import { isSupported } from './api.js'
+import { systemClock, type Clock } from './clock.js'
 import { decodeResponse, encodeRequest } from './envelope.js'
 import { ErrorCode, TributaryError } from './errors.js'
 import type { Transport } from './transport.js'
@@ -11,6 +12,8 @@ export interface RpcOptions {
   /** Requests waiting for a response at once; further requests wait their turn. */
   inFlightMax?: number
   requestTimeoutMs?: number
+  /** Arms the request timeouts (the system clock by default). */
+  clock?: Clock
 }
 
 export interface RpcResponse<B = any> { errorCode: number; body: B }
@@ -18,7 +21,8 @@ export interface RpcResponse<B = any> { errorCode: number; body: B }
 interface Pending {
   resolve: (r: RpcResponse) => void
   reject: (e: Error) => void
-  timer: ReturnType<typeof setTimeout> | undefined
+  /** Cancels the request's timeout; undefined = none armed. */
+  cancelTimer: (() => void) | undefined
 }
 
 export const IN_FLIGHT_MAX_DEFAULT = 1024
@@ -31,12 +35,14 @@ export class RpcConnection {
   private closedError: TributaryError | undefined
   private readonly inFlightMax: number
   private readonly requestTimeoutMs: number
+  private readonly clock: Clock
   /** Called once when the underlying transport closes. */
   onClose: (err: TributaryError) => void = () => {}
 
   constructor(private readonly transport: Transport, opts: RpcOptions = {}) {
     this.inFlightMax = opts.inFlightMax ?? IN_FLIGHT_MAX_DEFAULT
     this.requestTimeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT
+    this.clock = opts.clock ?? systemClock
     transport.onFrame = (frame) => this.handleFrame(frame)
     transport.onClose = (code, reason) => this.handleClose(code, reason)
   }
@@ -69,15 +75,15 @@ export class RpcConnection {
     if (this.nextCorrelationId > 0x7fffffff) this.nextCorrelationId = 1
     const timeoutMs = opts.timeoutMs ?? this.requestTimeoutMs
     return new Promise<RpcResponse<B>>((resolve, reject) => {
-      const timer = timeoutMs > 0
-        ? setTimeout(() => {
+      const cancelTimer = timeoutMs > 0
+        ? this.clock.setTimeout(() => {
             if (this.pending.delete(correlationId)) {
               this.release()
               reject(new TributaryError(ErrorCode.REQUEST_TIMED_OUT, `no response to api ${apiKey} within ${timeoutMs} ms`))
             }
           }, timeoutMs)
         : undefined
-      this.pending.set(correlationId, { resolve, reject, timer })
+      this.pending.set(correlationId, { resolve, reject, cancelTimer })
       this.transport.send(encodeRequest(apiKey, apiVersion, correlationId, body))
     })
   }
@@ -107,7 +113,7 @@ export class RpcConnection {
     const p = this.pending.get(correlationId)
     if (!p) return // timed out already, or a one-way send the server answered anyway
     this.pending.delete(correlationId)
-    if (p.timer !== undefined) clearTimeout(p.timer)
+    p.cancelTimer?.()
     this.release()
     p.resolve({ errorCode, body })
   }
@@ -121,7 +127,7 @@ export class RpcConnection {
     if (this.closedError) return
     this.closedError = new TributaryError(ErrorCode.NETWORK_EXCEPTION, `connection closed (${code}${reason ? ` ${reason}` : ''})`)
     for (const [, p] of this.pending) {
-      if (p.timer !== undefined) clearTimeout(p.timer)
+      p.cancelTimer?.()
       p.reject(this.closedError)
     }
     this.pending.clear()
