@@ -7,7 +7,7 @@
  * nothing in flight (and its linger is over), so under load records gather into
  * fewer, larger requests instead of many small ones competing for the brokers.
  */
-import { BATCH_HEADER_BYTES, RecordBatchBuilder, type BuildOptions, type RecordInput } from '@tributary/protocol'
+import { BATCH_HEADER_BYTES, RecordBatchBuilder, topicPartitionKey, type BuildOptions, type RecordInput } from '@tributary/protocol'
 import { closedError } from './errors.js'
 import type { RecordMetadata } from './records.js'
 
@@ -178,7 +178,7 @@ export class Accumulator {
   append(topic: string, partition: number, record: RecordInput, bytes: number, now: number): ProducerBatch {
     let q = this.lastQueue
     if (q === undefined || q.partition !== partition || q.topic !== topic) {
-      const key = `${topic}\u0000${partition}`
+      const key = topicPartitionKey(topic, partition)
       q = this.queues.get(key)
       if (!q) {
         q = { topic, partition, batches: [], inFlight: 0 }
@@ -283,7 +283,7 @@ export class Accumulator {
     this.release(batch.reserved)
     batch.reserved = 0
     if (q.batches.length === 0) {
-      this.queues.delete(`${q.topic}\u0000${q.partition}`)
+      this.queues.delete(topicPartitionKey(q.topic, q.partition))
       if (this.lastQueue === q) this.lastQueue = undefined
     }
   }

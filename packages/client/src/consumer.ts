@@ -11,7 +11,7 @@ import type { Cluster } from './cluster.js'
 import { Runner, type RunConfig } from './consumer-runner.js'
 import { ConsumerEmitter, type ConsumerEvent, type ConsumerListener } from './consumer-events.js'
 import { Coordinators } from './coordinator.js'
-import { ArgumentError, assertArg, closedError } from './errors.js'
+import { ArgumentError, assertArg, closedError, intOption } from './errors.js'
 import { Fetcher } from './fetcher.js'
 import { GroupMember, type TopicPartition } from './group-member.js'
 import { tpKey } from './list-offsets.js'
@@ -64,22 +64,17 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
   constructor(private readonly cluster: Cluster, private readonly config: ConsumerConfig = {}) {
     const c = config
     assertArg(c.groupId === undefined || (typeof c.groupId === 'string' && c.groupId.length > 0), `groupId must be a non-empty string, got ${JSON.stringify(c.groupId)}`)
-    const num = (v: number | undefined, def: number, name: string, min: number): number => {
-      const x = v ?? def
-      assertArg(Number.isSafeInteger(x) && x >= min, `${name} must be an integer >= ${min}, got ${v}`)
-      return x
-    }
     this.retry = retryPolicy(c.retry, { retries: 5, initialRetryTimeMs: 300, maxRetryTimeMs: 30_000 })
     this.fromBeginning = c.fromBeginning ?? false
     this.autoCommit = c.autoCommit ?? true
-    this.autoCommitIntervalMs = num(c.autoCommitIntervalMs, 5_000, 'autoCommitIntervalMs', 1)
-    const maxBytes = num(c.maxBytes, 10 * MiB, 'maxBytes', 1)
+    this.autoCommitIntervalMs = intOption(c.autoCommitIntervalMs, 5_000, 'autoCommitIntervalMs', 1)
+    const maxBytes = intOption(c.maxBytes, 10 * MiB, 'maxBytes', 1)
     this.fetcher = new Fetcher(cluster, {
-      maxWaitMs: num(c.maxWaitTimeInMs, 500, 'maxWaitTimeInMs', 0),
-      minBytes: num(c.minBytes, 1, 'minBytes', 0),
+      maxWaitMs: intOption(c.maxWaitTimeInMs, 500, 'maxWaitTimeInMs', 0),
+      minBytes: intOption(c.minBytes, 1, 'minBytes', 0),
       maxBytes,
-      maxBytesPerPartition: Math.min(maxBytes, num(c.maxBytesPerPartition, MiB, 'maxBytesPerPartition', 1)),
-      prefetchBytes: num(c.prefetchBytes, 16 * MiB, 'prefetchBytes', 1),
+      maxBytesPerPartition: Math.min(maxBytes, intOption(c.maxBytesPerPartition, MiB, 'maxBytesPerPartition', 1)),
+      prefetchBytes: intOption(c.prefetchBytes, 16 * MiB, 'prefetchBytes', 1),
       resetTo: () => (this.fromBeginning ? 'earliest' : 'latest'),
       onError: (err) => this.crash(err),
       retries: this.retry.retries,
@@ -89,7 +84,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
       this.member = new GroupMember(
         cluster,
         coordinators,
-        { groupId: c.groupId, sessionTimeoutMs: num(c.sessionTimeoutMs, 45_000, 'sessionTimeoutMs', 1), rebalanceTimeoutMs: num(c.rebalanceTimeoutMs, 60_000, 'rebalanceTimeoutMs', 1) },
+        { groupId: c.groupId, sessionTimeoutMs: intOption(c.sessionTimeoutMs, 45_000, 'sessionTimeoutMs', 1), rebalanceTimeoutMs: intOption(c.rebalanceTimeoutMs, 60_000, 'rebalanceTimeoutMs', 1) },
         {
           assigned: (tps) => this.onAssigned(tps),
           revoked: (tps) => this.onRevoked(tps, true),

@@ -47,6 +47,13 @@ export function assertArg(cond: unknown, message: string): asserts cond {
   if (!cond) throw new ArgumentError(message)
 }
 
+/** A config option that must be an integer >= min: the value, or `def` when unset. */
+export function intOption(v: number | undefined, def: number, name: string, min: number): number {
+  const x = v ?? def
+  assertArg(Number.isSafeInteger(x) && x >= min, `${name} must be an integer >= ${min}, got ${v}`)
+  return x
+}
+
 /** An invariant of the SDK itself: failing it is a bug, not bad input. */
 export function assert(cond: unknown, message: string): asserts cond {
   if (!cond) throw new Error(`tributary client invariant: ${message}`)

@@ -3,7 +3,7 @@
  * first offset at or after a timestamp. Partition errors that a metadata
  * refresh can fix are retried; others are thrown.
  */
-import { ApiKey, CONSUMER_REPLICA_ID, ErrorCode, TributaryError, type ListOffsetsRequest } from '@tributary/protocol'
+import { ApiKey, CONSUMER_REPLICA_ID, ErrorCode, TributaryError, topicPartitionKey, type ListOffsetsRequest } from '@tributary/protocol'
 import { withRetry } from './backoff.js'
 import type { Cluster } from './cluster.js'
 import { responseError } from './errors.js'
@@ -11,7 +11,8 @@ import { responseError } from './errors.js'
 export interface OffsetQuery { topic: string; partition: number; timestamp: number }
 export interface OffsetAnswer { offset: number; timestamp: number; leaderEpoch: number }
 
-export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`
+/** The client's short name for the one topic-partition key. */
+export const tpKey = topicPartitionKey
 
 export async function listOffsets(cluster: Cluster, queries: OffsetQuery[]): Promise<Map<string, OffsetAnswer>> {
   const out = new Map<string, OffsetAnswer>()

@@ -8,7 +8,7 @@ import { BATCH_HEADER_BYTES, ErrorCode, TributaryError, type Acks, type Clock } 
 import { Accumulator, type ProducerBatch } from './accumulator.js'
 import { retryPolicy, type RetryOptions } from './backoff.js'
 import type { Cluster } from './cluster.js'
-import { ArgumentError, assertArg, closedError } from './errors.js'
+import { ArgumentError, assertArg, closedError, intOption } from './errors.js'
 import { StickyPartitioner, partitionForKey } from './partitioner.js'
 import { checkMessage, type Message, type RecordMetadata } from './records.js'
 import { Sender } from './sender.js'
@@ -76,15 +76,10 @@ export class Producer {
     const retry = retryPolicy(config.retry, cluster.retry)
     if (idempotent && acks !== -1) throw new ArgumentError(`an idempotent producer needs acks 'all' (got ${config.acks}); pass idempotent: false for acks ${config.acks}`)
     if (idempotent && retry.retries < 1) throw new ArgumentError('an idempotent producer needs retries > 0: with no retries it cannot keep exactly-once')
-    const num = (v: number | undefined, def: number, name: string, min: number): number => {
-      const x = v ?? def
-      assertArg(Number.isSafeInteger(x) && x >= min, `${name} must be an integer >= ${min}, got ${v}`)
-      return x
-    }
-    const lingerMs = num(config.lingerMs, LINGER_MS_DEFAULT, 'lingerMs', 0)
-    this.maxMessageBytes = num(config.maxMessageBytes, MAX_MESSAGE_BYTES_DEFAULT, 'maxMessageBytes', BATCH_HEADER_BYTES + 1)
-    const batchBytes = Math.min(num(config.batchBytes, BATCH_BYTES_DEFAULT, 'batchBytes', 1), this.maxMessageBytes - BATCH_HEADER_BYTES)
-    const bufferBytes = num(config.bufferBytes, BUFFER_BYTES_DEFAULT, 'bufferBytes', 1)
+    const lingerMs = intOption(config.lingerMs, LINGER_MS_DEFAULT, 'lingerMs', 0)
+    this.maxMessageBytes = intOption(config.maxMessageBytes, MAX_MESSAGE_BYTES_DEFAULT, 'maxMessageBytes', BATCH_HEADER_BYTES + 1)
+    const batchBytes = Math.min(intOption(config.batchBytes, BATCH_BYTES_DEFAULT, 'batchBytes', 1), this.maxMessageBytes - BATCH_HEADER_BYTES)
+    const bufferBytes = intOption(config.bufferBytes, BUFFER_BYTES_DEFAULT, 'bufferBytes', 1)
     const compression = config.compression ?? 'none'
     assertArg(compression === 'none' || compression === 'gzip', `compression must be 'none' or 'gzip', got ${JSON.stringify(compression)}`)
     assertArg(config.partitioner === undefined || typeof config.partitioner === 'function', 'partitioner must be a function')
@@ -93,7 +88,7 @@ export class Producer {
     this.sender = new Sender(
       cluster,
       this.acc,
-      { acks, ackTimeoutMs: num(config.ackTimeoutMs, ACK_TIMEOUT_MS_DEFAULT, 'ackTimeoutMs', 1), idempotent, compression, retry, requestBytesMax: Math.max(REQUEST_BYTES_MAX, this.maxMessageBytes), maxInFlight: idempotent ? IN_FLIGHT_PER_PARTITION_MAX : 1 },
+      { acks, ackTimeoutMs: intOption(config.ackTimeoutMs, ACK_TIMEOUT_MS_DEFAULT, 'ackTimeoutMs', 1), idempotent, compression, retry, requestBytesMax: Math.max(REQUEST_BYTES_MAX, this.maxMessageBytes), maxInFlight: idempotent ? IN_FLIGHT_PER_PARTITION_MAX : 1 },
       (topic, partition) => this.sticky.batchClosed(topic, partition),
     )
   }

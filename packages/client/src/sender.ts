@@ -17,6 +17,7 @@ import {
   ApiKey,
   ErrorCode,
   TributaryError,
+  topicPartitionKey,
   type Acks,
   type ProducePartitionResponse,
   type ProduceRequest,
@@ -59,7 +60,6 @@ const LEADER_POLL_MS_MIN = 50
 /** ...up to this. */
 const LEADER_POLL_MS_MAX = 250
 
-const queueKey = (q: PartitionQueue): string => `${q.topic}\u0000${q.partition}`
 
 export class Sender {
   private pid: { producerId: number; producerEpoch: number } | undefined
@@ -309,7 +309,7 @@ export class Sender {
   private checkLeaderWaits(): boolean {
     let released = false
     for (const [q, epoch] of this.leaderWaits) {
-      if (this.acc.queues.get(queueKey(q)) !== q || q.batches.every((b) => b.acked)) {
+      if (this.acc.queues.get(topicPartitionKey(q.topic, q.partition)) !== q || q.batches.every((b) => b.acked)) {
         this.leaderWaits.delete(q)
         continue
       }
