@@ -7,6 +7,7 @@
  */
 import { ErrorCode, patchBaseOffset, splitBatches, lastOffsetOf, type RpcResponse } from '@tributary/protocol'
 import type { BrokerRegistration, MetadataChange, MetadataImage, MetadataView, PartitionState, TopicState } from '../metadata/image-types.js'
+import { emptyImage } from '../metadata/metadata-image.js'
 import type { LeadershipChange } from '../replication/index.js'
 import type { ControllerChannel, HandlerRegistry, HandlerResult, RequestContext, RequestHandler } from '../seams.js'
 import { OFFSETS_TOPIC } from './offsets-topic.js'
@@ -14,16 +15,7 @@ import type { GroupLogger, GroupReplicas } from './types.js'
 import { anonymousSession } from '../security/session.js'
 
 export class FakeMetadata implements MetadataView {
-  private readonly img: MetadataImage = {
-    clusterId: 'test',
-    offset: 0,
-    brokers: new Map(),
-    topicsByName: new Map(),
-    topicsById: new Map(),
-    nextProducerId: 1000,
-    users: new Map(),
-    acls: new Map(),
-  }
+  private readonly img: MetadataImage = { ...emptyImage(), clusterId: 'test' }
   private readonly listeners = new Set<(change: MetadataChange, image: MetadataImage) => void>()
   private topicSeq = 0
 

@@ -8,6 +8,7 @@
 import { ApiKey, ErrorCode, packValue, TributaryError, unpackValue, type RpcResponse } from '@tributary/protocol'
 import { MemoryLogStore } from '@tributary/storage'
 import type { BrokerRegistration, MetadataChange, MetadataImage, MetadataView, PartitionState, TopicState } from '../metadata/image-types.js'
+import { emptyImage } from '../metadata/metadata-image.js'
 import { systemClock, type Clock, type ControllerChannel, type HandlerResult, type PeerClients, type RequestHandler } from '../seams.js'
 import type { ReplicaConfig } from './config.js'
 import { ReplicaManagerImpl } from './replica-manager.js'
@@ -54,16 +55,7 @@ export class SimNode {
 }
 
 export class SimCluster {
-  readonly image: MetadataImage = {
-    clusterId: 'sim',
-    offset: 0,
-    brokers: new Map(),
-    topicsByName: new Map(),
-    topicsById: new Map(),
-    nextProducerId: 1000,
-    users: new Map(),
-    acls: new Map(),
-  }
+  readonly image: MetadataImage = { ...emptyImage(), clusterId: 'sim' }
   readonly nodes = new Map<number, SimNode>()
   /** "a->b" links that drop requests */
   private readonly cut = new Set<string>()
