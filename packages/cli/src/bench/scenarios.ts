@@ -5,7 +5,7 @@
  */
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Tributary } from '@tributary/client'
+import type { ProducerConfig, Tributary } from '@tributary/client'
 import { LatencyRecorder, result, type BenchResult } from '../bench-stats.js'
 import { sleep } from '../runtime.js'
 import type { LocalCluster } from './local-cluster.js'
@@ -94,39 +94,36 @@ export class RssSampler {
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
 const through = (t: Throughput): BenchResult => result(t.records, t.bytes, t.seconds, new LatencyRecorder())
 
-export async function produceRf1(env: Env): Promise<ScenarioResult> {
-  await createTopic(env.client, 'produce-rf1', PARTITIONS, 1)
-  const t = await produceFast(env.client, 'produce-rf1', env.sizes.produceRf1Records, VALUE_BYTES, { acks: 1, idempotent: false }, env.signal)
+/** A producer workload against a fresh topic, judged by records per second against `minRecordsPerSec`. */
+async function producerScenario(
+  env: Env,
+  spec: { name: string; rf: number; records: number; minRecordsPerSec: number; perRecord: boolean; config: ProducerConfig; rssPeak?: boolean },
+): Promise<ScenarioResult> {
+  await createTopic(env.client, spec.name, PARTITIONS, spec.rf)
+  if (spec.rssPeak) env.rss.take()
+  const t = await (spec.perRecord ? producePerRecord : produceFast)(env.client, spec.name, spec.records, VALUE_BYTES, spec.config, env.signal)
   const r = through(t)
-  return { name: 'produce-rf1', target: '>= 1,000,000 rec/s', measured: `${fmt(r.recordsPerSec)} rec/s`, met: r.recordsPerSec >= 1_000_000, ...r, latencyMs: undefined, details: { clientCpuUsPerRecord: t.clientCpuUsPerRecord! } }
+  const details: Record<string, number> = spec.rssPeak ? { brokerRssPeakMiB: env.rss.take().total } : {}
+  details.clientCpuUsPerRecord = t.clientCpuUsPerRecord!
+  return { name: spec.name, target: `>= ${fmt(spec.minRecordsPerSec)} rec/s`, measured: `${fmt(r.recordsPerSec)} rec/s`, met: r.recordsPerSec >= spec.minRecordsPerSec, ...r, latencyMs: undefined, details }
 }
 
-export async function produceRf3(env: Env): Promise<ScenarioResult> {
-  await createTopic(env.client, 'produce-rf3', PARTITIONS, 3)
-  env.rss.take()
-  const t = await produceFast(env.client, 'produce-rf3', env.sizes.produceRf3Records, VALUE_BYTES, { acks: 'all', idempotent: true }, env.signal)
-  const r = through(t)
-  return { name: 'produce-rf3', target: '>= 300,000 rec/s', measured: `${fmt(r.recordsPerSec)} rec/s`, met: r.recordsPerSec >= 300_000, ...r, latencyMs: undefined, details: { brokerRssPeakMiB: env.rss.take().total, clientCpuUsPerRecord: t.clientCpuUsPerRecord! } }
-}
+export const produceRf1 = (env: Env): Promise<ScenarioResult> =>
+  producerScenario(env, { name: 'produce-rf1', rf: 1, records: env.sizes.produceRf1Records, minRecordsPerSec: 1_000_000, perRecord: false, config: { acks: 1, idempotent: false } })
+
+export const produceRf3 = (env: Env): Promise<ScenarioResult> =>
+  producerScenario(env, { name: 'produce-rf3', rf: 3, records: env.sizes.produceRf3Records, minRecordsPerSec: 300_000, perRecord: false, config: { acks: 'all', idempotent: true }, rssPeak: true })
 
 /**
  * One send() per record, none awaited (how most applications produce): the same targets'
  * spirit as the batch path, from issue #22: >= 1,000,000 rec/s at RF 1 acks=1 and
  * >= 400,000 at RF 3 acks=all idempotent.
  */
-export async function perRecordRf1(env: Env): Promise<ScenarioResult> {
-  await createTopic(env.client, 'per-record-rf1', PARTITIONS, 1)
-  const t = await producePerRecord(env.client, 'per-record-rf1', env.sizes.produceRf1Records, VALUE_BYTES, { acks: 1, idempotent: false }, env.signal)
-  const r = through(t)
-  return { name: 'per-record-rf1', target: '>= 1,000,000 rec/s', measured: `${fmt(r.recordsPerSec)} rec/s`, met: r.recordsPerSec >= 1_000_000, ...r, latencyMs: undefined, details: { clientCpuUsPerRecord: t.clientCpuUsPerRecord! } }
-}
+export const perRecordRf1 = (env: Env): Promise<ScenarioResult> =>
+  producerScenario(env, { name: 'per-record-rf1', rf: 1, records: env.sizes.produceRf1Records, minRecordsPerSec: 1_000_000, perRecord: true, config: { acks: 1, idempotent: false } })
 
-export async function perRecordRf3(env: Env): Promise<ScenarioResult> {
-  await createTopic(env.client, 'per-record-rf3', PARTITIONS, 3)
-  const t = await producePerRecord(env.client, 'per-record-rf3', env.sizes.produceRf3Records, VALUE_BYTES, { acks: 'all', idempotent: true }, env.signal)
-  const r = through(t)
-  return { name: 'per-record-rf3', target: '>= 400,000 rec/s', measured: `${fmt(r.recordsPerSec)} rec/s`, met: r.recordsPerSec >= 400_000, ...r, latencyMs: undefined, details: { clientCpuUsPerRecord: t.clientCpuUsPerRecord! } }
-}
+export const perRecordRf3 = (env: Env): Promise<ScenarioResult> =>
+  producerScenario(env, { name: 'per-record-rf3', rf: 3, records: env.sizes.produceRf3Records, minRecordsPerSec: 400_000, perRecord: true, config: { acks: 'all', idempotent: true } })
 
 export async function consume(env: Env): Promise<ScenarioResult> {
   const topic = 'consume'
