@@ -82,6 +82,16 @@ export function registerDataPlaneMetrics(registry: Registry, source: DataPlaneSo
   perBroker('tributary_under_replicated_partitions', 'partitions this broker leads whose ISR is smaller than their replica set (Kafka\'s definition: sum over brokers counts each once)', (s) => s.replicas.filter((r) => r.underReplicated).length)
   new Counter({ name: 'tributary_isr_shrinks_total', help: 'ISR shrinks of partitions led here', registers, collect() { this.reset(); this.inc(read().isr.shrinks) } })
   new Counter({ name: 'tributary_isr_expands_total', help: 'ISR expansions of partitions led here', registers, collect() { this.reset(); this.inc(read().isr.expands) } })
+  new Counter({
+    name: 'tributary_invariant_violations_total',
+    help: 'broken invariants of the replication layer, refused and logged (a bug: please report it)',
+    labelNames: ['invariant'],
+    registers,
+    collect() {
+      this.reset()
+      for (const [invariant, n] of read().invariantViolations) this.inc({ invariant }, n)
+    },
+  })
 
   return {
     before: () => void read(),

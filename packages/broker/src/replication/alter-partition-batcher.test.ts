@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals'
 import { ErrorCode, TributaryError, type AlterPartitionResponse, type RpcResponse } from '@tributary/protocol'
 import { MemoryLogStore } from '@tributary/storage'
 import { RateLimitedLog } from '../log-limit.js'
+import { Invariants } from '../invariants.js'
 import type { PartitionState } from '../metadata/image-types.js'
 import { ManualClock } from '../testing/manual-clock.js'
 import { ALTER_PARTITION_RETRY_MS_MAX, AlterPartitionBatcher, type AlterPartitionRequestBody } from './alter-partition-batcher.js'
@@ -27,7 +28,7 @@ async function world(count: number, answer: Answer) {
   })
   batcher.start()
   const settings = resolveTopicSettings({}, {})
-  const env = { nodeId: 1, clock, replicaLagTimeMaxMs: LAG_MS, settings: () => settings, isEligible: () => true, proposeIsr: (p: Partition, isr: number[]) => batcher.propose(p, isr), topicStats: () => new TrafficStats(), isrStats: new IsrStats() }
+  const env = { nodeId: 1, clock, replicaLagTimeMaxMs: LAG_MS, settings: () => settings, isEligible: () => true, proposeIsr: (p: Partition, isr: number[]) => batcher.propose(p, isr), topicStats: () => new TrafficStats(), isrStats: new IsrStats(), invariants: new Invariants(true, logger, clock) }
   const store = new MemoryLogStore()
   const parts: Partition[] = []
   for (let i = 0; i < count; i++) {

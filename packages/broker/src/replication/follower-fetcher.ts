@@ -7,6 +7,7 @@
  * "Replication"); Fetch's divergingEpoch covers what slips through.
  */
 import { ApiKey, ErrorCode, topicPartitionKey, type FetchPartitionResponse, type FetchResponse, type OffsetForLeaderEpochResponse, type RpcResponse } from '@tributary/protocol'
+import { escalateViolation } from '../invariants.js'
 import { errorFields } from '../log-limit.js'
 import type { ReplicaHost } from './host.js'
 import type { Partition } from './partition.js'
@@ -72,6 +73,7 @@ export class LeaderFetcher {
           if (ready.length === 0) progressed = false
           else progressed = truncating.length > 0 ? await this.truncate(truncating) : await this.fetch(ready)
         } catch (err) {
+          escalateViolation(err)
           this.host.limitedLog.warn(`replica fetch failed:${this.leaderId}`, { ...errorFields(err), leader: this.leaderId }, 'replica fetch failed')
           progressed = false
         }

@@ -23,6 +23,8 @@ export interface ReplicaManagerDeps {
   controller: ControllerChannel
   config: ReplicaConfig
   logger: ReplicaLogger
+  /** Throw on a broken invariant (tests) instead of logging it and refusing the step; default from the environment (invariants.ts). */
+  strictInvariants?: boolean
 }
 
 export interface LeadershipChange {

@@ -94,4 +94,6 @@ export interface ReplicaMetricsSnapshot {
   /** Per topic hosted here (or hosted since this process started, until the topic is deleted). */
   topics: Map<string, TrafficStats>
   isr: IsrStats
+  /** Broken invariants by name (production mode logs and counts them; invariants.ts). */
+  invariantViolations: ReadonlyMap<string, number>
 }

@@ -10,6 +10,7 @@
 import { ErrorCode, splitBatches, type BatchSlice, type Result } from '@tributary/protocol'
 import type { PartitionLog, ReadResult } from '@tributary/storage'
 import type { PartitionState } from '../metadata/image-types.js'
+import type { Invariants } from '../invariants.js'
 import type { Clock } from '../seams.js'
 import { DelayedProduce } from './delayed-produce.js'
 import { LeaderState } from './isr.js'
@@ -53,6 +54,8 @@ export interface PartitionEnv {
   topicStats(topic: string): TrafficStats
   /** This broker's ISR change counters. */
   isrStats: IsrStats
+  /** Where the partition's invariants are checked (invariants.ts). */
+  invariants: Invariants
 }
 
 export type Transition = 'became-leader' | 'became-follower' | 'isr-changed' | 'unchanged'
@@ -133,6 +136,11 @@ export class Partition {
 
   /** Apply the partition's state from metadata. */
   applyState(ps: PartitionState): Transition {
+    // Metadata is applied in log order: a leader epoch older than ours would undo an election.
+    const fields = (): Record<string, unknown> => ({ topic: this.topic, partition: this.partition, leaderEpoch: this.leaderEpoch, state: ps })
+    if (!this.env.invariants.check(ps.leaderEpoch >= this.leaderEpoch, 'leader epochs only grow', fields)) return 'unchanged'
+    // The controller elects only from the ISR (an unclean election makes the ISR the leader alone).
+    if (ps.leader === this.env.nodeId && !this.env.invariants.check(ps.isr.includes(ps.leader), 'a leader is in its ISR', fields)) return 'unchanged'
     const wasLeader = this.role === 'leader'
     const epochChanged = ps.leaderEpoch !== this.leaderEpoch
     if (wasLeader && !epochChanged && ps.leader === this.env.nodeId) this.env.isrStats.changed(this.isr, ps.isr)
@@ -262,8 +270,10 @@ export class Partition {
   maybeAdvanceHighWatermark(): void {
     const ls = this.leaderState
     if (ls === null) return
-    const candidate = ls.highWatermarkCandidate(this.log.logEndOffset())
-    if (candidate !== null && candidate > this.log.highWatermark()) {
+    const leo = this.log.logEndOffset()
+    const candidate = ls.highWatermarkCandidate(leo)
+    const hwFields = (): Record<string, unknown> => ({ topic: this.topic, partition: this.partition, candidate, logEndOffset: leo })
+    if (candidate !== null && candidate > this.log.highWatermark() && this.env.invariants.check(candidate <= leo, 'the high watermark never passes the log end offset', hwFields)) {
       this.log.setHighWatermark(candidate)
       this.hwSignal.fire()
     }
@@ -292,6 +302,7 @@ export class Partition {
       slices = slices.slice(i)
       if (slices.length > 0) {
         const first = slices[0]
+        if (!this.followerAppendIsOrdered(slices, leo)) return { ok: false, code: ErrorCode.CORRUPT_MESSAGE, message: `batches from the leader overlap or go backwards after ${leo}` }
         if (first.header.baseOffset < leo) await this.truncateTo(first.header.baseOffset)
         const last = slices[slices.length - 1]
         await this.log.appendAsFollower(records.subarray(first.at, last.at + last.bytes.length))
@@ -302,6 +313,25 @@ export class Partition {
     }
     this.setFollowerHighWatermark(leaderHighWatermark)
     return { ok: true, value: this.log.logEndOffset() }
+  }
+
+  /**
+   * The leader's batches follow each other in offset order without overlapping (a gap
+   * between two is legal: compaction removes whole batches and keeps the offsets of the rest).
+   */
+  private followerAppendIsOrdered(slices: ReadonlyArray<{ header: { baseOffset: number; lastOffsetDelta: number } }>, leo: number): boolean {
+    let next = slices[0].header.baseOffset
+    let ordered = true
+    for (const s of slices) {
+      ordered &&= s.header.baseOffset >= next && s.header.lastOffsetDelta >= 0
+      next = s.header.baseOffset + s.header.lastOffsetDelta + 1
+    }
+    return this.env.invariants.check(ordered, 'a follower appends the leader\'s batches in offset order', () => ({
+      topic: this.topic,
+      partition: this.partition,
+      logEndOffset: leo,
+      batches: slices.map((s) => [s.header.baseOffset, s.header.baseOffset + s.header.lastOffsetDelta]),
+    }))
   }
 
   setFollowerHighWatermark(leaderHighWatermark: number): void {

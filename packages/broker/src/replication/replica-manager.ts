@@ -20,6 +20,7 @@ import type { LeaderHint, ReplicaHost } from './host.js'
 import type { LeadershipChange, ReplicaManager, ReplicaManagerDeps } from './index.js'
 import { handleListOffsets, handleOffsetForLeaderEpoch } from './offsets.js'
 import { Partition, type PartitionEnv } from './partition.js'
+import { escalateViolation, Invariants, strictInvariantsFromEnv } from '../invariants.js'
 import { IsrStats, TrafficStats, type ReplicaMetrics, type ReplicaMetricsSnapshot } from './partition-stats.js'
 import { handleProduce, produceToPartition } from './produce.js'
 import { resolveTopicSettings, type TopicSettings } from './topic-settings.js'
@@ -54,6 +55,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   /** Traffic per topic on this broker, for /metrics (dropped when the topic is deleted). */
   private readonly topicStats = new Map<string, TrafficStats>()
   private readonly isrStats = new IsrStats()
+  private readonly invariants: Invariants
 
   constructor(private readonly deps: ReplicaManagerDeps) {
     this.nodeId = deps.nodeId
@@ -62,6 +64,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     this.peers = deps.peers
     this.logger = deps.logger
     this.limitedLog = new RateLimitedLog(deps.logger, deps.clock)
+    this.invariants = new Invariants(deps.strictInvariants ?? strictInvariantsFromEnv(), deps.logger, deps.clock)
     this.brokerDefaults = { 'max.message.bytes': String(this.config.messageMaxBytes), ...this.config.topicDefaults }
     this.env = {
       nodeId: deps.nodeId,
@@ -76,6 +79,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
         return t
       },
       isrStats: this.isrStats,
+      invariants: this.invariants,
     }
     this.alterPartitions = new AlterPartitionBatcher({
       clock: deps.clock,
@@ -207,7 +211,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
         stats: p.stats,
       })
     }
-    return { replicas, topics: this.topicStats, isr: this.isrStats }
+    return { replicas, topics: this.topicStats, isr: this.isrStats, invariantViolations: this.invariants.violations() }
   }
 
   /** Every hosted replica. */
@@ -234,6 +238,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
 
   private enqueue(fn: () => Promise<void>): Promise<void> {
     return this.metadataChanges.run(fn).catch((err: unknown) => {
+      escalateViolation(err)
       this.logger.error({ err }, 'applying metadata to replicas failed')
     })
   }
