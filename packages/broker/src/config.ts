@@ -132,6 +132,10 @@ export interface BrokerConfig {
   authorizer: 'none' | 'acl'
   /** With --authorizer acl: a resource no ACL names is open to everyone (Kafka's allow.everyone.if.no.acl.found). */
   allowEveryoneIfNoAclFound: boolean
+
+  // ---- web console (packages/console; docs/console.md)
+  /** Serve the web console at / on the node's port. */
+  console: boolean
 }
 
 export type TlsClientAuth = 'required' | 'requested' | 'none'
@@ -215,6 +219,8 @@ export const BROKER_OPTIONS: readonly OptionSpec[] = [
   // ---- authorization
   opt('authorizer', 'authorizer', 'none|acl: acl checks every request against the cluster\'s ACLs (tributary acls)', { default: 'none' }),
   opt('allowEveryoneIfNoAclFound', 'bool', 'with --authorizer acl: a resource no ACL names is open to everyone', { default: false }),
+  // ---- web console
+  opt('console', 'bool', 'serve the web console at / on the node\'s port (--console false: off)', { default: true }),
 ]
 
 /** The options with a default, as a config object fragment (tests build configs from it). */

@@ -4,6 +4,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { openLevelStorage } from '@tributary/storage'
 import { pino, type Logger } from 'pino'
 import type { BrokerConfig } from './config.js'
@@ -50,6 +52,16 @@ function peerTls(config: BrokerConfig): ClientTlsOptions {
   return { ca: read('--tls-ca', config.tlsCa), cert: read('--tls-cert', config.tlsCert), key: read('--tls-key', config.tlsKey) }
 }
 
+/** Where @tributary/console's build lives (its dist/), or null when the package is not installed. */
+function consoleDir(logger: Logger): string | null {
+  try {
+    return path.join(path.dirname(fileURLToPath(import.meta.resolve('@tributary/console/package.json'))), 'dist')
+  } catch (err) {
+    logger.warn({ error: (err as Error).message }, 'the web console package is not installed: / is not served (--console false silences this)')
+    return null
+  }
+}
+
 /** Open the data dir and start a node with the real seams. */
 export async function startBroker(config: BrokerConfig, opts: StartBrokerOptions = {}): Promise<BrokerHandle> {
   const logger = opts.logger ?? createLogger(config)
@@ -85,6 +97,7 @@ export async function startBroker(config: BrokerConfig, opts: StartBrokerOptions
       clusterSecret,
       jwtKeys,
       bootstrapUsers,
+      consoleDir: config.console ? consoleDir(logger) : null,
     })
   } catch (err) {
     await storage.close().catch(() => {})

@@ -71,6 +71,8 @@ export interface NodeDeps {
   jwtKeys?: JwtKeys
   /** Credentials from --bootstrap-scram-users (main.ts reads and hashes them), created when the cluster is new. */
   bootstrapUsers?: UserScramCredentialRecord[]
+  /** The web console's built files (main.ts finds them), served at / on every listener unless --console false. */
+  consoleDir?: string | null
 }
 
 export interface BrokerHandle {
@@ -240,6 +242,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
       handlers, metrics, logger, authenticator,
       readiness: () => lifecycle.readiness(),
       tls: listen.startsWith('wss:') ? deps.tls : undefined,
+      consoleDir: config.console ? deps.consoleDir : null,
     })
   let server: NodeServer
   const listenerServers = new Map<string, NodeServer>()

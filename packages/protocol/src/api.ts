@@ -216,7 +216,8 @@ export interface CreateTopicsRequest { topics: CreatableTopic[]; timeoutMs: numb
 export interface CreateTopicsResponse {
   topics: Array<{ name: string; topicId: string | null; errorCode: number; errorMessage?: string | null; numPartitions: number; replicationFactor: number }>
 }
-export interface DeleteTopicsRequest { topics: string[]; timeoutMs: number }
+/** validateOnly: Tributary's extension (Kafka's DeleteTopics has none): authorize and check, delete nothing. */
+export interface DeleteTopicsRequest { topics: string[]; timeoutMs: number; validateOnly?: boolean }
 export interface DeleteTopicsResponse { topics: Array<{ name: string; errorCode: number; errorMessage?: string | null }> }
 export interface CreatePartitionsRequest { topics: Array<{ name: string; count: number }>; timeoutMs: number; validateOnly?: boolean }
 export interface CreatePartitionsResponse { topics: Array<{ name: string; errorCode: number; errorMessage?: string | null }> }

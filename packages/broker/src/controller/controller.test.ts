@@ -266,6 +266,13 @@ describe('topic admin', () => {
     expect(h.metadata.image().topicsByName.has('gone')).toBe(false)
   })
 
+  test('DeleteTopics with validateOnly answers as a deletion would and deletes nothing', async () => {
+    await createTopic(h, { name: 'kept' })
+    const r = await call(h, ApiKey.DeleteTopics, { topics: ['kept', 'never'], timeoutMs: 1, validateOnly: true })
+    expect(r.body.topics.map((t: any) => t.errorCode)).toEqual([0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION])
+    expect(h.metadata.image().topicsByName.has('kept')).toBe(true)
+  })
+
   test('CreatePartitions only grows a topic', async () => {
     await createTopic(h, { name: 'g', numPartitions: 2, replicationFactor: 2 })
     const shrink = await call(h, ApiKey.CreatePartitions, { topics: [{ name: 'g', count: 1 }], timeoutMs: 1 })

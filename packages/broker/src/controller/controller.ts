@@ -192,7 +192,8 @@ export class Controller {
   private deleteTopics(body: any): Promise<HandlerResult> {
     return this.enqueue(async () => {
       const plan = planDeleteTopics(this.deps.image(), body?.topics)
-      await this.commitIfActive(plan.records)
+      // validateOnly (a Tributary extension): the checks and answers without the deletion, so a client can ask whether it may delete.
+      if (body?.validateOnly !== true) await this.commitIfActive(plan.records)
       return answer({ topics: plan.answers })
     })
   }

@@ -1,6 +1,8 @@
 /**
  * The node's one port: an HTTP server that upgrades to WebSocket for the native
- * protocol (clients, peers, Raft) and answers /healthz, /readyz and /metrics.
+ * protocol (clients, peers, Raft) and answers /healthz, /readyz and /metrics,
+ * and serves the web console's static files at / (net/console-files.ts) unless
+ * it is turned off.
  *
  * Everything a socket sends is untrusted. A frame either gets a response with its
  * correlation id (INVALID_REQUEST, UNSUPPORTED_VERSION, TOO_MANY_IN_FLIGHT,
@@ -30,6 +32,7 @@ import type { BrokerMetrics } from '../metrics.js'
 import { systemClock, type HandlerResult, type RequestContext, type RequestHandler } from '../seams.js'
 import { openAuthenticator, type Authenticator } from '../security/authenticator.js'
 import { wsTransport } from './ws-transport.js'
+import { consoleFiles } from './console-files.js'
 import { certificateSummary, checkedContext, connectionTls, refusedClientCertificate, answerPlaintextOnTlsPort, handshakeFailureLogger, type ServerTls } from './tls.js'
 
 export interface ServerOptions {
@@ -49,6 +52,8 @@ export interface ServerOptions {
   readiness(): { ready: boolean; reason: string }
   /** Serve TLS on the port (wss://, https://). */
   tls?: ServerTls
+  /** The web console's built files, served at / (null or absent: no console). */
+  consoleDir?: string | null
 }
 
 /** reloadTls on a plain listener. */
@@ -112,6 +117,7 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
     metrics.tlsHandshakeFailures.inc({ reason: why ? 'client-certificate' : 'handshake' })
     logRefused(socket.remoteAddress, why ? `client certificate: ${String(why)}` : err.code ?? err.message)
   })
+  const webConsole = opts.consoleDir ? consoleFiles(opts.consoleDir) : undefined
   const serveHttp = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0]
     if (path === '/healthz') {
@@ -121,7 +127,10 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
       res.writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(`${r.reason}\n`)
     } else if (path === '/metrics') {
       const body = await metrics.render()
-      res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body)
+      // Readable by the console of any node (its rate charts read every node's /metrics); nothing here needs a login.
+      res.writeHead(200, { 'content-type': metrics.registry.contentType, 'access-control-allow-origin': '*' }).end(body)
+    } else if (webConsole && (await webConsole.serve(path, req, res))) {
+      // served
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
     }
