@@ -14,6 +14,7 @@ COPY e2e ./e2e
 RUN npm ci --no-audit --no-fund \
  && node scripts/leveldb-crc.mjs \
  && npx tsc -b packages/cli \
+ && npm run build --silent -w @tributary/console \
  && npm prune --omit=dev --no-audit --no-fund \
  && rm -rf packages/*/src e2e/src
 

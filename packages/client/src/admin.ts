@@ -17,10 +17,12 @@ import {
   type DescribeQuorumResponse,
   type MetadataImageResponse,
   type MetadataLogResponse,
+  type MetadataResponse,
   type MetadataSnapshotsResponse,
 } from '@tributary/protocol'
 import type { AclBinding } from '@tributary/protocol'
 import { createAcls, deleteAcls, describeAcls, type AclFilter } from './admin-acls.js'
+import { topicPermissions, type TopicPermissions } from './admin-permissions.js'
 import { sleep } from './backoff.js'
 import type { BrokerConnection } from './broker-connection.js'
 import type { Cluster } from './cluster.js'
@@ -310,6 +312,20 @@ export class Admin {
       const e = r.results.find((x) => x.errorCode !== ErrorCode.NONE)
       if (e) throw responseError(e.errorCode, undefined, `deleteGroup ${e.groupId}`)
     }
+  }
+
+  /**
+   * One Metadata answer as the brokers give it: cluster id, controller, brokers (with
+   * fenced and rack) and every topic the principal may Describe, with each partition's
+   * leader, replicas and ISR — what a dashboard needs in one request.
+   */
+  clusterMetadata(opts: { includeInternal?: boolean } = {}): Promise<MetadataResponse> {
+    return this.cluster.callAny(ApiKey.Metadata, { topics: null, includeInternal: opts.includeInternal ?? true })
+  }
+
+  /** What this client's principal may do to a topic, asked of the brokers with requests that change nothing (admin-permissions.ts). */
+  topicPermissions(topic: string): Promise<TopicPermissions> {
+    return topicPermissions(this.cluster, checkName('topic', topic))
   }
 
   describeQuorum(): Promise<DescribeQuorumResponse> {
