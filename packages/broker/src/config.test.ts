@@ -50,6 +50,14 @@ test('authentication options: off by default; mechanisms upper-cased and dedupli
   expect(on.ok && on.value).toMatchObject({ clusterSecretFile: '/run/secrets/cluster_secret', saslMechanisms: ['SCRAM-SHA-512', 'PLAIN'] })
 })
 
+test('the web console: on by default, off with --console false or TRIBUTARY_CONSOLE=false, a bad value named', () => {
+  expect(resolveBrokerConfig({ flags: base })).toMatchObject({ ok: true, value: { console: true } })
+  expect(resolveBrokerConfig({ flags: { ...base, console: false } })).toMatchObject({ ok: true, value: { console: false } })
+  expect(resolveBrokerConfig({ flags: base, env: { TRIBUTARY_CONSOLE: 'false' } })).toMatchObject({ ok: true, value: { console: false } })
+  const bad = resolveBrokerConfig({ flags: { ...base, console: 'maybe' } })
+  expect(!bad.ok && bad.message).toMatch(/--console \(TRIBUTARY_CONSOLE\): 'maybe' is not true or false/)
+})
+
 test('a voter address may differ from the advertised one (peer vs client listener, as in docker-compose)', () => {
   const r = resolveBrokerConfig({ flags: { ...base, voters: '1@ws://node1:9092', advertise: 'ws://localhost:9092' } })
   expect(r.ok && [r.value.voters[0].endpoint, r.value.advertise]).toEqual(['ws://node1:9092', 'ws://localhost:9092'])

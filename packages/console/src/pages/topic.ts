@@ -75,7 +75,7 @@ function configTable(ctx: PageContext, topic: string, entries: ConfigEntry[], ma
 const admin = (ctx: PageContext) => ctx.session.admin
 
 function addPartitions(ctx: PageContext, topic: string, count: number, may: TopicPermissions): HTMLElement {
-  const input = h('input', { id: 'partitions-count', type: 'number', min: count + 1, value: count + 1 })
+  const input = h('input', { id: 'partitions-count', type: 'number', min: count + 1, value: count + 1, disabled: !may.alter })
   const status = h('span', { role: 'status' })
   const go = (): void => {
     fill(status, 'adding…')
