@@ -14,9 +14,9 @@ import { href } from '../router.js'
 
 const PAGE_RECORDS_DEFAULT = 50
 /** Records a live tail keeps and draws: the newest; the rest are counted, not drawn. */
-const TAIL_KEEP = 100
+const TAIL_KEEP = 50
 /** How often a live tail redraws, whatever the record rate. */
-const TAIL_DRAW_MS = 250
+const TAIL_DRAW_MS = 500
 
 export async function messagesPage(ctx: PageContext): Promise<void> {
   const admin = ctx.session.admin
