@@ -14,7 +14,7 @@ export default tseslint.config(
   },
   {
     // Plain Node scripts run before the TypeScript build.
-    files: ['scripts/**/*.mjs', 'packages/cli/bin/*.js'],
+    files: ['scripts/**/*.mjs', 'packages/cli/bin/*.js', 'packages/console/build.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
   {

@@ -160,13 +160,13 @@ test('at a phone\'s width no page is wider than the screen', async () => {
   const { page } = browser
   await page.setViewportSize(PHONE)
   try {
-    for (const hash of ['#/overview', '#/topics', `#/topic/${TOPIC}`, `#/messages/${TOPIC}`, `#/group/${GROUP}`, '#/metadata']) {
+    for (const [name, hash] of [['overview', '#/overview'], ['topics', '#/topics'], ['topic', `#/topic/${TOPIC}`], ['messages', `#/messages/${TOPIC}`], ['group', `#/group/${GROUP}`], ['metadata-log', '#/metadata']]) {
       await goto(page, hash)
       await page.waitForFunction(() => !document.querySelector('main .loading'), undefined, { timeout: 15_000 })
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
       expect([hash, overflow]).toEqual([hash, 0])
+      await screenshot(page, `phone-${name}`)
     }
-    await screenshot(page, 'overview-phone')
   } finally {
     await page.setViewportSize(DESKTOP)
   }

@@ -34,6 +34,14 @@ export function lineChart(title: string, series: Series[], unit = ''): HTMLEleme
     line.setAttribute('stroke-width', '2')
     line.setAttribute('vector-effect', 'non-scaling-stroke')
     svg.appendChild(line)
+    // The newest point as a dot: a series of one point has no line yet, and the eye finds "now" at once.
+    const [lx, ly] = s.points[s.points.length - 1]
+    const dot = document.createElementNS(ns, 'circle')
+    dot.setAttribute('cx', sx(lx).toFixed(1))
+    dot.setAttribute('cy', sy(ly).toFixed(1))
+    dot.setAttribute('r', '3')
+    dot.setAttribute('fill', s.color ?? PALETTE[i % PALETTE.length])
+    svg.appendChild(dot)
   })
   const latest = series.map((s) => `${s.label}: ${fmt(s.points.at(-1)?.[1])}${unit}`).join(', ')
   return h('figure', { class: 'chart' },

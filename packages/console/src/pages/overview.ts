@@ -21,7 +21,12 @@ export async function overviewPage(ctx: PageContext): Promise<void> {
   const fetchRates = new History()
   const last = new Map<number, Counters>()
   let firstDraw = true
+  let known: DescribeClusterResponse['brokers'] = []
+  let scraping: Promise<void> | undefined
   ctx.every(REFRESH_MS, async () => {
+    // The scrape runs on its own (on the brokers known from the last round) and its points show at the next draw:
+    // a node that is down delays no draw.
+    if (!scraping) scraping = scrapeRates(known, last, produce, fetchRates).finally(() => (scraping = undefined))
     const [meta, cluster, quorum] = await Promise.allSettled([
       ctx.session.admin.clusterMetadata(),
       ctx.session.admin.describeCluster(),
@@ -36,8 +41,7 @@ export async function overviewPage(ctx: PageContext): Promise<void> {
     const brokers: DescribeClusterResponse['brokers'] = cluster.status === 'fulfilled'
       ? cluster.value.brokers
       : m.brokers.map((b) => ({ ...b, brokerEpoch: -1, lastHeartbeatAgeMs: null, incarnationId: '' }))
-    await scrapeRates(brokers, last, produce, fetchRates)
-    if (ctx.signal.aborted) return
+    known = brokers
     const focused = document.activeElement?.id
     const hl = health(m.topics)
     const live = brokers.filter((b) => !b.fenced).length
