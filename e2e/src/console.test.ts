@@ -104,6 +104,23 @@ test('a topic created in the console gets three messages from its produce form, 
   expect(browser.errors).toEqual([])
 }, 60_000)
 
+test('partitions are added and a topic deleted from its page, the deletion only once its name is typed', async () => {
+  const { page } = browser
+  await sdk.admin().createTopic({ topic: 'console-scratch', partitions: 1, replicationFactor: 3 })
+  await goto(page, '#/topic/console-scratch')
+  await waitForText(page, 'main h1', /Topic console-scratch/)
+  await page.fill('#partitions-count', '2')
+  await page.click('#partitions-add')
+  await page.waitForFunction(() => document.querySelectorAll('main table')[0]?.querySelectorAll('tbody tr').length === 2, undefined, { timeout: 15_000 })
+  expect(await page.isDisabled('#delete-topic')).toBe(true)
+  await page.fill('#delete-confirm', 'console-scratc')
+  expect(await page.isDisabled('#delete-topic')).toBe(true)
+  await page.fill('#delete-confirm', 'console-scratch')
+  await page.click('#delete-topic')
+  await page.waitForFunction(() => location.hash === '#/topics', undefined, { timeout: 20_000 })
+  expect(await sdk.admin().listTopics()).not.toContain('console-scratch')
+}, 60_000)
+
 test('a consumer group\'s lag falls to 0 in the console; back and forward move between pages', async () => {
   const { page } = browser
   await sdk.producer().send({ topic: TOPIC, messages: Array.from({ length: 30 }, (_, i) => ({ key: `bulk${i}`, value: `v${i}` })) })

@@ -324,7 +324,7 @@ export class Admin {
   }
 
   /** What this client's principal may do to a topic, asked of the brokers with requests that change nothing (admin-permissions.ts). */
-  topicPermissions(topic: string): Promise<TopicPermissions> {
+  async topicPermissions(topic: string): Promise<TopicPermissions> {
     return topicPermissions(this.cluster, checkName('topic', topic))
   }
 
