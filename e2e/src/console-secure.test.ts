@@ -5,7 +5,7 @@
  * Describe, disables Produce and Delete with the reason, and when the user
  * forces the buttons anyway the broker refuses.
  */
-import { randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -16,6 +16,7 @@ import { goto, openConsole, screenshot, seriousViolations, waitForText, type Con
 import { freePort, spawnBroker, startCluster, type TestCluster } from './cluster.js'
 
 const PASSWORD = `pw-${randomBytes(8).toString('hex')}`
+const JWT_SECRET = randomBytes(32).toString('hex')
 
 let cluster: TestCluster
 let dir: string
@@ -29,9 +30,10 @@ const allow = (principal: string, resourceName: string, operation: number): AclB
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-console-secure-'))
   await writeFile(path.join(dir, 'users'), ['admin', 'reader'].map((u) => `${u}:scram-sha-256:${PASSWORD}\n`).join(''), { mode: 0o600 })
+  await writeFile(path.join(dir, 'jwt.secret'), JWT_SECRET, { mode: 0o600 })
   cluster = await startCluster({
     nodes: 1, logLevel: 'warn',
-    brokerArgs: ['--authorizer', 'acl', '--super-users', 'User:admin', '--sasl-mechanisms', 'scram-sha-256', '--bootstrap-scram-users', path.join(dir, 'users')],
+    brokerArgs: ['--authorizer', 'acl', '--super-users', 'User:admin', '--sasl-mechanisms', 'scram-sha-256,oauthbearer', '--bootstrap-scram-users', path.join(dir, 'users'), '--oauth-jwt-secret-file', path.join(dir, 'jwt.secret')],
   })
   admin = new Tributary({ brokers: cluster.bootstrap, sasl: { mechanism: 'scram-sha-256', username: 'admin', password: PASSWORD } })
   await cluster.waitFor(async () => (await admin.admin().describeUsers().catch(() => [])).length === 2, { message: 'bootstrap users' })
@@ -105,6 +107,24 @@ test('pages the user may not see say so in place (overview without cluster Descr
   await goto(page, '#/overview')
   await waitForText(page, 'main', /Quorum not shown: .*authoriz/i)
   await waitForText(page, '#cluster-id .value', /\w{8,}/)
+})
+
+test('signing out asks again; a token logs in too (OAUTHBEARER), as its own principal', async () => {
+  const { page } = browser
+  await goto(page, '#/topics')
+  await page.click('#who button')
+  await page.waitForSelector('#login-mechanism')
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
+  const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'reader', exp: Math.floor(Date.now() / 1000) + 600 })}`
+  const token = `${input}.${createHmac('sha256', JWT_SECRET).update(input).digest('base64url')}`
+  await page.selectOption('#login-mechanism', 'oauthbearer')
+  await page.fill('#login-token', token)
+  await page.click('form button[type="submit"]')
+  await waitForText(page, '#who', /Signed in as token/)
+  // The token names User:reader: the same ACLs, the same one topic.
+  await waitForText(page, 'main table', /guarded/)
+  expect(await page.locator('main table').innerText()).not.toContain('hidden')
+  expect(await page.evaluate(() => location.href)).not.toContain(token.slice(-20))
 })
 
 test('a node started with --console false serves no console, and still its health and metrics', async () => {
