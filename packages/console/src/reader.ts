@@ -18,8 +18,11 @@ export async function readPage(client: Tributary, topic: string, partition: numb
   const consumer = client.consumer({ maxWaitTimeInMs: 200, maxBytesPerPartition: 1024 * 1024 })
   consumer.assign([{ topic, partition, offset }])
   let done: () => void = () => {}
-  const finished = new Promise<void>((resolve) => (done = resolve))
+  let failed: (err: unknown) => void = () => {}
+  const finished = new Promise<void>((resolve, reject) => { done = resolve; failed = reject })
   const timer = setTimeout(done, READ_WAIT_MS)
+  // A refused or failed read is the page's error to show, not an empty page.
+  consumer.on('crash', ({ error }) => failed(error))
   try {
     await consumer.run({
       eachBatch: async ({ batch }) => {
@@ -50,7 +53,9 @@ export class Tail {
     this.consumer = client.consumer({ maxWaitTimeInMs: 250, fromBeginning: false })
   }
 
-  async start(topic: string, from: Array<{ partition: number; offset: number }>): Promise<void> {
+  /** Start reading; `onError` hears why the tail stopped (a refusal, a partition gone). */
+  async start(topic: string, from: Array<{ partition: number; offset: number }>, onError: (err: unknown) => void): Promise<void> {
+    this.consumer.on('crash', ({ error }) => onError(error))
     this.consumer.assign(from.map((f) => ({ topic, partition: f.partition, offset: f.offset })))
     await this.consumer.run({
       eachBatch: async ({ batch }) => {

@@ -8,7 +8,7 @@
 import type { ConsumedMessage } from '@tributary/client'
 import { action, describeError, errorBox, fill, h, loading, table } from '../dom.js'
 import { asText, isoTime, show, type View } from '../format.js'
-import type { PageContext } from '../page.js'
+import { repeat, type PageContext } from '../page.js'
 import { Tail, readPage } from '../reader.js'
 import { href } from '../router.js'
 
@@ -55,9 +55,11 @@ export async function messagesPage(ctx: PageContext): Promise<void> {
   let tail: Tail | null = null
   const tailStatus = h('span', { role: 'status', id: 'tail-status' })
   const tailButton = h('button', { type: 'button', id: 'tail-toggle', class: 'secondary' }, 'Tail live')
+  let drawing: AbortController | null = null
   const stopTail = async (): Promise<void> => {
     const t0 = tail
     tail = null
+    drawing?.abort()
     tailButton.textContent = 'Tail live'
     await t0?.stop()
   }
@@ -68,8 +70,14 @@ export async function messagesPage(ctx: PageContext): Promise<void> {
     tail = fresh
     tailButton.textContent = 'Stop tail'
     const offsets = ends.filter((e) => e.partition === partition).map((e) => ({ partition: e.partition, offset: e.high }))
-    fresh.start(topic, offsets).catch((err) => fill(tailStatus, h('span', { class: 'error' }, describeError(err))))
-    ctx.every(TAIL_DRAW_MS, () => {
+    const failed = (err: unknown): void => {
+      void stopTail()
+      fill(tailStatus, h('span', { class: 'error', role: 'alert' }, `the tail stopped: ${describeError(err)}`))
+    }
+    fresh.start(topic, offsets, failed).catch(failed)
+    // The drawing stops with this tail (stopTail) or when the page is left.
+    drawing = new AbortController()
+    repeat(AbortSignal.any([ctx.signal, drawing.signal]), TAIL_DRAW_MS, () => {
       if (tail !== fresh) return
       const s = fresh.stats()
       shown = fresh.recent.slice().reverse()

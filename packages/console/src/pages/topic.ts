@@ -12,6 +12,7 @@ import type { PageContext } from '../page.js'
 import { href } from '../router.js'
 
 const NOT_ALLOWED = (op: string): string => `not allowed: your principal lacks ${op} on this topic`
+const admin = (ctx: PageContext) => ctx.session.admin
 
 export async function topicPage(ctx: PageContext): Promise<void> {
   const name = ctx.route.args[0] ?? ''
@@ -71,8 +72,6 @@ function configTable(ctx: PageContext, topic: string, entries: ConfigEntry[], ma
   })
   return h('div', {}, reason ? h('p', { class: 'reason' }, reason) : null, table('Configs', ['Name', 'Value', 'Source', ''], rows))
 }
-
-const admin = (ctx: PageContext) => ctx.session.admin
 
 function addPartitions(ctx: PageContext, topic: string, count: number, may: TopicPermissions): HTMLElement {
   const input = h('input', { id: 'partitions-count', type: 'number', min: count + 1, value: count + 1, disabled: !may.alter })
