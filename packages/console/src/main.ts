@@ -111,5 +111,6 @@ async function boot(): Promise<void> {
   }
 }
 
-window.addEventListener('hashchange', () => void render())
+// A navigation moves the keyboard focus to the new page's content (as a full page load would), not left on a vanished link.
+window.addEventListener('hashchange', () => void render().then(() => root().focus({ preventScroll: true })))
 void boot()
