@@ -36,6 +36,9 @@ test('dev stop / start / restart one node from another terminal; a node restarte
   try {
     await until(() => upAfter(out(), 0, '3/3'), why('3 nodes up'))
     expect(out()).toContain(`Another terminal: tributary dev stop|start|restart <node> --data-dir ${dir}`)
+    // The web console it points to is there.
+    expect(out()).toContain(`web console: http://127.0.0.1:${base}/ (every node serves it)`)
+    expect((await fetch(`http://127.0.0.1:${base}/`)).headers.get('content-type')).toBe('text/html; charset=utf-8')
 
     let mark = out().length
     expect(await runCli(['dev', 'stop', '2', '--data-dir', dir])).toMatchObject({ code: 0, stdout: 'node 2 stopped\n' })

@@ -143,6 +143,7 @@ async function runDev(argv: DevArgs, ctx: Ctx): Promise<void> {
     println(io, `bootstrap: ${bootstrap}`)
     println(io, `  export TRIBUTARY_BOOTSTRAP=${bootstrap}`)
     println(io, `Kafka clients (kcat, KafkaJS, librdkafka): bootstrap.servers=${nodes.map((n) => n.kafka).join(',')}`)
+    println(io, `web console: ${nodes[0].url.replace(/^ws/, 'http')}/ (every node serves it)`)
     println(io, 'Ctrl-C stops every node.')
   }
   const control = await serveControl(dataDir, controlNodes(nodes, spawnNode, ctx))
