@@ -67,6 +67,14 @@ export interface BrokerConfig {
   brokerHeartbeatIntervalMs: number
   brokerSessionTimeoutMs: number
 
+  // ---- leader balance (docs/elastic.md): Kafka's auto.leader.rebalance.enable & co
+  /** Move leadership back to preferred replicas when a broker's imbalance passes the threshold. */
+  autoLeaderRebalance: boolean
+  /** leader.imbalance.per.broker.percentage: allowed share (%) of a broker's preferred partitions led elsewhere. */
+  leaderImbalancePerBrokerPercentage: number
+  /** leader.imbalance.check.interval.seconds, in ms. */
+  leaderImbalanceCheckIntervalMs: number
+
   // ---- network edge
   maxConnections: number
   /** Requests one connection may have in flight; beyond it the broker answers TOO_MANY_IN_FLIGHT. */
@@ -182,6 +190,9 @@ export const BROKER_OPTIONS: readonly OptionSpec[] = [
   opt('metadataSnapshotIntervalEntries', 'int', 'snapshot the metadata image every N applied entries', { default: 1000, min: 1, max: 10_000_000 }),
   opt('brokerHeartbeatIntervalMs', 'int', 'broker -> controller heartbeat interval', { default: 250, min: 10, max: 600_000 }),
   opt('brokerSessionTimeoutMs', 'int', 'a broker silent this long is fenced', { default: 2000, min: 50, max: 3_600_000 }),
+  opt('autoLeaderRebalance', 'bool', 'move leadership back to preferred replicas (auto.leader.rebalance.enable)', { default: true }),
+  opt('leaderImbalancePerBrokerPercentage', 'int', 'share (%) of a broker\'s preferred partitions others may lead before a rebalance', { default: 10, min: 0, max: 100 }),
+  opt('leaderImbalanceCheckIntervalMs', 'int', 'how often the controller checks leader imbalance', { default: 300_000, min: 50, max: 86_400_000 }),
   opt('maxConnections', 'int', 'open connections accepted at once', { default: 1024, min: 1, max: 1_000_000 }),
   opt('inFlightPerConnectionMax', 'int', 'requests in flight per connection', { default: 512, min: 1, max: 1_000_000 }),
   opt('frameBytesMax', 'int', 'largest WebSocket frame accepted (bytes)', { default: 16 * 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024 }),

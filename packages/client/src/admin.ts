@@ -23,6 +23,10 @@ import {
 import type { AclBinding } from '@tributary/protocol'
 import { createAcls, deleteAcls, describeAcls, type AclFilter } from './admin-acls.js'
 import { topicPermissions, type TopicPermissions } from './admin-permissions.js'
+import {
+  alterPartitionReassignments, electLeaders, listPartitionReassignments,
+  type ElectionResult, type ElectLeadersArgs, type PartitionReassignment, type ReassignmentTopic,
+} from './admin-elastic.js'
 import { sleep } from './backoff.js'
 import type { BrokerConnection } from './broker-connection.js'
 import type { Cluster } from './cluster.js'
@@ -71,6 +75,9 @@ export interface PartitionDescription {
   replicas: number[]
   isr: number[]
   offlineReplicas: number[]
+  /** during a reassignment: the replicas being added and removed (empty otherwise) */
+  addingReplicas: number[]
+  removingReplicas: number[]
   logStartOffset: number
   highWatermark: number
 }
@@ -172,6 +179,8 @@ export class Admin {
         replicas: p.replicas,
         isr: p.isr,
         offlineReplicas: p.offlineReplicas ?? [],
+        addingReplicas: p.addingReplicas ?? [],
+        removingReplicas: p.removingReplicas ?? [],
         logStartOffset: ends.get(p.partition)?.low ?? -1,
         highWatermark: ends.get(p.partition)?.high ?? -1,
       })),
@@ -376,6 +385,25 @@ export class Admin {
   /** Delete the ACLs matching each filter; answers what each filter deleted (KafkaJS's shape). Needs Alter on the cluster. */
   deleteAcls(args: { filters: AclFilter[] }): ReturnType<typeof deleteAcls> {
     return deleteAcls(this.cluster, args)
+  }
+
+  /**
+   * Elect leaders (Kafka's Admin.electLeaders): preferred (the first replica) by
+   * default, or unclean for leaderless partitions. Without partitions: every
+   * partition, answering only those an election was tried on. Needs Alter on the cluster.
+   */
+  electLeaders(args: ElectLeadersArgs = {}): Promise<ElectionResult[]> {
+    return electLeaders(this.cluster, args)
+  }
+
+  /** Start (replicas) or cancel (replicas null) partition reassignments (KIP-455). Needs Alter on the cluster. */
+  alterPartitionReassignments(args: { topics: ReassignmentTopic[]; timeoutMs?: number }): Promise<void> {
+    return alterPartitionReassignments(this.cluster, args)
+  }
+
+  /** The reassignments in progress (all, or of the named topics). Needs Describe on the cluster. */
+  listPartitionReassignments(args: { topics?: Array<{ topic: string; partitions?: number[] }>; timeoutMs?: number } = {}): Promise<PartitionReassignment[]> {
+    return listPartitionReassignments(this.cluster, args)
   }
 
   /** Nothing to release beyond the shared client; kept for kafkajs symmetry. */

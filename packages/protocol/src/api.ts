@@ -42,6 +42,12 @@ export const ApiKey = {
   SaslAuthenticate: 36,
   CreatePartitions: 37,
   DeleteGroups: 42,
+  /** Preferred (or unclean) leader election, through the controller (Kafka's number and shapes). */
+  ElectLeaders: 43,
+  /** Start or cancel partition reassignments (KIP-455), through the controller. */
+  AlterPartitionReassignments: 45,
+  /** The reassignments in progress (KIP-455). */
+  ListPartitionReassignments: 46,
   DescribeUserScramCredentials: 50,
   AlterUserScramCredentials: 51,
   DescribeQuorum: 55,
@@ -107,6 +113,9 @@ export interface PartitionMetadata {
   replicas: number[]
   isr: number[]
   offlineReplicas?: number[]
+  /** during a reassignment (KIP-455): replicas being added / removed (absent otherwise) */
+  addingReplicas?: number[]
+  removingReplicas?: number[]
 }
 export interface TopicMetadata {
   name: string
@@ -264,6 +273,34 @@ export interface AlterPartitionResponse {
   }>
 }
 
+// ---------------------------------------------------------------- Elastic cluster (Kafka's shapes, camelCase)
+/** Kafka's ElectionType: 0 = preferred (the first replica), 1 = unclean (any live replica of a leaderless partition). */
+export const ElectionType = { PREFERRED: 0, UNCLEAN: 1 } as const
+export type ElectionType = (typeof ElectionType)[keyof typeof ElectionType]
+/** topicPartitions null: every partition (then only partitions whose election was tried and not needless are answered). */
+export interface ElectLeadersRequest { electionType: ElectionType; topicPartitions: Array<{ topic: string; partitions: number[] }> | null; timeoutMs: number }
+export interface ElectLeadersResponse {
+  replicaElectionResults: Array<{ topic: string; partitionResult: Array<{ partitionId: number; errorCode: number; errorMessage: string | null }> }>
+}
+/** replicas null cancels the partition's reassignment (the original replicas come back). */
+export interface AlterPartitionReassignmentsRequest {
+  timeoutMs: number
+  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; replicas: number[] | null }> }>
+}
+export interface AlterPartitionReassignmentsResponse {
+  errorCode: number
+  errorMessage: string | null
+  responses: Array<{ name: string; partitions: Array<{ partitionIndex: number; errorCode: number; errorMessage: string | null }> }>
+}
+/** topics null: every reassignment in progress. */
+export interface ListPartitionReassignmentsRequest { timeoutMs: number; topics: Array<{ name: string; partitionIndexes: number[] }> | null }
+export interface OngoingPartitionReassignment { partitionIndex: number; replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }
+export interface ListPartitionReassignmentsResponse {
+  errorCode: number
+  errorMessage: string | null
+  topics: Array<{ name: string; partitions: OngoingPartitionReassignment[] }>
+}
+
 // ---------------------------------------------------------------- Quorum / cluster inspection
 export interface QuorumReplicaState { nodeId: number; logEndOffset: number; lastFetchTimestamp: number; lastCaughtUpTimestamp: number }
 export type DescribeQuorumRequest = Record<string, never>
@@ -391,6 +428,9 @@ export interface ApiBodies {
   [ApiKey.AlterConfigs]: [AlterConfigsRequest, AlterConfigsResponse]
   [ApiKey.CreatePartitions]: [CreatePartitionsRequest, CreatePartitionsResponse]
   [ApiKey.DeleteGroups]: [DeleteGroupsRequest, DeleteGroupsResponse]
+  [ApiKey.ElectLeaders]: [ElectLeadersRequest, ElectLeadersResponse]
+  [ApiKey.AlterPartitionReassignments]: [AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse]
+  [ApiKey.ListPartitionReassignments]: [ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse]
   [ApiKey.DescribeQuorum]: [DescribeQuorumRequest, DescribeQuorumResponse]
   [ApiKey.AlterPartition]: [AlterPartitionRequest, AlterPartitionResponse]
   [ApiKey.DescribeCluster]: [DescribeClusterRequest, DescribeClusterResponse]

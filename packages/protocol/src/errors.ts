@@ -62,6 +62,12 @@ export const ErrorCode = {
   STALE_BROKER_EPOCH: 77,
   OFFSET_NOT_AVAILABLE: 78,
   PREFERRED_LEADER_NOT_AVAILABLE: 80,
+  /** ElectLeaders: no replica that may lead (live, in the ISR) exists for this election. */
+  ELIGIBLE_LEADERS_NOT_AVAILABLE: 83,
+  /** ElectLeaders: the partition already has the leader this election would pick. */
+  ELECTION_NOT_NEEDED: 84,
+  /** AlterPartitionReassignments: a cancel named a partition that is not being reassigned. */
+  NO_REASSIGNMENT_IN_PROGRESS: 85,
   /** A record the broker refuses on its own merits (e.g. no key on a compacted topic); resending it fails again. */
   INVALID_RECORD: 87,
   /** A named resource (a user's credential) does not exist. */
@@ -110,6 +116,7 @@ const RETRIABLE = new Set<number>([
   ErrorCode.UNKNOWN_LEADER_EPOCH,
   ErrorCode.OFFSET_NOT_AVAILABLE,
   ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
+  ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
   ErrorCode.UNKNOWN_TOPIC_ID,
   ErrorCode.NEW_LEADER_ELECTED,
   ErrorCode.STALE_MEMBER_EPOCH,

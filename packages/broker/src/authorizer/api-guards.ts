@@ -131,7 +131,9 @@ export function apiGuards(authz: AclAuthorizer): Map<number, Guard> {
   registerGroupGuards(guards, authz, can)
 
   for (const key of [ApiKey.DescribeQuorum, ApiKey.DescribeCluster, ApiKey.MetadataLog, ApiKey.MetadataImage, ApiKey.MetadataSnapshots, ApiKey.DescribeAcls]) guards.set(key, cluster(Op.DESCRIBE))
-  for (const key of [ApiKey.CreateAcls, ApiKey.DeleteAcls]) guards.set(key, cluster(Op.ALTER))
+  // Reassignments and elections: Alter on the cluster to change, Describe to list, as Kafka's ControllerApis.
+  for (const key of [ApiKey.CreateAcls, ApiKey.DeleteAcls, ApiKey.ElectLeaders, ApiKey.AlterPartitionReassignments]) guards.set(key, cluster(Op.ALTER))
+  guards.set(ApiKey.ListPartitionReassignments, cluster(Op.DESCRIBE))
   // The user APIs (by name: they come with SCRAM), as Kafka's Describe/AlterUserScramCredentials.
   const byName = ApiKey as Readonly<Record<string, number>>
   if (byName.DescribeUserScramCredentials !== undefined) guards.set(byName.DescribeUserScramCredentials, cluster(Op.DESCRIBE))

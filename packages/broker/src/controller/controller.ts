@@ -20,7 +20,9 @@ import type { MetadataRecord } from '../metadata/records.js'
 import type { Clock, HandlerResult } from '../seams.js'
 import { errorFields, RateLimitedLog } from '../log-limit.js'
 import { SerialExecutor } from '../serial-executor.js'
-import { changesForBrokerLeaving, changesForOfflinePartitions, isLive, partitionChange } from './partition-election.js'
+import { changesForBrokerLeaving, changesForOfflinePartitions, isLive } from './partition-election.js'
+import { planElectLeaders, rebalanceChanges } from './leader-balance.js'
+import { isrChange, listReassignments, planAlterReassignments } from './reassignment.js'
 import { parseEndpoints } from '../net/listeners.js'
 import { planCreateAcls, planDeleteAcls } from './acl-ops.js'
 import { planAlterConfigs, planCreatePartitions, planCreateTopics, planDeleteTopics } from './topic-ops.js'
@@ -46,6 +48,7 @@ export interface ControllerDeps {
   image(): MetadataImage
   quorum: ControllerQuorum
   config: Pick<BrokerConfig, 'brokerSessionTimeoutMs' | 'brokerHeartbeatIntervalMs' | 'defaultReplicationFactor' | 'numPartitions'>
+    & Partial<Pick<BrokerConfig, 'autoLeaderRebalance' | 'leaderImbalancePerBrokerPercentage' | 'leaderImbalanceCheckIntervalMs'>>
   logger: Logger
   newTopicId(): string
   newClusterId(): string
@@ -60,7 +63,12 @@ export const CONTROLLER_APIS: readonly number[] = [
   ApiKey.CreateTopics, ApiKey.DeleteTopics, ApiKey.CreatePartitions, ApiKey.AlterConfigs,
   ApiKey.BrokerRegistration, ApiKey.BrokerHeartbeat, ApiKey.UnregisterBroker, ApiKey.AlterPartition,
   ApiKey.InitProducerId, ApiKey.AlterUserScramCredentials, ApiKey.CreateAcls, ApiKey.DeleteAcls,
+  ApiKey.ElectLeaders, ApiKey.AlterPartitionReassignments, ApiKey.ListPartitionReassignments,
 ]
+
+/** Kafka's defaults for the leader balance settings a test's config may leave out. */
+export const LEADER_IMBALANCE_PERCENTAGE_DEFAULT = 10
+export const LEADER_IMBALANCE_CHECK_INTERVAL_MS_DEFAULT = 300_000
 
 const answer = (body: unknown): HandlerResult => ({ errorCode: ErrorCode.NONE, body })
 const refuse = (errorCode: number, errorMessage: string): HandlerResult => ({ errorCode, body: { errorMessage } })
@@ -72,6 +80,9 @@ export class Controller {
   private readonly lastHeartbeat = new Map<number, number>()
   private readonly fencing = new Set<number>()
   private cancelSessionTimer: (() => void) | null = null
+  private cancelRebalanceTimer: (() => void) | null = null
+  /** When each live broker was last unfenced (or seen live by this controller): the rebalance waits for brokers to be stable. */
+  private readonly liveSince = new Map<number, number>()
   private producerIds: { next: number; end: number } | null = null
   private readonly limitedLog: RateLimitedLog
 
@@ -95,11 +106,14 @@ export class Controller {
     // A new controller has seen no heartbeat yet: every broker gets a full session.
     const now = this.deps.clock.now()
     for (const id of this.deps.image().brokers.keys()) this.lastHeartbeat.set(id, now)
+    this.liveSince.clear()
+    for (const id of this.deps.image().brokers.keys()) if (isLive(this.deps.image(), id)) this.liveSince.set(id, now)
     // A killed controller is often also a partition leader: its session has run since it went quiet, not since our election.
     if (previous && previous.nodeId !== this.deps.nodeId && this.lastHeartbeat.has(previous.nodeId)) {
       this.lastHeartbeat.set(previous.nodeId, now - Math.min(previous.silentMs, this.deps.config.brokerSessionTimeoutMs / 2))
     }
     this.scheduleSessionCheck()
+    this.scheduleRebalance()
     if (this.deps.image().clusterId === null) {
       // A new cluster: its first entry also creates the bootstrap users, once (later controllers see a cluster id).
       const first: MetadataRecord[] = [{ type: 'ClusterId', version: 0, clusterId: this.deps.newClusterId() }, ...(this.deps.bootstrapRecords ?? [])]
@@ -113,6 +127,8 @@ export class Controller {
     this.active = false
     this.cancelSessionTimer?.()
     this.cancelSessionTimer = null
+    this.cancelRebalanceTimer?.()
+    this.cancelRebalanceTimer = null
     this.lastHeartbeat.clear()
     this.deps.logger.info('controller inactive')
   }
@@ -139,6 +155,9 @@ export class Controller {
         case ApiKey.AlterUserScramCredentials: return await this.alterUsers(body)
         case ApiKey.CreateAcls: return await this.changeAcls(() => planCreateAcls(this.deps.image(), body, this.deps.newTopicId))
         case ApiKey.DeleteAcls: return await this.changeAcls(() => planDeleteAcls(this.deps.image(), body))
+        case ApiKey.ElectLeaders: return await this.changePartitions('leaders elected', () => planElectLeaders(this.deps.image(), body, (id) => isLive(this.deps.image(), id)))
+        case ApiKey.AlterPartitionReassignments: return await this.changePartitions('reassignments changed', () => planAlterReassignments(this.deps.image(), body, (id) => isLive(this.deps.image(), id)))
+        case ApiKey.ListPartitionReassignments: return answer(listReassignments(this.deps.image(), body))
         default: return refuse(ErrorCode.UNSUPPORTED_VERSION, `the controller does not serve api ${apiKey}`)
       }
     } catch (err) {
@@ -246,6 +265,7 @@ export class Controller {
       }
       // A new incarnation replaces the old one, which stops serving at once.
       const leaving = existing ? changesForBrokerLeaving(image, nodeId, (id) => id !== nodeId && isLive(image, id)) : []
+      this.liveSince.delete(nodeId)
       const index = await this.commitIfActive([{ type: 'RegisterBroker', version: 0, nodeId, endpoint, ...(endpoints.value ? { endpoints: endpoints.value } : {}), incarnationId, rack }, ...leaving])
       this.lastHeartbeat.set(nodeId, this.deps.clock.now())
       this.deps.logger.info({ broker: nodeId, brokerEpoch: index, endpoint, endpoints: endpoints.value }, 'broker registered')
@@ -289,6 +309,7 @@ export class Controller {
     if (!b || b.brokerEpoch !== brokerEpoch || !b.fenced) return
     const live = (id: number) => id === nodeId || isLive(image, id)
     await this.commitIfActive([{ type: 'UnfenceBroker', version: 0, nodeId, brokerEpoch }, ...changesForOfflinePartitions(image, live)])
+    this.liveSince.set(nodeId, this.deps.clock.now())
     this.deps.logger.info({ broker: nodeId, brokerEpoch }, 'broker unfenced')
   }
 
@@ -298,6 +319,7 @@ export class Controller {
     if (!b || b.brokerEpoch !== brokerEpoch || b.fenced) return
     const live = (id: number) => id !== nodeId && isLive(image, id)
     const moves = changesForBrokerLeaving(image, nodeId, live)
+    this.liveSince.delete(nodeId)
     await this.commitIfActive([{ type: 'FenceBroker', version: 0, nodeId, brokerEpoch }, ...moves])
     this.deps.logger.warn({ broker: nodeId, brokerEpoch, reason, partitionsChanged: moves.length }, 'broker fenced')
   }
@@ -309,6 +331,7 @@ export class Controller {
     if (!b || b.brokerEpoch !== brokerEpoch || (b.inControlledShutdown && b.fenced)) return
     const live = (id: number) => id !== nodeId && isLive(image, id)
     const moves = changesForBrokerLeaving(image, nodeId, live)
+    this.liveSince.delete(nodeId)
     const records: MetadataRecord[] = [{ type: 'BrokerControlledShutdown', version: 0, nodeId, brokerEpoch }, ...moves]
     if (!b.fenced) records.push({ type: 'FenceBroker', version: 0, nodeId, brokerEpoch })
     await this.commitIfActive(records)
@@ -395,15 +418,60 @@ export class Controller {
           }
           if (newIsr.some((r: number) => !p.isr.includes(r) && !isLive(image, r))) { partitions.push(out(ErrorCode.INELIGIBLE_REPLICA)); continue }
           const ordered = p.replicas.filter((r) => newIsr.includes(r))
-          const change = partitionChange(p, p.leader, ordered)
+          // the ISR change that brings in the last target replica also completes a reassignment (reassignment.ts)
+          const change = isrChange(p, ordered, (id) => isLive(image, id))
           if (change) records.push(change)
-          partitions.push({ ...out(ErrorCode.NONE), isr: ordered, partitionEpoch: change ? change.partitionEpoch : p.partitionEpoch })
+          partitions.push({
+            ...out(ErrorCode.NONE), isr: change?.isr ?? ordered, partitionEpoch: change ? change.partitionEpoch : p.partitionEpoch,
+            leader: change?.leader ?? p.leader, leaderEpoch: change?.leaderEpoch ?? p.leaderEpoch,
+          })
         }
         topics.push({ topicId: String(rt?.topicId), partitions })
       }
       await this.commitIfActive(records)
       return answer({ topics })
     })
+  }
+
+  // ------------------------------------------------------------------ leader balance and reassignments
+
+  /** Commit a planned set of partition changes (ElectLeaders, AlterPartitionReassignments): one entry, answered once applied. */
+  private changePartitions(what: string, plan: () => { records: MetadataRecord[]; response: unknown } | { error: string }): Promise<HandlerResult> {
+    return this.enqueue(async () => {
+      const p = plan()
+      if ('error' in p) return refuse(ErrorCode.INVALID_REQUEST, p.error)
+      await this.commitIfActive(p.records)
+      if (p.records.length > 0) this.deps.logger.info({ partitionsChanged: p.records.length }, what)
+      return answer(p.response)
+    })
+  }
+
+  private scheduleRebalance(): void {
+    if (this.deps.config.autoLeaderRebalance === false) return
+    const every = this.deps.config.leaderImbalanceCheckIntervalMs ?? LEADER_IMBALANCE_CHECK_INTERVAL_MS_DEFAULT
+    this.cancelRebalanceTimer = this.deps.clock.setTimeout(() => {
+      if (!this.active) return
+      void this.enqueue(() => this.rebalanceLeaders())
+        .catch((err) => this.limitedLog.warn('leader rebalance failed', errorFields(err), 'leader rebalance failed'))
+        .finally(() => { if (this.active) this.scheduleRebalance() })
+    }, every)
+  }
+
+  /**
+   * One automatic rebalance check. A broker may take its leaderships back only
+   * after a whole check interval live: one that flaps is never stable that long,
+   * so leadership does not follow it back and forth.
+   */
+  async rebalanceLeaders(): Promise<void> {
+    const image = this.deps.image()
+    const now = this.deps.clock.now()
+    const stableMs = this.deps.config.leaderImbalanceCheckIntervalMs ?? LEADER_IMBALANCE_CHECK_INTERVAL_MS_DEFAULT
+    const stable = (id: number) => isLive(image, id) && now - (this.liveSince.get(id) ?? now) >= stableMs
+    const ratioMax = (this.deps.config.leaderImbalancePerBrokerPercentage ?? LEADER_IMBALANCE_PERCENTAGE_DEFAULT) / 100
+    const moves = rebalanceChanges(image, ratioMax, stable)
+    if (moves.length === 0) return
+    await this.commitIfActive(moves)
+    this.deps.logger.info({ partitionsChanged: moves.length }, 'leadership moved back to preferred replicas')
   }
 
   // ------------------------------------------------------------------ ACLs (plans in acl-ops.ts)

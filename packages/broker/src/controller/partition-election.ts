@@ -29,10 +29,15 @@ export function uncleanAllowed(topic: TopicState): boolean {
 
 const sameIds = (a: number[], b: number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i])
 
-/** The record turning `p` into { leader, isr }, or null when nothing changes. */
-export function partitionChange(p: PartitionState, leader: number, isr: number[]): PartitionChangeRecord | null {
+/** What a change sets beyond leader and ISR: a new replica list and the reassignment sets (KIP-455). */
+export interface ReplicaSetChange { replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }
+
+/** The record turning `p` into { leader, isr } (and `set`, when given), or null when nothing changes. */
+export function partitionChange(p: PartitionState, leader: number, isr: number[], set?: ReplicaSetChange): PartitionChangeRecord | null {
   const leaderChanged = leader !== p.leader
-  if (!leaderChanged && sameIds(isr, p.isr)) return null
+  const setChanged = set !== undefined && (!sameIds(set.replicas, p.replicas)
+    || !sameIds(set.addingReplicas, p.addingReplicas ?? []) || !sameIds(set.removingReplicas, p.removingReplicas ?? []))
+  if (!leaderChanged && !setChanged && sameIds(isr, p.isr)) return null
   const r: PartitionChangeRecord = {
     type: 'PartitionChange',
     version: 0,
@@ -43,6 +48,12 @@ export function partitionChange(p: PartitionState, leader: number, isr: number[]
   }
   if (leaderChanged) r.leader = leader
   if (!sameIds(isr, p.isr)) r.isr = [...isr]
+  if (setChanged) {
+    r.version = 1
+    r.replicas = [...set.replicas]
+    r.addingReplicas = [...set.addingReplicas]
+    r.removingReplicas = [...set.removingReplicas]
+  }
   return r
 }
 

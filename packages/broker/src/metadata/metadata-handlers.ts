@@ -47,6 +47,8 @@ export function topicMetadata(image: MetadataImage, t: TopicState): TopicMetadat
     replicas: p.replicas,
     isr: p.isr,
     offlineReplicas: p.replicas.filter((r) => !live(r)),
+    ...(p.addingReplicas ? { addingReplicas: p.addingReplicas } : {}),
+    ...(p.removingReplicas ? { removingReplicas: p.removingReplicas } : {}),
   }))
   return { name: t.name, topicId: t.topicId, errorCode: ErrorCode.NONE, internal: t.internal, partitions }
 }

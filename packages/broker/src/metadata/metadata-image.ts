@@ -37,6 +37,14 @@ export function applyRecords(image: MetadataImage, records: MetadataRecord[], in
   return changes
 }
 
+/** The reassignment fields a partition keeps: only while one is in progress, so images without one look as they always did. */
+function reassigning(adding: number[] | undefined, removing: number[] | undefined): { addingReplicas?: number[]; removingReplicas?: number[] } {
+  const out: { addingReplicas?: number[]; removingReplicas?: number[] } = {}
+  if (adding && adding.length > 0) out.addingReplicas = [...adding]
+  if (removing && removing.length > 0) out.removingReplicas = [...removing]
+  return out
+}
+
 function setBroker(image: MetadataImage, b: BrokerRegistration, changes: MetadataChange[]): void {
   image.brokers.set(b.nodeId, b)
   changes.push({ type: 'broker', broker: b })
@@ -114,6 +122,7 @@ function applyRecord(image: MetadataImage, r: MetadataRecord, index: number, cha
       const p: PartitionState = {
         topicId: t.topicId, topic: t.name, partition: r.partition,
         replicas: [...r.replicas], isr: [...r.isr], leader: r.leader, leaderEpoch: r.leaderEpoch, partitionEpoch: r.partitionEpoch,
+        ...reassigning(r.addingReplicas, r.removingReplicas),
       }
       t.partitions.push(p)
       changes.push({ type: 'partition', partition: p, previous: null })
@@ -123,13 +132,15 @@ function applyRecord(image: MetadataImage, r: MetadataRecord, index: number, cha
       const prev = image.topicsById.get(r.topicId)?.partitions[r.partition]
       if (!prev) return
       const t = writableTopic(image, r.topicId, copied)!
+      const { addingReplicas: _a, removingReplicas: _r, ...rest } = prev
       const p: PartitionState = {
-        ...prev,
+        ...rest,
         replicas: r.replicas ? [...r.replicas] : prev.replicas,
         isr: r.isr ? [...r.isr] : prev.isr,
         leader: r.leader ?? prev.leader,
         leaderEpoch: r.leaderEpoch,
         partitionEpoch: r.partitionEpoch,
+        ...reassigning(r.addingReplicas ?? prev.addingReplicas, r.removingReplicas ?? prev.removingReplicas),
       }
       t.partitions[r.partition] = p
       changes.push({ type: 'partition', partition: p, previous: prev })

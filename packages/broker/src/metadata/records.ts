@@ -29,20 +29,36 @@ export interface PartitionAssignment {
   leaderEpoch: number
   /** bumps on every change (ISR or leader); AlterPartition must name the current one */
   partitionEpoch: number
+  /**
+   * A reassignment in progress (KIP-455): replicas being added (in `replicas`,
+   * catching up) and being removed (in `replicas` until the target set is in the
+   * ISR). Absent or empty when none is; older records and snapshots lack them.
+   */
+  addingReplicas?: number[]
+  removingReplicas?: number[]
 }
 export interface PartitionRecord extends PartitionAssignment {
   type: 'Partition'
   version: 0
 }
-/** Absent fields are unchanged; partitionEpoch always bumps (the applier checks it). */
+/**
+ * Absent fields are unchanged; partitionEpoch always bumps (the applier checks it).
+ * Version 1 carries addingReplicas / removingReplicas (a reassignment starting,
+ * completing or cancelled); a record without them is written as version 0, so a
+ * broker that predates reassignments reads every record it can apply correctly
+ * and refuses (UNSUPPORTED_VERSION) the ones it cannot.
+ */
 export interface PartitionChangeRecord {
   type: 'PartitionChange'
-  version: 0
+  version: 0 | 1
   topicId: string
   partition: number
   leader?: number
   isr?: number[]
   replicas?: number[]
+  /** version 1: the new adding / removing sets ([] = the reassignment ended) */
+  addingReplicas?: number[]
+  removingReplicas?: number[]
   leaderEpoch: number
   partitionEpoch: number
 }
@@ -101,7 +117,7 @@ export const RECORD_VERSION: Readonly<Record<RecordType, number>> = {
   BrokerControlledShutdown: 0,
   Topic: 0,
   Partition: 0,
-  PartitionChange: 0,
+  PartitionChange: 1,
   RemoveTopic: 0,
   Config: 0,
   ProducerIds: 0,
