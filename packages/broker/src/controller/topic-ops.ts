@@ -10,7 +10,7 @@ import type { MetadataImage, TopicState } from '../metadata/image-types.js'
 import type { ConfigRecord, MetadataRecord, PartitionRecord } from '../metadata/records.js'
 import { TOPIC_CONFIGS, validateTopicConfig } from '../topic-config.js'
 import { isLive } from './partition-election.js'
-import { collidingTopic, isInternalTopicName, partitionCount, placeReplicas, topicNameProblem } from './placement.js'
+import { collidingTopic, isInternalTopicName, partitionCount, placeOnLiveBrokers, topicNameProblem } from './placement.js'
 
 /** Partitions one topic may have (one Raft entry holds them all). */
 export const PARTITIONS_PER_TOPIC_MAX = 10_000
@@ -104,7 +104,7 @@ export function planCreateTopics(
         answer(err(name, ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${rf} is larger than the ${live.length} available brokers`))
         continue
       }
-      assignments = placeReplicas(live, numPartitions, rf, seed)
+      assignments = placeOnLiveBrokers(image, live, numPartitions, rf, seed)
       seed += numPartitions
     }
     const topicId = validateOnly ? null : newTopicId()
@@ -161,7 +161,7 @@ export function planCreatePartitions(image: MetadataImage, topics: unknown, vali
     if (rf > live.length) { answers.push(err(name, ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${rf} is larger than the ${live.length} available brokers`)); continue }
     answers.push({ name, errorCode: ErrorCode.NONE })
     if (validateOnly) continue
-    const placed = placeReplicas(live, count - t.partitions.length, rf, seed)
+    const placed = placeOnLiveBrokers(image, live, count - t.partitions.length, rf, seed)
     seed += placed.length
     entries.push(placed.map((replicas, i) => newPartition(image, t.topicId, t.partitions.length + i, replicas)))
   }

@@ -4,6 +4,7 @@
  * unit, with a manual clock.
  */
 import { pino } from 'pino'
+import type { BrokerConfig } from '../config.js'
 import { Controller, type ControllerQuorum } from '../controller/controller.js'
 import { MetadataPublisher } from '../metadata/metadata-publisher.js'
 import type { MetadataRecord } from '../metadata/records.js'
@@ -21,7 +22,9 @@ export class InstantQuorum implements ControllerQuorum {
   }
 }
 
-export function controllerHarness(opts: { sessionMs?: number } = {}) {
+export type HarnessConfig = Partial<Pick<BrokerConfig, 'autoLeaderRebalance' | 'leaderImbalancePerBrokerPercentage' | 'leaderImbalanceCheckIntervalMs'>>
+
+export function controllerHarness(opts: { sessionMs?: number; config?: HarnessConfig } = {}) {
   const clock = new ManualClock()
   const metadata = new MetadataPublisher(1)
   const quorum = new InstantQuorum(metadata)
@@ -31,7 +34,7 @@ export function controllerHarness(opts: { sessionMs?: number } = {}) {
     clock,
     image: () => metadata.image(),
     quorum,
-    config: { brokerSessionTimeoutMs: opts.sessionMs ?? 2000, brokerHeartbeatIntervalMs: 250, defaultReplicationFactor: 3, numPartitions: 1 },
+    config: { brokerSessionTimeoutMs: opts.sessionMs ?? 2000, brokerHeartbeatIntervalMs: 250, defaultReplicationFactor: 3, numPartitions: 1, ...opts.config },
     logger: pino({ level: 'silent' }),
     newTopicId: () => `topic-${++ids}`,
     newClusterId: () => 'cluster-1',
