@@ -24,7 +24,7 @@ afterAll(async () => {
   await cluster?.stop()
 })
 
-const partitionRow = obj({ partition: 'integer', leader: 'integer', replicas: arrayOf('integer'), isr: arrayOf('integer'), leaderEpoch: 'integer', logStartOffset: nullable('integer'), highWatermark: nullable('integer') })
+const partitionRow = obj({ partition: 'integer', leader: 'integer', replicas: arrayOf('integer'), isr: arrayOf('integer'), leaderEpoch: 'integer', logStartOffset: nullable('integer'), highWatermark: nullable('integer'), addingReplicas: arrayOf('integer'), removingReplicas: arrayOf('integer') })
 const topicDescription = obj({ topic: 'string', topicId: 'string', internal: 'boolean', partitionCount: 'integer', replicationFactor: 'integer', configs: mapOf('string'), partitions: arrayOf(partitionRow) })
 const topicPartitions = obj({ topic: 'string', topicId: { oneOf: ['string', 'null'] }, partitions: arrayOf('integer') })
 const member = obj({ memberId: 'string', clientId: 'string', memberEpoch: 'integer', assignment: arrayOf({ oneOf: [topicPartitions, obj({ topic: 'string', partitions: arrayOf('integer') })] }) })

@@ -42,7 +42,7 @@ export function adminPort(admin: Admin, timeoutMs: number): ClusterPort {
       topicId: d.topicId,
       errorCode: ErrorCode.NONE,
       internal: d.internal,
-      partitions: d.partitions.map((p) => ({ partition: p.partition, errorCode: 0, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: p.replicas, isr: p.isr, offlineReplicas: p.offlineReplicas })),
+      partitions: d.partitions.map((p) => ({ partition: p.partition, errorCode: 0, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: p.replicas, isr: p.isr, offlineReplicas: p.offlineReplicas, addingReplicas: p.addingReplicas, removingReplicas: p.removingReplicas })),
     }
   }
   return {

@@ -8,12 +8,13 @@ import { consumeCommand } from './consume.js'
 import { devCommand } from './dev.js'
 import { groupsCommand } from './groups.js'
 import { metadataCommand } from './metadata.js'
+import { partitionsCommand } from './partitions.js'
 import { produceCommand } from './produce.js'
 import { topicsCommand } from './topics.js'
 import { usersCommand } from './users.js'
 
 export function registerCommands(y: Argv, rt: Runtime): Argv {
   y.command(brokerCommand as never)
-  for (const register of [devCommand, topicsCommand, produceCommand, consumeCommand, groupsCommand, metadataCommand, usersCommand, aclsCommand, benchCommand]) register(y, rt)
+  for (const register of [devCommand, topicsCommand, partitionsCommand, produceCommand, consumeCommand, groupsCommand, metadataCommand, usersCommand, aclsCommand, benchCommand]) register(y, rt)
   return y
 }

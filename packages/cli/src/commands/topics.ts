@@ -87,7 +87,11 @@ export interface TopicDescription {
   partitionCount: number
   replicationFactor: number
   configs: Record<string, string>
-  partitions: Array<{ partition: number; leader: number; replicas: number[]; isr: number[]; leaderEpoch: number; logStartOffset: number | null; highWatermark: number | null }>
+  partitions: Array<{
+    partition: number; leader: number; replicas: number[]; isr: number[]; leaderEpoch: number; logStartOffset: number | null; highWatermark: number | null
+    /** during a reassignment (empty otherwise) */
+    addingReplicas: number[]; removingReplicas: number[]
+  }>
 }
 
 export async function describeTopic(port: ClusterPort, t: TopicMetadata): Promise<TopicDescription> {
@@ -113,6 +117,8 @@ export async function describeTopic(port: ClusterPort, t: TopicMetadata): Promis
       leaderEpoch: p.leaderEpoch,
       logStartOffset: byPartition.get(p.partition)?.logStartOffset ?? null,
       highWatermark: byPartition.get(p.partition)?.highWatermark ?? null,
+      addingReplicas: p.addingReplicas ?? [],
+      removingReplicas: p.removingReplicas ?? [],
     })),
   }
 }
@@ -126,9 +132,14 @@ export function renderTopic(d: TopicDescription): string {
     ['ReplicationFactor', d.replicationFactor],
     ['Configs', configs],
   ])
+  // Kafka's describe shows Adding/Removing Replicas only while a reassignment runs
+  const moving = d.partitions.some((p) => p.addingReplicas.length > 0 || p.removingReplicas.length > 0)
   const table = formatTable(
-    ['Partition', 'Leader', 'Replicas', 'Isr', 'LeaderEpoch', 'LogStart', 'HighWatermark'],
-    d.partitions.map((p) => [p.partition, p.leader < 0 ? 'none' : p.leader, p.replicas.join(','), p.isr.join(','), p.leaderEpoch, p.logStartOffset, p.highWatermark]),
+    ['Partition', 'Leader', 'Replicas', 'Isr', 'LeaderEpoch', 'LogStart', 'HighWatermark', ...(moving ? ['AddingReplicas', 'RemovingReplicas'] : [])],
+    d.partitions.map((p) => [
+      p.partition, p.leader < 0 ? 'none' : p.leader, p.replicas.join(','), p.isr.join(','), p.leaderEpoch, p.logStartOffset, p.highWatermark,
+      ...(moving ? [p.addingReplicas.join(','), p.removingReplicas.join(',')] : []),
+    ]),
   )
   return `${head}\n${table}`
 }
