@@ -38,6 +38,8 @@ export interface ClusterOptions {
   nodes?: number
   /** How many of the nodes vote (the first ones); the rest are observers. Default: all. */
   voters?: number
+  /** How many nodes (the first ones) start with the cluster; the rest wait for restart(id), as brokers added later. Default: all. */
+  startNodes?: number
   /** Parent directory for node data dirs; default a fresh temp dir (removed by stop()). */
   dataDir?: string
   env?: Record<string, string>
@@ -435,8 +437,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
 
   try {
     await opts.beforeStart?.(nodes)
-    for (const n of nodes) await spawnNode(n)
-    await Promise.all(nodes.map((n) => waitReady(n.nodeId)))
+    const first = nodes.slice(0, opts.startNodes ?? count)
+    for (const n of first) await spawnNode(n)
+    await Promise.all(first.map((n) => waitReady(n.nodeId)))
   } catch (err) {
     await cluster.stop()
     throw err
