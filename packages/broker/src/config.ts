@@ -74,6 +74,8 @@ export interface BrokerConfig {
   leaderImbalancePerBrokerPercentage: number
   /** leader.imbalance.check.interval.seconds, in ms. */
   leaderImbalanceCheckIntervalMs: number
+  /** Bytes/s this broker's replicas being added by a reassignment may fetch; 0 = unthrottled. */
+  reassignmentThrottleBytes: number
 
   // ---- network edge
   maxConnections: number
@@ -193,6 +195,7 @@ export const BROKER_OPTIONS: readonly OptionSpec[] = [
   opt('autoLeaderRebalance', 'bool', 'move leadership back to preferred replicas (auto.leader.rebalance.enable)', { default: true }),
   opt('leaderImbalancePerBrokerPercentage', 'int', 'share (%) of a broker\'s preferred partitions others may lead before a rebalance', { default: 10, min: 0, max: 100 }),
   opt('leaderImbalanceCheckIntervalMs', 'int', 'how often the controller checks leader imbalance', { default: 300_000, min: 50, max: 86_400_000 }),
+  opt('reassignmentThrottleBytes', 'int', 'bytes/s the replicas a reassignment adds to this broker may copy (0 = unthrottled; Kafka\'s follower.replication.throttled.rate)', { default: 0, min: 0, max: 2 ** 40 }),
   opt('maxConnections', 'int', 'open connections accepted at once', { default: 1024, min: 1, max: 1_000_000 }),
   opt('inFlightPerConnectionMax', 'int', 'requests in flight per connection', { default: 512, min: 1, max: 1_000_000 }),
   opt('frameBytesMax', 'int', 'largest WebSocket frame accepted (bytes)', { default: 16 * 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024 }),

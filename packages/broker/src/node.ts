@@ -202,6 +202,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
       replicaLagTimeMaxMs: config.replicaLagTimeMaxMs,
       replicaFetchWaitMaxMs: config.replicaFetchWaitMaxMs,
       replicaFetchMaxBytes: config.replicaFetchMaxBytes,
+      reassignmentThrottleBytes: config.reassignmentThrottleBytes,
       messageMaxBytes: config.messageMaxBytes,
       logCleanerIntervalMs: config.logCleanerIntervalMs,
     },

@@ -26,6 +26,8 @@ export interface ReplicaConfig {
   internalAppendTimeoutMs?: number
   /** ISR changes proposed within this window go to the controller as one AlterPartition. */
   alterPartitionBatchMs?: number
+  /** Bytes per second this broker's replicas being added by a reassignment may fetch (0 = unthrottled). */
+  reassignmentThrottleBytes?: number
 }
 
 export const REPLICA_CONFIG_DEFAULTS: Required<ReplicaConfig> = {
@@ -41,6 +43,7 @@ export const REPLICA_CONFIG_DEFAULTS: Required<ReplicaConfig> = {
   replicaFetchBackoffMs: 100,
   internalAppendTimeoutMs: 15_000,
   alterPartitionBatchMs: ALTER_PARTITION_BATCH_MS_DEFAULT,
+  reassignmentThrottleBytes: 0,
 }
 
 /** Fills the optional settings. */

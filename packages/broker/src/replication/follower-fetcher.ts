@@ -163,8 +163,19 @@ export class LeaderFetcher {
     const sent = new Map<string, { s: FetchState; fetchOffset: number }>()
     const byTopic = new Map<string, unknown[]>()
     const cfg = this.host.config
+    const throttled = new Set<FetchState>()
     for (const s of ready) {
       if (!this.current(s)) continue
+      let partitionMaxBytes = cfg.replicaFetchMaxBytes
+      if (this.host.throttle.enabled && this.host.isAdding(s.p.topic, s.p.partition)) {
+        const allowance = this.host.throttle.available()
+        if (allowance < 1) {
+          s.retryAtMs = this.host.clock.now() + Math.max(1, this.host.throttle.msUntilAvailable())
+          continue
+        }
+        partitionMaxBytes = Math.min(partitionMaxBytes, allowance)
+        throttled.add(s)
+      }
       const fetchOffset = s.p.logEndOffset()
       sent.set(topicPartitionKey(s.p.topic, s.p.partition), { s, fetchOffset })
       const list = byTopic.get(s.p.topic) ?? []
@@ -173,7 +184,7 @@ export class LeaderFetcher {
         fetchOffset,
         currentLeaderEpoch: s.leaderEpoch,
         lastFetchedEpoch: s.p.log.latestEpoch(),
-        partitionMaxBytes: cfg.replicaFetchMaxBytes,
+        partitionMaxBytes,
       })
       byTopic.set(s.p.topic, list)
     }
@@ -193,6 +204,7 @@ export class LeaderFetcher {
       for (const r of t.partitions ?? []) {
         const entry = sent.get(topicPartitionKey(t.topic, r.partition))
         if (entry === undefined) continue
+        if (throttled.has(entry.s) && r.records instanceof Uint8Array) this.host.throttle.consume(r.records.byteLength)
         work.push(
           this.handlePartition(entry.s, entry.fetchOffset, r).then((ok) => {
             if (!ok) entry.s.retryAtMs = this.host.clock.now() + cfg.replicaFetchBackoffMs

@@ -8,6 +8,7 @@ import type { RateLimitedLog } from '../log-limit.js'
 import type { Clock, PeerClients } from '../seams.js'
 import type { ReplicaConfig, ReplicaLogger } from './config.js'
 import type { Partition } from './partition.js'
+import type { ReassignmentThrottle } from './reassignment-throttle.js'
 
 export interface LeaderHint {
   leaderId: number
@@ -30,4 +31,8 @@ export interface ReplicaHost {
   brokerEpoch(): number
   /** True when this broker may not lead (fenced, or not registered). */
   isFenced(): boolean
+  /** Bounds what this broker's adding replicas fetch (reassignment-throttle.ts). */
+  readonly throttle: ReassignmentThrottle
+  /** True while this broker's replica of the partition is being added by a reassignment (so throttled). */
+  isAdding(topic: string, partition: number): boolean
 }

@@ -24,6 +24,7 @@ import { escalateViolation, Invariants, strictInvariantsFromEnv } from '../invar
 import { IsrStats, TrafficStats, type ReplicaMetrics, type ReplicaMetricsSnapshot } from './partition-stats.js'
 import { handleProduce, produceToPartition } from './produce.js'
 import { resolveTopicSettings, type TopicSettings } from './topic-settings.js'
+import { ReassignmentThrottle } from './reassignment-throttle.js'
 
 /** How often leaders look for ISR followers to drop, at most (it is also replica.lag.time.max.ms / 2). */
 export const ISR_SHRINK_CHECK_INTERVAL_MS_MAX = 1000
@@ -37,6 +38,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   readonly peers: ReplicaManagerDeps['peers']
   readonly logger: ReplicaManagerDeps['logger']
   readonly limitedLog: RateLimitedLog
+  readonly throttle: ReassignmentThrottle
   /** topic name → partition number → replica */
   private readonly hosted = new Map<string, Map<number, Partition>>()
   private readonly fetchers = new Map<number, LeaderFetcher>()
@@ -65,6 +67,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     this.logger = deps.logger
     this.limitedLog = new RateLimitedLog(deps.logger, deps.clock)
     this.invariants = new Invariants(deps.strictInvariants ?? strictInvariantsFromEnv(), deps.logger, deps.clock)
+    this.throttle = new ReassignmentThrottle(deps.clock, this.config.reassignmentThrottleBytes)
     this.brokerDefaults = { 'max.message.bytes': String(this.config.messageMaxBytes), ...this.config.topicDefaults }
     this.env = {
       nodeId: deps.nodeId,
@@ -187,6 +190,10 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     const epoch = this.deps.metadata.brokerEpoch()
     const reg = this.deps.metadata.image().brokers.get(this.nodeId)
     return epoch < 0 || reg === undefined || reg.brokerEpoch !== epoch || reg.fenced
+  }
+
+  isAdding(topic: string, partition: number): boolean {
+    return this.deps.metadata.image().topicsByName.get(topic)?.partitions[partition]?.addingReplicas?.includes(this.nodeId) ?? false
   }
 
   /** One cleaner pass now (tests; the interval runs it otherwise). */

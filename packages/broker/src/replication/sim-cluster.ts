@@ -163,6 +163,21 @@ export class SimCluster {
     return next
   }
 
+  /** Commit a reassignment step as the controller would: new replicas with the adding / removing sets (KIP-455). */
+  reassign(topic: string, partition: number, set: { replicas: number[]; addingReplicas?: number[]; removingReplicas?: number[] }): PartitionState {
+    const t = this.image.topicsByName.get(topic)!
+    const previous = t.partitions[partition]
+    const { addingReplicas: _a, removingReplicas: _r, ...rest } = previous
+    const next: PartitionState = {
+      ...rest, replicas: [...set.replicas], isr: previous.isr.filter((r) => set.replicas.includes(r)), partitionEpoch: previous.partitionEpoch + 1,
+      ...(set.addingReplicas?.length ? { addingReplicas: [...set.addingReplicas] } : {}),
+      ...(set.removingReplicas?.length ? { removingReplicas: [...set.removingReplicas] } : {}),
+    }
+    t.partitions[partition] = next
+    this.publish({ type: 'partition', partition: next, previous })
+    return next
+  }
+
   setTopicConfig(topic: string, configs: Record<string, string>): void {
     const t = this.image.topicsByName.get(topic)!
     Object.assign(t.configs, configs)

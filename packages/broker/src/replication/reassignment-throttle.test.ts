@@ -1,0 +1,66 @@
+/**
+ * The reassignment throttle: the token bucket itself, and a replica added by a
+ * reassignment copying no faster than the rate while the existing follower
+ * keeps up unthrottled, in simulated time.
+ */
+import { afterEach, expect, it } from '@jest/globals'
+import { ErrorCode } from '@tributary/protocol'
+import { ManualClock } from '../testing/manual-clock.js'
+import { ReassignmentThrottle } from './reassignment-throttle.js'
+import { batchOf, produce } from './sim-client.js'
+import { SIM_REPLICA_CONFIG, SimCluster } from './sim-cluster.js'
+
+let cluster: SimCluster | undefined
+afterEach(async () => {
+  await cluster?.stopAll()
+  cluster = undefined
+})
+
+it('the bucket allows one second of burst, refills at the rate, and makes an overdraft wait', async () => {
+  const clock = new ManualClock()
+  const t = new ReassignmentThrottle(clock, 1000)
+  expect(t.available()).toBe(1000)
+  t.consume(2500) // a whole batch larger than the allowance
+  expect(t.available()).toBe(0)
+  expect(t.msUntilAvailable()).toBe(1501)
+  await clock.advance(1501)
+  expect(t.available()).toBe(1)
+  await clock.advance(60_000)
+  expect(t.available()).toBe(1000) // a quiet minute is not saved up
+  const off = new ReassignmentThrottle(clock, 0)
+  expect(off.enabled).toBe(false)
+  expect(off.available()).toBe(Infinity)
+})
+
+it('an adding replica copies at the throttle rate; the existing follower is not slowed', async () => {
+  const clock = new ManualClock()
+  const RATE = 20_000
+  cluster = new SimCluster([1, 2, 3], { ...SIM_REPLICA_CONFIG, reassignmentThrottleBytes: RATE }, clock)
+  const c = cluster
+  await c.startAll()
+  c.createTopic('t', [[1, 2]])
+  await clock.advanceUntil(() => c.manager(1).isLeader('t', 0), 2000)
+  const value = 'x'.repeat(1000)
+  for (let i = 0; i < 100; i++) {
+    const r = await produce(c, 1, 't', 0, batchOf([value, value]), { acks: 1 })
+    expect(r.errorCode).toBe(ErrorCode.NONE)
+  }
+  const leaderBytes = c.manager(1).partition('t', 0)!.log.sizeBytes()
+  expect(leaderBytes).toBeGreaterThan(150_000)
+  await clock.advanceUntil(() => c.manager(2).partition('t', 0)!.logEndOffset() === 200, 5000)
+
+  c.reassign('t', 0, { replicas: [1, 2, 3], addingReplicas: [3] })
+  const added = () => c.manager(3).partition('t', 0)?.log.sizeBytes() ?? 0
+  // new writes meanwhile: the ordinary follower keeps up at once while the added replica is still copying
+  await clock.advance(500)
+  for (let i = 0; i < 10; i++) await produce(c, 1, 't', 0, batchOf([value, value]), { acks: 1 })
+  const followerMs = await clock.advanceUntil(() => c.manager(2).partition('t', 0)!.logEndOffset() === 220, 5000, 50)
+  expect(followerMs).toBeLessThanOrEqual(1000)
+  expect(c.manager(3).partition('t', 0)!.logEndOffset()).toBeLessThan(100)
+  const total = c.manager(1).partition('t', 0)!.log.sizeBytes()
+  const tookMs = 500 + followerMs + await clock.advanceUntil(() => c.manager(3).partition('t', 0)?.logEndOffset() === 220, 60_000, 100)
+  // one second of burst, then the rate; a fetch may overdraw by at most one batch (about 2 KB here)
+  const floorMs = ((total - RATE - 2100) / RATE) * 1000
+  expect(tookMs).toBeGreaterThanOrEqual(floorMs)
+  expect(added()).toBe(total)
+})
