@@ -164,6 +164,15 @@ describe('growing from 3 to 5 brokers under load', () => {
       return p.replicas.join(',') === [5, ...moving.replicas.slice(1)].join(',') && (await admin.listPartitionReassignments()).length === 0
     }, { message: 'the reassignment completed under the new controller', timeoutMs: 30_000 })
 
+    // --- drain broker 4 under load, then stop it: nothing is left under-replicated
+    const drained = await cli(cluster, ['brokers', 'drain', '4', '--json'])
+    expect(drained).toMatchObject({ code: 0, stderr: '' })
+    expect(JSON.parse(drained.stdout)).toMatchObject({ broker: 4, drained: true })
+    const listed = JSON.parse((await cli(cluster, ['brokers', 'list', '--json'])).stdout) as Array<{ nodeId: number; replicas: number; leaders: number }>
+    expect(listed.find((b) => b.nodeId === 4)).toMatchObject({ replicas: 0, leaders: 0 })
+    await cluster.kill(4)
+    await cluster.waitFor(async () => (await partitionsOf(cluster, TOPIC)).every((p) => !p.replicas.includes(4) && p.isr.length === p.replicas.length && p.leader > 0), { message: 'nothing under-replicated after stopping the drained broker' })
+
     // --- the checker: nothing acknowledged lost, duplicated or out of order
     await w.stopProducers(5000)
     const unconverged = await waitConverged(cluster, TOPIC, 30_000)

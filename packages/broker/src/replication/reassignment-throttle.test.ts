@@ -43,7 +43,7 @@ it('an adding replica copies at the throttle rate; the existing follower is not 
   const value = 'x'.repeat(1000)
   for (let i = 0; i < 100; i++) {
     const r = await produce(c, 1, 't', 0, batchOf([value, value]), { acks: 1 })
-    expect(r.errorCode).toBe(ErrorCode.NONE)
+    expect(r?.errorCode).toBe(ErrorCode.NONE)
   }
   const leaderBytes = c.manager(1).partition('t', 0)!.log.sizeBytes()
   expect(leaderBytes).toBeGreaterThan(150_000)

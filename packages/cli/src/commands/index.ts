@@ -4,6 +4,7 @@ import type { Runtime } from '../runtime.js'
 import { aclsCommand } from './acls.js'
 import { benchCommand } from './bench.js'
 import { brokerCommand } from './broker.js'
+import { brokersCommand } from './brokers.js'
 import { consumeCommand } from './consume.js'
 import { devCommand } from './dev.js'
 import { groupsCommand } from './groups.js'
@@ -15,6 +16,6 @@ import { usersCommand } from './users.js'
 
 export function registerCommands(y: Argv, rt: Runtime): Argv {
   y.command(brokerCommand as never)
-  for (const register of [devCommand, topicsCommand, partitionsCommand, produceCommand, consumeCommand, groupsCommand, metadataCommand, usersCommand, aclsCommand, benchCommand]) register(y, rt)
+  for (const register of [devCommand, topicsCommand, partitionsCommand, brokersCommand, produceCommand, consumeCommand, groupsCommand, metadataCommand, usersCommand, aclsCommand, benchCommand]) register(y, rt)
   return y
 }
