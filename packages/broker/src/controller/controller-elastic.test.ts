@@ -145,6 +145,23 @@ describe('preferred leader election', () => {
     expect(moves).toBe(0)
   })
 
+  test('an unclean election gives a leaderless partition any live replica, and only a leaderless one', async () => {
+    w = world({ autoLeaderRebalance: false })
+    w.h.controller.activate()
+    for (const id of [1, 2]) await w.register(id)
+    await createTopic(w.h, 't', [[1, 2], [2, 1]])
+    await w.fence(2)
+    await w.fence(1) // the last ISR member stays in the ISR: partition 0 has no leader
+    expect(w.partition('t', 0)).toMatchObject({ leader: -1, isr: [1] })
+    await w.heartbeat(2) // back, but out of sync: a clean election cannot use it
+    expect(w.partition('t', 0).leader).toBe(-1)
+    const elect = (type: number) => call(w.h, ApiKey.ElectLeaders, { electionType: type, topicPartitions: [{ topic: 't', partitions: [0] }], timeoutMs: 1000 })
+    expect((await elect(ElectionType.PREFERRED)).body.replicaElectionResults[0].partitionResult[0].errorCode).toBe(ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE)
+    expect((await elect(ElectionType.UNCLEAN)).body.replicaElectionResults[0].partitionResult[0].errorCode).toBe(ErrorCode.NONE)
+    expect(w.partition('t', 0)).toMatchObject({ leader: 2, isr: [2] })
+    expect((await elect(ElectionType.UNCLEAN)).body.replicaElectionResults[0].partitionResult[0].errorCode).toBe(ErrorCode.ELECTION_NOT_NEEDED)
+  })
+
   test('auto.leader.rebalance.enable=false never moves leadership on its own', async () => {
     await leaderMovedOff({ autoLeaderRebalance: false, leaderImbalanceCheckIntervalMs: CHECK_MS })
     await w.heartbeat(1)

@@ -21,8 +21,10 @@ import type { Clock, HandlerResult } from '../seams.js'
 import { errorFields, RateLimitedLog } from '../log-limit.js'
 import { SerialExecutor } from '../serial-executor.js'
 import { changesForBrokerLeaving, changesForOfflinePartitions, isLive } from './partition-election.js'
-import { planElectLeaders, rebalanceChanges } from './leader-balance.js'
-import { isrChange, listReassignments, planAlterReassignments } from './reassignment.js'
+import { planElectLeaders } from './leader-balance.js'
+import { LeaderRebalancer } from './leader-rebalancer.js'
+import { planAlterPartition } from './isr-ops.js'
+import { listReassignments, planAlterReassignments } from './reassignment.js'
 import { parseEndpoints } from '../net/listeners.js'
 import { planCreateAcls, planDeleteAcls } from './acl-ops.js'
 import { planAlterConfigs, planCreatePartitions, planCreateTopics, planDeleteTopics } from './topic-ops.js'
@@ -66,9 +68,6 @@ export const CONTROLLER_APIS: readonly number[] = [
   ApiKey.ElectLeaders, ApiKey.AlterPartitionReassignments, ApiKey.ListPartitionReassignments,
 ]
 
-/** Kafka's defaults for the leader balance settings a test's config may leave out. */
-export const LEADER_IMBALANCE_PERCENTAGE_DEFAULT = 10
-export const LEADER_IMBALANCE_CHECK_INTERVAL_MS_DEFAULT = 300_000
 
 const answer = (body: unknown): HandlerResult => ({ errorCode: ErrorCode.NONE, body })
 const refuse = (errorCode: number, errorMessage: string): HandlerResult => ({ errorCode, body: { errorMessage } })
@@ -80,14 +79,16 @@ export class Controller {
   private readonly lastHeartbeat = new Map<number, number>()
   private readonly fencing = new Set<number>()
   private cancelSessionTimer: (() => void) | null = null
-  private cancelRebalanceTimer: (() => void) | null = null
-  /** When each live broker was last unfenced (or seen live by this controller): the rebalance waits for brokers to be stable. */
-  private readonly liveSince = new Map<number, number>()
+  private readonly rebalancer: LeaderRebalancer
   private producerIds: { next: number; end: number } | null = null
   private readonly limitedLog: RateLimitedLog
 
   constructor(private readonly deps: ControllerDeps) {
     this.limitedLog = new RateLimitedLog(deps.logger, deps.clock)
+    this.rebalancer = new LeaderRebalancer({
+      clock: deps.clock, image: deps.image, config: deps.config, logger: deps.logger, limitedLog: this.limitedLog,
+      isActive: () => this.active, write: (records) => this.enqueue(async () => { await this.commitIfActive(records()) }),
+    })
   }
 
   isActive(): boolean {
@@ -106,14 +107,12 @@ export class Controller {
     // A new controller has seen no heartbeat yet: every broker gets a full session.
     const now = this.deps.clock.now()
     for (const id of this.deps.image().brokers.keys()) this.lastHeartbeat.set(id, now)
-    this.liveSince.clear()
-    for (const id of this.deps.image().brokers.keys()) if (isLive(this.deps.image(), id)) this.liveSince.set(id, now)
     // A killed controller is often also a partition leader: its session has run since it went quiet, not since our election.
     if (previous && previous.nodeId !== this.deps.nodeId && this.lastHeartbeat.has(previous.nodeId)) {
       this.lastHeartbeat.set(previous.nodeId, now - Math.min(previous.silentMs, this.deps.config.brokerSessionTimeoutMs / 2))
     }
     this.scheduleSessionCheck()
-    this.scheduleRebalance()
+    this.rebalancer.start()
     if (this.deps.image().clusterId === null) {
       // A new cluster: its first entry also creates the bootstrap users, once (later controllers see a cluster id).
       const first: MetadataRecord[] = [{ type: 'ClusterId', version: 0, clusterId: this.deps.newClusterId() }, ...(this.deps.bootstrapRecords ?? [])]
@@ -127,8 +126,7 @@ export class Controller {
     this.active = false
     this.cancelSessionTimer?.()
     this.cancelSessionTimer = null
-    this.cancelRebalanceTimer?.()
-    this.cancelRebalanceTimer = null
+    this.rebalancer.stop()
     this.lastHeartbeat.clear()
     this.deps.logger.info('controller inactive')
   }
@@ -265,7 +263,7 @@ export class Controller {
       }
       // A new incarnation replaces the old one, which stops serving at once.
       const leaving = existing ? changesForBrokerLeaving(image, nodeId, (id) => id !== nodeId && isLive(image, id)) : []
-      this.liveSince.delete(nodeId)
+      this.rebalancer.brokerLeft(nodeId)
       const index = await this.commitIfActive([{ type: 'RegisterBroker', version: 0, nodeId, endpoint, ...(endpoints.value ? { endpoints: endpoints.value } : {}), incarnationId, rack }, ...leaving])
       this.lastHeartbeat.set(nodeId, this.deps.clock.now())
       this.deps.logger.info({ broker: nodeId, brokerEpoch: index, endpoint, endpoints: endpoints.value }, 'broker registered')
@@ -309,7 +307,7 @@ export class Controller {
     if (!b || b.brokerEpoch !== brokerEpoch || !b.fenced) return
     const live = (id: number) => id === nodeId || isLive(image, id)
     await this.commitIfActive([{ type: 'UnfenceBroker', version: 0, nodeId, brokerEpoch }, ...changesForOfflinePartitions(image, live)])
-    this.liveSince.set(nodeId, this.deps.clock.now())
+    this.rebalancer.brokerBack(nodeId)
     this.deps.logger.info({ broker: nodeId, brokerEpoch }, 'broker unfenced')
   }
 
@@ -319,7 +317,7 @@ export class Controller {
     if (!b || b.brokerEpoch !== brokerEpoch || b.fenced) return
     const live = (id: number) => id !== nodeId && isLive(image, id)
     const moves = changesForBrokerLeaving(image, nodeId, live)
-    this.liveSince.delete(nodeId)
+    this.rebalancer.brokerLeft(nodeId)
     await this.commitIfActive([{ type: 'FenceBroker', version: 0, nodeId, brokerEpoch }, ...moves])
     this.deps.logger.warn({ broker: nodeId, brokerEpoch, reason, partitionsChanged: moves.length }, 'broker fenced')
   }
@@ -331,7 +329,7 @@ export class Controller {
     if (!b || b.brokerEpoch !== brokerEpoch || (b.inControlledShutdown && b.fenced)) return
     const live = (id: number) => id !== nodeId && isLive(image, id)
     const moves = changesForBrokerLeaving(image, nodeId, live)
-    this.liveSince.delete(nodeId)
+    this.rebalancer.brokerLeft(nodeId)
     const records: MetadataRecord[] = [{ type: 'BrokerControlledShutdown', version: 0, nodeId, brokerEpoch }, ...moves]
     if (!b.fenced) records.push({ type: 'FenceBroker', version: 0, nodeId, brokerEpoch })
     await this.commitIfActive(records)
@@ -389,47 +387,10 @@ export class Controller {
   private alterPartition(body: any): Promise<HandlerResult> {
     return this.enqueue(async () => {
       const b = this.current(body?.brokerId, body?.brokerEpoch)
-      if (!Array.isArray(body.topics)) return refuse(ErrorCode.INVALID_REQUEST, 'topics must be an array')
-      const image = this.deps.image()
-      const records: MetadataRecord[] = []
-      const topics = []
-      // a batch is planned against one image: a partition named twice would get two changes from the same epoch
-      const seen = new Set<string>()
-      for (const rt of body.topics) {
-        const t = typeof rt?.topicId === 'string' ? image.topicsById.get(rt.topicId) : undefined
-        const partitions = []
-        for (const rp of Array.isArray(rt?.partitions) ? rt.partitions : []) {
-          const p = t && isInt(rp?.partition) ? t.partitions[rp.partition] : undefined
-          const out = (errorCode: number) => ({
-            partition: isInt(rp?.partition) ? rp.partition : -1, errorCode,
-            leader: p?.leader ?? -1, leaderEpoch: p?.leaderEpoch ?? -1, partitionEpoch: p?.partitionEpoch ?? -1, isr: p?.isr ?? [],
-          })
-          if (!p) { partitions.push(out(t ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID)); continue }
-          const key = `${t!.topicId}/${p.partition}`
-          if (seen.has(key)) { partitions.push(out(ErrorCode.INVALID_REQUEST)); continue }
-          seen.add(key)
-          if (p.leader !== b.nodeId) { partitions.push(out(ErrorCode.NOT_LEADER_OR_FOLLOWER)); continue }
-          if (rp.leaderEpoch !== p.leaderEpoch) { partitions.push(out(isInt(rp.leaderEpoch) && rp.leaderEpoch < p.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH)); continue }
-          if (rp.partitionEpoch !== p.partitionEpoch) { partitions.push(out(ErrorCode.INVALID_UPDATE_VERSION)); continue }
-          const newIsr = rp.newIsr
-          if (!Array.isArray(newIsr) || newIsr.length === 0 || !newIsr.includes(b.nodeId) || new Set(newIsr).size !== newIsr.length || !newIsr.every((r: unknown) => isInt(r) && p.replicas.includes(r))) {
-            partitions.push(out(ErrorCode.INVALID_REQUEST))
-            continue
-          }
-          if (newIsr.some((r: number) => !p.isr.includes(r) && !isLive(image, r))) { partitions.push(out(ErrorCode.INELIGIBLE_REPLICA)); continue }
-          const ordered = p.replicas.filter((r) => newIsr.includes(r))
-          // the ISR change that brings in the last target replica also completes a reassignment (reassignment.ts)
-          const change = isrChange(p, ordered, (id) => isLive(image, id))
-          if (change) records.push(change)
-          partitions.push({
-            ...out(ErrorCode.NONE), isr: change?.isr ?? ordered, partitionEpoch: change ? change.partitionEpoch : p.partitionEpoch,
-            leader: change?.leader ?? p.leader, leaderEpoch: change?.leaderEpoch ?? p.leaderEpoch,
-          })
-        }
-        topics.push({ topicId: String(rt?.topicId), partitions })
-      }
-      await this.commitIfActive(records)
-      return answer({ topics })
+      const plan = planAlterPartition(this.deps.image(), b.nodeId, body)
+      if ('error' in plan) return refuse(ErrorCode.INVALID_REQUEST, plan.error)
+      await this.commitIfActive(plan.records)
+      return answer(plan.response)
     })
   }
 
@@ -444,34 +405,6 @@ export class Controller {
       if (p.records.length > 0) this.deps.logger.info({ partitionsChanged: p.records.length }, what)
       return answer(p.response)
     })
-  }
-
-  private scheduleRebalance(): void {
-    if (this.deps.config.autoLeaderRebalance === false) return
-    const every = this.deps.config.leaderImbalanceCheckIntervalMs ?? LEADER_IMBALANCE_CHECK_INTERVAL_MS_DEFAULT
-    this.cancelRebalanceTimer = this.deps.clock.setTimeout(() => {
-      if (!this.active) return
-      void this.enqueue(() => this.rebalanceLeaders())
-        .catch((err) => this.limitedLog.warn('leader rebalance failed', errorFields(err), 'leader rebalance failed'))
-        .finally(() => { if (this.active) this.scheduleRebalance() })
-    }, every)
-  }
-
-  /**
-   * One automatic rebalance check. A broker may take its leaderships back only
-   * after a whole check interval live: one that flaps is never stable that long,
-   * so leadership does not follow it back and forth.
-   */
-  async rebalanceLeaders(): Promise<void> {
-    const image = this.deps.image()
-    const now = this.deps.clock.now()
-    const stableMs = this.deps.config.leaderImbalanceCheckIntervalMs ?? LEADER_IMBALANCE_CHECK_INTERVAL_MS_DEFAULT
-    const stable = (id: number) => isLive(image, id) && now - (this.liveSince.get(id) ?? now) >= stableMs
-    const ratioMax = (this.deps.config.leaderImbalancePerBrokerPercentage ?? LEADER_IMBALANCE_PERCENTAGE_DEFAULT) / 100
-    const moves = rebalanceChanges(image, ratioMax, stable)
-    if (moves.length === 0) return
-    await this.commitIfActive(moves)
-    this.deps.logger.info({ partitionsChanged: moves.length }, 'leadership moved back to preferred replicas')
   }
 
   // ------------------------------------------------------------------ ACLs (plans in acl-ops.ts)
