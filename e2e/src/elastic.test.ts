@@ -2,9 +2,9 @@
  * The elastic cluster with real processes on loopback: preferred leadership
  * returning after a restart, and growing from 3 to 5 brokers under an
  * idempotent acks=all workload — a generated plan executed and verified, a
- * reassignment cancelled halfway, the controller killed (-9) in the middle of
- * one — with the Jepsen-style checker finding nothing lost, duplicated or out
- * of order.
+ * reassignment cancelled halfway, the controller and then the moving
+ * partition's leader killed (-9) in the middle of one, a broker drained — with
+ * the Jepsen-style checker finding nothing lost, duplicated or out of order.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -93,6 +93,9 @@ describe('growing from 3 to 5 brokers under load', () => {
   const assignment = async () => (await partitionsOf(cluster, TOPIC)).map((p) => ({ ...p }))
 
   test('generate, execute and verify a plan; cancel one halfway; kill -9 the controller mid-move; nothing acknowledged is lost', async () => {
+    let phaseStart = Date.now()
+    const phases: string[] = []
+    const phase = (name: string) => { phases.push(`${name} ${Date.now() - phaseStart} ms`); phaseStart = Date.now() }
     await admin.createTopic({ topic: TOPIC, partitions: 6, replicationFactor: 3, config: { 'min.insync.replicas': '2' } })
     const w = new Workload({ bootstrap: cluster.bootstrap.slice(0, 3), topic: TOPIC, partitions: 6, groupId: 'elastic', producers: 2, consumers: 1, sendGapMs: 5 })
     workload = w
@@ -105,6 +108,7 @@ describe('growing from 3 to 5 brokers under load', () => {
     await cluster.restart(5)
     expect(await hosted(cluster, 4, TOPIC)).toEqual([])
 
+    phase('grow')
     // --- generate, execute, verify
     const generated = await cli(cluster, ['partitions', 'reassign', '--generate', '--brokers', '1,2,3,4,5', '--topics', TOPIC, '--json'])
     expect(generated).toMatchObject({ code: 0, stderr: '' })
@@ -130,10 +134,12 @@ describe('growing from 3 to 5 brokers under load', () => {
       return true
     }, { message: 'each broker hosting exactly its assigned replicas' })
 
+    phase('reassign + verify')
     // --- an explicit preferred election puts every leader on its first replica
     expect(await cli(cluster, ['partitions', 'elect-leaders'])).toMatchObject({ code: 0 })
     await cluster.waitFor(async () => (await assignment()).every((p) => p.leader === p.replicas[0]), { message: 'preferred leaders after elect-leaders' })
 
+    phase('elect-leaders')
     // --- cancel halfway: one adding replica (live) copies, the other (broker 5, down) never can
     const moving = balanced.find((p) => !p.replicas.includes(5))!
     const live = [1, 2, 3, 4].find((id) => !moving.replicas.includes(id))!
@@ -150,7 +156,8 @@ describe('growing from 3 to 5 brokers under load', () => {
     }, { message: 'the original replicas back and the partial copy deleted' })
     expect(await admin.listPartitionReassignments()).toEqual([])
 
-    // --- kill -9 the controller while a reassignment waits for broker 5
+    phase('cancel')
+    // --- kill -9 the controller, then the partition's leader, while a reassignment waits for broker 5
     await admin.alterPartitionReassignments({ topics: [{ topic: TOPIC, partitions: [{ partition: moving.partition, replicas: [5, ...moving.replicas.slice(1)] }] }] })
     const controller = (await cluster.metadata(1)).controllerId
     expect(controller).toBeGreaterThan(0)
@@ -158,12 +165,18 @@ describe('growing from 3 to 5 brokers under load', () => {
     const other = [1, 2, 3].find((id) => id !== controller)!
     await cluster.waitFor(async () => { const c = (await cluster.metadata(other)).controllerId; return c > 0 && c !== controller }, { message: 'a new controller' })
     await cluster.restart(controller)
+    // ... and kill -9 the partition's leader (whichever replica leads it now) while the move still waits
+    const leading = (await partitionsOf(cluster, TOPIC)).find((x) => x.partition === moving.partition)!.leader
+    await cluster.kill(leading)
+    await cluster.waitFor(async () => { const l = (await partitionsOf(cluster, TOPIC)).find((x) => x.partition === moving.partition)!.leader; return l > 0 && l !== leading }, { message: 'a new leader mid-move' })
+    await cluster.restart(leading)
     await cluster.restart(5)
     await cluster.waitFor(async () => {
       const p = (await partitionsOf(cluster, TOPIC)).find((x) => x.partition === moving.partition)!
       return p.replicas.join(',') === [5, ...moving.replicas.slice(1)].join(',') && (await admin.listPartitionReassignments()).length === 0
     }, { message: 'the reassignment completed under the new controller', timeoutMs: 30_000 })
 
+    phase('controller + leader kill')
     // --- drain broker 4 under load, then stop it: nothing is left under-replicated
     const drained = await cli(cluster, ['brokers', 'drain', '4', '--json'])
     expect(drained).toMatchObject({ code: 0, stderr: '' })
@@ -173,6 +186,7 @@ describe('growing from 3 to 5 brokers under load', () => {
     await cluster.kill(4)
     await cluster.waitFor(async () => (await partitionsOf(cluster, TOPIC)).every((p) => !p.replicas.includes(4) && p.isr.length === p.replicas.length && p.leader > 0), { message: 'nothing under-replicated after stopping the drained broker' })
 
+    phase('drain')
     // --- the checker: nothing acknowledged lost, duplicated or out of order
     await w.stopProducers(5000)
     const unconverged = await waitConverged(cluster, TOPIC, 30_000)
@@ -183,7 +197,8 @@ describe('growing from 3 to 5 brokers under load', () => {
       acked: w.acked, indeterminate: w.indeterminate, finalRead: read.finalRead, bounds: read.bounds, replicas: read.replicas,
       incompleteReads: read.incompleteReads, delivered: w.delivered, runs: w.runs, unconverged,
     })
-    console.log(summarize(result, { acked: w.acked.length, indeterminate: w.indeterminate.length }))
+    phase('final read')
+    console.log(`${phases.join('\n')}\n${summarize(result, { acked: w.acked.length, indeterminate: w.indeterminate.length })}`)
     expect({ valid: result.valid, anomalies: examples(result) }).toEqual({ valid: true, anomalies: '' })
     expect(w.acked.length).toBeGreaterThan(200)
   }, 300_000)
