@@ -55,3 +55,16 @@ test('plan files: Kafka\'s shape is read (log_dirs ignored); anything else is re
   expect(() => parsePlanFile('{"partitions":[{"topic":"o","partition":0,"replicas":[]}]}')).toThrow(/partitions\[0\]/)
   expect(() => parsePlanFile('{"partitions":[{"topic":"o","partition":-1,"replicas":[1]}]}')).toThrow(/partitions\[0\]/)
 })
+
+test('with racks, every partition spans as many racks as it can, and still balances', () => {
+  const racks = new Map([[1, 'a'], [2, 'a'], [3, 'b'], [4, 'b'], [5, 'c'], [6, 'c']])
+  // all on rack a and b brokers 1..4 first; then grow to six brokers on three racks
+  const current = roundRobin('orders', 12, 3, 4)
+  const brokers = [1, 2, 3, 4, 5, 6]
+  const proposed = planReassignment(current, brokers, racks)
+  for (const p of proposed) expect(new Set(p.replicas.map((r) => racks.get(r))).size).toBe(3)
+  expect(spread(loads(proposed).replicas, brokers)).toBeLessThanOrEqual(1)
+  // without racks the same grow leaves some partitions on two racks
+  const blind = planReassignment(current, brokers)
+  expect(blind.some((p) => new Set(p.replicas.map((r) => racks.get(r))).size < 3)).toBe(true)
+})

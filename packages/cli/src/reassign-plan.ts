@@ -5,10 +5,13 @@
  * replicas and preferred leaders evenly while moving as few replicas as it can.
  *
  * 1. Each partition keeps its replicas that are on target brokers; the rest
- *    are refilled from the least-loaded target brokers.
+ *    are refilled from the least-loaded target brokers. With racks, refills go
+ *    to a rack the partition does not use yet, and a partition left on fewer
+ *    racks than it could span moves a follower to one (data moved for safety).
  * 2. While the most and least loaded brokers differ by more than one replica,
  *    one replica moves from the most to the least loaded (from a partition that
- *    lacks the latter). Each step moves one replica's data; no step undoes another.
+ *    lacks the latter, never leaving it on fewer racks). Each step moves one
+ *    replica's data; no step undoes another.
  * 3. Preferred leaders (first replicas) are spread by reordering each
  *    partition's replicas, which moves no data.
  */
@@ -21,7 +24,8 @@ export interface PlannedPartition { topic: string; partition: number; replicas: 
 /** Replica moves one plan may make at most: bounds the balancing loop. */
 const BALANCE_STEPS_MAX = 1_000_000
 
-export function planReassignment(current: readonly PlannedPartition[], brokers: readonly number[]): PlannedPartition[] {
+/** `racks`: broker → rack, when every target broker has one (rack-aware); otherwise leave it out. */
+export function planReassignment(current: readonly PlannedPartition[], brokers: readonly number[], racks?: ReadonlyMap<number, string>): PlannedPartition[] {
   const targets = [...new Set(brokers)].sort((a, b) => a - b)
   if (targets.length === 0) throw new Error('--brokers names no broker')
   for (const p of current) {
@@ -30,7 +34,12 @@ export function planReassignment(current: readonly PlannedPartition[], brokers: 
   const load = new Map<number, number>(targets.map((b) => [b, 0]))
   const plan = current.map((p) => ({ ...p, replicas: p.replicas.filter((r) => load.has(r)) }))
   for (const p of plan) for (const r of p.replicas) load.set(r, load.get(r)! + 1)
-  const leastLoaded = (exclude: readonly number[]) => targets.filter((b) => !exclude.includes(b)).sort((a, b) => load.get(a)! - load.get(b)! || a - b)[0]!
+  const rackOf = (b: number) => racks?.get(b) ?? `broker-${b}`
+  const leastLoaded = (exclude: readonly number[]) => {
+    const free = targets.filter((b) => !exclude.includes(b)).sort((a, b) => load.get(a)! - load.get(b)! || a - b)
+    const used = new Set(exclude.map(rackOf))
+    return free.find((b) => !used.has(rackOf(b))) ?? free[0]!
+  }
   plan.forEach((p, i) => {
     while (p.replicas.length < current[i]!.replicas.length) {
       const b = leastLoaded(p.replicas)
@@ -38,26 +47,52 @@ export function planReassignment(current: readonly PlannedPartition[], brokers: 
       load.set(b, load.get(b)! + 1)
     }
   })
-  balanceReplicas(plan, targets, load)
+  if (racks) spreadRacks(plan, targets, load, rackOf)
+  balanceReplicas(plan, targets, load, rackOf)
   spreadLeaders(plan, current, targets)
   return plan
 }
 
-function balanceReplicas(plan: PlannedPartition[], targets: number[], load: Map<number, number>): void {
+type RackOf = (broker: number) => string
+
+/**
+ * Rack-aware: a partition whose replicas share racks while another rack is
+ * free moves its follower on the most crowded rack (the most loaded such
+ * broker) to the least-loaded broker of an unused rack.
+ */
+function spreadRacks(plan: PlannedPartition[], targets: number[], load: Map<number, number>, rackOf: RackOf): void {
+  const rackCount = new Set(targets.map(rackOf)).size
+  for (const p of plan) {
+    for (;;) {
+      const used = p.replicas.map(rackOf)
+      if (new Set(used).size >= Math.min(p.replicas.length, rackCount)) break
+      const shared = p.replicas.filter((r, i) => i > 0 && used.filter((x) => x === rackOf(r)).length > 1)
+      const from = shared.sort((a, b) => load.get(b)! - load.get(a)! || a - b)[0] ?? p.replicas[p.replicas.length - 1]!
+      const to = targets.filter((b) => !used.includes(rackOf(b))).sort((a, b) => load.get(a)! - load.get(b)! || a - b)[0]!
+      p.replicas[p.replicas.indexOf(from)] = to
+      load.set(from, load.get(from)! - 1)
+      load.set(to, load.get(to)! + 1)
+    }
+  }
+}
+
+function balanceReplicas(plan: PlannedPartition[], targets: number[], load: Map<number, number>, rackOf: RackOf): void {
   for (let step = 0; step < BALANCE_STEPS_MAX; step++) {
     const byLoad = [...targets].sort((a, b) => load.get(b)! - load.get(a)! || a - b)
-    const moved = tryMove(plan, byLoad, load)
+    const moved = tryMove(plan, byLoad, load, rackOf)
     if (!moved) return
   }
 }
 
 /** Move one replica from a heavier to a lighter broker (differing by 2 or more); false when none can move. */
-function tryMove(plan: PlannedPartition[], byLoad: number[], load: Map<number, number>): boolean {
+function tryMove(plan: PlannedPartition[], byLoad: number[], load: Map<number, number>, rackOf: RackOf): boolean {
+  const racksOf = (replicas: number[]) => new Set(replicas.map(rackOf)).size
   for (const hi of byLoad) {
     for (const lo of [...byLoad].reverse()) {
       if (load.get(hi)! - load.get(lo)! < 2) break
       // prefer moving a follower: a leader's move also moves its clients
-      const candidates = plan.filter((p) => p.replicas.includes(hi) && !p.replicas.includes(lo))
+      const keepsRacks = (p: PlannedPartition) => racksOf(p.replicas.map((r) => (r === hi ? lo : r))) >= racksOf(p.replicas)
+      const candidates = plan.filter((p) => p.replicas.includes(hi) && !p.replicas.includes(lo) && keepsRacks(p))
       const p = candidates.find((c) => c.replicas[0] !== hi) ?? candidates[0]
       if (!p) continue
       p.replicas[p.replicas.indexOf(hi)] = lo

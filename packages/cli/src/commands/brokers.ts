@@ -12,6 +12,7 @@ import { UsageError } from '../errors.js'
 import { printJson, println } from '../io.js'
 import { changedOnly, planReassignment, type PlannedPartition } from '../reassign-plan.js'
 import { runCommand, type Ctx, type Runtime } from '../runtime.js'
+import { racksOf } from './partitions.js'
 import { formatTable } from '../table.js'
 
 interface DrainArgs { id: number; wait: boolean; waitMs: number }
@@ -76,7 +77,7 @@ async function drain(a: DrainArgs, ctx: Ctx): Promise<void> {
   const current = await allPartitions(admin)
   let proposed: PlannedPartition[]
   try {
-    proposed = planReassignment(current, others)
+    proposed = planReassignment(current, others, await racksOf(admin, others))
   } catch (err) {
     throw new UsageError(`cannot drain broker ${a.id}: ${(err as Error).message}`)
   }

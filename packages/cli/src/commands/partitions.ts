@@ -120,6 +120,18 @@ async function assignmentOf(admin: Admin, topics: string[]): Promise<PlannedPart
   return out
 }
 
+/** broker → rack when every one of `brokers` has a --rack (the planner is then rack-aware), else undefined. */
+export async function racksOf(admin: Admin, brokers: readonly number[]): Promise<Map<number, string> | undefined> {
+  const known = new Map((await admin.describeCluster()).brokers.map((b) => [b.nodeId, b.rack ?? null]))
+  const racks = new Map<number, string>()
+  for (const id of brokers) {
+    const rack = known.get(id)
+    if (typeof rack !== 'string') return undefined
+    racks.set(id, rack)
+  }
+  return racks
+}
+
 async function generate(admin: Admin, a: ReassignArgs, ctx: Ctx): Promise<void> {
   const brokers = brokerIds(a.brokers)
   const topics = (a.topics ?? []).flatMap((t) => String(t).split(',')).map((t) => t.trim()).filter(Boolean)
@@ -127,7 +139,7 @@ async function generate(admin: Admin, a: ReassignArgs, ctx: Ctx): Promise<void> 
   const current = await assignmentOf(admin, topics)
   let proposed: PlannedPartition[]
   try {
-    proposed = planReassignment(current, brokers)
+    proposed = planReassignment(current, brokers, await racksOf(admin, brokers))
   } catch (err) {
     throw new UsageError((err as Error).message)
   }
