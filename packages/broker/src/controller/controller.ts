@@ -68,7 +68,6 @@ export const CONTROLLER_APIS: readonly number[] = [
   ApiKey.ElectLeaders, ApiKey.AlterPartitionReassignments, ApiKey.ListPartitionReassignments,
 ]
 
-
 const answer = (body: unknown): HandlerResult => ({ errorCode: ErrorCode.NONE, body })
 const refuse = (errorCode: number, errorMessage: string): HandlerResult => ({ errorCode, body: { errorMessage } })
 

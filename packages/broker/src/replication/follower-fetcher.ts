@@ -163,17 +163,19 @@ export class LeaderFetcher {
     const sent = new Map<string, { s: FetchState; fetchOffset: number }>()
     const byTopic = new Map<string, unknown[]>()
     const cfg = this.host.config
+    // replicas being added by a reassignment share what the throttle allows now (reassignment-throttle.ts)
     const throttled = new Set<FetchState>()
+    let budget = this.host.throttle.available()
     for (const s of ready) {
       if (!this.current(s)) continue
       let partitionMaxBytes = cfg.replicaFetchMaxBytes
       if (this.host.throttle.enabled && this.host.isAdding(s.p.topic, s.p.partition)) {
-        const allowance = this.host.throttle.available()
-        if (allowance < 1) {
+        if (budget < 1) {
           s.retryAtMs = this.host.clock.now() + Math.max(1, this.host.throttle.msUntilAvailable())
           continue
         }
-        partitionMaxBytes = Math.min(partitionMaxBytes, allowance)
+        partitionMaxBytes = Math.min(partitionMaxBytes, budget)
+        budget -= partitionMaxBytes
         throttled.add(s)
       }
       const fetchOffset = s.p.logEndOffset()
