@@ -155,3 +155,15 @@ describe('the Kafka listener (--kafka-listen / --kafka-advertise)', () => {
     expect(r.ok ? 'accepted' : r.message).toMatch(message)
   })
 })
+
+test('leader balance and reassignment throttle: Kafka\'s defaults, settable by flag and env, bounded', () => {
+  const d = resolveBrokerConfig({ flags: base })
+  expect(d.ok && d.value).toMatchObject({ autoLeaderRebalance: true, leaderImbalancePerBrokerPercentage: 10, leaderImbalanceCheckIntervalMs: 300_000, reassignmentThrottleBytes: 0 })
+  const set = resolveBrokerConfig({
+    flags: { ...base, autoLeaderRebalance: false, leaderImbalanceCheckIntervalMs: '2000' },
+    env: { TRIBUTARY_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE: '25', TRIBUTARY_REASSIGNMENT_THROTTLE_BYTES: '20000000' },
+  })
+  expect(set.ok && set.value).toMatchObject({ autoLeaderRebalance: false, leaderImbalancePerBrokerPercentage: 25, leaderImbalanceCheckIntervalMs: 2000, reassignmentThrottleBytes: 20_000_000 })
+  const bad = resolveBrokerConfig({ flags: { ...base, leaderImbalancePerBrokerPercentage: '101' } })
+  expect(!bad.ok && bad.message).toMatch(/--leader-imbalance-per-broker-percentage/)
+})
