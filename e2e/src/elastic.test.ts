@@ -117,6 +117,9 @@ describe('growing from 3 to 5 brokers under load', () => {
     const planFile = path.join(dir, 'plan.json')
     await writeFile(planFile, JSON.stringify(plan))
     expect(await cli(cluster, ['partitions', 'reassign', '--execute', planFile])).toMatchObject({ code: 0 })
+    // kill -9 an adding replica at once: it comes back, catches up, and the moves still complete
+    await cluster.kill(4)
+    await cluster.restart(4)
     await cluster.waitFor(async () => (await cli(cluster, ['partitions', 'reassign', '--verify', planFile])).code === 0, { message: 'the plan complete', timeoutMs: 60_000, intervalMs: 500 })
     const balanced = await assignment()
     const replicasOn = (id: number) => balanced.filter((p) => p.replicas.includes(id)).length

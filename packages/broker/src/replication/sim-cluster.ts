@@ -163,13 +163,15 @@ export class SimCluster {
     return next
   }
 
-  /** Commit a reassignment step as the controller would: new replicas with the adding / removing sets (KIP-455). */
-  reassign(topic: string, partition: number, set: { replicas: number[]; addingReplicas?: number[]; removingReplicas?: number[] }): PartitionState {
+  /** Commit a reassignment step as the controller would, in one change: new replicas with the adding / removing sets (KIP-455), and a new leader / ISR when it completes. */
+  reassign(topic: string, partition: number, set: { replicas: number[]; addingReplicas?: number[]; removingReplicas?: number[]; leader?: number; isr?: number[] }): PartitionState {
     const t = this.image.topicsByName.get(topic)!
     const previous = t.partitions[partition]
     const { addingReplicas: _a, removingReplicas: _r, ...rest } = previous
+    const leader = set.leader ?? previous.leader
     const next: PartitionState = {
-      ...rest, replicas: [...set.replicas], isr: previous.isr.filter((r) => set.replicas.includes(r)), partitionEpoch: previous.partitionEpoch + 1,
+      ...rest, replicas: [...set.replicas], isr: set.isr ?? previous.isr.filter((r) => set.replicas.includes(r)), partitionEpoch: previous.partitionEpoch + 1,
+      leader, leaderEpoch: leader === previous.leader ? previous.leaderEpoch : previous.leaderEpoch + 1,
       ...(set.addingReplicas?.length ? { addingReplicas: [...set.addingReplicas] } : {}),
       ...(set.removingReplicas?.length ? { removingReplicas: [...set.removingReplicas] } : {}),
     }
