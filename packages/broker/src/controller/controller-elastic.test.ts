@@ -195,6 +195,16 @@ describe('partition reassignment', () => {
     expect((await call(w.h, ApiKey.ListPartitionReassignments, { timeoutMs: 1000, topics: null })).body.topics).toEqual([])
   })
 
+  test('ListPartitionReassignments: all, by topic, by partition; unknown names are left out', async () => {
+    await fourBrokers()
+    await w.reassign('orders', [{ partitionIndex: 0, replicas: [4, 2, 3] }, { partitionIndex: 1, replicas: [4, 3, 1] }])
+    const list = async (topics: unknown) => (await call(w.h, ApiKey.ListPartitionReassignments, { timeoutMs: 1000, topics })).body.topics
+    const indexes = (topics: any[]) => topics.flatMap((t: any) => t.partitions.map((p: any) => `${t.name}-${p.partitionIndex}`))
+    expect(indexes(await list(null))).toEqual(['orders-0', 'orders-1'])
+    expect(indexes(await list([{ name: 'orders', partitionIndexes: [] }]))).toEqual(['orders-0', 'orders-1'])
+    expect(indexes(await list([{ name: 'orders', partitionIndexes: [1, 5] }, { name: 'nope', partitionIndexes: [0] }]))).toEqual(['orders-1'])
+  })
+
   test('an ISR change that still lacks a target replica leaves the reassignment in progress', async () => {
     await fourBrokers()
     await w.reassign('orders', [{ partitionIndex: 1, replicas: [4, 1, 2] }])

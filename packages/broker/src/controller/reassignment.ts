@@ -158,12 +158,12 @@ export function listReassignments(image: MetadataImage, body: any): unknown {
   const named = Array.isArray(body?.topics) ? body.topics as Array<{ name?: unknown; partitionIndexes?: unknown }> : null
   const topics: Array<{ name: string; partitions: unknown[] }> = []
   const wanted = named
-    ? named.map((t) => ({ t: typeof t?.name === 'string' ? image.topicsByName.get(t.name) : undefined, only: Array.isArray(t?.partitionIndexes) && t.partitionIndexes.length > 0 ? t.partitionIndexes : null }))
-    : [...image.topicsByName.values()].map((t) => ({ t, only: null }))
+    ? named.map((t) => ({ t: typeof t?.name === 'string' ? image.topicsByName.get(t.name) : undefined, only: Array.isArray(t?.partitionIndexes) && t.partitionIndexes.length > 0 ? new Set<unknown>(t.partitionIndexes) : null }))
+    : [...image.topicsByName.values()].map((t) => ({ t, only: null as Set<unknown> | null }))
   for (const { t, only } of wanted) {
     if (!t) continue
     const partitions = t.partitions
-      .filter((p) => isReassigning(p) && (only === null || only.includes(p.partition)))
+      .filter((p) => isReassigning(p) && (only === null || only.has(p.partition)))
       .map((p) => ({ partitionIndex: p.partition, replicas: p.replicas, addingReplicas: p.addingReplicas ?? [], removingReplicas: p.removingReplicas ?? [] }))
     if (partitions.length > 0) topics.push({ name: t.name, partitions })
   }
