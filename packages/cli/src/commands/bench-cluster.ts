@@ -27,6 +27,7 @@ import { join } from 'node:path'
 import { consume, failover, FULL, latency100k, latency10k, memory, perRecordRf1, perRecordRf3, produceRf1, produceRf3, QUICK, roundTrip, RssSampler, startup, type Env, type ScenarioResult, type Sizes } from '../bench/scenarios.js'
 import { newBenchClient } from '../bench/workloads.js'
 import { partitions, PARTITIONS_DEFAULT, PARTITIONS_PER_TOPIC, type PartitionsOptions } from '../bench/partitions.js'
+import { reassign } from '../bench/reassign.js'
 
 type Scenario = (env: Env) => Promise<ScenarioResult>
 
@@ -41,8 +42,11 @@ const TRIPLE: Array<[string, Scenario]> = [
   ['round-trip', roundTrip],
   ['failover', failover],
 ]
-/** Scenarios on a 3-node cluster of their own (not in the default run: they are long). */
-const OWN_CLUSTER = ['partitions']
+/** Scenarios on a cluster of their own (not in the default run: they are long). */
+const OWN_CLUSTER = ['partitions', 'reassign']
+/** The reassign scenario: the issue's 1 GiB at 20 MB/s (quick: 8 MiB at 2 MB/s). */
+const REASSIGN_FULL = { bytes: 1024 * 1024 * 1024, throttleBytes: 20e6 }
+const REASSIGN_QUICK = { bytes: 8 * 1024 * 1024, throttleBytes: 2e6 }
 export const SCENARIOS = ['produce-rf1', 'produce-rf3', 'per-record', 'consume', 'latency', 'round-trip', 'failover', 'memory', 'startup', ...OWN_CLUSTER]
 
 interface ClusterBenchArgs {
@@ -55,6 +59,8 @@ interface ClusterBenchArgs {
   partitions: number
   partitionsLoadRate: number
   partitionsLoadSeconds: number
+  reassignMib?: number
+  reassignThrottleMb?: number
 }
 
 /** `--secure`: TLS must keep at least this share of the plaintext produce-rf3 figure. */
@@ -69,6 +75,8 @@ export function benchClusterOptions(c: Argv): Argv {
     .option('partitions', { type: 'number', default: PARTITIONS_DEFAULT, describe: `partitions scenario: partitions in all (${PARTITIONS_PER_TOPIC} per topic, RF 3)` })
     .option('partitions-load-rate', { type: 'number', default: 0, describe: 'partitions scenario: then produce this many rec/s (acks=all) over every partition while the group reads' })
     .option('partitions-load-seconds', { type: 'number', default: 60, describe: 'partitions scenario: for this long' })
+    .option('reassign-mib', { type: 'number', describe: 'reassign scenario: log size moved (default 1024, quick 8)' })
+    .option('reassign-throttle-mb', { type: 'number', describe: 'reassign scenario: the brokers\' --reassignment-throttle-bytes in MB/s (default 20, quick 2)' })
     .option('profile', { type: 'string', describe: 'write broker CPU profiles (node --cpu-prof) into this directory' })
     .option('secure', { type: 'boolean', default: false, describe: 'compare produce-rf3 over TLS with SCRAM logins against plaintext in the same run (needs openssl)' })
 }
@@ -86,9 +94,9 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
     if (!ctx.json) ctx.io.stderr.write(line + '\n')
   }
   const execArgv = a.profile ? ['--cpu-prof', `--cpu-prof-dir=${a.profile}`] : []
-  const runOn = async (nodes: number, todo: Array<[string, Scenario]>, secure?: SecureSetup): Promise<void> => {
+  const runOn = async (nodes: number, todo: Array<[string, Scenario]>, secure?: SecureSetup, brokerArgs: string[] = []): Promise<void> => {
     log(`starting a ${nodes}-node ${secure ? 'TLS + SCRAM' : 'plaintext'} cluster`)
-    const cluster = await LocalCluster.start({ nodes, execArgv, tlsCertsDir: secure?.certsDir, brokerArgs: secure?.brokerArgs })
+    const cluster = await LocalCluster.start({ nodes, execArgv, tlsCertsDir: secure?.certsDir, brokerArgs: [...(secure?.brokerArgs ?? []), ...brokerArgs] })
     const rss = new RssSampler(cluster)
     const client = newBenchClient(cluster.bootstrap, 'bench-cluster', cluster.tlsCa, secure?.sasl)
     try {
@@ -125,6 +133,12 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
       const todo = list.filter(([name]) => wanted.has(name))
       if (todo.length === 0 || ctx.signal.aborted) continue
       await runOn(nodes, todo)
+    }
+    if (wanted.has('reassign') && !ctx.signal.aborted) {
+      const base = a.quick ? REASSIGN_QUICK : REASSIGN_FULL
+      const move = { bytes: a.reassignMib !== undefined ? a.reassignMib * 1024 * 1024 : base.bytes, throttleBytes: a.reassignThrottleMb !== undefined ? a.reassignThrottleMb * 1e6 : base.throttleBytes }
+      if (!(move.bytes > 0) || !(move.throttleBytes >= 1)) throw new UsageError('--reassign-mib and --reassign-throttle-mb must be positive')
+      await runOn(4, [['reassign', (env) => reassign(env, move)]], undefined, ['--reassignment-throttle-bytes', String(Math.round(move.throttleBytes))])
     }
   }
   const summary = {

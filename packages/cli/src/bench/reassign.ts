@@ -1,0 +1,86 @@
+/**
+ * The `reassign` scenario of `bench cluster` (issue #19): four brokers started
+ * with `--reassignment-throttle-bytes`; a topic on brokers 1-3 holds `bytes` of
+ * log; then every partition moves its replica on broker 3 to broker 4 while an
+ * acks=all idempotent producer sends at a steady rate. Figures: how long the move
+ * took (the throttle bounds it from below: the issue's 1 GiB at 20 MB/s takes
+ * >= 45 s) and the producer's p99 during the move against its p99 just before
+ * (within 2x: the move must not take the clients' latency).
+ */
+import type { Producer } from '@tributary/client'
+import { LatencyRecorder } from '../bench-stats.js'
+import { sleep } from '../runtime.js'
+import type { Env, ScenarioResult } from './scenarios.js'
+import { createTopic, payload, produceFast } from './workloads.js'
+
+export interface ReassignOptions {
+  /** log bytes to move (on broker 3, one replica of every partition) */
+  bytes: number
+  /** the brokers' --reassignment-throttle-bytes */
+  throttleBytes: number
+}
+
+const TOPIC = 'reassign'
+const PARTITIONS = 6
+/** Records of the fill: large, so filling a GiB is quick; the move copies bytes, not records. */
+const FILL_VALUE_BYTES = 16 * 1024
+/** The latency probe: acks=all sends per second, small records. */
+const PROBE_RATE = 200
+const PROBE_VALUE_BYTES = 100
+const BASELINE_SECONDS = 10
+/** How often the scenario asks whether the move is over. */
+const POLL_MS = 250
+/** p99 during the move may be this many times the p99 before it. */
+const P99_RATIO_MAX = 2
+
+/** Send PROBE_RATE records/s (each awaited on its own) until `until` resolves; the send → ack latency of each. */
+async function probe(producer: Producer, until: Promise<unknown>, signal: AbortSignal): Promise<LatencyRecorder> {
+  const latency = new LatencyRecorder()
+  let done = false
+  void until.finally(() => { done = true })
+  const sends: Promise<void>[] = []
+  const start = performance.now()
+  for (let i = 0; !done && !signal.aborted; i++) {
+    const t = performance.now()
+    sends.push(producer.send({ topic: TOPIC, messages: [{ value: payload(PROBE_VALUE_BYTES), partition: i % PARTITIONS }] }).then(() => latency.recordMs(performance.now() - t)))
+    await sleep(Math.max(0, ((i + 1) * 1000) / PROBE_RATE - (performance.now() - start)))
+  }
+  await Promise.all(sends)
+  return latency
+}
+
+export async function reassign(env: Env, o: ReassignOptions): Promise<ScenarioResult> {
+  const admin = env.client.admin()
+  const assignments = Array.from({ length: PARTITIONS }, (_, p) => [1, 2, 3].map((_, i) => ((p + i) % 3) + 1))
+  await admin.createTopic({ topic: TOPIC, partitions: PARTITIONS, replicationFactor: 3, assignments, timeoutMs: 15_000 })
+  await createTopic(env.client, TOPIC, PARTITIONS, 3) // waits until every partition serves
+  await produceFast(env.client, TOPIC, Math.ceil(o.bytes / FILL_VALUE_BYTES), FILL_VALUE_BYTES, { acks: 1, idempotent: false }, env.signal)
+  const producer = env.client.producer({ acks: 'all', idempotent: true, lingerMs: 0 })
+  try {
+    await producer.connect()
+    const before = (await probe(producer, sleep(BASELINE_SECONDS * 1000, env.signal), env.signal)).summaryMs()
+    const start = performance.now()
+    await admin.alterPartitionReassignments({
+      topics: [{ topic: TOPIC, partitions: assignments.map((replicas, partition) => ({ partition, replicas: replicas.map((r) => (r === 3 ? 4 : r)) })) }],
+    })
+    const moved = (async () => {
+      while (!env.signal.aborted && (await admin.listPartitionReassignments()).length > 0) await sleep(POLL_MS, env.signal)
+    })()
+    const during = (await probe(producer, moved, env.signal)).summaryMs()
+    await moved
+    const seconds = (performance.now() - start) / 1000
+    const floorSeconds = (o.bytes - o.throttleBytes) / o.throttleBytes
+    const ratio = during.p99 / Math.max(before.p99, 0.001)
+    return {
+      name: 'reassign',
+      target: `>= ${floorSeconds.toFixed(0)} s at ${(o.throttleBytes / 1e6).toFixed(0)} MB/s; p99 <= ${P99_RATIO_MAX}x`,
+      measured: `${seconds.toFixed(1)} s (${(o.bytes / 1e6 / seconds).toFixed(1)} MB/s); p99 ${before.p99} -> ${during.p99} ms (${ratio.toFixed(2)}x)`,
+      met: seconds >= floorSeconds && ratio <= P99_RATIO_MAX,
+      seconds: Math.round(seconds * 1000) / 1000,
+      latencyMs: during,
+      details: { bytes: o.bytes, throttleBytes: o.throttleBytes, p99BeforeMs: before.p99, p99DuringMs: during.p99, p50BeforeMs: before.p50, p50DuringMs: during.p50 },
+    }
+  } finally {
+    await producer.close().catch(() => {})
+  }
+}
