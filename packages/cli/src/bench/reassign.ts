@@ -66,7 +66,8 @@ export async function reassign(env: Env, o: ReassignOptions): Promise<ScenarioRe
     const moved = (async () => {
       while (!env.signal.aborted && (await admin.listPartitionReassignments()).length > 0) await sleep(POLL_MS, env.signal)
     })()
-    const during = (await probe(producer, moved, env.signal)).summaryMs()
+    const duringRecorder = await probe(producer, moved, env.signal)
+    const during = duringRecorder.summaryMs()
     await moved
     const seconds = (performance.now() - start) / 1000
     const floorSeconds = (o.bytes - o.throttleBytes) / o.throttleBytes
@@ -76,6 +77,7 @@ export async function reassign(env: Env, o: ReassignOptions): Promise<ScenarioRe
       target: `>= ${floorSeconds.toFixed(0)} s at ${(o.throttleBytes / 1e6).toFixed(0)} MB/s; p99 <= ${P99_RATIO_MAX}x`,
       measured: `${seconds.toFixed(1)} s (${(o.bytes / 1e6 / seconds).toFixed(1)} MB/s); p99 ${before.p99} -> ${during.p99} ms (${ratio.toFixed(2)}x)`,
       met: seconds >= floorSeconds && ratio <= P99_RATIO_MAX,
+      records: duringRecorder.count,
       seconds: Math.round(seconds * 1000) / 1000,
       latencyMs: during,
       details: { bytes: o.bytes, throttleBytes: o.throttleBytes, p99BeforeMs: before.p99, p99DuringMs: during.p99, p50BeforeMs: before.p50, p50DuringMs: during.p50 },
