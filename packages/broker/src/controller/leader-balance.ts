@@ -9,11 +9,11 @@
  *
  * Pure functions of the image; the controller decides who is eligible.
  */
+import { ElectionType, ErrorCode } from '@tributary/protocol'
 import type { MetadataImage, PartitionState } from '../metadata/image-types.js'
 import type { PartitionChangeRecord } from '../metadata/records.js'
 import { electLeader, NO_LEADER, partitionChange } from './partition-election.js'
 import { isReassigning } from './reassignment.js'
-import { ElectionType, ErrorCode } from '@tributary/protocol'
 
 export function preferredLeader(p: PartitionState): number {
   return p.replicas[0] ?? NO_LEADER
