@@ -25,8 +25,8 @@ test('bench cluster --quick --json runs every scenario and prints one JSON line'
   }
 }, RUN_TIMEOUT_MS + 10_000)
 
-test('bench cluster --secure --quick --json runs produce-rf3 on a plaintext and a TLS + SCRAM cluster and reports the ratio', async () => {
-  const r = await runNode([BROKER_BIN, 'bench', 'cluster', '--secure', '--quick', '--json'], RUN_TIMEOUT_MS, 'SIGINT')
+test('bench cluster --secure --quick --acls 0 --json runs produce-rf3 on a plaintext and a TLS + SCRAM cluster and reports the ratio', async () => {
+  const r = await runNode([BROKER_BIN, 'bench', 'cluster', '--secure', '--quick', '--acls', '0', '--json'], RUN_TIMEOUT_MS, 'SIGINT')
   expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' })
   const summary = JSON.parse(r.stdout.trim()) as { secure: boolean; scenarios: Array<Scenario & { recordsPerSec?: number; details?: { ratio: number } }> }
   expect(summary.secure).toBe(true)
@@ -35,4 +35,22 @@ test('bench cluster --secure --quick --json runs produce-rf3 on a plaintext and 
   expect(plain!.records).toBeGreaterThan(0)
   expect(tls!.records).toBe(plain!.records)
   expect(ratio!.details!.ratio).toBeCloseTo(tls!.recordsPerSec! / plain!.recordsPerSec!, 3)
+}, RUN_TIMEOUT_MS + 10_000)
+
+test('bench cluster --secure --quick --json (1,000 ACLs by default) also runs produce-rf3 and consume with the ACL authorizer and reports what it costs', async () => {
+  const r = await runNode([BROKER_BIN, 'bench', 'cluster', '--secure', '--quick', '--json'], RUN_TIMEOUT_MS, 'SIGINT')
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' })
+  const summary = JSON.parse(r.stdout.trim()) as { scenarios: Array<Scenario & { recordsPerSec?: number; details?: { ratio: number; acls: number } }> }
+  expect(summary.scenarios.map((s) => s.name)).toEqual([
+    'produce-rf3 (plaintext)', 'produce-rf3 (TLS + SCRAM)', 'consume (TLS + SCRAM)', 'produce-rf3 (TLS + SCRAM + 1000 ACLs)', 'consume (TLS + SCRAM + 1000 ACLs)',
+    'TLS + SCRAM / plaintext', 'produce-rf3: 1000 ACLs / none', 'consume: 1000 ACLs / none',
+  ])
+  const byName = new Map(summary.scenarios.map((s) => [s.name, s]))
+  for (const what of ['produce-rf3', 'consume']) {
+    const without = byName.get(`${what} (TLS + SCRAM)`)!
+    const withAcls = byName.get(`${what} (TLS + SCRAM + 1000 ACLs)`)!
+    // The ACL run read and wrote as much as the other: the bench user's ACLs let every request through.
+    expect(withAcls.records).toBe(without.records)
+    expect(byName.get(`${what}: 1000 ACLs / none`)!.details).toMatchObject({ acls: 1000, ratio: expect.closeTo(withAcls.recordsPerSec! / without.recordsPerSec!, 3) })
+  }
 }, RUN_TIMEOUT_MS + 10_000)

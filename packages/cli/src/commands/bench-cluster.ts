@@ -11,7 +11,10 @@
  * cluster, then on a 3-node cluster serving TLS (wss:// to clients and between
  * peers, certificates made for the run by scripts/make-certs.sh) that requires a
  * SCRAM-SHA-512 login of every client, and prints both and the ratio (target: TLS +
- * SCRAM keeps >= 75 % of plaintext).
+ * SCRAM keeps >= 75 % of plaintext). With `--acls N` (default 1000; 0 leaves it
+ * out) the TLS + SCRAM cluster also runs consume, and a third one runs both with
+ * the ACL authorizer and N bindings (bench/bench-acls.ts): the cost of
+ * authorization, target <= 5 %.
  */
 import os from 'node:os'
 import type { Argv } from 'yargs'
@@ -27,6 +30,7 @@ import { join } from 'node:path'
 import { consume, failover, FULL, latency100k, latency10k, memory, perRecordRf1, perRecordRf3, produceRf1, produceRf3, QUICK, roundTrip, RssSampler, startup, type Env, type ScenarioResult, type Sizes } from '../bench/scenarios.js'
 import { newBenchClient } from '../bench/workloads.js'
 import { partitions, PARTITIONS_DEFAULT, PARTITIONS_PER_TOPIC, type PartitionsOptions } from '../bench/partitions.js'
+import { aclComparison, ACLS_DEFAULT, benchAcls, installAcls } from '../bench/bench-acls.js'
 
 type Scenario = (env: Env) => Promise<ScenarioResult>
 
@@ -52,6 +56,7 @@ interface ClusterBenchArgs {
   consumeMib?: number
   startupMib?: number
   secure: boolean
+  acls: number
   partitions: number
   partitionsLoadRate: number
   partitionsLoadSeconds: number
@@ -71,6 +76,7 @@ export function benchClusterOptions(c: Argv): Argv {
     .option('partitions-load-seconds', { type: 'number', default: 60, describe: 'partitions scenario: for this long' })
     .option('profile', { type: 'string', describe: 'write broker CPU profiles (node --cpu-prof) into this directory' })
     .option('secure', { type: 'boolean', default: false, describe: 'compare produce-rf3 over TLS with SCRAM logins against plaintext in the same run (needs openssl)' })
+    .option('acls', { type: 'number', default: ACLS_DEFAULT, describe: 'with --secure: also compare produce-rf3 and consume with the ACL authorizer and this many ACL bindings against none (0: leave out)' })
 }
 
 export const benchClusterHandler = (rt: Runtime): ((argv: never) => Promise<void>) => runCommand<ClusterBenchArgs>(rt, runClusterBench) as never
@@ -87,11 +93,12 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
   }
   const execArgv = a.profile ? ['--cpu-prof', `--cpu-prof-dir=${a.profile}`] : []
   const runOn = async (nodes: number, todo: Array<[string, Scenario]>, secure?: SecureSetup): Promise<void> => {
-    log(`starting a ${nodes}-node ${secure ? 'TLS + SCRAM' : 'plaintext'} cluster`)
+    log(`starting a ${nodes}-node ${secure ? secure.label : 'plaintext'} cluster`)
     const cluster = await LocalCluster.start({ nodes, execArgv, tlsCertsDir: secure?.certsDir, brokerArgs: secure?.brokerArgs })
     const rss = new RssSampler(cluster)
     const client = newBenchClient(cluster.bootstrap, 'bench-cluster', cluster.tlsCa, secure?.sasl)
     try {
+      await secure?.prepare?.(cluster)
       rss.start()
       for (const [, run] of todo) {
         if (ctx.signal.aborted) break
@@ -108,14 +115,19 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
   }
   if (a.secure) {
     if (a.scenario) throw new UsageError('--secure runs produce-rf3 plaintext and over TLS: leave out --scenario')
+    if (!Number.isInteger(a.acls) || a.acls < 0) throw new UsageError('--acls: an integer >= 0')
     const certs = await makeBenchCerts(3)
+    const withAcls: Array<[string, Scenario]> = [['produce-rf3', produceRf3], ['consume', consume]]
     try {
       await runOn(3, [['produce-rf3', produceRf3]])
-      if (!ctx.signal.aborted) await runOn(3, [['produce-rf3', produceRf3]], await secureSetup(certs))
+      if (!ctx.signal.aborted) await runOn(3, a.acls > 0 ? withAcls : withAcls.slice(0, 1), await secureSetup(certs))
+      if (!ctx.signal.aborted && a.acls > 0) await runOn(3, withAcls, await secureSetup(certs, a.acls))
     } finally {
       await rm(certs, { recursive: true, force: true })
     }
-    if (results.length === 2) results.push(secureComparison(results[0]!, results[1]!))
+    const [plain, tls, tlsConsume, acl, aclConsume] = [...results]
+    if (plain && tls) results.push(secureComparison(plain, tls))
+    if (tls && tlsConsume && acl && aclConsume) results.push(aclComparison('produce-rf3', tls, acl, a.acls), aclComparison('consume', tlsConsume, aclConsume, a.acls))
   } else {
     if (!Number.isInteger(a.partitions) || a.partitions < PARTITIONS_PER_TOPIC) throw new UsageError(`--partitions: an integer >= ${PARTITIONS_PER_TOPIC}`)
     if (!(a.partitionsLoadRate >= 0) || !(a.partitionsLoadSeconds > 0)) throw new UsageError('--partitions-load-rate >= 0 and --partitions-load-seconds > 0')
@@ -141,19 +153,36 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
   printJson(ctx.io, summary)
 }
 
+type Scram = { mechanism: 'scram-sha-512'; username: string; password: string }
+
 /** TLS with the bench's certificates, and client SASL required: the bench logs in with SCRAM-SHA-512. */
 interface SecureSetup {
+  label: string
   certsDir: string
   brokerArgs: string[]
-  sasl: { mechanism: 'scram-sha-512'; username: string; password: string }
+  sasl: Scram
+  /** Run on the started cluster before the scenarios (the ACLs). */
+  prepare?: (cluster: LocalCluster) => Promise<void>
 }
 
-async function secureSetup(certsDir: string): Promise<SecureSetup> {
-  const sasl = { mechanism: 'scram-sha-512' as const, username: 'bench', password: randomBytes(16).toString('hex') }
+/**
+ * Without `acls` the bench user is a super user and no authorizer runs. With
+ * `acls`, the brokers run the ACL authorizer, `admin` (the super user) installs
+ * that many bindings, and the bench logs in as a user that holds only its own.
+ */
+async function secureSetup(certsDir: string, acls = 0): Promise<SecureSetup> {
+  const user = (username: string): Scram => ({ mechanism: 'scram-sha-512', username, password: randomBytes(16).toString('hex') })
+  const [sasl, admin] = [user('bench'), user('admin')]
   const users = join(certsDir, 'scram-users')
-  await writeFile(users, `${sasl.username}:scram-sha-512:${sasl.password}\n`, { mode: 0o600 })
+  await writeFile(users, [sasl, admin].map((u) => `${u.username}:scram-sha-512:${u.password}\n`).join(''), { mode: 0o600 })
   // Brokers prove themselves to each other with their broker-N certificates (--tls-client-auth requested).
-  return { certsDir, sasl, brokerArgs: ['--sasl-mechanisms', 'scram-sha-512', '--bootstrap-scram-users', users, '--super-users', `User:${sasl.username}`] }
+  const brokerArgs = ['--sasl-mechanisms', 'scram-sha-512', '--bootstrap-scram-users', users]
+  if (acls === 0) return { label: 'TLS + SCRAM', certsDir, sasl, brokerArgs: [...brokerArgs, '--super-users', `User:${sasl.username}`] }
+  return {
+    label: `TLS + SCRAM + ${acls} ACLs`, certsDir, sasl,
+    brokerArgs: [...brokerArgs, '--super-users', `User:${admin.username}`, '--authorizer', 'acl'],
+    prepare: (cluster) => installAcls(cluster, cluster.tlsCa, admin, benchAcls(sasl.username, acls)),
+  }
 }
 
 /** The TLS run's produce-rf3 against the plaintext one's, renamed so the table and JSON tell them apart. */
