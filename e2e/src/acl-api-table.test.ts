@@ -11,7 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {
   AclOperationTypes as Op, AclPermissionTypes as Perm, AclResourceTypes as Res, ResourcePatternTypes as Pattern,
-  ScramClient, Tributary, text, type AclBinding,
+  ScramClient, Tributary, text, type AclBinding, type Consumer,
 } from '@tributary/client'
 import { anyAclFilter, ApiKey, authenticate, CLUSTER_RESOURCE_NAME, ErrorCode } from '@tributary/protocol'
 import { rpc, startCluster, type TestCluster } from './cluster.js'
@@ -49,13 +49,12 @@ async function only(...bindings: AclBinding[]): Promise<void> {
 
 const outcome = (p: Promise<unknown>): Promise<number> => p.then(() => ErrorCode.NONE, (err: { code?: number }) => err.code ?? -1)
 
-/** Reads the first record of `topicName` partition 0 by assignment (Fetch only, no group); rejects with the consumer's crash. */
-async function readFirst(t: Tributary, topicName: string): Promise<string> {
-  const consumer = t.consumer({ maxWaitTimeInMs: 100 })
+/** The first record `consumer` delivers once `start` placed it; rejects with the consumer's crash (or after READ_TIMEOUT_MS). */
+async function firstRecord(consumer: Consumer, start: () => Promise<void> | void, what: string): Promise<string> {
   try {
-    consumer.assign([{ topic: topicName, partition: 0, offset: 0 }])
+    await start()
     return await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`nothing read from ${topicName} in ${READ_TIMEOUT_MS} ms`)), READ_TIMEOUT_MS)
+      const timer = setTimeout(() => reject(new Error(`nothing read from ${what} in ${READ_TIMEOUT_MS} ms`)), READ_TIMEOUT_MS)
       consumer.on('crash', (e) => { clearTimeout(timer); reject((e as { error: Error }).error) })
       void consumer.run({ eachMessage: async ({ message }) => { clearTimeout(timer); resolve(text(message.value)!) } }).catch(reject)
     })
@@ -64,19 +63,16 @@ async function readFirst(t: Tributary, topicName: string): Promise<string> {
   }
 }
 
-/** Joins `groupId` subscribed to `topicName` and reads one record; rejects with the consumer's crash. */
-async function joinAndRead(t: Tributary, groupId: string, topicName: string): Promise<string> {
+/** Partition 0 of `topicName` by assignment: Fetch only, no group. */
+function readFirst(t: Tributary, topicName: string): Promise<string> {
+  const consumer = t.consumer({ maxWaitTimeInMs: 100 })
+  return firstRecord(consumer, () => consumer.assign([{ topic: topicName, partition: 0, offset: 0 }]), topicName)
+}
+
+/** As a member of `groupId` subscribed to `topicName`. */
+function joinAndRead(t: Tributary, groupId: string, topicName: string): Promise<string> {
   const consumer = t.consumer({ groupId, fromBeginning: true, maxWaitTimeInMs: 100 })
-  try {
-    await consumer.subscribe({ topics: [topicName] })
-    return await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`nothing read from ${topicName} in ${READ_TIMEOUT_MS} ms`)), READ_TIMEOUT_MS)
-      consumer.on('crash', (e) => { clearTimeout(timer); reject((e as { error: Error }).error) })
-      void consumer.run({ eachMessage: async ({ message }) => { clearTimeout(timer); resolve(text(message.value)!) } }).catch(reject)
-    })
-  } finally {
-    await consumer.disconnect().catch(() => {})
-  }
+  return firstRecord(consumer, () => consumer.subscribe({ topics: [topicName] }), `${topicName} in ${groupId}`)
 }
 
 /** One raw request on a connection that logged in as `user` (for APIs the SDK calls only as part of something else). */
