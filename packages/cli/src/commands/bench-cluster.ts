@@ -12,9 +12,9 @@
  * peers, certificates made for the run by scripts/make-certs.sh) that requires a
  * SCRAM-SHA-512 login of every client, and prints both and the ratio (target: TLS +
  * SCRAM keeps >= 75 % of plaintext). With `--acls N` (default 1000; 0 leaves it
- * out) the TLS + SCRAM cluster also runs consume, and a third one runs both with
- * the ACL authorizer and N bindings (bench/bench-acls.ts): the cost of
- * authorization, target <= 5 %.
+ * out) it then compares produce RF 3 and consume on two TLS + SCRAM clusters run
+ * in turn, `--acl-rounds` times, one with the ACL authorizer and N bindings
+ * (bench/bench-acls.ts): the cost of authorization, target <= 5 %.
  */
 import os from 'node:os'
 import type { Argv } from 'yargs'
@@ -24,13 +24,12 @@ import { runCommand, type Ctx, type Runtime } from '../runtime.js'
 import { formatTable } from '../table.js'
 import { makeBenchCerts } from '../bench/bench-certs.js'
 import { LocalCluster } from '../bench/local-cluster.js'
-import { randomBytes } from 'node:crypto'
-import { rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { rm } from 'node:fs/promises'
 import { consume, failover, FULL, latency100k, latency10k, memory, perRecordRf1, perRecordRf3, produceRf1, produceRf3, QUICK, roundTrip, RssSampler, startup, type Env, type ScenarioResult, type Sizes } from '../bench/scenarios.js'
 import { newBenchClient } from '../bench/workloads.js'
 import { partitions, PARTITIONS_DEFAULT, PARTITIONS_PER_TOPIC, type PartitionsOptions } from '../bench/partitions.js'
-import { aclComparison, ACLS_DEFAULT, benchAcls, installAcls } from '../bench/bench-acls.js'
+import { ACL_ROUNDS_DEFAULT, aclComparisonBench, ACLS_DEFAULT } from '../bench/bench-acls.js'
+import { secureSetup, type SecureSetup } from '../bench/secure-setup.js'
 
 type Scenario = (env: Env) => Promise<ScenarioResult>
 
@@ -57,6 +56,7 @@ interface ClusterBenchArgs {
   startupMib?: number
   secure: boolean
   acls: number
+  aclRounds: number
   partitions: number
   partitionsLoadRate: number
   partitionsLoadSeconds: number
@@ -77,6 +77,7 @@ export function benchClusterOptions(c: Argv): Argv {
     .option('profile', { type: 'string', describe: 'write broker CPU profiles (node --cpu-prof) into this directory' })
     .option('secure', { type: 'boolean', default: false, describe: 'compare produce-rf3 over TLS with SCRAM logins against plaintext in the same run (needs openssl)' })
     .option('acls', { type: 'number', default: ACLS_DEFAULT, describe: 'with --secure: also compare produce-rf3 and consume with the ACL authorizer and this many ACL bindings against none (0: leave out)' })
+    .option('acl-rounds', { type: 'number', default: ACL_ROUNDS_DEFAULT, describe: 'with --acls: rounds of that comparison (both clusters in turn; medians compared)' })
 }
 
 export const benchClusterHandler = (rt: Runtime): ((argv: never) => Promise<void>) => runCommand<ClusterBenchArgs>(rt, runClusterBench) as never
@@ -116,18 +117,21 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
   if (a.secure) {
     if (a.scenario) throw new UsageError('--secure runs produce-rf3 plaintext and over TLS: leave out --scenario')
     if (!Number.isInteger(a.acls) || a.acls < 0) throw new UsageError('--acls: an integer >= 0')
+    if (!Number.isInteger(a.aclRounds) || a.aclRounds < 1) throw new UsageError('--acl-rounds: an integer >= 1')
     const certs = await makeBenchCerts(3)
-    const withAcls: Array<[string, Scenario]> = [['produce-rf3', produceRf3], ['consume', consume]]
+    const aclRows: ScenarioResult[] = []
     try {
       await runOn(3, [['produce-rf3', produceRf3]])
-      if (!ctx.signal.aborted) await runOn(3, a.acls > 0 ? withAcls : withAcls.slice(0, 1), await secureSetup(certs))
-      if (!ctx.signal.aborted && a.acls > 0) await runOn(3, withAcls, await secureSetup(certs, a.acls))
+      if (!ctx.signal.aborted) await runOn(3, [['produce-rf3', produceRf3]], await secureSetup(certs))
+      if (!ctx.signal.aborted && a.acls > 0) {
+        aclRows.push(...await aclComparisonBench({ certsDir: certs, acls: a.acls, rounds: a.aclRounds, sizes, execArgv, signal: ctx.signal, log }))
+      }
     } finally {
       await rm(certs, { recursive: true, force: true })
     }
-    const [plain, tls, tlsConsume, acl, aclConsume] = [...results]
+    const [plain, tls] = [...results]
     if (plain && tls) results.push(secureComparison(plain, tls))
-    if (tls && tlsConsume && acl && aclConsume) results.push(aclComparison('produce-rf3', tls, acl, a.acls), aclComparison('consume', tlsConsume, aclConsume, a.acls))
+    results.push(...aclRows)
   } else {
     if (!Number.isInteger(a.partitions) || a.partitions < PARTITIONS_PER_TOPIC) throw new UsageError(`--partitions: an integer >= ${PARTITIONS_PER_TOPIC}`)
     if (!(a.partitionsLoadRate >= 0) || !(a.partitionsLoadSeconds > 0)) throw new UsageError('--partitions-load-rate >= 0 and --partitions-load-seconds > 0')
@@ -151,38 +155,6 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
     println(ctx.io, formatTable(['SCENARIO', 'TARGET', 'MEASURED', 'MET'], rows))
   }
   printJson(ctx.io, summary)
-}
-
-type Scram = { mechanism: 'scram-sha-512'; username: string; password: string }
-
-/** TLS with the bench's certificates, and client SASL required: the bench logs in with SCRAM-SHA-512. */
-interface SecureSetup {
-  label: string
-  certsDir: string
-  brokerArgs: string[]
-  sasl: Scram
-  /** Run on the started cluster before the scenarios (the ACLs). */
-  prepare?: (cluster: LocalCluster) => Promise<void>
-}
-
-/**
- * Without `acls` the bench user is a super user and no authorizer runs. With
- * `acls`, the brokers run the ACL authorizer, `admin` (the super user) installs
- * that many bindings, and the bench logs in as a user that holds only its own.
- */
-async function secureSetup(certsDir: string, acls = 0): Promise<SecureSetup> {
-  const user = (username: string): Scram => ({ mechanism: 'scram-sha-512', username, password: randomBytes(16).toString('hex') })
-  const [sasl, admin] = [user('bench'), user('admin')]
-  const users = join(certsDir, 'scram-users')
-  await writeFile(users, [sasl, admin].map((u) => `${u.username}:scram-sha-512:${u.password}\n`).join(''), { mode: 0o600 })
-  // Brokers prove themselves to each other with their broker-N certificates (--tls-client-auth requested).
-  const brokerArgs = ['--sasl-mechanisms', 'scram-sha-512', '--bootstrap-scram-users', users]
-  if (acls === 0) return { label: 'TLS + SCRAM', certsDir, sasl, brokerArgs: [...brokerArgs, '--super-users', `User:${sasl.username}`] }
-  return {
-    label: `TLS + SCRAM + ${acls} ACLs`, certsDir, sasl,
-    brokerArgs: [...brokerArgs, '--super-users', `User:${admin.username}`, '--authorizer', 'acl'],
-    prepare: (cluster) => installAcls(cluster, cluster.tlsCa, admin, benchAcls(sasl.username, acls)),
-  }
 }
 
 /** The TLS run's produce-rf3 against the plaintext one's, renamed so the table and JSON tell them apart. */
