@@ -25,8 +25,8 @@ test('bench cluster --quick --json runs every scenario and prints one JSON line'
   }
 }, RUN_TIMEOUT_MS + 10_000)
 
-test('bench cluster --secure --quick --json runs produce-rf3 on a plaintext and a TLS + SCRAM cluster and reports the ratio', async () => {
-  const r = await runNode([BROKER_BIN, 'bench', 'cluster', '--secure', '--quick', '--json'], RUN_TIMEOUT_MS, 'SIGINT')
+test('bench cluster --secure --quick --acls 0 --json runs produce-rf3 on a plaintext and a TLS + SCRAM cluster and reports the ratio', async () => {
+  const r = await runNode([BROKER_BIN, 'bench', 'cluster', '--secure', '--quick', '--acls', '0', '--json'], RUN_TIMEOUT_MS, 'SIGINT')
   expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' })
   const summary = JSON.parse(r.stdout.trim()) as { secure: boolean; scenarios: Array<Scenario & { recordsPerSec?: number; details?: { ratio: number } }> }
   expect(summary.secure).toBe(true)
@@ -35,4 +35,23 @@ test('bench cluster --secure --quick --json runs produce-rf3 on a plaintext and 
   expect(plain!.records).toBeGreaterThan(0)
   expect(tls!.records).toBe(plain!.records)
   expect(ratio!.details!.ratio).toBeCloseTo(tls!.recordsPerSec! / plain!.recordsPerSec!, 3)
+}, RUN_TIMEOUT_MS + 10_000)
+
+test('bench cluster --secure --quick --acl-rounds 2 --json (1,000 ACLs by default) also compares produce-rf3 and consume with the ACL authorizer against none, in rounds', async () => {
+  const r = await runNode([BROKER_BIN, 'bench', 'cluster', '--secure', '--quick', '--acl-rounds', '2', '--json'], RUN_TIMEOUT_MS, 'SIGINT')
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' })
+  const summary = JSON.parse(r.stdout.trim()) as { scenarios: Array<Scenario & { recordsPerSec?: number; details?: { ratio: number; acls: number; runs: string } }> }
+  expect(summary.scenarios.map((s) => s.name)).toEqual([
+    'produce-rf3 (plaintext)', 'produce-rf3 (TLS + SCRAM)', 'TLS + SCRAM / plaintext',
+    'produce-rf3 (no authorizer)', 'produce-rf3 (1000 ACLs)', 'consume (no authorizer)', 'consume (1000 ACLs)',
+    'produce-rf3: 1000 ACLs / none', 'consume: 1000 ACLs / none',
+  ])
+  const byName = new Map(summary.scenarios.map((s) => [s.name, s]))
+  for (const what of ['produce-rf3', 'consume']) {
+    const without = byName.get(`${what} (no authorizer)`)!
+    const withAcls = byName.get(`${what} (1000 ACLs)`)!
+    // Two rounds each: both runs of the ACL side got through (the bench user's ACLs let every request pass).
+    for (const side of [without, withAcls]) expect(side.details!.runs.split(' ').map(Number).filter((n) => n > 0)).toHaveLength(2)
+    expect(byName.get(`${what}: 1000 ACLs / none`)!.details).toMatchObject({ acls: 1000, ratio: expect.closeTo(withAcls.recordsPerSec! / without.recordsPerSec!, 3) })
+  }
 }, RUN_TIMEOUT_MS + 10_000)

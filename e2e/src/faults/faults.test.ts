@@ -14,7 +14,7 @@ import { describeFault, drawSchedule, FAULT_KINDS } from './schedule.js'
 const seed = parseSeed(process.env.TRIBUTARY_FAULT_SEED, DEFAULT_FAULT_SEED)
 /** TRIBUTARY_FAULT_TLS=1: the same run with TLS everywhere (wss:// peers and clients, client certificates required). */
 const tls = process.env.TRIBUTARY_FAULT_TLS === '1'
-/** TRIBUTARY_FAULT_SECURE=1: TLS as above, and every client logs in with SCRAM-SHA-512 (client SASL required). */
+/** TRIBUTARY_FAULT_SECURE=1: TLS as above, every client logs in with SCRAM-SHA-512 (client SASL required), and the ACL authorizer limits producers and consumers to what they need. */
 const secure = process.env.TRIBUTARY_FAULT_SECURE === '1'
 /** The fault phase of the short schedule; start, heal and the checks add ~10 s. */
 const FAULT_MS = 75_000
@@ -43,7 +43,7 @@ describe('the schedule', () => {
   })
 })
 
-test(`faults with seed ${seed}${secure ? ' over TLS with SCRAM' : tls ? ' over TLS' : ''}: no acknowledged write lost, no duplicate, replicas identical, commits monotonic, everything delivered`, async () => {
+test(`faults with seed ${seed}${secure ? ' over TLS with SCRAM and ACLs' : tls ? ' over TLS' : ''}: no acknowledged write lost, no duplicate, replicas identical, commits monotonic, everything delivered`, async () => {
   run = createFaultRun({ seed, faultMs: FAULT_MS, tls, secure })
   const report = await run.run()
   console.log(`${report.timeline.join('\n')}\n\n${report.summary}\nrun time ${report.seconds.toFixed(1)} s (replay: TRIBUTARY_FAULT_SEED=${seed})${report.result.valid ? '' : `\n\n${report.anomalies}\n\n${report.brokerLogs}`}`)

@@ -6,7 +6,8 @@
  * TRIBUTARY_FAULT_DUMP=file.json writes the whole history for digging;
  * TRIBUTARY_FAULT_LOG_DIR=dir keeps every broker's full info-level log there;
  * TRIBUTARY_FAULT_TLS=1 runs the brokers and clients over TLS; TRIBUTARY_FAULT_SECURE=1 adds
- * SCRAM-SHA-512 logins required of every client.
+ * SCRAM-SHA-512 logins required of every client and the ACL authorizer (the workload's
+ * users hold only what they need).
  */
 import { parseSeed } from './prng.js'
 import { createFaultRun } from './run.js'

@@ -7,7 +7,10 @@
 import { randomBytes } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { Tributary } from '@tributary/client'
+import {
+  AclOperationTypes as Op, AclPermissionTypes as Perm, AclResourceTypes as Res, ResourcePatternTypes as Pattern, Tributary, type AclBinding,
+} from '@tributary/client'
+import { anyAclFilter, CLUSTER_RESOURCE_NAME, describeAclBinding } from '@tributary/protocol'
 import { rm } from 'node:fs/promises'
 import { makeCerts } from '../certs.js'
 import { sleep, startCluster, type TestCluster } from '../cluster.js'
@@ -38,8 +41,12 @@ export interface FaultRunOptions {
    */
   tls?: boolean
   /**
-   * TLS as above plus client SASL required of every connection (SCRAM-SHA-512): an
-   * `admin` super user creates the topic, the workload logs in as its own `workload` user.
+   * TLS as above plus client SASL required of every connection (SCRAM-SHA-512) and
+   * the ACL authorizer (`--authorizer acl`, default-deny): an `admin` super user
+   * creates the topic and the ACLs; producers log in as `producer` (Write on the
+   * topic, IdempotentWrite on the cluster), consumers as `consumer` (Read on the
+   * topic and the group), and nothing else is allowed them. The harness (final
+   * read, convergence, nemesis) acts as a broker.
    */
   secure?: boolean
 }
@@ -145,14 +152,18 @@ export function createFaultRun(o: FaultRunOptions): FaultRun {
       brokerArgs: ['--offsets-topic-partitions', '4', ...(sasl?.brokerArgs ?? [])],
       harnessAuth: sasl ? 'broker' : 'anonymous',
     })
-    note(`cluster up: ${cluster.nodes.map((n) => `node ${n.nodeId} ${n.url}`).join(', ')}${sasl ? ' (TLS, SCRAM-SHA-512 required)' : ''}`)
+    note(`cluster up: ${cluster.nodes.map((n) => `node ${n.nodeId} ${n.url}`).join(', ')}${sasl ? ' (TLS, SCRAM-SHA-512 required, ACL authorizer)' : ''}`)
     observer = new Tributary({ brokers: network.bootstrap, clientId: 'faults-observer', tls: cluster.clientTls, sasl: sasl?.admin })
     const admin = observer.admin()
     // The bootstrap users commit with the cluster id on the first controller: wait until a node lets admin in.
     if (sasl) await cluster.waitFor(async () => (await admin.describeUsers().catch(() => [])).length > 0, { message: 'the bootstrap SCRAM users' })
     await admin.createTopic({ topic: TOPIC, partitions, replicationFactor: 3, config: { 'min.insync.replicas': '2' } })
+    if (sasl) {
+      await grantWorkloadAcls(cluster, sasl)
+      note(`ACLs: ${WORKLOAD_ACLS.map(describeAclBinding).join('; ')}`)
+    }
 
-    const w = new Workload({ bootstrap: network.bootstrap, tls: cluster.clientTls, sasl: sasl?.workload, topic: TOPIC, partitions, groupId: GROUP })
+    const w = new Workload({ bootstrap: network.bootstrap, tls: cluster.clientTls, producerSasl: sasl?.producer, consumerSasl: sasl?.consumer, topic: TOPIC, partitions, groupId: GROUP })
     workload = w
     await w.startConsumers()
     w.startProducers()
@@ -235,13 +246,50 @@ export function createFaultRun(o: FaultRunOptions): FaultRun {
   }
 }
 
-/** Two SCRAM users for a secure run, bootstrapped from a file beside the certificates. */
-async function saslSetup(dir: string) {
-  const password = (name: string) => `${name}-${randomBytes(12).toString('hex')}`
-  const admin = { mechanism: 'scram-sha-512' as const, username: 'admin', password: password('admin') }
-  const workload = { mechanism: 'scram-sha-512' as const, username: 'workload', password: password('workload') }
+type Scram = { mechanism: 'scram-sha-512'; username: string; password: string }
+
+/** The SCRAM users of a secure run, bootstrapped from a file beside the certificates; the brokers run the ACL authorizer. */
+async function saslSetup(dir: string): Promise<{ admin: Scram; producer: Scram; consumer: Scram; brokerArgs: string[] }> {
+  const user = (username: string): Scram => ({ mechanism: 'scram-sha-512', username, password: `${username}-${randomBytes(12).toString('hex')}` })
+  const [admin, producer, consumer] = [user('admin'), user('producer'), user('consumer')]
   const users = path.join(dir, 'scram-users')
-  await writeFile(users, `${admin.username}:scram-sha-512:${admin.password}\n${workload.username}:scram-sha-512:${workload.password}\n`, { mode: 0o600 })
-  const brokerArgs = ['--sasl-mechanisms', 'scram-sha-512', '--bootstrap-scram-users', users, '--super-users', 'User:admin']
-  return { admin, workload, brokerArgs }
+  await writeFile(users, [admin, producer, consumer].map((u) => `${u.username}:scram-sha-512:${u.password}\n`).join(''), { mode: 0o600 })
+  const brokerArgs = ['--sasl-mechanisms', 'scram-sha-512', '--bootstrap-scram-users', users, '--super-users', 'User:admin', '--authorizer', 'acl']
+  return { admin, producer, consumer, brokerArgs }
+}
+
+const allow = (principal: string, resourceType: number, resourceName: string, operation: number): AclBinding => ({
+  resourceType, resourceName, resourcePatternType: Pattern.LITERAL, principal, host: '*', operation, permissionType: Perm.ALLOW,
+} as AclBinding)
+
+/** Exactly what the workload needs: an idempotent producer of TOPIC, consumers of TOPIC in GROUP. */
+export const WORKLOAD_ACLS: readonly AclBinding[] = [
+  allow('User:producer', Res.TOPIC, TOPIC, Op.WRITE),
+  allow('User:producer', Res.CLUSTER, CLUSTER_RESOURCE_NAME, Op.IDEMPOTENT_WRITE),
+  allow('User:consumer', Res.TOPIC, TOPIC, Op.READ),
+  allow('User:consumer', Res.GROUP, GROUP, Op.READ),
+]
+
+/** Creates WORKLOAD_ACLS and waits until every node applied them (a consumer refused its group would crash, not retry). */
+async function grantWorkloadAcls(cluster: TestCluster, sasl: { admin: Scram }): Promise<void> {
+  const admin = new Tributary({ brokers: cluster.bootstrap, clientId: 'faults-acls', tls: cluster.clientTls, sasl: sasl.admin })
+  try {
+    await admin.admin().createAcls({ acl: [...WORKLOAD_ACLS] })
+  } finally {
+    await admin.close()
+  }
+  await cluster.waitFor(async () => {
+    for (const n of cluster.nodes) {
+      const c = new Tributary({ brokers: [n.url], clientId: `faults-acls-${n.nodeId}`, tls: cluster.clientTls, sasl: sasl.admin })
+      try {
+        const r = await c.admin().describeAcls(anyAclFilter())
+        if (r.resources.reduce((sum, x) => sum + x.acls.length, 0) < WORKLOAD_ACLS.length) return false
+      } catch {
+        return false
+      } finally {
+        await c.close()
+      }
+    }
+    return true
+  }, { timeoutMs: 10_000, message: 'every node to apply the workload ACLs' })
 }

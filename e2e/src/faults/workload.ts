@@ -15,8 +15,10 @@ export interface WorkloadOptions {
   bootstrap: string[]
   /** for wss:// brokers */
   tls?: TlsMaterial
-  /** SCRAM (or other) credentials every workload client logs in with */
-  sasl?: ClientConfig['sasl']
+  /** SCRAM (or other) credentials the producers log in with (with an authorizer: Write on the topic, IdempotentWrite) */
+  producerSasl?: ClientConfig['sasl']
+  /** ... and the consumers (with an authorizer: Read on the topic and the group) */
+  consumerSasl?: ClientConfig['sasl']
   topic: string
   partitions: number
   groupId: string
@@ -56,9 +58,9 @@ export class Workload {
 
   constructor(private readonly o: WorkloadOptions) {}
 
-  private client(id: string): Tributary {
+  private client(id: string, sasl: ClientConfig['sasl']): Tributary {
     const t = new Tributary({
-      brokers: this.o.bootstrap, clientId: id, requestTimeoutMs: CLIENT_REQUEST_TIMEOUT_MS, tls: this.o.tls, sasl: this.o.sasl,
+      brokers: this.o.bootstrap, clientId: id, requestTimeoutMs: CLIENT_REQUEST_TIMEOUT_MS, tls: this.o.tls, sasl,
       retry: { retries: 8, initialRetryTimeMs: 100, maxRetryTimeMs: 1000 },
     })
     this.clients.push(t)
@@ -72,7 +74,7 @@ export class Workload {
 
   private async startConsumer(): Promise<void> {
     const id = this.consumerSeq++
-    const c = this.client(`faults-consumer-${id}`).consumer({ groupId: this.o.groupId, fromBeginning: true, maxWaitTimeInMs: 200, autoCommitIntervalMs: 500 })
+    const c = this.client(`faults-consumer-${id}`, this.o.consumerSasl).consumer({ groupId: this.o.groupId, fromBeginning: true, maxWaitTimeInMs: 200, autoCommitIntervalMs: 500 })
     this.consumers.add(c)
     const open = new Map<number, DeliveryRun>()
     const runFor = (partition: number): DeliveryRun => {
@@ -111,7 +113,7 @@ export class Workload {
   startProducers(): void {
     this.producing = true
     for (let p = 0; p < (this.o.producers ?? 2); p++) {
-      const producer = this.client(`faults-producer-${p}`).producer({
+      const producer = this.client(`faults-producer-${p}`, this.o.producerSasl).producer({
         acks: 'all', idempotent: true, lingerMs: 2, ackTimeoutMs: PRODUCER_ACK_TIMEOUT_MS,
         retry: { retries: 8, initialRetryTimeMs: 100, maxRetryTimeMs: 1000 },
       })

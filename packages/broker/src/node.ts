@@ -192,7 +192,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     learnEndpoint: (id, endpoint) => { if (!config.voters.some((v) => v.nodeId === id)) learned.set(id, endpoint) },
     requestTimeoutMs: config.requestTimeoutMs,
   })
-  const userPolicy: UserAdminPolicy = { saslEnabled: config.saslMechanisms.length > 0, superUsers: config.superUsers, session: (ctx) => ctx.session }
+  const userPolicy: UserAdminPolicy = { saslEnabled: config.saslMechanisms.length > 0, superUsers: config.superUsers, aclAuthorizer: config.authorizer === 'acl', session: (ctx) => ctx.session }
   registerUserApis(handlers, { metadata, policy: userPolicy })
   registerControllerApis(handlers, { controller, router, leaderId: () => quorum.leaderId, defaultTimeoutMs: config.requestTimeoutMs, authorize: authorizeUserAdmin(userPolicy) })
 

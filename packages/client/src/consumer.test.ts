@@ -30,6 +30,33 @@ function collect(consumer: Consumer, into: ConsumedMessage[]): Promise<void> {
 const fast = { maxWaitTimeInMs: 20, autoCommitIntervalMs: 20 }
 
 describe('consumer without a group', () => {
+  test('assigned a topic the broker will not describe to it, it crashes with TOPIC_AUTHORIZATION_FAILED instead of waiting for a leader', async () => {
+    const { fake, client } = setup(2)
+    fake.createTopic('secret', 1)
+    fake.refusedTopics.add('secret')
+    const c = client.consumer({ fromBeginning: true, ...fast })
+    const crashed = new Promise<number | undefined>((resolve) => c.on('crash', (e) => resolve((e as { error: { code?: number } }).error.code)))
+    c.assign([{ topic: 'secret', partition: 0, offset: 0 }])
+    await collect(c, [])
+    expect(await crashed).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+    expect(fake.requests.some((r) => r.apiKey === ApiKey.Fetch)).toBe(false)
+  })
+
+  test('assigned a topic that does not exist yet, it waits for it (no crash) and reads it once created', async () => {
+    const { fake, client } = setup(2)
+    const c = client.consumer({ fromBeginning: true, ...fast })
+    let crashes = 0
+    c.on('crash', () => { crashes++ })
+    c.assign([{ topic: 'later', partition: 0, offset: 0 }])
+    const got: ConsumedMessage[] = []
+    await collect(c, got)
+    await waitFor(() => fake.requests.filter((r) => r.apiKey === ApiKey.Metadata).length >= 3, 'a few metadata lookups')
+    fake.createTopic('later', 1)
+    await client.producer().send({ topic: 'later', messages: [{ value: 'v', partition: 0 }] })
+    await waitFor(() => got.length === 1, 'the record of the late topic')
+    expect(crashes).toBe(0)
+  })
+
   test('assign reads from the given offsets, or per fromBeginning', async () => {
     const { client } = setup(2)
     await client.producer().send({ topic: 'orders', messages: ['a', 'b', 'c'].map((v) => ({ value: v, partition: 0 })) })

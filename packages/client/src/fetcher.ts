@@ -86,6 +86,8 @@ export class Fetcher {
   private stopped = false
   private pumping = false
   private cancelTimer: (() => void) | undefined
+  /** Topics being asked for by name (an assigned topic absent from metadata may be one we may not read). */
+  private readonly accessChecks = new Set<string>()
   private dataWaiters: Array<() => void> = []
   /** Partitions being processed by a worker (not handed out again until released). */
   readonly busy = new Set<string>()
@@ -249,6 +251,7 @@ export class Fetcher {
       }
       const leader = this.cluster.metadata.leader(s.topic, s.partition)
       if (!leader || this.cluster.metadata.endpoint(leader.nodeId) === undefined) {
+        if (!this.cluster.metadata.topic(s.topic)) this.checkAccess(s.topic)
         needMetadata = true
         this.backoff(s)
         nextRetry = Math.min(nextRetry, s.retryAt)
@@ -266,6 +269,25 @@ export class Fetcher {
       this.cancelTimer?.()
       this.cancelTimer = this.cluster.clock.setTimeout(() => this.wake(), Math.max(0, nextRetry - now))
     }
+  }
+
+  /**
+   * A topic the full metadata listing leaves out may exist but be refused to
+   * us (a broker with ACLs lists only what we may Describe): asked by name, it
+   * answers TOPIC_AUTHORIZATION_FAILED, and the consumer fails with it instead
+   * of waiting for a leader forever. Any other answer: keep waiting, as for a
+   * topic not created yet. One question per topic at a time, paced by the backoff.
+   */
+  private checkAccess(topic: string): void {
+    if (this.accessChecks.has(topic)) return
+    this.accessChecks.add(topic)
+    this.cluster.topicMetadata(topic, 0).then(
+      () => {},
+      (err: unknown) => {
+        const e = asTributaryError(err)
+        if (e.code === ErrorCode.TOPIC_AUTHORIZATION_FAILED && !this.stopped) this.opts.onError(e)
+      },
+    ).finally(() => this.accessChecks.delete(topic))
   }
 
   private backoff(s: PartitionState): void {

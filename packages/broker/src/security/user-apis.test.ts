@@ -6,7 +6,7 @@ const user = (name: string, authenticated = true): Session => ({ principal: `Use
 const broker: Session = { principal: 'Broker:2', brokerId: 2, authenticated: true }
 const policy = (saslEnabled: boolean, session?: Session): UserAdminPolicy => ({ saslEnabled, superUsers: ['User:admin'], session: () => session })
 
-describe('who may alter users (until ACLs)', () => {
+describe('who may alter users (without the ACL authorizer)', () => {
   test('client SASL off: anyone (as Kafka without an authorizer)', () => {
     expect(mayAlterUsers(policy(false), undefined)).toBe(true)
   })
@@ -17,6 +17,10 @@ describe('who may alter users (until ACLs)', () => {
     expect(mayAlterUsers(policy(true), user('alice'))).toBe(false)
     expect(mayAlterUsers(policy(true), user('admin', false))).toBe(false)
     expect(mayAlterUsers(policy(true), undefined)).toBe(false)
+  })
+
+  test('with the ACL authorizer its guard (Alter on the cluster) has decided: the policy lets the request through', () => {
+    expect(mayAlterUsers({ ...policy(true), aclAuthorizer: true }, user('alice'))).toBe(true)
   })
 
   test('a refusal answers every named user with CLUSTER_AUTHORIZATION_FAILED; other APIs pass through', () => {

@@ -5,9 +5,11 @@
  * after the check here, made on the node the client reached, from the
  * connection's session, never from the request.
  *
- * Until ACLs exist (issue #17): with client SASL off, anyone may (as Kafka
- * without an authorizer); with it on, only a broker or a principal listed in
- * --super-users may alter users, and any authenticated principal may describe.
+ * With the ACL authorizer (--authorizer acl) its guard decides, as Kafka's:
+ * Alter on the cluster to alter users, Describe to list them; this policy steps
+ * aside. Without it: with client SASL off, anyone may (as Kafka without an
+ * authorizer); with it on, only a broker or a principal listed in --super-users
+ * may alter users, and any authenticated principal may describe.
  */
 import { ApiKey, ErrorCode, scramByName, type DescribeUserScramCredentialsResponse } from '@tributary/protocol'
 import type { MetadataView } from '../metadata/image-types.js'
@@ -18,11 +20,13 @@ export interface UserAdminPolicy {
   /** Client SASL is on (some --sasl-mechanisms configured). */
   saslEnabled: boolean
   superUsers: readonly string[]
+  /** The ACL authorizer is on: it has already checked Alter on the cluster. */
+  aclAuthorizer?: boolean
   session(ctx: RequestContext): Session | undefined
 }
 
 export function mayAlterUsers(policy: UserAdminPolicy, session: Session | undefined): boolean {
-  if (!policy.saslEnabled) return true
+  if (!policy.saslEnabled || policy.aclAuthorizer) return true
   if (!session?.authenticated) return false
   return session.brokerId !== undefined || policy.superUsers.includes(session.principal)
 }

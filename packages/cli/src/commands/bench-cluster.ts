@@ -11,7 +11,10 @@
  * cluster, then on a 3-node cluster serving TLS (wss:// to clients and between
  * peers, certificates made for the run by scripts/make-certs.sh) that requires a
  * SCRAM-SHA-512 login of every client, and prints both and the ratio (target: TLS +
- * SCRAM keeps >= 75 % of plaintext).
+ * SCRAM keeps >= 75 % of plaintext). With `--acls N` (default 1000; 0 leaves it
+ * out) it then compares produce RF 3 and consume on two TLS + SCRAM clusters run
+ * in turn, `--acl-rounds` times, one with the ACL authorizer and N bindings
+ * (bench/bench-acls.ts): the cost of authorization, target <= 5 %.
  */
 import os from 'node:os'
 import type { Argv } from 'yargs'
@@ -21,13 +24,13 @@ import { runCommand, type Ctx, type Runtime } from '../runtime.js'
 import { formatTable } from '../table.js'
 import { makeBenchCerts } from '../bench/bench-certs.js'
 import { LocalCluster } from '../bench/local-cluster.js'
-import { randomBytes } from 'node:crypto'
-import { rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { rm } from 'node:fs/promises'
 import { consume, failover, FULL, latency100k, latency10k, memory, perRecordRf1, perRecordRf3, produceRf1, produceRf3, QUICK, roundTrip, RssSampler, startup, type Env, type ScenarioResult, type Sizes } from '../bench/scenarios.js'
 import { newBenchClient } from '../bench/workloads.js'
 import { partitions, PARTITIONS_DEFAULT, PARTITIONS_PER_TOPIC, type PartitionsOptions } from '../bench/partitions.js'
 import { reassign } from '../bench/reassign.js'
+import { ACL_ROUNDS_DEFAULT, aclComparisonBench, ACLS_DEFAULT } from '../bench/bench-acls.js'
+import { secureSetup, type SecureSetup } from '../bench/secure-setup.js'
 
 type Scenario = (env: Env) => Promise<ScenarioResult>
 
@@ -56,6 +59,8 @@ interface ClusterBenchArgs {
   consumeMib?: number
   startupMib?: number
   secure: boolean
+  acls: number
+  aclRounds: number
   partitions: number
   partitionsLoadRate: number
   partitionsLoadSeconds: number
@@ -79,6 +84,8 @@ export function benchClusterOptions(c: Argv): Argv {
     .option('reassign-throttle-mb', { type: 'number', describe: 'reassign scenario: the brokers\' --reassignment-throttle-bytes in MB/s (default 20, quick 2)' })
     .option('profile', { type: 'string', describe: 'write broker CPU profiles (node --cpu-prof) into this directory' })
     .option('secure', { type: 'boolean', default: false, describe: 'compare produce-rf3 over TLS with SCRAM logins against plaintext in the same run (needs openssl)' })
+    .option('acls', { type: 'number', default: ACLS_DEFAULT, describe: 'with --secure: also compare produce-rf3 and consume with the ACL authorizer and this many ACL bindings against none (0: leave out)' })
+    .option('acl-rounds', { type: 'number', default: ACL_ROUNDS_DEFAULT, describe: 'with --acls: rounds of that comparison (both clusters in turn; medians compared)' })
 }
 
 export const benchClusterHandler = (rt: Runtime): ((argv: never) => Promise<void>) => runCommand<ClusterBenchArgs>(rt, runClusterBench) as never
@@ -95,11 +102,12 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
   }
   const execArgv = a.profile ? ['--cpu-prof', `--cpu-prof-dir=${a.profile}`] : []
   const runOn = async (nodes: number, todo: Array<[string, Scenario]>, secure?: SecureSetup, brokerArgs: string[] = []): Promise<void> => {
-    log(`starting a ${nodes}-node ${secure ? 'TLS + SCRAM' : 'plaintext'} cluster`)
+    log(`starting a ${nodes}-node ${secure ? secure.label : 'plaintext'} cluster`)
     const cluster = await LocalCluster.start({ nodes, execArgv, tlsCertsDir: secure?.certsDir, brokerArgs: [...(secure?.brokerArgs ?? []), ...brokerArgs] })
     const rss = new RssSampler(cluster)
     const client = newBenchClient(cluster.bootstrap, 'bench-cluster', cluster.tlsCa, secure?.sasl)
     try {
+      await secure?.prepare?.(cluster)
       rss.start()
       for (const [, run] of todo) {
         if (ctx.signal.aborted) break
@@ -116,14 +124,22 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
   }
   if (a.secure) {
     if (a.scenario) throw new UsageError('--secure runs produce-rf3 plaintext and over TLS: leave out --scenario')
+    if (!Number.isInteger(a.acls) || a.acls < 0) throw new UsageError('--acls: an integer >= 0')
+    if (!Number.isInteger(a.aclRounds) || a.aclRounds < 1) throw new UsageError('--acl-rounds: an integer >= 1')
     const certs = await makeBenchCerts(3)
+    const aclRows: ScenarioResult[] = []
     try {
       await runOn(3, [['produce-rf3', produceRf3]])
       if (!ctx.signal.aborted) await runOn(3, [['produce-rf3', produceRf3]], await secureSetup(certs))
+      if (!ctx.signal.aborted && a.acls > 0) {
+        aclRows.push(...await aclComparisonBench({ certsDir: certs, acls: a.acls, rounds: a.aclRounds, sizes, execArgv, signal: ctx.signal, log }))
+      }
     } finally {
       await rm(certs, { recursive: true, force: true })
     }
-    if (results.length === 2) results.push(secureComparison(results[0]!, results[1]!))
+    const [plain, tls] = [...results]
+    if (plain && tls) results.push(secureComparison(plain, tls))
+    results.push(...aclRows)
   } else {
     if (!Number.isInteger(a.partitions) || a.partitions < PARTITIONS_PER_TOPIC) throw new UsageError(`--partitions: an integer >= ${PARTITIONS_PER_TOPIC}`)
     if (!(a.partitionsLoadRate >= 0) || !(a.partitionsLoadSeconds > 0)) throw new UsageError('--partitions-load-rate >= 0 and --partitions-load-seconds > 0')
@@ -153,21 +169,6 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
     println(ctx.io, formatTable(['SCENARIO', 'TARGET', 'MEASURED', 'MET'], rows))
   }
   printJson(ctx.io, summary)
-}
-
-/** TLS with the bench's certificates, and client SASL required: the bench logs in with SCRAM-SHA-512. */
-interface SecureSetup {
-  certsDir: string
-  brokerArgs: string[]
-  sasl: { mechanism: 'scram-sha-512'; username: string; password: string }
-}
-
-async function secureSetup(certsDir: string): Promise<SecureSetup> {
-  const sasl = { mechanism: 'scram-sha-512' as const, username: 'bench', password: randomBytes(16).toString('hex') }
-  const users = join(certsDir, 'scram-users')
-  await writeFile(users, `${sasl.username}:scram-sha-512:${sasl.password}\n`, { mode: 0o600 })
-  // Brokers prove themselves to each other with their broker-N certificates (--tls-client-auth requested).
-  return { certsDir, sasl, brokerArgs: ['--sasl-mechanisms', 'scram-sha-512', '--bootstrap-scram-users', users, '--super-users', `User:${sasl.username}`] }
 }
 
 /** The TLS run's produce-rf3 against the plaintext one's, renamed so the table and JSON tell them apart. */

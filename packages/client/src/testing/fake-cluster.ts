@@ -55,6 +55,8 @@ export class FakeCluster {
   metadataOffset = 1
   nextProducerId = 1000
   intercept: Interceptor = () => undefined
+  /** Topics this client may not Describe, as a broker with ACLs answers: left out of a listing, TOPIC_AUTHORIZATION_FAILED by name. */
+  readonly refusedTopics = new Set<string>()
   /** What ApiVersions advertises (a test may narrow or widen it); requests outside it get UNSUPPORTED_VERSION. */
   apiVersions: Record<number, readonly [number, number]> = { ...API_VERSIONS }
   /**
@@ -230,7 +232,7 @@ export class FakeCluster {
   }
 
   private metadata(body: { topics?: string[] | null }): unknown {
-    const names = body.topics ?? [...this.topics.keys()]
+    const names = body.topics ?? [...this.topics.keys()].filter((name) => !this.refusedTopics.has(name))
     return {
       clusterId: 'fake',
       controllerId: this.controllerId,
@@ -238,6 +240,7 @@ export class FakeCluster {
       brokers: [...this.nodes].map(([id, n]) => ({ nodeId: id, endpoint: fakeUrl(id), fenced: !n.alive })),
       topics: names.map((name) => {
         const t = this.topics.get(name)
+        if (this.refusedTopics.has(name)) return { name, topicId: '', errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, internal: false, partitions: [] }
         if (!t) return { name, topicId: '', errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, internal: false, partitions: [] }
         return {
           name,
