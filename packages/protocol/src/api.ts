@@ -11,6 +11,10 @@
 import type {
   AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse, DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse,
 } from './api-users.js'
+import type {
+  ClassicGroupDescription, ClassicMemberDescription,
+  HeartbeatRequest, HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse, SyncGroupRequest, SyncGroupResponse,
+} from './api-classic-groups.js'
 import type { CreateAclsRequest, CreateAclsResponse, DeleteAclsRequest, DeleteAclsResponse, DescribeAclsRequest, DescribeAclsResponse } from './acl.js'
 
 export const ApiKey = {
@@ -21,6 +25,12 @@ export const ApiKey = {
   OffsetCommit: 8,
   OffsetFetch: 9,
   FindCoordinator: 10,
+  /** Classic group protocol (shapes in api-classic-groups.ts): join, then wait for the join barrier. */
+  JoinGroup: 11,
+  Heartbeat: 12,
+  LeaveGroup: 13,
+  /** Classic group protocol: the leader hands out the assignment it computed; the others receive theirs. */
+  SyncGroup: 14,
   DescribeGroups: 15,
   ListGroups: 16,
   /** Pick a SASL mechanism for this connection (Kafka's number; answered with the enabled ones). */
@@ -377,7 +387,8 @@ export interface OffsetFetchResponse {
   topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: number; leaderEpoch?: number; metadata: string | null; errorCode: number }> }>
 }
 export type ListGroupsRequest = { statesFilter?: string[] }
-export interface ListGroupsResponse { groups: Array<{ groupId: string; state: string; protocolType: 'consumer' }> }
+/** protocolType: 'consumer' for consumer-protocol groups; a classic group's own (usually 'consumer'). classicState: Kafka's state name, for classic groups. */
+export interface ListGroupsResponse { groups: Array<{ groupId: string; state: string; protocolType: string; classicState?: string }> }
 export interface DescribeGroupsRequest { groupIds: string[] }
 export interface DescribedMember {
   memberId: string
@@ -387,6 +398,8 @@ export interface DescribedMember {
   subscribedTopicRegex: string | null
   assignment: TopicPartitions[]
   targetAssignment: TopicPartitions[]
+  /** Classic members only: what Kafka's DescribeGroups shows of them. */
+  classic?: ClassicMemberDescription
 }
 export interface DescribeGroupsResponse {
   groups: Array<{
@@ -396,6 +409,8 @@ export interface DescribeGroupsResponse {
     groupEpoch: number
     assignmentEpoch: number
     members: DescribedMember[]
+    /** Set for a classic group (JoinGroup/SyncGroup): members' memberEpoch is then the generation. */
+    classic?: ClassicGroupDescription
   }>
 }
 export interface DeleteGroupsRequest { groupIds: string[] }
@@ -415,6 +430,10 @@ export interface ApiBodies {
   [ApiKey.OffsetCommit]: [OffsetCommitRequest, OffsetCommitResponse]
   [ApiKey.OffsetFetch]: [OffsetFetchRequest, OffsetFetchResponse]
   [ApiKey.FindCoordinator]: [FindCoordinatorRequest, FindCoordinatorResponse]
+  [ApiKey.JoinGroup]: [JoinGroupRequest, JoinGroupResponse]
+  [ApiKey.Heartbeat]: [HeartbeatRequest, HeartbeatResponse]
+  [ApiKey.LeaveGroup]: [LeaveGroupRequest, LeaveGroupResponse]
+  [ApiKey.SyncGroup]: [SyncGroupRequest, SyncGroupResponse]
   [ApiKey.DescribeGroups]: [DescribeGroupsRequest, DescribeGroupsResponse]
   [ApiKey.ListGroups]: [ListGroupsRequest, ListGroupsResponse]
   [ApiKey.SaslHandshake]: [SaslHandshakeRequest, SaslHandshakeResponse]

@@ -26,9 +26,13 @@ export const ErrorCode = {
   NOT_ENOUGH_REPLICAS_AFTER_APPEND: 20,
   INVALID_REQUIRED_ACKS: 21,
   ILLEGAL_GENERATION: 22,
+  /** A classic group's members share no protocol, or a group id is used by both a classic and a consumer-protocol group. */
+  INCONSISTENT_GROUP_PROTOCOL: 23,
   INVALID_GROUP_ID: 24,
   UNKNOWN_MEMBER_ID: 25,
   INVALID_SESSION_TIMEOUT: 26,
+  /** A classic group is rebalancing: the member must (re)join. */
+  REBALANCE_IN_PROGRESS: 27,
   TOPIC_AUTHORIZATION_FAILED: 29,
   GROUP_AUTHORIZATION_FAILED: 30,
   /** A cluster-internal API from a connection that did not authenticate as a broker of this cluster. */
@@ -61,7 +65,10 @@ export const ErrorCode = {
   UNKNOWN_LEADER_EPOCH: 75,
   STALE_BROKER_EPOCH: 77,
   OFFSET_NOT_AVAILABLE: 78,
+  /** JoinGroup v4+ without a member id: here is one, join again with it (KIP-394). */
+  MEMBER_ID_REQUIRED: 79,
   PREFERRED_LEADER_NOT_AVAILABLE: 80,
+  GROUP_MAX_SIZE_REACHED: 81,
   /** ElectLeaders: no replica that may lead (live, in the ISR) exists for this election. */
   ELIGIBLE_LEADERS_NOT_AVAILABLE: 83,
   /** ElectLeaders: the partition already has the leader this election would pick. */

@@ -23,6 +23,8 @@ import {
 } from '@tributary/protocol'
 import type { MetadataChange, MetadataView } from '../metadata/image-types.js'
 import type { Clock, ControllerChannel, Random } from '../seams.js'
+import { ClassicCoordinator } from './classic-coordinator.js'
+import type { ClassicGroup } from './classic-group.js'
 import { ConsumerGroup } from './group-state.js'
 import { heartbeat, JOIN_EPOCH, LEAVE_EPOCH, type HeartbeatInput } from './heartbeat.js'
 import { dirtyRecords, groupTombstone, offsetRecord } from './offsets-store.js'
@@ -54,6 +56,8 @@ interface Shard {
   partition: number
   status: 'loading' | 'active'
   groups: Map<string, ConsumerGroup>
+  /** Classic (JoinGroup) groups with members: memory only (classic-group.ts). */
+  classic: Map<string, ClassicGroup>
   writer: PartitionWriter | null
   timers: MemberTimers
 }
@@ -67,10 +71,13 @@ export class GroupCoordinatorCore {
   private readonly unsubscribe: Array<() => void> = []
   private readonly offsetsTopic: OffsetsTopic
   private stopped = false
+  /** JoinGroup, SyncGroup, Heartbeat, LeaveGroup: on the same shards as the consumer-protocol groups. */
+  readonly classic: ClassicCoordinator
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.offsetsTopic = new OffsetsTopic(deps.metadata, deps.controller, deps.config, deps.logger, deps.expectedBrokers)
     this.offsetsTopic.authorizing = deps.authorizing === true
+    this.classic = new ClassicCoordinator({ clock: deps.clock, config: deps.config, route: (groupId) => this.route(groupId), newId: () => this.randomId() })
   }
 
   start(): void {
@@ -128,6 +135,9 @@ export class GroupCoordinatorCore {
     const routed = this.route(groupId)
     if (!routed.ok) return routed
     const shard = routed.value
+    if ((shard.classic.get(groupId)?.members.size ?? 0) > 0) {
+      return fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, `group ${groupId} is a classic group with members`)
+    }
     let group = shard.groups.get(groupId)
     const created = group === undefined
     if (!group) {
@@ -171,6 +181,13 @@ export class GroupCoordinatorCore {
     const routed = this.route(groupId)
     if (!routed.ok) return everyPartition(routed.code, routed.message)
     const shard = routed.value
+    const classic = shard.classic.get(groupId)
+    if (classic) {
+      // A classic member commits by generation; once it passes, the commit is the group's own, as an admin commit is.
+      const allowed = classic.commitProblem(input.memberId, input.memberEpoch)
+      if (!allowed.ok) return everyPartition(allowed.code, allowed.message)
+      input = { ...input, memberId: '', memberEpoch: -1 }
+    }
     let group = shard.groups.get(groupId)
     const now = this.deps.clock.now()
     const plan = planCommit(group, input, this.offsetsTopic.topics(), now, this.deps.config.offsetMetadataBytesMax)
@@ -206,11 +223,15 @@ export class GroupCoordinatorCore {
   listGroups(statesFilter: readonly string[]): ListGroupsResponse {
     const wanted = new Set(statesFilter.map((s) => s.toLowerCase()))
     const groups: ListGroupsResponse['groups'] = []
+    const match = (state: string, classicState?: string) => wanted.size === 0 || wanted.has(state) || (classicState !== undefined && wanted.has(classicState.toLowerCase()))
     for (const shard of this.shards.values()) {
       if (shard.status !== 'active') continue
+      const classic = this.classic.list(shard)
+      for (const c of classic) if (match(c.state, c.classicState)) groups.push(c)
+      const live = new Set(classic.map((c) => c.groupId))
       for (const g of shard.groups.values()) {
         const state = g.state()
-        if (wanted.size === 0 || wanted.has(state)) groups.push({ groupId: g.groupId, state, protocolType: 'consumer' })
+        if (!live.has(g.groupId) && match(state)) groups.push({ groupId: g.groupId, state, protocolType: 'consumer' })
       }
     }
     return { groups: groups.sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0)) }
@@ -220,9 +241,11 @@ export class GroupCoordinatorCore {
     const dead = (errorCode: number): DescribedGroup => ({ groupId, errorCode, state: 'dead', groupEpoch: -1, assignmentEpoch: -1, members: [] })
     const routed = this.route(groupId)
     if (!routed.ok) return dead(routed.code)
+    const topicIds = this.offsetsTopic.topics().topicIds
+    const classic = this.classic.describe(routed.value, groupId, topicIds)
+    if (classic) return classic
     const g = routed.value.groups.get(groupId)
     if (!g) return dead(ErrorCode.GROUP_ID_NOT_FOUND)
-    const topicIds = this.offsetsTopic.topics().topicIds
     const ids = (t: string) => topicIds.get(t)
     return {
       groupId,
@@ -247,6 +270,7 @@ export class GroupCoordinatorCore {
     const routed = this.route(groupId)
     if (!routed.ok) return routed.code
     const shard = routed.value
+    if (this.classic.isLive(shard, groupId)) return ErrorCode.NON_EMPTY_GROUP
     const g = shard.groups.get(groupId)
     if (!g) return ErrorCode.GROUP_ID_NOT_FOUND
     if (g.members.size > 0) return ErrorCode.NON_EMPTY_GROUP
@@ -276,6 +300,7 @@ export class GroupCoordinatorCore {
       partition,
       status: 'loading',
       groups: new Map(),
+      classic: new Map(),
       writer: null,
       timers: new MemberTimers(this.deps.clock, (groupId, memberId, why) => this.expire(shard, groupId, memberId, why)),
     }
@@ -313,6 +338,8 @@ export class GroupCoordinatorCore {
     if (!shard) return
     this.shards.delete(partition)
     shard.timers.clearAll()
+    for (const g of shard.classic.values()) g.close(ErrorCode.NOT_COORDINATOR)
+    shard.classic.clear()
     shard.writer?.close(ErrorCode.NOT_COORDINATOR)
   }
 

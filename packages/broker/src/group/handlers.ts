@@ -8,6 +8,7 @@ import { ApiKey, ErrorCode, type DeleteGroupsResponse, type DescribeGroupsRespon
 import type { HandlerRegistry, HandlerResult, RequestContext } from '../seams.js'
 import { listenerOf } from '../net/listeners.js'
 import type { GroupCoordinatorCore } from './coordinator.js'
+import { parseClassicHeartbeat, parseJoinGroup, parseLeaveGroup, parseSyncGroup } from './classic-requests.js'
 import { isBody, parseGroupIds, parseHeartbeat, parseOffsetCommit, parseOffsetFetch, parseStatesFilter } from './requests.js'
 import type { ResolvedGroupConfig } from './types.js'
 
@@ -48,6 +49,8 @@ export function registerGroupHandlers(
     return reply(await core.heartbeat(req.value.groupId, topicAccess ? { ...req.value.input, canRead: topicAccess(ctx) } : req.value.input))
   })
 
+  registerClassicHandlers(registry, core, cfg)
+
   registry.register(ApiKey.OffsetCommit, async (body) => {
     const req = parseOffsetCommit(body)
     if (!req.ok) return reply(req)
@@ -79,5 +82,28 @@ export function registerGroupHandlers(
     const codes = await Promise.all(ids.value.map((id) => core.deleteGroup(id)))
     const response: DeleteGroupsResponse = { results: ids.value.map((groupId, i) => ({ groupId, errorCode: codes[i] })) }
     return perGroup(codes, response)
+  })
+}
+
+/** JoinGroup, SyncGroup, Heartbeat, LeaveGroup (classic-coordinator.ts). */
+function registerClassicHandlers(registry: HandlerRegistry, core: GroupCoordinatorCore, cfg: ResolvedGroupConfig): void {
+  registry.register(ApiKey.JoinGroup, async (body, ctx) => {
+    const req = parseJoinGroup(body, cfg)
+    if (!req.ok) return reply(req)
+    const r = await core.classic.join(req.value, ctx.remoteAddress)
+    // MEMBER_ID_REQUIRED carries the id to join again with.
+    return r.ok ? reply(r) : { errorCode: r.code, body: { errorMessage: r.message, ...(r.memberId ? { memberId: r.memberId } : {}) } }
+  })
+  registry.register(ApiKey.SyncGroup, async (body) => {
+    const req = parseSyncGroup(body)
+    return reply(req.ok ? await core.classic.sync(req.value) : req)
+  })
+  registry.register(ApiKey.Heartbeat, (body) => {
+    const req = parseClassicHeartbeat(body)
+    return reply(req.ok ? core.classic.heartbeat(req.value.groupId, req.value.memberId, req.value.generationId) : req)
+  })
+  registry.register(ApiKey.LeaveGroup, (body) => {
+    const req = parseLeaveGroup(body)
+    return reply(req.ok ? core.classic.leave(req.value.groupId, req.value.members.map((m) => m.memberId)) : req)
   })
 }

@@ -29,6 +29,12 @@ export interface GroupConfig {
   rebalanceTimeoutMsDefault?: number
   rebalanceTimeoutMsMax?: number
   heartbeatIntervalMs?: number
+  /**
+   * Classic groups (JoinGroup): how long an empty group waits for more members
+   * before its first generation, so members started together share it (Kafka's
+   * group.initial.rebalance.delay.ms, default 3 s).
+   */
+  classicInitialRebalanceDelayMs?: number
   membersPerGroupMax?: number
   /** offset.metadata.max.bytes */
   offsetMetadataBytesMax?: number
@@ -51,6 +57,7 @@ export const GROUP_CONFIG_DEFAULTS: ResolvedGroupConfig = {
   rebalanceTimeoutMsDefault: 60_000,
   rebalanceTimeoutMsMax: 300_000,
   heartbeatIntervalMs: 500,
+  classicInitialRebalanceDelayMs: 3000,
   membersPerGroupMax: 1000,
   offsetMetadataBytesMax: 4096,
   writeQueueRecordsMax: 100_000,

@@ -179,7 +179,7 @@ async function handle(header: KafkaRequestHeader, body: KafkaObject, ctx: Reques
   let result: HandlerResult
   try {
     if (!handler) throw new Error(`no handler for ${name}`)
-    result = await handler(t.request(body, apiVersion), ctx)
+    result = await handler(t.request(body, apiVersion, header.clientId), ctx)
   } catch (err) {
     opts.logger.error({ err, api: name, connectionId: ctx.connectionId }, 'kafka listener: handler threw')
     result = { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, body: { errorMessage: `${name} failed: ${(err as Error)?.message ?? String(err)}` } }
@@ -188,10 +188,10 @@ async function handle(header: KafkaRequestHeader, body: KafkaObject, ctx: Reques
   if (result === undefined) return null // acks=0 produce
   const message = ((result.body as { errorMessage?: string } | null)?.errorMessage ?? null)
   try {
-    const out = result.errorCode === ErrorCode.NONE ? t.response(result.body, result.errorCode, null, apiVersion) : t.error(body, result.errorCode, message)
+    const out = result.errorCode === ErrorCode.NONE ? t.response(result.body, result.errorCode, null, apiVersion) : t.error(body, result.errorCode, message, apiVersion, result.body)
     return encodeKafkaResponse(apiKey, apiVersion, correlationId, out)
   } catch (err) {
     opts.logger.error({ err, api: name }, 'kafka listener: response could not be encoded')
-    return encodeKafkaResponse(apiKey, apiVersion, correlationId, t.error(body, ErrorCode.UNKNOWN_SERVER_ERROR, 'response could not be encoded'))
+    return encodeKafkaResponse(apiKey, apiVersion, correlationId, t.error(body, ErrorCode.UNKNOWN_SERVER_ERROR, 'response could not be encoded', apiVersion, null))
   }
 }

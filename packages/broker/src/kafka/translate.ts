@@ -6,19 +6,9 @@
  */
 import { ErrorCode, KafkaApiKey, type KafkaObject, type MetadataResponse, type ProduceResponse, type FetchResponse, type ListOffsetsResponse, type CreateTopicsResponse, type FindCoordinatorResponse } from '@tributary/protocol'
 import { parseKafkaEndpoint } from './endpoint.js'
+import { GROUP_TRANSLATIONS } from './translate-groups.js'
+import { arr, type Translation } from './translation.js'
 
-/** One API: our key, the request body we hand our handler, and Kafka's response from our answer. */
-export interface Translation {
-  /** our API key (the Handlers registry's) */
-  apiKey: number
-  request(kafka: KafkaObject, version: number): unknown
-  response(ours: unknown, errorCode: number, errorMessage: string | null, version: number): KafkaObject
-  /** the body of an error answer when our handler failed as a whole */
-  error(kafka: KafkaObject, errorCode: number, errorMessage: string | null): KafkaObject
-}
-
-type Obj = Record<string, any>
-const arr = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : [])
 
 const metadata: Translation = {
   apiKey: KafkaApiKey.Metadata,
@@ -187,4 +177,5 @@ export const TRANSLATIONS: ReadonlyMap<number, Translation> = new Map([
   [KafkaApiKey.ListOffsets, listOffsets],
   [KafkaApiKey.CreateTopics, createTopics],
   [KafkaApiKey.FindCoordinator, findCoordinator],
+  ...GROUP_TRANSLATIONS,
 ])

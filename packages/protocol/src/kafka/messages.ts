@@ -9,6 +9,7 @@
  * offset arrays are gone).
  */
 import { array, field as f, message, struct, type MessageSpec } from './schema.js'
+import * as G from './messages-groups.js'
 
 export const RequestHeader = message('RequestHeader', -1, '0-2', '2+', [
   f('RequestApiKey', 'int16', '0+'),
@@ -203,6 +204,19 @@ export const KAFKA_APIS: ReadonlyMap<number, KafkaApi> = new Map([
   api(FindCoordinatorRequest, FindCoordinatorResponse),
   api(ApiVersionsRequest, ApiVersionsResponse),
   api(CreateTopicsRequest, CreateTopicsResponse),
+  api(G.JoinGroupRequest, G.JoinGroupResponse),
+  api(G.HeartbeatRequest, G.HeartbeatResponse),
+  api(G.LeaveGroupRequest, G.LeaveGroupResponse),
+  api(G.SyncGroupRequest, G.SyncGroupResponse),
+  api(G.OffsetCommitRequest, G.OffsetCommitResponse),
+  api(G.OffsetFetchRequest, G.OffsetFetchResponse),
+  api(G.DescribeGroupsRequest, G.DescribeGroupsResponse),
+  api(G.ListGroupsRequest, G.ListGroupsResponse),
+  api(G.DeleteGroupsRequest, G.DeleteGroupsResponse),
 ].map((a) => [a.apiKey, a]))
 
-export const KafkaApiKey = { Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, FindCoordinator: 10, ApiVersions: 18, CreateTopics: 19 } as const
+export const KafkaApiKey = {
+  Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, OffsetCommit: 8, OffsetFetch: 9, FindCoordinator: 10,
+  JoinGroup: 11, Heartbeat: 12, LeaveGroup: 13, SyncGroup: 14, DescribeGroups: 15, ListGroups: 16,
+  ApiVersions: 18, CreateTopics: 19, DeleteGroups: 42,
+} as const

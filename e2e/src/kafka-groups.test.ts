@@ -1,0 +1,140 @@
+/**
+ * Classic consumer groups on the Kafka listener (issue #18) with KafkaJS 2.2.4
+ * against a real 3-node cluster: two members share a topic's partitions
+ * (JoinGroup/SyncGroup with KafkaJS's own client-side assignor), commit what
+ * they consumed, and a consumer started later in the same group resumes from
+ * those commits. The commits are the group's committed offsets for Tributary
+ * too (the SDK and `tributary groups describe` show them), and KafkaJS's admin
+ * describes, lists and deletes the group.
+ */
+import { createRequire } from 'node:module'
+import { Tributary } from '@tributary/client'
+import { freePort, startCluster, type TestCluster } from './cluster.js'
+import { runCli } from './cli-process.js'
+
+const require = createRequire(import.meta.url)
+const { Kafka, logLevel, AssignerProtocol } = require('kafkajs')
+
+let cluster: TestCluster
+let client: Tributary
+let kafkajs: any
+
+beforeAll(async () => {
+  const ports: number[] = []
+  while (ports.length < 3) {
+    const p = await freePort()
+    if (!ports.includes(p)) ports.push(p)
+  }
+  cluster = await startCluster({ nodes: 3, logLevel: 'warn', brokerArgs: (id) => ['--kafka-listen', `127.0.0.1:${ports[id - 1]}`] })
+  client = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-kafka-groups' })
+  kafkajs = new Kafka({ clientId: 'e2e-kafkajs-group', brokers: ports.map((p) => `127.0.0.1:${p}`), logLevel: logLevel.NOTHING, retry: { retries: 10 } })
+}, 60_000)
+
+afterAll(async () => {
+  await client?.close()
+  await cluster?.stop()
+}, 30_000)
+
+interface Member {
+  name: string
+  consumer: any
+  /** value → partition, for every message this member processed */
+  seen: Map<string, number>
+  /** partitions of its latest assignment */
+  assigned: number[]
+}
+
+async function startMember(name: string, groupId: string, topic: string): Promise<Member> {
+  const consumer = kafkajs.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 500, maxWaitTimeInMs: 200 })
+  const m: Member = { name, consumer, seen: new Map(), assigned: [] }
+  consumer.on(consumer.events.GROUP_JOIN, (e: any) => {
+    m.assigned = [...(e.payload.memberAssignment[topic] ?? [])].sort()
+  })
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  await consumer.run({ eachMessage: async ({ partition, message }: any) => void m.seen.set(message.value.toString(), partition) })
+  return m
+}
+
+async function produce(topic: string, from: number, count: number, partitions: number): Promise<void> {
+  const producer = client.producer({ acks: 'all' })
+  try {
+    await producer.send({ topic, messages: Array.from({ length: count }, (_, i) => ({ partition: (from + i) % partitions, value: `v-${from + i}` })) })
+  } finally {
+    await producer.close()
+  }
+}
+
+test('two KafkaJS members share the partitions, commit, and a consumer started later resumes from the commits', async () => {
+  const topic = 'kjs-group-topic'
+  const groupId = 'kjs-group'
+  const partitions = 4
+  await client.admin().createTopic({ topic, partitions, replicationFactor: 3 })
+  await produce(topic, 0, 40, partitions)
+
+  const a = await startMember('a', groupId, topic)
+  const b = await startMember('b', groupId, topic)
+  try {
+    const all = () => new Set([...a.seen.keys(), ...b.seen.keys()])
+    await cluster.waitFor(() => {
+      const split = [...a.assigned, ...b.assigned].sort()
+      return all().size === 40 && a.assigned.length > 0 && b.assigned.length > 0 && split.join() === '0,1,2,3'
+    }, { timeoutMs: 60_000, message: `both members consume, sharing the partitions (a ${a.assigned}, b ${b.assigned}, ${all().size} values)` })
+
+    // Every partition's commit reaches its end (10 records each), as Tributary's own admin reads it.
+    await cluster.waitFor(async () => {
+      const offsets = await client.admin().fetchOffsets({ groupId })
+      return offsets.filter((o) => o.topic === topic && o.offset === 10).length === partitions
+    }, { timeoutMs: 30_000, message: 'KafkaJS commits every partition to offset 10' })
+
+    // The CLI shows the classic group: its two members and who holds each partition.
+    const cli = await runCli(['groups', 'describe', groupId, '--bootstrap', cluster.bootstrap[0]!, '--json'])
+    expect(cli.stderr).toBe('')
+    const described = JSON.parse(cli.stdout)
+    expect(described.state).toBe('stable')
+    expect(described.members).toHaveLength(2)
+    expect(described.partitions.map((r: any) => [r.partition, r.currentOffset, r.lag])).toEqual([[0, 10, 0], [1, 10, 0], [2, 10, 0], [3, 10, 0]])
+    const holders = new Set(described.partitions.map((r: any) => r.memberId))
+    expect(holders.size).toBe(2)
+    expect([...holders].every((id) => described.members.some((m: any) => m.memberId === id))).toBe(true)
+  } finally {
+    await a.consumer.disconnect()
+    await b.consumer.disconnect()
+  }
+
+  // New records, then a new member: it starts at the commits, not at the beginning it asks for.
+  await produce(topic, 40, 20, partitions)
+  const c = await startMember('c', groupId, topic)
+  try {
+    await cluster.waitFor(() => c.seen.size >= 20, { timeoutMs: 60_000, message: `the new member reads the 20 new records (${c.seen.size})` })
+    expect([...c.seen.keys()].sort()).toEqual(Array.from({ length: 20 }, (_, i) => `v-${40 + i}`).sort())
+
+    const admin = kafkajs.admin()
+    await admin.connect()
+    try {
+      const { groups } = await admin.describeGroups([groupId])
+      expect(groups[0]).toMatchObject({ groupId, state: 'Stable', protocolType: 'consumer', protocol: 'RoundRobinAssigner' })
+      expect(groups[0].members).toHaveLength(1)
+      const assignment = AssignerProtocol.MemberAssignment.decode(groups[0].members[0].memberAssignment)
+      expect(assignment.assignment[topic].sort()).toEqual([0, 1, 2, 3])
+      const listed = await admin.listGroups()
+      expect(listed.groups).toContainEqual({ groupId, protocolType: 'consumer' })
+      await expect(admin.deleteGroups([groupId])).rejects.toThrow() // it has a member
+    } finally {
+      await admin.disconnect()
+    }
+  } finally {
+    await c.consumer.disconnect()
+  }
+
+  const admin = kafkajs.admin()
+  await admin.connect()
+  try {
+    const offsets = await admin.fetchOffsets({ groupId, topics: [topic] })
+    expect(offsets[0].partitions.map((p: any) => [p.partition, p.offset]).sort()).toEqual([[0, '15'], [1, '15'], [2, '15'], [3, '15']])
+    expect(await admin.deleteGroups([groupId])).toEqual([{ groupId, errorCode: 0 }])
+  } finally {
+    await admin.disconnect()
+  }
+  expect(await client.admin().fetchOffsets({ groupId })).toEqual([])
+})

@@ -1,0 +1,143 @@
+/**
+ * Untrusted bodies of the classic group APIs (JoinGroup, SyncGroup,
+ * Heartbeat, LeaveGroup) → typed inputs, checked as requests.ts checks the
+ * others: types, sizes, counts; a bad field is an error value with a code.
+ */
+import { ErrorCode, fail, isInt, ok, type Result } from '@tributary/protocol'
+import { isBody, MEMBER_ID_CHARS_MAX, parseGroupId } from './requests.js'
+import type { ResolvedGroupConfig } from './types.js'
+
+/** A member may offer a few assignors; Kafka clients send 1-3. */
+export const PROTOCOLS_PER_JOIN_MAX = 64
+export const PROTOCOL_NAME_CHARS_MAX = 256
+/** Per member, in one SyncGroup; bounded by the frame anyway. */
+export const ASSIGNMENTS_PER_SYNC_MAX = 10_000
+export const MEMBERS_PER_LEAVE_MAX = 10_000
+
+type Body = Record<string, unknown>
+const invalid = <T>(message: string): Result<T> => fail(ErrorCode.INVALID_REQUEST, message)
+
+function str(v: unknown, name: string, max = MEMBER_ID_CHARS_MAX): Result<string> {
+  return typeof v === 'string' && v.length <= max ? ok(v) : invalid(`${name} must be a string of at most ${max} characters`)
+}
+
+function nullableStr(v: unknown, name: string, max = MEMBER_ID_CHARS_MAX): Result<string | null> {
+  return v === undefined || v === null ? ok(null) : str(v, name, max)
+}
+
+function bytes(v: unknown, name: string): Result<Uint8Array> {
+  return v instanceof Uint8Array ? ok(v) : invalid(`${name} must be bytes`)
+}
+
+function groupBody(body: unknown): Result<{ body: Body; groupId: string }> {
+  if (!isBody(body)) return invalid('body must be a map')
+  const groupId = parseGroupId(body.groupId)
+  return groupId.ok ? ok({ body, groupId: groupId.value }) : groupId
+}
+
+export interface JoinInput {
+  groupId: string
+  memberId: string
+  groupInstanceId: string | null
+  clientId: string
+  sessionTimeoutMs: number
+  rebalanceTimeoutMs: number
+  protocolType: string
+  protocols: Array<{ name: string; metadata: Uint8Array }>
+  requireKnownMemberId: boolean
+}
+
+/** Session timeouts outside the configured bounds are refused (INVALID_SESSION_TIMEOUT), as Kafka does, not clamped. */
+export function parseJoinGroup(raw: unknown, cfg: ResolvedGroupConfig): Result<JoinInput> {
+  const g = groupBody(raw)
+  if (!g.ok) return g
+  const { body } = g.value
+  const memberId = str(body.memberId, 'memberId')
+  if (!memberId.ok) return memberId
+  const instance = nullableStr(body.groupInstanceId, 'groupInstanceId')
+  if (!instance.ok) return instance
+  const clientId = nullableStr(body.clientId, 'clientId')
+  if (!clientId.ok) return clientId
+  const type = str(body.protocolType, 'protocolType', PROTOCOL_NAME_CHARS_MAX)
+  if (!type.ok) return type
+  const session = body.sessionTimeoutMs
+  if (!isInt(session) || session < cfg.sessionTimeoutMsMin || session > cfg.sessionTimeoutMsMax) {
+    return fail(ErrorCode.INVALID_SESSION_TIMEOUT, `sessionTimeoutMs must be within [${cfg.sessionTimeoutMsMin}, ${cfg.sessionTimeoutMsMax}]`)
+  }
+  const rebalance = isInt(body.rebalanceTimeoutMs) && body.rebalanceTimeoutMs > 0 ? Math.min(body.rebalanceTimeoutMs, cfg.rebalanceTimeoutMsMax) : session
+  if (!Array.isArray(body.protocols) || body.protocols.length > PROTOCOLS_PER_JOIN_MAX) return invalid(`protocols must be a list of at most ${PROTOCOLS_PER_JOIN_MAX}`)
+  const protocols: JoinInput['protocols'] = []
+  for (const p of body.protocols) {
+    if (!isBody(p)) return invalid('each protocol needs { name, metadata }')
+    const name = str(p.name, 'protocol name', PROTOCOL_NAME_CHARS_MAX)
+    if (!name.ok) return name
+    const metadata = bytes(p.metadata, 'protocol metadata')
+    if (!metadata.ok) return metadata
+    protocols.push({ name: name.value, metadata: metadata.value })
+  }
+  return ok({
+    groupId: g.value.groupId, memberId: memberId.value, groupInstanceId: instance.value, clientId: clientId.value ?? '',
+    sessionTimeoutMs: session, rebalanceTimeoutMs: rebalance, protocolType: type.value, protocols,
+    requireKnownMemberId: body.requireKnownMemberId === true,
+  })
+}
+
+export interface SyncInput {
+  groupId: string
+  memberId: string
+  generationId: number
+  protocolType: string | null
+  protocolName: string | null
+  assignments: Array<{ memberId: string; assignment: Uint8Array }>
+}
+
+export function parseSyncGroup(raw: unknown): Result<SyncInput> {
+  const g = groupBody(raw)
+  if (!g.ok) return g
+  const { body } = g.value
+  const memberId = str(body.memberId, 'memberId')
+  if (!memberId.ok) return memberId
+  if (!isInt(body.generationId)) return invalid('generationId must be an integer')
+  const type = nullableStr(body.protocolType, 'protocolType', PROTOCOL_NAME_CHARS_MAX)
+  if (!type.ok) return type
+  const name = nullableStr(body.protocolName, 'protocolName', PROTOCOL_NAME_CHARS_MAX)
+  if (!name.ok) return name
+  const list = body.assignments ?? []
+  if (!Array.isArray(list) || list.length > ASSIGNMENTS_PER_SYNC_MAX) return invalid(`assignments must be a list of at most ${ASSIGNMENTS_PER_SYNC_MAX}`)
+  const assignments: SyncInput['assignments'] = []
+  for (const a of list) {
+    if (!isBody(a)) return invalid('each assignment needs { memberId, assignment }')
+    const id = str(a.memberId, 'assignment memberId')
+    if (!id.ok) return id
+    const assignment = bytes(a.assignment, 'assignment')
+    if (!assignment.ok) return assignment
+    assignments.push({ memberId: id.value, assignment: assignment.value })
+  }
+  return ok({ groupId: g.value.groupId, memberId: memberId.value, generationId: body.generationId, protocolType: type.value, protocolName: name.value, assignments })
+}
+
+export function parseClassicHeartbeat(raw: unknown): Result<{ groupId: string; memberId: string; generationId: number }> {
+  const g = groupBody(raw)
+  if (!g.ok) return g
+  const memberId = str(g.value.body.memberId, 'memberId')
+  if (!memberId.ok) return memberId
+  if (!isInt(g.value.body.generationId)) return invalid('generationId must be an integer')
+  return ok({ groupId: g.value.groupId, memberId: memberId.value, generationId: g.value.body.generationId })
+}
+
+export function parseLeaveGroup(raw: unknown): Result<{ groupId: string; members: Array<{ memberId: string; groupInstanceId: string | null }> }> {
+  const g = groupBody(raw)
+  if (!g.ok) return g
+  const list = g.value.body.members
+  if (!Array.isArray(list) || list.length === 0 || list.length > MEMBERS_PER_LEAVE_MAX) return invalid(`members must be a list of 1 to ${MEMBERS_PER_LEAVE_MAX}`)
+  const members = []
+  for (const m of list) {
+    if (!isBody(m)) return invalid('each member needs { memberId }')
+    const id = str(m.memberId, 'memberId')
+    if (!id.ok) return id
+    const instance = nullableStr(m.groupInstanceId, 'groupInstanceId')
+    if (!instance.ok) return instance
+    members.push({ memberId: id.value, groupInstanceId: instance.value })
+  }
+  return ok({ groupId: g.value.groupId, members })
+}

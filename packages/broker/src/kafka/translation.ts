@@ -1,0 +1,20 @@
+/**
+ * The shape of one Kafka API's translation (Kafka's request and response
+ * objects ↔ our handler's bodies), shared by translate.ts and
+ * translate-groups.ts.
+ */
+import type { KafkaObject } from '@tributary/protocol'
+
+/** One API: our key, the request body we hand our handler, and Kafka's response from our answer. */
+export interface Translation {
+  /** our API key (the Handlers registry's) */
+  apiKey: number
+  /** `clientId` is the request header's (Kafka bodies do not repeat it) */
+  request(kafka: KafkaObject, version: number, clientId: string | null): unknown
+  response(ours: unknown, errorCode: number, errorMessage: string | null, version: number): KafkaObject
+  /** the body of an error answer when our handler failed as a whole; `ours` is our error body (its hints) */
+  error(kafka: KafkaObject, errorCode: number, errorMessage: string | null, version: number, ours: unknown): KafkaObject
+}
+
+export type Obj = Record<string, any>
+export const arr = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : [])
