@@ -2,10 +2,12 @@
  * librdkafka through Debian's kcat against a real 3-node cluster's Kafka
  * listeners (issue #18): `-L` lists every broker at its Kafka address, `-P`
  * produces keyed records with headers, `-C -o beginning -e` reads them back, and
- * the Tributary SDK reads the same records. Run by `npm run test:compat` (not
+ * the Tributary SDK reads the same records, and `-G` balanced consumers share a
+ * topic through a classic group, commit, and a later one resumes from the
+ * commits. Run by `npm run test:compat` (not
  * `npm test`); without kcat on PATH it says so and skips.
  */
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { Tributary, partitionForKey, text, type ConsumedMessage } from '@tributary/client'
 import { freePort, startCluster, type TestCluster } from '../cluster.js'
 
@@ -18,6 +20,16 @@ const describeKcat = kcatPath ? describe : describe.skip
 function kcat(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(kcatPath, args, { input, encoding: 'utf8', timeout: 30_000 })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+/** A kcat left running (a -G member), its stdout lines collected. */
+function kcatRunning(args: string[]): { child: ChildProcess; lines: () => string[]; exit: Promise<number | null> } {
+  const child = spawn(kcatPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c))
+  child.stderr!.resume()
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  return { child, lines: () => out.split('\n').filter(Boolean), exit }
 }
 
 describeKcat('kcat (librdkafka)', () => {
@@ -105,5 +117,43 @@ describeKcat('kcat (librdkafka)', () => {
       const m = byValue.get(s.value)
       expect([m.key, m.partition, m.offset, m.headers]).toEqual([s.key, meta[i]!.partition, meta[i]!.offset, ['n', String(i)]])
     })
+  })
+
+  test('kcat -G: two balanced members share the partitions and commit; a later member resumes from the commits', async () => {
+    const topic = 'kcat-group-topic'
+    const group = 'kcat-group'
+    await client.admin().createTopic({ topic, partitions: 4, replicationFactor: 3 })
+    const producer = client.producer({ acks: 'all' })
+    await producer.send({ topic, messages: Array.from({ length: 40 }, (_, i) => ({ partition: i % 4, value: `g-${i}` })) })
+    const member = () => kcatRunning(['-b', brokers, '-G', group, '-u', '-X', 'auto.offset.reset=earliest', '-f', '%p %s\\n', '-X', 'session.timeout.ms=10000', topic])
+    const a = member()
+    const b = member()
+    try {
+      const values = () => new Set([...a.lines(), ...b.lines()].map((l) => l.split(' ')[1]))
+      const partitionsOf = (m: typeof a) => new Set(m.lines().map((l) => l.split(' ')[0]))
+      await cluster.waitFor(() => values().size === 40 && partitionsOf(a).size > 0 && partitionsOf(b).size > 0, {
+        timeoutMs: 60_000, message: `both kcat members consume (a ${[...partitionsOf(a)]}, b ${[...partitionsOf(b)]}, ${values().size} values)`,
+      })
+      // Balanced: no partition read by both (each member's partitions are its own for the whole generation).
+      const both = [...partitionsOf(a)].filter((p) => partitionsOf(b).has(p))
+      expect(both).toEqual([])
+      const described = await client.admin().describeGroup(group)
+      expect([described.state, described.members.length]).toEqual(['stable', 2])
+    } finally {
+      // SIGINT: kcat closes its consumer, which commits what it read and leaves the group.
+      a.child.kill('SIGINT')
+      b.child.kill('SIGINT')
+      await Promise.all([a.exit, b.exit])
+    }
+    // (-o would override the commits in -G mode: kcat applies it to every assignment; auto.offset.reset applies only without one.)
+    await cluster.waitFor(async () => (await client.admin().fetchOffsets({ groupId: group })).filter((o) => o.offset === 10).length === 4, {
+      timeoutMs: 30_000, message: 'kcat committed offset 10 on every partition',
+    })
+
+    await producer.send({ topic, messages: Array.from({ length: 8 }, (_, i) => ({ partition: i % 4, value: `g-${40 + i}` })) })
+    await producer.close()
+    const later = kcat(['-b', brokers, '-G', group, '-X', 'auto.offset.reset=earliest', '-c', '8', '-f', '%s\\n', topic])
+    expect(later.status).toBe(0)
+    expect(later.stdout.trim().split('\n').sort()).toEqual(Array.from({ length: 8 }, (_, i) => `g-${40 + i}`).sort())
   })
 })
