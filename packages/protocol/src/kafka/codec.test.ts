@@ -105,7 +105,7 @@ describe('hostile input', () => {
   })
 
   it('a seeded fuzz of 10,000 mutated and random frames: every one decodes or fails with a code, none throws', () => {
-    const seeds = [good, hex('0012 0003 00000007 0002 6162 00   02 78  02 31  00'), RawFrames.produceV9, RawFrames.fetchV12]
+    const seeds = [good, hex('0012 0003 00000007 0002 6162 00   02 78  02 31  00'), RawFrames.produceV9, RawFrames.fetchV12, RawFrames.joinGroupV9, RawFrames.offsetCommitV8]
     const mutated = fc.tuple(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.nat())
       .map(([seed, flips, cut]) => {
         const b = seed.slice(0, 8 + (cut % (seed.byteLength - 7)))
@@ -165,6 +165,8 @@ describe('hostile input', () => {
 /** Valid request frames (no size prefix) built from the table, as seeds for the fuzz. */
 const RawFrames = {
   produceV9: requestFrame(0, 9, { acks: -1, timeoutMs: 1000, topicData: [{ name: 't', partitionData: [{ index: 0, records: new Uint8Array([1, 2, 3]) }] }] }),
+  joinGroupV9: requestFrame(11, 9, { groupId: 'g', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 60_000, memberId: 'm', groupInstanceId: null, protocolType: 'consumer', protocols: [{ name: 'range', metadata: new Uint8Array([0, 0, 0, 0, 0, 1, 0, 1, 0x74]) }], reason: 'r' }),
+  offsetCommitV8: requestFrame(8, 8, { groupId: 'g', generationId: 3, memberId: 'm', topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 42, committedMetadata: null }] }] }),
   fetchV12: requestFrame(1, 12, { maxWaitMs: 1, minBytes: 1, topics: [{ topic: 't', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 100 }] }] }),
 }
 
