@@ -49,6 +49,8 @@ export interface BrokerConfig {
   kafkaListen: string | null
   /** host:port Kafka clients are told (default: kafkaListen). */
   kafkaAdvertise: string | null
+  /** The Kafka listener speaks TLS with --tls-cert (Kafka's SSL, or SASL_SSL with --sasl-mechanisms). */
+  kafkaTls: boolean
   dataDir: string
   /** The Raft voters (every voter is also a broker). Nodes not listed join as observers. */
   voters: Voter[]
@@ -182,6 +184,7 @@ export const BROKER_OPTIONS: readonly OptionSpec[] = [
   opt('advertisedListeners', 'named-urls', 'what clients of each named listener are told: name=ws://host:port,... (default: its --listeners address)', { default: [] }),
   opt('kafkaListen', 'host-port', 'host:port of the Kafka protocol listener (Kafka clients and tools; off when unset)', { default: null }),
   opt('kafkaAdvertise', 'host-port', 'host:port Kafka clients are told (default: --kafka-listen)', { default: null }),
+  opt('kafkaTls', 'bool', 'the Kafka listener speaks TLS with --tls-cert/--tls-key (security.protocol SSL, or SASL_SSL with --sasl-mechanisms)', { default: false }),
   opt('dataDir', 'string', 'directory for the node\'s LevelDB'),
   opt('voters', 'voters', 'Raft voters: id@ws://host:port,... (nodes not listed are observers)'),
   opt('rack', 'nullable-string', 'rack id for placement', { default: null }),
@@ -398,6 +401,9 @@ export function resolveBrokerConfig(sources: ConfigSources): Result<BrokerConfig
   const cfg = out as unknown as BrokerConfig
   if (cfg.advertise === null) cfg.advertise = cfg.listen
   if (cfg.kafkaAdvertise === null) cfg.kafkaAdvertise = cfg.kafkaListen
+  if (cfg.kafkaTls && (cfg.kafkaListen === null || cfg.tlsCert === null)) {
+    return fail(ErrorCode.INVALID_CONFIG, '--kafka-tls (TRIBUTARY_KAFKA_TLS) needs --kafka-listen and --tls-cert/--tls-key')
+  }
   if (cfg.kafkaListen === null && cfg.kafkaAdvertise !== null) {
     return fail(ErrorCode.INVALID_CONFIG, '--kafka-advertise (TRIBUTARY_KAFKA_ADVERTISE) needs --kafka-listen')
   }

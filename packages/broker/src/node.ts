@@ -252,15 +252,14 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     server = await serve(config.listen, null)
     for (const l of extra) listenerServers.set(l.name, await serve(l.listen, l.name))
     if (config.kafkaListen !== null) {
-      // No SASL on the Kafka port yet: it must not open a door the WebSocket port keeps shut.
-      if (config.saslMechanisms.length > 0) throw new Error('--kafka-listen cannot be combined with --sasl-mechanisms yet: the Kafka listener has no SASL')
+      // The same Authenticator and guarded handlers as the WebSocket listeners: the Kafka port opens no other door.
       const kafka = await startKafkaServer({
         ...splitHostPort(config.kafkaListen)!,
         maxConnections: config.maxConnections,
         inFlightPerConnectionMax: config.inFlightPerConnectionMax,
         frameBytesMax: config.frameBytesMax,
-        handlers, metrics, logger: logger.child({ part: 'kafka' }),
-        clusterAccess: !clusterProtected(config, key !== undefined),
+        handlers, metrics, logger: logger.child({ part: 'kafka' }), authenticator,
+        tls: config.kafkaTls ? deps.tls : undefined,
       })
       kafkaServer = kafka
       endpoints[KAFKA_LISTENER] = kafkaAdvertised(config.kafkaAdvertise!, kafka.port)
@@ -310,13 +309,13 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     listenerPorts: new Map([...listenerServers, ...(kafkaServer ? [[KAFKA_LISTENER, kafkaServer] as const] : [])].map(([name, s]) => [name, s.port])),
     metadata,
     isController: () => controller!.isActive(),
-    reloadTls: () => reloadAll([server, ...listenerServers.values()]),
+    reloadTls: () => reloadAll([server, ...listenerServers.values(), ...(kafkaServer ? [kafkaServer] : [])]),
     stop: (opts) => (stopping ??= stop(opts)),
   }
 }
 
 /** Reload every TLS listener; the first failure, else the first success (every listener serves the same certificate). */
-function reloadAll(servers: NodeServer[]): TlsReload {
+function reloadAll(servers: Array<Pick<NodeServer, 'reloadTls'>>): TlsReload {
   const results = servers.map((s) => s.reloadTls()).filter((r) => r.ok || r.error !== NOT_TLS)
   return results.find((r) => !r.ok) ?? results[0] ?? { ok: false, error: NOT_TLS }
 }

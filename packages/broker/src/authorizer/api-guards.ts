@@ -167,6 +167,9 @@ function registerGroupGuards(guards: Map<number, Guard>, authz: AclAuthorizer, c
     return next(body, ctx)
   }))
 
+  // The classic group protocol, as Kafka checks it: Read on the group (the topics are checked where offsets and records are).
+  for (const key of [ApiKey.JoinGroup, ApiKey.SyncGroup, ApiKey.Heartbeat, ApiKey.LeaveGroup]) guards.set(key, group(Op.READ, (b) => b?.groupId))
+
   guards.set(ApiKey.OffsetCommit, group(Op.READ, (b) => b?.groupId, (body, ctx, next) => {
     const parts = split(body?.topics, (t) => t?.topic, (name) => can(ctx, Op.READ, Res.TOPIC, name))
     if (!parts) return invalid('topics must be an array of { topic, partitions }')

@@ -12,8 +12,17 @@
  * decoded closes the connection with a (rate-limited) log line; an API or
  * version we do not serve gets UNSUPPORTED_VERSION. Nothing a client sends can
  * throw out of here.
+ *
+ * Security is the WebSocket listener's: each connection has a ConnectionAuth
+ * from the node's Authenticator (SaslHandshake v1 + SaslAuthenticate with the
+ * node's mechanisms; with --sasl-mechanisms nothing but ApiVersions and the
+ * handshake is served before it succeeds), the session it yields is every
+ * request's identity, and the handlers are the guarded ones, so ACLs apply
+ * identically. With `tls` the port speaks TLS with the node's certificate
+ * (Kafka's SSL / SASL_SSL), client certificates included.
  */
 import net from 'node:net'
+import tls from 'node:tls'
 import type { Logger } from 'pino'
 import {
   decodeKafkaRequest, encodeKafkaErrorResponse, encodeKafkaResponse, errorName, ErrorCode, FrameSplitter, KAFKA_APIS, KafkaApiKey,
@@ -21,8 +30,11 @@ import {
 } from '@tributary/protocol'
 import type { Handlers } from '../net/handler-registry.js'
 import type { BrokerMetrics } from '../metrics.js'
-import type { HandlerResult, RequestContext } from '../seams.js'
-import { anonymousSession } from '../security/session.js'
+import type { HandlerResult, RequestContext, RequestHandler } from '../seams.js'
+import type { Authenticator } from '../security/authenticator.js'
+import type { ConnectionAuth } from '../security/connection-auth.js'
+import { certificateSummary, checkedContext, connectionTls, refusedClientCertificate, type ServerTls } from '../net/tls.js'
+import { NOT_TLS, type TlsReload } from '../net/server.js'
 import { KAFKA_LISTENER } from './endpoint.js'
 import { LogLimiter } from './log-limiter.js'
 import { TRANSLATIONS } from './translate.js'
@@ -36,15 +48,22 @@ export interface KafkaServerOptions {
   handlers: Handlers
   metrics: BrokerMetrics
   logger: Logger
-  /** RequestContext.clusterAccess of every Kafka connection: no SASL or TLS here yet, so true only on an unprotected cluster. */
-  clusterAccess: boolean
+  /** The node's: mechanisms, whether SASL is required, who may call cluster-internal APIs. */
+  authenticator: Authenticator
+  /** Set: the port speaks TLS with the node's certificate (--kafka-tls). */
+  tls?: ServerTls
 }
 
 export interface KafkaServer {
   readonly port: number
   connectionCount(): number
+  /** Swap in the certificate files' current contents for new connections (SIGHUP). */
+  reloadTls(): TlsReload
   close(): Promise<void>
 }
+
+/** After a failed authentication's answer is written, the socket is ended; this long later it is destroyed whatever the peer does. */
+const CLOSE_GRACE_MS = 1000
 
 /** Bad-frame log lines per minute for the whole listener, so a fuzzer cannot flood the log. */
 const BAD_FRAME_LOGS_PER_MINUTE = 10
@@ -62,17 +81,29 @@ export async function startKafkaServer(opts: KafkaServerOptions): Promise<KafkaS
   const sockets = new Set<net.Socket>()
   const badFrameLog = new LogLimiter(BAD_FRAME_LOGS_PER_MINUTE, LOG_WINDOW_MS)
   let nextConnectionId = 1
-  const server = net.createServer((socket) => {
+  const onSocket = (socket: net.Socket): void => {
     socket.on('error', () => {})
     if (sockets.size >= opts.maxConnections) {
       opts.metrics.connectionsRejected.inc()
       socket.destroy()
       return
     }
+    if (socket instanceof tls.TLSSocket && opts.tls) {
+      const refused = refusedClientCertificate(socket, opts.tls.clientAuth)
+      if (refused !== undefined) {
+        opts.metrics.tlsHandshakeFailures.inc({ reason: 'client-certificate' })
+        socket.destroy()
+        return
+      }
+    }
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
     serveConnection(socket, nextConnectionId++, opts, badFrameLog)
-  })
+  }
+  const server = opts.tls ? tls.createServer(checkedContext(opts.tls.load(), opts.tls.clientAuth), onSocket) : net.createServer(onSocket)
+  if (server instanceof tls.Server) {
+    server.on('tlsClientError', () => opts.metrics.tlsHandshakeFailures.inc({ reason: 'handshake' }))
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(opts.port, opts.host, () => {
@@ -85,6 +116,17 @@ export async function startKafkaServer(opts: KafkaServerOptions): Promise<KafkaS
   return {
     port,
     connectionCount: () => sockets.size,
+    reloadTls: () => {
+      if (!opts.tls || !(server instanceof tls.Server)) return { ok: false, error: NOT_TLS }
+      try {
+        const material = opts.tls.load()
+        server.setSecureContext(checkedContext(material, opts.tls.clientAuth))
+        const cert = certificateSummary(material.cert)
+        return { ok: true, fingerprint256: cert.fingerprint256, serialNumber: cert.serialNumber }
+      } catch (err) {
+        return { ok: false, error: (err as Error).message }
+      }
+    },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       for (const s of sockets) s.destroy()
@@ -96,6 +138,18 @@ export async function startKafkaServer(opts: KafkaServerOptions): Promise<KafkaS
 function serveConnection(socket: net.Socket, connectionId: number, opts: KafkaServerOptions, badFrameLog: LogLimiter): void {
   const { metrics, logger } = opts
   const remoteAddress = socket.remoteAddress ?? '?'
+  const { tls: secure, peerCertificate } = connectionTls(socket, opts.tls)
+  const auth = opts.authenticator.open({
+    remoteAddress, tls: secure, peerCertificate,
+    close: () => {
+      socket.end()
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref()
+    },
+  })
+  if (!auth) {
+    socket.destroy() // too many unauthenticated connections from this address
+    return
+  }
   const splitter = new FrameSplitter(opts.frameBytesMax)
   const abort = new AbortController()
   // Responses in request order: each request takes a slot; a slot's bytes leave once every earlier one has.
@@ -145,17 +199,19 @@ function serveConnection(socket: net.Socket, connectionId: number, opts: KafkaSe
       const ctx: RequestContext = {
         connectionId, remoteAddress, apiKey: decoded.header.apiKey, apiVersion: decoded.header.apiVersion,
         correlationId: decoded.header.correlationId, listener: KAFKA_LISTENER, signal: abort.signal,
-        // Plain TCP for now: TLS and SASL on the Kafka port come with the security issues.
-        tls: false, session: anonymousSession(), clusterAccess: opts.clusterAccess,
+        tls: secure, peerCertificate, session: auth.session, clusterAccess: auth.clusterAccess,
       }
-      void handle(decoded.header, decoded.body, ctx, opts).then(answer)
+      void handle(decoded.header, decoded.body, ctx, opts, auth).then(answer)
     }
     if (slots.length >= opts.inFlightPerConnectionMax && !paused) {
       paused = true
       socket.pause()
     }
   })
-  socket.on('close', () => abort.abort())
+  socket.on('close', () => {
+    auth.closed()
+    abort.abort()
+  })
 }
 
 /** An API or version we do not serve: ApiVersions answers in v0 with our versions (KIP-511's fallback); others get the error code. */
@@ -167,7 +223,7 @@ function unsupported(header: KafkaRequestHeader | null, correlationId: number): 
 }
 
 /** One decoded request → its response frame, or null for none (acks=0). Never rejects. */
-async function handle(header: KafkaRequestHeader, body: KafkaObject, ctx: RequestContext, opts: KafkaServerOptions): Promise<Uint8Array | null> {
+async function handle(header: KafkaRequestHeader, body: KafkaObject, ctx: RequestContext, opts: KafkaServerOptions, auth: ConnectionAuth): Promise<Uint8Array | null> {
   const { apiKey, apiVersion, correlationId } = header
   const name = `kafka:${KAFKA_APIS.get(apiKey)?.name ?? apiKey}`
   if (apiKey === KafkaApiKey.ApiVersions) {
@@ -175,11 +231,13 @@ async function handle(header: KafkaRequestHeader, body: KafkaObject, ctx: Reques
     return encodeKafkaResponse(apiKey, apiVersion, correlationId, { errorCode: ErrorCode.NONE, apiKeys: advertisedApis() })
   }
   const t = TRANSLATIONS.get(apiKey)!
-  const handler = opts.handlers.get(t.apiKey)
+  const handler = handlerFor(t.apiKey, opts, auth)
   let result: HandlerResult
   try {
-    if (!handler) throw new Error(`no handler for ${name}`)
-    result = await handler(t.request(body, apiVersion, header.clientId), ctx)
+    const refused = auth.admit(t.apiKey)
+    if (refused) result = { errorCode: refused.errorCode, body: { errorMessage: refused.errorMessage } }
+    else if (!handler) throw new Error(`no handler for ${name}`)
+    else result = await handler(t.request(body, apiVersion, header.clientId), ctx)
   } catch (err) {
     opts.logger.error({ err, api: name, connectionId: ctx.connectionId }, 'kafka listener: handler threw')
     result = { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, body: { errorMessage: `${name} failed: ${(err as Error)?.message ?? String(err)}` } }
@@ -194,4 +252,11 @@ async function handle(header: KafkaRequestHeader, body: KafkaObject, ctx: Reques
     opts.logger.error({ err, api: name }, 'kafka listener: response could not be encoded')
     return encodeKafkaResponse(apiKey, apiVersion, correlationId, t.error(body, ErrorCode.UNKNOWN_SERVER_ERROR, 'response could not be encoded', apiVersion, null))
   }
+}
+
+/** The SASL APIs are the connection's own (its ConnectionAuth); the others are the node's guarded handlers. */
+function handlerFor(apiKey: number, opts: KafkaServerOptions, auth: ConnectionAuth): RequestHandler | undefined {
+  if (apiKey === KafkaApiKey.SaslHandshake) return (body) => auth.handshake(body)
+  if (apiKey === KafkaApiKey.SaslAuthenticate) return (body) => auth.authenticate(body)
+  return opts.handlers.get(apiKey)
 }

@@ -169,6 +169,24 @@ const findCoordinator: Translation = {
   error: (_k, errorCode, errorMessage) => ({ errorCode, errorMessage, nodeId: -1, host: '', port: -1 }),
 }
 
+/** Answered by the connection's own authentication (server.ts), not by a registered handler. */
+const saslHandshake: Translation = {
+  apiKey: KafkaApiKey.SaslHandshake,
+  request: (k) => ({ mechanism: k.mechanism }),
+  response: (ours) => ({ errorCode: ErrorCode.NONE, mechanisms: (ours as { mechanisms: string[] }).mechanisms }),
+  error: (_k, errorCode, _m, _v, ours) => ({ errorCode, mechanisms: (ours as { mechanisms?: string[] } | null)?.mechanisms ?? [] }),
+}
+
+const saslAuthenticate: Translation = {
+  apiKey: KafkaApiKey.SaslAuthenticate,
+  request: (k) => ({ authBytes: k.authBytes }),
+  response: (ours) => {
+    const r = ours as { authBytes: Uint8Array; sessionLifetimeMs: number }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: r.authBytes, sessionLifetimeMs: r.sessionLifetimeMs }
+  },
+  error: (_k, errorCode, errorMessage) => ({ errorCode, errorMessage, authBytes: new Uint8Array(0), sessionLifetimeMs: 0 }),
+}
+
 /** By Kafka API key (ApiVersions is answered by the listener itself). */
 export const TRANSLATIONS: ReadonlyMap<number, Translation> = new Map([
   [KafkaApiKey.Metadata, metadata],
@@ -177,5 +195,7 @@ export const TRANSLATIONS: ReadonlyMap<number, Translation> = new Map([
   [KafkaApiKey.ListOffsets, listOffsets],
   [KafkaApiKey.CreateTopics, createTopics],
   [KafkaApiKey.FindCoordinator, findCoordinator],
+  [KafkaApiKey.SaslHandshake, saslHandshake],
+  [KafkaApiKey.SaslAuthenticate, saslAuthenticate],
   ...GROUP_TRANSLATIONS,
 ])

@@ -10,6 +10,7 @@
  */
 import { array, field as f, message, struct, type MessageSpec } from './schema.js'
 import * as G from './messages-groups.js'
+import * as S from './messages-sasl.js'
 
 export const RequestHeader = message('RequestHeader', -1, '0-2', '2+', [
   f('RequestApiKey', 'int16', '0+'),
@@ -213,10 +214,12 @@ export const KAFKA_APIS: ReadonlyMap<number, KafkaApi> = new Map([
   api(G.DescribeGroupsRequest, G.DescribeGroupsResponse),
   api(G.ListGroupsRequest, G.ListGroupsResponse),
   api(G.DeleteGroupsRequest, G.DeleteGroupsResponse),
+  api(S.SaslHandshakeRequest, S.SaslHandshakeResponse),
+  api(S.SaslAuthenticateRequest, S.SaslAuthenticateResponse),
 ].map((a) => [a.apiKey, a]))
 
 export const KafkaApiKey = {
   Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, OffsetCommit: 8, OffsetFetch: 9, FindCoordinator: 10,
   JoinGroup: 11, Heartbeat: 12, LeaveGroup: 13, SyncGroup: 14, DescribeGroups: 15, ListGroups: 16,
-  ApiVersions: 18, CreateTopics: 19, DeleteGroups: 42,
+  SaslHandshake: 17, ApiVersions: 18, CreateTopics: 19, SaslAuthenticate: 36, DeleteGroups: 42,
 } as const
