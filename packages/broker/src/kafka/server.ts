@@ -152,6 +152,19 @@ function serveConnection(socket: net.Socket, connectionId: number, opts: KafkaSe
   }
   const splitter = new FrameSplitter(opts.frameBytesMax)
   const abort = new AbortController()
+  // After SaslHandshake v0 (KIP-43) the mechanism's tokens come as bare size-prefixed frames, answered the same way.
+  let rawSaslTokens = false
+  const rawSaslStep = async (token: Uint8Array): Promise<Uint8Array | null> => {
+    const r = await auth.authenticate({ authBytes: token })
+    rawSaslTokens = auth.exchanging
+    // A failure has no answer in this framing: the connection closes (ConnectionAuth does it).
+    if (!r || r.errorCode !== ErrorCode.NONE) return null
+    const bytes = (r.body as { authBytes: Uint8Array }).authBytes
+    const out = new Uint8Array(4 + bytes.byteLength)
+    new DataView(out.buffer).setInt32(0, bytes.byteLength)
+    out.set(bytes, 4)
+    return out
+  }
   // Responses in request order: each request takes a slot; a slot's bytes leave once every earlier one has.
   const slots: Array<{ bytes: Uint8Array | null; done: boolean }> = []
   let paused = false
@@ -189,6 +202,10 @@ function serveConnection(socket: net.Socket, connectionId: number, opts: KafkaSe
         slot.done = true
         flush()
       }
+      if (rawSaslTokens) {
+        void rawSaslStep(frame).then(answer)
+        continue
+      }
       const decoded = decodeKafkaRequest(frame)
       if (!decoded.ok) {
         if (decoded.code !== ErrorCode.UNSUPPORTED_VERSION) return badFrame(decoded.message, decoded.header)
@@ -201,7 +218,15 @@ function serveConnection(socket: net.Socket, connectionId: number, opts: KafkaSe
         correlationId: decoded.header.correlationId, listener: KAFKA_LISTENER, signal: abort.signal,
         tls: secure, peerCertificate, session: auth.session, clusterAccess: auth.clusterAccess,
       }
-      void handle(decoded.header, decoded.body, ctx, opts, auth).then(answer)
+      const handled = handle(decoded.header, decoded.body, ctx, opts, auth)
+      if (decoded.header.apiKey === KafkaApiKey.SaslHandshake && decoded.header.apiVersion === 0) {
+        void handled.then((bytes) => {
+          rawSaslTokens = auth.exchanging
+          answer(bytes)
+        })
+      } else {
+        void handled.then(answer)
+      }
     }
     if (slots.length >= opts.inFlightPerConnectionMax && !paused) {
       paused = true

@@ -38,6 +38,11 @@ export class ConnectionAuth {
     this.clusterAccess = this.accessFor(this.session)
   }
 
+  /** A mechanism was chosen and its exchange has not finished: the next client message is one of its tokens. */
+  get exchanging(): boolean {
+    return this.state === 'chosen' || this.state === 'stepping'
+  }
+
   /** Counts this connection against its address's cap and starts the handshake timeout. */
   holdUnauthenticatedSlot(): void {
     this.holdsSlot = true

@@ -82,6 +82,21 @@ describe('SCRAM-SHA-256 server', () => {
     expect(r).toEqual({ kind: 'failed', reason: expect.stringContaining('nonce') })
   })
 
+  test("librdkafka's client-final (its client nonce again in front of the exchange's) is accepted, as Kafka accepts it; a nonce not ending with the exchange's is not", async () => {
+    const password = 'pencil'
+    const salt = fromBase64('W22ZaJ0SNY7soEsUEjb6gQ==')!
+    const s = server({ user: await credential('sha256', password, salt) }, 'SERVERPART')
+    await s.step(enc('n,,n=user,r=CLIENT'))
+    const withoutProof = 'c=biws,r=CLIENTCLIENTSERVERPART'
+    const authMessage = `n=user,r=CLIENT,r=CLIENTSERVERPART,s=${toBase64(salt)},i=4096,${withoutProof}`
+    const proof = clientProof('sha256', await saltedPassword('sha256', password, salt, 4096), authMessage)
+    expect((await s.step(enc(`${withoutProof},p=${toBase64(proof)}`))).kind).toBe('done')
+    const other = server({ user: await credential('sha256', password, salt) }, 'SERVERPART')
+    await other.step(enc('n,,n=user,r=CLIENT'))
+    const r = await other.step(enc(`c=biws,r=CLIENTSERVERPARTX,p=${toBase64(proof)}`))
+    expect(r).toEqual({ kind: 'failed', reason: expect.stringContaining('nonce') })
+  })
+
   test('channel binding: c= must carry the GS2 header the client sent; p= (PLUS) is refused', async () => {
     const s = await rfcServer()
     await s.step(enc('n,,n=user,r=rOprNGfwEbeRWgbNEkqO'))

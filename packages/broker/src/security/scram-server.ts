@@ -81,7 +81,9 @@ export class ScramServer implements SaslServerMechanism {
     const final = parseClientFinal(msg)
     if (!final.ok) return failed(final.message)
     if (final.value.channelBinding !== this.first.gs2Header) return failed('channel binding (c=) does not match the GS2 header')
-    if (final.value.nonce !== this.nonce) return failed('nonce (r=) does not match the exchange')
+    // Kafka's ScramSaslServer accepts a nonce that ends with the exchange's: librdkafka (kcat, confluent-kafka)
+    // sends its client nonce again in front of it. The proof still covers exactly what the client sent.
+    if (!final.value.nonce.endsWith(this.nonce)) return failed('nonce (r=) does not match the exchange')
     const authMessage = `${this.first.bare},${this.serverFirst},${final.value.withoutProof}`
     const hash = this.deps.params.nodeHash as ScramHash
     const c = this.credential ?? this.fake

@@ -1,13 +1,13 @@
 /**
  * SASL on the Kafka listener, from apache/kafka's SaslHandshake and
- * SaslAuthenticate message JSON files. SaslHandshake is served at v1 only: v0
- * sends the mechanism's tokens as bare frames after the handshake, where v1
- * wraps each in SaslAuthenticate (KIP-152), which every client we test uses.
+ * SaslAuthenticate message JSON files. After SaslHandshake v0 the mechanism's
+ * tokens travel as bare size-prefixed frames (the listener handles that
+ * framing); from v1 each is wrapped in SaslAuthenticate (KIP-152).
  */
 import { field as f, message } from './schema.js'
 
-export const SaslHandshakeRequest = message('SaslHandshakeRequest', 17, '1', 'none', [f('Mechanism', 'string', '0+')])
-export const SaslHandshakeResponse = message('SaslHandshakeResponse', 17, '1', 'none', [
+export const SaslHandshakeRequest = message('SaslHandshakeRequest', 17, '0-1', 'none', [f('Mechanism', 'string', '0+')])
+export const SaslHandshakeResponse = message('SaslHandshakeResponse', 17, '0-1', 'none', [
   f('ErrorCode', 'int16', '0+'),
   f('Mechanisms', '[]string', '0+'),
 ])
