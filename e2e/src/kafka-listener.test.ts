@@ -15,7 +15,7 @@ import { freePort, startCluster, type TestCluster } from './cluster.js'
 import { RawKafka } from './kafka-wire.js'
 
 const require = createRequire(import.meta.url)
-const { Kafka, logLevel, CompressionTypes } = require('kafkajs')
+const { Kafka, logLevel, CompressionTypes, ConfigResourceTypes } = require('kafkajs')
 
 let cluster: TestCluster
 let client: Tributary
@@ -127,6 +127,107 @@ test('KafkaJS gzip batches are accepted and read back by the SDK', async () => {
   const got = await readAll(topic, 20)
   expect(got.map((m) => [m.offset, text(m.value!)])).toEqual(Array.from({ length: 20 }, (_, i) => [i, `gzip-${i}`.repeat(20)]))
 })
+
+test('KafkaJS admin: describe and alter configs (the whole set replaced), add partitions, delete the topic', async () => {
+  const topic = 'kjs-configs'
+  const admin = kafkajs.admin()
+  await admin.connect()
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 3, configEntries: [{ name: 'retention.ms', value: '100000' }] }], waitForLeaders: true })
+    const described = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['retention.ms'] }], includeSynonyms: false })
+    expect(described.resources[0].configEntries.map((c: any) => [c.configName, c.configValue, c.isDefault])).toEqual([['retention.ms', '100000', false]])
+
+    // AlterConfigs names cleanup.policy only: retention.ms, set before, goes back to its default.
+    await admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] })
+    await cluster.waitFor(async () => {
+      const c = await topicConfigs(topic)
+      return c['cleanup.policy'] === 'compact' && c['retention.ms'] === undefined
+    }, { message: 'cleanup.policy set and retention.ms reset, as every node sees it' })
+
+    await admin.createPartitions({ topicPartitions: [{ topic, count: 4 }] })
+    await cluster.waitFor(async () => (await client.admin().describeTopic(topic)).partitions.length === 4, { message: '4 partitions' })
+    await expect(admin.createPartitions({ topicPartitions: [{ topic, count: 5, assignments: [[1]] }] })).rejects.toThrow(/assignment/i)
+
+    await admin.deleteTopics({ topics: [topic] })
+    await cluster.waitFor(async () => !(await client.admin().listTopics()).includes(topic), { message: 'the topic is gone' })
+  } finally {
+    await admin.disconnect()
+  }
+})
+
+test('KafkaJS idempotent producer: a producer id from InitProducerId, sequences the leader checks, every record once', async () => {
+  const topic = 'kjs-idempotent'
+  await client.admin().createTopic({ topic, partitions: 1, replicationFactor: 3 })
+  const producer = kafkajs.producer({ idempotent: true, maxInFlightRequests: 1 })
+  await producer.connect()
+  try {
+    for (let i = 0; i < 4; i++) await producer.send({ topic, acks: -1, messages: Array.from({ length: 5 }, (_, j) => ({ key: 'k', value: `idem-${i * 5 + j}` })) })
+  } finally {
+    await producer.disconnect()
+  }
+  const conn = await leaderConnection(topic, 0)
+  try {
+    conn.send(1, 12, 1, { maxWaitMs: 100, minBytes: 1, maxBytes: 1 << 20, topics: [{ topic, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }] })
+    const p = (RawKafka.decode(1, 12, await conn.next()) as any).responses[0].partitions[0]
+    const values: string[] = []
+    let at = 0
+    const seqs: number[] = []
+    while (at < p.records.byteLength) {
+      const b = decodeRecordBatch(p.records, at)
+      if (!b.ok) throw new Error(b.message)
+      expect(b.value.header.producerId).toBeGreaterThanOrEqual(0)
+      seqs.push(b.value.header.baseSequence)
+      for (const r of b.value.records) values.push(text(r.value!) ?? '')
+      at += 12 + b.value.header.batchLength
+    }
+    expect(values).toEqual(Array.from({ length: 20 }, (_, i) => `idem-${i}`))
+    expect(seqs).toEqual([0, 5, 10, 15])
+  } finally {
+    conn.close()
+  }
+})
+
+test('raw frames: IncrementalAlterConfigs v1 sets and deletes, refuses APPEND; DescribeCluster v1 lists the Kafka addresses; OffsetForLeaderEpoch v4; no transactional ids', async () => {
+  const topic = 'raw-admin'
+  await client.admin().createTopic({ topic, partitions: 1, replicationFactor: 3 })
+  const conn = await leaderConnection(topic, 0)
+  try {
+    const resource = (configs: object[]) => ({ resources: [{ resourceType: 2, resourceName: topic, configs }], validateOnly: false })
+    conn.send(44, 1, 1, resource([{ name: 'retention.ms', configOperation: 0, value: '5000' }]))
+    expect((RawKafka.decode(44, 1, await conn.next()) as any).responses).toEqual([{ errorCode: 0, errorMessage: null, resourceType: 2, resourceName: topic }])
+    await cluster.waitFor(async () => (await topicConfigs(topic))['retention.ms'] === '5000', { message: 'retention.ms set' })
+    conn.send(44, 1, 2, resource([{ name: 'retention.ms', configOperation: 2, value: '1' }]))
+    expect((RawKafka.decode(44, 1, await conn.next()) as any).responses[0]).toMatchObject({ errorCode: ErrorCode.INVALID_CONFIG, errorMessage: expect.stringMatching(/APPEND/) })
+    conn.send(44, 1, 3, resource([{ name: 'retention.ms', configOperation: 1, value: null }]))
+    expect((RawKafka.decode(44, 1, await conn.next()) as any).responses[0].errorCode).toBe(0)
+    await cluster.waitFor(async () => (await topicConfigs(topic))['retention.ms'] === undefined, { message: 'retention.ms deleted' })
+
+    conn.send(60, 1, 4, { includeClusterAuthorizedOperations: false, endpointType: 1 })
+    const described = RawKafka.decode(60, 1, await conn.next()) as any
+    expect(described.errorCode).toBe(0)
+    expect(described.brokers.map((b: any) => [b.brokerId, b.port]).sort()).toEqual([1, 2, 3].map((id) => [id, kafkaPorts[id - 1]]))
+
+    const producer = client.producer()
+    await producer.send({ topic, messages: [{ value: 'one' }] })
+    await producer.close()
+    const epoch = (await client.admin().describeTopic(topic)).partitions[0].leaderEpoch
+    conn.send(23, 4, 5, { replicaId: -1, topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: epoch, leaderEpoch: epoch }] }] })
+    const ofe = (RawKafka.decode(23, 4, await conn.next()) as any).topics[0].partitions[0]
+    expect([ofe.errorCode, ofe.leaderEpoch, ofe.endOffset]).toEqual([0, epoch, 1]) // the current epoch ends at the log end
+
+    // No transactions: a transactional id is refused at once.
+    conn.send(22, 4, 6, { transactionalId: 'tx-1', transactionTimeoutMs: 60_000 })
+    expect(RawKafka.decode(22, 4, await conn.next())).toMatchObject({ errorCode: ErrorCode.UNSUPPORTED_VERSION, producerId: -1 })
+  } finally {
+    conn.close()
+  }
+})
+
+/** The configs set on a topic (not its defaults), as the SDK reads them. */
+async function topicConfigs(topic: string): Promise<Record<string, string | null>> {
+  const [r] = await client.admin().describeConfigs({ resources: [{ type: 'topic', name: topic }] })
+  return Object.fromEntries(r!.configs.filter((c) => c.source === 'topic').map((c) => [c.name, c.value]))
+}
 
 /** The node leading `topic`/`partition` and a raw connection to its Kafka port. */
 async function leaderConnection(topic: string, partition: number): Promise<RawKafka> {

@@ -256,13 +256,13 @@ async function handle(header: KafkaRequestHeader, body: KafkaObject, ctx: Reques
     return encodeKafkaResponse(apiKey, apiVersion, correlationId, { errorCode: ErrorCode.NONE, apiKeys: advertisedApis() })
   }
   const t = TRANSLATIONS.get(apiKey)!
-  const handler = handlerFor(t.apiKey, opts, auth)
+  const handler = t.call ? undefined : handlerFor(t.apiKey, opts, auth)
   let result: HandlerResult
   try {
     const refused = auth.admit(t.apiKey)
     if (refused) result = { errorCode: refused.errorCode, body: { errorMessage: refused.errorMessage } }
-    else if (!handler) throw new Error(`no handler for ${name}`)
-    else result = await handler(t.request(body, apiVersion, header.clientId), ctx)
+    else if (t.call) result = await t.call(body, apiVersion, (key, ours) => invoke(handlerFor(key, opts, auth), key, ours, ctx))
+    else result = await invoke(handler, t.apiKey, t.request(body, apiVersion, header.clientId), ctx)
   } catch (err) {
     opts.logger.error({ err, api: name, connectionId: ctx.connectionId }, 'kafka listener: handler threw')
     result = { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, body: { errorMessage: `${name} failed: ${(err as Error)?.message ?? String(err)}` } }
@@ -284,4 +284,9 @@ function handlerFor(apiKey: number, opts: KafkaServerOptions, auth: ConnectionAu
   if (apiKey === KafkaApiKey.SaslHandshake) return (body) => auth.handshake(body)
   if (apiKey === KafkaApiKey.SaslAuthenticate) return (body) => auth.authenticate(body)
   return opts.handlers.get(apiKey)
+}
+
+async function invoke(handler: RequestHandler | undefined, apiKey: number, body: unknown, ctx: RequestContext): Promise<HandlerResult> {
+  if (!handler) throw new Error(`no handler for API ${apiKey}`)
+  return handler(body, ctx)
 }

@@ -6,6 +6,7 @@
  */
 import { ErrorCode, KafkaApiKey, type KafkaObject, type MetadataResponse, type ProduceResponse, type FetchResponse, type ListOffsetsResponse, type CreateTopicsResponse, type FindCoordinatorResponse } from '@tributary/protocol'
 import { parseKafkaEndpoint } from './endpoint.js'
+import { ADMIN_TRANSLATIONS } from './translate-admin.js'
 import { GROUP_TRANSLATIONS } from './translate-groups.js'
 import { arr, type Translation } from './translation.js'
 
@@ -198,4 +199,5 @@ export const TRANSLATIONS: ReadonlyMap<number, Translation> = new Map([
   [KafkaApiKey.SaslHandshake, saslHandshake],
   [KafkaApiKey.SaslAuthenticate, saslAuthenticate],
   ...GROUP_TRANSLATIONS,
+  ...ADMIN_TRANSLATIONS,
 ])

@@ -4,6 +4,10 @@
  * translate-groups.ts.
  */
 import type { KafkaObject } from '@tributary/protocol'
+import type { HandlerResult } from '../seams.js'
+
+/** Calls one of our APIs (its guarded handler) with this request's context. */
+export type Invoke = (apiKey: number, body: unknown) => Promise<HandlerResult>
 
 /** One API: our key, the request body we hand our handler, and Kafka's response from our answer. */
 export interface Translation {
@@ -14,6 +18,13 @@ export interface Translation {
   response(ours: unknown, errorCode: number, errorMessage: string | null, version: number): KafkaObject
   /** the body of an error answer when our handler failed as a whole; `ours` is our error body (its hints) */
   error(kafka: KafkaObject, errorCode: number, errorMessage: string | null, version: number, ours: unknown): KafkaObject
+  /**
+   * Instead of one call of `apiKey` with `request(...)`: an API whose Kafka
+   * semantics take more than one of ours (AlterConfigs replaces a whole
+   * config set: describe, then set and delete) or refuse part of a request
+   * before ours sees it. Its result goes through `response` / `error`.
+   */
+  call?(kafka: KafkaObject, version: number, invoke: Invoke): Promise<HandlerResult>
 }
 
 export type Obj = Record<string, any>

@@ -11,6 +11,7 @@
 import { array, field as f, message, struct, type MessageSpec } from './schema.js'
 import * as G from './messages-groups.js'
 import * as S from './messages-sasl.js'
+import * as A from './messages-admin.js'
 
 export const RequestHeader = message('RequestHeader', -1, '0-2', '2+', [
   f('RequestApiKey', 'int16', '0+'),
@@ -216,10 +217,20 @@ export const KAFKA_APIS: ReadonlyMap<number, KafkaApi> = new Map([
   api(G.DeleteGroupsRequest, G.DeleteGroupsResponse),
   api(S.SaslHandshakeRequest, S.SaslHandshakeResponse),
   api(S.SaslAuthenticateRequest, S.SaslAuthenticateResponse),
+  api(A.DeleteTopicsRequest, A.DeleteTopicsResponse),
+  api(A.CreatePartitionsRequest, A.CreatePartitionsResponse),
+  api(A.DescribeConfigsRequest, A.DescribeConfigsResponse),
+  api(A.AlterConfigsRequest, A.AlterConfigsResponse),
+  api(A.IncrementalAlterConfigsRequest, A.IncrementalAlterConfigsResponse),
+  api(A.DescribeClusterRequest, A.DescribeClusterResponse),
+  api(A.InitProducerIdRequest, A.InitProducerIdResponse),
+  api(A.OffsetForLeaderEpochRequest, A.OffsetForLeaderEpochResponse),
 ].map((a) => [a.apiKey, a]))
 
 export const KafkaApiKey = {
   Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, OffsetCommit: 8, OffsetFetch: 9, FindCoordinator: 10,
   JoinGroup: 11, Heartbeat: 12, LeaveGroup: 13, SyncGroup: 14, DescribeGroups: 15, ListGroups: 16,
-  SaslHandshake: 17, ApiVersions: 18, CreateTopics: 19, SaslAuthenticate: 36, DeleteGroups: 42,
+  SaslHandshake: 17, ApiVersions: 18, CreateTopics: 19, DeleteTopics: 20, InitProducerId: 22, OffsetForLeaderEpoch: 23,
+  DescribeConfigs: 32, AlterConfigs: 33, SaslAuthenticate: 36, CreatePartitions: 37, DeleteGroups: 42, IncrementalAlterConfigs: 44,
+  DescribeCluster: 60,
 } as const
