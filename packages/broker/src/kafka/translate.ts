@@ -4,7 +4,7 @@
  * translation renames fields and fills what Kafka's versions carry and ours do
  * not (throttle times, aborted transactions, authorized operations).
  */
-import { ErrorCode, KafkaApiKey, type KafkaObject, type MetadataResponse, type ProduceResponse, type FetchResponse, type ListOffsetsResponse, type CreateTopicsResponse, type FindCoordinatorResponse } from '@tributary/protocol'
+import { ErrorCode, KafkaApiKey, type MetadataResponse, type ProduceResponse, type FetchResponse, type ListOffsetsResponse, type CreateTopicsResponse, type FindCoordinatorResponse } from '@tributary/protocol'
 import { parseKafkaEndpoint } from './endpoint.js'
 import { ADMIN_TRANSLATIONS } from './translate-admin.js'
 import { GROUP_TRANSLATIONS } from './translate-groups.js'
