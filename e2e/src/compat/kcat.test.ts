@@ -156,4 +156,34 @@ describeKcat('kcat (librdkafka)', () => {
     expect(later.status).toBe(0)
     expect(later.stdout.trim().split('\n').sort()).toEqual(Array.from({ length: 8 }, (_, i) => `g-${40 + i}`).sort())
   })
+
+  test('every codec both ways: kcat -z gzip|snappy|lz4|zstd batches are read by the SDK; SDK snappy and lz4 batches by kcat', async () => {
+    for (const codec of ['gzip', 'snappy', 'lz4', 'zstd']) {
+      const topic = `kcat-z-${codec}`
+      await client.admin().createTopic({ topic, partitions: 1, replicationFactor: 3 })
+      const lines = Array.from({ length: 50 }, (_, i) => `${codec}-${i}-${'x'.repeat(i)}`)
+      const produced = kcat(['-b', brokers, '-P', '-t', topic, '-z', codec, '-X', 'acks=all', '-X', 'linger.ms=50'], lines.join('\n') + '\n')
+      expect([codec, produced.status, produced.stderr]).toEqual([codec, 0, ''])
+      const sdk: ConsumedMessage[] = []
+      const consumer = client.consumer({ fromBeginning: true, maxWaitTimeInMs: 100 })
+      await consumer.subscribe({ topics: [topic] })
+      await consumer.run({ eachMessage: async ({ message }) => void sdk.push(message) })
+      try {
+        await cluster.waitFor(() => sdk.length >= lines.length, { message: `${codec}: ${lines.length} records through the SDK (have ${sdk.length})` })
+      } finally {
+        await consumer.disconnect()
+      }
+      expect(sdk.map((m) => text(m.value!))).toEqual(lines)
+    }
+    for (const compression of ['snappy', 'lz4'] as const) {
+      const topic = `sdk-z-${compression}`
+      await client.admin().createTopic({ topic, partitions: 1, replicationFactor: 3 })
+      const producer = client.producer({ compression })
+      const values = Array.from({ length: 30 }, (_, i) => `${compression}-${i}`.repeat(5))
+      await producer.send({ topic, messages: values.map((value) => ({ value })) })
+      await producer.close()
+      const consumed = kcat(['-b', brokers, '-C', '-t', topic, '-o', 'beginning', '-e'])
+      expect([compression, consumed.status, consumed.stdout.trim().split('\n')]).toEqual([compression, 0, values])
+    }
+  })
 })

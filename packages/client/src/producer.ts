@@ -4,7 +4,7 @@
  * partition's open batch, and resolves once every batch holding its messages
  * is acknowledged, with each message's offset.
  */
-import { BATCH_HEADER_BYTES, ErrorCode, TributaryError, type Acks, type Clock } from '@tributary/protocol'
+import { BATCH_HEADER_BYTES, ErrorCode, TributaryError, WRITABLE_COMPRESSION, type Acks, type Clock, type WritableCompression } from '@tributary/protocol'
 import { Accumulator, type ProducerBatch } from './accumulator.js'
 import { retryPolicy, type RetryOptions } from './backoff.js'
 import type { Cluster } from './cluster.js'
@@ -26,7 +26,8 @@ export interface ProducerConfig {
   bufferBytes?: number
   /** Largest single record batch, as the broker's message.max.bytes (default 1 MiB). */
   maxMessageBytes?: number
-  compression?: 'none' | 'gzip'
+  /** gzip, snappy and lz4 are written; zstd batches are read but not written. */
+  compression?: WritableCompression
   /** How long the leader may wait for the ISR before answering REQUEST_TIMED_OUT. */
   ackTimeoutMs?: number
   retry?: RetryOptions
@@ -81,7 +82,7 @@ export class Producer {
     const batchBytes = Math.min(intOption(config.batchBytes, BATCH_BYTES_DEFAULT, 'batchBytes', 1), this.maxMessageBytes - BATCH_HEADER_BYTES)
     const bufferBytes = intOption(config.bufferBytes, BUFFER_BYTES_DEFAULT, 'bufferBytes', 1)
     const compression = config.compression ?? 'none'
-    assertArg(compression === 'none' || compression === 'gzip', `compression must be 'none' or 'gzip', got ${JSON.stringify(compression)}`)
+    assertArg(WRITABLE_COMPRESSION.includes(compression), `compression must be one of ${WRITABLE_COMPRESSION.join(', ')}, got ${JSON.stringify(compression)}`)
     assertArg(config.partitioner === undefined || typeof config.partitioner === 'function', 'partitioner must be a function')
     this.partitioner = config.partitioner
     this.acc = new Accumulator({ batchBytes, lingerMs, bufferBytes, maxInFlight: idempotent ? IN_FLIGHT_PER_PARTITION_MAX : 1 })

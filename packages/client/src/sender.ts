@@ -21,6 +21,7 @@ import {
   type Acks,
   type ProducePartitionResponse,
   type ProduceRequest,
+  type WritableCompression,
 } from '@tributary/protocol'
 import type { Accumulator, PartitionQueue, ProducerBatch } from './accumulator.js'
 import { backoffMs, type RetryPolicy } from './backoff.js'
@@ -32,7 +33,7 @@ export interface SenderOptions {
   /** How long the leader may wait for replicas (Produce timeoutMs). */
   ackTimeoutMs: number
   idempotent: boolean
-  compression: 'none' | 'gzip'
+  compression: WritableCompression
   retry: RetryPolicy
   /** One Produce request carries at most this many batch bytes; the rest waits for the next. */
   requestBytesMax: number

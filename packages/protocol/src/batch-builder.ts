@@ -9,7 +9,7 @@
  * The bytes equal encodeRecordBatch's for the same records, base timestamp and options.
  */
 import { BATCH_HEADER_BYTES } from './batch-header.js'
-import { compress, Compression } from './compression.js'
+import { compress, Compression, type WritableCompression } from './compression.js'
 import { bodyBound, writeBatchHeader, writeRecord } from './record-encode.js'
 import type { RecordInput } from './record-batch.js'
 import { Utf8Target } from './utf8.js'
@@ -23,7 +23,7 @@ export interface BuildOptions {
   producerId?: number
   producerEpoch?: number
   baseSequence?: number
-  compression?: 'none' | 'gzip'
+  compression?: WritableCompression
 }
 
 export class RecordBatchBuilder {
@@ -68,7 +68,7 @@ export class RecordBatchBuilder {
     if (this.built) throw new RangeError('a batch is built once')
     if (this.count === 0) throw new RangeError('a record batch needs at least one record')
     this.built = true
-    const code = opts.compression === 'gzip' ? Compression.gzip : Compression.none
+    const code = Compression[opts.compression ?? 'none']
     const buf = this.target.bytes
     let out: Uint8Array
     if (code === Compression.none) {

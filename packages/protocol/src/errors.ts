@@ -63,6 +63,8 @@ export const ErrorCode = {
   GROUP_ID_NOT_FOUND: 69,
   FENCED_LEADER_EPOCH: 74,
   UNKNOWN_LEADER_EPOCH: 75,
+  /** A record batch's compression codec (attributes bits 0-2) is not one Kafka defines. */
+  UNSUPPORTED_COMPRESSION_TYPE: 76,
   STALE_BROKER_EPOCH: 77,
   OFFSET_NOT_AVAILABLE: 78,
   /** JoinGroup v4+ without a member id: here is one, join again with it (KIP-394). */

@@ -25,7 +25,7 @@ import {
   type BatchHeader,
   validateBatch,
 } from './batch-header.js'
-import { compress, Compression, decompress, DECOMPRESSED_BYTES_MAX_DEFAULT } from './compression.js'
+import { compress, Compression, decompress, DECOMPRESSED_BYTES_MAX_DEFAULT, type WritableCompression } from './compression.js'
 import { ErrorCode, fail, ok, type Result } from './errors.js'
 import { decodeRecords } from './record-decode.js'
 import { Utf8Target } from './utf8.js'
@@ -66,7 +66,7 @@ export interface EncodeBatchOptions {
   producerId?: number
   producerEpoch?: number
   baseSequence?: number
-  compression?: 'none' | 'gzip'
+  compression?: WritableCompression
   timestampType?: 'create' | 'logAppend'
   transactional?: boolean
   control?: boolean
@@ -130,7 +130,7 @@ export function encodeRecordBatch(records: RecordInput[], opts: EncodeBatchOptio
   if (n === 0) throw new RangeError('a record batch needs at least one record')
   const deltas = opts.offsetDeltas
   if (deltas !== undefined && deltas.length !== n) throw new RangeError(`offsetDeltas has ${deltas.length} entries for ${n} records`)
-  const code = opts.compression === 'gzip' ? Compression.gzip : Compression.none
+  const code = Compression[opts.compression ?? 'none']
   let now = -1
   if (opts.deleteHorizonMs !== undefined && opts.baseTimestamp !== undefined) throw new RangeError('deleteHorizonMs is the baseTimestamp: give one of them')
   const baseTimestamp = opts.deleteHorizonMs ?? opts.baseTimestamp ?? records[0].timestamp ?? (now = Date.now())
