@@ -1,0 +1,98 @@
+/**
+ * Python Kafka clients against a real 3-node cluster's Kafka listeners (issue
+ * #18): kafka-python (Debian's python3-kafka, pure Python with its own group
+ * coordinator code) produces with acks=all and consumes in a group of two with
+ * the range and the round-robin assignor, committing what it read;
+ * confluent-kafka (python3-confluent-kafka, librdkafka) creates a topic, adds
+ * partitions, reads configs, produces idempotently with zstd, consumes in a
+ * group, lists groups and deletes the topic. The scripts are in ./python/.
+ * Run by `npm run test:compat`; a client that is not installed is reported and
+ * skipped.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Tributary } from '@tributary/client'
+import { freePort, startCluster, type TestCluster } from '../cluster.js'
+
+const SCRIPTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'python')
+/** Debian's packages go to the system interpreter, which a PATH python3 (pyenv, venv) may not be. */
+const INTERPRETERS = ['/usr/bin/python3', 'python3']
+
+function interpreterWith(module: string): string | undefined {
+  return INTERPRETERS.find((py) => spawnSync(py, ['-c', `import ${module}`], { encoding: 'utf8' }).status === 0)
+}
+const kafkaPython = interpreterWith('kafka')
+const confluent = interpreterWith('confluent_kafka')
+if (!kafkaPython) console.warn('kafka-python compat tests SKIPPED: no python3 with the kafka module (Debian: apt-get install -y python3-kafka)')
+if (!confluent) console.warn('confluent-kafka compat tests SKIPPED: no python3 with confluent_kafka (Debian: apt-get install -y python3-confluent-kafka)')
+const describeAny = kafkaPython || confluent ? describe : describe.skip
+
+/** Runs a script to completion (killed after timeoutMs); its last stdout line is JSON. */
+function runScript(python: string, script: string, args: string[], timeoutMs = 90_000): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, [path.join(SCRIPTS, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c))
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      const last = out.trim().split('\n').pop() ?? ''
+      if (code !== 0) return reject(new Error(`${script} exited ${code}: ${err.slice(-2000)}`))
+      try {
+        resolve(JSON.parse(last))
+      } catch {
+        reject(new Error(`${script} printed no JSON: ${out.slice(-500)} ${err.slice(-1000)}`))
+      }
+    })
+  })
+}
+
+describeAny('Python clients', () => {
+  let cluster: TestCluster
+  let client: Tributary
+  let brokers: string
+
+  beforeAll(async () => {
+    const ports: number[] = []
+    while (ports.length < 3) {
+      const p = await freePort()
+      if (!ports.includes(p)) ports.push(p)
+    }
+    cluster = await startCluster({ nodes: 3, logLevel: 'warn', brokerArgs: (id) => ['--kafka-listen', `127.0.0.1:${ports[id - 1]}`] })
+    client = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-python' })
+    brokers = ports.map((p) => `127.0.0.1:${p}`).join(',')
+  }, 60_000)
+
+  afterAll(async () => {
+    await client?.close()
+    await cluster?.stop()
+  }, 30_000)
+
+  for (const assignor of ['range', 'roundrobin']) {
+    const maybe = kafkaPython ? test : test.skip
+    maybe(`kafka-python: acks=all producer; a group of two (${assignor} assignor) shares the partitions and commits`, async () => {
+      const topic = `py-${assignor}`
+      const group = `py-group-${assignor}`
+      await client.admin().createTopic({ topic, partitions: 4, replicationFactor: 3 })
+      const r = await runScript(kafkaPython!, 'kafka_python_group.py', [brokers, topic, group, assignor, '40'])
+      expect(r.values).toEqual(Array.from({ length: 40 }, (_, i) => `${assignor}-${i}`).sort())
+      // Both members hold partitions, none twice, all four covered.
+      expect(r.assigned[0].length).toBeGreaterThan(0)
+      expect(r.assigned[1].length).toBeGreaterThan(0)
+      expect([...r.assigned[0], ...r.assigned[1]].sort()).toEqual([0, 1, 2, 3])
+      // The commits are the group's offsets for Tributary too.
+      const offsets = await client.admin().fetchOffsets({ groupId: group })
+      const ends = await client.admin().fetchTopicOffsets(topic)
+      expect(offsets.map((o) => [o.partition, o.offset]).sort()).toEqual(ends.map((e) => [e.partition, e.high]).sort())
+    }, 120_000)
+  }
+
+  const maybeConfluent = confluent ? test : test.skip
+  maybeConfluent('confluent-kafka: AdminClient topics, partitions, configs and groups; idempotent zstd producer; a consumer group', async () => {
+    const r = await runScript(confluent!, 'confluent_admin.py', [brokers, 'py-confluent', 'py-confluent-group'])
+    expect(r).toEqual({ partitions: 3, retention: '3600000', unflushed: 0, values: 30, committed: 30, groups: expect.arrayContaining(['py-confluent-group']), deleted: true })
+  }, 120_000)
+})
