@@ -150,6 +150,8 @@ describe('the Kafka listener (--kafka-listen / --kafka-advertise)', () => {
     [{ kafkaListen: 'h' }, /is not host:port/],
     [{ kafkaAdvertise: 'h:9192' }, /--kafka-advertise .*needs --kafka-listen/],
     [{ kafkaListen: 'h:9192', listeners: 'kafka=ws://h:1' }, /'kafka' is the Kafka listener's name/],
+    [{ kafkaListen: 'h:9192', kafkaTls: true }, /--kafka-tls .*needs --kafka-listen and --tls-cert/],
+    [{ kafkaTls: true }, /--kafka-tls .*needs --kafka-listen/],
   ])('%j is refused naming the option', (flags, message) => {
     const r = resolveBrokerConfig({ flags: { ...base, ...flags } })
     expect(r.ok ? 'accepted' : r.message).toMatch(message)
