@@ -2,8 +2,8 @@
  * Classic consumer groups on the Kafka listener (issue #18) with KafkaJS 2.2.4
  * against a real 3-node cluster: two members share a topic's partitions
  * (JoinGroup/SyncGroup with KafkaJS's own client-side assignor), commit what
- * they consumed, and a consumer started later in the same group resumes from
- * those commits. The commits are the group's committed offsets for Tributary
+ * they consumed, the one left takes every partition when the other leaves, and
+ * a consumer started later in the same group resumes from those commits. The commits are the group's committed offsets for Tributary
  * too (the SDK and `tributary groups describe` show them), and KafkaJS's admin
  * describes, lists and deletes the group.
  */
@@ -65,7 +65,7 @@ async function produce(topic: string, from: number, count: number, partitions: n
   }
 }
 
-test('two KafkaJS members share the partitions, commit, and a consumer started later resumes from the commits', async () => {
+test('two KafkaJS members share the partitions and commit; one leaves, the other takes all; a consumer started later resumes from the commits', async () => {
   const topic = 'kjs-group-topic'
   const groupId = 'kjs-group'
   const partitions = 4
@@ -97,6 +97,10 @@ test('two KafkaJS members share the partitions, commit, and a consumer started l
     const holders = new Set(described.partitions.map((r: any) => r.memberId))
     expect(holders.size).toBe(2)
     expect([...holders].every((id) => described.members.some((m: any) => m.memberId === id))).toBe(true)
+
+    // One member leaves: the other is given every partition in the next generation.
+    await b.consumer.disconnect()
+    await cluster.waitFor(() => a.assigned.join() === '0,1,2,3', { timeoutMs: 30_000, message: `the remaining member takes every partition (has ${a.assigned})` })
   } finally {
     await a.consumer.disconnect()
     await b.consumer.disconnect()

@@ -14,8 +14,8 @@
  * throw out of here.
  *
  * Security is the WebSocket listener's: each connection has a ConnectionAuth
- * from the node's Authenticator (SaslHandshake v1 + SaslAuthenticate with the
- * node's mechanisms; with --sasl-mechanisms nothing but ApiVersions and the
+ * from the node's Authenticator (SaslHandshake v1 + SaslAuthenticate, or v0 and
+ * bare token frames, with the node's mechanisms; with --sasl-mechanisms nothing but ApiVersions and the
  * handshake is served before it succeeds), the session it yields is every
  * request's identity, and the handlers are the guarded ones, so ACLs apply
  * identically. With `tls` the port speaks TLS with the node's certificate
