@@ -14,7 +14,8 @@ from kafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 brokers, topic, group, assignor, count = sys.argv[1].split(','), sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 strategy = {'range': RangePartitionAssignor, 'roundrobin': RoundRobinPartitionAssignor}[assignor]
 
-producer = KafkaProducer(bootstrap_servers=brokers, acks='all')
+# retries: a topic just created may answer LEADER_NOT_AVAILABLE for a moment (kafka-python's default is 0).
+producer = KafkaProducer(bootstrap_servers=brokers, acks='all', retries=10, retry_backoff_ms=200)
 for i in range(count):
     producer.send(topic, key=b'k%d' % i, value=b'%s-%d' % (assignor.encode(), i)).get(timeout=30)
 producer.close()
