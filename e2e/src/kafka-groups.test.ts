@@ -11,6 +11,7 @@ import { createRequire } from 'node:module'
 import { Tributary } from '@tributary/client'
 import { freePort, startCluster, type TestCluster } from './cluster.js'
 import { runCli } from './cli-process.js'
+import { RawKafka } from './kafka-wire.js'
 
 const require = createRequire(import.meta.url)
 const { Kafka, logLevel, AssignerProtocol } = require('kafkajs')
@@ -18,9 +19,10 @@ const { Kafka, logLevel, AssignerProtocol } = require('kafkajs')
 let cluster: TestCluster
 let client: Tributary
 let kafkajs: any
+let ports: number[]
 
 beforeAll(async () => {
-  const ports: number[] = []
+  ports = []
   while (ports.length < 3) {
     const p = await freePort()
     if (!ports.includes(p)) ports.push(p)
@@ -142,3 +144,32 @@ test('two KafkaJS members share the partitions and commit; one leaves, the other
   }
   expect(await client.admin().fetchOffsets({ groupId })).toEqual([])
 })
+
+test('kill -9 of the group coordinator: the KafkaJS member finds the new one, rejoins, and resumes from the commits without losing a record', async () => {
+  const topic = 'kjs-failover'
+  const groupId = 'kjs-failover-group'
+  await client.admin().createTopic({ topic, partitions: 2, replicationFactor: 3 })
+  await produce(topic, 0, 20, 2)
+  const m = await startMember('f', groupId, topic)
+  let killed = 0
+  try {
+    await cluster.waitFor(async () => m.seen.size === 20 && (await client.admin().fetchOffsets({ groupId })).filter((o) => o.offset === 10).length === 2, {
+      timeoutMs: 60_000, message: `the member reads and commits the first 20 (${m.seen.size})`,
+    })
+    const conn = await RawKafka.connect('127.0.0.1', ports[0]!)
+    try {
+      conn.send(10, 3, 1, { key: groupId, keyType: 0 })
+      killed = (RawKafka.decode(10, 3, await conn.next()) as any).nodeId
+    } finally {
+      conn.close()
+    }
+    expect([1, 2, 3]).toContain(killed)
+    await cluster.kill(killed)
+    await produce(topic, 20, 20, 2)
+    await cluster.waitFor(() => m.seen.size === 40, { timeoutMs: 60_000, message: `the member reads the 20 written after the kill (${m.seen.size} of 40)` })
+    expect([...m.seen.keys()].sort()).toEqual(Array.from({ length: 40 }, (_, i) => `v-${i}`).sort())
+  } finally {
+    await m.consumer.disconnect()
+    if (killed) await cluster.restart(killed)
+  }
+}, 120_000)
