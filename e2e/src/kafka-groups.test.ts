@@ -5,7 +5,8 @@
  * they consumed, the one left takes every partition when the other leaves, and
  * a consumer started later in the same group resumes from those commits. The commits are the group's committed offsets for Tributary
  * too (the SDK and `tributary groups describe` show them), and KafkaJS's admin
- * describes, lists and deletes the group.
+ * describes, lists and deletes the group. A kill -9 of the coordinator costs the
+ * member its (memory-only) membership, not a record: it rejoins at the new one.
  */
 import { createRequire } from 'node:module'
 import { Tributary } from '@tributary/client'
