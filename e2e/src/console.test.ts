@@ -111,6 +111,11 @@ test('a topic created in the console gets three messages from its produce form, 
   await page.fill('#msg-filter', 'k2')
   await page.waitForFunction(() => document.querySelectorAll('#msg-results tbody tr').length === 1)
   await checkPage('messages')
+
+  // The topics list sizes each topic from the brokers' /metrics: the three records are some bytes, not '–'.
+  await goto(page, '#/topics')
+  await page.waitForFunction((name) => Array.from(document.querySelectorAll('main table tbody tr'))
+    .some((tr) => tr.children[0]?.textContent === name && /^\d+(\.\d)? (B|KiB)$/.test(tr.children[3]?.textContent ?? '')), TOPIC, { timeout: 15_000 })
   expect(browser.errors).toEqual([])
 }, 60_000)
 

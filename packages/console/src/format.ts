@@ -28,6 +28,17 @@ export function show(b: Uint8Array | null, view: View): string {
   return view === 'hex' ? asHex(b) : view === 'json' ? asJson(b) : asText(b)
 }
 
+/** 1536 -> '1.5 KiB'. */
+export function bytesText(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let i = 0
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024
+    i++
+  }
+  return i === 0 ? `${n} B` : `${n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`
+}
+
 export function isoTime(ms: number): string {
   return ms > 0 ? new Date(ms).toISOString().replace('T', ' ').replace('Z', '') : '–'
 }

@@ -1,4 +1,4 @@
-import { metricsUrl, parseRequestCounters, rates } from './metrics.js'
+import { metricsUrl, parseRequestCounters, parseTopicSizes, rates } from './metrics.js'
 
 const SCRAPE = `# HELP tributary_requests_total requests handled
 # TYPE tributary_requests_total counter
@@ -21,4 +21,18 @@ test('rates are per second between scrapes, and 0 when a counter went back (a re
 test("a node's /metrics is on its own port, https for wss", () => {
   expect(metricsUrl('ws://127.0.0.1:9093')).toBe('http://127.0.0.1:9093/metrics')
   expect(metricsUrl('wss://h:9092')).toBe('https://h:9092/metrics')
+})
+
+test('topic sizes: the largest replica of each partition over every scrape, summed per topic', () => {
+  const node1 = `# TYPE tributary_partition_log_size_bytes gauge
+tributary_partition_log_size_bytes{topic="orders",partition="0"} 1000
+tributary_partition_log_size_bytes{topic="orders",partition="1"} 400
+tributary_partition_log_size_bytes{topic="audit",partition="0"} 7
+tributary_partition_log_end_offset{topic="orders",partition="0"} 99999
+`
+  const node2 = `tributary_partition_log_size_bytes{topic="orders",partition="0"} 900
+tributary_partition_log_size_bytes{topic="orders",partition="1"} 600
+`
+  expect(parseTopicSizes([node1, node2])).toEqual(new Map([['orders', 1600], ['audit', 7]]))
+  expect(parseTopicSizes([])).toEqual(new Map())
 })

@@ -1,8 +1,8 @@
 /**
- * Rates from the nodes' Prometheus /metrics (the one thing the console reads
- * besides the SDK): produce and fetch requests per second per broker, from
+ * What the console reads from the nodes' Prometheus /metrics (the one thing it
+ * reads besides the SDK): produce and fetch requests per second per broker, from
  * tributary_requests_total{api=...} summed over its error labels, between two
- * scrapes.
+ * scrapes; and the bytes each topic holds, from tributary_partition_log_size_bytes.
  */
 export interface Counters { produce: number; fetch: number; at: number }
 
@@ -33,4 +33,40 @@ export function metricsUrl(endpoint: string): string {
   u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:'
   u.pathname = '/metrics'
   return u.toString()
+}
+
+/**
+ * Bytes each topic holds, one copy: for every partition the largest of its replicas'
+ * tributary_partition_log_size_bytes over the scrapes given (one per broker; the
+ * leader's is the longest log), summed per topic.
+ */
+export function parseTopicSizes(scrapes: readonly string[]): Map<string, number> {
+  const largest = new Map<string, { topic: string; bytes: number }>()
+  for (const text of scrapes) {
+    for (const line of text.split('\n')) {
+      if (!line.startsWith('tributary_partition_log_size_bytes{')) continue
+      const topic = /topic="([^"]*)"/.exec(line)?.[1]
+      const partition = /partition="([^"]*)"/.exec(line)?.[1]
+      const bytes = Number(line.slice(line.lastIndexOf(' ') + 1))
+      if (topic === undefined || partition === undefined || !Number.isFinite(bytes)) continue
+      const key = `${topic}\u0000${partition}`
+      if ((largest.get(key)?.bytes ?? -1) < bytes) largest.set(key, { topic, bytes })
+    }
+  }
+  const sizes = new Map<string, number>()
+  for (const { topic, bytes } of largest.values()) sizes.set(topic, (sizes.get(topic) ?? 0) + bytes)
+  return sizes
+}
+
+/** Every reachable broker's /metrics text; a node that does not answer in time is left out. */
+export async function scrapeAll(endpoints: readonly string[], timeoutMs = 1500): Promise<string[]> {
+  const texts = await Promise.all(endpoints.map(async (e) => {
+    try {
+      const r = await fetch(metricsUrl(e), { signal: AbortSignal.timeout(timeoutMs) })
+      return r.ok ? await r.text() : undefined
+    } catch {
+      return undefined
+    }
+  }))
+  return texts.filter((t): t is string => t !== undefined)
 }

@@ -1,11 +1,13 @@
 /**
  * Topics: every topic the principal may Describe, with partitions, replication
- * factor, retention and partition health; a search box and the health filters
+ * factor, size (from the brokers' /metrics), retention and partition health; a search box and the health filters
  * the overview links to (?filter=under-replicated|offline), both kept in the
  * URL; and a form to create a topic (the broker's validation errors shown).
  */
 import { health, isOffline, isUnderReplicated, type TopicMeta } from '../cluster-view.js'
 import { describeError, errorBox, fill, h, loading, table } from '../dom.js'
+import { bytesText } from '../format.js'
+import { parseTopicSizes, scrapeAll } from '../metrics.js'
 import type { PageContext } from '../page.js'
 import { href, replaceQuery } from '../router.js'
 
@@ -29,6 +31,7 @@ export async function topicsPage(ctx: PageContext): Promise<void> {
     h('option', { value: 'offline', selected: filter === 'offline' }, 'offline'))
   const list = h('div', {}, loading())
   const retention = new Map<string, string>()
+  let sizes = new Map<string, number>()
   const draw = (): void => {
     const q = search.value.trim().toLowerCase()
     const f = filterSel.value
@@ -37,7 +40,7 @@ export async function topicsPage(ctx: PageContext): Promise<void> {
       .filter((t) => t.name.toLowerCase().includes(q))
       .filter((t) => f === '' || t.partitions.some(f === 'offline' ? isOffline : isUnderReplicated))
       .sort((a, b) => Number(a.internal) - Number(b.internal) || a.name.localeCompare(b.name))
-    fill(list, topicTable(shown, retention))
+    fill(list, topicTable(shown, retention, sizes))
   }
   search.addEventListener('input', draw)
   filterSel.addEventListener('change', draw)
@@ -50,24 +53,29 @@ export async function topicsPage(ctx: PageContext): Promise<void> {
     createForm(ctx),
   )
   draw()
+  const sized = scrapeAll(meta.brokers.map((b) => b.endpoint)).then((texts) => {
+    sizes = parseTopicSizes(texts)
+  })
   await Promise.all(meta.topics.slice(0, RETENTION_LOOKUPS_MAX).map(async (t) => {
     const c = await admin.describeConfigs({ resources: [{ type: 'topic', name: t.name, names: ['retention.ms'] }] }).catch(() => undefined)
     const v = c?.[0]?.configs.find((x) => x.name === 'retention.ms')?.value
     if (v) retention.set(t.name, v)
   }))
+  await sized
   if (!ctx.signal.aborted) draw()
 }
 
-function topicTable(topics: TopicMeta[], retention: Map<string, string>): HTMLElement {
-  return table('Topics', ['Topic', 'Partitions', 'Replication factor', 'Retention', 'Health'], topics.map((t) => {
+function topicTable(topics: TopicMeta[], retention: Map<string, string>, sizes: Map<string, number>): HTMLElement {
+  return table('Topics', ['Topic', 'Partitions', 'Replication factor', 'Size', 'Retention', 'Health'], topics.map((t) => {
     const hl = health([t])
     return [
       h('a', { href: href('topic', t.name) }, t.name), t.partitions.length,
       Math.max(0, ...t.partitions.map((p) => p.replicas.length)),
+      sizes.has(t.name) ? bytesText(sizes.get(t.name)!) : '–',
       retentionText(retention.get(t.name)),
       hl.offline > 0 ? h('span', { class: 'bad' }, `${hl.offline} offline`) : hl.underReplicated > 0 ? h('span', { class: 'warn' }, `${hl.underReplicated} under-replicated`) : h('span', { class: 'ok' }, 'ok'),
     ]
-  }), [1, 2])
+  }), [1, 2, 3])
 }
 
 function retentionText(ms: string | undefined): string {
