@@ -12,6 +12,7 @@
 import { Decompress as ZstdDecompress } from 'fzstd'
 import * as lz4 from 'lz4js'
 import * as snappy from 'snappyjs'
+import { concatBytes } from './bytes.js'
 import { ErrorCode, fail, ok, type Result } from './errors.js'
 
 /** snappy-java's stream header: magic, then version 1 and "compatible since" 1. */
@@ -23,17 +24,6 @@ const XERIAL_CHUNK_BYTES = 32 * 1024
 const ZSTD_CHUNK_BYTES = 16 * 1024
 
 const corrupt = (codec: string, err: unknown): Result<never> => fail(ErrorCode.CORRUPT_MESSAGE, `invalid ${codec} data: ${(err as Error)?.message ?? String(err)}`)
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.length
-  }
-  return out
-}
 
 const isXerial = (data: Uint8Array): boolean => data.length >= XERIAL_HEADER_BYTES && XERIAL_MAGIC.every((b, i) => data[i] === b)
 
@@ -54,7 +44,7 @@ export function snappyDecompress(data: Uint8Array, maxBytes: number): Result<Uin
       chunks.push(chunk.value)
       at += n
     }
-    return ok(concat(chunks, total))
+    return ok(concatBytes(chunks, total))
   } catch (err) {
     return corrupt('snappy', err)
   }
@@ -125,7 +115,7 @@ export function snappyCompress(data: Uint8Array): Uint8Array {
     parts.push(len, block)
     if (data.length === 0) break
   }
-  return concat(parts, parts.reduce((s, p) => s + p.length, 0))
+  return concatBytes(parts)
 }
 
 const LZ4_MAGIC = 0x184d2204
@@ -172,23 +162,34 @@ export function lz4Compress(data: Uint8Array): Uint8Array {
 }
 
 export function zstdDecompress(data: Uint8Array, maxBytes: number): Result<Uint8Array> {
+  return inflateBounded('zstd', (ondata) => new ZstdDecompress(ondata), data, maxBytes, ZSTD_CHUNK_BYTES)
+}
+
+/** The streaming decoders' shape (fflate's Gunzip, fzstd's Decompress). */
+interface PushStream { push(chunk: Uint8Array, final: boolean): void }
+
+/**
+ * Decode `data` through a streaming decoder fed `stepBytes` at a time, so output past
+ * `maxBytes` stops the feeding: CORRUPT_MESSAGE, never an allocation of that size.
+ */
+export function inflateBounded(codec: string, open: (ondata: (chunk: Uint8Array, final?: boolean) => void) => PushStream, data: Uint8Array, maxBytes: number, stepBytes: number): Result<Uint8Array> {
   const chunks: Uint8Array[] = []
   let total = 0
   let ended = false
-  const z = new ZstdDecompress((chunk, final) => {
+  const stream = open((chunk, final = false) => {
     total += chunk.length
     if (total <= maxBytes) chunks.push(chunk)
     if (final) ended = true
   })
   try {
-    for (let i = 0; i < data.length && total <= maxBytes; i += ZSTD_CHUNK_BYTES) {
-      const end = Math.min(data.length, i + ZSTD_CHUNK_BYTES)
-      z.push(data.subarray(i, end), end === data.length)
+    for (let i = 0; i < data.length && total <= maxBytes; i += stepBytes) {
+      const end = Math.min(data.length, i + stepBytes)
+      stream.push(data.subarray(i, end), end === data.length)
     }
   } catch (err) {
-    return corrupt('zstd', err)
+    return corrupt(codec, err)
   }
-  if (total > maxBytes) return fail(ErrorCode.CORRUPT_MESSAGE, `zstd records expand past ${maxBytes} bytes`)
-  if (!ended) return fail(ErrorCode.CORRUPT_MESSAGE, 'zstd stream is truncated')
-  return ok(concat(chunks, total))
+  if (total > maxBytes) return fail(ErrorCode.CORRUPT_MESSAGE, `${codec} records expand past ${maxBytes} bytes`)
+  if (!ended) return fail(ErrorCode.CORRUPT_MESSAGE, `${codec} stream is truncated`)
+  return ok(concatBytes(chunks, total))
 }

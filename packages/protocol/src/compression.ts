@@ -6,7 +6,7 @@
  * allocation; a codec number Kafka does not define is UNSUPPORTED_COMPRESSION_TYPE.
  */
 import { Gunzip, gzipSync } from 'fflate'
-import { lz4Compress, lz4Decompress, snappyCompress, snappyDecompress, zstdDecompress } from './compression-codecs.js'
+import { inflateBounded, lz4Compress, lz4Decompress, snappyCompress, snappyDecompress, zstdDecompress } from './compression-codecs.js'
 import { ErrorCode, fail, ok, type Result } from './errors.js'
 
 export const Compression = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const
@@ -54,30 +54,5 @@ export function decompress(code: number, data: Uint8Array, maxBytes = DECOMPRESS
 }
 
 function gunzipBounded(data: Uint8Array, maxBytes: number): Result<Uint8Array> {
-  const chunks: Uint8Array[] = []
-  let total = 0
-  let ended = false
-  const g = new Gunzip((chunk, final) => {
-    total += chunk.length
-    if (total <= maxBytes) chunks.push(chunk)
-    if (final) ended = true
-  })
-  try {
-    for (let i = 0; i < data.length && total <= maxBytes; i += INFLATE_CHUNK_BYTES) {
-      const end = Math.min(data.length, i + INFLATE_CHUNK_BYTES)
-      g.push(data.subarray(i, end), end === data.length)
-    }
-  } catch (err) {
-    return fail(ErrorCode.CORRUPT_MESSAGE, `invalid gzip data: ${(err as Error).message}`)
-  }
-  if (total > maxBytes) return fail(ErrorCode.CORRUPT_MESSAGE, `gzip records expand past ${maxBytes} bytes`)
-  if (!ended) return fail(ErrorCode.CORRUPT_MESSAGE, 'gzip stream is truncated')
-  if (chunks.length === 1) return ok(chunks[0])
-  const out = new Uint8Array(total)
-  let pos = 0
-  for (const c of chunks) {
-    out.set(c, pos)
-    pos += c.length
-  }
-  return ok(out)
+  return inflateBounded('gzip', (ondata) => new Gunzip(ondata), data, maxBytes, INFLATE_CHUNK_BYTES)
 }
