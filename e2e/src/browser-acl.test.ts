@@ -10,18 +10,15 @@
  */
 import { createHmac, randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { build } from 'esbuild'
-import type { BrowserContext } from 'playwright-core'
 import {
   AclOperationTypes as Op, AclPermissionTypes as Perm, AclResourceTypes as Res, ResourcePatternTypes as Pattern,
   Tributary, type AclBinding,
 } from '@tributary/client'
 import { ErrorCode } from '@tributary/protocol'
-import { launchChromium } from './chromium.js'
+import { openScriptPage, type ScriptPage } from './chromium.js'
 import { REPO_ROOT, startCluster, type TestCluster } from './cluster.js'
 
 const ADMIN_PASSWORD = `admin-${randomBytes(8).toString('hex')}`
@@ -76,14 +73,12 @@ window.ready = true
 `
 
 let cluster: TestCluster | undefined
-let server: http.Server | undefined
-let context: BrowserContext | undefined
+let opened: ScriptPage | undefined
 let dir: string | undefined
 let adminClient: Tributary | undefined
 
 afterAll(async () => {
-  await context?.close().catch(() => {})
-  if (server) await new Promise((r) => server!.close(r))
+  await opened?.close()
   adminClient?.close()
   await cluster?.stop()
   if (dir) await rm(dir, { recursive: true, force: true })
@@ -127,17 +122,8 @@ test('headless Chromium with the read-only dashboard token reads orders and is r
   await admin.createAcls({ acl: [allow(Res.TOPIC, 'orders', Op.READ), allow(Res.GROUP, 'dashboard', Op.READ)] })
   await cluster.waitFor(async () => (await admin.describeAcls({ resourceType: Res.ANY, resourcePatternType: Pattern.ANY, principal: 'User:dashboard', operation: Op.ANY, permissionType: Perm.ANY })).resources.length === 2, { message: 'the dashboard ACLs' })
 
-  server = http.createServer((req, res) => {
-    if (req.url === '/bundle.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(js)
-    else res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>dashboard</title><script type="module" src="/bundle.js"></script>')
-  })
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r))
-  context = (await launchChromium(path.join(dir, 'profile'))).context
-  const page = await context.newPage()
-  const errors: string[] = []
-  page.on('pageerror', (e) => errors.push(e.message))
-  await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`)
-  await page.waitForFunction(() => (window as any).ready === true, undefined, { timeout: 10_000 })
+  opened = await openScriptPage(js, path.join(dir, 'profile'), 'dashboard')
+  const { page, errors } = opened
   const r = await page.evaluate(([brokers, t, n]) => (window as any).runTest(brokers, t, n), [cluster.bootstrap, token('dashboard'), ORDERS.length] as const)
   expect(errors).toEqual([])
 

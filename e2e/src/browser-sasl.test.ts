@@ -8,13 +8,10 @@
  */
 import { createHmac, randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { build } from 'esbuild'
-import type { BrowserContext } from 'playwright-core'
-import { launchChromium } from './chromium.js'
+import { openScriptPage, type ScriptPage } from './chromium.js'
 import { REPO_ROOT, startCluster, type TestCluster } from './cluster.js'
 
 const PASSWORD = `web-${randomBytes(6).toString('hex')}`
@@ -49,13 +46,11 @@ window.ready = true
 `
 
 let cluster: TestCluster | undefined
-let server: http.Server | undefined
-let context: BrowserContext | undefined
+let opened: ScriptPage | undefined
 let dir: string | undefined
 
 afterAll(async () => {
-  await context?.close().catch(() => {})
-  if (server) await new Promise((r) => server!.close(r))
+  await opened?.close()
   await cluster?.stop()
   if (dir) await rm(dir, { recursive: true, force: true })
 }, 30_000)
@@ -79,17 +74,8 @@ test('headless Chromium logs in with SCRAM-SHA-256/512 on WebCrypto and with a t
   const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'web-app', exp: Math.floor(Date.now() / 1000) + 600 })}`
   const token = `${input}.${createHmac('sha256', JWT_SECRET).update(input).digest('base64url')}`
 
-  server = http.createServer((req, res) => {
-    if (req.url === '/bundle.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(js)
-    else res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>sasl</title><script type="module" src="/bundle.js"></script>')
-  })
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r))
-  context = (await launchChromium(path.join(dir, 'profile'))).context
-  const page = await context.newPage()
-  const errors: string[] = []
-  page.on('pageerror', (e) => errors.push(e.message))
-  await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`)
-  await page.waitForFunction(() => (window as any).ready === true, undefined, { timeout: 10_000 })
+  opened = await openScriptPage(js, path.join(dir, 'profile'), 'sasl')
+  const { page, errors } = opened
   const r = await page.evaluate(([brokers, password, t]) => (window as any).runTest(brokers, password, t), [cluster.bootstrap, PASSWORD, token] as const)
   expect(errors).toEqual([])
   expect(r.subtle).toBe(true)

@@ -12,9 +12,11 @@
  */
 import { existsSync } from 'node:fs'
 import { mkdir, rmdir, stat } from 'node:fs/promises'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { chromium, type BrowserContext } from 'playwright-core'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
 
 export const SYSTEM_CHROMIUM = '/usr/bin/chromium'
 /** Flags for a system Chromium: headless, no sandbox (tests may run as root), nothing phoning home. */
@@ -81,4 +83,42 @@ export async function launchChromium(profileDir: string, binary?: ChromiumBinary
   const b = binary ?? (await findChromium())
   const context = await chromium.launchPersistentContext(profileDir, { executablePath: b.executablePath, headless: true, args: b.args })
   return { context, binary: b }
+}
+
+export interface ScriptPage {
+  page: Page
+  /** Uncaught errors of the page, as they happen. */
+  errors: string[]
+  /** Close the browser and the page's server. */
+  close(): Promise<void>
+}
+
+/**
+ * A page whose one module script is `js` (a browser bundle), served from a loopback
+ * port and opened in headless Chromium on `profileDir`; resolves once the script set
+ * `window.ready`. The caller calls close(), also when the test fails.
+ */
+export async function openScriptPage(js: string, profileDir: string, title: string): Promise<ScriptPage> {
+  const server = http.createServer((req, res) => {
+    if (req.url === '/bundle.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(js)
+    else res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><title>${title}</title><script type="module" src="/bundle.js"></script>`)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  let context: BrowserContext | undefined
+  const close = async (): Promise<void> => {
+    await context?.close().catch(() => {})
+    await new Promise((r) => server.close(r))
+  }
+  try {
+    context = (await launchChromium(profileDir)).context
+    const page = await context.newPage()
+    const errors: string[] = []
+    page.on('pageerror', (e) => errors.push(e.message))
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`)
+    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true, undefined, { timeout: 10_000 })
+    return { page, errors, close }
+  } catch (err) {
+    await close()
+    throw err
+  }
 }
