@@ -54,8 +54,12 @@ function staleTerm(s: NodeState, m: RaftMessage): RaftResult {
     // Tell a stale leader our term so it steps down (it may otherwise never hear it,
     // since pre-vote keeps us from campaigning it out).
     s.send(makeMessage(MessageType.AppResp, s.id, m.from, s.term))
-  } else if (m.type === MessageType.PreVote) {
-    s.send(makeMessage(MessageType.PreVoteResp, s.id, m.from, s.term, { reject: 1 }))
+  } else if (m.type === MessageType.PreVote || m.type === MessageType.Vote) {
+    // §5.1: the rejection carries our term, so a candidate that campaigned in a stale
+    // term (it ignored the newer one under a leader's lease) learns it now instead of
+    // waiting out an election timeout that no answer will end.
+    const resp = m.type === MessageType.Vote ? MessageType.VoteResp : MessageType.PreVoteResp
+    s.send(makeMessage(resp, s.id, m.from, s.term, { reject: 1 }))
   }
   return fail('STALE_TERM', `term ${m.term} < ${s.term}`, s.leader)
 }
@@ -74,10 +78,28 @@ function adoptTerm(s: NodeState, m: RaftMessage): boolean {
     // A pre-vote never changes anyone's term.
   } else if (m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap) {
     becomeFollower(s, m.term, m.from)
+  } else if (m.type === MessageType.Vote) {
+    followKeepingTimer(s, m.term)
   } else {
     becomeFollower(s, m.term, 0)
   }
   return true
+}
+
+/**
+ * Adopt a candidate's term without restarting our election timer: Figure 2 restarts
+ * it only on hearing from the current leader or on granting a vote (handleVoteRequest
+ * does that). Were the term alone to restart it, candidates whose logs are too old to
+ * win would hold back every up-to-date voter's timeout, each campaign of theirs
+ * restarting the race, and without pre-vote such a cluster can go many terms without
+ * a leader.
+ */
+function followKeepingTimer(s: NodeState, term: number): void {
+  const elapsed = s.electionElapsed
+  const timeout = s.randomizedElectionTimeout
+  becomeFollower(s, term, 0)
+  s.electionElapsed = elapsed
+  s.randomizedElectionTimeout = timeout
 }
 
 /**

@@ -1,10 +1,14 @@
 /**
- * npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes 3|5] [--trace] [--safety-ticks T] [--liveness-ticks T] [--json]
+ * npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes 3|5] [--pre-vote on|off] [--check-quorum on|off]
+ *                 [--trace] [--safety-ticks T] [--liveness-ticks T] [--keep-going] [--json]
  *
  * Runs seeds from --from (default 1) for --seeds (default 1000), or exactly --seed.
+ * Each seed draws its faults and its Raft settings; --pre-vote and --check-quorum pin
+ * those two instead (both on is the broker's metadata quorum: RaftConfig's defaults).
  * A failing seed prints the seed, the replay command and the last events; rerunning
  * with --seed S --trace replays it exactly and prints every event.
  */
+import type { FaultPlan } from './fault-plan.js'
 import { runSimulation, type SimOptions } from './simulation.js'
 import { addStats, COVERAGE_COUNTERS, emptyStats } from './stats.js'
 
@@ -18,14 +22,20 @@ interface Args {
   livenessTicks?: number
   json: boolean
   keepGoing: boolean
+  /** Settings pinned for every seed instead of drawn from it. */
+  pinned: Partial<Pick<FaultPlan, 'preVote' | 'checkQuorum'>>
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { seeds: 1000, from: 1, nodes: [3, 5], trace: false, json: false, keepGoing: false }
+  const args: Args = { seeds: 1000, from: 1, nodes: [3, 5], trace: false, json: false, keepGoing: false, pinned: {} }
   const num = (flag: string, v: string | undefined): number => {
     const n = Number(v)
     if (v === undefined || !Number.isSafeInteger(n) || n < 0) usage(`${flag} needs a non-negative integer`)
     return n
+  }
+  const onOff = (flag: string, v: string | undefined): boolean => {
+    if (v !== 'on' && v !== 'off') usage(`${flag} needs on or off`)
+    return v === 'on'
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
@@ -48,6 +58,12 @@ function parseArgs(argv: string[]): Args {
       case '--liveness-ticks':
         args.livenessTicks = num(a, argv[++i])
         break
+      case '--pre-vote':
+        args.pinned.preVote = onOff(a, argv[++i])
+        break
+      case '--check-quorum':
+        args.pinned.checkQuorum = onOff(a, argv[++i])
+        break
       case '--trace':
         args.trace = true
         break
@@ -69,9 +85,14 @@ function parseArgs(argv: string[]): Args {
   return args
 }
 
+function pinnedFlags(p: Args['pinned']): string {
+  const onOff = (b: boolean): string => (b ? 'on' : 'off')
+  return (p.preVote === undefined ? '' : ` --pre-vote ${onOff(p.preVote)}`) + (p.checkQuorum === undefined ? '' : ` --check-quorum ${onOff(p.checkQuorum)}`)
+}
+
 function usage(error?: string): never {
   if (error) console.error(`error: ${error}`)
-  console.error('usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes 3|5] [--trace] [--safety-ticks T] [--liveness-ticks T] [--keep-going] [--json]')
+  console.error('usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes 3|5] [--pre-vote on|off] [--check-quorum on|off] [--trace] [--safety-ticks T] [--liveness-ticks T] [--keep-going] [--json]')
   process.exit(error ? 2 : 0)
 }
 
@@ -85,7 +106,7 @@ function main(): void {
   let lastReport = started
   for (const seed of seeds) {
     for (const voters of args.nodes) {
-      const opts: SimOptions = { seed, voters }
+      const opts: SimOptions = { seed, voters, plan: args.pinned }
       if (args.safetyTicks !== undefined) opts.safetyTicks = args.safetyTicks
       if (args.livenessTicks !== undefined) opts.livenessTicks = args.livenessTicks
       if (args.trace) {
@@ -99,7 +120,7 @@ function main(): void {
       if (!r.ok) {
         failures++
         console.error(`\nFAIL seed ${seed} voters ${voters}: ${r.failure}`)
-        console.error(`replay: npm run sim -- --seed ${seed} --nodes ${voters} --trace`)
+        console.error(`replay: npm run sim -- --seed ${seed} --nodes ${voters}${pinnedFlags(args.pinned)} --trace`)
         if (!args.trace) for (const line of r.trace) console.error(line)
         if (!args.keepGoing) {
           process.exitCode = 1
@@ -123,7 +144,7 @@ function main(): void {
     const out = { runs, failures, seconds: Number(seconds.toFixed(2)), runsPerMinute: Math.round((runs / seconds) * 60), simulatedTicksPerSecond: Math.round(total.ticks / seconds), faults }
     if (args.json) console.log(JSON.stringify(out))
     else {
-      console.log(`${runs} runs (voters ${args.nodes.join(',')}), ${failures} failures, ${out.seconds}s, ${out.runsPerMinute} runs/min, ${out.simulatedTicksPerSecond} simulated ticks/s`)
+      console.log(`${runs} runs (voters ${args.nodes.join(',')}${pinnedFlags(args.pinned)}), ${failures} failures, ${out.seconds}s, ${out.runsPerMinute} runs/min, ${out.simulatedTicksPerSecond} simulated ticks/s`)
       console.log(`faults struck: ${Object.entries(faults).map(([k, v]) => `${k}=${v}`).join(' ')}`)
     }
   }

@@ -54,7 +54,13 @@ const NETWORK_MAX_IN_FLIGHT = 100_000
 const LIVENESS_MARKERS = 3
 /** Once healed, a leader must exist within this many election timeouts. */
 const LEADER_DEADLINE_ELECTION_TIMEOUTS = 10
-/** Once healed, applying must never stand still this long. */
+/**
+ * Once healed, applying must never stand still this long. Raft promises no hard
+ * bound, only that randomized timeouts make each election round likely to elect; ten
+ * election timeouts leave room for several rounds, since in a quiet network every
+ * up-to-date voter campaigns within two election timeouts of last hearing from a
+ * leader or granting a vote (refusing a candidate restarts no timer: issue #24).
+ */
 const STALL_TICKS = 100
 const LINK_KEY = 1024
 

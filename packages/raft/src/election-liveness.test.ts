@@ -1,0 +1,81 @@
+/**
+ * Elections must end once the network is quiet, even without pre-vote, when some
+ * voters' logs are too old for them ever to win (seed 200084 of the simulator: two
+ * such voters kept campaigning and the up-to-date ones never got to).
+ */
+import { MessageType, makeMessage, type RaftMessage } from './message.js'
+import { seededRandom } from './random.js'
+import { RaftNode } from './raft-node.js'
+import { MemoryRaftStorage } from './storage.js'
+import { logOfTerms } from './testing/cluster.js'
+
+const ET = 10
+
+function nodeWith(id: number, terms: number[], term: number): RaftNode {
+  const storage = new MemoryRaftStorage({ hardState: { term, vote: 0, commit: 0 }, entries: logOfTerms(terms) })
+  return new RaftNode({ id, voters: [1, 2, 3, 4, 5], storage, random: seededRandom(id), preVote: false, checkQuorum: true })
+}
+
+function drain(n: RaftNode): RaftMessage[] {
+  const out: RaftMessage[] = []
+  for (let rd = n.ready(); rd; rd = n.ready()) {
+    out.push(...rd.messages)
+    n.advance(rd)
+  }
+  return out
+}
+
+describe('elections end although stale voters keep campaigning', () => {
+  test('Figure 2: a vote request we refuse does not restart our election timer', () => {
+    // Node 1 has the newest log; node 4's is too old to win but asks for votes, in a
+    // new term each time, more often than any election timeout.
+    const n = nodeWith(1, [1, 1, 2], 2)
+    let staleTerm = 2
+    let campaignedAt = -1
+    for (let t = 1; t <= 4 * ET && campaignedAt < 0; t++) {
+      n.tick()
+      if (n.role === 'candidate') campaignedAt = t
+      else if (t % (ET - 1) === 0) {
+        n.step(makeMessage(MessageType.Vote, 4, 1, ++staleTerm, { index: 1, logTerm: 1 }))
+        expect(drain(n).map((m) => [m.type, m.to, m.term, m.reject])).toEqual([[MessageType.VoteResp, 4, staleTerm, 1]])
+        expect(n.status().term).toBe(staleTerm)
+      }
+    }
+    // Its own timeout ([ET, 2 ET) ticks) ran out on schedule, in the newest term.
+    expect(campaignedAt).toBeGreaterThanOrEqual(ET)
+    expect(campaignedAt).toBeLessThan(2 * ET)
+    expect(n.status().term).toBe(staleTerm + 1)
+  })
+
+  test('Figure 2: granting a vote does restart it', () => {
+    const n = nodeWith(1, [1], 1)
+    for (let t = 0; t < ET - 1; t++) n.tick()
+    n.step(makeMessage(MessageType.Vote, 2, 1, 2, { index: 1, logTerm: 1 }))
+    expect(drain(n).map((m) => m.reject)).toEqual([0])
+    let ticks = 0
+    while (n.role === 'follower') {
+      n.tick()
+      ticks++
+    }
+    expect(ticks).toBeGreaterThanOrEqual(ET)
+  })
+
+  test('§5.1 a candidate in a stale term is told the current one at once', () => {
+    // Node 2 moved on to term 5 while node 1, under a leader's lease, ignored it.
+    const voter = nodeWith(2, [1, 1], 5)
+    const cand = nodeWith(1, [1, 1, 2], 2)
+    while (cand.role !== 'candidate') cand.tick()
+    const ask = drain(cand).find((m) => m.type === MessageType.Vote && m.to === 2)!
+    expect(ask.term).toBe(3)
+    const r = voter.step(ask)
+    expect(r.ok ? 'ok' : r.code).toBe('STALE_TERM')
+    const answers = drain(voter)
+    expect(answers.map((m) => [m.type, m.term, m.reject])).toEqual([[MessageType.VoteResp, 5, 1]])
+    // The stale term changed nothing on the voter.
+    expect(voter.status().term).toBe(5)
+    expect(voter.status().vote).toBe(0)
+    cand.step(answers[0]!)
+    expect(cand.role).toBe('follower')
+    expect(cand.status().term).toBe(5)
+  })
+})
