@@ -33,14 +33,14 @@ describe('invariant checker', () => {
     inv.afterEvent(1, l, 0, c.storages, [l])
     expect(inv.globalCommit).toBe(2)
     const disk = c.storages.get(2)!
-    expect(() => inv.beforePersist(2, disk, logOfTerms([1, 9]).slice(1), null)).toThrow(/truncated/)
+    expect(() => inv.beforePersist(2, disk, logOfTerms([1, 9]).slice(1), null, c.storages)).toThrow(/truncated/)
   })
 
   test('two different entries under one (index, term) break log matching', () => {
     const inv = new Invariants([1, 2, 3])
     const e = { index: 1, term: 1, type: 'normal' as const, data: bytes('a') }
-    inv.beforePersist(1, new MemoryRaftStorage(), [e], null)
-    expect(() => inv.beforePersist(2, new MemoryRaftStorage(), [{ ...e, data: bytes('b') }], null)).toThrow(/log matching/)
+    inv.beforePersist(1, new MemoryRaftStorage(), [e], null, new Map())
+    expect(() => inv.beforePersist(2, new MemoryRaftStorage(), [{ ...e, data: bytes('b') }], null, new Map())).toThrow(/log matching/)
   })
 
   test('different states at one applied index break state-machine safety', () => {
@@ -54,7 +54,7 @@ describe('invariant checker', () => {
   test('a durable commit index that goes back, or a stale read, is caught', () => {
     const inv = new Invariants([1, 2, 3])
     const disk = new MemoryRaftStorage({ hardState: { term: 1, vote: 1, commit: 5 }, entries: logOfTerms([1, 1, 1, 1, 1]) })
-    expect(() => inv.beforePersist(1, disk, [], { term: 1, vote: 1, commit: 4 })).toThrow(/durable commit goes back/)
+    expect(() => inv.beforePersist(1, disk, [], { term: 1, vote: 1, commit: 4 }, new Map())).toThrow(/durable commit goes back/)
     expect(() => inv.readServed(1, 3, 4)).toThrow(/linearizability/)
   })
 

@@ -31,8 +31,9 @@ interface CommittedEntry {
  *  - log matching: an (index, term) pair always names the same entry with the same predecessor term
  *  - leader completeness: a leader holds every entry committed in an earlier term
  *  - state-machine safety: no two nodes apply different entries at one index (chained hash)
- *  - durability: a committed entry is on a quorum of voters' disks when it commits, and no disk
- *    later truncates it (so no crash/restart loses it); the durable commit index never decreases
+ *  - durability: a committed entry is on a quorum of voters' disks when it commits and stays on a
+ *    quorum of them (so no crash/restart loses it); only a leader of an older term than the commit's
+ *    may truncate it, from a disk outside that quorum; the durable commit index never decreases
  *  - a node's in-memory commit index never decreases (within one incarnation)
  *  - linearizable reads: a read index is at least the commit index known when the read was asked
  *  - a node's disk holds the log it reads from memory (so a restart rebuilds the same log)
@@ -51,18 +52,17 @@ export class Invariants {
     this.quorum = Math.floor(voters.length / 2) + 1
   }
 
-  /** Called before a Ready is written to a node's disk. */
-  beforePersist(node: number, disk: DiskView, entries: Entry[], hs: HardState | null): void {
+  /** Called before a Ready is written to a node's disk; `disks` are every node's, as they are now. */
+  beforePersist(node: number, disk: DiskView, entries: Entry[], hs: HardState | null, disks: Map<number, DiskView>): void {
     if (hs) check(hs.commit >= disk.hardStateNow().commit, `n${node}: durable commit goes back ${disk.hardStateNow().commit} -> ${hs.commit}`)
     if (entries.length === 0) return
     const first = entries[0]!.index
+    const term = (hs ?? disk.hardStateNow()).term
     for (let i = Math.max(first, disk.firstIndex()); i <= disk.lastIndex(); i++) {
       const c = this.committed.get(i)
       const k = i - first
       const replacing = k < entries.length ? entries[k]!.term : undefined
-      if (c && disk.term(i) === c.term && replacing !== c.term) {
-        throw new InvariantViolation(`n${node}: committed entry ${i} (t${c.term}) truncated from disk by an append at ${first}`)
-      }
+      if (c && disk.term(i) === c.term && replacing !== c.term) this.checkStaleTruncation(node, i, c, first, term, disks)
     }
     for (let k = 0; k < entries.length; k++) {
       const e = entries[k]!
@@ -77,6 +77,27 @@ export class Invariants {
         if (seen.prevTerm === -1) seen.prevTerm = prevTerm
       }
     }
+  }
+
+  /**
+   * A committed entry leaves a disk. Raft allows that only on a node outside the quorum
+   * that acknowledged it: such a node can still be in an older term than the commit's
+   * and follow a leader of that older term, whose log lacks the entry (issue #24, seed
+   * 143237: observer n4 in term 4 took term-5 leader n2's append over entry 4, which
+   * n1 had just committed in term 6). The acknowledging quorum is in the commit's term
+   * or later and refuses that leader, and every leader from the commit's term on holds
+   * the entry (§5.4), so: the node's term (the appending leader's) is older than the
+   * commit's, and a quorum of other voters' disks still hold the entry.
+   */
+  private checkStaleTruncation(node: number, i: number, c: CommittedEntry, first: number, term: number, disks: Map<number, DiskView>): void {
+    const what = `n${node}: committed entry ${i} (t${c.term}) truncated from disk by an append at ${first}`
+    check(term < c.commitTerm, `${what} in term ${term}, though it was committed in term ${c.commitTerm}`)
+    let copies = 0
+    for (const v of this.voters) {
+      const d = disks.get(v)!
+      if (v !== node && (i < d.firstIndex() || (i <= d.lastIndex() && d.term(i) === c.term))) copies++
+    }
+    check(copies >= this.quorum, `${what} in term ${term}, leaving it on only ${copies} voters`)
   }
 
   /**

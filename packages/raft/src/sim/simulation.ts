@@ -335,7 +335,7 @@ class Simulation {
   private handleReady(n: SimNode, raft: RaftNode, rd: Ready): void {
     // 1. persist, then mirror into the storage the node reads
     if (rd.snapshot) n.disk.saveSnapshot(rd.snapshot)
-    this.inv.beforePersist(n.id, n.disk, rd.entries, rd.hardState)
+    this.inv.beforePersist(n.id, n.disk, rd.entries, rd.hardState, this.disks)
     n.disk.append(rd.entries)
     if (rd.hardState) n.disk.setHardState(rd.hardState)
     if (rd.snapshot) n.memory.applySnapshot(rd.snapshot)
