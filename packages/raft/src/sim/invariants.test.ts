@@ -36,6 +36,36 @@ describe('invariant checker', () => {
     expect(() => inv.beforePersist(2, disk, logOfTerms([1, 9]).slice(1), null, c.storages)).toThrow(/truncated/)
   })
 
+  describe('a committed entry leaving a disk (issue #24, seed 143237)', () => {
+    // Entry 4 (t3) was committed in term 6; node 4 (an observer) and node 3 still
+    // hold it, nodes 1 and 2 too unless `holders` says otherwise.
+    const setup = (holders = [1, 2, 3, 4]) => {
+      const inv = new Invariants([1, 2, 3])
+      inv.committed.set(4, { term: 3, commitTerm: 6 })
+      const disks = new Map([1, 2, 3, 4].map((id) => [id, new MemoryRaftStorage({ entries: logOfTerms(holders.includes(id) ? [1, 1, 3, 3] : [1, 1, 3]) })] as const))
+      const fromTerm5 = [{ index: 4, term: 5, type: 'noop' as const, data: bytes('') }]
+      return { inv, disks, fromTerm5 }
+    }
+
+    test('is Raft when an older term’s leader overwrites it outside the quorum', () => {
+      const { inv, disks, fromTerm5 } = setup()
+      expect(() => inv.beforePersist(4, disks.get(4)!, fromTerm5, { term: 5, vote: 0, commit: 2 }, disks)).not.toThrow()
+      expect(() => inv.beforePersist(3, disks.get(3)!, fromTerm5, { term: 5, vote: 2, commit: 2 }, disks)).not.toThrow()
+    })
+
+    test('is caught when the appending leader’s term is the commit’s or later', () => {
+      const { inv, disks, fromTerm5 } = setup()
+      expect(() => inv.beforePersist(4, disks.get(4)!, fromTerm5, { term: 6, vote: 0, commit: 2 }, disks)).toThrow(
+        /n4: committed entry 4 \(t3\) truncated from disk by an append at 4 in term 6, though it was committed in term 6/,
+      )
+    })
+
+    test('is caught when fewer than a quorum of voters would still hold it', () => {
+      const { inv, disks, fromTerm5 } = setup([1, 3, 4])
+      expect(() => inv.beforePersist(3, disks.get(3)!, fromTerm5, { term: 5, vote: 2, commit: 2 }, disks)).toThrow(/in term 5, leaving it on only 1 voters/)
+    })
+  })
+
   test('two different entries under one (index, term) break log matching', () => {
     const inv = new Invariants([1, 2, 3])
     const e = { index: 1, term: 1, type: 'normal' as const, data: bytes('a') }

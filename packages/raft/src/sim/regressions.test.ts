@@ -1,0 +1,35 @@
+import { Invariants } from './invariants.js'
+import { runSimulation } from './simulation.js'
+
+/** Seeds that once failed (issue #24), replayed exactly. */
+describe('simulator regressions', () => {
+  test('seed 200084 with 5 voters elects a leader and converges after healing', () => {
+    // Without pre-vote, its two voters with old logs kept campaigning and every
+    // refusal restarted the up-to-date voters' timers: nine terms without a leader.
+    const r = runSimulation({ seed: 200084, voters: 5 })
+    expect(r.plan).toMatchObject({ preVote: false, checkQuorum: true })
+    expect(r.failure).toBeUndefined()
+    expect(r.stats.livenessTicks).toBeLessThan(100)
+  })
+
+  test('seed 143237 with 3 voters: an older leader overwrites a committed entry on an observer, and that is no violation', () => {
+    // Observer n4, restarted in term 4, takes the append of term 5's leader n2 over
+    // entry 4 (t3), which n1 has just committed in term 6 with n2's acknowledgement.
+    const seen: unknown[][] = []
+    const proto = Invariants.prototype as unknown as { checkStaleTruncation: (...a: unknown[]) => void }
+    const original = proto.checkStaleTruncation
+    proto.checkStaleTruncation = function (this: unknown, ...a: unknown[]) {
+      seen.push(a.slice(0, 5))
+      original.apply(this, a)
+    }
+    try {
+      const r = runSimulation({ seed: 143237, voters: 3 })
+      expect(r.plan).toMatchObject({ preVote: true, checkQuorum: true, observers: 1 })
+      expect(r.failure).toBeUndefined()
+    } finally {
+      proto.checkStaleTruncation = original
+    }
+    // (node, index, entry, append at, node's term): the case the trace showed was checked, and passed.
+    expect(seen).toContainEqual([4, 4, { term: 3, commitTerm: 6 }, 4, 5])
+  })
+})
