@@ -11,9 +11,9 @@ import { logOfTerms } from './testing/cluster.js'
 
 const ET = 10
 
-function nodeWith(id: number, terms: number[], term: number): RaftNode {
+function nodeWith(id: number, terms: number[], term: number, preVote = false): RaftNode {
   const storage = new MemoryRaftStorage({ hardState: { term, vote: 0, commit: 0 }, entries: logOfTerms(terms) })
-  return new RaftNode({ id, voters: [1, 2, 3, 4, 5], storage, random: seededRandom(id), preVote: false, checkQuorum: true })
+  return new RaftNode({ id, voters: [1, 2, 3, 4, 5], storage, random: seededRandom(id), preVote, checkQuorum: true })
 }
 
 function drain(n: RaftNode): RaftMessage[] {
@@ -45,6 +45,25 @@ describe('elections end although stale voters keep campaigning', () => {
     expect(campaignedAt).toBeGreaterThanOrEqual(ET)
     expect(campaignedAt).toBeLessThan(2 * ET)
     expect(n.status().term).toBe(staleTerm + 1)
+  })
+
+  test('with pre-vote (the broker’s configuration) stale campaigns never reach the term, nor our timer', () => {
+    // The same stale node 4, pre-voting as often: a refused pre-vote changes no term,
+    // so node 1 keeps its term and its own timeout, and pre-votes on schedule.
+    const n = nodeWith(1, [1, 1, 2], 2, true)
+    let campaignedAt = -1
+    for (let t = 1; t <= 4 * ET && campaignedAt < 0; t++) {
+      n.tick()
+      if (n.role === 'precandidate') campaignedAt = t
+      else if (t % (ET - 1) === 0) {
+        n.step(makeMessage(MessageType.PreVote, 4, 1, 3, { index: 1, logTerm: 1 }))
+        expect(drain(n).map((m) => [m.type, m.to, m.term, m.reject])).toEqual([[MessageType.PreVoteResp, 4, 2, 1]])
+        expect(n.status().term).toBe(2)
+      }
+    }
+    expect(campaignedAt).toBeGreaterThanOrEqual(ET)
+    expect(campaignedAt).toBeLessThan(2 * ET)
+    expect(drain(n).filter((m) => m.type === MessageType.PreVote).map((m) => m.term)).toEqual([3, 3, 3, 3])
   })
 
   test('Figure 2: granting a vote does restart it', () => {
