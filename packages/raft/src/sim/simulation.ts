@@ -5,6 +5,7 @@ import { MemoryRaftStorage } from '../storage.js'
 import { EventQueue } from './event-queue.js'
 import { choosePlan, describePlan, UNITS_PER_TICK, type FaultPlan } from './fault-plan.js'
 import { chainHash, InvariantViolation, Invariants } from './invariants.js'
+import { ProgressWatch } from './progress-watch.js'
 import { SimDisk } from './sim-disk.js'
 import { emptyStats, type SimStats } from './stats.js'
 import { Trace } from './trace.js'
@@ -55,13 +56,15 @@ const LIVENESS_MARKERS = 3
 /** Once healed, a leader must exist within this many election timeouts. */
 const LEADER_DEADLINE_ELECTION_TIMEOUTS = 10
 /**
- * Once healed, applying must never stand still this long. Raft promises no hard
- * bound, only that randomized timeouts make each election round likely to elect; ten
- * election timeouts leave room for several rounds, since in a quiet network every
- * up-to-date voter campaigns within two election timeouts of last hearing from a
- * leader or granting a vote (refusing a candidate restarts no timer: issue #24).
+ * Once healed, replication and application (ProgressWatch) must never both stand
+ * still this long. Raft promises no hard bound, only that randomized timeouts make
+ * each election round likely to elect; ten election timeouts leave room for several
+ * rounds, since in a quiet network every up-to-date voter campaigns within two
+ * election timeouts of last hearing from a leader or granting a vote (refusing a
+ * candidate restarts no timer: issue #24).
  */
 const STALL_TICKS = 100
+
 const LINK_KEY = 1024
 
 interface SimNode {
@@ -465,11 +468,11 @@ class Simulation {
       if (!markers.every((m) => this.inv.committed.get(m.index)?.term === m.term)) return false
       return [...this.nodes.values()].every((n) => n.raft !== null && n.appIndex >= target)
     }
-    // A leader within a bounded time; then no stalls: the total applied across nodes
-    // must keep growing until every node has applied every marker.
+    // A leader within a bounded time; then no stalls: some node must keep replicating
+    // or applying until every node has applied every marker.
     const leaderDeadline = LEADER_DEADLINE_ELECTION_TIMEOUTS * this.et
     let hasLeader = false
-    let progress = -1
+    const progress = new ProgressWatch()
     let lastProgressTick = 0
     let stalled = false
     const ok = this.runFor(this.livenessTicks, false, () => {
@@ -477,14 +480,7 @@ class Simulation {
       const tick = (this.time - startTime) / UNITS_PER_TICK
       hasLeader ||= [...this.nodes.values()].some((n) => n.raft?.role === 'leader')
       if (!hasLeader && tick >= leaderDeadline) return (stalled = true)
-      // Progress is replication or application: a new leader may need to stream a long
-      // backlog before an entry of its term commits (§5.4.2), one bounded append at a time.
-      let total = 0
-      for (const n of this.nodes.values()) total += n.appIndex + (n.raft?.lastLogIndex ?? 0)
-      if (total > progress) {
-        progress = total
-        lastProgressTick = tick
-      }
+      if (progress.moved(this.nodes.values())) lastProgressTick = tick
       if (tick - lastProgressTick > STALL_TICKS) return (stalled = true)
       return false
     })
