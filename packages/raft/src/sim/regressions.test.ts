@@ -12,6 +12,16 @@ describe('simulator regressions', () => {
     expect(r.stats.livenessTicks).toBeLessThan(100)
   })
 
+  test('seed 172370 with 5 voters: an observer catching up one entry per append after a leader change is progress', () => {
+    // The new leader n5 cut 560 uncommitted entries from the old leader's log; the
+    // stall check then summed indexes over all nodes, and n6's catch-up (one entry
+    // per append, longer than the 100-tick stall bound) never brought the sum back.
+    const r = runSimulation({ seed: 172370, voters: 5 })
+    expect(r.plan).toMatchObject({ preVote: true, checkQuorum: true, observers: 1, maxAppendEntries: 1, maxInflightAppends: 1 })
+    expect(r.failure).toBeUndefined()
+    expect(r.stats.livenessTicks).toBeGreaterThan(100)
+  })
+
   test('seed 143237 with 3 voters: an older leader overwrites a committed entry on an observer, and that is no violation', () => {
     // Observer n4, restarted in term 4, takes the append of term 5's leader n2 over
     // entry 4 (t3), which n1 has just committed in term 6 with n2's acknowledgement.
