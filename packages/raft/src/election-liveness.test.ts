@@ -3,11 +3,11 @@
  * voters' logs are too old for them ever to win (seed 200084 of the simulator: two
  * such voters kept campaigning and the up-to-date ones never got to).
  */
-import { MessageType, makeMessage, type RaftMessage } from './message.js'
+import { MessageType, makeMessage } from './message.js'
 import { seededRandom } from './random.js'
 import { RaftNode } from './raft-node.js'
 import { MemoryRaftStorage } from './storage.js'
-import { logOfTerms } from './testing/cluster.js'
+import { drain, logOfTerms } from './testing/cluster.js'
 
 const ET = 10
 
@@ -16,14 +16,6 @@ function nodeWith(id: number, terms: number[], term: number, preVote = false): R
   return new RaftNode({ id, voters: [1, 2, 3, 4, 5], storage, random: seededRandom(id), preVote, checkQuorum: true })
 }
 
-function drain(n: RaftNode): RaftMessage[] {
-  const out: RaftMessage[] = []
-  for (let rd = n.ready(); rd; rd = n.ready()) {
-    out.push(...rd.messages)
-    n.advance(rd)
-  }
-  return out
-}
 
 describe('elections end although stale voters keep campaigning', () => {
   test('Figure 2: a vote request we refuse does not restart our election timer', () => {

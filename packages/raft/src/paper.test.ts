@@ -7,7 +7,7 @@ import { MessageType, makeMessage, type RaftMessage } from './message.js'
 import { seededRandom } from './random.js'
 import { RaftNode } from './raft-node.js'
 import { MemoryRaftStorage } from './storage.js'
-import { TestCluster, bytes, logOfTerms, text } from './testing/cluster.js'
+import { TestCluster, bytes, drain, logOfTerms, text } from './testing/cluster.js'
 
 const ET = 10
 
@@ -16,14 +16,6 @@ function nodeWith(id: number, voters: number[], terms: number[], term: number, o
   return new RaftNode({ id, voters, storage, random: seededRandom(id), preVote: opts.preVote ?? false, checkQuorum: opts.checkQuorum ?? false })
 }
 
-function drain(n: RaftNode): RaftMessage[] {
-  const out: RaftMessage[] = []
-  for (let rd = n.ready(); rd; rd = n.ready()) {
-    out.push(...rd.messages)
-    n.advance(rd)
-  }
-  return out
-}
 
 function logTerms(n: RaftNode): number[] {
   const s = n.status()

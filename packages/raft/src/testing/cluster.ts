@@ -166,3 +166,13 @@ export const text = (b: Uint8Array): string => new TextDecoder().decode(b)
 export function logOfTerms(terms: number[]): Entry[] {
   return terms.map((term, k) => ({ index: k + 1, term, type: 'normal' as const, data: bytes(`${k + 1}:${term}`) }))
 }
+
+/** Every message a node has to send, advancing through each Ready. */
+export function drain(n: RaftNode): RaftMessage[] {
+  const out: RaftMessage[] = []
+  for (let rd = n.ready(); rd; rd = n.ready()) {
+    out.push(...rd.messages)
+    n.advance(rd)
+  }
+  return out
+}
