@@ -9,7 +9,7 @@
  * KafkaJS consumer groups are in kafka-groups.test.ts.
  */
 import { createRequire } from 'node:module'
-import { decodeRecordBatch, encodeRecordBatch, ErrorCode } from '@tributary/protocol'
+import { AUTHORIZED_OPERATIONS_OMITTED, decodeRecordBatch, encodeRecordBatch, ErrorCode, hasOperation, TOPIC_OPERATIONS } from '@tributary/protocol'
 import { Tributary, partitionForKey, text, type ConsumedMessage } from '@tributary/client'
 import { freePort, startCluster, type TestCluster } from './cluster.js'
 import { RawKafka } from './kafka-wire.js'
@@ -206,6 +206,13 @@ test('raw frames: IncrementalAlterConfigs v1 sets and deletes, refuses APPEND; D
     const described = RawKafka.decode(60, 1, await conn.next()) as any
     expect(described.errorCode).toBe(0)
     expect(described.brokers.map((b: any) => [b.brokerId, b.port]).sort()).toEqual([1, 2, 3].map((id) => [id, kafkaPorts[id - 1]]))
+
+    // KIP-430: asked for, a topic's authorized operations (all of them: this cluster has no authorizer).
+    conn.send(3, 12, 7, { topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: true })
+    const ops = (RawKafka.decode(3, 12, await conn.next()) as any).topics[0].topicAuthorizedOperations
+    expect(TOPIC_OPERATIONS.every((op) => hasOperation(ops, op))).toBe(true)
+    conn.send(3, 12, 8, { topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+    expect((RawKafka.decode(3, 12, await conn.next()) as any).topics[0].topicAuthorizedOperations).toBe(AUTHORIZED_OPERATIONS_OMITTED)
 
     const producer = client.producer()
     await producer.send({ topic, messages: [{ value: 'one' }] })

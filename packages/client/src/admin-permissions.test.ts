@@ -1,5 +1,5 @@
 import { afterEach, expect, test } from '@jest/globals'
-import { ApiKey, ErrorCode } from '@tributary/protocol'
+import { AclOperationTypes as Op, ApiKey, ErrorCode, operationsBitfield } from '@tributary/protocol'
 import { Tributary } from './tributary.js'
 import { FakeCluster } from './testing/fake-cluster.js'
 import { fakeClient } from './testing/helpers.js'
@@ -10,41 +10,30 @@ afterEach(async () => {
   client = undefined
 })
 
-const PROBES: number[] = [ApiKey.Fetch, ApiKey.Produce, ApiKey.DeleteTopics, ApiKey.CreatePartitions, ApiKey.AlterConfigs]
-
-test('topicPermissions: an authorization refusal (of the topic or the cluster) means no; any other answer means the broker let it through', async () => {
+test('topicPermissions: one Metadata request asking for the topic\'s authorized operations; each bit maps to its permission', async () => {
   const fake = new FakeCluster(3)
   client = fakeClient(fake)
   const admin = client.admin()
   await admin.createTopic({ topic: 'orders', partitions: 2, replicationFactor: 3 })
-  // Only the probes are answered here: refused (29, 31) or failing for another reason (which is past the authorizer).
-  fake.intercept = (req) => {
-    if (req.apiKey === ApiKey.Produce || req.apiKey === ApiKey.DeleteTopics) return ErrorCode.TOPIC_AUTHORIZATION_FAILED
-    if (req.apiKey === ApiKey.AlterConfigs) return ErrorCode.CLUSTER_AUTHORIZATION_FAILED
-    if (req.apiKey === ApiKey.Fetch || req.apiKey === ApiKey.CreatePartitions) return ErrorCode.INVALID_REQUEST
-    return undefined
-  }
+  fake.topicOperations.set('orders', operationsBitfield([Op.READ, Op.DESCRIBE, Op.ALTER]))
+  const before = fake.requests.length
   expect(await admin.topicPermissions('orders')).toEqual({ read: true, write: false, delete: false, alter: true, alterConfigs: false })
+  const asked = fake.requests.slice(before).filter((r) => r.apiKey !== ApiKey.ApiVersions)
+  expect(asked.map((r) => r.apiKey)).toEqual([ApiKey.Metadata])
+  expect(asked[0]!.body).toMatchObject({ topics: ['orders'], includeTopicAuthorizedOperations: true })
 
-  // Every probe is one that changes nothing: validateOnly, or partition -1 with no records.
-  const probes = fake.requests.filter((r) => PROBES.includes(r.apiKey))
-  expect(new Set(probes.map((r) => r.apiKey))).toEqual(new Set(PROBES))
-  for (const r of probes) {
-    if (r.apiKey === ApiKey.Produce || r.apiKey === ApiKey.Fetch) {
-      expect(r.body.topics).toEqual([{ topic: 'orders', partitions: [expect.objectContaining({ partition: -1 })] }])
-      if (r.apiKey === ApiKey.Produce) expect(r.body.topics[0].partitions[0].records).toHaveLength(0)
-    } else {
-      expect(r.body.validateOnly).toBe(true)
-    }
-  }
+  fake.topicOperations.set('orders', operationsBitfield([Op.WRITE, Op.DELETE, Op.ALTER_CONFIGS]))
+  expect(await admin.topicPermissions('orders')).toEqual({ read: false, write: true, delete: true, alter: false, alterConfigs: true })
 })
 
-test('topicPermissions: with nothing refused everything is allowed; a bad topic name is an argument error', async () => {
+test('topicPermissions: a topic the principal may not describe allows nothing; an unknown topic and a bad name are errors', async () => {
   const fake = new FakeCluster(1)
   client = fakeClient(fake)
   const admin = client.admin()
   await admin.createTopic({ topic: 't' })
-  fake.intercept = (req) => (PROBES.includes(req.apiKey) && req.apiKey !== ApiKey.Produce && req.apiKey !== ApiKey.Fetch ? ErrorCode.INVALID_REQUEST : undefined)
   expect(await admin.topicPermissions('t')).toEqual({ read: true, write: true, delete: true, alter: true, alterConfigs: true })
+  fake.refusedTopics.add('t')
+  expect(await admin.topicPermissions('t')).toEqual({ read: false, write: false, delete: false, alter: false, alterConfigs: false })
+  await expect(admin.topicPermissions('missing')).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION })
   await expect(admin.topicPermissions('')).rejects.toThrow(/topic must be a non-empty string/)
 })

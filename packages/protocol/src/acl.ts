@@ -158,3 +158,24 @@ function patternFilterMatches(f: AclBindingFilter, b: AclBinding): boolean {
 export function anyAclFilter(): AclBindingFilter {
   return { resourceType: 1, resourceName: null, resourcePatternType: 1, principal: null, host: null, operation: 1, permissionType: 1 }
 }
+
+/**
+ * Kafka's authorized-operations bitfield (KIP-430): bit n is set when operation
+ * n is allowed. Metadata answers it per topic when asked
+ * (`includeTopicAuthorizedOperations`), so a UI learns in one request what it
+ * may offer; the authorizer still checks each action when it arrives.
+ */
+export const AUTHORIZED_OPERATIONS_OMITTED = -2147483648
+/** The operations a topic ACL can grant, as Kafka lists them for the Topic resource. */
+export const TOPIC_OPERATIONS: readonly AclOperationType[] = [
+  AclOperationTypes.READ, AclOperationTypes.WRITE, AclOperationTypes.CREATE, AclOperationTypes.DELETE,
+  AclOperationTypes.ALTER, AclOperationTypes.DESCRIBE, AclOperationTypes.DESCRIBE_CONFIGS, AclOperationTypes.ALTER_CONFIGS,
+]
+export function operationsBitfield(allowed: Iterable<AclOperationType>): number {
+  let bits = 0
+  for (const op of allowed) bits |= 1 << op
+  return bits
+}
+export function hasOperation(bits: number | undefined, op: AclOperationType): boolean {
+  return bits !== undefined && bits !== AUTHORIZED_OPERATIONS_OMITTED && (bits & (1 << op)) !== 0
+}

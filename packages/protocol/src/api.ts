@@ -113,7 +113,13 @@ export interface SaslAuthenticateRequest { authBytes: Uint8Array }
 export interface SaslAuthenticateResponse { authBytes: Uint8Array; sessionLifetimeMs: number }
 
 // ---------------------------------------------------------------- Metadata
-export interface MetadataRequest { /** null or absent: all topics */ topics?: string[] | null; includeInternal?: boolean }
+export interface MetadataRequest {
+  /** null or absent: all topics */
+  topics?: string[] | null
+  includeInternal?: boolean
+  /** answer each topic's `authorizedOperations` (KIP-430) */
+  includeTopicAuthorizedOperations?: boolean
+}
 export interface BrokerInfo { nodeId: number; endpoint: string; fenced: boolean; rack?: string | null }
 export interface PartitionMetadata {
   partition: number
@@ -133,6 +139,8 @@ export interface TopicMetadata {
   errorCode: number
   internal: boolean
   partitions: PartitionMetadata[]
+  /** when asked: what the caller may do to the topic, Kafka's bitfield (acl.ts `hasOperation`) */
+  authorizedOperations?: number
 }
 export interface MetadataResponse {
   clusterId: string | null

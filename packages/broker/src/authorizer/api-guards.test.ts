@@ -1,6 +1,6 @@
 import { pino } from 'pino'
 import { Registry } from 'prom-client'
-import { ApiKey, ErrorCode, type AclBinding } from '@tributary/protocol'
+import { AclOperationTypes as Op, ApiKey, ErrorCode, hasOperation, operationsBitfield, TOPIC_OPERATIONS, type AclBinding } from '@tributary/protocol'
 import { Handlers } from '../net/handler-registry.js'
 import type { HandlerResult, RequestContext, Session } from '../seams.js'
 import { ManualClock } from '../testing/manual-clock.js'
@@ -114,6 +114,24 @@ describe('authorization in front of each API', () => {
     const byName = Object.fromEntries(named.body.topics.map((t: any) => [t.name, t.errorCode]))
     expect(byName.audit).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED)
     expect(byName.orders).toBe(0)
+  })
+
+  test('Metadata answers each topic\'s authorized operations (KIP-430) from the principal\'s ACLs when asked, and only then', async () => {
+    const w = world({ superUsers: ['User:admin'] })
+    w.allow({ operation: Op.READ })
+    w.allow({ operation: Op.ALTER_CONFIGS })
+    w.allow({ resourceName: 'ord', resourcePatternType: 4, operation: Op.WRITE })
+    const asked = await w.call(ApiKey.Metadata, { topics: ['orders', 'audit'], includeTopicAuthorizedOperations: true })
+    const orders = asked.body.topics.find((t: any) => t.name === 'orders')
+    const allowed = TOPIC_OPERATIONS.filter((op) => hasOperation(orders.authorizedOperations, op))
+    // Read and Write imply Describe, AlterConfigs implies DescribeConfigs, as in Kafka.
+    expect(allowed.sort()).toEqual([Op.READ, Op.WRITE, Op.DESCRIBE, Op.DESCRIBE_CONFIGS, Op.ALTER_CONFIGS].sort())
+    expect(asked.body.topics.find((t: any) => t.name === 'audit').authorizedOperations).toBeUndefined()
+    expect((await w.call(ApiKey.Metadata, { topics: ['orders'] })).body.topics[0].authorizedOperations).toBeUndefined()
+    const admin = await w.call(ApiKey.Metadata, { topics: ['audit'], includeTopicAuthorizedOperations: true }, { principal: 'User:admin' })
+    expect(admin.body.topics[0].authorizedOperations).toBe(operationsBitfield(TOPIC_OPERATIONS))
+    // Working out the bits audits nothing (a question, not an attempt): the one denial is naming 'audit'.
+    expect(w.lines.filter((l) => String(l.msg).includes('denied')).map((l) => [l.operation, l.resource])).toEqual([['Describe', 'audit']])
   })
 
   test('CreateTopics: Create on the cluster covers every topic; Create on a topic only that one', async () => {

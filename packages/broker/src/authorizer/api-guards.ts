@@ -10,7 +10,7 @@
  * A body a guard cannot read is refused INVALID_REQUEST before the handler
  * sees it, so no shape can slip past a check.
  */
-import { AclOperationTypes as Op, AclResourceTypes as Res, aclOperationName, ApiKey, apiName, ErrorCode, type AclOperationType } from '@tributary/protocol'
+import { AclOperationTypes as Op, AclResourceTypes as Res, aclOperationName, ApiKey, apiName, ErrorCode, operationsBitfield, TOPIC_OPERATIONS, type AclOperationType } from '@tributary/protocol'
 import type { HandlerResult, RequestContext, RequestHandler } from '../seams.js'
 import type { AclAuthorizer } from './authorizer.js'
 
@@ -83,6 +83,11 @@ export function apiGuards(authz: AclAuthorizer): Map<number, Guard> {
     const shown = named
       ? topics.map((t) => (can(ctx, Op.DESCRIBE, Res.TOPIC, t.name) ? t : { name: t.name, topicId: '', errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, internal: false, partitions: [] }))
       : topics.filter((t) => can(ctx, Op.DESCRIBE, Res.TOPIC, t.name, true))
+    if (body?.includeTopicAuthorizedOperations === true) {
+      for (const t of shown) {
+        if (t.errorCode === ErrorCode.NONE) t.authorizedOperations = operationsBitfield(TOPIC_OPERATIONS.filter((op) => can(ctx, op, Res.TOPIC, t.name, true)))
+      }
+    }
     return { errorCode: r.errorCode, body: { ...(r.body as object), topics: shown } }
   })
 

@@ -13,7 +13,7 @@ import { arr, type Translation } from './translation.js'
 
 const metadata: Translation = {
   apiKey: KafkaApiKey.Metadata,
-  request: (k) => ({ topics: k.topics === null ? null : arr(k.topics).map((t) => t.name), includeInternal: true }),
+  request: (k) => ({ topics: k.topics === null ? null : arr(k.topics).map((t) => t.name), includeInternal: true, includeTopicAuthorizedOperations: k.includeTopicAuthorizedOperations === true }),
   response: (ours) => {
     const m = ours as MetadataResponse
     return {
@@ -29,6 +29,7 @@ const metadata: Translation = {
         name: t.name,
         topicId: t.topicId || undefined,
         isInternal: t.internal,
+        ...(t.authorizedOperations !== undefined ? { topicAuthorizedOperations: t.authorizedOperations } : {}),
         partitions: t.partitions.map((p) => ({
           errorCode: p.errorCode,
           partitionIndex: p.partition,

@@ -4,7 +4,7 @@
  * MetadataSnapshots.
  */
 import {
-  API_VERSIONS, ApiKey, ErrorCode,
+  API_VERSIONS, ApiKey, ErrorCode, operationsBitfield, TOPIC_OPERATIONS,
   type ApiVersionsResponse, type DescribeConfigsResponse, type MetadataResponse, type PartitionMetadata, type TopicMetadata,
 } from '@tributary/protocol'
 import type { Entry } from '@tributary/raft'
@@ -33,6 +33,7 @@ export interface MetadataHandlerDeps {
 }
 
 const ok = (body: unknown): HandlerResult => ({ errorCode: ErrorCode.NONE, body })
+const ALL_TOPIC_OPERATIONS = operationsBitfield(TOPIC_OPERATIONS)
 
 export function topicMetadata(image: MetadataImage, t: TopicState): TopicMetadata {
   const live = (id: number) => {
@@ -84,7 +85,12 @@ export function registerMetadataApis(registry: HandlerRegistry, deps: MetadataHa
   })
 
   registry.register(ApiKey.Metadata, (body, ctx): HandlerResult => {
-    return ok(metadataResponse(metadata.image(), deps.controllerId(), body?.topics, body?.includeInternal, listenerOf(ctx)))
+    const answer = metadataResponse(metadata.image(), deps.controllerId(), body?.topics, body?.includeInternal, listenerOf(ctx))
+    // Without an authorizer everyone may do everything; with one, its guard narrows this per topic.
+    if (body?.includeTopicAuthorizedOperations === true) {
+      for (const t of answer.topics) if (t.errorCode === ErrorCode.NONE) t.authorizedOperations = ALL_TOPIC_OPERATIONS
+    }
+    return ok(answer)
   })
 
   registry.register(ApiKey.DescribeConfigs, (body): HandlerResult => {

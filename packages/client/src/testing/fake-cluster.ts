@@ -10,6 +10,8 @@ import {
   ApiKey,
   ErrorCode,
   TributaryError,
+  operationsBitfield,
+  TOPIC_OPERATIONS,
   decodeRequest,
   encodeResponse,
   decodeRecordBatch,
@@ -57,6 +59,8 @@ export class FakeCluster {
   intercept: Interceptor = () => undefined
   /** Topics this client may not Describe, as a broker with ACLs answers: left out of a listing, TOPIC_AUTHORIZATION_FAILED by name. */
   readonly refusedTopics = new Set<string>()
+  /** Per topic, the authorized-operations bitfield Metadata answers when asked (absent: every topic operation). */
+  readonly topicOperations = new Map<string, number>()
   /** What ApiVersions advertises (a test may narrow or widen it); requests outside it get UNSUPPORTED_VERSION. */
   apiVersions: Record<number, readonly [number, number]> = { ...API_VERSIONS }
   /**
@@ -231,7 +235,7 @@ export class FakeCluster {
     }
   }
 
-  private metadata(body: { topics?: string[] | null }): unknown {
+  private metadata(body: { topics?: string[] | null; includeTopicAuthorizedOperations?: boolean }): unknown {
     const names = body.topics ?? [...this.topics.keys()].filter((name) => !this.refusedTopics.has(name))
     return {
       clusterId: 'fake',
@@ -248,6 +252,7 @@ export class FakeCluster {
           errorCode: 0,
           internal: false,
           partitions: t.partitions.map((p, i) => ({ partition: i, errorCode: 0, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: p.replicas, isr: p.replicas })),
+          ...(body.includeTopicAuthorizedOperations ? { authorizedOperations: this.topicOperations.get(name) ?? operationsBitfield(TOPIC_OPERATIONS) } : {}),
         }
       }),
     }
