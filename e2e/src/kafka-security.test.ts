@@ -123,3 +123,31 @@ test('the super user produces through SCRAM-SHA-256; alice (Read on topic and gr
   await expect(bob.subscribe({ topic: 'secured' })).rejects.toMatchObject({ type: 'TOPIC_AUTHORIZATION_FAILED' })
   await bob.disconnect()
 })
+
+test('KafkaJS admin manages ACLs through the Kafka port: the super user creates, lists and deletes; alice is refused; the SDK sees the same bindings', async () => {
+  const superAdmin = kafka(scram('admin')).admin()
+  const alice = kafka(scram('alice')).admin()
+  await superAdmin.connect()
+  await alice.connect()
+  try {
+    const binding = { resourceType: Res.TOPIC, resourceName: 'kafka-acl-topic', resourcePatternType: Pattern.LITERAL, principal: 'User:bob', host: '*', operation: Op.WRITE, permissionType: Perm.ALLOW }
+    await superAdmin.createAcls({ acl: [binding] })
+    const filter = { resourceType: Res.TOPIC, resourceName: 'kafka-acl-topic', resourcePatternType: Pattern.LITERAL, principal: 'User:bob', host: '*', operation: Op.ANY, permissionType: Perm.ANY }
+    // Created on the controller: each node's image has it once the record is applied.
+    await cluster.waitFor(async () => (await superAdmin.describeAcls(filter)).resources.length === 1, { message: 'the new ACL is described on the Kafka port' })
+    expect((await superAdmin.describeAcls(filter)).resources[0].acls).toEqual([{ principal: 'User:bob', host: '*', operation: Op.WRITE, permissionType: Perm.ALLOW }])
+    const viaSdk = await admin.admin().describeAcls({ resourceType: Res.TOPIC, resourceName: 'kafka-acl-topic', resourcePatternType: Pattern.ANY, operation: Op.ANY, permissionType: Perm.ANY })
+    expect(viaSdk.resources.flatMap((r) => r.acls.map((a) => a.principal))).toEqual(['User:bob'])
+
+    // alice has no Alter (nor Describe) on the cluster: the same check as on the WebSocket port.
+    await expect(alice.createAcls({ acl: [{ ...binding, principal: 'User:alice' }] })).rejects.toMatchObject({ type: 'CLUSTER_AUTHORIZATION_FAILED' })
+    await expect(alice.describeAcls(filter)).rejects.toMatchObject({ type: 'CLUSTER_AUTHORIZATION_FAILED' })
+
+    const deleted = await superAdmin.deleteAcls({ filters: [filter] })
+    expect(deleted.filterResponses[0].matchingAcls.map((a: any) => [a.errorCode, a.principal, a.operation])).toEqual([[0, 'User:bob', Op.WRITE]])
+    await cluster.waitFor(async () => (await superAdmin.describeAcls(filter)).resources.length === 0, { message: 'the ACL is gone' })
+  } finally {
+    await alice.disconnect()
+    await superAdmin.disconnect()
+  }
+})

@@ -13,7 +13,7 @@
 import {
   ApiKey, ErrorCode, KafkaApiKey,
   type AlterConfigsResponse, type ConfigEntry, type CreatePartitionsResponse, type DeleteTopicsResponse, type DescribeClusterResponse,
-  type DescribeConfigsResponse, type InitProducerIdResponse, type OffsetForLeaderEpochResponse,
+  type DescribeConfigsResponse, type DescribeQuorumResponse, type InitProducerIdResponse, type OffsetForLeaderEpochResponse, type QuorumReplicaState,
 } from '@tributary/protocol'
 import type { HandlerResult } from '../seams.js'
 import { parseKafkaEndpoint } from './endpoint.js'
@@ -198,6 +198,41 @@ const offsetForLeaderEpoch: Translation = {
   error: (k, errorCode) => ({ topics: arr(k.topics).map((t) => ({ topic: t.topic, partitions: arr(t.partitions).map((p) => ({ errorCode, partition: p.partition })) })) }),
 }
 
+/** The metadata log as Kafka names it: DescribeQuorum asks about this topic's partition 0. */
+const METADATA_TOPIC = '__cluster_metadata'
+
+const isMetadataLog = (k: Obj): boolean => {
+  const topics = arr(k.topics)
+  return topics.length === 1 && topics[0]!.topicName === METADATA_TOPIC && arr(topics[0]!.partitions).length === 1 && arr(topics[0]!.partitions)[0]!.partitionIndex === 0
+}
+
+const describeQuorum: Translation = {
+  apiKey: ApiKey.DescribeQuorum,
+  request: () => undefined,
+  call: async (k, _v, invoke) => (isMetadataLog(k)
+    ? invoke(ApiKey.DescribeQuorum, {})
+    : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, body: { errorMessage: `the metadata quorum is ${METADATA_TOPIC} partition 0` } }),
+  response: (ours) => {
+    const q = ours as DescribeQuorumResponse
+    const replica = (r: QuorumReplicaState) => ({ replicaId: r.nodeId, logEndOffset: r.logEndOffset, lastFetchTimestamp: r.lastFetchTimestamp, lastCaughtUpTimestamp: r.lastCaughtUpTimestamp })
+    return {
+      errorCode: ErrorCode.NONE,
+      topics: [{
+        topicName: METADATA_TOPIC,
+        partitions: [{
+          partitionIndex: 0, errorCode: ErrorCode.NONE, leaderId: q.leaderId, leaderEpoch: q.leaderEpoch, highWatermark: q.highWatermark,
+          currentVoters: q.voters.map(replica), observers: q.observers.map(replica),
+        }],
+      }],
+    }
+  },
+  // Kafka answers a request for another partition with the error on each partition it named.
+  error: (k, errorCode) => ({
+    errorCode: errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? ErrorCode.NONE : errorCode,
+    topics: arr(k.topics).map((t) => ({ topicName: t.topicName, partitions: arr(t.partitions).map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+  }),
+}
+
 /** By Kafka API key. */
 export const ADMIN_TRANSLATIONS: ReadonlyArray<[number, Translation]> = [
   [KafkaApiKey.DeleteTopics, deleteTopics],
@@ -208,4 +243,5 @@ export const ADMIN_TRANSLATIONS: ReadonlyArray<[number, Translation]> = [
   [KafkaApiKey.DescribeCluster, describeCluster],
   [KafkaApiKey.InitProducerId, initProducerId],
   [KafkaApiKey.OffsetForLeaderEpoch, offsetForLeaderEpoch],
+  [KafkaApiKey.DescribeQuorum, describeQuorum],
 ]

@@ -4,10 +4,12 @@
  * translation renames fields and fills what Kafka's versions carry and ours do
  * not (throttle times, aborted transactions, authorized operations).
  */
-import { ErrorCode, KafkaApiKey, type MetadataResponse, type ProduceResponse, type FetchResponse, type ListOffsetsResponse, type CreateTopicsResponse, type FindCoordinatorResponse } from '@tributary/protocol'
+import { ErrorCode, KafkaApiKey, type MetadataResponse, type ProduceResponse, type ListOffsetsResponse, type CreateTopicsResponse, type FindCoordinatorResponse } from '@tributary/protocol'
 import { parseKafkaEndpoint } from './endpoint.js'
 import { ADMIN_TRANSLATIONS } from './translate-admin.js'
+import { fetch } from './translate-fetch.js'
 import { GROUP_TRANSLATIONS } from './translate-groups.js'
+import { SECURITY_TRANSLATIONS } from './translate-security.js'
 import { arr, type Translation } from './translation.js'
 
 
@@ -76,46 +78,6 @@ const produce: Translation = {
   }),
 }
 
-const fetch: Translation = {
-  apiKey: KafkaApiKey.Fetch,
-  request: (k) => ({
-    // Kafka consumers send -1; anything else would claim to be a follower, which this listener does not serve.
-    replicaId: -1,
-    maxWaitMs: k.maxWaitMs,
-    minBytes: k.minBytes,
-    maxBytes: k.maxBytes,
-    topics: arr(k.topics).map((t) => ({
-      topic: t.topic,
-      partitions: arr(t.partitions).map((p) => ({
-        partition: p.partition,
-        fetchOffset: p.fetchOffset,
-        currentLeaderEpoch: p.currentLeaderEpoch,
-        partitionMaxBytes: p.partitionMaxBytes,
-      })),
-    })),
-  }),
-  response: (ours) => ({
-    // sessionId 0: no fetch session was created, so the client sends full fetches (KIP-227 allows it).
-    sessionId: 0,
-    responses: (ours as FetchResponse).topics.map((t) => ({
-      topic: t.topic,
-      partitions: t.partitions.map((p) => ({
-        partitionIndex: p.partition,
-        errorCode: p.errorCode,
-        highWatermark: p.highWatermark,
-        // No transactions: everything below the high watermark is stable.
-        lastStableOffset: p.highWatermark,
-        logStartOffset: p.logStartOffset,
-        currentLeader: p.currentLeader ? { leaderId: p.currentLeader.leaderId, leaderEpoch: p.currentLeader.leaderEpoch } : undefined,
-        abortedTransactions: null,
-        preferredReadReplica: -1,
-        records: p.records,
-      })),
-    })),
-  }),
-  error: (_k, errorCode) => ({ errorCode, sessionId: 0, responses: [] }),
-}
-
 const listOffsets: Translation = {
   apiKey: KafkaApiKey.ListOffsets,
   request: (k) => ({
@@ -158,17 +120,35 @@ const createTopics: Translation = {
   error: (k, errorCode, errorMessage) => ({ topics: arr(k.topics).map((t) => ({ name: t.name, errorCode, errorMessage })) }),
 }
 
+/** One coordinator answer in Kafka's shape (v0-3 at top level, v4+ one per key). */
+function coordinatorOut(ours: FindCoordinatorResponse | undefined, errorCode: number, errorMessage: string | null) {
+  const at = parseKafkaEndpoint(ours?.endpoint ?? '')
+  if (errorCode !== ErrorCode.NONE || !at || !ours) return { errorCode: errorCode || ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage, nodeId: -1, host: '', port: -1 }
+  return { errorCode, errorMessage: null, nodeId: ours.nodeId, host: at.host, port: at.port }
+}
+
+/** The first FindCoordinator version that batches keys (KIP-699). */
+const BATCHED_KEYS_MIN_VERSION = 4
+
 const findCoordinator: Translation = {
   apiKey: KafkaApiKey.FindCoordinator,
-  request: (k) => ({ key: k.key, keyType: k.keyType }),
-  response: (ours, errorCode, errorMessage) => {
-    const at = parseKafkaEndpoint((ours as FindCoordinatorResponse | undefined)?.endpoint ?? '')
-    if (errorCode !== ErrorCode.NONE || !at) {
-      return { errorCode: errorCode || ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage, nodeId: -1, host: '', port: -1 }
-    }
-    return { errorCode, errorMessage: null, nodeId: (ours as FindCoordinatorResponse).nodeId, host: at.host, port: at.port }
+  request: () => undefined,
+  call: async (k, version, invoke) => {
+    if (version < BATCHED_KEYS_MIN_VERSION) return invoke(KafkaApiKey.FindCoordinator, { key: k.key, keyType: k.keyType })
+    // Each key is its own lookup, as Kafka's broker answers a batch (its errors are per key).
+    const coordinators = await Promise.all((k.coordinatorKeys as string[]).map(async (key) => {
+      const r = await invoke(KafkaApiKey.FindCoordinator, { key, keyType: k.keyType })
+      const message = (r?.body as { errorMessage?: string } | null)?.errorMessage ?? null
+      return { key, ...coordinatorOut(r?.body as FindCoordinatorResponse, r?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR, message) }
+    }))
+    return { errorCode: ErrorCode.NONE, body: { coordinators } }
   },
-  error: (_k, errorCode, errorMessage) => ({ errorCode, errorMessage, nodeId: -1, host: '', port: -1 }),
+  response: (ours, errorCode, errorMessage, version) => version >= BATCHED_KEYS_MIN_VERSION
+    ? { coordinators: (ours as { coordinators: unknown[] }).coordinators }
+    : coordinatorOut(ours as FindCoordinatorResponse | undefined, errorCode, errorMessage),
+  error: (k, errorCode, errorMessage, version) => version >= BATCHED_KEYS_MIN_VERSION
+    ? { coordinators: (k.coordinatorKeys as string[]).map((key) => ({ key, errorCode, errorMessage, nodeId: -1, host: '', port: -1 })) }
+    : { errorCode, errorMessage, nodeId: -1, host: '', port: -1 },
 }
 
 /** Answered by the connection's own authentication (server.ts), not by a registered handler. */
@@ -201,4 +181,5 @@ export const TRANSLATIONS: ReadonlyMap<number, Translation> = new Map([
   [KafkaApiKey.SaslAuthenticate, saslAuthenticate],
   ...GROUP_TRANSLATIONS,
   ...ADMIN_TRANSLATIONS,
+  ...SECURITY_TRANSLATIONS,
 ])

@@ -146,3 +146,29 @@ export const OffsetForLeaderEpochResponse = message('OffsetForLeaderEpochRespons
     ]), '0+'),
   ]), '0+'),
 ])
+
+/** The metadata quorum as `__cluster_metadata` partition 0. v2 (node listeners, directory ids) is not served. */
+const replicaState = () => array([
+  f('ReplicaId', 'int32', '0+'),
+  f('LogEndOffset', 'int64', '0+'),
+  f('LastFetchTimestamp', 'int64', '1+', { default: -1 }),
+  f('LastCaughtUpTimestamp', 'int64', '1+', { default: -1 }),
+])
+export const DescribeQuorumRequest = message('DescribeQuorumRequest', 55, '0-1', '0+', [
+  f('Topics', array([f('TopicName', 'string', '0+'), f('Partitions', array([f('PartitionIndex', 'int32', '0+')]), '0+')]), '0+'),
+])
+export const DescribeQuorumResponse = message('DescribeQuorumResponse', 55, '0-1', '0+', [
+  f('ErrorCode', 'int16', '0+'),
+  f('Topics', array([
+    f('TopicName', 'string', '0+'),
+    f('Partitions', array([
+      f('PartitionIndex', 'int32', '0+'),
+      f('ErrorCode', 'int16', '0+'),
+      f('LeaderId', 'int32', '0+', { default: -1 }),
+      f('LeaderEpoch', 'int32', '0+', { default: -1 }),
+      f('HighWatermark', 'int64', '0+', { default: -1 }),
+      f('CurrentVoters', replicaState(), '0+'),
+      f('Observers', replicaState(), '0+'),
+    ]), '0+'),
+  ]), '0+'),
+])

@@ -12,6 +12,7 @@ import { array, field as f, message, struct, type MessageSpec } from './schema.j
 import * as G from './messages-groups.js'
 import * as S from './messages-sasl.js'
 import * as A from './messages-admin.js'
+import * as C from './messages-security.js'
 
 export const RequestHeader = message('RequestHeader', -1, '0-2', '2+', [
   f('RequestApiKey', 'int16', '0+'),
@@ -94,9 +95,10 @@ const ProduceResponse = message('ProduceResponse', 0, '3-9', '9+', [
   f('ThrottleTimeMs', 'int32', '1+'),
 ])
 
-const FetchRequest = message('FetchRequest', 1, '4-12', '12+', [
+const FetchRequest = message('FetchRequest', 1, '4-17', '12+', [
   f('ClusterId', 'string', '12+', { nullable: '12+', default: null, tag: 0 }),
-  f('ReplicaId', 'int32', '0+', { default: -1 }),
+  f('ReplicaId', 'int32', '0-14', { default: -1 }),
+  f('ReplicaState', struct([f('ReplicaId', 'int32', '15+', { default: -1 }), f('ReplicaEpoch', 'int64', '15+', { default: -1 })]), '15+', { tag: 1 }),
   f('MaxWaitMs', 'int32', '0+'),
   f('MinBytes', 'int32', '0+'),
   f('MaxBytes', 'int32', '3+', { default: 0x7fffffff }),
@@ -104,7 +106,8 @@ const FetchRequest = message('FetchRequest', 1, '4-12', '12+', [
   f('SessionId', 'int32', '7+'),
   f('SessionEpoch', 'int32', '7+', { default: -1 }),
   f('Topics', array([
-    f('Topic', 'string', '0+'),
+    f('Topic', 'string', '0-12'),
+    f('TopicId', 'uuid', '13+'),
     f('Partitions', array([
       f('Partition', 'int32', '0+'),
       f('CurrentLeaderEpoch', 'int32', '9+', { default: -1 }),
@@ -112,17 +115,19 @@ const FetchRequest = message('FetchRequest', 1, '4-12', '12+', [
       f('LastFetchedEpoch', 'int32', '12+', { default: -1 }),
       f('LogStartOffset', 'int64', '5+', { default: -1 }),
       f('PartitionMaxBytes', 'int32', '0+'),
+      f('ReplicaDirectoryId', 'uuid', '17+', { tag: 0 }),
     ]), '0+'),
   ]), '0+'),
-  f('ForgottenTopicsData', array([f('Topic', 'string', '7+'), f('Partitions', '[]int32', '7+')]), '7+'),
+  f('ForgottenTopicsData', array([f('Topic', 'string', '7-12'), f('TopicId', 'uuid', '13+'), f('Partitions', '[]int32', '7+')]), '7+'),
   f('RackId', 'string', '11+'),
 ])
-const FetchResponse = message('FetchResponse', 1, '4-12', '12+', [
+const FetchResponse = message('FetchResponse', 1, '4-17', '12+', [
   f('ThrottleTimeMs', 'int32', '1+'),
   f('ErrorCode', 'int16', '7+'),
   f('SessionId', 'int32', '7+'),
   f('Responses', array([
-    f('Topic', 'string', '0+'),
+    f('Topic', 'string', '0-12'),
+    f('TopicId', 'uuid', '13+'),
     f('Partitions', array([
       f('PartitionIndex', 'int32', '0+'),
       f('ErrorCode', 'int16', '0+'),
@@ -136,6 +141,12 @@ const FetchResponse = message('FetchResponse', 1, '4-12', '12+', [
       f('Records', 'records', '0+', { nullable: '0+' }),
     ]), '0+'),
   ]), '0+'),
+  f('NodeEndpoints', array([
+    f('NodeId', 'int32', '16+'),
+    f('Host', 'string', '16+'),
+    f('Port', 'int32', '16+'),
+    f('Rack', 'string', '16+', { nullable: '16+', default: null }),
+  ]), '16+', { tag: 0 }),
 ])
 
 const ListOffsetsRequest = message('ListOffsetsRequest', 2, '1-6', '6+', [
@@ -180,17 +191,27 @@ const CreateTopicsResponse = message('CreateTopicsResponse', 19, '0-4', '5+', [
   ]), '0+'),
 ])
 
-const FindCoordinatorRequest = message('FindCoordinatorRequest', 10, '0-3', '3+', [
-  f('Key', 'string', '0+'),
+/** v4+ batches keys (KIP-699); v6 adds share groups (key type 2), which we answer with an error per key. */
+const FindCoordinatorRequest = message('FindCoordinatorRequest', 10, '0-6', '3+', [
+  f('Key', 'string', '0-3'),
   f('KeyType', 'int8', '1+'),
+  f('CoordinatorKeys', '[]string', '4+'),
 ])
-const FindCoordinatorResponse = message('FindCoordinatorResponse', 10, '0-3', '3+', [
+const FindCoordinatorResponse = message('FindCoordinatorResponse', 10, '0-6', '3+', [
   f('ThrottleTimeMs', 'int32', '1+'),
-  f('ErrorCode', 'int16', '0+'),
-  f('ErrorMessage', 'string', '1+', { nullable: '1+', default: null }),
-  f('NodeId', 'int32', '0+'),
-  f('Host', 'string', '0+'),
-  f('Port', 'int32', '0+'),
+  f('ErrorCode', 'int16', '0-3'),
+  f('ErrorMessage', 'string', '1-3', { nullable: '1-3', default: null }),
+  f('NodeId', 'int32', '0-3'),
+  f('Host', 'string', '0-3'),
+  f('Port', 'int32', '0-3'),
+  f('Coordinators', array([
+    f('Key', 'string', '4+'),
+    f('NodeId', 'int32', '4+'),
+    f('Host', 'string', '4+'),
+    f('Port', 'int32', '4+'),
+    f('ErrorCode', 'int16', '4+'),
+    f('ErrorMessage', 'string', '4+', { nullable: '4+', default: null }),
+  ]), '4+'),
 ])
 
 export interface KafkaApi { apiKey: number; name: string; request: MessageSpec; response: MessageSpec }
@@ -225,12 +246,19 @@ export const KAFKA_APIS: ReadonlyMap<number, KafkaApi> = new Map([
   api(A.DescribeClusterRequest, A.DescribeClusterResponse),
   api(A.InitProducerIdRequest, A.InitProducerIdResponse),
   api(A.OffsetForLeaderEpochRequest, A.OffsetForLeaderEpochResponse),
+  api(A.DescribeQuorumRequest, A.DescribeQuorumResponse),
+  api(C.DescribeAclsRequest, C.DescribeAclsResponse),
+  api(C.CreateAclsRequest, C.CreateAclsResponse),
+  api(C.DeleteAclsRequest, C.DeleteAclsResponse),
+  api(C.DescribeUserScramCredentialsRequest, C.DescribeUserScramCredentialsResponse),
+  api(C.AlterUserScramCredentialsRequest, C.AlterUserScramCredentialsResponse),
 ].map((a) => [a.apiKey, a]))
 
 export const KafkaApiKey = {
   Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, OffsetCommit: 8, OffsetFetch: 9, FindCoordinator: 10,
   JoinGroup: 11, Heartbeat: 12, LeaveGroup: 13, SyncGroup: 14, DescribeGroups: 15, ListGroups: 16,
   SaslHandshake: 17, ApiVersions: 18, CreateTopics: 19, DeleteTopics: 20, InitProducerId: 22, OffsetForLeaderEpoch: 23,
+  DescribeAcls: 29, CreateAcls: 30, DeleteAcls: 31,
   DescribeConfigs: 32, AlterConfigs: 33, SaslAuthenticate: 36, CreatePartitions: 37, DeleteGroups: 42, IncrementalAlterConfigs: 44,
-  DescribeCluster: 60,
+  DescribeUserScramCredentials: 50, AlterUserScramCredentials: 51, DescribeQuorum: 55, DescribeCluster: 60,
 } as const
