@@ -70,6 +70,8 @@ export const ErrorCode = {
   /** JoinGroup v4+ without a member id: here is one, join again with it (KIP-394). */
   MEMBER_ID_REQUIRED: 79,
   PREFERRED_LEADER_NOT_AVAILABLE: 80,
+  /** A static member (group.instance.id) whose place a newer member with the same instance id took (KIP-345): a zombie. */
+  FENCED_INSTANCE_ID: 82,
   GROUP_MAX_SIZE_REACHED: 81,
   /** ElectLeaders: no replica that may lead (live, in the ISR) exists for this election. */
   ELIGIBLE_LEADERS_NOT_AVAILABLE: 83,

@@ -50,34 +50,57 @@ export class ClassicCoordinator {
       return fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, `group ${input.groupId} is a consumer-protocol group with members`)
     }
     const g = this.groupFor(shard, input.groupId)
+    const { groupId: _g, requireKnownMemberId: _r, ...join } = input
+    const instance = input.groupInstanceId
     let memberId = input.memberId
+    if (memberId === '' && instance !== null && g.staticMembers.has(instance)) {
+      return this.after(shard, g, await g.replaceStatic(instance, { ...join, memberId: this.newMemberId(input), clientHost }))
+    }
+    const fenced = g.fencedProblem(memberId, instance)
+    if (fenced) return this.after(shard, g, fenced)
     if (memberId === '') {
-      const reserved = g.reserveMemberId(`${input.clientId || 'member'}-${this.deps.newId()}`, input.sessionTimeoutMs)
+      const reserved = g.reserveMemberId(this.newMemberId(input), input.sessionTimeoutMs)
       if (!reserved.ok) return this.after(shard, g, reserved)
       memberId = reserved.value
       // KIP-394: from v4 the member joins again with its id, so an id is never lost with a timed-out answer.
-      if (input.requireKnownMemberId) return Object.assign(fail(ErrorCode.MEMBER_ID_REQUIRED, 'join again with the member id given'), { memberId })
+      // A static member is known by its instance id instead, so it joins at once (as in Kafka).
+      if (input.requireKnownMemberId && instance === null) return Object.assign(fail(ErrorCode.MEMBER_ID_REQUIRED, 'join again with the member id given'), { memberId })
     }
-    const { groupId: _g, requireKnownMemberId: _r, ...join } = input
     return this.after(shard, g, await g.join({ ...join, memberId, clientHost }))
+  }
+
+  private newMemberId(input: JoinInput): string {
+    return `${input.groupInstanceId ?? (input.clientId || 'member')}-${this.deps.newId()}`
   }
 
   async sync(input: SyncInput): Promise<Result<SyncGroupResponse>> {
     const g = this.existing(input.groupId, input.memberId)
     if (!g.ok) return g
+    const fenced = g.value.fencedProblem(input.memberId, input.groupInstanceId)
+    if (fenced) return fenced
     return g.value.sync(input.memberId, input.generationId, input.assignments, { type: input.protocolType, name: input.protocolName })
   }
 
-  heartbeat(groupId: string, memberId: string, generationId: number): Result<Record<string, never>> {
+  heartbeat(groupId: string, memberId: string, generationId: number, groupInstanceId: string | null = null): Result<Record<string, never>> {
     const g = this.existing(groupId, memberId)
-    return g.ok ? g.value.heartbeat(memberId, generationId) : g
+    if (!g.ok) return g
+    return g.value.fencedProblem(memberId, groupInstanceId) ?? g.value.heartbeat(memberId, generationId)
   }
 
-  leave(groupId: string, memberIds: string[]): Result<LeaveGroupResponse> {
+  /** LeaveGroup v3+ names static members by instance id (member id '' or the one holding it). */
+  leave(groupId: string, leaving: ReadonlyArray<{ memberId: string; groupInstanceId: string | null }>): Result<LeaveGroupResponse> {
     const routed = this.deps.route(groupId)
     if (!routed.ok) return routed
     const g = routed.value.classic.get(groupId)
-    const members = memberIds.map((memberId) => ({ memberId, groupInstanceId: null, errorCode: g ? g.leave(memberId) : ErrorCode.UNKNOWN_MEMBER_ID }))
+    const leaveOne = (memberId: string, instance: string | null): number => {
+      if (!g) return ErrorCode.UNKNOWN_MEMBER_ID
+      if (instance === null) return g.leave(memberId)
+      const holder = g.staticMembers.get(instance)
+      if (holder === undefined) return ErrorCode.UNKNOWN_MEMBER_ID
+      if (memberId !== '' && memberId !== holder) return ErrorCode.FENCED_INSTANCE_ID
+      return g.leave(holder)
+    }
+    const members = leaving.map(({ memberId, groupInstanceId }) => ({ memberId, groupInstanceId, errorCode: leaveOne(memberId, groupInstanceId) }))
     if (g) this.after(routed.value, g, null)
     return ok({ members })
   }

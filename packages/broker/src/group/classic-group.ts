@@ -19,6 +19,13 @@
  * or SyncGroup. Sessions expire only while a member is not parked in a
  * barrier (as in Kafka, a member waiting for an answer is alive).
  *
+ * Static members (KIP-345, `group.instance.id`): a member rejoining with a
+ * known instance id and no member id takes over the old member's place and
+ * assignment under a new id; in a Stable group, with the same protocols and
+ * not the leader, without a rebalance (the leader's rejoin rebalances: before
+ * JoinGroup v9 a leader cannot be told to keep its assignment). The old id is
+ * fenced: FENCED_INSTANCE_ID on its next request.
+ *
  * Membership is memory only: a new coordinator (failover, restart) starts
  * every classic group empty; members get UNKNOWN_MEMBER_ID and join again.
  * Committed offsets are not kept here; they are the coordinator's, durable.
@@ -60,6 +67,8 @@ export class ClassicGroup {
   readonly members = new Map<string, ClassicMember>()
   /** Ids handed out with MEMBER_ID_REQUIRED, valid until the member joins with one or its session passes. */
   readonly pendingMemberIds = new Map<string, () => void>()
+  /** Static members: group.instance.id → the member id holding it now. */
+  readonly staticMembers = new Map<string, string>()
   private cancelJoinTimer: (() => void) | null = null
   private initialDelay = false
 
@@ -106,6 +115,7 @@ export class ClassicGroup {
         this.protocolType ??= req.protocolType
         const m: ClassicMember = { ...withoutType(req), assignment: EMPTY, awaitingJoin: resolve, awaitingSync: null, cancelSession: null }
         this.members.set(m.memberId, m)
+        if (m.groupInstanceId !== null) this.staticMembers.set(m.groupInstanceId, m.memberId)
         this.prepareRebalance()
         return
       }
@@ -119,6 +129,41 @@ export class ClassicGroup {
         known.awaitingJoin = null
         this.armSession(known)
         return resolve(ok(this.joinAnswer(known)))
+      }
+      this.prepareRebalance()
+    })
+  }
+
+  /** FENCED_INSTANCE_ID when another member id now holds `instanceId` (this one was replaced); null otherwise. */
+  fencedProblem(memberId: string, instanceId: string | null | undefined): Result<never> | null {
+    const holder = instanceId ? this.staticMembers.get(instanceId) : undefined
+    if (holder === undefined || holder === memberId) return null
+    return fail(ErrorCode.FENCED_INSTANCE_ID, `instance ${instanceId} of group ${this.groupId} is held by member ${holder}, not ${memberId}`)
+  }
+
+  /** A static member known by `instanceId` rejoins as `req.memberId` (new): it takes the old member's place (see the file comment). */
+  replaceStatic(instanceId: string, req: ClassicJoin): Promise<Result<JoinGroupResponse>> {
+    const oldId = this.staticMembers.get(instanceId)!
+    const old = this.members.get(oldId)!
+    const problem = this.protocolProblem(req)
+    if (problem) return Promise.resolve(fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, problem))
+    const fenced = fail(ErrorCode.FENCED_INSTANCE_ID, `member ${oldId} was replaced by ${req.memberId} (instance ${instanceId})`)
+    old.cancelSession?.()
+    old.awaitingJoin?.(fenced)
+    old.awaitingSync?.(fenced)
+    this.members.delete(oldId)
+    const m: ClassicMember = { ...withoutType(req), assignment: old.assignment, awaitingJoin: null, awaitingSync: null, cancelSession: null }
+    this.members.set(m.memberId, m)
+    this.staticMembers.set(instanceId, m.memberId)
+    const wasLeader = this.leaderId === oldId
+    if (wasLeader) this.leaderId = m.memberId
+    return new Promise((resolve) => {
+      m.awaitingJoin = resolve
+      if (this.state === 'PreparingRebalance') return this.maybeCompleteJoin()
+      if (this.state === 'Stable' && !wasLeader && sameProtocols(old.protocols, req.protocols)) {
+        m.awaitingJoin = null
+        this.armSession(m)
+        return resolve(ok(this.joinAnswer(m)))
       }
       this.prepareRebalance()
     })
@@ -196,6 +241,7 @@ export class ClassicGroup {
       m.awaitingSync?.(fail(code, 'the coordinator moved'))
     }
     this.members.clear()
+    this.staticMembers.clear()
   }
 
   // ------------------------------------------------------------ barriers
@@ -336,6 +382,7 @@ export class ClassicGroup {
   private drop(m: ClassicMember): void {
     m.cancelSession?.()
     this.members.delete(m.memberId)
+    if (m.groupInstanceId !== null && this.staticMembers.get(m.groupInstanceId) === m.memberId) this.staticMembers.delete(m.groupInstanceId)
   }
 
   private rebalanceTimeoutMs(): number {

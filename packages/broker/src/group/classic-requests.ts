@@ -88,6 +88,7 @@ export interface SyncInput {
   generationId: number
   protocolType: string | null
   protocolName: string | null
+  groupInstanceId: string | null
   assignments: Array<{ memberId: string; assignment: Uint8Array }>
 }
 
@@ -102,6 +103,8 @@ export function parseSyncGroup(raw: unknown): Result<SyncInput> {
   if (!type.ok) return type
   const name = nullableStr(body.protocolName, 'protocolName', PROTOCOL_NAME_CHARS_MAX)
   if (!name.ok) return name
+  const instance = nullableStr(body.groupInstanceId, 'groupInstanceId')
+  if (!instance.ok) return instance
   const list = body.assignments ?? []
   if (!Array.isArray(list) || list.length > ASSIGNMENTS_PER_SYNC_MAX) return invalid(`assignments must be a list of at most ${ASSIGNMENTS_PER_SYNC_MAX}`)
   const assignments: SyncInput['assignments'] = []
@@ -113,16 +116,18 @@ export function parseSyncGroup(raw: unknown): Result<SyncInput> {
     if (!assignment.ok) return assignment
     assignments.push({ memberId: id.value, assignment: assignment.value })
   }
-  return ok({ groupId: g.value.groupId, memberId: memberId.value, generationId: body.generationId, protocolType: type.value, protocolName: name.value, assignments })
+  return ok({ groupId: g.value.groupId, memberId: memberId.value, generationId: body.generationId, protocolType: type.value, protocolName: name.value, groupInstanceId: instance.value, assignments })
 }
 
-export function parseClassicHeartbeat(raw: unknown): Result<{ groupId: string; memberId: string; generationId: number }> {
+export function parseClassicHeartbeat(raw: unknown): Result<{ groupId: string; memberId: string; generationId: number; groupInstanceId: string | null }> {
   const g = groupBody(raw)
   if (!g.ok) return g
   const memberId = str(g.value.body.memberId, 'memberId')
   if (!memberId.ok) return memberId
   if (!isInt(g.value.body.generationId)) return invalid('generationId must be an integer')
-  return ok({ groupId: g.value.groupId, memberId: memberId.value, generationId: g.value.body.generationId })
+  const instance = nullableStr(g.value.body.groupInstanceId, 'groupInstanceId')
+  if (!instance.ok) return instance
+  return ok({ groupId: g.value.groupId, memberId: memberId.value, generationId: g.value.body.generationId, groupInstanceId: instance.value })
 }
 
 export function parseLeaveGroup(raw: unknown): Result<{ groupId: string; members: Array<{ memberId: string; groupInstanceId: string | null }> }> {

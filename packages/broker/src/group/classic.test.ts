@@ -45,12 +45,20 @@ class Member {
   leader = ''
   members: Array<{ memberId: string; metadata: Uint8Array }> = []
   assignment: Uint8Array | null = null
+  /** A static member's group.instance.id (KIP-345); null: dynamic. */
+  instanceId: string | null = null
   constructor(private readonly w: World, readonly groupId = 'g', readonly protocols = [{ name: 'range', metadata: subscription() }]) {}
+
+  static withInstance(w: World, instanceId: string): Member {
+    const m = new Member(w)
+    m.instanceId = instanceId
+    return m
+  }
 
   /** Starts a JoinGroup; resolves with its answer once the join barrier completes. */
   async join(): Promise<{ errorCode: number; body: any }> {
-    const body = () => ({ groupId: this.groupId, memberId: this.memberId, sessionTimeoutMs: SESSION_MS, rebalanceTimeoutMs: REBALANCE_MS, protocolType: 'consumer', protocols: this.protocols, clientId: 'c', requireKnownMemberId: true })
-    if (this.memberId === '') {
+    const body = () => ({ groupId: this.groupId, memberId: this.memberId, sessionTimeoutMs: SESSION_MS, rebalanceTimeoutMs: REBALANCE_MS, protocolType: 'consumer', protocols: this.protocols, clientId: 'c', requireKnownMemberId: true, groupInstanceId: this.instanceId })
+    if (this.memberId === '' && this.instanceId === null) {
       const first = await this.w.registry.call(ApiKey.JoinGroup, body())
       expect(first.errorCode).toBe(ErrorCode.MEMBER_ID_REQUIRED)
       this.memberId = (first.body as any).memberId
@@ -58,23 +66,23 @@ class Member {
     const r = await this.w.registry.call(ApiKey.JoinGroup, body())
     if (r.errorCode === ErrorCode.NONE) {
       const b = r.body as any
-      ;[this.generation, this.leader, this.members] = [b.generationId, b.leader, b.members]
+      ;[this.memberId, this.generation, this.leader, this.members] = [b.memberId, b.generationId, b.leader, b.members]
     }
     return r
   }
 
   async sync(assignments: Array<{ memberId: string; assignment: Uint8Array }> = []) {
-    const r = await this.w.registry.call(ApiKey.SyncGroup, { groupId: this.groupId, memberId: this.memberId, generationId: this.generation, assignments })
+    const r = await this.w.registry.call(ApiKey.SyncGroup, { groupId: this.groupId, memberId: this.memberId, generationId: this.generation, groupInstanceId: this.instanceId, assignments })
     if (r.errorCode === ErrorCode.NONE) this.assignment = (r.body as any).assignment
     return r
   }
 
   heartbeat() {
-    return this.w.registry.call(ApiKey.Heartbeat, { groupId: this.groupId, memberId: this.memberId, generationId: this.generation })
+    return this.w.registry.call(ApiKey.Heartbeat, { groupId: this.groupId, memberId: this.memberId, generationId: this.generation, groupInstanceId: this.instanceId })
   }
 
   leave() {
-    return this.w.registry.call(ApiKey.LeaveGroup, { groupId: this.groupId, members: [{ memberId: this.memberId }] })
+    return this.w.registry.call(ApiKey.LeaveGroup, { groupId: this.groupId, members: [{ memberId: this.memberId, groupInstanceId: this.instanceId }] })
   }
 
   commit(partition: number, offset: number, generation = this.generation) {
@@ -274,5 +282,83 @@ describe('classic groups', () => {
     for (let p = 0; p < OFFSETS_PARTITIONS; p++) w.replicas.setLeader(p, false)
     await w.clock.advance(0)
     expect(ja.value().errorCode).toBe(ErrorCode.NOT_COORDINATOR)
+  })
+
+  describe('static membership (group.instance.id)', () => {
+    /** A static member restarted: same instance id, no member id. */
+    const restarted = (w: World, old: Member): Member => Member.withInstance(w, old.instanceId!)
+
+    test('a follower rejoining with its instance id takes over its place and assignment without a rebalance; the old id is fenced', async () => {
+      const w = await world()
+      const [a, b] = [Member.withInstance(w, 'host-a'), Member.withInstance(w, 'host-b')]
+      await rebalance(w, [a, b], (_m, i) => (i === 0 ? [0, 1] : [2, 3]))
+      const [leader, follower] = a.memberId === a.leader ? [a, b] : [b, a]
+      const generation = leader.generation
+      const again = restarted(w, follower)
+      const joined = await again.join() // answered at once: no barrier
+      expect(joined.errorCode).toBe(ErrorCode.NONE)
+      expect(again.memberId).not.toBe(follower.memberId)
+      expect(again.generation).toBe(generation)
+      expect(Buffer.from(((await again.sync()).body as any).assignment)).toEqual(Buffer.from(follower.assignment!))
+      // No rebalance: the leader's heartbeat is clean and the generation unchanged.
+      expect((await leader.heartbeat()).errorCode).toBe(ErrorCode.NONE)
+      // The old incarnation is a zombie: every request it makes is fenced.
+      expect((await follower.heartbeat()).errorCode).toBe(ErrorCode.FENCED_INSTANCE_ID)
+      expect((await follower.sync()).errorCode).toBe(ErrorCode.FENCED_INSTANCE_ID)
+      expect((await follower.join()).errorCode).toBe(ErrorCode.FENCED_INSTANCE_ID)
+      expect((await follower.leave()).body).toEqual({ members: [{ memberId: follower.memberId, groupInstanceId: follower.instanceId, errorCode: ErrorCode.FENCED_INSTANCE_ID }] })
+      expect((await again.heartbeat()).errorCode).toBe(ErrorCode.NONE)
+    })
+
+    test('the leader rejoining with its instance id starts a rebalance, in which it leads again', async () => {
+      const w = await world()
+      const [a, b] = [Member.withInstance(w, 'host-a'), Member.withInstance(w, 'host-b')]
+      await rebalance(w, [a, b], (_m, i) => (i === 0 ? [0, 1] : [2, 3]))
+      const [leader, follower] = a.memberId === a.leader ? [a, b] : [b, a]
+      const again = restarted(w, leader)
+      const joining = track(again.join())
+      await w.clock.advance(0)
+      expect(joining.done()).toBe(false) // the barrier: the follower must rejoin
+      expect((await follower.heartbeat()).errorCode).toBe(ErrorCode.REBALANCE_IN_PROGRESS)
+      await Promise.all([follower.join(), w.clock.advanceUntil(() => joining.done(), REBALANCE_MS)])
+      expect(joining.value().errorCode).toBe(ErrorCode.NONE)
+      expect(again.leader).toBe(again.memberId)
+      expect(again.members.map((m) => m.memberId).sort()).toEqual([again.memberId, follower.memberId].sort())
+      expect(again.generation).toBe(leader.generation + 1)
+    })
+
+    test('LeaveGroup v3+ by instance id (member id empty) removes the static member; an unknown instance is UNKNOWN_MEMBER_ID', async () => {
+      const w = await world()
+      const [a, b] = [Member.withInstance(w, 'host-a'), Member.withInstance(w, 'host-b')]
+      await rebalance(w, [a, b], (_m, i) => (i === 0 ? [0, 1] : [2, 3]))
+      const r = await w.registry.call(ApiKey.LeaveGroup, { groupId: 'g', members: [{ memberId: '', groupInstanceId: 'host-a' }, { memberId: '', groupInstanceId: 'nobody' }] })
+      expect((r.body as any).members.map((m: any) => [m.groupInstanceId, m.errorCode])).toEqual([['host-a', ErrorCode.NONE], ['nobody', ErrorCode.UNKNOWN_MEMBER_ID]])
+      expect((await b.heartbeat()).errorCode).toBe(ErrorCode.REBALANCE_IN_PROGRESS)
+      // host-a may come back later as a new static member (its instance id is free again).
+      const back = restarted(w, a)
+      const joins = [track(back.join()), track(b.join())]
+      await w.clock.advanceUntil(() => joins.every((j) => j.done()), REBALANCE_MS + INITIAL_DELAY_MS)
+      expect(joins.map((j) => j.value().errorCode)).toEqual([ErrorCode.NONE, ErrorCode.NONE])
+      expect(back.generation).toBe(b.generation)
+    })
+
+    test('a static member whose session expires is removed like a dynamic one, freeing its instance id', async () => {
+      const w = await world()
+      const [a, b] = [Member.withInstance(w, 'host-a'), new Member(w)]
+      await rebalance(w, [a, b], (_m, i) => (i === 0 ? [0, 1] : [2, 3]))
+      // b keeps its session alive; a stays silent.
+      let bSees = ErrorCode.NONE
+      for (let elapsed = 0; elapsed <= SESSION_MS && bSees === ErrorCode.NONE; elapsed += 200) {
+        await w.clock.advance(200)
+        bSees = (await b.heartbeat()).errorCode
+      }
+      expect(bSees).toBe(ErrorCode.REBALANCE_IN_PROGRESS)
+      expect((await a.heartbeat()).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID)
+      const back = restarted(w, a)
+      const joins = [track(back.join()), track(b.join())]
+      await w.clock.advanceUntil(() => joins.every((j) => j.done()), REBALANCE_MS + INITIAL_DELAY_MS)
+      expect(joins.map((j) => j.value().errorCode)).toEqual([ErrorCode.NONE, ErrorCode.NONE])
+      expect(back.memberId).not.toBe(a.memberId)
+    })
   })
 })

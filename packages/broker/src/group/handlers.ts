@@ -100,10 +100,10 @@ function registerClassicHandlers(registry: HandlerRegistry, core: GroupCoordinat
   })
   registry.register(ApiKey.Heartbeat, (body) => {
     const req = parseClassicHeartbeat(body)
-    return reply(req.ok ? core.classic.heartbeat(req.value.groupId, req.value.memberId, req.value.generationId) : req)
+    return reply(req.ok ? core.classic.heartbeat(req.value.groupId, req.value.memberId, req.value.generationId, req.value.groupInstanceId) : req)
   })
   registry.register(ApiKey.LeaveGroup, (body) => {
     const req = parseLeaveGroup(body)
-    return reply(req.ok ? core.classic.leave(req.value.groupId, req.value.members.map((m) => m.memberId)) : req)
+    return reply(req.ok ? core.classic.leave(req.value.groupId, req.value.members) : req)
   })
 }
