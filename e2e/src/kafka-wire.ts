@@ -73,6 +73,29 @@ export class RawKafka {
     })
   }
 
+  /** The next response frame, or null once the connection is closed or nothing came within timeoutMs. */
+  nextOrNull(timeoutMs: number): Promise<RawResponse | null> {
+    const r = this.ready.shift()
+    if (r) return Promise.resolve(r)
+    if (this.closed) return Promise.resolve(null)
+    return new Promise((resolve) => {
+      const done = (x: RawResponse | null): void => {
+        clearTimeout(timer)
+        this.socket.off('close', gone)
+        resolve(x)
+      }
+      const waiter = (x: RawResponse): void => done(x)
+      const gone = (): void => {
+        const i = this.waiting.indexOf(waiter)
+        if (i >= 0) this.waiting.splice(i, 1)
+        done(null)
+      }
+      const timer = setTimeout(gone, timeoutMs)
+      this.waiting.push(waiter)
+      this.socket.once('close', gone)
+    })
+  }
+
   /** Decode a response body of apiKey/version (after its header, v0 or v1 by the table). */
   static decode(apiKey: number, version: number, r: RawResponse): KafkaObject {
     const spec = KAFKA_APIS.get(apiKey)!.response

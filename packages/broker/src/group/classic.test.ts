@@ -347,10 +347,10 @@ describe('classic groups', () => {
       const [a, b] = [Member.withInstance(w, 'host-a'), new Member(w)]
       await rebalance(w, [a, b], (_m, i) => (i === 0 ? [0, 1] : [2, 3]))
       // b keeps its session alive; a stays silent.
-      let bSees = ErrorCode.NONE
+      let bSees: number = ErrorCode.NONE
       for (let elapsed = 0; elapsed <= SESSION_MS && bSees === ErrorCode.NONE; elapsed += 200) {
         await w.clock.advance(200)
-        bSees = (await b.heartbeat()).errorCode
+        bSees = (await b.heartbeat()).errorCode as number
       }
       expect(bSees).toBe(ErrorCode.REBALANCE_IN_PROGRESS)
       expect((await a.heartbeat()).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID)
