@@ -43,7 +43,7 @@ function levelOf(line: string): number {
 const live = new Set<ChildProcess>()
 let exitHook = false
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer()
     srv.once('error', reject)
@@ -88,7 +88,8 @@ export class LocalCluster {
    * trust its CA and ask peers for their certificate (`requested`), as a secured
    * cluster whose clients authenticate by SASL would.
    */
-  static async start(opts: { nodes: number; brokerArgs?: string[]; env?: Record<string, string>; execArgv?: string[]; tlsCertsDir?: string }): Promise<LocalCluster> {
+  /** `nodeArgs`: arguments of one node only (its own Kafka port, say), after `brokerArgs`. */
+  static async start(opts: { nodes: number; brokerArgs?: string[]; nodeArgs?: (nodeId: number) => string[]; env?: Record<string, string>; execArgv?: string[]; tlsCertsDir?: string }): Promise<LocalCluster> {
     if (!exitHook) {
       exitHook = true
       process.on('exit', () => {
@@ -107,7 +108,7 @@ export class LocalCluster {
     const voters = nodes.map((n) => `${n.id}@${n.url}`).join(',')
     const tlsArgs = (n: LocalNode): string[] =>
       certs ? ['--tls-cert', join(certs, `broker-${n.id}.crt`), '--tls-key', join(certs, `broker-${n.id}.key`), '--tls-ca', join(certs, 'ca.crt'), '--tls-client-auth', 'requested'] : []
-    const args = (n: LocalNode): string[] => ['broker', '--node-id', String(n.id), '--listen', n.url, '--data-dir', n.dataDir, '--voters', voters, '--log-level', 'warn', ...tlsArgs(n), ...(opts.brokerArgs ?? [])]
+    const args = (n: LocalNode): string[] => ['broker', '--node-id', String(n.id), '--listen', n.url, '--data-dir', n.dataDir, '--voters', voters, '--log-level', 'warn', ...tlsArgs(n), ...(opts.brokerArgs ?? []), ...(opts.nodeArgs?.(n.id) ?? [])]
     const cluster = new LocalCluster(nodes, root, args, opts.env ?? {}, opts.execArgv ?? [], certs ? readFileSync(join(certs, 'ca.crt')) : undefined)
     try {
       for (const n of nodes) await cluster.spawn(n)

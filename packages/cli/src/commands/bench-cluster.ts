@@ -15,6 +15,11 @@
  * out) it then compares produce RF 3 and consume on two TLS + SCRAM clusters run
  * in turn, `--acl-rounds` times, one with the ACL authorizer and N bindings
  * (bench/bench-acls.ts): the cost of authorization, target <= 5 %.
+ *
+ * `--kafka` compares the Kafka listener with the SDK's protocol on one 3-node
+ * cluster: produce RF 1, produce RF 3 acks=all and consume, each by the SDK,
+ * librdkafka (kcat) and KafkaJS (bench/kafka-bench.ts); target: librdkafka
+ * >= 80 % of the SDK.
  */
 import os from 'node:os'
 import type { Argv } from 'yargs'
@@ -31,6 +36,7 @@ import { partitions, PARTITIONS_DEFAULT, PARTITIONS_PER_TOPIC, type PartitionsOp
 import { reassign } from '../bench/reassign.js'
 import { ACL_ROUNDS_DEFAULT, aclComparisonBench, ACLS_DEFAULT } from '../bench/bench-acls.js'
 import { secureSetup, type SecureSetup } from '../bench/secure-setup.js'
+import { KAFKA_FULL, KAFKA_QUICK, kafkaComparisonBench } from '../bench/kafka-bench.js'
 
 type Scenario = (env: Env) => Promise<ScenarioResult>
 
@@ -59,6 +65,7 @@ interface ClusterBenchArgs {
   consumeMib?: number
   startupMib?: number
   secure: boolean
+  kafka: boolean
   acls: number
   aclRounds: number
   partitions: number
@@ -84,6 +91,7 @@ export function benchClusterOptions(c: Argv): Argv {
     .option('reassign-throttle-mb', { type: 'number', describe: 'reassign scenario: the brokers\' --reassignment-throttle-bytes in MB/s (default 20, quick 2)' })
     .option('profile', { type: 'string', describe: 'write broker CPU profiles (node --cpu-prof) into this directory' })
     .option('secure', { type: 'boolean', default: false, describe: 'compare produce-rf3 over TLS with SCRAM logins against plaintext in the same run (needs openssl)' })
+    .option('kafka', { type: 'boolean', default: false, describe: 'compare the Kafka listener (librdkafka via kcat, KafkaJS) with the SDK: produce RF 1, produce RF 3 acks=all, consume' })
     .option('acls', { type: 'number', default: ACLS_DEFAULT, describe: 'with --secure: also compare produce-rf3 and consume with the ACL authorizer and this many ACL bindings against none (0: leave out)' })
     .option('acl-rounds', { type: 'number', default: ACL_ROUNDS_DEFAULT, describe: 'with --acls: rounds of that comparison (both clusters in turn; medians compared)' })
 }
@@ -122,7 +130,10 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
       await cluster.stop(a.profile ? 'SIGTERM' : 'SIGKILL')
     }
   }
-  if (a.secure) {
+  if (a.kafka) {
+    if (a.scenario || a.secure) throw new UsageError('--kafka runs its own comparison: leave out --scenario and --secure')
+    results.push(...await kafkaComparisonBench({ sizes: a.quick ? KAFKA_QUICK : KAFKA_FULL, execArgv, signal: ctx.signal, log }))
+  } else if (a.secure) {
     if (a.scenario) throw new UsageError('--secure runs produce-rf3 plaintext and over TLS: leave out --scenario')
     if (!Number.isInteger(a.acls) || a.acls < 0) throw new UsageError('--acls: an integer >= 0')
     if (!Number.isInteger(a.aclRounds) || a.aclRounds < 1) throw new UsageError('--acl-rounds: an integer >= 1')
@@ -161,6 +172,7 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
     bench: 'cluster',
     quick: a.quick,
     secure: a.secure,
+    kafka: a.kafka,
     machine: { cpus: os.cpus().length, node: process.version, valueBytes: 100 },
     scenarios: results,
   }
