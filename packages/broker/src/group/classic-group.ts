@@ -19,12 +19,11 @@
  * or SyncGroup. Sessions expire only while a member is not parked in a
  * barrier (as in Kafka, a member waiting for an answer is alive).
  *
- * Static members (KIP-345, `group.instance.id`): a member rejoining with a
- * known instance id and no member id takes over the old member's place and
- * assignment under a new id; in a Stable group, with the same protocols and
- * not the leader, without a rebalance (the leader's rejoin rebalances: before
- * JoinGroup v9 a leader cannot be told to keep its assignment). The old id is
- * fenced: FENCED_INSTANCE_ID on its next request.
+ * Static members (KIP-345): a member rejoining with a known `group.instance.id`
+ * and no member id takes the old one's place and assignment under a new id, with
+ * no rebalance if the group is Stable, the protocols unchanged and it is not the
+ * leader (before JoinGroup v9 a leader cannot be told to keep its assignment).
+ * The old id is fenced: FENCED_INSTANCE_ID on its next request.
  *
  * Membership is memory only: a new coordinator (failover, restart) starts
  * every classic group empty; members get UNKNOWN_MEMBER_ID and join again.
@@ -145,7 +144,8 @@ export class ClassicGroup {
   replaceStatic(instanceId: string, req: ClassicJoin): Promise<Result<JoinGroupResponse>> {
     const oldId = this.staticMembers.get(instanceId)!
     const old = this.members.get(oldId)!
-    const problem = this.protocolProblem(req)
+    // Judged against the other members: the old incarnation is the one being replaced.
+    const problem = this.protocolProblem({ ...req, memberId: oldId })
     if (problem) return Promise.resolve(fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, problem))
     const fenced = fail(ErrorCode.FENCED_INSTANCE_ID, `member ${oldId} was replaced by ${req.memberId} (instance ${instanceId})`)
     old.cancelSession?.()

@@ -310,6 +310,21 @@ describe('classic groups', () => {
       expect((await again.heartbeat()).errorCode).toBe(ErrorCode.NONE)
     })
 
+    test('a follower rejoining with other subscriptions starts a rebalance (its old assignment would be wrong)', async () => {
+      const w = await world()
+      const [a, b] = [Member.withInstance(w, 'host-a'), Member.withInstance(w, 'host-b')]
+      await rebalance(w, [a, b], (_m, i) => (i === 0 ? [0, 1] : [2, 3]))
+      const [leader, follower] = a.memberId === a.leader ? [a, b] : [b, a]
+      const again = new Member(w, 'g', [{ name: 'range', metadata: subscription(['orders', 'payments']) }])
+      again.instanceId = follower.instanceId
+      const joining = track(again.join())
+      await w.clock.advance(0)
+      expect(joining.done()).toBe(false)
+      expect((await leader.heartbeat()).errorCode).toBe(ErrorCode.REBALANCE_IN_PROGRESS)
+      await Promise.all([leader.join(), w.clock.advanceUntil(() => joining.done(), REBALANCE_MS)])
+      expect([joining.value().errorCode, again.generation]).toEqual([ErrorCode.NONE, leader.generation])
+    })
+
     test('the leader rejoining with its instance id starts a rebalance, in which it leads again', async () => {
       const w = await world()
       const [a, b] = [Member.withInstance(w, 'host-a'), Member.withInstance(w, 'host-b')]
