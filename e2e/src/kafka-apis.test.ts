@@ -3,7 +3,7 @@
  * real 3-node cluster without an authorizer: Fetch v13+ by the topic ids
  * Metadata v12 gives out (a stale id after delete/re-create answers
  * UNKNOWN_TOPIC_ID), FindCoordinator v4 batches, DescribeQuorum, the SCRAM user
- * APIs (the same users the WebSocket listener sees), the ACL APIs answering
+ * APIs (the same users the WebSocket listener sees), DescribeProducers, the ACL APIs answering
  * SECURITY_DISABLED without `--authorizer acl`, and transactions answering
  * UNSUPPORTED_VERSION on an open socket. The ACL APIs with an authorizer are
  * in kafka-security.test.ts (KafkaJS's admin).
@@ -92,6 +92,30 @@ test('Fetch v13-v17 name topics by the ids Metadata v12 gives; an unknown or sta
     }
   } finally {
     conn.close()
+  }
+})
+
+test('DescribeProducers v0: the leader lists the idempotent producer it holds, with its epoch and last sequence; a follower answers NOT_LEADER_OR_FOLLOWER', async () => {
+  const topic = 'producers'
+  await client.admin().createTopic({ topic, partitions: 1, replicationFactor: 3 })
+  const producer = client.producer({ idempotent: true, acks: 'all' })
+  for (let i = 0; i < 3; i++) await producer.send({ topic, messages: [{ value: `p${i}` }, { value: `q${i}` }] })
+  await producer.close()
+  const { leader, replicas } = (await client.admin().describeTopic(topic)).partitions[0]
+  const conn = await RawKafka.connect('127.0.0.1', kafkaPorts[leader - 1])
+  const follower = await RawKafka.connect('127.0.0.1', kafkaPorts[replicas.find((r: number) => r !== leader)! - 1])
+  try {
+    conn.send(61, 0, 1, { topics: [{ name: topic, partitionIndexes: [0, 7] }] })
+    const [p0, p7] = (RawKafka.decode(61, 0, await conn.next()) as any).topics[0].partitions
+    expect([p0.partitionIndex, p0.errorCode, p0.activeProducers.length]).toEqual([0, 0, 1])
+    expect(p0.activeProducers[0]).toMatchObject({ producerEpoch: 0, lastSequence: 5, coordinatorEpoch: -1, currentTxnStartOffset: -1 })
+    expect(p0.activeProducers[0].producerId).toBeGreaterThanOrEqual(0)
+    expect([p7.partitionIndex, p7.errorCode]).toEqual([7, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION])
+    follower.send(61, 0, 2, { topics: [{ name: topic, partitionIndexes: [0] }] })
+    expect((RawKafka.decode(61, 0, await follower.next()) as any).topics[0].partitions[0].errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+  } finally {
+    conn.close()
+    follower.close()
   }
 })
 
@@ -190,7 +214,7 @@ test('the ACL APIs answer SECURITY_DISABLED in their own shape without an author
     conn.send(18, 3, 8, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' })
     const versions = RawKafka.decode(18, 3, await conn.next()) as any
     const advertised = new Map(versions.apiKeys.map((k: any) => [k.apiKey, [k.minVersion, k.maxVersion]]))
-    expect([1, 10, 29, 30, 31, 50, 51, 55].map((k) => advertised.get(k))).toEqual([[4, 17], [0, 6], [0, 3], [0, 3], [0, 3], [0, 0], [0, 0], [0, 1]])
+    expect([1, 10, 29, 30, 31, 50, 51, 55, 61].map((k) => advertised.get(k))).toEqual([[4, 17], [0, 6], [0, 3], [0, 3], [0, 3], [0, 0], [0, 0], [0, 1], [0, 0]])
     expect(advertised.has(24)).toBe(false)
   } finally {
     conn.close()

@@ -63,6 +63,8 @@ export const ApiKey = {
   DescribeQuorum: 55,
   AlterPartition: 56,
   DescribeCluster: 60,
+  /** The idempotent producers a partition's leader knows (Kafka's KIP-664 admin view). */
+  DescribeProducers: 61,
   BrokerRegistration: 62,
   BrokerHeartbeat: 63,
   UnregisterBroker: 64,
@@ -330,6 +332,12 @@ export interface DescribeQuorumResponse {
   voters: QuorumReplicaState[]
   observers: QuorumReplicaState[]
 }
+/** The leader's idempotent producer state per partition; no transactions, so no coordinator epoch or open transaction. */
+export interface DescribeProducersRequest { topics: Array<{ topic: string; partitions: number[] }> }
+export interface ProducerStateDescription { producerId: number; producerEpoch: number; lastSequence: number; lastTimestamp: number }
+export interface DescribeProducersResponse {
+  topics: Array<{ topic: string; partitions: Array<{ partition: number; errorCode: number; errorMessage?: string | null; activeProducers: ProducerStateDescription[] }> }>
+}
 export type DescribeClusterRequest = Record<string, never>
 export interface DescribeClusterResponse {
   clusterId: string | null
@@ -459,6 +467,7 @@ export interface ApiBodies {
   [ApiKey.AlterPartitionReassignments]: [AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse]
   [ApiKey.ListPartitionReassignments]: [ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse]
   [ApiKey.DescribeQuorum]: [DescribeQuorumRequest, DescribeQuorumResponse]
+  [ApiKey.DescribeProducers]: [DescribeProducersRequest, DescribeProducersResponse]
   [ApiKey.AlterPartition]: [AlterPartitionRequest, AlterPartitionResponse]
   [ApiKey.DescribeCluster]: [DescribeClusterRequest, DescribeClusterResponse]
   [ApiKey.BrokerRegistration]: [BrokerRegistrationRequest, BrokerRegistrationResponse]

@@ -38,6 +38,7 @@ function world(opts: { superUsers?: string[]; allowEveryoneIfNoAclFound?: boolea
   echo(ApiKey.OffsetCommit, (b) => ({ topics: b.topics.map((t: any) => ({ topic: t.topic, partitions: t.partitions.map((p: any) => ({ partition: p.partition, errorCode: 0 })) })) }))
   echo(ApiKey.InitProducerId, () => ({ producerId: 1 }))
   echo(ApiKey.DescribeQuorum, () => ({}))
+  echo(ApiKey.DescribeProducers, (b) => ({ topics: b.topics.map((t: any) => ({ topic: t.topic, partitions: t.partitions.map((partition: number) => ({ partition, errorCode: 0, activeProducers: [] })) })) }))
   echo(ApiKey.CreateAcls, () => ({ results: [] }))
   echo(ApiKey.ApiVersions, () => ({}))
   echo(ApiKey.FindCoordinator, () => ({ nodeId: 1 }))
@@ -103,6 +104,18 @@ describe('authorization in front of each API', () => {
     expect(r.body.topics[0].partitions[0]).toMatchObject({ partition: 0, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, records: new Uint8Array(0) })
     w.allow({ operation: 3 })
     expect((await w.call(ApiKey.Fetch, { replicaId: -1, topics: [{ topic: 'orders', partitions: [{ partition: 0 }] }] })).body.topics[0].partitions[0].errorCode).toBe(0)
+  })
+
+  test('DescribeProducers needs Read on each topic: the others are refused per partition and never reach the handler', async () => {
+    const w = world()
+    w.allow({ operation: 8 }) // Describe on orders is not enough
+    w.allow({ operation: 3, resourceName: 'audit' })
+    const r = await w.call(ApiKey.DescribeProducers, { topics: [{ topic: 'orders', partitions: [0, 1] }, { topic: 'audit', partitions: [0] }] })
+    expect(r.handled.topics.map((t: any) => t.topic)).toEqual(['audit'])
+    expect(r.body.topics.map((t: any) => [t.topic, t.partitions.map((p: any) => [p.partition, p.errorCode])])).toEqual([
+      ['audit', [[0, 0]]],
+      ['orders', [[0, ErrorCode.TOPIC_AUTHORIZATION_FAILED], [1, ErrorCode.TOPIC_AUTHORIZATION_FAILED]]],
+    ])
   })
 
   test('Metadata lists only describable topics; a named one is refused whether it exists or not', async () => {

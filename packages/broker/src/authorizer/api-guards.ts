@@ -72,6 +72,8 @@ export function apiGuards(authz: AclAuthorizer): Map<number, Guard> {
   guards.set(ApiKey.Fetch, perTopicPartitions(Op.READ, () => ({ highWatermark: -1, logStartOffset: -1, records: new Uint8Array(0) }), { clusterIfReplica: true }))
   guards.set(ApiKey.ListOffsets, perTopicPartitions(Op.DESCRIBE, () => ({ timestamp: -1, offset: -1, leaderEpoch: -1 }), { clusterIfReplica: true }))
   guards.set(ApiKey.OffsetForLeaderEpoch, perTopicPartitions(Op.DESCRIBE, () => ({ leaderEpoch: -1, endOffset: -1 }), { clusterIfReplica: true }))
+  // Kafka's DescribeProducers needs Read on the topic.
+  guards.set(ApiKey.DescribeProducers, perTopicPartitions(Op.READ, () => ({ errorMessage: TOPIC_DENIED, activeProducers: [] })))
 
   guards.set(ApiKey.Metadata, async (body, ctx, next) => {
     const named = Array.isArray(body?.topics)

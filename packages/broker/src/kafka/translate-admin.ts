@@ -13,7 +13,7 @@
 import {
   ApiKey, ErrorCode, KafkaApiKey,
   type AlterConfigsResponse, type ConfigEntry, type CreatePartitionsResponse, type DeleteTopicsResponse, type DescribeClusterResponse,
-  type DescribeConfigsResponse, type DescribeQuorumResponse, type InitProducerIdResponse, type OffsetForLeaderEpochResponse, type QuorumReplicaState,
+  type DescribeConfigsResponse, type DescribeProducersResponse, type DescribeQuorumResponse, type InitProducerIdResponse, type OffsetForLeaderEpochResponse, type QuorumReplicaState,
 } from '@tributary/protocol'
 import type { HandlerResult } from '../seams.js'
 import { parseKafkaEndpoint } from './endpoint.js'
@@ -233,6 +233,20 @@ const describeQuorum: Translation = {
   }),
 }
 
+const describeProducers: Translation = {
+  apiKey: ApiKey.DescribeProducers,
+  request: (k) => ({ topics: arr(k.topics).map((t) => ({ topic: t.name, partitions: t.partitionIndexes })) }),
+  response: (ours) => ({
+    topics: (ours as DescribeProducersResponse).topics.map((t) => ({
+      name: t.topic,
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, errorCode: p.errorCode, errorMessage: p.errorMessage ?? null, activeProducers: p.activeProducers })),
+    })),
+  }),
+  error: (k, errorCode, errorMessage) => ({
+    topics: arr(k.topics).map((t) => ({ name: t.name, partitions: (t.partitionIndexes as number[]).map((partitionIndex) => ({ partitionIndex, errorCode, errorMessage, activeProducers: [] })) })),
+  }),
+}
+
 /** By Kafka API key. */
 export const ADMIN_TRANSLATIONS: ReadonlyArray<[number, Translation]> = [
   [KafkaApiKey.DeleteTopics, deleteTopics],
@@ -244,4 +258,5 @@ export const ADMIN_TRANSLATIONS: ReadonlyArray<[number, Translation]> = [
   [KafkaApiKey.InitProducerId, initProducerId],
   [KafkaApiKey.OffsetForLeaderEpoch, offsetForLeaderEpoch],
   [KafkaApiKey.DescribeQuorum, describeQuorum],
+  [KafkaApiKey.DescribeProducers, describeProducers],
 ]

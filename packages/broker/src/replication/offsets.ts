@@ -20,7 +20,7 @@ import { DEBUG_REPLICA_ID } from './fetch.js'
 
 type Located = { p: Partition; errorCode: 0 } | { p: null; errorCode: number }
 
-function locate(host: ReplicaHost, topic: string, partition: number, currentLeaderEpoch: number, replicaId: number): Located {
+export function locate(host: ReplicaHost, topic: string, partition: number, currentLeaderEpoch: number, replicaId: number): Located {
   const p = host.partition(topic, partition)
   const anyReplica = replicaId === DEBUG_REPLICA_ID
   if (p === undefined || p.closed || p.role === 'none' || (!anyReplica && (p.role !== 'leader' || host.isFenced()))) {

@@ -133,6 +133,13 @@ export class ProducerStateTable {
     return n
   }
 
+  /** Each producer's epoch, last sequence and last activity, by producer id (DescribeProducers). */
+  describe(): Array<{ producerId: number; producerEpoch: number; lastSequence: number; lastTimestamp: number }> {
+    return [...this.producers].sort((a, b) => a[0] - b[0]).map(([producerId, e]) => ({
+      producerId, producerEpoch: e.epoch, lastSequence: e.batches[e.batches.length - 1]?.lastSeq ?? -1, lastTimestamp: e.lastTimestampMs,
+    }))
+  }
+
   clear(): void {
     if (this.producers.size > 0) this.dirty = true
     this.producers.clear()

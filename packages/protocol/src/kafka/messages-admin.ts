@@ -172,3 +172,27 @@ export const DescribeQuorumResponse = message('DescribeQuorumResponse', 55, '0-1
     ]), '0+'),
   ]), '0+'),
 ])
+
+/** An idempotent producer per row; the transaction fields keep their defaults (no transactions). */
+export const DescribeProducersRequest = message('DescribeProducersRequest', 61, '0', '0+', [
+  f('Topics', array([f('Name', 'string', '0+'), f('PartitionIndexes', '[]int32', '0+')]), '0+'),
+])
+export const DescribeProducersResponse = message('DescribeProducersResponse', 61, '0', '0+', [
+  f('ThrottleTimeMs', 'int32', '0+'),
+  f('Topics', array([
+    f('Name', 'string', '0+'),
+    f('Partitions', array([
+      f('PartitionIndex', 'int32', '0+'),
+      f('ErrorCode', 'int16', '0+'),
+      f('ErrorMessage', 'string', '0+', ERROR_MESSAGE),
+      f('ActiveProducers', array([
+        f('ProducerId', 'int64', '0+'),
+        f('ProducerEpoch', 'int32', '0+'),
+        f('LastSequence', 'int32', '0+', { default: -1 }),
+        f('LastTimestamp', 'int64', '0+', { default: -1 }),
+        f('CoordinatorEpoch', 'int32', '0+', { default: -1 }),
+        f('CurrentTxnStartOffset', 'int64', '0+', { default: -1 }),
+      ]), '0+'),
+    ]), '0+'),
+  ]), '0+'),
+])

@@ -247,6 +247,7 @@ export const KAFKA_APIS: ReadonlyMap<number, KafkaApi> = new Map([
   api(A.InitProducerIdRequest, A.InitProducerIdResponse),
   api(A.OffsetForLeaderEpochRequest, A.OffsetForLeaderEpochResponse),
   api(A.DescribeQuorumRequest, A.DescribeQuorumResponse),
+  api(A.DescribeProducersRequest, A.DescribeProducersResponse),
   api(C.DescribeAclsRequest, C.DescribeAclsResponse),
   api(C.CreateAclsRequest, C.CreateAclsResponse),
   api(C.DeleteAclsRequest, C.DeleteAclsResponse),
@@ -260,5 +261,5 @@ export const KafkaApiKey = {
   SaslHandshake: 17, ApiVersions: 18, CreateTopics: 19, DeleteTopics: 20, InitProducerId: 22, OffsetForLeaderEpoch: 23,
   DescribeAcls: 29, CreateAcls: 30, DeleteAcls: 31,
   DescribeConfigs: 32, AlterConfigs: 33, SaslAuthenticate: 36, CreatePartitions: 37, DeleteGroups: 42, IncrementalAlterConfigs: 44,
-  DescribeUserScramCredentials: 50, AlterUserScramCredentials: 51, DescribeQuorum: 55, DescribeCluster: 60,
+  DescribeUserScramCredentials: 50, AlterUserScramCredentials: 51, DescribeQuorum: 55, DescribeCluster: 60, DescribeProducers: 61,
 } as const
