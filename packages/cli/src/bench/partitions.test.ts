@@ -5,6 +5,7 @@ const TEXT = `# HELP tributary_raft_term current Raft term
 tributary_raft_term{node_id="2"} 7
 tributary_raft_leader_id{node_id="2"} 3
 tributary_fenced_brokers{node_id="2"} 1
+tributary_cluster_under_replicated_partitions{node_id="2"} 4
 tributary_raft_tick_delay_seconds_bucket{le="0.25",cause="busy",node_id="2"} 90
 tributary_raft_tick_delay_seconds_bucket{le="0.5",cause="busy",node_id="2"} 95
 tributary_raft_tick_delay_seconds_count{cause="busy",node_id="2"} 100
@@ -23,7 +24,7 @@ tributary_event_loop_delay_seconds{quantile="1",node_id="2"} 0.75
 describe('parseMetrics', () => {
   test('reads the control-plane figures, summing histogram series over their labels', () => {
     expect(parseMetrics(TEXT)).toEqual({
-      raftTerm: 7, leaderId: 3, fencedBrokers: 1,
+      raftTerm: 7, leaderId: 3, fencedBrokers: 1, underReplicated: 4,
       ticks: 510, ticksLate250ms: 20, ticksLate500ms: 13, ticksLate250msBusy: 10,
       heartbeatGapsOver1s: 10, heartbeatGapsOver2s: 2,
       eventLoopMaxMs: 750, raftPersistOver100ms: 3,

@@ -58,7 +58,7 @@ export interface ControlPlaneSample {
   raftPersistOver100ms: number
 }
 
-const topicName = (i: number): string => `bench-p-${String(i).padStart(5, '0')}`
+export const topicName = (i: number): string => `bench-p-${String(i).padStart(5, '0')}`
 const secs = (ms: number): number => Math.round(ms) / 1000
 
 export async function partitions(env: Env, opts: PartitionsOptions): Promise<ScenarioResult> {
@@ -109,7 +109,7 @@ export async function partitions(env: Env, opts: PartitionsOptions): Promise<Sce
  */
 const CREATE_RETRY_MS_MAX = 120_000
 
-async function createAll(env: Env, names: string[]): Promise<{ ms: number; retries: number }> {
+export async function createAll(env: Env, names: string[]): Promise<{ ms: number; retries: number }> {
   const admin = env.client.admin()
   const start = performance.now()
   let retries = 0
@@ -226,9 +226,9 @@ async function produceLoad(env: Env, names: string[], opts: PartitionsOptions): 
 
 // ------------------------------------------------------------------ /metrics
 
-type Scraped = ControlPlaneSample & { leaderId: number }
+export type Scraped = ControlPlaneSample & { leaderId: number; underReplicated: number }
 
-async function scrapeAll(cluster: LocalCluster): Promise<Map<number, Scraped>> {
+export async function scrapeAll(cluster: LocalCluster): Promise<Map<number, Scraped>> {
   const out = new Map<number, Scraped>()
   await Promise.all(cluster.nodes.map(async (n) => {
     if (!n.child) return
@@ -261,6 +261,7 @@ export function parseMetrics(text: string): Scraped {
   return {
     raftTerm: value('tributary_raft_term'),
     leaderId: value('tributary_raft_leader_id'),
+    underReplicated: value('tributary_cluster_under_replicated_partitions'),
     fencedBrokers: value('tributary_fenced_brokers'),
     ticks: value('tributary_raft_tick_delay_seconds_count'),
     ticksLate250ms: over('tributary_raft_tick_delay_seconds', '0.25'),

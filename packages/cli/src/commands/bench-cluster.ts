@@ -34,6 +34,7 @@ import { consume, failover, FULL, latency100k, latency10k, memory, perRecordRf1,
 import { newBenchClient } from '../bench/workloads.js'
 import { partitions, PARTITIONS_DEFAULT, PARTITIONS_PER_TOPIC, type PartitionsOptions } from '../bench/partitions.js'
 import { reassign } from '../bench/reassign.js'
+import { soak, type SoakOptions } from '../bench/soak.js'
 import { ACL_ROUNDS_DEFAULT, aclComparisonBench, ACLS_DEFAULT } from '../bench/bench-acls.js'
 import { secureSetup, type SecureSetup } from '../bench/secure-setup.js'
 import { KAFKA_FULL, KAFKA_QUICK, kafkaComparisonBench } from '../bench/kafka-bench.js'
@@ -52,7 +53,7 @@ const TRIPLE: Array<[string, Scenario]> = [
   ['failover', failover],
 ]
 /** Scenarios on a cluster of their own (not in the default run: they are long). */
-const OWN_CLUSTER = ['partitions', 'reassign']
+const OWN_CLUSTER = ['partitions', 'soak', 'reassign']
 /** The reassign scenario: the issue's 1 GiB at 20 MB/s (quick: 8 MiB at 2 MB/s). */
 const REASSIGN_FULL = { bytes: 1024 * 1024 * 1024, throttleBytes: 20e6 }
 const REASSIGN_QUICK = { bytes: 8 * 1024 * 1024, throttleBytes: 2e6 }
@@ -71,6 +72,9 @@ interface ClusterBenchArgs {
   partitions: number
   partitionsLoadRate: number
   partitionsLoadSeconds: number
+  minutes: number
+  rate: number
+  killAt?: number
   reassignMib?: number
   reassignThrottleMb?: number
 }
@@ -87,6 +91,9 @@ export function benchClusterOptions(c: Argv): Argv {
     .option('partitions', { type: 'number', default: PARTITIONS_DEFAULT, describe: `partitions scenario: partitions in all (${PARTITIONS_PER_TOPIC} per topic, RF 3)` })
     .option('partitions-load-rate', { type: 'number', default: 0, describe: 'partitions scenario: then produce this many rec/s (acks=all) over every partition while the group reads' })
     .option('partitions-load-seconds', { type: 'number', default: 60, describe: 'partitions scenario: for this long' })
+    .option('minutes', { type: 'number', default: 30, describe: 'soak scenario: minutes of load (over --partitions partitions)' })
+    .option('rate', { type: 'number', default: 20_000, describe: 'soak scenario: records/s offered (acks=all, idempotent, 100 B)' })
+    .option('kill-at', { type: 'number', describe: 'soak scenario: kill -9 the controller this many minutes into the load and start it again' })
     .option('reassign-mib', { type: 'number', describe: 'reassign scenario: log size moved (default 1024, quick 8)' })
     .option('reassign-throttle-mb', { type: 'number', describe: 'reassign scenario: the brokers\' --reassignment-throttle-bytes in MB/s (default 20, quick 2)' })
     .option('profile', { type: 'string', describe: 'write broker CPU profiles (node --cpu-prof) into this directory' })
@@ -155,8 +162,13 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
     if (!Number.isInteger(a.partitions) || a.partitions < PARTITIONS_PER_TOPIC) throw new UsageError(`--partitions: an integer >= ${PARTITIONS_PER_TOPIC}`)
     if (!(a.partitionsLoadRate >= 0) || !(a.partitionsLoadSeconds > 0)) throw new UsageError('--partitions-load-rate >= 0 and --partitions-load-seconds > 0')
     const many: PartitionsOptions = { partitions: a.partitions, loadRate: a.partitionsLoadRate, loadSeconds: a.partitionsLoadSeconds }
-    const separate: Array<[string, Scenario]> = [['partitions', (env) => partitions(env, many)]]
-    for (const [nodes, list] of [[1, SINGLE], [3, TRIPLE], [3, separate]] as const) {
+    if (!(a.minutes > 0) || !(a.rate > 0)) throw new UsageError('--minutes and --rate must be positive')
+    if (a.killAt !== undefined && !(a.killAt >= 0 && a.killAt < a.minutes)) throw new UsageError('--kill-at: minutes into the load, >= 0 and < --minutes')
+    const soakOpts: SoakOptions = { partitions: a.partitions, minutes: a.minutes, rate: a.rate, killAtMinutes: a.killAt }
+    const separate: Array<[string, Scenario]> = [['partitions', (env) => partitions(env, many)], ['soak', (env) => soak(env, soakOpts)]]
+    // partitions and soak each on a cluster of their own
+    const clusters: Array<[number, Array<[string, Scenario]>]> = [[1, SINGLE], [3, TRIPLE], ...separate.map((s): [number, Array<[string, Scenario]>] => [3, [s]])]
+    for (const [nodes, list] of clusters) {
       const todo = list.filter(([name]) => wanted.has(name))
       if (todo.length === 0 || ctx.signal.aborted) continue
       await runOn(nodes, todo)

@@ -1,0 +1,31 @@
+import { describe, expect, test } from '@jest/globals'
+import { rssVerdict, type RssSample } from './soak-rss.js'
+
+const MiB = 1024 * 1024
+const MIN = 60_000
+
+/** One sample a minute of two brokers' RSS, from MiB figures. */
+const samples = (a: number[], b: number[]): RssSample[] => a.map((x, i) => ({ atMs: (i + 1) * MIN, bytes: [x * MiB, b[i]! * MiB] }))
+
+describe('rssVerdict', () => {
+  test('30 minutes: the reference is the 10th minute, the late window the last 10; within 5 % is flat', () => {
+    const a = Array.from({ length: 30 }, (_, i) => (i < 9 ? 100 + i * 10 : 200)) // grows, then flat
+    const b = Array.from({ length: 30 }, (_, i) => (i < 20 ? 300 : 320)) // +6.7 % in the last 10 minutes
+    const v = rssVerdict(samples(a, b), 30 * MIN, 2)
+    expect(v).toEqual({ peakMiB: [200, 320], referencePeakMiB: [200, 300], latePeakMiB: [200, 320], flat: false })
+    const flat = rssVerdict(samples(a, a), 30 * MIN, 2)
+    expect(flat.flat).toBe(true)
+  })
+
+  test('a short run scales the windows to a third of it', () => {
+    // 6 minutes: W = 2 min, reference = samples in [1.8, 2] min, late = [4, 6] min
+    const v = rssVerdict(samples([50, 100, 70, 104, 90, 80], [50, 100, 70, 110, 90, 80]), 6 * MIN, 2)
+    expect(v.referencePeakMiB).toEqual([100, 100])
+    expect(v.latePeakMiB).toEqual([104, 110])
+    expect(v.flat).toBe(false)
+  })
+
+  test('no sample in the reference window is not flat (nothing to compare with)', () => {
+    expect(rssVerdict([{ atMs: 5 * MIN, bytes: [MiB] }], 30 * MIN, 1).flat).toBe(false)
+  })
+})
