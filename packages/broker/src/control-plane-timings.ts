@@ -11,12 +11,16 @@
  * - `tributary_raft_persist_seconds`: one Ready's synced write of the Raft log
  *   (LevelDB's writes share libuv's thread pool with the partition logs);
  * - `tributary_controller_heartbeat_gap_seconds`: on the controller, the time
- *   between two heartbeats of a broker (past brokerSessionTimeoutMs it is fenced).
+ *   between two heartbeats of a broker (past brokerSessionTimeoutMs it is fenced);
+ * - `tributary_controller_session_reprieves_total`: on the controller, sessions
+ *   that looked expired when the check ran but had a heartbeat read in the next
+ *   event-loop turn (it was waiting in a socket while this process stalled):
+ *   each one a fencing that load alone would have caused.
  *
  * A tick late by more than `TICK_DELAY_LOG_MS` is also logged, rate-limited.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks'
-import { Gauge, Histogram, type Registry } from 'prom-client'
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import type { RateLimitedLog } from './log-limit.js'
 
 /** monitorEventLoopDelay's sampling resolution. */
@@ -40,6 +44,9 @@ export class ControlPlaneTimings {
     name: 'tributary_controller_heartbeat_gap_seconds', help: 'on the controller: time between two heartbeats of one broker',
     buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10], registers: [],
   })
+  readonly sessionReprieves = new Counter({
+    name: 'tributary_controller_session_reprieves_total', help: 'on the controller: sessions that looked expired but had a heartbeat read in the next event-loop turn (not fenced)', registers: [],
+  })
   private readonly loop: IntervalHistogram
   private lastTickAt = performance.now()
   private lastCpuMicros = 0
@@ -61,7 +68,7 @@ export class ControlPlaneTimings {
 
   /** Adds the histograms and the event-loop gauges to a node's registry. */
   register(registry: Registry): void {
-    for (const m of [this.tickDelay, this.persist, this.heartbeatGap]) registry.registerMetric(m)
+    for (const m of [this.tickDelay, this.persist, this.heartbeatGap, this.sessionReprieves]) registry.registerMetric(m)
     const loop = this.loop
     new Gauge({
       name: 'tributary_event_loop_delay_seconds', help: 'event-loop delay since the previous scrape (perf_hooks.monitorEventLoopDelay)',
@@ -94,5 +101,9 @@ export class ControlPlaneTimings {
 
   heartbeat(gapMs: number): void {
     this.heartbeatGap.observe(gapMs / 1000)
+  }
+
+  sessionReprieved(): void {
+    this.sessionReprieves.inc()
   }
 }

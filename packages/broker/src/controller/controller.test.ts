@@ -127,6 +127,28 @@ describe('registration and liveness', () => {
     expect(fencedAfter).toBeLessThanOrEqual(2_020)
   })
 
+  test('a session that looks expired after a stall of the controller is fenced only if no heartbeat is read in the next event-loop turn', async () => {
+    let reprieves = 0
+    h.controller.deactivate()
+    h = controllerHarness({ timings: { heartbeat: () => {}, sessionReprieved: () => void reprieves++ } })
+    h.controller.activate()
+    await registerBrokers(h, [1, 2, 3])
+    // The controller stalls: nobody's heartbeat is read until the session check has run. Brokers 1 and 3
+    // had sent theirs (they wait in the sockets and are read in the next turn); broker 2 had not.
+    const silentFrom = h.clock.now()
+    const check = h.controller.checkSessions.bind(h.controller)
+    let stalled = true
+    h.controller.checkSessions = () => {
+      check()
+      if (!stalled || h.clock.now() - silentFrom <= 2_000) return
+      stalled = false
+      setImmediate(() => void heartbeat(h, 1).then(() => heartbeat(h, 3)))
+    }
+    await h.clock.advance(2_300)
+    expect([1, 2, 3].map((id) => h.metadata.image().brokers.get(id)!.fenced)).toEqual([false, true, false])
+    expect(reprieves).toBe(2)
+  })
+
   test('a new controller counts the previous controller\'s silence (its lost election) against that broker\'s session', async () => {
     await registerBrokers(h, [1, 2, 3])
     h.controller.deactivate()

@@ -54,8 +54,8 @@ export interface ControllerDeps {
   logger: Logger
   newTopicId(): string
   newClusterId(): string
-  /** Told the time between two heartbeats of a broker (control-plane-timings.ts). */
-  timings?: { heartbeat(gapMs: number): void }
+  /** Told the time between two heartbeats of a broker, and of a session that looked expired until the next event-loop turn (control-plane-timings.ts). */
+  timings?: { heartbeat(gapMs: number): void; sessionReprieved?(): void }
   /** Records the first controller of a new cluster commits with its ClusterId (--bootstrap-scram-users). */
   bootstrapRecords?: MetadataRecord[]
 }
@@ -76,6 +76,8 @@ export class Controller {
   /** metadata writes, one at a time: each is planned against an image holding every earlier one */
   private readonly writes = new SerialExecutor()
   private readonly lastHeartbeat = new Map<number, number>()
+  /** A confirming pass of checkSessions is scheduled. */
+  private confirmingSessions = false
   private readonly fencing = new Set<number>()
   private cancelSessionTimer: (() => void) | null = null
   private readonly rebalancer: LeaderRebalancer
@@ -366,16 +368,42 @@ export class Controller {
     }, delay)
   }
 
-  /** Fence every unfenced broker whose session expired. */
+  /**
+   * Fence every unfenced broker whose session expired, after one more turn of the
+   * event loop. After a stall of this process (GC, a long task, no CPU) timers run
+   * before the I/O that waited: a broker's heartbeat may sit unread in its socket
+   * while its session looks expired (issue #25: brokers fenced under load alone).
+   * A 0 ms timer runs after the poll phase has read it.
+   */
   checkSessions(): void {
+    const looked = this.expiredSessions()
+    if (looked.length === 0 || this.confirmingSessions) return
+    this.confirmingSessions = true
+    const lastSeen = looked.map(({ b }) => [b.nodeId, this.lastHeartbeat.get(b.nodeId)] as const)
+    this.deps.clock.setTimeout(() => {
+      this.confirmingSessions = false
+      if (!this.active) return
+      for (const [id, last] of lastSeen) if (this.lastHeartbeat.get(id) !== last) this.deps.timings?.sessionReprieved?.()
+      this.fenceExpired()
+    }, 0)
+  }
+
+  private expiredSessions(): Array<{ b: BrokerRegistration; silentMs: number }> {
     const now = this.deps.clock.now()
+    const out: Array<{ b: BrokerRegistration; silentMs: number }> = []
     for (const b of this.deps.image().brokers.values()) {
       if (b.fenced || this.fencing.has(b.nodeId)) continue
       const last = this.lastHeartbeat.get(b.nodeId)
       if (last === undefined) { this.lastHeartbeat.set(b.nodeId, now); continue }
-      if (now - last <= this.deps.config.brokerSessionTimeoutMs) continue
+      if (now - last > this.deps.config.brokerSessionTimeoutMs) out.push({ b, silentMs: now - last })
+    }
+    return out
+  }
+
+  private fenceExpired(): void {
+    for (const { b, silentMs } of this.expiredSessions()) {
       this.fencing.add(b.nodeId)
-      void this.enqueue(() => this.fence(b.nodeId, b.brokerEpoch, `no heartbeat for ${now - last} ms`))
+      void this.enqueue(() => this.fence(b.nodeId, b.brokerEpoch, `no heartbeat for ${silentMs} ms`))
         .catch((err) => this.limitedLog.warn(`fencing failed:${b.nodeId}`, { ...errorFields(err), broker: b.nodeId }, 'fencing failed'))
         .finally(() => this.fencing.delete(b.nodeId))
     }

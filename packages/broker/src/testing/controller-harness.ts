@@ -5,7 +5,7 @@
  */
 import { pino } from 'pino'
 import type { BrokerConfig } from '../config.js'
-import { Controller, type ControllerQuorum } from '../controller/controller.js'
+import { Controller, type ControllerDeps, type ControllerQuorum } from '../controller/controller.js'
 import { MetadataPublisher } from '../metadata/metadata-publisher.js'
 import type { MetadataRecord } from '../metadata/records.js'
 import { ManualClock } from './manual-clock.js'
@@ -24,7 +24,7 @@ export class InstantQuorum implements ControllerQuorum {
 
 export type HarnessConfig = Partial<Pick<BrokerConfig, 'autoLeaderRebalance' | 'leaderImbalancePerBrokerPercentage' | 'leaderImbalanceCheckIntervalMs'>>
 
-export function controllerHarness(opts: { sessionMs?: number; config?: HarnessConfig } = {}) {
+export function controllerHarness(opts: { sessionMs?: number; config?: HarnessConfig; timings?: ControllerDeps['timings'] } = {}) {
   const clock = new ManualClock()
   const metadata = new MetadataPublisher(1)
   const quorum = new InstantQuorum(metadata)
@@ -38,6 +38,7 @@ export function controllerHarness(opts: { sessionMs?: number; config?: HarnessCo
     logger: pino({ level: 'silent' }),
     newTopicId: () => `topic-${++ids}`,
     newClusterId: () => 'cluster-1',
+    timings: opts.timings,
   })
   return { clock, metadata, quorum, controller }
 }
