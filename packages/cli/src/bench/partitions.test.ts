@@ -18,6 +18,7 @@ tributary_controller_heartbeat_gap_seconds_count{node_id="2"} 60
 tributary_raft_persist_seconds_bucket{le="0.1",node_id="2"} 8
 tributary_raft_persist_seconds_count{node_id="2"} 11
 tributary_event_loop_delay_seconds{quantile="0.99",node_id="2"} 0.2
+tributary_controller_session_reprieves_total{node_id="2"} 5
 tributary_event_loop_delay_seconds{quantile="1",node_id="2"} 0.75
 `
 
@@ -27,7 +28,7 @@ describe('parseMetrics', () => {
       raftTerm: 7, leaderId: 3, fencedBrokers: 1, underReplicated: 4,
       ticks: 510, ticksLate250ms: 20, ticksLate500ms: 13, ticksLate250msBusy: 10,
       heartbeatGapsOver1s: 10, heartbeatGapsOver2s: 2,
-      eventLoopMaxMs: 750, raftPersistOver100ms: 3,
+      eventLoopMaxMs: 750, raftPersistOver100ms: 3, sessionReprieves: 5,
     })
   })
 

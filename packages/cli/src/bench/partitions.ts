@@ -56,6 +56,8 @@ export interface ControlPlaneSample {
   /** event-loop delay max since the previous scrape, ms */
   eventLoopMaxMs: number
   raftPersistOver100ms: number
+  /** sessions that looked expired on the controller but had a heartbeat read in the next event-loop turn */
+  sessionReprieves: number
 }
 
 export const topicName = (i: number): string => `bench-p-${String(i).padStart(5, '0')}`
@@ -271,6 +273,7 @@ export function parseMetrics(text: string): Scraped {
     heartbeatGapsOver2s: over('tributary_controller_heartbeat_gap_seconds', '2'),
     eventLoopMaxMs: quantile('tributary_event_loop_delay_seconds', '1') * 1000,
     raftPersistOver100ms: over('tributary_raft_persist_seconds', '0.1'),
+    sessionReprieves: value('tributary_controller_session_reprieves_total'),
   }
 }
 
@@ -291,6 +294,7 @@ function controlPlane(before: Map<number, Scraped>, after: Map<number, Scraped>,
     ticksLate250msBusy: per((s) => s.ticksLate250msBusy),
     heartbeatGapsOver1s: sum((s) => s.heartbeatGapsOver1s),
     heartbeatGapsOver2s: sum((s) => s.heartbeatGapsOver2s),
+    sessionReprieves: sum((s) => s.sessionReprieves),
     raftPersistOver100ms: per((s) => s.raftPersistOver100ms),
     eventLoopMaxMs: [...loopMax.entries()].sort(([a], [b]) => a - b).map(([, v]) => Math.round(v)).join('/'),
   }

@@ -38,7 +38,7 @@ describe('SoakLedger', () => {
     const ledger = new SoakLedger(3)
     const [a, b, c] = sendAll(ledger, 3)
     const failed = ledger.next()
-    ledger.failed()
+    ledger.failed('REQUEST_TIMED_OUT')
     ledger.delivered(b!.slot, b!.offset + 1, b!.id) // acknowledged at another offset
     ledger.delivered((c!.slot + 1) % 3, c!.offset, c!.id) // from another partition
     ledger.delivered(0, 9, 12345) // never sent
@@ -46,6 +46,9 @@ describe('SoakLedger', () => {
     expect(ledger.check()).toEqual({ sent: 4, acked: 3, failed: 1, delivered: 2, lost: 1, inconsistent: 1, duplicated: 0, misplaced: 1, unknown: 2 })
     expect(a!.id).not.toBe(failed)
     expect(ledger.pending()).toBe(1)
+    ledger.failed('NOT_LEADER_OR_FOLLOWER')
+    ledger.failed('REQUEST_TIMED_OUT')
+    expect(ledger.failureReasons()).toBe('REQUEST_TIMED_OUT x2, NOT_LEADER_OR_FOLLOWER x1')
   })
 })
 

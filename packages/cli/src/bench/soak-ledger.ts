@@ -42,6 +42,7 @@ export class SoakLedger {
   private duplicated = 0
   private misplaced = 0
   private unknown = 0
+  private readonly failures = new Map<string, number>()
 
   constructor(readonly partitions: number) {}
 
@@ -64,8 +65,15 @@ export class SoakLedger {
     this.ackedAt[id] = offset
   }
 
-  failed(): void {
+  /** A send that failed; `reason` (an error code name or message) is counted. */
+  failed(reason = 'unknown'): void {
     this.failedCount++
+    this.failures.set(reason, (this.failures.get(reason) ?? 0) + 1)
+  }
+
+  /** Failed sends by reason, most frequent first: "NOT_LEADER_OR_FOLLOWER x3, ...". */
+  failureReasons(): string {
+    return [...this.failures].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} x${n}`).join(', ')
   }
 
   /** A record the group delivered from partition `slot` at `offset`. */

@@ -93,6 +93,7 @@ export async function soak(env: Env, opts: SoakOptions): Promise<ScenarioResult>
         partitions: total, topics, createS: secs(createMs), groupAssignedS: secs(group.assignedMs),
         rate: opts.rate, minutes: opts.minutes, loadS: secs(loadMs), drainS: secs(drainMs),
         ...check,
+        failureReasons: ledger.failureReasons(),
         controllerChanges: monitor.controllerChanges, raftElections: monitor.elections, fencings,
         warningLines: warnings.join('/'),
         rssPeakMiB: rss.peakMiB.join('/'), rssReferencePeakMiB: rss.referencePeakMiB.join('/'), rssLatePeakMiB: rss.latePeakMiB.join('/'),
@@ -168,7 +169,7 @@ async function produce(env: Env, names: string[], ledger: SoakLedger, rate: numb
       const slot = ledger.slot(id)
       const p: Promise<void> = producer
         .send({ topic: names[Math.floor(slot / PARTITIONS_PER_TOPIC)]!, messages: [{ value: encodeId(id, VALUE_BYTES), partition: slot % PARTITIONS_PER_TOPIC }] })
-        .then((r) => ledger.acked(id, r[0]!.offset), () => ledger.failed())
+        .then((r) => ledger.acked(id, r[0]!.offset), (err: unknown) => ledger.failed(failureReason(err)))
       inFlight.add(p)
       void p.finally(() => inFlight.delete(p))
       if (inFlight.size >= SENDS_IN_FLIGHT_MAX) await Promise.race(inFlight)
@@ -177,6 +178,12 @@ async function produce(env: Env, names: string[], ledger: SoakLedger, rate: numb
   } finally {
     await producer.close().catch(() => {})
   }
+}
+
+/** An error's code name when it has one (TributaryError), else its message's first line. */
+function failureReason(err: unknown): string {
+  const e = err as { type?: unknown; message?: unknown }
+  return typeof e.type === 'string' ? e.type : String(e.message ?? err).split('\n')[0]!.slice(0, 80)
 }
 
 // ------------------------------------------------------------------ the kill
