@@ -38,6 +38,14 @@ export interface DurableRaftLog {
   truncateFrom(index: number): Promise<void>
   setHardState(hs: HardState): Promise<void>
   /**
+   * Optional: one Ready's entries (as `append`) and hard state in one write: one
+   * fsync instead of two. With `sync: false` (nothing but the commit index
+   * changed: etcd's MustSync) it resolves without waiting for the disk; a commit
+   * index lost to a power failure is learnt again from the leader, and the next
+   * synced write makes it durable with everything before it.
+   */
+  saveReady?(entries: Entry[], hardState: HardState | null, opts: { sync: boolean }): Promise<void>
+  /**
    * Store the snapshot and drop the log it replaces (Raft §7): if the stored entry at
    * s.index has term s.term, drop the entries up to s.index and keep those after it;
    * otherwise drop every entry. So a restart loads exactly what the node held in

@@ -194,3 +194,24 @@ test('every LevelRaftLog write is a sync batch', async () => {
     await w.dispose()
   }
 })
+
+test('saveReady writes one Ready\'s entries and hard state in one batch, synced unless only the commit index changed', async () => {
+  const w = await levelRaft()
+  try {
+    const db = w.storage().raftDb
+    const writes: Array<{ ops: number; sync: boolean }> = []
+    const batch = db.batch.bind(db) as (ops: Op[], o: { sync?: boolean }) => Promise<void>
+    Object.assign(db, { batch: (ops: Op[], o: { sync?: boolean }) => (writes.push({ ops: ops.length, sync: o?.sync === true }), batch(ops, o)) })
+    const log = w.log as Required<DurableRaftLog>
+    await log.saveReady([entry(1, 1), entry(2, 1)], { term: 1, vote: 1, commit: 0 }, { sync: true })
+    await log.saveReady([], { term: 1, vote: 1, commit: 2 }, { sync: false })
+    await log.saveReady([entry(3, 1)], { term: 1, vote: 1, commit: 2 }, { sync: false }) // entries sync anyway
+    await log.saveReady([], null, { sync: true }) // nothing to write
+    expect(writes).toEqual([{ ops: 3, sync: true }, { ops: 1, sync: false }, { ops: 2, sync: true }])
+    const loaded = await (await w.reopen()).load()
+    expect(loaded.hardState).toEqual({ term: 1, vote: 1, commit: 2 })
+    expect(summary(loaded.entries)).toEqual(['1@1:e1', '2@1:e2', '3@1:e3'])
+  } finally {
+    await w.dispose()
+  }
+})

@@ -138,16 +138,27 @@ export class LevelRaftLog implements DurableRaftLog {
 
   append(entries: Entry[]): Promise<void> {
     if (entries.length === 0) return Promise.resolve()
+    return this.saveReady(entries, null, { sync: true })
+  }
+
+  saveReady(entries: Entry[], hardState: HardState | null, opts: { sync: boolean }): Promise<void> {
+    if (entries.length === 0 && hardState === null) return Promise.resolve()
     return this.ops.exclusive(async () => {
       const b = await this.loadBounds()
-      checkAppend(entries, Math.max(b.last, b.snapshot))
-      const keys = RAFT_ENTRY_KEYS
-      const ops: Op[] = entries.map((e) => ({ type: 'put', key: keys.key(e.index), value: encodeEntry(e) }))
-      const newLast = entries[entries.length - 1].index
-      ops.push(...deletes(newLast + 1, b.last))
-      await this.db.batch(ops, { sync: true })
-      b.last = newLast
-      if (b.first === 0 || entries[0].index < b.first) b.first = entries[0].index
+      const ops: Op[] = []
+      if (entries.length > 0) {
+        checkAppend(entries, Math.max(b.last, b.snapshot))
+        const keys = RAFT_ENTRY_KEYS
+        for (const e of entries) ops.push({ type: 'put', key: keys.key(e.index), value: encodeEntry(e) })
+        ops.push(...deletes(entries[entries.length - 1].index + 1, b.last))
+      }
+      if (hardState !== null) ops.push({ type: 'put', key: RAFT_HARD_STATE_KEY, value: encodeHardState(hardState) })
+      // new entries always sync: a vote or an acknowledgement may rest on them
+      await this.db.batch(ops, { sync: opts.sync || entries.length > 0 })
+      if (entries.length > 0) {
+        b.last = entries[entries.length - 1].index
+        if (b.first === 0 || entries[0].index < b.first) b.first = entries[0].index
+      }
     })
   }
 

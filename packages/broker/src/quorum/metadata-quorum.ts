@@ -233,8 +233,13 @@ export class MetadataQuorum {
     const { durable, clock } = this.opts
     const startMs = clock.now()
     if (rd.snapshot) await durable.saveSnapshot(rd.snapshot)
-    if (rd.entries.length > 0) await durable.append(rd.entries)
-    if (rd.hardState) await durable.setHardState(rd.hardState)
+    if (durable.saveReady) {
+      // one write for both (issue #25: a leader's heartbeats wait for this); a commit-only hard state unsynced
+      await durable.saveReady(rd.entries, rd.hardState, { sync: rd.mustSync })
+    } else {
+      if (rd.entries.length > 0) await durable.append(rd.entries)
+      if (rd.hardState) await durable.setHardState(rd.hardState)
+    }
     if (rd.snapshot || rd.entries.length > 0 || rd.hardState) this.opts.timings?.persisted(clock.now() - startMs)
     if (rd.snapshot) this.storage.applySnapshot(rd.snapshot)
     this.storage.append(rd.entries)

@@ -106,10 +106,13 @@ export async function partitions(env: Env, opts: PartitionsOptions): Promise<Sce
 }
 
 /**
- * A broker fenced meanwhile makes the controller refuse RF 3 (INVALID_REPLICATION_FACTOR):
- * the batch is tried again once it is back (counted in `createRetries`), for at most this long.
+ * A broker fenced meanwhile makes the controller refuse RF 3 (INVALID_REPLICATION_FACTOR), a
+ * controller change refuses the batch (NOT_CONTROLLER): it is tried again (counted in
+ * `createRetries`, while elections are counted on their own), for at most this long.
  */
 const CREATE_RETRY_MS_MAX = 120_000
+/** Refusals a batch is tried again after (only its topics not created yet): a fenced broker, a controller change mid-batch. */
+const CREATE_RETRIABLE: ReadonlySet<number> = new Set([ErrorCode.INVALID_REPLICATION_FACTOR, ErrorCode.TOPIC_ALREADY_EXISTS, ErrorCode.NOT_CONTROLLER, ErrorCode.REQUEST_TIMED_OUT])
 
 export async function createAll(env: Env, names: string[]): Promise<{ ms: number; retries: number }> {
   const admin = env.client.admin()
@@ -123,7 +126,7 @@ export async function createAll(env: Env, names: string[]): Promise<{ ms: number
         break
       } catch (err) {
         const code = (err as { code?: number }).code
-        if ((code !== ErrorCode.INVALID_REPLICATION_FACTOR && code !== ErrorCode.TOPIC_ALREADY_EXISTS) || performance.now() > deadline) throw err
+        if (!CREATE_RETRIABLE.has(code ?? 0) || performance.now() > deadline) throw err
         retries++
         await sleep(500, env.signal)
         const existing = new Set(await admin.listTopics())
