@@ -6,6 +6,7 @@
 import { BROKER_BIN, runNode } from './cluster.js'
 
 const RUN_TIMEOUT_MS = 120_000
+const SOAK_TIMEOUT_MS = 240_000
 
 interface Scenario { name: string; target: string; measured: string; met: boolean; records: number }
 
@@ -55,3 +56,18 @@ test('bench cluster --secure --quick --acl-rounds 2 --json (1,000 ACLs by defaul
     expect(byName.get(`${what}: 1000 ACLs / none`)!.details).toMatchObject({ acls: 1000, ratio: expect.closeTo(withAcls.recordsPerSec! / without.recordsPerSec!, 3) })
   }
 }, RUN_TIMEOUT_MS + 10_000)
+
+test('bench cluster --scenario soak at a tiny size (--kill-at): the controller is killed and restarted, every acknowledged record is consumed exactly once', async () => {
+  const args = ['bench', 'cluster', '--scenario', 'soak', '--partitions', '40', '--minutes', '0.3', '--rate', '200', '--kill-at', '0.1', '--json']
+  const r = await runNode([BROKER_BIN, ...args], SOAK_TIMEOUT_MS, 'SIGINT')
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' })
+  const summary = JSON.parse(r.stdout.trim()) as { scenarios: Array<Scenario & { details: Record<string, number | string> }> }
+  expect(summary.scenarios.map((s) => s.name)).toEqual(['soak (kill -9)'])
+  const d = summary.scenarios[0]!.details
+  expect(d).toMatchObject({ partitions: 40, topics: 2, lost: 0, inconsistent: 0, duplicated: 0, misplaced: 0, unknown: 0 })
+  expect(d.acked).toBeGreaterThan(0)
+  expect(d.delivered).toBeGreaterThanOrEqual(d.acked as number)
+  expect([1, 2, 3]).toContain(d.killedNode)
+  expect(d.rejoinS).toEqual(expect.any(Number))
+  expect(String(d.rssPeakMiB).split('/')).toHaveLength(3)
+}, SOAK_TIMEOUT_MS + 10_000)

@@ -280,12 +280,12 @@ export function parseMetrics(text: string): Scraped {
   }
 }
 
-function mergeLoopMax(into: Map<number, number>, samples: Map<number, Scraped>): void {
+export function mergeLoopMax(into: Map<number, number>, samples: Map<number, Scraped>): void {
   for (const [id, s] of samples) into.set(id, Math.max(into.get(id) ?? 0, s.eventLoopMaxMs))
 }
 
 /** Run totals: the restarted broker's counters start over, so its figures cover its second life only. */
-function controlPlane(before: Map<number, Scraped>, after: Map<number, Scraped>, loopMax: Map<number, number>): Record<string, number | string> {
+export function controlPlane(before: Map<number, Scraped>, after: Map<number, Scraped>, loopMax: Map<number, number>): Record<string, number | string> {
   const terms = [...after.values()].map((s) => s.raftTerm)
   const termsBefore = [...before.values()].map((s) => s.raftTerm)
   const sum = (f: (s: Scraped) => number): number => [...after.values()].reduce((a, s) => a + f(s), 0)

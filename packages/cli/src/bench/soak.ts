@@ -16,7 +16,7 @@
 import type { Consumer } from '@tributary/client'
 import { sleep } from '../runtime.js'
 import { rssOf, type LocalCluster } from './local-cluster.js'
-import { createAll, PARTITIONS_PER_TOPIC, scrapeAll, topicName, type Scraped } from './partitions.js'
+import { controlPlane, createAll, mergeLoopMax, PARTITIONS_PER_TOPIC, scrapeAll, topicName, type Scraped } from './partitions.js'
 import type { Env, ScenarioResult } from './scenarios.js'
 import { decodeId, encodeId, SoakLedger, type SoakCheck } from './soak-ledger.js'
 import { rssVerdict, type RssSample } from './soak-rss.js'
@@ -55,6 +55,7 @@ export async function soak(env: Env, opts: SoakOptions): Promise<ScenarioResult>
   const group = await startGroup(env, total, ledger)
   try {
     const monitor = new Monitor(env.cluster)
+    const before = await scrapeAll(env.cluster)
     await monitor.sample()
     const warningsBefore = env.cluster.nodes.map((n) => n.warnings)
     const fencingsBefore = env.cluster.nodes.reduce((a, n) => a + n.fencings, 0)
@@ -68,6 +69,9 @@ export async function soak(env: Env, opts: SoakOptions): Promise<ScenarioResult>
     const drainMs = await drain(ledger, env.signal)
     monitor.stop()
     await monitor.sample()
+    const after = await scrapeAll(env.cluster)
+    mergeLoopMax(monitor.loopMax, after)
+    const { raftElections: _elections, ...timings } = controlPlane(before, after, monitor.loopMax)
     const check = ledger.check()
     const warnings = env.cluster.nodes.map((n, i) => n.warnings - warningsBefore[i]!)
     const fencings = env.cluster.nodes.reduce((a, n) => a + n.fencings, 0) - fencingsBefore
@@ -96,6 +100,7 @@ export async function soak(env: Env, opts: SoakOptions): Promise<ScenarioResult>
         failureReasons: ledger.failureReasons(),
         controllerChanges: monitor.controllerChanges, raftElections: monitor.elections, fencings,
         warningLines: warnings.join('/'),
+        ...timings,
         rssPeakMiB: rss.peakMiB.join('/'), rssReferencePeakMiB: rss.referencePeakMiB.join('/'), rssLatePeakMiB: rss.latePeakMiB.join('/'),
         ...(restart ? { killedNode: restart.node, killAtS: secs((opts.killAtMinutes ?? 0) * 60_000), restartReadyS: secs(restart.readyMs), underReplicatedPeak: restart.underReplicatedPeak, rejoinS: secs(restart.rejoinMs) } : {}),
       },
@@ -224,6 +229,8 @@ async function killAndRejoin(cluster: LocalCluster): Promise<Restart> {
 /** Every SAMPLE_MS: the controller most brokers report, the Raft term, and each broker's RSS. */
 class Monitor {
   readonly rss: RssSample[] = []
+  /** worst event-loop delay per broker, ms */
+  readonly loopMax = new Map<number, number>()
   controllerChanges = 0
   private controller = 0
   private firstTerm = -1
@@ -248,6 +255,7 @@ class Monitor {
   async sample(): Promise<void> {
     this.rss.push({ atMs: performance.now() - this.startedAt, bytes: this.cluster.nodes.map((n) => rssOf(n.child?.pid).total) })
     const samples = await scrapeAll(this.cluster)
+    mergeLoopMax(this.loopMax, samples)
     const controller = controllerOf(samples)
     if (controller !== 0 && this.controller !== 0 && controller !== this.controller) this.controllerChanges++
     if (controller !== 0) this.controller = controller
