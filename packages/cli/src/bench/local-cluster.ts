@@ -32,6 +32,13 @@ export interface LocalNode {
   warnings: number
   /** 'broker fenced' lines (written by whichever node was the controller) */
   fencings: number
+  /** warn-or-above lines by message, over every life of the node */
+  readonly warningsByMsg: Map<string, number>
+}
+
+/** A pino JSON line's msg ('' when none). */
+function msgOf(line: string): string {
+  return /"msg":"((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? ''
 }
 
 /** A pino JSON line's level (0 when the line is not one). */
@@ -104,7 +111,7 @@ export class LocalCluster {
     }
     const certs = opts.tlsCertsDir
     const scheme = certs ? 'wss' : 'ws'
-    const nodes: LocalNode[] = ports.map((port, i) => ({ id: i + 1, port, url: `${scheme}://127.0.0.1:${port}`, dataDir: join(root, `node-${i + 1}`), child: null, logs: [], warnings: 0, fencings: 0 }))
+    const nodes: LocalNode[] = ports.map((port, i) => ({ id: i + 1, port, url: `${scheme}://127.0.0.1:${port}`, dataDir: join(root, `node-${i + 1}`), child: null, logs: [], warnings: 0, fencings: 0, warningsByMsg: new Map() }))
     const voters = nodes.map((n) => `${n.id}@${n.url}`).join(',')
     const tlsArgs = (n: LocalNode): string[] =>
       certs ? ['--tls-cert', join(certs, `broker-${n.id}.crt`), '--tls-key', join(certs, `broker-${n.id}.key`), '--tls-ca', join(certs, 'ca.crt'), '--tls-client-auth', 'requested'] : []
@@ -146,7 +153,11 @@ export class LocalCluster {
       partial = parts.pop()!
       const lines = parts.filter(Boolean)
       for (const line of lines) {
-        if (levelOf(line) >= 40) n.warnings++
+        if (levelOf(line) >= 40) {
+          n.warnings++
+          const msg = msgOf(line)
+          n.warningsByMsg.set(msg, (n.warningsByMsg.get(msg) ?? 0) + 1)
+        }
         if (line.includes('"msg":"broker fenced"')) n.fencings++
       }
       n.logs.push(...lines)

@@ -100,6 +100,7 @@ export async function soak(env: Env, opts: SoakOptions): Promise<ScenarioResult>
         failureReasons: ledger.failureReasons(),
         controllerChanges: monitor.controllerChanges, raftElections: monitor.elections, fencings,
         warningLines: warnings.join('/'),
+        warningMessages: warningMessages(env.cluster),
         ...timings,
         rssPeakMiB: rss.peakMiB.join('/'), rssReferencePeakMiB: rss.referencePeakMiB.join('/'), rssLatePeakMiB: rss.latePeakMiB.join('/'),
         ...(restart ? { killedNode: restart.node, killAtS: secs((opts.killAtMinutes ?? 0) * 60_000), restartReadyS: secs(restart.readyMs), underReplicatedPeak: restart.underReplicatedPeak, rejoinS: secs(restart.rejoinMs) } : {}),
@@ -108,6 +109,13 @@ export async function soak(env: Env, opts: SoakOptions): Promise<ScenarioResult>
   } finally {
     await group.stop()
   }
+}
+
+/** Every warning message over the run, most frequent first, summed over the brokers: "fencing failed x3; ...". */
+function warningMessages(cluster: LocalCluster): string {
+  const all = new Map<string, number>()
+  for (const n of cluster.nodes) for (const [msg, k] of n.warningsByMsg) all.set(msg, (all.get(msg) ?? 0) + k)
+  return [...all].sort((a, b) => b[1] - a[1]).map(([msg, k]) => `${msg} x${k}`).join('; ')
 }
 
 function anomalyText(c: SoakCheck): string {
