@@ -212,24 +212,30 @@ function controllerOf(samples: Map<number, Scraped>): number {
 
 /**
  * SIGKILL the controller, start it again at once, then time spawn → /readyz and
- * spawn → no under-replicated partition on any broker (the restarted one answering).
+ * spawn → no under-replicated partition on any broker (the restarted one ready).
  */
 async function killAndRejoin(cluster: LocalCluster): Promise<Restart> {
   const id = controllerOf(await scrapeAll(cluster)) || cluster.nodes[0]!.id
   const node = cluster.node(id)
   await cluster.kill(id, 'SIGKILL')
   const start = performance.now()
+  let underReplicatedPeak = 0
+  let rejoinMs = Number.NaN
+  let readyMs = Number.NaN
+  // from the kill on: the peak of under-replicated partitions, then the first moment none is left with the restarted broker ready
+  const watch = (async () => {
+    for (const deadline = start + REJOIN_DEADLINE_MS; performance.now() < deadline; await sleep(REJOIN_POLL_MS)) {
+      const s = await scrapeAll(cluster)
+      const urp = Math.max(0, ...[...s.values()].map((x) => x.underReplicated))
+      underReplicatedPeak = Math.max(underReplicatedPeak, urp)
+      if (!Number.isNaN(readyMs) && s.size === cluster.nodes.length && urp === 0) return void (rejoinMs = performance.now() - start)
+    }
+  })()
   await cluster.spawn(node)
   await cluster.waitReady(id, REJOIN_DEADLINE_MS)
-  const readyMs = performance.now() - start
-  let underReplicatedPeak = 0
-  for (const deadline = start + REJOIN_DEADLINE_MS; performance.now() < deadline; await sleep(REJOIN_POLL_MS)) {
-    const s = await scrapeAll(cluster)
-    const urp = Math.max(0, ...[...s.values()].map((x) => x.underReplicated))
-    underReplicatedPeak = Math.max(underReplicatedPeak, urp)
-    if (s.size === cluster.nodes.length && urp === 0) return { node: id, readyMs, rejoinMs: performance.now() - start, underReplicatedPeak }
-  }
-  return { node: id, readyMs, rejoinMs: Number.NaN, underReplicatedPeak }
+  readyMs = performance.now() - start
+  await watch
+  return { node: id, readyMs, rejoinMs, underReplicatedPeak }
 }
 
 // ------------------------------------------------------------------ sampling
