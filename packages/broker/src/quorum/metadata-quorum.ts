@@ -18,6 +18,7 @@ import type { Logger } from 'pino'
 import { decodeImage, encodeImage } from '../metadata/metadata-image.js'
 import type { MetadataPublisher } from '../metadata/metadata-publisher.js'
 import { decodeRecords, encodeRecords, type MetadataRecord } from '../metadata/records.js'
+import { TickLoop } from './tick-loop.js'
 import { sleep, type Clock } from '../seams.js'
 
 /** Commits waiting for their entry; beyond it proposals are refused (retriable). */
@@ -61,7 +62,7 @@ export class MetadataQuorum {
   private readonly node: RaftNode
   private readonly pending = new Map<number, PendingCommit>()
   private pumping = false
-  private cancelTick: (() => void) | null = null
+  private ticks: TickLoop | null = null
   private stopped = false
   private controllerActive = false
   private lastSnapshot: SnapshotInfo | null
@@ -105,23 +106,19 @@ export class MetadataQuorum {
   }
 
   start(): void {
-    const { clock, tickMs } = this.opts
-    let dueAtMs = clock.now() + tickMs
-    const loop = () => {
+    const { clock, tickMs, timings } = this.opts
+    this.ticks = new TickLoop(clock, tickMs, () => {
       if (this.stopped) return
-      this.opts.timings?.tickRan(clock.now() - dueAtMs)
       this.node.tick()
       this.pump()
-      dueAtMs = clock.now() + tickMs
-      this.cancelTick = clock.setTimeout(loop, tickMs)
-    }
-    this.cancelTick = clock.setTimeout(loop, tickMs)
+    }, (lateMs) => timings?.tickRan(lateMs))
+    this.ticks.start()
     this.pump()
   }
 
   async stop(): Promise<void> {
     this.stopped = true
-    this.cancelTick?.()
+    this.ticks?.stop()
     this.setController(false)
     this.rejectPending('metadata quorum stopped')
     while (this.pumping) await sleep(this.opts.clock, 5)
