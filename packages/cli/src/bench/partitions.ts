@@ -20,6 +20,7 @@
 import type { Consumer } from '@tributary/client'
 import { ErrorCode } from '@tributary/protocol'
 import { sleep } from '../runtime.js'
+import { InFlight } from './in-flight.js'
 import type { LocalCluster } from './local-cluster.js'
 import type { Env, ScenarioResult } from './scenarios.js'
 import { newBenchClient, payload } from './workloads.js'
@@ -207,7 +208,7 @@ async function produceLoad(env: Env, names: string[], opts: PartitionsOptions): 
   try {
     await producer.connect()
     const value = payload(VALUE_BYTES)
-    const inFlight = new Set<Promise<void>>()
+    const limit = new InFlight(LOAD_SENDS_IN_FLIGHT_MAX)
     const start = performance.now()
     const endAt = start + opts.loadSeconds * 1000
     // bounded by time, not count: a cluster slower than the rate gets fewer records, not a longer run
@@ -215,14 +216,11 @@ async function produceLoad(env: Env, names: string[], opts: PartitionsOptions): 
       const due = (i * 1000) / opts.loadRate - (performance.now() - start)
       if (due > 1) await sleep(due)
       const slot = i % (names.length * PARTITIONS_PER_TOPIC)
-      const p: Promise<void> = producer
+      await limit.add(producer
         .send({ topic: names[Math.floor(slot / PARTITIONS_PER_TOPIC)]!, messages: [{ value, partition: slot % PARTITIONS_PER_TOPIC }] })
-        .then(() => void acked++, () => void failed++)
-      inFlight.add(p)
-      void p.finally(() => inFlight.delete(p))
-      if (inFlight.size >= LOAD_SENDS_IN_FLIGHT_MAX) await Promise.race(inFlight)
+        .then(() => void acked++, () => void failed++))
     }
-    await Promise.all(inFlight)
+    await limit.idle()
   } finally {
     await producer.close().catch(() => {})
   }

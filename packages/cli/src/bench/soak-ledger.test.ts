@@ -21,7 +21,7 @@ describe('SoakLedger', () => {
     expect(ledger.pending()).toBe(200_000)
     for (const r of sent) ledger.delivered(r.slot, r.offset, r.id)
     expect(ledger.pending()).toBe(0)
-    expect(ledger.check()).toEqual({ sent: 200_000, acked: 200_000, failed: 0, delivered: 200_000, lost: 0, inconsistent: 0, duplicated: 0, misplaced: 0, unknown: 0 })
+    expect(ledger.check()).toEqual({ sent: 200_000, acked: 200_000, failed: 0, delivered: 200_000, lost: 0, undelivered: 0, inconsistent: 0, duplicated: 0, misplaced: 0, unknown: 0 })
   })
 
   test('a redelivery of the same offset (after a rebalance) is not a duplicate; the same id at another offset is', () => {
@@ -43,13 +43,25 @@ describe('SoakLedger', () => {
     ledger.delivered((c!.slot + 1) % 3, c!.offset, c!.id) // from another partition
     ledger.delivered(0, 9, 12345) // never sent
     ledger.delivered(0, 10, Number.NaN) // a value without an id
-    expect(ledger.check()).toEqual({ sent: 4, acked: 3, failed: 1, delivered: 2, lost: 1, inconsistent: 1, duplicated: 0, misplaced: 1, unknown: 2 })
+    expect(ledger.check()).toEqual({ sent: 4, acked: 3, failed: 1, delivered: 2, lost: 1, undelivered: 0, inconsistent: 1, duplicated: 0, misplaced: 1, unknown: 2 })
     expect(a!.id).not.toBe(failed)
     expect(ledger.pending()).toBe(1)
     ledger.failed('NOT_LEADER_OR_FOLLOWER')
     ledger.failed('REQUEST_TIMED_OUT')
     expect(ledger.failureReasons()).toBe('REQUEST_TIMED_OUT x2, NOT_LEADER_OR_FOLLOWER x1')
   })
+})
+
+test('a record the group did not deliver but the final read finds at its offset is undelivered, not lost', () => {
+  const ledger = new SoakLedger(4)
+  const sent = sendAll(ledger, 8)
+  for (const r of sent.slice(0, 5)) ledger.delivered(r.slot, r.offset, r.id)
+  expect(ledger.pendingIds()).toEqual([5, 6, 7])
+  expect(ledger.ackedOffset(5)).toBe(sent[5]!.offset)
+  ledger.foundInLog(sent[5]!.slot, sent[5]!.offset, 5) // in the log where acknowledged
+  ledger.foundInLog(sent[6]!.slot, sent[6]!.offset + 3, 6) // in the log, elsewhere
+  ledger.foundInLog((sent[7]!.slot + 1) % 4, sent[7]!.offset, 7) // another partition's record: ignored
+  expect(ledger.check()).toMatchObject({ delivered: 5, undelivered: 1, inconsistent: 1, lost: 1 })
 })
 
 describe('record ids', () => {

@@ -7,7 +7,10 @@
  * 16 bytes a record: 36 M records (30 min at 20,000 rec/s) take 576 MB here.
  *
  * Anomalies, as the fault suite names them:
- * - lost: acknowledged, never delivered;
+ * - lost: acknowledged, never delivered, and not in the log either (a final read
+ *   of the partitions of every record the group did not deliver);
+ * - undelivered: acknowledged and in the log, but the group did not deliver it
+ *   before the deadline (liveness, not safety);
  * - inconsistent: delivered at another offset than the one acknowledged;
  * - duplicated: delivered at two different offsets (a redelivery of the same
  *   offset after a rebalance is allowed, as Kafka's at-least-once group allows it);
@@ -24,6 +27,7 @@ export interface SoakCheck {
   failed: number
   delivered: number
   lost: number
+  undelivered: number
   inconsistent: number
   duplicated: number
   misplaced: number
@@ -43,6 +47,8 @@ export class SoakLedger {
   private misplaced = 0
   private unknown = 0
   private readonly failures = new Map<string, number>()
+  /** ids the final read found in the log, at their offset */
+  private readonly readBack = new Map<number, number>()
 
   constructor(readonly partitions: number) {}
 
@@ -92,24 +98,40 @@ export class SoakLedger {
 
   /** Acknowledged records not delivered yet. */
   pending(): number {
-    let n = 0
-    for (let id = 0; id < this.sentCount; id++) if (!Number.isNaN(this.ackedAt[id]!) && Number.isNaN(this.deliveredAt[id]!)) n++
-    return n
+    return this.pendingIds().length
+  }
+
+  pendingIds(): number[] {
+    const out: number[] = []
+    for (let id = 0; id < this.sentCount; id++) if (!Number.isNaN(this.ackedAt[id]!) && Number.isNaN(this.deliveredAt[id]!)) out.push(id)
+    return out
+  }
+
+  ackedOffset(id: number): number {
+    return this.ackedAt[id]!
+  }
+
+  /** The final read found `id` in partition `slot` at `offset`. */
+  foundInLog(slot: number, offset: number, id: number): void {
+    if (Number.isInteger(id) && id >= 0 && id < this.sentCount && slot === this.slot(id)) this.readBack.set(id, offset)
   }
 
   check(): SoakCheck {
     let lost = 0
+    let undelivered = 0
     let inconsistent = 0
     for (let id = 0; id < this.sentCount; id++) {
       const acked = this.ackedAt[id]!
       if (Number.isNaN(acked)) continue
-      const at = this.deliveredAt[id]!
-      if (Number.isNaN(at)) lost++
-      else if (at !== acked) inconsistent++
+      const at = this.deliveredAt[id]! // else where the final read found it
+      const found = Number.isNaN(at) ? (this.readBack.get(id) ?? Number.NaN) : at
+      if (Number.isNaN(found)) lost++
+      else if (found !== acked) inconsistent++
+      else if (Number.isNaN(at)) undelivered++
     }
     return {
       sent: this.sentCount, acked: this.ackedCount, failed: this.failedCount, delivered: this.deliveredCount,
-      lost, inconsistent, duplicated: this.duplicated, misplaced: this.misplaced, unknown: this.unknown,
+      lost, undelivered, inconsistent, duplicated: this.duplicated, misplaced: this.misplaced, unknown: this.unknown,
     }
   }
 

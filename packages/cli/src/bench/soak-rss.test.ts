@@ -25,7 +25,8 @@ describe('rssVerdict', () => {
     expect(v.flat).toBe(false)
   })
 
-  test('no sample in the reference window is not flat (nothing to compare with)', () => {
+  test('no sample in the reference or the late window is not flat (nothing to compare)', () => {
     expect(rssVerdict([{ atMs: 5 * MIN, bytes: [MiB] }], 30 * MIN, 1).flat).toBe(false)
+    expect(rssVerdict([{ atMs: 10 * MIN, bytes: [MiB] }], 30 * MIN, 1)).toMatchObject({ referencePeakMiB: [1], latePeakMiB: [0], flat: false })
   })
 })

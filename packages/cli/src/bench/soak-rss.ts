@@ -19,7 +19,7 @@ export interface RssVerdict {
   peakMiB: number[]
   referencePeakMiB: number[]
   latePeakMiB: number[]
-  /** every broker's late peak within RSS_FLAT_SHARE of its reference peak */
+  /** every broker's late peak within RSS_FLAT_SHARE of its reference peak (both windows sampled) */
   flat: boolean
 }
 
@@ -37,6 +37,6 @@ export function rssVerdict(samples: RssSample[], durationMs: number, brokers: nu
     peakMiB: ids.map((i) => mib(peak(0, Number.POSITIVE_INFINITY, i))),
     referencePeakMiB: reference.map(mib),
     latePeakMiB: late.map(mib),
-    flat: ids.every((i) => reference[i]! > 0 && late[i]! <= reference[i]! * (1 + RSS_FLAT_SHARE)),
+    flat: ids.every((i) => reference[i]! > 0 && late[i]! > 0 && late[i]! <= reference[i]! * (1 + RSS_FLAT_SHARE)),
   }
 }

@@ -18,6 +18,7 @@ import { sleep } from '../runtime.js'
 import { rssOf, type LocalCluster } from './local-cluster.js'
 import { controlPlane, createAll, mergeLoopMax, PARTITIONS_PER_TOPIC, scrapeAll, topicName, type Scraped } from './partitions.js'
 import type { Env, ScenarioResult } from './scenarios.js'
+import { InFlight } from './in-flight.js'
 import { decodeId, encodeId, SoakLedger, type SoakCheck } from './soak-ledger.js'
 import { rssVerdict, type RssSample } from './soak-rss.js'
 import { newBenchClient } from './workloads.js'
@@ -67,6 +68,7 @@ export async function soak(env: Env, opts: SoakOptions): Promise<ScenarioResult>
     const loadMs = performance.now() - loadStart
     const restart = kill ? await kill : null
     const drainMs = await drain(ledger, env.signal)
+    if (ledger.pending() > 0) await finalRead(env, names, ledger)
     monitor.stop()
     await monitor.sample()
     const after = await scrapeAll(env.cluster)
@@ -119,7 +121,7 @@ function warningMessages(cluster: LocalCluster): string {
 }
 
 function anomalyText(c: SoakCheck): string {
-  const parts = (['lost', 'inconsistent', 'duplicated', 'misplaced', 'unknown'] as const).filter((k) => c[k] > 0).map((k) => `${c[k]} ${k}`)
+  const parts = (['lost', 'inconsistent', 'duplicated', 'misplaced', 'unknown', 'undelivered'] as const).filter((k) => c[k] > 0).map((k) => `${c[k]} ${k}`)
   return parts.length === 0 ? `${c.acked.toLocaleString('en-US')} acked, each consumed once` : parts.join(', ')
 }
 
@@ -160,6 +162,41 @@ async function startGroup(env: Env, total: number, ledger: SoakLedger): Promise<
   }
 }
 
+/** How long the final read of the partitions holding undelivered records may take. */
+const FINAL_READ_MS_MAX = 120_000
+
+/**
+ * Reads, without the group, every partition holding an acknowledged record the
+ * group did not deliver, from the lowest such offset: what it finds is in the
+ * log (undelivered), what it does not is lost.
+ */
+async function finalRead(env: Env, names: string[], ledger: SoakLedger): Promise<void> {
+  const wanted = new Set(ledger.pendingIds())
+  const from = new Map<number, number>()
+  for (const id of wanted) {
+    const slot = ledger.slot(id)
+    from.set(slot, Math.min(from.get(slot) ?? Infinity, ledger.ackedOffset(id)))
+  }
+  const client = newBenchClient(env.cluster.bootstrap, 'bench-soak-final-read')
+  const reader = client.consumer()
+  try {
+    reader.assign([...from].map(([slot, offset]) => ({ topic: names[Math.floor(slot / PARTITIONS_PER_TOPIC)]!, partition: slot % PARTITIONS_PER_TOPIC, offset })))
+    void reader.run({
+      eachBatch: ({ batch }) => {
+        const slot = slotOf(batch.topic, batch.partition)
+        for (const m of batch.messages) {
+          const id = decodeId(m.value)
+          if (wanted.delete(id)) ledger.foundInLog(slot, m.offset, id)
+        }
+      },
+    })
+    for (const deadline = performance.now() + FINAL_READ_MS_MAX; wanted.size > 0 && performance.now() < deadline && !env.signal.aborted;) await sleep(500)
+  } finally {
+    await reader.disconnect().catch(() => {})
+    await client.close()
+  }
+}
+
 /** Waits until every acknowledged record was delivered (or the deadline); returns how long that took. */
 async function drain(ledger: SoakLedger, signal: AbortSignal): Promise<number> {
   const start = performance.now()
@@ -171,23 +208,20 @@ async function drain(ledger: SoakLedger, signal: AbortSignal): Promise<number> {
 
 async function produce(env: Env, names: string[], ledger: SoakLedger, rate: number, durationMs: number): Promise<void> {
   const producer = env.client.producer({ acks: 'all', idempotent: true })
+  const limit = new InFlight(SENDS_IN_FLIGHT_MAX)
   try {
     await producer.connect()
-    const inFlight = new Set<Promise<void>>()
     const start = performance.now()
     for (let i = 0; performance.now() - start < durationMs && !env.signal.aborted; i++) {
       const due = (i * 1000) / rate - (performance.now() - start)
       if (due > 1) await sleep(due)
       const id = ledger.next()
       const slot = ledger.slot(id)
-      const p: Promise<void> = producer
+      await limit.add(producer
         .send({ topic: names[Math.floor(slot / PARTITIONS_PER_TOPIC)]!, messages: [{ value: encodeId(id, VALUE_BYTES), partition: slot % PARTITIONS_PER_TOPIC }] })
-        .then((r) => ledger.acked(id, r[0]!.offset), (err: unknown) => ledger.failed(failureReason(err)))
-      inFlight.add(p)
-      void p.finally(() => inFlight.delete(p))
-      if (inFlight.size >= SENDS_IN_FLIGHT_MAX) await Promise.race(inFlight)
+        .then((r) => ledger.acked(id, r[0]!.offset), (err: unknown) => ledger.failed(failureReason(err))))
     }
-    await Promise.all(inFlight)
+    await limit.idle()
   } finally {
     await producer.close().catch(() => {})
   }
