@@ -25,6 +25,13 @@ describe('rssVerdict', () => {
     expect(v.flat).toBe(false)
   })
 
+  test('the reference window is at least minReferenceMs wide', () => {
+    // 6 minutes: the tenth of W is [1.8, 2] min and holds no sample; 30 s wide it holds the 1.5-minute one
+    const s = [{ atMs: 1.5 * MIN, bytes: [10 * MiB] }, { atMs: 5 * MIN, bytes: [10 * MiB] }]
+    expect(rssVerdict(s, 6 * MIN, 1).referencePeakMiB).toEqual([0])
+    expect(rssVerdict(s, 6 * MIN, 1, 30_000)).toMatchObject({ referencePeakMiB: [10], latePeakMiB: [10], flat: true })
+  })
+
   test('no sample in the reference or the late window is not flat (nothing to compare)', () => {
     expect(rssVerdict([{ atMs: 5 * MIN, bytes: [MiB] }], 30 * MIN, 1).flat).toBe(false)
     expect(rssVerdict([{ atMs: 10 * MIN, bytes: [MiB] }], 30 * MIN, 1)).toMatchObject({ referencePeakMiB: [1], latePeakMiB: [0], flat: false })

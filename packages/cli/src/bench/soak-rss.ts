@@ -25,13 +25,17 @@ export interface RssVerdict {
 
 const MiB = 1024 * 1024
 
-export function rssVerdict(samples: RssSample[], durationMs: number, brokers: number): RssVerdict {
+/**
+ * `minReferenceMs`: the reference window is at least this wide (a few sampling
+ * intervals: a starved sampler runs late, and a short run's tenth of W is seconds).
+ */
+export function rssVerdict(samples: RssSample[], durationMs: number, brokers: number, minReferenceMs = 0): RssVerdict {
   const windowMs = Math.min(RSS_WINDOW_MS_MAX, durationMs / 3)
   const peak = (from: number, to: number, i: number): number =>
     samples.filter((s) => s.atMs >= from && s.atMs <= to).reduce((m, s) => Math.max(m, s.bytes[i] ?? 0), 0)
   const mib = (b: number): number => Math.round(b / MiB)
   const ids = Array.from({ length: brokers }, (_, i) => i)
-  const reference = ids.map((i) => peak(windowMs * 0.9, windowMs, i))
+  const reference = ids.map((i) => peak(windowMs - Math.max(windowMs / 10, minReferenceMs), windowMs, i))
   const late = ids.map((i) => peak(durationMs - windowMs, durationMs, i))
   return {
     peakMiB: ids.map((i) => mib(peak(0, Number.POSITIVE_INFINITY, i))),

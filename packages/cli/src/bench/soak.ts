@@ -77,7 +77,7 @@ export async function soak(env: Env, opts: SoakOptions): Promise<ScenarioResult>
     const check = ledger.check()
     const warnings = env.cluster.nodes.map((n, i) => n.warnings - warningsBefore[i]!)
     const fencings = env.cluster.nodes.reduce((a, n) => a + n.fencings, 0) - fencingsBefore
-    const rss = rssVerdict(monitor.rss, durationMs, env.cluster.nodes.length)
+    const rss = rssVerdict(monitor.rss, durationMs, env.cluster.nodes.length, 3 * SAMPLE_MS)
     const killed = restart !== null
     const anomalies = check.lost + check.inconsistent + check.duplicated + check.misplaced + check.unknown
     const met = monitor.controllerChanges <= (killed ? 1 : 0) && fencings <= (killed ? 1 : 0) && check.failed === 0 && anomalies === 0 &&
