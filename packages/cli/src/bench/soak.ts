@@ -54,8 +54,8 @@ export async function soak(env: Env, opts: SoakOptions): Promise<ScenarioResult>
   const { ms: createMs } = await createAll(env, names)
   const ledger = new SoakLedger(total)
   const group = await startGroup(env, total, ledger)
+  const monitor = new Monitor(env.cluster)
   try {
-    const monitor = new Monitor(env.cluster)
     const before = await scrapeAll(env.cluster)
     await monitor.sample()
     const warningsBefore = env.cluster.nodes.map((n) => n.warnings)
@@ -63,6 +63,7 @@ export async function soak(env: Env, opts: SoakOptions): Promise<ScenarioResult>
     monitor.start()
     const durationMs = opts.minutes * 60_000
     const kill = opts.killAtMinutes === undefined ? null : sleep(opts.killAtMinutes * 60_000, env.signal).then(() => killAndRejoin(env.cluster))
+    kill?.catch(() => {}) // awaited after the load, which must not die of an unhandled rejection meanwhile
     const loadStart = performance.now()
     await produce(env, names, ledger, opts.rate, durationMs)
     const loadMs = performance.now() - loadStart
@@ -109,6 +110,7 @@ export async function soak(env: Env, opts: SoakOptions): Promise<ScenarioResult>
       },
     }
   } finally {
+    monitor.stop()
     await group.stop()
   }
 }
