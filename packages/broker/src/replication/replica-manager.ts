@@ -304,6 +304,9 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
       p = undefined
     }
     if (!ps.replicas.includes(this.nodeId)) return
+    // Every change bumps the partition epoch. A change queued while the start-up image was
+    // applied may be older than what that image already gave this partition: nothing to do.
+    if (p !== undefined && ps.partitionEpoch < p.partitionEpoch) return
     if (p === undefined) {
       const log = await this.deps.logStore.open(ps.topicId, ps.partition)
       p = await Partition.open(ps.topic, ps.topicId, ps.partition, log, this.env)

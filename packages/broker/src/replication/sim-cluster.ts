@@ -62,6 +62,8 @@ export class SimCluster {
   /** AlterPartition requests answered with this error instead of committing (null = commit) */
   alterPartitionError: number | null = null
   alterPartitionCount = 0
+  /** Invariant violations throw (the default under jest); false: counted in metricsSnapshot() for a test to read. */
+  strictInvariants = true
   private nextTopicId = 1
 
   constructor(
@@ -103,6 +105,7 @@ export class SimCluster {
       controller: this.controllerFor(id),
       config: this.config,
       logger: quietLogger,
+      strictInvariants: this.strictInvariants,
     })
     node.manager.register({ register: (k, h) => void node.handlers.set(k, h) })
     node.running = true
