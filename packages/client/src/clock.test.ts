@@ -61,6 +61,33 @@ describe('an injected clock', () => {
     expect(fake.records('events', 0).map((r) => r.timestamp)).toEqual([START_MS])
   })
 
+  test('one-record sends of one synchronous run share a reading per 16 sends; a later turn reads afresh', async () => {
+    const fake = new FakeCluster(1)
+    fake.createTopic('events', 1)
+    const clock = new StepClock(START_MS)
+    let reads = 0
+    const counting: Clock = { now: () => (reads++, clock.now()), setTimeout: (fn, ms) => clock.setTimeout(fn, ms) }
+    client = fakeClient(fake, { clock: counting })
+    const producer = client.producer({ lingerMs: 0, idempotent: false, acks: 1 })
+    await producer.connect()
+    const before = reads
+    const run: Array<Promise<unknown>> = []
+    for (let i = 0; i < 40; i++) {
+      clock.t++ // 1 ms per send: a shared reading shows as an older timestamp
+      run.push(producer.send({ topic: 'events', messages: [{ value: `r${i}` }] }))
+    }
+    expect(reads - before).toBe(3) // sends 0, 16 and 32 read the clock
+    await Promise.all(run)
+    const stamped = fake.records('events', 0).map((r) => r.timestamp - START_MS)
+    expect(stamped).toEqual(Array.from({ length: 40 }, (_, i) => 1 + 16 * Math.floor(i / 16)))
+    // One send per turn, as an application serving events: each is stamped with its own time.
+    for (let i = 0; i < 3; i++) {
+      clock.t += 1_000
+      await producer.send({ topic: 'events', messages: [{ value: `t${i}` }] })
+    }
+    expect(fake.records('events', 0).slice(40).map((r) => r.timestamp - START_MS)).toEqual([1_040, 2_040, 3_040])
+  })
+
   test('the periodic metadata refresh is a timer of the clock', async () => {
     const fake = new FakeCluster(1)
     fake.createTopic('events', 1)

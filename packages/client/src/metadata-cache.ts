@@ -23,6 +23,7 @@ export class MetadataCache {
   apply(r: MetadataResponse, requested: readonly string[] | null, now: number): boolean {
     const sameCluster = this.clusterId === null || r.clusterId === this.clusterId
     if (sameCluster && r.metadataOffset < this.metadataOffset) return false
+    this.lastName = undefined
     if (!sameCluster) this.topics.clear()
     this.clusterId = r.clusterId
     this.controllerId = r.controllerId
@@ -51,8 +52,16 @@ export class MetadataCache {
     return true
   }
 
+  /** The last topic asked for and its answer, until the next apply: producers ask for one topic over and over. */
+  private lastName: string | undefined
+  private lastTopic: TopicMetadata | undefined
+
   topic(name: string): TopicMetadata | undefined {
-    return this.topics.get(name)
+    if (name !== this.lastName) {
+      this.lastTopic = this.topics.get(name)
+      this.lastName = name
+    }
+    return this.lastTopic
   }
 
   partition(topic: string, partition: number): PartitionMetadata | undefined {
