@@ -1,6 +1,7 @@
-/** SharedReading: the clock `bench produce` times every record with. */
+/** SharedReading, the clock `bench produce` times every record with, and LatencyRecorder's runs of equal values. */
 import { describe, expect, test } from '@jest/globals'
-import { SharedReading } from './bench-stats.js'
+import hdr from 'hdr-histogram-js'
+import { LatencyRecorder, SharedReading } from './bench-stats.js'
 
 describe('SharedReading', () => {
   test('reads the clock once per `reuse` calls of one synchronous run', () => {
@@ -23,5 +24,30 @@ describe('SharedReading', () => {
     const later = clock.now()
     expect(clock.fresh).toBe(true)
     expect(later).toBeGreaterThan(first)
+  })
+})
+
+describe('LatencyRecorder', () => {
+  test('runs of equal values count as every value recorded one by one', () => {
+    const lat = new LatencyRecorder()
+    const values = [...Array(30).fill(1), ...Array(20).fill(2), 1, 2, ...Array(25).fill(1), ...Array(22).fill(100), 7]
+    for (const v of values) lat.recordMs(v)
+    expect(lat.count).toBe(100)
+    const summary = lat.summaryMs()
+    expect(summary.p50).toBe(1)
+    expect(summary.p95).toBeCloseTo(100, 0) // HDR reports the highest value equivalent to 100 ms
+    expect(summary.max).toBe(100)
+    // The same values put in a histogram one at a time give the same percentiles.
+    const oneByOne = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: false })
+    for (const v of values) oneByOne.recordValue(v * 1000)
+    for (const [p, got] of [[50, summary.p50], [95, summary.p95], [99, summary.p99], [99.9, summary.p999]] as const) {
+      expect(got).toBe(Math.round(oneByOne.getValueAtPercentile(p)) / 1000)
+    }
+    // Reading the summary does not lose or double a run still open.
+    for (let i = 0; i < 100; i++) lat.recordMs(200)
+    expect(lat.count).toBe(200)
+    expect(lat.summaryMs().p50).toBeGreaterThanOrEqual(100)
+    expect(lat.summaryMs().max).toBe(200)
+    expect(lat.count).toBe(200)
   })
 })

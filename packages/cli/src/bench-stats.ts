@@ -55,16 +55,37 @@ const LATENCY_US_MAX = 3_600_000_000
 
 export class LatencyRecorder {
   private readonly h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: LATENCY_US_MAX, numberOfSignificantValueDigits: 3, autoResize: false })
+  /**
+   * A run of equal values not yet in the histogram: records timed with one SharedReading
+   * (sent together, acknowledged together) have the same latency, and recording it once
+   * with their count costs a fraction of a histogram update each.
+   */
+  private runUs = 0
+  private runCount = 0
 
   recordMs(ms: number): void {
-    this.h.recordValue(Math.min(LATENCY_US_MAX, Math.max(1, Math.round(ms * 1000))))
+    const us = Math.min(LATENCY_US_MAX, Math.max(1, Math.round(ms * 1000)))
+    if (us === this.runUs) {
+      this.runCount++
+      return
+    }
+    this.flush()
+    this.runUs = us
+    this.runCount = 1
+  }
+
+  private flush(): void {
+    if (this.runCount > 0) this.h.recordValueWithCount(this.runUs, this.runCount)
+    this.runCount = 0
   }
 
   get count(): number {
+    this.flush()
     return this.h.totalCount
   }
 
   summaryMs(): BenchResult['latencyMs'] {
+    this.flush()
     const at = (p: number): number => (this.h.totalCount === 0 ? 0 : round3(this.h.getValueAtPercentile(p) / 1000))
     return { p50: at(50), p95: at(95), p99: at(99), p999: at(99.9), max: this.h.totalCount === 0 ? 0 : round3(this.h.maxValue / 1000) }
   }
