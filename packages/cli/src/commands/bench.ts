@@ -155,7 +155,7 @@ async function produceRecords(
     if ((acked & 1023) === 0) bar.update(acked)
     wakeLoop()
   }
-  let onSent = ackedSince(0)
+  let onSent = ackedSince(0) // replaced at the first send, whose reading is always fresh
   const start = performance.now()
   let i = 0
   for (; i < plan.records && !ctx.signal.aborted && failure === undefined; i++) {
