@@ -97,6 +97,22 @@ export interface BrokerConfig {
   defaultReplicationFactor: number
   numPartitions: number
 
+  // ---- memory budgets (node-wide, not per partition; README "Scale: memory")
+  /** Tail cache shared by every partition on the node (bytes). */
+  tailCacheBytes: number
+  /** Tail cache one partition may hold at most (bytes). */
+  tailCachePartitionBytesMax: number
+  /** A partition not written for this long gives its tail cache back (0 = never). */
+  tailCacheIdleMs: number
+  /** LevelDB memtable of the partition logs (bytes). */
+  storageWriteBufferBytes: number
+  /** LevelDB block cache of the partition logs (bytes). */
+  storageBlockCacheBytes: number
+  /** Incremental fetch sessions (KIP-227) cached at once; 0 = no sessions. */
+  fetchSessionCacheSlots: number
+  /** Partitions all cached fetch sessions hold together. */
+  fetchSessionCachePartitions: number
+
   // ---- TLS (docs/tls.md): PEM file paths, re-read on SIGHUP
   /** Certificate chain this node presents (switches the port to wss:// and https://). */
   tlsCert: string | null
@@ -212,6 +228,14 @@ export const BROKER_OPTIONS: readonly OptionSpec[] = [
   opt('offsetsTopicReplicationFactor', 'int', '__consumer_offsets replication factor (capped by the cluster size, not by the brokers up)', { default: 3, min: 1, max: 100 }),
   opt('defaultReplicationFactor', 'int', 'replication factor when a CreateTopics asks for -1', { default: 3, min: 1, max: 100 }),
   opt('numPartitions', 'int', 'partition count when a CreateTopics asks for -1', { default: 1, min: 1, max: 100_000 }),
+  // ---- memory budgets: node-wide, so memory follows configuration, not the partition count
+  opt('tailCacheBytes', 'int', 'tail cache of newest batches shared by all partitions on the node (bytes)', { default: 64 * 1024 * 1024, min: 0, max: 2 ** 40 }),
+  opt('tailCachePartitionBytesMax', 'int', 'tail cache one partition may hold (bytes)', { default: 1024 * 1024, min: 0, max: 2 ** 40 }),
+  opt('tailCacheIdleMs', 'int', 'a partition not written for this long gives its tail cache back (0 = never)', { default: 60_000, min: 0, max: 86_400_000 }),
+  opt('storageWriteBufferBytes', 'int', 'LevelDB memtable of the partition logs (bytes)', { default: 32 * 1024 * 1024, min: 1024 * 1024, max: 2 ** 40 }),
+  opt('storageBlockCacheBytes', 'int', 'LevelDB block cache of the partition logs (bytes)', { default: 8 * 1024 * 1024, min: 0, max: 2 ** 40 }),
+  opt('fetchSessionCacheSlots', 'int', 'incremental fetch sessions (KIP-227) cached at once (0 = no sessions; Kafka\'s max.incremental.fetch.session.cache.slots)', { default: 1000, min: 0, max: 1_000_000 }),
+  opt('fetchSessionCachePartitions', 'int', 'partitions all cached fetch sessions hold together', { default: 100_000, min: 0, max: 100_000_000 }),
   opt('tlsCert', 'nullable-string', 'PEM certificate (chain) file: the port speaks TLS (wss://, https://); re-read on SIGHUP', { default: null }),
   opt('tlsKey', 'nullable-string', 'PEM private key file for --tls-cert; re-read on SIGHUP', { default: null }),
   opt('tlsCa', 'nullable-string', 'PEM CA bundle trusted for client and peer certificates and for wss:// peers', { default: null }),

@@ -93,12 +93,36 @@ export function registerDataPlaneMetrics(registry: Registry, source: DataPlaneSo
     },
   })
 
+  registerMemoryMetrics(registers, read)
+
   return {
     before: () => void read(),
     after: () => {
       snap = undefined
     },
   }
+}
+
+/** Node-wide memory budgets (config flags) and their use, and the fetch session cache. */
+function registerMemoryMetrics(registers: Registry[], read: () => ReplicaMetricsSnapshot): void {
+  new Gauge({
+    name: 'tributary_memory_budget_bytes', help: 'node-wide memory budget per pool (set by broker flags: --tail-cache-bytes, --fetch-session-cache-partitions, ...)', labelNames: ['pool'], registers,
+    collect() {
+      this.reset()
+      for (const m of read().memory) this.set({ pool: m.pool }, m.budgetBytes)
+    },
+  })
+  new Gauge({
+    name: 'tributary_memory_used_bytes', help: 'bytes held now per memory pool (fetch sessions: cached partitions times their measured size)', labelNames: ['pool'], registers,
+    collect() {
+      this.reset()
+      for (const m of read().memory) if (m.usedBytes !== undefined) this.set({ pool: m.pool }, m.usedBytes)
+    },
+  })
+  new Gauge({ name: 'tributary_fetch_sessions', help: 'incremental fetch sessions cached on this broker', registers, collect() { this.set(read().fetchSessions.sessions) } })
+  new Gauge({ name: 'tributary_fetch_session_partitions', help: 'partitions held by the cached fetch sessions', registers, collect() { this.set(read().fetchSessions.partitions) } })
+  new Counter({ name: 'tributary_fetch_session_evictions_total', help: 'fetch sessions evicted (idle, or to make room)', registers, collect() { this.reset(); this.inc(read().fetchSessions.evictions) } })
+  new Counter({ name: 'tributary_fetch_session_refusals_total', help: 'full fetches that found no room for a new session (served without one)', registers, collect() { this.reset(); this.inc(read().fetchSessions.refusals) } })
 }
 
 /** Committed offset and lag per group and partition, on the node that coordinates the group. */

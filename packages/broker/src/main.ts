@@ -79,7 +79,12 @@ export async function startBroker(config: BrokerConfig, opts: StartBrokerOptions
   await mkdir(config.dataDir, { recursive: true })
   const tls = serverTls(config)
   let peerTlsNow = peerTls(config)
-  const storage = await openLevelStorage(config.dataDir)
+  const storage = await openLevelStorage(config.dataDir, {
+    tailCacheBytesTotalMax: config.tailCacheBytes,
+    tailCacheBytesPerPartitionMax: config.tailCachePartitionBytesMax,
+    writeBufferBytes: config.storageWriteBufferBytes,
+    blockCacheBytes: config.storageBlockCacheBytes,
+  })
   let handle: BrokerHandle
   try {
     handle = await startNode({

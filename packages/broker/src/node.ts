@@ -205,6 +205,10 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
       reassignmentThrottleBytes: config.reassignmentThrottleBytes,
       messageMaxBytes: config.messageMaxBytes,
       logCleanerIntervalMs: config.logCleanerIntervalMs,
+      fetchSessionCacheSlots: config.fetchSessionCacheSlots,
+      fetchSessionCachePartitions: config.fetchSessionCachePartitions,
+      tailCacheIdleMs: config.tailCacheIdleMs,
+      storageBudgetBytes: { leveldb_write_buffer: config.storageWriteBufferBytes, leveldb_block_cache: config.storageBlockCacheBytes },
     },
     logger: logger.child({ part: 'replication' }),
   })

@@ -191,7 +191,17 @@ export interface FetchRequest {
   maxWaitMs: number
   minBytes: number
   maxBytes: number
+  /**
+   * Incremental fetch session (Kafka's KIP-227, fetch-session.ts): 0 = none. With
+   * sessionEpoch 0 a full fetch asks for a new session; -1 (the default) fetches
+   * without one (and closes `sessionId`, if set); > 0 continues `sessionId`, naming
+   * only the partitions whose fetch position or limits changed.
+   */
+  sessionId?: number
+  sessionEpoch?: number
   topics: Array<{ topic: string; partitions: FetchPartitionRequest[] }>
+  /** incremental fetches: partitions to drop from the session */
+  forgottenTopics?: Array<{ topic: string; partitions: number[] }>
 }
 export interface FetchPartitionResponse {
   partition: number
@@ -205,7 +215,12 @@ export interface FetchPartitionResponse {
   /** zero or more whole RecordBatch v2 blocks, concatenated; the last may be cut short by maxBytes */
   records: Uint8Array
 }
-export interface FetchResponse { throttleTimeMs?: number; topics: Array<{ topic: string; partitions: FetchPartitionResponse[] }> }
+export interface FetchResponse {
+  throttleTimeMs?: number
+  /** the fetch session this answer belongs to (0: none); an incremental answer lists only partitions with data or changes */
+  sessionId?: number
+  topics: Array<{ topic: string; partitions: FetchPartitionResponse[] }>
+}
 
 // ---------------------------------------------------------------- ListOffsets
 export interface ListOffsetsRequest {

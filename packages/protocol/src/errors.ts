@@ -61,6 +61,10 @@ export const ErrorCode = {
   UNKNOWN_PRODUCER_ID: 59,
   NON_EMPTY_GROUP: 68,
   GROUP_ID_NOT_FOUND: 69,
+  /** Fetch: the incremental fetch session named is not (or no longer) cached: send a full fetch (KIP-227). */
+  FETCH_SESSION_ID_NOT_FOUND: 70,
+  /** Fetch: the session's epoch is not the one the broker expects next: send a full fetch (KIP-227). */
+  INVALID_FETCH_SESSION_EPOCH: 71,
   FENCED_LEADER_EPOCH: 74,
   UNKNOWN_LEADER_EPOCH: 75,
   /** A record batch's compression codec (attributes bits 0-2) is not one Kafka defines. */
@@ -132,6 +136,8 @@ const RETRIABLE = new Set<number>([
   ErrorCode.NEW_LEADER_ELECTED,
   ErrorCode.STALE_MEMBER_EPOCH,
   ErrorCode.TOO_MANY_IN_FLIGHT,
+  ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+  ErrorCode.INVALID_FETCH_SESSION_EPOCH,
 ])
 
 const NAMES = new Map<number, string>(Object.entries(ErrorCode).map(([name, code]) => [code, name]))

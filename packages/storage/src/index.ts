@@ -6,6 +6,7 @@ export type {
   CompactionPolicy,
   PartitionLog,
   LogStore,
+  TailCacheUsage,
 } from './partition-log.js'
 export { LeaderEpochCache, UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET } from './epoch-cache.js'
 export { BatchLog, BATCH_LOG_LIMITS_DEFAULT, type BatchLogLimits } from './batch-log.js'

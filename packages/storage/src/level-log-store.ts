@@ -9,7 +9,7 @@ import type { LoadedPartition, LogChange, PartitionBackend, PersistedState, Stat
 import { BATCH_LOG_LIMITS_DEFAULT, BatchLog, type BatchLogLimits } from './batch-log.js'
 import { LOG_END, parseStateKey, PartitionKeys, STATE_NAMES, stateRange } from './keys.js'
 import { Segments } from './segments.js'
-import type { LogStore, PartitionLog } from './partition-log.js'
+import type { LogStore, PartitionLog, TailCacheUsage } from './partition-log.js'
 import { TailCache, TailCacheBudget } from './tail-cache.js'
 import type { Op, StateWriter, WriteGroups } from './write-group.js'
 
@@ -358,6 +358,14 @@ export class LevelLogStore implements LogStore {
     const open = this.logs.get(topicPartitionKey(topicId, partition))
     if (open) await (await open).close()
     await this.backend(topicId, partition).destroy()
+  }
+
+  tailCacheUsage(): TailCacheUsage {
+    return { budgetBytes: this.budget.totalBytesMax, usedBytes: this.budget.usedBytes(), partitionsHolding: this.budget.holding() }
+  }
+
+  releaseIdleTailCaches(): number {
+    return this.budget.releaseIdle()
   }
 
   list(): Promise<Array<{ topicId: string; partition: number }>> {

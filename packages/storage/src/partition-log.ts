@@ -189,4 +189,15 @@ export interface LogStore {
   list(): Promise<Array<{ topicId: string; partition: number }>>
   /** Flushes and closes every open partition. */
   close(): Promise<void>
+  /** The node-wide tail cache: its budget and what it holds (absent: no cache). */
+  tailCacheUsage?(): TailCacheUsage
+  /** Release the tail cache of every partition not written since the previous call; returns bytes released. */
+  releaseIdleTailCaches?(): number
+}
+
+export interface TailCacheUsage {
+  budgetBytes: number
+  usedBytes: number
+  /** partitions with at least one cached batch */
+  partitionsHolding: number
 }

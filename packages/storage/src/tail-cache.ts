@@ -22,7 +22,9 @@ export interface CachedBatch {
 
 /**
  * Shares `totalBytesMax` between every open partition: each gets
- * min(perPartitionBytesMax, totalBytesMax / open partitions).
+ * min(perPartitionBytesMax, totalBytesMax / open partitions). An idle partition
+ * gives its share back (`releaseIdle`), so the bytes held track the partitions
+ * being written, not the partitions open.
  */
 export class TailCacheBudget {
   private readonly caches = new Set<TailCache>()
@@ -30,6 +32,30 @@ export class TailCacheBudget {
     readonly perPartitionBytesMax: number,
     readonly totalBytesMax: number,
   ) {}
+
+  /** Bytes held by every cache (written and not yet written). */
+  usedBytes(): number {
+    let n = 0
+    for (const c of this.caches) n += c.size()
+    return n
+  }
+
+  /** Caches holding at least one batch. */
+  holding(): number {
+    let n = 0
+    for (const c of this.caches) if (c.size() > 0) n++
+    return n
+  }
+
+  /**
+   * Empty (of written batches) every cache not appended to since the previous
+   * call: the caller calls it once per idle interval. Returns the bytes released.
+   */
+  releaseIdle(): number {
+    let released = 0
+    for (const c of this.caches) released += c.releaseIfIdle()
+    return released
+  }
 
   register(cache: TailCache): void {
     this.caches.add(cache)
@@ -57,6 +83,8 @@ export class TailCache {
   private bytes = 0
   /** Bytes of cached batches not yet written (never evicted, not counted against the bound). */
   private unwritten = 0
+  /** appended to since the last idle sweep */
+  private appended = false
 
   constructor(private readonly budget: TailCacheBudget | null) {
     budget?.register(this)
@@ -81,6 +109,7 @@ export class TailCache {
     assert(this.head === this.items.length || last.lastOffset < baseOffset, 'cache appends must ascend')
     const item: CachedBatch = { baseOffset, lastOffset, bytes, flushed: false }
     this.items.push(item)
+    this.appended = true
     this.bytes += bytes.length
     this.unwritten += bytes.length
     return item
@@ -96,10 +125,23 @@ export class TailCache {
     this.evict()
   }
 
-  evict(): void {
-    const max = this.bytesMax()
+  evict(max = this.bytesMax()): void {
     while (this.bytes - this.unwritten > max && this.head < this.items.length && this.items[this.head].flushed) this.dropHead()
     this.compactSlots()
+  }
+
+  /** Drop every written batch when nothing was appended since the last sweep; the bytes released. */
+  releaseIfIdle(): number {
+    const idle = !this.appended
+    this.appended = false
+    if (!idle || this.bytes === this.unwritten) return 0
+    const before = this.bytes
+    this.evict(0)
+    if (this.head === this.items.length) {
+      this.items = [] // also the slots array's capacity
+      this.head = 0
+    }
+    return before - this.bytes
   }
 
   /**

@@ -69,7 +69,17 @@ export function apiGuards(authz: AclAuthorizer): Map<number, Guard> {
     }
 
   guards.set(ApiKey.Produce, perTopicPartitions(Op.WRITE, () => ({ errorMessage: TOPIC_DENIED, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 }), { oneWayWhen: (b) => b?.acks === 0 }))
-  guards.set(ApiKey.Fetch, perTopicPartitions(Op.READ, () => ({ highWatermark: -1, logStartOffset: -1, records: new Uint8Array(0) }), { clusterIfReplica: true }))
+  const fetchRefused = () => ({ highWatermark: -1, logStartOffset: -1, records: new Uint8Array(0) })
+  const fetchRequest = perTopicPartitions(Op.READ, fetchRefused, { clusterIfReplica: true })
+  guards.set(ApiKey.Fetch, async (body, ctx, next) => {
+    const r = await fetchRequest(body, ctx, next)
+    // An incremental fetch session reads partitions this request does not name: records leave only for topics still readable now.
+    const consumerSession = (body?.replicaId ?? -1) === -1 && typeof body?.sessionEpoch === 'number' && body.sessionEpoch > 0
+    if (!consumerSession || !r || r.errorCode !== ErrorCode.NONE || !Array.isArray((r.body as any)?.topics)) return r
+    const topics = ((r.body as any).topics as Item[]).map((t) =>
+      can(ctx, Op.READ, Res.TOPIC, t.topic, true) ? t : { topic: t.topic, partitions: partitionsOf(t).map((p) => ({ partition: partitionNo(p), errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, ...fetchRefused() })) })
+    return { errorCode: r.errorCode, body: { ...(r.body as object), topics } }
+  })
   guards.set(ApiKey.ListOffsets, perTopicPartitions(Op.DESCRIBE, () => ({ timestamp: -1, offset: -1, leaderEpoch: -1 }), { clusterIfReplica: true }))
   guards.set(ApiKey.OffsetForLeaderEpoch, perTopicPartitions(Op.DESCRIBE, () => ({ leaderEpoch: -1, endOffset: -1 }), { clusterIfReplica: true }))
   // Kafka's DescribeProducers needs Read on the topic.

@@ -28,6 +28,18 @@ export interface ReplicaConfig {
   alterPartitionBatchMs?: number
   /** Bytes per second this broker's replicas being added by a reassignment may fetch (0 = unthrottled). */
   reassignmentThrottleBytes?: number
+  /** Incremental fetch sessions (KIP-227) cached at once, node-wide; 0 turns sessions off. */
+  fetchSessionCacheSlots?: number
+  /** Partitions all cached fetch sessions hold together, node-wide. */
+  fetchSessionCachePartitions?: number
+  /** A fetch session unused this long may be evicted to make room for a new one. */
+  fetchSessionIdleMs?: number
+  /** Followers fetch with incremental fetch sessions (false: full fetches, as before). */
+  replicaFetchSessions?: boolean
+  /** A partition not written for this long gives its tail cache back (0: never). */
+  tailCacheIdleMs?: number
+  /** Budgets the storage engine holds on its own (LevelDB memtable, block cache), for /metrics. */
+  storageBudgetBytes?: Record<string, number>
 }
 
 export const REPLICA_CONFIG_DEFAULTS: Required<ReplicaConfig> = {
@@ -44,6 +56,13 @@ export const REPLICA_CONFIG_DEFAULTS: Required<ReplicaConfig> = {
   internalAppendTimeoutMs: 15_000,
   alterPartitionBatchMs: ALTER_PARTITION_BATCH_MS_DEFAULT,
   reassignmentThrottleBytes: 0,
+  // Kafka's max.incremental.fetch.session.cache.slots is 1000; partitions at ~240 B each: 24 MiB at most
+  fetchSessionCacheSlots: 1000,
+  fetchSessionCachePartitions: 100_000,
+  fetchSessionIdleMs: 30_000,
+  replicaFetchSessions: true,
+  tailCacheIdleMs: 60_000,
+  storageBudgetBytes: {},
 }
 
 /** Fills the optional settings. */

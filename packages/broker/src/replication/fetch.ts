@@ -5,11 +5,15 @@
  * to its own HW). A fetch that finds less than minBytes parks until a partition it
  * reads fires (followers: new data; consumers: a new HW; both: a role change),
  * maxWaitMs passes, or the connection closes: no polling on a timer. Records go out as the stored bytes.
+ * With an incremental fetch session (fetch-session-cache.ts) the request names only
+ * what changed, the fetch reads every partition of the session, and the answer lists
+ * only the partitions with records, an error or a moved high watermark / log start.
  */
 import { CONSUMER_REPLICA_ID, ErrorCode, type FetchPartitionRequest, type FetchPartitionResponse, type FetchRequest } from '@tributary/protocol'
 import type { HandlerResult, RequestContext } from '../seams.js'
 import { TimeSlice } from '../time-slice.js'
 import { replicaReadRefused } from '../security/gate.js'
+import type { FetchEntry } from './fetch-session-cache.js'
 import type { ReplicaHost } from './host.js'
 import type { Partition } from './partition.js'
 import { parseFetch } from './request-parsing.js'
@@ -21,10 +25,7 @@ export const DEBUG_REPLICA_ID = -2
 
 const EMPTY = new Uint8Array(0)
 
-interface Entry {
-  topic: string
-  req: FetchPartitionRequest
-}
+type Entry = FetchEntry
 
 interface Pass {
   partitions: Array<FetchPartitionResponse | null>
@@ -58,8 +59,9 @@ export async function handleFetch(host: ReplicaHost, body: unknown, ctx: Request
   if (req.replicaId >= 0 && req.replicaId === host.nodeId) {
     return { errorCode: ErrorCode.INVALID_REQUEST, body: { errorMessage: 'a broker does not fetch from itself' } }
   }
-  const entries: Entry[] = []
-  for (const t of req.topics) for (const p of t.partitions) entries.push({ topic: t.topic, req: p })
+  const resolved = host.fetchSessions.resolve(req, ctx.signal, host.clock.now())
+  if (resolved.kind === 'error') return { errorCode: resolved.code, body: { errorMessage: resolved.message } }
+  const entries = resolved.entries
   const waitMs = Math.min(req.maxWaitMs, host.config.requestTimeoutMsMax)
   const deadlineMs = host.clock.now() + waitMs
   // Versions are taken before each read, so a firing during the read is not slept through.
@@ -76,7 +78,30 @@ export async function handleFetch(host: ReplicaHost, body: unknown, ctx: Request
     pass = await readPass(host, req, entries, false)
   }
   if (!isFollower) countSent(host, entries, pass.partitions)
-  return { errorCode: ErrorCode.NONE, body: { topics: group(req, pass.partitions) } }
+  const incremental = resolved.kind === 'session' && !resolved.full
+  const sessionId = resolved.kind === 'session' ? resolved.session.id : 0
+  return { errorCode: ErrorCode.NONE, body: { sessionId, topics: answer(entries, pass.partitions, incremental) } }
+}
+
+/** Whether an incremental answer must carry the partition: it has news for the fetcher. */
+function changed(e: Entry, a: FetchPartitionResponse): boolean {
+  return a.records.length > 0 || a.errorCode !== ErrorCode.NONE || !!a.divergingEpoch || a.highWatermark !== e.sentHighWatermark || a.logStartOffset !== e.sentLogStartOffset
+}
+
+/** The answer grouped by topic (in the entries' order); incremental answers leave out what did not change. */
+function answer(entries: Entry[], flat: Array<FetchPartitionResponse | null>, incremental: boolean): Array<{ topic: string; partitions: FetchPartitionResponse[] }> {
+  const topics = new Map<string, FetchPartitionResponse[]>()
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!
+    const a = flat[i]!
+    if (incremental && !changed(e, a)) continue
+    e.sentHighWatermark = a.highWatermark
+    e.sentLogStartOffset = a.logStartOffset
+    const list = topics.get(e.topic)
+    if (list) list.push(a)
+    else topics.set(e.topic, [a])
+  }
+  return [...topics].map(([topic, partitions]) => ({ topic, partitions }))
 }
 
 /** Consumer reads, for /metrics (followers' copies are replication, not traffic out). */
@@ -85,11 +110,6 @@ function countSent(host: ReplicaHost, entries: Entry[], answers: Array<FetchPart
     const records = answers[i]?.records
     if (records instanceof Uint8Array && records.length > 0) host.partition(entries[i]!.topic, entries[i]!.req.partition)?.stats.sent(records)
   }
-}
-
-function group(req: FetchRequest, flat: Array<FetchPartitionResponse | null>): Array<{ topic: string; partitions: FetchPartitionResponse[] }> {
-  let i = 0
-  return req.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map(() => flat[i++]!) }))
 }
 
 function errorEntry(partition: number, errorCode: number, extra: Partial<FetchPartitionResponse> = {}): FetchPartitionResponse {

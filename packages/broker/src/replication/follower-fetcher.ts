@@ -4,9 +4,11 @@
  * (replicaId = our node id, fetchOffset = our LEO, lastFetchedEpoch). A partition
  * joining the fetcher (a new leader or a new leader epoch) first asks
  * OffsetForLeaderEpoch and truncates its divergent tail (docs/ARCHITECTURE.md,
- * "Replication"); Fetch's divergingEpoch covers what slips through.
+ * "Replication"); Fetch's divergingEpoch covers what slips through. Fetches go in
+ * an incremental fetch session (KIP-227): after the first, a fetch names only the
+ * partitions whose position moved, and the answer only those with news.
  */
-import { ApiKey, ErrorCode, topicPartitionKey, type FetchPartitionResponse, type FetchResponse, type OffsetForLeaderEpochResponse, type RpcResponse } from '@tributary/protocol'
+import { ApiKey, ErrorCode, FetchSessionBuilder, topicPartitionKey, type FetchPartitionResponse, type FetchResponse, type OffsetForLeaderEpochResponse, type RpcResponse, type SessionPartition } from '@tributary/protocol'
 import { escalateViolation } from '../invariants.js'
 import { errorFields } from '../log-limit.js'
 import type { ReplicaHost } from './host.js'
@@ -30,11 +32,15 @@ export class LeaderFetcher {
   private stopped = false
   private cancelBackoff: (() => void) | null = null
   private wakeBackoff: (() => void) | null = null
+  /** our side of the fetch session with this leader */
+  readonly session: FetchSessionBuilder
 
   constructor(
     readonly leaderId: number,
     private readonly host: ReplicaHost,
-  ) {}
+  ) {
+    this.session = new FetchSessionBuilder(host.config.replicaFetchSessions)
+  }
 
   get size(): number {
     return this.states.size
@@ -161,7 +167,7 @@ export class LeaderFetcher {
 
   private async fetch(ready: FetchState[]): Promise<boolean> {
     const sent = new Map<string, { s: FetchState; fetchOffset: number }>()
-    const byTopic = new Map<string, unknown[]>()
+    const wanted: SessionPartition[] = []
     const cfg = this.host.config
     // replicas being added by a reassignment share what the throttle allows now (reassignment-throttle.ts)
     const throttled = new Set<FetchState>()
@@ -180,27 +186,36 @@ export class LeaderFetcher {
       }
       const fetchOffset = s.p.logEndOffset()
       sent.set(topicPartitionKey(s.p.topic, s.p.partition), { s, fetchOffset })
-      const list = byTopic.get(s.p.topic) ?? []
-      list.push({
+      wanted.push({
+        topic: s.p.topic,
         partition: s.p.partition,
         fetchOffset,
         currentLeaderEpoch: s.leaderEpoch,
         lastFetchedEpoch: s.p.log.latestEpoch(),
         partitionMaxBytes,
       })
-      byTopic.set(s.p.topic, list)
     }
     if (sent.size === 0) return false
+    const session = this.session.build(wanted)
     const body = {
       replicaId: this.host.nodeId,
       replicaEpoch: this.host.brokerEpoch(),
       maxWaitMs: cfg.replicaFetchWaitMaxMs,
       minBytes: 1,
       maxBytes: cfg.replicaFetchMaxBytes,
-      topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+      sessionId: session.sessionId,
+      sessionEpoch: session.sessionEpoch,
+      topics: session.topics,
+      forgottenTopics: session.forgottenTopics,
     }
     const resp = await this.request<FetchResponse>(ApiKey.Fetch, body, cfg.replicaFetchWaitMaxMs + REPLICA_FETCH_TIMEOUT_SLACK_MS)
-    if (resp === null || resp.errorCode !== ErrorCode.NONE || !Array.isArray(resp.body?.topics)) return false
+    if (resp === null) {
+      this.session.failed()
+      return false
+    }
+    this.session.answered(session, resp.errorCode, resp.body?.sessionId)
+    if (resp.errorCode === ErrorCode.FETCH_SESSION_ID_NOT_FOUND || resp.errorCode === ErrorCode.INVALID_FETCH_SESSION_EPOCH) return true // full fetch next, at once
+    if (resp.errorCode !== ErrorCode.NONE || !Array.isArray(resp.body?.topics)) return false
     const work: Array<Promise<void>> = []
     for (const t of resp.body.topics) {
       for (const r of t.partitions ?? []) {

@@ -7,6 +7,7 @@
 import type { RateLimitedLog } from '../log-limit.js'
 import type { Clock, PeerClients } from '../seams.js'
 import type { ReplicaConfig, ReplicaLogger } from './config.js'
+import type { FetchSessionCache } from './fetch-session-cache.js'
 import type { Partition } from './partition.js'
 import type { ReassignmentThrottle } from './reassignment-throttle.js'
 
@@ -35,4 +36,6 @@ export interface ReplicaHost {
   readonly throttle: ReassignmentThrottle
   /** True while this broker's replica of the partition is being added by a reassignment (so throttled). */
   isAdding(topic: string, partition: number): boolean
+  /** Incremental fetch sessions of the fetchers reading from this broker (node-wide bound). */
+  readonly fetchSessions: FetchSessionCache
 }

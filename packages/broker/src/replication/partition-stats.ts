@@ -96,4 +96,13 @@ export interface ReplicaMetricsSnapshot {
   isr: IsrStats
   /** Broken invariants by name (production mode logs and counts them; invariants.ts). */
   invariantViolations: ReadonlyMap<string, number>
+  /** Node-wide memory budgets and their use (used absent: not measurable, e.g. LevelDB's own). */
+  memory: MemoryPool[]
+  fetchSessions: { sessions: number; partitions: number; evictions: number; refusals: number }
+}
+
+export interface MemoryPool {
+  pool: string
+  budgetBytes: number
+  usedBytes?: number
 }

@@ -17,13 +17,14 @@ import { SerialExecutor } from '../serial-executor.js'
 import { LogCleaner } from './cleaner.js'
 import { withDefaults, type ReplicaConfig } from './config.js'
 import { handleFetch } from './fetch.js'
+import { FETCH_SESSION_PARTITION_BYTES, FetchSessionCache } from './fetch-session-cache.js'
 import { LeaderFetcher } from './follower-fetcher.js'
 import type { LeaderHint, ReplicaHost } from './host.js'
 import type { LeadershipChange, ReplicaManager, ReplicaManagerDeps } from './index.js'
 import { handleListOffsets, handleOffsetForLeaderEpoch } from './offsets.js'
 import { Partition, type PartitionEnv } from './partition.js'
 import { escalateViolation, Invariants, strictInvariantsFromEnv } from '../invariants.js'
-import { IsrStats, TrafficStats, type ReplicaMetrics, type ReplicaMetricsSnapshot } from './partition-stats.js'
+import { IsrStats, TrafficStats, type MemoryPool, type ReplicaMetrics, type ReplicaMetricsSnapshot } from './partition-stats.js'
 import { handleProduce, produceToPartition } from './produce.js'
 import { resolveTopicSettings, type TopicSettings } from './topic-settings.js'
 import { ReassignmentThrottle } from './reassignment-throttle.js'
@@ -41,6 +42,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   readonly logger: ReplicaManagerDeps['logger']
   readonly limitedLog: RateLimitedLog
   readonly throttle: ReassignmentThrottle
+  readonly fetchSessions: FetchSessionCache
   /** topic name → partition number → replica */
   private readonly hosted = new Map<string, Map<number, Partition>>()
   private readonly fetchers = new Map<number, LeaderFetcher>()
@@ -70,6 +72,8 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     this.limitedLog = new RateLimitedLog(deps.logger, deps.clock)
     this.invariants = new Invariants(deps.strictInvariants ?? strictInvariantsFromEnv(), deps.logger, deps.clock)
     this.throttle = new ReassignmentThrottle(deps.clock, this.config.reassignmentThrottleBytes)
+    const c = this.config
+    this.fetchSessions = new FetchSessionCache({ slotsMax: c.fetchSessionCacheSlots, partitionsMax: c.fetchSessionCachePartitions, idleMs: c.fetchSessionIdleMs })
     this.brokerDefaults = { 'max.message.bytes': String(this.config.messageMaxBytes), ...this.config.topicDefaults }
     this.env = {
       nodeId: deps.nodeId,
@@ -118,6 +122,8 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     await this.enqueue(() => this.applyImage(this.deps.metadata.image()))
     this.every(Math.min(ISR_SHRINK_CHECK_INTERVAL_MS_MAX, Math.max(10, this.config.replicaLagTimeMaxMs / 2)), () => this.eachPartition((p) => p.maybeShrinkIsr()))
     this.every(this.config.producerStateCheckpointIntervalMs, () => this.eachPartition((p) => void p.checkpointProducerState()))
+    this.every(this.config.fetchSessionIdleMs, async () => this.fetchSessions.evictIdle(this.clock.now()))
+    if (this.config.tailCacheIdleMs > 0) this.every(this.config.tailCacheIdleMs, async () => void this.deps.logStore.releaseIdleTailCaches?.())
     this.cleaner.start()
   }
 
@@ -221,7 +227,23 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
         stats: p.stats,
       })
     }
-    return { replicas, topics: this.topicStats, isr: this.isrStats, invariantViolations: this.invariants.violations() }
+    const fs = this.fetchSessions
+    return {
+      replicas, topics: this.topicStats, isr: this.isrStats, invariantViolations: this.invariants.violations(),
+      memory: this.memoryPools(),
+      fetchSessions: { sessions: fs.size, partitions: fs.cachedPartitions, evictions: fs.evictions, refusals: fs.refusals },
+    }
+  }
+
+  /** The node-wide budgets every per-partition buffer draws from, with what each holds now. */
+  private memoryPools(): MemoryPool[] {
+    const pools: MemoryPool[] = []
+    const tail = this.deps.logStore.tailCacheUsage?.()
+    if (tail) pools.push({ pool: 'tail_cache', budgetBytes: tail.budgetBytes, usedBytes: tail.usedBytes })
+    const fs = this.fetchSessions
+    pools.push({ pool: 'fetch_sessions', budgetBytes: fs.limits.partitionsMax * FETCH_SESSION_PARTITION_BYTES, usedBytes: fs.cachedPartitions * FETCH_SESSION_PARTITION_BYTES })
+    for (const [pool, budgetBytes] of Object.entries(this.config.storageBudgetBytes)) pools.push({ pool, budgetBytes })
+    return pools
   }
 
   /** Every hosted replica. */

@@ -112,7 +112,27 @@ export function parseFetch(body: unknown): Result<FetchRequest> {
       lastFetchedEpoch: int(p, 'lastFetchedEpoch', -1, -1),
       partitionMaxBytes: int(p, 'partitionMaxBytes', 1, 1024 * 1024),
     })),
+    sessionId: int(b, 'sessionId', 0, 0),
+    sessionEpoch: int(b, 'sessionEpoch', -1, -1),
+    forgottenTopics: forgottenOf(b),
   }))
+}
+
+/** forgottenTopics: [{ topic, partitions: [int] }] (incremental fetches), counted like topics. */
+function forgottenOf(b: Record<string, unknown>): Array<{ topic: string; partitions: number[] }> {
+  const list = b.forgottenTopics
+  if (list === undefined || list === null) return []
+  if (!Array.isArray(list)) bad('forgottenTopics must be an array')
+  let count = 0
+  return (list as unknown[]).map((t) => {
+    if (!isObj(t)) bad('each forgotten topic must be a map')
+    const tt = t as Record<string, unknown>
+    const parts = tt.partitions
+    if (!Array.isArray(parts) || !(parts as unknown[]).every(isInt)) bad('forgotten partitions must be integers')
+    count += (parts as number[]).length
+    if (count > REQUEST_PARTITIONS_MAX) bad(`more than ${REQUEST_PARTITIONS_MAX} forgotten partitions in one request`)
+    return { topic: str(tt, 'topic'), partitions: parts as number[] }
+  })
 }
 
 export function parseListOffsets(body: unknown): Result<ListOffsetsRequest> {

@@ -59,6 +59,8 @@ export class SimCluster {
   readonly nodes = new Map<number, SimNode>()
   /** "a->b" links that drop requests */
   private readonly cut = new Set<string>()
+  /** "a->b" connections: their abort signal is the connection's (fetch sessions belong to it); a stopped node's close */
+  private readonly connections = new Map<string, AbortController>()
   /** AlterPartition requests answered with this error instead of committing (null = commit) */
   alterPartitionError: number | null = null
   alterPartitionCount = 0
@@ -115,6 +117,13 @@ export class SimCluster {
   async stop(id: number): Promise<void> {
     const node = this.node(id)
     node.running = false
+    for (const [link, c] of this.connections) {
+      const [a, b] = link.split('->').map(Number)
+      if (a === id || b === id) {
+        c.abort()
+        this.connections.delete(link)
+      }
+    }
     await node.manager.stop()
   }
 
@@ -223,7 +232,10 @@ export class SimCluster {
   private peersFor(from: number): PeerClients {
     const request = async <B>(to: number, apiKey: number, body: unknown): Promise<RpcResponse<B>> => {
       if (this.cut.has(`${from}->${to}`) || !this.node(from).running) throw new TributaryError(ErrorCode.NETWORK_EXCEPTION, `link ${from}->${to} is cut`)
-      const r = await this.node(to).call(apiKey, body)
+      const link = `${from}->${to}`
+      let conn = this.connections.get(link)
+      if (conn === undefined) this.connections.set(link, (conn = new AbortController()))
+      const r = await this.node(to).call(apiKey, body, conn.signal)
       if (this.cut.has(`${to}->${from}`)) throw new TributaryError(ErrorCode.NETWORK_EXCEPTION, `link ${to}->${from} is cut`)
       return (r ?? { errorCode: 0, body: {} }) as RpcResponse<B>
     }
