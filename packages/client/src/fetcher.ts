@@ -4,7 +4,10 @@
  * the application works through its previous response (up to
  * BUFFERED_PER_PARTITION_MAX responses waiting), and not at all while paused or
  * while the whole prefetch buffer is over prefetchBytes, so memory stays bounded
- * by prefetchBytes + one response per broker.
+ * by prefetchBytes + one response per broker. Each request slot keeps an
+ * incremental fetch session (KIP-227) with its broker: a consumer of thousands of
+ * partitions names only the ones whose position moved, and hears only of the
+ * ones with news.
  */
 import {
   ApiKey,
@@ -12,6 +15,7 @@ import {
   CONSUMER_REPLICA_ID,
   EARLIEST_TIMESTAMP,
   ErrorCode,
+  FetchSessionBuilder,
   LATEST_TIMESTAMP,
   TributaryError,
   decodeRecordBatch,
@@ -48,6 +52,8 @@ export interface FetcherOptions {
   /** A partition failed more often than retries allow (e.g. corrupt data). */
   onError: (err: TributaryError) => void
   retries: number
+  /** Incremental fetch sessions (KIP-227); false: full fetches as before. Default true. */
+  fetchSessions?: boolean
 }
 
 export interface FetchedBatch {
@@ -82,6 +88,8 @@ export class Fetcher {
   private bufferedBytes = 0
   /** Fetches in flight per broker: one may sit in a long poll for idle partitions while another serves busy ones. */
   private readonly nodesInFetch = new Map<number, number>()
+  /** Per broker, one fetch session per request slot (a session carries one request at a time). */
+  private readonly sessions = new Map<number, Array<{ builder: FetchSessionBuilder; busy: boolean }>>()
   private cursor = 0
   private stopped = false
   private pumping = false
@@ -314,22 +322,37 @@ export class Fetcher {
     }
   }
 
+  /** A free session slot for `nodeId` (at most FETCHES_PER_NODE_MAX are ever in use at once). */
+  private sessionSlot(nodeId: number): { builder: FetchSessionBuilder; busy: boolean } {
+    let slots = this.sessions.get(nodeId)
+    if (!slots) this.sessions.set(nodeId, (slots = []))
+    let slot = slots.find((x) => !x.busy)
+    if (!slot) slots.push((slot = { builder: new FetchSessionBuilder(this.opts.fetchSessions ?? true), busy: false }))
+    slot.busy = true
+    return slot
+  }
+
   private async fetchFrom(nodeId: number, states: PartitionState[]): Promise<void> {
     this.nodesInFetch.set(nodeId, (this.nodesInFetch.get(nodeId) ?? 0) + 1)
     const gens = states.map((s) => s.generation)
-    const topics = new Map<string, FetchRequest['topics'][number]>()
-    for (const s of states) {
+    const slot = this.sessionSlot(nodeId)
+    const session = slot.builder.build(states.map((s) => {
       s.inFetch = true
-      let t = topics.get(s.topic)
-      if (!t) topics.set(s.topic, (t = { topic: s.topic, partitions: [] }))
       const leaderEpoch = this.cluster.metadata.leader(s.topic, s.partition)?.leaderEpoch ?? -1
-      t.partitions.push({ partition: s.partition, fetchOffset: s.fetchOffset, currentLeaderEpoch: leaderEpoch, partitionMaxBytes: s.partitionMaxBytes })
-    }
+      return { topic: s.topic, partition: s.partition, fetchOffset: s.fetchOffset, currentLeaderEpoch: leaderEpoch, partitionMaxBytes: s.partitionMaxBytes }
+    }))
     const maxBytes = Math.min(this.opts.maxBytes, Math.max(this.opts.prefetchBytes - this.bufferedBytes, this.opts.maxBytesPerPartition))
-    const body: FetchRequest = { replicaId: CONSUMER_REPLICA_ID, maxWaitMs: this.opts.maxWaitMs, minBytes: this.opts.minBytes, maxBytes, topics: [...topics.values()] }
+    const body: FetchRequest = {
+      replicaId: CONSUMER_REPLICA_ID, maxWaitMs: this.opts.maxWaitMs, minBytes: this.opts.minBytes, maxBytes,
+      sessionId: session.sessionId, sessionEpoch: session.sessionEpoch, topics: session.topics, forgottenTopics: session.forgottenTopics,
+    }
+    let answered = false
     try {
       const conn = this.cluster.nodeConnection(nodeId)
       const r = await conn.request(ApiKey.Fetch, body, { timeoutMs: this.cluster.requestTimeoutMs + this.opts.maxWaitMs })
+      answered = true
+      slot.builder.answered(session, r.errorCode, r.body?.sessionId)
+      if (r.errorCode === ErrorCode.FETCH_SESSION_ID_NOT_FOUND || r.errorCode === ErrorCode.INVALID_FETCH_SESSION_EPOCH) return // the next fetch is full, at once
       if (r.errorCode !== ErrorCode.NONE) throw responseError(r.errorCode, (r.body as { errorMessage?: string })?.errorMessage, `fetch from broker ${nodeId}`)
       const answers = new Map<string, FetchPartitionResponse>()
       for (const t of r.body.topics ?? []) for (const p of t.partitions) answers.set(tpKey(t.topic, p.partition), p)
@@ -339,6 +362,7 @@ export class Fetcher {
         if (a && s.generation === gens[i] && this.partitions.get(tpKey(s.topic, s.partition)) === s) this.handle(s, a)
       })
     } catch (err) {
+      if (!answered) slot.builder.failed()
       const e = asTributaryError(err)
       for (const s of states) {
         s.inFetch = false
@@ -347,6 +371,7 @@ export class Fetcher {
       if (e.retriable) this.cluster.refreshMetadata().catch(() => {})
       else this.opts.onError(e)
     } finally {
+      slot.busy = false
       for (const s of states) s.inFetch = false
       const n = (this.nodesInFetch.get(nodeId) ?? 1) - 1
       if (n > 0) this.nodesInFetch.set(nodeId, n)

@@ -33,4 +33,37 @@ describe('tail cache', () => {
     add(c, 2, KiB)
     expect(c.size()).toBe(KiB + KiB / 2) // the new unwritten batch on top of the bound
   })
+
+  test('the node-wide budget splits among open partitions: memory follows the budget, not the partition count', () => {
+    const budget = new TailCacheBudget(64 * KiB, 16 * KiB)
+    const caches = Array.from({ length: 8 }, () => new TailCache(budget))
+    expect(caches[0]!.bytesMax()).toBe(2 * KiB) // 16 KiB over 8 partitions, under the 64 KiB per-partition cap
+    for (const c of caches) c.markFlushed([0, 1, 2, 3].map((o) => add(c, o)))
+    expect(budget.usedBytes()).toBe(8 * 2 * KiB) // each kept its share, no more
+    const more = Array.from({ length: 8 }, () => new TailCache(budget)) // twice the partitions: each share halves at once
+    expect(budget.usedBytes()).toBe(8 * KiB)
+    expect(more[0]!.bytesMax()).toBe(KiB)
+    for (const c of more) c.close()
+    expect(caches[0]!.bytesMax()).toBe(2 * KiB)
+  })
+
+  test('a partition not written since the previous sweep gives its written batches back; an active one and unwritten batches stay', () => {
+    const budget = new TailCacheBudget(64 * KiB, 1 << 30)
+    const idle = new TailCache(budget)
+    const busy = new TailCache(budget)
+    idle.markFlushed([0, 1].map((o) => add(idle, o)))
+    busy.markFlushed([0, 1].map((o) => add(busy, o)))
+    expect(budget.holding()).toBe(2)
+    expect(budget.releaseIdle()).toBe(0) // both were written since the last sweep (none yet)
+    add(busy, 2) // busy keeps writing (batch 2 not yet written)
+    expect(budget.releaseIdle()).toBe(2 * KiB) // idle's two batches
+    expect([cached(idle, 0), cached(idle, 1)]).toEqual([false, false])
+    expect([0, 1, 2].map((o) => cached(busy, o))).toEqual([true, true, true])
+    expect(budget.usedBytes()).toBe(3 * KiB)
+    expect(budget.releaseIdle()).toBe(2 * KiB) // busy went quiet: its written batches go, the unwritten one stays
+    expect(cached(busy, 2)).toBe(true)
+    expect(budget.holding()).toBe(1)
+    add(idle, 2) // appends after a release start a new contiguous tail
+    expect(cached(idle, 2)).toBe(true)
+  })
 })
