@@ -27,7 +27,9 @@ function world(opts: { superUsers?: string[]; allowEveryoneIfNoAclFound?: boolea
     return { errorCode: ErrorCode.NONE, body: answer(body) }
   })
   echo(ApiKey.Produce, (b) => ({ topics: b.topics.map((t: any) => ({ topic: t.topic, partitions: t.partitions.map((p: any) => ({ partition: p.partition, errorCode: 0, baseOffset: 0 })) })) }))
-  echo(ApiKey.Fetch, (b) => ({ topics: b.topics.map((t: any) => ({ topic: t.topic, partitions: t.partitions.map((p: any) => ({ partition: p.partition, errorCode: 0 })) })) }))
+  // an incremental fetch (sessionEpoch > 0) also answers what its session holds: orders-0, not named in the request
+  const heldBySession = (b: any) => (b.sessionEpoch > 0 ? [{ topic: 'orders', partitions: [{ partition: 0, errorCode: 0, records: new Uint8Array(3) }] }] : [])
+  echo(ApiKey.Fetch, (b) => ({ topics: [...b.topics.map((t: any) => ({ topic: t.topic, partitions: t.partitions.map((p: any) => ({ partition: p.partition, errorCode: 0 })) })), ...heldBySession(b)] }))
   echo(ApiKey.Metadata, () => ({ topics: ['orders', 'audit', 'ord-eu'].map((name) => ({ name, errorCode: 0, partitions: [{}] })) }))
   echo(ApiKey.CreateTopics, (b) => ({ topics: b.topics.map((t: any) => ({ name: t.name, errorCode: 0 })) }))
   echo(ApiKey.DeleteTopics, (b) => ({ topics: b.topics.map((name: string) => ({ name, errorCode: 0 })) }))
@@ -116,6 +118,17 @@ describe('authorization in front of each API', () => {
       ['audit', [[0, 0]]],
       ['orders', [[0, ErrorCode.TOPIC_AUTHORIZATION_FAILED], [1, ErrorCode.TOPIC_AUTHORIZATION_FAILED]]],
     ])
+  })
+
+  test('a consumer\'s fetch session serves records only of topics still readable: a revoked Read stops what the session holds', async () => {
+    const w = world()
+    w.allow({ operation: 3 })
+    const incremental = { replicaId: -1, sessionId: 7, sessionEpoch: 3, topics: [] }
+    const before = await w.call(ApiKey.Fetch, incremental)
+    expect(before.body.topics[0].partitions[0]).toMatchObject({ partition: 0, errorCode: 0, records: new Uint8Array(3) })
+    w.allow({ operation: 3, permissionType: 2 }) // DENY Read on orders
+    const after = await w.call(ApiKey.Fetch, { ...incremental, sessionEpoch: 4 })
+    expect(after.body.topics[0].partitions[0]).toMatchObject({ partition: 0, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, records: new Uint8Array(0) })
   })
 
   test('Metadata lists only describable topics; a named one is refused whether it exists or not', async () => {
