@@ -17,14 +17,15 @@ import { SerialExecutor } from '../serial-executor.js'
 import { LogCleaner } from './cleaner.js'
 import { withDefaults, type ReplicaConfig } from './config.js'
 import { handleFetch } from './fetch.js'
-import { FETCH_SESSION_PARTITION_BYTES, FetchSessionCache } from './fetch-session-cache.js'
+import { FetchSessionCache } from './fetch-session-cache.js'
+import { memoryPools } from './memory-pools.js'
 import { LeaderFetcher } from './follower-fetcher.js'
 import type { LeaderHint, ReplicaHost } from './host.js'
 import type { LeadershipChange, ReplicaManager, ReplicaManagerDeps } from './index.js'
 import { handleListOffsets, handleOffsetForLeaderEpoch } from './offsets.js'
 import { Partition, type PartitionEnv } from './partition.js'
 import { escalateViolation, Invariants, strictInvariantsFromEnv } from '../invariants.js'
-import { IsrStats, TrafficStats, type MemoryPool, type ReplicaMetrics, type ReplicaMetricsSnapshot } from './partition-stats.js'
+import { IsrStats, TrafficStats, type ReplicaMetrics, type ReplicaMetricsSnapshot } from './partition-stats.js'
 import { handleProduce, produceToPartition } from './produce.js'
 import { resolveTopicSettings, type TopicSettings } from './topic-settings.js'
 import { ReassignmentThrottle } from './reassignment-throttle.js'
@@ -230,20 +231,9 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     const fs = this.fetchSessions
     return {
       replicas, topics: this.topicStats, isr: this.isrStats, invariantViolations: this.invariants.violations(),
-      memory: this.memoryPools(),
+      memory: memoryPools(this.deps.logStore, fs, this.config.storageBudgetBytes),
       fetchSessions: { sessions: fs.size, partitions: fs.cachedPartitions, evictions: fs.evictions, refusals: fs.refusals },
     }
-  }
-
-  /** The node-wide budgets every per-partition buffer draws from, with what each holds now. */
-  private memoryPools(): MemoryPool[] {
-    const pools: MemoryPool[] = []
-    const tail = this.deps.logStore.tailCacheUsage?.()
-    if (tail) pools.push({ pool: 'tail_cache', budgetBytes: tail.budgetBytes, usedBytes: tail.usedBytes })
-    const fs = this.fetchSessions
-    pools.push({ pool: 'fetch_sessions', budgetBytes: fs.limits.partitionsMax * FETCH_SESSION_PARTITION_BYTES, usedBytes: fs.cachedPartitions * FETCH_SESSION_PARTITION_BYTES })
-    for (const [pool, budgetBytes] of Object.entries(this.config.storageBudgetBytes)) pools.push({ pool, budgetBytes })
-    return pools
   }
 
   /** Every hosted replica. */
