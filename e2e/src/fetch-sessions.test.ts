@@ -4,17 +4,25 @@
  * everything through sessions, and /metrics reports the sessions and every
  * budget (set by broker flags) with its use.
  */
+import { ErrorCode } from '@tributary/protocol'
 import { Tributary, type ConsumedMessage } from '@tributary/client'
-import { startCluster, type TestCluster } from './cluster.js'
+import { freePort, startCluster, type TestCluster } from './cluster.js'
+import { RawKafka } from './kafka-wire.js'
 
 const TOPIC = 'sessions'
 const PARTITIONS = 60
 const TAIL_CACHE_BYTES = 24 * 1024 * 1024
 let cluster: TestCluster
 let client: Tributary
+const kafkaPorts: number[] = []
 
 beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3, logLevel: 'warn', brokerArgs: ['--tail-cache-bytes', String(TAIL_CACHE_BYTES), '--fetch-session-cache-partitions', '5000'] })
+  while (kafkaPorts.length < 3) {
+    const p = await freePort()
+    if (!kafkaPorts.includes(p)) kafkaPorts.push(p)
+  }
+  const flags = ['--tail-cache-bytes', String(TAIL_CACHE_BYTES), '--fetch-session-cache-partitions', '5000']
+  cluster = await startCluster({ nodes: 3, logLevel: 'warn', brokerArgs: (id) => [...flags, '--kafka-listen', `127.0.0.1:${kafkaPorts[id - 1]}`] })
   client = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-fetch-sessions' })
 }, 60_000)
 
@@ -73,5 +81,47 @@ test('/metrics reports each node-wide memory budget, as the broker flags set it,
     const used = await metric(id, 'tributary_memory_used_bytes', { pool: 'tail_cache' })
     expect(used).toBeGreaterThan(0) // the records just written are cached at the tail
     expect(used).toBeLessThanOrEqual(TAIL_CACHE_BYTES)
+  }
+})
+
+test('a Kafka client\'s fetch session (Fetch v12, KIP-227) goes through the Kafka listener: full, incremental, epoch and id errors', async () => {
+  const topic = 'kafka-sessions'
+  await client.admin().createTopic({ topic, partitions: 2, replicationFactor: 1 })
+  const producer = client.producer({ acks: 'all' })
+  await producer.send({ topic, messages: [{ partition: 0, value: 'one' }] })
+  const leader = (await client.admin().describeTopic(topic)).partitions[0]!.leader
+  const conn = await RawKafka.connect('127.0.0.1', kafkaPorts[leader - 1]!)
+  let correlationId = 0
+  const fetch = async (sessionId: number, sessionEpoch: number, partitions: Array<{ partition: number; fetchOffset: number }>): Promise<any> => {
+    const id = ++correlationId
+    conn.send(1, 12, id, {
+      maxWaitMs: 50, minBytes: 0, maxBytes: 1 << 20, sessionId, sessionEpoch,
+      topics: partitions.length === 0 ? [] : [{ topic, partitions: partitions.map((p) => ({ ...p, partitionMaxBytes: 1 << 20 })) }],
+    })
+    return RawKafka.decode(1, 12, await conn.next())
+  }
+  const named = (r: any): number[] => r.responses.flatMap((t: any) => t.partitions.map((p: any) => p.partitionIndex)).sort()
+  try {
+    const full = await fetch(0, 0, [{ partition: 0, fetchOffset: 0 }])
+    expect(full.errorCode).toBe(0)
+    expect(full.sessionId).toBeGreaterThan(0)
+    expect(named(full)).toEqual([0])
+    const id = full.sessionId
+    // nothing moved: the incremental answer is empty, in the same session
+    const quiet = await fetch(id, 1, [{ partition: 0, fetchOffset: 1 }])
+    expect([quiet.errorCode, quiet.sessionId, named(quiet)]).toEqual([0, id, []])
+    // the session still reads partition 0 from offset 1 without naming it: a new record is answered
+    await producer.send({ topic, messages: [{ partition: 0, value: 'two' }] })
+    const moved = await fetch(id, 2, [])
+    expect(named(moved)).toEqual([0])
+    expect(moved.responses[0].partitions[0].highWatermark).toBe(2)
+    expect((await fetch(id, 7, [])).errorCode).toBe(ErrorCode.INVALID_FETCH_SESSION_EPOCH)
+    expect((await fetch(id + 1000, 1, [])).errorCode).toBe(ErrorCode.FETCH_SESSION_ID_NOT_FOUND)
+    // sessionless (epoch -1), as KafkaJS and librdkafka fetch: sessionId 0, every partition answered
+    const sessionless = await fetch(0, -1, [{ partition: 0, fetchOffset: 2 }, { partition: 1, fetchOffset: 0 }])
+    expect([sessionless.sessionId, named(sessionless)]).toEqual([0, [0, 1]])
+  } finally {
+    conn.close()
+    await producer.disconnect()
   }
 })
