@@ -78,6 +78,7 @@ test('/metrics reports each node-wide memory budget, as the broker flags set it,
     expect(await metric(id, 'tributary_memory_budget_bytes', { pool: 'tail_cache' })).toBe(TAIL_CACHE_BYTES)
     expect(await metric(id, 'tributary_memory_budget_bytes', { pool: 'fetch_sessions' })).toBeGreaterThan(0)
     expect(await metric(id, 'tributary_memory_budget_bytes', { pool: 'leveldb_write_buffer' })).toBe(32 * 1024 * 1024)
+    expect(await metric(id, 'tributary_memory_budget_bytes', { pool: 'producer_state' })).toBeGreaterThan(0)
     const used = await metric(id, 'tributary_memory_used_bytes', { pool: 'tail_cache' })
     expect(used).toBeGreaterThan(0) // the records just written are cached at the tail
     expect(used).toBeLessThanOrEqual(TAIL_CACHE_BYTES)

@@ -208,6 +208,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
       fetchSessionCacheSlots: config.fetchSessionCacheSlots,
       fetchSessionCachePartitions: config.fetchSessionCachePartitions,
       tailCacheIdleMs: config.tailCacheIdleMs,
+      producerStateEntriesMax: config.producerStateEntriesMax,
       storageBudgetBytes: { leveldb_write_buffer: config.storageWriteBufferBytes, leveldb_block_cache: config.storageBlockCacheBytes },
     },
     logger: logger.child({ part: 'replication' }),

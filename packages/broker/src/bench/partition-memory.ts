@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openLevelStorage } from '@tributary/storage'
 import { FetchSessionCache } from '../replication/fetch-session-cache.js'
+import { PRODUCER_BATCHES_KEPT, ProducerStateTable } from '../replication/producer-state.js'
 import { batchOf, produce } from '../replication/sim-client.js'
 import { SIM_REPLICA_CONFIG, SimCluster, SimNode, waitFor } from '../replication/sim-cluster.js'
 
@@ -85,10 +86,24 @@ function sessionCost(): void {
   console.log(`fetch session: ${Math.round(bytes / cache.cachedPartitions)} B per cached partition (${cache.cachedPartitions.toLocaleString()} partitions)`)
 }
 
+function producerCost(): void {
+  const producers = 100_000
+  const before = held()
+  const table = new ProducerStateTable()
+  for (let pid = 0; pid < producers; pid++) {
+    for (let b = 0; b < PRODUCER_BATCHES_KEPT; b++) {
+      table.record({ producerId: pid, producerEpoch: 0, baseSequence: b * 10, lastOffsetDelta: 9, maxTimestamp: 0 } as never, b * 10, 0)
+    }
+  }
+  const bytes = held() - before
+  console.log(`producer state: ${Math.round(bytes / table.size)} B per producer entry with ${PRODUCER_BATCHES_KEPT} batches (${table.size.toLocaleString()} entries)`)
+}
+
 async function main(): Promise<void> {
   if (gc === undefined) throw new Error('run with node --expose-gc')
   await partitionCosts()
   sessionCost()
+  producerCost()
 }
 
 main().catch((err) => {

@@ -38,6 +38,8 @@ export interface ReplicaConfig {
   replicaFetchSessions?: boolean
   /** A partition not written for this long gives its tail cache back (0: never). */
   tailCacheIdleMs?: number
+  /** Idempotent producer entries all partitions of the node hold together. */
+  producerStateEntriesMax?: number
   /** Budgets the storage engine holds on its own (LevelDB memtable, block cache), for /metrics. */
   storageBudgetBytes?: Record<string, number>
 }
@@ -62,6 +64,8 @@ export const REPLICA_CONFIG_DEFAULTS: Required<ReplicaConfig> = {
   fetchSessionIdleMs: 30_000,
   replicaFetchSessions: true,
   tailCacheIdleMs: 60_000,
+  // 740 B each: 71 MiB at most; one producer over 10,000 partitions takes 10,000
+  producerStateEntriesMax: 100_000,
   storageBudgetBytes: {},
 }
 

@@ -16,7 +16,7 @@ import { DelayedProduce } from './delayed-produce.js'
 import { LeaderState } from './isr.js'
 import { LeaderAppender, type AppendOutcome } from './leader-append.js'
 import { PartitionStats, type IsrStats, type TrafficStats } from './partition-stats.js'
-import { ProducerStateTable } from './producer-state.js'
+import { ProducerStateTable, type ProducerStateBudget } from './producer-state.js'
 import { SerialExecutor } from '../serial-executor.js'
 import { Signal } from './signal.js'
 import type { TopicSettings } from './topic-settings.js'
@@ -56,6 +56,8 @@ export interface PartitionEnv {
   isrStats: IsrStats
   /** Where the partition's invariants are checked (invariants.ts). */
   invariants: Invariants
+  /** The node-wide bound on idempotent producer entries (producer-state.ts). */
+  producerBudget?: ProducerStateBudget
 }
 
 export type Transition = 'became-leader' | 'became-follower' | 'isr-changed' | 'unchanged'
@@ -68,7 +70,7 @@ export class Partition {
   replicas: number[] = []
   isr: number[] = []
   leaderState: LeaderState | null = null
-  readonly producers = new ProducerStateTable()
+  readonly producers: ProducerStateTable
   /** The log end offset the stored producer table reflects (-1: none stored this run). */
   private producerCheckpointOffset = -1
   readonly appender: LeaderAppender
@@ -91,6 +93,7 @@ export class Partition {
     readonly log: PartitionLog,
     private readonly env: PartitionEnv,
   ) {
+    this.producers = new ProducerStateTable(env.producerBudget ?? null)
     this.delayed = new DelayedProduce(env.clock)
     this.stats = new PartitionStats(env.topicStats(topic))
     this.appender = new LeaderAppender({
@@ -192,6 +195,7 @@ export class Partition {
   /** Stop serving (topic deleted, replica moved away, broker stopping). */
   close(): void {
     this.closed = true
+    this.producers.detach()
     this.role = 'none'
     this.leaderState = null
     this.appender.failAll(ErrorCode.NOT_LEADER_OR_FOLLOWER)

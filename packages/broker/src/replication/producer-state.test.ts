@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import { ErrorCode, readBatchHeader, type BatchHeader } from '@tributary/protocol'
-import { ProducerStateTable, PRODUCER_BATCHES_KEPT } from './producer-state.js'
+import { ProducerStateBudget, ProducerStateTable, PRODUCER_BATCHES_KEPT } from './producer-state.js'
 import { batchOf } from './sim-client.js'
 
 function header(baseSequence: number, count = 1, producerEpoch = 0, producerId = 9): BatchHeader {
@@ -63,5 +63,54 @@ describe('ProducerStateTable', () => {
     t.record(header(0), 0, 1000)
     expect(t.expire(500)).toBe(0)
     expect(t.expire(Date.now() + 1)).toBe(1)
+  })
+})
+
+describe('ProducerStateBudget: producer entries bounded node-wide', () => {
+  it('counts every entry of every table; past the bound the adding table forgets its oldest producer, never the new one', () => {
+    const budget = new ProducerStateBudget(3)
+    const a = new ProducerStateTable(budget)
+    const b = new ProducerStateTable(budget)
+    a.record(header(0, 1, 0, 1), 0, 0)
+    a.record(header(0, 1, 0, 2), 1, 0)
+    b.record(header(0, 1, 0, 1), 0, 0)
+    a.record(header(1, 1, 0, 1), 2, 0) // a known producer's next batch is no new entry
+    expect([budget.entries, budget.evictions]).toEqual([3, 0])
+    a.record(header(0, 1, 0, 3), 3, 0) // a fourth entry: a forgets producer 1, its oldest
+    expect([budget.entries, budget.evictions, a.size, b.size]).toEqual([3, 1, 2, 1])
+    expect(a.check(header(5, 1, 0, 1)).kind).toBe('append') // forgotten: treated as new
+    expect(a.check(header(5, 1, 0, 2))).toMatchObject({ kind: 'error', code: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER }) // kept
+    b.record(header(0, 1, 0, 2), 1, 0) // b has one other producer to give up
+    expect([budget.entries, b.size]).toEqual([3, 1])
+  })
+
+  it('a table with a single producer keeps it even over the bound (at most one entry per partition over)', () => {
+    const budget = new ProducerStateBudget(1)
+    const a = new ProducerStateTable(budget)
+    const b = new ProducerStateTable(budget)
+    a.record(header(0, 1, 0, 1), 0, 0)
+    b.record(header(0, 1, 0, 2), 0, 0)
+    expect([budget.entries, a.size, b.size]).toEqual([2, 1, 1])
+  })
+
+  it('truncation, expiry, clearing and loading a checkpoint keep the count; a detached table stops counting but keeps its entries', () => {
+    const budget = new ProducerStateBudget(100)
+    const t = new ProducerStateTable(budget)
+    for (let pid = 1; pid <= 4; pid++) t.record(header(0, 1, 0, pid), pid * 10, pid)
+    expect(budget.entries).toBe(4)
+    t.truncateFrom(40) // producer 4's only batch goes
+    expect(budget.entries).toBe(3)
+    const blob = t.encode(50)
+    expect(t.expire(Number.MAX_SAFE_INTEGER)).toBe(3) // every producer idle past the cutoff
+    expect(budget.entries).toBe(0)
+    expect(t.decode(blob)).toBe(50)
+    expect(budget.entries).toBe(3)
+    t.clear()
+    expect(budget.entries).toBe(0)
+    t.decode(blob)
+    t.detach()
+    expect([budget.entries, t.size]).toEqual([0, 3]) // still there for a last checkpoint
+    t.record(header(0, 1, 0, 9), 60, 0)
+    expect(budget.entries).toBe(0)
   })
 })

@@ -57,10 +57,54 @@ export function isIdempotent(h: BatchHeader): boolean {
   return h.producerId >= 0
 }
 
+/**
+ * Producer entries every partition of the node holds together, bounded by
+ * --producer-state-entries-max. A table adding a producer past the bound forgets
+ * its own least recently started producer (never the one being added): the bound
+ * is node-wide, the eviction local, so the partition adding producers pays, and a
+ * table with one producer always keeps it (the bound is exceeded by at most one
+ * entry per partition). A producer forgotten this way is treated as new, as after
+ * producer id expiration: a retry of its last batches would be appended again.
+ */
+export class ProducerStateBudget {
+  entries = 0
+  evictions = 0
+  constructor(readonly entriesMax: number) {}
+}
+
+/** What one producer entry with PRODUCER_BATCHES_KEPT batches costs, for /metrics: 725 B measured over 100,000 (bench/partition-memory.ts, Node 20). */
+export const PRODUCER_ENTRY_BYTES = 740
+
 export class ProducerStateTable {
   private readonly producers = new Map<number, ProducerEntry>()
   /** set when the table changed since the last checkpoint */
   dirty = false
+
+  constructor(private budget: ProducerStateBudget | null = null) {}
+
+  /** Stop counting against the node's budget (the partition is leaving); the table itself stays for a last checkpoint. */
+  detach(): void {
+    this.counted(-this.producers.size)
+    this.budget = null
+  }
+
+  private counted(n: number): void {
+    if (this.budget !== null) this.budget.entries += n
+  }
+
+  private put(pid: number, entry: ProducerEntry): void {
+    if (!this.producers.has(pid)) this.counted(1)
+    this.producers.set(pid, entry)
+  }
+
+  private remove(pid: number): void {
+    if (this.producers.delete(pid)) this.counted(-1)
+  }
+
+  private removeAll(): void {
+    this.counted(-this.producers.size)
+    this.producers.clear()
+  }
 
   get size(): number {
     return this.producers.size
@@ -97,8 +141,8 @@ export class ProducerStateTable {
     let entry = this.producers.get(h.producerId)
     if (entry === undefined || h.producerEpoch > entry.epoch) {
       entry = { epoch: h.producerEpoch, batches: [], lastTimestampMs: nowMs }
-      this.producers.delete(h.producerId)
-      this.producers.set(h.producerId, entry)
+      this.remove(h.producerId)
+      this.put(h.producerId, entry)
       this.evictOverflow()
     } else if (h.producerEpoch < entry.epoch) {
       return // a follower replaying a fenced producer's older batch: the newer epoch stands
@@ -115,7 +159,7 @@ export class ProducerStateTable {
       const kept = entry.batches.filter((b) => b.baseOffset < offset)
       if (kept.length === entry.batches.length) continue
       this.dirty = true
-      if (kept.length === 0) this.producers.delete(pid)
+      if (kept.length === 0) this.remove(pid)
       else entry.batches = kept
     }
   }
@@ -125,7 +169,7 @@ export class ProducerStateTable {
     let n = 0
     for (const [pid, entry] of this.producers) {
       if (entry.lastTimestampMs < cutoffMs) {
-        this.producers.delete(pid)
+        this.remove(pid)
         n++
       }
     }
@@ -142,7 +186,7 @@ export class ProducerStateTable {
 
   clear(): void {
     if (this.producers.size > 0) this.dirty = true
-    this.producers.clear()
+    this.removeAll()
   }
 
   /** The blob stored with the partition: the table plus the log end offset it reflects. */
@@ -154,7 +198,7 @@ export class ProducerStateTable {
 
   /** Load a blob; returns the offset it reflects, or -1 (and an empty table) if it is unreadable. */
   decode(blob: Uint8Array): number {
-    this.producers.clear()
+    this.removeAll()
     const r = unpackValue(blob)
     if (!r.ok) return -1
     const v = r.value as { v?: number; offset?: unknown; producers?: unknown }
@@ -162,14 +206,14 @@ export class ProducerStateTable {
     try {
       for (const row of v.producers as Array<[number, number, number, Array<[number, number, number, number]>]>) {
         const [pid, epoch, ts, batches] = row
-        this.producers.set(pid, {
+        this.put(pid, {
           epoch,
           lastTimestampMs: ts,
           batches: batches.map(([firstSeq, lastSeq, baseOffset, lastOffset]) => ({ firstSeq, lastSeq, baseOffset, lastOffset })),
         })
       }
     } catch {
-      this.producers.clear()
+      this.removeAll()
       return -1
     }
     return v.offset
@@ -177,10 +221,12 @@ export class ProducerStateTable {
 
   private evictOverflow(): void {
     // Map iteration order is insertion order and record() re-inserts on a new epoch,
-    // so the first key is (roughly) the least recently started producer.
-    while (this.producers.size > PRODUCERS_PER_PARTITION_MAX) {
-      const first = this.producers.keys().next().value as number
-      this.producers.delete(first)
+    // so the first key is (roughly) the least recently started producer, and the one
+    // just added is last: with more than one entry, the first is never it.
+    const overBudget = (): boolean => this.budget !== null && this.budget.entries > this.budget.entriesMax && this.producers.size > 1
+    while (this.producers.size > PRODUCERS_PER_PARTITION_MAX || overBudget()) {
+      if (this.budget !== null && this.producers.size <= PRODUCERS_PER_PARTITION_MAX) this.budget.evictions++
+      this.remove(this.producers.keys().next().value as number)
     }
   }
 }

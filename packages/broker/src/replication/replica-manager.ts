@@ -19,6 +19,7 @@ import { withDefaults, type ReplicaConfig } from './config.js'
 import { handleFetch } from './fetch.js'
 import { FetchSessionCache } from './fetch-session-cache.js'
 import { memoryPools } from './memory-pools.js'
+import { ProducerStateBudget } from './producer-state.js'
 import { LeaderFetcher } from './follower-fetcher.js'
 import type { LeaderHint, ReplicaHost } from './host.js'
 import type { LeadershipChange, ReplicaManager, ReplicaManagerDeps } from './index.js'
@@ -44,6 +45,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   readonly limitedLog: RateLimitedLog
   readonly throttle: ReassignmentThrottle
   readonly fetchSessions: FetchSessionCache
+  readonly producerBudget: ProducerStateBudget
   /** topic name → partition number → replica */
   private readonly hosted = new Map<string, Map<number, Partition>>()
   private readonly fetchers = new Map<number, LeaderFetcher>()
@@ -74,6 +76,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     this.invariants = new Invariants(deps.strictInvariants ?? strictInvariantsFromEnv(), deps.logger, deps.clock)
     this.throttle = new ReassignmentThrottle(deps.clock, this.config.reassignmentThrottleBytes)
     const c = this.config
+    this.producerBudget = new ProducerStateBudget(c.producerStateEntriesMax)
     this.fetchSessions = new FetchSessionCache({ slotsMax: c.fetchSessionCacheSlots, partitionsMax: c.fetchSessionCachePartitions, idleMs: c.fetchSessionIdleMs })
     this.brokerDefaults = { 'max.message.bytes': String(this.config.messageMaxBytes), ...this.config.topicDefaults }
     this.env = {
@@ -90,6 +93,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
       },
       isrStats: this.isrStats,
       invariants: this.invariants,
+      producerBudget: this.producerBudget,
     }
     this.alterPartitions = new AlterPartitionBatcher({
       clock: deps.clock,
@@ -231,7 +235,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     const fs = this.fetchSessions
     return {
       replicas, topics: this.topicStats, isr: this.isrStats, invariantViolations: this.invariants.violations(),
-      memory: memoryPools(this.deps.logStore, fs, this.config.storageBudgetBytes),
+      memory: memoryPools(this.deps.logStore, fs, this.producerBudget, this.config.storageBudgetBytes),
       fetchSessions: { sessions: fs.size, partitions: fs.cachedPartitions, evictions: fs.evictions, refusals: fs.refusals },
     }
   }
