@@ -45,7 +45,7 @@ export type SessionResolution =
 
 /**
  * What a cached partition costs (entry, its decoded request, map slot and key), for
- * /metrics: 230 B measured over 100,000 (bench/partition-memory.ts, Node 20).
+ * /metrics: 221–230 B measured over 100,000 (bench/partition-memory.ts, Node 20).
  */
 export const FETCH_SESSION_PARTITION_BYTES = 240
 
