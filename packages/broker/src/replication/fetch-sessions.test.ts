@@ -108,6 +108,24 @@ describe('fetch sessions between brokers', () => {
     expect(fullAgain?.named).toBe(LED_BY_1)
   })
 
+  it('partitions an incremental fetch does not name still count as fetched: idle followers stay in the ISR', async () => {
+    // a lag limit a few fetch waits long: a follower whose idle partitions were not credited would leave the ISR
+    cluster = new SimCluster([1, 2, 3], { ...SIM_REPLICA_CONFIG, replicaLagTimeMaxMs: 400, replicaFetchWaitMaxMs: 100 })
+    const c = cluster
+    const seen = spyFetches(c, 1)
+    await c.startAll()
+    c.createTopic('many', ASSIGNMENTS)
+    await waitFor(() => ASSIGNMENTS.every((r, p) => c.manager(r[0]!).isLeader('many', p)), 5000, 'leaders')
+    const expected = new Array<number>(PARTITIONS).fill(0)
+    await produceRound(c, 0, expected)
+    await waitFor(() => allReplicated(c, expected), 10_000, 'replicated')
+    const mark = seen.length
+    // 30 empty incremental fetches at 100 ms each: several lag limits pass with every partition idle
+    await waitFor(() => seen.slice(mark).filter((s) => s.sessionEpoch > 0 && s.named === 0).length >= 30, 20_000, 'idle incremental fetches')
+    expect(c.alterPartitionCount).toBe(0)
+    expect(ASSIGNMENTS.every((r, p) => c.partitionState('many', p).isr.length === r.length)).toBe(true)
+  })
+
   it('with sessions turned off on the followers, fetches are full and sessionless as before', async () => {
     cluster = new SimCluster([1, 2, 3], { ...SIM_REPLICA_CONFIG, replicaFetchSessions: false })
     const c = cluster
