@@ -57,6 +57,8 @@ export class FakeCluster {
   metadataOffset = 1
   nextProducerId = 1000
   intercept: Interceptor = () => undefined
+  /** Answer full fetches asking for a session (sessionEpoch 0) with this session id (0: keep no sessions, as before). */
+  fetchSessionId = 0
   /** Topics this client may not Describe, as a broker with ACLs answers: left out of a listing, TOPIC_AUTHORIZATION_FAILED by name. */
   readonly refusedTopics = new Set<string>()
   /** Per topic, the authorized-operations bitfield Metadata answers when asked (absent: every topic operation). */
@@ -357,7 +359,7 @@ export class FakeCluster {
       })
       r = build()
     }
-    return { topics: r.topics }
+    return { topics: r.topics, ...(body.sessionEpoch === 0 && this.fetchSessionId > 0 ? { sessionId: this.fetchSessionId } : {}) }
   }
 
   private listOffsets(nodeId: number, body: any): unknown {
