@@ -121,6 +121,16 @@ test('a Kafka client\'s fetch session (Fetch v12, KIP-227) goes through the Kafk
     // sessionless (epoch -1), as KafkaJS and librdkafka fetch: sessionId 0, every partition answered
     const sessionless = await fetch(0, -1, [{ partition: 0, fetchOffset: 2 }, { partition: 1, fetchOffset: 0 }])
     expect([sessionless.sessionId, named(sessionless)]).toEqual([0, [0, 1]])
+
+    // Fetch v13+ (topics by id): no session is made, so a client stays on full fetches
+    conn.send(3, 12, ++correlationId, { topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+    const topicId = (RawKafka.decode(3, 12, await conn.next()) as any).topics[0].topicId as string
+    const byId = (sessionEpoch: number) => ({ maxWaitMs: 50, minBytes: 0, maxBytes: 1 << 20, sessionId: 0, sessionEpoch, topics: [{ topicId, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' })
+    conn.send(1, 13, ++correlationId, byId(0))
+    const v13 = RawKafka.decode(1, 13, await conn.next()) as any
+    expect([v13.errorCode, v13.sessionId, v13.responses[0].topicId, v13.responses[0].partitions[0].highWatermark]).toEqual([0, 0, topicId, 2])
+    conn.send(1, 13, ++correlationId, byId(1))
+    expect((RawKafka.decode(1, 13, await conn.next()) as any).errorCode).toBe(ErrorCode.FETCH_SESSION_ID_NOT_FOUND)
   } finally {
     conn.close()
     await producer.disconnect()
