@@ -36,6 +36,13 @@ export type RaftErrorCode =
   | 'BAD_SNAPSHOT'
   /** an argument is invalid (unknown transfer target, duplicate read ctx, ...). */
   | 'INVALID_ARGUMENT'
+  /**
+   * a voter change was refused for now: the last one has not committed, or this leader
+   * has not committed an entry of its own term yet. Retry shortly.
+   */
+  | 'CONFIG_CHANGE_IN_PROGRESS'
+  /** the observer to add as a voter has not caught up with the leader's log (within an election timeout). */
+  | 'NOT_CAUGHT_UP'
 
 export type RaftResult<T = void> =
   | { ok: true; value: T }

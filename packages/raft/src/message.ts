@@ -1,3 +1,4 @@
+import { decodeVoters } from './membership.js'
 import type { Entry, Snapshot } from './types.js'
 
 /**
@@ -86,7 +87,7 @@ export function makeMessage(
 }
 
 const TYPES = new Set<string>(Object.values(MessageType))
-const ENTRY_TYPES = new Set<string>(['normal', 'noop'])
+const ENTRY_TYPES = new Set<string>(['normal', 'noop', 'config'])
 
 // Builtins held in module scope: validation runs per message, and global lookups are
 // slow inside vm contexts (jest), which is where the simulator's seed loop runs.
@@ -134,6 +135,7 @@ function malformedEntry(e: unknown): string | undefined {
   if (!isIndex(r.term) || r.term === 0) return 'entry term must be a positive integer'
   if (typeof r.type !== 'string' || !ENTRY_TYPES.has(r.type)) return 'entry type unknown'
   if (!isBytes(r.data)) return 'entry data is not bytes'
+  if (r.type === 'config' && decodeVoters(r.data) === undefined) return 'config entry does not hold a voter set'
   return undefined
 }
 

@@ -1,5 +1,6 @@
 import { assert } from './errors.js'
 import { RaftLog } from './log.js'
+import { Membership } from './membership.js'
 import type { RaftMessage } from './message.js'
 import type { Progress } from './progress.js'
 import { ReadIndexQueue, type ReadState } from './read-index.js'
@@ -14,14 +15,12 @@ import type { Random } from './types.js'
  */
 export class NodeState {
   readonly id: number
-  readonly voters: readonly number[]
+  /** The configurations the log holds; the latest is in force (membership.ts). */
+  readonly membership: Membership
   readonly observers = new Set<number>()
   readonly log: RaftLog
   readonly random: Random
   readonly cfg: ResolvedConfig
-  readonly quorum: number
-  /** Not a voter: never campaigns, never votes, never counts. */
-  readonly isObserver: boolean
 
   term = 0
   vote = 0
@@ -53,21 +52,18 @@ export class NodeState {
     assert(voters.length > 0 && new Set(voters).size === voters.length, 'voters must be non-empty and distinct')
     assert(voters.every((v) => Number.isSafeInteger(v) && v > 0), 'voter ids must be positive integers')
     this.id = id
-    this.voters = [...voters]
-    this.isObserver = !voters.includes(id)
-    this.quorum = Math.floor(voters.length / 2) + 1
     this.random = config.random
     this.cfg = resolveConfig(config)
     assert(this.cfg.heartbeatTicks >= 1 && this.cfg.heartbeatTicks < this.cfg.electionTimeoutTicks, 'need 1 <= heartbeatTicks < electionTimeoutTicks')
     const init = storage.initialState()
-    if (init.voters.length > 0) {
-      const same = init.voters.length === voters.length && init.voters.every((v) => voters.includes(v))
-      assert(same, `configured voters [${voters}] differ from the snapshot's [${init.voters}]`)
-    }
+    // The configured voters only bootstrap: a snapshot's configuration, and any config
+    // entry in the log after it, take precedence (README: Membership changes).
+    const snapIndex = storage.firstIndex() - 1
+    this.membership = new Membership({ index: snapIndex, voters: init.voters.length > 0 ? init.voters : voters })
+    if (storage.lastIndex() > snapIndex) this.membership.appended(storage.entries(snapIndex + 1, storage.lastIndex() + 1, Number.MAX_SAFE_INTEGER))
     for (const o of [...(config.observers ?? []), ...init.observers]) this.addKnownObserver(o)
     this.reads = new ReadIndexQueue(this.cfg.maxPendingReads)
     const hs = init.hardState
-    const snapIndex = storage.firstIndex() - 1
     this.log = new RaftLog(storage, hs.commit, config.applied ?? snapIndex)
     this.term = hs.term
     this.vote = hs.vote
@@ -82,8 +78,22 @@ export class NodeState {
     this.msgs.push(m)
   }
 
+  /** The configuration in force. */
+  get voters(): readonly number[] {
+    return this.membership.voters
+  }
+
+  get quorum(): number {
+    return Math.floor(this.membership.voters.length / 2) + 1
+  }
+
+  /** Not a voter: never campaigns, never votes, never counts. */
+  get isObserver(): boolean {
+    return !this.membership.voters.includes(this.id)
+  }
+
   isVoter(id: number): boolean {
-    return this.voters.includes(id)
+    return this.membership.voters.includes(id)
   }
 
   isKnownPeer(id: number): boolean {

@@ -27,7 +27,8 @@ export class Progress {
 
   constructor(
     next: number,
-    readonly isVoter: boolean,
+    /** Changes with the configuration in force (config-change.ts). */
+    public isVoter: boolean,
     private readonly maxInflight: number,
   ) {
     this.next = next

@@ -7,10 +7,12 @@
  *   snapshots.ts    compaction and install-snapshot
  *   reads.ts        ReadIndex reads
  *   observers.ts    non-voting members
+ *   config-change.ts adding and removing voters, one at a time (membership.ts: the configurations in the log)
  * This file adds the Ready/advance handshake and status.
  */
 import { assert, type RaftResult } from './errors.js'
 import type { RaftConfig } from './config.js'
+import { proposeVoterChange, type VoterChange } from './config-change.js'
 import { becomeFollower, tick, transferLeadership } from './election.js'
 import type { RaftMessage } from './message.js'
 import { NodeState } from './node-state.js'
@@ -23,11 +25,11 @@ import { step } from './step.js'
 import type { HardState, Snapshot } from './types.js'
 
 export type { RaftConfig } from './config.js'
+export type { VoterChange } from './config-change.js'
 export type { PeerStatus, ProposeOk, RaftStatus, Ready, Role } from './ready.js'
 
 export class RaftNode {
   readonly id: number
-  readonly voters: readonly number[]
   private readonly s: NodeState
   /** The hard state handed out in the last Ready (what is durable once it is advanced). */
   private prevHardState: HardState
@@ -36,7 +38,6 @@ export class RaftNode {
   constructor(config: RaftConfig) {
     this.s = new NodeState(config)
     this.id = this.s.id
-    this.voters = this.s.voters
     this.prevHardState = { term: this.s.term, vote: this.s.vote, commit: this.s.log.committed }
     becomeFollower(this.s, this.s.term, 0)
   }
@@ -86,6 +87,23 @@ export class RaftNode {
    */
   compact(index: number, data: Uint8Array): RaftResult<Snapshot> {
     return compact(this.s, index, data)
+  }
+
+  /**
+   * Leader: add a caught-up observer as a voter, or remove a voter (this one
+   * included), one change at a time (README: Membership changes). The change takes
+   * effect as soon as its entry is in the log; it is done when Ready.committed holds
+   * the returned { index, term }. Refused with CONFIG_CHANGE_IN_PROGRESS while an
+   * earlier change is uncommitted or this leader has not committed an entry of its
+   * term yet, and with NOT_CAUGHT_UP for an observer that lags the log.
+   */
+  proposeVoterChange(change: VoterChange): RaftResult<ProposeOk> {
+    return proposeVoterChange(this.s, change)
+  }
+
+  /** The configuration in force: the voter set of the latest config entry in this node's log. */
+  get voters(): readonly number[] {
+    return this.s.voters
   }
 
   /** Add an observer by hand (it is also learned from its ObserverHello). */
@@ -209,6 +227,7 @@ export class RaftNode {
       tick: s.ticks,
       leadTransferee: s.leadTransferee,
       voters: [...s.voters],
+      configIndex: s.membership.index,
       observers: [...s.observers],
       progress,
       droppedMessages: s.dropped,

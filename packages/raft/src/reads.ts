@@ -19,6 +19,7 @@ export function readIndex(s: NodeState, ctx: Uint8Array): RaftResult {
 
 /** A read asked of the leader, by itself or forwarded by `from`. */
 export function leaderRead(s: NodeState, ctx: Uint8Array, from: number): RaftResult {
+  if (s.isObserver) return fail('NOT_LEADER', `leader ${s.id} is leaving the voter set`, 0)
   if (s.reads.has(ctx) || s.readsAwaitingCommit.some((r) => sameBytes(r.ctx, ctx))) {
     return fail('INVALID_ARGUMENT', 'a read with this ctx is already pending', s.id)
   }

@@ -62,7 +62,10 @@ export interface RaftStatus {
   /** Ticks since this node was constructed; compare with PeerStatus ticks. */
   tick: number
   leadTransferee: number
+  /** The configuration in force (the latest in the log, committed or not). */
   voters: number[]
+  /** Index of the entry that set it (the snapshot's index, or 0, if no config entry does): committed once commit >= configIndex. */
+  configIndex: number
   observers: number[]
   /** Leader only; empty map otherwise. Includes the leader itself. */
   progress: Map<number, PeerStatus>

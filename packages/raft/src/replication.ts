@@ -5,6 +5,7 @@
  * appends and heartbeats from the leader.
  */
 import { fail, ok, type RaftResult } from './errors.js'
+import { entriesAppended, maybeLeaveAfterRemoval } from './config-change.js'
 import { becomeFollower } from './election.js'
 import { makeMessage, MessageType, type RaftMessage } from './message.js'
 import type { NodeState } from './node-state.js'
@@ -33,7 +34,9 @@ export function propose(s: NodeState, data: Uint8Array): RaftResult<ProposeOk> {
 
 export function appendEntry(s: NodeState, type: Entry['type'], data: Uint8Array): number {
   const index = s.log.lastIndex() + 1
-  s.log.append([{ index, term: s.term, type, data }])
+  const entry: Entry = { index, term: s.term, type, data }
+  s.log.append([entry])
+  if (type === 'config') entriesAppended(s, [entry])
   const bytes = data.length + PROPOSAL_OVERHEAD_BYTES
   s.uncommitted.push(index, bytes)
   s.uncommittedBytes += bytes
@@ -77,6 +80,7 @@ export function stepLeader(s: NodeState, m: RaftMessage): RaftResult {
   switch (m.type) {
     case MessageType.AppResp:
       if (pr) handleAppendResponse(s, m, pr)
+      maybeLeaveAfterRemoval(s)
       return ok(undefined)
     case MessageType.HeartbeatResp:
       if (pr) handleHeartbeatResponse(s, m, pr)
@@ -169,7 +173,11 @@ function handleAppend(s: NodeState, m: RaftMessage): void {
   if (s.log.matchTerm(m.index, m.logTerm)) {
     const lastNew = m.index + m.entries.length
     const conflict = s.log.findConflict(m.entries)
-    if (conflict !== 0) s.log.append(m.entries.slice(conflict - (m.index + 1)))
+    if (conflict !== 0) {
+      const fresh = m.entries.slice(conflict - (m.index + 1))
+      s.log.append(fresh)
+      entriesAppended(s, fresh)
+    }
     s.log.commitTo(Math.min(m.commit, lastNew))
     reply({ index: lastNew })
     return

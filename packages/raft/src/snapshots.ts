@@ -3,6 +3,7 @@
  * snapshot to a peer that needs entries it no longer holds; a follower installs one
  * unless it already holds the snapshot's last entry.
  */
+import { snapshotRestored } from './config-change.js'
 import { fail, ok, type RaftResult } from './errors.js'
 import { makeMessage, MessageType, type RaftMessage } from './message.js'
 import type { NodeState } from './node-state.js'
@@ -19,7 +20,10 @@ export function compact(s: NodeState, index: number, data: Uint8Array): RaftResu
   if (index < s.log.firstIndex() || term === undefined) {
     return fail('OUT_OF_RANGE', `index ${index} is already compacted (first ${s.log.firstIndex()})`, s.leader)
   }
-  return ok({ index, term, voters: [...s.voters], observers: [...s.observers], data })
+  // The snapshot records the configuration in force at its index; config entries
+  // after it stay in the log.
+  s.membership.compactTo(Math.min(index, s.log.firstIndex() - 1))
+  return ok({ index, term, voters: [...s.membership.votersAt(index)], observers: [...s.observers], data })
 }
 
 /** Leader: `to` needs entries below our log start; send the snapshot instead. */
@@ -39,6 +43,7 @@ export function handleSnapshot(s: NodeState, m: RaftMessage): void {
       s.log.commitTo(snap.index)
     } else {
       s.log.restore(snap)
+      snapshotRestored(s, snap)
       for (const o of snap.observers) s.addKnownObserver(o)
     }
   }

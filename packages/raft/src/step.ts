@@ -13,6 +13,8 @@ import { handleFromLeader, stepLeader } from './replication.js'
 
 /** What a non-voter sends (ObserverHello is handled before any sender check). */
 const OBSERVER_MAY_SEND = new Set<MessageType>([MessageType.AppResp, MessageType.HeartbeatResp, MessageType.ReadIndex])
+/** What only a leader sends. */
+const FROM_LEADER = new Set<MessageType>([MessageType.App, MessageType.Heartbeat, MessageType.Snap, MessageType.TimeoutNow, MessageType.ReadIndexResp])
 
 export function step(s: NodeState, m: RaftMessage): RaftResult {
   const reason = malformedReason(m, s.cfg.maxAppendEntries * 4)
@@ -110,6 +112,9 @@ function followKeepingTimer(s: NodeState, term: number): void {
  */
 function deniedSender(s: NodeState, m: RaftMessage): RaftResult | undefined {
   if (s.isVoter(m.from)) return undefined
+  // The leader we follow in this term stays our leader when our log no longer lists it
+  // as a voter: it removed itself and leads until that removal commits, then hands over.
+  if (m.from === s.leader && m.term === s.term && FROM_LEADER.has(m.type)) return undefined
   if (!OBSERVER_MAY_SEND.has(m.type)) return fail('NOT_PERMITTED', `observer ${m.from} may not send ${m.type}`, s.leader)
   if (m.term > s.term) return fail('NOT_PERMITTED', `observer ${m.from} may not raise our term ${s.term} to ${m.term}`, s.leader)
   return undefined
@@ -130,8 +135,8 @@ function semanticError(s: NodeState, m: RaftMessage): RaftResult | undefined {
     const snap = m.snapshot!
     const reason = malformedSnapshot(snap)
     if (reason || snap.index === 0 || snap.term === 0 || snap.term > m.term) return fail('BAD_SNAPSHOT', reason ?? 'snapshot index/term out of range', s.leader)
-    const same = new Set(snap.voters).size === s.voters.length && snap.voters.every((v) => s.voters.includes(v))
-    if (!same) return fail('BAD_SNAPSHOT', `snapshot voters [${snap.voters}] differ from ours`, s.leader)
+    // Its voters may differ from ours: the configuration may have changed since our log ends.
+    if (snap.voters.length === 0 || new Set(snap.voters).size !== snap.voters.length) return fail('BAD_SNAPSHOT', 'snapshot voters must be a non-empty set', s.leader)
   }
   if (m.term >= s.term && m.type === MessageType.Heartbeat && m.commit > s.log.lastIndex()) {
     // A leader sends min(its commit, our acknowledged match): beyond our log is a lie.

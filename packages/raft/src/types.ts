@@ -4,9 +4,12 @@
  * msgpack-encodes it onto the wire as-is.
  */
 
-export type EntryType = 'normal' | 'noop'
+export type EntryType = 'normal' | 'noop' | 'config'
 
-/** One log entry. `data` is opaque to Raft; a `noop` entry has empty data. */
+/**
+ * One log entry. `data` is opaque to Raft for a `normal` entry; a `noop` entry has
+ * empty data; a `config` entry's data is a voter set (membership.ts `decodeVoters`).
+ */
 export interface Entry {
   index: number
   term: number
