@@ -15,7 +15,9 @@
  *    removal commits, then hands leadership to the most up-to-date voter and becomes
  *    an observer;
  *  - a removed voter stays a known observer, so it keeps receiving the log (it
- *    learns of its removal from it; the broker on that node still needs the log).
+ *    learns of its removal from it; the broker on that node still needs the log);
+ *    and until it learns, its answers may raise our term (NodeState.formerVoters):
+ *    it may have campaigned beyond our term, and would refuse our appends forever.
  */
 import { fail, ok, type RaftResult } from './errors.js'
 import { becomeFollower } from './election.js'
@@ -73,8 +75,15 @@ export function snapshotRestored(s: NodeState, snap: Snapshot): void {
 }
 
 function configChanged(s: NodeState, before: readonly number[]): void {
-  for (const v of s.voters) s.observers.delete(v)
-  for (const v of before) if (!s.isVoter(v)) s.addKnownObserver(v)
+  for (const v of s.voters) {
+    s.observers.delete(v)
+    s.formerVoters.delete(v)
+  }
+  for (const v of before) {
+    if (s.isVoter(v) || v === s.id) continue
+    s.formerVoters.add(v)
+    s.addKnownObserver(v)
+  }
   if (s.role === 'leader') {
     for (const v of s.voters) {
       const pr = s.progress.get(v)

@@ -106,8 +106,12 @@ function poll(s: NodeState, from: number, granted: boolean): 'won' | 'lost' | 'p
   return 'pending'
 }
 
+/**
+ * Answered by observers too (thesis §4.1): a node whose log does not yet hold the
+ * configuration that made it a voter must still vote, or that configuration may elect
+ * no one. A candidate counts only the answers of its own configuration's voters.
+ */
 export function handleVoteRequest(s: NodeState, m: RaftMessage): void {
-  if (s.isObserver) return
   const pre = m.type === MessageType.PreVote
   const respType = pre ? MessageType.PreVoteResp : MessageType.VoteResp
   // §5.2 one vote per term (a pre-vote for a future term binds nothing).

@@ -102,6 +102,11 @@ export class Membership {
     return !sameSet(before, this.voters)
   }
 
+  /** Every voter of every configuration held (current and superseded). */
+  everyVoter(): Set<number> {
+    return new Set(this.configs.flatMap((c) => c.voters))
+  }
+
   /** Forget configurations superseded at or below `index` (the log starts after it now). */
   compactTo(index: number): void {
     let k = 0

@@ -20,7 +20,8 @@ import type { Entry, Snapshot } from './types.js'
  *   TimeoutNow          leadership transfer: campaign now
  *   ReadIndex           follower -> leader: confirm a read for ctx
  *   ReadIndexResp       leader -> follower: index = read index for ctx
- *   ObserverHello       observer -> every voter: "I exist, replicate to me" (see README)
+ *   ObserverHello       observer -> every voter: "I exist, replicate to me" (see README); hint = 0.
+ *                       A non-leader passes it on to its leader with hint = the observer's id.
  */
 export const MessageType = {
   PreVote: 'PreVote',

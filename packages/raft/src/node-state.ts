@@ -18,6 +18,13 @@ export class NodeState {
   /** The configurations the log holds; the latest is in force (membership.ts). */
   readonly membership: Membership
   readonly observers = new Set<number>()
+  /**
+   * Voters of earlier configurations (that this node has seen) that are voters no more.
+   * Unlike other observers they may raise our term with their answers: a removed voter
+   * that missed its removal may have campaigned to a term beyond ours, and refusing
+   * it would leave it refusing our appends forever (config-change.ts).
+   */
+  readonly formerVoters = new Set<number>()
   readonly log: RaftLog
   readonly random: Random
   readonly cfg: ResolvedConfig
@@ -62,6 +69,11 @@ export class NodeState {
     this.membership = new Membership({ index: snapIndex, voters: init.voters.length > 0 ? init.voters : voters })
     if (storage.lastIndex() > snapIndex) this.membership.appended(storage.entries(snapIndex + 1, storage.lastIndex() + 1, Number.MAX_SAFE_INTEGER))
     for (const o of [...(config.observers ?? []), ...init.observers]) this.addKnownObserver(o)
+    for (const v of this.membership.everyVoter()) {
+      if (this.isVoter(v) || v === id) continue
+      this.formerVoters.add(v)
+      this.addKnownObserver(v)
+    }
     this.reads = new ReadIndexQueue(this.cfg.maxPendingReads)
     const hs = init.hardState
     this.log = new RaftLog(storage, hs.commit, config.applied ?? snapIndex)

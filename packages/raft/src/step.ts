@@ -13,15 +13,27 @@ import { handleFromLeader, stepLeader } from './replication.js'
 
 /** What a non-voter sends (ObserverHello is handled before any sender check). */
 const OBSERVER_MAY_SEND = new Set<MessageType>([MessageType.AppResp, MessageType.HeartbeatResp, MessageType.ReadIndex])
-/** What only a leader sends. */
-const FROM_LEADER = new Set<MessageType>([MessageType.App, MessageType.Heartbeat, MessageType.Snap, MessageType.TimeoutNow, MessageType.ReadIndexResp])
+/**
+ * A leader's appends and a candidate's vote requests, from whoever sends them (thesis
+ * §4.1: a server processes them without consulting its configuration). A node whose
+ * log is behind may not yet list the current leader or a candidate as a voter, nor
+ * know it at all, nor know that it is itself a voter now: refusing either would leave
+ * it behind for good, or keep a configuration that needs its vote from electing
+ * anyone. Only the leader of a term appends (election safety); a candidate counts
+ * only the votes of its own configuration's voters; the term rules, the election
+ * restriction and the leader lease apply as to anyone.
+ */
+const LEADER_APPENDS = new Set<MessageType>([MessageType.App, MessageType.Heartbeat, MessageType.Snap])
+const ANY_SENDER = new Set<MessageType>([...LEADER_APPENDS, MessageType.Vote, MessageType.PreVote])
+/** What only the leader we follow sends us in its term. */
+const FROM_OUR_LEADER = new Set<MessageType>([...LEADER_APPENDS, MessageType.TimeoutNow, MessageType.ReadIndexResp])
 
 export function step(s: NodeState, m: RaftMessage): RaftResult {
   const reason = malformedReason(m, s.cfg.maxAppendEntries * 4)
   if (reason) return fail('MALFORMED', reason, s.leader)
   if (m.to !== s.id) return fail('WRONG_RECIPIENT', `message for ${m.to} reached ${s.id}`, s.leader)
   if (m.type === MessageType.ObserverHello) return handleHello(s, m)
-  if (!s.isKnownPeer(m.from)) return fail('UNKNOWN_PEER', `node ${m.from} is neither a voter nor a known observer`, s.leader)
+  if (m.from === s.id || (!s.isKnownPeer(m.from) && !ANY_SENDER.has(m.type))) return fail('UNKNOWN_PEER', `node ${m.from} is neither a voter nor a known observer`, s.leader)
   const denied = deniedSender(s, m)
   if (denied) return denied
   if (m.term < s.term) return staleTerm(s, m)
@@ -111,11 +123,12 @@ function followKeepingTimer(s: NodeState, term: number): void {
  * (a voter tells a stale leader the new term soon enough).
  */
 function deniedSender(s: NodeState, m: RaftMessage): RaftResult | undefined {
-  if (s.isVoter(m.from)) return undefined
+  if (s.isVoter(m.from) || ANY_SENDER.has(m.type)) return undefined
   // The leader we follow in this term stays our leader when our log no longer lists it
   // as a voter: it removed itself and leads until that removal commits, then hands over.
-  if (m.from === s.leader && m.term === s.term && FROM_LEADER.has(m.type)) return undefined
+  if (m.from === s.leader && m.term === s.term && FROM_OUR_LEADER.has(m.type)) return undefined
   if (!OBSERVER_MAY_SEND.has(m.type)) return fail('NOT_PERMITTED', `observer ${m.from} may not send ${m.type}`, s.leader)
+  if (m.term > s.term && s.formerVoters.has(m.from) && m.type !== MessageType.ReadIndex) return undefined
   if (m.term > s.term) return fail('NOT_PERMITTED', `observer ${m.from} may not raise our term ${s.term} to ${m.term}`, s.leader)
   return undefined
 }

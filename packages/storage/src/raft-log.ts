@@ -5,7 +5,7 @@
  * simulation.
  *
  * Encodings (big-endian):
- *   entry     = type u8 (0 normal, 1 noop) | term f64 | data
+ *   entry     = type u8 (0 normal, 1 noop, 2 config) | term f64 | data
  *   hardstate = term f64 | vote f64 | commit f64
  *   snapshot  = index f64 | term f64 | voterCount u32 | voters f64… | observerCount u32 | observers f64… | data
  */
@@ -16,7 +16,7 @@ import type { LevelDb } from './level-log-store.js'
 import { OpQueue } from './op-queue.js'
 import type { Op } from './write-group.js'
 
-const ENTRY_TYPES = ['normal', 'noop'] as const
+const ENTRY_TYPES = ['normal', 'noop', 'config'] as const
 
 export function encodeEntry(e: Entry): Uint8Array {
   const out = new Uint8Array(9 + e.data.length)

@@ -1,10 +1,14 @@
 import type { SeededRandom } from '../random.js'
+import type { VoterChangePlan } from './voter-changes.js'
 
 /** Virtual time units per node tick: message delays are finer than ticks. */
 export const UNITS_PER_TICK = 10
 
-/** The faults and workload one seed runs with. Everything is drawn from the seed. */
-export interface FaultPlan {
+/**
+ * The faults and workload one seed runs with. Everything is drawn from the seed: the
+ * voter changes (VoterChangePlan) from a stream of their own (voter-changes.ts).
+ */
+export interface FaultPlan extends VoterChangePlan {
   lossRate: number
   duplicateRate: number
   minDelayUnits: number
@@ -30,7 +34,8 @@ export interface FaultPlan {
   maxInflightAppends: number
 }
 
-export function choosePlan(rng: SeededRandom): FaultPlan {
+/** Everything but the voter changes, drawn from the seed's main stream exactly as before they existed. */
+export function choosePlan(rng: SeededRandom): Omit<FaultPlan, keyof VoterChangePlan> {
   const pick = <T>(xs: T[]): T => xs[rng.int(xs.length)]!
   const maxDelayUnits = pick([2, 10, 30, 80])
   return {

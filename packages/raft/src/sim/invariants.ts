@@ -1,3 +1,4 @@
+import { decodeVoters } from '../membership.js'
 import type { RaftNode } from '../raft-node.js'
 import type { Entry, HardState } from '../types.js'
 
@@ -31,9 +32,11 @@ interface CommittedEntry {
  *  - log matching: an (index, term) pair always names the same entry with the same predecessor term
  *  - leader completeness: a leader holds every entry committed in an earlier term
  *  - state-machine safety: no two nodes apply different entries at one index (chained hash)
- *  - durability: a committed entry is on a quorum of voters' disks when it commits and stays on a
- *    quorum of them (so no crash/restart loses it); only a leader of an older term than the commit's
- *    may truncate it, from a disk outside that quorum; the durable commit index never decreases
+ *  - durability: a committed entry is on a majority of the committing node's configuration in force
+ *    (the voter set of the latest config entry in its log) when it commits, and stays on a majority of
+ *    the latest committed configuration (so no crash/restart loses it); only a leader of an older term
+ *    than the commit's may truncate it, from a disk outside that quorum; the durable commit index never
+ *    decreases
  *  - a node's in-memory commit index never decreases (within one incarnation)
  *  - linearizable reads: a read index is at least the commit index known when the read was asked
  *  - a node's disk holds the log it reads from memory (so a restart rebuilds the same log)
@@ -46,10 +49,22 @@ export class Invariants {
   globalCommit = 0
   /** Chained hash of the applied sequence up to each index. */
   private readonly appliedChain = new Map<number, number>()
-  private readonly quorum: number
+  /** The latest committed configuration (the bootstrap one until a config entry is applied anywhere). */
+  private voters: readonly number[]
+  private votersIndex = 0
 
-  constructor(private readonly voters: number[]) {
-    this.quorum = Math.floor(voters.length / 2) + 1
+  constructor(voters: readonly number[]) {
+    this.voters = [...voters]
+  }
+
+  /** The node that led `term`, 0 if none is known. */
+  leaderOf(term: number): number {
+    return this.leaderOfTerm.get(term) ?? 0
+  }
+
+  /** The latest configuration known committed, and the index of its entry. */
+  committedConfig(): { voters: readonly number[]; index: number } {
+    return { voters: this.voters, index: this.votersIndex }
   }
 
   /** Called before a Ready is written to a node's disk; `disks` are every node's, as they are now. */
@@ -97,7 +112,7 @@ export class Invariants {
       const d = disks.get(v)!
       if (v !== node && (i < d.firstIndex() || (i <= d.lastIndex() && d.term(i) === c.term))) copies++
     }
-    check(copies >= this.quorum, `${what} in term ${term}, leaving it on only ${copies} voters`)
+    check(copies >= majority(this.voters), `${what} in term ${term}, leaving it on only ${copies} of voters [${this.voters}]`)
   }
 
   /**
@@ -132,12 +147,14 @@ export class Invariants {
       const term = raft.termAt(i)
       check(term !== undefined, `n${id} committed ${i} without holding it (first ${raft.firstLogIndex})`)
       this.committed.set(i, { term, commitTerm: raft.currentTerm })
+      // Counted over the configuration the committing node has in force, as its core did.
+      const voters = raft.voters
       let copies = 0
-      for (const v of this.voters) {
-        const d = disks.get(v)!
-        if (i < d.firstIndex() || (i <= d.lastIndex() && d.term(i) === term)) copies++
+      for (const v of voters) {
+        const d = disks.get(v)
+        if (d && (i < d.firstIndex() || (i <= d.lastIndex() && d.term(i) === term))) copies++
       }
-      check(copies >= this.quorum, `entry ${i} (t${term}) committed by n${id} but durable on only ${copies} voters`)
+      check(copies >= majority(voters), `entry ${i} (t${term}) committed by n${id} but durable on only ${copies} of voters [${voters}]`)
     }
     this.globalCommit = raft.commitIndex
     for (const l of leaders) this.checkLeaderHoldsCommitted(l, from)
@@ -157,6 +174,13 @@ export class Invariants {
     const c = this.committed.get(e.index)
     check(!c || c.term === e.term, `n${node} applied ${e.index}/t${e.term} but t${c?.term} was committed`)
     this.chain(node, e.index, next)
+    if (e.type === 'config' && e.index > this.votersIndex) {
+      const voters = decodeVoters(e.data)
+      check(voters !== undefined, `n${node} applied a config entry at ${e.index} that holds no voter set`)
+      check(changesOne(this.voters, voters), `n${node} applied configuration [${voters}] at ${e.index}, more than one voter away from [${this.voters}]`)
+      this.voters = voters
+      this.votersIndex = e.index
+    }
   }
 
   /** A node's state machine now equals a snapshot at index. */
@@ -180,6 +204,15 @@ export class Invariants {
 }
 
 const { imul } = Math
+
+const majority = (voters: readonly number[]): number => Math.floor(voters.length / 2) + 1
+
+/** Single-server changes: consecutive committed configurations differ by exactly one voter. */
+function changesOne(a: readonly number[], b: readonly number[]): boolean {
+  const added = b.filter((v) => !a.includes(v)).length
+  const removed = a.filter((v) => !b.includes(v)).length
+  return added + removed === 1
+}
 
 export function entryHash(e: Entry): number {
   let h = 0x811c9dc5 ^ (e.type === 'noop' ? 1 : 2)

@@ -9,13 +9,15 @@ import { ProgressWatch } from './progress-watch.js'
 import { SimDisk } from './sim-disk.js'
 import { emptyStats, type SimStats } from './stats.js'
 import { Trace } from './trace.js'
+import { askForVoterChange, chooseVoterChanges, VoterChangeCounter, voterChangeStream } from './voter-changes.js'
 
 /**
  * A deterministic, seeded simulation of a Raft cluster. Virtual time runs in units
  * (UNITS_PER_TICK per node tick, each node with its own phase); the network delays,
  * loses, duplicates and reorders messages and honours (a)symmetric partitions; nodes
  * crash and restart from what they persisted, sometimes between persisting a Ready
- * and sending its messages; observers join late. The seed picks all of it, so
+ * and sending its messages; observers join late; leaders are asked to add and remove
+ * voters (voter-changes.ts). The seed picks all of it, so
  * rerunning a seed replays the run exactly.
  *
  * Phase 1 (safety): faults on, invariants checked after every event.
@@ -114,20 +116,28 @@ class Simulation {
   private readonly linkSent = new Map<number, number>()
   private readonly linkDelivered = new Map<number, number>()
   private healed = false
+  /** Membership changes draw from their own stream, so a plan without them replays as before they existed. */
+  private readonly voterRng: SeededRandom
+  private readonly voterChanges: VoterChangeCounter
 
   constructor(private readonly options: SimOptions) {
     this.rng = seededRandom(options.seed)
-    this.plan = { ...choosePlan(this.rng), ...options.plan }
+    this.plan = { ...choosePlan(this.rng), ...chooseVoterChanges(options.seed), ...options.plan }
+    if (this.plan.voterChangeRate === 0) this.plan.spareNodes = 0
+    this.voterRng = voterChangeStream(options.seed)
     this.et = options.electionTimeoutTicks ?? 10
     this.safetyTicks = options.safetyTicks ?? 300
     this.livenessTicks = options.livenessTicks ?? 3000
     this.voterIds = Array.from({ length: options.voters }, (_, k) => k + 1)
     this.inv = new Invariants(this.voterIds)
+    this.voterChanges = new VoterChangeCounter(this.voterIds)
     this.trace = new Trace(options.traceLimit ?? 400, options.traceSink)
     this.tickingAt = Array.from({ length: UNITS_PER_TICK }, () => [])
-    for (let k = 0; k < options.voters + this.plan.observers; k++) {
+    const planned = options.voters + this.plan.observers
+    for (let k = 0; k < planned + this.plan.spareNodes; k++) {
       const id = k + 1
-      const phase = this.rng.int(UNITS_PER_TICK)
+      const rng = k < planned ? this.rng : this.voterRng
+      const phase = rng.int(UNITS_PER_TICK)
       this.nodes.set(id, {
         id,
         isVoter: id <= options.voters,
@@ -140,7 +150,7 @@ class Simulation {
         lastRole: 'follower',
         appIndex: 0,
         appHash: 0,
-        rng: this.rng.fork(),
+        rng: rng.fork(),
       })
       this.tickingAt[phase]!.push(this.nodes.get(id)!)
     }
@@ -157,7 +167,8 @@ class Simulation {
     let failure: string | undefined
     try {
       for (const n of this.nodes.values()) if (n.isVoter) this.start(n)
-      this.observerJoinTicks = [...this.nodes.values()].filter((n) => !n.isVoter).map((n) => [n.id, this.rng.int(this.safetyTicks)] as const)
+      const planned = this.options.voters + this.plan.observers
+      this.observerJoinTicks = [...this.nodes.values()].filter((n) => !n.isVoter).map((n) => [n.id, (n.id <= planned ? this.rng : this.voterRng).int(this.safetyTicks)] as const)
       this.runFor(this.safetyTicks, true)
       failure = this.liveness()
     } catch (e) {
@@ -216,6 +227,20 @@ class Simulation {
       const live = [...this.nodes.values()].filter((n) => n.raft)
       if (live.length > 0) this.crash(live[this.rng.int(live.length)]!, tick, 'crash')
     }
+    if (p.voterChangeRate > 0 && this.voterRng.chance(p.voterChangeRate)) this.askForVoterChange()
+  }
+
+  /** A leader is asked to add a non-voter or remove a voter (at most as many voters as the cluster started with, plus one). */
+  private askForVoterChange(): void {
+    const leaders = [...this.nodes.values()].filter((n) => n.raft?.role === 'leader')
+    if (leaders.length === 0) return
+    const l = leaders[this.voterRng.int(leaders.length)]!
+    const asked = askForVoterChange(this.voterRng, l.raft!, [...this.nodes.values()], this.options.voters + 1)
+    if (!asked) return
+    this.stats.voterChangesAsked++
+    if (asked.accepted) this.stats.voterChangesAccepted++
+    this.trace.add(this.time, l.id, 'voters', `${asked.what} (in force: [${l.raft!.voters}])`)
+    this.afterEvent(l)
   }
 
   private changePartition(): void {
@@ -365,6 +390,7 @@ class Simulation {
       if (e.index <= n.appIndex) continue
       const next = chainHash(n.appHash, e)
       this.inv.applied(n.id, e, n.appIndex, next)
+      this.voterChanges.applied(e, this.inv.leaderOf(e.term), this.stats)
       n.appIndex = e.index
       n.appHash = next
     }

@@ -28,6 +28,13 @@ export interface SimStats {
   transfers: number
   /** TimeoutNow messages a transferee obeyed by campaigning at once. */
   transfersObeyed: number
+  /** Voter changes a leader was asked for, and those it accepted. */
+  voterChangesAsked: number
+  voterChangesAccepted: number
+  /** Committed configurations that added a voter / removed one / removed the leader that proposed it. */
+  votersAdded: number
+  votersRemoved: number
+  leadersRemoved: number
   livenessTicks: number
 }
 
@@ -51,6 +58,11 @@ export function emptyStats(): SimStats {
     reads: 0,
     transfers: 0,
     transfersObeyed: 0,
+    voterChangesAsked: 0,
+    voterChangesAccepted: 0,
+    votersAdded: 0,
+    votersRemoved: 0,
+    leadersRemoved: 0,
     livenessTicks: 0,
   }
 }
@@ -72,6 +84,9 @@ export const COVERAGE_COUNTERS = [
   'lost',
   'duplicated',
   'reordered',
+  'votersAdded',
+  'votersRemoved',
+  'leadersRemoved',
 ] as const satisfies readonly (keyof SimStats)[]
 
 export function addStats(total: SimStats, s: SimStats): void {
