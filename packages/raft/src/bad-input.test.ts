@@ -3,7 +3,7 @@ import type { RaftErrorCode } from './errors.js'
 import { seededRandom } from './random.js'
 import { RaftNode } from './raft-node.js'
 import { MemoryRaftStorage } from './storage.js'
-import { TestCluster, bytes, logOfTerms } from './testing/cluster.js'
+import { TestCluster, bytes, drain, logOfTerms } from './testing/cluster.js'
 
 /** A follower at term 3 with log terms [1,1,2,3] and commit 2, all persisted. */
 function follower(): RaftNode {
@@ -57,8 +57,10 @@ describe('bad input is rejected without changing state', () => {
 
   test('messages from unknown nodes or for another node', () => {
     const n = follower()
-    expectRejected(n, app({ from: 9 }), 'UNKNOWN_PEER')
-    expectRejected(n, makeMessage(MessageType.Vote, 9, 2, 99, { index: 100, logTerm: 99 }), 'UNKNOWN_PEER')
+    // An unknown node's appends are heard (thesis §4.1), but not in a term whose leader we follow.
+    expectRejected(n, app({ from: 9 }), 'NOT_PERMITTED')
+    expectRejected(n, makeMessage(MessageType.AppResp, 9, 2, 3, { index: 4 }), 'UNKNOWN_PEER')
+    expectRejected(n, makeMessage(MessageType.VoteResp, 9, 2, 3), 'UNKNOWN_PEER')
     expectRejected(n, app({ from: 2 }), 'UNKNOWN_PEER')
     expectRejected(n, { ...app({}), to: 3 }, 'WRONG_RECIPIENT')
   })
@@ -152,29 +154,44 @@ describe('a non-voter may only send what an observer legitimately sends', () => 
   }
 
   const snap = { index: 10, term: 3, voters: [1, 2, 3], observers: [], data: bytes('s') }
-  /** Every message a leader or candidate sends, as if from `from`, at our term and beyond it. */
-  const leaderOrCandidateMessages = (from: number): RaftMessage[] =>
+  /** What only a voter (vote answers) or the leader we follow (TimeoutNow, read answers) sends, at our term and beyond it. */
+  const votersOnlyMessages = (from: number): RaftMessage[] =>
     [3, 4, 50].flatMap((term) => [
-      makeMessage(MessageType.App, from, 2, term, { index: 4, logTerm: 3, entries: [entry(5, term)], commit: 5 }),
-      makeMessage(MessageType.Heartbeat, from, 2, term, { commit: 4 }),
-      makeMessage(MessageType.Snap, from, 2, term, { index: 10, logTerm: 3, snapshot: snap }),
-      makeMessage(MessageType.Vote, from, 2, term, { index: 100, logTerm: term }),
-      makeMessage(MessageType.PreVote, from, 2, term, { index: 100, logTerm: term }),
       makeMessage(MessageType.VoteResp, from, 2, term),
       makeMessage(MessageType.PreVoteResp, from, 2, term),
       makeMessage(MessageType.TimeoutNow, from, 2, term),
       makeMessage(MessageType.ReadIndexResp, from, 2, term, { index: 4, ctx: bytes('r') }),
     ])
+  /** A leader's messages in our term, whose leader (1) we follow. */
+  const secondLeaderMessages = (from: number): RaftMessage[] => [
+    makeMessage(MessageType.App, from, 2, 3, { index: 4, logTerm: 3, entries: [entry(5, 3)], commit: 5 }),
+    makeMessage(MessageType.Heartbeat, from, 2, 3, { commit: 4 }),
+    makeMessage(MessageType.Snap, from, 2, 3, { index: 10, logTerm: 3, snapshot: snap }),
+  ]
 
-  test('App, Heartbeat, Snap, Vote, PreVote, their responses and TimeoutNow from an observer', () => {
+  test('vote answers, TimeoutNow and read answers from an observer; a second leader in our term', () => {
     const n = followerKnowing9()
-    for (const m of leaderOrCandidateMessages(9)) expectRejected(n, m, 'NOT_PERMITTED')
+    for (const m of votersOnlyMessages(9)) expectRejected(n, m, 'NOT_PERMITTED')
+    for (const m of secondLeaderMessages(9)) expectRejected(n, m, 'NOT_PERMITTED')
     expect(n.status()).toMatchObject({ term: 3, leaderId: 1, role: 'follower', commit: 2, lastIndex: 4 })
   })
 
   test('the same from an unknown node', () => {
     const n = follower()
-    for (const m of leaderOrCandidateMessages(8)) expectRejected(n, m, 'UNKNOWN_PEER')
+    for (const m of votersOnlyMessages(8)) expectRejected(n, m, 'UNKNOWN_PEER')
+    for (const m of secondLeaderMessages(8)) expectRejected(n, m, 'NOT_PERMITTED')
+  })
+
+  test('vote requests from a non-voter are ignored under the leader lease (and weighed on their merits outside it: membership.test.ts)', () => {
+    const n = followerKnowing9()
+    for (const from of [9, 8]) {
+      for (const type of [MessageType.Vote, MessageType.PreVote]) {
+        const before = n.status()
+        expect(n.step(makeMessage(type, from, 2, 50, { index: 100, logTerm: 50 })).ok).toBe(true)
+        expect(n.status()).toEqual(before)
+        expect(drain(n)).toEqual([])
+      }
+    }
   })
 
   test('an observer cannot raise a voter’s term, even with a message it may send', () => {
@@ -191,7 +208,7 @@ describe('a non-voter may only send what an observer legitimately sends', () => 
     c.queue.length = 0
     const term = leader.currentTerm
     expectRejected(leader, makeMessage(MessageType.AppResp, 9, 1, term + 5, { index: 0 }), 'NOT_PERMITTED')
-    expectRejected(leader, makeMessage(MessageType.App, 9, 1, term, { index: leader.lastLogIndex, logTerm: term }), 'NOT_PERMITTED')
+    expectRejected(leader, makeMessage(MessageType.App, 9, 1, term, { index: leader.lastLogIndex, logTerm: term }), 'INVALID_ARGUMENT')
     expect(leader.role).toBe('leader')
     expect(leader.currentTerm).toBe(term)
   })

@@ -155,6 +155,9 @@ function maybeCommit(s: NodeState): boolean {
 /** An append, heartbeat or snapshot from the leader of our term. */
 export function handleFromLeader(s: NodeState, m: RaftMessage): RaftResult {
   if (s.role === 'leader') return fail('INVALID_ARGUMENT', `two leaders in term ${s.term}?`, s.leader)
+  // Anyone's appends are heard (step.ts), but a term has one leader: once we follow
+  // one, nobody else speaks for the term.
+  if (s.leader !== 0 && s.leader !== m.from) return fail('NOT_PERMITTED', `${m.from} sent ${m.type} in term ${m.term}, whose leader is ${s.leader}`, s.leader)
   if (s.role === 'candidate' || s.role === 'precandidate') becomeFollower(s, s.term, m.from)
   s.electionElapsed = 0
   s.leader = m.from
