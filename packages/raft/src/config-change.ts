@@ -16,7 +16,7 @@
  *    an observer;
  *  - a removed voter stays a known observer, so it keeps receiving the log (it
  *    learns of its removal from it; the broker on that node still needs the log);
- *    and until it learns, its answers may raise our term (NodeState.formerVoters):
+ *    and until it learns, its answers may raise our term (NodeState.outsideVoters):
  *    it may have campaigned beyond our term, and would refuse our appends forever.
  */
 import { fail, ok, type RaftResult } from './errors.js'
@@ -77,11 +77,11 @@ export function snapshotRestored(s: NodeState, snap: Snapshot): void {
 function configChanged(s: NodeState, before: readonly number[]): void {
   for (const v of s.voters) {
     s.observers.delete(v)
-    s.formerVoters.delete(v)
+    s.outsideVoters.delete(v)
   }
   for (const v of before) {
     if (s.isVoter(v) || v === s.id) continue
-    s.formerVoters.add(v)
+    s.outsideVoters.add(v)
     s.addKnownObserver(v)
   }
   if (s.role === 'leader') {

@@ -183,8 +183,11 @@ function tickObserver(s: NodeState): void {
   s.electionElapsed++
   if (s.electionElapsed >= s.cfg.electionTimeoutTicks) {
     // No word from a leader for an election timeout: tell every voter we exist, so
-    // whichever leads adds us to its progress and replicates to us.
+    // whichever leads adds us to its progress and replicates to us. And forget that
+    // leader: an observer answers vote requests (it may be a voter its log does not
+    // list yet), and a leader it no longer hears from must not hold its vote in a lease.
     s.electionElapsed = 0
+    s.leader = 0
     for (const v of s.voters) s.send(makeMessage(MessageType.ObserverHello, s.id, v, s.term, { index: s.log.lastIndex() }))
   }
 }

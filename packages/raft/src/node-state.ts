@@ -19,12 +19,14 @@ export class NodeState {
   readonly membership: Membership
   readonly observers = new Set<number>()
   /**
-   * Voters of earlier configurations (that this node has seen) that are voters no more.
-   * Unlike other observers they may raise our term with their answers: a removed voter
-   * that missed its removal may have campaigned to a term beyond ours, and refusing
-   * it would leave it refusing our appends forever (config-change.ts).
+   * Nodes that may consider themselves voters though our configuration does not list
+   * them: voters of earlier configurations we have seen, and non-voters that asked us
+   * for votes (added by an uncommitted config entry a new leader then cut, say).
+   * Unlike other observers they may raise our term with their answers: such a node may
+   * have campaigned to a term beyond ours, and refusing it would leave it refusing our
+   * appends forever, never learning the configuration (config-change.ts).
    */
-  readonly formerVoters = new Set<number>()
+  readonly outsideVoters = new Set<number>()
   readonly log: RaftLog
   readonly random: Random
   readonly cfg: ResolvedConfig
@@ -71,7 +73,7 @@ export class NodeState {
     for (const o of [...(config.observers ?? []), ...init.observers]) this.addKnownObserver(o)
     for (const v of this.membership.everyVoter()) {
       if (this.isVoter(v) || v === id) continue
-      this.formerVoters.add(v)
+      this.outsideVoters.add(v)
       this.addKnownObserver(v)
     }
     this.reads = new ReadIndexQueue(this.cfg.maxPendingReads)

@@ -8,7 +8,7 @@ import { fail, ok, type RaftResult } from './errors.js'
 import { becomeFollower, campaign, handleVoteRequest, stepCandidate } from './election.js'
 import { makeMessage, malformedReason, malformedSnapshot, MessageType, type RaftMessage } from './message.js'
 import type { NodeState } from './node-state.js'
-import { handleHello } from './observers.js'
+import { addObserver, handleHello } from './observers.js'
 import { handleFromLeader, stepLeader } from './replication.js'
 
 /** What a non-voter sends (ObserverHello is handled before any sender check). */
@@ -36,6 +36,7 @@ export function step(s: NodeState, m: RaftMessage): RaftResult {
   if (m.from === s.id || (!s.isKnownPeer(m.from) && !ANY_SENDER.has(m.type))) return fail('UNKNOWN_PEER', `node ${m.from} is neither a voter nor a known observer`, s.leader)
   const denied = deniedSender(s, m)
   if (denied) return denied
+  if ((m.type === MessageType.Vote || m.type === MessageType.PreVote) && !s.isVoter(m.from)) noteOutsideVoter(s, m.from)
   if (m.term < s.term) return staleTerm(s, m)
   const semantic = semanticError(s, m)
   if (semantic) return semantic
@@ -61,6 +62,17 @@ export function step(s: NodeState, m: RaftMessage): RaftResult {
   if (s.role === 'leader') return stepLeader(s, m)
   if (s.role === 'candidate' || s.role === 'precandidate') return stepCandidate(s, m)
   return stepFollower(s, m)
+}
+
+/**
+ * A non-voter (in our configuration) campaigns: it believes itself a voter, so it
+ * says no hello. Track it as an observer, so that we (or, once elected, whoever we
+ * vote for) replicate to it and it learns the configuration it is missing.
+ */
+function noteOutsideVoter(s: NodeState, id: number): void {
+  if (!s.addKnownObserver(id)) return
+  s.outsideVoters.add(id)
+  if (s.role === 'leader' && !s.progress.has(id)) addObserver(s, id)
 }
 
 function staleTerm(s: NodeState, m: RaftMessage): RaftResult {
@@ -128,7 +140,7 @@ function deniedSender(s: NodeState, m: RaftMessage): RaftResult | undefined {
   // as a voter: it removed itself and leads until that removal commits, then hands over.
   if (m.from === s.leader && m.term === s.term && FROM_OUR_LEADER.has(m.type)) return undefined
   if (!OBSERVER_MAY_SEND.has(m.type)) return fail('NOT_PERMITTED', `observer ${m.from} may not send ${m.type}`, s.leader)
-  if (m.term > s.term && s.formerVoters.has(m.from) && m.type !== MessageType.ReadIndex) return undefined
+  if (m.term > s.term && s.outsideVoters.has(m.from) && m.type !== MessageType.ReadIndex) return undefined
   if (m.term > s.term) return fail('NOT_PERMITTED', `observer ${m.from} may not raise our term ${s.term} to ${m.term}`, s.leader)
   return undefined
 }
