@@ -1,5 +1,6 @@
 import { MemoryRaftStorage } from '../storage.js'
 import { TestCluster, bytes, logOfTerms } from '../testing/cluster.js'
+import { encodeVoters } from '../membership.js'
 import { chainHash, Invariants } from './invariants.js'
 
 /** The checker must fire when a rule breaks; otherwise a green simulation proves nothing. */
@@ -21,7 +22,7 @@ describe('invariant checker', () => {
     const l = c.elect(1)
     c.deliverAll()
     const emptyDisks = new Map([1, 2, 3].map((id) => [id, new MemoryRaftStorage()] as const))
-    expect(() => inv.afterEvent(1, l, 0, emptyDisks, [l])).toThrow(/durable on only 0 voters/)
+    expect(() => inv.afterEvent(1, l, 0, emptyDisks, [l])).toThrow(/durable on only 0 of voters \[1,2,3\]/)
   })
 
   test('truncating a committed entry from a disk is caught', () => {
@@ -62,7 +63,34 @@ describe('invariant checker', () => {
 
     test('is caught when fewer than a quorum of voters would still hold it', () => {
       const { inv, disks, fromTerm5 } = setup([1, 3, 4])
-      expect(() => inv.beforePersist(3, disks.get(3)!, fromTerm5, { term: 5, vote: 2, commit: 2 }, disks)).toThrow(/in term 5, leaving it on only 1 voters/)
+      expect(() => inv.beforePersist(3, disks.get(3)!, fromTerm5, { term: 5, vote: 2, commit: 2 }, disks)).toThrow(/in term 5, leaving it on only 1 of voters \[1,2,3\]/)
+    })
+  })
+
+  describe('membership changes', () => {
+    test('a commit is counted over the committing node’s configuration in force', () => {
+      // Leader 1 added observer 4 (config [1,2,3,4]); its entries are on 1 and 4 only.
+      const c = new TestCluster([1, 2, 3], { observers: [4] })
+      const l = c.elect(1)
+      l.addObserver(4)
+      c.deliverAll()
+      expect(l.proposeVoterChange({ type: 'add', id: 4 }).ok).toBe(true)
+      c.deliverAll()
+      const inv = new Invariants([1, 2, 3])
+      inv.afterEvent(1, l, 0, c.storages, [l])
+      const onlyOn1And4 = new Map([1, 2, 3, 4].map((id) => [id, [1, 4].includes(id) ? c.storages.get(id)! : new MemoryRaftStorage()] as const))
+      const inv2 = new Invariants([1, 2, 3])
+      expect(() => inv2.afterEvent(1, l, 0, onlyOn1And4, [l])).toThrow(/durable on only 2 of voters \[1,2,3,4\]/)
+    })
+
+    test('a committed configuration more than one voter away from the last is caught', () => {
+      const inv = new Invariants([1, 2, 3])
+      const config = (index: number, voters: number[]) => ({ index, term: 1, type: 'config' as const, data: encodeVoters(voters) })
+      const add4 = config(1, [1, 2, 3, 4])
+      inv.applied(1, add4, 0, chainHash(0, add4))
+      expect(inv.committedConfig()).toEqual({ voters: [1, 2, 3, 4], index: 1 })
+      const swap = config(2, [1, 2, 5, 6])
+      expect(() => inv.applied(1, swap, 1, chainHash(chainHash(0, add4), swap))).toThrow(/more than one voter away/)
     })
   })
 

@@ -1,12 +1,17 @@
-import { Invariants } from './invariants.js'
 import { runSimulation } from './simulation.js'
 
-/** Seeds that once failed (issue #24), replayed exactly. */
+/**
+ * Seeds that once failed (issue #24), replayed exactly: with no voter changes, as the
+ * seeds ran before the simulator's plans had them (a plan without them draws nothing
+ * else differently).
+ */
+const asBefore = { voterChangeRate: 0 }
+
 describe('simulator regressions', () => {
   test('seed 200084 with 5 voters elects a leader and converges after healing', () => {
     // Without pre-vote, its two voters with old logs kept campaigning and every
     // refusal restarted the up-to-date voters' timers: nine terms without a leader.
-    const r = runSimulation({ seed: 200084, voters: 5 })
+    const r = runSimulation({ seed: 200084, voters: 5, plan: asBefore })
     expect(r.plan).toMatchObject({ preVote: false, checkQuorum: true })
     expect(r.failure).toBeUndefined()
     expect(r.stats.livenessTicks).toBeLessThan(100)
@@ -16,30 +21,21 @@ describe('simulator regressions', () => {
     // The new leader n5 cut 560 uncommitted entries from the old leader's log; the
     // stall check then summed indexes over all nodes, and n6's catch-up (one entry
     // per append, longer than the 100-tick stall bound) never brought the sum back.
-    const r = runSimulation({ seed: 172370, voters: 5 })
+    const r = runSimulation({ seed: 172370, voters: 5, plan: asBefore })
     expect(r.plan).toMatchObject({ preVote: true, checkQuorum: true, observers: 1, maxAppendEntries: 1, maxInflightAppends: 1 })
     expect(r.failure).toBeUndefined()
     expect(r.stats.livenessTicks).toBeGreaterThan(100)
   })
 
   test('seed 143237 with 3 voters: an older leader overwrites a committed entry on an observer, and that is no violation', () => {
-    // Observer n4, restarted in term 4, takes the append of term 5's leader n2 over
-    // entry 4 (t3), which n1 has just committed in term 6 with n2's acknowledgement.
-    const seen: unknown[][] = []
-    const proto = Invariants.prototype as unknown as { checkStaleTruncation: (...a: unknown[]) => void }
-    const original = proto.checkStaleTruncation
-    proto.checkStaleTruncation = function (this: unknown, ...a: unknown[]) {
-      seen.push(a.slice(0, 5))
-      original.apply(this, a)
-    }
-    try {
-      const r = runSimulation({ seed: 143237, voters: 3 })
-      expect(r.plan).toMatchObject({ preVote: true, checkQuorum: true, observers: 1 })
-      expect(r.failure).toBeUndefined()
-    } finally {
-      proto.checkStaleTruncation = original
-    }
-    // (node, index, entry, append at, node's term): the case the trace showed was checked, and passed.
-    expect(seen).toContainEqual([4, 4, { term: 3, commitTerm: 6 }, 4, 5])
+    // Observer n4, restarted in term 4, took the append of term 5's leader n2 over
+    // entry 4 (t3), which n1 had just committed in term 6 with n2's acknowledgement.
+    // Since membership changes, a non-leader hands an observer's hello on to its
+    // leader, which changes this seed's schedule: it no longer takes that path (as
+    // issue #24's fix changed it once before), and must still pass. The checker's rule
+    // for it is proven by invariants.test.ts, the core's behaviour by older-leader.test.ts.
+    const r = runSimulation({ seed: 143237, voters: 3, plan: asBefore })
+    expect(r.plan).toMatchObject({ preVote: true, checkQuorum: true, observers: 1 })
+    expect(r.failure).toBeUndefined()
   })
 })
