@@ -52,8 +52,18 @@ export interface BrokerConfig {
   /** The Kafka listener speaks TLS with --tls-cert (Kafka's SSL, or SASL_SSL with --sasl-mechanisms). */
   kafkaTls: boolean
   dataDir: string
-  /** The Raft voters (every voter is also a broker). Nodes not listed join as observers. */
+  /**
+   * The bootstrap Raft voters (every voter is also a broker). Nodes not listed join as
+   * observers. Once the metadata log holds a voter set (`metadata voters add|remove`),
+   * the log's rules; this list then only tells peers where the listed nodes live.
+   */
   voters: Voter[]
+  /**
+   * KRaft's process.roles: 'broker,controller' (a node that may vote; the default for
+   * a node in --voters) or 'broker' (never votes, even if made a voter; the default
+   * for the others). Every node serves clients: there are no controller-only nodes.
+   */
+  processRoles: 'broker' | 'broker,controller' | null
   rack: string | null
   logLevel: LogLevel
 
@@ -204,7 +214,8 @@ export const BROKER_OPTIONS: readonly OptionSpec[] = [
   opt('kafkaAdvertise', 'host-port', 'host:port Kafka clients are told (default: --kafka-listen)', { default: null }),
   opt('kafkaTls', 'bool', 'the Kafka listener speaks TLS with --tls-cert/--tls-key (security.protocol SSL, or SASL_SSL with --sasl-mechanisms)', { default: false }),
   opt('dataDir', 'string', 'directory for the node\'s LevelDB'),
-  opt('voters', 'voters', 'Raft voters: id@ws://host:port,... (nodes not listed are observers)'),
+  opt('voters', 'voters', 'bootstrap Raft voters: id@ws://host:port,... (nodes not listed are observers; once the metadata log holds a voter set, it rules)'),
+  opt('processRoles', 'nullable-string', 'broker | broker,controller: a broker-only node never votes (default: broker,controller for a node in --voters, else broker)', { default: null }),
   opt('rack', 'nullable-string', 'rack id for placement', { default: null }),
   opt('logLevel', 'loglevel', 'trace|debug|info|warn|error|fatal|silent', { default: 'info' }),
   opt('raftTickMs', 'int', 'Raft tick length in ms', { default: 50, min: 1, max: 10_000 }),
@@ -446,6 +457,8 @@ export function resolveBrokerConfig(sources: ConfigSources): Result<BrokerConfig
       return fail(ErrorCode.INVALID_CONFIG, `--advertised-listeners (TRIBUTARY_ADVERTISED_LISTENERS): '${a.name}' is not in --listeners`)
     }
   }
+  const roles = checkProcessRoles(cfg)
+  if (!roles.ok) return roles
   if (cfg.brokerSessionTimeoutMs <= cfg.brokerHeartbeatIntervalMs) {
     return fail(ErrorCode.INVALID_CONFIG, '--broker-session-timeout-ms must exceed --broker-heartbeat-interval-ms')
   }
@@ -493,4 +506,22 @@ export function listenAddress(listen: string): { host: string; port: number } {
 /** Every named listener with the address its clients are told. */
 export function namedListeners(cfg: Pick<BrokerConfig, 'listeners' | 'advertisedListeners'>): NamedListener[] {
   return cfg.listeners.map((l) => ({ name: l.name, listen: l.endpoint, advertise: cfg.advertisedListeners.find((a) => a.name === l.name)?.endpoint ?? l.endpoint }))
+}
+
+/** --process-roles: normalised to 'broker' or 'broker,controller'; a node in --voters may not be broker-only. */
+function checkProcessRoles(cfg: BrokerConfig): Result<void> {
+  const raw = cfg.processRoles as string | null
+  const listed = cfg.voters.some((v) => v.nodeId === cfg.nodeId)
+  if (raw === null) {
+    cfg.processRoles = listed ? 'broker,controller' : 'broker'
+    return ok(undefined)
+  }
+  const roles = new Set(raw.split(',').map((r) => r.trim()))
+  if ([...roles].some((r) => r !== 'broker' && r !== 'controller')) return fail(ErrorCode.INVALID_CONFIG, `--process-roles (TRIBUTARY_PROCESS_ROLES): '${raw}' is not broker or broker,controller`)
+  if (!roles.has('broker')) return fail(ErrorCode.INVALID_CONFIG, '--process-roles: every Tributary node is a broker; controller-only nodes are not supported (use broker,controller)')
+  cfg.processRoles = roles.has('controller') ? 'broker,controller' : 'broker'
+  if (cfg.processRoles === 'broker' && listed) {
+    return fail(ErrorCode.INVALID_CONFIG, `--process-roles broker: node ${cfg.nodeId} is in --voters, but a broker-only node never votes`)
+  }
+  return ok(undefined)
 }

@@ -123,6 +123,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   const quorum = await MetadataQuorum.open({
     nodeId,
     voters: voterIds,
+    brokerOnly: config.processRoles === 'broker',
     clock,
     random: deps.random,
     durable: deps.durable,
@@ -191,6 +192,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     nodeId, quorum, controller, metadata, peers,
     learnEndpoint: (id, endpoint) => { if (!config.voters.some((v) => v.nodeId === id)) learned.set(id, endpoint) },
     requestTimeoutMs: config.requestTimeoutMs,
+    clock,
   })
   const userPolicy: UserAdminPolicy = { saslEnabled: config.saslMechanisms.length > 0, superUsers: config.superUsers, aclAuthorizer: config.authorizer === 'acl', session: (ctx) => ctx.session }
   registerUserApis(handlers, { metadata, policy: userPolicy })

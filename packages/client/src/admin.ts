@@ -27,6 +27,7 @@ import {
   alterPartitionReassignments, electLeaders, listPartitionReassignments,
   type ElectionResult, type ElectLeadersArgs, type PartitionReassignment, type ReassignmentTopic,
 } from './admin-elastic.js'
+import { addRaftVoter, removeRaftVoter } from './admin-quorum.js'
 import { sleep } from './backoff.js'
 import type { BrokerConnection } from './broker-connection.js'
 import type { Cluster } from './cluster.js'
@@ -394,6 +395,19 @@ export class Admin {
    */
   electLeaders(args: ElectLeadersArgs = {}): Promise<ElectionResult[]> {
     return electLeaders(this.cluster, args)
+  }
+
+  /**
+   * Make a caught-up observer a voter of the metadata quorum (KIP-853); resolves once
+   * the new voter set has committed. Needs Alter on the cluster.
+   */
+  addRaftVoter(args: { voterId: number; timeoutMs?: number }): Promise<void> {
+    return addRaftVoter(this.cluster, args)
+  }
+
+  /** Remove a voter of the metadata quorum (KIP-853; it stays an observer). Needs Alter on the cluster. */
+  removeRaftVoter(args: { voterId: number; timeoutMs?: number }): Promise<void> {
+    return removeRaftVoter(this.cluster, args)
   }
 
   /** Start (replicas) or cancel (replicas null) partition reassignments (KIP-455). Needs Alter on the cluster. */

@@ -67,8 +67,13 @@ export const ApiKey = {
   DescribeProducers: 61,
   BrokerRegistration: 62,
   BrokerHeartbeat: 63,
+  /** Kafka: a broker's metadata replication is done with it for good (a fenced broker; operators: Alter on Cluster). */
   UnregisterBroker: 64,
   ConsumerGroupHeartbeat: 68,
+  /** Make a caught-up observer a voter of the metadata quorum (KIP-853), through the Raft leader. */
+  AddRaftVoter: 80,
+  /** Remove a voter from the metadata quorum (KIP-853), through the Raft leader. */
+  RemoveRaftVoter: 81,
   /** Tributary: Raft messages between quorum members (one-way; the reply is empty). */
   Raft: 1000,
   /** Tributary: committed metadata records, decoded, for `tributary metadata log`. */
@@ -294,6 +299,12 @@ export interface BrokerHeartbeatRequest {
 }
 export interface BrokerHeartbeatResponse { isCaughtUp: boolean; isFenced: boolean; shouldShutdown: boolean }
 export interface UnregisterBrokerRequest { nodeId: number }
+// ---------------------------------------------------------------- Quorum membership (KIP-853, Kafka's shapes without directory ids and listeners)
+/** timeoutMs: how long to wait for the change to commit. */
+export interface AddRaftVoterRequest { clusterId: string | null; timeoutMs: number; voterId: number }
+export interface AddRaftVoterResponse { errorMessage: string | null }
+export interface RemoveRaftVoterRequest { clusterId: string | null; voterId: number }
+export interface RemoveRaftVoterResponse { errorMessage: string | null }
 export type UnregisterBrokerResponse = Record<string, never>
 
 export interface AlterPartitionRequest {
@@ -488,6 +499,8 @@ export interface ApiBodies {
   [ApiKey.BrokerRegistration]: [BrokerRegistrationRequest, BrokerRegistrationResponse]
   [ApiKey.BrokerHeartbeat]: [BrokerHeartbeatRequest, BrokerHeartbeatResponse]
   [ApiKey.UnregisterBroker]: [UnregisterBrokerRequest, UnregisterBrokerResponse]
+  [ApiKey.AddRaftVoter]: [AddRaftVoterRequest, AddRaftVoterResponse]
+  [ApiKey.RemoveRaftVoter]: [RemoveRaftVoterRequest, RemoveRaftVoterResponse]
   [ApiKey.ConsumerGroupHeartbeat]: [ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse]
   [ApiKey.Raft]: [RaftRequest, RaftResponse]
   [ApiKey.MetadataLog]: [MetadataLogRequest, MetadataLogResponse]

@@ -100,6 +100,10 @@ export const ErrorCode = {
   UNRELEASED_INSTANCE_ID: 111,
   UNSUPPORTED_ASSIGNOR: 112,
   STALE_MEMBER_EPOCH: 113,
+  /** AddRaftVoter: the node is a voter already. */
+  DUPLICATE_VOTER: 126,
+  /** RemoveRaftVoter: the node is not a voter. */
+  VOTER_NOT_FOUND: 127,
   /** Tributary: the connection has more requests in flight than the broker allows. */
   TOO_MANY_IN_FLIGHT: 1000,
   /**

@@ -49,6 +49,7 @@ export function proposeVoterChange(s: NodeState, change: VoterChange): RaftResul
     if (voters.length >= MAX_VOTERS) return fail('INVALID_ARGUMENT', `at most ${MAX_VOTERS} voters`, s.id)
     const pr = s.progress.get(id)
     if (!pr) return fail('UNKNOWN_PEER', `${id} is not an observer this leader replicates to`, s.id)
+    if (s.cannotVote.has(id)) return fail('INVALID_ARGUMENT', `${id} never votes (a broker-only node)`, s.id)
     if (pr.lastCaughtUpTick < s.ticks - s.cfg.electionTimeoutTicks) {
       return fail('NOT_CAUGHT_UP', `observer ${id} matches ${pr.match} of ${s.log.lastIndex()} (caught up last at tick ${pr.lastCaughtUpTick}, now ${s.ticks})`, s.id)
     }

@@ -4,6 +4,11 @@ import type { Random } from './types.js'
 export interface RaftConfig {
   id: number
   voters: number[]
+  /**
+   * false: this node never votes or campaigns, whatever a configuration says (a
+   * broker-only node); it tells leaders so, and they refuse to make it a voter.
+   */
+  canVote?: boolean
   /** Observers known up front; more are learned from their ObserverHello messages. */
   observers?: number[]
   storage: RaftStorage
@@ -38,6 +43,7 @@ export function resolveConfig(config: RaftConfig): ResolvedConfig {
   return {
     electionTimeoutTicks: config.electionTimeoutTicks ?? 10,
     heartbeatTicks: config.heartbeatTicks ?? 1,
+    canVote: config.canVote ?? true,
     preVote: config.preVote ?? true,
     checkQuorum: config.checkQuorum ?? true,
     maxAppendEntries: config.maxAppendEntries ?? 4096,

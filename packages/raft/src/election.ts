@@ -112,6 +112,7 @@ function poll(s: NodeState, from: number, granted: boolean): 'won' | 'lost' | 'p
  * no one. A candidate counts only the answers of its own configuration's voters.
  */
 export function handleVoteRequest(s: NodeState, m: RaftMessage): void {
+  if (!s.cfg.canVote) return
   const pre = m.type === MessageType.PreVote
   const respType = pre ? MessageType.PreVoteResp : MessageType.VoteResp
   // §5.2 one vote per term (a pre-vote for a future term binds nothing).
@@ -188,7 +189,8 @@ function tickObserver(s: NodeState): void {
     // list yet), and a leader it no longer hears from must not hold its vote in a lease.
     s.electionElapsed = 0
     s.leader = 0
-    for (const v of s.voters) s.send(makeMessage(MessageType.ObserverHello, s.id, v, s.term, { index: s.log.lastIndex() }))
+    const reject = s.cfg.canVote ? 0 : 1
+    for (const v of s.voters) s.send(makeMessage(MessageType.ObserverHello, s.id, v, s.term, { index: s.log.lastIndex(), reject }))
   }
 }
 

@@ -104,6 +104,26 @@ describe('adding a voter (§4.1)', () => {
   })
 })
 
+describe('a node that never votes (canVote false: a broker-only node)', () => {
+  test('is refused as a voter, and neither votes nor campaigns', () => {
+    const c = new TestCluster([1, 2, 3], { observers: [4], perNode: { 4: { canVote: false } } })
+    const leader = c.elect(1)
+    expect(leader.addObserver(4).ok).toBe(true)
+    c.deliverAll()
+    c.tick(1)
+    c.deliverAll()
+    expect(leader.proposeVoterChange({ type: 'add', id: 4 })).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' })
+    const n4 = c.node(4)
+    c.queue.length = 0
+    n4.step(makeMessage(MessageType.Vote, 2, 4, leader.currentTerm + 1, { index: 100, logTerm: leader.currentTerm }))
+    for (let i = 0; i < 100; i++) n4.tick()
+    expect(drain(n4).filter((m) => [MessageType.VoteResp, MessageType.Vote, MessageType.PreVote].includes(m.type as 'Vote'))).toEqual([])
+    // Even a configuration naming it (say, the bootstrap list) does not make it vote.
+    const listed = new RaftNode({ id: 3, voters: [1, 2, 3], storage: new MemoryRaftStorage(), random: seededRandom(1), canVote: false })
+    expect(listed.role).toBe('observer')
+  })
+})
+
 describe('removing a voter (§4.1-§4.2)', () => {
   test('a removed follower becomes an observer and keeps receiving the log', () => {
     const c = new TestCluster([1, 2, 3])

@@ -15,12 +15,13 @@ import type { Entry, Snapshot } from './types.js'
  *                       rejected: index = the App's index, hint/logTerm = where the follower's log
  *                       could match (fast back-off)
  *   Heartbeat           commit = min(leader commit, follower match), ctx = latest pending read ctx
- *   HeartbeatResp       ctx echoed
+ *   HeartbeatResp       ctx echoed; reject = 1: the sender never votes (RaftConfig.canVote false)
  *   Snap                snapshot = the leader's snapshot (install it, answered by AppResp)
  *   TimeoutNow          leadership transfer: campaign now
  *   ReadIndex           follower -> leader: confirm a read for ctx
  *   ReadIndexResp       leader -> follower: index = read index for ctx
- *   ObserverHello       observer -> every voter: "I exist, replicate to me" (see README); hint = 0.
+ *   ObserverHello       observer -> every voter: "I exist, replicate to me" (see README); hint = 0;
+ *                       reject = 1: it never votes (RaftConfig.canVote false).
  *                       A non-leader passes it on to its leader with hint = the observer's id.
  */
 export const MessageType = {

@@ -27,6 +27,8 @@ export class NodeState {
    * appends forever, never learning the configuration (config-change.ts).
    */
   readonly outsideVoters = new Set<number>()
+  /** Nodes that said they never vote (RaftConfig.canVote false): never made voters. */
+  readonly cannotVote = new Set<number>()
   readonly log: RaftLog
   readonly random: Random
   readonly cfg: ResolvedConfig
@@ -103,7 +105,7 @@ export class NodeState {
 
   /** Not a voter: never campaigns, never votes, never counts. */
   get isObserver(): boolean {
-    return !this.membership.voters.includes(this.id)
+    return !this.cfg.canVote || !this.membership.voters.includes(this.id)
   }
 
   isVoter(id: number): boolean {

@@ -19,8 +19,9 @@ export function handleHello(s: NodeState, m: RaftMessage): RaftResult {
   if (forwarded && !s.isKnownPeer(m.from)) return fail('UNKNOWN_PEER', `${m.from} passed on a hello but is not a known peer`, s.leader)
   const id = forwarded ? m.hint : m.from
   if (s.isVoter(id) || id === s.id) return fail('INVALID_ARGUMENT', `${id} is a voter`, s.leader)
+  if (m.reject === 1) s.cannotVote.add(id)
   if (s.role !== 'leader') {
-    if (!forwarded && s.leader !== 0 && s.leader !== s.id) s.send(makeMessage(MessageType.ObserverHello, s.id, s.leader, s.term, { hint: id, index: m.index }))
+    if (!forwarded && s.leader !== 0 && s.leader !== s.id) s.send(makeMessage(MessageType.ObserverHello, s.id, s.leader, s.term, { hint: id, index: m.index, reject: m.reject }))
     if (s.isObserver) return ok(undefined)
   }
   if (!s.addKnownObserver(id)) return fail('UNKNOWN_PEER', `at most ${s.cfg.maxObservers} observers`, s.leader)

@@ -124,6 +124,7 @@ function handleAppendResponse(s: NodeState, m: RaftMessage, pr: Progress): void 
 }
 
 function handleHeartbeatResponse(s: NodeState, m: RaftMessage, pr: Progress): void {
+  if (m.reject === 1) s.cannotVote.add(m.from)
   pr.recentActive = true
   pr.lastContactTick = s.ticks
   pr.probeSent = false
@@ -192,5 +193,5 @@ function handleAppend(s: NodeState, m: RaftMessage): void {
 
 function handleHeartbeat(s: NodeState, m: RaftMessage): void {
   s.log.commitTo(m.commit)
-  s.send(makeMessage(MessageType.HeartbeatResp, s.id, m.from, s.term, { ctx: m.ctx }))
+  s.send(makeMessage(MessageType.HeartbeatResp, s.id, m.from, s.term, { ctx: m.ctx, reject: s.cfg.canVote ? 0 : 1 }))
 }

@@ -150,6 +150,8 @@ export function apiGuards(authz: AclAuthorizer): Map<number, Guard> {
   for (const key of [ApiKey.DescribeQuorum, ApiKey.DescribeCluster, ApiKey.MetadataLog, ApiKey.MetadataImage, ApiKey.MetadataSnapshots, ApiKey.DescribeAcls]) guards.set(key, cluster(Op.DESCRIBE))
   // Reassignments and elections: Alter on the cluster to change, Describe to list, as Kafka's ControllerApis.
   for (const key of [ApiKey.CreateAcls, ApiKey.DeleteAcls, ApiKey.ElectLeaders, ApiKey.AlterPartitionReassignments]) guards.set(key, cluster(Op.ALTER))
+  // Quorum membership (KIP-853), as Kafka's: Alter on the cluster.
+  for (const key of [ApiKey.AddRaftVoter, ApiKey.RemoveRaftVoter]) guards.set(key, cluster(Op.ALTER))
   guards.set(ApiKey.ListPartitionReassignments, cluster(Op.DESCRIBE))
   // The user APIs (by name: they come with SCRAM), as Kafka's Describe/AlterUserScramCredentials.
   const byName = ApiKey as Readonly<Record<string, number>>

@@ -13,13 +13,24 @@
  * every earlier commit), and deactivated the moment leadership is lost.
  */
 import { ErrorCode, TributaryError } from '@tributary/protocol'
-import { MemoryRaftStorage, RaftNode, type DurableRaftLog, type Entry, type RaftMessage, type RaftStatus, type Random, type Ready, type Snapshot } from '@tributary/raft'
+import { MemoryRaftStorage, RaftNode, type DurableRaftLog, type Entry, type RaftMessage, type RaftStatus, type Random, type Ready, type Snapshot, type VoterChange } from '@tributary/raft'
 import type { Logger } from 'pino'
 import { decodeImage, encodeImage } from '../metadata/metadata-image.js'
 import type { MetadataPublisher } from '../metadata/metadata-publisher.js'
 import { decodeRecords, encodeRecords, type MetadataRecord } from '../metadata/records.js'
 import { TickLoop } from './tick-loop.js'
 import { sleep, type Clock } from '../seams.js'
+
+/** How the core's refusals of a voter change reach the client (KIP-853's codes where it has them). */
+const VOTER_CHANGE_ERRORS: Partial<Record<string, number>> = {
+  NOT_LEADER: ErrorCode.NOT_CONTROLLER,
+  TRANSFER_IN_PROGRESS: ErrorCode.NOT_CONTROLLER,
+  // Retriable: the previous change commits, or the observer catches up, shortly.
+  CONFIG_CHANGE_IN_PROGRESS: ErrorCode.REQUEST_TIMED_OUT,
+  NOT_CAUGHT_UP: ErrorCode.REQUEST_TIMED_OUT,
+  UNKNOWN_PEER: ErrorCode.INVALID_REQUEST,
+  INVALID_ARGUMENT: ErrorCode.INVALID_REQUEST,
+}
 
 /** Commits waiting for their entry; beyond it proposals are refused (retriable). */
 export const PENDING_COMMITS_MAX = 10_000
@@ -28,7 +39,10 @@ export const METADATA_ENTRY_BYTES_MAX = 8 * 1024 * 1024
 
 export interface MetadataQuorumOptions {
   nodeId: number
+  /** The bootstrap voters (--voters): the log's configuration, once it holds one, rules (packages/raft README: Membership changes). */
   voters: number[]
+  /** A broker-only node (--process-roles broker): never votes, never campaigns, whatever the configuration says. */
+  brokerOnly?: boolean
   clock: Clock
   random: Random
   durable: DurableRaftLog
@@ -80,6 +94,7 @@ export class MetadataQuorum {
       electionTimeoutTicks: opts.electionTimeoutTicks,
       heartbeatTicks: opts.heartbeatTicks,
       maxProposalBytes: METADATA_ENTRY_BYTES_MAX,
+      ...(opts.brokerOnly ? { canVote: false } : {}),
     })
     this.lastSnapshot = snapshot && snapshot.index > 0 ? { index: snapshot.index, term: snapshot.term, bytes: snapshot.data.byteLength } : null
   }
@@ -185,7 +200,27 @@ export class MetadataQuorum {
       const code = r.code === 'NOT_LEADER' || r.code === 'TRANSFER_IN_PROGRESS' ? ErrorCode.NOT_CONTROLLER : r.code === 'PROPOSAL_TOO_LARGE' ? ErrorCode.INVALID_REQUEST : ErrorCode.REQUEST_TIMED_OUT
       return Promise.reject(new TributaryError(code, `${r.code}: ${r.message}`))
     }
-    const { index, term } = r.value
+    return this.awaitCommit(r.value)
+  }
+
+  /**
+   * Add a caught-up observer as a voter, or remove a voter (this leader included);
+   * resolves with the config entry's index once it has committed and applied here.
+   */
+  changeVoter(change: VoterChange): Promise<number> {
+    const voters = this.node.voters
+    if (this.node.role === 'leader') {
+      if (change.type === 'add' && voters.includes(change.id)) return Promise.reject(new TributaryError(ErrorCode.DUPLICATE_VOTER, `${change.id} is a voter already`))
+      if (change.type === 'remove' && !voters.includes(change.id)) return Promise.reject(new TributaryError(ErrorCode.VOTER_NOT_FOUND, `${change.id} is not a voter (voters: ${voters.join(',')})`))
+    }
+    if (this.pending.size >= PENDING_COMMITS_MAX) return Promise.reject(new TributaryError(ErrorCode.REQUEST_TIMED_OUT, 'too many metadata commits in flight'))
+    const r = this.node.proposeVoterChange(change)
+    if (!r.ok) return Promise.reject(new TributaryError(VOTER_CHANGE_ERRORS[r.code] ?? ErrorCode.INVALID_REQUEST, `${r.code}: ${r.message}`))
+    this.opts.logger.info({ change, index: r.value.index, voters: this.node.voters }, 'voter change proposed')
+    return this.awaitCommit(r.value)
+  }
+
+  private awaitCommit({ index, term }: { index: number; term: number }): Promise<number> {
     const done = new Promise<number>((resolve, reject) => this.pending.set(index, { term, resolve, reject }))
     this.pump()
     return done
@@ -323,7 +358,12 @@ function replayCommitted(storage: MemoryRaftStorage, metadata: MetadataPublisher
 }
 
 /** Apply one committed entry to the image. An entry we cannot read would make our image diverge: stop rather than skip it. */
-function applyEntry(metadata: MetadataPublisher, e: { index: number; data: Uint8Array }): void {
+function applyEntry(metadata: MetadataPublisher, e: Entry): void {
+  // A voter set is the Raft core's, not the image's: the image just moves past it.
+  if (e.type === 'config') {
+    metadata.apply([], e.index)
+    return
+  }
   const records = decodeRecords(e.data)
   if (!records.ok) throw new Error(`metadata entry ${e.index} is unreadable: ${records.message}`)
   metadata.apply(records.value, e.index)

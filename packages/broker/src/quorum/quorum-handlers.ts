@@ -8,8 +8,9 @@ import { ApiKey, ErrorCode, type DescribeClusterResponse, type DescribeQuorumRes
 import type { Controller } from '../controller/controller.js'
 import type { MetadataView } from '../metadata/image-types.js'
 import { endpointFor, listenerOf } from '../net/listeners.js'
-import type { HandlerRegistry, HandlerResult, PeerClients, RequestContext } from '../seams.js'
+import type { Clock, HandlerRegistry, HandlerResult, PeerClients, RequestContext } from '../seams.js'
 import type { MetadataQuorum } from './metadata-quorum.js'
+import { registerVoterApis } from './voter-apis.js'
 
 /** Raft messages one frame may carry. */
 export const RAFT_MESSAGES_PER_FRAME_MAX = 4096
@@ -23,6 +24,7 @@ export interface QuorumHandlerDeps {
   /** Remember where a peer said it lives (observers are reached this way before they register); only from a peer entitled to say so. */
   learnEndpoint(nodeId: number, endpoint: string): void
   requestTimeoutMs: number
+  clock: Clock
 }
 
 export function describeQuorum(quorum: MetadataQuorum, clusterId: string | null): DescribeQuorumResponse {
@@ -85,6 +87,8 @@ export function registerQuorumApis(registry: HandlerRegistry, deps: QuorumHandle
       return { errorCode: ErrorCode.NOT_CONTROLLER, body: { errorMessage: (err as Error).message, controllerId: leader } }
     }
   }
+
+  registerVoterApis(registry, { nodeId: deps.nodeId, quorum, peers: deps.peers, clock: deps.clock, clusterId: () => metadata.image().clusterId, requestTimeoutMs: deps.requestTimeoutMs })
 
   registry.register(ApiKey.DescribeQuorum, viaLeader(ApiKey.DescribeQuorum, () => describeQuorum(quorum, metadata.image().clusterId)))
 

@@ -43,6 +43,8 @@ interface DevArgs {
   action?: DevAction
   node?: string
   nodes: string
+  /** How many of the nodes (the first ones) vote; the rest are broker-only. Default: all. */
+  voters?: string
   dataDir: string
   basePort: string
   logLevel: string
@@ -71,6 +73,7 @@ export function devCommand(y: Argv, rt: Runtime): Argv {
         .positional('action', { choices: DEV_ACTIONS, describe: 'act on one node of the dev running on --data-dir' })
         .positional('node', { type: 'string', describe: 'with an action: the node id' })
         .option('nodes', { type: 'string', default: 3, describe: `number of nodes (1..${DEV_NODES_MAX})` })
+        .option('voters', { type: 'string', describe: 'how many of them (nodes 1..V) vote in the metadata quorum; the rest run --process-roles broker (default: all)' })
         .option('data-dir', { type: 'string', default: '.tributary', describe: 'parent directory of node-N data dirs and logs' })
         .option('base-port', { type: 'string', default: 9092, describe: 'node N listens on base-port + N - 1, its Kafka listener on base-port + 100 + N - 1' })
         .option('log-level', { type: 'string', default: 'info', describe: 'log level of each node' }),
@@ -126,8 +129,9 @@ async function runDev(argv: DevArgs, ctx: Ctx): Promise<void> {
   writeFileSync(join(dataDir, 'dev.json'), JSON.stringify({ nodes: count, basePort }, null, 2) + '\n')
   const secretFile = devClusterSecret(dataDir)
 
-  const voters = ids.map((id) => `${id}@${urlOf(id)}`).join(',')
-  const spawnNode = (id: number): Node => startNode(id, urlOf(id), kafkaOf(id), dataDir, voters, argv.logLevel, secretFile)
+  const voterCount = argv.voters === undefined ? count : intFlag('voters', argv.voters, 1, count)
+  const voters = ids.slice(0, voterCount).map((id) => `${id}@${urlOf(id)}`).join(',')
+  const spawnNode = (id: number): Node => startNode(id, urlOf(id), kafkaOf(id), dataDir, voters, argv.logLevel, secretFile, id > voterCount)
   const nodes = ids.map(spawnNode)
   const bootstrap = nodes.map((n) => n.url).join(',')
   const stopAll = (): void => killAll(nodes)
@@ -197,12 +201,12 @@ export function portFree(host: string, port: number): Promise<boolean> {
   })
 }
 
-function startNode(id: number, url: string, kafka: string, parent: string, voters: string, logLevel: string, secretFile: string): Node {
+function startNode(id: number, url: string, kafka: string, parent: string, voters: string, logLevel: string, secretFile: string, brokerOnly: boolean): Node {
   const dataDir = join(parent, `node-${id}`)
   const logPath = join(parent, `node-${id}.log`)
   mkdirSync(dataDir, { recursive: true })
   const fd = openSync(logPath, 'a')
-  const args = [...BROKER_NODE_ARGS, brokerBinPath(), 'broker', '--node-id', String(id), '--listen', url, '--kafka-listen', kafka, '--data-dir', dataDir, '--voters', voters, '--log-level', logLevel, '--cluster-secret-file', secretFile]
+  const args = [...BROKER_NODE_ARGS, brokerBinPath(), 'broker', '--node-id', String(id), '--listen', url, '--kafka-listen', kafka, '--data-dir', dataDir, '--voters', voters, '--log-level', logLevel, '--cluster-secret-file', secretFile, ...(brokerOnly ? ['--process-roles', 'broker'] : [])]
   // Own process group: the terminal's Ctrl-C reaches only us, and we stop nodes in order.
   // We hold each node's stdin: if we die without cleaning up (SIGKILL), the pipe closes and the node exits.
   const child = spawn(process.execPath, args, { stdio: ['pipe', fd, fd], detached: true, env: { ...BROKER_ENV, ...process.env, TRIBUTARY_EXIT_WITH_PARENT: '1' } })

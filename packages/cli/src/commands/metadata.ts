@@ -12,6 +12,7 @@ import { printJson, println } from '../io.js'
 import { brokerRows, brokersJson, logHeader, logLines, quorumStatus, quorumStatusJson, renderQuorumStatus, renderRows, renderTree, replicationRowJson, replicationRows, selectPath } from '../metadata-view.js'
 import { openOffline, type MetadataSource } from '../offline.js'
 import { runCommand, sleep, type Ctx, type Runtime } from '../runtime.js'
+import { votersCommand } from './metadata-voters.js'
 import { formatTable } from '../table.js'
 
 /** Records asked for per MetadataLog request. */
@@ -50,7 +51,8 @@ export function metadataCommand(y: Argv, rt: Runtime): Argv {
         runCommand<ImageArgs>(rt, image) as never,
       )
       .command('snapshots', 'this node\'s metadata snapshots', source, runCommand<SourceArgs>(rt, snapshots) as never)
-      .demandCommand(1, 'give a metadata subcommand: status, replication, brokers, log, image or snapshots'),
+      .command(votersCommand(rt))
+      .demandCommand(1, 'give a metadata subcommand: status, replication, brokers, log, image, snapshots or voters'),
   )
 }
 
