@@ -169,3 +169,17 @@ test('leader balance and reassignment throttle: Kafka\'s defaults, settable by f
   const bad = resolveBrokerConfig({ flags: { ...base, leaderImbalancePerBrokerPercentage: '101' } })
   expect(!bad.ok && bad.message).toMatch(/--leader-imbalance-per-broker-percentage/)
 })
+
+test('--process-roles: voters default to broker,controller, others to broker; a listed voter may not be broker-only', () => {
+  const roles = (flags: Record<string, string>) => {
+    const r = resolveBrokerConfig({ flags: { ...base, ...flags } })
+    return r.ok ? r.value.processRoles : r.message
+  }
+  expect(roles({})).toBe('broker,controller')
+  expect(roles({ nodeId: '5' })).toBe('broker')
+  expect(roles({ nodeId: '5', processRoles: 'controller,broker' })).toBe('broker,controller')
+  expect(roles({ nodeId: '5', processRoles: 'broker' })).toBe('broker')
+  expect(roles({ processRoles: 'broker' })).toMatch(/node 1 is in --voters, but a broker-only node never votes/)
+  expect(roles({ processRoles: 'controller' })).toMatch(/controller-only nodes are not supported/)
+  expect(roles({ processRoles: 'broker,voter' })).toMatch(/'broker,voter' is not broker or broker,controller/)
+})

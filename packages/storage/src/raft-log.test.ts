@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CompactedError, MemoryRaftStorage, type DurableRaftLog, type Entry, type Snapshot } from '@tributary/raft'
+import { CompactedError, decodeVoters, encodeVoters, MemoryRaftStorage, type DurableRaftLog, type Entry, type Snapshot } from '@tributary/raft'
 import { openLevelStorage, type LevelStorage } from './level-storage.js'
 import { MemoryRaftLog } from './raft-log.js'
 import type { Op } from './write-group.js'
@@ -64,11 +64,12 @@ describe.each([
   })
 
   test('entries, hard state and a noop survive a restart', async () => {
-    await w.log.append([entry(1, 1), { index: 2, term: 1, type: 'noop', data: new Uint8Array(0) }, entry(3, 2)])
+    await w.log.append([entry(1, 1), { index: 2, term: 1, type: 'noop', data: new Uint8Array(0) }, entry(3, 2), { index: 4, term: 2, type: 'config', data: encodeVoters([1, 4]) }])
     await w.log.setHardState({ term: 2, vote: 3, commit: 2 })
     const loaded = await (await w.reopen()).load()
     expect(loaded.hardState).toEqual({ term: 2, vote: 3, commit: 2 })
-    expect(loaded.entries.map((e) => [e.index, e.term, e.type])).toEqual([[1, 1, 'normal'], [2, 1, 'noop'], [3, 2, 'normal']])
+    expect(loaded.entries.map((e) => [e.index, e.term, e.type])).toEqual([[1, 1, 'normal'], [2, 1, 'noop'], [3, 2, 'normal'], [4, 2, 'config']])
+    expect(decodeVoters(loaded.entries[3]!.data)).toEqual([1, 4])
   })
 
   test('an append at index i replaces every stored entry >= i', async () => {

@@ -1,4 +1,4 @@
-import type { Entry } from '@tributary/raft'
+import { encodeVoters, type Entry } from '@tributary/raft'
 import { entryLogRecords, metadataLogPage } from './metadata-log.js'
 import { encodeRecords, type MetadataRecord } from './records.js'
 
@@ -11,6 +11,11 @@ describe('metadata log rows', () => {
     expect(entryLogRecords({ index: 5, term: 3, type: 'noop', data: new Uint8Array(0) })).toEqual([{ index: 5, term: 3, type: 'LeaderChange', record: { term: 3 } }])
     const bad = entryLogRecords({ index: 6, term: 3, type: 'normal', data: Uint8Array.from([0xc1]) })
     expect(bad).toEqual([{ index: 6, term: 3, type: 'Unreadable', record: expect.objectContaining({ error: expect.any(String) }) }])
+  })
+
+  it('a Voters row for a Raft configuration entry', () => {
+    expect(entryLogRecords({ index: 7, term: 4, type: 'config', data: encodeVoters([1, 3, 4]) })).toEqual([{ index: 7, term: 4, type: 'Voters', record: { voters: [1, 3, 4] } }])
+    expect(entryLogRecords({ index: 8, term: 4, type: 'config', data: Uint8Array.from([9]) })[0]!.type).toBe('Unreadable')
   })
 
   it('a page holds whole entries and at least maxRecords rows unless the entries run out', () => {

@@ -5,18 +5,25 @@
  * the two can never disagree about what an entry holds.
  */
 import { errorName, type MetadataLogEntry } from '@tributary/protocol'
-import type { Entry } from '@tributary/raft'
+import { decodeVoters, type Entry } from '@tributary/raft'
 import { decodeRecords } from './records.js'
 import { redactRecord } from './scram-image.js'
 
 /** The row for an entry with no records: the no-op a new Raft leader appends to commit its term. */
 export const LEADER_CHANGE = 'LeaderChange'
+/** The row for a Raft configuration entry: the metadata quorum's voter set from then on (KRaft's VotersRecord). */
+export const VOTERS = 'Voters'
 /** The row for an entry whose records do not decode (a newer broker wrote it, or the disk is damaged). */
 export const UNREADABLE = 'Unreadable'
 
 /** The rows of one entry, in record order. */
 export function entryLogRecords(e: Entry): MetadataLogEntry[] {
   if (e.type === 'noop' || e.data.byteLength === 0) return [{ index: e.index, term: e.term, type: LEADER_CHANGE, record: { term: e.term } }]
+  if (e.type === 'config') {
+    const voters = decodeVoters(e.data)
+    if (voters) return [{ index: e.index, term: e.term, type: VOTERS, record: { voters } }]
+    return [{ index: e.index, term: e.term, type: UNREADABLE, record: { error: 'config entry holds no voter set', code: 'CORRUPT_MESSAGE' } }]
+  }
   const records = decodeRecords(e.data)
   if (!records.ok) return [{ index: e.index, term: e.term, type: UNREADABLE, record: { error: records.message, code: errorName(records.code) } }]
   // Credential records are redacted here, on the node: live and offline listings both come through this function.

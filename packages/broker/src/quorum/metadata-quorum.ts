@@ -215,7 +215,7 @@ export class MetadataQuorum {
     }
     if (this.pending.size >= PENDING_COMMITS_MAX) return Promise.reject(new TributaryError(ErrorCode.REQUEST_TIMED_OUT, 'too many metadata commits in flight'))
     const r = this.node.proposeVoterChange(change)
-    if (!r.ok) return Promise.reject(new TributaryError(VOTER_CHANGE_ERRORS[r.code] ?? ErrorCode.INVALID_REQUEST, `${r.code}: ${r.message}`))
+    if (!r.ok) return Promise.reject(new TributaryError(VOTER_CHANGE_ERRORS[r.code] ?? ErrorCode.INVALID_REQUEST, r.message))
     this.opts.logger.info({ change, index: r.value.index, voters: this.node.voters }, 'voter change proposed')
     return this.awaitCommit(r.value)
   }
