@@ -79,9 +79,11 @@ export interface HandlerOptions {
    * Served only to connections with `clusterAccess`; anyone else gets
    * CLUSTER_AUTHORIZATION_FAILED before the handler runs. APIs whose
    * internal-ness depends on the body (Fetch replicaId, Produce to an internal
-   * topic) check `ctx.clusterAccess` themselves.
+   * topic) check `ctx.clusterAccess` themselves. 'unless-authenticated': also
+   * served to an authenticated (non-broker) principal, whom the handler then
+   * checks itself (UnregisterBroker: an operator's, for a fenced broker).
    */
-  clusterInternal?: boolean
+  clusterInternal?: boolean | 'unless-authenticated'
 }
 
 export interface HandlerRegistry {

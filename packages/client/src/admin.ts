@@ -405,6 +405,16 @@ export class Admin {
     return addRaftVoter(this.cluster, args)
   }
 
+  /**
+   * Forget a stopped broker for good (Kafka's Admin.unregisterBroker): it must be
+   * fenced (a live one is refused with INVALID_REQUEST); it leaves every ISR and the
+   * broker list. Needs Alter on the cluster.
+   */
+  async unregisterBroker(nodeId: number): Promise<void> {
+    if (!Number.isSafeInteger(nodeId) || nodeId <= 0) throw new ArgumentError(`unregisterBroker: nodeId must be a positive integer, got ${String(nodeId)}`)
+    await this.cluster.controllerCall(ApiKey.UnregisterBroker, { nodeId })
+  }
+
   /** Remove a voter of the metadata quorum (KIP-853; it stays an observer). Needs Alter on the cluster. */
   removeRaftVoter(args: { voterId: number; timeoutMs?: number }): Promise<void> {
     return removeRaftVoter(this.cluster, args)

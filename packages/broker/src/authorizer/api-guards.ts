@@ -157,7 +157,11 @@ export function apiGuards(authz: AclAuthorizer): Map<number, Guard> {
   const byName = ApiKey as Readonly<Record<string, number>>
   if (byName.DescribeUserScramCredentials !== undefined) guards.set(byName.DescribeUserScramCredentials, cluster(Op.DESCRIBE))
   if (byName.AlterUserScramCredentials !== undefined) guards.set(byName.AlterUserScramCredentials, cluster(Op.ALTER))
-  for (const key of [ApiKey.BrokerRegistration, ApiKey.BrokerHeartbeat, ApiKey.UnregisterBroker, ApiKey.AlterPartition]) guards.set(key, cluster(Op.CLUSTER_ACTION))
+  for (const key of [ApiKey.BrokerRegistration, ApiKey.BrokerHeartbeat, ApiKey.AlterPartition]) guards.set(key, cluster(Op.CLUSTER_ACTION))
+  // A broker unregisters itself (ClusterAction); an operator unregisters a fenced broker
+  // with Alter on the cluster, as Kafka's kafka-cluster.sh unregister (controller/unregister-access.ts).
+  guards.set(ApiKey.UnregisterBroker, (body, ctx, next) =>
+    ctx.session?.brokerId !== undefined ? cluster(Op.CLUSTER_ACTION)(body, ctx, next) : cluster(Op.ALTER)(body, ctx, next))
   // One-way: a refused Raft message is dropped, as an unreachable peer's would be.
   guards.set(ApiKey.Raft, cluster(Op.CLUSTER_ACTION, () => undefined))
   return guards

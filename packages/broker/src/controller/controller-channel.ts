@@ -13,6 +13,7 @@ import { ApiKey, ErrorCode, TributaryError, type RpcResponse } from '@tributary/
 import type { Clock, ControllerChannel, HandlerRegistry, HandlerResult, PeerClients, RequestContext } from '../seams.js'
 import { clusterAuthorizationFailed } from '../security/gate.js'
 import { CONTROLLER_APIS, type Controller } from './controller.js'
+import { unregisterAccess } from './unregister-access.js'
 
 export const CONTROLLER_RETRY_MS_MIN = 25
 export const CONTROLLER_RETRY_MS_MAX = 500
@@ -108,6 +109,11 @@ export function registerControllerApis(
     registry.register(apiKey, async (body, ctx): Promise<HandlerResult> => {
       const refused = deps.authorize?.(apiKey, body, ctx)
       if (refused) return refused
+      if (apiKey === ApiKey.UnregisterBroker) {
+        const access = unregisterAccess(body, ctx)
+        if (!access.ok) return access.refusal
+        body = access.body
+      }
       // Only brokers create internal topics (the group coordinator makes __consumer_offsets).
       if (apiKey === ApiKey.CreateTopics && !ctx.clusterAccess && createsInternalTopic(body)) return clusterAuthorizationFailed('CreateTopics of an internal topic')
       if (deps.controller.isActive()) return deps.controller.handle(apiKey, body)
@@ -123,12 +129,15 @@ export function registerControllerApis(
         const code = err instanceof TributaryError ? err.code : ErrorCode.REQUEST_TIMED_OUT
         return { errorCode: code, body: { errorMessage: (err as Error).message } }
       }
-    }, { clusterInternal: BROKER_ONLY_CONTROLLER_APIS.includes(apiKey) })
+    }, { clusterInternal: BROKER_ONLY_CONTROLLER_APIS.includes(apiKey) ? true : apiKey === ApiKey.UnregisterBroker ? 'unless-authenticated' : false })
   }
 }
 
-/** Controller APIs only brokers call: their lifecycle and ISR changes. */
-export const BROKER_ONLY_CONTROLLER_APIS: readonly number[] = [ApiKey.BrokerRegistration, ApiKey.BrokerHeartbeat, ApiKey.UnregisterBroker, ApiKey.AlterPartition]
+/**
+ * Controller APIs only brokers call: their lifecycle and ISR changes. (UnregisterBroker
+ * is also an operator's, as Kafka's kafka-cluster.sh unregister: unregister-access.ts.)
+ */
+export const BROKER_ONLY_CONTROLLER_APIS: readonly number[] = [ApiKey.BrokerRegistration, ApiKey.BrokerHeartbeat, ApiKey.AlterPartition]
 
 function createsInternalTopic(body: unknown): boolean {
   const topics = (body as { topics?: unknown } | null)?.topics

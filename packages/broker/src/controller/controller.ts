@@ -343,6 +343,10 @@ export class Controller {
       const image = this.deps.image()
       const b = isInt(nodeId) ? image.brokers.get(nodeId) : undefined
       if (!b) return refuse(ErrorCode.BROKER_ID_NOT_REGISTERED, `broker ${String(nodeId)} is not registered`)
+      // An operator's request (unregister-access.ts): only a broker that is gone for now.
+      if (body?.onlyFenced === true && !b.fenced) {
+        return refuse(ErrorCode.INVALID_REQUEST, `broker ${b.nodeId} is live (unfenced): drain it, stop it, then unregister it once it is fenced`)
+      }
       const moves = changesForBrokerLeaving(image, b.nodeId, (id) => id !== b.nodeId && isLive(image, id))
       await this.commitIfActive([...moves, { type: 'UnregisterBroker', version: 0, nodeId: b.nodeId, brokerEpoch: b.brokerEpoch }])
       this.lastHeartbeat.delete(b.nodeId)

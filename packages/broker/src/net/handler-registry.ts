@@ -8,7 +8,7 @@ import type { HandlerOptions, HandlerRegistry, RequestHandler } from '../seams.j
 export interface HandlerEntry {
   handler: RequestHandler
   /** see HandlerOptions.clusterInternal */
-  clusterInternal: boolean
+  clusterInternal: boolean | 'unless-authenticated'
 }
 
 export class Handlers implements HandlerRegistry {

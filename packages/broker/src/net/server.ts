@@ -209,7 +209,7 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
         reply(correlationId, refused.errorCode, { errorMessage: refused.errorMessage })
         return
       }
-      if (entry?.clusterInternal && !auth.clusterAccess) {
+      if (entry?.clusterInternal && !auth.clusterAccess && (entry.clusterInternal === true || !auth.session.authenticated)) {
         auth.denied(api)
         metrics.requests.inc({ api, error: 'CLUSTER_AUTHORIZATION_FAILED' })
         // Raft too, though it is one-way: brokers never get here, and whoever does should hear why.

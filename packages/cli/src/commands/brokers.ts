@@ -4,6 +4,7 @@
  *   tributary brokers list          registered brokers with their replica and leader counts
  *   tributary brokers drain 4       move every replica (and so every leadership) off broker 4,
  *                                   with the reassignment planner; then it can be stopped
+ *   tributary brokers unregister 4  forget stopped (fenced) broker 4 for good (kafka-cluster.sh unregister)
  */
 import type { Argv } from 'yargs'
 import type { Admin } from '@tributary/client'
@@ -34,7 +35,13 @@ export function brokersCommand(y: Argv, rt: Runtime): Argv {
             .option('wait-ms', { type: 'number', default: 600_000, describe: 'give up waiting after this many ms (the moves go on)' }),
         runCommand<DrainArgs>(rt, drain) as never,
       )
-      .demandCommand(1, 'give a brokers subcommand: list or drain'),
+      .command(
+        'unregister <id>',
+        'forget a stopped (fenced) broker for good: it leaves every ISR and the broker list; its data dir is no longer needed',
+        (c) => c.positional('id', { type: 'number', demandOption: true }),
+        runCommand<{ id: number }>(rt, unregister) as never,
+      )
+      .demandCommand(1, 'give a brokers subcommand: list, drain or unregister'),
   )
 }
 
@@ -98,6 +105,13 @@ async function drain(a: DrainArgs, ctx: Ctx): Promise<void> {
     ctx.setExitCode(1)
     println(ctx.io, `Broker ${a.id} still holds ${remaining} replica${remaining === 1 ? '' : 's'} after ${a.waitMs} ms; see \`tributary partitions reassign --verify\`.`)
   }
+}
+
+async function unregister(a: { id: number }, ctx: Ctx): Promise<void> {
+  if (!Number.isSafeInteger(a.id) || a.id < 1) throw new UsageError('give the broker id to unregister')
+  await clientFor(ctx).admin().unregisterBroker(a.id)
+  if (ctx.json) printJson(ctx.io, { broker: a.id, unregistered: true })
+  else println(ctx.io, `Broker ${a.id} is unregistered.`)
 }
 
 /** Replicas still on `id` once the moves completed or the wait ran out (0 = drained). */
