@@ -186,15 +186,16 @@ describe('a non-voter may only send what an observer legitimately sends', () => 
     const n = followerKnowing9()
     for (const from of [9, 8]) {
       for (const type of [MessageType.Vote, MessageType.PreVote]) {
-        const before = n.status()
         expect(n.step(makeMessage(type, from, 2, 50, { index: 100, logTerm: 50 })).ok).toBe(true)
-        expect(n.status()).toEqual(before)
+        expect(n.status()).toMatchObject({ term: 3, vote: 1, leaderId: 1, role: 'follower', commit: 2, lastIndex: 4 })
         expect(drain(n)).toEqual([])
       }
     }
+    // ... but the campaigner is remembered as an observer, to replicate to once we lead.
+    expect(n.status().observers.sort()).toEqual([8, 9])
   })
 
-  test('an observer cannot raise a voter’s term, even with a message it may send', () => {
+  test('an observer cannot raise a voter’s term, even with a message it may send (but a leader steps down for the term of a node answering its appends)', () => {
     const n = followerKnowing9()
     expectRejected(n, makeMessage(MessageType.AppResp, 9, 2, 7, { index: 4 }), 'NOT_PERMITTED')
     expectRejected(n, makeMessage(MessageType.HeartbeatResp, 9, 2, 7), 'NOT_PERMITTED')
@@ -207,10 +208,15 @@ describe('a non-voter may only send what an observer legitimately sends', () => 
     c.processAll()
     c.queue.length = 0
     const term = leader.currentTerm
-    expectRejected(leader, makeMessage(MessageType.AppResp, 9, 1, term + 5, { index: 0 }), 'NOT_PERMITTED')
+    expectRejected(leader, makeMessage(MessageType.ReadIndex, 9, 1, term + 5, { ctx: bytes('r') }), 'NOT_PERMITTED')
+    expectRejected(leader, makeMessage(MessageType.AppResp, 8, 1, term + 5, { index: 0 }), 'UNKNOWN_PEER')
     expectRejected(leader, makeMessage(MessageType.App, 9, 1, term, { index: leader.lastLogIndex, logTerm: term }), 'INVALID_ARGUMENT')
     expect(leader.role).toBe('leader')
     expect(leader.currentTerm).toBe(term)
+    // A node it replicates to (a voter removed while away, say) answering from a later term: etcd's rule.
+    expect(leader.step(makeMessage(MessageType.AppResp, 9, 1, term + 5, { index: 0 })).ok).toBe(true)
+    expect(leader.role).toBe('follower')
+    expect(leader.currentTerm).toBe(term + 5)
   })
 
   test('an observer’s acks, heartbeat answers and reads are still heard', () => {

@@ -140,7 +140,13 @@ function deniedSender(s: NodeState, m: RaftMessage): RaftResult | undefined {
   // as a voter: it removed itself and leads until that removal commits, then hands over.
   if (m.from === s.leader && m.term === s.term && FROM_OUR_LEADER.has(m.type)) return undefined
   if (!OBSERVER_MAY_SEND.has(m.type)) return fail('NOT_PERMITTED', `observer ${m.from} may not send ${m.type}`, s.leader)
-  if (m.term > s.term && s.outsideVoters.has(m.from) && m.type !== MessageType.ReadIndex) return undefined
+  // ... except a node that may believe itself a voter (NodeState.outsideVoters), or one
+  // a leader replicates to answering its appends: a voter removed while away may have
+  // campaigned past our term before it learns of its removal, and would refuse our
+  // appends forever. (A leader may have learned of it only as an observer, from a
+  // snapshot, after a restart.)
+  const answersOurAppends = s.role === 'leader' && s.progress.has(m.from) && m.type !== MessageType.ReadIndex
+  if (m.term > s.term && (answersOurAppends || (s.outsideVoters.has(m.from) && m.type !== MessageType.ReadIndex))) return undefined
   if (m.term > s.term) return fail('NOT_PERMITTED', `observer ${m.from} may not raise our term ${s.term} to ${m.term}`, s.leader)
   return undefined
 }
