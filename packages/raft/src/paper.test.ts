@@ -562,7 +562,7 @@ describe('observers (non-voting members)', () => {
     expect(p4.lastCaughtUpTick).toBeGreaterThanOrEqual(0)
   })
 
-  test('an observer never campaigns, never votes, and never counts toward commit', () => {
+  test('an observer never campaigns, and never counts toward commit or an election', () => {
     const c = new TestCluster([1, 2, 3], { observers: [4] })
     const leader = c.elect(1)
     leader.addObserver(4)
@@ -577,9 +577,17 @@ describe('observers (non-voting members)', () => {
     for (let i = 0; i < 10 * ET; i++) obs.tick()
     expect(obs.role).toBe('observer')
     expect(obs.status().term).toBe(1)
+    // It answers a vote request (thesis §4.1: it may be a voter its log does not list
+    // yet), but a candidate whose configuration does not list it ignores the answer.
     obs.step(msg(MessageType.Vote, 2, 4, 9, { index: 99, logTerm: 9 }))
-    const rd = obs.ready()
-    expect((rd?.messages ?? []).filter((m) => m.type === MessageType.VoteResp)).toEqual([])
+    const grant = (obs.ready()?.messages ?? []).find((m) => m.type === MessageType.VoteResp)
+    expect(grant).toMatchObject({ from: 4, to: 2, term: 9, reject: 0 })
+    const candidate = c.node(2)
+    for (let i = 0; i < 10 * ET && candidate.role !== 'precandidate'; i++) candidate.tick()
+    expect(candidate.role).toBe('precandidate')
+    const r = candidate.step(msg(MessageType.PreVoteResp, 4, 2, candidate.currentTerm + 1))
+    expect(r.ok ? 'counted' : r.code).toBe('UNKNOWN_PEER') // (NOT_PERMITTED had 2 known 4 as an observer)
+    expect(candidate.role).toBe('precandidate')
   })
 })
 
