@@ -110,7 +110,7 @@ describe('quorum APIs on a node that is not the Raft leader', () => {
       const n = h.node(id)
       registerQuorumApis({ register: (k, fn) => void registry.set(k, fn) }, {
         nodeId: id, quorum: n.quorum, controller: { heartbeatAgeMs: () => null } as unknown as Controller, metadata: n.metadata, peers,
-        learnEndpoint: () => {}, requestTimeoutMs: 1000,
+        learnEndpoint: () => {}, requestTimeoutMs: 1000, clock: h.clock,
       })
       nodes.set(id, registry)
     }
