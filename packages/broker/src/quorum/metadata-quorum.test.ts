@@ -123,3 +123,24 @@ test.each([
   await h.clock.advanceUntil(() => reopened.metadata.image().offset >= more, 3000)
   expect([...reopened.metadata.image().topicsByName.keys()].sort()).toEqual(['after', 'r0', 'r1', 'r2', 'r3', 'r4', 'r5'])
 })
+
+test('a voter change commits through the metadata quorum, the image moves past it, and a restart takes the voters from the log', async () => {
+  h = await QuorumHarness.start([1, 2, 3], { seed: 5 })
+  const leader = await h.waitForController()
+  const removed = [1, 2, 3].find((id) => id !== leader.id)!
+  await expect(leader.quorum.changeVoter({ type: 'add', id: leader.id })).rejects.toMatchObject({ code: ErrorCode.DUPLICATE_VOTER })
+  await expect(leader.quorum.changeVoter({ type: 'remove', id: 9 })).rejects.toMatchObject({ code: ErrorCode.VOTER_NOT_FOUND })
+  const index = await leader.quorum.changeVoter({ type: 'remove', id: removed })
+  expect(leader.quorum.status().voters.sort()).toEqual([1, 2, 3].filter((id) => id !== removed))
+  // The config entry is not a metadata record: the image just moves past it, and commits go on.
+  await leader.quorum.commit(topic('after'))
+  expect(leader.metadata.image().offset).toBeGreaterThan(index)
+  await h.clock.advanceUntil(() => h.node(removed).metadata.image().topicsByName.has('after'), 2000)
+  expect(h.node(removed).quorum.status().role).toBe('observer')
+  // Restarted with the bootstrap voters [1, 2, 3], it replays the log and is still no voter.
+  const durable = await h.crash(removed)
+  await h.startNode(removed, durable)
+  expect(h.node(removed).quorum.status().voters.sort()).toEqual([1, 2, 3].filter((id) => id !== removed))
+  expect(h.node(removed).quorum.status().role).toBe('observer')
+  expect(h.node(removed).metadata.image().topicsByName.has('after')).toBe(true)
+})
