@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { PassThrough } from 'node:stream'
 import { encodeImage, encodeRecords, emptyImage, applyRecords, type MetadataRecord } from '@tributary/broker'
-import type { Entry } from '@tributary/raft'
+import { encodeVoters, type Entry } from '@tributary/raft'
 import { openLevelStorage, RAFT_DB_MARKER } from '@tributary/storage'
 import { main } from './cli.js'
 import { findStorageDir, offlineView } from './offline.js'
@@ -46,6 +46,19 @@ describe('offline view of a stopped node', () => {
     const q = await v.describeQuorum()
     expect(q.voters.map((x) => x.nodeId)).toEqual([1, 2, 3])
     expect(((await v.metadataImage()).image as { clusterId: string }).clusterId).toBe('c2')
+  })
+
+  it('takes the voters from the latest config entry after the snapshot, and moves the image past it', async () => {
+    const base = emptyImage()
+    applyRecords(base, [{ type: 'ClusterId', version: 0, clusterId: 'c3' }], 5)
+    const v = offlineView({
+      hardState: { term: 2, vote: 0, commit: 7 },
+      snapshot: { index: 5, term: 2, voters: [1, 2, 3], observers: [], data: encodeImage(base) },
+      entries: [{ index: 6, term: 2, type: 'config', data: encodeVoters([1, 2, 3, 4]) }, entry(7, 2, topic)],
+    })
+    expect((await v.describeQuorum()).voters.map((x) => x.nodeId)).toEqual([1, 2, 3, 4])
+    expect((await v.metadataImage()).offset).toBe(7)
+    expect((await v.metadataLog(6, 1)).entries[0]).toMatchObject({ index: 6, type: 'Voters', record: { voters: [1, 2, 3, 4] } })
   })
 })
 

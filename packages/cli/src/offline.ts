@@ -9,7 +9,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { applyRecords, decodeImage, decodeRecords, emptyImage, imageForInspection, metadataLogPage } from '@tributary/broker'
 import { type DescribeClusterResponse, type DescribeQuorumResponse, type MetadataImageResponse, type MetadataLogResponse, type MetadataSnapshotsResponse } from '@tributary/protocol'
-import type { Entry, HardState, Snapshot } from '@tributary/raft'
+import { decodeVoters, type Entry, type HardState, type Snapshot } from '@tributary/raft'
 import { openRaftStorage, RAFT_DB_MARKER } from '@tributary/storage'
 import { CliError } from './errors.js'
 import type { ClusterPort } from './port.js'
@@ -84,6 +84,11 @@ export function offlineView(state: RaftDiskState): MetadataSource {
     }
     for (const e of committed) {
       if (snap && e.index <= snap.index) continue
+      if (e.type === 'config') {
+        // A voter set, the Raft core's: the image moves past it as a live node's does.
+        applyRecords(image, [], e.index)
+        continue
+      }
       const r = decodeRecords(e.data)
       if (!r.ok) throw new CliError(`entry ${e.index} does not decode (${r.message}); the image stops before it`)
       applyRecords(image, r.value, e.index)
@@ -97,8 +102,11 @@ export function offlineView(state: RaftDiskState): MetadataSource {
   return {
     async describeQuorum(): Promise<DescribeQuorumResponse> {
       const img = image().image as ReturnType<typeof imageForInspection>
-      // Voters are config, not data: the snapshot records them; without one, the registered brokers stand in.
-      const voters = snap?.voters.length ? snap.voters : img.brokers.map((b) => b.nodeId)
+      // Voters are Raft's, not the image's: the latest config entry in the log (committed
+      // or not, as a live node has it in force), else the snapshot's; without either,
+      // the registered brokers stand in.
+      const config = state.entries.filter((e) => e.type === 'config' && (!snap || e.index > snap.index)).at(-1)
+      const voters = (config && decodeVoters(config.data)) ?? (snap?.voters.length ? snap.voters : img.brokers.map((b) => b.nodeId))
       const replica = (nodeId: number) => ({ nodeId, logEndOffset: -1, lastFetchTimestamp: -1, lastCaughtUpTimestamp: -1 })
       return {
         clusterId: img.clusterId,
