@@ -258,4 +258,15 @@ describe('each API: the needed ACL lets it through, none gets the documented cod
     expect(await outcome(addUser(client('no'), 'made-by-no'))).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
     expect((await admin().describeUsers()).map((u) => u.user).sort()).toEqual(['admin', 'made-by-yes', 'no', 'yes'])
   })
+
+  test('AddRaftVoter, RemoveRaftVoter and an operator\'s UnregisterBroker: Alter on the cluster, else CLUSTER_AUTHORIZATION_FAILED', async () => {
+    // Authorized, each gets past the check to the request's own refusal (node 99 is nobody).
+    const calls = (t: Tributary) => {
+      const a = t.admin()
+      return [a.addRaftVoter({ voterId: 99, timeoutMs: 2000 }), a.removeRaftVoter({ voterId: 99, timeoutMs: 2000 }), a.unregisterBroker(99)]
+    }
+    await only(onCluster(Op.ALTER))
+    expect(await Promise.all(calls(client('yes')).map(outcome))).toEqual([ErrorCode.INVALID_REQUEST, ErrorCode.VOTER_NOT_FOUND, ErrorCode.BROKER_ID_NOT_REGISTERED])
+    expect(await Promise.all(calls(client('no')).map(outcome))).toEqual(Array(3).fill(ErrorCode.CLUSTER_AUTHORIZATION_FAILED))
+  })
 })
