@@ -23,6 +23,7 @@ import {
 import type { AclBinding } from '@tributary/protocol'
 import { createAcls, deleteAcls, describeAcls, type AclFilter } from './admin-acls.js'
 import { topicPermissions, type TopicPermissions } from './admin-permissions.js'
+import { deleteGroupOffsets, deleteRecords, type DeleteRecordsArgs } from './admin-deletes.js'
 import {
   alterPartitionReassignments, electLeaders, listPartitionReassignments,
   type ElectionResult, type ElectLeadersArgs, type PartitionReassignment, type ReassignmentTopic,
@@ -322,6 +323,29 @@ export class Admin {
       const e = r.results.find((x) => x.errorCode !== ErrorCode.NONE)
       if (e) throw responseError(e.errorCode, undefined, `deleteGroup ${e.groupId}`)
     }
+  }
+
+  /**
+   * Forget a group's committed offsets for a topic (Kafka's OffsetDelete): all its
+   * committed partitions, or the ones named. Refused (GROUP_SUBSCRIBED_TO_TOPIC)
+   * while a member of the group consumes the topic. Needs Delete on the group and Read on the topic.
+   */
+  deleteGroupOffsets(args: { groupId: string; topic: string; partitions?: number[] }): Promise<void> {
+    return deleteGroupOffsets(this.coordinators, args)
+  }
+
+  /**
+   * Delete the records below an offset (-1: the high watermark) by moving each
+   * partition's log start there (Kafka's DeleteRecords, at each leader); answers
+   * each partition's new log start. Needs Delete on the topic.
+   */
+  deleteRecords(args: DeleteRecordsArgs): Promise<Array<{ partition: number; lowWatermark: number }>> {
+    return deleteRecords(this.cluster, args)
+  }
+
+  /** KafkaJS's name for deleteRecords. */
+  async deleteTopicRecords(args: DeleteRecordsArgs): Promise<void> {
+    await deleteRecords(this.cluster, args)
   }
 
   /**

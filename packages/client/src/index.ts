@@ -16,6 +16,7 @@ export { text, type Message, type RecordMetadata, type ConsumedMessage, type Byt
 export type { AclFilter } from './admin-acls.js'
 export type { TopicPermissions } from './admin-permissions.js'
 export type { ElectLeadersArgs, ElectionResult, ReassignmentTopic, PartitionReassignment } from './admin-elastic.js'
+export type { DeleteRecordsArgs } from './admin-deletes.js'
 export { AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes, type AclBinding } from '@tributary/protocol'
 export { ArgumentError, ClosedError, TributaryError, ErrorCode, errorName } from './errors.js'
 export type { RetryOptions } from './backoff.js'

@@ -15,6 +15,7 @@ import type {
   ClassicGroupDescription, ClassicMemberDescription,
   HeartbeatRequest, HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse, SyncGroupRequest, SyncGroupResponse,
 } from './api-classic-groups.js'
+import type { DeleteRecordsRequest, DeleteRecordsResponse, OffsetDeleteRequest, OffsetDeleteResponse } from './api-deletes.js'
 import type { CreateAclsRequest, CreateAclsResponse, DeleteAclsRequest, DeleteAclsResponse, DescribeAclsRequest, DescribeAclsResponse } from './acl.js'
 
 export const ApiKey = {
@@ -38,6 +39,8 @@ export const ApiKey = {
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
+  /** Move partitions' log start offset forward (Kafka's number; shapes in api-deletes.ts), answered by each leader. */
+  DeleteRecords: 21,
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
   /** ACLs matching a filter (Kafka's number; shapes in acl.ts). */
@@ -58,6 +61,8 @@ export const ApiKey = {
   AlterPartitionReassignments: 45,
   /** The reassignments in progress (KIP-455). */
   ListPartitionReassignments: 46,
+  /** Delete a group's committed offsets for some partitions (Kafka's number; shapes in api-deletes.ts). */
+  OffsetDelete: 47,
   DescribeUserScramCredentials: 50,
   AlterUserScramCredentials: 51,
   DescribeQuorum: 55,
@@ -483,6 +488,8 @@ export interface ApiBodies {
   [ApiKey.ApiVersions]: [ApiVersionsRequest, ApiVersionsResponse]
   [ApiKey.CreateTopics]: [CreateTopicsRequest, CreateTopicsResponse]
   [ApiKey.DeleteTopics]: [DeleteTopicsRequest, DeleteTopicsResponse]
+  [ApiKey.DeleteRecords]: [DeleteRecordsRequest, DeleteRecordsResponse]
+  [ApiKey.OffsetDelete]: [OffsetDeleteRequest, OffsetDeleteResponse]
   [ApiKey.InitProducerId]: [InitProducerIdRequest, InitProducerIdResponse]
   [ApiKey.OffsetForLeaderEpoch]: [OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse]
   [ApiKey.DescribeConfigs]: [DescribeConfigsRequest, DescribeConfigsResponse]

@@ -83,6 +83,8 @@ export const ErrorCode = {
   ELECTION_NOT_NEEDED: 84,
   /** AlterPartitionReassignments: a cancel named a partition that is not being reassigned. */
   NO_REASSIGNMENT_IN_PROGRESS: 85,
+  /** OffsetDelete: the group is active and subscribed to this topic; its members still consume it. */
+  GROUP_SUBSCRIBED_TO_TOPIC: 86,
   /** A record the broker refuses on its own merits (e.g. no key on a compacted topic); resending it fails again. */
   INVALID_RECORD: 87,
   /** A named resource (a user's credential) does not exist. */

@@ -1,6 +1,7 @@
 export * from './errors.js'
 export * from './api.js'
 export * from './api-users.js'
+export * from './api-deletes.js'
 export * from './api-classic-groups.js'
 export * from './envelope.js'
 export * from './transport.js'

@@ -378,20 +378,28 @@ export class BatchLog implements PartitionLog {
       await this.lastWrite
       const limit = Math.min(policy.maxOffset ?? Number.MAX_SAFE_INTEGER, this.logEnd)
       const expiredBefore = policy.retentionMs < 0 ? -Infinity : policy.nowMs - policy.retentionMs
+      const startAtLeast = Math.min(policy.logStartOffset ?? -1, limit)
       const deletes: number[] = []
       let deletedBytes = 0
       let newStart = this.logStart
+      let cutShort = false
       for await (const b of this.backend.scan(0, limit)) {
         const last = b.baseOffset + lastOffsetDeltaOf(b.bytes)
-        if (last >= limit || deletes.length >= this.limits.retentionBatchesMax) break
+        if (last >= limit) break
+        if (deletes.length >= this.limits.retentionBatchesMax) {
+          cutShort = true
+          break
+        }
         const tooOld = maxTimestampOf(b.bytes) < expiredBefore
         const tooBig = policy.retentionBytes >= 0 && this.size - deletedBytes - b.bytes.length >= policy.retentionBytes
-        if (!tooOld && !tooBig) break
+        if (!tooOld && !tooBig && last >= startAtLeast) break
         deletes.push(b.baseOffset)
         deletedBytes += b.bytes.length
         newStart = Math.max(newStart, last + 1)
       }
-      if (deletes.length === 0) return { deletedBatches: 0, deletedBytes: 0 }
+      // Past the batches still stored only when every batch below it is among the deletes.
+      if (!cutShort) newStart = Math.max(newStart, startAtLeast)
+      if (deletes.length === 0 && newStart === this.logStart) return { deletedBatches: 0, deletedBytes: 0 }
       this.rewrites++
       this.logStart = newStart
       this.size -= deletedBytes

@@ -327,6 +327,23 @@ describe.each(worlds)('PartitionLog contract: %s', (_name, makeWorld) => {
     expect(await offsetsFrom(again, 2)).toEqual([2, 3])
   })
 
+  test('a requested log start (DeleteRecords) drops the batches below it, keeps the one straddling it, and survives a restart', async () => {
+    for (let i = 0; i < 4; i++) await log.appendAsLeader(batch(values(`v${i}`, `w${i}`, `x${i}`)), 0) // batches [0-2] [3-5] [6-8] [9-11]
+    const r = await log.applyRetention({ retentionMs: -1, retentionBytes: -1, nowMs: T0, maxOffset: 10, logStartOffset: 4 })
+    expect(r.deletedBatches).toBe(1)
+    expect(log.logStartOffset()).toBe(4)
+    expect(await log.read(3, 100)).toMatchObject({ ok: false, code: ErrorCode.OFFSET_OUT_OF_RANGE })
+    expect(await offsetsFrom(log, 4)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11]) // whole batches, as Kafka returns them
+    const capped = await log.applyRetention({ retentionMs: -1, retentionBytes: -1, nowMs: T0, maxOffset: 7, logStartOffset: 11 })
+    expect([capped.deletedBatches, log.logStartOffset()]).toEqual([1, 7]) // never past maxOffset
+    const none = await log.applyRetention({ retentionMs: -1, retentionBytes: -1, nowMs: T0, logStartOffset: 5 })
+    expect([none.deletedBatches, log.logStartOffset()]).toEqual([0, 7]) // never backwards
+    await log.close()
+    const again = await (await world.restart()).open('topicA', 0)
+    expect([again.logStartOffset(), again.logEndOffset()]).toEqual([7, 12])
+    expect(await again.read(6, 100)).toMatchObject({ ok: false, code: ErrorCode.OFFSET_OUT_OF_RANGE })
+  })
+
   test('compaction keeps the newest record per key, keeps offsets, and drops old tombstones', async () => {
     await log.appendAsLeader(batch([{ key: 'k1', value: 'a' }, { key: 'k2', value: 'b' }, { key: null, value: 'nokey' }]), 0)
     await log.appendAsLeader(batch([{ key: 'k1', value: 'c' }, { key: 'k3', value: 'x' }]), 0)

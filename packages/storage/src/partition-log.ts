@@ -65,6 +65,13 @@ export interface RetentionPolicy {
   nowMs: number
   /** Never delete a batch holding an offset at/after this (the high watermark). */
   maxOffset?: number
+  /**
+   * Advance the log start to at least this offset (DeleteRecords, or a follower
+   * following its leader's log start), clamped to maxOffset and the LEO: batches
+   * entirely below it are dropped; one straddling it stays stored, but offsets
+   * below it are no longer readable.
+   */
+  logStartOffset?: number
 }
 
 export interface CompactionPolicy {
@@ -151,7 +158,8 @@ export interface PartitionLog {
    * Retention: drop whole batches from the head while the head batch is expired
    * (maxTimestamp < nowMs - retentionMs) or the log without it is still >=
    * retentionBytes; stops at the first batch that is neither, or that holds an
-   * offset >= maxOffset. logStartOffset becomes the dropped batches' end.
+   * offset >= maxOffset. logStartOffset becomes the dropped batches' end, or
+   * policy.logStartOffset when that is further (and no batch limit cut the pass short).
    */
   applyRetention(policy: RetentionPolicy): Promise<{ deletedBatches: number; deletedBytes: number }>
   /**

@@ -84,6 +84,8 @@ export function apiGuards(authz: AclAuthorizer): Map<number, Guard> {
   guards.set(ApiKey.OffsetForLeaderEpoch, perTopicPartitions(Op.DESCRIBE, () => ({ leaderEpoch: -1, endOffset: -1 }), { clusterIfReplica: true }))
   // Kafka's DescribeProducers needs Read on the topic.
   guards.set(ApiKey.DescribeProducers, perTopicPartitions(Op.READ, () => ({ errorMessage: TOPIC_DENIED, activeProducers: [] })))
+  // Kafka's DeleteRecords needs Delete on the topic.
+  guards.set(ApiKey.DeleteRecords, perTopicPartitions(Op.DELETE, () => ({ lowWatermark: -1 })))
 
   guards.set(ApiKey.Metadata, async (body, ctx, next) => {
     const named = Array.isArray(body?.topics)
@@ -194,6 +196,14 @@ function registerGroupGuards(guards: Map<number, Guard>, authz: AclAuthorizer, c
   for (const key of [ApiKey.JoinGroup, ApiKey.SyncGroup, ApiKey.Heartbeat, ApiKey.LeaveGroup]) guards.set(key, group(Op.READ, (b) => b?.groupId))
 
   guards.set(ApiKey.OffsetCommit, group(Op.READ, (b) => b?.groupId, (body, ctx, next) => {
+    const parts = split(body?.topics, (t) => t?.topic, (name) => can(ctx, Op.READ, Res.TOPIC, name))
+    if (!parts) return invalid('topics must be an array of { topic, partitions }')
+    const refused = parts.refused.map((t) => ({ topic: t.topic, partitions: partitionsOf(t).map((p) => ({ partition: partitionNo(p), errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) }))
+    return withOnly(body, ctx, next, 'topics', parts, refused, () => ({ errorCode: ErrorCode.NONE, body: { topics: refused } }))
+  }))
+
+  // OffsetDelete, as Kafka: Delete on the group, then Read on each topic (refused per partition).
+  guards.set(ApiKey.OffsetDelete, group(Op.DELETE, (b) => b?.groupId, (body, ctx, next) => {
     const parts = split(body?.topics, (t) => t?.topic, (name) => can(ctx, Op.READ, Res.TOPIC, name))
     if (!parts) return invalid('topics must be an array of { topic, partitions }')
     const refused = parts.refused.map((t) => ({ topic: t.topic, partitions: partitionsOf(t).map((p) => ({ partition: partitionNo(p), errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) }))

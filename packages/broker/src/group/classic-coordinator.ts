@@ -142,6 +142,21 @@ export class ClassicCoordinator {
     return g !== undefined && !g.isIdle()
   }
 
+  /**
+   * The topics a live classic group's members subscribe to (every protocol
+   * they offered, decoded as the consumer protocol), for OffsetDelete; null
+   * when the id is not a live classic group; 'not-consumer' for a live group
+   * of another protocol type (its topics cannot be known).
+   */
+  subscribedTopics(shard: ClassicShard, groupId: string): Set<string> | 'not-consumer' | null {
+    const g = shard.classic.get(groupId)
+    if (!g || g.isIdle()) return null
+    if (g.protocolType !== CONSUMER_PROTOCOL_TYPE) return 'not-consumer'
+    const out = new Set<string>()
+    for (const m of g.members.values()) for (const p of m.protocols) for (const t of subscribedOf(p.metadata)) out.add(t)
+    return out
+  }
+
   /** Live classic groups of a shard, for ListGroups. */
   list(shard: ClassicShard): Array<{ groupId: string; state: GroupStateName; protocolType: string; classicState: string }> {
     return [...shard.classic.values()]

@@ -18,6 +18,8 @@ import {
   type DescribeGroupsResponse,
   type ListGroupsResponse,
   type OffsetCommitResponse,
+  type OffsetDeleteRequest,
+  type OffsetDeleteResponse,
   type OffsetFetchResponse,
   type Result,
 } from '@tributary/protocol'
@@ -29,6 +31,7 @@ import { ConsumerGroup } from './group-state.js'
 import { heartbeat, JOIN_EPOCH, LEAVE_EPOCH, type HeartbeatInput } from './heartbeat.js'
 import { dirtyRecords, groupTombstone, offsetRecord } from './offsets-store.js'
 import { failWrites, fetchOffsets, planCommit, type CommitInput, type FetchInput } from './offsets.js'
+import { consumerGroupTopics, planOffsetDelete } from './offset-delete.js'
 import { PartitionWriter } from './partition-writer.js'
 import { MemberTimers, type Expiry } from './member-timers.js'
 import { OffsetsTopic, OFFSETS_TOPIC } from './offsets-topic.js'
@@ -281,6 +284,24 @@ export class GroupCoordinatorCore {
     shard.groups.delete(groupId)
     const code = await shard.writer!.write(records)
     return code === ErrorCode.NONE ? ErrorCode.NONE : coordinatorError(code)
+  }
+
+  /** OffsetDelete (offset-delete.ts): the group's error is the result's; each partition's is in the response. */
+  async deleteOffsets(groupId: string, asked: OffsetDeleteRequest['topics']): Promise<Result<OffsetDeleteResponse>> {
+    const routed = this.route(groupId)
+    if (!routed.ok) return routed
+    const shard = routed.value
+    const g = shard.groups.get(groupId)
+    const classic = this.classic.subscribedTopics(shard, groupId)
+    if (g === undefined && classic === null) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `group ${groupId} does not exist`)
+    if (classic === 'not-consumer') return fail(ErrorCode.NON_EMPTY_GROUP, `group ${groupId} has members of a protocol other than consumer`)
+    const plan = planOffsetDelete(g, classic ?? consumerGroupTopics(g, this.offsetsTopic.topics()), asked)
+    if (plan.keys.length === 0) return ok(plan.response)
+    const now = this.deps.clock.now()
+    const code = await shard.writer!.write(plan.keys.map((k) => offsetRecord(groupId, k, null, now)))
+    if (code !== ErrorCode.NONE) return fail(coordinatorError(code), `offset deletion not durable: ${code}`)
+    if (g !== undefined && shard.groups.get(groupId) === g) for (const k of plan.keys) g.offsets.delete(k)
+    return ok(plan.response)
   }
 
   // ------------------------------------------------------------ shards

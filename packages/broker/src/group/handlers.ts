@@ -11,6 +11,7 @@ import type { GroupCoordinatorCore } from './coordinator.js'
 import { parseClassicHeartbeat, parseJoinGroup, parseLeaveGroup, parseSyncGroup } from './classic-requests.js'
 import { isBody, parseGroupIds, parseHeartbeat, parseOffsetCommit, parseOffsetFetch, parseStatesFilter } from './requests.js'
 import type { ResolvedGroupConfig } from './types.js'
+import { parseOffsetDelete } from './offset-delete.js'
 
 const ROUTING_ERRORS = new Set<number>([ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS])
 
@@ -82,6 +83,11 @@ export function registerGroupHandlers(
     const codes = await Promise.all(ids.value.map((id) => core.deleteGroup(id)))
     const response: DeleteGroupsResponse = { results: ids.value.map((groupId, i) => ({ groupId, errorCode: codes[i] })) }
     return perGroup(codes, response)
+  })
+
+  registry.register(ApiKey.OffsetDelete, async (body) => {
+    const req = parseOffsetDelete(body)
+    return reply(req.ok ? await core.deleteOffsets(req.value.groupId, req.value.topics) : req)
   })
 }
 

@@ -43,7 +43,7 @@ export interface GroupCoordinatorDeps {
 }
 
 export interface GroupCoordinator {
-  /** Registers ConsumerGroupHeartbeat, OffsetCommit, OffsetFetch, FindCoordinator, ListGroups, DescribeGroups, DeleteGroups. */
+  /** Registers ConsumerGroupHeartbeat, OffsetCommit, OffsetFetch, FindCoordinator, ListGroups, DescribeGroups, DeleteGroups, OffsetDelete. */
   register(registry: HandlerRegistry): void
   start(): Promise<void>
   stop(): Promise<void>

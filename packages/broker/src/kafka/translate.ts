@@ -7,6 +7,7 @@
 import { ErrorCode, KafkaApiKey, type MetadataResponse, type ProduceResponse, type ListOffsetsResponse, type CreateTopicsResponse, type FindCoordinatorResponse } from '@tributary/protocol'
 import { parseKafkaEndpoint } from './endpoint.js'
 import { ADMIN_TRANSLATIONS } from './translate-admin.js'
+import { DELETE_TRANSLATIONS } from './translate-deletes.js'
 import { fetch } from './translate-fetch.js'
 import { GROUP_TRANSLATIONS } from './translate-groups.js'
 import { SECURITY_TRANSLATIONS } from './translate-security.js'
@@ -182,4 +183,5 @@ export const TRANSLATIONS: ReadonlyMap<number, Translation> = new Map([
   ...GROUP_TRANSLATIONS,
   ...ADMIN_TRANSLATIONS,
   ...SECURITY_TRANSLATIONS,
+  ...DELETE_TRANSLATIONS,
 ])

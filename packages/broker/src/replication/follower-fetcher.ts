@@ -250,6 +250,8 @@ export class LeaderFetcher {
           this.host.logger.warn({ topic: p.topic, partition: p.partition, message: appended.message }, 'leader sent bad batches')
           return false
         }
+        // The leader's log start moved (DeleteRecords, its retention): follow it up to our HW.
+        if (r.logStartOffset > p.logStartOffset()) await p.advanceLogStart(r.logStartOffset, p.highWatermark())
         return true
       }
       if (r.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {

@@ -361,6 +361,19 @@ export class Partition {
     this.wakeAll()
   }
 
+  /**
+   * Move the log start forward to `offset` (DeleteRecords on the leader, a follower
+   * following its leader's log start), never past `maxOffset` (the HW): the
+   * retention path drops the batches below it. Call inside `exclusive`.
+   */
+  async advanceLogStart(offset: number, maxOffset: number): Promise<void> {
+    const target = Math.min(offset, maxOffset)
+    for (let before = -1; this.log.logStartOffset() < target && this.log.logStartOffset() !== before; ) {
+      before = this.log.logStartOffset()
+      await this.log.applyRetention({ retentionMs: -1, retentionBytes: -1, nowMs: 0, maxOffset, logStartOffset: target })
+    }
+  }
+
   // ------------------------------------------------------------ reads
 
   /** Whole batches from `fromOffset`; `maxOffset` (exclusive) is the HW for consumers. */

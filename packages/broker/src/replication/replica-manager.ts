@@ -3,11 +3,12 @@
  * leader and follower roles as metadata changes (MetadataView.onChange
  * 'partition' / 'topic-removed' / 'topic-config' / 'broker', and the initial image
  * at start), runs one follower fetcher per leader broker, sends AlterPartition for
- * ISR changes, and serves Produce, Fetch, ListOffsets, OffsetForLeaderEpoch and
- * DescribeProducers.
+ * ISR changes, and serves Produce, Fetch, ListOffsets, OffsetForLeaderEpoch,
+ * DescribeProducers and DeleteRecords.
  */
 import { ApiKey, ErrorCode, type AlterPartitionResponse } from '@tributary/protocol'
 import { handleDescribeProducers } from './describe-producers.js'
+import { handleDeleteRecords } from './delete-records.js'
 import { ALTER_PARTITION_TIMEOUT_MS, AlterPartitionBatcher } from './alter-partition-batcher.js'
 import type { MetadataChange, MetadataImage, PartitionState, TopicState } from '../metadata/image-types.js'
 import { RateLimitedLog } from '../log-limit.js'
@@ -118,6 +119,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     registry.register(ApiKey.ListOffsets, (body, ctx) => handleListOffsets(this, body, ctx))
     registry.register(ApiKey.OffsetForLeaderEpoch, (body, ctx) => handleOffsetForLeaderEpoch(this, body, ctx))
     registry.register(ApiKey.DescribeProducers, (body) => handleDescribeProducers(this, body))
+    registry.register(ApiKey.DeleteRecords, (body) => handleDeleteRecords(this, body))
   }
 
   async start(): Promise<void> {

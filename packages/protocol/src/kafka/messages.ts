@@ -13,6 +13,7 @@ import * as G from './messages-groups.js'
 import * as S from './messages-sasl.js'
 import * as A from './messages-admin.js'
 import * as C from './messages-security.js'
+import * as D from './messages-deletes.js'
 
 export const RequestHeader = message('RequestHeader', -1, '0-2', '2+', [
   f('RequestApiKey', 'int16', '0+'),
@@ -248,6 +249,8 @@ export const KAFKA_APIS: ReadonlyMap<number, KafkaApi> = new Map([
   api(A.OffsetForLeaderEpochRequest, A.OffsetForLeaderEpochResponse),
   api(A.DescribeQuorumRequest, A.DescribeQuorumResponse),
   api(A.DescribeProducersRequest, A.DescribeProducersResponse),
+  api(D.DeleteRecordsRequest, D.DeleteRecordsResponse),
+  api(D.OffsetDeleteRequest, D.OffsetDeleteResponse),
   api(C.DescribeAclsRequest, C.DescribeAclsResponse),
   api(C.CreateAclsRequest, C.CreateAclsResponse),
   api(C.DeleteAclsRequest, C.DeleteAclsResponse),
@@ -258,8 +261,8 @@ export const KAFKA_APIS: ReadonlyMap<number, KafkaApi> = new Map([
 export const KafkaApiKey = {
   Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, OffsetCommit: 8, OffsetFetch: 9, FindCoordinator: 10,
   JoinGroup: 11, Heartbeat: 12, LeaveGroup: 13, SyncGroup: 14, DescribeGroups: 15, ListGroups: 16,
-  SaslHandshake: 17, ApiVersions: 18, CreateTopics: 19, DeleteTopics: 20, InitProducerId: 22, OffsetForLeaderEpoch: 23,
+  SaslHandshake: 17, ApiVersions: 18, CreateTopics: 19, DeleteTopics: 20, DeleteRecords: 21, InitProducerId: 22, OffsetForLeaderEpoch: 23,
   DescribeAcls: 29, CreateAcls: 30, DeleteAcls: 31,
-  DescribeConfigs: 32, AlterConfigs: 33, SaslAuthenticate: 36, CreatePartitions: 37, DeleteGroups: 42, IncrementalAlterConfigs: 44,
+  DescribeConfigs: 32, AlterConfigs: 33, SaslAuthenticate: 36, CreatePartitions: 37, DeleteGroups: 42, IncrementalAlterConfigs: 44, OffsetDelete: 47,
   DescribeUserScramCredentials: 50, AlterUserScramCredentials: 51, DescribeQuorum: 55, DescribeCluster: 60, DescribeProducers: 61,
 } as const

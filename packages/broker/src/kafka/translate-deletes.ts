@@ -1,0 +1,42 @@
+/**
+ * Kafka's DeleteRecords (21, v0-2) and OffsetDelete (47, v0) ↔ our handlers of
+ * the same numbers (replication/delete-records.ts, group/offset-delete.ts).
+ * DeleteRecords' timeout is not used: the leader answers once its own log start
+ * has moved.
+ */
+import { KafkaApiKey, type DeleteRecordsResponse, type OffsetDeleteResponse } from '@tributary/protocol'
+import { arr, type Translation } from './translation.js'
+
+const deleteRecords: Translation = {
+  apiKey: KafkaApiKey.DeleteRecords,
+  request: (k) => ({
+    topics: arr(k.topics).map((t) => ({ topic: t.name, partitions: arr(t.partitions).map((p) => ({ partition: p.partitionIndex, offset: p.offset })) })),
+    timeoutMs: k.timeoutMs,
+  }),
+  response: (ours) => ({
+    topics: (ours as DeleteRecordsResponse).topics.map((t) => ({
+      name: t.topic,
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, lowWatermark: p.lowWatermark, errorCode: p.errorCode })),
+    })),
+  }),
+  error: (k, errorCode) => ({
+    topics: arr(k.topics).map((t) => ({ name: t.name, partitions: arr(t.partitions).map((p) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode })) })),
+  }),
+}
+
+const offsetDelete: Translation = {
+  apiKey: KafkaApiKey.OffsetDelete,
+  request: (k) => ({ groupId: k.groupId, topics: arr(k.topics).map((t) => ({ topic: t.name, partitions: arr(t.partitions).map((p) => p.partitionIndex) })) }),
+  response: (ours) => ({
+    errorCode: 0,
+    topics: (ours as OffsetDeleteResponse).topics.map((t) => ({
+      name: t.topic,
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, errorCode: p.errorCode })),
+    })),
+  }),
+  // The group's error (GROUP_ID_NOT_FOUND, NOT_COORDINATOR, GROUP_AUTHORIZATION_FAILED, ...) is the response's own.
+  error: (_k, errorCode) => ({ errorCode, topics: [] }),
+}
+
+/** By Kafka API key. */
+export const DELETE_TRANSLATIONS: ReadonlyArray<[number, Translation]> = [deleteRecords, offsetDelete].map((t) => [t.apiKey, t])
