@@ -41,6 +41,8 @@ function world(opts: { superUsers?: string[]; allowEveryoneIfNoAclFound?: boolea
   echo(ApiKey.InitProducerId, () => ({ producerId: 1 }))
   echo(ApiKey.DescribeQuorum, () => ({}))
   echo(ApiKey.DescribeProducers, (b) => ({ topics: b.topics.map((t: any) => ({ topic: t.topic, partitions: t.partitions.map((partition: number) => ({ partition, errorCode: 0, activeProducers: [] })) })) }))
+  echo(ApiKey.DeleteRecords, (b) => ({ topics: b.topics.map((t: any) => ({ topic: t.topic, partitions: t.partitions.map((p: any) => ({ partition: p.partition, lowWatermark: p.offset, errorCode: 0 })) })) }))
+  echo(ApiKey.OffsetDelete, (b) => ({ topics: b.topics.map((t: any) => ({ topic: t.topic, partitions: t.partitions.map((partition: number) => ({ partition, errorCode: 0 })) })) }))
   echo(ApiKey.CreateAcls, () => ({ results: [] }))
   echo(ApiKey.ApiVersions, () => ({}))
   echo(ApiKey.FindCoordinator, () => ({ nodeId: 1 }))
@@ -129,6 +131,37 @@ describe('authorization in front of each API', () => {
     w.allow({ operation: 3, permissionType: 2 }) // DENY Read on orders
     const after = await w.call(ApiKey.Fetch, { ...incremental, sessionEpoch: 4 })
     expect(after.body.topics[0].partitions[0]).toMatchObject({ partition: 0, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, records: new Uint8Array(0) })
+  })
+
+  test('DeleteRecords needs Delete on each topic: Write or Read is not enough; the others are refused per partition and never reach the handler', async () => {
+    const w = world()
+    w.allow({ operation: 4 })
+    w.allow({ operation: 3 })
+    w.allow({ operation: 6, resourceName: 'audit' })
+    const body = { topics: [{ topic: 'orders', partitions: [{ partition: 0, offset: 5 }] }, { topic: 'audit', partitions: [{ partition: 1, offset: -1 }] }] }
+    const r = await w.call(ApiKey.DeleteRecords, body)
+    expect(r.handled.topics.map((t: any) => t.topic)).toEqual(['audit'])
+    expect(r.body.topics).toEqual([
+      { topic: 'audit', partitions: [{ partition: 1, lowWatermark: -1, errorCode: 0 }] },
+      { topic: 'orders', partitions: [{ partition: 0, lowWatermark: -1, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED }] },
+    ])
+  })
+
+  test('OffsetDelete needs Delete on the group (GROUP_AUTHORIZATION_FAILED), then Read on each topic (refused per partition)', async () => {
+    const w = world()
+    const body = { groupId: 'billing', topics: [{ topic: 'orders', partitions: [0, 1] }, { topic: 'audit', partitions: [0] }] }
+    w.allow({ resourceType: 3, resourceName: 'billing', operation: 3 }) // Read on the group is not Delete
+    w.allow({ operation: 3 })
+    const refused = await w.call(ApiKey.OffsetDelete, body)
+    expect([refused.errorCode, refused.handled]).toEqual([ErrorCode.GROUP_AUTHORIZATION_FAILED, undefined])
+    w.allow({ resourceType: 3, resourceName: 'billing', operation: 6 })
+    const r = await w.call(ApiKey.OffsetDelete, body)
+    expect(r.handled.topics.map((t: any) => t.topic)).toEqual(['orders'])
+    expect(r.body.topics).toEqual([
+      { topic: 'orders', partitions: [{ partition: 0, errorCode: 0 }, { partition: 1, errorCode: 0 }] },
+      { topic: 'audit', partitions: [{ partition: 0, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED }] },
+    ])
+    expect((await w.call(ApiKey.OffsetDelete, { groupId: 'billing', topics: 'orders' })).errorCode).toBe(ErrorCode.INVALID_REQUEST)
   })
 
   test('Metadata lists only describable topics; a named one is refused whether it exists or not', async () => {

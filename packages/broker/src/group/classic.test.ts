@@ -264,6 +264,29 @@ describe('classic groups', () => {
     expect(del.results).toEqual([{ groupId: 'g', errorCode: ErrorCode.NON_EMPTY_GROUP }])
   })
 
+  test('OffsetDelete refuses a topic the live group subscribes to, deletes another, and everything once the group is empty', async () => {
+    const w = await world()
+    const offsetDelete = (topic: string, partitions: number[]) => w.registry.call(ApiKey.OffsetDelete, { groupId: 'g', topics: [{ topic, partitions }] })
+    const fetched = async () => ((await w.registry.call(ApiKey.OffsetFetch, { groupId: 'g', topics: null })).body as any).topics.flatMap((t: any) => t.partitions.map((p: any) => `${t.topic}-${p.partition}@${p.offset}`))
+    expect((await offsetDelete('orders', [0])).errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND)
+    const a = new Member(w)
+    const b = new Member(w, 'g', [{ name: 'range', metadata: subscription(['audit']) }])
+    await rebalance(w, [a, b], (m) => (m === a ? [0, 1] : []))
+    expect((await a.commit(0, 7)).errorCode).toBe(ErrorCode.NONE)
+    expect((await a.commit(1, 8)).errorCode).toBe(ErrorCode.NONE)
+    const refused = await offsetDelete('orders', [0, 1])
+    expect(refused.body).toEqual({ topics: [{ topic: 'orders', partitions: [{ partition: 0, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC }, { partition: 1, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC }] }] })
+    expect(await fetched()).toEqual(['orders-0@7', 'orders-1@8'])
+    // Once a leaves, only b remains, subscribed to audit: orders' offsets may go while the group lives.
+    await a.leave()
+    await Promise.all([b.join(), w.clock.advance(REBALANCE_MS)])
+    expect((await offsetDelete('orders', [1])).body).toEqual({ topics: [{ topic: 'orders', partitions: [{ partition: 1, errorCode: ErrorCode.NONE }] }] })
+    expect(await fetched()).toEqual(['orders-0@7'])
+    await b.leave()
+    expect((await offsetDelete('orders', [0, 3])).errorCode).toBe(ErrorCode.NONE)
+    expect(await fetched()).toEqual([])
+  })
+
   test('an id handed out with MEMBER_ID_REQUIRED lapses after a session; an unknown id is UNKNOWN_MEMBER_ID', async () => {
     const w = await world()
     const first = await w.registry.call(ApiKey.JoinGroup, { groupId: 'g', memberId: '', sessionTimeoutMs: SESSION_MS, protocolType: 'consumer', protocols: [{ name: 'range', metadata: subscription() }], requireKnownMemberId: true })

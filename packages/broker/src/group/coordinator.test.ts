@@ -410,6 +410,29 @@ describe('group coordinator', () => {
     expect((await second.registry.call(ApiKey.ListGroups, {})).body).toEqual({ groups: [] })
   })
 
+  test('OffsetDelete: a topic a member subscribes to is refused, another topic\'s offsets are tombstoned for good; an unknown group is GROUP_ID_NOT_FOUND', async () => {
+    w.metadata.setTopic('audit', 2)
+    const first = await start()
+    const admin = (partitions: Array<[string, number, number]>) => commit(first, 'g1', '', -1, partitions)
+    expect((await admin([['orders', 0, 5], ['audit', 0, 3], ['audit', 1, 4]])).errorCode).toBe(ErrorCode.NONE)
+    const m = new Member(first, 'g1')
+    await rounds([m], 2)
+    const del = (groupId: string, topics: Array<{ topic: string; partitions: number[] }>) => first.registry.call(ApiKey.OffsetDelete, { groupId, topics })
+    const r = await del('g1', [{ topic: 'orders', partitions: [0] }, { topic: 'audit', partitions: [0] }])
+    expect(r).toEqual({ errorCode: ErrorCode.NONE, body: { topics: [
+      { topic: 'orders', partitions: [{ partition: 0, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC }] },
+      { topic: 'audit', partitions: [{ partition: 0, errorCode: ErrorCode.NONE }] },
+    ] } })
+    expect(await committed(first, 'g1')).toEqual(new Map([[key('orders', 0), 5], [key('audit', 1), 4]]))
+    expect((await del('missing', [{ topic: 'orders', partitions: [0] }])).errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND)
+    expect((await first.registry.call(ApiKey.OffsetDelete, { groupId: 'g1', topics: [{ topic: 'orders', partitions: [-1] }] })).errorCode).toBe(ErrorCode.INVALID_REQUEST)
+    await m.heartbeat({ memberEpoch: -1 }) // the group is empty: nothing is subscribed
+    expect(((await del('g1', [{ topic: 'orders', partitions: [0] }])).body as any).topics[0].partitions[0].errorCode).toBe(ErrorCode.NONE)
+    for (let p = 0; p < OFFSETS_PARTITIONS; p++) first.replicas.setLeader(p, false)
+    const second = await start()
+    expect(await committed(second, 'g1')).toEqual(new Map([[key('audit', 1), 4]]))
+  })
+
   test('a failed write is answered with an error and the partition is reloaded from the log', async () => {
     const node = await start()
     const m = new Member(node, 'g1')
