@@ -229,6 +229,25 @@ describe('each API: the needed ACL lets it through, none gets the documented cod
     expect((await admin().listGroups()).map((g) => g.groupId)).not.toContain('old-group')
   })
 
+  test('DeleteRecords: Delete on the topic, else TOPIC_AUTHORIZATION_FAILED', async () => {
+    await admin().createTopic({ topic: 'trim', partitions: 1, replicationFactor: 1 })
+    await adminClient.producer().send({ topic: 'trim', messages: [{ value: 'a' }, { value: 'b' }] })
+    expect(await outcome(client('no').admin().deleteRecords({ topic: 'trim', partitions: [{ partition: 0, offset: 1 }] }))).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+    await only(topic('trim', Op.DELETE))
+    expect(await client('yes').admin().deleteRecords({ topic: 'trim', partitions: [{ partition: 0, offset: 1 }] })).toEqual([{ partition: 0, lowWatermark: 1 }])
+  })
+
+  test('OffsetDelete: Delete on the group and Read on the topic, else GROUP_AUTHORIZATION_FAILED / TOPIC_AUTHORIZATION_FAILED', async () => {
+    await admin().setOffsets({ groupId: 'trimmed-group', topic: 'orders', partitions: [{ partition: 0, offset: 0 }] })
+    const del = (user: string) => outcome(client(user).admin().deleteGroupOffsets({ groupId: 'trimmed-group', topic: 'orders', partitions: [0] }))
+    expect(await del('no')).toBe(ErrorCode.GROUP_AUTHORIZATION_FAILED)
+    await only(group('trimmed-group', Op.DELETE))
+    expect(await del('yes')).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+    await only(group('trimmed-group', Op.DELETE), topic('orders', Op.READ))
+    expect(await del('yes')).toBe(ErrorCode.NONE)
+    expect(await admin().fetchOffsets({ groupId: 'trimmed-group' })).toEqual([])
+  })
+
   test('cluster inspection (DescribeQuorum, DescribeCluster, MetadataLog, MetadataImage, MetadataSnapshots): Describe on the cluster, else CLUSTER_AUTHORIZATION_FAILED', async () => {
     await only(onCluster(Op.DESCRIBE))
     const calls = (t: Tributary) => {
