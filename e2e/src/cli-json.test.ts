@@ -44,6 +44,8 @@ const SCHEMAS = {
   'groups describe': obj({ groupId: 'string', state: 'string', groupEpoch: 'integer', members: arrayOf(member), partitions: arrayOf(lagRow) }),
   'groups reset-offsets': obj({ groupId: 'string', executed: 'boolean', offsets: arrayOf(obj({ topic: 'string', partition: 'integer', previousOffset: nullable('integer'), newOffset: 'integer' })) }),
   'groups delete': obj({ groupId: 'string', deleted: 'boolean' }),
+  'groups delete-offsets': obj({ groupId: 'string', topic: 'string', deleted: 'boolean' }),
+  'topics delete-records': obj({ topic: 'string', partitions: arrayOf(obj({ partition: 'integer', lowWatermark: 'integer' })) }),
   'metadata status': obj({ clusterId: nullable('string'), leaderId: 'integer', leaderEpoch: 'integer', highWatermark: 'integer', maxFollowerLag: 'integer', maxFollowerLagTimeMs: 'integer', currentVoters: arrayOf('integer'), currentObservers: arrayOf('integer') }),
   'metadata replication': arrayOf(obj({ nodeId: 'integer', logEndOffset: 'integer', lag: 'integer', lastFetchTimestamp: nullable('iso'), lastCaughtUpTimestamp: nullable('iso'), status: 'string' })),
   'metadata brokers': arrayOf(obj({ nodeId: 'integer', endpoint: 'string', brokerEpoch: 'integer', fenced: 'boolean', lastHeartbeatAgeMs: nullable('integer'), rack: nullable('string'), controller: 'boolean' })),
@@ -103,8 +105,12 @@ test('topics, produce, consume, groups and bench: each --json matches its schema
   await json(['groups', 'describe', 'shapers'], SCHEMAS['groups describe'])
   const reset = await json(['groups', 'reset-offsets', 'shapers', '--to-earliest', '--execute'], SCHEMAS['groups reset-offsets'])
   expect(reset).toMatchObject({ groupId: 'shapers', executed: true })
+  expect(await json(['groups', 'delete-offsets', 'shapers', '--topic', 'shapes', '--partition', '1'], SCHEMAS['groups delete-offsets'])).toEqual({ groupId: 'shapers', topic: 'shapes', deleted: true })
   expect(await json(['groups', 'delete', 'shapers'], SCHEMAS['groups delete'])).toEqual({ groupId: 'shapers', deleted: true })
   await json(['bench', 'produce', '--records', '200', '--topic', 'shapes-bench', '--partitions', '1'], SCHEMAS['bench produce'])
+  const trimmed = (await json(['topics', 'delete-records', 'shapes', '--offset', '-1'], SCHEMAS['topics delete-records'])) as { partitions: Array<{ partition: number; lowWatermark: number }> }
+  expect(trimmed.partitions.map((p) => p.partition)).toEqual([0, 1])
+  expect(trimmed.partitions.reduce((n, p) => n + p.lowWatermark, 0)).toBe(2) // both records, wherever their keys put them
   expect(await json(['topics', 'delete', 'shapes'], SCHEMAS['topics delete'])).toEqual({ topic: 'shapes', deleted: true })
 }, 120_000)
 

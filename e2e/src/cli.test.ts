@@ -172,6 +172,19 @@ test('groups delete removes an empty group and its offsets; an unknown group →
   expect(oneLine(again.stderr)).toHaveLength(1)
 })
 
+test('topics delete-records moves a partition\'s log start (reads below it fail); past the high watermark → exit 1, one line; a bad --offset → exit 2', async () => {
+  const r = await cli(['topics', 'delete-records', 'orders', '--offset', '1', '--partition', '0'])
+  expect(r).toMatchObject({ code: 0, stderr: '' })
+  expect(r.stdout).toMatch(/Partition\s+LogStart\n\s*0\s+1\n/)
+  const p0 = JSON.parse((await cli(['topics', 'describe', 'orders', '--json'])).stdout).partitions[0]
+  expect([p0.logStartOffset, p0.highWatermark]).toEqual([1, 3])
+  expect(await cli(['consume', 'orders', '--partition', '0', '--offset', '1', '--max-messages', '2'])).toMatchObject({ code: 0, stdout: 'two\nthree\n' })
+  const past = await cli(['topics', 'delete-records', 'orders', '--offset', '99', '--partition', '0'])
+  expect(past.code).toBe(1)
+  expect(oneLine(past.stderr)).toEqual([expect.stringMatching(/OFFSET_OUT_OF_RANGE/)])
+  expect((await cli(['topics', 'delete-records', 'orders', '--offset', '-2'])).code).toBe(2)
+})
+
 test('topics delete removes the data of every replica, also of a node killed -9 right after the delete; unknown topic → exit 1, one line', async () => {
   expect((await cli(['topics', 'create', 'doomed', '--partitions', '2', '--replication-factor', '3'])).code).toBe(0)
   expect((await cli(['produce', 'doomed', '--acks', 'all'], { input: 'a\nb\nc\nd\n' })).code).toBe(0)

@@ -71,6 +71,8 @@ export function adminPort(admin: Admin, timeoutMs: number): ClusterPort {
       await admin.alterConfigs({ resources: [{ type: 'topic', name: topic, configs }] })
     },
     createPartitions: (topic, count) => admin.createPartitions({ topicPartitions: [{ topic, count }], timeoutMs }),
+    deleteRecords: (topic, partitions) => admin.deleteRecords({ topic, partitions, timeoutMs }),
+    deleteGroupOffsets: (groupId, topic, partitions) => admin.deleteGroupOffsets({ groupId, topic, partitions }),
     async partitionOffsets(topic) {
       const r = await admin.fetchTopicOffsets(topic)
       return r.map((o) => ({ partition: o.partition, logStartOffset: o.low, highWatermark: o.high }))

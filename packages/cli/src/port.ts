@@ -51,6 +51,8 @@ export interface ClusterPort {
   partitionOffsets(topic: string): Promise<PartitionOffsets[]>
   /** The earliest offset whose timestamp >= ts, per partition (the high watermark when none). */
   offsetsForTime(topic: string, timestampMs: number): Promise<Map<number, number>>
+  /** Move each partition's log start to the offset (-1: the high watermark); answers the new log starts. */
+  deleteRecords(topic: string, partitions: Array<{ partition: number; offset: number }>): Promise<Array<{ partition: number; lowWatermark: number }>>
 
   // ---- groups
   listGroups(): Promise<GroupListing[]>
@@ -60,6 +62,8 @@ export interface ClusterPort {
   /** An admin commit: the group must have no members. */
   commitOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void>
   deleteGroup(groupId: string): Promise<void>
+  /** Forget the group's committed offsets of a topic (all partitions, or the named ones); refused while a member consumes it. */
+  deleteGroupOffsets(groupId: string, topic: string, partitions?: number[]): Promise<void>
 
   close(): Promise<void>
 }

@@ -1,4 +1,4 @@
-/** `tributary groups list|describe|delete|reset-offsets`, shaped after kafka-consumer-groups.sh. */
+/** `tributary groups list|describe|delete|delete-offsets|reset-offsets`, shaped after kafka-consumer-groups.sh. */
 import type { Argv } from 'yargs'
 import { ErrorCode } from '@tributary/protocol'
 import { nonNegativeInt, parseDateTime } from '../args.js'
@@ -10,6 +10,7 @@ import { runCommand, type Ctx, type Runtime } from '../runtime.js'
 import { formatTable } from '../table.js'
 
 interface GroupArg { group: string }
+interface DeleteOffsetsArgs extends GroupArg { topic: string; partition?: string[] }
 interface ResetArgs extends GroupArg {
   topic?: string[]
   toEarliest: boolean
@@ -26,6 +27,16 @@ export function groupsCommand(y: Argv, rt: Runtime): Argv {
       .command('describe <group>', 'committed offsets, log end offsets and lag per partition', (c) => c.positional('group', { type: 'string', demandOption: true }), runCommand<GroupArg>(rt, describe) as never)
       .command('delete <group>', 'delete an empty group and its offsets', (c) => c.positional('group', { type: 'string', demandOption: true }), runCommand<GroupArg>(rt, remove) as never)
       .command(
+        'delete-offsets <group>',
+        'forget the group\'s committed offsets of a topic its members do not consume',
+        (c) =>
+          c
+            .positional('group', { type: 'string', demandOption: true })
+            .option('topic', { type: 'string', demandOption: true, describe: 'the topic whose offsets go' })
+            .option('partition', { alias: 'p', type: 'string', array: true, describe: 'partitions (repeatable or comma-separated; default: every committed one)' }),
+        runCommand<DeleteOffsetsArgs>(rt, deleteOffsets) as never,
+      )
+      .command(
         'reset-offsets <group>',
         'move committed offsets (a dry run unless --execute)',
         (c) =>
@@ -39,7 +50,7 @@ export function groupsCommand(y: Argv, rt: Runtime): Argv {
             .option('execute', { type: 'boolean', default: false, describe: 'commit the new offsets (otherwise only print them)' }),
         runCommand<ResetArgs>(rt, reset) as never,
       )
-      .demandCommand(1, 'give a groups subcommand: list, describe, delete or reset-offsets'),
+      .demandCommand(1, 'give a groups subcommand: list, describe, delete, delete-offsets or reset-offsets'),
   )
 }
 
@@ -123,6 +134,17 @@ async function remove(a: GroupArg, ctx: Ctx): Promise<void> {
   })
   if (ctx.json) printJson(ctx.io, { groupId: a.group, deleted: true })
   else println(ctx.io, `Deleted group ${a.group}.`)
+}
+
+async function deleteOffsets(a: DeleteOffsetsArgs, ctx: Ctx): Promise<void> {
+  const partitions = (a.partition ?? []).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean).map((s) => nonNegativeInt('partition', s))
+  const port = await openPort(ctx)
+  await port.deleteGroupOffsets(a.group, a.topic, partitions.length > 0 ? partitions : undefined).catch((err: { code?: number }) => {
+    if (err?.code !== ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC) throw err
+    throw new CliError(`group ${a.group} has members consuming ${a.topic}; stop them (or change their subscription), then delete its offsets`)
+  })
+  if (ctx.json) printJson(ctx.io, { groupId: a.group, topic: a.topic, deleted: true })
+  else println(ctx.io, `Deleted the offsets of ${a.topic} for group ${a.group}.`)
 }
 
 type Target = { kind: 'earliest' } | { kind: 'latest' } | { kind: 'offset'; offset: number } | { kind: 'datetime'; ms: number }

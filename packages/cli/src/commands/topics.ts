@@ -1,7 +1,7 @@
-/** `tributary topics create|list|describe|alter|delete`, shaped after kafka-topics.sh. */
+/** `tributary topics create|list|describe|alter|delete|delete-records`, shaped after kafka-topics.sh (and kafka-delete-records.sh). */
 import type { Argv } from 'yargs'
 import type { TopicMetadata } from '@tributary/protocol'
-import { parseKeyValues, positiveInt } from '../args.js'
+import { intFlag, nonNegativeInt, parseKeyValues, positiveInt } from '../args.js'
 import { openPort } from '../connect.js'
 import { UsageError } from '../errors.js'
 import { printJson, println } from '../io.js'
@@ -13,6 +13,7 @@ interface CreateArgs { topic: string; partitions?: string; replicationFactor?: s
 interface TopicArg { topic: string }
 interface DescribeArgs { topic?: string; internal: boolean }
 interface AlterArgs { topic: string; partitions?: string; config?: string[]; deleteConfig?: string[] }
+interface DeleteRecordsArgs { topic: string; offset: string; partition?: string[] }
 
 export function topicsCommand(y: Argv, rt: Runtime): Argv {
   return y.command('topics', 'create, list, describe, alter and delete topics', (t) =>
@@ -55,7 +56,17 @@ export function topicsCommand(y: Argv, rt: Runtime): Argv {
         runCommand<AlterArgs>(rt, alter) as never,
       )
       .command('delete <topic>', 'delete a topic', (c) => c.positional('topic', { type: 'string', demandOption: true }), runCommand<TopicArg>(rt, remove) as never)
-      .demandCommand(1, 'give a topics subcommand: create, list, describe, alter or delete'),
+      .command(
+        'delete-records <topic>',
+        'delete the records below an offset (each partition\'s log start moves there)',
+        (c) =>
+          c
+            .positional('topic', { type: 'string', demandOption: true })
+            .option('offset', { type: 'string', demandOption: true, describe: 'the new log start; -1: the high watermark (everything committed)' })
+            .option('partition', { alias: 'p', type: 'string', array: true, describe: 'partitions (repeatable or comma-separated; default: every partition)' }),
+        runCommand<DeleteRecordsArgs>(rt, deleteRecords) as never,
+      )
+      .demandCommand(1, 'give a topics subcommand: create, list, describe, alter, delete or delete-records'),
   )
 }
 
@@ -175,4 +186,14 @@ async function remove(a: TopicArg, ctx: Ctx): Promise<void> {
   await port.deleteTopic(a.topic)
   if (ctx.json) printJson(ctx.io, { topic: a.topic, deleted: true })
   else println(ctx.io, `Deleted topic ${a.topic}.`)
+}
+
+async function deleteRecords(a: DeleteRecordsArgs, ctx: Ctx): Promise<void> {
+  const offset = intFlag('offset', a.offset, -1)
+  const named = (a.partition ?? []).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean).map((s) => nonNegativeInt('partition', s))
+  const port = await openPort(ctx)
+  const partitions = named.length > 0 ? named : (await port.describeTopic(a.topic)).partitions.map((p) => p.partition).sort((x, y) => x - y)
+  const lows = await port.deleteRecords(a.topic, partitions.map((partition) => ({ partition, offset })))
+  if (ctx.json) printJson(ctx.io, { topic: a.topic, partitions: lows })
+  else println(ctx.io, formatTable(['Partition', 'LogStart'], lows.map((l) => [l.partition, l.lowWatermark])))
 }
