@@ -40,7 +40,7 @@ describe('argument parsing', () => {
 
   it('an unknown command word gets a suggestion or the list of subcommands', async () => {
     expect(await run(['prodce', 't'])).toMatchObject({ code: 2, stderr: "error: unknown command 'prodce'; did you mean 'produce'? (see --help)\n" })
-    expect(await run(['topics', 'frobnicate'])).toMatchObject({ code: 2, stderr: "error: unknown command 'topics frobnicate'; tributary topics takes create, list, describe, alter, delete (see --help)\n" })
+    expect(await run(['topics', 'frobnicate'])).toMatchObject({ code: 2, stderr: "error: unknown command 'topics frobnicate'; tributary topics takes create, list, describe, alter, delete, delete-records (see --help)\n" })
     expect(await run(['topics', 'lst'])).toMatchObject({ code: 2, stderr: "error: unknown command 'topics lst'; did you mean 'topics list'? (see --help)\n" })
   })
 
