@@ -424,6 +424,8 @@ describe('group coordinator', () => {
       { topic: 'audit', partitions: [{ partition: 0, errorCode: ErrorCode.NONE }] },
     ] } })
     expect(await committed(first, 'g1')).toEqual(new Map([[key('orders', 0), 5], [key('audit', 1), 4]]))
+    const unknown = await del('g1', [{ topic: 'nope', partitions: [0] }, { topic: 'audit', partitions: [2] }])
+    expect((unknown.body as any).topics.map((t: any) => t.partitions[0].errorCode)).toEqual([ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION])
     expect((await del('missing', [{ topic: 'orders', partitions: [0] }])).errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND)
     expect((await first.registry.call(ApiKey.OffsetDelete, { groupId: 'g1', topics: [{ topic: 'orders', partitions: [-1] }] })).errorCode).toBe(ErrorCode.INVALID_REQUEST)
     await m.heartbeat({ memberEpoch: -1 }) // the group is empty: nothing is subscribed

@@ -4,7 +4,8 @@
  * still subscribed to (a member consumes it) is refused with
  * GROUP_SUBSCRIBED_TO_TOPIC; the others' offsets are tombstoned in
  * `__consumer_offsets` (offsets-store.ts), and a partition with no committed
- * offset is answered NONE. Pure: the coordinator writes the tombstones.
+ * offset is answered NONE; one that does not exist UNKNOWN_TOPIC_OR_PARTITION.
+ * Pure: the coordinator writes the tombstones.
  */
 import { ErrorCode, fail, isInt, ok, topicPartitionKey, type OffsetDeleteRequest, type OffsetDeleteResponse, type Result } from '@tributary/protocol'
 import type { ConsumerGroup, TopicsView } from './group-state.js'
@@ -23,11 +24,15 @@ export function consumerGroupTopics(g: ConsumerGroup | undefined, topics: Topics
   return out
 }
 
-export function planOffsetDelete(g: ConsumerGroup | undefined, subscribed: ReadonlySet<string>, asked: OffsetDeleteRequest['topics']): OffsetDeletePlan {
+/** `partitionCounts`: the cluster's topics; a partition that does not exist is UNKNOWN_TOPIC_OR_PARTITION, as Kafka answers. */
+export function planOffsetDelete(
+  g: ConsumerGroup | undefined, subscribed: ReadonlySet<string>, partitionCounts: ReadonlyMap<string, number>, asked: OffsetDeleteRequest['topics'],
+): OffsetDeletePlan {
   const keys = new Set<string>()
   const topics = asked.map((t) => ({
     topic: t.topic,
     partitions: t.partitions.map((partition) => {
+      if (partition >= (partitionCounts.get(t.topic) ?? 0)) return { partition, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }
       if (subscribed.has(t.topic)) return { partition, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC }
       const key = topicPartitionKey(t.topic, partition)
       if (g !== undefined && (g.offsets.has(key) || g.pendingOffsets.has(key))) keys.add(key)
