@@ -75,8 +75,10 @@ describe('followers follow the leader\'s log start', () => {
     const c = await threeNodes()
     await sixRecords(c)
     await deleteRecords(c, 1, [{ partition: 0, offset: 4 }])
-    await produce(c, 1, 't', 0, batchOf(['g'])) // the followers' next fetch carries the new log start
+    // No new data: the followers' next fetch answer carries the new log start all the same.
     await waitFor(() => [2, 3].every((n) => c.manager(n).partition('t', 0)!.logStartOffset() === 4), 5000, 'followers at log start 4')
+    expect(await fetchFrom(c, 2, 't', 0, 0, { replicaId: -2 })).toMatchObject({ errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, logStartOffset: 4 })
+    await produce(c, 1, 't', 0, batchOf(['g']))
     const leo = c.manager(2).partition('t', 0)!.logEndOffset()
     expect(leo).toBe(7)
     c.changePartition('t', 0, { leader: 2 })
