@@ -368,7 +368,9 @@ export class Partition {
    */
   async advanceLogStart(offset: number, maxOffset: number): Promise<void> {
     const target = Math.min(offset, maxOffset)
-    for (let before = -1; this.log.logStartOffset() < target && this.log.logStartOffset() !== before; ) {
+    // One pass drops a bounded number of batches (and stops short of the target then): go on while it moves.
+    let before = -1
+    while (this.log.logStartOffset() < target && this.log.logStartOffset() !== before) {
       before = this.log.logStartOffset()
       await this.log.applyRetention({ retentionMs: -1, retentionBytes: -1, nowMs: 0, maxOffset, logStartOffset: target })
     }
