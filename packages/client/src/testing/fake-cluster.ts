@@ -207,6 +207,8 @@ export class FakeCluster {
         return [0, await this.fetch(nodeId, body)]
       case ApiKey.ListOffsets:
         return [0, this.listOffsets(nodeId, body)]
+      case ApiKey.DeleteRecords:
+        return [0, { topics: body.topics.map((t: any) => ({ topic: t.topic, partitions: t.partitions.map((q: any) => this.deleteRecords(nodeId, t.topic, q)) })) }]
       case ApiKey.InitProducerId:
         return [0, { producerId: this.nextProducerId++, producerEpoch: 0 }]
       case ApiKey.CreateTopics:
@@ -383,6 +385,21 @@ export class FakeCluster {
       if (s.ok && s.value[0].header.maxTimestamp >= ts) return b.baseOffset
     }
     return -1
+  }
+
+  /** DeleteRecords on one partition, as a leader answers it (the fake's HW is its log end). */
+  private deleteRecords(nodeId: number, topic: string, q: { partition: number; offset: number }): unknown {
+    const p = this.topics.get(topic)?.partitions[q.partition]
+    const failed = (errorCode: number) => ({ partition: q.partition, lowWatermark: -1, errorCode })
+    if (!p) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+    if (p.leader !== nodeId) return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    const offset = q.offset === -1 ? p.logEnd : q.offset
+    if (offset < 0 || offset > p.logEnd) return failed(ErrorCode.OFFSET_OUT_OF_RANGE)
+    if (offset > p.logStart) {
+      p.batches = p.batches.filter((b) => b.lastOffset >= offset)
+      p.logStart = offset
+    }
+    return { partition: q.partition, lowWatermark: p.logStart, errorCode: 0 }
   }
 
   /** Drop whole batches below `offset` (retention). */
