@@ -4,7 +4,8 @@
  * table) and the SDK's admin: the log start moves on the leader and its
  * followers (it survives a kill -9 of the leader), past the high watermark is
  * OFFSET_OUT_OF_RANGE, and a group's offsets go only for topics its members
- * do not consume (GROUP_SUBSCRIBED_TO_TOPIC otherwise).
+ * do not consume (GROUP_SUBSCRIBED_TO_TOPIC otherwise), for an SDK
+ * (consumer-protocol) group and a KafkaJS (classic) one.
  */
 import { createRequire } from 'node:module'
 import { ErrorCode } from '@tributary/protocol'
@@ -153,6 +154,37 @@ test('OffsetDelete: refused for a topic a member consumes, done for the others a
   await admin.deleteGroupOffsets({ groupId, topic })
   expect(await committed()).toEqual([])
   expect(await failure(admin.deleteGroupOffsets({ groupId: 'no-such-group', topic }))).toBe(ErrorCode.GROUP_ID_NOT_FOUND)
+}, 60_000)
+
+test('OffsetDelete on a classic group: a KafkaJS member\'s topic is refused while it is in the group, and free once it left', async () => {
+  const [topic, other, groupId] = ['od-classic', 'od-classic-other', 'kafkajs-od']
+  await client.admin().createTopics({ topics: [{ topic, partitions: 1, replicationFactor: 3 }, { topic: other, partitions: 1, replicationFactor: 3 }] })
+  const admin = client.admin()
+  await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: 0 }] })
+  await admin.setOffsets({ groupId, topic: other, partitions: [{ partition: 0, offset: 0 }] })
+  const consumer = kafkajs.consumer({ groupId, maxWaitTimeInMs: 100 })
+  await consumer.connect()
+  try {
+    await consumer.subscribe({ topics: [topic] })
+    await consumer.run({ autoCommit: false, eachMessage: async () => {} })
+    await cluster.waitFor(async () => (await admin.describeGroup(groupId)).classic?.state === 'Stable', { message: 'the KafkaJS group is stable', timeoutMs: 30_000 })
+    const send = async (names: string[]) => {
+      const conn = await coordinatorOf(groupId)
+      try {
+        conn.send(47, 0, 9, { groupId, topics: names.map((name) => ({ name, partitions: [{ partitionIndex: 0 }] })) })
+        return (RawKafka.decode(47, 0, await conn.next()) as any).topics.map((t: any) => [t.name, t.partitions[0].errorCode])
+      } finally {
+        conn.close()
+      }
+    }
+    expect(await send([topic, other])).toEqual([[topic, ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC], [other, ErrorCode.NONE]])
+    await consumer.disconnect()
+    await cluster.waitFor(async () => (await admin.describeGroup(groupId)).members.length === 0, { message: 'the member left' })
+    expect(await send([topic])).toEqual([[topic, ErrorCode.NONE]])
+    expect(await admin.fetchOffsets({ groupId })).toEqual([])
+  } finally {
+    await consumer.disconnect()
+  }
 }, 60_000)
 
 test('ApiVersions advertises DeleteRecords v0-2 and OffsetDelete v0', async () => {
