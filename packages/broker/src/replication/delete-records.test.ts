@@ -70,6 +70,18 @@ describe('DeleteRecords on the leader', () => {
   })
 })
 
+describe('a compacted topic', () => {
+  it('refuses DeleteRecords with POLICY_VIOLATION unless its cleanup.policy includes delete', async () => {
+    const c = await startThreeNodes((x) => { cluster = x }, { 'cleanup.policy': 'compact' })
+    await produce(c, 1, 't', 0, batchOf(['a', 'b'], { key: 'k' }))
+    expect(partitionsOf(await deleteRecords(c, 1, [{ partition: 0, offset: 1 }]))[0]).toMatchObject({ lowWatermark: -1, errorCode: ErrorCode.POLICY_VIOLATION })
+    expect(c.manager(1).partition('t', 0)!.logStartOffset()).toBe(0)
+    c.setTopicConfig('t', { 'cleanup.policy': 'compact,delete' })
+    await waitFor(() => c.manager(1).partition('t', 0)!.settings.cleanupDelete, 2000, 'the new policy applied')
+    expect(partitionsOf(await deleteRecords(c, 1, [{ partition: 0, offset: 1 }]))[0]).toEqual({ partition: 0, lowWatermark: 1, errorCode: ErrorCode.NONE })
+  })
+})
+
 describe('followers follow the leader\'s log start', () => {
   it('through their fetches, and a new leader keeps it: what was deleted stays deleted', async () => {
     const c = await threeNodes()

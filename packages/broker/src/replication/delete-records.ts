@@ -3,7 +3,8 @@
  * forward to the requested offset (-1 = the high watermark) and answers the new
  * log start as the low watermark. Never past the high watermark
  * (OFFSET_OUT_OF_RANGE), never backwards (an offset below the log start changes
- * nothing). The batches below it are dropped as retention drops them;
+ * nothing), and only with cleanup.policy=delete (POLICY_VIOLATION on a
+ * compact-only topic, as Kafka). The batches below it are dropped as retention drops them;
  * followers follow the leader's log start through their fetches
  * (follower-fetcher.ts). Reads below it get OFFSET_OUT_OF_RANGE.
  *
@@ -50,6 +51,8 @@ async function deleteBelow(host: ReplicaHost, topic: string, partition: number, 
   const p = where.p
   return p.exclusive(async () => {
     if (p.closed || p.role !== 'leader') return { partition, lowWatermark: -1, errorCode: host.notServed(topic, partition).errorCode }
+    // As Kafka: a compacted topic keeps its keys' latest values; only cleanup.policy=delete allows deleting records.
+    if (!p.settings.cleanupDelete) return { partition, lowWatermark: -1, errorCode: ErrorCode.POLICY_VIOLATION }
     const hw = p.highWatermark()
     const target = offset === DELETE_TO_HIGH_WATERMARK ? hw : offset
     if (target < 0 || target > hw) return { partition, lowWatermark: -1, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE }
