@@ -1,6 +1,18 @@
 import { anyAclFilter, ErrorCode, type AclBinding } from '@tributary/protocol'
 import { applyRecords, decodeImage, diffImages, emptyImage, encodeImage } from '../metadata/metadata-image.js'
-import { describeAcls, planCreateAcls, planDeleteAcls } from './acl-ops.js'
+import type { MetadataImage } from '../metadata/image-types.js'
+import { describeAcls, planCreateAcls as planCreate, planDeleteAcls as planDelete } from './acl-ops.js'
+import { parseCreateAcls, parseDeleteAcls } from './requests.js'
+
+/** The controller's path: parse the body (an error for a bad shape), then plan. */
+function planCreateAcls(image: MetadataImage, body: unknown, newId: () => string) {
+  const req = parseCreateAcls(body)
+  return req.ok ? planCreate(image, req.value, newId) : { error: req.message }
+}
+function planDeleteAcls(image: MetadataImage, body: unknown) {
+  const req = parseDeleteAcls(body)
+  return req.ok ? planDelete(image, req.value) : { error: req.message }
+}
 
 const binding = (over: Partial<AclBinding> = {}): AclBinding => ({
   resourceType: 2, resourceName: 'orders', resourcePatternType: 3, principal: 'User:alice', host: '*', operation: 3, permissionType: 3, ...over,

@@ -5,29 +5,23 @@
  * a bad binding fails alone (the others in the request still apply).
  */
 import {
-  aclBindingProblem, aclFilterMatches, aclFilterProblem, ErrorCode,
+  aclFilterMatches, aclFilterProblem, ErrorCode,
   type AclBinding, type AclBindingFilter, type CreateAclsResponse, type DeleteAclsResponse, type DescribeAclsResource, type DescribeAclsResponse,
 } from '@tributary/protocol'
 import { aclOf, sameAcl } from '../metadata/acl-image.js'
 import type { MetadataImage } from '../metadata/image-types.js'
 import type { MetadataRecord } from '../metadata/records.js'
-
-/** Bindings one CreateAcls may carry, and filters one DeleteAcls may carry. */
-export const ACL_CHANGES_PER_REQUEST_MAX = 1000
+import type { ParsedCreateAcls, ParsedDeleteAcls } from './requests.js'
 
 export interface CreateAclsPlan { records: MetadataRecord[]; response: CreateAclsResponse }
 export interface DeleteAclsPlan { records: MetadataRecord[]; response: DeleteAclsResponse }
 
-export function planCreateAcls(image: MetadataImage, body: any, newId: () => string): CreateAclsPlan | { error: string } {
-  const creations: unknown[] | undefined = Array.isArray(body?.creations) ? body.creations : undefined
-  if (!creations) return { error: 'creations must be an array of ACL bindings' }
-  if (creations.length > ACL_CHANGES_PER_REQUEST_MAX) return { error: `at most ${ACL_CHANGES_PER_REQUEST_MAX} ACLs per request` }
+export function planCreateAcls(image: MetadataImage, req: ParsedCreateAcls, newId: () => string): CreateAclsPlan {
   const records: MetadataRecord[] = []
   const planned: AclBinding[] = [...image.acls.values()]
-  const results = creations.map((c) => {
-    const problem = aclBindingProblem(c)
-    if (problem) return { ...problem }
-    const b = aclOf(c as AclBinding)
+  const results = req.creations.map((c) => {
+    if (!c.ok) return { errorCode: c.errorCode, errorMessage: c.errorMessage }
+    const b = aclOf(c.value)
     if (!planned.some((x) => sameAcl(x, b))) {
       planned.push(b)
       records.push({ type: 'AccessControlEntry', version: 0, id: newId(), ...b })
@@ -37,18 +31,14 @@ export function planCreateAcls(image: MetadataImage, body: any, newId: () => str
   return { records, response: { results } }
 }
 
-export function planDeleteAcls(image: MetadataImage, body: any): DeleteAclsPlan | { error: string } {
-  const filters: unknown[] | undefined = Array.isArray(body?.filters) ? body.filters : undefined
-  if (!filters) return { error: 'filters must be an array of ACL filters' }
-  if (filters.length > ACL_CHANGES_PER_REQUEST_MAX) return { error: `at most ${ACL_CHANGES_PER_REQUEST_MAX} filters per request` }
+export function planDeleteAcls(image: MetadataImage, req: ParsedDeleteAcls): DeleteAclsPlan {
   const removed = new Set<string>()
   const records: MetadataRecord[] = []
-  const filterResults = filters.map((f) => {
-    const problem = aclFilterProblem(f)
-    if (problem) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem, matchingAcls: [] }
+  const filterResults = req.filters.map((f) => {
+    if (!f.ok) return { errorCode: f.errorCode, errorMessage: f.errorMessage, matchingAcls: [] }
     const matchingAcls: DeleteAclsResponse['filterResults'][number]['matchingAcls'] = []
     for (const [id, b] of image.acls) {
-      if (!aclFilterMatches(f as AclBindingFilter, b)) continue
+      if (!aclFilterMatches(f.value, b)) continue
       matchingAcls.push({ errorCode: ErrorCode.NONE, errorMessage: null, ...b })
       if (!removed.has(id)) {
         removed.add(id)

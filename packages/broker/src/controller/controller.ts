@@ -12,7 +12,11 @@
  * leaves every ISR it can; each partition it led moves to another live ISR member
  * (see partition-election.ts).
  */
-import { ApiKey, ErrorCode, isInt, TributaryError, type BrokerHeartbeatResponse } from '@tributary/protocol'
+import {
+  ApiKey, ErrorCode, TributaryError,
+  type AlterConfigsRequest, type AlterPartitionRequest, type AlterUserScramCredentialsRequest, type BrokerHeartbeatRequest, type BrokerHeartbeatResponse,
+  type BrokerRegistrationRequest, type CreatePartitionsRequest, type CreateTopicsRequest, type DeleteTopicsRequest, type Result,
+} from '@tributary/protocol'
 import type { Logger } from 'pino'
 import type { BrokerConfig } from '../config.js'
 import type { BrokerRegistration, MetadataImage } from '../metadata/image-types.js'
@@ -25,7 +29,11 @@ import { planElectLeaders } from './leader-balance.js'
 import { LeaderRebalancer } from './leader-rebalancer.js'
 import { planAlterPartition } from './isr-ops.js'
 import { listReassignments, planAlterReassignments } from './reassignment.js'
-import { parseEndpoints } from '../net/listeners.js'
+import {
+  parseAlterConfigs, parseAlterPartition, parseAlterPartitionReassignments, parseAlterUserScramCredentials, parseBrokerHeartbeat,
+  parseBrokerRegistration, parseCreateAcls, parseCreatePartitions, parseCreateTopics, parseDeleteAcls, parseDeleteTopics,
+  parseElectLeaders, parseInitProducerId, parseListPartitionReassignments, parseUnregisterBroker, type ParsedUnregisterBroker,
+} from './requests.js'
 import { planCreateAcls, planDeleteAcls } from './acl-ops.js'
 import { planAlterConfigs, planCreatePartitions, planCreateTopics, planDeleteTopics } from './topic-ops.js'
 import { planAlterUsers, userChangeSummary } from './user-ops.js'
@@ -70,6 +78,9 @@ export const CONTROLLER_APIS: readonly number[] = [
 
 const answer = (body: unknown): HandlerResult => ({ errorCode: ErrorCode.NONE, body })
 const refuse = (errorCode: number, errorMessage: string): HandlerResult => ({ errorCode, body: { errorMessage } })
+/** Run `handle` on a parsed request, or answer the parse error. */
+const typed = <T>(parsed: Result<T>, handle: (req: T) => Promise<HandlerResult>): Promise<HandlerResult> =>
+  parsed.ok ? handle(parsed.value) : Promise.resolve(refuse(parsed.code, parsed.message))
 
 export class Controller {
   private active = false
@@ -138,30 +149,37 @@ export class Controller {
     return t === undefined ? null : this.deps.clock.now() - t
   }
 
-  async handle(apiKey: number, body: any): Promise<HandlerResult> {
+  /** Serve one controller API: its body is parsed into the typed request first (requests.ts); a bad body is INVALID_REQUEST. */
+  async handle(apiKey: number, body: unknown): Promise<HandlerResult> {
     if (!this.active) return refuse(ErrorCode.NOT_CONTROLLER, `node ${this.deps.nodeId} is not the controller`)
     try {
-      switch (apiKey) {
-        case ApiKey.CreateTopics: return await this.createTopics(body)
-        case ApiKey.DeleteTopics: return await this.deleteTopics(body)
-        case ApiKey.CreatePartitions: return await this.createPartitions(body)
-        case ApiKey.AlterConfigs: return await this.alterConfigs(body)
-        case ApiKey.BrokerRegistration: return await this.registerBroker(body)
-        case ApiKey.BrokerHeartbeat: return await this.heartbeat(body)
-        case ApiKey.UnregisterBroker: return await this.unregisterBroker(body)
-        case ApiKey.AlterPartition: return await this.alterPartition(body)
-        case ApiKey.InitProducerId: return await this.initProducerId()
-        case ApiKey.AlterUserScramCredentials: return await this.alterUsers(body)
-        case ApiKey.CreateAcls: return await this.changeAcls(() => planCreateAcls(this.deps.image(), body, this.deps.newTopicId))
-        case ApiKey.DeleteAcls: return await this.changeAcls(() => planDeleteAcls(this.deps.image(), body))
-        case ApiKey.ElectLeaders: return await this.changePartitions('leaders elected', () => planElectLeaders(this.deps.image(), body, (id) => isLive(this.deps.image(), id)))
-        case ApiKey.AlterPartitionReassignments: return await this.changePartitions('reassignments changed', () => planAlterReassignments(this.deps.image(), body, (id) => isLive(this.deps.image(), id)))
-        case ApiKey.ListPartitionReassignments: return answer(listReassignments(this.deps.image(), body))
-        default: return refuse(ErrorCode.UNSUPPORTED_VERSION, `the controller does not serve api ${apiKey}`)
-      }
+      return await this.dispatch(apiKey, body)
     } catch (err) {
       if (err instanceof TributaryError) return refuse(err.code, err.message)
       throw err
+    }
+  }
+
+  private dispatch(apiKey: number, body: unknown): Promise<HandlerResult> {
+    const image = () => this.deps.image()
+    const live = (id: number) => isLive(this.deps.image(), id)
+    switch (apiKey) {
+      case ApiKey.CreateTopics: return typed(parseCreateTopics(body), (r) => this.createTopics(r))
+      case ApiKey.DeleteTopics: return typed(parseDeleteTopics(body), (r) => this.deleteTopics(r))
+      case ApiKey.CreatePartitions: return typed(parseCreatePartitions(body), (r) => this.createPartitions(r))
+      case ApiKey.AlterConfigs: return typed(parseAlterConfigs(body), (r) => this.alterConfigs(r))
+      case ApiKey.BrokerRegistration: return typed(parseBrokerRegistration(body), (r) => this.registerBroker(r))
+      case ApiKey.BrokerHeartbeat: return typed(parseBrokerHeartbeat(body), (r) => this.heartbeat(r))
+      case ApiKey.UnregisterBroker: return typed(parseUnregisterBroker(body), (r) => this.unregisterBroker(r))
+      case ApiKey.AlterPartition: return typed(parseAlterPartition(body), (r) => this.alterPartition(r))
+      case ApiKey.InitProducerId: return typed(parseInitProducerId(body), () => this.initProducerId())
+      case ApiKey.AlterUserScramCredentials: return typed(parseAlterUserScramCredentials(body), (r) => this.alterUsers(r))
+      case ApiKey.CreateAcls: return typed(parseCreateAcls(body), (r) => this.commitPlan('ACLs changed', () => planCreateAcls(image(), r, this.deps.newTopicId)))
+      case ApiKey.DeleteAcls: return typed(parseDeleteAcls(body), (r) => this.commitPlan('ACLs changed', () => planDeleteAcls(image(), r)))
+      case ApiKey.ElectLeaders: return typed(parseElectLeaders(body), (r) => this.commitPlan('leaders elected', () => planElectLeaders(image(), r, live)))
+      case ApiKey.AlterPartitionReassignments: return typed(parseAlterPartitionReassignments(body), (r) => this.commitPlan('reassignments changed', () => planAlterReassignments(image(), r, live)))
+      case ApiKey.ListPartitionReassignments: return typed(parseListPartitionReassignments(body), async (r) => answer(listReassignments(image(), r)))
+      default: return Promise.resolve(refuse(ErrorCode.UNSUPPORTED_VERSION, `the controller does not serve api ${apiKey}`))
     }
   }
 
@@ -190,9 +208,9 @@ export class Controller {
 
   // ------------------------------------------------------------------ topics
 
-  private createTopics(body: any): Promise<HandlerResult> {
+  private createTopics(req: CreateTopicsRequest): Promise<HandlerResult> {
     return this.enqueue(async () => {
-      const plan = planCreateTopics(this.deps.image(), body?.topics, body?.validateOnly === true, this.deps.config, this.deps.newTopicId)
+      const plan = planCreateTopics(this.deps.image(), req, this.deps.config, this.deps.newTopicId)
       let e = 0
       for (const a of plan.answers) {
         if (a.errorCode !== ErrorCode.NONE || a.topicId === null) continue
@@ -207,37 +225,36 @@ export class Controller {
     })
   }
 
-  private deleteTopics(body: any): Promise<HandlerResult> {
+  private deleteTopics(req: DeleteTopicsRequest): Promise<HandlerResult> {
     return this.enqueue(async () => {
-      const plan = planDeleteTopics(this.deps.image(), body?.topics)
+      const plan = planDeleteTopics(this.deps.image(), req.topics)
       // validateOnly (a Tributary extension): the checks and answers without the deletion, so a client can ask whether it may delete.
-      if (body?.validateOnly !== true) await this.commitIfActive(plan.records)
+      if (req.validateOnly !== true) await this.commitIfActive(plan.records)
       return answer({ topics: plan.answers })
     })
   }
 
-  private createPartitions(body: any): Promise<HandlerResult> {
+  private createPartitions(req: CreatePartitionsRequest): Promise<HandlerResult> {
     return this.enqueue(async () => {
-      const plan = planCreatePartitions(this.deps.image(), body?.topics, body?.validateOnly === true)
+      const plan = planCreatePartitions(this.deps.image(), req)
       for (const entry of plan.entries) await this.commitIfActive(entry)
       return answer({ topics: plan.answers })
     })
   }
 
-  private alterConfigs(body: any): Promise<HandlerResult> {
+  private alterConfigs(req: AlterConfigsRequest): Promise<HandlerResult> {
     return this.enqueue(async () => {
-      const plan = planAlterConfigs(this.deps.image(), body?.resources)
-      if (body?.validateOnly !== true) await this.commitIfActive(plan.records)
+      const plan = planAlterConfigs(this.deps.image(), req.resources)
+      if (req.validateOnly !== true) await this.commitIfActive(plan.records)
       return answer({ resources: plan.answers })
     })
   }
 
   // ------------------------------------------------------------------ users
 
-  private alterUsers(body: any): Promise<HandlerResult> {
+  private alterUsers(req: AlterUserScramCredentialsRequest): Promise<HandlerResult> {
     return this.enqueue(async () => {
-      const plan = planAlterUsers(this.deps.image(), body)
-      if ('error' in plan) return refuse(ErrorCode.INVALID_REQUEST, plan.error)
+      const plan = planAlterUsers(this.deps.image(), req)
       await this.commitIfActive(plan.records)
       if (plan.records.length > 0) this.deps.logger.info({ changes: userChangeSummary(plan.records) }, 'user credentials changed')
       return answer({ results: plan.results })
@@ -246,14 +263,9 @@ export class Controller {
 
   // ------------------------------------------------------------------ brokers
 
-  private registerBroker(body: any): Promise<HandlerResult> {
-    const { nodeId, endpoint, incarnationId } = body ?? {}
-    if (!isInt(nodeId) || nodeId < 1 || typeof endpoint !== 'string' || typeof incarnationId !== 'string' || incarnationId === '') {
-      return Promise.resolve(refuse(ErrorCode.INVALID_REQUEST, 'nodeId, endpoint and incarnationId are required'))
-    }
-    const rack = typeof body.rack === 'string' ? body.rack : null
-    const endpoints = parseEndpoints(body.endpoints)
-    if (!endpoints.ok) return Promise.resolve(refuse(ErrorCode.INVALID_REQUEST, endpoints.message))
+  private registerBroker(req: BrokerRegistrationRequest): Promise<HandlerResult> {
+    const { nodeId, endpoint, endpoints, incarnationId } = req
+    const rack = req.rack ?? null
     return this.enqueue(async () => {
       const image = this.deps.image()
       const existing = image.brokers.get(nodeId)
@@ -265,36 +277,35 @@ export class Controller {
       // A new incarnation replaces the old one, which stops serving at once.
       const leaving = existing ? changesForBrokerLeaving(image, nodeId, (id) => id !== nodeId && isLive(image, id)) : []
       this.rebalancer.brokerLeft(nodeId)
-      const index = await this.commitIfActive([{ type: 'RegisterBroker', version: 0, nodeId, endpoint, ...(endpoints.value ? { endpoints: endpoints.value } : {}), incarnationId, rack }, ...leaving])
+      const index = await this.commitIfActive([{ type: 'RegisterBroker', version: 0, nodeId, endpoint, ...(endpoints ? { endpoints } : {}), incarnationId, rack }, ...leaving])
       this.lastHeartbeat.set(nodeId, this.deps.clock.now())
-      this.deps.logger.info({ broker: nodeId, brokerEpoch: index, endpoint, endpoints: endpoints.value }, 'broker registered')
+      this.deps.logger.info({ broker: nodeId, brokerEpoch: index, endpoint, endpoints }, 'broker registered')
       return answer({ brokerEpoch: index })
     })
   }
 
-  private current(nodeId: unknown, brokerEpoch: unknown): BrokerRegistration {
-    const b = isInt(nodeId) ? this.deps.image().brokers.get(nodeId) : undefined
-    if (!b) throw new TributaryError(ErrorCode.BROKER_ID_NOT_REGISTERED, `broker ${String(nodeId)} is not registered`)
-    if (b.brokerEpoch !== brokerEpoch) throw new TributaryError(ErrorCode.STALE_BROKER_EPOCH, `broker ${b.nodeId} epoch ${String(brokerEpoch)} is not ${b.brokerEpoch}`)
+  private current(nodeId: number, brokerEpoch: number): BrokerRegistration {
+    const b = this.deps.image().brokers.get(nodeId)
+    if (!b) throw new TributaryError(ErrorCode.BROKER_ID_NOT_REGISTERED, `broker ${nodeId} is not registered`)
+    if (b.brokerEpoch !== brokerEpoch) throw new TributaryError(ErrorCode.STALE_BROKER_EPOCH, `broker ${b.nodeId} epoch ${brokerEpoch} is not ${b.brokerEpoch}`)
     return b
   }
 
-  private async heartbeat(body: any): Promise<HandlerResult> {
-    const b = this.current(body?.nodeId, body?.brokerEpoch)
+  private async heartbeat(req: BrokerHeartbeatRequest): Promise<HandlerResult> {
+    const b = this.current(req.nodeId, req.brokerEpoch)
     const nowMs = this.deps.clock.now()
     const last = this.lastHeartbeat.get(b.nodeId)
     if (last !== undefined) this.deps.timings?.heartbeat(nowMs - last)
     this.lastHeartbeat.set(b.nodeId, nowMs)
-    const offset = isInt(body.currentMetadataOffset) ? body.currentMetadataOffset : -1
-    const isCaughtUp = offset >= b.brokerEpoch
+    const isCaughtUp = req.currentMetadataOffset >= b.brokerEpoch
     const reply = (): HandlerResult => {
       const now = this.deps.image().brokers.get(b.nodeId)
       const shutDown = !!now && now.inControlledShutdown && now.fenced
       return answer({ isCaughtUp, isFenced: !now || now.fenced, shouldShutdown: shutDown } satisfies BrokerHeartbeatResponse)
     }
-    if (body.wantShutdown === true) {
+    if (req.wantShutdown) {
       await this.enqueue(() => this.controlledShutdown(b.nodeId, b.brokerEpoch))
-    } else if (body.wantFence === true) {
+    } else if (req.wantFence) {
       if (!b.fenced) await this.enqueue(() => this.fence(b.nodeId, b.brokerEpoch, 'broker asked'))
     } else if (b.fenced && isCaughtUp && !b.inControlledShutdown) {
       await this.enqueue(() => this.unfence(b.nodeId, b.brokerEpoch))
@@ -337,14 +348,13 @@ export class Controller {
     this.deps.logger.info({ broker: nodeId, partitionsChanged: moves.length }, 'controlled shutdown')
   }
 
-  private unregisterBroker(body: any): Promise<HandlerResult> {
-    const nodeId = body?.nodeId
+  private unregisterBroker({ nodeId, onlyFenced }: ParsedUnregisterBroker): Promise<HandlerResult> {
     return this.enqueue(async () => {
       const image = this.deps.image()
-      const b = isInt(nodeId) ? image.brokers.get(nodeId) : undefined
-      if (!b) return refuse(ErrorCode.BROKER_ID_NOT_REGISTERED, `broker ${String(nodeId)} is not registered`)
+      const b = image.brokers.get(nodeId)
+      if (!b) return refuse(ErrorCode.BROKER_ID_NOT_REGISTERED, `broker ${nodeId} is not registered`)
       // An operator's request (unregister-access.ts): only a broker that is gone for now.
-      if (body?.onlyFenced === true && !b.fenced) {
+      if (onlyFenced && !b.fenced) {
         return refuse(ErrorCode.INVALID_REQUEST, `broker ${b.nodeId} is live (unfenced): drain it, stop it, then unregister it once it is fenced`)
       }
       const moves = changesForBrokerLeaving(image, b.nodeId, (id) => id !== b.nodeId && isLive(image, id))
@@ -415,37 +425,23 @@ export class Controller {
 
   // ------------------------------------------------------------------ partitions
 
-  private alterPartition(body: any): Promise<HandlerResult> {
+  private alterPartition(req: AlterPartitionRequest): Promise<HandlerResult> {
     return this.enqueue(async () => {
-      const b = this.current(body?.brokerId, body?.brokerEpoch)
-      const plan = planAlterPartition(this.deps.image(), b.nodeId, body)
-      if ('error' in plan) return refuse(ErrorCode.INVALID_REQUEST, plan.error)
+      const b = this.current(req.brokerId, req.brokerEpoch)
+      const plan = planAlterPartition(this.deps.image(), b.nodeId, req)
       await this.commitIfActive(plan.records)
       return answer(plan.response)
     })
   }
 
-  // ------------------------------------------------------------------ leader balance and reassignments
+  // ------------------------------------------------------------------ ACLs, leader balance, reassignments
 
-  /** Commit a planned set of partition changes (ElectLeaders, AlterPartitionReassignments): one entry, answered once applied. */
-  private changePartitions(what: string, plan: () => { records: MetadataRecord[]; response: unknown } | { error: string }): Promise<HandlerResult> {
+  /** Commit a plan made on the image of its turn (ACLs, ElectLeaders, AlterPartitionReassignments): one entry, answered once applied. */
+  private commitPlan(what: string, plan: () => { records: MetadataRecord[]; response: unknown }): Promise<HandlerResult> {
     return this.enqueue(async () => {
       const p = plan()
-      if ('error' in p) return refuse(ErrorCode.INVALID_REQUEST, p.error)
       await this.commitIfActive(p.records)
-      if (p.records.length > 0) this.deps.logger.info({ partitionsChanged: p.records.length }, what)
-      return answer(p.response)
-    })
-  }
-
-  // ------------------------------------------------------------------ ACLs (plans in acl-ops.ts)
-
-  private changeAcls(plan: () => { records: MetadataRecord[]; response: unknown } | { error: string }): Promise<HandlerResult> {
-    return this.enqueue(async () => {
-      const p = plan()
-      if ('error' in p) return refuse(ErrorCode.INVALID_REQUEST, p.error)
-      await this.commitIfActive(p.records)
-      if (p.records.length > 0) this.deps.logger.info({ records: p.records.length }, 'ACLs changed')
+      if (p.records.length > 0) this.deps.logger.info({ records: p.records.length }, what)
       return answer(p.response)
     })
   }

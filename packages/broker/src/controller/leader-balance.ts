@@ -9,7 +9,7 @@
  *
  * Pure functions of the image; the controller decides who is eligible.
  */
-import { ElectionType, ErrorCode } from '@tributary/protocol'
+import { ElectionType, ErrorCode, type ElectLeadersRequest, type ElectLeadersResponse } from '@tributary/protocol'
 import type { MetadataImage, PartitionState } from '../metadata/image-types.js'
 import type { PartitionChangeRecord } from '../metadata/records.js'
 import { electLeader, NO_LEADER, partitionChange } from './partition-election.js'
@@ -89,20 +89,12 @@ type PartitionResult = { partitionId: number; errorCode: number; errorMessage: s
  * topicPartitions null every partition is tried and the ones needing no
  * election are left out of the answer, as Kafka's admin tool shows them.
  */
-export function planElectLeaders(image: MetadataImage, body: any, eligible: (id: number) => boolean): { records: PartitionChangeRecord[]; response: unknown } | { error: string } {
-  const type = body?.electionType ?? ElectionType.PREFERRED
-  if (type !== ElectionType.PREFERRED && type !== ElectionType.UNCLEAN) return { error: `electionType must be 0 (preferred) or 1 (unclean), got ${String(type)}` }
-  const all = body?.topicPartitions === null || body?.topicPartitions === undefined
-  const wanted: Array<{ topic: string; partitions: number[] }> = []
-  if (all) {
-    for (const t of image.topicsByName.values()) wanted.push({ topic: t.name, partitions: t.partitions.map((p) => p.partition) })
-  } else {
-    if (!Array.isArray(body.topicPartitions)) return { error: 'topicPartitions must be an array or null' }
-    for (const tp of body.topicPartitions) {
-      if (typeof tp?.topic !== 'string' || !Array.isArray(tp.partitions) || !tp.partitions.every((n: unknown) => Number.isSafeInteger(n))) return { error: 'each topicPartitions entry needs a topic and partition numbers' }
-      wanted.push({ topic: tp.topic, partitions: [...new Set<number>(tp.partitions)] })
-    }
-  }
+export function planElectLeaders(image: MetadataImage, req: ElectLeadersRequest, eligible: (id: number) => boolean): { records: PartitionChangeRecord[]; response: ElectLeadersResponse } {
+  const type = req.electionType
+  const all = req.topicPartitions === null
+  const wanted = req.topicPartitions === null
+    ? [...image.topicsByName.values()].map((t) => ({ topic: t.name, partitions: t.partitions.map((p) => p.partition) }))
+    : req.topicPartitions.map((tp) => ({ topic: tp.topic, partitions: [...new Set(tp.partitions)] }))
   const records: PartitionChangeRecord[] = []
   const results: Array<{ topic: string; partitionResult: PartitionResult[] }> = []
   for (const { topic, partitions } of wanted) {

@@ -15,7 +15,10 @@
  * Because every step is one committed record, a controller that dies mid-way
  * leaves a state the next controller continues from: nothing is kept in memory.
  */
-import { ErrorCode, isInt } from '@tributary/protocol'
+import {
+  ErrorCode, isInt, type AlterPartitionReassignmentsRequest, type AlterPartitionReassignmentsResponse,
+  type ListPartitionReassignmentsRequest, type ListPartitionReassignmentsResponse,
+} from '@tributary/protocol'
 import type { MetadataImage, PartitionState } from '../metadata/image-types.js'
 import type { PartitionChangeRecord } from '../metadata/records.js'
 import { electLeader, NO_LEADER, partitionChange } from './partition-election.js'
@@ -108,37 +111,30 @@ function leaderWithin(p: PartitionState, replicas: number[], isr: number[], live
   return electLeader({ ...p, replicas }, isr, live, false).leader
 }
 
-type PartitionAnswer = { partitionIndex: number; errorCode: number; errorMessage: string | null }
-
-/** Partitions one AlterPartitionReassignments may name (one Raft entry holds their records). */
-export const REASSIGNMENTS_PER_REQUEST_MAX = 10_000
+type PartitionAnswer = AlterPartitionReassignmentsResponse['responses'][number]['partitions'][number]
 
 /**
  * AlterPartitionReassignments: validate every partition against the image and
  * return the records (one per partition that changes) and Kafka's answers.
  * `replicas: null` cancels that partition's reassignment.
  */
-export function planAlterReassignments(image: MetadataImage, body: any, live: (id: number) => boolean): { records: PartitionChangeRecord[]; response: unknown } | { error: string } {
-  if (!Array.isArray(body?.topics)) return { error: 'topics must be an array' }
-  const count = body.topics.reduce((n: number, t: any) => n + (Array.isArray(t?.partitions) ? t.partitions.length : 0), 0)
-  if (count > REASSIGNMENTS_PER_REQUEST_MAX) return { error: `at most ${REASSIGNMENTS_PER_REQUEST_MAX} partitions per request` }
+export function planAlterReassignments(image: MetadataImage, req: AlterPartitionReassignmentsRequest, live: (id: number) => boolean): { records: PartitionChangeRecord[]; response: AlterPartitionReassignmentsResponse } {
   const records: PartitionChangeRecord[] = []
-  const responses: Array<{ name: string; partitions: PartitionAnswer[] }> = []
+  const responses: AlterPartitionReassignmentsResponse['responses'] = []
   const seen = new Set<string>()
-  for (const rt of body.topics) {
-    if (typeof rt?.name !== 'string' || !Array.isArray(rt.partitions)) return { error: 'each topic needs a name and partitions' }
+  for (const rt of req.topics) {
     const t = image.topicsByName.get(rt.name)
     const partitions: PartitionAnswer[] = []
     const answer = (partitionIndex: number, errorCode: number, errorMessage: string | null = null) => partitions.push({ partitionIndex, errorCode, errorMessage })
     for (const rp of rt.partitions) {
-      const index = isInt(rp?.partitionIndex) ? rp.partitionIndex : -1
+      const index = rp.partitionIndex
       const p = t?.partitions[index]
-      if (!p) { answer(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown partition ${index} of '${String(rt.name)}'`); continue }
+      if (!p) { answer(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown partition ${index} of '${rt.name}'`); continue }
       const key = `${p.topicId}/${index}`
       if (seen.has(key)) { answer(index, ErrorCode.INVALID_REQUEST, 'partition named twice'); continue }
       seen.add(key)
       let plan: ReassignmentPlan
-      if (rp.replicas === null || rp.replicas === undefined) {
+      if (rp.replicas === null) {
         plan = planCancel(p, live)
       } else {
         const problem = targetProblem(image, rp.replicas)
@@ -154,12 +150,11 @@ export function planAlterReassignments(image: MetadataImage, body: any, live: (i
 }
 
 /** ListPartitionReassignments (topics null: all in progress; a topic without partitionIndexes: all of its). */
-export function listReassignments(image: MetadataImage, body: any): unknown {
-  const named = Array.isArray(body?.topics) ? body.topics as Array<{ name?: unknown; partitionIndexes?: unknown }> : null
-  const topics: Array<{ name: string; partitions: unknown[] }> = []
-  const wanted = named
-    ? named.map((t) => ({ t: typeof t?.name === 'string' ? image.topicsByName.get(t.name) : undefined, only: Array.isArray(t?.partitionIndexes) && t.partitionIndexes.length > 0 ? new Set<unknown>(t.partitionIndexes) : null }))
-    : [...image.topicsByName.values()].map((t) => ({ t, only: null as Set<unknown> | null }))
+export function listReassignments(image: MetadataImage, req: ListPartitionReassignmentsRequest): ListPartitionReassignmentsResponse {
+  const topics: ListPartitionReassignmentsResponse['topics'] = []
+  const wanted = req.topics
+    ? req.topics.map((t) => ({ t: image.topicsByName.get(t.name), only: t.partitionIndexes.length > 0 ? new Set(t.partitionIndexes) : null }))
+    : [...image.topicsByName.values()].map((t) => ({ t, only: null as Set<number> | null }))
   for (const { t, only } of wanted) {
     if (!t) continue
     const partitions = t.partitions

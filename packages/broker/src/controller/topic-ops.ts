@@ -3,19 +3,18 @@
  * the current image and return the records to commit plus the per-topic answers.
  * The controller runs one plan at a time, so a plan sees every earlier commit.
  *
- * Request bodies are untrusted msgpack: every field is checked here.
+ * Requests arrive typed (requests.ts checked their shapes); what a name, a count
+ * or a config may be is checked here, answered per topic with Kafka's codes.
  */
-import { ErrorCode, isInt, type AlterConfigsRequest, type ConfigEntry, type CreatableTopic, type DescribeConfigsResponse } from '@tributary/protocol'
+import {
+  ErrorCode, type AlterConfigsRequest, type ConfigEntry, type CreatePartitionsRequest, type CreateTopicsRequest, type DescribeConfigsResponse,
+} from '@tributary/protocol'
 import type { MetadataImage, TopicState } from '../metadata/image-types.js'
 import type { ConfigRecord, MetadataRecord, PartitionRecord } from '../metadata/records.js'
 import { TOPIC_CONFIGS, validateTopicConfig } from '../topic-config.js'
 import { isLive } from './partition-election.js'
 import { collidingTopic, isInternalTopicName, partitionCount, placeOnLiveBrokers, topicNameProblem } from './placement.js'
-
-/** Partitions one topic may have (one Raft entry holds them all). */
-export const PARTITIONS_PER_TOPIC_MAX = 10_000
-/** Topics per CreateTopics / DeleteTopics request. */
-export const TOPICS_PER_REQUEST_MAX = 1000
+import { PARTITIONS_PER_TOPIC_MAX } from './requests.js'
 
 export interface TopicAnswer { name: string; errorCode: number; errorMessage?: string | null }
 
@@ -27,9 +26,8 @@ export function liveBrokers(image: MetadataImage): number[] {
   return [...image.brokers.keys()].filter((id) => isLive(image, id)).sort((a, b) => a - b)
 }
 
-function validateConfigs(configs: unknown): string | undefined {
-  if (configs === undefined || configs === null) return undefined
-  if (typeof configs !== 'object' || Array.isArray(configs)) return 'configs must be a map of strings'
+function validateConfigs(configs: Record<string, string> | undefined): string | undefined {
+  if (configs === undefined) return undefined
   for (const [k, v] of Object.entries(configs)) {
     const why = validateTopicConfig(k, v)
     if (why) return why
@@ -37,15 +35,15 @@ function validateConfigs(configs: unknown): string | undefined {
   return undefined
 }
 
-function validateAssignments(image: MetadataImage, a: unknown): { ok: true; value: number[][] } | { ok: false; message: string } {
-  if (!Array.isArray(a) || a.length === 0 || a.length > PARTITIONS_PER_TOPIC_MAX) return { ok: false, message: 'assignments must be a non-empty array of replica lists' }
-  const rf = Array.isArray(a[0]) ? a[0].length : 0
+function validateAssignments(image: MetadataImage, a: number[][]): { ok: true; value: number[][] } | { ok: false; message: string } {
+  if (a.length === 0) return { ok: false, message: 'assignments must be a non-empty array of replica lists' }
+  const rf = a[0]!.length
   for (const replicas of a) {
-    if (!Array.isArray(replicas) || replicas.length === 0 || replicas.length !== rf) return { ok: false, message: 'every partition needs the same, non-zero number of replicas' }
+    if (replicas.length === 0 || replicas.length !== rf) return { ok: false, message: 'every partition needs the same, non-zero number of replicas' }
     if (new Set(replicas).size !== replicas.length) return { ok: false, message: 'a replica list repeats a broker' }
-    for (const id of replicas) if (!isInt(id) || !image.brokers.has(id)) return { ok: false, message: `broker ${String(id)} is not registered` }
+    for (const id of replicas) if (!image.brokers.has(id)) return { ok: false, message: `broker ${id} is not registered` }
   }
-  return { ok: true, value: a as number[][] }
+  return { ok: true, value: a }
 }
 
 export interface CreatePlan {
@@ -54,25 +52,16 @@ export interface CreatePlan {
   entries: MetadataRecord[][]
 }
 
-export function planCreateTopics(
-  image: MetadataImage,
-  topics: unknown,
-  validateOnly: boolean,
-  defaults: PlanDefaults,
-  newTopicId: () => string,
-): CreatePlan {
+export function planCreateTopics(image: MetadataImage, req: CreateTopicsRequest, defaults: PlanDefaults, newTopicId: () => string): CreatePlan {
   const plan: CreatePlan = { answers: [], entries: [] }
-  if (!Array.isArray(topics) || topics.length > TOPICS_PER_REQUEST_MAX) {
-    plan.answers.push({ ...err('', ErrorCode.INVALID_REQUEST, `topics must be an array of at most ${TOPICS_PER_REQUEST_MAX}`), topicId: null, numPartitions: -1, replicationFactor: -1 })
-    return plan
-  }
+  const validateOnly = req.validateOnly === true
   const live = liveBrokers(image)
   let seed = partitionCount(image)
   const seen = new Set<string>()
-  for (const raw of topics as Array<Partial<CreatableTopic>>) {
-    const name = typeof raw?.name === 'string' ? raw.name : ''
+  for (const raw of req.topics) {
+    const name = raw.name
     const answer = (a: TopicAnswer) => plan.answers.push({ ...a, topicId: null, numPartitions: -1, replicationFactor: -1 })
-    const nameProblem = topicNameProblem(raw?.name)
+    const nameProblem = topicNameProblem(name)
     if (nameProblem) { answer(err(name, ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem)); continue }
     if (seen.has(name)) { answer(err(name, ErrorCode.INVALID_REQUEST, `topic '${name}' is listed twice`)); continue }
     seen.add(name)
@@ -94,12 +83,12 @@ export function planCreateTopics(
       assignments = a.value
     } else {
       const numPartitions = raw.numPartitions === -1 ? defaults.numPartitions : raw.numPartitions
-      if (!isInt(numPartitions) || numPartitions < 1 || numPartitions > PARTITIONS_PER_TOPIC_MAX) {
-        answer(err(name, ErrorCode.INVALID_PARTITIONS, `numPartitions must be in [1, ${PARTITIONS_PER_TOPIC_MAX}], got ${String(raw.numPartitions)}`))
+      if (numPartitions < 1 || numPartitions > PARTITIONS_PER_TOPIC_MAX) {
+        answer(err(name, ErrorCode.INVALID_PARTITIONS, `numPartitions must be in [1, ${PARTITIONS_PER_TOPIC_MAX}], got ${raw.numPartitions}`))
         continue
       }
       const rf = raw.replicationFactor === -1 ? Math.min(defaults.defaultReplicationFactor, Math.max(1, live.length)) : raw.replicationFactor
-      if (!isInt(rf) || rf < 1) { answer(err(name, ErrorCode.INVALID_REPLICATION_FACTOR, `replicationFactor must be >= 1, got ${String(raw.replicationFactor)}`)); continue }
+      if (rf < 1) { answer(err(name, ErrorCode.INVALID_REPLICATION_FACTOR, `replicationFactor must be >= 1, got ${raw.replicationFactor}`)); continue }
       if (rf > live.length) {
         answer(err(name, ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${rf} is larger than the ${live.length} available brokers`))
         continue
@@ -111,7 +100,7 @@ export function planCreateTopics(
     plan.answers.push({ name, errorCode: ErrorCode.NONE, topicId, numPartitions: assignments.length, replicationFactor: assignments[0]!.length })
     if (validateOnly || topicId === null) continue
     const records: MetadataRecord[] = [{ type: 'Topic', version: 0, name, topicId, internal }]
-    for (const [key, value] of Object.entries(raw.configs ?? {})) records.push({ type: 'Config', version: 0, resourceType: 'topic', name, key, value: value as string })
+    for (const [key, value] of Object.entries(raw.configs ?? {})) records.push({ type: 'Config', version: 0, resourceType: 'topic', name, key, value })
     assignments.forEach((replicas, partition) => records.push(newPartition(image, topicId, partition, replicas)))
     plan.entries.push(records)
   }
@@ -128,14 +117,13 @@ function newPartition(image: MetadataImage, topicId: string, partition: number, 
   }
 }
 
-export function planDeleteTopics(image: MetadataImage, names: unknown): { answers: TopicAnswer[]; records: MetadataRecord[] } {
+export function planDeleteTopics(image: MetadataImage, names: readonly string[]): { answers: TopicAnswer[]; records: MetadataRecord[] } {
   const answers: TopicAnswer[] = []
   const records: MetadataRecord[] = []
-  if (!Array.isArray(names) || names.length > TOPICS_PER_REQUEST_MAX) return { answers: [err('', ErrorCode.INVALID_REQUEST, 'topics must be an array of names')], records }
   const seen = new Set<string>()
   for (const name of names) {
-    const t = typeof name === 'string' ? image.topicsByName.get(name) : undefined
-    if (!t || seen.has(t.name)) { answers.push(err(String(name), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${String(name)}'`)); continue }
+    const t = image.topicsByName.get(name)
+    if (!t || seen.has(t.name)) { answers.push(err(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${name}'`)); continue }
     seen.add(t.name)
     if (t.internal) { answers.push(err(t.name, ErrorCode.INVALID_TOPIC_EXCEPTION, 'internal topics cannot be deleted')); continue }
     records.push({ type: 'RemoveTopic', version: 0, topicId: t.topicId })
@@ -144,23 +132,20 @@ export function planDeleteTopics(image: MetadataImage, names: unknown): { answer
   return { answers, records }
 }
 
-export function planCreatePartitions(image: MetadataImage, topics: unknown, validateOnly: boolean): { answers: TopicAnswer[]; entries: MetadataRecord[][] } {
+export function planCreatePartitions(image: MetadataImage, req: CreatePartitionsRequest): { answers: TopicAnswer[]; entries: MetadataRecord[][] } {
   const answers: TopicAnswer[] = []
   const entries: MetadataRecord[][] = []
-  if (!Array.isArray(topics) || topics.length > TOPICS_PER_REQUEST_MAX) return { answers: [err('', ErrorCode.INVALID_REQUEST, 'topics must be an array')], entries }
   const live = liveBrokers(image)
   let seed = partitionCount(image)
-  for (const raw of topics as Array<{ name?: unknown; count?: unknown }>) {
-    const name = String(raw?.name)
-    const t = typeof raw?.name === 'string' ? image.topicsByName.get(raw.name) : undefined
+  for (const { name, count } of req.topics) {
+    const t = image.topicsByName.get(name)
     if (!t) { answers.push(err(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${name}'`)); continue }
-    const count = raw.count
-    if (!isInt(count) || count > PARTITIONS_PER_TOPIC_MAX) { answers.push(err(name, ErrorCode.INVALID_PARTITIONS, `count must be at most ${PARTITIONS_PER_TOPIC_MAX}`)); continue }
+    if (count > PARTITIONS_PER_TOPIC_MAX) { answers.push(err(name, ErrorCode.INVALID_PARTITIONS, `count must be at most ${PARTITIONS_PER_TOPIC_MAX}`)); continue }
     if (count <= t.partitions.length) { answers.push(err(name, ErrorCode.INVALID_PARTITIONS, `topic has ${t.partitions.length} partitions; the new count must be larger, got ${count}`)); continue }
     const rf = t.partitions[0]?.replicas.length ?? 1
     if (rf > live.length) { answers.push(err(name, ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${rf} is larger than the ${live.length} available brokers`)); continue }
     answers.push({ name, errorCode: ErrorCode.NONE })
-    if (validateOnly) continue
+    if (req.validateOnly === true) continue
     const placed = placeOnLiveBrokers(image, live, count - t.partitions.length, rf, seed)
     seed += placed.length
     entries.push(placed.map((replicas, i) => newPartition(image, t.topicId, t.partitions.length + i, replicas)))
@@ -168,34 +153,27 @@ export function planCreatePartitions(image: MetadataImage, topics: unknown, vali
   return { answers, entries }
 }
 
-export function planAlterConfigs(image: MetadataImage, resources: AlterConfigsRequest['resources'] | unknown): {
+export function planAlterConfigs(image: MetadataImage, resources: AlterConfigsRequest['resources']): {
   answers: Array<{ type: 'topic' | 'broker'; name: string; errorCode: number; errorMessage?: string | null }>
   records: ConfigRecord[]
 } {
   const answers: Array<{ type: 'topic' | 'broker'; name: string; errorCode: number; errorMessage?: string | null }> = []
   const records: ConfigRecord[] = []
-  if (!Array.isArray(resources)) return { answers: [{ type: 'topic', name: '', errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'resources must be an array' }], records }
-  for (const res of resources as AlterConfigsRequest['resources']) {
-    const type = res?.type === 'broker' ? 'broker' : 'topic'
-    const name = String(res?.name)
+  for (const { type, name, configs } of resources) {
     const answer = (errorCode: number, errorMessage?: string) => answers.push({ type, name, errorCode, errorMessage: errorMessage ?? null })
-    if (res?.type !== 'topic') { answer(ErrorCode.INVALID_REQUEST, 'only topic configs can be altered (broker configs are static)'); continue }
+    if (type !== 'topic') { answer(ErrorCode.INVALID_REQUEST, 'only topic configs can be altered (broker configs are static)'); continue }
     const t = image.topicsByName.get(name)
     if (!t) { answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${name}'`); continue }
-    if (!Array.isArray(res.configs)) { answer(ErrorCode.INVALID_REQUEST, 'configs must be an array'); continue }
     const mine: ConfigRecord[] = []
     let problem: string | undefined
-    for (const c of res.configs) {
-      if (c?.op === 'delete') {
-        if (!TOPIC_CONFIGS.has(c.name)) { problem = `unknown topic config '${String(c.name)}'`; break }
+    for (const c of configs) {
+      if (c.op === 'delete') {
+        if (!TOPIC_CONFIGS.has(c.name)) { problem = `unknown topic config '${c.name}'`; break }
         mine.push({ type: 'Config', version: 0, resourceType: 'topic', name, key: c.name, value: null })
-      } else if (c?.op === 'set') {
+      } else {
         problem = validateTopicConfig(c.name, c.value)
         if (problem) break
         mine.push({ type: 'Config', version: 0, resourceType: 'topic', name, key: c.name, value: c.value as string })
-      } else {
-        problem = `op must be 'set' or 'delete'`
-        break
       }
     }
     if (problem) { answer(ErrorCode.INVALID_CONFIG, problem); continue }

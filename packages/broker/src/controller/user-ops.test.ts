@@ -2,10 +2,15 @@ import { ErrorCode } from '@tributary/protocol'
 import { applyRecords, emptyImage } from '../metadata/metadata-image.js'
 import { saltedPassword, scramKeys } from '../security/scram-crypto.js'
 import { bootstrapUserRecords } from '../security/bootstrap-users.js'
-import { planAlterUsers, type UserPlan } from './user-ops.js'
+import { planAlterUsers } from './user-ops.js'
+import { parseAlterUserScramCredentials } from './requests.js'
 
 const up = (name: string, over: Record<string, unknown> = {}) => ({ name, mechanism: 1, iterations: 4096, salt: new Uint8Array(16).fill(1), saltedPassword: new Uint8Array(32).fill(2), ...over })
-const plan = (body: unknown, image = emptyImage()) => planAlterUsers(image, body) as UserPlan
+function plan(body: unknown, image = emptyImage()) {
+  const req = parseAlterUserScramCredentials(body)
+  if (!req.ok) throw new Error(req.message)
+  return planAlterUsers(image, req.value)
+}
 
 describe('AlterUserScramCredentials planning', () => {
   test('an upsertion becomes a credential record with keys derived from the salted password, which is not kept', async () => {

@@ -6,8 +6,8 @@
  * the metadata log never holds anything that logs in.
  */
 import {
-  ErrorCode, isInt, SCRAM_ITERATIONS_MAX, SCRAM_ITERATIONS_MIN, SCRAM_USERNAME_CHARS_MAX, scramByType,
-  type AlterUserScramCredentialsResponse,
+  ErrorCode, SCRAM_ITERATIONS_MAX, SCRAM_ITERATIONS_MIN, SCRAM_USERNAME_CHARS_MAX, scramByType,
+  type AlterUserScramCredentialsRequest, type AlterUserScramCredentialsResponse, type ScramCredentialUpsertion,
 } from '@tributary/protocol'
 import type { MetadataImage } from '../metadata/image-types.js'
 import type { MetadataRecord } from '../metadata/records.js'
@@ -15,54 +15,50 @@ import { scramKeys, type ScramHash } from '../security/scram-crypto.js'
 
 /** Salt bounds: Kafka asks for a non-empty salt; more than this is not a salt. */
 const SALT_BYTES_MAX = 1024
-/** Users one request may change. */
-export const USER_CHANGES_PER_REQUEST_MAX = 1000
 
 type Result = AlterUserScramCredentialsResponse['results'][number]
 
 export interface UserPlan { records: MetadataRecord[]; results: Result[] }
 
-const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array
+type Op = { op: ScramCredentialUpsertion; upsert: true } | { op: AlterUserScramCredentialsRequest['deletions'][number]; upsert: false }
 
-function check(op: any, upsert: boolean): { errorCode: number; errorMessage: string } | undefined {
-  if (typeof op?.name !== 'string' || op.name === '') return { errorCode: ErrorCode.UNACCEPTABLE_CREDENTIAL, errorMessage: 'user name must not be empty' }
+function check({ op, upsert }: Op): { errorCode: number; errorMessage: string } | undefined {
+  if (op.name === '') return { errorCode: ErrorCode.UNACCEPTABLE_CREDENTIAL, errorMessage: 'user name must not be empty' }
   if (op.name.length > SCRAM_USERNAME_CHARS_MAX) return { errorCode: ErrorCode.UNACCEPTABLE_CREDENTIAL, errorMessage: `user name is longer than ${SCRAM_USERNAME_CHARS_MAX} characters` }
-  const m = isInt(op.mechanism) ? scramByType(op.mechanism) : undefined
+  const m = scramByType(op.mechanism)
   if (!m) return { errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, errorMessage: `unknown SCRAM mechanism ${JSON.stringify(op.mechanism ?? null)} (1 = SCRAM-SHA-256, 2 = SCRAM-SHA-512)` }
   if (!upsert) return undefined
-  if (!isInt(op.iterations) || op.iterations < SCRAM_ITERATIONS_MIN || op.iterations > SCRAM_ITERATIONS_MAX) {
+  if (op.iterations < SCRAM_ITERATIONS_MIN || op.iterations > SCRAM_ITERATIONS_MAX) {
     return { errorCode: ErrorCode.UNACCEPTABLE_CREDENTIAL, errorMessage: `iterations must be ${SCRAM_ITERATIONS_MIN}..${SCRAM_ITERATIONS_MAX}` }
   }
-  if (!isBytes(op.salt) || op.salt.length === 0 || op.salt.length > SALT_BYTES_MAX) return { errorCode: ErrorCode.UNACCEPTABLE_CREDENTIAL, errorMessage: `salt must be 1..${SALT_BYTES_MAX} bytes` }
-  if (!isBytes(op.saltedPassword) || op.saltedPassword.length !== m.keyBytes) return { errorCode: ErrorCode.UNACCEPTABLE_CREDENTIAL, errorMessage: `saltedPassword must be ${m.keyBytes} bytes for ${m.name}` }
+  if (op.salt.length === 0 || op.salt.length > SALT_BYTES_MAX) return { errorCode: ErrorCode.UNACCEPTABLE_CREDENTIAL, errorMessage: `salt must be 1..${SALT_BYTES_MAX} bytes` }
+  if (op.saltedPassword.length !== m.keyBytes) return { errorCode: ErrorCode.UNACCEPTABLE_CREDENTIAL, errorMessage: `saltedPassword must be ${m.keyBytes} bytes for ${m.name}` }
   return undefined
 }
 
-export function planAlterUsers(image: MetadataImage, body: any): UserPlan | { error: string } {
-  const deletions: unknown[] = Array.isArray(body?.deletions) ? body.deletions : []
-  const upsertions: unknown[] = Array.isArray(body?.upsertions) ? body.upsertions : []
-  if (deletions.length + upsertions.length > USER_CHANGES_PER_REQUEST_MAX) return { error: `at most ${USER_CHANGES_PER_REQUEST_MAX} changes per request` }
-  const ops = [...deletions.map((op) => ({ op: op as any, upsert: false })), ...upsertions.map((op) => ({ op: op as any, upsert: true }))]
+export function planAlterUsers(image: MetadataImage, req: AlterUserScramCredentialsRequest): UserPlan {
+  const ops: Op[] = [...req.deletions.map((op) => ({ op, upsert: false as const })), ...req.upsertions.map((op) => ({ op, upsert: true as const }))]
   const count = new Map<string, number>()
-  for (const { op } of ops) if (typeof op?.name === 'string') count.set(op.name, (count.get(op.name) ?? 0) + 1)
+  for (const { op } of ops) count.set(op.name, (count.get(op.name) ?? 0) + 1)
   const failed = new Map<string, { errorCode: number; errorMessage: string }>()
   for (const [name, n] of count) if (n > 1) failed.set(name, { errorCode: ErrorCode.DUPLICATE_RESOURCE, errorMessage: `user ${name} appears more than once in the request` })
   const records: MetadataRecord[] = []
-  for (const { op, upsert } of ops) {
-    const name = typeof op?.name === 'string' ? op.name : ''
+  for (const o of ops) {
+    const { op } = o
+    const name = op.name
     if (failed.has(name)) continue
-    const problem = check(op, upsert)
+    const problem = check(o)
     if (problem) { failed.set(name, problem); continue }
     const m = scramByType(op.mechanism)!
-    if (!upsert) {
+    if (!o.upsert) {
       if (!image.users.get(name)?.has(m.name)) { failed.set(name, { errorCode: ErrorCode.RESOURCE_NOT_FOUND, errorMessage: `user ${name} has no ${m.name} credential` }); continue }
       records.push({ type: 'RemoveUserScramCredential', version: 0, name, mechanism: m.name })
       continue
     }
-    const { storedKey, serverKey } = scramKeys(m.nodeHash as ScramHash, op.saltedPassword)
-    records.push({ type: 'UserScramCredential', version: 0, name, mechanism: m.name, salt: new Uint8Array(op.salt), iterations: op.iterations, storedKey, serverKey })
+    const { storedKey, serverKey } = scramKeys(m.nodeHash as ScramHash, o.op.saltedPassword)
+    records.push({ type: 'UserScramCredential', version: 0, name, mechanism: m.name, salt: new Uint8Array(o.op.salt), iterations: o.op.iterations, storedKey, serverKey })
   }
-  const names = [...new Set(ops.map(({ op }) => (typeof op?.name === 'string' ? op.name : '')))]
+  const names = [...new Set(ops.map(({ op }) => op.name))]
   const results = names.map((user) => ({ user, errorCode: failed.get(user)?.errorCode ?? ErrorCode.NONE, errorMessage: failed.get(user)?.errorMessage ?? null }))
   return { records, results }
 }

@@ -6,50 +6,31 @@
 import {
   ErrorCode,
   fail,
-  isInt,
-  ok,
   type FetchRequest,
   type ListOffsetsRequest,
   type OffsetForLeaderEpochRequest,
   type ProduceRequest,
   type Result,
 } from '@tributary/protocol'
+import { bad, int, isObj, parseBody, type Fields } from '../request-fields.js'
 
 /** Topics × partitions one request may name. */
 export const REQUEST_PARTITIONS_MAX = 10_000
 
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)
-
-class Bad extends Error {}
-const bad = (message: string): never => {
-  throw new Bad(message)
-}
-
-function int(o: Record<string, unknown>, field: string, min = Number.MIN_SAFE_INTEGER, dflt?: number): number {
-  const v = o[field]
-  if (v === undefined || v === null) {
-    if (dflt !== undefined) return dflt
-    bad(`${field} is required`)
-  }
-  if (!isInt(v)) bad(`${field} must be an integer`)
-  if ((v as number) < min) bad(`${field} must be >= ${min}`)
-  return v as number
-}
-
-function str(o: Record<string, unknown>, field: string): string {
+function str(o: Fields, field: string): string {
   const v = o[field]
   if (typeof v !== 'string' || v.length === 0 || v.length > 249) bad(`${field} must be a topic name`)
   return v as string
 }
 
 /** topics: [{ topic, partitions: [ ...each mapped by `part` ] }], counting partitions against the bound. */
-function topicsOf<P>(body: Record<string, unknown>, part: (p: Record<string, unknown>) => P): Array<{ topic: string; partitions: P[] }> {
+function topicsOf<P>(body: Fields, part: (p: Fields) => P): Array<{ topic: string; partitions: P[] }> {
   const topics = body.topics
   if (!Array.isArray(topics)) bad('topics must be an array')
   let count = 0
   return (topics as unknown[]).map((t) => {
     if (!isObj(t)) bad('each topic must be a map')
-    const tt = t as Record<string, unknown>
+    const tt = t as Fields
     const parts = tt.partitions
     if (!Array.isArray(parts)) bad('partitions must be an array')
     count += (parts as unknown[]).length
@@ -58,19 +39,17 @@ function topicsOf<P>(body: Record<string, unknown>, part: (p: Record<string, unk
       topic: str(tt, 'topic'),
       partitions: (parts as unknown[]).map((p) => {
         if (!isObj(p)) bad('each partition must be a map')
-        return part(p as Record<string, unknown>)
+        return part(p as Fields)
       }),
     }
   })
 }
 
-function parse<T>(body: unknown, fn: (b: Record<string, unknown>) => T): Result<T> {
-  if (!isObj(body)) return fail(ErrorCode.INVALID_REQUEST, 'body must be a map')
+function parse<T>(body: unknown, fn: (b: Fields) => T): Result<T> {
   try {
-    return ok(fn(body))
+    return parseBody(body, fn)
   } catch (err) {
     if (err instanceof AcksError) return fail(ErrorCode.INVALID_REQUIRED_ACKS, err.message)
-    if (err instanceof Bad) return fail(ErrorCode.INVALID_REQUEST, err.message)
     throw err
   }
 }
@@ -92,7 +71,7 @@ export function parseProduce(body: unknown): Result<ProduceRequest> {
 }
 
 /** acks outside {0, 1, -1}: Kafka answers INVALID_REQUIRED_ACKS. */
-export class AcksError extends Bad {
+export class AcksError extends Error {
   constructor() {
     super('acks must be 0, 1 or -1')
   }
