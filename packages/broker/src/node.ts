@@ -102,7 +102,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   const voterIds = config.voters.map((v) => v.nodeId)
   // This process's incarnation: after a restart the image replays the previous one's registration, which is not ours.
   const incarnationId = deps.newId()
-  const metadata = new MetadataPublisher(nodeId, (err) => logger.error({ err }, 'metadata listener threw'), incarnationId)
+  const metadata = new MetadataPublisher(nodeId, { onListenerError: (err) => logger.error({ err }, 'metadata listener threw'), incarnationId })
   // The node's own SCRAM, PLAIN and OAUTHBEARER (on this image's credentials); a test's provider of the same name wins.
   const saslMechanisms = clientMechanisms(config, [...userMechanismProviders({ config, clock, metadata, jwtKeys: deps.jwtKeys }), ...(deps.saslMechanisms ?? [])])
   const handlers = new Handlers()

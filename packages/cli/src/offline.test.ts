@@ -34,8 +34,7 @@ describe('offline view of a stopped node', () => {
   })
 
   it('starts from the snapshot and applies only the entries after it', async () => {
-    const base = emptyImage()
-    applyRecords(base, [{ type: 'ClusterId', version: 0, clusterId: 'c2' }], 5)
+    const base = applyRecords(emptyImage(), [{ type: 'ClusterId', version: 0, clusterId: 'c2' }], 5).image
     const v = offlineView({
       hardState: { term: 2, vote: 0, commit: 6 },
       snapshot: { index: 5, term: 2, voters: [1, 2, 3], observers: [], data: encodeImage(base) },

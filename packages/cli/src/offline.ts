@@ -91,7 +91,7 @@ export function offlineView(state: RaftDiskState): MetadataSource {
       }
       const r = decodeRecords(e.data)
       if (!r.ok) throw new CliError(`entry ${e.index} does not decode (${r.message}); the image stops before it`)
-      applyRecords(image, r.value, e.index)
+      image = applyRecords(image, r.value, e.index).image
     }
     // The broker's inspection shape: credentials redacted, exactly as a live node answers.
     return { offset: image.offset, image: imageForInspection(image) }

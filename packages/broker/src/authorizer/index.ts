@@ -47,7 +47,7 @@ export function setUpAuthorization(deps: {
       acls: () => metadata.image().acls.values(),
       audit,
     })
-    metadata.onChange((change) => { if (change.type === 'acls') authz.invalidate() })
+    metadata.onPublish((_image, delta) => { if (delta.changes.some((c) => c.type === 'acls')) authz.invalidate() })
     authorizer = authz
   }
   registerAclApis(handlers, { metadata })

@@ -1,5 +1,6 @@
 import { anyAclFilter, ErrorCode, type AclBinding } from '@tributary/protocol'
-import { applyRecords, decodeImage, diffImages, emptyImage, encodeImage } from '../metadata/metadata-image.js'
+import { decodeImage, diffImages, emptyImage, encodeImage } from '../metadata/metadata-image.js'
+import { applyRecords } from '../metadata/metadata-delta.js'
 import type { MetadataImage } from '../metadata/image-types.js'
 import { describeAcls, planCreateAcls as planCreate, planDeleteAcls as planDelete } from './acl-ops.js'
 import { parseCreateAcls, parseDeleteAcls } from './requests.js'
@@ -25,12 +26,14 @@ function ids() {
 
 describe('ACLs as metadata records', () => {
   test('CreateAcls commits one record per new binding; an existing one is a no-op; a bad one fails alone', () => {
-    const image = emptyImage()
+    let image = emptyImage()
     const newId = ids()
     const first = planCreateAcls(image, { creations: [binding(), binding({ operation: 8 })] }, newId)
     if ('error' in first) throw new Error(first.error)
     expect(first.records).toHaveLength(2)
-    expect(applyRecords(image, first.records, 1)).toEqual([{ type: 'acls' }, { type: 'acls' }])
+    const applied = applyRecords(image, first.records, 1)
+    image = applied.image
+    expect(applied.delta.changes).toEqual([{ type: 'acls' }, { type: 'acls' }])
     const again = planCreateAcls(image, { creations: [binding(), binding({ resourcePatternType: 4, resourceName: '*' }), binding(), binding({ principal: 'alice' })] }, newId)
     if ('error' in again) throw new Error(again.error)
     expect(again.records).toHaveLength(0)
@@ -39,28 +42,28 @@ describe('ACLs as metadata records', () => {
   })
 
   test('DeleteAcls removes what each filter matches (MATCH finds the literal, the wildcard and prefixes)', () => {
-    const image = emptyImage()
+    let image = emptyImage()
     const plan = planCreateAcls(image, { creations: [binding(), binding({ resourceName: '*' }), binding({ resourceName: 'ord', resourcePatternType: 4 }), binding({ resourceName: 'audit' })] }, ids())
     if ('error' in plan) throw new Error(plan.error)
-    applyRecords(image, plan.records, 1)
+    image = applyRecords(image, plan.records, 1).image
     const match = { ...anyAclFilter(), resourceType: 2, resourceName: 'orders', resourcePatternType: 2 } as const
     expect(describeAcls(image, match).resources.map((r) => r.resourceName)).toEqual(['*', 'ord', 'orders'])
     const del = planDeleteAcls(image, { filters: [match, match] })
     if ('error' in del) throw new Error(del.error)
     expect(del.records).toHaveLength(3)
-    applyRecords(image, del.records, 2)
+    image = applyRecords(image, del.records, 2).image
     expect(describeAcls(image, anyAclFilter()).resources.map((r) => r.resourceName)).toEqual(['audit'])
   })
 
   test('ACLs survive a snapshot, and installing one tells listeners the ACLs changed', () => {
-    const image = emptyImage()
+    let image = emptyImage()
     const plan = planCreateAcls(image, { creations: [binding(), binding({ host: '10.0.0.5', permissionType: 2 })] }, ids())
     if ('error' in plan) throw new Error(plan.error)
-    applyRecords(image, plan.records, 1)
+    image = applyRecords(image, plan.records, 1).image
     const restored = decodeImage(encodeImage(image))
     if (!restored.ok) throw new Error(restored.message)
     expect([...restored.value.acls]).toEqual([...image.acls])
-    expect(diffImages(emptyImage(), restored.value)).toContainEqual({ type: 'acls' })
-    expect(diffImages(image, restored.value)).not.toContainEqual({ type: 'acls' })
+    expect(diffImages(emptyImage(), restored.value).changes).toContainEqual({ type: 'acls' })
+    expect(diffImages(image, restored.value).changes).not.toContainEqual({ type: 'acls' })
   })
 })

@@ -1,4 +1,4 @@
-import { emptyImage } from '../metadata/metadata-image.js'
+import { editableImage } from '../testing/editable-image.js'
 import { placeOnLiveBrokers, placeReplicas, placeReplicasRackAware } from './placement.js'
 
 function counts(assignments: number[][]) {
@@ -61,7 +61,7 @@ describe('rack-aware placement', () => {
   })
 
   test('the cluster places rack-aware only when every live broker has a rack', () => {
-    const image = emptyImage()
+    const image = editableImage('c')
     for (const b of sixOnThree) image.brokers.set(b.id, { nodeId: b.id, endpoint: 'ws://x:1', incarnationId: 'i', brokerEpoch: 1, rack: b.rack, fenced: false, inControlledShutdown: false })
     expect(placeOnLiveBrokers(image, [1, 2, 3, 4, 5, 6], 6, 3, 0)).toEqual(placeReplicasRackAware(sixOnThree, 6, 3, 0))
     image.brokers.set(6, { ...image.brokers.get(6)!, rack: null })

@@ -1,5 +1,6 @@
 import { ErrorCode } from '@tributary/protocol'
-import { applyRecords, emptyImage } from '../metadata/metadata-image.js'
+import { emptyImage } from '../metadata/metadata-image.js'
+import { applyRecords } from '../metadata/metadata-delta.js'
 import { saltedPassword, scramKeys } from '../security/scram-crypto.js'
 import { bootstrapUserRecords } from '../security/bootstrap-users.js'
 import { planAlterUsers } from './user-ops.js'
@@ -44,8 +45,8 @@ describe('AlterUserScramCredentials planning', () => {
   })
 
   test('deleting a credential that does not exist is RESOURCE_NOT_FOUND; an existing one is removed', () => {
-    const image = emptyImage()
-    applyRecords(image, plan({ upsertions: [up('a')] }).records, 1)
+    let image = emptyImage()
+    image = applyRecords(image, plan({ upsertions: [up('a')] }).records, 1).image
     expect(plan({ deletions: [{ name: 'a', mechanism: 2 }] }, image).results[0]!.errorCode).toBe(ErrorCode.RESOURCE_NOT_FOUND)
     expect(plan({ deletions: [{ name: 'a', mechanism: 1 }] }, image).records).toEqual([{ type: 'RemoveUserScramCredential', version: 0, name: 'a', mechanism: 'SCRAM-SHA-256' }])
   })

@@ -91,7 +91,7 @@ export class GroupCoordinatorCore {
         if (e.isLeader) this.load(e.partition)
         else this.unload(e.partition)
       }),
-      metadata.onChange((change) => this.onMetadataChange(change)),
+      metadata.onPublish((_image, delta) => { for (const change of delta.changes) this.onMetadataChange(change) }),
     )
     const topic = metadata.image().topicsByName.get(OFFSETS_TOPIC)
     for (const p of topic?.partitions ?? []) {

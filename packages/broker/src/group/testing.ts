@@ -6,8 +6,8 @@
  * registry that calls handlers directly, and a controller that records requests.
  */
 import { ErrorCode, patchBaseOffset, splitBatches, lastOffsetOf, type RpcResponse } from '@tributary/protocol'
-import type { BrokerRegistration, MetadataChange, MetadataImage, MetadataView, PartitionState, TopicState } from '../metadata/image-types.js'
-import { emptyImage } from '../metadata/metadata-image.js'
+import type { BrokerRegistration, MetadataChange, MetadataImage, MetadataListener, MetadataView, PartitionState, TopicState } from '../metadata/image-types.js'
+import { editableImage, type EditableImage } from '../testing/editable-image.js'
 import type { LeadershipChange } from '../replication/index.js'
 import type { ControllerChannel, HandlerRegistry, HandlerResult, RequestContext, RequestHandler } from '../seams.js'
 import { OFFSETS_TOPIC } from './offsets-topic.js'
@@ -15,8 +15,8 @@ import type { GroupLogger, GroupReplicas } from './types.js'
 import { anonymousSession } from '../security/session.js'
 
 export class FakeMetadata implements MetadataView {
-  private readonly img: MetadataImage = { ...emptyImage(), clusterId: 'test' }
-  private readonly listeners = new Set<(change: MetadataChange, image: MetadataImage) => void>()
+  private readonly img: EditableImage = editableImage('test')
+  private readonly listeners = new Set<MetadataListener>()
   private topicSeq = 0
 
   constructor(readonly nodeId: number, brokerIds: number[] = [nodeId]) {
@@ -34,7 +34,7 @@ export class FakeMetadata implements MetadataView {
     return this.img
   }
 
-  onChange(listener: (change: MetadataChange, image: MetadataImage) => void): () => void {
+  onPublish(listener: MetadataListener): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
   }
@@ -70,7 +70,7 @@ export class FakeMetadata implements MetadataView {
   }
 
   private emit(change: MetadataChange): void {
-    for (const l of this.listeners) l(change, this.img)
+    for (const l of this.listeners) l(this.img, { changes: [change] })
   }
 }
 

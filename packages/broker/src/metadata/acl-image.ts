@@ -6,7 +6,7 @@
 import type { AclBinding } from '@tributary/protocol'
 import type { AccessControlEntryRecord, RemoveAccessControlEntryRecord } from './records.js'
 
-/** id → binding; bindings are replaced, never mutated. */
+/** id → binding while an entry is applied (metadata-delta.ts copies the image's map first); bindings are replaced, never mutated. */
 export type AclMap = Map<string, AclBinding>
 
 export interface AclSnapshotEntry extends AclBinding { id: string }
@@ -32,7 +32,7 @@ export function sameAcl(a: AclBinding, b: AclBinding): boolean {
     a.principal === b.principal && a.host === b.host && a.operation === b.operation && a.permissionType === b.permissionType
 }
 
-export function aclsToSnapshot(acls: AclMap): AclSnapshotEntry[] {
+export function aclsToSnapshot(acls: ReadonlyMap<string, AclBinding>): AclSnapshotEntry[] {
   return [...acls].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([id, b]) => ({ id, ...b }))
 }
 
@@ -42,7 +42,7 @@ export function aclsFromSnapshot(entries: AclSnapshotEntry[] | undefined): AclMa
   return acls
 }
 
-export function sameAclMaps(a: AclMap, b: AclMap): boolean {
+export function sameAclMaps(a: ReadonlyMap<string, AclBinding>, b: ReadonlyMap<string, AclBinding>): boolean {
   if (a.size !== b.size) return false
   for (const [id, x] of a) {
     const y = b.get(id)

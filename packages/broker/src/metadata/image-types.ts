@@ -1,7 +1,8 @@
 /**
  * The shape of the applied metadata state every node keeps (docs/ARCHITECTURE.md,
- * "Metadata flow"). Only the metadata applier mutates it, by applying committed records
- * in log order; everyone else reads it and listens for changes.
+ * "Metadata flow"). An image is a value: applying a committed entry builds the
+ * next image and a delta (metadata-delta.ts), the publisher swaps the new one in
+ * and hands listeners both. Nothing changes an image once it is published.
  */
 import type { AclBinding } from '@tributary/protocol'
 import type { PartitionAssignment } from './records.js'
@@ -41,22 +42,23 @@ export interface ScramCredentialState {
   serverKey: Uint8Array
 }
 
-/** user name → mechanism ('SCRAM-SHA-256' | 'SCRAM-SHA-512') → credential; inner maps are replaced, never mutated. */
-export type UserCredentials = Map<string, ReadonlyMap<string, ScramCredentialState>>
+/** user name → mechanism ('SCRAM-SHA-256' | 'SCRAM-SHA-512') → credential. */
+export type UserCredentials = ReadonlyMap<string, ReadonlyMap<string, ScramCredentialState>>
 
+/** One node's applied metadata at `offset`; shares unchanged parts with the image before it. */
 export interface MetadataImage {
-  clusterId: string | null
+  readonly clusterId: string | null
   /** Raft index of the last applied record */
-  offset: number
-  brokers: Map<number, BrokerRegistration>
-  topicsByName: Map<string, TopicState>
-  topicsById: Map<string, TopicState>
+  readonly offset: number
+  readonly brokers: ReadonlyMap<number, BrokerRegistration>
+  readonly topicsByName: ReadonlyMap<string, TopicState>
+  readonly topicsById: ReadonlyMap<string, TopicState>
   /** next unallocated producer id */
-  nextProducerId: number
+  readonly nextProducerId: number
   /** SCRAM credentials by user */
-  users: UserCredentials
+  readonly users: UserCredentials
   /** ACL bindings by record id */
-  acls: Map<string, AclBinding>
+  readonly acls: ReadonlyMap<string, AclBinding>
 }
 
 /** What changed when one committed record was applied. */
@@ -71,11 +73,20 @@ export type MetadataChange =
   /** ACL bindings were added or removed: cached authorization decisions are void */
   | { type: 'acls' }
 
+/** What one published image changed from the one before it, in record order (Kafka's MetadataDelta). */
+export interface MetadataDelta {
+  readonly changes: readonly MetadataChange[]
+}
+
+/** Told each new image with what changed to reach it. */
+export type MetadataListener = (image: MetadataImage, delta: MetadataDelta) => void
+
 export interface MetadataView {
   readonly nodeId: number
+  /** The current image: a value that never changes; the next entry publishes a new one. */
   image(): MetadataImage
-  /** Called after each applied record, in log order, with what it changed. Returns an unsubscribe function. */
-  onChange(listener: (change: MetadataChange, image: MetadataImage) => void): () => void
+  /** Called after each published image (one per applied entry, or a snapshot install), in log order. Returns an unsubscribe function. */
+  onPublish(listener: MetadataListener): () => void
   /** This node's broker epoch (from its own registration), -1 before registration. */
   brokerEpoch(): number
 }

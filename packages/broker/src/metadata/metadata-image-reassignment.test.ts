@@ -4,7 +4,8 @@
  * still load to the same image.
  */
 import { packValue } from '@tributary/protocol'
-import { applyRecords, decodeImage, emptyImage, encodeImage } from './metadata-image.js'
+import { decodeImage, emptyImage, encodeImage } from './metadata-image.js'
+import { applyRecords } from './metadata-delta.js'
 import { decodeRecords, encodeRecords, type MetadataRecord } from './records.js'
 
 const base: MetadataRecord[] = [
@@ -16,17 +17,15 @@ const start: MetadataRecord = {
 }
 
 function imageOf(...entries: MetadataRecord[][]) {
-  const image = emptyImage()
-  entries.forEach((rs, i) => applyRecords(image, rs, i + 1))
-  return image
+  return entries.reduce((image, rs, i) => applyRecords(image, rs, i + 1).image, emptyImage())
 }
 const p0 = (image: ReturnType<typeof emptyImage>) => image.topicsById.get('T')!.partitions[0]!
 
 test('a version 1 change starts a reassignment; a later version 0 change (ISR) keeps it; an empty set ends it', () => {
   const image = imageOf(base, [start], [{ type: 'PartitionChange', version: 0, topicId: 'T', partition: 0, isr: [2, 1], leaderEpoch: 0, partitionEpoch: 2 }])
   expect(p0(image)).toMatchObject({ replicas: [3, 2, 1], isr: [2, 1], addingReplicas: [3], removingReplicas: [1], partitionEpoch: 2 })
-  applyRecords(image, [{ type: 'PartitionChange', version: 1, topicId: 'T', partition: 0, replicas: [3, 2], isr: [3, 2], addingReplicas: [], removingReplicas: [], leader: 3, leaderEpoch: 1, partitionEpoch: 3 }], 4)
-  expect(p0(image)).toEqual({ topicId: 'T', topic: 't', partition: 0, replicas: [3, 2], isr: [3, 2], leader: 3, leaderEpoch: 1, partitionEpoch: 3 })
+  const done = applyRecords(image, [{ type: 'PartitionChange', version: 1, topicId: 'T', partition: 0, replicas: [3, 2], isr: [3, 2], addingReplicas: [], removingReplicas: [], leader: 3, leaderEpoch: 1, partitionEpoch: 3 }], 4).image
+  expect(p0(done)).toEqual({ topicId: 'T', topic: 't', partition: 0, replicas: [3, 2], isr: [3, 2], leader: 3, leaderEpoch: 1, partitionEpoch: 3 })
 })
 
 test('an entry written before reassignments existed decodes and applies as before', () => {

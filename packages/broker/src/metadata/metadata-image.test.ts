@@ -1,5 +1,6 @@
 import { packValue } from '@tributary/protocol'
-import { applyRecords, decodeImage, diffImages, emptyImage, encodeImage, imageToPlain } from './metadata-image.js'
+import { decodeImage, diffImages, emptyImage, encodeImage, imageToPlain } from './metadata-image.js'
+import { applyRecords } from './metadata-delta.js'
 import { decodeRecords, encodeRecords, type MetadataRecord } from './records.js'
 
 const records: MetadataRecord[][] = [
@@ -16,10 +17,10 @@ const records: MetadataRecord[][] = [
 ]
 
 function build() {
-  const image = emptyImage()
-  records.forEach((rs, i) => applyRecords(image, rs, i + 1))
-  return image
+  return imageOf(records)
 }
+
+const imageOf = (entries: MetadataRecord[][]) => entries.reduce((image, rs, i) => applyRecords(image, rs, i + 1).image, emptyImage())
 
 test('records apply in order to the image', () => {
   const image = build()
@@ -32,23 +33,21 @@ test('records apply in order to the image', () => {
 })
 
 test('a change reports the partition before and after, and never mutates the previous object', () => {
-  const image = emptyImage()
-  records.slice(0, 4).forEach((rs, i) => applyRecords(image, rs, i + 1))
+  const image = imageOf(records.slice(0, 4))
   const before = image.topicsById.get('T')!.partitions[0]!
-  const [change] = applyRecords(image, records[4]!, 5)
+  const [change] = applyRecords(image, records[4]!, 5).delta.changes
   expect(change).toEqual({ type: 'partition', partition: expect.objectContaining({ leader: -1 }), previous: before })
   expect(before.leader).toBe(1)
 })
 
 test('records for stale broker epochs and missing topics are skipped the same way everywhere', () => {
-  const image = build()
-  const changes = applyRecords(image, [
+  const applied = applyRecords(build(), [
     { type: 'FenceBroker', version: 0, nodeId: 1, brokerEpoch: 999 },
     { type: 'PartitionChange', version: 0, topicId: 'nope', partition: 0, leaderEpoch: 1, partitionEpoch: 1 },
     { type: 'Partition', version: 0, topicId: 'T', partition: 5, replicas: [1], isr: [1], leader: 1, leaderEpoch: 0, partitionEpoch: 0 },
   ], 10)
-  expect(changes).toEqual([])
-  expect(image.brokers.get(1)!.fenced).toBe(false)
+  expect(applied.delta.changes).toEqual([])
+  expect(applied.image.brokers.get(1)!.fenced).toBe(false)
 })
 
 test('a snapshot round-trips the image exactly', () => {
@@ -58,11 +57,10 @@ test('a snapshot round-trips the image exactly', () => {
 })
 
 test('replacing an image by a snapshot reports what differs', () => {
-  const older = emptyImage()
-  records.slice(0, 3).forEach((rs, i) => applyRecords(older, rs, i + 1))
-  const types = diffImages(older, build()).map((c) => c.type)
+  const older = imageOf(records.slice(0, 3))
+  const types = diffImages(older, build()).changes.map((c) => c.type)
   expect(types).toEqual(['partition'])
-  expect(diffImages(build(), older).map((c) => c.type)).toEqual(['topic-removed'])
+  expect(diffImages(build(), older).changes.map((c) => c.type)).toEqual(['topic-removed'])
 })
 
 test('entries decode only when every record is known and not newer than this broker reads', () => {

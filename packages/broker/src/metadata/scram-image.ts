@@ -6,6 +6,9 @@
  * and server keys never leave the node.
  */
 import type { ScramCredentialState, UserCredentials } from './image-types.js'
+
+/** The users map while an entry is applied (metadata-delta.ts copies the image's first). */
+type WritableUsers = Map<string, ReadonlyMap<string, ScramCredentialState>>
 import type { MetadataRecord, RemoveUserScramCredentialRecord, UserScramCredentialRecord } from './records.js'
 
 /** What inspection shows in place of credential bytes. */
@@ -14,7 +17,7 @@ export const REDACTED = '<redacted>'
 const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.byteLength > 0
 
 /** Apply one credential record; false when it is malformed (skipped the same way on every node). */
-export function applyUserRecord(users: UserCredentials, r: UserScramCredentialRecord | RemoveUserScramCredentialRecord): boolean {
+export function applyUserRecord(users: WritableUsers, r: UserScramCredentialRecord | RemoveUserScramCredentialRecord): boolean {
   if (typeof r.name !== 'string' || r.name === '' || typeof r.mechanism !== 'string') return false
   const current = users.get(r.name)
   if (r.type === 'RemoveUserScramCredential') {
@@ -46,7 +49,7 @@ export function usersToSnapshot(users: UserCredentials): UserSnapshot[] {
 }
 
 export function usersFromSnapshot(rows: unknown): UserCredentials {
-  const users: UserCredentials = new Map()
+  const users: WritableUsers = new Map()
   if (!Array.isArray(rows)) return users
   for (const row of rows as UserSnapshot[]) applyUserRecord(users, { type: 'UserScramCredential', version: 0, ...row } as UserScramCredentialRecord)
   return users

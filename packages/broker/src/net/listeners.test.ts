@@ -1,15 +1,14 @@
-import { applyRecords, decodeImage, emptyImage, encodeImage } from '../metadata/metadata-image.js'
+import { decodeImage, emptyImage, encodeImage } from '../metadata/metadata-image.js'
+import { applyRecords } from '../metadata/metadata-delta.js'
 import { metadataResponse } from '../metadata/metadata-handlers.js'
 import { endpointFor } from './listeners.js'
 
 /** Two brokers: 1 has an external listener, 2 (not yet reconfigured) has only its primary one. */
 function image() {
-  const img = emptyImage()
-  applyRecords(img, [
+  return applyRecords(emptyImage(), [
     { type: 'RegisterBroker', version: 0, nodeId: 1, endpoint: 'ws://node1:9092', endpoints: { external: 'ws://localhost:9092' }, incarnationId: 'i1', rack: null },
     { type: 'RegisterBroker', version: 0, nodeId: 2, endpoint: 'ws://node2:9093', incarnationId: 'i2', rack: null },
-  ], 1)
-  return img
+  ], 1).image
 }
 
 describe('a client is told the addresses of the listener it connected to', () => {

@@ -1,6 +1,6 @@
 /**
  * The replica manager: hosts this broker's replicas and moves them between the
- * leader and follower roles as metadata changes (MetadataView.onChange
+ * leader and follower roles as metadata changes (MetadataView.onPublish
  * 'partition' / 'topic-removed' / 'topic-config' / 'broker', and the initial image
  * at start), runs one follower fetcher per leader broker, sends AlterPartition for
  * ISR changes, and serves Produce, Fetch, ListOffsets, OffsetForLeaderEpoch,
@@ -125,7 +125,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   async start(): Promise<void> {
     this.stopped = false
     this.alterPartitions.start()
-    this.unsubscribe = this.deps.metadata.onChange((change) => this.onMetadataChange(change))
+    this.unsubscribe = this.deps.metadata.onPublish((_image, delta) => { for (const change of delta.changes) this.onMetadataChange(change) })
     await this.enqueue(() => this.applyImage(this.deps.metadata.image()))
     this.every(Math.min(ISR_SHRINK_CHECK_INTERVAL_MS_MAX, Math.max(10, this.config.replicaLagTimeMaxMs / 2)), () => this.eachPartition((p) => p.maybeShrinkIsr()))
     this.every(this.config.producerStateCheckpointIntervalMs, () => this.eachPartition((p) => void p.checkpointProducerState()))

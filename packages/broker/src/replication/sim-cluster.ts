@@ -7,14 +7,14 @@
  */
 import { ApiKey, ErrorCode, packValue, TributaryError, unpackValue, type RpcResponse } from '@tributary/protocol'
 import { MemoryLogStore } from '@tributary/storage'
-import type { BrokerRegistration, MetadataChange, MetadataImage, MetadataView, PartitionState, TopicState } from '../metadata/image-types.js'
-import { emptyImage } from '../metadata/metadata-image.js'
+import type { BrokerRegistration, MetadataChange, MetadataListener, MetadataView, PartitionState, TopicState } from '../metadata/image-types.js'
+import { editableImage, type EditableImage } from '../testing/editable-image.js'
 import { systemClock, type Clock, type ControllerChannel, type HandlerResult, type PeerClients, type RequestHandler } from '../seams.js'
 import type { ReplicaConfig } from './config.js'
 import { ReplicaManagerImpl } from './replica-manager.js'
 import { anonymousSession } from '../security/session.js'
 
-type Listener = (change: MetadataChange, image: MetadataImage) => void
+type Listener = MetadataListener
 
 const quietLogger = { info() {}, warn() {}, error() {}, debug() {} }
 
@@ -55,7 +55,7 @@ export class SimNode {
 }
 
 export class SimCluster {
-  readonly image: MetadataImage = { ...emptyImage(), clusterId: 'sim' }
+  readonly image: EditableImage = editableImage('sim')
   readonly nodes = new Map<number, SimNode>()
   /** "a->b" links that drop requests */
   private readonly cut = new Set<string>()
@@ -214,14 +214,14 @@ export class SimCluster {
 
   private publish(change: MetadataChange): void {
     this.image.offset++
-    for (const n of this.nodes.values()) for (const l of [...n.listeners]) l(change, this.image)
+    for (const n of this.nodes.values()) for (const l of [...n.listeners]) l(this.image, { changes: [change] })
   }
 
   private viewFor(node: SimNode): MetadataView {
     return {
       nodeId: node.nodeId,
       image: () => this.image,
-      onChange: (l) => {
+      onPublish: (l) => {
         node.listeners.add(l)
         return () => node.listeners.delete(l)
       },
