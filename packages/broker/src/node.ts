@@ -32,10 +32,11 @@ import { ControlPlaneTimings } from './control-plane-timings.js'
 import { RateLimitedLog } from './log-limit.js'
 import { Handlers } from './net/handler-registry.js'
 import { WsPeerClients } from './net/peer-clients.js'
-import { NOT_TLS, SERVER_API_KEYS, startServer, type NodeServer, type TlsReload } from './net/server.js'
+import { SERVER_API_KEYS, type TlsReload } from './net/server.js'
+import { openServers, reloadAllTls, type Servers } from './node-servers.js'
+import type { Authenticator } from './security/authenticator.js'
 import type { ServerTls } from './net/tls.js'
-import { formatKafkaEndpoint, KAFKA_LISTENER, splitHostPort } from './kafka/endpoint.js'
-import { startKafkaServer, type KafkaServer } from './kafka/server.js'
+import { KAFKA_LISTENER } from './kafka/endpoint.js'
 import { MetadataQuorum } from './quorum/metadata-quorum.js'
 import { registerQuorumApis } from './quorum/quorum-handlers.js'
 import { createReplicaManager, type ReplicaManager } from './replication/index.js'
@@ -96,17 +97,72 @@ export const CONTROLLED_SHUTDOWN_SESSIONS = 2
 /** How long a leaving controller waits for its Raft successor to take over. */
 export const HANDOFF_WAIT_MS = 2000
 
+/**
+ * Build the node from its parts in dependency order, each from the ones before
+ * it (nothing is reached before it exists), then start them: servers, data
+ * plane, groups, the Raft loop, the lifecycle. The data plane and groups
+ * subscribe to metadata before the Raft loop applies anything new.
+ */
 export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
+  const { config, logger } = deps
+  const meta = await openMetadataPlane(deps)
+  const control = buildControlPlane(deps, meta)
+  const apis = buildApis(deps, meta, control)
+  const servers = await openServers(deps, { ...apis, readiness: () => control.lifecycle.readiness(), endpoints: control.endpoints }).catch((err) => {
+    meta.peers.close()
+    throw err
+  })
+  const address = listenAddress(config.listen).port === 0 ? config.advertise.replace(/:0$/, `:${servers.primary.port}`) : config.advertise
+
+  await apis.replicas.start()
+  await apis.groups.start()
+  meta.timings.start()
+  meta.quorum.start({
+    // The previous controller was silent to us for at least the election timeout: its broker session counts that time as spent.
+    controllerChanged: (active) => {
+      if (active) control.controller.activate({ nodeId: meta.quorum.previousLeaderId, silentMs: config.electionTimeoutTicks * config.raftTickMs })
+      else control.controller.deactivate()
+      control.router.wake()
+    },
+    leaderChanged: () => control.router.wake(),
+  })
+  control.lifecycle.start()
+  logger.info({ listen: config.listen, advertise: address, listeners: namedListeners(config), kafka: control.endpoints[KAFKA_LISTENER], voters: meta.voterIds }, 'broker started')
+  warnIfOpen(logger, config, clusterProtected(config, meta.clusterKey !== undefined))
+
+  let stopping: Promise<void> | null = null
+  return {
+    nodeId: config.nodeId,
+    address,
+    port: servers.primary.port,
+    listenerPorts: new Map([...servers.named, ...(servers.kafka ? [[KAFKA_LISTENER, servers.kafka] as const] : [])].map(([name, s]) => [name, s.port])),
+    metadata: meta.metadata,
+    isController: () => control.controller.isActive(),
+    reloadTls: () => reloadAllTls(servers.all()),
+    stop: (opts) => (stopping ??= stopNode(deps, meta, control, apis, servers, opts)),
+  }
+}
+
+/** The metadata side every node has: the image, connections to peers, the Raft quorum over the durable log (loaded, not yet running). */
+interface MetadataPlane {
+  voterIds: number[]
+  incarnationId: string
+  metadata: MetadataPublisher
+  peers: WsPeerClients
+  clusterKey: Uint8Array | undefined
+  quorum: MetadataQuorum
+  timings: ControlPlaneTimings
+  /** a peer's endpoint, learned from its Raft frames (voters are known from config) */
+  learnEndpoint(id: number, endpoint: string): void
+}
+
+async function openMetadataPlane(deps: NodeDeps): Promise<MetadataPlane> {
   const { config, clock, logger } = deps
   const nodeId = config.nodeId
   const voterIds = config.voters.map((v) => v.nodeId)
   // This process's incarnation: after a restart the image replays the previous one's registration, which is not ours.
   const incarnationId = deps.newId()
   const metadata = new MetadataPublisher(nodeId, { onListenerError: (err) => logger.error({ err }, 'metadata listener threw'), incarnationId })
-  // The node's own SCRAM, PLAIN and OAUTHBEARER (on this image's credentials); a test's provider of the same name wins.
-  const saslMechanisms = clientMechanisms(config, [...userMechanismProviders({ config, clock, metadata, jwtKeys: deps.jwtKeys }), ...(deps.saslMechanisms ?? [])])
-  const handlers = new Handlers()
-
   // Peer endpoints: the voters list, what peers told us in Raft frames, then registrations.
   const learned = new Map<number, string>()
   const resolve = (id: number): string | undefined =>
@@ -116,10 +172,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     nodeId, connector: deps.connector, clock, random: deps.random, logger, resolve, requestTimeoutMs: config.requestTimeoutMs,
     authenticate: key && (async (rpc, peerId) => { await authenticate(rpc, new BrokerClientMechanism(key, nodeId, peerId), { timeoutMs: config.requestTimeoutMs }) }),
   })
-
   const timings = new ControlPlaneTimings(new RateLimitedLog(logger, clock))
-  let controller: Controller | null = null
-  let router: ControllerRouter | null = null
   const quorum = await MetadataQuorum.open({
     nodeId,
     voters: voterIds,
@@ -134,21 +187,33 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     heartbeatTicks: config.heartbeatTicks,
     snapshotIntervalEntries: config.metadataSnapshotIntervalEntries,
     send: (to: number, messages: RaftMessage[]) => peers.send(to, ApiKey.Raft, { from: nodeId, endpoint: config.advertise, messages }),
-    // The previous controller was silent to us for at least the election timeout: its broker session counts that time as spent.
-    onControllerChange: (active) => {
-      if (active) controller?.activate({ nodeId: quorum.previousLeaderId, silentMs: config.electionTimeoutTicks * config.raftTickMs })
-      else controller?.deactivate()
-      router?.wake()
-    },
-    onLeaderChange: () => router?.wake(),
     onFatal: (err) => {
       logger.fatal({ err }, 'metadata log storage failed')
       deps.onFatal?.(err)
     },
     timings,
+  }).catch((err) => {
+    peers.close()
+    throw err
   })
-  controller = new Controller({
-    nodeId,
+  const learnEndpoint = (id: number, endpoint: string) => { if (!config.voters.some((v) => v.nodeId === id)) learned.set(id, endpoint) }
+  return { voterIds, incarnationId, metadata, peers, clusterKey: key, quorum, timings, learnEndpoint }
+}
+
+/** The controller (active while this node leads Raft), the way to it from here, and this broker's registration and heartbeats. */
+interface ControlPlane {
+  controller: Controller
+  router: ControllerRouter
+  lifecycle: BrokerLifecycle
+  /** named client listeners' advertised addresses; the Kafka listener's joins once its port is bound, before the lifecycle registers */
+  endpoints: Record<string, string>
+}
+
+function buildControlPlane(deps: NodeDeps, meta: MetadataPlane): ControlPlane {
+  const { config, clock, logger } = deps
+  const { metadata, quorum } = meta
+  const controller = new Controller({
+    nodeId: config.nodeId,
     clock,
     image: () => metadata.image(),
     quorum,
@@ -156,19 +221,17 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     logger: logger.child({ part: 'controller' }),
     newTopicId: deps.newId,
     newClusterId: deps.newId,
-    timings,
+    timings: meta.timings,
     bootstrapRecords: deps.bootstrapUsers,
   })
-  router = new ControllerRouter({ nodeId, clock, controller, peers, leaderId: () => quorum.leaderId, voters: voterIds })
-  const extra = namedListeners(config)
-  // The Kafka listener's address joins these once its port is bound (it may be OS-picked), before the lifecycle registers.
-  const endpoints: Record<string, string> = Object.fromEntries(extra.map((l) => [l.name, l.advertise]))
+  const router = new ControllerRouter({ nodeId: config.nodeId, clock, controller, peers: meta.peers, leaderId: () => quorum.leaderId, voters: meta.voterIds })
+  const endpoints: Record<string, string> = Object.fromEntries(namedListeners(config).map((l) => [l.name, l.advertise]))
   const lifecycle = new BrokerLifecycle({
-    nodeId,
+    nodeId: config.nodeId,
     endpoint: config.advertise,
     endpoints,
     rack: config.rack,
-    incarnationId,
+    incarnationId: meta.incarnationId,
     clock,
     controller: router,
     metadata,
@@ -176,9 +239,24 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     sessionTimeoutMs: config.brokerSessionTimeoutMs,
     logger: logger.child({ part: 'lifecycle' }),
   })
+  return { controller, router, lifecycle, endpoints }
+}
 
+/** Every API's handler on one table, behind authorization, with the data plane and groups serving theirs; metrics and the authenticator over them. */
+interface Apis {
+  handlers: Handlers
+  replicas: ReplicaManager
+  groups: GroupCoordinator
+  metrics: BrokerMetrics
+  authenticator: Authenticator
+}
+
+function buildApis(deps: NodeDeps, meta: MetadataPlane, control: ControlPlane): Apis {
+  const { config, clock, logger } = deps
+  const nodeId = config.nodeId
+  const { metadata, quorum, peers } = meta
+  const handlers = new Handlers()
   const authorization = setUpAuthorization({ config, metadata, handlers, clock, logger: logger.child({ part: 'authorizer' }) })
-
   registerMetadataApis(handlers, {
     nodeId,
     config,
@@ -189,17 +267,15 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     snapshots: () => quorum.snapshots(),
   })
   registerQuorumApis(handlers, {
-    nodeId, quorum, controller, metadata, peers,
-    learnEndpoint: (id, endpoint) => { if (!config.voters.some((v) => v.nodeId === id)) learned.set(id, endpoint) },
-    requestTimeoutMs: config.requestTimeoutMs,
-    clock,
+    nodeId, quorum, controller: control.controller, metadata, peers, learnEndpoint: meta.learnEndpoint, requestTimeoutMs: config.requestTimeoutMs, clock,
   })
   const userPolicy: UserAdminPolicy = { saslEnabled: config.saslMechanisms.length > 0, superUsers: config.superUsers, aclAuthorizer: config.authorizer === 'acl', session: (ctx) => ctx.session }
   registerUserApis(handlers, { metadata, policy: userPolicy })
-  registerControllerApis(handlers, { controller, router, leaderId: () => quorum.leaderId, defaultTimeoutMs: config.requestTimeoutMs, authorize: authorizeUserAdmin(userPolicy) })
-
-  const replicas: ReplicaManager = createReplicaManager({
-    nodeId, clock, metadata, logStore: deps.logStore, peers, controller: router,
+  registerControllerApis(handlers, {
+    controller: control.controller, router: control.router, leaderId: () => quorum.leaderId, defaultTimeoutMs: config.requestTimeoutMs, authorize: authorizeUserAdmin(userPolicy),
+  })
+  const replicas = createReplicaManager({
+    nodeId, clock, metadata, logStore: deps.logStore, peers, controller: control.router,
     config: {
       replicaLagTimeMaxMs: config.replicaLagTimeMaxMs,
       replicaFetchWaitMaxMs: config.replicaFetchWaitMaxMs,
@@ -215,11 +291,11 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     },
     logger: logger.child({ part: 'replication' }),
   })
-  const groups: GroupCoordinator = createGroupCoordinator({
-    nodeId, clock, metadata, replicas, controller: router,
+  const groups = createGroupCoordinator({
+    nodeId, clock, metadata, replicas, controller: control.router,
     config: { ...DEFAULT_GROUP_CONFIG, offsetsTopicPartitions: config.offsetsTopicPartitions, offsetsTopicReplicationFactor: config.offsetsTopicReplicationFactor },
     logger: logger.child({ part: 'group' }),
-    expectedBrokers: voterIds.length,
+    expectedBrokers: meta.voterIds.length,
     topicAccess: authorization.topicAccess,
   })
   replicas.register(handlers)
@@ -227,110 +303,42 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
   const metrics = new BrokerMetrics(
     nodeId,
     {
-      gauges: gaugesFor(quorum, metadata, () => controller!.isActive()),
+      gauges: gaugesFor(quorum, metadata, () => control.controller.isActive()),
       dataPlane: () => replicas.metricsSnapshot(),
       groupLag: () => groupLag(groups.committedOffsets(), { nodeId, metadata, localHighWatermark: (t, p) => replicas.highWatermark(t, p), peers }),
     },
     { processMetrics: deps.processMetrics },
   )
-  timings.register(metrics.registry)
-  const authenticator = createAuthenticator({ config, mechanisms: saslMechanisms, clusterKey: key, clock, metrics, logger: logger.child({ part: 'auth' }) })
+  meta.timings.register(metrics.registry)
+  // The node's own SCRAM, PLAIN and OAUTHBEARER (on this image's credentials); a test's provider of the same name wins.
+  const saslMechanisms = clientMechanisms(config, [...userMechanismProviders({ config, clock, metadata, jwtKeys: deps.jwtKeys }), ...(deps.saslMechanisms ?? [])])
+  const authenticator = createAuthenticator({ config, mechanisms: saslMechanisms, clusterKey: meta.clusterKey, clock, metrics, logger: logger.child({ part: 'auth' }) })
   authorization.registerMetrics(metrics.registry)
   authorization.guard()
-
-  const { port } = listenAddress(config.listen)
-  // A wss:// listener serves TLS with the node's certificate; a ws:// one stays plain.
-  const serve = (listen: string, listener: string | null): Promise<NodeServer> =>
-    startServer({
-      ...listenAddress(listen),
-      listener,
-      maxConnections: config.maxConnections,
-      inFlightPerConnectionMax: config.inFlightPerConnectionMax,
-      frameBytesMax: config.frameBytesMax,
-      handlers, metrics, logger, authenticator,
-      readiness: () => lifecycle.readiness(),
-      tls: listen.startsWith('wss:') ? deps.tls : undefined,
-      consoleDir: config.console ? deps.consoleDir : null,
-    })
-  let server: NodeServer
-  const listenerServers = new Map<string, NodeServer>()
-  let kafkaServer: KafkaServer | null = null
-  try {
-    server = await serve(config.listen, null)
-    for (const l of extra) listenerServers.set(l.name, await serve(l.listen, l.name))
-    if (config.kafkaListen !== null) {
-      // The same Authenticator and guarded handlers as the WebSocket listeners: the Kafka port opens no other door.
-      const kafka = await startKafkaServer({
-        ...splitHostPort(config.kafkaListen)!,
-        maxConnections: config.maxConnections,
-        inFlightPerConnectionMax: config.inFlightPerConnectionMax,
-        frameBytesMax: config.frameBytesMax,
-        handlers, metrics, logger: logger.child({ part: 'kafka' }), authenticator,
-        tls: config.kafkaTls ? deps.tls : undefined,
-      })
-      kafkaServer = kafka
-      endpoints[KAFKA_LISTENER] = kafkaAdvertised(config.kafkaAdvertise!, kafka.port)
-    }
-  } catch (err) {
-    await Promise.all([...listenerServers.values(), ...(kafkaServer ? [kafkaServer] : [])].map((s) => s.close()))
-    peers.close()
-    throw err
-  }
-  const address = port === 0 ? config.advertise.replace(/:0$/, `:${server.port}`) : config.advertise
-
-  // The data plane and groups subscribe to metadata before the Raft loop applies anything new.
-  await replicas.start()
-  await groups.start()
-  timings.start()
-  quorum.start()
-  lifecycle.start()
-  logger.info({ listen: config.listen, advertise: address, listeners: extra, kafka: endpoints[KAFKA_LISTENER], voters: voterIds }, 'broker started')
-  warnIfOpen(logger, config, clusterProtected(config, key !== undefined))
-
-  let stopping: Promise<void> | null = null
-  const stop = async (opts: { controlled?: boolean } = {}): Promise<void> => {
-    if (opts.controlled) {
-      const acked = await lifecycle.controlledShutdown(CONTROLLED_SHUTDOWN_SESSIONS * config.brokerSessionTimeoutMs)
-      logger.info({ acked }, 'controlled shutdown finished')
-      if (quorum.isLeader() && handOffLeadership(quorum, voterIds.filter((v) => v !== nodeId))) {
-        // Keep the Raft loop running until the successor has taken over (TimeoutNow must go out).
-        const deadline = clock.now() + HANDOFF_WAIT_MS
-        while (quorum.isLeader() && clock.now() < deadline) await sleep(clock, 10)
-        logger.info({ leader: quorum.leaderId }, 'Raft leadership handed over')
-      }
-    }
-    lifecycle.stop()
-    await groups.stop().catch((err) => logger.error({ err }, 'group coordinator stop failed'))
-    await replicas.stop().catch((err) => logger.error({ err }, 'replica manager stop failed'))
-    await quorum.stop()
-    await Promise.all([server, ...listenerServers.values(), ...(kafkaServer ? [kafkaServer] : [])].map((s) => s.close()))
-    peers.close()
-    timings.stop()
-    logger.info('broker stopped')
-  }
-
-  return {
-    nodeId,
-    address,
-    port: server.port,
-    listenerPorts: new Map([...listenerServers, ...(kafkaServer ? [[KAFKA_LISTENER, kafkaServer] as const] : [])].map(([name, s]) => [name, s.port])),
-    metadata,
-    isController: () => controller!.isActive(),
-    reloadTls: () => reloadAll([server, ...listenerServers.values(), ...(kafkaServer ? [kafkaServer] : [])]),
-    stop: (opts) => (stopping ??= stop(opts)),
-  }
+  return { handlers, replicas, groups, metrics, authenticator }
 }
 
-/** Reload every TLS listener; the first failure, else the first success (every listener serves the same certificate). */
-function reloadAll(servers: Array<Pick<NodeServer, 'reloadTls'>>): TlsReload {
-  const results = servers.map((s) => s.reloadTls()).filter((r) => r.ok || r.error !== NOT_TLS)
-  return results.find((r) => !r.ok) ?? results[0] ?? { ok: false, error: NOT_TLS }
-}
-
-/** The advertised Kafka address, with the bound port when the configured one is 0 (the OS picked it). */
-function kafkaAdvertised(advertise: string, boundPort: number): string {
-  const at = splitHostPort(advertise)!
-  return at.port === 0 ? formatKafkaEndpoint(at.host, boundPort) : advertise
+async function stopNode(deps: NodeDeps, meta: MetadataPlane, control: ControlPlane, apis: Apis, servers: Servers, opts: { controlled?: boolean } = {}): Promise<void> {
+  const { config, clock, logger } = deps
+  const { quorum } = meta
+  if (opts.controlled) {
+    const acked = await control.lifecycle.controlledShutdown(CONTROLLED_SHUTDOWN_SESSIONS * config.brokerSessionTimeoutMs)
+    logger.info({ acked }, 'controlled shutdown finished')
+    if (quorum.isLeader() && handOffLeadership(quorum, meta.voterIds.filter((v) => v !== config.nodeId))) {
+      // Keep the Raft loop running until the successor has taken over (TimeoutNow must go out).
+      const deadline = clock.now() + HANDOFF_WAIT_MS
+      while (quorum.isLeader() && clock.now() < deadline) await sleep(clock, 10)
+      logger.info({ leader: quorum.leaderId }, 'Raft leadership handed over')
+    }
+  }
+  control.lifecycle.stop()
+  await apis.groups.stop().catch((err) => logger.error({ err }, 'group coordinator stop failed'))
+  await apis.replicas.stop().catch((err) => logger.error({ err }, 'replica manager stop failed'))
+  await quorum.stop()
+  await Promise.all(servers.all().map((s) => s.close()))
+  meta.peers.close()
+  meta.timings.stop()
+  logger.info('broker stopped')
 }
 
 /** The controller leaves: hand Raft leadership to the most caught-up voter so a new controller appears at once. */

@@ -54,14 +54,21 @@ export interface MetadataQuorumOptions {
   snapshotIntervalEntries: number
   /** Hands a batch of messages for one peer to the network. */
   send(to: number, messages: RaftMessage[]): void
-  /** Called when this node becomes (true) or stops being (false) the active controller. */
-  onControllerChange(active: boolean): void
-  /** Called when the Raft leader this node knows of changes (0 = none known). */
-  onLeaderChange?(leaderId: number): void
   /** A storage failure: the node cannot go on safely. */
   onFatal(err: unknown): void
   /** Told how late each tick ran and how long each Ready's synced write took (control-plane-timings.ts). */
   timings?: { tickRan(lateMs: number): void; persisted(ms: number): void }
+}
+
+/**
+ * Who hears the quorum's role changes. Given to `start`, so the parts that need
+ * the opened quorum (the controller commits through it) are built before them.
+ */
+export interface QuorumRoles {
+  /** This node became (true) or stopped being (false) the active controller. */
+  controllerChanged(active: boolean): void
+  /** The Raft leader this node knows of changed (0 = none known). */
+  leaderChanged?(leaderId: number): void
 }
 
 interface PendingCommit {
@@ -83,6 +90,7 @@ export class MetadataQuorum {
   private malformedMessages = 0
   private lastOtherLeader = 0
   private knownLeader = 0
+  private roles: QuorumRoles | null = null
 
   private constructor(private readonly opts: MetadataQuorumOptions, private readonly storage: MemoryRaftStorage, snapshot: Snapshot | null, applied: number) {
     this.node = new RaftNode({
@@ -120,7 +128,10 @@ export class MetadataQuorum {
     return new MetadataQuorum(opts, storage, loaded.snapshot, applied)
   }
 
-  start(): void {
+  /** Start ticking; `roles` hears every role change from now on (and the leader already known, if any). */
+  start(roles: QuorumRoles): void {
+    this.roles = roles
+    if (this.knownLeader !== 0) roles.leaderChanged?.(this.knownLeader)
     const { clock, tickMs, timings } = this.opts
     this.ticks = new TickLoop(clock, tickMs, () => {
       if (this.stopped) return
@@ -315,7 +326,7 @@ export class MetadataQuorum {
     if (leader !== 0 && leader !== this.opts.nodeId) this.lastOtherLeader = leader
     if (leader !== this.knownLeader) {
       this.knownLeader = leader
-      this.opts.onLeaderChange?.(leader)
+      this.roles?.leaderChanged?.(leader)
     }
     if (this.node.role !== 'leader') {
       this.setController(false)
@@ -326,7 +337,7 @@ export class MetadataQuorum {
   private setController(active: boolean): void {
     if (active === this.controllerActive) return
     this.controllerActive = active
-    this.opts.onControllerChange(active)
+    this.roles?.controllerChanged(active)
   }
 
   private rejectPending(why: string): void {

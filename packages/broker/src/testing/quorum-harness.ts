@@ -56,7 +56,6 @@ export class QuorumHarness {
       heartbeatTicks: 1,
       snapshotIntervalEntries: this.opts.snapshotIntervalEntries ?? 1000,
       send: (to, messages) => this.deliver(id, to, messages),
-      onControllerChange: (active) => { node.controllerActive = active },
       onFatal: (err) => { throw err },
     })
     this.nodes.set(id, node)
@@ -67,7 +66,8 @@ export class QuorumHarness {
   /** Start the Raft loop of a node opened with start: false, and connect it. */
   run(id: number): void {
     this.down.delete(id)
-    this.node(id).quorum.start()
+    const node = this.node(id)
+    node.quorum.start({ controllerChanged: (active) => { node.controllerActive = active } })
   }
 
   /** Crash a node: it stops, keeping what its durable log holds. */
