@@ -24,6 +24,7 @@ import type { MetadataRecord } from '../metadata/records.js'
 import type { Clock, HandlerResult } from '../seams.js'
 import { errorFields, RateLimitedLog } from '../log-limit.js'
 import { SerialExecutor } from '../serial-executor.js'
+import { BrokerSessions } from './broker-sessions.js'
 import { changesForBrokerLeaving, changesForOfflinePartitions, isLive } from './partition-election.js'
 import { planElectLeaders } from './leader-balance.js'
 import { LeaderRebalancer } from './leader-rebalancer.js'
@@ -86,17 +87,19 @@ export class Controller {
   private active = false
   /** metadata writes, one at a time: each is planned against an image holding every earlier one */
   private readonly writes = new SerialExecutor()
-  private readonly lastHeartbeat = new Map<number, number>()
-  /** A confirming pass of checkSessions is scheduled. */
-  private confirmingSessions = false
-  private readonly fencing = new Set<number>()
-  private cancelSessionTimer: (() => void) | null = null
+  private readonly sessions: BrokerSessions
   private readonly rebalancer: LeaderRebalancer
   private producerIds: { next: number; end: number } | null = null
   private readonly limitedLog: RateLimitedLog
 
   constructor(private readonly deps: ControllerDeps) {
     this.limitedLog = new RateLimitedLog(deps.logger, deps.clock)
+    this.sessions = new BrokerSessions({
+      clock: deps.clock, image: deps.image, config: deps.config,
+      reprieved: () => deps.timings?.sessionReprieved?.(),
+      expired: (b, silentMs) => this.enqueue(() => this.fence(b.nodeId, b.brokerEpoch, `no heartbeat for ${silentMs} ms`))
+        .catch((err) => { this.limitedLog.warn(`fencing failed:${b.nodeId}`, { ...errorFields(err), broker: b.nodeId }, 'fencing failed') }),
+    })
     this.rebalancer = new LeaderRebalancer({
       clock: deps.clock, image: deps.image, config: deps.config, logger: deps.logger, limitedLog: this.limitedLog,
       isActive: () => this.active, write: (records) => this.enqueue(async () => { await this.commitIfActive(records()) }),
@@ -115,15 +118,7 @@ export class Controller {
     if (this.active) return
     this.active = true
     this.producerIds = null
-    this.fencing.clear()
-    // A new controller has seen no heartbeat yet: every broker gets a full session.
-    const now = this.deps.clock.now()
-    for (const id of this.deps.image().brokers.keys()) this.lastHeartbeat.set(id, now)
-    // A killed controller is often also a partition leader: its session has run since it went quiet, not since our election.
-    if (previous && previous.nodeId !== this.deps.nodeId && this.lastHeartbeat.has(previous.nodeId)) {
-      this.lastHeartbeat.set(previous.nodeId, now - Math.min(previous.silentMs, this.deps.config.brokerSessionTimeoutMs / 2))
-    }
-    this.scheduleSessionCheck()
+    this.sessions.start(previous, this.deps.nodeId)
     this.rebalancer.start()
     if (this.deps.image().clusterId === null) {
       // A new cluster: its first entry also creates the bootstrap users, once (later controllers see a cluster id).
@@ -136,17 +131,14 @@ export class Controller {
   deactivate(): void {
     if (!this.active) return
     this.active = false
-    this.cancelSessionTimer?.()
-    this.cancelSessionTimer = null
+    this.sessions.stop()
     this.rebalancer.stop()
-    this.lastHeartbeat.clear()
     this.deps.logger.info('controller inactive')
   }
 
   /** Milliseconds since a broker's last heartbeat, for DescribeCluster (null when unknown). */
   heartbeatAgeMs(nodeId: number): number | null {
-    const t = this.lastHeartbeat.get(nodeId)
-    return t === undefined ? null : this.deps.clock.now() - t
+    return this.sessions.ageMs(nodeId)
   }
 
   /** Serve one controller API: its body is parsed into the typed request first (requests.ts); a bad body is INVALID_REQUEST. */
@@ -271,14 +263,14 @@ export class Controller {
       const existing = image.brokers.get(nodeId)
       // A retry of the same incarnation: answer with the epoch it already has.
       if (existing && existing.incarnationId === incarnationId) {
-        this.lastHeartbeat.set(nodeId, this.deps.clock.now())
+        this.sessions.heard(nodeId)
         return answer({ brokerEpoch: existing.brokerEpoch })
       }
       // A new incarnation replaces the old one, which stops serving at once.
       const leaving = existing ? changesForBrokerLeaving(image, nodeId, (id) => id !== nodeId && isLive(image, id)) : []
       this.rebalancer.brokerLeft(nodeId)
       const index = await this.commitIfActive([{ type: 'RegisterBroker', version: 0, nodeId, endpoint, ...(endpoints ? { endpoints } : {}), incarnationId, rack }, ...leaving])
-      this.lastHeartbeat.set(nodeId, this.deps.clock.now())
+      this.sessions.heard(nodeId)
       this.deps.logger.info({ broker: nodeId, brokerEpoch: index, endpoint, endpoints }, 'broker registered')
       return answer({ brokerEpoch: index })
     })
@@ -293,10 +285,8 @@ export class Controller {
 
   private async heartbeat(req: BrokerHeartbeatRequest): Promise<HandlerResult> {
     const b = this.current(req.nodeId, req.brokerEpoch)
-    const nowMs = this.deps.clock.now()
-    const last = this.lastHeartbeat.get(b.nodeId)
-    if (last !== undefined) this.deps.timings?.heartbeat(nowMs - last)
-    this.lastHeartbeat.set(b.nodeId, nowMs)
+    const gapMs = this.sessions.heard(b.nodeId)
+    if (gapMs !== undefined) this.deps.timings?.heartbeat(gapMs)
     const isCaughtUp = req.currentMetadataOffset >= b.brokerEpoch
     const reply = (): HandlerResult => {
       const now = this.deps.image().brokers.get(b.nodeId)
@@ -359,68 +349,14 @@ export class Controller {
       }
       const moves = changesForBrokerLeaving(image, b.nodeId, (id) => id !== b.nodeId && isLive(image, id))
       await this.commitIfActive([...moves, { type: 'UnregisterBroker', version: 0, nodeId: b.nodeId, brokerEpoch: b.brokerEpoch }])
-      this.lastHeartbeat.delete(b.nodeId)
+      this.sessions.forget(b.nodeId)
       return answer({})
     })
   }
 
-  private scheduleSessionCheck(): void {
-    const every = Math.max(10, Math.min(this.deps.config.brokerHeartbeatIntervalMs, Math.floor(this.deps.config.brokerSessionTimeoutMs / 4)))
-    // Wake right after the first session can expire, not up to `every` later: fencing
-    // starts failover, so the check interval would add to every failover's time.
-    const now = this.deps.clock.now()
-    let firstExpiry = Infinity
-    for (const b of this.deps.image().brokers.values()) {
-      const last = this.lastHeartbeat.get(b.nodeId)
-      if (!b.fenced && last !== undefined) firstExpiry = Math.min(firstExpiry, last + this.deps.config.brokerSessionTimeoutMs + 1)
-    }
-    const delay = Math.max(10, Math.min(every, firstExpiry - now))
-    this.cancelSessionTimer = this.deps.clock.setTimeout(() => {
-      if (!this.active) return
-      this.checkSessions()
-      this.scheduleSessionCheck()
-    }, delay)
-  }
-
-  /**
-   * Fence every unfenced broker whose session expired, after one more turn of the
-   * event loop. After a stall of this process (GC, a long task, no CPU) timers run
-   * before the I/O that waited: a broker's heartbeat may sit unread in its socket
-   * while its session looks expired (issue #25: brokers fenced under load alone).
-   * A 0 ms timer runs after the poll phase has read it.
-   */
+  /** Fence every unfenced broker whose session expired (the session timer does this on its own). */
   checkSessions(): void {
-    const looked = this.expiredSessions()
-    if (looked.length === 0 || this.confirmingSessions) return
-    this.confirmingSessions = true
-    const lastSeen = looked.map(({ b }) => [b.nodeId, this.lastHeartbeat.get(b.nodeId)] as const)
-    this.deps.clock.setTimeout(() => {
-      this.confirmingSessions = false
-      if (!this.active) return
-      for (const [id, last] of lastSeen) if (this.lastHeartbeat.get(id) !== last) this.deps.timings?.sessionReprieved?.()
-      this.fenceExpired()
-    }, 0)
-  }
-
-  private expiredSessions(): Array<{ b: BrokerRegistration; silentMs: number }> {
-    const now = this.deps.clock.now()
-    const out: Array<{ b: BrokerRegistration; silentMs: number }> = []
-    for (const b of this.deps.image().brokers.values()) {
-      if (b.fenced || this.fencing.has(b.nodeId)) continue
-      const last = this.lastHeartbeat.get(b.nodeId)
-      if (last === undefined) { this.lastHeartbeat.set(b.nodeId, now); continue }
-      if (now - last > this.deps.config.brokerSessionTimeoutMs) out.push({ b, silentMs: now - last })
-    }
-    return out
-  }
-
-  private fenceExpired(): void {
-    for (const { b, silentMs } of this.expiredSessions()) {
-      this.fencing.add(b.nodeId)
-      void this.enqueue(() => this.fence(b.nodeId, b.brokerEpoch, `no heartbeat for ${silentMs} ms`))
-        .catch((err) => this.limitedLog.warn(`fencing failed:${b.nodeId}`, { ...errorFields(err), broker: b.nodeId }, 'fencing failed'))
-        .finally(() => this.fencing.delete(b.nodeId))
-    }
+    this.sessions.check()
   }
 
   // ------------------------------------------------------------------ partitions
