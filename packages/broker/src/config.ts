@@ -8,26 +8,10 @@
  */
 import { ErrorCode, fail, ok, type Result } from '@tributary/protocol'
 import { parsePrincipalMapping } from './net/principal-mapping.js'
+import { REPLICA_CONFIG_DEFAULTS } from './replication/config.js'
+import { parseHostPort, parseNamedUrls, parseVoters, parseWsUrl, type NamedEndpoint, type NamedListener, type Voter } from './config-addresses.js'
 
-export interface Voter {
-  nodeId: number
-  endpoint: string
-}
-
-/** A named client listener (Kafka's `listeners` / `advertised.listeners`): its own port, its own advertised address. */
-export interface NamedListener {
-  name: string
-  /** ws://host:port to bind */
-  listen: string
-  /** ws://host:port clients that connected to this listener are told (default: listen) */
-  advertise: string
-}
-
-/** A `name=ws://host:port` pair of --listeners / --advertised-listeners. */
-export interface NamedEndpoint {
-  name: string
-  endpoint: string
-}
+export { listenAddress, NAMED_LISTENERS_MAX, parseHostPort, parseNamedUrls, parseVoters, parseWsUrl, type NamedEndpoint, type NamedListener, type Voter } from './config-addresses.js'
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
 
@@ -227,16 +211,16 @@ export const BROKER_OPTIONS: readonly OptionSpec[] = [
   opt('autoLeaderRebalance', 'bool', 'move leadership back to preferred replicas (auto.leader.rebalance.enable)', { default: true }),
   opt('leaderImbalancePerBrokerPercentage', 'int', 'share (%) of a broker\'s preferred partitions others may lead before a rebalance', { default: 10, min: 0, max: 100 }),
   opt('leaderImbalanceCheckIntervalMs', 'int', 'how often the controller checks leader imbalance', { default: 300_000, min: 50, max: 86_400_000 }),
-  opt('reassignmentThrottleBytes', 'int', 'bytes/s the replicas a reassignment adds to this broker may copy (0 = unthrottled; Kafka\'s follower.replication.throttled.rate)', { default: 0, min: 0, max: 2 ** 40 }),
+  opt('reassignmentThrottleBytes', 'int', 'bytes/s the replicas a reassignment adds to this broker may copy (0 = unthrottled; Kafka\'s follower.replication.throttled.rate)', { default: REPLICA_CONFIG_DEFAULTS.reassignmentThrottleBytes, min: 0, max: 2 ** 40 }),
   opt('maxConnections', 'int', 'open connections accepted at once', { default: 1024, min: 1, max: 1_000_000 }),
   opt('inFlightPerConnectionMax', 'int', 'requests in flight per connection', { default: 512, min: 1, max: 1_000_000 }),
   opt('frameBytesMax', 'int', 'largest WebSocket frame accepted (bytes)', { default: 16 * 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024 }),
   opt('requestTimeoutMs', 'int', 'timeout of broker-to-broker requests', { default: 30_000, min: 100, max: 3_600_000 }),
-  opt('messageMaxBytes', 'int', 'largest record batch accepted (message.max.bytes)', { default: 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024 }),
-  opt('replicaLagTimeMaxMs', 'int', 'a follower behind this long leaves the ISR', { default: 5000, min: 100, max: 3_600_000 }),
-  opt('replicaFetchWaitMaxMs', 'int', 'follower fetch long-poll wait', { default: 500, min: 0, max: 60_000 }),
-  opt('replicaFetchMaxBytes', 'int', 'follower fetch response bound', { default: 8 * 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024 }),
-  opt('logCleanerIntervalMs', 'int', 'how often retention and compaction run', { default: 30_000, min: 10, max: 86_400_000 }),
+  opt('messageMaxBytes', 'int', 'largest record batch accepted (message.max.bytes)', { default: REPLICA_CONFIG_DEFAULTS.messageMaxBytes, min: 1024, max: 1024 * 1024 * 1024 }),
+  opt('replicaLagTimeMaxMs', 'int', 'a follower behind this long leaves the ISR', { default: REPLICA_CONFIG_DEFAULTS.replicaLagTimeMaxMs, min: 100, max: 3_600_000 }),
+  opt('replicaFetchWaitMaxMs', 'int', 'follower fetch long-poll wait', { default: REPLICA_CONFIG_DEFAULTS.replicaFetchWaitMaxMs, min: 0, max: 60_000 }),
+  opt('replicaFetchMaxBytes', 'int', 'follower fetch response bound', { default: REPLICA_CONFIG_DEFAULTS.replicaFetchMaxBytes, min: 1024, max: 1024 * 1024 * 1024 }),
+  opt('logCleanerIntervalMs', 'int', 'how often retention and compaction run', { default: REPLICA_CONFIG_DEFAULTS.logCleanerIntervalMs, min: 10, max: 86_400_000 }),
   opt('offsetsTopicPartitions', 'int', '__consumer_offsets partition count', { default: 16, min: 1, max: 10_000 }),
   opt('offsetsTopicReplicationFactor', 'int', '__consumer_offsets replication factor (capped by the cluster size, not by the brokers up)', { default: 3, min: 1, max: 100 }),
   opt('defaultReplicationFactor', 'int', 'replication factor when a CreateTopics asks for -1', { default: 3, min: 1, max: 100 }),
@@ -284,65 +268,6 @@ export const BROKER_CONFIG_DEFAULTS: Partial<BrokerConfig> = Object.fromEntries(
 )
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
-
-/** ws://host:port, returns the normalised URL string or an error message. */
-export function parseWsUrl(value: string): Result<string> {
-  let u: URL
-  try {
-    u = new URL(value)
-  } catch {
-    return fail(ErrorCode.INVALID_CONFIG, `'${value}' is not a URL (want ws://host:port)`)
-  }
-  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') return fail(ErrorCode.INVALID_CONFIG, `'${value}' must start with ws:// or wss://`)
-  if (!u.port) return fail(ErrorCode.INVALID_CONFIG, `'${value}' needs an explicit port`)
-  return ok(`${u.protocol}//${u.host}`)
-}
-
-/** Kafka's host:port ([v6]:port for IPv6), port 0 allowed (the OS picks). */
-export function parseHostPort(value: string): Result<string> {
-  const m = /^(?:\[([^\]]+)\]|([^:/[\]]+)):(\d{1,5})$/.exec(value)
-  if (!m || Number(m[3]) > 65535) return fail(ErrorCode.INVALID_CONFIG, `'${value}' is not host:port`)
-  return ok(value)
-}
-
-/** `1@ws://h1:9092,2@ws://h2:9092` → voters, ids unique and positive. */
-export function parseVoters(value: string): Result<Voter[]> {
-  const voters: Voter[] = []
-  for (const part of value.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const at = part.indexOf('@')
-    if (at <= 0) return fail(ErrorCode.INVALID_CONFIG, `'${part}' is not id@ws://host:port`)
-    const id = Number(part.slice(0, at))
-    if (!Number.isSafeInteger(id) || id < 1) return fail(ErrorCode.INVALID_CONFIG, `'${part.slice(0, at)}' is not a positive node id`)
-    const url = parseWsUrl(part.slice(at + 1))
-    if (!url.ok) return url
-    if (voters.some((v) => v.nodeId === id)) return fail(ErrorCode.INVALID_CONFIG, `node id ${id} is listed twice`)
-    voters.push({ nodeId: id, endpoint: url.value })
-  }
-  if (voters.length === 0) return fail(ErrorCode.INVALID_CONFIG, 'at least one voter is required')
-  return ok(voters)
-}
-
-/** Listener names: what Kafka allows in listener names, and never the primary's. */
-const LISTENER_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/
-/** Named listeners a node may have, besides --listen. */
-export const NAMED_LISTENERS_MAX = 8
-
-/** `external=ws://0.0.0.0:19092,other=ws://...` → named endpoints, names unique. */
-export function parseNamedUrls(value: string): Result<NamedEndpoint[]> {
-  const out: NamedEndpoint[] = []
-  for (const part of value.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const eq = part.indexOf('=')
-    if (eq <= 0) return fail(ErrorCode.INVALID_CONFIG, `'${part}' is not name=ws://host:port`)
-    const name = part.slice(0, eq)
-    if (!LISTENER_NAME.test(name)) return fail(ErrorCode.INVALID_CONFIG, `'${name}' is not a listener name (a letter, then letters, digits, _ or -)`)
-    if (out.some((l) => l.name === name)) return fail(ErrorCode.INVALID_CONFIG, `listener '${name}' is listed twice`)
-    const url = parseWsUrl(part.slice(eq + 1))
-    if (!url.ok) return url
-    out.push({ name, endpoint: url.value })
-  }
-  if (out.length > NAMED_LISTENERS_MAX) return fail(ErrorCode.INVALID_CONFIG, `at most ${NAMED_LISTENERS_MAX} named listeners`)
-  return ok(out)
-}
 
 function parseValue(spec: OptionSpec, raw: unknown): Result<unknown> {
   switch (spec.kind) {
@@ -495,12 +420,6 @@ function checkTlsConfig(cfg: BrokerConfig): Result<void> {
   const mapping = parsePrincipalMapping(cfg.tlsPrincipalMapping)
   if (!mapping.ok) return fail(mapping.code, `--tls-principal-mapping (TRIBUTARY_TLS_PRINCIPAL_MAPPING): ${mapping.message}`)
   return ok(undefined)
-}
-
-/** Host and port to bind from a ws:// listen URL. */
-export function listenAddress(listen: string): { host: string; port: number } {
-  const u = new URL(listen)
-  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) }
 }
 
 /** Every named listener with the address its clients are told. */

@@ -23,7 +23,7 @@ import { BrokerLifecycle } from './broker-lifecycle.js'
 import { listenAddress, namedListeners, type BrokerConfig } from './config.js'
 import { Controller } from './controller/controller.js'
 import { ControllerRouter, registerControllerApis } from './controller/controller-channel.js'
-import { createGroupCoordinator, DEFAULT_GROUP_CONFIG, groupLag, type GroupCoordinator } from './group/index.js'
+import { createGroupCoordinator, GROUP_CONFIG_DEFAULTS, groupLag, type GroupCoordinator } from './group/index.js'
 import { registerMetadataApis } from './metadata/metadata-handlers.js'
 import { MetadataPublisher } from './metadata/metadata-publisher.js'
 import type { MetadataView } from './metadata/image-types.js'
@@ -293,7 +293,7 @@ function buildApis(deps: NodeDeps, meta: MetadataPlane, control: ControlPlane): 
   })
   const groups = createGroupCoordinator({
     nodeId, clock, metadata, replicas, controller: control.router,
-    config: { ...DEFAULT_GROUP_CONFIG, offsetsTopicPartitions: config.offsetsTopicPartitions, offsetsTopicReplicationFactor: config.offsetsTopicReplicationFactor },
+    config: { ...GROUP_CONFIG_DEFAULTS, offsetsTopicPartitions: config.offsetsTopicPartitions, offsetsTopicReplicationFactor: config.offsetsTopicReplicationFactor },
     logger: logger.child({ part: 'group' }),
     expectedBrokers: meta.voterIds.length,
     topicAccess: authorization.topicAccess,

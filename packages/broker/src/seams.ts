@@ -14,6 +14,14 @@ export function sleep(clock: Clock, ms: number): Promise<void> {
   return new Promise<void>((resolve) => clock.setTimeout(resolve, ms))
 }
 
+/** The logging a broker part needs: pino's Logger fits, tests pass a silent one. The one logger type of the broker's parts. */
+export interface PartLogger {
+  debug(obj: object, msg?: string): void
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
 export interface Random {
   /** Uniform in [0, 1). */
   next(): number

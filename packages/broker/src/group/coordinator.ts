@@ -38,7 +38,8 @@ import { OffsetsTopic, OFFSETS_TOPIC } from './offsets-topic.js'
 import { loadShard } from './shard-loader.js'
 import type { CommittedOffsetRow } from './lag.js'
 import { toWire } from './topic-partitions.js'
-import type { GroupLogger, GroupReplicas, ResolvedGroupConfig } from './types.js'
+import type { GroupReplicas, ResolvedGroupConfig } from './types.js'
+import type { PartLogger } from '../seams.js'
 
 export interface CoordinatorDeps {
   nodeId: number
@@ -48,7 +49,7 @@ export interface CoordinatorDeps {
   replicas: GroupReplicas
   controller: ControllerChannel
   config: ResolvedGroupConfig
-  logger: GroupLogger
+  logger: PartLogger
   /** Brokers the cluster is configured with (its voters), before they have all registered. */
   expectedBrokers: number
   /** An authorizer is on: a regex subscription matches only topics its member may Read. */

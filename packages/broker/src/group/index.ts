@@ -12,10 +12,11 @@ import type { MetadataView } from '../metadata/image-types.js'
 import { GroupCoordinatorCore } from './coordinator.js'
 import { registerGroupHandlers } from './handlers.js'
 import type { CommittedOffsetRow } from './lag.js'
-import { resolveGroupConfig, type GroupConfig, type GroupLogger, type GroupReplicas } from './types.js'
+import { resolveGroupConfig, type GroupConfig, type GroupReplicas } from './types.js'
+import type { PartLogger } from '../seams.js'
 
-export type { GroupConfig, GroupLogger, GroupReplicas } from './types.js'
-export { GROUP_CONFIG_DEFAULTS, GROUP_CONFIG_DEFAULTS as DEFAULT_GROUP_CONFIG } from './types.js'
+export type { GroupConfig, GroupReplicas } from './types.js'
+export { GROUP_CONFIG_DEFAULTS } from './types.js'
 export { OFFSETS_TOPIC } from './offsets-topic.js'
 export { javaStringHashCode, partitionForGroup } from './coordinator-hash.js'
 export { groupLag, type CommittedOffsetRow, type GroupLagRow } from './lag.js'
@@ -29,7 +30,7 @@ export interface GroupCoordinatorDeps {
   controller: ControllerChannel
   /** offsetsTopicPartitions and offsetsTopicReplicationFactor; the rest default (GROUP_CONFIG_DEFAULTS). */
   config: GroupConfig
-  logger: GroupLogger
+  logger: PartLogger
   /** For member ids and load-marker nonces; defaults to Math.random. */
   random?: Random
   /**

@@ -9,7 +9,8 @@ import type { ControllerChannel } from '../seams.js'
 import { endpointFor } from '../net/listeners.js'
 import { partitionForGroup } from './coordinator-hash.js'
 import type { TopicsView } from './group-state.js'
-import type { GroupLogger, ResolvedGroupConfig } from './types.js'
+import type { ResolvedGroupConfig } from './types.js'
+import type { PartLogger } from '../seams.js'
 
 export const OFFSETS_TOPIC = '__consumer_offsets'
 const CREATE_TOPIC_TIMEOUT_MS = 10_000
@@ -26,7 +27,7 @@ export class OffsetsTopic {
     private readonly metadata: MetadataView,
     private readonly controller: ControllerChannel,
     private readonly config: ResolvedGroupConfig,
-    private readonly logger: GroupLogger,
+    private readonly logger: PartLogger,
     /** Brokers the cluster is configured with (its Raft voters): a floor for the cluster size before all have registered. */
     private readonly expectedBrokers: number,
   ) {}

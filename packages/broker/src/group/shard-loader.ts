@@ -13,14 +13,15 @@ import { sleep, type Clock } from '../seams.js'
 import type { ConsumerGroup } from './group-state.js'
 import { finishReplay, loadMarkerRecord, replayRecord } from './offsets-store.js'
 import { OFFSETS_TOPIC } from './offsets-topic.js'
-import type { GroupLogger, GroupReplicas } from './types.js'
+import type { GroupReplicas } from './types.js'
+import type { PartLogger } from '../seams.js'
 
 
 export interface LoaderDeps {
   nodeId: number
   replicas: GroupReplicas
   clock: Clock
-  logger: GroupLogger
+  logger: PartLogger
   loadReadBytesMax: number
   loadRetryBackoffMs: number
 }

@@ -11,7 +11,8 @@ import { editableImage, type EditableImage } from '../testing/editable-image.js'
 import type { LeadershipChange } from '../replication/index.js'
 import type { ControllerChannel, HandlerRegistry, HandlerResult, RequestContext, RequestHandler } from '../seams.js'
 import { OFFSETS_TOPIC } from './offsets-topic.js'
-import type { GroupLogger, GroupReplicas } from './types.js'
+import type { GroupReplicas } from './types.js'
+import type { PartLogger } from '../seams.js'
 import { anonymousSession } from '../security/session.js'
 
 export class FakeMetadata implements MetadataView {
@@ -189,4 +190,4 @@ export class FakeController implements ControllerChannel {
   }
 }
 
-export const silentLogger: GroupLogger = { debug() {}, info() {}, warn() {}, error() {} }
+export const silentLogger: PartLogger = { debug() {}, info() {}, warn() {}, error() {} }

@@ -7,14 +7,6 @@ import type { ReplicaManager } from '../replication/index.js'
  */
 export type GroupReplicas = Pick<ReplicaManager, 'appendAsLeader' | 'readLocal' | 'isLeader' | 'onLeadershipChange' | 'highWatermark'>
 
-/** Pino-compatible: only the methods the coordinator calls. */
-export interface GroupLogger {
-  debug(obj: object, msg?: string): void
-  info(obj: object, msg?: string): void
-  warn(obj: object, msg?: string): void
-  error(obj: object, msg?: string): void
-}
-
 export interface GroupConfig {
   /** offsets.topic.num.partitions: used when the coordinator creates `__consumer_offsets`. */
   offsetsTopicPartitions: number

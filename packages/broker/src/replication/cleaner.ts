@@ -7,7 +7,7 @@
  */
 import { errorFields, RateLimitedLog } from '../log-limit.js'
 import type { Clock } from '../seams.js'
-import type { ReplicaLogger } from './config.js'
+import type { PartLogger } from '../seams.js'
 import type { Partition } from './partition.js'
 
 export interface CleanerDeps {
@@ -15,7 +15,7 @@ export interface CleanerDeps {
   intervalMs: number
   producerIdExpirationMs: number
   partitions(): Iterable<Partition>
-  logger: ReplicaLogger
+  logger: PartLogger
 }
 
 export interface CleanerPass {

@@ -44,6 +44,7 @@ export interface ReplicaConfig {
   storageBudgetBytes?: Record<string, number>
 }
 
+/** The data plane's defaults: the one owner of these values (the broker's flags take theirs from here, config.ts). */
 export const REPLICA_CONFIG_DEFAULTS: Required<ReplicaConfig> = {
   replicaLagTimeMaxMs: 5000,
   replicaFetchWaitMaxMs: 500,
@@ -74,12 +75,4 @@ export function withDefaults(config: ReplicaConfig): Required<ReplicaConfig> {
   const out = { ...REPLICA_CONFIG_DEFAULTS }
   for (const [k, v] of Object.entries(config)) if (v !== undefined) (out as Record<string, unknown>)[k] = v
   return out
-}
-
-/** The logging the data plane needs (pino's Logger fits). */
-export interface ReplicaLogger {
-  info(obj: unknown, msg?: string): void
-  warn(obj: unknown, msg?: string): void
-  error(obj: unknown, msg?: string): void
-  debug(obj: unknown, msg?: string): void
 }

@@ -6,8 +6,9 @@
  */
 import type { RateLimitedLog } from '../log-limit.js'
 import type { Clock, PeerClients } from '../seams.js'
-import type { ReplicaConfig, ReplicaLogger } from './config.js'
+import type { ReplicaConfig } from './config.js'
 import type { FetchSessionCache } from './fetch-session-cache.js'
+import type { PartLogger } from '../seams.js'
 import type { Partition } from './partition.js'
 import type { ReassignmentThrottle } from './reassignment-throttle.js'
 
@@ -21,7 +22,7 @@ export interface ReplicaHost {
   readonly clock: Clock
   readonly config: Required<ReplicaConfig>
   readonly peers: PeerClients
-  readonly logger: ReplicaLogger
+  readonly logger: PartLogger
   /** For conditions that repeat under load: one line per cause per interval. */
   readonly limitedLog: RateLimitedLog
   /** The local replica, if this broker hosts it. */

@@ -6,11 +6,12 @@
 import type { LogStore } from '@tributary/storage'
 import type { Clock, ControllerChannel, HandlerRegistry, PeerClients } from '../seams.js'
 import type { MetadataView } from '../metadata/image-types.js'
-import type { ReplicaConfig, ReplicaLogger } from './config.js'
+import type { ReplicaConfig } from './config.js'
+import type { PartLogger } from '../seams.js'
 import type { ReplicaMetricsSnapshot } from './partition-stats.js'
 import { ReplicaManagerImpl } from './replica-manager.js'
 
-export { REPLICA_CONFIG_DEFAULTS, type ReplicaConfig, type ReplicaLogger } from './config.js'
+export { REPLICA_CONFIG_DEFAULTS, type ReplicaConfig } from './config.js'
 export { DEBUG_REPLICA_ID } from './fetch.js'
 export type { ReplicaMetrics, ReplicaMetricsSnapshot, TrafficStats } from './partition-stats.js'
 
@@ -22,7 +23,7 @@ export interface ReplicaManagerDeps {
   peers: PeerClients
   controller: ControllerChannel
   config: ReplicaConfig
-  logger: ReplicaLogger
+  logger: PartLogger
   /** Throw on a broken invariant (tests) instead of logging it and refusing the step; default from the environment (invariants.ts). */
   strictInvariants?: boolean
 }
