@@ -120,8 +120,9 @@ export interface Progress {
 }
 
 /** A progress bar on a terminal, nothing otherwise (pipes and CI logs stay clean). */
-export function progress(stream: Writable & { isTTY?: boolean }, total: number, label: string): Progress {
-  if (!stream.isTTY) return { update() {}, stop() {} }
+/** A progress bar on `stream` when it is a terminal; `null` (--json output) or a pipe: none. */
+export function progress(stream: (Writable & { isTTY?: boolean }) | null, total: number, label: string): Progress {
+  if (stream === null || !stream.isTTY) return { update() {}, stop() {} }
   const bar = new cliProgress.SingleBar(
     { stream: stream as NodeJS.WritableStream, format: `${label} [{bar}] {percentage}% | {value}/{total} | {rate} rec/s | eta {eta}s`, hideCursor: true, clearOnComplete: true, fps: 10 },
     cliProgress.Presets.shades_classic,

@@ -153,18 +153,28 @@ export function recordFields(record: unknown): string {
     .join(' ')
 }
 
-export function logLines(entries: MetadataLogEntry[]): string[] {
-  const wIndex = Math.max(5, ...entries.map((e) => String(e.index).length))
-  const wTerm = Math.max(4, ...entries.map((e) => String(e.term).length))
-  const wType = Math.max(4, ...entries.map((e) => e.type.length))
-  return entries.map((e) => `${String(e.index).padStart(wIndex)}  ${String(e.term).padStart(wTerm)}  ${e.type.padEnd(wType)}  ${recordFields(e.record)}`.trimEnd())
+/** Column widths of a `metadata log` table: the widest of its entries, at least `min` (a page printed under an earlier header). */
+export interface LogWidths { index: number; term: number; type: number }
+
+/** What a `--follow` page sizes its columns to: any index and term a log will reach, the longest record type. */
+export const LOG_FOLLOW_WIDTHS: LogWidths = { index: String(10_000_000).length, term: String(10_000).length, type: 'UnregisterBroker'.length }
+
+function logWidths(entries: MetadataLogEntry[], min: Partial<LogWidths>): LogWidths {
+  return {
+    index: Math.max(5, min.index ?? 0, ...entries.map((e) => String(e.index).length)),
+    term: Math.max(4, min.term ?? 0, ...entries.map((e) => String(e.term).length)),
+    type: Math.max(4, min.type ?? 0, ...entries.map((e) => e.type.length)),
+  }
 }
 
-export function logHeader(entries: MetadataLogEntry[]): string {
-  const wIndex = Math.max(5, ...entries.map((e) => String(e.index).length))
-  const wTerm = Math.max(4, ...entries.map((e) => String(e.term).length))
-  const wType = Math.max(4, ...entries.map((e) => e.type.length))
-  return `${'INDEX'.padStart(wIndex)}  ${'TERM'.padStart(wTerm)}  ${'TYPE'.padEnd(wType)}  RECORD`
+export function logLines(entries: MetadataLogEntry[], min: Partial<LogWidths> = {}): string[] {
+  const w = logWidths(entries, min)
+  return entries.map((e) => `${String(e.index).padStart(w.index)}  ${String(e.term).padStart(w.term)}  ${e.type.padEnd(w.type)}  ${recordFields(e.record)}`.trimEnd())
+}
+
+export function logHeader(entries: MetadataLogEntry[], min: Partial<LogWidths> = {}): string {
+  const w = logWidths(entries, min)
+  return `${'INDEX'.padStart(w.index)}  ${'TERM'.padStart(w.term)}  ${'TYPE'.padEnd(w.type)}  RECORD`
 }
 
 /** Keys that identify an element of an image array, tried in order, for --path. */

@@ -36,8 +36,17 @@ export interface Ctx {
 
 export type Handler<A> = (argv: A & GlobalArgs, ctx: Ctx) => Promise<void>
 
-export function runCommand<A>(rt: Runtime, handler: Handler<A>): (argv: A & GlobalArgs) => Promise<void> {
-  return async (argv) => {
+/**
+ * A yargs handler running `handler` with the CLI's context. yargs types each
+ * handler's argv from its builder; commands declare theirs as `A`, so the parsed
+ * argv is taken as `A` here, once, instead of at every `.command(...)`.
+ */
+/** What yargs calls with the parsed arguments. */
+export type CommandHandler = (parsed: { [key: string]: unknown }) => Promise<void>
+
+export function runCommand<A>(rt: Runtime, handler: Handler<A>): CommandHandler {
+  return async (parsed) => {
+    const argv = parsed as A & GlobalArgs
     const abort = new AbortController()
     const stop = (): void => abort.abort()
     const deferred: Array<() => unknown> = []

@@ -81,8 +81,8 @@ describe('AlterPartition batched per broker', () => {
     const w = await world(1, accept)
     const p = w.parts[0]!
     w.batcher.propose(p, [1, 2])
-    p.leaderState!.pending = { isr: [1], sentAtMs: w.clock.now() }
-    w.batcher.propose(p, p.leaderState!.pending.isr)
+    p.leaderState!.propose([1], w.clock.now())
+    w.batcher.propose(p, p.leaderState!.pending!.isr)
     await w.clock.advance(BATCH_MS)
     expect(w.sent.flatMap((b) => b.topics[0]!.partitions.map((x) => x.newIsr))).toEqual([[1]])
   })

@@ -26,7 +26,7 @@ interface FetchState {
   retryAtMs: number
 }
 
-export class LeaderFetcher {
+export class FollowerFetcher {
   private readonly states = new Map<Partition, FetchState>()
   private running = false
   private stopped = false

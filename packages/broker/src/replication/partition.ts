@@ -13,7 +13,7 @@ import type { PartitionState } from '../metadata/image-types.js'
 import type { Invariants } from '../invariants.js'
 import type { Clock } from '../seams.js'
 import { DelayedProduce } from './delayed-produce.js'
-import { LeaderState } from './isr.js'
+import { LeaderState } from './leader-state.js'
 import { LeaderAppender, type AppendOutcome } from './leader-append.js'
 import { PartitionStats, type IsrStats, type TrafficStats } from './partition-stats.js'
 import { ProducerStateTable, type ProducerStateBudget } from './producer-state.js'
@@ -68,6 +68,7 @@ export class Partition {
   leaderEpoch = -1
   partitionEpoch = -1
   replicas: number[] = []
+  /** the ISR committed in metadata: its one owner (the leader's LeaderState reads it) */
   isr: number[] = []
   leaderState: LeaderState | null = null
   readonly producers: ProducerStateTable
@@ -162,7 +163,7 @@ export class Partition {
         return 'became-leader'
       }
       this.leaderState!.setReplicas(ps.replicas, nowMs)
-      this.leaderState!.setCommitted(ps.isr)
+      this.leaderState!.isrCommitted()
       this.maybeAdvanceHighWatermark()
       return 'isr-changed'
     }
@@ -177,7 +178,7 @@ export class Partition {
     this.role = 'leader'
     this.leaderId = this.env.nodeId
     this.leaderEpoch = ps.leaderEpoch
-    this.leaderState = new LeaderState(this.env.nodeId, ps.replicas, ps.isr, this.log.logEndOffset(), nowMs)
+    this.leaderState = new LeaderState(this.env.nodeId, ps.replicas, () => this.isr, this.log.logEndOffset(), nowMs)
     this.wakeAll()
     this.maybeAdvanceHighWatermark()
   }
@@ -238,7 +239,7 @@ export class Partition {
     const nowMs = this.env.clock.now()
     if (ls.pending !== null) {
       if (nowMs - ls.pending.sentAtMs < ISR_CHANGE_PENDING_MS_MAX) return
-      ls.pending = null
+      ls.dropProposal()
     }
     if (nowMs < this.isrRetryAtMs) return
     const shrunk = ls.shrinkCandidate(this.log.logEndOffset(), nowMs, this.env.replicaLagTimeMaxMs, this.env.isEligible)
@@ -246,7 +247,7 @@ export class Partition {
   }
 
   private propose(newIsr: number[]): void {
-    this.leaderState!.pending = { isr: newIsr, sentAtMs: this.env.clock.now() }
+    this.leaderState!.propose(newIsr, this.env.clock.now())
     this.env.proposeIsr(this, newIsr)
   }
 
@@ -256,7 +257,7 @@ export class Partition {
    * (capped), so thousands of partitions refused together never become a storm.
    */
   isrChangeFailed(errorCode: number = ErrorCode.UNKNOWN_SERVER_ERROR): void {
-    if (this.leaderState !== null) this.leaderState.pending = null
+    this.leaderState?.dropProposal()
     this.isrFailuresInRow++
     const backoffMs = STALE_STATE_CODES.has(errorCode)
       ? ISR_CHANGE_RETRY_BACKOFF_MS_MAX

@@ -21,7 +21,7 @@ import { handleFetch } from './fetch.js'
 import { FetchSessionCache } from './fetch-session-cache.js'
 import { memoryPools } from './memory-pools.js'
 import { ProducerStateBudget } from './producer-state.js'
-import { LeaderFetcher } from './follower-fetcher.js'
+import { FollowerFetcher } from './follower-fetcher.js'
 import type { LeaderHint, ReplicaHost } from './host.js'
 import type { LeadershipChange, ReplicaManager, ReplicaManagerDeps } from './index.js'
 import { handleListOffsets, handleOffsetForLeaderEpoch } from './offsets.js'
@@ -49,7 +49,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   readonly producerBudget: ProducerStateBudget
   /** topic name → partition number → replica */
   private readonly hosted = new Map<string, Map<number, Partition>>()
-  private readonly fetchers = new Map<number, LeaderFetcher>()
+  private readonly fetchers = new Map<number, FollowerFetcher>()
   private readonly settingsCache = new Map<string, TopicSettings>()
   private readonly listeners = new Set<(e: LeadershipChange) => void>()
   private readonly cleaner: LogCleaner
@@ -365,9 +365,9 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     await p.exclusive(() => (deleteData ? this.deps.logStore.delete(p.topicId, p.partition) : p.log.close()))
   }
 
-  private fetcherFor(leaderId: number): LeaderFetcher {
+  private fetcherFor(leaderId: number): FollowerFetcher {
     let f = this.fetchers.get(leaderId)
-    if (f === undefined) this.fetchers.set(leaderId, (f = new LeaderFetcher(leaderId, this)))
+    if (f === undefined) this.fetchers.set(leaderId, (f = new FollowerFetcher(leaderId, this)))
     return f
   }
 

@@ -58,16 +58,16 @@ export function aclsCommand(y: Argv, rt: Runtime): Argv {
   return y.command('acls', 'create, list and delete ACLs (needs brokers started with --authorizer acl)', (g) =>
     g
       .command('create', 'add ACL bindings', (c) => resourceOptions(c).option('resource-pattern-type', { type: 'string', default: 'literal', describe: 'literal or prefixed' }),
-        runCommand<AclArgs>(rt, (a, ctx) => createCommand(a, ctx, port(ctx))) as never)
+        runCommand<AclArgs>(rt, (a, ctx) => createCommand(a, ctx, port(ctx))))
       .command('list', 'list ACL bindings (all, or those matching the options)', (c) => resourceOptions(c)
         .option('principal', { type: 'string', array: true, describe: 'only this principal\'s bindings' })
         .option('resource-pattern-type', { type: 'string', describe: 'literal (default with a resource), prefixed, any or match' }),
-      runCommand<AclArgs>(rt, (a, ctx) => listCommand(a, ctx, port(ctx))) as never)
+      runCommand<AclArgs>(rt, (a, ctx) => listCommand(a, ctx, port(ctx))))
       .command('delete', 'delete the ACL bindings matching the options (shows them; deletes with --yes)', (c) => resourceOptions(c)
         .option('principal', { type: 'string', array: true, describe: 'only this principal\'s bindings' })
         .option('resource-pattern-type', { type: 'string', describe: 'literal (default with a resource), prefixed, any or match' })
         .option('yes', { type: 'boolean', default: false, describe: 'delete what the filter matches (otherwise only show it)' }),
-      runCommand<AclArgs>(rt, (a, ctx) => deleteCommand(a, ctx, port(ctx))) as never)
+      runCommand<AclArgs>(rt, (a, ctx) => deleteCommand(a, ctx, port(ctx))))
       .demandCommand(1, 'give an acls subcommand: create, list or delete'),
   )
 }

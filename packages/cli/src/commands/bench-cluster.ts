@@ -25,7 +25,7 @@ import os from 'node:os'
 import type { Argv } from 'yargs'
 import { UsageError } from '../errors.js'
 import { printJson, println } from '../io.js'
-import { runCommand, type Ctx, type Runtime } from '../runtime.js'
+import { runCommand, type CommandHandler, type Ctx, type Runtime } from '../runtime.js'
 import { formatTable } from '../table.js'
 import { makeBenchCerts } from '../bench/bench-certs.js'
 import { LocalCluster } from '../bench/local-cluster.js'
@@ -82,7 +82,7 @@ interface ClusterBenchArgs {
 /** `--secure`: TLS must keep at least this share of the plaintext produce-rf3 figure. */
 export const SECURE_RATIO_TARGET = 0.75
 
-export function benchClusterOptions(c: Argv): Argv {
+export function benchClusterOptions<T>(c: Argv<T>) {
   return c
     .option('quick', { type: 'boolean', default: false, describe: 'small sizes (a smoke test, not a measurement)' })
     .option('scenario', { type: 'string', array: true, describe: `run only these: ${SCENARIOS.join(', ')}` })
@@ -103,7 +103,7 @@ export function benchClusterOptions(c: Argv): Argv {
     .option('acl-rounds', { type: 'number', default: ACL_ROUNDS_DEFAULT, describe: 'with --acls: rounds of that comparison (both clusters in turn; medians compared)' })
 }
 
-export const benchClusterHandler = (rt: Runtime): ((argv: never) => Promise<void>) => runCommand<ClusterBenchArgs>(rt, runClusterBench) as never
+export const benchClusterHandler = (rt: Runtime): CommandHandler => runCommand<ClusterBenchArgs>(rt, runClusterBench)
 
 async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
   const wanted = new Set(a.scenario?.flatMap((s) => s.split(',')) ?? SCENARIOS.filter((s) => !OWN_CLUSTER.includes(s)))

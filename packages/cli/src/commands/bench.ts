@@ -49,10 +49,10 @@ export function benchCommand(y: Argv, rt: Runtime): Argv {
       .option('linger-ms', { type: 'string', default: 5, describe: 'producer linger' })
   return y.command('bench', 'throughput and latency benchmarks (like kafka-*-perf-test)', (b) =>
     b
-      .command('produce', 'producer throughput and acknowledgement latency', (c) => common(c, { records: 100_000, rate: -1 }), runCommand<BenchArgs>(rt, (a, ctx) => bench('produce', a, ctx)) as never)
-      .command('consume', 'consumer throughput from the start of the topic', (c) => common(c, { records: 100_000, rate: -1 }), runCommand<BenchArgs>(rt, (a, ctx) => bench('consume', a, ctx)) as never)
-      .command('latency', 'end-to-end latency: produce to consume', (c) => common(c, { records: 10_000, rate: 1_000 }), runCommand<BenchArgs>(rt, (a, ctx) => bench('latency', a, ctx)) as never)
-      .command('cluster', 'start local clusters and run every performance scenario', (c) => benchClusterOptions(c), benchClusterHandler(rt) as never)
+      .command('produce', 'producer throughput and acknowledgement latency', (c) => common(c, { records: 100_000, rate: -1 }), runCommand<BenchArgs>(rt, (a, ctx) => bench('produce', a, ctx)))
+      .command('consume', 'consumer throughput from the start of the topic', (c) => common(c, { records: 100_000, rate: -1 }), runCommand<BenchArgs>(rt, (a, ctx) => bench('consume', a, ctx)))
+      .command('latency', 'end-to-end latency: produce to consume', (c) => common(c, { records: 10_000, rate: 1_000 }), runCommand<BenchArgs>(rt, (a, ctx) => bench('latency', a, ctx)))
+      .command('cluster', 'start local clusters and run every performance scenario', (c) => benchClusterOptions(c), benchClusterHandler(rt))
       .demandCommand(1, 'give a bench subcommand: produce, consume, latency or cluster'),
   )
 }
@@ -126,7 +126,7 @@ async function produceRecords(
   ctx.defer(() => producer.close())
   await producer.connect()
   const value = payload(plan.size)
-  const bar = progress(ctx.json ? { isTTY: false } as never : ctx.io.stderr, plan.records, label)
+  const bar = progress(ctx.json ? null : ctx.io.stderr, plan.records, label)
   let failure: unknown
   let acked = 0
   let settled = 0
@@ -196,7 +196,7 @@ async function benchConsume(client: Tributary, plan: Plan, ctx: Ctx): Promise<Be
   ctx.defer(() => consumer.disconnect())
   await consumer.subscribe({ topics: [plan.topic], fromBeginning: true })
   const lat = new LatencyRecorder()
-  const bar = progress(ctx.json ? ({ isTTY: false } as never) : ctx.io.stderr, plan.records, 'consume')
+  const bar = progress(ctx.json ? null : ctx.io.stderr, plan.records, 'consume')
   const it = consumer[Symbol.asyncIterator]()
   const stop = aborted(ctx.signal).then(() => ({ done: true as const, value: undefined }))
   let records = 0

@@ -24,7 +24,7 @@ const DRAIN_POLL_MS = 500
 export function brokersCommand(y: Argv, rt: Runtime): Argv {
   return y.command('brokers', 'list brokers and drain one before removing it', (g) =>
     g
-      .command('list', 'registered brokers with their replica and leader counts', (c) => c, runCommand<object>(rt, list) as never)
+      .command('list', 'registered brokers with their replica and leader counts', (c) => c, runCommand<object>(rt, list))
       .command(
         'drain <id>',
         'move every replica off a broker (a balanced plan over the other live brokers), so it can be stopped',
@@ -33,7 +33,7 @@ export function brokersCommand(y: Argv, rt: Runtime): Argv {
             .positional('id', { type: 'number', demandOption: true })
             .option('wait', { type: 'boolean', default: true, describe: 'wait until the moves complete (--no-wait: return once started)' })
             .option('wait-ms', { type: 'number', default: 600_000, describe: 'give up waiting after this many ms (the moves go on)' }),
-        runCommand<DrainArgs>(rt, drain) as never,
+        runCommand<DrainArgs>(rt, drain),
       )
       .command(
         'unregister <id>',

@@ -43,7 +43,7 @@ export function consumeCommand(y: Argv, rt: Runtime): Argv {
         .option('format', { choices: ['value', 'json'], describe: 'value: the value as text (default); json: one object per record (also --json)' })
         .option('print-key', { type: 'boolean', default: false, describe: 'value format: print key, separator, value' })
         .option('key-separator', { type: 'string', default: '\t', describe: 'separator for --print-key' }),
-    runCommand<ConsumeArgs>(rt, consume) as never,
+    runCommand<ConsumeArgs>(rt, consume),
   )
 }
 

@@ -77,7 +77,7 @@ export function devCommand(y: Argv, rt: Runtime): Argv {
         .option('data-dir', { type: 'string', default: '.tributary', describe: 'parent directory of node-N data dirs and logs' })
         .option('base-port', { type: 'string', default: 9092, describe: 'node N listens on base-port + N - 1, its Kafka listener on base-port + 100 + N - 1' })
         .option('log-level', { type: 'string', default: 'info', describe: 'log level of each node' }),
-    runCommand<DevArgs>(rt, (a, ctx) => (a.action ? controlDev(a, ctx) : runDev(a, ctx))) as never,
+    runCommand<DevArgs>(rt, (a, ctx) => (a.action ? controlDev(a, ctx) : runDev(a, ctx))),
   )
 }
 

@@ -23,9 +23,9 @@ interface ResetArgs extends GroupArg {
 export function groupsCommand(y: Argv, rt: Runtime): Argv {
   return y.command('groups', 'list, describe, delete consumer groups and reset their offsets', (g) =>
     g
-      .command('list', 'list consumer groups', (c) => c, runCommand<object>(rt, list) as never)
-      .command('describe <group>', 'committed offsets, log end offsets and lag per partition', (c) => c.positional('group', { type: 'string', demandOption: true }), runCommand<GroupArg>(rt, describe) as never)
-      .command('delete <group>', 'delete an empty group and its offsets', (c) => c.positional('group', { type: 'string', demandOption: true }), runCommand<GroupArg>(rt, remove) as never)
+      .command('list', 'list consumer groups', (c) => c, runCommand<object>(rt, list))
+      .command('describe <group>', 'committed offsets, log end offsets and lag per partition', (c) => c.positional('group', { type: 'string', demandOption: true }), runCommand<GroupArg>(rt, describe))
+      .command('delete <group>', 'delete an empty group and its offsets', (c) => c.positional('group', { type: 'string', demandOption: true }), runCommand<GroupArg>(rt, remove))
       .command(
         'delete-offsets <group>',
         'forget the group\'s committed offsets of a topic its members do not consume',
@@ -48,7 +48,7 @@ export function groupsCommand(y: Argv, rt: Runtime): Argv {
             .option('to-offset', { type: 'string', describe: 'to this offset (clamped to the log)' })
             .option('to-datetime', { type: 'string', describe: 'to the first offset at or after this ISO-8601 time (or epoch ms)' })
             .option('execute', { type: 'boolean', default: false, describe: 'commit the new offsets (otherwise only print them)' }),
-        runCommand<ResetArgs>(rt, reset) as never,
+        runCommand<ResetArgs>(rt, reset),
       )
       .demandCommand(1, 'give a groups subcommand: list, describe, delete, delete-offsets or reset-offsets'),
   )

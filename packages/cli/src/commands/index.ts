@@ -15,7 +15,7 @@ import { topicsCommand } from './topics.js'
 import { usersCommand } from './users.js'
 
 export function registerCommands(y: Argv, rt: Runtime): Argv {
-  y.command(brokerCommand as never)
+  y.command(brokerCommand)
   for (const register of [devCommand, topicsCommand, partitionsCommand, brokersCommand, produceCommand, consumeCommand, groupsCommand, metadataCommand, usersCommand, aclsCommand, benchCommand]) register(y, rt)
   return y
 }

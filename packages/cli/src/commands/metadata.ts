@@ -9,7 +9,7 @@ import { nonNegativeInt } from '../args.js'
 import { openPort } from '../connect.js'
 import { UsageError } from '../errors.js'
 import { printJson, println } from '../io.js'
-import { brokerRows, brokersJson, logHeader, logLines, quorumStatus, quorumStatusJson, renderQuorumStatus, renderRows, renderTree, replicationRowJson, replicationRows, selectPath } from '../metadata-view.js'
+import { brokerRows, brokersJson, LOG_FOLLOW_WIDTHS, logHeader, logLines, quorumStatus, quorumStatusJson, renderQuorumStatus, renderRows, renderTree, replicationRowJson, replicationRows, selectPath } from '../metadata-view.js'
 import { openOffline, type MetadataSource } from '../offline.js'
 import { runCommand, sleep, type Ctx, type Runtime } from '../runtime.js'
 import { votersCommand } from './metadata-voters.js'
@@ -30,9 +30,9 @@ export function metadataCommand(y: Argv, rt: Runtime): Argv {
       .option('data-dir', { type: 'string', describe: 'with --offline: the node\'s data directory' })
   return y.command('metadata', 'inspect the metadata quorum (Raft): status, replication, brokers, log, image, snapshots', (m) =>
     m
-      .command('status', 'quorum summary: leader, epoch, high watermark, follower lag, voters, observers', source, runCommand<SourceArgs>(rt, status) as never)
-      .command('replication', 'one row per quorum member: log end offset, lag, fetch times, role', source, runCommand<SourceArgs>(rt, replication) as never)
-      .command('brokers', 'registered brokers: endpoint, epoch, fenced, last heartbeat', source, runCommand<SourceArgs>(rt, brokers) as never)
+      .command('status', 'quorum summary: leader, epoch, high watermark, follower lag, voters, observers', source, runCommand<SourceArgs>(rt, status))
+      .command('replication', 'one row per quorum member: log end offset, lag, fetch times, role', source, runCommand<SourceArgs>(rt, replication))
+      .command('brokers', 'registered brokers: endpoint, epoch, fenced, last heartbeat', source, runCommand<SourceArgs>(rt, brokers))
       .command(
         'log',
         'decoded metadata records with index and term',
@@ -42,15 +42,15 @@ export function metadataCommand(y: Argv, rt: Runtime): Argv {
             .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new records (Ctrl-C stops)' })
             .option('type', { alias: 't', type: 'string', array: true, describe: 'only these record types (e.g. Topic,Partition)' })
             .option('limit', { type: 'string', describe: 'stop after this many records' }),
-        runCommand<LogArgs>(rt, log) as never,
+        runCommand<LogArgs>(rt, log),
       )
       .command(
         'image',
         'the applied metadata image (brokers, topics, partitions, configs)',
         (c) => source(c).option('path', { type: 'string', describe: 'print only this branch, e.g. topics/orders or brokers/1' }),
-        runCommand<ImageArgs>(rt, image) as never,
+        runCommand<ImageArgs>(rt, image),
       )
-      .command('snapshots', 'this node\'s metadata snapshots', source, runCommand<SourceArgs>(rt, snapshots) as never)
+      .command('snapshots', 'this node\'s metadata snapshots', source, runCommand<SourceArgs>(rt, snapshots))
       .command(votersCommand(rt))
       .demandCommand(1, 'give a metadata subcommand: status, replication, brokers, log, image, snapshots or voters'),
   )
@@ -102,11 +102,10 @@ async function log(a: LogArgs, ctx: Ctx): Promise<void> {
       return
     }
     if (shown.length === 0) return
-    // Column widths per page: wide enough for any index and term a log will reach.
-    const padded = [{ index: 10_000_000, term: 10_000, type: 'UnregisterBroker', record: null }, ...shown]
-    if (!headerDone) println(ctx.io, logHeader(padded))
+    // Every page is sized alike (wide enough for any index and term a log will reach), so pages line up under one header.
+    if (!headerDone) println(ctx.io, logHeader(shown, LOG_FOLLOW_WIDTHS))
     headerDone = true
-    for (const line of logLines(padded).slice(1)) println(ctx.io, line)
+    for (const line of logLines(shown, LOG_FOLLOW_WIDTHS)) println(ctx.io, line)
   }
   for (;;) {
     const page = await src.metadataLog(from, LOG_PAGE_RECORDS)

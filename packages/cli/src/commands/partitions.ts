@@ -34,7 +34,7 @@ export function partitionsCommand(y: Argv, rt: Runtime): Argv {
             .option('partition', { type: 'number', describe: 'only this partition of --topic' })
             .option('preferred', { type: 'boolean', describe: 'preferred election (the default)' })
             .option('unclean', { type: 'boolean', describe: 'unclean election of leaderless partitions: may lose acknowledged records' }),
-        runCommand<ElectArgs>(rt, electLeaders) as never,
+        runCommand<ElectArgs>(rt, electLeaders),
       )
       .command(
         'reassign',
@@ -47,7 +47,7 @@ export function partitionsCommand(y: Argv, rt: Runtime): Argv {
             .option('execute', { type: 'string', describe: 'start the reassignments of a plan file' })
             .option('verify', { type: 'string', describe: 'report each partition of a plan file as complete or in progress (no file: every reassignment in progress)' })
             .option('cancel', { type: 'string', describe: 'cancel the reassignments of a plan file (no file: every one in progress), restoring the original replicas' }),
-        runCommand<ReassignArgs>(rt, reassign) as never,
+        runCommand<ReassignArgs>(rt, reassign),
       )
       .demandCommand(1, 'give a partitions subcommand: elect-leaders or reassign'),
   )

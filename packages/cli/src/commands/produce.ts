@@ -62,7 +62,7 @@ export function produceCommand(y: Argv, rt: Runtime): Argv {
         .option('partition', { alias: 'p', type: 'string', describe: 'send every record to this partition' })
         .option('linger-ms', { type: 'string', default: '5', describe: 'how long a batch waits for more records' })
         .option('max-message-bytes', { type: 'string', describe: 'largest record batch to send (default: the topic\'s max.message.bytes)' }),
-    runCommand<ProduceArgs>(rt, produce) as never,
+    runCommand<ProduceArgs>(rt, produce),
   )
 }
 

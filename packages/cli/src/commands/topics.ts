@@ -27,13 +27,13 @@ export function topicsCommand(y: Argv, rt: Runtime): Argv {
             .option('partitions', { type: 'string', describe: 'partition count (default: the broker\'s num-partitions)' })
             .option('replication-factor', { alias: 'r', type: 'string', describe: 'replicas per partition (default: the broker\'s default-replication-factor)' })
             .option('config', { alias: 'c', type: 'string', array: true, describe: 'topic config key=value (repeatable, or comma-separated)' }),
-        runCommand<CreateArgs>(rt, create) as never,
+        runCommand<CreateArgs>(rt, create),
       )
       .command(
         'list',
         'list topic names',
         (c) => c.option('internal', { type: 'boolean', default: false, describe: 'include internal topics (__consumer_offsets)' }),
-        runCommand<DescribeArgs>(rt, list) as never,
+        runCommand<DescribeArgs>(rt, list),
       )
       .command(
         'describe [topic]',
@@ -42,7 +42,7 @@ export function topicsCommand(y: Argv, rt: Runtime): Argv {
           c
             .positional('topic', { type: 'string' })
             .option('internal', { type: 'boolean', default: false, describe: 'with no topic: include internal topics' }),
-        runCommand<DescribeArgs>(rt, describe) as never,
+        runCommand<DescribeArgs>(rt, describe),
       )
       .command(
         'alter <topic>',
@@ -53,9 +53,9 @@ export function topicsCommand(y: Argv, rt: Runtime): Argv {
             .option('partitions', { type: 'string', describe: 'new (larger) partition count' })
             .option('config', { alias: 'c', type: 'string', array: true, describe: 'set key=value (repeatable)' })
             .option('delete-config', { type: 'string', array: true, describe: 'remove a config override (repeatable)' }),
-        runCommand<AlterArgs>(rt, alter) as never,
+        runCommand<AlterArgs>(rt, alter),
       )
-      .command('delete <topic>', 'delete a topic', (c) => c.positional('topic', { type: 'string', demandOption: true }), runCommand<TopicArg>(rt, remove) as never)
+      .command('delete <topic>', 'delete a topic', (c) => c.positional('topic', { type: 'string', demandOption: true }), runCommand<TopicArg>(rt, remove))
       .command(
         'delete-records <topic>',
         'delete the records below an offset (each partition\'s log start moves there)',
@@ -64,7 +64,7 @@ export function topicsCommand(y: Argv, rt: Runtime): Argv {
             .positional('topic', { type: 'string', demandOption: true })
             .option('offset', { type: 'string', demandOption: true, describe: 'the new log start; -1: the high watermark (everything committed)' })
             .option('partition', { alias: 'p', type: 'string', array: true, describe: 'partitions (repeatable or comma-separated; default: every partition)' }),
-        runCommand<DeleteRecordsArgs>(rt, deleteRecords) as never,
+        runCommand<DeleteRecordsArgs>(rt, deleteRecords),
       )
       .demandCommand(1, 'give a topics subcommand: create, list, describe, alter, delete or delete-records'),
   )

@@ -43,15 +43,15 @@ export function usersCommand(y: Argv, rt: Runtime): Argv {
       .option('iterations', { type: 'string', describe: 'PBKDF2 iterations, 4096..16384 [default: 4096]' })
   return y.command('users', 'SCRAM users: create, alter (change password), delete, list', (u) =>
     u
-      .command('create <name>', 'create a user with a SCRAM credential', credential, runCommand<SetArgs>(rt, (a, ctx) => setCredential(a, ctx, 'create')) as never)
-      .command('alter <name>', 'change a user\'s password (a new salt and keys)', credential, runCommand<SetArgs>(rt, (a, ctx) => setCredential(a, ctx, 'alter')) as never)
+      .command('create <name>', 'create a user with a SCRAM credential', credential, runCommand<SetArgs>(rt, (a, ctx) => setCredential(a, ctx, 'create')))
+      .command('alter <name>', 'change a user\'s password (a new salt and keys)', credential, runCommand<SetArgs>(rt, (a, ctx) => setCredential(a, ctx, 'alter')))
       .command(
         'delete <name>',
         'delete a user\'s credentials (all mechanisms unless --mechanism)',
         (c) => c.positional('name', { type: 'string', demandOption: true }).option('mechanism', { type: 'string', describe: 'only this mechanism' }),
-        runCommand<DeleteArgs>(rt, remove) as never,
+        runCommand<DeleteArgs>(rt, remove),
       )
-      .command('list', 'user names and their mechanisms (never any key material)', (c) => c, runCommand<object>(rt, list) as never)
+      .command('list', 'user names and their mechanisms (never any key material)', (c) => c, runCommand<object>(rt, list))
       .demandCommand(1, 'give a users subcommand: create, alter, delete or list'),
   )
 }

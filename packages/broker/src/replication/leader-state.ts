@@ -4,7 +4,9 @@
  * followers should leave (lagging past replica.lag.time.max.ms, or fenced) or join
  * (caught up to the HW and to this epoch's start). No I/O: the partition asks, the
  * replica manager sends AlterPartition, and the new ISR only counts once the
- * PartitionChange arrives from metadata (`setCommitted`).
+ * PartitionChange arrives from metadata (`isrCommitted`). The committed ISR itself
+ * is the partition's (`Partition.isr`, from metadata): this reads it, never keeps a
+ * copy; the proposal in flight is this object's alone (`propose` / `dropProposal`).
  *
  * While a change is in flight the HW is computed over the union of the committed and
  * the proposed ISR (Kafka's "maximal ISR"): a joining follower already holds the HW
@@ -28,31 +30,43 @@ export interface PendingIsr {
 
 export class LeaderState {
   private readonly followers = new Map<number, FollowerState>()
-  /** the ISR committed in metadata */
-  private committed: number[]
-  pending: PendingIsr | null = null
+  private proposal: PendingIsr | null = null
 
   constructor(
     readonly leaderId: number,
     replicas: number[],
-    isr: number[],
+    /** the ISR committed in metadata, as the partition holds it */
+    private readonly committedIsr: () => readonly number[],
     /** LEO when this leader epoch began: a follower must reach it to join the ISR */
     readonly epochStartOffset: number,
     nowMs: number,
   ) {
-    this.committed = [...isr]
     this.setReplicas(replicas, nowMs)
   }
 
   get isr(): readonly number[] {
-    return this.committed
+    return this.committedIsr()
+  }
+
+  /** The ISR change sent to the controller and not answered yet (null: none). */
+  get pending(): Readonly<PendingIsr> | null {
+    return this.proposal
+  }
+
+  /** An ISR change goes to the controller now. */
+  propose(isr: number[], nowMs: number): void {
+    this.proposal = { isr, sentAtMs: nowMs }
+  }
+
+  /** The proposal was refused, lost, or waited too long: another may go. */
+  dropProposal(): void {
+    this.proposal = null
   }
 
   /** Committed ISR ∪ proposed ISR. */
-  maximalIsr(): number[] {
-    if (this.pending === null) return this.committed
-    const s = new Set([...this.committed, ...this.pending.isr])
-    return [...s]
+  maximalIsr(): readonly number[] {
+    if (this.proposal === null) return this.isr
+    return [...new Set([...this.isr, ...this.proposal.isr])]
   }
 
   setReplicas(replicas: number[], nowMs: number): void {
@@ -64,10 +78,9 @@ export class LeaderState {
     for (const id of [...this.followers.keys()]) if (!replicas.includes(id)) this.followers.delete(id)
   }
 
-  /** The controller committed a new ISR: it replaces the committed one and ends a matching proposal. */
-  setCommitted(isr: number[]): void {
-    this.committed = [...isr]
-    this.pending = null
+  /** The controller committed a new ISR (the partition holds it now): the proposal is answered. */
+  isrCommitted(): void {
+    this.proposal = null
   }
 
   follower(nodeId: number): FollowerState | undefined {
@@ -115,7 +128,7 @@ export class LeaderState {
    */
   shrinkCandidate(leaderLogEndOffset: number, nowMs: number, lagTimeMaxMs: number, eligible: (nodeId: number) => boolean): number[] | null {
     const out: number[] = []
-    for (const id of this.committed) {
+    for (const id of this.isr) {
       if (id === this.leaderId) continue
       const f = this.followers.get(id)
       if (f === undefined) continue
@@ -123,15 +136,15 @@ export class LeaderState {
       if (!eligible(id) || (behind && nowMs - f.lastCaughtUpTimeMs > lagTimeMaxMs)) out.push(id)
     }
     if (out.length === 0) return null
-    return this.committed.filter((id) => !out.includes(id))
+    return this.isr.filter((id) => !out.includes(id))
   }
 
   /** The ISR plus `nodeId` when it may join now, else null. */
   expandCandidate(nodeId: number, highWatermark: number, eligible: (nodeId: number) => boolean): number[] | null {
-    if (this.committed.includes(nodeId)) return null
+    if (this.isr.includes(nodeId)) return null
     const f = this.followers.get(nodeId)
     if (f === undefined || f.logEndOffset < 0) return null
     if (f.logEndOffset < highWatermark || f.logEndOffset < this.epochStartOffset || !eligible(nodeId)) return null
-    return [...this.committed, nodeId]
+    return [...this.isr, nodeId]
   }
 }
