@@ -4,23 +4,10 @@
  * operations to the group's coordinator; everything is retried while retriable.
  */
 import {
-  ApiKey,
-  EARLIEST_TIMESTAMP,
-  ErrorCode,
-  LATEST_TIMESTAMP,
-  TributaryError,
-  type AlterConfigsRequest,
-  type ConfigEntry,
-  type ConfigResourceType,
-  type DescribeClusterResponse,
-  type DescribeGroupsResponse,
-  type DescribeQuorumResponse,
-  type MetadataImageResponse,
-  type MetadataLogResponse,
-  type MetadataResponse,
-  type MetadataSnapshotsResponse,
+  ApiKey, EARLIEST_TIMESTAMP, ErrorCode, LATEST_TIMESTAMP, TributaryError,
+  type AlterConfigsRequest, type ConfigEntry, type ConfigResourceType, type DescribeClusterResponse, type DescribeGroupsResponse,
+  type DescribeQuorumResponse, type MetadataImageResponse, type MetadataLogResponse, type MetadataResponse, type MetadataSnapshotsResponse, type AclBinding,
 } from '@tributary/protocol'
-import type { AclBinding } from '@tributary/protocol'
 import { createAcls, deleteAcls, describeAcls, type AclFilter } from './admin-acls.js'
 import { topicPermissions, type TopicPermissions } from './admin-permissions.js'
 import { deleteGroupOffsets, deleteRecords, type DeleteRecordsArgs } from './admin-deletes.js'
@@ -34,6 +21,7 @@ import type { BrokerConnection } from './broker-connection.js'
 import type { Cluster } from './cluster.js'
 import { Coordinators } from './coordinator.js'
 import { ArgumentError, assertArg, responseError } from './errors.js'
+import { deleteGroups, groupOffsets, listGroups, resetPositions, setOffsets, type GroupOffset, type ResetTarget } from './admin-groups.js'
 import { listOffsets, tpKey } from './list-offsets.js'
 import {
   deleteScramCredentials, describeUsers, upsertScramCredentials,
@@ -84,8 +72,7 @@ export interface PartitionDescription {
   highWatermark: number
 }
 
-export interface GroupOffset { topic: string; partition: number; offset: number; highWatermark: number; lag: number; metadata: string | null }
-export type ResetTarget = 'earliest' | 'latest' | { offset: number } | { timestamp: number }
+export type { GroupOffset, ResetTarget } from './admin-groups.js'
 
 const TIMEOUT_MS_DEFAULT = 30_000
 const checkName = (what: string, v: unknown): string => {
@@ -242,14 +229,8 @@ export class Admin {
   }
 
   /** Every group on every broker (each coordinator knows only its own groups). */
-  async listGroups(): Promise<Array<{ groupId: string; state: string; protocolType: string }>> {
-    const brokers = await this.cluster.allBrokerConnections()
-    const seen = new Map<string, { groupId: string; state: string; protocolType: string }>()
-    const answers = await Promise.allSettled(brokers.map((b) => b.connection.call(ApiKey.ListGroups, {})))
-    for (const a of answers) if (a.status === 'fulfilled') for (const g of a.value.groups) seen.set(g.groupId, g)
-    const failed = answers.filter((a): a is PromiseRejectedResult => a.status === 'rejected')
-    if (failed.length === answers.length && failed.length > 0) throw failed[0].reason
-    return [...seen.values()].sort((a, b) => a.groupId.localeCompare(b.groupId))
+  listGroups(): Promise<Array<{ groupId: string; state: string; protocolType: string }>> {
+    return listGroups(this.cluster)
   }
 
   /** Members with their assignments, plus committed offsets and lag per partition. */
@@ -271,45 +252,14 @@ export class Admin {
   async resetOffsets(args: { groupId: string; topic: string; to: ResetTarget; partitions?: number[] }): Promise<Array<{ partition: number; offset: number }>> {
     const groupId = checkName('groupId', args?.groupId)
     const topic = checkName('topic', args.topic)
-    const to = args.to
-    let ts: number | undefined
-    if (typeof to === 'object' && to !== null && 'offset' in to) {
-      assertArg(Number.isSafeInteger(to.offset) && to.offset >= 0, `offset must be a non-negative integer, got ${to.offset}`)
-    } else if (to === 'earliest') ts = EARLIEST_TIMESTAMP
-    else if (to === 'latest') ts = LATEST_TIMESTAMP
-    else if (typeof to === 'object' && to !== null && 'timestamp' in to && Number.isSafeInteger(to.timestamp) && to.timestamp >= 0) ts = to.timestamp
-    else throw new ArgumentError(`to must be 'earliest', 'latest', { offset } or { timestamp }, got ${JSON.stringify(to)}`)
-    const t = await this.cluster.topicMetadata(topic)
-    const partitions = args.partitions ?? t.partitions.map((p) => p.partition)
-    for (const p of partitions) assertArg(Number.isInteger(p) && p >= 0 && p < t.partitions.length, `partition ${p} does not exist in ${topic}`)
-    let offsets: Array<{ partition: number; offset: number }>
-    if (ts === undefined) {
-      const fixed = (to as { offset: number }).offset
-      offsets = partitions.map((partition) => ({ partition, offset: fixed }))
-    } else {
-      const at = ts
-      const found = await listOffsets(this.cluster, partitions.map((partition) => ({ topic, partition, timestamp: at })))
-      // A timestamp past the last record finds nothing (-1): use the end of the log.
-      const latest = at >= 0 ? await listOffsets(this.cluster, partitions.map((partition) => ({ topic, partition, timestamp: LATEST_TIMESTAMP }))) : found
-      offsets = partitions.map((partition) => {
-        const o = found.get(tpKey(topic, partition))?.offset ?? -1
-        return { partition, offset: o >= 0 ? o : latest.get(tpKey(topic, partition))?.offset ?? 0 }
-      })
-    }
+    const offsets = await resetPositions(this.cluster, topic, args.to, args.partitions)
     await this.setOffsets({ groupId, topic, partitions: offsets })
     return offsets
   }
 
   /** Admin OffsetCommit (memberId '', memberEpoch -1): accepted only while the group has no members. */
-  async setOffsets(args: { groupId: string; topic: string; partitions: Array<{ partition: number; offset: number }> }): Promise<void> {
-    const groupId = checkName('groupId', args?.groupId)
-    const r = await this.coordinators.call(groupId, ApiKey.OffsetCommit, {
-      groupId,
-      memberId: '',
-      memberEpoch: -1,
-      topics: [{ topic: checkName('topic', args.topic), partitions: args.partitions.map((p) => ({ partition: p.partition, offset: p.offset, metadata: null })) }],
-    })
-    for (const t of r.topics) for (const p of t.partitions) if (p.errorCode !== ErrorCode.NONE) throw responseError(p.errorCode, undefined, `commit ${t.topic}-${p.partition} for group ${groupId}`)
+  setOffsets(args: { groupId: string; topic: string; partitions: Array<{ partition: number; offset: number }> }): Promise<void> {
+    return setOffsets(this.coordinators, checkName('groupId', args?.groupId), checkName('topic', args.topic), args.partitions)
   }
 
   async deleteGroup(groupId: string): Promise<void> {
@@ -318,11 +268,7 @@ export class Admin {
 
   async deleteGroups(groupIds: string[]): Promise<void> {
     assertArg(Array.isArray(groupIds) && groupIds.length > 0, 'deleteGroups expects an array of group ids')
-    for (const groupId of groupIds) {
-      const r = await this.coordinators.call(checkName('groupId', groupId), ApiKey.DeleteGroups, { groupIds: [groupId] })
-      const e = r.results.find((x) => x.errorCode !== ErrorCode.NONE)
-      if (e) throw responseError(e.errorCode, undefined, `deleteGroup ${e.groupId}`)
-    }
+    await deleteGroups(this.coordinators, groupIds.map((g) => checkName('groupId', g)))
   }
 
   /**
@@ -472,19 +418,8 @@ export class Admin {
     return new Map(partitions.map((p) => [p, { low: low.get(tpKey(topic, p))?.offset ?? -1, high: high.get(tpKey(topic, p))?.offset ?? -1 }]))
   }
 
-  private async groupOffsets(groupId: string): Promise<GroupOffset[]> {
-    const r = await this.coordinators.call(groupId, ApiKey.OffsetFetch, { groupId, topics: null })
-    const committed = r.topics.flatMap((t) => t.partitions.filter((p) => p.errorCode === ErrorCode.NONE && p.offset >= 0).map((p) => ({ topic: t.topic, ...p })))
-    if (committed.length === 0) return []
-    await this.cluster.refreshMetadata()
-    const live = committed.filter((c) => this.cluster.metadata.partition(c.topic, c.partition))
-    const ends = await listOffsets(this.cluster, live.map((c) => ({ topic: c.topic, partition: c.partition, timestamp: LATEST_TIMESTAMP })))
-    return committed
-      .map((c) => {
-        const hw = ends.get(tpKey(c.topic, c.partition))?.offset ?? -1
-        return { topic: c.topic, partition: c.partition, offset: c.offset, highWatermark: hw, lag: hw >= 0 ? Math.max(0, hw - c.offset) : -1, metadata: c.metadata }
-      })
-      .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
+  private groupOffsets(groupId: string): Promise<GroupOffset[]> {
+    return groupOffsets(this.cluster, this.coordinators, groupId)
   }
 
   /** Wait until the topics exist with a leader on every partition (or are gone), bounded by timeoutMs. */
