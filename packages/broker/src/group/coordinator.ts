@@ -24,7 +24,7 @@ import {
   type Result,
 } from '@tributary/protocol'
 import type { MetadataChange, MetadataView } from '../metadata/image-types.js'
-import type { Clock, ControllerChannel, Random } from '../seams.js'
+import type { Clock, ControllerChannel, PartLogger, Random } from '../seams.js'
 import { ClassicCoordinator } from './classic-coordinator.js'
 import type { ClassicGroup } from './classic-group.js'
 import { ConsumerGroup } from './group-state.js'
@@ -37,9 +37,8 @@ import { MemberTimers, type Expiry } from './member-timers.js'
 import { OffsetsTopic, OFFSETS_TOPIC } from './offsets-topic.js'
 import { loadShard } from './shard-loader.js'
 import type { CommittedOffsetRow } from './lag.js'
-import { toWire } from './topic-partitions.js'
+import { describeConsumerGroup, listShardGroups } from './group-views.js'
 import type { GroupReplicas, ResolvedGroupConfig } from './types.js'
-import type { PartLogger } from '../seams.js'
 
 export interface CoordinatorDeps {
   nodeId: number
@@ -225,20 +224,8 @@ export class GroupCoordinatorCore {
   // ------------------------------------------------------------ ListGroups / DescribeGroups / DeleteGroups
 
   listGroups(statesFilter: readonly string[]): ListGroupsResponse {
-    const wanted = new Set(statesFilter.map((s) => s.toLowerCase()))
-    const groups: ListGroupsResponse['groups'] = []
-    const match = (state: string, classicState?: string) => wanted.size === 0 || wanted.has(state) || (classicState !== undefined && wanted.has(classicState.toLowerCase()))
-    for (const shard of this.shards.values()) {
-      if (shard.status !== 'active') continue
-      const classic = this.classic.list(shard)
-      for (const c of classic) if (match(c.state, c.classicState)) groups.push(c)
-      const live = new Set(classic.map((c) => c.groupId))
-      for (const g of shard.groups.values()) {
-        const state = g.state()
-        if (!live.has(g.groupId) && match(state)) groups.push({ groupId: g.groupId, state, protocolType: 'consumer' })
-      }
-    }
-    return { groups: groups.sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0)) }
+    const active = [...this.shards.values()].filter((shard) => shard.status === 'active')
+    return listShardGroups(active.map((shard) => ({ classic: this.classic.list(shard), groups: shard.groups.values() })), statesFilter)
   }
 
   describeGroup(groupId: string): DescribedGroup {
@@ -250,23 +237,7 @@ export class GroupCoordinatorCore {
     if (classic) return classic
     const g = routed.value.groups.get(groupId)
     if (!g) return dead(ErrorCode.GROUP_ID_NOT_FOUND)
-    const ids = (t: string) => topicIds.get(t)
-    return {
-      groupId,
-      errorCode: ErrorCode.NONE,
-      state: g.state(),
-      groupEpoch: g.groupEpoch,
-      assignmentEpoch: g.assignmentEpoch,
-      members: [...g.members.values()].map((m) => ({
-        memberId: m.memberId,
-        clientId: m.clientId,
-        memberEpoch: m.memberEpoch,
-        subscribedTopicNames: m.subscribedTopicNames,
-        subscribedTopicRegex: m.subscribedTopicRegex,
-        assignment: toWire(m.assigned, ids),
-        targetAssignment: toWire(g.target.get(m.memberId) ?? new Set(), ids),
-      })),
-    }
+    return describeConsumerGroup(g, topicIds)
   }
 
   /** Only empty groups; their offsets and the group record are tombstoned. */
