@@ -134,20 +134,7 @@ export async function startServer(opts: ServerOptions): Promise<NodeServer> {
   const port = (httpServer.address() as AddressInfo).port
   if (initialTls) logger.info({ certificate: certificateSummary(initialTls.cert), clientAuth }, 'the port speaks TLS')
 
-  const reloadTls = (): TlsReload => {
-    if (!opts.tls) return { ok: false, error: NOT_TLS }
-    try {
-      const material = opts.tls.load()
-      ;(httpServer as https.Server).setSecureContext(checkedContext(material, opts.tls.clientAuth))
-      const cert = certificateSummary(material.cert)
-      logger.info({ certificate: cert }, 'TLS certificate reloaded')
-      return { ok: true, fingerprint256: cert.fingerprint256, serialNumber: cert.serialNumber }
-    } catch (err) {
-      const error = (err as Error).message
-      logger.error({ error }, 'TLS certificate reload failed: still serving the previous certificate')
-      return { ok: false, error }
-    }
-  }
+  const reloadTls = (): TlsReload => reloadCertificate(httpServer, opts)
 
   return {
     port,
@@ -208,4 +195,20 @@ function countTlsFailures(httpServer: http.Server | https.Server, clientAuth: Se
     metrics.tlsHandshakeFailures.inc({ reason: why ? 'client-certificate' : 'handshake' })
     logRefused(socket.remoteAddress, why ? `client certificate: ${String(why)}` : err.code ?? err.message)
   })
+}
+
+/** Serve new connections the certificate files' current contents; a bad file keeps the one being served. Never throws. */
+function reloadCertificate(httpServer: http.Server | https.Server, opts: Pick<ServerOptions, 'tls' | 'logger'>): TlsReload {
+  if (!opts.tls) return { ok: false, error: NOT_TLS }
+  try {
+    const material = opts.tls.load()
+    ;(httpServer as https.Server).setSecureContext(checkedContext(material, opts.tls.clientAuth))
+    const cert = certificateSummary(material.cert)
+    opts.logger.info({ certificate: cert }, 'TLS certificate reloaded')
+    return { ok: true, fingerprint256: cert.fingerprint256, serialNumber: cert.serialNumber }
+  } catch (err) {
+    const error = (err as Error).message
+    opts.logger.error({ error }, 'TLS certificate reload failed: still serving the previous certificate')
+    return { ok: false, error }
+  }
 }
