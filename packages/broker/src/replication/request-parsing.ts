@@ -6,6 +6,7 @@
 import {
   ErrorCode,
   fail,
+  isInt,
   type FetchRequest,
   type ListOffsetsRequest,
   type OffsetForLeaderEpochRequest,
@@ -98,14 +99,14 @@ export function parseFetch(body: unknown): Result<FetchRequest> {
 }
 
 /** forgottenTopics: [{ topic, partitions: [int] }] (incremental fetches), counted like topics. */
-function forgottenOf(b: Record<string, unknown>): Array<{ topic: string; partitions: number[] }> {
+function forgottenOf(b: Fields): Array<{ topic: string; partitions: number[] }> {
   const list = b.forgottenTopics
   if (list === undefined || list === null) return []
   if (!Array.isArray(list)) bad('forgottenTopics must be an array')
   let count = 0
   return (list as unknown[]).map((t) => {
     if (!isObj(t)) bad('each forgotten topic must be a map')
-    const tt = t as Record<string, unknown>
+    const tt = t as Fields
     const parts = tt.partitions
     if (!Array.isArray(parts) || !(parts as unknown[]).every(isInt)) bad('forgotten partitions must be integers')
     count += (parts as number[]).length
