@@ -233,7 +233,7 @@ export const BROKER_OPTIONS: readonly OptionSpec[] = [
   opt('storageBlockCacheBytes', 'int', 'LevelDB block cache of the partition logs (bytes)', { default: 8 * 1024 * 1024, min: 0, max: 2 ** 40 }),
   opt('fetchSessionCacheSlots', 'int', 'incremental fetch sessions (KIP-227) cached at once (0 = no sessions; Kafka\'s max.incremental.fetch.session.cache.slots)', { default: 1000, min: 0, max: 1_000_000 }),
   opt('fetchSessionCachePartitions', 'int', 'partitions all cached fetch sessions hold together', { default: 100_000, min: 0, max: 100_000_000 }),
-  opt('producerStateEntriesMax', 'int', 'idempotent producer entries (producer x partition) the node remembers; past it a partition forgets its oldest producer', { default: 100_000, min: 1, max: 100_000_000 }),
+  opt('producerStateEntriesMax', 'int', 'idempotent producer entries (producer x partition) the node remembers; past it a partition forgets its oldest producer', { default: REPLICA_CONFIG_DEFAULTS.producerStateEntriesMax, min: 1, max: 100_000_000 }),
   opt('tlsCert', 'nullable-string', 'PEM certificate (chain) file: the port speaks TLS (wss://, https://); re-read on SIGHUP', { default: null }),
   opt('tlsKey', 'nullable-string', 'PEM private key file for --tls-cert; re-read on SIGHUP', { default: null }),
   opt('tlsCa', 'nullable-string', 'PEM CA bundle trusted for client and peer certificates and for wss:// peers', { default: null }),
