@@ -19,6 +19,8 @@ export interface BrokerSessionsDeps {
   expired(b: BrokerRegistration, silentMs: number): Promise<void>
   /** A session that looked expired had a heartbeat waiting to be read (control-plane-timings.ts). */
   reprieved?(): void
+  /** The session timer fired: run the check (the controller's `checkSessions`, which calls `check`). */
+  checkDue(): void
 }
 
 export class BrokerSessions {
@@ -123,7 +125,7 @@ export class BrokerSessions {
     const delay = Math.max(SESSION_CHECK_MS_MIN, Math.min(every, firstExpiry - now))
     this.cancelCheck = this.deps.clock.setTimeout(() => {
       this.cancelCheck = null
-      this.check()
+      this.deps.checkDue()
       this.schedule()
     }, delay)
   }

@@ -97,6 +97,7 @@ export class Controller {
     this.sessions = new BrokerSessions({
       clock: deps.clock, image: deps.image, config: deps.config,
       reprieved: () => deps.timings?.sessionReprieved?.(),
+      checkDue: () => this.checkSessions(),
       expired: (b, silentMs) => this.enqueue(() => this.fence(b.nodeId, b.brokerEpoch, `no heartbeat for ${silentMs} ms`))
         .catch((err) => { this.limitedLog.warn(`fencing failed:${b.nodeId}`, { ...errorFields(err), broker: b.nodeId }, 'fencing failed') }),
     })
