@@ -39,7 +39,7 @@ export function brokersCommand(y: Argv, rt: Runtime): Argv {
         'unregister <id>',
         'forget a stopped (fenced) broker for good: it leaves every ISR and the broker list; its data dir is no longer needed',
         (c) => c.positional('id', { type: 'number', demandOption: true }),
-        runCommand<{ id: number }>(rt, unregister) as never,
+        runCommand<{ id: number }>(rt, unregister),
       )
       .demandCommand(1, 'give a brokers subcommand: list, drain or unregister'),
   )

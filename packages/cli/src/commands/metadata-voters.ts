@@ -23,7 +23,7 @@ export function votersCommand(rt: Runtime): CommandModule {
       c
         .positional('action', { choices: ['add', 'remove'] as const, describe: 'add: the node (an observer that has caught up) becomes a voter; remove: it stops voting' })
         .positional('id', { type: 'string', describe: 'node id' }),
-    handler: runCommand<VoterArgs>(rt, changeVoters) as never,
+    handler: runCommand<VoterArgs>(rt, changeVoters),
   }
 }
 
