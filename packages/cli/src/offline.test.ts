@@ -48,8 +48,7 @@ describe('offline view of a stopped node', () => {
   })
 
   it('takes the voters from the latest config entry after the snapshot, and moves the image past it', async () => {
-    const base = emptyImage()
-    applyRecords(base, [{ type: 'ClusterId', version: 0, clusterId: 'c3' }], 5)
+    const base = applyRecords(emptyImage(), [{ type: 'ClusterId', version: 0, clusterId: 'c3' }], 5).image
     const v = offlineView({
       hardState: { term: 2, vote: 0, commit: 7 },
       snapshot: { index: 5, term: 2, voters: [1, 2, 3], observers: [], data: encodeImage(base) },

@@ -86,7 +86,7 @@ export function offlineView(state: RaftDiskState): MetadataSource {
       if (snap && e.index <= snap.index) continue
       if (e.type === 'config') {
         // A voter set, the Raft core's: the image moves past it as a live node's does.
-        applyRecords(image, [], e.index)
+        image = applyRecords(image, [], e.index).image
         continue
       }
       const r = decodeRecords(e.data)

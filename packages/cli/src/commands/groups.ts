@@ -34,7 +34,7 @@ export function groupsCommand(y: Argv, rt: Runtime): Argv {
             .positional('group', { type: 'string', demandOption: true })
             .option('topic', { type: 'string', demandOption: true, describe: 'the topic whose offsets go' })
             .option('partition', { alias: 'p', type: 'string', array: true, describe: 'partitions (repeatable or comma-separated; default: every committed one)' }),
-        runCommand<DeleteOffsetsArgs>(rt, deleteOffsets) as never,
+        runCommand<DeleteOffsetsArgs>(rt, deleteOffsets),
       )
       .command(
         'reset-offsets <group>',
