@@ -6,7 +6,8 @@
  */
 import { ErrorCode } from '@tributary/protocol'
 import { Tributary, type ConsumedMessage } from '@tributary/client'
-import { freePort, startCluster, type TestCluster } from './cluster.js'
+import type { TestCluster } from './cluster.js'
+import { startKafkaCluster } from './kafka-cluster.js'
 import { RawKafka } from './kafka-wire.js'
 
 const TOPIC = 'sessions'
@@ -14,15 +15,11 @@ const PARTITIONS = 60
 const TAIL_CACHE_BYTES = 24 * 1024 * 1024
 let cluster: TestCluster
 let client: Tributary
-const kafkaPorts: number[] = []
+let kafkaPorts: number[]
 
 beforeAll(async () => {
-  while (kafkaPorts.length < 3) {
-    const p = await freePort()
-    if (!kafkaPorts.includes(p)) kafkaPorts.push(p)
-  }
   const flags = ['--tail-cache-bytes', String(TAIL_CACHE_BYTES), '--fetch-session-cache-partitions', '5000']
-  cluster = await startCluster({ nodes: 3, logLevel: 'warn', brokerArgs: (id) => [...flags, '--kafka-listen', `127.0.0.1:${kafkaPorts[id - 1]}`] })
+  ;({ cluster, kafkaPorts } = await startKafkaCluster({ brokerArgs: () => flags }))
   client = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-fetch-sessions' })
 }, 60_000)
 

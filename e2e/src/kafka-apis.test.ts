@@ -11,7 +11,8 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto'
 import { decodeRecordBatch, ErrorCode, ZERO_UUID } from '@tributary/protocol'
 import { Tributary, text } from '@tributary/client'
-import { freePort, startCluster, type TestCluster } from './cluster.js'
+import type { TestCluster } from './cluster.js'
+import { startKafkaCluster } from './kafka-cluster.js'
 import { RawKafka } from './kafka-wire.js'
 
 let cluster: TestCluster
@@ -19,12 +20,7 @@ let client: Tributary
 let kafkaPorts: number[]
 
 beforeAll(async () => {
-  kafkaPorts = []
-  while (kafkaPorts.length < 3) {
-    const p = await freePort()
-    if (!kafkaPorts.includes(p)) kafkaPorts.push(p)
-  }
-  cluster = await startCluster({ nodes: 3, logLevel: 'warn', brokerArgs: (id) => ['--kafka-listen', `127.0.0.1:${kafkaPorts[id - 1]}`] })
+  ;({ cluster, kafkaPorts } = await startKafkaCluster())
   client = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-kafka-apis' })
 }, 60_000)
 

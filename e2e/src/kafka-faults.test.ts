@@ -8,7 +8,8 @@
  */
 import { createRequire } from 'node:module'
 import type { AckedWrite } from './checker.js'
-import { freePort, startCluster, type TestCluster } from './cluster.js'
+import type { TestCluster } from './cluster.js'
+import { startKafkaCluster } from './kafka-cluster.js'
 import { createFaultTopic, killLeaderDuringProduction, type ClientRun } from './kafka-fault-run.js'
 
 const require = createRequire(import.meta.url)
@@ -31,13 +32,7 @@ let cluster: TestCluster
 let brokers: string[]
 
 beforeAll(async () => {
-  const ports: number[] = []
-  while (ports.length < 3) {
-    const p = await freePort()
-    if (!ports.includes(p)) ports.push(p)
-  }
-  brokers = ports.map((p) => `127.0.0.1:${p}`)
-  cluster = await startCluster({ nodes: 3, logLevel: 'warn', brokerArgs: (id) => ['--kafka-listen', brokers[id - 1]!] })
+  ;({ cluster, kafkaBrokers: brokers } = await startKafkaCluster())
   await createFaultTopic(cluster, TOPIC)
 }, 60_000)
 

@@ -10,7 +10,8 @@
  */
 import { createRequire } from 'node:module'
 import { Tributary } from '@tributary/client'
-import { freePort, startCluster, type TestCluster } from './cluster.js'
+import type { TestCluster } from './cluster.js'
+import { startKafkaCluster } from './kafka-cluster.js'
 import { runCli } from './cli-process.js'
 import { RawKafka } from './kafka-wire.js'
 
@@ -23,12 +24,7 @@ let kafkajs: any
 let ports: number[]
 
 beforeAll(async () => {
-  ports = []
-  while (ports.length < 3) {
-    const p = await freePort()
-    if (!ports.includes(p)) ports.push(p)
-  }
-  cluster = await startCluster({ nodes: 3, logLevel: 'warn', brokerArgs: (id) => ['--kafka-listen', `127.0.0.1:${ports[id - 1]}`] })
+  ;({ cluster, kafkaPorts: ports } = await startKafkaCluster())
   client = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-kafka-groups' })
   kafkajs = new Kafka({ clientId: 'e2e-kafkajs-group', brokers: ports.map((p) => `127.0.0.1:${p}`), logLevel: logLevel.NOTHING, retry: { retries: 10 } })
 }, 60_000)

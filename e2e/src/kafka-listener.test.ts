@@ -11,7 +11,8 @@
 import { createRequire } from 'node:module'
 import { AUTHORIZED_OPERATIONS_OMITTED, decodeRecordBatch, encodeRecordBatch, ErrorCode, hasOperation, TOPIC_OPERATIONS } from '@tributary/protocol'
 import { Tributary, partitionForKey, text, type ConsumedMessage } from '@tributary/client'
-import { freePort, startCluster, type TestCluster } from './cluster.js'
+import type { TestCluster } from './cluster.js'
+import { startKafkaCluster } from './kafka-cluster.js'
 import { RawKafka } from './kafka-wire.js'
 
 const require = createRequire(import.meta.url)
@@ -23,12 +24,7 @@ let kafkaPorts: number[]
 let kafkajs: any
 
 beforeAll(async () => {
-  kafkaPorts = []
-  while (kafkaPorts.length < 3) {
-    const p = await freePort()
-    if (!kafkaPorts.includes(p)) kafkaPorts.push(p)
-  }
-  cluster = await startCluster({ nodes: 3, logLevel: 'warn', brokerArgs: (id) => ['--kafka-listen', `127.0.0.1:${kafkaPorts[id - 1]}`] })
+  ;({ cluster, kafkaPorts } = await startKafkaCluster())
   client = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-kafka-listener' })
   kafkajs = new Kafka({ clientId: 'e2e-kafkajs', brokers: kafkaPorts.map((p) => `127.0.0.1:${p}`), logLevel: logLevel.NOTHING, retry: { retries: 8 } })
 }, 60_000)

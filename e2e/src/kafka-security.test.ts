@@ -13,7 +13,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { AclOperationTypes as Op, AclPermissionTypes as Perm, AclResourceTypes as Res, ResourcePatternTypes as Pattern, Tributary, type AclBinding } from '@tributary/client'
-import { freePort, startCluster, type TestCluster } from './cluster.js'
+import type { TestCluster } from './cluster.js'
+import { startKafkaCluster } from './kafka-cluster.js'
 
 const require = createRequire(import.meta.url)
 const { Kafka, logLevel } = require('kafkajs')
@@ -34,20 +35,12 @@ const acl = (principal: string, resourceType: number, resourceName: string, oper
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-kafka-sasl-'))
   await writeFile(path.join(dir, 'users'), USERS.flatMap((u) => [`${u}:scram-sha-256:${PASSWORD}\n`, `${u}:scram-sha-512:${PASSWORD}\n`]).join(''), { mode: 0o600 })
-  const ports: number[] = []
-  while (ports.length < 3) {
-    const p = await freePort()
-    if (!ports.includes(p)) ports.push(p)
-  }
-  brokers = ports.map((p) => `127.0.0.1:${p}`)
-  cluster = await startCluster({
-    nodes: 3,
-    logLevel: 'warn',
-    brokerArgs: (id) => [
-      '--kafka-listen', `127.0.0.1:${ports[id - 1]}`, '--authorizer', 'acl', '--super-users', 'User:admin',
+  ;({ cluster, kafkaBrokers: brokers } = await startKafkaCluster({
+    brokerArgs: () => [
+      '--authorizer', 'acl', '--super-users', 'User:admin',
       '--sasl-mechanisms', 'scram-sha-256,scram-sha-512', '--bootstrap-scram-users', path.join(dir, 'users'),
     ],
-  })
+  }))
   admin = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-kafka-sasl-admin', sasl: { mechanism: 'scram-sha-256', username: 'admin', password: PASSWORD } })
   await cluster.waitFor(async () => (await admin.admin().describeUsers().catch(() => [])).length === USERS.length, { message: 'bootstrap users' })
   await admin.admin().createTopic({ topic: 'secured', partitions: 2, replicationFactor: 3 })
