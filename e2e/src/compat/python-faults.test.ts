@@ -6,18 +6,15 @@
  * inconsistent in what each client was told. KafkaJS faces the same fault in
  * ../kafka-faults.test.ts. A client that is not installed is reported and skipped.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import type { AckedWrite } from '../checker.js'
 import { freePort, startCluster, type TestCluster } from '../cluster.js'
 import { createFaultTopic, killLeaderDuringProduction, type ClientRun } from '../kafka-fault-run.js'
+import { interpreterWith, SCRIPTS } from './python-run.js'
 
-const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'python', 'fault_producer.py')
-const INTERPRETERS = ['/usr/bin/python3', 'python3']
-const interpreterWith = (module: string): string | undefined =>
-  INTERPRETERS.find((py) => spawnSync(py, ['-c', `import ${module}`], { encoding: 'utf8' }).status === 0)
+const SCRIPT = path.join(SCRIPTS, 'fault_producer.py')
 
 const CLIENTS = [
   { name: 'confluent-kafka (librdkafka)', arg: 'confluent', python: interpreterWith('confluent_kafka'), pkg: 'python3-confluent-kafka' },
