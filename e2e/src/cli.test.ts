@@ -374,7 +374,7 @@ test('dev starts a cluster, reports a leader, refuses busy ports, stops cleanly 
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   let resumed: ReturnType<typeof start> | undefined
   try {
-    await cluster.waitFor(() => /leader [1-3] {2}term \d+ {2}commit \d+ {2}nodes up 3\/3/.test(out), { timeoutMs: 30_000, message: `dev to report a leader; output so far:\n${out}` })
+    await cluster.waitFor(() => /leader [1-3] {2}term \d+ {2}commit \d+ {2}nodes up 3\/3/.test(out), { timeoutMs: 60_000, message: 'dev to report a leader' }).catch((err: Error) => { throw new Error(`${err.message.split('\n')[0]}; dev printed:\n${out}`) })
     expect(out).toContain(`bootstrap: ws://127.0.0.1:${base},ws://127.0.0.1:${base + 1},ws://127.0.0.1:${base + 2}`)
     const k = base + DEV_KAFKA_PORT_OFFSET
     expect(out).toContain(`Kafka clients (kcat, KafkaJS, librdkafka): bootstrap.servers=127.0.0.1:${k},127.0.0.1:${k + 1},127.0.0.1:${k + 2}`)

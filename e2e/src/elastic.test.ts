@@ -150,7 +150,12 @@ describe('growing from 3 to 5 brokers under load', () => {
     await admin.alterPartitionReassignments({ topics: [{ topic: TOPIC, partitions: [{ partition: moving.partition, replicas: [moving.replicas[0]!, live, 5] }] }] })
     await cluster.waitFor(async () => (await partitionsOf(cluster, TOPIC)).find((p) => p.partition === moving.partition)!.isr.includes(live), { message: `adding replica ${live} in sync` })
     expect((await admin.listPartitionReassignments()).map((r) => r.partition)).toEqual([moving.partition])
-    const described = await cli(cluster, ['topics', 'describe', TOPIC])
+    // Broker 5 was just killed: until its leaderships move, a describe that asks it for offsets fails; ask again.
+    let described = { code: -1 as number | null, stdout: '', stderr: '' }
+    await cluster.waitFor(async () => {
+      described = await cli(cluster, ['topics', 'describe', TOPIC])
+      return described.code === 0
+    }, { message: 'topics describe to answer' }).catch((err: Error) => { throw new Error(`${err.message}\nlast describe: ${described.stderr}`) })
     expect(described.stdout).toMatch(/AddingReplicas\s+RemovingReplicas/)
     expect(await cli(cluster, ['partitions', 'reassign', '--cancel'])).toMatchObject({ code: 0 })
     await cluster.waitFor(async () => {
