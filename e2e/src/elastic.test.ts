@@ -10,10 +10,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Tributary, type Admin } from '@tributary/client'
-import { check, examples, summarize } from './checker.js'
+import { examples, summarize } from './checker.js'
 import { runCli } from './cli-process.js'
 import { startCluster, type TestCluster } from './cluster.js'
-import { finalRead, partitionsOf, waitConverged } from './faults/final-read.js'
+import { partitionsOf } from './faults/final-read.js'
+import { checkWorkload } from './faults/check-workload.js'
 import { Workload } from './faults/workload.js'
 
 const CHECK_INTERVAL_MS = 2000
@@ -196,15 +197,7 @@ describe('growing from 3 to 5 brokers under load', () => {
 
     phase('drain')
     // --- the checker: nothing acknowledged lost, duplicated or out of order
-    await w.stopProducers(5000)
-    const unconverged = await waitConverged(cluster, TOPIC, 30_000)
-    const read = await finalRead(cluster, TOPIC)
-    const deadline = Date.now() + 20_000
-    while (w.undelivered() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
-    const result = check({
-      acked: w.acked, indeterminate: w.indeterminate, finalRead: read.finalRead, bounds: read.bounds, replicas: read.replicas,
-      incompleteReads: read.incompleteReads, delivered: w.delivered, runs: w.runs, unconverged,
-    })
+    const result = await checkWorkload(cluster, TOPIC, w)
     phase('final read')
     console.log(`${phases.join('\n')}\n${summarize(result, { acked: w.acked.length, indeterminate: w.indeterminate.length })}`)
     expect({ valid: result.valid, anomalies: examples(result) }).toEqual({ valid: true, anomalies: '' })

@@ -11,10 +11,11 @@
  * packages/broker/src/controller/unregister-access.test.ts).
  */
 import { ApiKey, type DescribeQuorumResponse } from '@tributary/protocol'
-import { check, examples, summarize } from './checker.js'
+import { examples, summarize } from './checker.js'
 import { runCli } from './cli-process.js'
 import { startCluster, type TestCluster } from './cluster.js'
-import { finalRead, partitionsOf, waitConverged } from './faults/final-read.js'
+import { partitionsOf } from './faults/final-read.js'
+import { checkWorkload } from './faults/check-workload.js'
 import { Workload } from './faults/workload.js'
 
 const TOPIC = 'voters'
@@ -132,15 +133,7 @@ describe('quorum membership under load', () => {
     await cluster.waitFor(async () => (await partitionsOf(cluster, TOPIC)).every((p) => !p.replicas.includes(5) && p.isr.length === p.replicas.length && p.leader > 0), { message: 'nothing under-replicated' })
 
     // --- the checker, and one leader per term
-    await w.stopProducers(5000)
-    const unconverged = await waitConverged(cluster, TOPIC, 30_000)
-    const read = await finalRead(cluster, TOPIC)
-    const deadline = Date.now() + 20_000
-    while (w.undelivered() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
-    const result = check({
-      acked: w.acked, indeterminate: w.indeterminate, finalRead: read.finalRead, bounds: read.bounds, replicas: read.replicas,
-      incompleteReads: read.incompleteReads, delivered: w.delivered, runs: w.runs, unconverged,
-    })
+    const result = await checkWorkload(cluster, TOPIC, w)
     const terms = await watch.stop()
     console.log(`killed leaders ${killed1} (add 4) and ${killed2} (remove 1); terms seen ${terms.map(([t, ids]) => `${t}:${ids.join('/')}`).join(' ')}; acked ${appended} during the changes\n${summarize(result, { acked: w.acked.length, indeterminate: w.indeterminate.length })}`)
     expect(terms.filter(([, ids]) => ids.length > 1)).toEqual([])
