@@ -89,4 +89,49 @@ describe('elections end although stale voters keep campaigning', () => {
     expect(cand.role).toBe('follower')
     expect(cand.status().term).toBe(5)
   })
+  test('a voter that voted for itself yields to a candidate of its term with a newer log', () => {
+    // Node 4 (old log) campaigned in term 3 and voted for itself; node 1, with the
+    // newest log, asks it in the same term and is refused (one vote per term). Node 4
+    // now holds back its next campaign past any timeout node 1 can draw, so node 1's
+    // next campaign, in term 4, comes first and gets node 4's vote.
+    const stale = nodeWith(4, [1, 1], 2)
+    while (stale.role !== 'candidate') stale.tick()
+    drain(stale)
+    expect(stale.status()).toMatchObject({ term: 3, vote: 4 })
+    stale.step(makeMessage(MessageType.Vote, 1, 4, 3, { index: 3, logTerm: 2 }))
+    expect(drain(stale).map((m) => [m.type, m.term, m.reject])).toEqual([[MessageType.VoteResp, 3, 1]])
+    let ticks = 0
+    while (stale.status().term === 3) {
+      stale.tick()
+      ticks++
+    }
+    expect(ticks).toBeGreaterThanOrEqual(2 * ET)
+    expect(ticks).toBeLessThan(3 * ET)
+    // Node 1 in term 4 gets the vote it asks for.
+    const fresh = nodeWith(4, [1, 1], 2)
+    while (fresh.role !== 'candidate') fresh.tick()
+    drain(fresh)
+    fresh.step(makeMessage(MessageType.Vote, 1, 4, 4, { index: 3, logTerm: 2 }))
+    expect(drain(fresh).map((m) => [m.type, m.term, m.reject])).toEqual([[MessageType.VoteResp, 4, 0]])
+  })
+
+  test('... but not to a candidate whose log is older than its own', () => {
+    const n = nodeWith(1, [1, 1, 2], 2)
+    let campaigns = 0
+    let ticks = 0
+    while (campaigns < 2) {
+      n.tick()
+      ticks++
+      const asks = drain(n).filter((m) => m.type === MessageType.Vote)
+      if (asks.length === 0) continue
+      campaigns++
+      // Node 4, with an older log, asks in the term we campaign in: refused, and our
+      // own next campaign keeps its ordinary timeout.
+      n.step(makeMessage(MessageType.Vote, 4, 1, asks[0]!.term, { index: 1, logTerm: 1 }))
+      expect(drain(n).map((m) => m.reject)).toEqual([1])
+      if (campaigns === 1) ticks = 0
+    }
+    expect(ticks).toBeGreaterThanOrEqual(ET)
+    expect(ticks).toBeLessThan(2 * ET)
+  })
 })

@@ -126,7 +126,25 @@ export function handleVoteRequest(s: NodeState, m: RaftMessage): void {
     }
   } else {
     s.send(makeMessage(respType, s.id, m.from, s.term, { reject: 1 }))
+    if (!pre) yieldToBetterCandidate(s, m)
   }
+}
+
+/**
+ * We refused a candidate of our own term only because we had voted for ourselves,
+ * yet its log is at least as up to date as ours: it can win where we may not (a
+ * voter whose log is newer than ours refuses us), so we hold back our next campaign
+ * for a longer timeout and let its next one, in a term above ours, come first and
+ * collect our vote. Without this, a voter with an old log that campaigns a little
+ * earlier than the up-to-date one in every round (it hears its refusals sooner) keeps
+ * taking each new term first, and without pre-vote the cluster can go many terms
+ * without a leader (simulator seeds 105289, 112112, 117025, 117825 with 3 voters).
+ */
+function yieldToBetterCandidate(s: NodeState, m: RaftMessage): void {
+  if (m.term !== s.term || s.vote !== s.id || s.leader !== 0) return
+  if (!s.log.isUpToDate(m.index, m.logTerm)) return
+  s.electionElapsed = 0
+  s.randomizedElectionTimeout = s.cfg.electionTimeoutTicks + s.newElectionTimeout()
 }
 
 /** A (pre)candidate counts the answers to its campaign. */

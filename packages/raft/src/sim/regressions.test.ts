@@ -38,4 +38,14 @@ describe('simulator regressions', () => {
     expect(r.plan).toMatchObject({ preVote: true, checkQuorum: true, observers: 1 })
     expect(r.failure).toBeUndefined()
   })
+  test.each([105289, 112112, 117025, 117825])('seed %i with 3 voters and voter changes elects a leader after healing', (seed) => {
+    // Without pre-vote, a voter whose log (and so its configuration) was old campaigned
+    // a little before the up-to-date voter in every round, which then asked in a term
+    // already taken and was refused: six or more terms without a leader. A voter that
+    // refuses a newer-logged candidate of its own term now lets that one go first.
+    const r = runSimulation({ seed, voters: 3 })
+    expect(r.plan).toMatchObject({ preVote: false })
+    expect(r.stats.votersAdded + r.stats.votersRemoved).toBeGreaterThan(0)
+    expect(r.failure).toBeUndefined()
+  })
 })
