@@ -134,4 +134,17 @@ describe('elections end although stale voters keep campaigning', () => {
     expect(ticks).toBeGreaterThanOrEqual(ET)
     expect(ticks).toBeLessThan(2 * ET)
   })
+  test('a stale leader that is no voter of ours is told our term, even without pre-vote or check-quorum', () => {
+    // Node 3 came back with the first configuration [1, 2, 3] and a term of its own
+    // campaigns (5); the cluster has since moved to voters [4, 5, 6], whose leader 6
+    // (term 4) replicates to it. Node 3's vote requests go to 1 and 2 only, so the
+    // leader would never learn the later term: we answer its appends with it.
+    const storage = new MemoryRaftStorage({ hardState: { term: 5, vote: 3, commit: 0 }, entries: logOfTerms([1, 1, 2]) })
+    const n = new RaftNode({ id: 3, voters: [1, 2, 3], storage, random: seededRandom(3), preVote: false, checkQuorum: false })
+    n.step(makeMessage(MessageType.Heartbeat, 6, 3, 4, { commit: 0 }))
+    expect(drain(n).map((m) => [m.type, m.to, m.term])).toEqual([[MessageType.AppResp, 6, 5]])
+    // A stale leader we count as a voter hears our campaigns: no answer, as before.
+    n.step(makeMessage(MessageType.Heartbeat, 2, 3, 4, { commit: 0 }))
+    expect(drain(n)).toEqual([])
+  })
 })

@@ -76,9 +76,14 @@ function noteOutsideVoter(s: NodeState, id: number): void {
 }
 
 function staleTerm(s: NodeState, m: RaftMessage): RaftResult {
-  if ((s.cfg.checkQuorum || s.cfg.preVote) && (m.type === MessageType.App || m.type === MessageType.Heartbeat)) {
-    // Tell a stale leader our term so it steps down (it may otherwise never hear it,
-    // since pre-vote keeps us from campaigning it out).
+  const fromLeader = m.type === MessageType.App || m.type === MessageType.Heartbeat
+  if (fromLeader && (s.cfg.checkQuorum || s.cfg.preVote || !s.isVoter(m.from))) {
+    // Tell a stale leader our term so it steps down: it may otherwise never hear it,
+    // since pre-vote keeps us from campaigning it out, or since it is no voter in our
+    // (evidently older) configuration, so our vote requests never reach it. Its step
+    // down lets a leader of a later term bring our configuration up to date (seed
+    // 150598 with 3 voters: a voter of the first configuration, back after four voter
+    // changes, campaigned among the removed voters for a hundred ticks).
     s.send(makeMessage(MessageType.AppResp, s.id, m.from, s.term))
   } else if (m.type === MessageType.PreVote || m.type === MessageType.Vote) {
     // §5.1: the rejection carries our term, so a candidate that campaigned in a stale

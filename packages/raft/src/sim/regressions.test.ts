@@ -48,4 +48,12 @@ describe('simulator regressions', () => {
     expect(r.stats.votersAdded + r.stats.votersRemoved).toBeGreaterThan(0)
     expect(r.failure).toBeUndefined()
   })
+  test('seed 150598 with 3 voters: a voter of the first configuration, back after the voters changed, is brought up to date', () => {
+    // Node 3 returned with voters [1, 2, 3] and campaigned among the removed 1 and 2,
+    // while leader 6 of voters [4, 5, 6] in a lower term sent it appends it ignored:
+    // no progress for a hundred ticks. It now tells that leader its term.
+    const r = runSimulation({ seed: 150598, voters: 3 })
+    expect(r.plan).toMatchObject({ preVote: false, checkQuorum: false })
+    expect(r.failure).toBeUndefined()
+  })
 })
