@@ -1,14 +1,16 @@
-import { MessageType, type RaftMessage } from '../message.js'
+import { MessageType } from '../message.js'
 import { seededRandom, type SeededRandom } from '../random.js'
 import { RaftNode, type Ready } from '../raft-node.js'
 import { MemoryRaftStorage } from '../storage.js'
-import { EventQueue } from './event-queue.js'
 import { choosePlan, describePlan, UNITS_PER_TICK, type FaultPlan } from './fault-plan.js'
 import { chainHash, InvariantViolation, Invariants } from './invariants.js'
 import { ProgressWatch } from './progress-watch.js'
-import { SimDisk } from './sim-disk.js'
+import type { SimDisk } from './sim-disk.js'
+import { decodeState, encodeState, newSimNode, type SimNode } from './sim-node.js'
+import { SimNetwork, type Envelope } from './sim-network.js'
 import { emptyStats, type SimStats } from './stats.js'
 import { Trace } from './trace.js'
+import { SimWorkload } from './sim-workload.js'
 import { askForVoterChange, chooseVoterChanges, VoterChangeCounter, voterChangeStream } from './voter-changes.js'
 
 /**
@@ -52,8 +54,6 @@ export interface SimResult {
   trace: string[]
 }
 
-/** Bound on messages in flight in the simulated network. */
-const NETWORK_MAX_IN_FLIGHT = 100_000
 const LIVENESS_MARKERS = 3
 /** Once healed, a leader must exist within this many election timeouts. */
 const LEADER_DEADLINE_ELECTION_TIMEOUTS = 10
@@ -67,29 +67,6 @@ const LEADER_DEADLINE_ELECTION_TIMEOUTS = 10
  */
 const STALL_TICKS = 100
 
-const LINK_KEY = 1024
-
-interface SimNode {
-  id: number
-  isVoter: boolean
-  /** The node's disk (DurableRaftLog semantics); survives crashes. */
-  disk: SimDisk
-  /** What the node reads: mirrors the disk, rebuilt from it on restart. */
-  memory: MemoryRaftStorage
-  raft: RaftNode | null
-  joined: boolean
-  downUntilTick: number
-  lastCommit: number
-  lastRole: string
-  /** The app's state machine: applied index and a hash chained over every applied entry. */
-  appIndex: number
-  appHash: number
-  rng: SeededRandom
-}
-
-/** A message in flight; seq orders the messages sent on its link, to count reorderings. */
-type Envelope = { m: RaftMessage; seq: number }
-
 export function runSimulation(options: SimOptions): SimResult {
   return new Simulation(options).run()
 }
@@ -99,23 +76,15 @@ class Simulation {
   private readonly plan: FaultPlan
   private readonly nodes = new Map<number, SimNode>()
   private readonly voterIds: number[]
-  private readonly net = new EventQueue<Envelope>(NETWORK_MAX_IN_FLIGHT)
-  /** Directed links that lose every message, as from * LINK_KEY + to. */
-  private readonly cuts = new Set<number>()
+  private readonly network: SimNetwork
+  private readonly workload: SimWorkload
   private readonly inv: Invariants
   private readonly trace: Trace
   private readonly et: number
   private readonly safetyTicks: number
   private readonly livenessTicks: number
   private time = 0
-  private proposalSeq = 0
-  private readSeq = 0
-  private readonly pendingReads = new Map<string, number>()
   private readonly stats: SimStats = emptyStats()
-  /** Per link (from * LINK_KEY + to): messages sent, and the highest seq delivered. */
-  private readonly linkSent = new Map<number, number>()
-  private readonly linkDelivered = new Map<number, number>()
-  private healed = false
   /** Membership changes draw from their own stream, so a plan without them replays as before they existed. */
   private readonly voterRng: SeededRandom
   private readonly voterChanges: VoterChangeCounter
@@ -132,26 +101,15 @@ class Simulation {
     this.inv = new Invariants(this.voterIds)
     this.voterChanges = new VoterChangeCounter(this.voterIds)
     this.trace = new Trace(options.traceLimit ?? 400, options.traceSink)
+    this.network = new SimNetwork(this.rng, this.plan, this.stats, this.trace)
+    this.workload = new SimWorkload(this.rng, this.plan, this.stats, this.trace, this.inv, this.voterIds)
     this.tickingAt = Array.from({ length: UNITS_PER_TICK }, () => [])
     const planned = options.voters + this.plan.observers
     for (let k = 0; k < planned + this.plan.spareNodes; k++) {
       const id = k + 1
       const rng = k < planned ? this.rng : this.voterRng
       const phase = rng.int(UNITS_PER_TICK)
-      this.nodes.set(id, {
-        id,
-        isVoter: id <= options.voters,
-        disk: new SimDisk(),
-        memory: new MemoryRaftStorage(),
-        raft: null,
-        joined: false,
-        downUntilTick: 0,
-        lastCommit: 0,
-        lastRole: 'follower',
-        appIndex: 0,
-        appHash: 0,
-        rng: rng.fork(),
-      })
+      this.nodes.set(id, newSimNode(id, id <= options.voters, rng.fork()))
       this.tickingAt[phase]!.push(this.nodes.get(id)!)
     }
     this.disks = new Map([...this.nodes.values()].map((x) => [x.id, x.disk] as const))
@@ -194,7 +152,7 @@ class Simulation {
     const end = this.time + ticks * UNITS_PER_TICK
     while (this.time < end) {
       this.time++
-      while (this.net.peekTime() <= this.time) this.deliver(this.net.pop()!)
+      for (let e = this.network.nextDue(this.time); e; e = this.network.nextDue(this.time)) this.deliver(e)
       for (const n of this.tickingAt[this.time % UNITS_PER_TICK]!) {
         if (n.raft) {
           n.raft.tick()
@@ -222,7 +180,7 @@ class Simulation {
       }
     }
     const p = this.plan
-    if (this.rng.chance(p.partitionRate)) this.changePartition()
+    if (this.rng.chance(p.partitionRate)) this.network.changePartition(this.time, [...this.nodes.keys()])
     if (this.rng.chance(p.crashRate)) {
       const live = [...this.nodes.values()].filter((n) => n.raft)
       if (live.length > 0) this.crash(live[this.rng.int(live.length)]!, tick, 'crash')
@@ -241,43 +199,6 @@ class Simulation {
     if (asked.accepted) this.stats.voterChangesAccepted++
     this.trace.add(this.time, l.id, 'voters', `${asked.what} (in force: [${l.raft!.voters}])`)
     this.afterEvent(l)
-  }
-
-  private changePartition(): void {
-    this.cuts.clear()
-    const ids = [...this.nodes.keys()]
-    const kind = this.rng.int(4)
-    if (kind === 0) {
-      this.trace.add(this.time, 0, 'heal', 'network healed')
-      return
-    }
-    if (kind === 1) {
-      const side = ids.filter(() => this.rng.chance(0.5))
-      for (const a of side) for (const b of ids) if (!side.includes(b)) this.cutBoth(a, b)
-      this.stats.partitions++
-      this.trace.add(this.time, 0, 'partition', `{${side}} | {${ids.filter((x) => !side.includes(x))}}`)
-    } else if (kind === 2) {
-      const victim = ids[this.rng.int(ids.length)]!
-      for (const b of ids) if (b !== victim) this.cutBoth(victim, b)
-      this.stats.partitions++
-      this.trace.add(this.time, 0, 'partition', `isolate n${victim}`)
-    } else {
-      const links: string[] = []
-      for (let k = 0; k < 1 + this.rng.int(3); k++) {
-        const a = ids[this.rng.int(ids.length)]!
-        const b = ids[this.rng.int(ids.length)]!
-        if (a === b) continue
-        this.cuts.add(a * LINK_KEY + b)
-        links.push(`${a}->${b}`)
-      }
-      if (links.length > 0) this.stats.asymmetricCuts++
-      this.trace.add(this.time, 0, 'partition', `asymmetric cut ${links.join(' ')}`)
-    }
-  }
-
-  private cutBoth(a: number, b: number): void {
-    this.cuts.add(a * LINK_KEY + b)
-    this.cuts.add(b * LINK_KEY + a)
   }
 
   // ---------------------------------------------------------------- nodes
@@ -317,26 +238,20 @@ class Simulation {
 
   private restartDue(tick: number): void {
     for (const n of this.nodes.values()) {
-      if (n.joined && !n.raft && (this.healed || tick >= n.downUntilTick)) this.start(n)
+      if (n.joined && !n.raft && (this.network.healed || tick >= n.downUntilTick)) this.start(n)
     }
   }
 
-  private deliver({ m, seq }: Envelope): void {
+  private deliver(envelope: Envelope): void {
+    const { m } = envelope
     const n = this.nodes.get(m.to)
-    const link = m.from * LINK_KEY + m.to
-    if (!n?.raft || this.cuts.has(link)) {
-      this.stats.dropped++
-      return
-    }
-    this.stats.messages++
-    const latest = this.linkDelivered.get(link) ?? -1
-    if (seq < latest) this.stats.reordered++
-    else this.linkDelivered.set(link, seq)
+    if (!this.network.arrives(envelope, !!n?.raft)) return
+    const raft = n!.raft!
     this.trace.add(this.time, m.to, 'recv', m)
-    const r = n.raft.step(m)
+    const r = raft.step(m)
     if (!r.ok && r.code !== 'STALE_TERM') this.trace.add(this.time, m.to, 'rejected', `${r.code}: ${r.message}`)
     else if (r.ok && m.type === MessageType.TimeoutNow) this.stats.transfersObeyed++
-    this.afterEvent(n)
+    this.afterEvent(n!)
   }
 
   /**
@@ -370,13 +285,13 @@ class Simulation {
     n.memory.append(rd.entries)
     if (rd.hardState) n.memory.setHardState(rd.hardState)
     this.inv.diskMatchesMemory(n.id, n.disk, n.memory)
-    if (rd.mustSync && !this.healed && this.rng.chance(this.plan.crashAfterPersistRate)) {
+    if (rd.mustSync && !this.network.healed && this.rng.chance(this.plan.crashAfterPersistRate)) {
       this.stats.crashesAfterPersist++
       this.crash(n, this.time / UNITS_PER_TICK, `after persisting (${rd.entries.length} entries) and before sending ${rd.messages.length} messages`)
       return
     }
     // 2. send
-    for (const m of rd.messages) this.send(n.id, m)
+    for (const m of rd.messages) this.network.send(this.time, n.id, m)
     // 3. apply
     if (rd.snapshot) {
       const s = decodeState(rd.snapshot.data)
@@ -394,15 +309,7 @@ class Simulation {
       n.appIndex = e.index
       n.appHash = next
     }
-    for (const r of rd.readStates) {
-      const key = new TextDecoder().decode(r.ctx)
-      const min = this.pendingReads.get(key)
-      if (min !== undefined) {
-        this.inv.readServed(n.id, r.index, min)
-        this.pendingReads.delete(key)
-        this.stats.reads++
-      }
-    }
+    for (const r of rd.readStates) this.workload.readServed(n.id, r)
     raft.advance(rd)
     // 4. maybe snapshot the app's state
     if (n.appIndex - n.disk.snapshotIndex() >= this.plan.compactEvery) {
@@ -416,62 +323,20 @@ class Simulation {
     }
   }
 
-  private send(from: number, m: RaftMessage): void {
-    this.trace.add(this.time, from, 'send', m)
-    const p = this.plan
-    if (!this.healed && this.rng.chance(p.lossRate)) {
-      this.stats.lost++
-      return
-    }
-    const copies = !this.healed && this.rng.chance(p.duplicateRate) ? 2 : 1
-    if (copies === 2) this.stats.duplicated++
-    const link = from * LINK_KEY + m.to
-    const seq = this.linkSent.get(link) ?? 0
-    this.linkSent.set(link, seq + 1)
-    for (let k = 0; k < copies; k++) {
-      const delay = this.healed ? 1 + this.rng.int(5) : p.minDelayUnits + this.rng.int(p.maxDelayUnits - p.minDelayUnits + 1)
-      if (!this.net.push(this.time + delay, { m, seq })) this.stats.dropped++
-    }
-  }
-
-  // ---------------------------------------------------------------- client
-
+  /** The client's workload for this tick, sent to a leader (none once healed). */
   private client(faults: boolean): void {
     const leaders = [...this.nodes.values()].filter((n) => n.raft?.role === 'leader')
     if (leaders.length === 0) return
     const l = leaders[this.rng.int(leaders.length)]!
-    const raft = l.raft!
     if (!faults) return
-    let proposals = Math.floor(this.plan.proposalsPerTick) + (this.rng.chance(this.plan.proposalsPerTick % 1) ? 1 : 0)
-    while (proposals-- > 0) {
-      const data = new TextEncoder().encode(`p${++this.proposalSeq}`)
-      const r = raft.propose(data)
-      if (r.ok) this.trace.add(this.time, l.id, 'propose', `p${this.proposalSeq} -> ${r.value.index}/t${r.value.term}`)
-    }
-    if (this.rng.chance(this.plan.readRate)) {
-      const live = [...this.nodes.values()].filter((n) => n.raft)
-      const reader = live[this.rng.int(live.length)]!
-      const key = `r${++this.readSeq}`
-      if (reader.raft!.readIndex(new TextEncoder().encode(key)).ok) {
-        this.pendingReads.set(key, this.inv.globalCommit)
-        this.trace.add(this.time, reader.id, 'read', `${key} (commit known: ${this.inv.globalCommit})`)
-      }
-    }
-    if (this.rng.chance(this.plan.transferRate)) {
-      const to = this.voterIds[this.rng.int(this.voterIds.length)]!
-      if (raft.transferLeadership(to).ok && to !== l.id) {
-        this.stats.transfers++
-        this.trace.add(this.time, l.id, 'transfer', `to n${to}`)
-      }
-    }
+    this.workload.tick(this.time, l, [...this.nodes.values()].filter((n) => n.raft))
     this.afterEvent(l)
   }
 
   // ---------------------------------------------------------------- liveness
 
   private liveness(): string | undefined {
-    this.healed = true
-    this.cuts.clear()
+    this.network.heal()
     this.trace.add(this.time, 0, 'LIVENESS', 'heal everything: no loss, no partitions, no crashes; restart all; join all observers')
     for (const n of this.nodes.values()) if (!n.raft) this.start(n)
     const startTime = this.time
@@ -523,17 +388,3 @@ class Simulation {
     return undefined
   }
 }
-
-function encodeState(index: number, hash: number): Uint8Array {
-  const b = new Uint8Array(12)
-  const v = new DataView(b.buffer)
-  v.setFloat64(0, index)
-  v.setUint32(8, hash)
-  return b
-}
-
-function decodeState(b: Uint8Array): { index: number; hash: number } {
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength)
-  return { index: v.getFloat64(0), hash: v.getUint32(8) }
-}
-
