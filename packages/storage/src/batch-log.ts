@@ -11,16 +11,15 @@ import {
   ErrorCode,
   fail,
   ok,
-  patchBaseOffset,
-  patchPartitionLeaderEpoch,
-  splitBatches,
   TributaryError,
   type Result,
 } from '@tributary/protocol'
+import { appendResult, assertAscendingFrom, own, splitOrThrow, stampOffsetsAndEpoch, type BatchSlice } from './append-batches.js'
 import { assert } from './assert.js'
 import type { LogChange, PartitionBackend, PersistedState, StoredBatch } from './backend.js'
 import { lastOffsetDeltaOf, maxTimestampOf } from './batch-bytes.js'
 import { planCompaction, type CompactionLimits } from './compaction.js'
+import { BatchWalker } from './batch-walker.js'
 import { LeaderEpochCache } from './epoch-cache.js'
 import { OpQueue } from './op-queue.js'
 import type {
@@ -31,6 +30,7 @@ import type {
   ReadResult,
   RetentionPolicy,
 } from './partition-log.js'
+import { planRetention } from './retention.js'
 import { findOffsetForTimestamp } from './timestamp-search.js'
 import type { CachedBatch, TailCache } from './tail-cache.js'
 
@@ -47,10 +47,6 @@ export const BATCH_LOG_LIMITS_DEFAULT: BatchLogLimits = {
 
 /** Longest a new HW waits for a write to carry it to disk (Kafka checkpoints every 5 s). */
 export const HW_CHECKPOINT_MS = 1_000
-/** A view this much smaller than its buffer is copied, so the cache never pins a whole request frame. */
-const VIEW_COPY_RATIO = 2
-
-type Visit = (baseOffset: number, lastOffset: number, bytes: Uint8Array) => boolean
 
 export class BatchLog implements PartitionLog {
   private logStart = 0
@@ -70,14 +66,8 @@ export class BatchLog implements PartitionLog {
   private readonly ops = new OpQueue()
   /** Bumped by every change other than an append: truncation, retention, compaction. */
   private rewrites = 0
-  /**
-   * The stored batch a read pulled from LevelDB but could not fit under its maxBytes:
-   * the next read of a consumer going through the log starts there. Without it every
-   * such read reads two batches for one (with 1 MiB batches, the producer's default,
-   * 2 MiB from LevelDB per 1 MiB served). Valid while `rewrites` is unchanged.
-   */
-  private readAhead: { baseOffset: number; lastOffset: number; bytes: Uint8Array; rewrites: number } | null = null
-
+  /** Reads through the tail cache, the read-ahead batch and the backend. */
+  private readonly walker: BatchWalker
   private constructor(
     readonly topicId: string,
     readonly partition: number,
@@ -85,7 +75,9 @@ export class BatchLog implements PartitionLog {
     private readonly cache: TailCache,
     private readonly limits: BatchLogLimits,
     private readonly onClose: () => void,
-  ) {}
+  ) {
+    this.walker = new BatchWalker(backend, cache, () => this.rewrites)
+  }
 
   static async open(
     topicId: string,
@@ -204,13 +196,7 @@ export class BatchLog implements PartitionLog {
     const buf = own(input)
     const slices = splitOrThrow(buf)
     const baseOffset = this.logEnd
-    let next = baseOffset
-    for (const s of slices) {
-      patchBaseOffset(buf, s.at, next)
-      patchPartitionLeaderEpoch(buf, s.at, leaderEpoch)
-      s.header.baseOffset = next
-      next += s.header.lastOffsetDelta + 1
-    }
+    stampOffsetsAndEpoch(buf, slices, baseOffset, leaderEpoch)
     if (this.epochs.assign(leaderEpoch, baseOffset)) this.epochsVersion++
     await this.appendSlices(slices)
     return appendResult(slices, nowMs)
@@ -221,11 +207,7 @@ export class BatchLog implements PartitionLog {
     const buf = own(input)
     const slices = splitOrThrow(buf)
     // Check every batch before the epoch cache changes: a refused append leaves no trace.
-    let expected = this.logEnd
-    for (const s of slices) {
-      assert(s.header.baseOffset >= expected, `follower batch at ${s.header.baseOffset} is below the log end ${expected}`)
-      expected = s.header.baseOffset + s.header.lastOffsetDelta + 1
-    }
+    assertAscendingFrom(slices, this.logEnd)
     for (const { header: h } of slices) {
       if (h.partitionLeaderEpoch > this.epochs.latestEpoch() && this.epochs.assign(h.partitionLeaderEpoch, h.baseOffset)) {
         this.epochsVersion++
@@ -235,7 +217,7 @@ export class BatchLog implements PartitionLog {
     return appendResult(slices, -1)
   }
 
-  private appendSlices(slices: ReturnType<typeof splitOrThrow>): Promise<void> {
+  private appendSlices(slices: BatchSlice[]): Promise<void> {
     const puts: StoredBatch[] = []
     const cached: CachedBatch[] = []
     for (const s of slices) {
@@ -260,10 +242,10 @@ export class BatchLog implements PartitionLog {
     let firstOffset = fromOffset
     let nextOffset = fromOffset
     if (fromOffset < limit) {
-      await this.walk(fromOffset, (base, last, batch) => {
+      await this.walker.walk(fromOffset, (base, last, batch) => {
         if (base >= limit) return false
         if (chunks.length > 0 && bytes + batch.length > maxBytes) {
-          if (rewrites === this.rewrites && batch.length <= this.cache.bytesMax()) this.readAhead = { baseOffset: base, lastOffset: last, bytes: batch, rewrites }
+          if (rewrites === this.rewrites) this.walker.keepAhead(base, last, batch)
           return false
         }
         if (chunks.length === 0) firstOffset = base
@@ -276,48 +258,11 @@ export class BatchLog implements PartitionLog {
     return ok({ records: concatBytes(chunks, bytes), firstOffset, nextOffset })
   }
 
-  /**
-   * Visits the batches holding offsets >= `from` in order, from the backend up to the
-   * cached tail and then from the cache, until `visit` returns false. The cache's
-   * head may move while the backend is read, so this alternates until done.
-   */
-  private async walk(from: number, visit: Visit): Promise<void> {
-    let cursor = from
-    for (;;) {
-      const index = this.cache.indexFor(cursor)
-      if (index >= 0) {
-        for (let i = index, b = this.cache.at(i); b !== undefined; b = this.cache.at(++i)) {
-          if (!visit(b.baseOffset, b.lastOffset, b.bytes)) return
-        }
-        return
-      }
-      const ahead = this.readAhead
-      if (ahead !== null && ahead.rewrites === this.rewrites && ahead.baseOffset <= cursor && cursor <= ahead.lastOffset) {
-        if (!visit(ahead.baseOffset, ahead.lastOffset, ahead.bytes)) return
-        cursor = ahead.lastOffset + 1
-        continue
-      }
-      const stop = this.cache.firstBaseOffset() ?? Number.MAX_SAFE_INTEGER
-      // A cursor inside a batch starts the scan at that batch; the floor's key alone
-      // says where, so the batch is read once, by the scan.
-      const floor = await this.backend.floor(cursor, { values: false })
-      const from = floor !== null && floor.baseOffset < cursor ? floor.baseOffset : cursor
-      for await (const b of this.backend.scan(from, stop)) {
-        const last = b.baseOffset + lastOffsetDeltaOf(b.bytes)
-        if (last < cursor) continue // the floor batch ends before the cursor (a gap left by compaction)
-        if (!visit(b.baseOffset, last, b.bytes)) return
-        cursor = last + 1
-      }
-      if (stop === Number.MAX_SAFE_INTEGER) return
-      cursor = Math.max(cursor, stop)
-    }
-  }
-
   async offsetForTimestamp(timestampMs: number): Promise<{ offset: number; timestamp: number } | null> {
     this.checkUsable()
     let found: { offset: number; timestamp: number } | null = null
     const end = this.logEnd
-    await this.walk(this.logStart, (base, _last, bytes) => {
+    await this.walker.walk(this.logStart, (base, _last, bytes) => {
       if (base >= end) return false
       if (maxTimestampOf(bytes) < timestampMs) return true
       found = findOffsetForTimestamp(bytes, timestampMs)
@@ -376,29 +321,8 @@ export class BatchLog implements PartitionLog {
     return this.ops.exclusive(async () => {
       this.checkUsable()
       await this.lastWrite
-      const limit = Math.min(policy.maxOffset ?? Number.MAX_SAFE_INTEGER, this.logEnd)
-      const expiredBefore = policy.retentionMs < 0 ? -Infinity : policy.nowMs - policy.retentionMs
-      const startAtLeast = Math.min(policy.logStartOffset ?? -1, limit)
-      const deletes: number[] = []
-      let deletedBytes = 0
-      let newStart = this.logStart
-      let cutShort = false
-      for await (const b of this.backend.scan(0, limit)) {
-        const last = b.baseOffset + lastOffsetDeltaOf(b.bytes)
-        if (last >= limit) break
-        if (deletes.length >= this.limits.retentionBatchesMax) {
-          cutShort = true
-          break
-        }
-        const tooOld = maxTimestampOf(b.bytes) < expiredBefore
-        const tooBig = policy.retentionBytes >= 0 && this.size - deletedBytes - b.bytes.length >= policy.retentionBytes
-        if (!tooOld && !tooBig && last >= startAtLeast) break
-        deletes.push(b.baseOffset)
-        deletedBytes += b.bytes.length
-        newStart = Math.max(newStart, last + 1)
-      }
-      // Past the batches still stored only when every batch below it is among the deletes.
-      if (!cutShort) newStart = Math.max(newStart, startAtLeast)
+      const scan = (from: number, to: number) => this.backend.scan(from, to)
+      const { deletes, deletedBytes, newStart } = await planRetention(scan, this.logStart, this.logEnd, this.size, policy, this.limits.retentionBatchesMax)
       if (deletes.length === 0 && newStart === this.logStart) return { deletedBatches: 0, deletedBytes: 0 }
       this.rewrites++
       this.logStart = newStart
@@ -444,7 +368,7 @@ export class BatchLog implements PartitionLog {
     this.hwCheckpoint = undefined
     await this.flush()
     this.closed = true
-    this.readAhead = null
+    this.walker.forget()
     this.cache.close()
     this.onClose()
   }
@@ -470,33 +394,4 @@ export class BatchLog implements PartitionLog {
 
 function clamp(v: number, lo: number, hi: number): number {
   return Math.min(Math.max(v, lo), hi)
-}
-
-function own(input: Uint8Array): Uint8Array {
-  return input.byteLength * VIEW_COPY_RATIO < input.buffer.byteLength ? input.slice() : input
-}
-
-function splitOrThrow(buf: Uint8Array) {
-  const r = splitBatches(buf)
-  assert(r.ok, `append of unvalidated batches: ${r.ok ? '' : r.message}`)
-  assert(r.value.length > 0, 'append of no batches')
-  return r.value
-}
-
-function appendResult(slices: ReturnType<typeof splitOrThrow>, logAppendTimeMs: number): AppendResult {
-  let maxTimestamp = -1
-  let bytes = 0
-  for (const s of slices) {
-    maxTimestamp = Math.max(maxTimestamp, s.header.maxTimestamp)
-    bytes += s.bytes.length
-  }
-  const last = slices[slices.length - 1].header
-  return {
-    baseOffset: slices[0].header.baseOffset,
-    lastOffset: last.baseOffset + last.lastOffsetDelta,
-    maxTimestamp,
-    logAppendTimeMs,
-    batches: slices.length,
-    bytes,
-  }
 }
