@@ -7,7 +7,8 @@
  */
 import { backoffMs, sleep, type RetryPolicy } from './backoff.js'
 import { asTributaryError } from './errors.js'
-import type { FetchedBatch, Fetcher } from './fetcher.js'
+import type { FetchedBatch } from './fetch-partition-state.js'
+import type { Fetcher } from './fetcher.js'
 import type { TopicPartition } from './group-member.js'
 import { tpKey } from './list-offsets.js'
 import type { OffsetTracker } from './offset-tracker.js'
