@@ -7,13 +7,13 @@
  * the CLI prints that one line and exits 2.
  */
 import { ErrorCode, fail, ok, type Result } from '@tributary/protocol'
-import { parsePrincipalMapping } from './net/principal-mapping.js'
 import { REPLICA_CONFIG_DEFAULTS } from './replication/config.js'
-import { parseHostPort, parseNamedUrls, parseVoters, parseWsUrl, type NamedEndpoint, type NamedListener, type Voter } from './config-addresses.js'
+import type { NamedEndpoint, NamedListener, Voter } from './config-addresses.js'
+import { checkOptionsAgree } from './config-checks.js'
+import { CLIENT_SASL_MECHANISMS, parseValue, type LogLevel, type OptionKind, type OptionSpec, type TlsClientAuth } from './config-values.js'
 
+export { CLIENT_SASL_MECHANISMS, type LogLevel, type TlsClientAuth } from './config-values.js'
 export { listenAddress, NAMED_LISTENERS_MAX, parseHostPort, parseNamedUrls, parseVoters, parseWsUrl, type NamedEndpoint, type NamedListener, type Voter } from './config-addresses.js'
-
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
 
 export interface BrokerConfig {
   nodeId: number
@@ -162,27 +162,7 @@ export interface BrokerConfig {
   console: boolean
 }
 
-export type TlsClientAuth = 'required' | 'requested' | 'none'
-const TLS_CLIENT_AUTH: readonly TlsClientAuth[] = ['required', 'requested', 'none']
-
-/** Client mechanisms --sasl-mechanisms may name. */
-export const CLIENT_SASL_MECHANISMS: readonly string[] = ['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN', 'OAUTHBEARER']
-
-type Kind = 'int' | 'string' | 'url' | 'voters' | 'loglevel' | 'nullable-string' | 'named-urls' | 'tls-client-auth' | 'host-port' | 'sasl-mechanisms' | 'bool' | 'principals' | 'authorizer'
-
-interface OptionSpec {
-  key: keyof BrokerConfig
-  flag: string
-  env: string
-  kind: Kind
-  describe: string
-  /** undefined = required */
-  default?: unknown
-  min?: number
-  max?: number
-}
-
-const opt = (key: keyof BrokerConfig, kind: Kind, describe: string, extra: Partial<OptionSpec> = {}): OptionSpec => {
+const opt = (key: keyof BrokerConfig, kind: OptionKind, describe: string, extra: Partial<OptionSpec> = {}): OptionSpec => {
   const flag = String(key).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
   return { key, flag, env: `TRIBUTARY_${flag.replace(/-/g, '_').toUpperCase()}`, kind, describe, ...extra }
 }
@@ -267,68 +247,6 @@ export const BROKER_CONFIG_DEFAULTS: Partial<BrokerConfig> = Object.fromEntries(
   BROKER_OPTIONS.filter((o) => o.default !== undefined && o.default !== null).map((o) => [o.key, o.default]),
 )
 
-const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
-
-function parseValue(spec: OptionSpec, raw: unknown): Result<unknown> {
-  switch (spec.kind) {
-    case 'int': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN
-      if (!Number.isSafeInteger(n)) return fail(ErrorCode.INVALID_CONFIG, `'${String(raw)}' is not an integer`)
-      if (spec.min !== undefined && n < spec.min) return fail(ErrorCode.INVALID_CONFIG, `${n} is below the minimum ${spec.min}`)
-      if (spec.max !== undefined && n > spec.max) return fail(ErrorCode.INVALID_CONFIG, `${n} is above the maximum ${spec.max}`)
-      return ok(n)
-    }
-    case 'string':
-      if (typeof raw !== 'string' || raw === '') return fail(ErrorCode.INVALID_CONFIG, 'must be a non-empty string')
-      return ok(raw)
-    case 'nullable-string':
-      if (raw === null || raw === '') return ok(null)
-      if (typeof raw !== 'string') return fail(ErrorCode.INVALID_CONFIG, 'must be a string')
-      return ok(raw)
-    case 'url':
-      if (typeof raw !== 'string') return fail(ErrorCode.INVALID_CONFIG, 'must be a ws:// URL')
-      return parseWsUrl(raw)
-    case 'voters':
-      if (Array.isArray(raw)) return parseVoters(raw.map((v) => (typeof v === 'string' ? v : `${v?.nodeId}@${v?.endpoint}`)).join(','))
-      if (typeof raw !== 'string') return fail(ErrorCode.INVALID_CONFIG, 'must be id@ws://host:port,...')
-      return parseVoters(raw)
-    case 'named-urls':
-      if (Array.isArray(raw)) return parseNamedUrls(raw.map((v) => (typeof v === 'string' ? v : `${v?.name}=${v?.endpoint}`)).join(','))
-      if (typeof raw !== 'string') return fail(ErrorCode.INVALID_CONFIG, 'must be name=ws://host:port,...')
-      return parseNamedUrls(raw)
-    case 'tls-client-auth':
-      if (!TLS_CLIENT_AUTH.includes(raw as TlsClientAuth)) return fail(ErrorCode.INVALID_CONFIG, `'${String(raw)}' is not one of ${TLS_CLIENT_AUTH.join('|')}`)
-      return ok(raw)
-    case 'host-port':
-      if (raw === null || raw === '') return ok(null)
-      if (typeof raw !== 'string') return fail(ErrorCode.INVALID_CONFIG, 'must be host:port')
-      return parseHostPort(raw)
-    case 'sasl-mechanisms': {
-      const names = (Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [null]).map((n) => (typeof n === 'string' ? n.trim().toUpperCase() : n))
-      const bad = names.find((n) => typeof n !== 'string' || (n !== '' && !CLIENT_SASL_MECHANISMS.includes(n)))
-      if (bad !== undefined) return fail(ErrorCode.INVALID_CONFIG, `'${String(bad)}' is not one of ${CLIENT_SASL_MECHANISMS.join(', ').toLowerCase()}`)
-      return ok([...new Set(names.filter((n) => n !== ''))])
-    }
-    case 'bool':
-      if (raw === true || raw === 'true' || raw === '1') return ok(true)
-      if (raw === false || raw === 'false' || raw === '0' || raw === '') return ok(false)
-      return fail(ErrorCode.INVALID_CONFIG, `'${String(raw)}' is not true or false`)
-    case 'principals': {
-      const list = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? raw.split(',').map((x) => x.trim()).filter(Boolean) : null
-      if (!list) return fail(ErrorCode.INVALID_CONFIG, 'must be User:name,...')
-      const badOne = list.find((p) => !/^[A-Za-z]+:.+$/.test(p))
-      if (badOne !== undefined) return fail(ErrorCode.INVALID_CONFIG, `'${badOne}' is not a principal like User:alice`)
-      return ok(list)
-    }
-    case 'authorizer':
-      if (raw !== 'none' && raw !== 'acl') return fail(ErrorCode.INVALID_CONFIG, `'${String(raw)}' is not none or acl`)
-      return ok(raw)
-    case 'loglevel':
-      if (!LOG_LEVELS.includes(raw as LogLevel)) return fail(ErrorCode.INVALID_CONFIG, `'${String(raw)}' is not one of ${LOG_LEVELS.join('|')}`)
-      return ok(raw)
-  }
-}
-
 export interface ConfigSources {
   /** Already-parsed flags keyed by camelCase option name (yargs gives both spellings). */
   flags?: Record<string, unknown>
@@ -364,83 +282,12 @@ export function resolveBrokerConfig(sources: ConfigSources): Result<BrokerConfig
   const cfg = out as unknown as BrokerConfig
   if (cfg.advertise === null) cfg.advertise = cfg.listen
   if (cfg.kafkaAdvertise === null) cfg.kafkaAdvertise = cfg.kafkaListen
-  if (cfg.kafkaTls && (cfg.kafkaListen === null || cfg.tlsCert === null)) {
-    return fail(ErrorCode.INVALID_CONFIG, '--kafka-tls (TRIBUTARY_KAFKA_TLS) needs --kafka-listen and --tls-cert/--tls-key')
-  }
-  if (cfg.kafkaListen === null && cfg.kafkaAdvertise !== null) {
-    return fail(ErrorCode.INVALID_CONFIG, '--kafka-advertise (TRIBUTARY_KAFKA_ADVERTISE) needs --kafka-listen')
-  }
-  if (cfg.kafkaListen !== null && cfg.listeners.some((l) => l.name === 'kafka')) {
-    return fail(ErrorCode.INVALID_CONFIG, `--listeners (TRIBUTARY_LISTENERS): 'kafka' is the Kafka listener's name (--kafka-listen)`)
-  }
-  // A node's entry in --voters is the address peers use (e.g. a compose hostname);
-  // --advertise is what clients are told (e.g. a published host port). They may
-  // differ, as with Kafka's separate inter-broker and client listeners: peer
-  // traffic resolves voters through this list first.
-  for (const a of cfg.advertisedListeners) {
-    if (!cfg.listeners.some((l) => l.name === a.name)) {
-      return fail(ErrorCode.INVALID_CONFIG, `--advertised-listeners (TRIBUTARY_ADVERTISED_LISTENERS): '${a.name}' is not in --listeners`)
-    }
-  }
-  const roles = checkProcessRoles(cfg)
-  if (!roles.ok) return roles
-  if (cfg.brokerSessionTimeoutMs <= cfg.brokerHeartbeatIntervalMs) {
-    return fail(ErrorCode.INVALID_CONFIG, '--broker-session-timeout-ms must exceed --broker-heartbeat-interval-ms')
-  }
-  if (cfg.heartbeatTicks >= cfg.electionTimeoutTicks) {
-    return fail(ErrorCode.INVALID_CONFIG, '--heartbeat-ticks must be below --election-timeout-ticks')
-  }
-  const tls = checkTlsConfig(cfg)
-  if (!tls.ok) return tls
-  // With client SASL on, every connection must authenticate, peers included: they need a broker identity
-  // (the cluster secret, or a broker certificate from the cluster CA).
-  if (cfg.saslMechanisms.length > 0 && cfg.clusterSecretFile === null && (cfg.tlsCa === null || cfg.tlsClientAuth === 'none')) {
-    return fail(ErrorCode.INVALID_CONFIG, '--sasl-mechanisms needs --cluster-secret-file (or --tls-ca with --tls-client-auth): brokers must authenticate to each other too')
-  }
-  // ACLs mean nothing if a client can pass for a broker (brokers are always allowed).
-  if (cfg.authorizer === 'acl' && cfg.clusterSecretFile === null && (cfg.tlsCa === null || cfg.tlsClientAuth === 'none')) {
-    return fail(ErrorCode.INVALID_CONFIG, '--authorizer acl needs --cluster-secret-file (or --tls-ca with --tls-client-auth): otherwise a client could pass for a broker')
-  }
+  const agree = checkOptionsAgree(cfg)
+  if (!agree.ok) return agree
   return ok(cfg)
-}
-
-/**
- * The TLS options agree with each other and with the listeners: a wss:// listener
- * (--listen or a named one) serves TLS with --tls-cert, a ws:// one stays plain.
- */
-function checkTlsConfig(cfg: BrokerConfig): Result<void> {
-  if ((cfg.tlsCert === null) !== (cfg.tlsKey === null)) return fail(ErrorCode.INVALID_CONFIG, '--tls-cert and --tls-key go together: give both or neither')
-  const secure = cfg.tlsCert !== null
-  const wss = [cfg.listen, ...cfg.listeners.map((l) => l.endpoint)].filter((u) => u.startsWith('wss:'))
-  if (!secure && wss.length > 0) return fail(ErrorCode.INVALID_CONFIG, `${wss[0]} is a wss:// listener: it needs --tls-cert and --tls-key`)
-  if (secure && wss.length === 0) return fail(ErrorCode.INVALID_CONFIG, `--tls-cert is given but no listener is wss:// (--listen ${cfg.listen})`)
-  if (cfg.tlsClientAuth !== 'none' && (!secure || cfg.tlsCa === null)) {
-    return fail(ErrorCode.INVALID_CONFIG, `--tls-client-auth ${cfg.tlsClientAuth} needs --tls-cert, --tls-key and --tls-ca (the CA that signs client certificates)`)
-  }
-  const mapping = parsePrincipalMapping(cfg.tlsPrincipalMapping)
-  if (!mapping.ok) return fail(mapping.code, `--tls-principal-mapping (TRIBUTARY_TLS_PRINCIPAL_MAPPING): ${mapping.message}`)
-  return ok(undefined)
 }
 
 /** Every named listener with the address its clients are told. */
 export function namedListeners(cfg: Pick<BrokerConfig, 'listeners' | 'advertisedListeners'>): NamedListener[] {
   return cfg.listeners.map((l) => ({ name: l.name, listen: l.endpoint, advertise: cfg.advertisedListeners.find((a) => a.name === l.name)?.endpoint ?? l.endpoint }))
-}
-
-/** --process-roles: normalised to 'broker' or 'broker,controller'; a node in --voters may not be broker-only. */
-function checkProcessRoles(cfg: BrokerConfig): Result<void> {
-  const raw = cfg.processRoles as string | null
-  const listed = cfg.voters.some((v) => v.nodeId === cfg.nodeId)
-  if (raw === null) {
-    cfg.processRoles = listed ? 'broker,controller' : 'broker'
-    return ok(undefined)
-  }
-  const roles = new Set(raw.split(',').map((r) => r.trim()))
-  if ([...roles].some((r) => r !== 'broker' && r !== 'controller')) return fail(ErrorCode.INVALID_CONFIG, `--process-roles (TRIBUTARY_PROCESS_ROLES): '${raw}' is not broker or broker,controller`)
-  if (!roles.has('broker')) return fail(ErrorCode.INVALID_CONFIG, '--process-roles: every Tributary node is a broker; controller-only nodes are not supported (use broker,controller)')
-  cfg.processRoles = roles.has('controller') ? 'broker,controller' : 'broker'
-  if (cfg.processRoles === 'broker' && listed) {
-    return fail(ErrorCode.INVALID_CONFIG, `--process-roles broker: node ${cfg.nodeId} is in --voters, but a broker-only node never votes`)
-  }
-  return ok(undefined)
 }
