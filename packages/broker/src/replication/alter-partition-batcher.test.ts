@@ -7,7 +7,8 @@ import type { PartitionState } from '../metadata/image-types.js'
 import { ManualClock } from '../testing/manual-clock.js'
 import { ALTER_PARTITION_RETRY_MS_MAX, AlterPartitionBatcher, type AlterPartitionRequestBody } from './alter-partition-batcher.js'
 import { IsrStats, TrafficStats } from './partition-stats.js'
-import { ISR_CHANGE_RETRY_BACKOFF_MS, ISR_CHANGE_RETRY_BACKOFF_MS_MAX, Partition } from './partition.js'
+import { ISR_CHANGE_RETRY_BACKOFF_MS, ISR_CHANGE_RETRY_BACKOFF_MS_MAX } from './isr-change-backoff.js'
+import { Partition } from './partition.js'
 import { resolveTopicSettings } from './topic-settings.js'
 
 const LAG_MS = 1000

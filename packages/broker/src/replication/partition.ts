@@ -15,29 +15,16 @@ import type { Clock } from '../seams.js'
 import { DelayedProduce } from './delayed-produce.js'
 import { LeaderState } from './leader-state.js'
 import { LeaderAppender, type AppendOutcome } from './leader-append.js'
+import { IsrChangeBackoff } from './isr-change-backoff.js'
 import { PartitionStats, type IsrStats, type TrafficStats } from './partition-stats.js'
 import { ProducerStateTable, type ProducerStateBudget } from './producer-state.js'
+import { loadProducerState } from './producer-state-replay.js'
 import { SerialExecutor } from '../serial-executor.js'
 import { Signal } from './signal.js'
 import type { TopicSettings } from './topic-settings.js'
 
-/** Bytes read per step when replaying the log tail into the producer table. */
-export const PRODUCER_REPLAY_READ_BYTES = 4 * 1024 * 1024
 /** An AlterPartition the controller accepted but whose PartitionChange never arrived is forgotten after this. */
 export const ISR_CHANGE_PENDING_MS_MAX = 5000
-/** Pause after a refused or failed AlterPartition before proposing again, doubling per failure in a row… */
-export const ISR_CHANGE_RETRY_BACKOFF_MS = 100
-/** …up to this; also the wait after a refusal saying our epochs are stale, unless metadata moves them first. */
-export const ISR_CHANGE_RETRY_BACKOFF_MS_MAX = 5000
-/**
- * Refusals meaning the controller holds a newer state of the partition than this
- * leader has applied: proposing again from the same state cannot succeed, so the
- * partition waits for the metadata (which resets the backoff) or the longest backoff.
- */
-const STALE_STATE_CODES: ReadonlySet<number> = new Set([
-  ErrorCode.INVALID_UPDATE_VERSION, ErrorCode.FENCED_LEADER_EPOCH, ErrorCode.NOT_LEADER_OR_FOLLOWER,
-  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.UNKNOWN_TOPIC_ID,
-])
 
 export type Role = 'leader' | 'follower' | 'none'
 
@@ -81,8 +68,7 @@ export class Partition {
   /** fires when the HW grows or the role changes */
   readonly hwSignal = new Signal()
   private readonly executor = new SerialExecutor()
-  private isrRetryAtMs = 0
-  private isrFailuresInRow = 0
+  private readonly isrBackoff = new IsrChangeBackoff()
   closed = false
   /** Traffic counters for /metrics (partition-stats.ts). */
   readonly stats: PartitionStats
@@ -112,7 +98,9 @@ export class Partition {
   /** Wraps an opened log and rebuilds the producer table (checkpoint + log tail). */
   static async open(topic: string, topicId: string, partition: number, log: PartitionLog, env: PartitionEnv): Promise<Partition> {
     const p = new Partition(topic, topicId, partition, log, env)
-    await p.exclusive(() => p.loadProducerState())
+    await p.exclusive(async () => {
+      p.producerCheckpointOffset = await loadProducerState(log, p.producers, env.clock.now())
+    })
     return p
   }
 
@@ -149,9 +137,7 @@ export class Partition {
     const epochChanged = ps.leaderEpoch !== this.leaderEpoch
     if (wasLeader && !epochChanged && ps.leader === this.env.nodeId) this.env.isrStats.changed(this.isr, ps.isr)
     if (epochChanged || ps.partitionEpoch !== this.partitionEpoch) {
-      // the state a refusal was about has moved on: the next proposal may go at once
-      this.isrRetryAtMs = 0
-      this.isrFailuresInRow = 0
+      this.isrBackoff.reset()
     }
     this.replicas = [...ps.replicas]
     this.isr = [...ps.isr]
@@ -226,7 +212,7 @@ export class Partition {
     if (ls === null) return
     ls.updateFollower(replicaId, fetchOffset, this.log.logEndOffset(), this.env.clock.now())
     this.maybeAdvanceHighWatermark()
-    if (ls.pending === null && this.env.clock.now() >= this.isrRetryAtMs) {
+    if (ls.pending === null && this.env.clock.now() >= this.isrBackoff.retryAtMs) {
       const expanded = ls.expandCandidate(replicaId, this.log.highWatermark(), this.env.isEligible)
       if (expanded !== null) this.propose(expanded)
     }
@@ -241,7 +227,7 @@ export class Partition {
       if (nowMs - ls.pending.sentAtMs < ISR_CHANGE_PENDING_MS_MAX) return
       ls.dropProposal()
     }
-    if (nowMs < this.isrRetryAtMs) return
+    if (nowMs < this.isrBackoff.retryAtMs) return
     const shrunk = ls.shrinkCandidate(this.log.logEndOffset(), nowMs, this.env.replicaLagTimeMaxMs, this.env.isEligible)
     if (shrunk !== null) this.propose(shrunk)
   }
@@ -258,17 +244,13 @@ export class Partition {
    */
   isrChangeFailed(errorCode: number = ErrorCode.UNKNOWN_SERVER_ERROR): void {
     this.leaderState?.dropProposal()
-    this.isrFailuresInRow++
-    const backoffMs = STALE_STATE_CODES.has(errorCode)
-      ? ISR_CHANGE_RETRY_BACKOFF_MS_MAX
-      : Math.min(ISR_CHANGE_RETRY_BACKOFF_MS_MAX, ISR_CHANGE_RETRY_BACKOFF_MS * 2 ** (this.isrFailuresInRow - 1))
-    this.isrRetryAtMs = this.env.clock.now() + backoffMs
+    this.isrBackoff.failed(errorCode, this.env.clock.now())
     this.maybeAdvanceHighWatermark()
   }
 
   /** When this leader may propose an ISR change again (0: now). */
   get isrRetryAt(): number {
-    return this.isrRetryAtMs
+    return this.isrBackoff.retryAtMs
   }
 
   /** Leader: HW = min LEO over the (maximal) ISR; completes parked acks=all requests. */
@@ -400,27 +382,5 @@ export class Partition {
       this.producers.dirty = false
       this.producerCheckpointOffset = leo
     })
-  }
-
-  private async loadProducerState(): Promise<void> {
-    const leo = this.log.logEndOffset()
-    let from = this.log.logStartOffset()
-    const blob = this.log.producerState()
-    if (blob !== null) {
-      const offset = this.producers.decode(blob)
-      if (offset >= 0) from = Math.max(from, Math.min(offset, leo))
-      if (offset === leo) this.producerCheckpointOffset = leo
-    }
-    this.producers.truncateFrom(from)
-    const nowMs = this.env.clock.now()
-    while (from < leo) {
-      const r = await this.log.read(from, PRODUCER_REPLAY_READ_BYTES)
-      if (!r.ok || r.value.records.length === 0 || r.value.nextOffset <= from) break
-      const split = splitBatches(r.value.records, { allowPartialTail: true })
-      if (!split.ok) break
-      for (const s of split.value) if (s.header.baseOffset >= from) this.producers.record(s.header, s.header.baseOffset, nowMs)
-      from = r.value.nextOffset
-    }
-    this.producers.dirty = true
   }
 }
