@@ -8,6 +8,7 @@
  * moves away (Prometheus would read a shrinking total as a counter reset).
  */
 import { BATCH_OVERHEAD_BYTES } from '@tributary/protocol'
+import type { Partition } from './partition.js'
 
 export class TrafficStats {
   /** Records appended as leader (client and internal produce). */
@@ -86,6 +87,22 @@ export interface ReplicaMetrics {
   highWatermark: number
   logSizeBytes: number
   stats: TrafficStats
+}
+
+/** A hosted replica's row in the snapshot. */
+export function replicaMetrics(p: Partition): ReplicaMetrics {
+  const isLeader = p.role === 'leader'
+  return {
+    topic: p.topic,
+    partition: p.partition,
+    isLeader,
+    underReplicated: isLeader && p.isr.length < p.replicas.length,
+    logEndOffset: p.logEndOffset(),
+    logStartOffset: p.logStartOffset(),
+    highWatermark: p.highWatermark(),
+    logSizeBytes: p.log.sizeBytes(),
+    stats: p.stats,
+  }
 }
 
 /** What the replica manager reports when /metrics is scraped. */

@@ -27,7 +27,7 @@ import type { LeadershipChange, ReplicaManager, ReplicaManagerDeps } from './ind
 import { handleListOffsets, handleOffsetForLeaderEpoch } from './offsets.js'
 import { Partition, type PartitionEnv } from './partition.js'
 import { escalateViolation, Invariants, strictInvariantsFromEnv } from '../invariants.js'
-import { IsrStats, TrafficStats, type ReplicaMetrics, type ReplicaMetricsSnapshot } from './partition-stats.js'
+import { IsrStats, replicaMetrics, TrafficStats, type ReplicaMetricsSnapshot } from './partition-stats.js'
 import { handleProduce, produceToPartition } from './produce.js'
 import { resolveTopicSettings, type TopicSettings } from './topic-settings.js'
 import { ReassignmentThrottle } from './reassignment-throttle.js'
@@ -218,22 +218,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   }
 
   metricsSnapshot(): ReplicaMetricsSnapshot {
-    const replicas: ReplicaMetrics[] = []
-    for (const p of this.allPartitions()) {
-      if (p.closed) continue
-      const isLeader = p.role === 'leader'
-      replicas.push({
-        topic: p.topic,
-        partition: p.partition,
-        isLeader,
-        underReplicated: isLeader && p.isr.length < p.replicas.length,
-        logEndOffset: p.logEndOffset(),
-        logStartOffset: p.logStartOffset(),
-        highWatermark: p.highWatermark(),
-        logSizeBytes: p.log.sizeBytes(),
-        stats: p.stats,
-      })
-    }
+    const replicas = [...this.allPartitions()].filter((p) => !p.closed).map(replicaMetrics)
     const fs = this.fetchSessions
     return {
       replicas, topics: this.topicStats, isr: this.isrStats, invariantViolations: this.invariants.violations(),
