@@ -31,6 +31,7 @@
  */
 import { ErrorCode, fail, ok, type ClassicGroupState, type JoinGroupResponse, type Result, type SyncGroupResponse } from '@tributary/protocol'
 import type { Clock } from '../seams.js'
+import { chooseProtocol, protocolProblem, sameProtocols } from './classic-protocols.js'
 
 export interface ClassicJoin {
   memberId: string
@@ -99,7 +100,7 @@ export class ClassicGroup {
 
   /** JoinGroup of a member with an id (a reserved one, or a known member rejoining). Answers when the join barrier completes. */
   join(req: ClassicJoin): Promise<Result<JoinGroupResponse>> {
-    const problem = this.protocolProblem(req)
+    const problem = protocolProblem(req, this.groupId, this.protocolType, this.members.values())
     if (problem) return Promise.resolve(fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, problem))
     const known = this.members.get(req.memberId)
     const reserved = this.pendingMemberIds.get(req.memberId)
@@ -145,7 +146,7 @@ export class ClassicGroup {
     const oldId = this.staticMembers.get(instanceId)!
     const old = this.members.get(oldId)!
     // Judged against the other members: the old incarnation is the one being replaced.
-    const problem = this.protocolProblem({ ...req, memberId: oldId })
+    const problem = protocolProblem({ ...req, memberId: oldId }, this.groupId, this.protocolType, this.members.values())
     if (problem) return Promise.resolve(fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, problem))
     const fenced = fail(ErrorCode.FENCED_INSTANCE_ID, `member ${oldId} was replaced by ${req.memberId} (instance ${instanceId})`)
     old.cancelSession?.()
@@ -300,7 +301,7 @@ export class ClassicGroup {
       return
     }
     this.state = 'CompletingRebalance'
-    this.protocolName = this.chooseProtocol()
+    this.protocolName = chooseProtocol([...this.members.values()])
     if (this.leaderId === null || !this.members.has(this.leaderId)) this.leaderId = this.members.keys().next().value!
     for (const m of this.members.values()) {
       const answer = m.awaitingJoin!
@@ -309,18 +310,6 @@ export class ClassicGroup {
       this.armSession(m)
       answer(ok(this.joinAnswer(m)))
     }
-  }
-
-  /** Kafka's vote: each member votes for the first of its protocols that every member supports; most votes wins. */
-  private chooseProtocol(): string {
-    const members = [...this.members.values()]
-    const common = members[0]!.protocols.map((p) => p.name).filter((name) => members.every((m) => m.protocols.some((p) => p.name === name)))
-    const votes = new Map<string, number>()
-    for (const m of members) {
-      const choice = m.protocols.find((p) => common.includes(p.name))!.name
-      votes.set(choice, (votes.get(choice) ?? 0) + 1)
-    }
-    return [...votes].sort((a, b) => b[1] - a[1])[0]![0]
   }
 
   private joinAnswer(m: ClassicMember): JoinGroupResponse {
@@ -342,15 +331,6 @@ export class ClassicGroup {
   }
 
   // ------------------------------------------------------------ members
-
-  private protocolProblem(req: ClassicJoin): string | null {
-    if (req.protocols.length === 0) return 'a member must name at least one protocol'
-    const others = [...this.members.values()].filter((m) => m.memberId !== req.memberId)
-    if (others.length === 0) return null
-    if (req.protocolType !== this.protocolType) return `group ${this.groupId} runs protocol type ${this.protocolType}, not ${req.protocolType}`
-    const shared = req.protocols.some((p) => others.every((m) => m.protocols.some((q) => q.name === p.name)))
-    return shared ? null : `none of ${req.protocols.map((p) => p.name).join(', ')} is supported by every member of ${this.groupId}`
-  }
 
   private memberProblem(memberId: string, generationId: number): Result<never> | null {
     if (!this.members.has(memberId)) return fail(ErrorCode.UNKNOWN_MEMBER_ID, `member ${memberId} is not in group ${this.groupId}`)
@@ -395,8 +375,4 @@ export class ClassicGroup {
 function withoutType(req: ClassicJoin): Omit<ClassicJoin, 'protocolType'> {
   const { protocolType: _type, ...rest } = req
   return rest
-}
-
-function sameProtocols(a: ClassicJoin['protocols'], b: ClassicJoin['protocols']): boolean {
-  return a.length === b.length && a.every((p, i) => p.name === b[i]!.name && Buffer.compare(p.metadata, b[i]!.metadata) === 0)
 }

@@ -13,7 +13,6 @@ import {
   ErrorCode,
   fail,
   ok,
-  parseTopicPartitionKey,
   type ConsumerGroupHeartbeatResponse,
   type DescribeGroupsResponse,
   type ListGroupsResponse,
@@ -32,12 +31,12 @@ import { heartbeat, JOIN_EPOCH, LEAVE_EPOCH, type HeartbeatInput } from './heart
 import { dirtyRecords, groupTombstone, offsetRecord } from './offsets-store.js'
 import { failWrites, fetchOffsets, planCommit, type CommitInput, type FetchInput } from './offsets.js'
 import { consumerGroupTopics, planOffsetDelete } from './offset-delete.js'
-import { PartitionWriter } from './partition-writer.js'
+import { coordinatorError, PartitionWriter } from './partition-writer.js'
 import { MemberTimers, type Expiry } from './member-timers.js'
 import { OffsetsTopic, OFFSETS_TOPIC } from './offsets-topic.js'
 import { loadShard } from './shard-loader.js'
 import type { CommittedOffsetRow } from './lag.js'
-import { describeConsumerGroup, listShardGroups } from './group-views.js'
+import { committedOffsetRows, describeConsumerGroup, listShardGroups } from './group-views.js'
 import type { GroupReplicas, ResolvedGroupConfig } from './types.js'
 
 export interface CoordinatorDeps {
@@ -113,17 +112,8 @@ export class GroupCoordinatorCore {
 
   /** Committed offsets of every group this node coordinates (for /metrics). */
   committedOffsets(): CommittedOffsetRow[] {
-    const rows: CommittedOffsetRow[] = []
-    for (const shard of this.shards.values()) {
-      if (shard.status !== 'active') continue
-      for (const g of shard.groups.values()) {
-        for (const [k, c] of g.offsets) {
-          const { topic, partition } = parseTopicPartitionKey(k)
-          rows.push({ groupId: g.groupId, topic, partition, offset: c.offset })
-        }
-      }
-    }
-    return rows
+    const active = [...this.shards.values()].filter((s) => s.status === 'active')
+    return committedOffsetRows(active.flatMap((s) => [...s.groups.values()]))
   }
 
   // ------------------------------------------------------------ FindCoordinator
@@ -389,19 +379,5 @@ export class GroupCoordinatorCore {
     let s = ''
     for (let i = 0; i < MEMBER_ID_CHARS; i++) s += alphabet[Math.floor(this.deps.random.next() * alphabet.length)]
     return s
-  }
-}
-
-/** A failed __consumer_offsets write, as the client should see it: find the coordinator again, or retry. */
-export function coordinatorError(code: number): number {
-  switch (code) {
-    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
-    case ErrorCode.FENCED_LEADER_EPOCH:
-    case ErrorCode.NOT_COORDINATOR:
-      return ErrorCode.NOT_COORDINATOR
-    case ErrorCode.REQUEST_TIMED_OUT:
-      return ErrorCode.REQUEST_TIMED_OUT
-    default:
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE
   }
 }

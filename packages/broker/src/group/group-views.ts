@@ -2,10 +2,11 @@
  * The coordinator's read-only views of its groups, in the wire shapes: ListGroups
  * over every loaded shard (classic and consumer-protocol groups, filtered by
  * state), and DescribeGroups of one consumer-protocol group with each member's
- * current and target assignment.
+ * current and target assignment; and their committed offsets, for /metrics.
  */
-import { ErrorCode, type DescribeGroupsResponse, type ListGroupsResponse } from '@tributary/protocol'
+import { ErrorCode, parseTopicPartitionKey, type DescribeGroupsResponse, type ListGroupsResponse } from '@tributary/protocol'
 import type { ConsumerGroup } from './group-state.js'
+import type { CommittedOffsetRow } from './lag.js'
 import { toWire } from './topic-partitions.js'
 
 type DescribedGroup = DescribeGroupsResponse['groups'][number]
@@ -49,4 +50,16 @@ export function describeConsumerGroup(g: ConsumerGroup, topicIds: ReadonlyMap<st
       targetAssignment: toWire(g.target.get(m.memberId) ?? new Set(), ids),
     })),
   }
+}
+
+/** Every committed offset of these groups (for /metrics). */
+export function committedOffsetRows(groups: Iterable<ConsumerGroup>): CommittedOffsetRow[] {
+  const rows: CommittedOffsetRow[] = []
+  for (const g of groups) {
+    for (const [k, c] of g.offsets) {
+      const { topic, partition } = parseTopicPartitionKey(k)
+      rows.push({ groupId: g.groupId, topic, partition, offset: c.offset })
+    }
+  }
+  return rows
 }

@@ -142,3 +142,17 @@ function recordBytes(r: RecordInput): number {
   const len = (v: RecordInput['key']) => (v == null ? 0 : typeof v === 'string' ? v.length * 3 : v.length)
   return len(r.key) + len(r.value) + RECORD_OVERHEAD_BYTES
 }
+
+/** A failed __consumer_offsets write, as the client should see it: find the coordinator again, or retry. */
+export function coordinatorError(code: number): number {
+  switch (code) {
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.FENCED_LEADER_EPOCH:
+    case ErrorCode.NOT_COORDINATOR:
+      return ErrorCode.NOT_COORDINATOR
+    case ErrorCode.REQUEST_TIMED_OUT:
+      return ErrorCode.REQUEST_TIMED_OUT
+    default:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE
+  }
+}
