@@ -17,24 +17,13 @@ import {
   decodeRecordBatch,
   type DecodedRecord,
   memoryTransportPair,
-  patchBaseOffset,
-  splitBatches,
-  validateBatch,
   type Connector,
   type Transport,
 } from '@tributary/protocol'
 import { FakeGroups } from './fake-groups.js'
+import { appendToPartition, deleteBefore, offsetForTime, readPartition, type FakePartition } from './fake-partition.js'
 
-export interface FakePartition {
-  leader: number
-  leaderEpoch: number
-  replicas: number[]
-  batches: Array<{ baseOffset: number; lastOffset: number; bytes: Uint8Array }>
-  logStart: number
-  logEnd: number
-  /** producerId -> recent (baseSequence, lastSequence, baseOffset), newest last */
-  producers: Map<number, Array<{ baseSequence: number; lastSequence: number; baseOffset: number }>>
-}
+export type { FakePartition } from './fake-partition.js'
 
 export interface FakeTopic { topicId: string; partitions: FakePartition[]; config: Record<string, string> }
 
@@ -294,28 +283,10 @@ export class FakeCluster {
     const p = this.topics.get(topic)?.partitions[partition]
     if (!p) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, baseOffset: -1, logStartOffset: -1 }
     if (p.leader !== nodeId) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, baseOffset: -1, logStartOffset: -1, currentLeader: { leaderId: p.leader, leaderEpoch: p.leaderEpoch } }
-    const v = validateBatch(records)
-    if (!v.ok) return { errorCode: v.code, errorMessage: v.message, baseOffset: -1, logStartOffset: p.logStart }
-    const h = v.value
-    const count = h.lastOffsetDelta + 1
-    if (h.producerId >= 0) {
-      const recent = p.producers.get(h.producerId) ?? []
-      const dup = recent.find((x) => x.baseSequence === h.baseSequence)
-      if (dup) return { errorCode: 0, baseOffset: dup.baseOffset, logStartOffset: p.logStart }
-      const last = recent[recent.length - 1]
-      const expected = last ? last.lastSequence + 1 : 0
-      if (h.baseSequence !== expected) return { errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, errorMessage: `expected ${expected}, got ${h.baseSequence}`, baseOffset: -1, logStartOffset: p.logStart }
-      recent.push({ baseSequence: h.baseSequence, lastSequence: h.baseSequence + count - 1, baseOffset: p.logEnd })
-      if (recent.length > 5) recent.shift()
-      p.producers.set(h.producerId, recent)
-    }
-    const stored = records.slice()
-    patchBaseOffset(stored, 0, p.logEnd)
-    const baseOffset = p.logEnd
-    p.batches.push({ baseOffset, lastOffset: baseOffset + h.lastOffsetDelta, bytes: stored })
-    p.logEnd += count
-    for (const w of this.waiters.splice(0)) w()
-    return { errorCode: 0, baseOffset, logStartOffset: p.logStart }
+    const logEnd = p.logEnd
+    const r = appendToPartition(p, records)
+    if (p.logEnd > logEnd) for (const w of this.waiters.splice(0)) w()
+    return r
   }
 
   private async fetch(nodeId: number, body: any): Promise<unknown> {
@@ -329,21 +300,8 @@ export class FakeCluster {
           const base = { partition: fp.partition, highWatermark: p.logEnd, logStartOffset: p.logStart }
           if (p.leader !== nodeId) return { ...base, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId: p.leader, leaderEpoch: p.leaderEpoch }, records: new Uint8Array(0) }
           if (fp.fetchOffset < p.logStart || fp.fetchOffset > p.logEnd) return { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: new Uint8Array(0) }
-          const chunks: Uint8Array[] = []
-          let bytes = 0
-          for (const b of p.batches) {
-            if (b.lastOffset < fp.fetchOffset) continue
-            if (chunks.length > 0 && bytes + b.bytes.length > fp.partitionMaxBytes) break
-            chunks.push(b.bytes)
-            bytes += b.bytes.length
-          }
-          total += bytes
-          const records = new Uint8Array(bytes)
-          let at = 0
-          for (const c of chunks) {
-            records.set(c, at)
-            at += c.length
-          }
+          const records = readPartition(p, fp.fetchOffset, fp.partitionMaxBytes)
+          total += records.length
           return { ...base, errorCode: 0, records }
         }),
       }))
@@ -372,19 +330,11 @@ export class FakeCluster {
           const p = this.topics.get(t.topic)?.partitions[q.partition]
           if (!p) return { partition: q.partition, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, timestamp: -1, offset: -1, leaderEpoch: -1 }
           if (p.leader !== nodeId) return { partition: q.partition, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, timestamp: -1, offset: -1, leaderEpoch: -1 }
-          const offset = q.timestamp === -2 ? p.logStart : q.timestamp === -1 ? p.logEnd : this.offsetForTime(p, q.timestamp)
+          const offset = q.timestamp === -2 ? p.logStart : q.timestamp === -1 ? p.logEnd : offsetForTime(p, q.timestamp)
           return { partition: q.partition, errorCode: 0, timestamp: -1, offset, leaderEpoch: p.leaderEpoch }
         }),
       })),
     }
-  }
-
-  private offsetForTime(p: FakePartition, ts: number): number {
-    for (const b of p.batches) {
-      const s = splitBatches(b.bytes)
-      if (s.ok && s.value[0].header.maxTimestamp >= ts) return b.baseOffset
-    }
-    return -1
   }
 
   /** DeleteRecords on one partition, as a leader answers it (the fake's HW is its log end). */
@@ -395,10 +345,7 @@ export class FakeCluster {
     if (p.leader !== nodeId) return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER)
     const offset = q.offset === -1 ? p.logEnd : q.offset
     if (offset < 0 || offset > p.logEnd) return failed(ErrorCode.OFFSET_OUT_OF_RANGE)
-    if (offset > p.logStart) {
-      p.batches = p.batches.filter((b) => b.lastOffset >= offset)
-      p.logStart = offset
-    }
+    if (offset > p.logStart) deleteBefore(p, offset)
     return { partition: q.partition, lowWatermark: p.logStart, errorCode: 0 }
   }
 
