@@ -62,103 +62,122 @@ export function holds(mode: LinkMode, dir: Direction): boolean {
 }
 
 export async function startLinkProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<LinkProxy> {
-  let mode: LinkMode = 'pass'
-  let delayMs = 0
-  const open = new Set<net.Socket>()
-  const pipes = new Set<Pipe>()
-  const held = new Set<net.Socket>()
+  const proxy = new TcpLinkProxy(targetPort, targetHost)
+  await proxy.listen()
+  return proxy
+}
 
-  const destroyAll = () => {
-    for (const s of open) s.destroy()
-    open.clear()
+class TcpLinkProxy implements LinkProxy {
+  mode: LinkMode = 'pass'
+  port = 0
+  private delayMs = 0
+  private readonly open = new Set<net.Socket>()
+  private readonly pipes = new Set<Pipe>()
+  /** Connections accepted in 'blackhole' mode: never connected to the target. */
+  private readonly held = new Set<net.Socket>()
+  private readonly server: net.Server
+
+  constructor(private readonly targetPort: number, private readonly targetHost: string) {
+    this.server = net.createServer((client) => this.accept(client))
+    this.server.maxConnections = PROXY_CONNECTIONS_MAX
   }
 
-  const afterDrain = (p: Pipe) => {
-    p.blocked = true
-    p.to.once('drain', () => { p.blocked = false; drain(p) })
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(0, '127.0.0.1', () => resolve())
+    })
+    this.port = (this.server.address() as net.AddressInfo).port
+  }
+
+  set(next: LinkMode, ms = 0): void {
+    const was = this.mode
+    this.mode = next
+    this.delayMs = ms
+    if (next === 'cut') this.destroyAll()
+    if (was === 'blackhole' && next !== 'blackhole') {
+      for (const h of this.held) h.destroy()
+      this.held.clear()
+    }
+    for (const p of this.pipes) this.drain(p)
+  }
+
+  queuedBytes(): number {
+    return [...this.pipes].reduce((n, p) => n + p.queuedBytes, 0)
+  }
+
+  close(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.destroyAll()
+      this.server.close(() => resolve())
+    })
+  }
+
+  private accept(client: net.Socket): void {
+    if (this.mode === 'cut' || this.open.size >= PROXY_CONNECTIONS_MAX) {
+      client.destroy()
+      return
+    }
+    this.open.add(client)
+    client.on('close', () => this.open.delete(client))
+    client.on('error', () => client.destroy())
+    if (this.mode === 'blackhole') {
+      client.pause() // hold it, read nothing, send nothing
+      this.held.add(client)
+      client.on('close', () => this.held.delete(client))
+      return
+    }
+    const upstream = net.connect(this.targetPort, this.targetHost)
+    this.open.add(upstream)
+    upstream.on('close', () => { this.open.delete(upstream); client.destroy() })
+    upstream.on('error', () => upstream.destroy())
+    client.on('close', () => upstream.destroy())
+    this.forward('forward', client, upstream)
+    this.forward('backward', upstream, client)
+  }
+
+  private forward(dir: Direction, from: net.Socket, to: net.Socket): void {
+    const p: Pipe = { dir, from, to, queue: [], queuedBytes: 0, timer: null, blocked: false }
+    this.pipes.add(p)
+    from.on('close', () => { if (p.timer) clearTimeout(p.timer); this.pipes.delete(p) })
+    from.on('data', (chunk: Buffer) => {
+      const holding = holds(this.mode, dir)
+      if (!holding && this.mode !== 'delay' && p.queue.length === 0 && !p.blocked) {
+        if (!to.write(chunk)) {
+          from.pause()
+          this.afterDrain(p)
+        }
+        return
+      }
+      p.queue.push({ at: Date.now() + (this.mode === 'delay' ? this.delayMs : 0), chunk })
+      p.queuedBytes += chunk.length
+      if (p.queuedBytes > HELD_BYTES_MAX) from.pause()
+      if (!p.timer && !p.blocked && !holding) p.timer = setTimeout(() => this.drain(p), Math.max(0, p.queue[0]!.at - Date.now()))
+    })
   }
 
   /** Write what is due (nothing while held); re-arm for the next chunk; resume the sender below the bound. */
-  const drain = (p: Pipe) => {
+  private drain(p: Pipe): void {
     if (p.timer) clearTimeout(p.timer)
     p.timer = null
-    if (p.blocked || holds(mode, p.dir)) return
+    if (p.blocked || holds(this.mode, p.dir)) return
     const now = Date.now()
     while (p.queue.length > 0 && p.queue[0]!.at <= now) {
       const { chunk } = p.queue.shift()!
       p.queuedBytes -= chunk.length
-      if (!p.to.write(chunk)) return afterDrain(p)
+      if (!p.to.write(chunk)) return this.afterDrain(p)
     }
-    if (p.queue.length > 0) p.timer = setTimeout(() => drain(p), p.queue[0]!.at - now)
+    if (p.queue.length > 0) p.timer = setTimeout(() => this.drain(p), p.queue[0]!.at - now)
     if (p.queuedBytes <= HELD_BYTES_MAX && p.from.isPaused()) p.from.resume()
   }
 
-  const forward = (dir: Direction, from: net.Socket, to: net.Socket) => {
-    const p: Pipe = { dir, from, to, queue: [], queuedBytes: 0, timer: null, blocked: false }
-    pipes.add(p)
-    from.on('close', () => { if (p.timer) clearTimeout(p.timer); pipes.delete(p) })
-    from.on('data', (chunk: Buffer) => {
-      const holding = holds(mode, dir)
-      if (!holding && mode !== 'delay' && p.queue.length === 0 && !p.blocked) {
-        if (!to.write(chunk)) {
-          from.pause()
-          afterDrain(p)
-        }
-        return
-      }
-      p.queue.push({ at: Date.now() + (mode === 'delay' ? delayMs : 0), chunk })
-      p.queuedBytes += chunk.length
-      if (p.queuedBytes > HELD_BYTES_MAX) from.pause()
-      if (!p.timer && !p.blocked && !holding) p.timer = setTimeout(() => drain(p), Math.max(0, p.queue[0]!.at - Date.now()))
-    })
+  private afterDrain(p: Pipe): void {
+    p.blocked = true
+    p.to.once('drain', () => { p.blocked = false; this.drain(p) })
   }
 
-  const server = net.createServer((client) => {
-    if (mode === 'cut' || open.size >= PROXY_CONNECTIONS_MAX) {
-      client.destroy()
-      return
-    }
-    open.add(client)
-    client.on('close', () => open.delete(client))
-    client.on('error', () => client.destroy())
-    if (mode === 'blackhole') {
-      client.pause() // hold it, read nothing, send nothing
-      held.add(client)
-      client.on('close', () => held.delete(client))
-      return
-    }
-    const upstream = net.connect(targetPort, targetHost)
-    open.add(upstream)
-    upstream.on('close', () => { open.delete(upstream); client.destroy() })
-    upstream.on('error', () => upstream.destroy())
-    client.on('close', () => upstream.destroy())
-    forward('forward', client, upstream)
-    forward('backward', upstream, client)
-  })
-  server.maxConnections = PROXY_CONNECTIONS_MAX
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
-  })
-  const port = (server.address() as net.AddressInfo).port
-  return {
-    port,
-    get mode() { return mode },
-    set(next, ms = 0) {
-      const was = mode
-      mode = next
-      delayMs = ms
-      if (next === 'cut') destroyAll()
-      if (was === 'blackhole' && next !== 'blackhole') {
-        for (const h of held) h.destroy()
-        held.clear()
-      }
-      for (const p of pipes) drain(p)
-    },
-    queuedBytes: () => [...pipes].reduce((n, p) => n + p.queuedBytes, 0),
-    close: () => new Promise<void>((resolve) => {
-      destroyAll()
-      server.close(() => resolve())
-    }),
+  private destroyAll(): void {
+    for (const s of this.open) s.destroy()
+    this.open.clear()
   }
 }
