@@ -15,7 +15,7 @@ import { rm } from 'node:fs/promises'
 import { makeCerts } from '../certs.js'
 import { sleep, startCluster, type TestCluster } from '../cluster.js'
 import { check, examples, summarize, type CheckResult } from '../checker.js'
-import { finalRead, waitConverged } from './final-read.js'
+import { finalRead, waitConverged, type FinalRead } from './final-read.js'
 import { Nemesis, type Applied } from './nemesis.js'
 import { createFaultNetwork, type FaultNetwork } from './network.js'
 import { createPrng } from './prng.js'
@@ -85,64 +85,100 @@ export interface FaultRun {
 }
 
 export function createFaultRun(o: FaultRunOptions): FaultRun {
-  const log = o.log ?? (() => {})
-  const partitions = o.partitions ?? 4
-  let net: FaultNetwork | undefined
-  let cluster: TestCluster | undefined
-  let workload: Workload | undefined
-  let observer: Tributary | undefined
-  let certs: string | undefined
-  let stopped = false
-  let stopping: Promise<void> | undefined
-  const started = Date.now()
-  const timeline: string[] = []
-  const note = (line: string) => {
-    const t = `+${((Date.now() - started) / 1000).toFixed(1)}s ${line}`
-    timeline.push(t)
-    log(t)
-  }
-
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      stopped = true
-      await workload?.close().catch(() => {})
-      await observer?.close().catch(() => {})
-      await cluster?.stop().catch(() => {})
-      await net?.close().catch(() => {})
-      if (certs) await rm(certs, { recursive: true, force: true })
-    })()
-    return stopping
-  }
-
-  const playStep = async (nemesis: Nemesis, step: Step): Promise<void> => {
-    const applied: Applied[] = []
-    for (const f of step.faults) {
+  const r = new FaultRunner(o)
+  return {
+    run: async () => {
       try {
-        const a = await nemesis.apply(f)
-        applied.push(a)
-        note(a.text)
-      } catch (err) {
-        note(`${describeFault(f)}: failed to apply (${(err as Error).message})`)
+        return await r.run()
+      } finally {
+        await r.stop()
       }
-    }
-    await sleep(step.holdMs)
-    for (const a of applied.reverse()) {
-      await a.heal()
-      note(`healed: ${a.text}`)
-    }
+    },
+    stop: () => r.stop(),
+  }
+}
+
+/** What the workload left once the faults are healed: the history the checker judges. */
+interface RunHistory {
+  read: FinalRead
+  unconverged: string[]
+  commits: Array<{ partition: number; offset: number }>
+  /** Writes acknowledged after healing: producing must work again. */
+  recoveryAcks: number
+}
+
+/** One run's processes and timeline; each step of run() is a method. */
+class FaultRunner {
+  private readonly log: (line: string) => void
+  private readonly partitions: number
+  private net: FaultNetwork | undefined
+  private cluster: TestCluster | undefined
+  private workload: Workload | undefined
+  private observer: Tributary | undefined
+  private certs: string | undefined
+  private stopped = false
+  private stopping: Promise<void> | undefined
+  private readonly started = Date.now()
+  private readonly timeline: string[] = []
+
+  constructor(private readonly o: FaultRunOptions) {
+    this.log = o.log ?? (() => {})
+    this.partitions = o.partitions ?? 4
   }
 
-  const run = async (): Promise<FaultRunReport> => {
-    const rng = createPrng(o.seed)
-    const schedule = drawSchedule(rng, { durationMs: o.faultMs, partitions, ...o.schedule })
-    note(`seed ${o.seed} (replay: TRIBUTARY_FAULT_SEED=${o.seed}); ${schedule.length} steps over ${o.faultMs / 1000} s`)
+  private note(line: string): void {
+    const t = `+${((Date.now() - this.started) / 1000).toFixed(1)}s ${line}`
+    this.timeline.push(t)
+    this.log(t)
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopped = true
+      await this.workload?.close().catch(() => {})
+      await this.observer?.close().catch(() => {})
+      await this.cluster?.stop().catch(() => {})
+      await this.net?.close().catch(() => {})
+      if (this.certs) await rm(this.certs, { recursive: true, force: true })
+    })()
+    return this.stopping
+  }
+
+  async run(): Promise<FaultRunReport> {
+    const o = this.o
+    const schedule = drawSchedule(createPrng(o.seed), { durationMs: o.faultMs, partitions: this.partitions, ...o.schedule })
+    this.note(`seed ${o.seed} (replay: TRIBUTARY_FAULT_SEED=${o.seed}); ${schedule.length} steps over ${o.faultMs / 1000} s`)
+    const { network, cluster, sasl } = await this.setUp()
+    const w = new Workload({ bootstrap: network.bootstrap, tls: cluster.clientTls, producerSasl: sasl?.producer, consumerSasl: sasl?.consumer, topic: TOPIC, partitions: this.partitions, groupId: GROUP })
+    this.workload = w
+    await w.startConsumers()
+    w.startProducers()
+    const nemesis = new Nemesis(cluster, network, TOPIC, createPrng(o.seed ^ 0x5eed))
+    const { faultStart, faultEnd } = await this.playSchedule(nemesis, schedule)
+    const undone = await nemesis.healAll(READY_AFTER_HEAL_MS)
+    this.note(`healed everything${undone.length > 0 ? ` (still in effect: ${undone.join('; ')})` : ''}; every node ready`)
+    const history = await this.collectHistory(cluster, w, faultEnd)
+    const { read, unconverged, commits } = history
+    const result = check({
+      acked: w.acked, indeterminate: w.indeterminate, finalRead: read.finalRead, bounds: read.bounds, replicas: read.replicas,
+      incompleteReads: read.incompleteReads, commits, delivered: w.delivered, runs: w.runs, unconverged,
+    })
+    if (o.dumpPath) await this.dumpHistory(o.dumpPath, w, history, result)
+    const summary = summarize(result, this.figures(w, schedule.length, history.recoveryAcks, faultStart, faultEnd))
+    const brokerLogs = result.valid ? '' : cluster.nodes.map((n) => `--- node ${n.nodeId}\n${n.logs.slice(-BROKER_LOG_LINES).join('\n')}`).join('\n')
+    return { seed: o.seed, result, summary, anomalies: examples(result), timeline: this.timeline, brokerLogs, seconds: (Date.now() - this.started) / 1000 }
+  }
+
+  /** The proxied network, the certificates and users of a secure run, the cluster, the topic and its ACLs. */
+  private async setUp(): Promise<{ network: FaultNetwork; cluster: TestCluster; sasl: SaslSetup | undefined }> {
+    const o = this.o
     const tls = o.tls || o.secure
     const network = createFaultNetwork(tls ? 'wss' : 'ws')
-    net = network
-    if (tls) certs = await makeCerts({ nodes: 3, clients: ['client'] })
-    const sasl = o.secure ? await saslSetup(certs!) : undefined
-    cluster = await startCluster({
-      tls: certs ? { certsDir: certs, clientAuth: 'required' } : undefined,
+    this.net = network
+    if (tls) this.certs = await makeCerts({ nodes: 3, clients: ['client'] })
+    const sasl = o.secure ? await saslSetup(this.certs!) : undefined
+    const cluster = await startCluster({
+      tls: this.certs ? { certsDir: this.certs, clientAuth: 'required' } : undefined,
       nodes: 3,
       logLevel: o.logLevel ?? 'warn',
       logDir: o.logDir,
@@ -152,75 +188,97 @@ export function createFaultRun(o: FaultRunOptions): FaultRun {
       brokerArgs: ['--offsets-topic-partitions', '4', ...(sasl?.brokerArgs ?? [])],
       harnessAuth: sasl ? 'broker' : 'anonymous',
     })
-    note(`cluster up: ${cluster.nodes.map((n) => `node ${n.nodeId} ${n.url}`).join(', ')}${sasl ? ' (TLS, SCRAM-SHA-512 required, ACL authorizer)' : ''}`)
-    observer = new Tributary({ brokers: network.bootstrap, clientId: 'faults-observer', tls: cluster.clientTls, sasl: sasl?.admin })
-    const admin = observer.admin()
+    this.cluster = cluster
+    this.note(`cluster up: ${cluster.nodes.map((n) => `node ${n.nodeId} ${n.url}`).join(', ')}${sasl ? ' (TLS, SCRAM-SHA-512 required, ACL authorizer)' : ''}`)
+    this.observer = new Tributary({ brokers: network.bootstrap, clientId: 'faults-observer', tls: cluster.clientTls, sasl: sasl?.admin })
+    const admin = this.observer.admin()
     // The bootstrap users commit with the cluster id on the first controller: wait until a node lets admin in.
     if (sasl) await cluster.waitFor(async () => (await admin.describeUsers().catch(() => [])).length > 0, { message: 'the bootstrap SCRAM users' })
-    await admin.createTopic({ topic: TOPIC, partitions, replicationFactor: 3, config: { 'min.insync.replicas': '2' } })
+    await admin.createTopic({ topic: TOPIC, partitions: this.partitions, replicationFactor: 3, config: { 'min.insync.replicas': '2' } })
     if (sasl) {
       await grantWorkloadAcls(cluster, sasl)
-      note(`ACLs: ${WORKLOAD_ACLS.map(describeAclBinding).join('; ')}`)
+      this.note(`ACLs: ${WORKLOAD_ACLS.map(describeAclBinding).join('; ')}`)
     }
+    return { network, cluster, sasl }
+  }
 
-    const w = new Workload({ bootstrap: network.bootstrap, tls: cluster.clientTls, producerSasl: sasl?.producer, consumerSasl: sasl?.consumer, topic: TOPIC, partitions, groupId: GROUP })
-    workload = w
-    await w.startConsumers()
-    w.startProducers()
+  /** Each step at its time, then the rest of the fault phase. */
+  private async playSchedule(nemesis: Nemesis, schedule: Step[]): Promise<{ faultStart: number; faultEnd: number }> {
     const faultStart = Date.now()
-    const nemesis = new Nemesis(cluster, network, TOPIC, createPrng(o.seed ^ 0x5eed))
     for (const step of schedule) {
-      if (stopped) throw new Error('stopped')
+      if (this.stopped) throw new Error('stopped')
       await sleep(faultStart + step.atMs - Date.now())
-      await playStep(nemesis, step)
+      await this.playStep(nemesis, step)
     }
-    await sleep(faultStart + o.faultMs - Date.now())
-    const faultEnd = Date.now()
-    const undone = await nemesis.healAll(READY_AFTER_HEAL_MS)
-    note(`healed everything${undone.length > 0 ? ` (still in effect: ${undone.join('; ')})` : ''}; every node ready`)
+    await sleep(faultStart + this.o.faultMs - Date.now())
+    return { faultStart, faultEnd: Date.now() }
+  }
 
+  private async playStep(nemesis: Nemesis, step: Step): Promise<void> {
+    const applied: Applied[] = []
+    for (const f of step.faults) {
+      try {
+        const a = await nemesis.apply(f)
+        applied.push(a)
+        this.note(a.text)
+      } catch (err) {
+        this.note(`${describeFault(f)}: failed to apply (${(err as Error).message})`)
+      }
+    }
+    await sleep(step.holdMs)
+    for (const a of applied.reverse()) {
+      await a.heal()
+      this.note(`healed: ${a.text}`)
+    }
+  }
+
+  /** After healing: producers recover then stop, replicas converge, every log is read, consumers catch up, the group's offsets are read. */
+  private async collectHistory(cluster: TestCluster, w: Workload, faultEnd: number): Promise<RunHistory> {
     await sleep(RECOVERY_MS)
     await w.stopProducers(PRODUCER_DRAIN_MS)
     const recoveryAcks = w.ackTimes.filter((t) => t > faultEnd).length
-    note(`producers stopped: ${w.acked.length} acked (${recoveryAcks} after healing), ${w.indeterminate.length} indeterminate`)
+    this.note(`producers stopped: ${w.acked.length} acked (${recoveryAcks} after healing), ${w.indeterminate.length} indeterminate`)
     const unconverged = await waitConverged(cluster, TOPIC, CONVERGE_TIMEOUT_MS)
-    note(unconverged.length === 0 ? 'replicas converged' : `NOT converged: ${unconverged.join('; ')}`)
+    this.note(unconverged.length === 0 ? 'replicas converged' : `NOT converged: ${unconverged.join('; ')}`)
     const read = await finalRead(cluster, TOPIC)
-    if (read.incompleteReads.length > 0) note(`final read incomplete: ${read.incompleteReads.join('; ')}`)
+    if (read.incompleteReads.length > 0) this.note(`final read incomplete: ${read.incompleteReads.join('; ')}`)
     const deadline = Date.now() + DELIVERY_TIMEOUT_MS
     while (w.undelivered() > 0 && Date.now() < deadline) await sleep(100)
-    note(`consumers: ${w.undelivered()} acknowledged values undelivered, ${w.consumerCrashes} crashes`)
+    this.note(`consumers: ${w.undelivered()} acknowledged values undelivered, ${w.consumerCrashes} crashes`)
     await w.close()
-    const committed = await observer.admin().fetchOffsets({ groupId: GROUP, topics: [TOPIC] }).catch((err: Error) => {
+    const committed = await this.observer!.admin().fetchOffsets({ groupId: GROUP, topics: [TOPIC] }).catch((err: Error) => {
       // after healing the group's offsets must be readable: unchecked commits would be an anomaly passing unseen
       unconverged.push(`final OffsetFetch failed: ${err.message}`)
-      note(`final OffsetFetch failed: ${err.message}`)
+      this.note(`final OffsetFetch failed: ${err.message}`)
       return []
     })
     const commits = [...w.commits, ...committed.map((c) => ({ partition: c.partition, offset: c.offset }))]
+    return { read, unconverged, commits, recoveryAcks }
+  }
 
-    const result = check({
-      acked: w.acked, indeterminate: w.indeterminate, finalRead: read.finalRead, bounds: read.bounds, replicas: read.replicas,
-      incompleteReads: read.incompleteReads, commits, delivered: w.delivered, runs: w.runs, unconverged,
-    })
-    if (o.dumpPath) {
-      const metadataLog: unknown[] = []
-      for (let from = 0; ;) {
-        const page = await observer.admin().metadataLog({ fromIndex: from, maxRecords: 1000 }).catch(() => null)
-        if (!page || page.entries.length === 0) break
-        metadataLog.push(...page.entries)
-        from = page.entries[page.entries.length - 1]!.index + 1
-      }
-      await writeFile(o.dumpPath, JSON.stringify({ seed: o.seed, started, timeline, metadataLog, acked: w.acked, indeterminate: w.indeterminate, commits, runs: w.runs, delivered: w.delivered, finalRead: read.finalRead, bounds: read.bounds, replicas: read.replicas, incompleteReads: read.incompleteReads, result }))
-      note(`history written to ${o.dumpPath}`)
+  /** The whole history with the cluster's metadata log, as JSON, for digging into an anomaly. */
+  private async dumpHistory(file: string, w: Workload, h: RunHistory, result: CheckResult): Promise<void> {
+    const metadataLog: unknown[] = []
+    for (let from = 0; ;) {
+      const page = await this.observer!.admin().metadataLog({ fromIndex: from, maxRecords: 1000 }).catch(() => null)
+      if (!page || page.entries.length === 0) break
+      metadataLog.push(...page.entries)
+      from = page.entries[page.entries.length - 1]!.index + 1
     }
+    const { read } = h
+    await writeFile(file, JSON.stringify({ seed: this.o.seed, started: this.started, timeline: this.timeline, metadataLog, acked: w.acked, indeterminate: w.indeterminate, commits: h.commits, runs: w.runs, delivered: w.delivered, finalRead: read.finalRead, bounds: read.bounds, replicas: read.replicas, incompleteReads: read.incompleteReads, result }))
+    this.note(`history written to ${file}`)
+  }
+
+  /** The run's figures for the summary table. */
+  private figures(w: Workload, steps: number, recoveryAcks: number, faultStart: number, faultEnd: number): Record<string, string | number> {
     const windows = unavailableWindows(w.ackTimes, faultStart, faultEnd, UNAVAILABLE_GAP_MS)
-    const partitionOutages = Array.from({ length: partitions }, (_, p) =>
+    const partitionOutages = Array.from({ length: this.partitions }, (_, p) =>
       Math.max(0, ...unavailableWindows(w.acked.filter((a) => a.partition === p).map((a) => a.at), faultStart, faultEnd, UNAVAILABLE_GAP_MS)))
-    const summary = summarize(result, {
-      seed: o.seed,
-      'fault-seconds': Math.round(o.faultMs / 1000),
-      steps: schedule.length,
+    return {
+      seed: this.o.seed,
+      'fault-seconds': Math.round(this.o.faultMs / 1000),
+      steps,
       'acked-after-heal': recoveryAcks,
       indeterminate: w.indeterminate.length,
       delivered: w.delivered.length,
@@ -229,27 +287,15 @@ export function createFaultRun(o: FaultRunOptions): FaultRun {
       'longest-outage-per-partition-ms': partitionOutages.join(' '),
       'consumer-crashes': w.consumerCrashes,
       'client-errors': [...w.sendErrors].map(([k, n]) => `${k}×${n}`).join(', ') || 'none',
-    })
-    const brokerLogs = result.valid ? '' : cluster.nodes.map((n) => `--- node ${n.nodeId}\n${n.logs.slice(-BROKER_LOG_LINES).join('\n')}`).join('\n')
-    return { seed: o.seed, result, summary, anomalies: examples(result), timeline, brokerLogs, seconds: (Date.now() - started) / 1000 }
-  }
-
-  return {
-    run: async () => {
-      try {
-        return await run()
-      } finally {
-        await stop()
-      }
-    },
-    stop,
+    }
   }
 }
 
 type Scram = { mechanism: 'scram-sha-512'; username: string; password: string }
+type SaslSetup = { admin: Scram; producer: Scram; consumer: Scram; brokerArgs: string[] }
 
 /** The SCRAM users of a secure run, bootstrapped from a file beside the certificates; the brokers run the ACL authorizer. */
-async function saslSetup(dir: string): Promise<{ admin: Scram; producer: Scram; consumer: Scram; brokerArgs: string[] }> {
+async function saslSetup(dir: string): Promise<SaslSetup> {
   const user = (username: string): Scram => ({ mechanism: 'scram-sha-512', username, password: `${username}-${randomBytes(12).toString('hex')}` })
   const [admin, producer, consumer] = [user('admin'), user('producer'), user('consumer')]
   const users = path.join(dir, 'scram-users')
