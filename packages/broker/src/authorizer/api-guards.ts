@@ -51,26 +51,51 @@ const partitionNo = (p: any): unknown => (typeof p === 'number' ? p : p?.partiti
 
 export function apiGuards(authz: AclAuthorizer): Map<number, Guard> {
   const guards = new Map<number, Guard>()
-  const can = (ctx: RequestContext, op: AclOperationType, type: number, name: string, quiet = false) => authz.authorize(ctx, op, type, name, apiName(ctx.apiKey), quiet)
-  const cluster = (op: AclOperationType, refusal: () => HandlerResult = () => refuse(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, `not authorized: ${aclOperationName(op)} on the cluster`)): Guard =>
-    (body, ctx, next) => (authz.authorizeCluster(ctx, op, apiName(ctx.apiKey)) ? next(body, ctx) : refusal())
+  const can: Can = (ctx, op, type, name, quiet = false) => authz.authorize(ctx, op, type, name, apiName(ctx.apiKey), quiet)
+  const kit: GuardKit = {
+    authz,
+    can,
+    cluster: (op, refusal = () => refuse(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, `not authorized: ${aclOperationName(op)} on the cluster`)) =>
+      (body, ctx, next) => (authz.authorizeCluster(ctx, op, apiName(ctx.apiKey)) ? next(body, ctx) : refusal()),
+  }
+  registerDataGuards(guards, kit)
+  registerTopicAdminGuards(guards, kit)
+  registerGroupGuards(guards, authz, can)
+  registerClusterGuards(guards, kit)
+  return guards
+}
 
-  /** Per-topic checks for requests shaped `{ topics: [{ topic, partitions: [...] }] }`. */
-  const perTopicPartitions = (op: AclOperationType, refusedPartition: (p: unknown) => Item, opts: { clusterIfReplica?: boolean; oneWayWhen?: (body: any) => boolean } = {}): Guard =>
-    async (body, ctx, next) => {
-      if (opts.clusterIfReplica && body?.replicaId !== undefined && body.replicaId !== -1) {
-        return authz.authorizeCluster(ctx, Op.CLUSTER_ACTION, apiName(ctx.apiKey)) ? next(body, ctx) : refuse(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'replica requests are for brokers (ClusterAction)')
-      }
-      const parts = split(body?.topics, (t) => t?.topic, (name) => can(ctx, op, Res.TOPIC, name))
-      if (!parts) return invalid('topics must be an array of { topic, partitions }')
-      const refused = parts.refused.map((t) => ({ topic: t.topic, partitions: partitionsOf(t).map((p) => ({ partition: partitionNo(p), errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, ...refusedPartition(p) })) }))
-      const silent = opts.oneWayWhen?.(body) === true
-      return withOnly(body, ctx, next, 'topics', parts, refused, () => (silent ? undefined : { errorCode: ErrorCode.NONE, body: { topics: refused } }))
+type Can = (ctx: RequestContext, op: AclOperationType, type: number, name: string, quiet?: boolean) => boolean
+
+/** What every guard is built from: the authorizer, a check on a resource, and a guard on the cluster. */
+interface GuardKit {
+  authz: AclAuthorizer
+  can: Can
+  /** Allowed with `op` on the cluster, else the refusal (CLUSTER_AUTHORIZATION_FAILED by default). */
+  cluster(op: AclOperationType, refusal?: () => HandlerResult): Guard
+}
+
+/** Per-topic checks for requests shaped `{ topics: [{ topic, partitions: [...] }] }`. */
+function perTopicPartitions(kit: GuardKit, op: AclOperationType, refusedPartition: (p: unknown) => Item, opts: { clusterIfReplica?: boolean; oneWayWhen?: (body: any) => boolean } = {}): Guard {
+  const { authz, can } = kit
+  return async (body, ctx, next) => {
+    if (opts.clusterIfReplica && body?.replicaId !== undefined && body.replicaId !== -1) {
+      return authz.authorizeCluster(ctx, Op.CLUSTER_ACTION, apiName(ctx.apiKey)) ? next(body, ctx) : refuse(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'replica requests are for brokers (ClusterAction)')
     }
+    const parts = split(body?.topics, (t) => t?.topic, (name) => can(ctx, op, Res.TOPIC, name))
+    if (!parts) return invalid('topics must be an array of { topic, partitions }')
+    const refused = parts.refused.map((t) => ({ topic: t.topic, partitions: partitionsOf(t).map((p) => ({ partition: partitionNo(p), errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, ...refusedPartition(p) })) }))
+    const silent = opts.oneWayWhen?.(body) === true
+    return withOnly(body, ctx, next, 'topics', parts, refused, () => (silent ? undefined : { errorCode: ErrorCode.NONE, body: { topics: refused } }))
+  }
+}
 
-  guards.set(ApiKey.Produce, perTopicPartitions(Op.WRITE, () => ({ errorMessage: TOPIC_DENIED, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 }), { oneWayWhen: (b) => b?.acks === 0 }))
+/** Produce, Fetch (and what an incremental fetch session adds), ListOffsets, OffsetForLeaderEpoch, DescribeProducers, DeleteRecords, Metadata. */
+function registerDataGuards(guards: Map<number, Guard>, kit: GuardKit): void {
+  const { can } = kit
+  guards.set(ApiKey.Produce, perTopicPartitions(kit, Op.WRITE, () => ({ errorMessage: TOPIC_DENIED, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 }), { oneWayWhen: (b) => b?.acks === 0 }))
   const fetchRefused = () => ({ highWatermark: -1, logStartOffset: -1, records: new Uint8Array(0) })
-  const fetchRequest = perTopicPartitions(Op.READ, fetchRefused, { clusterIfReplica: true })
+  const fetchRequest = perTopicPartitions(kit, Op.READ, fetchRefused, { clusterIfReplica: true })
   guards.set(ApiKey.Fetch, async (body, ctx, next) => {
     const r = await fetchRequest(body, ctx, next)
     // An incremental fetch session reads partitions this request does not name: records leave only for topics still readable now.
@@ -80,12 +105,12 @@ export function apiGuards(authz: AclAuthorizer): Map<number, Guard> {
       can(ctx, Op.READ, Res.TOPIC, t.topic, true) ? t : { topic: t.topic, partitions: partitionsOf(t).map((p) => ({ partition: partitionNo(p), errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, ...fetchRefused() })) })
     return { errorCode: r.errorCode, body: { ...(r.body as object), topics } }
   })
-  guards.set(ApiKey.ListOffsets, perTopicPartitions(Op.DESCRIBE, () => ({ timestamp: -1, offset: -1, leaderEpoch: -1 }), { clusterIfReplica: true }))
-  guards.set(ApiKey.OffsetForLeaderEpoch, perTopicPartitions(Op.DESCRIBE, () => ({ leaderEpoch: -1, endOffset: -1 }), { clusterIfReplica: true }))
+  guards.set(ApiKey.ListOffsets, perTopicPartitions(kit, Op.DESCRIBE, () => ({ timestamp: -1, offset: -1, leaderEpoch: -1 }), { clusterIfReplica: true }))
+  guards.set(ApiKey.OffsetForLeaderEpoch, perTopicPartitions(kit, Op.DESCRIBE, () => ({ leaderEpoch: -1, endOffset: -1 }), { clusterIfReplica: true }))
   // Kafka's DescribeProducers needs Read on the topic.
-  guards.set(ApiKey.DescribeProducers, perTopicPartitions(Op.READ, () => ({ errorMessage: TOPIC_DENIED, activeProducers: [] })))
+  guards.set(ApiKey.DescribeProducers, perTopicPartitions(kit, Op.READ, () => ({ errorMessage: TOPIC_DENIED, activeProducers: [] })))
   // Kafka's DeleteRecords needs Delete on the topic.
-  guards.set(ApiKey.DeleteRecords, perTopicPartitions(Op.DELETE, () => ({ lowWatermark: -1 })))
+  guards.set(ApiKey.DeleteRecords, perTopicPartitions(kit, Op.DELETE, () => ({ lowWatermark: -1 })))
 
   guards.set(ApiKey.Metadata, async (body, ctx, next) => {
     const named = Array.isArray(body?.topics)
@@ -104,22 +129,24 @@ export function apiGuards(authz: AclAuthorizer): Map<number, Guard> {
     }
     return { errorCode: r.errorCode, body: { ...(r.body as object), topics: shown } }
   })
+}
 
-  const perTopicName = (field: string, nameOf: (t: any) => unknown, op: AclOperationType, answer: (name: string) => Item, clusterOp?: AclOperationType): Guard =>
-    (body, ctx, next) => {
-      if (clusterOp !== undefined && authz.authorizeCluster(ctx, clusterOp, apiName(ctx.apiKey))) return next(body, ctx)
-      const parts = split(body?.[field], nameOf, (name) => can(ctx, op, Res.TOPIC, name))
-      if (!parts) return invalid(`${field} must name topics`)
-      const refused = parts.refused.map((t) => answer(nameOf(t) as string))
-      return withOnly(body, ctx, next, field, parts, refused, () => ({ errorCode: ErrorCode.NONE, body: { [field]: refused } }))
-    }
-  const topicRefused = (name: string) => ({ name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: TOPIC_DENIED })
-  guards.set(ApiKey.CreateTopics, perTopicName('topics', (t) => t?.name, Op.CREATE, (name) => ({ ...topicRefused(name), topicId: null, numPartitions: -1, replicationFactor: -1 }), Op.CREATE))
-  guards.set(ApiKey.DeleteTopics, perTopicName('topics', (t) => t, Op.DELETE, topicRefused))
-  guards.set(ApiKey.CreatePartitions, perTopicName('topics', (t) => t?.name, Op.ALTER, topicRefused))
+/** Requests naming topics in `field` (CreateTopics, DeleteTopics, CreatePartitions); with clusterOp on the cluster, every topic is allowed. */
+function perTopicName(kit: GuardKit, field: string, nameOf: (t: any) => unknown, op: AclOperationType, answer: (name: string) => Item, clusterOp?: AclOperationType): Guard {
+  const { authz, can } = kit
+  return (body, ctx, next) => {
+    if (clusterOp !== undefined && authz.authorizeCluster(ctx, clusterOp, apiName(ctx.apiKey))) return next(body, ctx)
+    const parts = split(body?.[field], nameOf, (name) => can(ctx, op, Res.TOPIC, name))
+    if (!parts) return invalid(`${field} must name topics`)
+    const refused = parts.refused.map((t) => answer(nameOf(t) as string))
+    return withOnly(body, ctx, next, field, parts, refused, () => ({ errorCode: ErrorCode.NONE, body: { [field]: refused } }))
+  }
+}
 
-  /** Config resources: a topic needs the operation on the topic, a broker on the cluster. */
-  const perConfigResource = (op: AclOperationType, extra: Item): Guard => (body, ctx, next) => {
+/** Config resources: a topic needs the operation on the topic, a broker on the cluster. */
+function perConfigResource(kit: GuardKit, op: AclOperationType, extra: Item): Guard {
+  const { authz, can } = kit
+  return (body, ctx, next) => {
     if (!Array.isArray(body?.resources)) return invalid('resources must be an array')
     const allowedResource = (r: any): boolean | undefined => {
       if (typeof r?.name !== 'string') return undefined
@@ -137,8 +164,17 @@ export function apiGuards(authz: AclAuthorizer): Map<number, Guard> {
     }))
     return withOnly(body, ctx, next, 'resources', parts, refused, () => ({ errorCode: ErrorCode.NONE, body: { resources: refused } }))
   }
-  guards.set(ApiKey.AlterConfigs, perConfigResource(Op.ALTER_CONFIGS, {}))
-  guards.set(ApiKey.DescribeConfigs, perConfigResource(Op.DESCRIBE_CONFIGS, { configs: [] }))
+}
+
+/** Topics and configs, and the idempotent producer's id. */
+function registerTopicAdminGuards(guards: Map<number, Guard>, kit: GuardKit): void {
+  const { authz } = kit
+  const topicRefused = (name: string) => ({ name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: TOPIC_DENIED })
+  guards.set(ApiKey.CreateTopics, perTopicName(kit, 'topics', (t) => t?.name, Op.CREATE, (name) => ({ ...topicRefused(name), topicId: null, numPartitions: -1, replicationFactor: -1 }), Op.CREATE))
+  guards.set(ApiKey.DeleteTopics, perTopicName(kit, 'topics', (t) => t, Op.DELETE, topicRefused))
+  guards.set(ApiKey.CreatePartitions, perTopicName(kit, 'topics', (t) => t?.name, Op.ALTER, topicRefused))
+  guards.set(ApiKey.AlterConfigs, perConfigResource(kit, Op.ALTER_CONFIGS, {}))
+  guards.set(ApiKey.DescribeConfigs, perConfigResource(kit, Op.DESCRIBE_CONFIGS, { configs: [] }))
 
   guards.set(ApiKey.InitProducerId, (body, ctx, next) => {
     const api = apiName(ctx.apiKey)
@@ -146,9 +182,10 @@ export function apiGuards(authz: AclAuthorizer): Map<number, Guard> {
     authz.authorizeCluster(ctx, Op.IDEMPOTENT_WRITE, api) // audits the denial
     return refuse(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'an idempotent producer needs IdempotentWrite on the cluster or Write on a topic')
   })
+}
 
-  registerGroupGuards(guards, authz, can)
-
+/** APIs checked on the cluster alone: views of the cluster, ACLs, elastic operations, quorum membership, users, and the brokers' own. */
+function registerClusterGuards(guards: Map<number, Guard>, { cluster }: GuardKit): void {
   for (const key of [ApiKey.DescribeQuorum, ApiKey.DescribeCluster, ApiKey.MetadataLog, ApiKey.MetadataImage, ApiKey.MetadataSnapshots, ApiKey.DescribeAcls]) guards.set(key, cluster(Op.DESCRIBE))
   // Reassignments and elections: Alter on the cluster to change, Describe to list, as Kafka's ControllerApis.
   for (const key of [ApiKey.CreateAcls, ApiKey.DeleteAcls, ApiKey.ElectLeaders, ApiKey.AlterPartitionReassignments]) guards.set(key, cluster(Op.ALTER))
@@ -166,10 +203,7 @@ export function apiGuards(authz: AclAuthorizer): Map<number, Guard> {
     ctx.session?.brokerId !== undefined ? cluster(Op.CLUSTER_ACTION)(body, ctx, next) : cluster(Op.ALTER)(body, ctx, next))
   // One-way: a refused Raft message is dropped, as an unreachable peer's would be.
   guards.set(ApiKey.Raft, cluster(Op.CLUSTER_ACTION, () => undefined))
-  return guards
 }
-
-type Can = (ctx: RequestContext, op: AclOperationType, type: number, name: string, quiet?: boolean) => boolean
 
 function registerGroupGuards(guards: Map<number, Guard>, authz: AclAuthorizer, can: Can): void {
   const groupRefused = () => refuse(ErrorCode.GROUP_AUTHORIZATION_FAILED, GROUP_DENIED)
@@ -195,20 +229,17 @@ function registerGroupGuards(guards: Map<number, Guard>, authz: AclAuthorizer, c
   // The classic group protocol, as Kafka checks it: Read on the group (the topics are checked where offsets and records are).
   for (const key of [ApiKey.JoinGroup, ApiKey.SyncGroup, ApiKey.Heartbeat, ApiKey.LeaveGroup]) guards.set(key, group(Op.READ, (b) => b?.groupId))
 
-  guards.set(ApiKey.OffsetCommit, group(Op.READ, (b) => b?.groupId, (body, ctx, next) => {
+  // Offsets are committed and deleted only for topics the principal may Read (refused per partition).
+  const readableTopicsOnly: Guard = (body, ctx, next) => {
     const parts = split(body?.topics, (t) => t?.topic, (name) => can(ctx, Op.READ, Res.TOPIC, name))
     if (!parts) return invalid('topics must be an array of { topic, partitions }')
     const refused = parts.refused.map((t) => ({ topic: t.topic, partitions: partitionsOf(t).map((p) => ({ partition: partitionNo(p), errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) }))
     return withOnly(body, ctx, next, 'topics', parts, refused, () => ({ errorCode: ErrorCode.NONE, body: { topics: refused } }))
-  }))
+  }
+  guards.set(ApiKey.OffsetCommit, group(Op.READ, (b) => b?.groupId, readableTopicsOnly))
 
   // OffsetDelete, as Kafka: Delete on the group, then Read on each topic (refused per partition).
-  guards.set(ApiKey.OffsetDelete, group(Op.DELETE, (b) => b?.groupId, (body, ctx, next) => {
-    const parts = split(body?.topics, (t) => t?.topic, (name) => can(ctx, Op.READ, Res.TOPIC, name))
-    if (!parts) return invalid('topics must be an array of { topic, partitions }')
-    const refused = parts.refused.map((t) => ({ topic: t.topic, partitions: partitionsOf(t).map((p) => ({ partition: partitionNo(p), errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) }))
-    return withOnly(body, ctx, next, 'topics', parts, refused, () => ({ errorCode: ErrorCode.NONE, body: { topics: refused } }))
-  }))
+  guards.set(ApiKey.OffsetDelete, group(Op.DELETE, (b) => b?.groupId, readableTopicsOnly))
 
   guards.set(ApiKey.OffsetFetch, group(Op.DESCRIBE, (b) => b?.groupId, async (body, ctx, next) => {
     if (body?.topics === null || body?.topics === undefined) {
