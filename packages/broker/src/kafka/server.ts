@@ -37,6 +37,7 @@ import { certificateSummary, checkedContext, connectionTls, refusedClientCertifi
 import { NOT_TLS, type TlsReload } from '../net/server.js'
 import { KAFKA_LISTENER } from './endpoint.js'
 import { LogLimiter } from './log-limiter.js'
+import { OrderedResponses } from './ordered-responses.js'
 import { TRANSLATIONS } from './translate.js'
 
 export interface KafkaServerOptions {
@@ -154,34 +155,7 @@ function serveConnection(socket: net.Socket, connectionId: number, opts: KafkaSe
   const abort = new AbortController()
   // After SaslHandshake v0 (KIP-43) the mechanism's tokens come as bare size-prefixed frames, answered the same way.
   let rawSaslTokens = false
-  const rawSaslStep = async (token: Uint8Array): Promise<Uint8Array | null> => {
-    const r = await auth.authenticate({ authBytes: token })
-    rawSaslTokens = auth.exchanging
-    // A failure has no answer in this framing: the connection closes (ConnectionAuth does it).
-    if (!r || r.errorCode !== ErrorCode.NONE) return null
-    const bytes = (r.body as { authBytes: Uint8Array }).authBytes
-    const out = new Uint8Array(4 + bytes.byteLength)
-    new DataView(out.buffer).setInt32(0, bytes.byteLength)
-    out.set(bytes, 4)
-    return out
-  }
-  // Responses in request order: each request takes a slot; a slot's bytes leave once every earlier one has.
-  const slots: Array<{ bytes: Uint8Array | null; done: boolean }> = []
-  let paused = false
-
-  const flush = (): void => {
-    while (slots.length && slots[0]!.done) {
-      const s = slots.shift()!
-      if (s.bytes && !socket.destroyed) {
-        metrics.bytesOut.inc(s.bytes.byteLength)
-        socket.write(s.bytes)
-      }
-    }
-    if (paused && slots.length < opts.inFlightPerConnectionMax) {
-      paused = false
-      socket.resume()
-    }
-  }
+  const responses = new OrderedResponses(socket, opts.inFlightPerConnectionMax, (bytes) => metrics.bytesOut.inc(bytes))
   const badFrame = (message: string, header: KafkaRequestHeader | null): void => {
     badFrameLog.log((dropped) => logger.warn({ connectionId, remoteAddress, clientId: header?.clientId, message, ...(dropped ? { droppedLogLines: dropped } : {}) }, 'kafka listener: bad frame, closing the connection'))
     metrics.requests.inc({ api: 'kafka:invalid', error: 'INVALID_REQUEST' })
@@ -195,15 +169,12 @@ function serveConnection(socket: net.Socket, connectionId: number, opts: KafkaSe
     if (!split.ok) return badFrame(split.message, null)
     for (const frame of split.value) {
       if (socket.destroyed) return
-      const slot = { bytes: null as Uint8Array | null, done: false }
-      slots.push(slot)
-      const answer = (bytes: Uint8Array | null): void => {
-        slot.bytes = bytes
-        slot.done = true
-        flush()
-      }
+      const answer = responses.take()
       if (rawSaslTokens) {
-        void rawSaslStep(frame).then(answer)
+        void rawSaslStep(auth, frame).then((bytes) => {
+          rawSaslTokens = auth.exchanging
+          answer(bytes)
+        })
         continue
       }
       const decoded = decodeKafkaRequest(frame)
@@ -228,15 +199,24 @@ function serveConnection(socket: net.Socket, connectionId: number, opts: KafkaSe
         void handled.then(answer)
       }
     }
-    if (slots.length >= opts.inFlightPerConnectionMax && !paused) {
-      paused = true
-      socket.pause()
-    }
+    responses.pauseIfFull()
   })
   socket.on('close', () => {
     auth.closed()
     abort.abort()
   })
+}
+
+/** One bare SASL token frame (after SaslHandshake v0, KIP-43): the mechanism's answer, size-prefixed the same way. */
+async function rawSaslStep(auth: ConnectionAuth, token: Uint8Array): Promise<Uint8Array | null> {
+  const r = await auth.authenticate({ authBytes: token })
+  // A failure has no answer in this framing: the connection closes (ConnectionAuth does it).
+  if (!r || r.errorCode !== ErrorCode.NONE) return null
+  const bytes = (r.body as { authBytes: Uint8Array }).authBytes
+  const out = new Uint8Array(4 + bytes.byteLength)
+  new DataView(out.buffer).setInt32(0, bytes.byteLength)
+  out.set(bytes, 4)
+  return out
 }
 
 /** An API or version we do not serve: ApiVersions answers in v0 with our versions (KIP-511's fallback); others get the error code. */
