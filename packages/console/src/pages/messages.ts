@@ -52,38 +52,9 @@ export async function messagesPage(ctx: PageContext): Promise<void> {
   filter.addEventListener('input', () => draw(shown, `${shown.length} records`))
   viewSel.addEventListener('change', () => draw(shown, `${shown.length} records`))
 
-  let tail: Tail | null = null
-  const tailStatus = h('span', { role: 'status', id: 'tail-status' })
-  const tailButton = h('button', { type: 'button', id: 'tail-toggle', class: 'secondary' }, 'Tail live')
-  let drawing: AbortController | null = null
-  const stopTail = async (): Promise<void> => {
-    const t0 = tail
-    tail = null
-    drawing?.abort()
-    tailButton.textContent = 'Tail live'
-    await t0?.stop()
-  }
-  ctx.signal.addEventListener('abort', () => void stopTail())
-  tailButton.addEventListener('click', () => {
-    if (tail) return void stopTail()
-    const fresh = new Tail(ctx.session.client, TAIL_KEEP)
-    tail = fresh
-    tailButton.textContent = 'Stop tail'
-    const offsets = ends.filter((e) => e.partition === partition).map((e) => ({ partition: e.partition, offset: e.high }))
-    const failed = (err: unknown): void => {
-      void stopTail()
-      fill(tailStatus, h('span', { class: 'error', role: 'alert' }, `the tail stopped: ${describeError(err)}`))
-    }
-    fresh.start(topic, offsets, failed).catch(failed)
-    // The drawing stops with this tail (stopTail) or when the page is left.
-    drawing = new AbortController()
-    repeat(AbortSignal.any([ctx.signal, drawing.signal]), TAIL_DRAW_MS, () => {
-      if (tail !== fresh) return
-      const s = fresh.stats()
-      shown = fresh.recent.slice().reverse()
-      fill(tailStatus, `live: ${s.received} received, ${Math.round(s.ratePerSec)}/s`)
-      draw(shown, `newest ${shown.length} of ${s.received} received since the tail started`)
-    })
+  const live = tailControl(ctx, topic, ends.filter((e) => e.partition === partition).map((e) => ({ partition: e.partition, offset: e.high })), (records, title) => {
+    shown = records
+    draw(shown, title)
   })
 
   fill(ctx.root,
@@ -97,7 +68,7 @@ export async function messagesPage(ctx: PageContext): Promise<void> {
       h('label', { for: 'msg-view' }, 'Show as', viewSel),
       h('label', { for: 'msg-filter' }, 'Filter', filter),
       h('button', { type: 'submit', id: 'msg-load' }, 'Read')),
-    h('div', { class: 'row' }, tailButton, tailStatus, h('span', { class: 'muted' }, `log start ${end.low}, high watermark ${end.high}`)),
+    h('div', { class: 'row' }, live.button, live.status, h('span', { class: 'muted' }, `log start ${end.low}, high watermark ${end.high}`)),
     results,
     await produceForm(ctx, topic, t.partitions.length),
   )
@@ -106,10 +77,49 @@ export async function messagesPage(ctx: PageContext): Promise<void> {
     const n = Math.max(1, Math.min(500, Number(limit.value) || PAGE_RECORDS_DEFAULT))
     const from = await startOffset(ctx, topic, partition, mode, at.value.trim(), end, n)
     shown = await readPage(ctx.session.client, topic, partition, from, n, end.high)
-    if (!ctx.signal.aborted && !tail) draw(shown, `${shown.length} records from offset ${from}`)
+    if (!ctx.signal.aborted && !live.isLive()) draw(shown, `${shown.length} records from offset ${from}`)
   } catch (err) {
     if (!ctx.signal.aborted) fill(results, errorBox(err, () => ctx.reload()))
   }
+}
+
+/**
+ * The "Tail live" button: a Tail from the partition's high watermark whose newest
+ * records are drawn every TAIL_DRAW_MS, until stopped or the page is left.
+ */
+function tailControl(ctx: PageContext, topic: string, offsets: Array<{ partition: number; offset: number }>, draw: (records: ConsumedMessage[], title: string) => void): { button: HTMLElement; status: HTMLElement; isLive: () => boolean } {
+  let tail: Tail | null = null
+  const status = h('span', { role: 'status', id: 'tail-status' })
+  const button = h('button', { type: 'button', id: 'tail-toggle', class: 'secondary' }, 'Tail live')
+  let drawing: AbortController | null = null
+  const stopTail = async (): Promise<void> => {
+    const t0 = tail
+    tail = null
+    drawing?.abort()
+    button.textContent = 'Tail live'
+    await t0?.stop()
+  }
+  ctx.signal.addEventListener('abort', () => void stopTail())
+  button.addEventListener('click', () => {
+    if (tail) return void stopTail()
+    const fresh = new Tail(ctx.session.client, TAIL_KEEP)
+    tail = fresh
+    button.textContent = 'Stop tail'
+    const failed = (err: unknown): void => {
+      void stopTail()
+      fill(status, h('span', { class: 'error', role: 'alert' }, `the tail stopped: ${describeError(err)}`))
+    }
+    fresh.start(topic, offsets, failed).catch(failed)
+    // The drawing stops with this tail (stopTail) or when the page is left.
+    drawing = new AbortController()
+    repeat(AbortSignal.any([ctx.signal, drawing.signal]), TAIL_DRAW_MS, () => {
+      if (tail !== fresh) return
+      const s = fresh.stats()
+      fill(status, `live: ${s.received} received, ${Math.round(s.ratePerSec)}/s`)
+      draw(fresh.recent.slice().reverse(), `newest ${fresh.recent.length} of ${s.received} received since the tail started`)
+    })
+  })
+  return { button, status, isLive: () => tail !== null }
 }
 
 async function startOffset(ctx: PageContext, topic: string, partition: number, mode: string, at: string, end: { low: number; high: number }, n: number): Promise<number> {
