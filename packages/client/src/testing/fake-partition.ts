@@ -1,5 +1,5 @@
 /** One partition's log in the fake cluster: whole batches in memory, with idempotent producers' recent sequences. */
-import { ErrorCode, patchBaseOffset, splitBatches, validateBatch } from '@tributary/protocol'
+import { concatBytes, ErrorCode, patchBaseOffset, splitBatches, validateBatch } from '@tributary/protocol'
 
 export interface FakePartition {
   leader: number
@@ -50,13 +50,7 @@ export function readPartition(p: FakePartition, fetchOffset: number, maxBytes: n
     chunks.push(b.bytes)
     bytes += b.bytes.length
   }
-  const records = new Uint8Array(bytes)
-  let at = 0
-  for (const c of chunks) {
-    records.set(c, at)
-    at += c.length
-  }
-  return records
+  return concatBytes(chunks, bytes)
 }
 
 /** The first batch whose newest record is at or after ts (-1: none). */
