@@ -111,75 +111,105 @@ async function runClusterBench(a: ClusterBenchArgs, ctx: Ctx): Promise<void> {
   const sizes: Sizes = { ...(a.quick ? QUICK : FULL) }
   if (a.consumeMib !== undefined) sizes.consumeBytes = a.consumeMib * 1024 * 1024
   if (a.startupMib !== undefined) sizes.startupBytes = a.startupMib * 1024 * 1024
-  const results: ScenarioResult[] = []
   const log = (line: string): void => {
     if (!ctx.json) ctx.io.stderr.write(line + '\n')
   }
-  const execArgv = a.profile ? ['--cpu-prof', `--cpu-prof-dir=${a.profile}`] : []
-  const runOn = async (nodes: number, todo: Array<[string, Scenario]>, secure?: SecureSetup, brokerArgs: string[] = []): Promise<void> => {
-    log(`starting a ${nodes}-node ${secure ? secure.label : 'plaintext'} cluster`)
-    const cluster = await LocalCluster.start({ nodes, execArgv, tlsCertsDir: secure?.certsDir, brokerArgs: [...(secure?.brokerArgs ?? []), ...brokerArgs] })
-    const rss = new RssSampler(cluster)
-    const client = newBenchClient(cluster.bootstrap, 'bench-cluster', cluster.tlsCa, secure?.sasl)
-    try {
-      await secure?.prepare?.(cluster)
-      rss.start()
-      for (const [, run] of todo) {
-        if (ctx.signal.aborted) break
-        const r = await run({ cluster, client, sizes, signal: ctx.signal, rss })
-        log(`  ${r.name}: ${r.measured}${r.met ? '' : ` (target ${r.target})`}`)
-        results.push(r)
-      }
-    } finally {
-      rss.stop()
-      await client.close().catch(() => {})
-      // SIGTERM lets a profiled broker write its profile; otherwise no need to wait for a controlled shutdown.
-      await cluster.stop(a.profile ? 'SIGTERM' : 'SIGKILL')
-    }
-  }
+  const run: BenchRun = { a, ctx, sizes, log, results: [], execArgv: a.profile ? ['--cpu-prof', `--cpu-prof-dir=${a.profile}`] : [] }
   if (a.kafka) {
     if (a.scenario || a.secure) throw new UsageError('--kafka runs its own comparison: leave out --scenario and --secure')
-    results.push(...await kafkaComparisonBench({ sizes: a.quick ? KAFKA_QUICK : KAFKA_FULL, execArgv, signal: ctx.signal, log }))
+    run.results.push(...await kafkaComparisonBench({ sizes: a.quick ? KAFKA_QUICK : KAFKA_FULL, execArgv: run.execArgv, signal: ctx.signal, log }))
   } else if (a.secure) {
-    if (a.scenario) throw new UsageError('--secure runs produce-rf3 plaintext and over TLS: leave out --scenario')
-    if (!Number.isInteger(a.acls) || a.acls < 0) throw new UsageError('--acls: an integer >= 0')
-    if (!Number.isInteger(a.aclRounds) || a.aclRounds < 1) throw new UsageError('--acl-rounds: an integer >= 1')
-    const certs = await makeBenchCerts(3)
-    const aclRows: ScenarioResult[] = []
-    try {
-      await runOn(3, [['produce-rf3', produceRf3]])
-      if (!ctx.signal.aborted) await runOn(3, [['produce-rf3', produceRf3]], await secureSetup(certs))
-      if (!ctx.signal.aborted && a.acls > 0) {
-        aclRows.push(...await aclComparisonBench({ certsDir: certs, acls: a.acls, rounds: a.aclRounds, sizes, execArgv, signal: ctx.signal, log }))
-      }
-    } finally {
-      await rm(certs, { recursive: true, force: true })
-    }
-    const [plain, tls] = [...results]
-    if (plain && tls) results.push(secureComparison(plain, tls))
-    results.push(...aclRows)
+    await secureBench(run)
   } else {
-    if (!Number.isInteger(a.partitions) || a.partitions < PARTITIONS_PER_TOPIC) throw new UsageError(`--partitions: an integer >= ${PARTITIONS_PER_TOPIC}`)
-    if (!(a.partitionsLoadRate >= 0) || !(a.partitionsLoadSeconds > 0)) throw new UsageError('--partitions-load-rate >= 0 and --partitions-load-seconds > 0')
-    const many: PartitionsOptions = { partitions: a.partitions, loadRate: a.partitionsLoadRate, loadSeconds: a.partitionsLoadSeconds }
-    if (!(a.minutes > 0) || !(a.rate > 0)) throw new UsageError('--minutes and --rate must be positive')
-    if (a.killAt !== undefined && !(a.killAt >= 0 && a.killAt < a.minutes)) throw new UsageError('--kill-at: minutes into the load, >= 0 and < --minutes')
-    const soakOpts: SoakOptions = { partitions: a.partitions, minutes: a.minutes, rate: a.rate, killAtMinutes: a.killAt }
-    const separate: Array<[string, Scenario]> = [['partitions', (env) => partitions(env, many)], ['soak', (env) => soak(env, soakOpts)]]
-    // partitions and soak each on a cluster of their own
-    const clusters: Array<[number, Array<[string, Scenario]>]> = [[1, SINGLE], [3, TRIPLE], ...separate.map((s): [number, Array<[string, Scenario]>] => [3, [s]])]
-    for (const [nodes, list] of clusters) {
-      const todo = list.filter(([name]) => wanted.has(name))
-      if (todo.length === 0 || ctx.signal.aborted) continue
-      await runOn(nodes, todo)
-    }
-    if (wanted.has('reassign') && !ctx.signal.aborted) {
-      const base = a.quick ? REASSIGN_QUICK : REASSIGN_FULL
-      const move = { bytes: a.reassignMib !== undefined ? a.reassignMib * 1024 * 1024 : base.bytes, throttleBytes: a.reassignThrottleMb !== undefined ? a.reassignThrottleMb * 1e6 : base.throttleBytes }
-      if (!(move.bytes > 0) || !(move.throttleBytes >= 1)) throw new UsageError('--reassign-mib and --reassign-throttle-mb must be positive')
-      await runOn(4, [['reassign', (env) => reassign(env, move)]], undefined, ['--reassignment-throttle-bytes', String(Math.round(move.throttleBytes))])
-    }
+    await scenarioBench(run, wanted)
   }
+  printSummary(run)
+}
+
+/** One bench invocation: its arguments, sizes and log, and the results so far. */
+interface BenchRun {
+  a: ClusterBenchArgs
+  ctx: Ctx
+  sizes: Sizes
+  /** Node flags of every broker (CPU profiles). */
+  execArgv: string[]
+  log: (line: string) => void
+  results: ScenarioResult[]
+}
+
+/** Start a cluster of `nodes`, run `todo` on it in order (adding to the results), stop it. */
+async function runOn(run: BenchRun, nodes: number, todo: Array<[string, Scenario]>, secure?: SecureSetup, brokerArgs: string[] = []): Promise<void> {
+  const { ctx, sizes, log } = run
+  log(`starting a ${nodes}-node ${secure ? secure.label : 'plaintext'} cluster`)
+  const cluster = await LocalCluster.start({ nodes, execArgv: run.execArgv, tlsCertsDir: secure?.certsDir, brokerArgs: [...(secure?.brokerArgs ?? []), ...brokerArgs] })
+  const rss = new RssSampler(cluster)
+  const client = newBenchClient(cluster.bootstrap, 'bench-cluster', cluster.tlsCa, secure?.sasl)
+  try {
+    await secure?.prepare?.(cluster)
+    rss.start()
+    for (const [, scenario] of todo) {
+      if (ctx.signal.aborted) break
+      const r = await scenario({ cluster, client, sizes, signal: ctx.signal, rss })
+      log(`  ${r.name}: ${r.measured}${r.met ? '' : ` (target ${r.target})`}`)
+      run.results.push(r)
+    }
+  } finally {
+    rss.stop()
+    await client.close().catch(() => {})
+    // SIGTERM lets a profiled broker write its profile; otherwise no need to wait for a controlled shutdown.
+    await cluster.stop(run.a.profile ? 'SIGTERM' : 'SIGKILL')
+  }
+}
+
+/** --secure: produce-rf3 plaintext, then over TLS with SCRAM logins, then (--acls) with the ACL authorizer against none. */
+async function secureBench(run: BenchRun): Promise<void> {
+  const { a, ctx, results } = run
+  if (a.scenario) throw new UsageError('--secure runs produce-rf3 plaintext and over TLS: leave out --scenario')
+  if (!Number.isInteger(a.acls) || a.acls < 0) throw new UsageError('--acls: an integer >= 0')
+  if (!Number.isInteger(a.aclRounds) || a.aclRounds < 1) throw new UsageError('--acl-rounds: an integer >= 1')
+  const certs = await makeBenchCerts(3)
+  const aclRows: ScenarioResult[] = []
+  try {
+    await runOn(run, 3, [['produce-rf3', produceRf3]])
+    if (!ctx.signal.aborted) await runOn(run, 3, [['produce-rf3', produceRf3]], await secureSetup(certs))
+    if (!ctx.signal.aborted && a.acls > 0) {
+      aclRows.push(...await aclComparisonBench({ certsDir: certs, acls: a.acls, rounds: a.aclRounds, sizes: run.sizes, execArgv: run.execArgv, signal: ctx.signal, log: run.log }))
+    }
+  } finally {
+    await rm(certs, { recursive: true, force: true })
+  }
+  const [plain, tls] = [...results]
+  if (plain && tls) results.push(secureComparison(plain, tls))
+  results.push(...aclRows)
+}
+
+/** The scenarios asked for: single-node ones, three-node ones, partitions and soak each on a cluster of their own, reassign on four nodes. */
+async function scenarioBench(run: BenchRun, wanted: ReadonlySet<string>): Promise<void> {
+  const { a, ctx } = run
+  if (!Number.isInteger(a.partitions) || a.partitions < PARTITIONS_PER_TOPIC) throw new UsageError(`--partitions: an integer >= ${PARTITIONS_PER_TOPIC}`)
+  if (!(a.partitionsLoadRate >= 0) || !(a.partitionsLoadSeconds > 0)) throw new UsageError('--partitions-load-rate >= 0 and --partitions-load-seconds > 0')
+  const many: PartitionsOptions = { partitions: a.partitions, loadRate: a.partitionsLoadRate, loadSeconds: a.partitionsLoadSeconds }
+  if (!(a.minutes > 0) || !(a.rate > 0)) throw new UsageError('--minutes and --rate must be positive')
+  if (a.killAt !== undefined && !(a.killAt >= 0 && a.killAt < a.minutes)) throw new UsageError('--kill-at: minutes into the load, >= 0 and < --minutes')
+  const soakOpts: SoakOptions = { partitions: a.partitions, minutes: a.minutes, rate: a.rate, killAtMinutes: a.killAt }
+  const separate: Array<[string, Scenario]> = [['partitions', (env) => partitions(env, many)], ['soak', (env) => soak(env, soakOpts)]]
+  // partitions and soak each on a cluster of their own
+  const clusters: Array<[number, Array<[string, Scenario]>]> = [[1, SINGLE], [3, TRIPLE], ...separate.map((s): [number, Array<[string, Scenario]>] => [3, [s]])]
+  for (const [nodes, list] of clusters) {
+    const todo = list.filter(([name]) => wanted.has(name))
+    if (todo.length === 0 || ctx.signal.aborted) continue
+    await runOn(run, nodes, todo)
+  }
+  if (wanted.has('reassign') && !ctx.signal.aborted) {
+    const base = a.quick ? REASSIGN_QUICK : REASSIGN_FULL
+    const move = { bytes: a.reassignMib !== undefined ? a.reassignMib * 1024 * 1024 : base.bytes, throttleBytes: a.reassignThrottleMb !== undefined ? a.reassignThrottleMb * 1e6 : base.throttleBytes }
+    if (!(move.bytes > 0) || !(move.throttleBytes >= 1)) throw new UsageError('--reassign-mib and --reassign-throttle-mb must be positive')
+    await runOn(run, 4, [['reassign', (env) => reassign(env, move)]], undefined, ['--reassignment-throttle-bytes', String(Math.round(move.throttleBytes))])
+  }
+}
+
+/** The results as a table (unless --json) and as JSON. */
+function printSummary({ a, ctx, results }: BenchRun): void {
   const summary = {
     bench: 'cluster',
     quick: a.quick,
