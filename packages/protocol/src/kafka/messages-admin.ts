@@ -5,9 +5,8 @@
  * (DescribeCluster), idempotent producers (InitProducerId) and
  * OffsetForLeaderEpoch. DeleteTopics stops at v5 (v6 names topics by id).
  */
-import { array, field as f, message } from './schema.js'
+import { array, errorFields, field as f, message, NULLABLE, resourceFields } from './schema.js'
 
-const ERROR_MESSAGE = { nullable: '0+', default: null }
 const AUTHORIZED_OPERATIONS_UNKNOWN = -2147483648
 
 export const DeleteTopicsRequest = message('DeleteTopicsRequest', 20, '0-5', '4+', [
@@ -23,21 +22,20 @@ export const CreatePartitionsRequest = message('CreatePartitionsRequest', 37, '0
   f('Topics', array([
     f('Name', 'string', '0+'),
     f('Count', 'int32', '0+'),
-    f('Assignments', array([f('BrokerIds', '[]int32', '0+')]), '0+', { nullable: '0+', default: null }),
+    f('Assignments', array([f('BrokerIds', '[]int32', '0+')]), '0+', NULLABLE),
   ]), '0+'),
   f('TimeoutMs', 'int32', '0+'),
   f('ValidateOnly', 'bool', '0+'),
 ])
 export const CreatePartitionsResponse = message('CreatePartitionsResponse', 37, '0-3', '2+', [
   f('ThrottleTimeMs', 'int32', '0+'),
-  f('Results', array([f('Name', 'string', '0+'), f('ErrorCode', 'int16', '0+'), f('ErrorMessage', 'string', '0+', ERROR_MESSAGE)]), '0+'),
+  f('Results', array([f('Name', 'string', '0+'), ...errorFields()]), '0+'),
 ])
 
 export const DescribeConfigsRequest = message('DescribeConfigsRequest', 32, '0-4', '4+', [
   f('Resources', array([
-    f('ResourceType', 'int8', '0+'),
-    f('ResourceName', 'string', '0+'),
-    f('ConfigurationKeys', '[]string', '0+', { nullable: '0+', default: null }),
+    ...resourceFields(),
+    f('ConfigurationKeys', '[]string', '0+', NULLABLE),
   ]), '0+'),
   f('IncludeSynonyms', 'bool', '1+'),
   f('IncludeDocumentation', 'bool', '3+'),
@@ -45,13 +43,11 @@ export const DescribeConfigsRequest = message('DescribeConfigsRequest', 32, '0-4
 export const DescribeConfigsResponse = message('DescribeConfigsResponse', 32, '0-4', '4+', [
   f('ThrottleTimeMs', 'int32', '0+'),
   f('Results', array([
-    f('ErrorCode', 'int16', '0+'),
-    f('ErrorMessage', 'string', '0+', ERROR_MESSAGE),
-    f('ResourceType', 'int8', '0+'),
-    f('ResourceName', 'string', '0+'),
+    ...errorFields(),
+    ...resourceFields(),
     f('Configs', array([
       f('Name', 'string', '0+'),
-      f('Value', 'string', '0+', ERROR_MESSAGE),
+      f('Value', 'string', '0+', NULLABLE),
       f('ReadOnly', 'bool', '0+'),
       f('IsDefault', 'bool', '0'),
       f('ConfigSource', 'int8', '1+', { default: -1 }),
@@ -65,37 +61,31 @@ export const DescribeConfigsResponse = message('DescribeConfigsResponse', 32, '0
 
 export const AlterConfigsRequest = message('AlterConfigsRequest', 33, '0-2', '2+', [
   f('Resources', array([
-    f('ResourceType', 'int8', '0+'),
-    f('ResourceName', 'string', '0+'),
-    f('Configs', array([f('Name', 'string', '0+'), f('Value', 'string', '0+', ERROR_MESSAGE)]), '0+'),
+    ...resourceFields(),
+    f('Configs', array([f('Name', 'string', '0+'), f('Value', 'string', '0+', NULLABLE)]), '0+'),
   ]), '0+'),
   f('ValidateOnly', 'bool', '0+'),
 ])
 export const AlterConfigsResponse = message('AlterConfigsResponse', 33, '0-2', '2+', [
   f('ThrottleTimeMs', 'int32', '0+'),
   f('Responses', array([
-    f('ErrorCode', 'int16', '0+'),
-    f('ErrorMessage', 'string', '0+', ERROR_MESSAGE),
-    f('ResourceType', 'int8', '0+'),
-    f('ResourceName', 'string', '0+'),
+    ...errorFields(),
+    ...resourceFields(),
   ]), '0+'),
 ])
 
 export const IncrementalAlterConfigsRequest = message('IncrementalAlterConfigsRequest', 44, '0-1', '1+', [
   f('Resources', array([
-    f('ResourceType', 'int8', '0+'),
-    f('ResourceName', 'string', '0+'),
-    f('Configs', array([f('Name', 'string', '0+'), f('ConfigOperation', 'int8', '0+'), f('Value', 'string', '0+', ERROR_MESSAGE)]), '0+'),
+    ...resourceFields(),
+    f('Configs', array([f('Name', 'string', '0+'), f('ConfigOperation', 'int8', '0+'), f('Value', 'string', '0+', NULLABLE)]), '0+'),
   ]), '0+'),
   f('ValidateOnly', 'bool', '0+'),
 ])
 export const IncrementalAlterConfigsResponse = message('IncrementalAlterConfigsResponse', 44, '0-1', '1+', [
   f('ThrottleTimeMs', 'int32', '0+'),
   f('Responses', array([
-    f('ErrorCode', 'int16', '0+'),
-    f('ErrorMessage', 'string', '0+', ERROR_MESSAGE),
-    f('ResourceType', 'int8', '0+'),
-    f('ResourceName', 'string', '0+'),
+    ...errorFields(),
+    ...resourceFields(),
   ]), '0+'),
 ])
 
@@ -105,17 +95,16 @@ export const DescribeClusterRequest = message('DescribeClusterRequest', 60, '0-1
 ])
 export const DescribeClusterResponse = message('DescribeClusterResponse', 60, '0-1', '0+', [
   f('ThrottleTimeMs', 'int32', '0+'),
-  f('ErrorCode', 'int16', '0+'),
-  f('ErrorMessage', 'string', '0+', ERROR_MESSAGE),
+  ...errorFields(),
   f('EndpointType', 'int8', '1+', { default: 1 }),
   f('ClusterId', 'string', '0+'),
   f('ControllerId', 'int32', '0+', { default: -1 }),
-  f('Brokers', array([f('BrokerId', 'int32', '0+'), f('Host', 'string', '0+'), f('Port', 'int32', '0+'), f('Rack', 'string', '0+', { nullable: '0+', default: null })]), '0+'),
+  f('Brokers', array([f('BrokerId', 'int32', '0+'), f('Host', 'string', '0+'), f('Port', 'int32', '0+'), f('Rack', 'string', '0+', NULLABLE)]), '0+'),
   f('ClusterAuthorizedOperations', 'int32', '0+', { default: AUTHORIZED_OPERATIONS_UNKNOWN }),
 ])
 
 export const InitProducerIdRequest = message('InitProducerIdRequest', 22, '0-4', '2+', [
-  f('TransactionalId', 'string', '0+', { nullable: '0+', default: null }),
+  f('TransactionalId', 'string', '0+', NULLABLE),
   f('TransactionTimeoutMs', 'int32', '0+'),
   f('ProducerId', 'int64', '3+', { default: -1 }),
   f('ProducerEpoch', 'int16', '3+', { default: -1 }),
@@ -183,8 +172,7 @@ export const DescribeProducersResponse = message('DescribeProducersResponse', 61
     f('Name', 'string', '0+'),
     f('Partitions', array([
       f('PartitionIndex', 'int32', '0+'),
-      f('ErrorCode', 'int16', '0+'),
-      f('ErrorMessage', 'string', '0+', ERROR_MESSAGE),
+      ...errorFields(),
       f('ActiveProducers', array([
         f('ProducerId', 'int64', '0+'),
         f('ProducerEpoch', 'int32', '0+'),

@@ -12,9 +12,8 @@
  * by id); OffsetFetch v1-v7 (v8 batches groups); the others from v0 to what
  * Kafka 3.x clients prefer.
  */
-import { array, field as f, message } from './schema.js'
+import { array, field as f, message, NULLABLE } from './schema.js'
 
-const NULL_STRING = { nullable: '0+', default: null }
 
 export const JoinGroupRequest = message('JoinGroupRequest', 11, '0-9', '6+', [
   f('GroupId', 'string', '0+'),
@@ -102,7 +101,7 @@ export const OffsetCommitRequest = message('OffsetCommitRequest', 8, '1-8', '8+'
       f('CommittedOffset', 'int64', '0+'),
       f('CommittedLeaderEpoch', 'int32', '6+', { default: -1 }),
       f('CommitTimestamp', 'int64', '1', { default: -1 }),
-      f('CommittedMetadata', 'string', '0+', NULL_STRING),
+      f('CommittedMetadata', 'string', '0+', NULLABLE),
     ]), '0+'),
   ]), '0+'),
 ])
@@ -127,7 +126,7 @@ export const OffsetFetchResponse = message('OffsetFetchResponse', 9, '1-7', '6+'
       f('PartitionIndex', 'int32', '0+'),
       f('CommittedOffset', 'int64', '0+'),
       f('CommittedLeaderEpoch', 'int32', '5+', { default: -1 }),
-      f('Metadata', 'string', '0+', NULL_STRING),
+      f('Metadata', 'string', '0+', NULLABLE),
       f('ErrorCode', 'int16', '0+'),
     ]), '0+'),
   ]), '0+'),
@@ -179,12 +178,12 @@ export const DeleteGroupsResponse = message('DeleteGroupsResponse', 42, '0-2', '
  */
 export const ConsumerProtocolSubscription = message('ConsumerProtocolSubscription', -1, '0-3', 'none', [
   f('Topics', '[]string', '0+'),
-  f('UserData', 'bytes', '0+', { nullable: '0+', default: null }),
+  f('UserData', 'bytes', '0+', NULLABLE),
   f('OwnedPartitions', array([f('Topic', 'string', '1+'), f('Partitions', '[]int32', '1+')]), '1+'),
   f('GenerationId', 'int32', '2+', { default: -1 }),
   f('RackId', 'string', '3+', { nullable: '3+', default: null }),
 ])
 export const ConsumerProtocolAssignment = message('ConsumerProtocolAssignment', -1, '0-3', 'none', [
   f('AssignedPartitions', array([f('Topic', 'string', '0+'), f('Partitions', '[]int32', '0+')]), '0+'),
-  f('UserData', 'bytes', '0+', { nullable: '0+', default: null }),
+  f('UserData', 'bytes', '0+', NULLABLE),
 ])

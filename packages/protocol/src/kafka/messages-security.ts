@@ -3,15 +3,13 @@
  * CreateAcls/DescribeAcls/DeleteAcls and Describe/AlterUserScramCredentials
  * message JSON files. v0 of the ACL APIs has no pattern type: it is LITERAL (3).
  */
-import { array, field as f, message } from './schema.js'
+import { array, errorFields, field as f, message, NULLABLE, resourceFields } from './schema.js'
 
-const NULLABLE = { nullable: '0+', default: null }
 const LITERAL = 3
 
 export const CreateAclsRequest = message('CreateAclsRequest', 30, '0-3', '2+', [
   f('Creations', array([
-    f('ResourceType', 'int8', '0+'),
-    f('ResourceName', 'string', '0+'),
+    ...resourceFields(),
     f('ResourcePatternType', 'int8', '1+', { default: LITERAL }),
     f('Principal', 'string', '0+'),
     f('Host', 'string', '0+'),
@@ -21,7 +19,7 @@ export const CreateAclsRequest = message('CreateAclsRequest', 30, '0-3', '2+', [
 ])
 export const CreateAclsResponse = message('CreateAclsResponse', 30, '0-3', '2+', [
   f('ThrottleTimeMs', 'int32', '0+'),
-  f('Results', array([f('ErrorCode', 'int16', '0+'), f('ErrorMessage', 'string', '0+', NULLABLE)]), '0+'),
+  f('Results', array([...errorFields()]), '0+'),
 ])
 
 /** The filter fields DescribeAcls has at top level and DeleteAcls per filter. */
@@ -38,11 +36,9 @@ const aclFilter = () => [
 export const DescribeAclsRequest = message('DescribeAclsRequest', 29, '0-3', '2+', aclFilter())
 export const DescribeAclsResponse = message('DescribeAclsResponse', 29, '0-3', '2+', [
   f('ThrottleTimeMs', 'int32', '0+'),
-  f('ErrorCode', 'int16', '0+'),
-  f('ErrorMessage', 'string', '0+', NULLABLE),
+  ...errorFields(),
   f('Resources', array([
-    f('ResourceType', 'int8', '0+'),
-    f('ResourceName', 'string', '0+'),
+    ...resourceFields(),
     f('PatternType', 'int8', '1+', { default: LITERAL }),
     f('Acls', array([f('Principal', 'string', '0+'), f('Host', 'string', '0+'), f('Operation', 'int8', '0+'), f('PermissionType', 'int8', '0+')]), '0+'),
   ]), '0+'),
@@ -52,13 +48,10 @@ export const DeleteAclsRequest = message('DeleteAclsRequest', 31, '0-3', '2+', [
 export const DeleteAclsResponse = message('DeleteAclsResponse', 31, '0-3', '2+', [
   f('ThrottleTimeMs', 'int32', '0+'),
   f('FilterResults', array([
-    f('ErrorCode', 'int16', '0+'),
-    f('ErrorMessage', 'string', '0+', NULLABLE),
+    ...errorFields(),
     f('MatchingAcls', array([
-      f('ErrorCode', 'int16', '0+'),
-      f('ErrorMessage', 'string', '0+', NULLABLE),
-      f('ResourceType', 'int8', '0+'),
-      f('ResourceName', 'string', '0+'),
+      ...errorFields(),
+      ...resourceFields(),
       f('PatternType', 'int8', '1+', { default: LITERAL }),
       f('Principal', 'string', '0+'),
       f('Host', 'string', '0+'),
@@ -73,12 +66,10 @@ export const DescribeUserScramCredentialsRequest = message('DescribeUserScramCre
 ])
 export const DescribeUserScramCredentialsResponse = message('DescribeUserScramCredentialsResponse', 50, '0', '0+', [
   f('ThrottleTimeMs', 'int32', '0+'),
-  f('ErrorCode', 'int16', '0+'),
-  f('ErrorMessage', 'string', '0+', NULLABLE),
+  ...errorFields(),
   f('Results', array([
     f('User', 'string', '0+'),
-    f('ErrorCode', 'int16', '0+'),
-    f('ErrorMessage', 'string', '0+', NULLABLE),
+    ...errorFields(),
     f('CredentialInfos', array([f('Mechanism', 'int8', '0+'), f('Iterations', 'int32', '0+')]), '0+'),
   ]), '0+'),
 ])
@@ -95,5 +86,5 @@ export const AlterUserScramCredentialsRequest = message('AlterUserScramCredentia
 ])
 export const AlterUserScramCredentialsResponse = message('AlterUserScramCredentialsResponse', 51, '0', '0+', [
   f('ThrottleTimeMs', 'int32', '0+'),
-  f('Results', array([f('User', 'string', '0+'), f('ErrorCode', 'int16', '0+'), f('ErrorMessage', 'string', '0+', NULLABLE)]), '0+'),
+  f('Results', array([f('User', 'string', '0+'), ...errorFields()]), '0+'),
 ])

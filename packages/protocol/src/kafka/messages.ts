@@ -8,7 +8,7 @@
  * fully. Produce starts at v3 (RecordBatch v2 only); ListOffsets at v1 (v0's
  * offset arrays are gone).
  */
-import { array, field as f, message, struct, type MessageSpec } from './schema.js'
+import { array, field as f, message, NULLABLE, struct, type MessageSpec } from './schema.js'
 import * as G from './messages-groups.js'
 import * as S from './messages-sasl.js'
 import * as A from './messages-admin.js'
@@ -188,7 +188,7 @@ const CreateTopicsResponse = message('CreateTopicsResponse', 19, '0-4', '5+', [
   f('Topics', array([
     f('Name', 'string', '0+'),
     f('ErrorCode', 'int16', '0+'),
-    f('ErrorMessage', 'string', '1+', { nullable: '0+', default: null }),
+    f('ErrorMessage', 'string', '1+', NULLABLE),
   ]), '0+'),
 ])
 

@@ -72,6 +72,15 @@ export function field(name: string, type: FieldType | `[]${Primitive}`, vers: st
   }
 }
 
+/** Options of a field nullable from v0 and null by default (Kafka's `"nullableVersions": "0+"`). */
+export const NULLABLE: FieldOptions = { nullable: '0+', default: null }
+
+/** The error pair many answers carry from v0: ErrorCode, then a nullable ErrorMessage. */
+export const errorFields = (): Field[] => [field('ErrorCode', 'int16', '0+'), field('ErrorMessage', 'string', '0+', NULLABLE)]
+
+/** A config or ACL resource from v0: its type, then its name. */
+export const resourceFields = (): Field[] => [field('ResourceType', 'int8', '0+'), field('ResourceName', 'string', '0+')]
+
 /** An array of structs. */
 export const array = (fields: Field[]): FieldType => ({ array: { struct: fields } })
 export const struct = (fields: Field[]): FieldType => ({ struct: fields })
