@@ -9,10 +9,10 @@
  * what changed, the fetch reads every partition of the session, and the answer lists
  * only the partitions with records, an error or a moved high watermark / log start.
  */
-import { CONSUMER_REPLICA_ID, ErrorCode, type FetchPartitionRequest, type FetchPartitionResponse, type FetchRequest } from '@tributary/protocol'
+import { ErrorCode, type FetchPartitionRequest, type FetchPartitionResponse, type FetchRequest } from '@tributary/protocol'
 import type { HandlerResult, RequestContext } from '../seams.js'
 import { TimeSlice } from '../time-slice.js'
-import { replicaReadRefused } from '../security/gate.js'
+import { replicaRead } from '../security/gate.js'
 import type { FetchEntry } from './fetch-session-cache.js'
 import type { ReplicaHost } from './host.js'
 import type { Partition } from './partition.js'
@@ -52,10 +52,9 @@ function watch(host: ReplicaHost, entries: Entry[], isFollower: boolean): Watche
 }
 
 export async function handleFetch(host: ReplicaHost, body: unknown, ctx: RequestContext): Promise<HandlerResult> {
-  const parsed = parseFetch(body)
-  if (!parsed.ok) return { errorCode: parsed.code, body: { errorMessage: parsed.message } }
-  const req = parsed.value
-  if (req.replicaId !== CONSUMER_REPLICA_ID && !ctx.clusterAccess) return replicaReadRefused('Fetch', req.replicaId)
+  const read = replicaRead('Fetch', parseFetch, body, ctx)
+  if (!read.ok) return read.answer
+  const req = read.req
   if (req.replicaId >= 0 && req.replicaId === host.nodeId) {
     return { errorCode: ErrorCode.INVALID_REQUEST, body: { errorMessage: 'a broker does not fetch from itself' } }
   }

@@ -4,7 +4,6 @@
  * answered by the leader.
  */
 import {
-  CONSUMER_REPLICA_ID,
   EARLIEST_TIMESTAMP,
   ErrorCode,
   LATEST_TIMESTAMP,
@@ -12,7 +11,7 @@ import {
   type OffsetForLeaderEpochResponse,
 } from '@tributary/protocol'
 import type { HandlerResult, RequestContext } from '../seams.js'
-import { replicaReadRefused } from '../security/gate.js'
+import { replicaRead } from '../security/gate.js'
 import type { ReplicaHost } from './host.js'
 import type { Partition } from './partition.js'
 import { parseListOffsets, parseOffsetForLeaderEpoch } from './request-parsing.js'
@@ -42,10 +41,9 @@ function epochAt(p: Partition, offset: number): number {
 }
 
 export async function handleListOffsets(host: ReplicaHost, body: unknown, ctx: RequestContext): Promise<HandlerResult> {
-  const parsed = parseListOffsets(body)
-  if (!parsed.ok) return { errorCode: parsed.code, body: { errorMessage: parsed.message } }
-  const req = parsed.value
-  if (req.replicaId !== CONSUMER_REPLICA_ID && !ctx.clusterAccess) return replicaReadRefused('ListOffsets', req.replicaId)
+  const read = replicaRead('ListOffsets', parseListOffsets, body, ctx)
+  if (!read.ok) return read.answer
+  const req = read.req
   const isReplica = req.replicaId >= 0
   const topics: ListOffsetsResponse['topics'] = []
   for (const t of req.topics) {
@@ -79,10 +77,9 @@ export async function handleListOffsets(host: ReplicaHost, body: unknown, ctx: R
 }
 
 export function handleOffsetForLeaderEpoch(host: ReplicaHost, body: unknown, ctx: RequestContext): HandlerResult {
-  const parsed = parseOffsetForLeaderEpoch(body)
-  if (!parsed.ok) return { errorCode: parsed.code, body: { errorMessage: parsed.message } }
-  const req = parsed.value
-  if (req.replicaId !== CONSUMER_REPLICA_ID && !ctx.clusterAccess) return replicaReadRefused('OffsetForLeaderEpoch', req.replicaId)
+  const read = replicaRead('OffsetForLeaderEpoch', parseOffsetForLeaderEpoch, body, ctx)
+  if (!read.ok) return read.answer
+  const req = read.req
   const topics: OffsetForLeaderEpochResponse['topics'] = req.topics.map((t) => ({
     topic: t.topic,
     partitions: t.partitions.map((pp) => {
