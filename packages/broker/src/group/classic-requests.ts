@@ -4,7 +4,7 @@
  * others: types, sizes, counts; a bad field is an error value with a code.
  */
 import { ErrorCode, fail, isInt, ok, type Result } from '@tributary/protocol'
-import { isBody, MEMBER_ID_CHARS_MAX, parseGroupId } from './requests.js'
+import { invalid, isBody, MEMBER_ID_CHARS_MAX, parseGroupId, type Body } from './requests.js'
 import type { ResolvedGroupConfig } from './types.js'
 
 /** A member may offer a few assignors; Kafka clients send 1-3. */
@@ -14,8 +14,6 @@ export const PROTOCOL_NAME_CHARS_MAX = 256
 export const ASSIGNMENTS_PER_SYNC_MAX = 10_000
 export const MEMBERS_PER_LEAVE_MAX = 10_000
 
-type Body = Record<string, unknown>
-const invalid = <T>(message: string): Result<T> => fail(ErrorCode.INVALID_REQUEST, message)
 
 function str(v: unknown, name: string, max = MEMBER_ID_CHARS_MAX): Result<string> {
   return typeof v === 'string' && v.length <= max ? ok(v) : invalid(`${name} must be a string of at most ${max} characters`)

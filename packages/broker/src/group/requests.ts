@@ -18,9 +18,11 @@ export const SUBSCRIBED_TOPICS_MAX = 10_000
 export const PARTITIONS_PER_REQUEST_MAX = 100_000
 export const GROUPS_PER_REQUEST_MAX = 10_000
 
-type Body = Record<string, unknown>
+/** A request body as it arrives: a map, not checked yet. */
+export type Body = Record<string, unknown>
 
-const invalid = <T>(message: string): Result<T> => fail(ErrorCode.INVALID_REQUEST, message)
+/** The answer to a body of the wrong shape. */
+export const invalid = <T>(message: string): Result<T> => fail(ErrorCode.INVALID_REQUEST, message)
 
 export function isBody(v: unknown): v is Body {
   return v !== null && typeof v === 'object' && !Array.isArray(v)
