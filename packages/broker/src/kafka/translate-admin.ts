@@ -17,7 +17,7 @@ import {
 } from '@tributary/protocol'
 import type { HandlerResult } from '../seams.js'
 import { parseKafkaEndpoint } from './endpoint.js'
-import { arr, type Invoke, type Obj, type Translation } from './translation.js'
+import { arr, eachPartition, type Invoke, type Obj, type Translation } from './translation.js'
 
 /** Kafka's ConfigResource.Type codes. */
 const RESOURCE_TOPIC = 2
@@ -229,7 +229,7 @@ const describeQuorum: Translation = {
   // Kafka answers a request for another partition with the error on each partition it named.
   error: (k, errorCode) => ({
     errorCode: errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? ErrorCode.NONE : errorCode,
-    topics: arr(k.topics).map((t) => ({ topicName: t.topicName, partitions: arr(t.partitions).map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+    topics: eachPartition(k.topics, { errorCode }, 'topicName'),
   }),
 }
 

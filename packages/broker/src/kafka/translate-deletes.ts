@@ -5,7 +5,7 @@
  * has moved.
  */
 import { KafkaApiKey, type DeleteRecordsResponse, type OffsetDeleteResponse } from '@tributary/protocol'
-import { arr, type Translation } from './translation.js'
+import { arr, eachPartition, type Translation } from './translation.js'
 
 const deleteRecords: Translation = {
   apiKey: KafkaApiKey.DeleteRecords,
@@ -20,7 +20,7 @@ const deleteRecords: Translation = {
     })),
   }),
   error: (k, errorCode) => ({
-    topics: arr(k.topics).map((t) => ({ name: t.name, partitions: arr(t.partitions).map((p) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode })) })),
+    topics: eachPartition(k.topics, { lowWatermark: -1, errorCode }),
   }),
 }
 

@@ -14,7 +14,7 @@ import {
   type DeleteGroupsResponse, type DescribeGroupsResponse, type JoinGroupResponse, type LeaveGroupResponse, type ListGroupsResponse,
   type OffsetCommitResponse, type OffsetFetchResponse, type SyncGroupResponse,
 } from '@tributary/protocol'
-import { arr, type Obj, type Translation } from './translation.js'
+import { arr, eachPartition, type Obj, type Translation } from './translation.js'
 
 const NO_BYTES = new Uint8Array(0)
 /** JoinGroup v4 introduced the two-step join with MEMBER_ID_REQUIRED (KIP-394). */
@@ -96,7 +96,7 @@ const offsetCommit: Translation = {
     topics: (ours as OffsetCommitResponse).topics.map((t) => ({ name: t.topic, partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, errorCode: p.errorCode })) })),
   }),
   error: (k, errorCode) => ({
-    topics: arr(k.topics).map((t) => ({ name: t.name, partitions: arr(t.partitions).map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+    topics: eachPartition(k.topics, { errorCode }),
   }),
 }
 

@@ -11,7 +11,7 @@ import { DELETE_TRANSLATIONS } from './translate-deletes.js'
 import { fetch } from './translate-fetch.js'
 import { GROUP_TRANSLATIONS } from './translate-groups.js'
 import { SECURITY_TRANSLATIONS } from './translate-security.js'
-import { arr, type Translation } from './translation.js'
+import { arr, eachPartition, type Translation } from './translation.js'
 
 
 const metadata: Translation = {
@@ -95,7 +95,7 @@ const listOffsets: Translation = {
     })),
   }),
   error: (k, errorCode) => ({
-    topics: arr(k.topics).map((t) => ({ name: t.name, partitions: arr(t.partitions).map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+    topics: eachPartition(k.topics, { errorCode }),
   }),
 }
 

@@ -29,3 +29,11 @@ export interface Translation {
 
 export type Obj = Record<string, any>
 export const arr = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : [])
+
+/**
+ * A whole request's error told per partition it named, as Kafka answers: from the
+ * request's `topics: [{ <nameKey>, partitions: [{ partitionIndex }] }]`, the same
+ * topics with `{ partitionIndex, ...answer }` for each partition.
+ */
+export const eachPartition = (topics: unknown, answer: Obj, nameKey = 'name'): Obj[] =>
+  arr(topics).map((t) => ({ [nameKey]: t[nameKey], partitions: arr(t.partitions).map((p) => ({ partitionIndex: p.partitionIndex, ...answer })) }))
