@@ -17,7 +17,7 @@
  * heartbeat gap and event-loop delay (from each broker's /metrics), warning lines
  * per broker, and peak broker RSS.
  */
-import type { Consumer } from '@tributary/client'
+import type { Batch, Consumer, Tributary } from '@tributary/client'
 import { ErrorCode } from '@tributary/protocol'
 import { sleep } from '../runtime.js'
 import { InFlight } from './in-flight.js'
@@ -63,6 +63,20 @@ export interface ControlPlaneSample {
 
 export const topicName = (i: number): string => `bench-p-${String(i).padStart(5, '0')}`
 const secs = (ms: number): number => Math.round(ms) / 1000
+
+/**
+ * `count` consumers of `groupId` subscribed to every bench topic from the beginning,
+ * each batch handed to `eachBatch`. They join `consumers` as they start, so the
+ * caller disconnects the ones started even when a later one fails.
+ */
+export async function startGroupConsumers(client: Tributary, groupId: string, count: number, consumers: Consumer[], eachBatch: (batch: Batch) => void): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const c = client.consumer({ groupId })
+    consumers.push(c)
+    await c.subscribe({ topics: [/bench-p-\d+/], fromBeginning: true })
+    void c.run({ eachBatch: ({ batch }) => eachBatch(batch) })
+  }
+}
 
 export async function partitions(env: Env, opts: PartitionsOptions): Promise<ScenarioResult> {
   const topics = Math.ceil(opts.partitions / PARTITIONS_PER_TOPIC)
@@ -175,16 +189,9 @@ async function groupReads(env: Env, names: string[], total: number, opts: Partit
     const start = performance.now()
     let assignedMs = -1
     let readingMs = -1
-    for (let i = 0; i < CONSUMERS; i++) {
-      const c = client.consumer({ groupId: 'bench-partitions' })
-      consumers.push(c)
-      await c.subscribe({ topics: [/bench-p-\d+/], fromBeginning: true })
-      void c.run({
-        eachBatch: ({ batch }) => {
-          if (batch.messages.length > 0) seen.add(`${batch.topic}/${batch.partition}`)
-        },
-      })
-    }
+    await startGroupConsumers(client, 'bench-partitions', CONSUMERS, consumers, (batch) => {
+      if (batch.messages.length > 0) seen.add(`${batch.topic}/${batch.partition}`)
+    })
     const deadline = start + GROUP_DEADLINE_MS
     while ((assignedMs < 0 || readingMs < 0) && performance.now() < deadline && !env.signal.aborted) {
       const owned = consumers.map((c) => c.assignment().length)

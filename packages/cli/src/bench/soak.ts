@@ -16,7 +16,7 @@
 import type { Consumer } from '@tributary/client'
 import { sleep } from '../runtime.js'
 import { rssOf, type LocalCluster } from './local-cluster.js'
-import { controlPlane, createAll, mergeLoopMax, PARTITIONS_PER_TOPIC, scrapeAll, topicName, type Scraped } from './partitions.js'
+import { controlPlane, createAll, mergeLoopMax, PARTITIONS_PER_TOPIC, scrapeAll, startGroupConsumers, topicName, type Scraped } from './partitions.js'
 import type { Env, ScenarioResult } from './scenarios.js'
 import { InFlight } from './in-flight.js'
 import { decodeId, encodeId, SoakLedger, type SoakCheck } from './soak-ledger.js'
@@ -143,17 +143,10 @@ async function startGroup(env: Env, total: number, ledger: SoakLedger): Promise<
   }
   try {
     const start = performance.now()
-    for (let i = 0; i < CONSUMERS; i++) {
-      const c = client.consumer({ groupId: 'bench-soak' })
-      consumers.push(c)
-      await c.subscribe({ topics: [/bench-p-\d+/], fromBeginning: true })
-      void c.run({
-        eachBatch: ({ batch }) => {
-          const slot = slotOf(batch.topic, batch.partition)
-          for (const m of batch.messages) ledger.delivered(slot, m.offset, decodeId(m.value))
-        },
-      })
-    }
+    await startGroupConsumers(client, 'bench-soak', CONSUMERS, consumers, (batch) => {
+      const slot = slotOf(batch.topic, batch.partition)
+      for (const m of batch.messages) ledger.delivered(slot, m.offset, decodeId(m.value))
+    })
     for (const deadline = start + ASSIGN_DEADLINE_MS; performance.now() < deadline && !env.signal.aborted; await sleep(50)) {
       if (consumers.reduce((a, c) => a + c.assignment().length, 0) === total) return { assignedMs: performance.now() - start, stop }
     }
