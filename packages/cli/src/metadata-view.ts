@@ -115,22 +115,18 @@ export interface BrokerRow {
   CONTROLLER: boolean
 }
 
-export function brokerRows(c: DescribeClusterResponse): BrokerRow[] {
-  return [...c.brokers]
-    .sort((a, b) => a.nodeId - b.nodeId)
-    .map((b) => ({
-      ID: b.nodeId,
-      ENDPOINT: b.endpoint,
-      EPOCH: b.brokerEpoch,
-      FENCED: b.fenced,
-      'LAST-HEARTBEAT': b.lastHeartbeatAgeMs === null || b.lastHeartbeatAgeMs === undefined ? '-' : `${b.lastHeartbeatAgeMs}ms ago`,
-      RACK: b.rack ?? null,
-      CONTROLLER: b.nodeId === c.controllerId,
-    }))
+/** --json of `metadata brokers`, by node id: the heartbeat age as a number of ms (null when unknown, e.g. --offline). */
+export interface BrokerJson {
+  nodeId: number
+  endpoint: string
+  brokerEpoch: number
+  fenced: boolean
+  lastHeartbeatAgeMs: number | null
+  rack: string | null
+  controller: boolean
 }
 
-/** --json of `metadata brokers`: the heartbeat age as a number of ms (null when unknown, e.g. --offline). */
-export function brokersJson(c: DescribeClusterResponse): Array<Record<string, unknown>> {
+export function brokersJson(c: DescribeClusterResponse): BrokerJson[] {
   return [...c.brokers]
     .sort((a, b) => a.nodeId - b.nodeId)
     .map((b) => ({
@@ -142,6 +138,15 @@ export function brokersJson(c: DescribeClusterResponse): Array<Record<string, un
       rack: b.rack ?? null,
       controller: b.nodeId === c.controllerId,
     }))
+}
+
+/** The table of `metadata brokers`: the same brokers, the heartbeat age as text. */
+export function brokerRows(c: DescribeClusterResponse): BrokerRow[] {
+  return brokersJson(c).map((b) => ({
+    ID: b.nodeId, ENDPOINT: b.endpoint, EPOCH: b.brokerEpoch, FENCED: b.fenced,
+    'LAST-HEARTBEAT': b.lastHeartbeatAgeMs === null ? '-' : `${b.lastHeartbeatAgeMs}ms ago`,
+    RACK: b.rack, CONTROLLER: b.controller,
+  }))
 }
 
 /** `key=value` pairs of a record's fields, minus type and version (shown in their own columns). */
