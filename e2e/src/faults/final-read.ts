@@ -4,11 +4,14 @@
  * consumer's view, below the HW) and from every replica (replicaId -2 debug
  * reads, below that replica's own HW) for the checker.
  */
-import { ApiKey, decodeRecordBatch, splitBatches, type FetchPartitionResponse, type MetadataResponse, type RpcConnection } from '@tributary/protocol'
+import { ApiKey, decodeRecordBatch, splitBatches, systemClock, type Clock, type FetchPartitionResponse, type MetadataResponse, type RpcConnection } from '@tributary/protocol'
 import type { TestCluster } from '../cluster.js'
 import type { LogBounds, ReadRecord, ReplicaRead } from '../checker.js'
 
 export const FETCH_BYTES_MAX = 8 << 20
+
+/** What the reads need of a cluster: a real-process TestCluster, or the simulation's. */
+export type ClusterReads = Pick<TestCluster, 'brokerRpc' | 'metadata'> & { readonly nodes: ReadonlyArray<{ readonly nodeId: number }> }
 
 async function fetchAt(c: RpcConnection, topic: string, partition: number, offset: number, replicaId: number): Promise<FetchPartitionResponse> {
   const r = await c.request(ApiKey.Fetch, {
@@ -68,7 +71,7 @@ export interface PartitionRead extends LogBounds {
 }
 
 /** Every record of a partition from the log start to the HW of the node asked (replicaId -1: as a consumer of the leader; -2: any replica). */
-export async function readPartition(cluster: TestCluster, nodeId: number, topic: string, partition: number, replicaId: -1 | -2): Promise<PartitionRead> {
+export async function readPartition(cluster: ClusterReads, nodeId: number, topic: string, partition: number, replicaId: -1 | -2): Promise<PartitionRead> {
   // Replica (debug) reads are cluster-internal: the harness authenticates as a broker.
   const c = await cluster.brokerRpc(nodeId, { requestTimeoutMs: 10_000 })
   try {
@@ -97,7 +100,7 @@ export async function readPartition(cluster: TestCluster, nodeId: number, topic:
 
 type PartitionMeta = MetadataResponse['topics'][number]['partitions'][number]
 
-export async function partitionsOf(cluster: TestCluster, topic: string): Promise<PartitionMeta[]> {
+export async function partitionsOf(cluster: ClusterReads, topic: string): Promise<PartitionMeta[]> {
   for (const n of cluster.nodes) {
     try {
       const m = await cluster.metadata(n.nodeId)
@@ -111,7 +114,7 @@ export async function partitionsOf(cluster: TestCluster, topic: string): Promise
 }
 
 /** Why the partitions have not converged yet ([] once every ISR is full and every replica is at the leader's HW). */
-export async function convergence(cluster: TestCluster, topic: string): Promise<string[]> {
+export async function convergence(cluster: ClusterReads, topic: string): Promise<string[]> {
   const lag: string[] = []
   for (const p of await partitionsOf(cluster, topic)) {
     if (p.leader <= 0) { lag.push(`p${p.partition}: no leader`); continue }
@@ -131,17 +134,17 @@ export async function convergence(cluster: TestCluster, topic: string): Promise<
 }
 
 /** Wait (up to timeoutMs) for convergence; returns what is still unconverged at the deadline ([] when converged). */
-export async function waitConverged(cluster: TestCluster, topic: string, timeoutMs: number): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs
+export async function waitConverged(cluster: ClusterReads, topic: string, timeoutMs: number, clock: Clock = systemClock): Promise<string[]> {
+  const deadline = clock.now() + timeoutMs
   let last: string[] = ['not checked yet']
-  while (Date.now() < deadline) {
+  while (clock.now() < deadline) {
     try {
       last = await convergence(cluster, topic)
       if (last.length === 0) return []
     } catch (err) {
       last = [(err as Error).message]
     }
-    await new Promise((resolve) => setTimeout(resolve, 250))
+    await new Promise((resolve) => clock.setTimeout(() => resolve(undefined), 250))
   }
   return last
 }
@@ -156,7 +159,7 @@ export interface FinalRead {
 }
 
 /** Read every partition from its leader and from each of its replicas; a read that fails is reported, never fatal, so every other one is still checked. */
-export async function finalRead(cluster: TestCluster, topic: string): Promise<FinalRead> {
+export async function finalRead(cluster: ClusterReads, topic: string): Promise<FinalRead> {
   const out: FinalRead = { finalRead: [], bounds: [], replicas: [], incompleteReads: [] }
   const attempt = async (what: string, read: () => Promise<PartitionRead>): Promise<PartitionRead | undefined> => {
     try {

@@ -7,6 +7,7 @@
  * consumer's delivery runs per partition ownership, and acknowledged commits.
  */
 import { Tributary, text, type ClientConfig, type Consumer, type Producer, type TributaryError } from '@tributary/client'
+import { systemClock, type Clock } from '@tributary/protocol'
 import type { AckedWrite, DeliveryRun, ReadRecord } from '../checker.js'
 import type { TlsMaterial } from '../cluster.js'
 
@@ -27,6 +28,10 @@ export interface WorkloadOptions {
   consumers?: number
   /** pause between one sender's sends (a rate bound, not synchronisation) */
   sendGapMs?: number
+  /** the time of acknowledgments, pauses and drains (the simulation's; default the system clock) */
+  clock?: Clock
+  /** more settings for the client of each producer and consumer (the simulation's connector, clock and random) */
+  clientConfig?: (clientId: string) => Partial<ClientConfig>
 }
 
 /** Client-side timeouts: short enough that a blackholed request fails and is retried within a fault's hold. */
@@ -55,13 +60,17 @@ export class Workload {
   private frozen = false
   private consuming = false
   private consumerSeq = 0
+  private readonly clock: Clock
 
-  constructor(private readonly o: WorkloadOptions) {}
+  constructor(private readonly o: WorkloadOptions) {
+    this.clock = o.clock ?? systemClock
+  }
 
   private client(id: string, sasl: ClientConfig['sasl']): Tributary {
     const t = new Tributary({
       brokers: this.o.bootstrap, clientId: id, requestTimeoutMs: CLIENT_REQUEST_TIMEOUT_MS, tls: this.o.tls, sasl,
       retry: { retries: 8, initialRetryTimeMs: 100, maxRetryTimeMs: 1000 },
+      ...this.o.clientConfig?.(id),
     })
     this.clients.push(t)
     return t
@@ -92,7 +101,7 @@ export class Workload {
     c.on('revoked', close)
     c.on('lost', close)
     c.on('commit', (p: { offsets: Array<{ partition: number; offset: number }> }) => {
-      for (const o of p.offsets) this.commits.push({ partition: o.partition, offset: o.offset, consumer: id, at: Date.now() })
+      for (const o of p.offsets) this.commits.push({ partition: o.partition, offset: o.offset, consumer: id, at: this.clock.now() })
     })
     c.on('crash', (p: { error: TributaryError }) => {
       this.consumerCrashes++
@@ -130,7 +139,7 @@ export class Workload {
       for (const v of values) this.pending.add(v)
       try {
         const meta = await producer.send({ topic: this.o.topic, messages: values.map((value) => ({ value, partition })) })
-        const now = Date.now()
+        const now = this.clock.now()
         if (!this.frozen) {
           meta.forEach((m, i) => {
             this.acked.push({ partition: m.partition, offset: m.offset, value: values[i]!, at: now })
@@ -144,7 +153,7 @@ export class Workload {
         for (const v of values) this.pending.delete(v)
       }
       partition = (partition + 1) % this.o.partitions
-      await new Promise((resolve) => setTimeout(resolve, this.o.sendGapMs ?? 10))
+      await new Promise((resolve) => this.clock.setTimeout(() => resolve(undefined), this.o.sendGapMs ?? 10))
     }
   }
 
@@ -155,10 +164,10 @@ export class Workload {
   /** Stop starting sends; wait (up to drainMs) for the ones in flight. Unanswered ones count as indeterminate. */
   async stopProducers(drainMs: number): Promise<void> {
     this.producing = false
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, drainMs) })
+    let cancel = (): void => {}
+    const timeout = new Promise<void>((resolve) => { cancel = this.clock.setTimeout(resolve, drainMs) })
     await Promise.race([Promise.all(this.senders), timeout])
-    clearTimeout(timer)
+    cancel()
     this.frozen = true
     this.indeterminate.push(...this.pending)
     this.pending.clear()

@@ -15,3 +15,6 @@ export { BROKER_MECHANISM, BrokerClientMechanism, brokerMechanismProvider, clust
 export { readClusterSecret, CLUSTER_SECRET_BYTES_MIN, type ClusterSecret } from './security/cluster-secret.js'
 export type { SaslMechanismProvider, SaslServerMechanism, SaslStep } from './security/sasl.js'
 export { ANONYMOUS_PRINCIPAL, anonymousSession, brokerSession, initialSession, type PeerCertificate } from './security/session.js'
+export { startServer, type NodeServer, type ServerOptions } from './net/server.js'
+export { serveTransport, type ConnectionDeps, type TransportPeer } from './net/connection.js'
+export type { ServeFn } from './node-servers.js'

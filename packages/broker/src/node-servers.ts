@@ -5,7 +5,7 @@
 import type { Authenticator } from './security/authenticator.js'
 import type { BrokerMetrics } from './metrics.js'
 import type { Handlers } from './net/handler-registry.js'
-import { NOT_TLS, startServer, type NodeServer, type TlsReload } from './net/server.js'
+import { NOT_TLS, startServer, type NodeServer, type ServerOptions, type TlsReload } from './net/server.js'
 import { formatKafkaEndpoint, KAFKA_LISTENER, splitHostPort } from './kafka/endpoint.js'
 import { startKafkaServer, type KafkaServer } from './kafka/server.js'
 import { listenAddress, namedListeners } from './config.js'
@@ -29,13 +29,20 @@ export interface ServedParts {
   endpoints: Record<string, string>
 }
 
+/**
+ * Opens one WebSocket listener: `startServer` binds a real port; the simulation
+ * passes one that serves in-memory connections (NodeDeps.serve).
+ */
+export type ServeFn = (opts: ServerOptions) => Promise<NodeServer>
+
 /** Bind every listener; on a failure close the ones already bound. */
-export async function openServers(deps: Pick<NodeDeps, 'config' | 'logger' | 'tls' | 'consoleDir'>, parts: ServedParts): Promise<Servers> {
+export async function openServers(deps: Pick<NodeDeps, 'config' | 'logger' | 'tls' | 'consoleDir' | 'serve'>, parts: ServedParts): Promise<Servers> {
   const { config, logger } = deps
   const { handlers, metrics, authenticator } = parts
+  const startListener = deps.serve ?? startServer
   // A wss:// listener serves TLS with the node's certificate; a ws:// one stays plain.
   const serve = (listen: string, listener: string | null): Promise<NodeServer> =>
-    startServer({
+    startListener({
       ...listenAddress(listen),
       listener,
       maxConnections: config.maxConnections,

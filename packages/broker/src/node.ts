@@ -33,7 +33,7 @@ import { RateLimitedLog } from './log-limit.js'
 import { Handlers } from './net/handler-registry.js'
 import { WsPeerClients } from './net/peer-clients.js'
 import { SERVER_API_KEYS, type TlsReload } from './net/server.js'
-import { openServers, reloadAllTls, type Servers } from './node-servers.js'
+import { openServers, reloadAllTls, type ServeFn, type Servers } from './node-servers.js'
 import type { Authenticator } from './security/authenticator.js'
 import type { ServerTls } from './net/tls.js'
 import { KAFKA_LISTENER } from './kafka/endpoint.js'
@@ -74,6 +74,8 @@ export interface NodeDeps {
   bootstrapUsers?: UserScramCredentialRecord[]
   /** The web console's built files (main.ts finds them), served at / on every listener unless --console false. */
   consoleDir?: string | null
+  /** Opens the WebSocket listeners (default: startServer, real ports); the simulation serves in-memory connections. */
+  serve?: ServeFn
 }
 
 export interface BrokerHandle {
@@ -292,7 +294,7 @@ function buildApis(deps: NodeDeps, meta: MetadataPlane, control: ControlPlane): 
     logger: logger.child({ part: 'replication' }),
   })
   const groups = createGroupCoordinator({
-    nodeId, clock, metadata, replicas, controller: control.router,
+    nodeId, clock, random: deps.random, metadata, replicas, controller: control.router,
     config: { ...GROUP_CONFIG_DEFAULTS, offsetsTopicPartitions: config.offsetsTopicPartitions, offsetsTopicReplicationFactor: config.offsetsTopicReplicationFactor },
     logger: logger.child({ part: 'group' }),
     expectedBrokers: meta.voterIds.length,

@@ -11,7 +11,9 @@ import {
   ErrorCode,
   fail,
   ok,
+  systemClock,
   TributaryError,
+  type Clock,
   type Result,
 } from '@tributary/protocol'
 import { appendResult, assertAscendingFrom, own, splitOrThrow, stampOffsetsAndEpoch, type BatchSlice } from './append-batches.js'
@@ -58,7 +60,8 @@ export class BatchLog implements PartitionLog {
   private producer: Uint8Array | null = null
   private producerVersion = 0
   private lastWrite: Promise<void> = Promise.resolve()
-  private hwCheckpoint: ReturnType<typeof setTimeout> | undefined
+  /** Cancels the armed HW checkpoint timer. */
+  private hwCheckpoint: (() => void) | undefined
   /** The HW in the last state record handed to the backend. */
   private storedHw = -1
   private failure: TributaryError | null = null
@@ -75,10 +78,12 @@ export class BatchLog implements PartitionLog {
     private readonly cache: TailCache,
     private readonly limits: BatchLogLimits,
     private readonly onClose: () => void,
+    private readonly clock: Clock,
   ) {
     this.walker = new BatchWalker(backend, cache, () => this.rewrites)
   }
 
+  /** `clock` arms the HW checkpoint timer and stamps appends without a time (a simulation passes its own). */
   static async open(
     topicId: string,
     partition: number,
@@ -86,8 +91,9 @@ export class BatchLog implements PartitionLog {
     cache: TailCache,
     limits: BatchLogLimits,
     onClose: () => void,
+    clock: Clock = systemClock,
   ): Promise<BatchLog> {
-    const log = new BatchLog(topicId, partition, backend, cache, limits, onClose)
+    const log = new BatchLog(topicId, partition, backend, cache, limits, onClose, clock)
     backend.attach(() => log.persistedState())
     await log.recover()
     return log
@@ -166,12 +172,12 @@ export class BatchLog implements PartitionLog {
    */
   private scheduleHighWatermarkCheckpoint(): void {
     if (this.hwCheckpoint !== undefined) return
-    this.hwCheckpoint = setTimeout(() => {
+    // A background timer: a quiet partition's checkpoint must not hold a process open.
+    this.hwCheckpoint = this.clock.setTimeout(() => {
       this.hwCheckpoint = undefined
       // A write since the HW step already stored it (the state is read when a group seals).
       if (!this.closed && !this.failure && this.hw !== this.storedHw) void this.write([], [], [])
-    }, HW_CHECKPOINT_MS)
-    this.hwCheckpoint.unref?.()
+    }, HW_CHECKPOINT_MS, true)
   }
 
   setProducerState(state: Uint8Array): void {
@@ -181,7 +187,7 @@ export class BatchLog implements PartitionLog {
     void this.write([], [], [])
   }
 
-  appendAsLeader(batches: Uint8Array, leaderEpoch: number, nowMs = Date.now()): Promise<AppendResult> {
+  appendAsLeader(batches: Uint8Array, leaderEpoch: number, nowMs = this.clock.now()): Promise<AppendResult> {
     return this.ops.append(() => this.leaderAppendNow(batches, leaderEpoch, nowMs), () => this.backend.writable())
   }
 
@@ -364,7 +370,7 @@ export class BatchLog implements PartitionLog {
 
   async close(): Promise<void> {
     if (this.closed) return
-    clearTimeout(this.hwCheckpoint)
+    this.hwCheckpoint?.()
     this.hwCheckpoint = undefined
     await this.flush()
     this.closed = true

@@ -2,9 +2,10 @@
  * LogStore in memory, for unit tests and the deterministic simulation. It runs the
  * same BatchLog as the LevelDB store over a sorted array, so the semantics are
  * identical; data survives close/open of a partition for as long as the store lives
- * (like a process restart with a disk that never loses a write).
+ * (like a process restart with a disk that never loses a write). A simulation
+ * restarts a node on a new store over the crashed one's `MemoryLogDisk`.
  */
-import { parseTopicPartitionKey, topicPartitionKey } from '@tributary/protocol'
+import { parseTopicPartitionKey, systemClock, topicPartitionKey, type Clock } from '@tributary/protocol'
 import type { LoadedPartition, PartitionBackend, PersistedState, StateSource, StoredBatch } from './backend.js'
 import { BATCH_LOG_LIMITS_DEFAULT, BatchLog, type BatchLogLimits } from './batch-log.js'
 import type { LogStore, PartitionLog } from './partition-log.js'
@@ -14,6 +15,22 @@ interface PartitionData {
   batches: StoredBatch[]
   state: PersistedState | null
 }
+
+/** What a MemoryLogStore wrote: it outlives the store, as a disk outlives a process. */
+export class MemoryLogDisk {
+  readonly partitions = new Map<string, PartitionData>()
+}
+
+export interface MemoryLogStoreOptions {
+  limits?: BatchLogLimits
+  /** The disk to write (default a fresh one). */
+  disk?: MemoryLogDisk
+  /** The partition logs' timers and append time (default the system clock). */
+  clock?: Clock
+}
+
+/** A write of a crashed store: a dead process never hears back, and nothing reaches the disk. */
+const NEVER = new Promise<never>(() => {})
 
 /** Deletes this many or more are applied with one filter pass instead of one splice each. */
 const DELETES_FILTER_MIN = 8
@@ -35,7 +52,7 @@ class MemoryPartitionBackend implements PartitionBackend {
   private state: StateSource = () => {
     throw new Error('backend not attached')
   }
-  constructor(private readonly data: PartitionData) {}
+  constructor(private readonly data: PartitionData, private readonly crashed: () => boolean) {}
 
   attach(state: StateSource): void {
     this.state = state
@@ -64,6 +81,7 @@ class MemoryPartitionBackend implements PartitionBackend {
   }
 
   write(puts: StoredBatch[], deletes: number[]): Promise<void> {
+    if (this.crashed()) return NEVER
     const { batches } = this.data
     for (const put of puts) {
       const i = lowerBound(batches, put.baseOffset)
@@ -88,26 +106,41 @@ class MemoryPartitionBackend implements PartitionBackend {
   }
 
   async destroy(): Promise<void> {
+    if (this.crashed()) return NEVER
     this.data.batches = []
     this.data.state = null
   }
 }
 
 export class MemoryLogStore implements LogStore {
-  private readonly data = new Map<string, PartitionData>()
+  private readonly data: Map<string, PartitionData>
   private readonly logs = new Map<string, Promise<BatchLog>>()
+  private readonly limits: BatchLogLimits
+  private readonly clock: Clock
+  private crashed = false
 
-  constructor(private readonly limits: BatchLogLimits = BATCH_LOG_LIMITS_DEFAULT) {}
+  /** `limits` alone, as before, or the options (a shared disk, a clock). */
+  constructor(opts: BatchLogLimits | MemoryLogStoreOptions = {}) {
+    const o: MemoryLogStoreOptions = 'retentionBatchesMax' in opts ? { limits: opts } : opts
+    this.limits = o.limits ?? BATCH_LOG_LIMITS_DEFAULT
+    this.data = (o.disk ?? new MemoryLogDisk()).partitions
+    this.clock = o.clock ?? systemClock
+  }
+
+  /** The process died: from now on no write of this store reaches the disk or resolves. */
+  crash(): void {
+    this.crashed = true
+  }
 
   open(topicId: string, partition: number): Promise<PartitionLog> {
     const id = topicPartitionKey(topicId, partition)
     let log = this.logs.get(id)
     if (!log) {
+      if (this.crashed) return NEVER
       let data = this.data.get(id)
       if (!data) this.data.set(id, (data = { batches: [], state: null }))
-      log = BatchLog.open(topicId, partition, new MemoryPartitionBackend(data), new TailCache(null), this.limits, () =>
-        this.logs.delete(id),
-      )
+      const backend = new MemoryPartitionBackend(data, () => this.crashed)
+      log = BatchLog.open(topicId, partition, backend, new TailCache(null), this.limits, () => this.logs.delete(id), this.clock)
       this.logs.set(id, log)
       log.catch(() => this.logs.delete(id))
     }
@@ -118,6 +151,7 @@ export class MemoryLogStore implements LogStore {
     const id = topicPartitionKey(topicId, partition)
     const log = this.logs.get(id)
     if (log) await (await log).close()
+    if (this.crashed) return NEVER
     this.data.delete(id)
   }
 

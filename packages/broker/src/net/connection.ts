@@ -10,7 +10,7 @@
 import type net from 'node:net'
 import type { WebSocket } from 'ws'
 import type { Logger } from 'pino'
-import { ApiKey, apiName, decodeRequest, encodeResponse, ErrorCode, errorName, isSupported } from '@tributary/protocol'
+import { ApiKey, apiName, decodeRequest, encodeResponse, ErrorCode, errorName, isSupported, type Transport } from '@tributary/protocol'
 import type { Handlers } from './handler-registry.js'
 import type { BrokerMetrics } from '../metrics.js'
 import type { HandlerResult, RequestContext, RequestHandler } from '../seams.js'
@@ -39,9 +39,18 @@ export interface ConnectionDeps {
 
 /** Serve `ws` until it closes (then `onClosed`); false when the authenticator refused it (the socket is closed). */
 export function serveConnection(ws: WebSocket, socket: net.Socket, connectionId: number, deps: ConnectionDeps, onClosed: () => void): boolean {
-  const remoteAddress = socket.remoteAddress ?? '?'
-  const { tls, peerCertificate } = connectionTls(socket, deps.tls)
-  const transport = wsTransport(ws)
+  return serveTransport(wsTransport(ws), { remoteAddress: socket.remoteAddress ?? '?', ...connectionTls(socket, deps.tls) }, connectionId, deps, onClosed)
+}
+
+/** Who is on the other end of a served transport, as the socket tells it. */
+export type TransportPeer = Pick<RequestContext, 'remoteAddress' | 'tls' | 'peerCertificate'>
+
+/**
+ * Serve any transport the way a WebSocket is served (the simulation's in-memory
+ * connections come in here); false when the authenticator refused it (closed).
+ */
+export function serveTransport(transport: Transport, peer: TransportPeer, connectionId: number, deps: ConnectionDeps, onClosed: () => void): boolean {
+  const { remoteAddress, tls, peerCertificate } = peer
   const auth = deps.authenticator.open({ remoteAddress, tls, peerCertificate, close: (reason) => transport.close(CloseCode.POLICY_VIOLATION, reason) })
   if (!auth) {
     transport.close(CloseCode.TRY_AGAIN_LATER, 'too many unauthenticated connections from this address')

@@ -119,7 +119,8 @@ export class WsPeerClients implements PeerClients {
         transport.close(1000, 'peer clients closed')
         throw new TributaryError(ErrorCode.BROKER_NOT_AVAILABLE, 'peer clients closed')
       }
-      const rpc = new RpcConnection(transport, { inFlightMax: PEER_IN_FLIGHT_MAX, requestTimeoutMs: this.opts.requestTimeoutMs })
+      // Request timeouts on the node's clock: a simulated node's must move with virtual time.
+      const rpc = new RpcConnection(transport, { inFlightMax: PEER_IN_FLIGHT_MAX, requestTimeoutMs: this.opts.requestTimeoutMs, clock: this.opts.clock })
       if (this.opts.authenticate) {
         try {
           await this.opts.authenticate(rpc, nodeId)

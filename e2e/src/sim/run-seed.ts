@@ -1,0 +1,144 @@
+/**
+ * One seed, start to verdict: build the world from the seed, boot the nodes,
+ * run the fault suite's workload (idempotent acks=all producers, a consumer
+ * group) through the seed's faults, heal, demand convergence, read every log
+ * and hand it all to the fault suite's checker. The world's hash of
+ * everything that happened is the run's fingerprint: one seed, one hash.
+ */
+import { ApiKey, ErrorCode } from '@tributary/protocol'
+import { type CheckResult } from '../checker.js'
+import { checkWorkload } from '../faults/check-workload.js'
+import { Workload } from '../faults/workload.js'
+import { Guard, type Leak } from './guard.js'
+import { SimNetwork } from './network.js'
+import { SimCluster } from './sim-cluster.js'
+import { choosePlan, describePlan, type SimPlan } from './plan.js'
+import { runFaults, type FaultStats } from './faults.js'
+import { SIM_EPOCH_MS, SimWorld } from './world.js'
+
+export const TOPIC = 'sim'
+const GROUP = 'sim-group'
+/** Virtual time a seed may take in all before it fails as stuck. */
+export const RUN_VIRTUAL_MS_MAX = 600_000
+/** How long the cluster has to elect a controller and register every broker. */
+const BOOT_MS_MAX = 30_000
+/** Idempotent producers' clients and consumers' clients get owner ids from here. */
+const FIRST_CLIENT_OWNER = 101
+
+export interface SeedOptions {
+  seed: number
+  nodes?: number
+  /** Every event as a line, and the nodes' logs (--trace). */
+  trace?: (line: string) => void
+  /** Override what the seed would draw (tests pin faults off). */
+  plan?: Partial<SimPlan>
+}
+
+export interface SeedResult {
+  seed: number
+  nodes: number
+  ok: boolean
+  failure?: string
+  /** Fingerprint of the event trace: equal for every run of the seed. */
+  hash: string
+  virtualMs: number
+  events: number
+  plan: SimPlan
+  faults: FaultStats
+  network: SimNetwork['stats']
+  check?: CheckResult
+  leaks: Leak[]
+}
+
+/** The checker's verdict in one line (the anomaly kinds that are not empty). */
+export function anomalies(r: CheckResult): string {
+  return Object.entries(r)
+    .filter(([, v]) => Array.isArray(v) && v.length > 0)
+    .map(([k, v]) => `${k}: ${JSON.stringify((v as unknown[]).slice(0, 3))}${(v as unknown[]).length > 3 ? ` (+${(v as unknown[]).length - 3})` : ''}`)
+    .join('; ')
+}
+
+export async function runSeed(o: SeedOptions): Promise<SeedResult> {
+  const world = new SimWorld(o.seed, o.trace)
+  const plan = { ...choosePlan(world.rng.fork()), ...o.plan }
+  const guardRandom = world.rng.fork()
+  const guard = new Guard({ now: () => world.now, monotonic: () => world.now - SIM_EPOCH_MS, random: () => guardRandom.next() })
+  const network = new SimNetwork(world, world.rng.fork(), plan.network)
+  const cluster = new SimCluster(world, network, o.nodes ?? 3, o.trace)
+  const faultRng = world.rng.fork()
+  const clientRng = world.rng.fork()
+  world.record(0, 'plan', describePlan(plan))
+  const faults: FaultStats = { resets: 0, partitions: 0, crashes: 0, restarts: 0 }
+  let verdict: { check?: CheckResult; failure?: string } | undefined
+
+  guard.install()
+  try {
+    const scenario = (async () => {
+      let owner = FIRST_CLIENT_OWNER
+      const w = new Workload({
+        bootstrap: cluster.bootstrap, topic: TOPIC, partitions: plan.partitions, groupId: GROUP,
+        producers: plan.producers, sendersPerProducer: 2, consumers: plan.consumers, sendGapMs: plan.sendGapMs,
+        clock: cluster.clock,
+        clientConfig: () => {
+          const id = owner++
+          const random = clientRng.fork()
+          return { connector: network.endpoint(id).connector, clock: world.clockFor(id), random: () => random.next(), logger: { warn: () => {} } }
+        },
+      })
+      await boot(cluster)
+      await createTopic(cluster, plan.partitions)
+      await w.startConsumers()
+      w.startProducers()
+      await runFaults(cluster, plan, faultRng, faults)
+      const result = await checkWorkload(cluster, TOPIC, w, cluster.clock)
+      await w.close()
+      return result
+    })()
+    scenario.then((r) => { verdict = { check: r } }, (err: Error) => { verdict = { failure: `scenario failed: ${err.stack ?? err.message}` } })
+    const end = await world.runUntil(() => verdict !== undefined, SIM_EPOCH_MS + RUN_VIRTUAL_MS_MAX)
+    if (!verdict) verdict = { failure: end === 'idle' ? 'deadlock: nothing left to run and the scenario has not ended' : `stuck: no verdict after ${RUN_VIRTUAL_MS_MAX} virtual ms` }
+  } finally {
+    guard.uninstall()
+    for (const n of cluster.nodes) n.crash()
+  }
+  const failure = verdict.failure ?? (guard.leakCount > 0 ? `${guard.leakCount} leaks out of the simulation: ${guard.leaks[0]!.what} at\n${guard.leaks[0]!.stack}` : undefined)
+    ?? (verdict.check && !verdict.check.valid ? `checker: ${anomalies(verdict.check)}` : undefined)
+  return {
+    seed: o.seed, nodes: cluster.nodes.length, ok: failure === undefined, failure, hash: world.digest(), virtualMs: world.now - SIM_EPOCH_MS, events: world.events,
+    plan, faults, network: network.stats, check: verdict.check, leaks: guard.leaks,
+  }
+}
+
+/** Start every node; wait until one is the controller and every broker is registered and unfenced. */
+async function boot(cluster: SimCluster): Promise<void> {
+  for (const n of cluster.nodes) void n.start()
+  const ready = await cluster.waitFor(async () => {
+    if (!cluster.nodes.some((n) => n.isController())) return false
+    const brokers = await cluster.metadata(cluster.nodes[0]!.nodeId).then((m) => m.brokers.length, () => 0)
+    return brokers === cluster.nodes.length
+  }, BOOT_MS_MAX)
+  if (!ready) throw new Error(`the cluster did not come up within ${BOOT_MS_MAX} virtual ms`)
+}
+
+/** Create the topic (min.insync.replicas 2), retrying while the controller settles. */
+async function createTopic(cluster: SimCluster, partitions: number): Promise<void> {
+  const body = { topics: [{ name: TOPIC, numPartitions: partitions, replicationFactor: cluster.nodes.length, configs: { 'min.insync.replicas': '2' }, assignments: null }] }
+  let last = ''
+  const created = await cluster.waitFor(async () => {
+    const c = await cluster.brokerRpc(cluster.nodes[0]!.nodeId).catch(() => null)
+    if (!c) return false
+    try {
+      const r = await c.request<{ topics: Array<{ errorCode: number; errorMessage?: string }> }>(ApiKey.CreateTopics, body)
+      const code = r.errorCode || r.body.topics[0]!.errorCode
+      last = `error ${code} ${r.body.topics[0]?.errorMessage ?? ''}`
+      return code === ErrorCode.NONE || code === ErrorCode.TOPIC_ALREADY_EXISTS
+    } catch (err) {
+      last = (err as Error).message
+      return false
+    } finally {
+      c.close()
+    }
+  }, BOOT_MS_MAX, 200)
+  if (!created) throw new Error(`CreateTopics did not succeed within ${BOOT_MS_MAX} virtual ms: ${last}`)
+}
+

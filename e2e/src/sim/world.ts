@@ -1,0 +1,152 @@
+/**
+ * The simulated world: one virtual clock, one event queue, one seeded PRNG and
+ * the hash of everything that happened. Nodes and clients run their real code
+ * on clocks taken from here (`clockFor`); time moves only when the whole
+ * process is idle (`settle`): every microtask chain has run out and no
+ * setImmediate is pending. Then the earliest event runs, alone, at its time.
+ * Ties break by insertion order, so the same seed gives the same run.
+ */
+import { createHash, type Hash } from 'node:crypto'
+import type { Clock } from '@tributary/protocol'
+import { EventQueue, seededRandom, type SeededRandom } from '@tributary/raft'
+import { pendingImmediates, realSetImmediate } from './guard.js'
+
+/** Virtual epoch: far from the wall clock, so a real timestamp leaking in shows at once. */
+export const SIM_EPOCH_MS = 1_000_000_000_000
+/** Events the queue holds at most: a run that piles up more is broken, not busy. */
+export const EVENTS_QUEUED_MAX = 1_000_000
+/** Idle checks in a row that may find setImmediate work pending before the run is called stuck. */
+const SETTLE_ROUNDS_MAX = 10_000
+
+/** Who an event belongs to: a node id (1..9), a client (100+), or the world itself (0). */
+export type Owner = number
+export const WORLD: Owner = 0
+
+interface SimEvent {
+  owner: Owner
+  kind: string
+  fn: () => void
+  live: boolean
+}
+
+/** A clock of one owner: its timers die with it (a crashed process fires nothing). */
+export interface OwnerClock extends Clock {
+  /** Drop every armed timer and ignore new ones. */
+  kill(): void
+  readonly alive: boolean
+}
+
+export class SimWorld {
+  now = SIM_EPOCH_MS
+  readonly rng: SeededRandom
+  /** Events run so far. */
+  events = 0
+  private readonly queue = new EventQueue<SimEvent>(EVENTS_QUEUED_MAX)
+  private readonly hash: Hash = createHash('sha256')
+  private stopped = false
+
+  constructor(
+    readonly seed: number,
+    /** Each event as a readable line (--trace). */
+    private readonly traceSink?: (line: string) => void,
+  ) {
+    this.rng = seededRandom(seed)
+  }
+
+  /** Run `fn` at virtual time `at` (not before now); returns a cancel. */
+  schedule(at: number, owner: Owner, kind: string, fn: () => void): () => void {
+    const event: SimEvent = { owner, kind, fn, live: true }
+    if (!this.queue.push(Math.max(at, this.now), event)) throw new Error(`more than ${EVENTS_QUEUED_MAX} events queued`)
+    return () => void (event.live = false)
+  }
+
+  /** A Clock for one node or client; `kill()` is its crash. */
+  clockFor(owner: Owner): OwnerClock {
+    const armed = new Set<() => void>()
+    let alive = true
+    const world = this
+    return {
+      now: () => world.now,
+      setTimeout(fn, ms) {
+        if (!alive) return () => {}
+        const cancel = world.schedule(world.now + Math.max(0, Number.isFinite(ms) ? ms : 0), owner, 'timer', () => {
+          armed.delete(cancel)
+          fn()
+        })
+        armed.add(cancel)
+        return () => {
+          armed.delete(cancel)
+          cancel()
+        }
+      },
+      kill() {
+        alive = false
+        for (const cancel of armed) cancel()
+        armed.clear()
+      },
+      get alive() {
+        return alive
+      },
+    }
+  }
+
+  /** Mix facts into the run's hash (and the trace): frames, faults, outcomes. */
+  record(owner: Owner, kind: string, detail: string, bytes?: Uint8Array): void {
+    this.hash.update(`${this.now}|${owner}|${kind}|${detail}\n`)
+    if (bytes) this.hash.update(bytes)
+    this.traceSink?.(`${formatTime(this.now)}  ${ownerName(owner).padEnd(4)} ${kind.padEnd(9)} ${detail}`)
+  }
+
+  /** The run's fingerprint so far: equal for two runs of one seed, or the simulation leaks. */
+  digest(): string {
+    return this.hash.copy().digest('hex').slice(0, 16)
+  }
+
+  /** Wait until nothing but virtual-time events is left: microtasks drained, no setImmediate pending. */
+  async settle(): Promise<void> {
+    for (let round = 0; round < SETTLE_ROUNDS_MAX; round++) {
+      await new Promise<void>((resolve) => realSetImmediate(resolve))
+      if (pendingImmediates() === 0) return
+    }
+    throw new Error(`still busy after ${SETTLE_ROUNDS_MAX} event-loop turns at ${formatTime(this.now)}`)
+  }
+
+  /**
+   * Run events in time order until `done()` holds, virtual time passes
+   * `untilMs`, or nothing is left to run. Settles before each event so every
+   * consequence of the last one has happened before time moves.
+   */
+  async runUntil(done: () => boolean, untilMs: number): Promise<'done' | 'deadline' | 'idle' | 'stopped'> {
+    for (;;) {
+      await this.settle()
+      if (this.stopped) return 'stopped'
+      if (done()) return 'done'
+      const at = this.queue.peekTime()
+      if (at === Infinity) return 'idle'
+      if (at > untilMs) {
+        this.now = Math.max(this.now, untilMs)
+        return 'deadline'
+      }
+      const event = this.queue.pop()!
+      if (!event.live) continue
+      this.now = at
+      this.events++
+      // The event's own consequences (a frame, a fault) record themselves with their details.
+      this.hash.update(`${at}|${event.owner}|${event.kind}\n`)
+      event.fn()
+    }
+  }
+
+  /** Stop runUntil at its next step (a failed invariant). */
+  stop(): void {
+    this.stopped = true
+  }
+}
+
+export function formatTime(ms: number): string {
+  return `${((ms - SIM_EPOCH_MS) / 1000).toFixed(3)}s`.padStart(9)
+}
+
+export function ownerName(owner: Owner): string {
+  return owner === WORLD ? 'sim' : owner >= 100 ? `c${owner - 100}` : `n${owner}`
+}
