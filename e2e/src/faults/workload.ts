@@ -173,6 +173,10 @@ export class Workload {
     this.pending.clear()
   }
 
+  get partitionCount(): number {
+    return this.o.partitions
+  }
+
   /** Acknowledged values no consumer has delivered yet. */
   undelivered(): number {
     const got = new Set(this.delivered.map((r) => r.value))

@@ -6,7 +6,7 @@
  * everything that happened is the run's fingerprint: one seed, one hash.
  */
 import { ApiKey, ErrorCode } from '@tributary/protocol'
-import { type CheckResult } from '../checker.js'
+import { examples, type CheckResult } from '../checker.js'
 import { checkWorkload } from '../faults/check-workload.js'
 import { Workload } from '../faults/workload.js'
 import { Guard, type Leak } from './guard.js'
@@ -22,6 +22,8 @@ const GROUP = 'sim-group'
 export const RUN_VIRTUAL_MS_MAX = 600_000
 /** How long the cluster has to elect a controller and register every broker. */
 const BOOT_MS_MAX = 30_000
+/** After the heal, every partition must take acknowledged writes again within this long (virtual). */
+export const RECOVERY_MS_MAX = 20_000
 /** Idempotent producers' clients and consumers' clients get owner ids from here. */
 const FIRST_CLIENT_OWNER = 101
 
@@ -48,14 +50,6 @@ export interface SeedResult {
   network: SimNetwork['stats']
   check?: CheckResult
   leaks: Leak[]
-}
-
-/** The checker's verdict in one line (the anomaly kinds that are not empty). */
-export function anomalies(r: CheckResult): string {
-  return Object.entries(r)
-    .filter(([, v]) => Array.isArray(v) && v.length > 0)
-    .map(([k, v]) => `${k}: ${JSON.stringify((v as unknown[]).slice(0, 3))}${(v as unknown[]).length > 3 ? ` (+${(v as unknown[]).length - 3})` : ''}`)
-    .join('; ')
 }
 
 export async function runSeed(o: SeedOptions): Promise<SeedResult> {
@@ -90,7 +84,10 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
       await w.startConsumers()
       w.startProducers()
       await runFaults(cluster, plan, faultRng, faults)
+      const stalled = await producersRecover(cluster, w)
       const result = await checkWorkload(cluster, TOPIC, w, cluster.clock)
+      if (stalled) result.unconverged.push(stalled)
+      result.valid &&= !stalled
       await w.close()
       return result
     })()
@@ -102,11 +99,22 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
     for (const n of cluster.nodes) n.crash()
   }
   const failure = verdict.failure ?? (guard.leakCount > 0 ? `${guard.leakCount} leaks out of the simulation: ${guard.leaks[0]!.what} at\n${guard.leaks[0]!.stack}` : undefined)
-    ?? (verdict.check && !verdict.check.valid ? `checker: ${anomalies(verdict.check)}` : undefined)
+    ?? (verdict.check && !verdict.check.valid ? `checker: ${examples(verdict.check, 3)}` : undefined)
   return {
     seed: o.seed, nodes: cluster.nodes.length, ok: failure === undefined, failure, hash: world.digest(), virtualMs: world.now - SIM_EPOCH_MS, events: world.events,
     plan, faults, network: network.stats, check: verdict.check, leaks: guard.leaks,
   }
+}
+
+/**
+ * Liveness after the heal: the producers get fresh acknowledgments on every
+ * partition within a bounded virtual time. Undefined when they do, else why not.
+ */
+async function producersRecover(cluster: SimCluster, w: Workload): Promise<string | undefined> {
+  const from = w.acked.length
+  const partitions = (): Set<number> => new Set(w.acked.slice(from).map((a) => a.partition))
+  const recovered = await cluster.waitFor(() => partitions().size === w.partitionCount, RECOVERY_MS_MAX)
+  return recovered ? undefined : `liveness: ${w.acked.length - from} acknowledgments on partitions [${[...partitions()]}] of ${w.partitionCount} within ${RECOVERY_MS_MAX} virtual ms of the heal`
 }
 
 /** Start every node; wait until one is the controller and every broker is registered and unfenced. */
