@@ -10,7 +10,7 @@
  * link heals (unless the connection is reset first). Connecting across a cut
  * link times out; connecting to an address nobody listens on is refused.
  */
-import type { Connector, Transport } from '@tributary/protocol'
+import { apiName, decodeRequest, decodeResponse, errorName, type Connector, type Transport } from '@tributary/protocol'
 import type { SeededRandom } from '@tributary/raft'
 import { ownerName, type Owner, type SimWorld } from './world.js'
 
@@ -248,12 +248,25 @@ export class SimNetwork {
       to.fireClose(next.code, next.reason)
     } else if (!to.closed) {
       this.stats.frames++
-      this.world.record(to.owner, 'frame', `#${from.conn.id} ${ownerName(from.owner)}>${ownerName(to.owner)} ${next.frame.byteLength}B`, next.frame)
+      const frame = next.frame
+      this.world.record(to.owner, 'frame', `#${from.conn.id} ${ownerName(from.owner)}>${ownerName(to.owner)} ${frame.byteLength}B`, frame, () => describeFrame(frame, from === from.conn.client))
       to.onFrame(next.frame)
     }
     this.arm(from)
   }
 }
+
+/** A frame in words for the trace: the API of a request, the correlation id and error of a response. */
+function describeFrame(frame: Uint8Array, request: boolean): string {
+  if (request) {
+    const r = decodeRequest(frame, FRAME_BYTES_MAX)
+    return r.ok ? `${apiName(r.value.apiKey)} v${r.value.apiVersion} #${r.value.correlationId}` : 'undecodable request'
+  }
+  const r = decodeResponse(frame)
+  return r.ok ? `response #${r.value.correlationId}${r.value.errorCode ? ` error ${errorName(r.value.errorCode)}` : ''}` : 'undecodable response'
+}
+
+const FRAME_BYTES_MAX = 1 << 30
 
 function hostPort(url: string): string {
   const m = /^wss?:\/\/([^/]+)/.exec(url)

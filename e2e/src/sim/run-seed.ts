@@ -58,7 +58,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   const guardRandom = world.rng.fork()
   const guard = new Guard({ now: () => world.now, monotonic: () => world.now - SIM_EPOCH_MS, random: () => guardRandom.next() })
   const network = new SimNetwork(world, world.rng.fork(), plan.network)
-  const cluster = new SimCluster(world, network, o.nodes ?? 3, o.trace)
+  const cluster = new SimCluster(world, network, o.nodes ?? 3, o.trace !== undefined)
   const faultRng = world.rng.fork()
   const clientRng = world.rng.fork()
   world.record(0, 'plan', describePlan(plan))

@@ -19,9 +19,9 @@ export class SimCluster implements ClusterReads {
   readonly clock: OwnerClock
   private readonly connector: Connector
 
-  constructor(readonly world: SimWorld, readonly network: SimNetwork, count: number, logSink?: (line: string) => void) {
+  constructor(readonly world: SimWorld, readonly network: SimNetwork, count: number, logs = false) {
     const ids = Array.from({ length: count }, (_, i) => i + 1)
-    this.nodes = ids.map((nodeId) => new SimNode({ nodeId, voterIds: ids, world, network, logSink }))
+    this.nodes = ids.map((nodeId) => new SimNode({ nodeId, voterIds: ids, world, network, logs }))
     this.clock = world.clockFor(HARNESS)
     this.connector = network.endpoint(HARNESS).connector
   }

@@ -30,8 +30,8 @@ export interface SimNodeOptions {
   voterIds: number[]
   world: SimWorld
   network: SimNetwork
-  /** Log lines of the node, when a trace is asked for. */
-  logSink?: (line: string) => void
+  /** The node's log lines go into the world's trace (when it is written). */
+  logs?: boolean
   /** Broker flags on top of SIM_NODE_FLAGS. */
   flags?: Record<string, unknown>
 }
@@ -58,12 +58,11 @@ export class SimNode {
     this.nodeId = o.nodeId
     this.address = nodeAddress(o.nodeId)
     const voters = o.voterIds.map((id) => `${id}@${nodeAddress(id)}`).join(',')
-    const cfg = resolveBrokerConfig({ flags: { ...SIM_NODE_FLAGS, nodeId: o.nodeId, listen: this.address, voters, logLevel: o.logSink ? 'info' : 'silent', ...o.flags } })
+    const cfg = resolveBrokerConfig({ flags: { ...SIM_NODE_FLAGS, nodeId: o.nodeId, listen: this.address, voters, logLevel: o.logs ? 'info' : 'silent', ...o.flags } })
     if (!cfg.ok) throw new Error(`node ${o.nodeId} config: ${cfg.message}`)
     this.config = cfg.value
-    const sink = o.logSink
-    this.logger = sink
-      ? pino({ level: 'info', base: { n: o.nodeId }, timestamp: false }, { write: (line: string) => sink(line.trimEnd()) })
+    this.logger = o.logs
+      ? pino({ level: 'info', base: null, timestamp: false }, { write: (line: string) => o.world.log(o.nodeId, line.trimEnd()) })
       : pino({ level: 'silent' })
   }
 

@@ -90,11 +90,25 @@ export class SimWorld {
     }
   }
 
-  /** Mix facts into the run's hash (and the trace): frames, faults, outcomes. */
-  record(owner: Owner, kind: string, detail: string, bytes?: Uint8Array): void {
+  /** A node's log line into the trace (not the hash: the logs are for readers). */
+  log(owner: Owner, jsonLine: string): void {
+    if (!this.traceSink) return
+    let text = jsonLine
+    try {
+      const { msg, level: _level, n: _n, ...fields } = JSON.parse(jsonLine) as Record<string, unknown>
+      text = `${String(msg)} ${JSON.stringify(fields)}`
+    } catch {
+      // not JSON: print it as it came
+    }
+    this.traceSink(`${formatTime(this.now)}  ${ownerName(owner).padEnd(4)} log       ${text}`)
+  }
+
+  /** Mix facts into the run's hash (and the trace): frames, faults, outcomes; `note` adds words to the trace only. */
+  record(owner: Owner, kind: string, detail: string, bytes?: Uint8Array, note?: () => string): void {
     this.hash.update(`${this.now}|${owner}|${kind}|${detail}\n`)
     if (bytes) this.hash.update(bytes)
-    this.traceSink?.(`${formatTime(this.now)}  ${ownerName(owner).padEnd(4)} ${kind.padEnd(9)} ${detail}`)
+    // The note is for readers only: a traced run hashes exactly as an untraced one.
+    this.traceSink?.(`${formatTime(this.now)}  ${ownerName(owner).padEnd(4)} ${kind.padEnd(9)} ${detail}${note ? ` ${note()}` : ''}`)
   }
 
   /** The run's fingerprint so far: equal for two runs of one seed, or the simulation leaks. */
