@@ -69,7 +69,8 @@ export class SimWorld {
       now: () => world.now,
       setTimeout(fn, ms) {
         if (!alive) return () => {}
-        const cancel = world.schedule(world.now + Math.max(0, Number.isFinite(ms) ? ms : 0), owner, 'timer', () => {
+        // Whole milliseconds, as Date.now reads: a fraction (a jittered backoff) rounds up, never firing early.
+        const cancel = world.schedule(world.now + Math.max(0, Number.isFinite(ms) ? Math.ceil(ms) : 0), owner, 'timer', () => {
           armed.delete(cancel)
           fn()
         })

@@ -19,6 +19,17 @@ describe('Accumulator', () => {
     expect(a.count).toBe(2)
   })
 
+  test('an append that throws (a clock reading that is not an integer) leaves no empty batch behind to seal', () => {
+    // Found by the whole-cluster simulation (seed 3, 5 nodes): the batch stayed queued without a builder, and the sender's next drain threw out of a microtask.
+    const acc = new Accumulator(opts)
+    expect(() => acc.append('t', 0, record, 10, 1.5)).toThrow(RangeError)
+    const q = queueOf(acc, 't', 0)!
+    expect(q.batches).toEqual([])
+    expect(acc.nextToSend(q, 0)).toBeUndefined()
+    const next = acc.append('t', 0, record, 10, 2)
+    expect(q.batches).toEqual([next])
+  })
+
   test('a queue emptied by its acknowledgement is not reused: the next record gets a new, registered queue', () => {
     const acc = new Accumulator(opts)
     expect(acc.tryReserve(10)).toBe(true)

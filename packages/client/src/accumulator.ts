@@ -188,12 +188,15 @@ export class Accumulator {
     }
     let batch = q.batches[q.batches.length - 1]
     this.filled = false
+    let fresh = false
     if (!batch || batch.closed || (batch.count > 0 && batch.bytes + bytes > this.opts.batchBytes)) {
       this.filled = batch !== undefined && !batch.closed
       batch = new ProducerBatch(topic, partition, now)
-      q.batches.push(batch)
+      fresh = true
     }
     batch.append(record, now, this.takeSpare)
+    // Queued only once it holds the record: a batch left empty by a throwing append would have no bytes to seal.
+    if (fresh) q.batches.push(batch)
     batch.bytes += bytes
     batch.reserved += bytes
     if (batch.bytes >= this.opts.batchBytes) this.filled = true
