@@ -65,6 +65,10 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   const faults: FaultStats = { resets: 0, partitions: 0, crashes: 0, restarts: 0 }
   let verdict: { check?: CheckResult; failure?: string } | undefined
 
+  // An error nobody catches inside the world fails the seed, not the process running the seeds.
+  const uncaught = (err: unknown): void => world.fail(`uncaught: ${(err as Error)?.stack ?? String(err)}`)
+  process.on('uncaughtException', uncaught)
+  process.on('unhandledRejection', uncaught)
   guard.install()
   try {
     const scenario = (async () => {
@@ -93,12 +97,14 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
     })()
     scenario.then((r) => { verdict = { check: r } }, (err: Error) => { verdict = { failure: `scenario failed: ${err.stack ?? err.message}` } })
     const end = await world.runUntil(() => verdict !== undefined, SIM_EPOCH_MS + RUN_VIRTUAL_MS_MAX)
-    if (!verdict) verdict = { failure: end === 'idle' ? 'deadlock: nothing left to run and the scenario has not ended' : `stuck: no verdict after ${RUN_VIRTUAL_MS_MAX} virtual ms` }
+    if (!verdict) verdict = { failure: end === 'stopped' ? 'stopped' : end === 'idle' ? 'deadlock: nothing left to run and the scenario has not ended' : `stuck: no verdict after ${RUN_VIRTUAL_MS_MAX} virtual ms` }
   } finally {
     guard.uninstall()
     for (const n of cluster.nodes) n.crash()
+    process.off('uncaughtException', uncaught)
+    process.off('unhandledRejection', uncaught)
   }
-  const failure = verdict.failure ?? (guard.leakCount > 0 ? `${guard.leakCount} leaks out of the simulation: ${guard.leaks[0]!.what} at\n${guard.leaks[0]!.stack}` : undefined)
+  const failure = world.failures[0] ?? verdict.failure ?? (guard.leakCount > 0 ? `${guard.leakCount} leaks out of the simulation: ${guard.leaks[0]!.what} at\n${guard.leaks[0]!.stack}` : undefined)
     ?? (verdict.check && !verdict.check.valid ? `checker: ${examples(verdict.check, 3)}` : undefined)
   return {
     seed: o.seed, nodes: cluster.nodes.length, ok: failure === undefined, failure, hash: world.digest(), virtualMs: world.now - SIM_EPOCH_MS, events: world.events,

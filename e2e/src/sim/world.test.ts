@@ -47,6 +47,16 @@ describe('the world', () => {
     expect(steps.map((t) => t - SIM_EPOCH_MS)).toEqual([10, 11, 15])
   })
 
+  test('an event that throws fails the run and stops it', async () => {
+    const w = new SimWorld(1)
+    let after = false
+    w.schedule(SIM_EPOCH_MS + 1, 1, 'e', () => { throw new Error('boom') })
+    w.schedule(SIM_EPOCH_MS + 2, 1, 'e', () => { after = true })
+    expect(await w.runUntil(() => false, SIM_EPOCH_MS + 1000)).toBe('stopped')
+    expect(w.failures).toEqual([expect.stringMatching(/n1 e threw: Error: boom/)])
+    expect(after).toBe(false)
+  })
+
   test('a killed clock fires nothing again, armed or new', async () => {
     const w = new SimWorld(1)
     const clock = w.clockFor(1)

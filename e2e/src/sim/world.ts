@@ -44,6 +44,8 @@ export class SimWorld {
   private readonly queue = new EventQueue<SimEvent>(EVENTS_QUEUED_MAX)
   private readonly hash: Hash = createHash('sha256')
   private stopped = false
+  /** Why the run must fail, besides the checker: an event that threw, an uncaught error. */
+  readonly failures: string[] = []
 
   constructor(
     readonly seed: number,
@@ -148,12 +150,17 @@ export class SimWorld {
       this.events++
       // The event's own consequences (a frame, a fault) record themselves with their details.
       this.hash.update(`${at}|${event.owner}|${event.kind}\n`)
-      event.fn()
+      try {
+        event.fn()
+      } catch (err) {
+        this.fail(`${ownerName(event.owner)} ${event.kind} threw: ${(err as Error)?.stack ?? String(err)}`)
+      }
     }
   }
 
-  /** Stop runUntil at its next step (a failed invariant). */
-  stop(): void {
+  /** The run fails: runUntil stops at its next step. */
+  fail(why: string): void {
+    this.failures.push(`at ${formatTime(this.now)}: ${why}`)
     this.stopped = true
   }
 }
