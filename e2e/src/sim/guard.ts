@@ -50,7 +50,8 @@ export interface GuardSources {
   random(): number
 }
 
-let active: Guard | null = null
+/** The installed guard (one at a time: the globals are the process's). */
+const installed: { guard: Guard | null } = { guard: null }
 
 export class Guard {
   /** The first leaks, with their callers. */
@@ -61,8 +62,8 @@ export class Guard {
   constructor(private readonly sources: GuardSources) {}
 
   install(): void {
-    if (active) throw new Error('a simulation is already running in this process')
-    active = this
+    if (installed.guard) throw new Error('a simulation is already running in this process')
+    installed.guard = this
     const g = globalThis as Record<string, unknown>
     g.setTimeout = (fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
       this.leak(`setTimeout(${ms})`)
@@ -98,8 +99,8 @@ export class Guard {
   }
 
   uninstall(): void {
-    if (active !== this) return
-    active = null
+    if (installed.guard !== this) return
+    installed.guard = null
     const g = globalThis as Record<string, unknown>
     g.setTimeout = real.setTimeout
     g.setInterval = real.setInterval

@@ -66,13 +66,14 @@ export class SimWorld {
   clockFor(owner: Owner): OwnerClock {
     const armed = new Set<() => void>()
     let alive = true
-    const world = this
+    const now = (): number => this.now
+    const schedule = (at: number, fn: () => void): (() => void) => this.schedule(at, owner, 'timer', fn)
     return {
-      now: () => world.now,
+      now,
       setTimeout(fn, ms) {
         if (!alive) return () => {}
         // Whole milliseconds, as Date.now reads: a fraction (a jittered backoff) rounds up, never firing early.
-        const cancel = world.schedule(world.now + Math.max(0, Number.isFinite(ms) ? Math.ceil(ms) : 0), owner, 'timer', () => {
+        const cancel = schedule(now() + Math.max(0, Number.isFinite(ms) ? Math.ceil(ms) : 0), () => {
           armed.delete(cancel)
           fn()
         })
