@@ -12,12 +12,19 @@ const PRODUCER_DRAIN_MS = 5000
 const CONVERGE_TIMEOUT_MS = 30_000
 const DELIVERY_TIMEOUT_MS = 20_000
 
-/** `clock`: the simulation's (default the system clock). */
-export async function checkWorkload(cluster: ClusterReads, topic: string, w: Workload, clock: Clock = systemClock): Promise<CheckResult> {
+export interface CheckWorkloadOptions {
+  /** the simulation's (default the system clock) */
+  clock?: Clock
+  /** how long the consumers have to deliver every acknowledged write after the final read */
+  deliveryTimeoutMs?: number
+}
+
+export async function checkWorkload(cluster: ClusterReads, topic: string, w: Workload, opts: CheckWorkloadOptions = {}): Promise<CheckResult> {
+  const clock = opts.clock ?? systemClock
   await w.stopProducers(PRODUCER_DRAIN_MS)
   const unconverged = await waitConverged(cluster, topic, CONVERGE_TIMEOUT_MS, clock)
   const read = await finalRead(cluster, topic)
-  const deadline = clock.now() + DELIVERY_TIMEOUT_MS
+  const deadline = clock.now() + (opts.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS)
   while (w.undelivered() > 0 && clock.now() < deadline) await new Promise((r) => clock.setTimeout(() => r(undefined), 100))
   return check({
     acked: w.acked, indeterminate: w.indeterminate, finalRead: read.finalRead, bounds: read.bounds, replicas: read.replicas,

@@ -260,11 +260,19 @@ export class SimNetwork {
 function describeFrame(frame: Uint8Array, request: boolean): string {
   if (request) {
     const r = decodeRequest(frame, FRAME_BYTES_MAX)
-    return r.ok ? `${apiName(r.value.apiKey)} v${r.value.apiVersion} #${r.value.correlationId}` : 'undecodable request'
+    return r.ok ? `${apiName(r.value.apiKey)} v${r.value.apiVersion} #${r.value.correlationId} ${brief(r.value.body)}` : 'undecodable request'
   }
   const r = decodeResponse(frame)
-  return r.ok ? `response #${r.value.correlationId}${r.value.errorCode ? ` error ${errorName(r.value.errorCode)}` : ''}` : 'undecodable response'
+  return r.ok ? `response #${r.value.correlationId}${r.value.errorCode ? ` error ${errorName(r.value.errorCode)}` : ''} ${brief(r.value.body)}` : 'undecodable response'
 }
+
+/** The start of a body as JSON, bytes as their length: enough to follow a conversation. */
+function brief(body: unknown): string {
+  const json = JSON.stringify(body, (_k, v: unknown) => (v instanceof Uint8Array ? `<${v.byteLength}B>` : v)) ?? ''
+  return json.length > TRACE_BODY_CHARS_MAX ? `${json.slice(0, TRACE_BODY_CHARS_MAX)}...` : json
+}
+
+const TRACE_BODY_CHARS_MAX = 400
 
 const FRAME_BYTES_MAX = 1 << 30
 

@@ -24,6 +24,13 @@ export const RUN_VIRTUAL_MS_MAX = 600_000
 const BOOT_MS_MAX = 30_000
 /** After the heal, every partition must take acknowledged writes again within this long (virtual). */
 export const RECOVERY_MS_MAX = 20_000
+/**
+ * After the final read, the group must deliver every acknowledged write within this
+ * long (virtual). More than the consumers' session timeout (45 s): a member whose
+ * join response was lost stays in the group, holding its target, until its session
+ * expires (seed 225), and only then do its partitions move to a live member.
+ */
+export const DELIVERY_MS_MAX = 60_000
 /** Idempotent producers' clients and consumers' clients get owner ids from here. */
 const FIRST_CLIENT_OWNER = 101
 
@@ -89,7 +96,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
       w.startProducers()
       await runFaults(cluster, plan, faultRng, faults)
       const stalled = await producersRecover(cluster, w)
-      const result = await checkWorkload(cluster, TOPIC, w, cluster.clock)
+      const result = await checkWorkload(cluster, TOPIC, w, { clock: cluster.clock, deliveryTimeoutMs: DELIVERY_MS_MAX })
       if (stalled) result.unconverged.push(stalled)
       result.valid &&= !stalled
       await w.close()
