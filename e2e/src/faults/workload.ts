@@ -177,6 +177,11 @@ export class Workload {
     return this.o.partitions
   }
 
+  /** Values sent and not yet answered (acknowledged or failed). */
+  inFlight(): string[] {
+    return [...this.pending]
+  }
+
   /** Acknowledged values no consumer has delivered yet. */
   undelivered(): number {
     const got = new Set(this.delivered.map((r) => r.value))

@@ -1,12 +1,22 @@
 /**
- * npm run vopr -- [--seeds N] [--from S] [--nodes 3|5] [--seed S [--trace]] [--keep-going] [--json]
+ * npm run vopr -- [--seeds N] [--from S] [--nodes 3|5] [--jobs J] [--seed S [--trace]] [--keep-going] [--json]
  *
  * Runs seeds from --from (default 1) for --seeds (default 100), or exactly
- * --seed. Each seed is one whole-cluster run (run-seed.ts). A failing seed
- * prints its failure and the command that replays it; --trace prints every
- * event of the run and the nodes' logs. Exit 0 only when every seed is clean.
+ * --seed. Each seed is one whole-cluster run (run-seed.ts); --jobs runs that
+ * many worker threads (each its own globals, so each its own guard), seeds
+ * dealt out in turn. A failing seed prints its failure and the command that
+ * replays it; --trace prints every event of the run and the nodes' logs. Exit 0
+ * only when every seed is clean.
  */
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import { runSeed, type SeedResult } from './run-seed.js'
+
+/** What a worker reports of one seed (the checker's full result stays in the worker). */
+type Outcome = Pick<SeedResult, 'seed' | 'nodes' | 'ok' | 'failure' | 'hash' | 'virtualMs' | 'events' | 'faults' | 'network'> & { acked: number }
+
+function outcome(r: SeedResult): Outcome {
+  return { seed: r.seed, nodes: r.nodes, ok: r.ok, failure: r.failure, hash: r.hash, virtualMs: r.virtualMs, events: r.events, faults: r.faults, network: r.network, acked: r.check?.acked ?? 0 }
+}
 
 interface Args {
   seeds: number
@@ -16,10 +26,11 @@ interface Args {
   trace: boolean
   keepGoing: boolean
   json: boolean
+  jobs: number
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { seeds: 100, from: 1, nodes: 3, trace: false, keepGoing: false, json: false }
+  const args: Args = { seeds: 100, from: 1, nodes: 3, trace: false, keepGoing: false, json: false, jobs: 1 }
   const num = (flag: string, v: string | undefined): number => {
     const n = Number(v)
     if (v === undefined || !Number.isSafeInteger(n) || n < 0) usage(`${flag} needs a non-negative integer`)
@@ -31,6 +42,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--from') args.from = num(a, argv[++i])
     else if (a === '--seed') args.seed = num(a, argv[++i])
     else if (a === '--nodes') args.nodes = num(a, argv[++i])
+    else if (a === '--jobs') args.jobs = Math.max(1, num(a, argv[++i]))
     else if (a === '--trace') args.trace = true
     else if (a === '--keep-going') args.keepGoing = true
     else if (a === '--json') args.json = true
@@ -44,7 +56,7 @@ function parseArgs(argv: string[]): Args {
 
 function usage(error?: string): never {
   if (error) console.error(`error: ${error}`)
-  console.error('usage: npm run vopr -- [--seeds N] [--from S] [--nodes 3|5] [--seed S [--trace]] [--keep-going] [--json]')
+  console.error('usage: npm run vopr -- [--seeds N] [--from S] [--nodes 3|5] [--jobs J] [--seed S [--trace]] [--keep-going] [--json]')
   process.exit(error ? 2 : 0)
 }
 
@@ -57,12 +69,12 @@ interface Totals {
   faults: Record<string, number>
 }
 
-function add(t: Totals, r: SeedResult): void {
+function add(t: Totals, r: Outcome): void {
   t.runs++
   if (!r.ok) t.failures.push(r.seed)
   t.virtualMs += r.virtualMs
   t.events += r.events
-  t.acked += r.check?.acked ?? 0
+  t.acked += r.acked
   for (const [k, v] of Object.entries({ ...r.faults, networkResets: r.network.resets })) t.faults[k] = (t.faults[k] ?? 0) + v
 }
 
@@ -72,19 +84,27 @@ async function main(): Promise<void> {
   const totals: Totals = { runs: 0, failures: [], virtualMs: 0, events: 0, acked: 0, faults: {} }
   const started = performance.now()
   let lastReport = started
-  for (const seed of seeds) {
-    const r = await runSeed({ seed, nodes: args.nodes, trace: args.trace ? (line) => console.log(line) : undefined })
+  /** One seed's outcome, as it comes; false stops the run. */
+  const report = (r: Outcome): boolean => {
     add(totals, r)
-    if (args.seed !== undefined) console.log(JSON.stringify({ seed, nodes: r.nodes, ok: r.ok, hash: r.hash, virtualMs: r.virtualMs, events: r.events, faults: r.faults, network: r.network, acked: r.check?.acked }))
+    if (args.seed !== undefined) console.log(JSON.stringify(r))
     if (!r.ok) {
-      console.error(`\nFAIL seed ${seed} (nodes ${args.nodes}, hash ${r.hash}): ${r.failure}`)
-      console.error(`replay: npm run vopr -- --seed ${seed} --nodes ${args.nodes} --trace`)
-      if (!args.keepGoing) break
+      console.error(`\nFAIL seed ${r.seed} (nodes ${args.nodes}, hash ${r.hash}): ${r.failure}`)
+      console.error(`replay: npm run vopr -- --seed ${r.seed} --nodes ${args.nodes} --trace`)
+      if (!args.keepGoing) return false
     }
     const now = performance.now()
     if (now - lastReport > 10_000) {
       lastReport = now
       console.error(`... ${totals.runs} seeds, ${totals.failures.length} failing, ${(totals.runs / ((now - started) / 1000)).toFixed(2)} seeds/s`)
+    }
+    return true
+  }
+  if (args.jobs > 1 && seeds.length > 1) await inWorkers(seeds, args, report)
+  else {
+    for (const seed of seeds) {
+      const r = await runSeed({ seed, nodes: args.nodes, trace: args.trace ? (line) => console.log(line) : undefined })
+      if (!report(outcome(r))) break
     }
   }
   const seconds = (performance.now() - started) / 1000
@@ -102,4 +122,26 @@ async function main(): Promise<void> {
   if (totals.failures.length > 0) process.exitCode = 1
 }
 
-await main()
+/** Deal the seeds out to `args.jobs` worker threads; stops them all when `report` says so. */
+async function inWorkers(seeds: number[], args: Args, report: (r: Outcome) => boolean): Promise<void> {
+  const workers = Array.from({ length: args.jobs }, (_, k) => seeds.filter((_, i) => i % args.jobs === k))
+    .filter((mine) => mine.length > 0)
+    .map((mine) => new Worker(new URL(import.meta.url), { workerData: { seeds: mine, nodes: args.nodes } }))
+  await new Promise<void>((resolve, reject) => {
+    let running = workers.length
+    for (const w of workers) {
+      w.on('message', (r: Outcome) => { if (!report(r)) for (const x of workers) void x.terminate() })
+      w.on('error', reject)
+      w.on('exit', () => { if (--running === 0) resolve() })
+    }
+  })
+}
+
+/** A worker: run its seeds, report each. */
+async function work(): Promise<void> {
+  const { seeds, nodes } = workerData as { seeds: number[]; nodes: number }
+  for (const seed of seeds) parentPort!.postMessage(outcome(await runSeed({ seed, nodes })))
+}
+
+if (isMainThread) await main()
+else await work()

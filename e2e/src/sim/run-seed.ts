@@ -120,14 +120,19 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
 }
 
 /**
- * Liveness after the heal: the producers get fresh acknowledgments on every
- * partition within a bounded virtual time. Undefined when they do, else why not.
+ * Liveness after the heal: every send in flight at the heal is answered, and
+ * the producers get fresh acknowledgments on every partition, within a bounded
+ * virtual time. Undefined when they do, else why not.
  */
 async function producersRecover(cluster: SimCluster, w: Workload): Promise<string | undefined> {
   const from = w.acked.length
+  const stuck = new Set(w.inFlight())
   const partitions = (): Set<number> => new Set(w.acked.slice(from).map((a) => a.partition))
-  const recovered = await cluster.waitFor(() => partitions().size === w.partitionCount, RECOVERY_MS_MAX)
-  return recovered ? undefined : `liveness: ${w.acked.length - from} acknowledgments on partitions [${[...partitions()]}] of ${w.partitionCount} within ${RECOVERY_MS_MAX} virtual ms of the heal`
+  const unanswered = (): string[] => w.inFlight().filter((v) => stuck.has(v))
+  const recovered = await cluster.waitFor(() => partitions().size === w.partitionCount && unanswered().length === 0, RECOVERY_MS_MAX)
+  if (recovered) return undefined
+  return `liveness: within ${RECOVERY_MS_MAX} virtual ms of the heal, ${w.acked.length - from} acknowledgments on partitions [${[...partitions()]}] of ${w.partitionCount}, ` +
+    `${unanswered().length} sends from before the heal unanswered ${JSON.stringify(unanswered().slice(0, 5))}`
 }
 
 /** Start every node; wait until one is the controller and every broker is registered and unfenced. */
