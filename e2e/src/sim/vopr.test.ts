@@ -9,7 +9,7 @@ import { NO_FAULTS } from './plan.js'
 import { runSeed, type SeedResult } from './run-seed.js'
 
 /** Seeds every CI run checks: a few, so `npm test` stays fast (the CLI runs thousands). */
-const CI_SEEDS = Array.from({ length: 8 }, (_, i) => 1 + i)
+const CI_SEEDS = Array.from({ length: 6 }, (_, i) => 1 + i)
 
 function verdict(r: SeedResult): string {
   return r.ok ? 'ok' : `seed ${r.seed}: ${r.failure}\nreplay: npm run vopr -- --seed ${r.seed} --nodes ${r.nodes} --trace`
@@ -17,9 +17,9 @@ function verdict(r: SeedResult): string {
 
 describe('the whole-cluster simulation', () => {
   test('without faults, every acknowledged write is read back and delivered once, in order', async () => {
-    const r = await runSeed({ seed: 1, plan: NO_FAULTS })
+    const r = await runSeed({ seed: 1, plan: { ...NO_FAULTS, faultPhaseMs: 5000 } })
     expect(verdict(r)).toBe('ok')
-    expect(r.check!.acked).toBeGreaterThan(100)
+    expect(r.check!.acked).toBeGreaterThan(50)
     expect(r.check!.undelivered).toEqual([])
     expect(r.faults).toEqual({ resets: 0, partitions: 0, crashes: 0, restarts: 0 })
     expect(r.leaks).toEqual([])
@@ -35,6 +35,12 @@ describe('the whole-cluster simulation', () => {
     expect(b.check!.acked).toBe(a.check!.acked)
     // A different seed is a different run.
     expect((await runSeed({ seed: seed + 1000 })).hash).not.toBe(a.hash)
+  })
+
+  test('five nodes: seed 3 is clean (it first found the client accumulator bug)', async () => {
+    const r = await runSeed({ seed: 3, nodes: 5 })
+    expect(verdict(r)).toBe('ok')
+    expect(r.nodes).toBe(5)
   })
 
   test(`seeds ${CI_SEEDS[0]}..${CI_SEEDS[CI_SEEDS.length - 1]} are clean, and their faults struck`, async () => {
