@@ -12,10 +12,10 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { runSeed, type SeedResult } from './run-seed.js'
 
 /** What a worker reports of one seed (the checker's full result stays in the worker). */
-type Outcome = Pick<SeedResult, 'seed' | 'nodes' | 'ok' | 'failure' | 'hash' | 'virtualMs' | 'events' | 'faults' | 'network'> & { acked: number }
+type Outcome = Pick<SeedResult, 'seed' | 'nodes' | 'ok' | 'failure' | 'hash' | 'virtualMs' | 'events' | 'faults' | 'network' | 'imagesChecked'> & { acked: number }
 
 function outcome(r: SeedResult): Outcome {
-  return { seed: r.seed, nodes: r.nodes, ok: r.ok, failure: r.failure, hash: r.hash, virtualMs: r.virtualMs, events: r.events, faults: r.faults, network: r.network, acked: r.check?.acked ?? 0 }
+  return { seed: r.seed, nodes: r.nodes, ok: r.ok, failure: r.failure, hash: r.hash, virtualMs: r.virtualMs, events: r.events, faults: r.faults, network: r.network, imagesChecked: r.imagesChecked, acked: r.check?.acked ?? 0 }
 }
 
 interface Args {

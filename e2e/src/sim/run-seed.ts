@@ -10,6 +10,7 @@ import { examples, type CheckResult } from '../checker.js'
 import { checkWorkload } from '../faults/check-workload.js'
 import { Workload } from '../faults/workload.js'
 import { Guard, type Leak } from './guard.js'
+import { MetadataInvariants } from './invariants.js'
 import { SimNetwork } from './network.js'
 import { SimCluster } from './sim-cluster.js'
 import { choosePlan, describePlan, type SimPlan } from './plan.js'
@@ -57,6 +58,8 @@ export interface SeedResult {
   network: SimNetwork['stats']
   check?: CheckResult
   leaks: Leak[]
+  /** Metadata images the invariants looked at. */
+  imagesChecked: number
 }
 
 export async function runSeed(o: SeedOptions): Promise<SeedResult> {
@@ -69,6 +72,8 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   const faultRng = world.rng.fork()
   const clientRng = world.rng.fork()
   world.record(0, 'plan', describePlan(plan))
+  const invariants = new MetadataInvariants()
+  world.invariant = () => invariants.check(cluster.nodes.map((n) => ({ nodeId: n.nodeId, incarnation: n.starts, image: n.handle?.metadata.image() ?? null })))
   const faults: FaultStats = { resets: 0, partitions: 0, crashes: 0, restarts: 0 }
   let verdict: { check?: CheckResult; failure?: string } | undefined
 
@@ -115,7 +120,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
     ?? (verdict.check && !verdict.check.valid ? `checker: ${examples(verdict.check, 3)}` : undefined)
   return {
     seed: o.seed, nodes: cluster.nodes.length, ok: failure === undefined, failure, hash: world.digest(), virtualMs: world.now - SIM_EPOCH_MS, events: world.events,
-    plan, faults, network: network.stats, check: verdict.check, leaks: guard.leaks,
+    plan, faults, network: network.stats, check: verdict.check, leaks: guard.leaks, imagesChecked: invariants.checked,
   }
 }
 

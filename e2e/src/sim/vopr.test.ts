@@ -23,6 +23,7 @@ describe('the whole-cluster simulation', () => {
     expect(r.check!.undelivered).toEqual([])
     expect(r.faults).toEqual({ resets: 0, partitions: 0, crashes: 0, restarts: 0 })
     expect(r.leaks).toEqual([])
+    expect(r.imagesChecked).toBeGreaterThan(10) // the metadata invariants ran
   })
 
   test('one seed run twice is the same run: the same hash of its event trace', async () => {

@@ -44,7 +44,9 @@ export class SimWorld {
   private readonly queue = new EventQueue<SimEvent>(EVENTS_QUEUED_MAX)
   private readonly hash: Hash = createHash('sha256')
   private stopped = false
-  /** Why the run must fail, besides the checker: an event that threw, an uncaught error. */
+  /** Checked once every event's consequences have settled: a violation (a string) fails the run. */
+  invariant: () => string | undefined = () => undefined
+  /** Why the run must fail, besides the checker: an event that threw, an uncaught error, a broken invariant. */
   readonly failures: string[] = []
 
   constructor(
@@ -137,6 +139,8 @@ export class SimWorld {
   async runUntil(done: () => boolean, untilMs: number): Promise<'done' | 'deadline' | 'idle' | 'stopped'> {
     for (;;) {
       await this.settle()
+      const broken = this.invariant()
+      if (broken !== undefined) this.fail(`invariant: ${broken}`)
       if (this.stopped) return 'stopped'
       if (done()) return 'done'
       const at = this.queue.peekTime()
