@@ -10,6 +10,9 @@
  * (SimWorld.settle) waits until none is pending. performance.now answers
  * virtual time: the data plane's TimeSlice yields by it, and a wall reading
  * there would make the interleaving depend on the machine's speed.
+ * process.cpuUsage (read by the Raft tick's metrics, every tick) answers
+ * virtual time as user CPU: the machine's reading means nothing inside, and the
+ * system call cost 13 % of a run.
  */
 
 export interface Leak {
@@ -26,6 +29,7 @@ const real = {
   dateNow: Date.now,
   random: Math.random,
   performanceNow: performance.now,
+  cpuUsage: process.cpuUsage,
 }
 
 export const realSetImmediate: (fn: () => void) => void = (fn) => void real.setImmediate(fn)
@@ -96,6 +100,7 @@ export class Guard {
       return this.sources.random()
     }
     performance.now = () => this.sources.monotonic()
+    process.cpuUsage = () => ({ user: Math.floor(this.sources.monotonic() * 1000), system: 0 })
   }
 
   uninstall(): void {
@@ -109,6 +114,7 @@ export class Guard {
     Date.now = real.dateNow
     Math.random = real.random
     performance.now = real.performanceNow
+    process.cpuUsage = real.cpuUsage
   }
 
   private leak(what: string): void {

@@ -172,6 +172,7 @@ describe('the guard', () => {
     expect(Date.now()).toBe(42)
     expect(Math.random()).toBe(0.5)
     expect(performance.now()).toBe(7)
+    expect(process.cpuUsage()).toEqual({ user: 7000, system: 0 })
     clearTimeout(setTimeout(() => {}, 1000))
     guard.uninstall()
     expect(guard.leakCount).toBe(3)
