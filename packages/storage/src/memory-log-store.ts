@@ -119,12 +119,10 @@ export class MemoryLogStore implements LogStore {
   private readonly clock: Clock
   private crashed = false
 
-  /** `limits` alone, as before, or the options (a shared disk, a clock). */
-  constructor(opts: BatchLogLimits | MemoryLogStoreOptions = {}) {
-    const o: MemoryLogStoreOptions = 'retentionBatchesMax' in opts ? { limits: opts } : opts
-    this.limits = o.limits ?? BATCH_LOG_LIMITS_DEFAULT
-    this.data = (o.disk ?? new MemoryLogDisk()).partitions
-    this.clock = o.clock ?? systemClock
+  constructor(opts: MemoryLogStoreOptions = {}) {
+    this.limits = opts.limits ?? BATCH_LOG_LIMITS_DEFAULT
+    this.data = (opts.disk ?? new MemoryLogDisk()).partitions
+    this.clock = opts.clock ?? systemClock
   }
 
   /** The process died: from now on no write of this store reaches the disk or resolves. */
