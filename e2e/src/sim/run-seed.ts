@@ -6,6 +6,7 @@
  * everything that happened is the run's fingerprint: one seed, one hash.
  */
 import { ApiKey, ErrorCode } from '@tributary/protocol'
+import type { SeededRandom } from '@tributary/raft'
 import { examples, type CheckResult } from '../checker.js'
 import { checkWorkload } from '../faults/check-workload.js'
 import { Workload } from '../faults/workload.js'
@@ -69,8 +70,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   const guard = new Guard({ now: () => world.now, monotonic: () => world.now - SIM_EPOCH_MS, random: () => guardRandom.next() })
   const network = new SimNetwork(world, world.rng.fork(), plan.network)
   const cluster = new SimCluster(world, network, o.nodes ?? 3, o.trace !== undefined)
-  const faultRng = world.rng.fork()
-  const clientRng = world.rng.fork()
+  const rngs = { faults: world.rng.fork(), clients: world.rng.fork() }
   world.record(0, 'plan', describePlan(plan))
   const invariants = new MetadataInvariants()
   world.invariant = () => invariants.check(cluster.nodes.map((n) => ({ nodeId: n.nodeId, incarnation: n.starts, image: n.handle?.metadata.image() ?? null })))
@@ -83,45 +83,50 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   process.on('unhandledRejection', uncaught)
   guard.install()
   try {
-    const scenario = (async () => {
-      let owner = FIRST_CLIENT_OWNER
-      const w = new Workload({
-        bootstrap: cluster.bootstrap, topic: TOPIC, partitions: plan.partitions, groupId: GROUP,
-        producers: plan.producers, sendersPerProducer: 2, consumers: plan.consumers, sendGapMs: plan.sendGapMs,
-        clock: cluster.clock,
-        clientConfig: () => {
-          const id = owner++
-          const random = clientRng.fork()
-          return { connector: network.endpoint(id).connector, clock: world.clockFor(id), random: () => random.next(), logger: { warn: () => {} } }
-        },
-      })
-      await boot(cluster)
-      await createTopic(cluster, plan.partitions)
-      await w.startConsumers()
-      w.startProducers()
-      await runFaults(cluster, plan, faultRng, faults)
-      const stalled = await producersRecover(cluster, w)
-      const result = await checkWorkload(cluster, TOPIC, w, { clock: cluster.clock, deliveryTimeoutMs: DELIVERY_MS_MAX })
-      if (stalled) result.unconverged.push(stalled)
-      result.valid &&= !stalled
-      await w.close()
-      return result
-    })()
-    scenario.then((r) => { verdict = { check: r } }, (err: Error) => { verdict = { failure: `scenario failed: ${err.stack ?? err.message}` } })
+    scenario(cluster, plan, rngs, faults).then((r) => { verdict = { check: r } }, (err: Error) => { verdict = { failure: `scenario failed: ${err.stack ?? err.message}` } })
     const end = await world.runUntil(() => verdict !== undefined, SIM_EPOCH_MS + RUN_VIRTUAL_MS_MAX)
-    if (!verdict) verdict = { failure: end === 'stopped' ? 'stopped' : end === 'idle' ? 'deadlock: nothing left to run and the scenario has not ended' : `stuck: no verdict after ${RUN_VIRTUAL_MS_MAX} virtual ms` }
+    verdict ??= { failure: end === 'idle' ? 'deadlock: nothing left to run and the scenario has not ended' : `stuck: no verdict after ${RUN_VIRTUAL_MS_MAX} virtual ms` }
   } finally {
     guard.uninstall()
     for (const n of cluster.nodes) n.crash()
     process.off('uncaughtException', uncaught)
     process.off('unhandledRejection', uncaught)
   }
-  const failure = world.failures[0] ?? verdict.failure ?? (guard.leakCount > 0 ? `${guard.leakCount} leaks out of the simulation: ${guard.leaks[0]!.what} at\n${guard.leaks[0]!.stack}` : undefined)
+  const leak = guard.leaks[0]
+  const failure = world.failures[0] ?? verdict.failure ?? (leak ? `${guard.leakCount} leaks out of the simulation: ${leak.what} at\n${leak.stack}` : undefined)
     ?? (verdict.check && !verdict.check.valid ? `checker: ${examples(verdict.check, 3)}` : undefined)
   return {
     seed: o.seed, nodes: cluster.nodes.length, ok: failure === undefined, failure, hash: world.digest(), virtualMs: world.now - SIM_EPOCH_MS, events: world.events,
     plan, faults, network: network.stats, check: verdict.check, leaks: guard.leaks, imagesChecked: invariants.checked,
   }
+}
+
+/** The run inside the world: boot, topic, workload, faults, heal, liveness, the checker's verdict. */
+async function scenario(cluster: SimCluster, plan: SimPlan, rngs: { faults: SeededRandom; clients: SeededRandom }, faults: FaultStats): Promise<CheckResult> {
+  const { world, network } = cluster
+  let owner = FIRST_CLIENT_OWNER
+  const w = new Workload({
+    bootstrap: cluster.bootstrap, topic: TOPIC, partitions: plan.partitions, groupId: GROUP,
+    producers: plan.producers, sendersPerProducer: 2, consumers: plan.consumers, sendGapMs: plan.sendGapMs,
+    clock: cluster.clock,
+    // Each client its own process on the network, its own clock and its own random stream.
+    clientConfig: () => {
+      const id = owner++
+      const random = rngs.clients.fork()
+      return { connector: network.endpoint(id).connector, clock: world.clockFor(id), random: () => random.next(), logger: { warn: () => {} } }
+    },
+  })
+  await boot(cluster)
+  await createTopic(cluster, plan.partitions)
+  await w.startConsumers()
+  w.startProducers()
+  await runFaults(cluster, plan, rngs.faults, faults)
+  const stalled = await producersRecover(cluster, w)
+  const result = await checkWorkload(cluster, TOPIC, w, { clock: cluster.clock, deliveryTimeoutMs: DELIVERY_MS_MAX })
+  if (stalled) result.unconverged.push(stalled)
+  result.valid &&= !stalled
+  await w.close()
+  return result
 }
 
 /**
