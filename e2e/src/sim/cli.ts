@@ -1,5 +1,5 @@
 /**
- * npm run vopr -- [--seeds N] [--from S] [--nodes 3|5] [--jobs J] [--seed S [--trace]] [--keep-going] [--json]
+ * npm run vopr -- [--seeds N] [--from S] [--nodes 3|5] [--jobs J] [--clock-jumps] [--seed S [--trace]] [--keep-going] [--json]
  *
  * Runs seeds from --from (default 1) for --seeds (default 100), or exactly
  * --seed. Each seed is one whole-cluster run (run-seed.ts); --jobs runs that
@@ -27,10 +27,11 @@ interface Args {
   keepGoing: boolean
   json: boolean
   jobs: number
+  clockJumps: boolean
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { seeds: 100, from: 1, nodes: 3, trace: false, keepGoing: false, json: false, jobs: 1 }
+  const args: Args = { seeds: 100, from: 1, nodes: 3, trace: false, keepGoing: false, json: false, jobs: 1, clockJumps: false }
   const num = (flag: string, v: string | undefined): number => {
     const n = Number(v)
     if (v === undefined || !Number.isSafeInteger(n) || n < 0) usage(`${flag} needs a non-negative integer`)
@@ -45,6 +46,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--jobs') args.jobs = Math.max(1, num(a, argv[++i]))
     else if (a === '--trace') args.trace = true
     else if (a === '--keep-going') args.keepGoing = true
+    else if (a === '--clock-jumps') args.clockJumps = true
     else if (a === '--json') args.json = true
     else if (a === '-h' || a === '--help') usage()
     else usage(`unknown argument ${a}`)
@@ -56,7 +58,7 @@ function parseArgs(argv: string[]): Args {
 
 function usage(error?: string): never {
   if (error) console.error(`error: ${error}`)
-  console.error('usage: npm run vopr -- [--seeds N] [--from S] [--nodes 3|5] [--jobs J] [--seed S [--trace]] [--keep-going] [--json]')
+  console.error('usage: npm run vopr -- [--seeds N] [--from S] [--nodes 3|5] [--jobs J] [--clock-jumps] [--seed S [--trace]] [--keep-going] [--json]')
   process.exit(error ? 2 : 0)
 }
 
@@ -90,7 +92,7 @@ async function main(): Promise<void> {
     if (args.seed !== undefined) console.log(JSON.stringify(r))
     if (!r.ok) {
       console.error(`\nFAIL seed ${r.seed} (nodes ${args.nodes}, hash ${r.hash}): ${r.failure}`)
-      console.error(`replay: npm run vopr -- --seed ${r.seed} --nodes ${args.nodes} --trace`)
+      console.error(`replay: npm run vopr -- --seed ${r.seed} --nodes ${args.nodes}${args.clockJumps ? ' --clock-jumps' : ''} --trace`)
       if (!args.keepGoing) return false
     }
     const now = performance.now()
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
   if (args.jobs > 1 && seeds.length > 1) await inWorkers(seeds, args, report)
   else {
     for (const seed of seeds) {
-      const r = await runSeed({ seed, nodes: args.nodes, trace: args.trace ? (line) => console.log(line) : undefined })
+      const r = await runSeed({ seed, nodes: args.nodes, clockJumps: args.clockJumps, trace: args.trace ? (line) => console.log(line) : undefined })
       if (!report(outcome(r))) break
     }
   }
@@ -126,7 +128,7 @@ async function main(): Promise<void> {
 async function inWorkers(seeds: number[], args: Args, report: (r: Outcome) => boolean): Promise<void> {
   const workers = Array.from({ length: args.jobs }, (_, k) => seeds.filter((_, i) => i % args.jobs === k))
     .filter((mine) => mine.length > 0)
-    .map((mine) => new Worker(new URL(import.meta.url), { workerData: { seeds: mine, nodes: args.nodes } }))
+    .map((mine) => new Worker(new URL(import.meta.url), { workerData: { seeds: mine, nodes: args.nodes, clockJumps: args.clockJumps } }))
   await new Promise<void>((resolve, reject) => {
     let running = workers.length
     for (const w of workers) {
@@ -139,8 +141,8 @@ async function inWorkers(seeds: number[], args: Args, report: (r: Outcome) => bo
 
 /** A worker: run its seeds, report each. */
 async function work(): Promise<void> {
-  const { seeds, nodes } = workerData as { seeds: number[]; nodes: number }
-  for (const seed of seeds) parentPort!.postMessage(outcome(await runSeed({ seed, nodes })))
+  const { seeds, nodes, clockJumps } = workerData as { seeds: number[]; nodes: number; clockJumps: boolean }
+  for (const seed of seeds) parentPort!.postMessage(outcome(await runSeed({ seed, nodes, clockJumps })))
 }
 
 if (isMainThread) await main()

@@ -16,7 +16,11 @@ export interface FaultStats {
   partitions: number
   crashes: number
   restarts: number
+  clockJumps: number
 }
+
+/** Largest wall-clock step of one jump, either way. */
+const CLOCK_JUMP_MS_MAX = 10_000
 
 type FaultKind = keyof SimPlan['weights']
 
@@ -59,6 +63,14 @@ export async function runFaults(cluster: SimCluster, plan: SimPlan, rng: SeededR
       case 'heal':
         network.heal()
         break
+      case 'clockJump': {
+        const victim = pick(cluster.nodes)
+        const ms = (rng.chance(0.5) ? 1 : -1) * (1 + rng.int(CLOCK_JUMP_MS_MAX))
+        world.record(WORLD, 'jump', `n${victim.nodeId} ${ms} ms`)
+        victim.jumpClock(ms)
+        stats.clockJumps++
+        break
+      }
       case 'crash': {
         if (cluster.nodes.length - up.length >= downMax || up.length === 0) break
         const victim = pick(up)

@@ -17,10 +17,17 @@ export interface SimPlan {
   /** mean virtual ms between two faults (0: no faults) */
   faultGapMs: number
   /** relative weights of the fault kinds */
-  weights: { reset: number; partition: number; oneWay: number; heal: number; crash: number }
+  weights: { reset: number; partition: number; oneWay: number; heal: number; crash: number; clockJump: number }
   /** longest a crashed node stays down, virtual ms */
   downtimeMsMax: number
 }
+
+/**
+ * Wall-clock jumps are off by default (weight 0 changes no draw, so seeds
+ * replay as before they existed); --clock-jumps gives them this weight.
+ */
+export const CLOCK_JUMP_WEIGHT = 0
+export const CLOCK_JUMP_WEIGHT_ON = 1
 
 export function choosePlan(rng: SeededRandom): SimPlan {
   const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)]!
@@ -33,7 +40,7 @@ export function choosePlan(rng: SeededRandom): SimPlan {
     sendGapMs: pick([20, 50, 100]),
     faultPhaseMs: pick([10_000, 20_000]),
     faultGapMs: pick([500, 1500, 4000]),
-    weights: { reset: pick([0, 1, 3]), partition: pick([0, 1, 2]), oneWay: pick([0, 1]), heal: 2, crash: pick([0, 1, 2]) },
+    weights: { reset: pick([0, 1, 3]), partition: pick([0, 1, 2]), oneWay: pick([0, 1]), heal: 2, crash: pick([0, 1, 2]), clockJump: CLOCK_JUMP_WEIGHT },
     downtimeMsMax: pick([1000, 5000, 15_000]),
   }
 }

@@ -14,7 +14,7 @@ import { Guard, type Leak } from './guard.js'
 import { MetadataInvariants } from './invariants.js'
 import { SimNetwork } from './network.js'
 import { SimCluster } from './sim-cluster.js'
-import { choosePlan, describePlan, type SimPlan } from './plan.js'
+import { choosePlan, CLOCK_JUMP_WEIGHT_ON, describePlan, type SimPlan } from './plan.js'
 import { runFaults, type FaultStats } from './faults.js'
 import { SIM_EPOCH_MS, SimWorld } from './world.js'
 
@@ -43,6 +43,8 @@ export interface SeedOptions {
   trace?: (line: string) => void
   /** Override what the seed would draw (tests pin faults off). */
   plan?: Partial<SimPlan>
+  /** Add wall-clock jumps to the seed's faults (off by default). */
+  clockJumps?: boolean
 }
 
 export interface SeedResult {
@@ -66,6 +68,7 @@ export interface SeedResult {
 export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   const world = new SimWorld(o.seed, o.trace)
   const plan = { ...choosePlan(world.rng.fork()), ...o.plan }
+  if (o.clockJumps) plan.weights = { ...plan.weights, clockJump: CLOCK_JUMP_WEIGHT_ON }
   const guardRandom = world.rng.fork()
   const guard = new Guard({ now: () => world.now, monotonic: () => world.now - SIM_EPOCH_MS, random: () => guardRandom.next() })
   const network = new SimNetwork(world, world.rng.fork(), plan.network)
@@ -74,7 +77,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   world.record(0, 'plan', describePlan(plan))
   const invariants = new MetadataInvariants()
   world.invariant = () => invariants.check(cluster.nodes.map((n) => ({ nodeId: n.nodeId, incarnation: n.starts, image: n.handle?.metadata.image() ?? null })))
-  const faults: FaultStats = { resets: 0, partitions: 0, crashes: 0, restarts: 0 }
+  const faults: FaultStats = { resets: 0, partitions: 0, crashes: 0, restarts: 0, clockJumps: 0 }
   let verdict: { check?: CheckResult; failure?: string } | undefined
 
   // An error nobody catches inside the world fails the seed, not the process running the seeds.

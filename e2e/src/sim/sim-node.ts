@@ -51,6 +51,8 @@ export class SimNode {
   readonly logDisk = new MemoryLogDisk()
   handle: BrokerHandle | null = null
   starts = 0
+  /** How far this machine's wall clock is from true time (clock jumps); a restart keeps it. */
+  private skewMs = 0
   private life: Life | null = null
   private readonly logger: Logger
 
@@ -75,6 +77,7 @@ export class SimNode {
     if (this.life) throw new Error(`node ${this.nodeId} is already up`)
     const { world, network } = this.o
     const clock = world.clockFor(this.nodeId)
+    clock.jump(this.skewMs)
     const endpoint = network.endpoint(this.nodeId)
     const life: Life = { clock, store: new MemoryLogStore({ disk: this.logDisk, clock }), raft: new GatedRaftLog(this.raftDisk) }
     this.life = life
@@ -105,6 +108,12 @@ export class SimNode {
     life.store.crash()
     life.raft.crash()
     this.o.network.crash(this.nodeId)
+  }
+
+  /** The machine's wall clock steps by `ms` (timers keep their pace). */
+  jumpClock(ms: number): void {
+    this.skewMs += ms
+    this.life?.clock.jump(ms)
   }
 
   isController(): boolean {

@@ -21,7 +21,7 @@ describe('the whole-cluster simulation', () => {
     expect(verdict(r)).toBe('ok')
     expect(r.check!.acked).toBeGreaterThan(50)
     expect(r.check!.undelivered).toEqual([])
-    expect(r.faults).toEqual({ resets: 0, partitions: 0, crashes: 0, restarts: 0 })
+    expect(r.faults).toEqual({ resets: 0, partitions: 0, crashes: 0, restarts: 0, clockJumps: 0 })
     expect(r.leaks).toEqual([])
     expect(r.imagesChecked).toBeGreaterThan(10) // the metadata invariants ran
   })

@@ -34,6 +34,11 @@ export interface OwnerClock extends Clock {
   /** Drop every armed timer and ignore new ones. */
   kill(): void
   readonly alive: boolean
+  /**
+   * The wall clock jumps by `ms` (NTP stepping it, either way): `now()` moves,
+   * armed timers do not (Node's timers are monotonic).
+   */
+  jump(ms: number): void
 }
 
 export class SimWorld {
@@ -68,14 +73,15 @@ export class SimWorld {
   clockFor(owner: Owner): OwnerClock {
     const armed = new Set<() => void>()
     let alive = true
-    const now = (): number => this.now
+    let skewMs = 0
+    const virtualNow = (): number => this.now
     const schedule = (at: number, fn: () => void): (() => void) => this.schedule(at, owner, 'timer', fn)
     return {
-      now,
+      now: () => virtualNow() + skewMs,
       setTimeout(fn, ms) {
         if (!alive) return () => {}
         // Whole milliseconds, as Date.now reads: a fraction (a jittered backoff) rounds up, never firing early.
-        const cancel = schedule(now() + Math.max(0, Number.isFinite(ms) ? Math.ceil(ms) : 0), () => {
+        const cancel = schedule(virtualNow() + Math.max(0, Number.isFinite(ms) ? Math.ceil(ms) : 0), () => {
           armed.delete(cancel)
           fn()
         })
@@ -92,6 +98,9 @@ export class SimWorld {
       },
       get alive() {
         return alive
+      },
+      jump(ms) {
+        skewMs += ms
       },
     }
   }
