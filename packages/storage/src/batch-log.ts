@@ -6,16 +6,7 @@
  * accepted; the bytes reach the backend in the next write group. Until then they are
  * in the tail cache, so reads see them at once (as Kafka's readers see the page cache).
  */
-import {
-  concatBytes,
-  ErrorCode,
-  fail,
-  ok,
-  systemClock,
-  TributaryError,
-  type Clock,
-  type Result,
-} from '@tributary/protocol'
+import { concatBytes, ErrorCode, fail, ok, systemClock, TributaryError, type Clock, type Result } from '@tributary/protocol'
 import { appendResult, assertAscendingFrom, own, splitOrThrow, stampOffsetsAndEpoch, type BatchSlice } from './append-batches.js'
 import { assert } from './assert.js'
 import type { LogChange, PartitionBackend, PersistedState, StoredBatch } from './backend.js'
