@@ -540,6 +540,21 @@ describe('consumer group', () => {
     await waitFor(() => c.assignment().length === 2 && fake.groups.group('f').members.size === 1, 'the rejoin')
   })
 
+  test('a join whose answer is lost is retried as the same member (KIP-1082): no zombie holds partitions', async () => {
+    const { fake, client } = setup(2, 1)
+    let lost = 0
+    fake.intercept = (r) => (r.apiKey === ApiKey.ConsumerGroupHeartbeat && r.body.memberEpoch === 0 && lost++ === 0 ? 'lose' : undefined)
+    const c = client.consumer({ groupId: 'retried', ...fast })
+    await c.subscribe({ topics: ['orders'] })
+    await c.run({ eachMessage: async () => {} })
+    await waitFor(() => c.assignment().length === 2, 'both partitions, none held by a zombie')
+    const joins = fake.requests.filter((r) => r.apiKey === ApiKey.ConsumerGroupHeartbeat && r.body.memberEpoch === 0)
+    expect(joins.length).toBeGreaterThanOrEqual(2)
+    expect(new Set(joins.map((r) => r.body.memberId)).size).toBe(1)
+    expect(joins[0]!.body.memberId).toMatch(/^[0-9a-f]{32}$/)
+    expect([...fake.groups.group('retried').members.keys()]).toEqual([joins[0]!.body.memberId])
+  })
+
   test('an assignment whose offset lookup fails is taken again on a later heartbeat', async () => {
     const { fake, client } = setup(2, 1)
     await produce(client, 4)

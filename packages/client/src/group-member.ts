@@ -33,6 +33,20 @@ export interface MembershipListener {
   fatal(err: TributaryError): void
 }
 
+/**
+ * KIP-1082: the member picks its own id before it first joins and keeps it for every
+ * retry, so a join whose answer was lost (a reset connection, a coordinator that
+ * failed over) is taken as the same member again. With an id the coordinator picks,
+ * the retry joins as a second member and the first stays behind as a zombie that
+ * holds partitions nobody reads until its session (45 s) runs out. 128 random bits
+ * from the client's random source, in hex.
+ */
+function newMemberId(random: () => number): string {
+  let id = ''
+  for (let i = 0; i < 16; i++) id += Math.floor(random() * 256).toString(16).padStart(2, '0')
+  return id
+}
+
 /** Errors after which the member must rejoin from epoch 0, losing its partitions. */
 const FENCED = new Set<number>([ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.FENCED_MEMBER_EPOCH])
 const HEARTBEAT_INTERVAL_MS_DEFAULT = 1_000
@@ -167,6 +181,7 @@ export class GroupMember {
     const generation = this.generation
     this.reportNow = false
     const full = !this.subscriptionSent || this.memberEpoch === 0
+    if (this.memberId === '') this.memberId = newMemberId(this.cluster.random)
     const body: ConsumerGroupHeartbeatRequest = {
       groupId: this.opts.groupId,
       memberId: this.memberId,
