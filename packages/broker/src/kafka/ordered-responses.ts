@@ -7,8 +7,11 @@
  */
 import type net from 'node:net'
 
+/** A response frame: one array, or pieces to write in order (a Fetch response's record batches by reference). */
+export type ResponseFrame = Uint8Array | Uint8Array[]
+
 export class OrderedResponses {
-  private readonly slots: Array<{ bytes: Uint8Array | null; done: boolean }> = []
+  private readonly slots: Array<{ bytes: ResponseFrame | null; done: boolean }> = []
   private paused = false
 
   constructor(
@@ -19,8 +22,8 @@ export class OrderedResponses {
   ) {}
 
   /** A slot for the next request; call the answer with its response (null: none, e.g. acks=0). */
-  take(): (bytes: Uint8Array | null) => void {
-    const slot = { bytes: null as Uint8Array | null, done: false }
+  take(): (bytes: ResponseFrame | null) => void {
+    const slot = { bytes: null as ResponseFrame | null, done: false }
     this.slots.push(slot)
     return (bytes) => {
       slot.bytes = bytes
@@ -38,16 +41,26 @@ export class OrderedResponses {
   }
 
   private flush(): void {
+    // corked: a frame's pieces (and the frames ready together) leave in one writev
+    this.socket.cork()
     while (this.slots.length && this.slots[0]!.done) {
       const s = this.slots.shift()!
-      if (s.bytes && !this.socket.destroyed) {
-        this.onWrite(s.bytes.byteLength)
-        this.socket.write(s.bytes)
-      }
+      if (s.bytes && !this.socket.destroyed) this.write(s.bytes)
     }
+    this.socket.uncork()
     if (this.paused && this.slots.length < this.inFlightMax) {
       this.paused = false
       this.socket.resume()
     }
+  }
+
+  private write(frame: ResponseFrame): void {
+    const pieces = frame instanceof Uint8Array ? [frame] : frame
+    let bytes = 0
+    for (const piece of pieces) {
+      this.socket.write(piece)
+      bytes += piece.byteLength
+    }
+    this.onWrite(bytes)
   }
 }

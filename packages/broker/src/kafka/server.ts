@@ -25,7 +25,7 @@ import net from 'node:net'
 import tls from 'node:tls'
 import type { Logger } from 'pino'
 import {
-  decodeKafkaRequest, encodeKafkaErrorResponse, encodeKafkaResponse, errorName, ErrorCode, FrameSplitter, KAFKA_APIS, KafkaApiKey,
+  decodeKafkaRequest, encodeKafkaErrorResponse, encodeKafkaResponse, encodeKafkaResponsePieces, errorName, ErrorCode, FrameSplitter, KAFKA_APIS, KafkaApiKey,
   type KafkaObject, type KafkaRequestHeader,
 } from '@tributary/protocol'
 import type { Handlers } from '../net/handler-registry.js'
@@ -37,7 +37,7 @@ import { certificateSummary, checkedContext, connectionTls, refusedClientCertifi
 import { NOT_TLS, type TlsReload } from '../net/server.js'
 import { KAFKA_LISTENER } from './endpoint.js'
 import { LogLimiter } from './log-limiter.js'
-import { OrderedResponses } from './ordered-responses.js'
+import { OrderedResponses, type ResponseFrame } from './ordered-responses.js'
 import { TRANSLATIONS } from './translate.js'
 
 export interface KafkaServerOptions {
@@ -228,7 +228,7 @@ function unsupported(header: KafkaRequestHeader | null, correlationId: number): 
 }
 
 /** One decoded request → its response frame, or null for none (acks=0). Never rejects. */
-async function handle(header: KafkaRequestHeader, body: KafkaObject, ctx: RequestContext, opts: KafkaServerOptions, auth: ConnectionAuth): Promise<Uint8Array | null> {
+async function handle(header: KafkaRequestHeader, body: KafkaObject, ctx: RequestContext, opts: KafkaServerOptions, auth: ConnectionAuth): Promise<ResponseFrame | null> {
   const { apiKey, apiVersion, correlationId } = header
   const name = `kafka:${KAFKA_APIS.get(apiKey)?.name ?? apiKey}`
   if (apiKey === KafkaApiKey.ApiVersions) {
@@ -252,7 +252,7 @@ async function handle(header: KafkaRequestHeader, body: KafkaObject, ctx: Reques
   const message = ((result.body as { errorMessage?: string } | null)?.errorMessage ?? null)
   try {
     const out = result.errorCode === ErrorCode.NONE ? t.response(result.body, result.errorCode, null, apiVersion) : t.error(body, result.errorCode, message, apiVersion, result.body)
-    return encodeKafkaResponse(apiKey, apiVersion, correlationId, out)
+    return encodeKafkaResponsePieces(apiKey, apiVersion, correlationId, out)
   } catch (err) {
     opts.logger.error({ err, api: name }, 'kafka listener: response could not be encoded')
     return encodeKafkaResponse(apiKey, apiVersion, correlationId, t.error(body, ErrorCode.UNKNOWN_SERVER_ERROR, 'response could not be encoded', apiVersion, null))

@@ -43,7 +43,7 @@ export function writeMessage(spec: MessageSpec, version: number, value: KafkaObj
 export function encodeKafkaMessage(spec: MessageSpec, version: number, value: KafkaObject): Uint8Array {
   const w = new KafkaWriter()
   writeMessage(spec, version, value, w)
-  return w.bytes().slice()
+  return w.bytes()
 }
 
 // ---------------------------------------------------------------- decoding
@@ -131,8 +131,8 @@ function writeTaggedFields(fields: Field[], version: number, value: KafkaObject,
     const sub = new KafkaWriter()
     writeValue(f.type, f, version, true, value[f.name], sub, `${path}.${f.name}`)
     w.uvarint(f.tag!)
-    w.uvarint(sub.pos)
-    w.raw(sub.bytes())
+    w.uvarint(sub.written)
+    for (const piece of sub.pieces()) w.raw(piece)
   }
 }
 

@@ -47,7 +47,7 @@ function encodeVersioned(spec: MessageSpec, version: number, value: object): Uin
   const w = new KafkaWriter()
   w.int16(version)
   writeMessage(spec, version, value as Record<string, unknown>, w)
-  return w.bytes().slice()
+  return w.bytes()
 }
 
 export const decodeConsumerSubscription = (bytes: Uint8Array): Result<ConsumerSubscription> => decodeVersioned(ConsumerProtocolSubscription, bytes)

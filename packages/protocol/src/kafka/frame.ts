@@ -6,6 +6,7 @@
  * or v1; ApiVersions always answers with v0 (a client reads it before it knows
  * what we speak).
  */
+import { concatBytes } from '../bytes.js'
 import { fail, ok, ErrorCode, type Result } from '../errors.js'
 import { isFlexible, readMessage, writeMessage, type KafkaObject } from './codec.js'
 import { KAFKA_APIS, KafkaApiKey, RequestHeader, ResponseHeader } from './messages.js'
@@ -131,8 +132,13 @@ export function decodeKafkaRequest(frame: Uint8Array): DecodedKafkaRequest {
   }
 }
 
-/** A whole response frame (size prefix, header, body) for a request of apiKey/apiVersion. Throws KafkaWireError on a body the version cannot carry. */
-export function encodeKafkaResponse(apiKey: number, apiVersion: number, correlationId: number, body: KafkaObject): Uint8Array {
+/**
+ * A whole response frame (size prefix, header, body) for a request of
+ * apiKey/apiVersion, as pieces to write in order: long byte strings of the body
+ * (record batches) are pieces of their own, not copies (KafkaWriter.raw). Throws
+ * KafkaWireError on a body the version cannot carry.
+ */
+export function encodeKafkaResponsePieces(apiKey: number, apiVersion: number, correlationId: number, body: KafkaObject): Uint8Array[] {
   const api = KAFKA_APIS.get(apiKey)
   if (!api) throw new KafkaWireError(`API key ${apiKey} has no schema`)
   const w = new KafkaWriter()
@@ -140,9 +146,18 @@ export function encodeKafkaResponse(apiKey: number, apiVersion: number, correlat
   const headerVersion = apiKey !== KafkaApiKey.ApiVersions && isFlexible(api.response, apiVersion) ? 1 : 0
   writeMessage(ResponseHeader, headerVersion, { correlationId }, w)
   writeMessage(api.response, apiVersion, body, w)
-  const out = w.bytes().slice()
-  new DataView(out.buffer).setInt32(0, out.byteLength - SIZE_PREFIX_BYTES)
-  return out
+  const pieces = w.pieces()
+  // The first piece is the writer's own buffer, holding the size prefix and the header.
+  const first = pieces[0]!
+  new DataView(first.buffer, first.byteOffset, first.byteLength).setInt32(0, w.written - SIZE_PREFIX_BYTES)
+  return pieces
+}
+
+/** The same frame as one array. */
+export function encodeKafkaResponse(apiKey: number, apiVersion: number, correlationId: number, body: KafkaObject): Uint8Array {
+  const pieces = encodeKafkaResponsePieces(apiKey, apiVersion, correlationId, body)
+  // one piece is a view of the writer's (larger) buffer: copied, so the frame holds only its own bytes
+  return pieces.length === 1 ? pieces[0]!.slice() : concatBytes(pieces)
 }
 
 /**
@@ -156,5 +171,5 @@ export function encodeKafkaErrorResponse(correlationId: number, errorCode: numbe
   w.int32(SIZE_PREFIX_BYTES + 2)
   w.int32(correlationId)
   w.int16(errorCode)
-  return w.bytes().slice()
+  return w.bytes()
 }
