@@ -219,9 +219,10 @@ export interface FetchRequest {
    */
   sessionId?: number
   sessionEpoch?: number
-  topics: Array<{ topic: string; partitions: FetchPartitionRequest[] }>
-  /** incremental fetches: partitions to drop from the session */
-  forgottenTopics?: Array<{ topic: string; partitions: number[] }>
+  /** `topicId`: set by the Kafka listener for Fetch v13+ (KIP-516); a session keeps it and its answers carry it back */
+  topics: Array<{ topic: string; topicId?: string; partitions: FetchPartitionRequest[] }>
+  /** incremental fetches: partitions to drop from the session, by name or (a deleted topic, Kafka listener) by topic id alone */
+  forgottenTopics?: Array<{ topic?: string; topicId?: string; partitions: number[] }>
 }
 export interface FetchPartitionResponse {
   partition: number
@@ -239,7 +240,8 @@ export interface FetchResponse {
   throttleTimeMs?: number
   /** the fetch session this answer belongs to (0: none); an incremental answer lists only partitions with data or changes */
   sessionId?: number
-  topics: Array<{ topic: string; partitions: FetchPartitionResponse[] }>
+  /** `topicId`: the one the request or the session gave for the topic */
+  topics: Array<{ topic: string; topicId?: string; partitions: FetchPartitionResponse[] }>
 }
 
 // ---------------------------------------------------------------- ListOffsets

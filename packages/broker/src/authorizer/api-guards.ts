@@ -102,7 +102,7 @@ function registerDataGuards(guards: Map<number, Guard>, kit: GuardKit): void {
     const consumerSession = (body?.replicaId ?? -1) === -1 && typeof body?.sessionEpoch === 'number' && body.sessionEpoch > 0
     if (!consumerSession || !r || r.errorCode !== ErrorCode.NONE || !Array.isArray((r.body as any)?.topics)) return r
     const topics = ((r.body as any).topics as Item[]).map((t) =>
-      can(ctx, Op.READ, Res.TOPIC, t.topic, true) ? t : { topic: t.topic, partitions: partitionsOf(t).map((p) => ({ partition: partitionNo(p), errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, ...fetchRefused() })) })
+      can(ctx, Op.READ, Res.TOPIC, t.topic, true) ? t : { ...t, partitions: partitionsOf(t).map((p) => ({ partition: partitionNo(p), errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, ...fetchRefused() })) })
     return { errorCode: r.errorCode, body: { ...(r.body as object), topics } }
   })
   guards.set(ApiKey.ListOffsets, perTopicPartitions(kit, Op.DESCRIBE, () => ({ timestamp: -1, offset: -1, leaderEpoch: -1 }), { clusterIfReplica: true }))

@@ -141,4 +141,40 @@ describe('FetchSessionCache', () => {
     const cache = new FetchSessionCache({ slotsMax: 0, partitionsMax: 100, idleMs: 1000 })
     expect(cache.resolve(fetchReq(0, 0, [['a', 0, 0]]), conn().signal, 0).kind).toBe('sessionless')
   })
+
+  describe('topics named by id (Kafka listener, Fetch v13+)', () => {
+    /** A request naming each topic by name and id, as translate-fetch.ts hands them over. */
+    function byId(sessionId: number, sessionEpoch: number, parts: Array<[string, string, number, number]>, forgotten: Array<{ topic?: string; topicId?: string; partitions: number[] }> = []): FetchRequest {
+      const r = fetchReq(sessionId, sessionEpoch, parts.map(([topic, , partition, offset]) => [topic, partition, offset]))
+      const ids = new Map(parts.map(([topic, id]) => [topic, id]))
+      return { ...r, topics: r.topics.map((t) => ({ ...t, topicId: ids.get(t.topic)! })), forgottenTopics: forgotten }
+    }
+    const idsOf = (r: SessionResolution): string[] => (r.kind === 'error' ? [] : r.entries.map((e) => `${e.topic}/${e.topicId}-${e.req.partition}`).sort())
+
+    it('the session keeps each partition\'s topic id, and a new id given for a name replaces the old', () => {
+      const cache = new FetchSessionCache(OPTS)
+      const c = conn()
+      const id = sessionOf(cache.resolve(byId(0, 0, [['a', 'idA', 0, 0], ['b', 'idB', 0, 0]]), c.signal, 0))
+      expect(idsOf(cache.resolve(byId(id, 1, []), c.signal, 0))).toEqual(['a/idA-0', 'b/idB-0'])
+      expect(idsOf(cache.resolve(byId(id, 2, [['a', 'idA2', 0, 0]]), c.signal, 0))).toEqual(['a/idA2-0', 'b/idB-0'])
+    })
+
+    it('a topic is forgotten by its id alone (deleted: its name is unknown), and only under that id', () => {
+      const cache = new FetchSessionCache(OPTS)
+      const c = conn()
+      const id = sessionOf(cache.resolve(byId(0, 0, [['a', 'idA', 0, 0], ['a', 'idA', 1, 0], ['b', 'idB', 0, 0]]), c.signal, 0))
+      // a stale id (the name now caches idB's partitions) forgets nothing
+      expect(idsOf(cache.resolve(byId(id, 1, [], [{ topicId: 'idGone', partitions: [0] }]), c.signal, 0))).toHaveLength(3)
+      const r = cache.resolve(byId(id, 2, [], [{ topicId: 'idA', partitions: [1] }]), c.signal, 0)
+      expect(idsOf(r)).toEqual(['a/idA-0', 'b/idB-0'])
+      expect(cache.cachedPartitions).toBe(2)
+    })
+
+    it('an id-less request leaves entries without ids (the WebSocket listener\'s fetches)', () => {
+      const cache = new FetchSessionCache(OPTS)
+      const c = conn()
+      const r = cache.resolve(fetchReq(0, 0, [['a', 0, 0]]), c.signal, 0)
+      expect(r.kind === 'session' && r.entries.every((e) => !('topicId' in e))).toBe(true)
+    })
+  })
 })

@@ -19,6 +19,8 @@ import { ErrorCode, FETCH_SESSION_FINAL_EPOCH, FETCH_SESSION_INITIAL_EPOCH, next
 /** One partition a fetch reads; in a session, also what its answers last said. */
 export interface FetchEntry {
   topic: string
+  /** the topic's id when the fetcher named it by id (Kafka listener, Fetch v13+): its answers carry it back */
+  topicId?: string
   req: FetchPartitionRequest
   /** high watermark and log start last answered (-1: never): an incremental answer leaves an unchanged partition out */
   sentHighWatermark: number
@@ -56,11 +58,12 @@ export interface FetchSessionCacheOptions {
   idleMs: number
 }
 
-const entryOf = (topic: string, req: FetchPartitionRequest): FetchEntry => ({ topic, req, sentHighWatermark: -1, sentLogStartOffset: -1 })
+const entryOf = (topic: string, topicId: string | undefined, req: FetchPartitionRequest): FetchEntry =>
+  ({ topic, ...(topicId !== undefined ? { topicId } : {}), req, sentHighWatermark: -1, sentLogStartOffset: -1 })
 
 export function requestEntries(req: FetchRequest): FetchEntry[] {
   const out: FetchEntry[] = []
-  for (const t of req.topics) for (const p of t.partitions) out.push(entryOf(t.topic, p))
+  for (const t of req.topics) for (const p of t.partitions) out.push(entryOf(t.topic, t.topicId, p))
   return out
 }
 
@@ -122,21 +125,35 @@ export class FetchSessionCache {
 
   private update(session: FetchSession, req: FetchRequest): void {
     for (const t of req.forgottenTopics ?? []) {
+      const topic = t.topic ?? this.topicById(session, t.topicId)
+      if (topic === undefined) continue
       for (const partition of t.partitions) {
-        if (session.entries.delete(topicPartitionKey(t.topic, partition))) this.partitions--
+        const key = topicPartitionKey(topic, partition)
+        // by id, only the partitions cached under that id: the name may belong to a newer topic by now
+        if (t.topic === undefined && session.entries.get(key)?.topicId !== t.topicId) continue
+        if (session.entries.delete(key)) this.partitions--
       }
     }
     for (const t of req.topics) {
       for (const p of t.partitions) {
         const key = topicPartitionKey(t.topic, p.partition)
         const old = session.entries.get(key)
-        if (old) old.req = p
-        else {
-          session.entries.set(key, entryOf(t.topic, p))
+        if (old) {
+          old.req = p
+          if (t.topicId !== undefined) old.topicId = t.topicId
+        } else {
+          session.entries.set(key, entryOf(t.topic, t.topicId, p))
           this.partitions++
         }
       }
     }
+  }
+
+  /** The name a session's partitions of topic id `topicId` are cached under (a deleted topic is forgotten by its id alone). */
+  private topicById(session: FetchSession, topicId: string | undefined): string | undefined {
+    if (topicId === undefined) return undefined
+    for (const e of session.entries.values()) if (e.topicId === topicId) return e.topic
+    return undefined
   }
 
   private create(owner: AbortSignal, replica: boolean, entries: FetchEntry[], nowMs: number): FetchSession | null {

@@ -87,20 +87,20 @@ function changed(e: Entry, a: FetchPartitionResponse): boolean {
   return a.records.length > 0 || a.errorCode !== ErrorCode.NONE || !!a.divergingEpoch || a.highWatermark !== e.sentHighWatermark || a.logStartOffset !== e.sentLogStartOffset
 }
 
-/** The answer grouped by topic (in the entries' order); incremental answers leave out what did not change. */
-function answer(entries: Entry[], flat: Array<FetchPartitionResponse | null>, incremental: boolean): Array<{ topic: string; partitions: FetchPartitionResponse[] }> {
-  const topics = new Map<string, FetchPartitionResponse[]>()
+/** The answer grouped by topic (in the entries' order), with the topic's id when the fetcher gave one; incremental answers leave out what did not change. */
+function answer(entries: Entry[], flat: Array<FetchPartitionResponse | null>, incremental: boolean): Array<{ topic: string; topicId?: string; partitions: FetchPartitionResponse[] }> {
+  const topics = new Map<string, { topic: string; topicId?: string; partitions: FetchPartitionResponse[] }>()
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!
     const a = flat[i]!
     if (incremental && !changed(e, a)) continue
     e.sentHighWatermark = a.highWatermark
     e.sentLogStartOffset = a.logStartOffset
-    const list = topics.get(e.topic)
-    if (list) list.push(a)
-    else topics.set(e.topic, [a])
+    const t = topics.get(e.topic)
+    if (t) t.partitions.push(a)
+    else topics.set(e.topic, { topic: e.topic, ...(e.topicId !== undefined ? { topicId: e.topicId } : {}), partitions: [a] })
   }
-  return [...topics].map(([topic, partitions]) => ({ topic, partitions }))
+  return [...topics.values()]
 }
 
 /** Consumer reads, for /metrics (followers' copies are replication, not traffic out). */

@@ -85,21 +85,36 @@ export function parseFetch(body: unknown): Result<FetchRequest> {
     maxWaitMs: int(b, 'maxWaitMs', 0, 0),
     minBytes: int(b, 'minBytes', 0, 0),
     maxBytes: int(b, 'maxBytes', 1, 0x7fffffff),
-    topics: topicsOf(b, (p) => ({
+    topics: withTopicIds(b.topics, topicsOf(b, (p) => ({
       partition: int(p, 'partition'),
       fetchOffset: int(p, 'fetchOffset'),
       currentLeaderEpoch: int(p, 'currentLeaderEpoch', -1, -1),
       lastFetchedEpoch: int(p, 'lastFetchedEpoch', -1, -1),
       partitionMaxBytes: int(p, 'partitionMaxBytes', 1, 1024 * 1024),
-    })),
+    }))),
     sessionId: int(b, 'sessionId', 0, 0),
     sessionEpoch: int(b, 'sessionEpoch', -1, -1),
     forgottenTopics: forgottenOf(b),
   }))
 }
 
-/** forgottenTopics: [{ topic, partitions: [int] }] (incremental fetches), counted like topics. */
-function forgottenOf(b: Fields): Array<{ topic: string; partitions: number[] }> {
+/** Kafka's topic ids are 16 bytes, written as 22 characters of base64url. */
+const TOPIC_ID_CHARS_MAX = 24
+
+/** A topic's optional `topicId` (Kafka listener, Fetch v13+): kept in sessions and answered back, never used to find the topic. */
+function topicIdOf(t: Fields): { topicId?: string } {
+  const id = t.topicId
+  if (id === undefined || id === null) return {}
+  if (typeof id !== 'string' || id.length === 0 || id.length > TOPIC_ID_CHARS_MAX) bad('topicId must be a topic id')
+  return { topicId: id as string }
+}
+
+function withTopicIds<T extends { topic: string }>(raw: unknown, topics: T[]): Array<T & { topicId?: string }> {
+  return topics.map((t, i) => ({ ...t, ...topicIdOf((raw as Fields[])[i]!) }))
+}
+
+/** forgottenTopics: [{ topic and/or topicId, partitions: [int] }] (incremental fetches), counted like topics. */
+function forgottenOf(b: Fields): Array<{ topic?: string; topicId?: string; partitions: number[] }> {
   const list = b.forgottenTopics
   if (list === undefined || list === null) return []
   if (!Array.isArray(list)) bad('forgottenTopics must be an array')
@@ -111,7 +126,10 @@ function forgottenOf(b: Fields): Array<{ topic: string; partitions: number[] }> 
     if (!Array.isArray(parts) || !(parts as unknown[]).every(isInt)) bad('forgotten partitions must be integers')
     count += (parts as number[]).length
     if (count > REQUEST_PARTITIONS_MAX) bad(`more than ${REQUEST_PARTITIONS_MAX} forgotten partitions in one request`)
-    return { topic: str(tt, 'topic'), partitions: parts as number[] }
+    // a deleted topic's id names nothing any more: such a topic is forgotten by its id alone
+    const id = topicIdOf(tt)
+    if (id.topicId !== undefined && tt.topic === undefined) return { ...id, partitions: parts as number[] }
+    return { topic: str(tt, 'topic'), ...id, partitions: parts as number[] }
   })
 }
 
