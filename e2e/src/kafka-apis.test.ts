@@ -143,6 +143,66 @@ test('FindCoordinator v4 answers a batch of keys, each with its Kafka address or
   }
 })
 
+test('Fetch v13 with a fetch session: the session answers what moved under its topic id, a deleted topic answers UNKNOWN_TOPIC_ID and is forgotten by id', async () => {
+  const [stay, go] = ['session-stay', 'session-go']
+  for (const topic of [stay, go]) await client.admin().createTopic({ topic, partitions: 1, replicationFactor: 1, assignments: [[1]] })
+  const conn = await RawKafka.connect('127.0.0.1', kafkaPorts[0])
+  try {
+    const [stayId, goId] = [await topicIdOf(conn, stay, 1), await topicIdOf(conn, go, 2)]
+    const at = (topicId: string, fetchOffset: number) => ({ topicId, partitions: [{ partition: 0, fetchOffset, partitionMaxBytes: 1 << 20 }] })
+    const send = async (correlationId: number, body: Record<string, unknown>) => {
+      conn.send(1, 13, correlationId, { ...fetchById(stayId), maxWaitMs: 0, minBytes: 0, ...body })
+      return RawKafka.decode(1, 13, await conn.next()) as any
+    }
+    // a full fetch makes a new session each time: the first that finds both partitions led by node 1 is the one kept
+    let full: any
+    await cluster.waitFor(async () => {
+      full = await send(3, { sessionEpoch: 0, topics: [at(stayId, 0), at(goId, 0)] })
+      return full.responses.every((t: any) => t.partitions[0].errorCode === 0)
+    }, { message: 'both partitions led by node 1' })
+    expect(full.errorCode).toBe(0)
+    expect(full.sessionId).toBeGreaterThan(0)
+    expect(full.responses.map((t: any) => t.topicId)).toEqual([stayId, goId])
+
+    const producer = client.producer()
+    await producer.send({ topic: go, messages: [{ value: 'news' }] })
+    await producer.close()
+    // the incremental fetch names nothing: the session answers the partition that moved, by its id
+    const moved = await send(4, { sessionId: full.sessionId, sessionEpoch: 1, topics: [] })
+    expect(moved.sessionId).toBe(full.sessionId)
+    expect(moved.responses.map((t: any) => [t.topicId, t.partitions[0].highWatermark])).toEqual([[goId, 1]])
+
+    await client.admin().deleteTopic(go)
+    // deleted as node 1 itself sees it (its metadata may trail the controller's)
+    let correlationId = 100
+    await cluster.waitFor(async () => {
+      conn.send(3, 12, ++correlationId, { topics: [{ topicId: ZERO_UUID, name: go }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+      return (RawKafka.decode(3, 12, await conn.next()) as any).topics[0].errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    }, { message: `${go} deleted on node 1` })
+    const gone = await send(5, { sessionId: full.sessionId, sessionEpoch: 2, topics: [at(goId, 1)] })
+    expect(gone.responses.map((t: any) => [t.topicId, t.partitions[0].errorCode])).toEqual([[goId, ErrorCode.UNKNOWN_TOPIC_ID]])
+    const forgotten = await send(6, { sessionId: full.sessionId, sessionEpoch: 3, topics: [], forgottenTopicsData: [{ topicId: goId, partitions: [0] }] })
+    expect([forgotten.errorCode, forgotten.responses]).toEqual([0, []])
+  } finally {
+    conn.close()
+  }
+})
+
+test('DescribeQuorum v2 (KIP-853) lists the voters with Kafka\'s zero directory id and each voter as a node at the address the quorum reaches it', async () => {
+  const conn = await RawKafka.connect('127.0.0.1', kafkaPorts[0])
+  try {
+    conn.send(55, 2, 1, { topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }] })
+    const r = RawKafka.decode(55, 2, await conn.next()) as any
+    expect([r.errorCode, r.errorMessage]).toEqual([0, null])
+    const p = r.topics[0].partitions[0]
+    expect(p.currentVoters.map((v: any) => [v.replicaId, v.replicaDirectoryId]).sort()).toEqual([[1, ZERO_UUID], [2, ZERO_UUID], [3, ZERO_UUID]])
+    const ports = new Map(cluster.bootstrap.map((url, i) => [i + 1, Number(new URL(url).port)]))
+    expect(r.nodes.map((n: any) => [n.nodeId, n.listeners]).sort()).toEqual([1, 2, 3].map((id) => [id, [{ name: 'CONTROLLER', host: '127.0.0.1', port: ports.get(id) }]]))
+  } finally {
+    conn.close()
+  }
+})
+
 test('DescribeQuorum v1 describes __cluster_metadata partition 0 as the controller leader sees it; another partition is unknown', async () => {
   const conn = await RawKafka.connect('127.0.0.1', kafkaPorts[2])
   try {
@@ -210,7 +270,7 @@ test('the ACL APIs answer SECURITY_DISABLED in their own shape without an author
     conn.send(18, 3, 8, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' })
     const versions = RawKafka.decode(18, 3, await conn.next()) as any
     const advertised = new Map(versions.apiKeys.map((k: any) => [k.apiKey, [k.minVersion, k.maxVersion]]))
-    expect([1, 10, 29, 30, 31, 50, 51, 55, 61].map((k) => advertised.get(k))).toEqual([[4, 17], [0, 6], [0, 3], [0, 3], [0, 3], [0, 0], [0, 0], [0, 1], [0, 0]])
+    expect([1, 10, 29, 30, 31, 50, 51, 55, 61].map((k) => advertised.get(k))).toEqual([[4, 17], [0, 6], [0, 3], [0, 3], [0, 3], [0, 0], [0, 0], [0, 2], [0, 0]])
     expect(advertised.has(24)).toBe(false)
   } finally {
     conn.close()

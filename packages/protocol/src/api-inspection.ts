@@ -16,6 +16,8 @@ export interface DescribeQuorumResponse {
   highWatermark: number
   voters: QuorumReplicaState[]
   observers: QuorumReplicaState[]
+  /** each voter's primary listener (the address the quorum reaches it at), from its registration; a voter not registered has none */
+  voterEndpoints?: Array<{ nodeId: number; endpoint: string }>
 }
 /** The leader's idempotent producer state per partition; no transactions, so no coordinator epoch or open transaction. */
 export interface DescribeProducersRequest { topics: Array<{ topic: string; partitions: number[] }> }

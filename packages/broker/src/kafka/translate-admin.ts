@@ -206,6 +206,22 @@ const isMetadataLog = (k: Obj): boolean => {
   return topics.length === 1 && topics[0]!.topicName === METADATA_TOPIC && arr(topics[0]!.partitions).length === 1 && arr(topics[0]!.partitions)[0]!.partitionIndex === 0
 }
 
+/** Kafka's Uuid.ZERO_UUID: the directory id of a voter that has none (ours have no log directory ids). */
+const NO_DIRECTORY_ID = 'AAAAAAAAAAAAAAAAAAAAAA'
+/** The listener name our voters' endpoints are given in DescribeQuorum v2: the primary listener carries the quorum's traffic. */
+const CONTROLLER_LISTENER = 'CONTROLLER'
+
+/** ws://host:port (a voter's primary listener) → host and port; null when it is not a URL with a host. */
+function urlHostPort(endpoint: string): { host: string; port: number } | null {
+  try {
+    const u = new URL(endpoint)
+    const port = u.port !== '' ? Number(u.port) : u.protocol === 'wss:' || u.protocol === 'https:' ? 443 : 80
+    return u.hostname ? { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port } : null
+  } catch {
+    return null
+  }
+}
+
 const describeQuorum: Translation = {
   apiKey: ApiKey.DescribeQuorum,
   request: () => undefined,
@@ -214,23 +230,34 @@ const describeQuorum: Translation = {
     : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, body: { errorMessage: `the metadata quorum is ${METADATA_TOPIC} partition 0` } }),
   response: (ours) => {
     const q = ours as DescribeQuorumResponse
-    const replica = (r: QuorumReplicaState) => ({ replicaId: r.nodeId, logEndOffset: r.logEndOffset, lastFetchTimestamp: r.lastFetchTimestamp, lastCaughtUpTimestamp: r.lastCaughtUpTimestamp })
+    const replica = (r: QuorumReplicaState) => ({ replicaId: r.nodeId, replicaDirectoryId: NO_DIRECTORY_ID, logEndOffset: r.logEndOffset, lastFetchTimestamp: r.lastFetchTimestamp, lastCaughtUpTimestamp: r.lastCaughtUpTimestamp })
+    const endpoints = new Map((q.voterEndpoints ?? []).map((v) => [v.nodeId, urlHostPort(v.endpoint)]))
     return {
       errorCode: ErrorCode.NONE,
+      errorMessage: null,
       topics: [{
         topicName: METADATA_TOPIC,
         partitions: [{
-          partitionIndex: 0, errorCode: ErrorCode.NONE, leaderId: q.leaderId, leaderEpoch: q.leaderEpoch, highWatermark: q.highWatermark,
+          partitionIndex: 0, errorCode: ErrorCode.NONE, errorMessage: null, leaderId: q.leaderId, leaderEpoch: q.leaderEpoch, highWatermark: q.highWatermark,
           currentVoters: q.voters.map(replica), observers: q.observers.map(replica),
         }],
       }],
+      // v2 (KIP-853): every voter, with the endpoint the quorum reaches it at when it has registered one
+      nodes: q.voters.map((r) => {
+        const at = endpoints.get(r.nodeId)
+        return { nodeId: r.nodeId, listeners: at ? [{ name: CONTROLLER_LISTENER, host: at.host, port: at.port }] : [] }
+      }),
     }
   },
   // Kafka answers a request for another partition with the error on each partition it named.
-  error: (k, errorCode) => ({
-    errorCode: errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? ErrorCode.NONE : errorCode,
-    topics: eachPartition(k.topics, { errorCode }, 'topicName'),
-  }),
+  error: (k, errorCode, errorMessage) => {
+    const perPartition = errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    return {
+      errorCode: perPartition ? ErrorCode.NONE : errorCode,
+      errorMessage: perPartition ? null : errorMessage,
+      topics: eachPartition(k.topics, { errorCode, errorMessage }, 'topicName'),
+    }
+  },
 }
 
 const describeProducers: Translation = {

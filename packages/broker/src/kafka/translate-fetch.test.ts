@@ -95,8 +95,11 @@ describe('Fetch v13+ with fetch sessions', () => {
     c.removeTopic('a')
     const after = await kafkaFetch(invoke, 13, { sessionId: full.sessionId, sessionEpoch: 1 })
     expect(summary(after)).toEqual([`${idA}:0:UNKNOWN_TOPIC_ID:hw-1:none`])
+    // named again by the client (its position moved): answered once, not once for the request and once for the session
+    const named = await kafkaFetch(invoke, 13, { sessionId: full.sessionId, sessionEpoch: 2, topics: [{ topicId: idA, partitions: [part(0, 1)] }] })
+    expect(summary(named)).toEqual([`${idA}:0:UNKNOWN_TOPIC_ID:hw-1:none`])
     // the client forgets the id; the session then holds only b, and answers nothing
-    const forgotten = await kafkaFetch(invoke, 13, { sessionId: full.sessionId, sessionEpoch: 2, forgottenTopicsData: [{ topicId: idA, partitions: [0] }] })
+    const forgotten = await kafkaFetch(invoke, 13, { sessionId: full.sessionId, sessionEpoch: 3, forgottenTopicsData: [{ topicId: idA, partitions: [0] }] })
     expect(summary(forgotten)).toEqual([])
   })
 

@@ -58,7 +58,9 @@ async function fetchByIds(k: Obj, invoke: Invoke) {
   const answer = r.body as FetchResponse
   // Topics refused before our Fetch (ACLs) come back by name only: their ids are the request's.
   const idOf = new Map(known.map((t) => [names.get(t.topicId)!, t.topicId as string]))
-  const topics = answer.topics.map((t) => ({ ...t, topicId: t.topicId ?? idOf.get(t.topic) }))
+  // A session partition of an id this request already answered as unknown (a deleted topic) is answered once.
+  const unknownIds = new Set(unknown.map((t) => t.topicId))
+  const topics = answer.topics.map((t) => ({ ...t, topicId: t.topicId ?? idOf.get(t.topic) })).filter((t) => !unknownIds.has(t.topicId))
   return { errorCode: ErrorCode.NONE, body: { sessionId: answer.sessionId, topics: [...await confirmSessionIds(topics, names, invoke), ...unknown] } }
 }
 

@@ -27,7 +27,8 @@ export interface QuorumHandlerDeps {
   clock: Clock
 }
 
-export function describeQuorum(quorum: MetadataQuorum, clusterId: string | null): DescribeQuorumResponse {
+/** `endpointOf`: a node's registered primary listener, if it has registered. */
+export function describeQuorum(quorum: MetadataQuorum, clusterId: string | null, endpointOf: (nodeId: number) => string | undefined = () => undefined): DescribeQuorumResponse {
   const s = quorum.status()
   const state = (id: number): QuorumReplicaState => {
     const p = s.progress.get(id)
@@ -45,6 +46,10 @@ export function describeQuorum(quorum: MetadataQuorum, clusterId: string | null)
     highWatermark: s.commit,
     voters: s.voters.map(state),
     observers: s.observers.map(state),
+    voterEndpoints: s.voters.flatMap((nodeId) => {
+      const endpoint = endpointOf(nodeId)
+      return endpoint === undefined ? [] : [{ nodeId, endpoint }]
+    }),
   }
 }
 
@@ -90,7 +95,10 @@ export function registerQuorumApis(registry: HandlerRegistry, deps: QuorumHandle
 
   registerVoterApis(registry, { nodeId: deps.nodeId, quorum, peers: deps.peers, clock: deps.clock, clusterId: () => metadata.image().clusterId, requestTimeoutMs: deps.requestTimeoutMs })
 
-  registry.register(ApiKey.DescribeQuorum, viaLeader(ApiKey.DescribeQuorum, () => describeQuorum(quorum, metadata.image().clusterId)))
+  registry.register(ApiKey.DescribeQuorum, viaLeader(ApiKey.DescribeQuorum, () => {
+    const image = metadata.image()
+    return describeQuorum(quorum, image.clusterId, (id) => image.brokers.get(id)?.endpoint)
+  }))
 
   registry.register(ApiKey.DescribeCluster, viaLeader(ApiKey.DescribeCluster, (listener): DescribeClusterResponse => {
     const image = metadata.image()

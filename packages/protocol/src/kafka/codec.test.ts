@@ -190,6 +190,7 @@ function arbitraryOf(type: FieldType, f: Field, version: number): fc.Arbitrary<u
     switch (type) {
       case 'int8': return fc.integer({ min: -128, max: 127 })
       case 'int16': return fc.integer({ min: -32768, max: 32767 })
+      case 'uint16': return fc.integer({ min: 0, max: 65535 })
       case 'int32': return fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })
       case 'int64': return fc.maxSafeInteger()
       case 'float64': return fc.double({ noNaN: true })

@@ -95,6 +95,7 @@ function readValue(type: FieldType, f: Field, version: number, flexible: boolean
   switch (type) {
     case 'int8': return r.int8(path)
     case 'int16': return r.int16(path)
+    case 'uint16': return r.uint16(path)
     case 'int32': return r.int32(path)
     case 'int64': return r.int64(path)
     case 'float64': return r.float64(path)
@@ -155,6 +156,7 @@ function writeValue(type: FieldType, f: Field, version: number, flexible: boolea
   switch (type) {
     case 'int8': return w.int8(Number(v))
     case 'int16': return w.int16(Number(v))
+    case 'uint16': return w.uint16(Number(v))
     case 'int32': return w.int32(Number(v))
     case 'int64': return w.int64(Number(v))
     case 'float64': return w.float64(Number(v))

@@ -136,23 +136,28 @@ export const OffsetForLeaderEpochResponse = message('OffsetForLeaderEpochRespons
   ]), '0+'),
 ])
 
-/** The metadata quorum as `__cluster_metadata` partition 0. v2 (node listeners, directory ids) is not served. */
+/** The metadata quorum as `__cluster_metadata` partition 0. */
 const replicaState = () => array([
   f('ReplicaId', 'int32', '0+'),
+  // KIP-853: a voter's log directory id; Kafka's zero uuid for a replica without one
+  f('ReplicaDirectoryId', 'uuid', '2+'),
   f('LogEndOffset', 'int64', '0+'),
   f('LastFetchTimestamp', 'int64', '1+', { default: -1 }),
   f('LastCaughtUpTimestamp', 'int64', '1+', { default: -1 }),
 ])
-export const DescribeQuorumRequest = message('DescribeQuorumRequest', 55, '0-1', '0+', [
+/** v2 (KIP-853): error messages, directory ids and the voters' endpoints; the request is unchanged. */
+export const DescribeQuorumRequest = message('DescribeQuorumRequest', 55, '0-2', '0+', [
   f('Topics', array([f('TopicName', 'string', '0+'), f('Partitions', array([f('PartitionIndex', 'int32', '0+')]), '0+')]), '0+'),
 ])
-export const DescribeQuorumResponse = message('DescribeQuorumResponse', 55, '0-1', '0+', [
+export const DescribeQuorumResponse = message('DescribeQuorumResponse', 55, '0-2', '0+', [
   f('ErrorCode', 'int16', '0+'),
+  f('ErrorMessage', 'string', '2+', NULLABLE),
   f('Topics', array([
     f('TopicName', 'string', '0+'),
     f('Partitions', array([
       f('PartitionIndex', 'int32', '0+'),
       f('ErrorCode', 'int16', '0+'),
+      f('ErrorMessage', 'string', '2+', NULLABLE),
       f('LeaderId', 'int32', '0+', { default: -1 }),
       f('LeaderEpoch', 'int32', '0+', { default: -1 }),
       f('HighWatermark', 'int64', '0+', { default: -1 }),
@@ -160,6 +165,10 @@ export const DescribeQuorumResponse = message('DescribeQuorumResponse', 55, '0-1
       f('Observers', replicaState(), '0+'),
     ]), '0+'),
   ]), '0+'),
+  f('Nodes', array([
+    f('NodeId', 'int32', '2+'),
+    f('Listeners', array([f('Name', 'string', '2+'), f('Host', 'string', '2+'), f('Port', 'uint16', '2+')]), '2+'),
+  ]), '2+'),
 ])
 
 /** An idempotent producer per row; the transaction fields keep their defaults (no transactions). */

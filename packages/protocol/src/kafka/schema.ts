@@ -5,7 +5,7 @@
  * read by one interpreter (`codec.ts`) for every API and version.
  */
 
-export type Primitive = 'int8' | 'int16' | 'int32' | 'int64' | 'float64' | 'bool' | 'string' | 'bytes' | 'records' | 'uuid'
+export type Primitive = 'int8' | 'int16' | 'uint16' | 'int32' | 'int64' | 'float64' | 'bool' | 'string' | 'bytes' | 'records' | 'uuid'
 
 /** A field's type: a primitive, an array of one, or a struct (its own fields). */
 export type FieldType = Primitive | { array: FieldType } | { struct: Field[] }

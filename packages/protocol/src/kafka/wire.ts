@@ -34,6 +34,7 @@ export class KafkaReader {
 
   int8(what = 'int8'): number { this.need(1, what); return this.view.getInt8(this.pos++) }
   int16(what = 'int16'): number { this.need(2, what); const v = this.view.getInt16(this.pos); this.pos += 2; return v }
+  uint16(what = 'uint16'): number { this.need(2, what); const v = this.view.getUint16(this.pos); this.pos += 2; return v }
   int32(what = 'int32'): number { this.need(4, what); const v = this.view.getInt32(this.pos); this.pos += 4; return v }
   int64(what = 'int64'): number {
     this.need(8, what)
@@ -123,6 +124,7 @@ export class KafkaWriter {
 
   int8(v: number): void { this.room(1); this.view.setInt8(this.pos, v); this.pos += 1 }
   int16(v: number): void { this.room(2); this.view.setInt16(this.pos, v); this.pos += 2 }
+  uint16(v: number): void { this.room(2); this.view.setUint16(this.pos, v); this.pos += 2 }
   int32(v: number): void { this.room(4); this.view.setInt32(this.pos, v); this.pos += 4 }
   int64(v: number): void { this.room(8); this.view.setBigInt64(this.pos, BigInt(v)); this.pos += 8 }
   float64(v: number): void { this.room(8); this.view.setFloat64(this.pos, v); this.pos += 8 }
