@@ -41,6 +41,8 @@ export class BatchWalker {
    */
   async walk(from: number, visit: Visit): Promise<void> {
     let cursor = from
+    // the cursor just past a batch visited: no batch can straddle it (batches do not overlap)
+    let atBoundary = false
     for (;;) {
       const index = this.cache.indexFor(cursor)
       if (index >= 0) {
@@ -53,18 +55,22 @@ export class BatchWalker {
       if (ahead !== null && ahead.rewrites === this.rewrites() && ahead.baseOffset <= cursor && cursor <= ahead.lastOffset) {
         if (!visit(ahead.baseOffset, ahead.lastOffset, ahead.bytes)) return
         cursor = ahead.lastOffset + 1
+        atBoundary = true
         continue
       }
       const stop = this.cache.firstBaseOffset() ?? Number.MAX_SAFE_INTEGER
       // A cursor inside a batch starts the scan at that batch; the floor's key alone
-      // says where, so the batch is read once, by the scan.
-      const floor = await this.backend.floor(cursor, { values: false })
+      // says where, so the batch is read once, by the scan. Past a batch just visited
+      // (a sequential reader after its read-ahead batch) that lookup is skipped: one
+      // backend round trip less per read.
+      const floor = atBoundary ? null : await this.backend.floor(cursor, { values: false })
       const start = floor !== null && floor.baseOffset < cursor ? floor.baseOffset : cursor
       for await (const b of this.backend.scan(start, stop)) {
         const last = b.baseOffset + lastOffsetDeltaOf(b.bytes)
         if (last < cursor) continue // the floor batch ends before the cursor (a gap left by compaction)
         if (!visit(b.baseOffset, last, b.bytes)) return
         cursor = last + 1
+        atBoundary = true
       }
       if (stop === Number.MAX_SAFE_INTEGER) return
       cursor = Math.max(cursor, stop)

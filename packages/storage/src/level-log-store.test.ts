@@ -117,6 +117,33 @@ test('tail reads of recent appends are served without touching LevelDB', async (
   expect(iterators).toBe(0)
 })
 
+test('a sequential reader whose limit cuts before the next batch costs one LevelDB iterator per read (no floor lookup past its read-ahead batch)', async () => {
+  // a tail cache of a few batches: the read-ahead batch must fit it, the older batches read here are past it
+  const s = await open({ tailCacheBytesPerPartitionMax: 4 * batch('v10').byteLength })
+  const log = await s.logs.open('t', 0)
+  for (let i = 0; i < 20; i++) await log.appendAsLeader(batch(`v${i}`), 0)
+  const one = batch('v10').byteLength
+  let iterators = 0
+  const original = s.db.iterator.bind(s.db)
+  ;(s.db as unknown as { iterator: unknown }).iterator = (o: never) => {
+    iterators++
+    return original(o)
+  }
+  // as a Kafka consumer's 1 MiB fetches over ~1 MiB batches: the first read finds its batch with a floor lookup and a
+  // scan; each later one starts with the batch the previous one could not fit, then scans on from just past it
+  const values: string[] = []
+  let reads = 0
+  for (let offset = 0; offset < 12; reads++) {
+    const r = await log.read(offset, one + 1)
+    if (!r.ok) throw new Error(r.message)
+    values.push(...decodeValues(r.value.records))
+    offset = r.value.nextOffset
+  }
+  expect(values).toEqual(Array.from({ length: 12 }, (_, i) => `v${i}`))
+  expect(reads).toBe(12)
+  expect(iterators).toBe(reads + 1)
+})
+
 test('a failed write rejects its appends with KAFKA_STORAGE_ERROR and fences the log', async () => {
   const s = await open()
   const log = await s.logs.open('t', 0)
