@@ -30,6 +30,15 @@ const KAFKAJS_IN_FLIGHT = 8
 /** librdkafka: batches as large as the SDK's, a short linger (its defaults favour latency). */
 const RDKAFKA_PRODUCE = ['-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-X', 'queue.buffering.max.messages=1000000', '-X', 'queue.buffering.max.kbytes=1048576']
 
+/**
+ * librdkafka reading from offset 0, as the SDK's consumer is assigned (the topic is new: offset 0 is its start),
+ * printing nothing (`-f ''`: the figure is the reading, not kcat's formatting). Not `-o beginning`: that is a
+ * ListOffsets per partition first, and librdkafka 2.0.2's simple consumer retries that query on a 500 ms timer
+ * when a partition has not yet joined its broker's thread; traces showed two of three partitions starting
+ * 0.5-0.6 s late, a third of a run or more (docs/kafka.md, Performance).
+ */
+const RDKAFKA_CONSUME = ['-o', '0', '-e', '-q', '-f', '']
+
 type Client = 'SDK' | 'librdkafka' | 'KafkaJS'
 interface Case { scenario: 'produce-rf1' | 'produce-rf3' | 'consume'; rf: number; acks: 1 | -1 }
 const CASES: Case[] = [{ scenario: 'produce-rf1', rf: 1, acks: 1 }, { scenario: 'produce-rf3', rf: 3, acks: -1 }]
@@ -83,7 +92,7 @@ async function consumeCase(o: { sizes: KafkaBenchSizes; signal: AbortSignal }, c
   const c = { scenario: 'consume' as const }
   const sdk = record(c, 'SDK', await consumeAll(client, 'sdk-produce-rf1', PARTITIONS, o.sizes.rf1Records, o.signal))
   if (kcat) {
-    const rd = record(c, 'librdkafka', await timed(o.sizes.rf1Records, kcat, ['-C', '-b', brokers.join(','), '-t', 'sdk-produce-rf1', '-o', 'beginning', '-e', '-q', '-c', String(o.sizes.rf1Records)]))
+    const rd = record(c, 'librdkafka', await timed(o.sizes.rf1Records, kcat, ['-C', '-b', brokers.join(','), '-t', 'sdk-produce-rf1', ...RDKAFKA_CONSUME, '-c', String(o.sizes.rf1Records)]))
     rows.push(ratio('consume', rd, sdk))
   }
   if (kafkajs) record(c, 'KafkaJS', await kafkajsConsume(kafkajs, brokers, 'kafkajs-produce-rf1', Math.min(o.sizes.rf1Records, o.sizes.kafkajsRecords)))
