@@ -24,7 +24,7 @@ const translation = TRANSLATIONS.get(KafkaApiKey.DescribeQuorum)!
 const REQUEST = { topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }] }
 
 /** Our answer → Kafka's at `version`, encoded and decoded again. */
-function overTheWire(ours: DescribeQuorumResponse | null, version: number, errorCode = ErrorCode.NONE, message: string | null = null): Record<string, any> {
+function overTheWire(ours: DescribeQuorumResponse | null, version: number, errorCode: number = ErrorCode.NONE, message: string | null = null): Record<string, any> {
   const out = errorCode === ErrorCode.NONE ? translation.response(ours, errorCode, null, version) : translation.error(REQUEST, errorCode, message, version, null)
   const frame = encodeKafkaResponse(KafkaApiKey.DescribeQuorum, version, 9, out)
   const r = new KafkaReader(frame, 4)

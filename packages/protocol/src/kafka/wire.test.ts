@@ -70,7 +70,7 @@ describe('a Fetch response frame as pieces', () => {
     expect(readMessage(ResponseHeader, version >= 12 ? 1 : 0, r).correlationId).toBe(42)
     const decoded = decodeKafkaMessage(fetch.response, version, frame, r.pos)
     expect(decoded.ok).toBe(true)
-    const partitions = (decoded as { value: { responses: Array<{ partitions: Array<{ records: Uint8Array }> }> } }).value.responses[0]!.partitions
+    const partitions = (decoded as unknown as { value: { responses: Array<{ partitions: Array<{ records: Uint8Array }> }> } }).value.responses[0]!.partitions
     expect(partitions.map((p, i) => same(p.records, records[i]!))).toEqual([true, true, true])
   })
 })
