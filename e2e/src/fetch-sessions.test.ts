@@ -82,7 +82,7 @@ test('/metrics reports each node-wide memory budget, as the broker flags set it,
   }
 })
 
-test('a Kafka client\'s fetch session (Fetch v12, KIP-227) goes through the Kafka listener: full, incremental, epoch and id errors', async () => {
+test('a Kafka client\'s fetch session (Fetch v12 by name, v13 by topic id; KIP-227) goes through the Kafka listener: full, incremental, epoch and id errors', async () => {
   const topic = 'kafka-sessions'
   await client.admin().createTopic({ topic, partitions: 2, replicationFactor: 1 })
   const producer = client.producer({ acks: 'all' })
@@ -119,14 +119,18 @@ test('a Kafka client\'s fetch session (Fetch v12, KIP-227) goes through the Kafk
     const sessionless = await fetch(0, -1, [{ partition: 0, fetchOffset: 2 }, { partition: 1, fetchOffset: 0 }])
     expect([sessionless.sessionId, named(sessionless)]).toEqual([0, [0, 1]])
 
-    // Fetch v13+ (topics by id): no session is made, so a client stays on full fetches
+    // Fetch v13+ (topics by id): the same sessions, the session keeping the topic's id
     conn.send(3, 12, ++correlationId, { topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
     const topicId = (RawKafka.decode(3, 12, await conn.next()) as any).topics[0].topicId as string
-    const byId = (sessionEpoch: number) => ({ maxWaitMs: 50, minBytes: 0, maxBytes: 1 << 20, sessionId: 0, sessionEpoch, topics: [{ topicId, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' })
-    conn.send(1, 13, ++correlationId, byId(0))
+    const byId = (sessionId: number, sessionEpoch: number, fetchOffset: number) => ({ maxWaitMs: 50, minBytes: 0, maxBytes: 1 << 20, sessionId, sessionEpoch, topics: [{ topicId, partitions: [{ partition: 0, fetchOffset, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' })
+    conn.send(1, 13, ++correlationId, byId(0, 0, 0))
     const v13 = RawKafka.decode(1, 13, await conn.next()) as any
-    expect([v13.errorCode, v13.sessionId, v13.responses[0].topicId, v13.responses[0].partitions[0].highWatermark]).toEqual([0, 0, topicId, 2])
-    conn.send(1, 13, ++correlationId, byId(1))
+    expect([v13.errorCode, v13.sessionId > 0, v13.responses[0].topicId, v13.responses[0].partitions[0].highWatermark]).toEqual([0, true, topicId, 2])
+    await producer.send({ topic, messages: [{ partition: 0, value: 'three' }] })
+    conn.send(1, 13, ++correlationId, { ...byId(v13.sessionId, 1, 2), topics: [] })
+    const v13moved = RawKafka.decode(1, 13, await conn.next()) as any
+    expect(v13moved.responses.map((t: any) => [t.topicId, t.partitions[0].partitionIndex, t.partitions[0].highWatermark])).toEqual([[topicId, 0, 3]])
+    conn.send(1, 13, ++correlationId, byId(0, 1, 0))
     expect((RawKafka.decode(1, 13, await conn.next()) as any).errorCode).toBe(ErrorCode.FETCH_SESSION_ID_NOT_FOUND)
   } finally {
     conn.close()
