@@ -69,7 +69,9 @@ async function confirmSessionIds(topics: AnswerTopic[], named: Map<string, strin
   const unconfirmed = topics.filter((t) => t.topicId !== undefined && !named.has(t.topicId)).map((t) => t.topicId!)
   if (unconfirmed.length === 0) return topics
   const current = await topicIds.resolve(unconfirmed, invoke)
-  return topics.map((t) => (t.topicId === undefined || named.has(t.topicId) || current.get(t.topicId) === t.topic ? t : { ...t, partitions: t.partitions.map(unknownTopicId) }))
+  // a partition refused by the ACLs keeps its own answer (it carries nothing either way)
+  const stale = (p: FetchPartitionResponse) => (p.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED ? p : unknownTopicId(p))
+  return topics.map((t) => (t.topicId === undefined || named.has(t.topicId) || current.get(t.topicId) === t.topic ? t : { ...t, partitions: t.partitions.map(stale) }))
 }
 
 export const fetch: Translation = {
