@@ -48,6 +48,8 @@ export type SessionResolution =
 /**
  * What a cached partition costs (entry, its decoded request, map slot and key), for
  * /metrics: 221–230 B measured over 100,000 (bench/partition-memory.ts, Node 20).
+ * A Kafka client's Fetch v13+ entry also holds its topic id (a 22-character string,
+ * shared by the topic's partitions of one request), not counted here.
  */
 export const FETCH_SESSION_PARTITION_BYTES = 240
 
