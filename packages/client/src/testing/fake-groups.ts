@@ -74,9 +74,13 @@ export class FakeGroups {
     }
   }
 
-  /** Partitions each member should own: round robin over sorted members, per subscribed topic. */
+  /**
+   * Partitions each member should own: round robin over the members in the order they
+   * joined, per subscribed topic. (Members pick random ids, KIP-1082: an order by id
+   * would hand the first member's partitions to whichever id sorts first.)
+   */
   target(g: Group): Map<string, Set<string>> {
-    const members = [...g.members.values()].sort((a, b) => a.memberId.localeCompare(b.memberId))
+    const members = [...g.members.values()]
     const out = new Map(members.map((m) => [m.memberId, new Set<string>()]))
     for (const [name, t] of [...this.cluster.topics].sort(([a], [b]) => a.localeCompare(b))) {
       const subs = members.filter((m) => m.names?.includes(name) || (m.regex !== null && new RegExp(`^(?:${m.regex})$`).test(name)))
