@@ -3,8 +3,8 @@
  * controller), and each partition's offsets. Creating and deleting wait until the
  * cluster's metadata shows the change (leaders elected, or the topic gone).
  */
-import { ApiKey, EARLIEST_TIMESTAMP, ErrorCode, LATEST_TIMESTAMP, TributaryError } from '@tributary/protocol'
-import { sleep } from './backoff.js'
+import { ApiKey, EARLIEST_TIMESTAMP, ErrorCode, LATEST_TIMESTAMP, TributaryError, type RequestBody, type ResponseBody } from '@tributary/protocol'
+import { sleep, withRetry } from './backoff.js'
 import type { Cluster } from './cluster.js'
 import { ArgumentError, assertArg, responseError } from './errors.js'
 import { listOffsets, tpKey } from './list-offsets.js'
@@ -76,8 +76,10 @@ export async function createTopics(cluster: Cluster, args: { topics: NewTopic[] 
   })
   const validateOnly = args.validateOnly ?? false
   const timeoutMs = args.timeoutMs ?? TIMEOUT_MS_DEFAULT
-  const r = await cluster.controllerCall(ApiKey.CreateTopics, { topics, timeoutMs, validateOnly }, { timeoutMs: timeoutMs + 5_000 })
-  const existed = (t: { errorCode: number }): boolean => args.ifNotExists === true && t.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS
+  const { answers, unsure } = await createOnController(cluster, topics, timeoutMs, validateOnly)
+  const r = { topics: answers }
+  // A topic asked for again after NOT_CONTROLLER that now exists may be the first ask's.
+  const existed = (t: { name: string; errorCode: number }): boolean => (args.ifNotExists === true || unsure.has(t.name)) && t.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS
   const errors = r.topics.filter((t) => t.errorCode !== ErrorCode.NONE && !existed(t))
   if (errors.length > 0) {
     const e = errors[0]
@@ -89,6 +91,31 @@ export async function createTopics(cluster: Cluster, args: { topics: NewTopic[] 
     const created = !validateOnly && t.errorCode === ErrorCode.NONE
     return { topic: t.name, topicId: created ? t.topicId : (cluster.metadata.topic(t.name)?.topicId ?? null), created }
   })
+}
+
+type CreateTopicsRequestTopic = RequestBody<typeof ApiKey.CreateTopics>['topics'][number]
+type CreateTopicsAnswer = ResponseBody<typeof ApiKey.CreateTopics>['topics'][number]
+
+/**
+ * CreateTopics at the controller. A topic answered NOT_CONTROLLER lost its controller
+ * while its creation was being committed, which may or may not have happened: it is
+ * asked for again at the new controller (as Kafka's AdminClient does), and is returned
+ * in `unsure`, so that TOPIC_ALREADY_EXISTS for it is not taken for somebody else's topic.
+ */
+async function createOnController(cluster: Cluster, topics: CreateTopicsRequestTopic[], timeoutMs: number, validateOnly: boolean): Promise<{ answers: CreateTopicsAnswer[]; unsure: Set<string> }> {
+  const answered = new Map<string, CreateTopicsAnswer>()
+  const unsure = new Set<string>()
+  await withRetry(async () => {
+    const pending = topics.filter((t) => !answered.has(t.name))
+    const r = await cluster.controllerCall(ApiKey.CreateTopics, { topics: pending, timeoutMs, validateOnly }, { timeoutMs: timeoutMs + 5_000 })
+    for (const t of r.topics) {
+      if (t.errorCode === ErrorCode.NOT_CONTROLLER) unsure.add(t.name)
+      else answered.set(t.name, t)
+    }
+    const lost = r.topics.find((t) => t.errorCode === ErrorCode.NOT_CONTROLLER)
+    if (lost) throw responseError(lost.errorCode, lost.errorMessage, `createTopics ${lost.name}`)
+  }, cluster.retry, { ...cluster.retryContext, beforeRetry: () => cluster.refreshMetadata() })
+  return { answers: topics.map((t) => answered.get(t.name)!), unsure }
 }
 
 export async function deleteTopics(cluster: Cluster, args: { topics: string[]; timeoutMs?: number }): Promise<void> {

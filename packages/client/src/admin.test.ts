@@ -42,6 +42,30 @@ describe('admin', () => {
     await expect(admin.describeTopic('missing')).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION })
   })
 
+  test('a topic answered NOT_CONTROLLER (the controller lost leadership mid-commit) is asked for again; if it now exists it is not an error', async () => {
+    const fake = setup()
+    const f = fake as unknown as { createFromRequest(t: { name: string }, validateOnly: boolean): { name: string; errorCode: number } }
+    const create = f.createFromRequest.bind(fake)
+    const asked = new Map<string, number>()
+    f.createFromRequest = (t, validateOnly) => {
+      const n = (asked.get(t.name) ?? 0) + 1
+      asked.set(t.name, n)
+      if (n > 1 || t.name === 'plain') return create(t, validateOnly)
+      // 'kept' was committed before the answer was lost; 'dropped' was not.
+      if (t.name === 'kept') create(t, validateOnly)
+      return { name: t.name, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'node 1 lost leadership' } as never
+    }
+    const created = await client!.admin().createTopics({ topics: [{ topic: 'kept' }, { topic: 'dropped' }, { topic: 'plain' }] })
+    expect(created).toEqual([
+      { topic: 'kept', topicId: 'id-kept', created: false },
+      { topic: 'dropped', topicId: 'id-dropped', created: true },
+      { topic: 'plain', topicId: 'id-plain', created: true },
+    ])
+    expect(Object.fromEntries(asked)).toEqual({ kept: 2, dropped: 2, plain: 1 })
+    // Somebody else's topic is still an error without ifNotExists.
+    await expect(client!.admin().createTopic({ topic: 'plain' })).rejects.toMatchObject({ code: ErrorCode.TOPIC_ALREADY_EXISTS })
+  })
+
   test('createTopic with ifNotExists answers created: false for a topic that exists, and keeps its id', async () => {
     setup()
     const admin = client!.admin()
