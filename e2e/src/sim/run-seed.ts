@@ -12,6 +12,7 @@ import { checkWorkload } from '../faults/check-workload.js'
 import { Workload } from '../faults/workload.js'
 import { Guard, type Leak } from './guard.js'
 import { MetadataInvariants } from './invariants.js'
+import { checkHighWatermarks } from './data-invariants.js'
 import { SimNetwork } from './network.js'
 import { SimCluster } from './sim-cluster.js'
 import { choosePlan, CLOCK_JUMP_WEIGHT_ON, describePlan, type SimPlan } from './plan.js'
@@ -77,7 +78,9 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   const rngs = { faults: world.rng.fork(), clients: world.rng.fork() }
   world.record(0, 'plan', describePlan(plan))
   const invariants = new MetadataInvariants()
-  world.invariant = () => invariants.check(cluster.nodes.map((n) => ({ nodeId: n.nodeId, incarnation: n.starts, image: n.handle?.metadata.image() ?? null })))
+  world.invariant = () =>
+    invariants.check(cluster.nodes.map((n) => ({ nodeId: n.nodeId, incarnation: n.starts, image: n.handle?.metadata.image() ?? null }))) ??
+    checkHighWatermarks(cluster.nodes.map((n) => ({ nodeId: n.nodeId, replicas: n.handle?.hostedReplicas() ?? null })))
   const faults: FaultStats = { resets: 0, partitions: 0, crashes: 0, restarts: 0, clockJumps: 0 }
   let verdict: { check?: CheckResult; failure?: string } | undefined
 

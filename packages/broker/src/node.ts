@@ -39,7 +39,7 @@ import type { ServerTls } from './net/tls.js'
 import { KAFKA_LISTENER } from './kafka/endpoint.js'
 import { MetadataQuorum } from './quorum/metadata-quorum.js'
 import { registerQuorumApis } from './quorum/quorum-handlers.js'
-import { createReplicaManager, type ReplicaManager } from './replication/index.js'
+import { createReplicaManager, type HostedReplica, type ReplicaManager } from './replication/index.js'
 import { sleep, type Clock, type Random } from './seams.js'
 import { BrokerClientMechanism, clusterKey } from './security/broker-mechanism.js'
 import { clientMechanisms, clusterProtected, createAuthenticator, warnIfOpen } from './security/node-security.js'
@@ -92,6 +92,8 @@ export interface BrokerHandle {
   isController(): boolean
   /** Re-read the TLS certificate files for new connections (SIGHUP); never throws. */
   reloadTls(): TlsReload
+  /** Every replica this node hosts, as it stands now (read-only: the simulation's data-plane invariants). */
+  hostedReplicas(): HostedReplica[]
 }
 
 /** How long a controlled shutdown waits for the controller before stopping anyway, in broker sessions. */
@@ -141,6 +143,7 @@ export async function startNode(deps: NodeDeps): Promise<BrokerHandle> {
     metadata: meta.metadata,
     isController: () => control.controller.isActive(),
     reloadTls: () => reloadAllTls(servers.all()),
+    hostedReplicas: () => apis.replicas.hostedReplicas(),
     stop: (opts) => (stopping ??= stopNode(deps, meta, control, apis, servers, opts)),
   }
 }

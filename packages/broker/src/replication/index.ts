@@ -55,6 +55,20 @@ export interface ReplicaManager {
   highWatermark(topic: string, partition: number): number
   /** Hosted replicas, traffic and ISR counters, read when /metrics is scraped. */
   metricsSnapshot(): ReplicaMetricsSnapshot
+  /** Every open replica's replication state now (read-only; the simulation's data-plane invariants). */
+  hostedReplicas(): HostedReplica[]
+}
+
+/** One hosted replica's replication state. */
+export interface HostedReplica {
+  topic: string
+  partition: number
+  role: 'leader' | 'follower' | 'none'
+  leaderEpoch: number
+  /** the ISR as this node has applied it */
+  isr: readonly number[]
+  highWatermark: number
+  logEndOffset: number
 }
 
 /** The data plane of this broker; `register` its handlers, `start` it after metadata is available. */

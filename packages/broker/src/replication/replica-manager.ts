@@ -23,7 +23,7 @@ import { memoryPools } from './memory-pools.js'
 import { ProducerStateBudget } from './producer-state.js'
 import { FollowerFetcher } from './follower-fetcher.js'
 import type { LeaderHint, ReplicaHost } from './host.js'
-import type { LeadershipChange, ReplicaManager, ReplicaManagerDeps } from './index.js'
+import type { HostedReplica, LeadershipChange, ReplicaManager, ReplicaManagerDeps } from './index.js'
 import { handleListOffsets, handleOffsetForLeaderEpoch } from './offsets.js'
 import { Partition, type PartitionEnv } from './partition.js'
 import { escalateViolation, Invariants, strictInvariantsFromEnv } from '../invariants.js'
@@ -225,6 +225,12 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
       memory: memoryPools(this.deps.logStore, fs, this.producerBudget, this.config.storageBudgetBytes),
       fetchSessions: { sessions: fs.size, partitions: fs.cachedPartitions, evictions: fs.evictions, refusals: fs.refusals },
     }
+  }
+
+  hostedReplicas(): HostedReplica[] {
+    return [...this.allPartitions()].filter((p) => !p.closed).map((p) => ({
+      topic: p.topic, partition: p.partition, role: p.role, leaderEpoch: p.leaderEpoch, isr: p.isr, highWatermark: p.highWatermark(), logEndOffset: p.logEndOffset(),
+    }))
   }
 
   /** Every hosted replica. */

@@ -1,0 +1,35 @@
+/**
+ * The data-plane invariant, broken on purpose: a leader's HW past the log end of
+ * a live ISR member fails; the same HW after the member left the ISR, or while
+ * the member is down, does not.
+ */
+import { describe, expect, test } from '@jest/globals'
+import type { HostedReplica } from '@tributary/broker'
+import { checkHighWatermarks, type NodeReplicas } from './data-invariants.js'
+
+function replica(p: Partial<HostedReplica>): HostedReplica {
+  return { topic: 't', partition: 0, role: 'follower', leaderEpoch: 3, isr: [1, 2, 3], highWatermark: 0, logEndOffset: 0, ...p }
+}
+
+const leader = (highWatermark: number, isr = [1, 2, 3]): NodeReplicas => ({ nodeId: 1, replicas: [replica({ role: 'leader', isr, highWatermark, logEndOffset: 20 })] })
+const follower = (nodeId: number, logEndOffset: number): NodeReplicas => ({ nodeId, replicas: [replica({ logEndOffset })] })
+
+describe('data-plane invariant: the HW never passes a live ISR member', () => {
+  test('a HW at or below every ISR member\'s log end passes', () => {
+    expect(checkHighWatermarks([leader(12), follower(2, 12), follower(3, 15)])).toBeUndefined()
+  })
+
+  test('a HW past an ISR member\'s log end fails, naming the leader, the member and both offsets', () => {
+    expect(checkHighWatermarks([leader(13), follower(2, 15), follower(3, 12)])).toBe('n1 leads t-0 (epoch 3) at HW 13, past the log end 12 of ISR member 3 (ISR [1,2,3])')
+  })
+
+  test('a member outside the applied ISR, a member that is down and another partition are not held against the HW', () => {
+    expect(checkHighWatermarks([leader(13, [1, 2]), follower(2, 15), follower(3, 12)])).toBeUndefined()
+    expect(checkHighWatermarks([leader(13), follower(2, 15), { nodeId: 3, replicas: null }])).toBeUndefined()
+    expect(checkHighWatermarks([leader(13), follower(2, 15), { nodeId: 3, replicas: [replica({ partition: 1, logEndOffset: 0 })] }])).toBeUndefined()
+  })
+
+  test('a follower\'s own view is not a leader\'s: only leaders are judged', () => {
+    expect(checkHighWatermarks([{ nodeId: 1, replicas: [replica({ highWatermark: 13, logEndOffset: 20 })] }, follower(3, 12)])).toBeUndefined()
+  })
+})

@@ -1,0 +1,39 @@
+/**
+ * An invariant of the data plane, checked after every event on what each live
+ * node's replicas hold: a leader's high watermark never passes the log end of a
+ * live replica that its applied ISR still counts.
+ *
+ * Everything below the HW is acknowledged to acks=all producers and readable by
+ * consumers, and the controller may elect any member of the committed ISR: a
+ * member without it would lose acknowledged writes on the next election. A leader
+ * that acts on an ISR change the controller has not committed yet (a shrink
+ * leaving out a lagging follower) breaks this at once, long before a crash at the
+ * wrong moment could show it as a lost write. A crashed member is not looked at
+ * (its disk keeps what it had; every completed write is durable in this slice).
+ */
+import type { HostedReplica } from '@tributary/broker'
+
+/** What the check reads of one node: null when it is down or booting. */
+export interface NodeReplicas {
+  nodeId: number
+  replicas: readonly HostedReplica[] | null
+}
+
+/** The first violation, or undefined. */
+export function checkHighWatermarks(nodes: readonly NodeReplicas[]): string | undefined {
+  const logEnd = new Map<string, number>()
+  for (const n of nodes) for (const r of n.replicas ?? []) logEnd.set(`${n.nodeId}/${r.topic}/${r.partition}`, r.logEndOffset)
+  for (const n of nodes) {
+    for (const r of n.replicas ?? []) {
+      if (r.role !== 'leader') continue
+      for (const member of r.isr) {
+        if (member === n.nodeId) continue
+        const leo = logEnd.get(`${member}/${r.topic}/${r.partition}`)
+        if (leo !== undefined && leo < r.highWatermark) {
+          return `n${n.nodeId} leads ${r.topic}-${r.partition} (epoch ${r.leaderEpoch}) at HW ${r.highWatermark}, past the log end ${leo} of ISR member ${member} (ISR [${r.isr}])`
+        }
+      }
+    }
+  }
+  return undefined
+}
