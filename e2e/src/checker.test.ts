@@ -131,6 +131,22 @@ describe('fault checker', () => {
     expect(r.undelivered).toEqual(['a'])
   })
 
+  test('an ownership that starts below a commit acknowledged before its assignment is flagged (the commit was lost)', () => {
+    const records = log(0, [0, 1, 2, 3])
+    const r = check({
+      acked: records, finalRead: records, delivered: records,
+      commits: [{ partition: 0, offset: 3, at: 100 }, { partition: 0, offset: 4, at: 300 }, { partition: 1, offset: 9, at: 50 }],
+      runs: [
+        { consumer: 0, partition: 0, offsets: [0, 1, 2], assignedAt: 10 },
+        { consumer: 1, partition: 0, offsets: [1, 2, 3], assignedAt: 200 },
+        { consumer: 2, partition: 0, offsets: [3], assignedAt: 250 },
+        { consumer: 3, partition: 0, offsets: [], assignedAt: 400 },
+      ],
+    })
+    expect(r.startedBelowCommit).toEqual([{ consumer: 1, partition: 0, first: 1, committed: 3 }])
+    expect(r.valid).toBe(false)
+  })
+
   test('a commit past the log end, or past a record the group never delivered, is flagged', () => {
     const records = log(0, [0, 1, 2, 3])
     const r = check({

@@ -12,7 +12,13 @@
 export interface AckedWrite { partition: number; offset: number; value: string }
 export interface ReadRecord { partition: number; offset: number; value: string }
 /** One consumer's deliveries of one partition during one ownership (assignment to revocation), in delivery order. */
-export interface DeliveryRun { consumer: number; partition: number; offsets: number[] }
+export interface DeliveryRun {
+  consumer: number
+  partition: number
+  offsets: number[]
+  /** when the consumer was told it owns the partition (same clock as the commits' `at`) */
+  assignedAt?: number
+}
 /** One partition's log bounds on the node read: records run from logStartOffset up to (not including) highWatermark. */
 export interface LogBounds { partition: number; logStartOffset: number; highWatermark: number }
 /** What one replica holds of one partition below its own high watermark. */
@@ -36,7 +42,7 @@ export interface CheckInput {
   /** reads that failed or stopped early (what they lack is then also reported as missing) */
   incompleteReads?: string[]
   /** acknowledged group commits (next offset to read) in the order they were acknowledged, then the final committed offsets */
-  commits?: Array<{ partition: number; offset: number }>
+  commits?: Array<{ partition: number; offset: number; at?: number }>
   /** records the group's consumers delivered (any order; redelivery after a rebalance is allowed) */
   delivered?: ReadRecord[]
   /** the consumers' delivery runs, for order and skip checks */
@@ -78,6 +84,8 @@ export interface CheckResult {
   nonMonotonicDelivery: Array<{ consumer: number; partition: number; from: number; to: number }>
   /** a consumer jumped over records the log holds, within one ownership */
   skippedDelivery: Array<{ consumer: number; partition: number; from: number; to: number }>
+  /** an ownership that began below a commit acknowledged before it was assigned: the commit was not durable */
+  startedBelowCommit: Array<{ consumer: number; partition: number; first: number; committed: number }>
   incompleteReads: string[]
   unconverged: string[]
   valid: boolean
@@ -245,6 +253,19 @@ function checkRuns(runs: readonly DeliveryRun[], log: Log): Pick<Anomalies, 'non
   return { nonMonotonicDelivery, skippedDelivery }
 }
 
+/** Each ownership starts at or after every commit of its partition acknowledged before it was assigned. */
+function checkRunStarts(input: CheckInput): Anomalies['startedBelowCommit'] {
+  const out: Anomalies['startedBelowCommit'] = []
+  for (const run of input.runs ?? []) {
+    const first = run.offsets[0]
+    if (run.assignedAt === undefined || first === undefined) continue
+    let committed = -1
+    for (const c of input.commits ?? []) if (c.partition === run.partition && c.at !== undefined && c.at < run.assignedAt) committed = Math.max(committed, c.offset)
+    if (first < committed) out.push({ consumer: run.consumer, partition: run.partition, first, committed })
+  }
+  return out
+}
+
 export function check(input: CheckInput): CheckResult {
   const log = indexLog(input.finalRead)
   const anomalies: Anomalies = {
@@ -258,6 +279,7 @@ export function check(input: CheckInput): CheckResult {
     divergentReplicas: checkReplicas(input.replicas ?? [], log),
     ...checkCommits(input, log),
     ...checkRuns(input.runs ?? [], log),
+    startedBelowCommit: checkRunStarts(input),
     incompleteReads: input.incompleteReads ?? [],
     unconverged: input.unconverged ?? [],
   }
@@ -287,7 +309,7 @@ export function summarize(r: CheckResult, extra: Record<string, string | number>
     ['divergent-replicas', r.divergentReplicas.length], ['committed-backwards', r.committedBackwards.length],
     ['committed-beyond-log', r.committedBeyondLog.length], ['committed-undelivered', r.committedUndelivered.length],
     ['undelivered', r.undelivered.length], ['non-monotonic-delivery', r.nonMonotonicDelivery.length],
-    ['skipped-delivery', r.skippedDelivery.length], ['incomplete-reads', r.incompleteReads.length],
+    ['skipped-delivery', r.skippedDelivery.length], ['started-below-commit', r.startedBelowCommit.length], ['incomplete-reads', r.incompleteReads.length],
     ['unconverged', r.unconverged.length],
     ...Object.entries(extra),
     ['valid', String(r.valid)],

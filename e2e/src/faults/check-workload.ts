@@ -28,6 +28,6 @@ export async function checkWorkload(cluster: ClusterReads, topic: string, w: Wor
   while (w.undelivered() > 0 && clock.now() < deadline) await new Promise((r) => clock.setTimeout(() => r(undefined), 100))
   return check({
     acked: w.acked, indeterminate: w.indeterminate, finalRead: read.finalRead, bounds: read.bounds, replicas: read.replicas,
-    incompleteReads: read.incompleteReads, delivered: w.delivered, runs: w.runs, unconverged,
+    incompleteReads: read.incompleteReads, commits: w.commits, delivered: w.delivered, runs: w.runs, unconverged,
   })
 }

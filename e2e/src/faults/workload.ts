@@ -86,10 +86,11 @@ export class Workload {
     const c = this.client(`faults-consumer-${id}`, this.o.consumerSasl).consumer({ groupId: this.o.groupId, fromBeginning: true, maxWaitTimeInMs: 200, autoCommitIntervalMs: 500 })
     this.consumers.add(c)
     const open = new Map<number, DeliveryRun>()
+    const assignedAt = new Map<number, number>()
     const runFor = (partition: number): DeliveryRun => {
       let run = open.get(partition)
       if (!run) {
-        run = { consumer: id, partition, offsets: [] }
+        run = { consumer: id, partition, offsets: [], assignedAt: assignedAt.get(partition) }
         open.set(partition, run)
         this.runs.push(run)
       }
@@ -97,7 +98,10 @@ export class Workload {
     }
     // a new ownership starts a new run; the previous owner's end is what it read
     const close = (p: { partitions: Array<{ partition: number }> }) => { for (const tp of p.partitions) open.delete(tp.partition) }
-    c.on('assigned', close)
+    c.on('assigned', (p: { partitions: Array<{ partition: number }> }) => {
+      close(p)
+      for (const tp of p.partitions) assignedAt.set(tp.partition, this.clock.now())
+    })
     c.on('revoked', close)
     c.on('lost', close)
     c.on('commit', (p: { offsets: Array<{ partition: number; offset: number }> }) => {
