@@ -113,6 +113,11 @@ describe('fault checker', () => {
     expect(r.nonMonotonicDelivery).toEqual([{ consumer: 0, partition: 0, from: 2, to: 1 }, { consumer: 1, partition: 0, from: 3, to: 3 }])
   })
 
+  test('a Raft term seen with two leaders (a split brain) makes the run invalid; one leader per term is fine', () => {
+    expect(check({ acked: [], finalRead: [], raftTerms: [{ term: 1, leaders: [2] }, { term: 2, leaders: [1, 3] }] })).toMatchObject({ valid: false, twoLeadersInATerm: [{ term: 2, leaders: [1, 3] }] })
+    expect(check({ acked: [], finalRead: [], raftTerms: [{ term: 1, leaders: [2] }, { term: 2, leaders: [3] }] })).toMatchObject({ valid: true, twoLeadersInATerm: [] })
+  })
+
   test('what did not converge after healing, or a final read that did not complete, makes the run invalid', () => {
     expect(check({ acked: [], finalRead: [], unconverged: ['p0: replica 3 at HW 1, leader at 2'] }).valid).toBe(false)
     const r = check({ acked: [], finalRead: [], incompleteReads: ['node 2 p0: read stuck at 4 below HW 9'] })

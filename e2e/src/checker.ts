@@ -49,6 +49,8 @@ export interface CheckInput {
   runs?: DeliveryRun[]
   /** liveness after healing: what did not converge (e.g. "p2: replica 3 at HW 10, leader at 12") */
   unconverged?: string[]
+  /** the metadata quorum's leaders seen in each term (faults/leader-watch.ts) */
+  raftTerms?: Array<{ term: number; leaders: number[] }>
 }
 
 export interface CheckResult {
@@ -88,6 +90,8 @@ export interface CheckResult {
   startedBelowCommit: Array<{ consumer: number; partition: number; first: number; committed: number }>
   incompleteReads: string[]
   unconverged: string[]
+  /** a Raft term with more than one leader: a split brain */
+  twoLeadersInATerm: Array<{ term: number; leaders: number[] }>
   valid: boolean
 }
 
@@ -282,6 +286,7 @@ export function check(input: CheckInput): CheckResult {
     startedBelowCommit: checkRunStarts(input),
     incompleteReads: input.incompleteReads ?? [],
     unconverged: input.unconverged ?? [],
+    twoLeadersInATerm: (input.raftTerms ?? []).filter((t) => t.leaders.length > 1),
   }
   const valid = Object.values(anomalies).every((v) => v.length === 0)
   return { ops: input.acked.length + (input.indeterminate?.length ?? 0), acked: input.acked.length, ...anomalies, valid }
@@ -310,7 +315,7 @@ export function summarize(r: CheckResult, extra: Record<string, string | number>
     ['committed-beyond-log', r.committedBeyondLog.length], ['committed-undelivered', r.committedUndelivered.length],
     ['undelivered', r.undelivered.length], ['non-monotonic-delivery', r.nonMonotonicDelivery.length],
     ['skipped-delivery', r.skippedDelivery.length], ['started-below-commit', r.startedBelowCommit.length], ['incomplete-reads', r.incompleteReads.length],
-    ['unconverged', r.unconverged.length],
+    ['unconverged', r.unconverged.length], ['two-leaders-in-a-term', r.twoLeadersInATerm.length],
     ...Object.entries(extra),
     ['valid', String(r.valid)],
   ]

@@ -13,6 +13,14 @@ import { parseSeed } from './prng.js'
 import { createFaultRun } from './run.js'
 import { FAULT_KINDS, FAULT_WEIGHTS, type FaultKind } from './schedule.js'
 
+/** A fault kind, or a family of them: `kill` is kill-leader, kill-follower, kill-controller and kill-all. */
+function kindsNamed(name: string): FaultKind[] {
+  if (FAULT_KINDS.includes(name as FaultKind)) return [name as FaultKind]
+  const family = FAULT_KINDS.filter((k) => k.startsWith(`${name}-`))
+  if (family.length === 0) throw new Error(`unknown fault kind ${name} (known: ${FAULT_KINDS.join(', ')}; kill = every kill-* kind)`)
+  return family
+}
+
 interface Args { seed: number; minutes: number; weights?: Partial<Record<FaultKind, number>> }
 
 function parseArgs(argv: string[]): Args {
@@ -29,14 +37,13 @@ function parseArgs(argv: string[]): Args {
     if (flag === '--seed') seedRaw = value()
     else if (flag === '--minutes') minutes = Number(value())
     else if (flag === '--faults') {
-      const kinds = value().split(',').map((k) => k.trim())
-      for (const k of kinds) if (!FAULT_KINDS.includes(k as FaultKind)) throw new Error(`unknown fault kind ${k} (known: ${FAULT_KINDS.join(', ')})`)
-      weights = Object.fromEntries(kinds.map((k) => [k, FAULT_WEIGHTS[k as FaultKind]]))
+      const kinds = value().split(',').flatMap((k) => kindsNamed(k.trim()))
+      weights = Object.fromEntries(kinds.map((k) => [k, FAULT_WEIGHTS[k]]))
     }
     else if (flag === '--help' || flag === '-h') {
       console.log(`usage: npm run e2e:long -- [--seed S] [--minutes M] [--faults kind,...]
   env TRIBUTARY_FAULT_SEED (seed), TRIBUTARY_FAULT_DUMP (history JSON file), TRIBUTARY_FAULT_LOG_DIR (broker logs); default 5 minutes, a random seed, every fault kind
-  fault kinds: ${FAULT_KINDS.join(', ')}`)
+  fault kinds: ${FAULT_KINDS.join(', ')} (kill: every kill-* kind)`)
       process.exit(0)
     } else throw new Error(`unknown argument ${argv[i]}`)
   }

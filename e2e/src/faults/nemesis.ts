@@ -4,8 +4,10 @@
  * starts (metadata from any reachable node), falling back to a seeded pick when
  * nobody knows (no leader right now).
  */
+import type { Admin } from '@tributary/client'
 import { ApiKey, type MetadataResponse } from '@tributary/protocol'
 import type { TestCluster } from '../cluster.js'
+import { ElasticNemesis } from './nemesis-elastic.js'
 import type { FaultNetwork } from './network.js'
 import type { Prng } from './prng.js'
 import { describeFault, type Fault, type Role } from './schedule.js'
@@ -16,18 +18,28 @@ export const RESOLVE_TIMEOUT_MS = 2000
 export interface Applied {
   /** what was done, with resolved node ids */
   text: string
-  heal(): Promise<void>
+  /** undo the fault; may say how it ended (e.g. a reassignment completed or reverted) */
+  heal(): Promise<string | void>
 }
 
 export class Nemesis {
   private readonly paused = new Set<number>()
+  /** reassign and voter-change steps, and the shape their heals leave */
+  readonly elastic: ElasticNemesis
 
   constructor(
     private readonly cluster: TestCluster,
     private readonly net: FaultNetwork,
     private readonly topic: string,
     private readonly rng: Prng,
-  ) {}
+    admin: Admin,
+  ) {
+    this.elastic = new ElasticNemesis({
+      cluster, admin, topic, rng,
+      live: (id) => !!cluster.node(id).process && !this.paused.has(id),
+      restart: (id) => this.restart(id),
+    })
+  }
 
   private ids(): number[] {
     return this.cluster.nodes.map((n) => n.nodeId)
@@ -137,6 +149,9 @@ export class Nemesis {
         this.net.client(id).set(f.mode)
         return { text: `${what} → node ${id}`, heal: async () => this.net.client(id).set('pass') }
       }
+      case 'reassign':
+      case 'voter-change':
+        return this.elastic.apply(f)
     }
   }
 

@@ -1,8 +1,9 @@
 /**
  * One fault run, shared by the jest test (short schedule) and `npm run
- * e2e:long`: start 3 brokers whose peer links and client links all cross
- * proxies, run the workload, play the seeded schedule, heal, wait for
- * convergence, read everything back and check it.
+ * e2e:long`: start 4 brokers (all voters, so a voter can be removed and added
+ * back and a partition at RF 3 always has a broker to move to) whose peer links
+ * and client links all cross proxies, run the workload, play the seeded
+ * schedule, heal, wait for convergence, read everything back and check it.
  */
 import { randomBytes } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
@@ -16,6 +17,7 @@ import { makeCerts } from '../certs.js'
 import { sleep, startCluster, type TestCluster } from '../cluster.js'
 import { check, examples, summarize, type CheckResult } from '../checker.js'
 import { finalRead, waitConverged, type FinalRead } from './final-read.js'
+import { LeaderWatch, type TermLeaders } from './leader-watch.js'
 import { Nemesis, type Applied } from './nemesis.js'
 import { createFaultNetwork, type FaultNetwork } from './network.js'
 import { createPrng } from './prng.js'
@@ -66,6 +68,17 @@ export interface FaultRunReport {
 }
 
 export const TOPIC = 'faults'
+/** Nodes of a fault run: one more than a partition's replicas. */
+export const NODES = 4
+/**
+ * The brokers' --reassignment-throttle-bytes: the workload's partitions hold tens to
+ * hundreds of KiB, so a reassign step copies for seconds and a cancel can land mid-copy.
+ */
+export const REASSIGNMENT_THROTTLE_BYTES = 16 * 1024
+/** Between one node's DescribeQuorum polls of the leader watch (one leader per term). */
+export const LEADER_WATCH_INTERVAL_MS = 250
+/** How long the starting voter set and replica sets may take to show on every node. */
+export const SHAPE_TIMEOUT_MS = 30_000
 export const GROUP = 'faults-group'
 /** After healing: producers keep going this long (writes must work again) before they stop. */
 export const RECOVERY_MS = 3000
@@ -105,6 +118,8 @@ interface RunHistory {
   commits: Array<{ partition: number; offset: number }>
   /** Writes acknowledged after healing: producing must work again. */
   recoveryAcks: number
+  /** the metadata quorum's leaders seen in each term */
+  raftTerms: TermLeaders[]
 }
 
 /** One run's processes and timeline; each step of run() is a method. */
@@ -115,6 +130,7 @@ class FaultRunner {
   private cluster: TestCluster | undefined
   private workload: Workload | undefined
   private observer: Tributary | undefined
+  private watch: LeaderWatch | undefined
   private certs: string | undefined
   private stopped = false
   private stopping: Promise<void> | undefined
@@ -136,6 +152,7 @@ class FaultRunner {
     this.stopping ??= (async () => {
       this.stopped = true
       await this.workload?.close().catch(() => {})
+      await this.watch?.stop()
       await this.observer?.close().catch(() => {})
       await this.cluster?.stop().catch(() => {})
       await this.net?.close().catch(() => {})
@@ -149,22 +166,23 @@ class FaultRunner {
     const schedule = drawSchedule(createPrng(o.seed), { durationMs: o.faultMs, partitions: this.partitions, ...o.schedule })
     this.note(`seed ${o.seed} (replay: TRIBUTARY_FAULT_SEED=${o.seed}); ${schedule.length} steps over ${o.faultMs / 1000} s`)
     const { network, cluster, sasl } = await this.setUp()
+    const nemesis = new Nemesis(cluster, network, TOPIC, createPrng(o.seed ^ 0x5eed), this.observer!.admin())
+    await nemesis.elastic.init(SHAPE_TIMEOUT_MS)
     const w = new Workload({ bootstrap: network.bootstrap, tls: cluster.clientTls, producerSasl: sasl?.producer, consumerSasl: sasl?.consumer, topic: TOPIC, partitions: this.partitions, groupId: GROUP })
     this.workload = w
     await w.startConsumers()
     w.startProducers()
-    const nemesis = new Nemesis(cluster, network, TOPIC, createPrng(o.seed ^ 0x5eed))
     const { faultStart, faultEnd } = await this.playSchedule(nemesis, schedule)
     const undone = await nemesis.healAll(READY_AFTER_HEAL_MS)
     this.note(`healed everything${undone.length > 0 ? ` (still in effect: ${undone.join('; ')})` : ''}; every node ready`)
-    const history = await this.collectHistory(cluster, w, faultEnd)
-    const { read, unconverged, commits } = history
+    const history = await this.collectHistory(cluster, w, faultEnd, nemesis)
+    const { read, unconverged, commits, raftTerms } = history
     const result = check({
       acked: w.acked, indeterminate: w.indeterminate, finalRead: read.finalRead, bounds: read.bounds, replicas: read.replicas,
-      incompleteReads: read.incompleteReads, commits, delivered: w.delivered, runs: w.runs, unconverged,
+      incompleteReads: read.incompleteReads, commits, delivered: w.delivered, runs: w.runs, unconverged, raftTerms,
     })
     if (o.dumpPath) await this.dumpHistory(o.dumpPath, w, history, result)
-    const summary = summarize(result, this.figures(w, schedule.length, history.recoveryAcks, faultStart, faultEnd))
+    const summary = summarize(result, { ...this.figures(w, schedule.length, history.recoveryAcks, faultStart, faultEnd), 'raft-terms-seen': raftTerms.length })
     const brokerLogs = result.valid ? '' : cluster.nodes.map((n) => `--- node ${n.nodeId}\n${n.logs.slice(-BROKER_LOG_LINES).join('\n')}`).join('\n')
     return { seed: o.seed, result, summary, anomalies: examples(result), timeline: this.timeline, brokerLogs, seconds: (Date.now() - this.started) / 1000 }
   }
@@ -175,20 +193,21 @@ class FaultRunner {
     const tls = o.tls || o.secure
     const network = createFaultNetwork(tls ? 'wss' : 'ws')
     this.net = network
-    if (tls) this.certs = await makeCerts({ nodes: 3, clients: ['client'] })
+    if (tls) this.certs = await makeCerts({ nodes: NODES, clients: ['client'] })
     const sasl = o.secure ? await saslSetup(this.certs!) : undefined
     const cluster = await startCluster({
       tls: this.certs ? { certsDir: this.certs, clientAuth: 'required' } : undefined,
-      nodes: 3,
+      nodes: NODES,
       logLevel: o.logLevel ?? 'warn',
       logDir: o.logDir,
       beforeStart: (nodes) => network.start(nodes),
       votersFor: (id, nodes) => network.votersFor(id, nodes),
       advertiseFor: (id) => network.advertiseFor(id),
-      brokerArgs: ['--offsets-topic-partitions', '4', ...(sasl?.brokerArgs ?? [])],
+      brokerArgs: ['--offsets-topic-partitions', '4', '--reassignment-throttle-bytes', String(REASSIGNMENT_THROTTLE_BYTES), ...(sasl?.brokerArgs ?? [])],
       harnessAuth: sasl ? 'broker' : 'anonymous',
     })
     this.cluster = cluster
+    this.watch = new LeaderWatch(cluster, cluster.nodes.map((n) => n.nodeId), LEADER_WATCH_INTERVAL_MS)
     this.note(`cluster up: ${cluster.nodes.map((n) => `node ${n.nodeId} ${n.url}`).join(', ')}${sasl ? ' (TLS, SCRAM-SHA-512 required, ACL authorizer)' : ''}`)
     this.observer = new Tributary({ brokers: network.bootstrap, clientId: 'faults-observer', tls: cluster.clientTls, sasl: sasl?.admin })
     const admin = this.observer.admin()
@@ -227,19 +246,26 @@ class FaultRunner {
     }
     await sleep(step.holdMs)
     for (const a of applied.reverse()) {
-      await a.heal()
-      this.note(`healed: ${a.text}`)
+      const outcome = await a.heal()
+      this.note(`healed: ${a.text}${outcome ? ` ⇒ ${outcome}` : ''}`)
     }
   }
 
-  /** After healing: producers recover then stop, replicas converge, every log is read, consumers catch up, the group's offsets are read. */
-  private async collectHistory(cluster: TestCluster, w: Workload, faultEnd: number): Promise<RunHistory> {
+  /**
+   * After healing: producers recover then stop, replicas converge, the voter set and
+   * replica sets are what the reassign and voter-change heals recorded, every log is
+   * read, consumers catch up, the group's offsets are read.
+   */
+  private async collectHistory(cluster: TestCluster, w: Workload, faultEnd: number, nemesis: Nemesis): Promise<RunHistory> {
     await sleep(RECOVERY_MS)
     await w.stopProducers(PRODUCER_DRAIN_MS)
     const recoveryAcks = w.ackTimes.filter((t) => t > faultEnd).length
     this.note(`producers stopped: ${w.acked.length} acked (${recoveryAcks} after healing), ${w.indeterminate.length} indeterminate`)
     const unconverged = await waitConverged(cluster, TOPIC, CONVERGE_TIMEOUT_MS)
     this.note(unconverged.length === 0 ? 'replicas converged' : `NOT converged: ${unconverged.join('; ')}`)
+    const shape = await nemesis.elastic.finalProblems()
+    this.note(shape.length === 0 ? 'voters and replica sets as the heals say' : `NOT as the heals say: ${shape.join('; ')}`)
+    unconverged.push(...shape)
     const read = await finalRead(cluster, TOPIC)
     if (read.incompleteReads.length > 0) this.note(`final read incomplete: ${read.incompleteReads.join('; ')}`)
     const deadline = Date.now() + DELIVERY_TIMEOUT_MS
@@ -253,7 +279,7 @@ class FaultRunner {
       return []
     })
     const commits = [...w.commits, ...committed.map((c) => ({ partition: c.partition, offset: c.offset }))]
-    return { read, unconverged, commits, recoveryAcks }
+    return { read, unconverged, commits, recoveryAcks, raftTerms: await this.watch!.stop() }
   }
 
   /** The whole history with the cluster's metadata log, as JSON, for digging into an anomaly. */
