@@ -108,11 +108,15 @@ async function createOnController(cluster: Cluster, topics: CreateTopicsRequestT
   await withRetry(async () => {
     const pending = topics.filter((t) => !answered.has(t.name))
     const r = await cluster.controllerCall(ApiKey.CreateTopics, { topics: pending, timeoutMs, validateOnly }, { timeoutMs: timeoutMs + 5_000 })
+    let lost: CreateTopicsAnswer | undefined
     for (const t of r.topics) {
-      if (t.errorCode === ErrorCode.NOT_CONTROLLER) unsure.add(t.name)
-      else answered.set(t.name, t)
+      if (t.errorCode !== ErrorCode.NOT_CONTROLLER) {
+        answered.set(t.name, t)
+      } else {
+        unsure.add(t.name)
+        lost ??= t
+      }
     }
-    const lost = r.topics.find((t) => t.errorCode === ErrorCode.NOT_CONTROLLER)
     if (lost) throw responseError(lost.errorCode, lost.errorMessage, `createTopics ${lost.name}`)
   }, cluster.retry, { ...cluster.retryContext, beforeRetry: () => cluster.refreshMetadata() })
   return { answers: topics.map((t) => answered.get(t.name)!), unsure }
