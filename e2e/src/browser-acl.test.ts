@@ -18,7 +18,7 @@ import {
   Tributary, type AclBinding,
 } from '@tributary/client'
 import { ErrorCode } from '@tributary/protocol'
-import { openScriptPage, type ScriptPage } from './chromium.js'
+import { openScriptPage, runPageFunction, type ScriptPage } from './chromium.js'
 import { REPO_ROOT, startCluster, type TestCluster } from './cluster.js'
 
 const ADMIN_PASSWORD = `admin-${randomBytes(8).toString('hex')}`
@@ -124,7 +124,7 @@ test('headless Chromium with the read-only dashboard token reads orders and is r
 
   opened = await openScriptPage(js, path.join(dir, 'profile'), 'dashboard')
   const { page, errors } = opened
-  const r = await page.evaluate(([brokers, t, n]) => (window as any).runTest(brokers, t, n), [cluster.bootstrap, token('dashboard'), ORDERS.length] as const)
+  const r = await runPageFunction(page, 'runTest', [cluster.bootstrap, token('dashboard'), ORDERS.length])
   expect(errors).toEqual([])
 
   // What it may do.

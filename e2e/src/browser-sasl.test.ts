@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { build } from 'esbuild'
-import { openScriptPage, type ScriptPage } from './chromium.js'
+import { openScriptPage, runPageFunction, type ScriptPage } from './chromium.js'
 import { REPO_ROOT, startCluster, type TestCluster } from './cluster.js'
 
 const PASSWORD = `web-${randomBytes(6).toString('hex')}`
@@ -76,7 +76,7 @@ test('headless Chromium logs in with SCRAM-SHA-256/512 on WebCrypto and with a t
 
   opened = await openScriptPage(js, path.join(dir, 'profile'), 'sasl')
   const { page, errors } = opened
-  const r = await page.evaluate(([brokers, password, t]) => (window as any).runTest(brokers, password, t), [cluster.bootstrap, PASSWORD, token] as const)
+  const r = await runPageFunction(page, 'runTest', [cluster.bootstrap, PASSWORD, token])
   expect(errors).toEqual([])
   expect(r.subtle).toBe(true)
   expect(r.sha256).toEqual({ ok: true, high: 1 })

@@ -17,30 +17,40 @@ import { build } from 'esbuild'
 import type { BrowserContext } from 'playwright-core'
 import { partitionForKey } from '@tributary/client'
 import { makeCerts } from './certs.js'
-import { findChromium, launchChromium } from './chromium.js'
+import { findChromium, launchChromium, runPageFunction } from './chromium.js'
 import { REPO_ROOT, startCluster, type TestCluster } from './cluster.js'
 
 /** What the page runs: the README's flow, in the browser. */
 const PAGE_SCRIPT = `
 import { Tributary, text } from '@tributary/client'
 window.runTest = async (brokers, extra = {}) => {
+  // window.step says where the flow is, so a failure names the step that did not finish
+  window.step = 'createTopic'
   const t = new Tributary({ brokers, clientId: 'browser', ...extra })
   try {
     await t.admin().createTopic({ topic: 'web', partitions: 3, replicationFactor: 1 })
+    window.step = 'send'
     const producer = t.producer({ lingerMs: 5 })
     const sent = await producer.send({ topic: 'web', messages: Array.from({ length: 60 }, (_, i) => ({ key: 'k' + (i % 12), value: 'v' + i, headers: { n: String(i) } })) })
+    window.step = 'producer.close'
     await producer.close()
+    window.step = 'subscribe'
     const consumer = t.consumer({ groupId: 'browser-group', fromBeginning: true, maxWaitTimeInMs: 100 })
     await consumer.subscribe({ topics: ['web'] })
     const got = []
+    window.step = 'consume 0/60'
     for await (const m of consumer) {
       got.push({ key: text(m.key), value: text(m.value), partition: m.partition, offset: m.offset, n: text(m.headers.n) })
+      window.step = 'consume ' + got.length + '/60'
       if (got.length === 60) break
     }
+    window.step = 'consumer.disconnect'
     await consumer.disconnect()
     return { sent, got, ua: navigator.userAgent, nativeWebSocket: typeof WebSocket === 'function' }
   } finally {
+    window.step += ', then client.close'
     await t.close()
+    window.step += ' (closed)'
   }
 }
 window.ready = true
@@ -101,7 +111,7 @@ async function runInChromium(brokers: string[], extraFlags: string[] = [], clien
   page.on('pageerror', (e) => errors.push(e.message))
   await page.goto(pageUrl)
   await page.waitForFunction(() => (window as any).ready === true, undefined, { timeout: 10_000 })
-  const r = await page.evaluate(([b, c]) => (window as any).runTest(b, c), [brokers, clientConfig] as const)
+  const r = await runPageFunction(page, 'runTest', [brokers, clientConfig])
   expect(errors).toEqual([])
   return r
 }

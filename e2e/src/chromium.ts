@@ -122,3 +122,35 @@ export async function openScriptPage(js: string, profileDir: string, title: stri
     throw err
   }
 }
+
+interface PageRun { done?: boolean; ok?: boolean; value?: unknown; message?: string }
+
+/**
+ * Call the page's `window[fn](...args)` (an async function) and return what it
+ * resolves to, or throw with its error's message. The run's promise is kept on
+ * `window`, and the test waits for a result the page stores there: handing the
+ * promise itself to `page.evaluate` lets Chromium's inspector report "Resulting
+ * promise was garbage collected" for a run that is waiting on the network and
+ * does finish (seen under load, after the flow had completed). If the run does
+ * not finish within `timeoutMs`, the error names `window.step`, where the page's
+ * script says it is.
+ */
+export async function runPageFunction(page: Page, fn: string, args: unknown[], timeoutMs = 90_000): Promise<any> {
+  await page.evaluate(([name, a]) => {
+    const w = window as unknown as Record<string, unknown> & { pageRun: PageRun; pageRunPromise: Promise<unknown> }
+    const run: PageRun = {}
+    w.pageRun = run
+    w.pageRunPromise = Promise.resolve()
+      .then(() => (w[name] as (...x: unknown[]) => Promise<unknown>)(...a))
+      .then((value) => Object.assign(run, { done: true, ok: true, value }), (err: unknown) => Object.assign(run, { done: true, ok: false, message: err instanceof Error ? err.message : String(err) }))
+  }, [fn, args] as const)
+  try {
+    await page.waitForFunction(() => (window as unknown as { pageRun: PageRun }).pageRun.done === true, undefined, { timeout: timeoutMs, polling: 50 })
+  } catch (err) {
+    const step = await page.evaluate(() => (window as unknown as { step?: string }).step).catch(() => undefined)
+    throw new Error(`${(err as Error).message} (the page's ${fn} was at: ${step ?? 'no step recorded'})`, { cause: err })
+  }
+  const run = await page.evaluate(() => (window as unknown as { pageRun: PageRun }).pageRun)
+  if (!run.ok) throw new Error(run.message)
+  return run.value
+}
