@@ -581,6 +581,9 @@ describe('consumer group', () => {
   })
 
   /** Heartbeats a member sent since `from` (an index into fake.requests). */
+  // Short, so ten heartbeats outlast it 3 times over, yet long enough that a loaded
+  // machine's timer delays do not expire a member that is heartbeating.
+  const SHORT_SESSION_MS = 600
   const heartbeatsOf = (fake: FakeCluster, memberId: string, from: number): number =>
     fake.requests.slice(from).filter((r) => r.apiKey === ApiKey.ConsumerGroupHeartbeat && r.body.memberId === memberId).length
 
@@ -588,7 +591,7 @@ describe('consumer group', () => {
     const { fake, client } = setup(2, 1)
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))
-    const a = client.consumer({ groupId: 'slow', fromBeginning: true, sessionTimeoutMs: 200, ...fast })
+    const a = client.consumer({ groupId: 'slow', fromBeginning: true, sessionTimeoutMs: SHORT_SESSION_MS, ...fast })
     const events: string[] = []
     for (const e of ['revoked', 'lost'] as const) a.on(e, (x: { partitions: Array<{ partition: number }> }) => events.push(`${e} ${x.partitions.map((p) => p.partition)}`))
     await a.subscribe({ topics: ['orders'] })
@@ -598,13 +601,13 @@ describe('consumer group', () => {
     await client.producer().send({ topic: 'orders', messages: [{ value: 'slow', partition: 1 }] })
     await waitFor(() => busy, 'the handler is busy with partition 1')
     // b joins: a must give partition 1 up, which waits for the handler
-    const b = client.consumer({ groupId: 'slow', fromBeginning: true, sessionTimeoutMs: 200, ...fast })
+    const b = client.consumer({ groupId: 'slow', fromBeginning: true, sessionTimeoutMs: SHORT_SESSION_MS, ...fast })
     await b.subscribe({ topics: ['orders'] })
     await b.run({ eachMessage: async () => {} })
     const from = fake.requests.length
     const aId = (a as any).member.memberId as string
     try {
-      await waitFor(() => heartbeatsOf(fake, aId, from) >= 10, 'a to keep heartbeating through the revocation (10 heartbeats, 2.5 session timeouts)')
+      await waitFor(() => heartbeatsOf(fake, aId, from) >= 10, 'a to keep heartbeating through the revocation (10 heartbeats, over 3 session timeouts)')
       expect(events).toEqual([])
       expect(fake.groups.group('slow').members.has(aId)).toBe(true)
     } finally {
@@ -621,7 +624,7 @@ describe('consumer group', () => {
     fake.intercept = (r) => (r.apiKey === ApiKey.OffsetFetch ? 'hold' : undefined)
     const got: ConsumedMessage[] = []
     const lost: unknown[] = []
-    const c = client.consumer({ groupId: 'held', fromBeginning: true, sessionTimeoutMs: 200, ...fast })
+    const c = client.consumer({ groupId: 'held', fromBeginning: true, sessionTimeoutMs: SHORT_SESSION_MS, ...fast })
     c.on('lost', (e) => lost.push(e))
     await c.subscribe({ topics: ['orders'] })
     await collect(c, got)

@@ -14,8 +14,8 @@ export function fakeClient(fake: FakeCluster, config: Partial<ClientConfig> = {}
   })
 }
 
-/** Poll cond until true or the deadline passes (then throw with `what`). */
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
+/** Poll cond until true or the deadline passes (then throw with `what`); the default deadline leaves room for a loaded CI machine. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
