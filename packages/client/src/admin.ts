@@ -103,12 +103,23 @@ export class Admin {
     return createPartitions(this.cluster, args)
   }
 
+  /**
+   * A broker's configs (type 'broker', name its id) are asked of that broker, as
+   * Kafka's AdminClient does: only it knows its static flags. Topics and the
+   * cluster-wide broker default (name '') are asked of any broker.
+   */
   async describeConfigs(args: { resources: Array<{ type: ConfigResourceType; name: string; names?: string[] }> }): Promise<Array<{ type: ConfigResourceType; name: string; configs: ConfigEntry[] }>> {
     assertArg(args && Array.isArray(args.resources) && args.resources.length > 0, "describeConfigs expects { resources: [{ type: 'topic', name }] }")
-    const r = await this.cluster.callAny(ApiKey.DescribeConfigs, { resources: args.resources.map((x) => ({ type: x.type, name: x.name, names: x.names ?? null })) })
-    const e = r.resources.find((x) => x.errorCode !== ErrorCode.NONE)
+    const answers = await Promise.all(args.resources.map(async (x) => {
+      const resources = [{ type: x.type, name: x.name, names: x.names ?? null }]
+      const node = x.type === 'broker' && /^\d+$/.test(x.name) ? Number(x.name) : undefined
+      const r = node === undefined ? await this.cluster.callAny(ApiKey.DescribeConfigs, { resources }) : await (await this.nodeOrAny(node)).call(ApiKey.DescribeConfigs, { resources })
+      return r.resources
+    }))
+    const all = answers.flat()
+    const e = all.find((x) => x.errorCode !== ErrorCode.NONE)
     if (e) throw responseError(e.errorCode, e.errorMessage, `describeConfigs ${e.type} ${e.name}`)
-    return r.resources.map((x) => ({ type: x.type, name: x.name, configs: x.configs }))
+    return all.map((x) => ({ type: x.type, name: x.name, configs: x.configs }))
   }
 
   /** Incremental: each entry sets (value) or deletes (value null / op 'delete') one config. */

@@ -28,7 +28,12 @@ export interface CreatePartitionsResponse { topics: Array<{ name: string; errorC
 
 export type ConfigResourceType = 'topic' | 'broker'
 export interface DescribeConfigsRequest { resources: Array<{ type: ConfigResourceType; name: string; names?: string[] | null }> }
-export interface ConfigEntry { name: string; value: string | null; isDefault: boolean; readOnly: boolean; source: 'topic' | 'broker' | 'default' }
+/**
+ * source, as Kafka's ConfigSource: 'topic' a topic's own setting, 'dynamic-broker' a
+ * broker's dynamic setting, 'dynamic-default-broker' the cluster-wide dynamic
+ * setting, 'broker' a broker's static flag, 'default' the built-in default.
+ */
+export interface ConfigEntry { name: string; value: string | null; isDefault: boolean; readOnly: boolean; source: 'topic' | 'dynamic-broker' | 'dynamic-default-broker' | 'broker' | 'default' }
 export interface DescribeConfigsResponse {
   resources: Array<{ type: ConfigResourceType; name: string; errorCode: number; errorMessage?: string | null; configs: ConfigEntry[] }>
 }

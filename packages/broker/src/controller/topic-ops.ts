@@ -12,6 +12,7 @@ import {
 import type { MetadataImage, TopicState } from '../metadata/image-types.js'
 import type { ConfigRecord, MetadataRecord, PartitionRecord } from '../metadata/records.js'
 import { TOPIC_CONFIGS, validateTopicConfig } from '../topic-config.js'
+import { planBrokerConfigs } from './broker-config-ops.js'
 import { isLive } from './partition-election.js'
 import { collidingTopic, isInternalTopicName, partitionCount, placeOnLiveBrokers, topicNameProblem } from './placement.js'
 import { PARTITIONS_PER_TOPIC_MAX } from './requests.js'
@@ -161,7 +162,13 @@ export function planAlterConfigs(image: MetadataImage, resources: AlterConfigsRe
   const records: ConfigRecord[] = []
   for (const { type, name, configs } of resources) {
     const answer = (errorCode: number, errorMessage?: string) => answers.push({ type, name, errorCode, errorMessage: errorMessage ?? null })
-    if (type !== 'topic') { answer(ErrorCode.INVALID_REQUEST, 'only topic configs can be altered (broker configs are static)'); continue }
+    if (type === 'broker') {
+      const planned = planBrokerConfigs(image, { type, name, configs })
+      if (!planned.ok) { answer(planned.errorCode, planned.message); continue }
+      records.push(...planned.records)
+      answer(ErrorCode.NONE)
+      continue
+    }
     const t = image.topicsByName.get(name)
     if (!t) { answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${name}'`); continue }
     const mine: ConfigRecord[] = []

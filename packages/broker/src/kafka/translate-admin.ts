@@ -8,7 +8,8 @@
  * CreatePartitions, APPEND/SUBTRACT in IncrementalAlterConfigs, resource types
  * other than topics and brokers, and transactional ids (no transactions).
  * Kafka's AlterConfigs replaces a resource's whole dynamic config set, so it
- * reads the set first and deletes what the request leaves out.
+ * deletes what the request leaves out (a topic's: read first; a broker's: every
+ * dynamic broker config not named).
  */
 import {
   ApiKey, ErrorCode, KafkaApiKey,
@@ -16,6 +17,7 @@ import {
   type DescribeConfigsResponse, type DescribeProducersResponse, type DescribeQuorumResponse, type InitProducerIdResponse, type OffsetForLeaderEpochResponse, type QuorumReplicaState,
 } from '@tributary/protocol'
 import type { HandlerResult } from '../seams.js'
+import { DYNAMIC_BROKER_CONFIGS } from '../broker-dynamic-config.js'
 import { parseKafkaEndpoint } from './endpoint.js'
 import { arr, eachPartition, type Invoke, type Obj, type Translation } from './translation.js'
 
@@ -24,8 +26,8 @@ const RESOURCE_TOPIC = 2
 const RESOURCE_BROKER = 4
 const RESOURCE_TYPES = new Map<number, 'topic' | 'broker'>([[RESOURCE_TOPIC, 'topic'], [RESOURCE_BROKER, 'broker']])
 const RESOURCE_CODES = new Map<string, number>([['topic', RESOURCE_TOPIC], ['broker', RESOURCE_BROKER]])
-/** Kafka's ConfigSource codes: DYNAMIC_TOPIC_CONFIG, STATIC_BROKER_CONFIG, DEFAULT_CONFIG. */
-const CONFIG_SOURCES: Readonly<Record<ConfigEntry['source'], number>> = { topic: 1, broker: 4, default: 5 }
+/** Kafka's ConfigSource codes: DYNAMIC_TOPIC_CONFIG, DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG, DEFAULT_CONFIG. */
+const CONFIG_SOURCES: Readonly<Record<ConfigEntry['source'], number>> = { 'topic': 1, 'dynamic-broker': 2, 'dynamic-default-broker': 3, 'broker': 4, 'default': 5 }
 /** IncrementalAlterConfigs operations. */
 const OP_SET = 0
 const OP_DELETE = 1
@@ -119,11 +121,12 @@ const alterConfigs: Translation = {
   call: (k, _v, invoke) => alter(k, invoke, async (r) => {
     const given = arr(r.configs)
     const sets = given.map((c) => ({ name: String(c.name), op: 'set' as const, value: c.value }))
-    if (r.type !== 'topic') return sets
-    // The whole set is replaced: what is set on the topic now and not named here goes back to its default.
+    const named = new Set(given.map((c) => c.name))
+    // The whole set is replaced: a dynamic broker config not named here is deleted (deleting one that is not set changes nothing).
+    if (r.type === 'broker') return [...sets, ...[...DYNAMIC_BROKER_CONFIGS.keys()].filter((n) => !named.has(n)).map((name) => ({ name, op: 'delete' as const }))]
+    // What is set on the topic now and not named here goes back to its default.
     const now = await invoke(ApiKey.DescribeConfigs, { resources: [{ type: 'topic', name: r.resourceName }] })
     const current = now?.errorCode === ErrorCode.NONE ? (now.body as DescribeConfigsResponse).resources[0]?.configs ?? [] : []
-    const named = new Set(given.map((c) => c.name))
     return [...sets, ...current.filter((c) => c.source === 'topic' && !named.has(c.name)).map((c) => ({ name: c.name, op: 'delete' as const }))]
   }),
   response: alterResponse,

@@ -59,6 +59,8 @@ export interface MetadataImage {
   readonly users: UserCredentials
   /** ACL bindings by record id */
   readonly acls: ReadonlyMap<string, AclBinding>
+  /** dynamic broker configs (broker-dynamic-config.ts) by resource: a broker id, or '' for every broker; only the names set */
+  readonly brokerConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>
 }
 
 /** What changed when one committed record was applied. */
@@ -66,6 +68,8 @@ export type MetadataChange =
   | { type: 'partition'; partition: PartitionState; previous: PartitionState | null }
   | { type: 'topic-removed'; topic: TopicState }
   | { type: 'topic-config'; topic: TopicState }
+  /** a dynamic broker config of resource `name` (a broker id, or '' for every broker) was set or removed */
+  | { type: 'broker-config'; name: string }
   | { type: 'broker'; broker: BrokerRegistration }
   | { type: 'broker-removed'; nodeId: number }
   /** a user's credentials were set or removed: their next (re-)authentication sees it */

@@ -47,6 +47,7 @@ class ImageDraft {
   private byIdW: Map<string, TopicState> | null = null
   private usersW: Map<string, ReadonlyMap<string, ScramCredentialState>> | null = null
   private aclsW: Map<string, AclBinding> | null = null
+  private brokerConfigsW: Map<string, Readonly<Record<string, string>>> | null = null
   /** topics created or copied by this entry: nobody else holds them yet, so they may change in place */
   private readonly ownTopics = new Set<string>()
 
@@ -70,6 +71,16 @@ class ImageDraft {
 
   writableAcls(): Map<string, AclBinding> {
     return (this.aclsW ??= new Map(this.base.acls))
+  }
+
+  /** Set (value) or remove (null) one dynamic config of broker resource `name`; a resource left with none is dropped. */
+  setBrokerConfig(name: string, key: string, value: string | null): void {
+    const w = (this.brokerConfigsW ??= new Map(this.base.brokerConfigs))
+    const next = { ...w.get(name) }
+    if (value === null) delete next[key]
+    else next[key] = value
+    if (Object.keys(next).length === 0) w.delete(name)
+    else w.set(name, next)
   }
 
   putTopic(t: TopicState, ownedByEntry: boolean): void {
@@ -103,6 +114,7 @@ class ImageDraft {
       nextProducerId: this.nextProducerId,
       users: this.usersW ?? b.users,
       acls: this.aclsW ?? b.acls,
+      brokerConfigs: this.brokerConfigsW ?? b.brokerConfigs,
     }
   }
 }
@@ -176,7 +188,12 @@ function applyRecord(d: ImageDraft, r: MetadataRecord, index: number): void {
       return
     }
     case 'Config': {
-      if (r.resourceType !== 'topic') return // broker-level dynamic configs: reserved
+      if (r.resourceType === 'broker') {
+        d.setBrokerConfig(r.name, r.key, r.value)
+        d.changes.push({ type: 'broker-config', name: r.name })
+        return
+      }
+      if (r.resourceType !== 'topic') return
       const named = d.topicsByName.get(r.name)
       if (!named) return
       const t = d.writableTopic(named.topicId)!

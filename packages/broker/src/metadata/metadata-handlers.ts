@@ -5,7 +5,7 @@
  */
 import {
   API_VERSIONS, ApiKey, ErrorCode, operationsBitfield, TOPIC_OPERATIONS,
-  type ApiVersionsResponse, type DescribeConfigsResponse, type MetadataResponse, type PartitionMetadata, type TopicMetadata,
+  type ApiVersionsResponse, type ConfigEntry, type DescribeConfigsResponse, type MetadataResponse, type PartitionMetadata, type TopicMetadata,
 } from '@tributary/protocol'
 import type { Entry } from '@tributary/raft'
 import type { BrokerConfig } from '../config.js'
@@ -15,6 +15,7 @@ import type { HandlerRegistry, HandlerResult } from '../seams.js'
 import type { MetadataImage, MetadataView, TopicState } from './image-types.js'
 import { endpointFor, listenerOf } from '../net/listeners.js'
 import { imageForInspection } from './metadata-image.js'
+import { CLUSTER_DEFAULT, DYNAMIC_BROKER_CONFIGS, dynamicBrokerConfig, FOLLOWER_THROTTLED_RATE } from '../broker-dynamic-config.js'
 import { metadataLogPage } from './metadata-log.js'
 
 /** Entries one MetadataLog request may return. */
@@ -99,7 +100,8 @@ export function registerMetadataApis(registry: HandlerRegistry, deps: MetadataHa
     const resources: DescribeConfigsResponse['resources'] = body.resources.map((res: any) => {
       const name = String(res?.name)
       if (res?.type === 'topic') return describeTopicConfigs(image.topicsByName.get(name), name, res.names)
-      if (res?.type === 'broker' && (name === String(deps.nodeId) || name === '')) return describeBroker(deps, res.names)
+      if (res?.type === 'broker' && name === String(deps.nodeId)) return describeBroker(deps, image, res.names)
+      if (res?.type === 'broker' && name === CLUSTER_DEFAULT) return describeClusterDefault(image, res.names)
       return { type: res?.type === 'broker' ? 'broker' : 'topic', name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `ask node ${name} for its broker configs`, configs: [] }
     })
     return ok({ resources })
@@ -121,12 +123,36 @@ export function registerMetadataApis(registry: HandlerRegistry, deps: MetadataHa
   registry.register(ApiKey.MetadataSnapshots, (): HandlerResult => ok({ snapshots: deps.snapshots() }))
 }
 
-function describeBroker(deps: MetadataHandlerDeps, names: unknown): DescribeConfigsResponse['resources'][number] {
-  const wanted = Array.isArray(names) ? new Set(names) : null
-  const configs = BROKER_OPTIONS.filter((o) => !wanted || wanted.has(o.flag) || wanted.has(o.key)).map((o) => {
+type DescribedResource = DescribeConfigsResponse['resources'][number]
+
+const wantedNames = (names: unknown): Set<unknown> | null => (Array.isArray(names) ? new Set(names) : null)
+
+/** This node's configs: its static flags (read-only), then the dynamic ones in force here. */
+function describeBroker(deps: MetadataHandlerDeps, image: MetadataImage, names: unknown): DescribedResource {
+  const wanted = wantedNames(names)
+  const configs: ConfigEntry[] = BROKER_OPTIONS.filter((o) => !wanted || wanted.has(o.flag) || wanted.has(o.key)).map((o) => {
     const v = deps.config[o.key]
     const value = v === null || v === undefined ? null : o.key === 'voters' ? deps.config.voters.map((x) => `${x.nodeId}@${x.endpoint}`).join(',') : String(v)
     return { name: o.flag, value, isDefault: o.default !== undefined && String(o.default) === value, readOnly: true, source: 'broker' as const }
   })
+  for (const spec of DYNAMIC_BROKER_CONFIGS.values()) {
+    if (wanted && !wanted.has(spec.name)) continue
+    const dynamic = dynamicBrokerConfig(image, deps.nodeId, spec.name)
+    if (dynamic) { configs.push({ name: spec.name, value: dynamic.value, isDefault: false, readOnly: false, source: dynamic.source }); continue }
+    // not set dynamically: the follower rate's static twin is --reassignment-throttle-bytes; 0 = unthrottled
+    const flag = spec.name === FOLLOWER_THROTTLED_RATE ? deps.config.reassignmentThrottleBytes : 0
+    configs.push({ name: spec.name, value: String(flag), isDefault: flag === 0, readOnly: false, source: flag === 0 ? 'default' : 'broker' })
+  }
   return { type: 'broker', name: String(deps.nodeId), errorCode: ErrorCode.NONE, errorMessage: null, configs }
+}
+
+/** The cluster-wide dynamic settings (resource ''): only the ones set, as Kafka's describe of the default entity. */
+function describeClusterDefault(image: MetadataImage, names: unknown): DescribedResource {
+  const wanted = wantedNames(names)
+  const set = image.brokerConfigs.get(CLUSTER_DEFAULT) ?? {}
+  const configs: ConfigEntry[] = Object.entries(set)
+    .filter(([name]) => !wanted || wanted.has(name))
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, value]) => ({ name, value, isDefault: false, readOnly: false, source: 'dynamic-default-broker' as const }))
+  return { type: 'broker', name: CLUSTER_DEFAULT, errorCode: ErrorCode.NONE, errorMessage: null, configs }
 }

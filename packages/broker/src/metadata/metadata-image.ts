@@ -21,6 +21,7 @@ export function emptyImage(): MetadataImage {
     nextProducerId: FIRST_PRODUCER_ID,
     users: new Map(),
     acls: new Map(),
+    brokerConfigs: new Map(),
   }
 }
 
@@ -37,7 +38,11 @@ interface ImageSnapshotV0 {
   users?: UserSnapshot[]
   /** ACL bindings (absent in snapshots written before ACLs existed) */
   acls?: AclSnapshotEntry[]
+  /** dynamic broker configs by resource (absent in snapshots written before they existed, or when none is set) */
+  brokerConfigs?: BrokerConfigSnapshot[]
 }
+
+interface BrokerConfigSnapshot { name: string; configs: Record<string, string> }
 
 /** The image as plain data, credentials included: for snapshots only (see imageForInspection). */
 export function imageToPlain(image: MetadataImage): ImageSnapshotV0 {
@@ -50,7 +55,16 @@ export function imageToPlain(image: MetadataImage): ImageSnapshotV0 {
     nextProducerId: image.nextProducerId,
     users: usersToSnapshot(image.users),
     acls: aclsToSnapshot(image.acls),
+    ...(image.brokerConfigs.size > 0 ? { brokerConfigs: brokerConfigsToSnapshot(image.brokerConfigs) } : {}),
   }
+}
+
+function brokerConfigsToSnapshot(configs: MetadataImage['brokerConfigs']): BrokerConfigSnapshot[] {
+  return [...configs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, c]) => ({ name, configs: { ...c } }))
+}
+
+function brokerConfigsFromSnapshot(s: BrokerConfigSnapshot[] | undefined): MetadataImage['brokerConfigs'] {
+  return new Map((Array.isArray(s) ? s : []).map((r) => [String(r.name), { ...r.configs }]))
 }
 
 /**
@@ -84,6 +98,7 @@ export function decodeImage(bytes: Uint8Array): Result<MetadataImage> {
     nextProducerId: s.nextProducerId,
     users: usersFromSnapshot(s.users),
     acls: aclsFromSnapshot(s.acls),
+    brokerConfigs: brokerConfigsFromSnapshot(s.brokerConfigs),
   })
 }
 
@@ -108,6 +123,9 @@ export function diffImages(before: MetadataImage, after: MetadataImage): Metadat
     if (!sameUsers(before.users.get(name), after.users.get(name))) changes.push({ type: 'user', name })
   }
   if (!sameAclMaps(before.acls, after.acls)) changes.push({ type: 'acls' })
+  for (const name of new Set([...before.brokerConfigs.keys(), ...after.brokerConfigs.keys()])) {
+    if (!sameStrings(before.brokerConfigs.get(name), after.brokerConfigs.get(name))) changes.push({ type: 'broker-config', name })
+  }
   return { changes }
 }
 

@@ -63,7 +63,11 @@ export interface PartitionChangeRecord {
   partitionEpoch: number
 }
 export interface RemoveTopicRecord { type: 'RemoveTopic'; version: 0; topicId: string }
-/** value null = delete the setting. resourceType 'topic' names a topic; 'broker' with name '' is cluster-wide. */
+/**
+ * value null = delete the setting. resourceType 'topic' names a topic; 'broker'
+ * names a broker id, or '' for every broker (dynamic broker configs,
+ * broker-dynamic-config.ts; a broker that predates them skips these records).
+ */
 export interface ConfigRecord { type: 'Config'; version: 0; resourceType: 'topic' | 'broker'; name: string; key: string; value: string | null }
 /** Allocates [firstProducerId, firstProducerId + count) to the controller; image.nextProducerId moves past it. */
 export interface ProducerIdsRecord { type: 'ProducerIds'; version: 0; brokerId: number; brokerEpoch: number; nextProducerId: number }

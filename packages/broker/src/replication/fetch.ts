@@ -169,7 +169,9 @@ async function readPass(host: ReplicaHost, req: FetchRequest, entries: Entry[], 
       }
       if (first && fp.fetchOffset >= part.logStartOffset() && fp.fetchOffset <= part.logEndOffset()) part.onFollowerFetch(req.replicaId, fp.fetchOffset)
     }
-    const limit = Math.min(fp.partitionMaxBytes, remaining)
+    // a replica being added by a reassignment copies what this leader's throttle allows now; the rest waits for the next fetch
+    const throttled = isFollower && host.leaderThrottle.enabled && host.isAddingReplica(topic, fp.partition, req.replicaId)
+    const limit = Math.min(fp.partitionMaxBytes, remaining, throttled ? host.leaderThrottle.available() : Infinity)
     if (limit <= 0) {
       out.partitions.push({ ...common(part), partition: fp.partition, errorCode: ErrorCode.NONE, records: EMPTY })
       continue
@@ -187,6 +189,7 @@ async function readPass(host: ReplicaHost, req: FetchRequest, entries: Entry[], 
       continue
     }
     const records = r.value.records
+    if (throttled) host.leaderThrottle.consume(records.length)
     remaining -= records.length
     out.bytes += records.length
     out.partitions.push({ ...common(part), partition: fp.partition, errorCode: ErrorCode.NONE, records })

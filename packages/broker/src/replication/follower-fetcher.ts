@@ -57,6 +57,13 @@ export class FollowerFetcher {
     this.states.delete(p)
   }
 
+  /** The follower throttle's rate changed: replicas being added that wait on the old rate look again now. */
+  throttleChanged(): void {
+    const now = this.host.clock.now()
+    for (const s of this.states.values()) if (s.retryAtMs > now && this.host.isAdding(s.p.topic, s.p.partition)) s.retryAtMs = now
+    this.wakeBackoff?.()
+  }
+
   stop(): void {
     this.stopped = true
     this.cancelBackoff?.()
@@ -171,13 +178,13 @@ export class FollowerFetcher {
     const cfg = this.host.config
     // replicas being added by a reassignment share what the throttle allows now (reassignment-throttle.ts)
     const throttled = new Set<FetchState>()
-    let budget = this.host.throttle.available()
+    let budget = this.host.followerThrottle.available()
     for (const s of ready) {
       if (!this.current(s)) continue
       let partitionMaxBytes = cfg.replicaFetchMaxBytes
-      if (this.host.throttle.enabled && this.host.isAdding(s.p.topic, s.p.partition)) {
+      if (this.host.followerThrottle.enabled && this.host.isAdding(s.p.topic, s.p.partition)) {
         if (budget < 1) {
-          s.retryAtMs = this.host.clock.now() + Math.max(1, this.host.throttle.msUntilAvailable())
+          s.retryAtMs = this.host.clock.now() + Math.max(1, this.host.followerThrottle.msUntilAvailable())
           continue
         }
         partitionMaxBytes = Math.min(partitionMaxBytes, budget)
@@ -221,7 +228,7 @@ export class FollowerFetcher {
       for (const r of t.partitions ?? []) {
         const entry = sent.get(topicPartitionKey(t.topic, r.partition))
         if (entry === undefined) continue
-        if (throttled.has(entry.s) && r.records instanceof Uint8Array) this.host.throttle.consume(r.records.byteLength)
+        if (throttled.has(entry.s) && r.records instanceof Uint8Array) this.host.followerThrottle.consume(r.records.byteLength)
         work.push(
           this.handlePartition(entry.s, entry.fetchOffset, r).then((ok) => {
             if (!ok) entry.s.retryAtMs = this.host.clock.now() + cfg.replicaFetchBackoffMs

@@ -34,9 +34,13 @@ export interface ReplicaHost {
   /** True when this broker may not lead (fenced, or not registered). */
   isFenced(): boolean
   /** Bounds what this broker's adding replicas fetch (reassignment-throttle.ts). */
-  readonly throttle: ReassignmentThrottle
+  readonly followerThrottle: ReassignmentThrottle
+  /** Bounds what this broker, as leader, sends to replicas being added. */
+  readonly leaderThrottle: ReassignmentThrottle
   /** True while this broker's replica of the partition is being added by a reassignment (so throttled). */
   isAdding(topic: string, partition: number): boolean
+  /** True while broker `replicaId`'s replica of the partition is being added by a reassignment. */
+  isAddingReplica(topic: string, partition: number, replicaId: number): boolean
   /** Incremental fetch sessions of the fetchers reading from this broker (node-wide bound). */
   readonly fetchSessions: FetchSessionCache
 }

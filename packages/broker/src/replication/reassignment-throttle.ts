@@ -1,10 +1,15 @@
 /**
- * The reassignment throttle (`--reassignment-throttle-bytes`, Kafka's
- * follower.replication.throttled.rate for the replicas being added): a token
- * bucket bounding, per broker, the bytes per second its adding replicas fetch,
- * so copying a partition to a new broker cannot starve the clients' traffic.
- * Ordinary followers (already in the replica set) are never throttled: the ISR
- * and acks=all depend on them.
+ * The reassignment throttle: a token bucket bounding, per broker, the bytes per
+ * second of reassignment copying, so moving a partition to a new broker cannot
+ * starve the clients' traffic. A broker has two (Kafka's pair of rates): the
+ * follower side bounds what its replicas being added fetch
+ * (follower.replication.throttled.rate, static twin --reassignment-throttle-bytes),
+ * the leader side what it sends to replicas being added
+ * (leader.replication.throttled.rate). Ordinary followers (already in the
+ * replica set) are never throttled: the ISR and acks=all depend on them.
+ *
+ * The rate is a dynamic broker config (broker-dynamic-config.ts): setRate takes
+ * a new one at once, without a restart.
  *
  * The bucket holds at most one second of traffic, so a throttle set after a
  * quiet minute does not let a minute's worth through at once. A fetch answer
@@ -21,9 +26,27 @@ export class ReassignmentThrottle {
   private lastMs: number
 
   /** bytesPerSec 0 = off. */
-  constructor(private readonly clock: Clock, private readonly bytesPerSec: number) {
+  constructor(private readonly clock: Clock, private bytesPerSec: number) {
     this.tokens = bytesPerSec * THROTTLE_BURST_SECONDS
     this.lastMs = clock.now()
+  }
+
+  get rate(): number {
+    return this.bytesPerSec
+  }
+
+  /**
+   * A new rate (0 = off), in force from now: what was refilled so far at the old
+   * rate stays, capped to the new burst; a debt stays to be paid at the new rate.
+   * A throttle switched on starts with a full bucket, as a new one would.
+   */
+  setRate(bytesPerSec: number): void {
+    if (bytesPerSec === this.bytesPerSec) return
+    const wasOff = !this.enabled
+    if (!wasOff) this.refill()
+    this.bytesPerSec = bytesPerSec
+    this.lastMs = this.clock.now()
+    this.tokens = wasOff ? bytesPerSec * THROTTLE_BURST_SECONDS : Math.min(this.tokens, bytesPerSec * THROTTLE_BURST_SECONDS)
   }
 
   get enabled(): boolean {

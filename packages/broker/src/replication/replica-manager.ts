@@ -31,6 +31,7 @@ import { IsrStats, replicaMetrics, TrafficStats, type ReplicaMetricsSnapshot } f
 import { handleProduce, produceToPartition } from './produce.js'
 import { resolveTopicSettings, type TopicSettings } from './topic-settings.js'
 import { ReassignmentThrottle } from './reassignment-throttle.js'
+import { throttleRates } from '../broker-dynamic-config.js'
 
 /** How often leaders look for ISR followers to drop, at most (it is also replica.lag.time.max.ms / 2). */
 export const ISR_SHRINK_CHECK_INTERVAL_MS_MAX = 1000
@@ -44,7 +45,8 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   readonly peers: ReplicaManagerDeps['peers']
   readonly logger: ReplicaManagerDeps['logger']
   readonly limitedLog: RateLimitedLog
-  readonly throttle: ReassignmentThrottle
+  readonly followerThrottle: ReassignmentThrottle
+  readonly leaderThrottle: ReassignmentThrottle
   readonly fetchSessions: FetchSessionCache
   readonly producerBudget: ProducerStateBudget
   /** topic name → partition number → replica */
@@ -75,7 +77,9 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     this.logger = deps.logger
     this.limitedLog = new RateLimitedLog(deps.logger, deps.clock)
     this.invariants = new Invariants(deps.strictInvariants ?? strictInvariantsFromEnv(), deps.logger, deps.clock)
-    this.throttle = new ReassignmentThrottle(deps.clock, this.config.reassignmentThrottleBytes)
+    const rates = throttleRates(deps.metadata.image(), deps.nodeId, this.config.reassignmentThrottleBytes)
+    this.followerThrottle = new ReassignmentThrottle(deps.clock, rates.followerBytesPerSec)
+    this.leaderThrottle = new ReassignmentThrottle(deps.clock, rates.leaderBytesPerSec)
     const c = this.config
     this.producerBudget = new ProducerStateBudget(c.producerStateEntriesMax)
     this.fetchSessions = new FetchSessionCache({ slotsMax: c.fetchSessionCacheSlots, partitionsMax: c.fetchSessionCachePartitions, idleMs: c.fetchSessionIdleMs })
@@ -126,6 +130,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     this.stopped = false
     this.alterPartitions.start()
     this.unsubscribe = this.deps.metadata.onPublish((_image, delta) => { for (const change of delta.changes) this.onMetadataChange(change) })
+    this.applyThrottleRates()
     await this.enqueue(() => this.applyImage(this.deps.metadata.image()))
     this.every(Math.min(ISR_SHRINK_CHECK_INTERVAL_MS_MAX, Math.max(10, this.config.replicaLagTimeMaxMs / 2)), () => this.eachPartition((p) => p.maybeShrinkIsr()))
     this.every(this.config.producerStateCheckpointIntervalMs, () => this.eachPartition((p) => void p.checkpointProducerState()))
@@ -209,7 +214,20 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   }
 
   isAdding(topic: string, partition: number): boolean {
-    return this.deps.metadata.image().topicsByName.get(topic)?.partitions[partition]?.addingReplicas?.includes(this.nodeId) ?? false
+    return this.isAddingReplica(topic, partition, this.nodeId)
+  }
+
+  isAddingReplica(topic: string, partition: number, replicaId: number): boolean {
+    return this.deps.metadata.image().topicsByName.get(topic)?.partitions[partition]?.addingReplicas?.includes(replicaId) ?? false
+  }
+
+  /** The throttle rates in force here after a dynamic broker config changed; a fetcher waiting on the old follower rate looks again. */
+  private applyThrottleRates(): void {
+    const rates = throttleRates(this.deps.metadata.image(), this.nodeId, this.config.reassignmentThrottleBytes)
+    this.leaderThrottle.setRate(rates.leaderBytesPerSec)
+    if (rates.followerBytesPerSec === this.followerThrottle.rate) return
+    this.followerThrottle.setRate(rates.followerBytesPerSec)
+    for (const f of this.fetchers.values()) f.throttleChanged()
   }
 
   /** One cleaner pass now (tests; the interval runs it otherwise). */
@@ -274,6 +292,9 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
         break
       case 'topic-config':
         this.settingsCache.delete(change.topic.topicId)
+        break
+      case 'broker-config':
+        this.applyThrottleRates()
         break
       case 'broker':
       case 'broker-removed':
