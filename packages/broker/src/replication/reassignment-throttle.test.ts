@@ -64,3 +64,23 @@ it('an adding replica copies at the throttle rate; the existing follower is not 
   expect(tookMs).toBeGreaterThanOrEqual(floorMs)
   expect(added()).toBe(total)
 })
+
+it('a new rate is in force at once: lowered, the burst shrinks; switched off, nothing waits; switched on, a full bucket', async () => {
+  const clock = new ManualClock()
+  const t = new ReassignmentThrottle(clock, 10_000)
+  t.consume(4000)
+  t.setRate(1000)
+  expect(t.rate).toBe(1000)
+  expect(t.available()).toBe(1000) // 6000 left, capped to the new one-second burst
+  t.consume(3000) // 2000 in debt: paid at the new rate
+  expect(t.msUntilAvailable()).toBe(2001)
+  t.setRate(0)
+  expect(t.enabled).toBe(false)
+  expect(t.available()).toBe(Infinity)
+  expect(t.msUntilAvailable()).toBe(0)
+  t.setRate(500)
+  expect(t.available()).toBe(500)
+  t.consume(500)
+  await clock.advance(250)
+  expect(t.available()).toBe(125) // refilled at the new rate
+})
