@@ -1,12 +1,14 @@
 /**
  * The reassignment throttle: the token bucket itself, and a replica added by a
  * reassignment copying no faster than the rate while the existing follower
- * keeps up unthrottled, in simulated time.
+ * keeps up unthrottled, in simulated time; the leader side, and rates set as
+ * dynamic broker configs taking effect live.
  */
 import { afterEach, expect, it } from '@jest/globals'
 import { ErrorCode } from '@tributary/protocol'
 import { ManualClock } from '../testing/manual-clock.js'
 import { ReassignmentThrottle } from './reassignment-throttle.js'
+import { CLUSTER_DEFAULT, FOLLOWER_THROTTLED_RATE, LEADER_THROTTLED_RATE } from '../broker-dynamic-config.js'
 import { batchOf, produce } from './sim-client.js'
 import { SIM_REPLICA_CONFIG, SimCluster } from './sim-cluster.js'
 
@@ -83,4 +85,49 @@ it('a new rate is in force at once: lowered, the burst shrinks; switched off, no
   t.consume(500)
   await clock.advance(250)
   expect(t.available()).toBe(125) // refilled at the new rate
+})
+
+/** A topic of 200 records (about 200 KB) on brokers 1-2, its follower caught up; then broker 3 is being added. */
+async function movingPartition(c: SimCluster, clock: ManualClock): Promise<{ bytes: number }> {
+  await c.startAll()
+  c.createTopic('t', [[1, 2]])
+  await clock.advanceUntil(() => c.manager(1).isLeader('t', 0), 2000)
+  const value = 'x'.repeat(1000)
+  for (let i = 0; i < 100; i++) expect((await produce(c, 1, 't', 0, batchOf([value, value]), { acks: 1 }))?.errorCode).toBe(ErrorCode.NONE)
+  await clock.advanceUntil(() => c.manager(2).partition('t', 0)!.logEndOffset() === 200, 5000)
+  c.reassign('t', 0, { replicas: [1, 2, 3], addingReplicas: [3] })
+  return { bytes: c.manager(1).partition('t', 0)!.log.sizeBytes() }
+}
+
+it('the leader side (leader.replication.throttled.rate, set dynamically) bounds what a leader sends to an adding replica', async () => {
+  const clock = new ManualClock()
+  const RATE = 20_000
+  cluster = new SimCluster([1, 2, 3], SIM_REPLICA_CONFIG, clock)
+  const c = cluster
+  c.setBrokerConfig('1', LEADER_THROTTLED_RATE, String(RATE)) // only the leader: the adding broker fetches unthrottled
+  const { bytes } = await movingPartition(c, clock)
+  expect(c.manager(1).leaderThrottle.rate).toBe(RATE)
+  expect(c.manager(3).followerThrottle.enabled).toBe(false)
+  const tookMs = await clock.advanceUntil(() => c.manager(3).partition('t', 0)?.log.sizeBytes() === bytes, 60_000, 100)
+  expect(tookMs).toBeGreaterThanOrEqual(((bytes - RATE - 2100) / RATE) * 1000)
+})
+
+it('a dynamic rate takes over from the flag live: a copy crawling at the flag\'s rate finishes once the setting lifts it', async () => {
+  const clock = new ManualClock()
+  cluster = new SimCluster([1, 2, 3], { ...SIM_REPLICA_CONFIG, reassignmentThrottleBytes: 1000 }, clock)
+  const c = cluster
+  c.setBrokerConfig(CLUSTER_DEFAULT, FOLLOWER_THROTTLED_RATE, '2000') // every broker: the default overrides the flag
+  const { bytes } = await movingPartition(c, clock)
+  expect(c.manager(3).followerThrottle.rate).toBe(2000)
+  await clock.advance(5000)
+  const crawled = c.manager(3).partition('t', 0)?.log.sizeBytes() ?? 0
+  // at 2000 B/s: at most 1 s of burst + 5 s of rate + one batch of overdraft
+  expect(crawled).toBeLessThanOrEqual(2000 + 5 * 2000 + 2100)
+  c.setBrokerConfig('3', FOLLOWER_THROTTLED_RATE, '0') // broker 3's own setting: unthrottled
+  expect(c.manager(3).followerThrottle.enabled).toBe(false)
+  const restMs = await clock.advanceUntil(() => c.manager(3).partition('t', 0)?.log.sizeBytes() === bytes, 60_000, 50)
+  // the rest (about 190 KB) would take over 90 s at 2000 B/s
+  expect(restMs).toBeLessThan(5000)
+  c.setBrokerConfig('3', FOLLOWER_THROTTLED_RATE, null) // removed: the cluster default applies again
+  expect(c.manager(3).followerThrottle.rate).toBe(2000)
 })

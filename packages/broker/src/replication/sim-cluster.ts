@@ -198,6 +198,15 @@ export class SimCluster {
     this.publish({ type: 'topic-config', topic: t })
   }
 
+  /** Set (or remove, null) a dynamic broker config of resource `name` (a broker id, '' for every broker), as a committed Config record would. */
+  setBrokerConfig(name: string, key: string, value: string | null): void {
+    const next = { ...this.image.brokerConfigs.get(name) }
+    if (value === null) delete next[key]
+    else next[key] = value
+    this.image.brokerConfigs.set(name, next)
+    this.publish({ type: 'broker-config', name })
+  }
+
   removeTopic(topic: string): void {
     const t = this.image.topicsByName.get(topic)!
     this.image.topicsByName.delete(topic)

@@ -12,8 +12,9 @@ export interface EditableImage extends MetadataImage {
   brokers: Map<number, BrokerRegistration>
   topicsByName: Map<string, TopicState>
   topicsById: Map<string, TopicState>
+  brokerConfigs: Map<string, Readonly<Record<string, string>>>
 }
 
 export function editableImage(clusterId: string): EditableImage {
-  return { ...emptyImage(), clusterId, brokers: new Map(), topicsByName: new Map(), topicsById: new Map() }
+  return { ...emptyImage(), clusterId, brokers: new Map(), topicsByName: new Map(), topicsById: new Map(), brokerConfigs: new Map() }
 }
