@@ -5,6 +5,7 @@ import { aclsCommand } from './acls.js'
 import { benchCommand } from './bench.js'
 import { brokerCommand } from './broker.js'
 import { brokersCommand } from './brokers.js'
+import { configsCommand } from './configs.js'
 import { consumeCommand } from './consume.js'
 import { devCommand } from './dev.js'
 import { groupsCommand } from './groups.js'
@@ -16,6 +17,6 @@ import { usersCommand } from './users.js'
 
 export function registerCommands(y: Argv, rt: Runtime): Argv {
   y.command(brokerCommand)
-  for (const register of [devCommand, topicsCommand, partitionsCommand, brokersCommand, produceCommand, consumeCommand, groupsCommand, metadataCommand, usersCommand, aclsCommand, benchCommand]) register(y, rt)
+  for (const register of [devCommand, topicsCommand, partitionsCommand, brokersCommand, configsCommand, produceCommand, consumeCommand, groupsCommand, metadataCommand, usersCommand, aclsCommand, benchCommand]) register(y, rt)
   return y
 }

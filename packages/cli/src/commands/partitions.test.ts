@@ -27,6 +27,14 @@ test.each([
   [['partitions', 'elect-leaders', '--partition', '0'], /--partition needs --topic/],
   [['partitions', 'elect-leaders', '--preferred', '--unclean'], /not both/],
   [['brokers', 'drain', '0'], /give the broker id to drain/],
+  [['partitions', 'reassign', '--verify', '--throttle', '5MB'], /--throttle goes with --execute/],
+  [['partitions', 'reassign', '--execute', 'plan.json', '--throttle', 'fast'], /--throttle: 'fast' is not a size/],
+  [['partitions', 'reassign', '--execute', 'plan.json', '--throttle', '0'], /--throttle must be positive/],
+  [['partitions', 'reassign', '--execute', 'plan.json', '--preserve-throttles'], /--preserve-throttles goes with --verify or --cancel/],
+  [['configs', 'describe'], /give --broker ID, --broker-defaults or --topic NAME/],
+  [['configs', 'describe', '--broker', '1', '--topic', 't'], /give --broker ID, --broker-defaults or --topic NAME/],
+  [['configs', 'alter', '--broker', '1'], /configs alter: give --add-config or --delete-config/],
+  [['configs', 'alter', '--broker', 'x', '--add-config', 'a=1'], /--broker/],
 ])('%j is refused: %s', async (args, why) => {
   const r = await run(args)
   expect(r.code).toBe(2)

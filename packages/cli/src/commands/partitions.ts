@@ -4,9 +4,9 @@
  *
  *   tributary partitions elect-leaders [--topic T [--partition P]] [--unclean]
  *   tributary partitions reassign --generate --brokers 1,2,3,4 --topics orders   (prints a plan)
- *   tributary partitions reassign --execute plan.json
- *   tributary partitions reassign --verify [plan.json]
- *   tributary partitions reassign --cancel [plan.json]
+ *   tributary partitions reassign --execute plan.json [--throttle 50MB]
+ *   tributary partitions reassign --verify [plan.json]   (removes the throttle once complete)
+ *   tributary partitions reassign --cancel [plan.json]   (removes the throttle)
  */
 import { readFile } from 'node:fs/promises'
 import type { Argv } from 'yargs'
@@ -16,11 +16,16 @@ import { clientFor } from '../connect.js'
 import { UsageError } from '../errors.js'
 import { printJson, println } from '../io.js'
 import { changedOnly, parsePlanFile, planFile, planReassignment, type PlannedPartition } from '../reassign-plan.js'
+import { clearThrottles, setThrottle } from '../reassign-throttle.js'
+import { parseBytes } from '../args.js'
 import { runCommand, type Ctx, type Runtime } from '../runtime.js'
 import { formatTable } from '../table.js'
 
 interface ElectArgs { topic?: string; partition?: number; preferred?: boolean; unclean?: boolean }
-interface ReassignArgs { generate?: boolean; brokers?: string; topics?: string[]; execute?: string; verify?: string; cancel?: string }
+interface ReassignArgs {
+  generate?: boolean; brokers?: string; topics?: string[]; execute?: string; verify?: string; cancel?: string
+  throttle?: string; preserveThrottles?: boolean
+}
 
 export function partitionsCommand(y: Argv, rt: Runtime): Argv {
   return y.command('partitions', 'elect leaders and reassign partitions', (g) =>
@@ -46,7 +51,9 @@ export function partitionsCommand(y: Argv, rt: Runtime): Argv {
             .option('topics', { type: 'string', array: true, describe: 'with --generate: topics to plan (repeatable or comma-separated)' })
             .option('execute', { type: 'string', describe: 'start the reassignments of a plan file' })
             .option('verify', { type: 'string', describe: 'report each partition of a plan file as complete or in progress (no file: every reassignment in progress)' })
-            .option('cancel', { type: 'string', describe: 'cancel the reassignments of a plan file (no file: every one in progress), restoring the original replicas' }),
+            .option('cancel', { type: 'string', describe: 'cancel the reassignments of a plan file (no file: every one in progress), restoring the original replicas' })
+            .option('throttle', { type: 'string', describe: 'with --execute: bytes/s (e.g. 50MB) each broker a moving partition is on or moves to may copy, set as leader/follower.replication.throttled.rate' })
+            .option('preserve-throttles', { type: 'boolean', describe: 'with --verify or --cancel: leave the throttle set' }),
         runCommand<ReassignArgs>(rt, reassign),
       )
       .demandCommand(1, 'give a partitions subcommand: elect-leaders or reassign'),
@@ -83,11 +90,16 @@ async function electLeaders(a: ElectArgs, ctx: Ctx): Promise<void> {
 async function reassign(a: ReassignArgs, ctx: Ctx): Promise<void> {
   const modes = [a.generate ? 'generate' : null, a.execute !== undefined ? 'execute' : null, a.verify !== undefined ? 'verify' : null, a.cancel !== undefined ? 'cancel' : null].filter(Boolean)
   if (modes.length !== 1) throw new UsageError('give exactly one of --generate, --execute FILE, --verify [FILE], --cancel [FILE]')
+  if (a.throttle !== undefined && a.execute === undefined) throw new UsageError('--throttle goes with --execute')
+  if (a.preserveThrottles && a.verify === undefined && a.cancel === undefined) throw new UsageError('--preserve-throttles goes with --verify or --cancel')
+  const throttle = a.throttle === undefined ? undefined : parseBytes('throttle', a.throttle)
+  if (throttle === 0) throw new UsageError('--throttle must be positive (leave it out to copy unthrottled)')
   const admin = clientFor(ctx).admin()
   if (a.generate) return generate(admin, a, ctx)
-  if (a.execute !== undefined) return execute(admin, await readPlan(a.execute, '--execute'), ctx)
-  if (a.verify !== undefined) return verify(admin, a.verify ? await readPlan(a.verify, '--verify') : null, ctx)
-  return cancel(admin, a.cancel ? await readPlan(a.cancel, '--cancel') : null, ctx)
+  if (a.execute !== undefined) return execute(admin, await readPlan(a.execute, '--execute'), throttle, ctx)
+  const clear = a.preserveThrottles !== true
+  if (a.verify !== undefined) return verify(admin, a.verify ? await readPlan(a.verify, '--verify') : null, clear, ctx)
+  return cancel(admin, a.cancel ? await readPlan(a.cancel, '--cancel') : null, clear, ctx)
 }
 
 async function readPlan(file: string, flag: string): Promise<PlannedPartition[]> {
@@ -153,15 +165,22 @@ async function generate(admin: Admin, a: ReassignArgs, ctx: Ctx): Promise<void> 
   println(ctx.io, `Proposed partition reassignment configuration (${changed.length} of ${current.length} partitions change)\n${JSON.stringify(planFile(changed))}`)
 }
 
-async function execute(admin: Admin, plan: PlannedPartition[], ctx: Ctx): Promise<void> {
+async function execute(admin: Admin, plan: PlannedPartition[], throttle: number | undefined, ctx: Ctx): Promise<void> {
   const before = await assignmentOf(admin, [...new Set(plan.map((p) => p.topic))])
   const rollback = before.filter((c) => plan.some((p) => p.topic === c.topic && p.partition === c.partition))
+  // The throttle first, so the copying starts throttled: on every broker that sends or receives a moving partition.
+  const throttled = [...new Set([...rollback, ...plan].flatMap((p) => p.replicas))].sort((x, y) => x - y)
+  if (throttle !== undefined) await setThrottle(admin, throttled, throttle)
   await admin.alterPartitionReassignments({ topics: byTopic(plan, (p) => p.replicas), timeoutMs: ctx.timeoutMs })
   if (ctx.json) {
-    printJson(ctx.io, { started: plan.length, rollback: planFile(rollback) })
+    printJson(ctx.io, { started: plan.length, rollback: planFile(rollback), ...(throttle !== undefined ? { throttle: { bytesPerSec: throttle, brokers: throttled } } : {}) })
     return
   }
   println(ctx.io, `Current partition replica assignment\n${JSON.stringify(planFile(rollback))}\n\nSave this to use as the --execute file to roll back`)
+  if (throttle !== undefined) {
+    println(ctx.io, `Warning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed.`)
+    println(ctx.io, `The inter-broker throttle limit was set to ${throttle} B/s on brokers ${throttled.join(',')}`)
+  }
   println(ctx.io, `Successfully started partition reassignment${plan.length === 1 ? '' : 's'} for ${plan.map((p) => `${p.topic}-${p.partition}`).join(',')}`)
 }
 
@@ -177,7 +196,7 @@ function byTopic<T>(plan: PlannedPartition[], value: (p: PlannedPartition) => T)
 
 type Status = 'complete' | 'in progress' | 'differs'
 
-async function verify(admin: Admin, plan: PlannedPartition[] | null, ctx: Ctx): Promise<void> {
+async function verify(admin: Admin, plan: PlannedPartition[] | null, clear: boolean, ctx: Ctx): Promise<void> {
   const rows: Array<{ topic: string; partition: number; status: Status; replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }> = []
   if (plan === null) {
     for (const r of await admin.listPartitionReassignments({ timeoutMs: ctx.timeoutMs })) rows.push({ ...r, status: 'in progress' })
@@ -192,30 +211,35 @@ async function verify(admin: Admin, plan: PlannedPartition[] | null, ctx: Ctx): 
       rows.push({ topic: want.topic, partition: want.partition, status, replicas: p.replicas, addingReplicas: p.addingReplicas, removingReplicas: p.removingReplicas })
     }
   }
-  if (rows.some((r) => r.status !== 'complete')) ctx.setExitCode(plan === null && rows.length === 0 ? 0 : 1)
+  const complete = plan === null ? rows.length === 0 : rows.every((r) => r.status === 'complete')
+  if (!complete) ctx.setExitCode(1)
+  // As kafka-reassign-partitions: once every move is complete, the throttle goes.
+  const cleared = complete && clear ? await clearThrottles(admin) : null
   if (ctx.json) {
-    printJson(ctx.io, rows)
+    printJson(ctx.io, { partitions: rows, throttleRemoved: cleared !== null })
     return
   }
-  if (rows.length === 0) {
-    println(ctx.io, 'No partition reassignment is in progress')
-    return
+  if (rows.length === 0) println(ctx.io, 'No partition reassignment is in progress')
+  else {
+    println(ctx.io, formatTable(['Topic', 'Partition', 'Status', 'Replicas', 'Adding', 'Removing'],
+      rows.map((r) => [r.topic, r.partition, r.status, r.replicas.join(','), r.addingReplicas.join(','), r.removingReplicas.join(',')])))
   }
-  println(ctx.io, formatTable(['Topic', 'Partition', 'Status', 'Replicas', 'Adding', 'Removing'],
-    rows.map((r) => [r.topic, r.partition, r.status, r.replicas.join(','), r.addingReplicas.join(','), r.removingReplicas.join(',')])))
+  if (cleared !== null) println(ctx.io, 'Throttle was removed.')
 }
 
-async function cancel(admin: Admin, plan: PlannedPartition[] | null, ctx: Ctx): Promise<void> {
+async function cancel(admin: Admin, plan: PlannedPartition[] | null, clear: boolean, ctx: Ctx): Promise<void> {
   const ongoing = await admin.listPartitionReassignments({ timeoutMs: ctx.timeoutMs })
   const named = plan ?? ongoing.map((r) => ({ topic: r.topic, partition: r.partition, replicas: r.replicas }))
   // Only partitions still moving: the ones already complete cannot be cancelled (Kafka answers NO_REASSIGNMENT_IN_PROGRESS).
   const targets = named.filter((p) => ongoing.some((r) => r.topic === p.topic && r.partition === p.partition))
   if (targets.length > 0) await admin.alterPartitionReassignments({ topics: byTopic(targets, () => null), timeoutMs: ctx.timeoutMs })
   const done = named.filter((p) => !targets.includes(p))
+  const cleared = clear ? await clearThrottles(admin) : null
   if (ctx.json) {
-    printJson(ctx.io, { cancelled: targets.map((p) => ({ topic: p.topic, partition: p.partition })), notInProgress: done.map((p) => ({ topic: p.topic, partition: p.partition })) })
+    printJson(ctx.io, { cancelled: targets.map((p) => ({ topic: p.topic, partition: p.partition })), notInProgress: done.map((p) => ({ topic: p.topic, partition: p.partition })), throttleRemoved: cleared !== null })
     return
   }
+  if (cleared !== null) println(ctx.io, 'Throttle was removed.')
   println(ctx.io, targets.length > 0 ? `Successfully cancelled partition reassignments for ${targets.map((p) => `${p.topic}-${p.partition}`).join(',')}` : 'No partition reassignment to cancel')
   if (done.length > 0) println(ctx.io, `Not in progress (left as they are): ${done.map((p) => `${p.topic}-${p.partition}`).join(',')}`)
 }
