@@ -34,6 +34,7 @@ function world(opts: { superUsers?: string[]; allowEveryoneIfNoAclFound?: boolea
   echo(ApiKey.CreateTopics, (b) => ({ topics: b.topics.map((t: any) => ({ name: t.name, errorCode: 0 })) }))
   echo(ApiKey.DeleteTopics, (b) => ({ topics: b.topics.map((name: string) => ({ name, errorCode: 0 })) }))
   echo(ApiKey.DescribeConfigs, (b) => ({ resources: b.resources.map((r: any) => ({ ...r, errorCode: 0, configs: [{}] })) }))
+  echo(ApiKey.AlterConfigs, (b) => ({ resources: b.resources.map((r: any) => ({ type: r.type, name: r.name, errorCode: 0 })) }))
   echo(ApiKey.ListGroups, () => ({ groups: [{ groupId: 'billing' }, { groupId: 'dashboard' }] }))
   echo(ApiKey.DescribeGroups, (b) => ({ groups: b.groupIds.map((groupId: string) => ({ groupId, errorCode: 0 })) }))
   echo(ApiKey.ConsumerGroupHeartbeat, () => ({ memberId: 'm' }))
@@ -210,6 +211,20 @@ describe('authorization in front of each API', () => {
     expect(dc.body.resources[0].errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
     w.allow({ resourceType: 4, resourceName: 'kafka-cluster', operation: 11 })
     expect((await w.call(ApiKey.DescribeConfigs, { resources: [{ type: 'broker', name: '1' }] })).body.resources[0].errorCode).toBe(0)
+  })
+
+  test('AlterConfigs on a broker (the throttle) needs AlterConfigs on the cluster: not on a topic, not Alter', async () => {
+    const w = world()
+    const body = { resources: [{ type: 'broker', name: '2', configs: [{ name: 'follower.replication.throttled.rate', op: 'set', value: '1' }] }, { type: 'broker', name: '', configs: [] }] }
+    w.allow({ operation: 11 }) // AlterConfigs on topic orders
+    w.allow({ resourceType: 4, resourceName: 'kafka-cluster', operation: 4 }) // Alter on the cluster
+    const refused = await w.call(ApiKey.AlterConfigs, body)
+    expect(refused.handled).toBeUndefined()
+    expect(refused.body.resources.map((r: any) => r.errorCode)).toEqual([ErrorCode.CLUSTER_AUTHORIZATION_FAILED, ErrorCode.CLUSTER_AUTHORIZATION_FAILED])
+    w.allow({ resourceType: 4, resourceName: 'kafka-cluster', operation: 11 })
+    const allowed = await w.call(ApiKey.AlterConfigs, body)
+    expect(allowed.handled.resources.map((r: any) => r.name)).toEqual(['2', ''])
+    expect(allowed.body.resources.map((r: any) => r.errorCode)).toEqual([0, 0])
   })
 
   test('groups: Read on the group to heartbeat (GROUP_AUTHORIZATION_FAILED), Read on each named topic; ListGroups shows describable groups', async () => {
