@@ -9,7 +9,7 @@
  * KafkaJS consumer groups are in kafka-groups.test.ts.
  */
 import { createRequire } from 'node:module'
-import { AUTHORIZED_OPERATIONS_OMITTED, decodeRecordBatch, encodeRecordBatch, ErrorCode, hasOperation, TOPIC_OPERATIONS } from '@tributary/protocol'
+import { AUTHORIZED_OPERATIONS_OMITTED, decodeRecordBatch, encodeRecordBatch, ErrorCode, hasOperation, TOPIC_OPERATIONS, type KafkaObject } from '@tributary/protocol'
 import { Tributary, partitionForKey, text, type ConsumedMessage } from '@tributary/client'
 import type { TestCluster } from './cluster.js'
 import { startKafkaCluster } from './kafka-cluster.js'
@@ -223,6 +223,43 @@ test('raw frames: IncrementalAlterConfigs v1 sets and deletes, refuses APPEND; D
     expect(RawKafka.decode(22, 4, await conn.next())).toMatchObject({ errorCode: ErrorCode.UNSUPPORTED_VERSION, producerId: -1 })
   } finally {
     conn.close()
+  }
+})
+
+test('raw frames: a dynamic broker config (the replication throttle) set by IncrementalAlterConfigs, described by its broker with Kafka\'s config source, replaced by AlterConfigs; an unknown or static name is INVALID_CONFIG', async () => {
+  const RATE = 'follower.replication.throttled.rate'
+  const to1 = await RawKafka.connect('127.0.0.1', kafkaPorts[0]!)
+  const to2 = await RawKafka.connect('127.0.0.1', kafkaPorts[1]!)
+  let correlation = 0
+  const call = async (conn: RawKafka, apiKey: number, version: number, body: KafkaObject): Promise<any> => {
+    conn.send(apiKey, version, ++correlation, body)
+    return RawKafka.decode(apiKey, version, await conn.next())
+  }
+  const describe2 = async (): Promise<any> => (await call(to2, 32, 4, { resources: [{ resourceType: 4, resourceName: '2', configurationKeys: [RATE] }], includeSynonyms: false, includeDocumentation: false })).results[0]
+  const broker = (name: string, configs: object[]) => ({ resources: [{ resourceType: 4, resourceName: name, configs }], validateOnly: false })
+  try {
+    // sent to node 1, about broker 2: any node takes it to the controller
+    expect((await call(to1, 44, 1, broker('2', [{ name: RATE, configOperation: 0, value: '1048576' }]))).responses).toEqual([{ errorCode: 0, errorMessage: null, resourceType: 4, resourceName: '2' }])
+    await cluster.waitFor(async () => (await describe2()).configs[0]?.value === '1048576', { message: 'broker 2 applies the rate' })
+    expect((await describe2()).configs[0]).toMatchObject({ name: RATE, value: '1048576', readOnly: false, configSource: 2 }) // DYNAMIC_BROKER_CONFIG
+    // the cluster default, described by any node: only what is set there
+    expect((await call(to1, 44, 1, broker('', [{ name: 'leader.replication.throttled.rate', configOperation: 0, value: '7' }]))).responses[0].errorCode).toBe(0)
+    await cluster.waitFor(async () => (await call(to1, 32, 4, { resources: [{ resourceType: 4, resourceName: '', configurationKeys: null }], includeSynonyms: false, includeDocumentation: false })).results[0].configs.length === 1, { message: 'the default set' })
+    const defaults = (await call(to1, 32, 4, { resources: [{ resourceType: 4, resourceName: '', configurationKeys: null }], includeSynonyms: false, includeDocumentation: false })).results[0]
+    expect(defaults.configs.map((c: any) => [c.name, c.value, c.configSource])).toEqual([['leader.replication.throttled.rate', '7', 3]]) // DYNAMIC_DEFAULT_BROKER_CONFIG
+
+    for (const [name, value] of [['no.such.config', '1'], ['node-id', '9'], [RATE, '50MB']]) {
+      const r = (await call(to1, 44, 1, broker('2', [{ name, configOperation: 0, value }]))).responses[0]
+      expect(r).toMatchObject({ errorCode: ErrorCode.INVALID_CONFIG, errorMessage: expect.stringMatching(name === RATE ? /not a rate/ : /not a dynamic broker config/) })
+    }
+    // AlterConfigs replaces the whole dynamic set: naming nothing removes broker 2's rate (the flag's 0 applies again)
+    expect((await call(to2, 33, 2, { resources: [{ resourceType: 4, resourceName: '2', configs: [] }], validateOnly: false })).responses[0].errorCode).toBe(0)
+    await cluster.waitFor(async () => (await describe2()).configs[0]?.configSource === 5, { message: 'broker 2 back to the default' })
+    expect((await describe2()).configs[0]).toMatchObject({ value: '0', configSource: 5 })
+    expect((await call(to1, 44, 1, broker('', [{ name: 'leader.replication.throttled.rate', configOperation: 1, value: null }]))).responses[0].errorCode).toBe(0)
+  } finally {
+    to1.close()
+    to2.close()
   }
 })
 

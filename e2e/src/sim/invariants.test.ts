@@ -11,7 +11,7 @@ function image(offset: number, p: Partial<PartitionState> = {}): MetadataImage {
   const topic = { name: 't', topicId: 'T', internal: false, configs: {}, partitions: [partition] }
   return {
     clusterId: 'c', offset, brokers: new Map(), topicsByName: new Map([['t', topic]]), topicsById: new Map([['T', topic]]),
-    nextProducerId: 0, users: new Map(), acls: new Map(),
+    nextProducerId: 0, users: new Map(), acls: new Map(), brokerConfigs: new Map(),
   }
 }
 
