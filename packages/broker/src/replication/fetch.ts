@@ -148,6 +148,17 @@ async function readPass(host: ReplicaHost, req: FetchRequest, entries: Entry[], 
   const isFollower = req.replicaId >= 0
   let remaining = Math.min(req.maxBytes, FETCH_RESPONSE_BYTES_MAX)
   const out: Pass = { partitions: [], bytes: 0, urgent: false }
+  // A replica being added copies what this leader's throttle allows now, in equal parts per partition; the rest waits
+  // for the next fetch. Not once the leader counts it in the (maximal) ISR: the HW, and so every acks=all write, then
+  // waits on its fetches (as Kafka's).
+  const leaderThrottled = new Set<FetchPartitionRequest>()
+  if (isFollower && host.leaderThrottle.enabled) {
+    for (const { topic, req: fp } of entries) {
+      if (!host.isAddingReplica(topic, fp.partition, req.replicaId)) continue
+      if (!(host.partition(topic, fp.partition)?.leaderState?.maximalIsr().includes(req.replicaId) ?? false)) leaderThrottled.add(fp)
+    }
+  }
+  const throttleShare = leaderThrottled.size === 0 ? Infinity : Math.floor(host.leaderThrottle.available() / leaderThrottled.size)
   // reads from the tail cache resolve at once: without yielding, a pass over thousands of partitions is one long task
   const slice = new TimeSlice()
   for (const { topic, req: fp } of entries) {
@@ -169,9 +180,8 @@ async function readPass(host: ReplicaHost, req: FetchRequest, entries: Entry[], 
       }
       if (first && fp.fetchOffset >= part.logStartOffset() && fp.fetchOffset <= part.logEndOffset()) part.onFollowerFetch(req.replicaId, fp.fetchOffset)
     }
-    // a replica being added by a reassignment copies what this leader's throttle allows now; the rest waits for the next fetch
-    const throttled = isFollower && host.leaderThrottle.enabled && host.isAddingReplica(topic, fp.partition, req.replicaId)
-    const limit = Math.min(fp.partitionMaxBytes, remaining, throttled ? host.leaderThrottle.available() : Infinity)
+    const throttled = leaderThrottled.has(fp)
+    const limit = Math.min(fp.partitionMaxBytes, remaining, throttled ? throttleShare : Infinity)
     if (limit <= 0) {
       out.partitions.push({ ...common(part), partition: fp.partition, errorCode: ErrorCode.NONE, records: EMPTY })
       continue

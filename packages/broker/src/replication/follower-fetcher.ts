@@ -24,6 +24,12 @@ interface FetchState {
   needsTruncation: boolean
   /** after a partition-level error: left out of requests until then, so one bad partition cannot spin the rest */
   retryAtMs: number
+  /**
+   * Our log reached the leader's HW at its last answer: an adding replica this
+   * close is not throttled (Kafka's isReplicaInSync), since the leader is about to
+   * count it in the ISR, and then every acks=all write waits on its next fetch.
+   */
+  caughtUp: boolean
 }
 
 export class FollowerFetcher {
@@ -48,7 +54,7 @@ export class FollowerFetcher {
 
   /** Follow `p` (in its current leader epoch) from this leader, truncating first. */
   add(p: Partition): void {
-    this.states.set(p, { p, leaderEpoch: p.leaderEpoch, needsTruncation: true, retryAtMs: 0 })
+    this.states.set(p, { p, leaderEpoch: p.leaderEpoch, needsTruncation: true, retryAtMs: 0, caughtUp: false })
     this.wakeBackoff?.()
     this.kick()
   }
@@ -176,20 +182,22 @@ export class FollowerFetcher {
     const sent = new Map<string, { s: FetchState; fetchOffset: number }>()
     const wanted: SessionPartition[] = []
     const cfg = this.host.config
-    // replicas being added by a reassignment share what the throttle allows now (reassignment-throttle.ts)
-    const throttled = new Set<FetchState>()
-    let budget = this.host.followerThrottle.available()
+    // Replicas being added by a reassignment share what the throttle allows now (reassignment-throttle.ts) in equal
+    // parts, so each moves at once and none waits for another's copy to finish (a fetch may overdraw by a batch each).
+    const throttle = this.host.followerThrottle
+    const throttled = new Set(ready.filter((s) => throttle.enabled && !s.caughtUp && this.current(s) && this.host.isAdding(s.p.topic, s.p.partition)))
+    const budget = throttled.size > 0 ? throttle.available() : Infinity
+    const share = Math.max(1, Math.floor(budget / Math.max(1, throttled.size)))
     for (const s of ready) {
       if (!this.current(s)) continue
       let partitionMaxBytes = cfg.replicaFetchMaxBytes
-      if (this.host.followerThrottle.enabled && this.host.isAdding(s.p.topic, s.p.partition)) {
+      if (throttled.has(s)) {
         if (budget < 1) {
-          s.retryAtMs = this.host.clock.now() + Math.max(1, this.host.followerThrottle.msUntilAvailable())
+          s.retryAtMs = this.host.clock.now() + Math.max(1, throttle.msUntilAvailable())
+          throttled.delete(s)
           continue
         }
-        partitionMaxBytes = Math.min(partitionMaxBytes, budget)
-        budget -= partitionMaxBytes
-        throttled.add(s)
+        partitionMaxBytes = Math.min(partitionMaxBytes, share)
       }
       const fetchOffset = s.p.logEndOffset()
       sent.set(topicPartitionKey(s.p.topic, s.p.partition), { s, fetchOffset })
@@ -257,6 +265,7 @@ export class FollowerFetcher {
           this.host.logger.warn({ topic: p.topic, partition: p.partition, message: appended.message }, 'leader sent bad batches')
           return false
         }
+        s.caughtUp = p.logEndOffset() >= r.highWatermark
         // The leader's log start moved (DeleteRecords, its retention): follow it up to our HW.
         if (r.logStartOffset > p.logStartOffset()) await p.advanceLogStart(r.logStartOffset, p.highWatermark())
         return true

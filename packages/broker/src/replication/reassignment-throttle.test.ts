@@ -131,3 +131,44 @@ it('a dynamic rate takes over from the flag live: a copy crawling at the flag\'s
   c.setBrokerConfig('3', FOLLOWER_THROTTLED_RATE, null) // removed: the cluster default applies again
   expect(c.manager(3).followerThrottle.rate).toBe(2000)
 })
+
+/**
+ * Two partitions move to broker 3 under a tight throttle: t-0 holds 200 KB (it
+ * keeps the bucket empty for a long time), t-1 holds little and catches up at
+ * once. Once the leader counts broker 3 in t-1's ISR, an acks=all write to t-1
+ * waits on broker 3's fetch: that fetch must not queue behind t-0's copy.
+ */
+async function caughtUpBesideACopy(c: SimCluster, clock: ManualClock): Promise<number> {
+  await c.startAll()
+  c.createTopic('t', [[1, 2], [1, 2]])
+  await clock.advanceUntil(() => c.manager(1).isLeader('t', 0) && c.manager(1).isLeader('t', 1), 2000)
+  const value = 'x'.repeat(1000)
+  for (let i = 0; i < 100; i++) expect((await produce(c, 1, 't', 0, batchOf([value, value]), { acks: 1 }))?.errorCode).toBe(ErrorCode.NONE)
+  expect((await produce(c, 1, 't', 1, batchOf(['small']), { acks: 1 }))?.errorCode).toBe(ErrorCode.NONE)
+  await clock.advanceUntil(() => c.manager(2).partition('t', 0)!.logEndOffset() === 200 && c.manager(2).partition('t', 1)!.logEndOffset() === 1, 5000)
+  c.reassign('t', 0, { replicas: [1, 2, 3], addingReplicas: [3] })
+  c.reassign('t', 1, { replicas: [1, 2, 3], addingReplicas: [3] })
+  await clock.advanceUntil(() => c.partitionState('t', 1).isr.includes(3), 10_000)
+  expect(c.manager(3).partition('t', 0)!.logEndOffset()).toBeLessThan(200) // t-0 still copying
+  // a write of 5 KB to t-1, acks=all: at 1000 B/s a throttled fetch of it would take seconds
+  const write = produce(c, 1, 't', 1, batchOf(['y'.repeat(5000)]), { acks: -1, timeoutMs: 30_000 })
+  let answer: Awaited<typeof write> | undefined
+  void write.then((r) => { answer = r })
+  const tookMs = await clock.advanceUntil(() => answer !== undefined, 30_000, 10)
+  expect(answer?.errorCode).toBe(ErrorCode.NONE)
+  expect(c.manager(3).partition('t', 0)!.logEndOffset()).toBeLessThan(200) // and t-0 is still throttled
+  return tookMs
+}
+
+it('an adding replica the leader counts in the ISR is not throttled (follower side): acks=all does not wait on the copy beside it', async () => {
+  const clock = new ManualClock()
+  cluster = new SimCluster([1, 2, 3], { ...SIM_REPLICA_CONFIG, reassignmentThrottleBytes: 1000 }, clock)
+  expect(await caughtUpBesideACopy(cluster, clock)).toBeLessThan(2000)
+})
+
+it('an adding replica the leader counts in the ISR is not throttled (leader side)', async () => {
+  const clock = new ManualClock()
+  cluster = new SimCluster([1, 2, 3], SIM_REPLICA_CONFIG, clock)
+  cluster.setBrokerConfig('1', LEADER_THROTTLED_RATE, '1000')
+  expect(await caughtUpBesideACopy(cluster, clock)).toBeLessThan(2000)
+})
