@@ -16,6 +16,15 @@ import type { Partition } from './partition.js'
 
 /** Slack on top of the long-poll wait before a follower fetch counts as lost. */
 export const REPLICA_FETCH_TIMEOUT_SLACK_MS = 5000
+/**
+ * What one fetch copies in all for the throttled replicas being added. The
+ * throttle bounds bytes per second, not per answer: at 20 MB/s its one second of
+ * burst let one answer carry 8 MiB (replicaFetchMaxBytes), which the leader
+ * reads and sends, and this broker writes, in one piece while acks=all writes
+ * wait behind it. Smaller answers spread the same copy into slices. 2 MiB still
+ * copies 40 MB/s at a 50 ms round trip, over the rates a throttle is set to.
+ */
+export const THROTTLED_FETCH_BYTES_MAX = 2 * 1024 * 1024
 
 interface FetchState {
   p: Partition
@@ -187,7 +196,7 @@ export class FollowerFetcher {
     const throttle = this.host.followerThrottle
     const throttled = new Set(ready.filter((s) => throttle.enabled && !s.caughtUp && this.current(s) && this.host.isAdding(s.p.topic, s.p.partition)))
     const budget = throttled.size > 0 ? throttle.available() : Infinity
-    const share = Math.max(1, Math.floor(budget / Math.max(1, throttled.size)))
+    const share = Math.max(1, Math.floor(Math.min(budget, THROTTLED_FETCH_BYTES_MAX) / Math.max(1, throttled.size)))
     for (const s of ready) {
       if (!this.current(s)) continue
       let partitionMaxBytes = cfg.replicaFetchMaxBytes

@@ -116,18 +116,29 @@ export async function produceToPartition(
   const epoch = p.leaderEpoch
   const appended = await p.appendAsLeader(valid.value, deadlineMs)
   if (appended.errorCode !== ErrorCode.NONE) {
-    return { errorCode: appended.errorCode, errorMessage: appended.errorMessage, baseOffset: -1, logStartOffset: p.logStartOffset() }
+    return withLeaderHint(host, topic, partition, { errorCode: appended.errorCode, errorMessage: appended.errorMessage, baseOffset: -1, logStartOffset: p.logStartOffset() })
   }
   let count = 0
   for (const slice of valid.value) count += slice.header.recordCount
   p.stats.appended(count, records.length)
-  const done = (errorCode: number): ProduceOutcome => ({
+  const done = (errorCode: number): ProduceOutcome => withLeaderHint(host, topic, partition, {
     errorCode,
     baseOffset: errorCode === ErrorCode.NONE ? appended.baseOffset : -1,
     logStartOffset: p.logStartOffset(),
   })
   if (acks !== -1) return done(ErrorCode.NONE)
   return done(await awaitReplication(host, p, epoch, appended.lastOffset, deadlineMs))
+}
+
+/**
+ * A write that lost its leader while it waited (leadership moved: a reassignment
+ * completing, an election) names the new leader, as Kafka's (KIP-951), so the
+ * producer retries there at once instead of first asking for metadata.
+ */
+function withLeaderHint(host: ReplicaHost, topic: string, partition: number, out: ProduceOutcome): ProduceOutcome {
+  if (out.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER && out.errorCode !== ErrorCode.FENCED_LEADER_EPOCH) return out
+  const hint = host.notServed(topic, partition).currentLeader
+  return hint && hint.leaderId >= 0 ? { ...out, currentLeader: hint } : out
 }
 
 /** acks=all: wait until the HW passes `lastOffset` in this leader epoch. */

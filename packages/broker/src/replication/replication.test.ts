@@ -95,6 +95,15 @@ describe('produce and replicate', () => {
     expect(unknown).toMatchObject({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION })
   })
 
+  it('an acks=all write waiting when leadership moves answers NOT_LEADER_OR_FOLLOWER naming the new leader (KIP-951)', async () => {
+    const c = await threeNodes()
+    c.partition(1, 3) // the write cannot commit: it waits on the leader
+    const waiting = produce(c, 1, 't', 0, batchOf(['x']), { timeoutMs: 30_000 })
+    await waitFor(() => leo(c, 1) === 1, 2000, 'appended on the leader')
+    c.changePartition('t', 0, { leader: 2, isr: [2, 3] })
+    expect(await waiting).toMatchObject({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, baseOffset: -1, currentLeader: { leaderId: 2, leaderEpoch: 1 } })
+  })
+
   it('a fenced leader refuses produce', async () => {
     const c = await threeNodes()
     c.setFenced(1, true)
