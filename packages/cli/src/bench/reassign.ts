@@ -5,7 +5,10 @@
  * acks=all idempotent producer sends at a steady rate. Figures: how long the move
  * took (the throttle bounds it from below: the issue's 1 GiB at 20 MB/s takes
  * >= 45 s) and the producer's p99 during the move against its p99 just before
- * (within 2x: the move must not take the clients' latency).
+ * (within 2x: the move must not take the clients' latency). The details say
+ * where the slow sends fell (the copy, or the last seconds: the handoff of the
+ * partitions whose leader leaves), the p99 of the same probe after the move (how
+ * far the machine's own load moves it) and the load average.
  */
 import os from 'node:os'
 import type { Producer } from '@tributary/client'
@@ -107,6 +110,8 @@ export async function reassign(env: Env, o: ReassignOptions): Promise<ScenarioRe
     const during = duringRecorder.summaryMs()
     await moved
     const seconds = (performance.now() - start) / 1000
+    // the same probe once more after the move: on a shared machine, how far the load alone moves the p99 (not part of the target)
+    const after = (await probe(producer, sleep(BASELINE_SECONDS * 1000, env.signal), env.signal)).latency.summaryMs()
     // the partitions led by broker 3 (their first replica), whose leader leaves at the end of the move
     const movedLeaders = new Set(assignments.flatMap((replicas, partition) => (replicas[0] === 3 ? [partition] : [])))
     const floorSeconds = (o.bytes - o.throttleBytes) / o.throttleBytes
@@ -120,7 +125,7 @@ export async function reassign(env: Env, o: ReassignOptions): Promise<ScenarioRe
       seconds: Math.round(seconds * 1000) / 1000,
       latencyMs: during,
       details: {
-        bytes: o.bytes, throttleBytes: o.throttleBytes, p99BeforeMs: before.p99, p99DuringMs: during.p99, p50BeforeMs: before.p50, p50DuringMs: during.p50,
+        bytes: o.bytes, throttleBytes: o.throttleBytes, p99BeforeMs: before.p99, p99DuringMs: during.p99, p50BeforeMs: before.p50, p50DuringMs: during.p50, p99AfterMs: after.p99, p50AfterMs: after.p50,
         ...slowSends(samples, seconds * 1000, movedLeaders), loadAverage: os.loadavg().map((x) => x.toFixed(1)).join(' '),
       },
     }
