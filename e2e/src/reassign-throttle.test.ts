@@ -123,3 +123,23 @@ test('--execute --throttle sets the rate live; the copy obeys it, also after a k
   const described = await client.admin().describeTopic(TOPIC)
   expect(described.partitions[0]).toMatchObject({ replicas: [2], leader: 2 })
 }, 180_000)
+
+test('configs alter: the cluster default applies where a broker has none of its own; a bad name or value is refused with the reason, changing nothing', async () => {
+  expect(await cli(['configs', 'alter', '--broker-defaults', '--add-config', `${FOLLOWER_RATE}=3000000`])).toMatchObject({ code: 0, stdout: expect.stringContaining('the broker defaults') })
+  expect(await cli(['configs', 'alter', '--broker', '1', '--add-config', `${FOLLOWER_RATE}=1000`])).toMatchObject({ code: 0 })
+  expect((await rates(3))[FOLLOWER_RATE]).toEqual({ value: '3000000', source: 'dynamic-default-broker' })
+  expect((await rates(1))[FOLLOWER_RATE]).toEqual({ value: '1000', source: 'dynamic-broker' })
+  const defaults = await cli(['configs', 'describe', '--broker-defaults', '--json'])
+  expect(JSON.parse(defaults.stdout)).toEqual({ type: 'broker', name: '', configs: [{ name: FOLLOWER_RATE, value: '3000000', isDefault: false, readOnly: false, source: 'dynamic-default-broker' }] })
+
+  const unknown = await cli(['configs', 'alter', '--broker', '3', '--add-config', 'log.retention.hours=1'])
+  expect(unknown.code).toBe(1)
+  expect(unknown.stderr).toMatch(/'log.retention.hours' is not a dynamic broker config/)
+  const badValue = await cli(['configs', 'alter', '--broker', '3', '--add-config', `${LEADER_RATE}=fast`])
+  expect(badValue.code).toBe(1)
+  expect(badValue.stderr).toMatch(/'fast' is not a rate in bytes\/s/)
+  expect((await rates(3))[LEADER_RATE]).toEqual({ value: '0', source: 'default' })
+
+  for (const target of [['--broker-defaults'], ['--broker', '1']]) expect(await cli(['configs', 'alter', ...target, '--delete-config', FOLLOWER_RATE])).toMatchObject({ code: 0 })
+  expect((await rates(3))[FOLLOWER_RATE]).toEqual({ value: '0', source: 'default' })
+}, 60_000)
