@@ -117,20 +117,57 @@ test('tail reads of recent appends are served without touching LevelDB', async (
   expect(iterators).toBe(0)
 })
 
+/** Counts the iterators made on `db`, and holds back their reads while `gate.closed` (until `gate.open()`). */
+function watchIterators(db: LevelDb) {
+  const state = { made: 0, closed: 0, gateClosed: false, release: [] as Array<() => void> }
+  const original = db.iterator.bind(db)
+  ;(db as unknown as { iterator: unknown }).iterator = (o: never) => {
+    state.made++
+    const it = original(o)
+    const nextv = it.nextv.bind(it)
+    const close = it.close.bind(it)
+    const held = state.gateClosed
+    Object.assign(it, {
+      nextv: async (n: number) => {
+        if (held) await new Promise<void>((resolve) => state.release.push(resolve))
+        return nextv(n)
+      },
+      close: async () => {
+        await close()
+        state.closed++
+      },
+    })
+    return it
+  }
+  return {
+    get made() { return state.made },
+    /** Every iterator made so far has been closed (a background read ahead included). */
+    async settled(): Promise<void> {
+      const deadline = Date.now() + 5_000
+      while (state.closed < state.made) {
+        if (Date.now() > deadline) throw new Error(`${state.made - state.closed} iterators still open`)
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+    },
+    hold(): void {
+      state.gateClosed = true
+    },
+    open(): void {
+      state.gateClosed = false
+      for (const r of state.release.splice(0)) r()
+    },
+  }
+}
+
 test('a sequential reader whose limit cuts before the next batch costs one LevelDB iterator per read (no floor lookup past its read-ahead batch)', async () => {
-  // a tail cache of a few batches: the read-ahead batch must fit it, the older batches read here are past it
+  // a tail cache of a few batches: the read-ahead batches must fit it, the older batches read here are past it
   const s = await open({ tailCacheBytesPerPartitionMax: 4 * batch('v10').byteLength })
   const log = await s.logs.open('t', 0)
   for (let i = 0; i < 20; i++) await log.appendAsLeader(batch(`v${i}`), 0)
   const one = batch('v10').byteLength
-  let iterators = 0
-  const original = s.db.iterator.bind(s.db)
-  ;(s.db as unknown as { iterator: unknown }).iterator = (o: never) => {
-    iterators++
-    return original(o)
-  }
+  const iterators = watchIterators(s.db)
   // as a Kafka consumer's 1 MiB fetches over ~1 MiB batches: the first read finds its batch with a floor lookup and a
-  // scan; each later one starts with the batch the previous one could not fit, then scans on from just past it
+  // scan; each later one starts with the batch the previous one could not fit, and the one after it is read ahead
   const values: string[] = []
   let reads = 0
   for (let offset = 0; offset < 12; reads++) {
@@ -141,7 +178,47 @@ test('a sequential reader whose limit cuts before the next batch costs one Level
   }
   expect(values).toEqual(Array.from({ length: 12 }, (_, i) => `v${i}`))
   expect(reads).toBe(12)
-  expect(iterators).toBe(reads + 1)
+  // the first read's floor lookup, then one read ahead per read
+  await iterators.settled()
+  expect(iterators.made).toBe(reads + 2)
+})
+
+test('once its read ahead has landed, a sequential reader is answered without waiting for LevelDB', async () => {
+  const s = await open({ tailCacheBytesPerPartitionMax: 4 * batch('v10').byteLength })
+  const log = await s.logs.open('t', 0)
+  for (let i = 0; i < 20; i++) await log.appendAsLeader(batch(`v${i}`), 0)
+  const one = batch('v10').byteLength
+  const iterators = watchIterators(s.db)
+  const first = await log.read(0, one + 1)
+  expect(first.ok && decodeValues(first.value.records)).toEqual(['v0'])
+  await iterators.settled()
+  // LevelDB answers nothing now: the read must come from the batches held ahead (v1, left by the first read, and v2)
+  iterators.hold()
+  const made = iterators.made
+  const second = await log.read(1, one + 1)
+  expect(second.ok && decodeValues(second.value.records)).toEqual(['v1'])
+  expect(second.ok && second.value.nextOffset).toBe(2)
+  expect(iterators.made).toBe(made + 1) // the next read ahead (v3), still held back
+  iterators.open()
+  await iterators.settled()
+  const third = await log.read(2, one + 1)
+  expect(third.ok && decodeValues(third.value.records)).toEqual(['v2'])
+})
+
+test('a read ahead of a log rewritten meanwhile is not served', async () => {
+  const s = await open({ tailCacheBytesPerPartitionMax: 4 * batch('v10').byteLength })
+  const log = await s.logs.open('t', 0)
+  for (let i = 0; i < 20; i++) await log.appendAsLeader(batch(`v${i}`), 0)
+  const one = batch('v10').byteLength
+  const iterators = watchIterators(s.db)
+  await log.read(0, one + 1)
+  await iterators.settled()
+  // v1 and v2 are held ahead; truncating from 2 replaces them
+  await log.truncateTo(2)
+  await log.appendAsLeader(batch('w2'), 0)
+  for (let i = 3; i < 20; i++) await log.appendAsLeader(batch(`w${i}`), 0)
+  const r = await log.read(1, 2 * one + 1)
+  expect(r.ok && decodeValues(r.value.records)).toEqual(['v1', 'w2'])
 })
 
 test('a failed write rejects its appends with KAFKA_STORAGE_ERROR and fences the log', async () => {

@@ -97,6 +97,8 @@ export async function startKafkaServer(opts: KafkaServerOptions): Promise<KafkaS
         return
       }
     }
+    // As Kafka's brokers: a response's last segment leaves without waiting for the previous one's ACK (Nagle).
+    socket.setNoDelay(true)
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
     serveConnection(socket, nextConnectionId++, opts, badFrameLog)
