@@ -55,30 +55,34 @@ export async function kafkaComparisonBench(o: { sizes: KafkaBenchSizes; execArgv
   const client = newBenchClient(cluster.bootstrap, 'bench-kafka')
   const dir = await mkdtemp(join(tmpdir(), 'tributary-bench-kafka-'))
   const rows: ScenarioResult[] = []
-  const record = (c: Case | { scenario: 'consume' }, who: Client, t: Throughput): number => {
+  const record = (c: Case | { scenario: 'consume' }, who: Client, t: Measured): number => {
     const perSec = t.records / t.seconds
-    o.log(`  ${c.scenario} (${who}): ${fmt(perSec)} rec/s`)
-    rows.push({ name: `kafka ${c.scenario} (${who})`, target: '-', measured: `${fmt(perSec)} rec/s`, met: true, records: t.records, seconds: t.seconds, recordsPerSec: Math.round(perSec) })
+    o.log(`  ${c.scenario} (${who}): ${fmt(perSec)} rec/s (CPU per record: brokers ${t.brokerCpuUsPerRecord} us, client ${t.clientCpuUsPerRecord} us)`)
+    rows.push({
+      name: `kafka ${c.scenario} (${who})`, target: '-', measured: `${fmt(perSec)} rec/s`, met: true, records: t.records, seconds: t.seconds, recordsPerSec: Math.round(perSec),
+      details: { brokerCpuUsPerRecord: t.brokerCpuUsPerRecord, clientCpuUsPerRecord: t.clientCpuUsPerRecord },
+    })
     return perSec
   }
+  const cpu = (run: () => Promise<ClientRun>): Promise<Measured> => withCpu(cluster, run)
   try {
     for (const c of CASES) {
       if (o.signal.aborted) break
       const records = c.rf === 1 ? o.sizes.rf1Records : o.sizes.rf3Records
       const sdkTopic = `sdk-${c.scenario}`
       await createTopic(client, sdkTopic, PARTITIONS, c.rf)
-      const sdk = record(c, 'SDK', await produceFast(client, sdkTopic, records, VALUE_BYTES, { acks: c.acks === 1 ? 1 : 'all', idempotent: c.rf === 3 }, o.signal))
+      const sdk = record(c, 'SDK', await cpu(() => inProcess(() => produceFast(client, sdkTopic, records, VALUE_BYTES, { acks: c.acks === 1 ? 1 : 'all', idempotent: c.rf === 3 }, o.signal))))
       if (kcat) {
         await createTopic(client, `rdkafka-${c.scenario}`, PARTITIONS, c.rf)
-        const rd = record(c, 'librdkafka', await kcatProduce(kcat, brokers, `rdkafka-${c.scenario}`, records, c, dir))
+        const rd = record(c, 'librdkafka', await cpu(() => kcatProduce(kcat, brokers, `rdkafka-${c.scenario}`, records, c, dir)))
         rows.push(ratio(c.scenario, rd, sdk))
       }
       if (kafkajs) {
         await createTopic(client, `kafkajs-${c.scenario}`, PARTITIONS, c.rf)
-        record(c, 'KafkaJS', await kafkajsProduce(kafkajs, brokers, `kafkajs-${c.scenario}`, Math.min(records, o.sizes.kafkajsRecords), c))
+        record(c, 'KafkaJS', await cpu(() => inProcess(() => kafkajsProduce(kafkajs, brokers, `kafkajs-${c.scenario}`, Math.min(records, o.sizes.kafkajsRecords), c))))
       }
     }
-    if (!o.signal.aborted) await consumeCase(o, client, brokers, kcat, kafkajs, rows, record)
+    if (!o.signal.aborted) await consumeCase(o, client, brokers, kcat, kafkajs, rows, cpu, record)
   } finally {
     await client.close().catch(() => {})
     await cluster.stop('SIGKILL')
@@ -88,14 +92,42 @@ export async function kafkaComparisonBench(o: { sizes: KafkaBenchSizes; execArgv
 }
 
 /** Each client reads the topic the SDK wrote at RF 1 (KafkaJS: the smaller one it wrote itself). */
-async function consumeCase(o: { sizes: KafkaBenchSizes; signal: AbortSignal }, client: Tributary, brokers: string[], kcat: string | null, kafkajs: any, rows: ScenarioResult[], record: (c: { scenario: 'consume' }, who: Client, t: Throughput) => number): Promise<void> {
+async function consumeCase(
+  o: { sizes: KafkaBenchSizes; signal: AbortSignal }, client: Tributary, brokers: string[], kcat: string | null, kafkajs: any, rows: ScenarioResult[],
+  cpu: (run: () => Promise<ClientRun>) => Promise<Measured>, record: (c: { scenario: 'consume' }, who: Client, t: Measured) => number,
+): Promise<void> {
   const c = { scenario: 'consume' as const }
-  const sdk = record(c, 'SDK', await consumeAll(client, 'sdk-produce-rf1', PARTITIONS, o.sizes.rf1Records, o.signal))
+  const sdk = record(c, 'SDK', await cpu(() => inProcess(() => consumeAll(client, 'sdk-produce-rf1', PARTITIONS, o.sizes.rf1Records, o.signal))))
   if (kcat) {
-    const rd = record(c, 'librdkafka', await timed(o.sizes.rf1Records, kcat, ['-C', '-b', brokers.join(','), '-t', 'sdk-produce-rf1', ...RDKAFKA_CONSUME, '-c', String(o.sizes.rf1Records)]))
+    const rd = record(c, 'librdkafka', await cpu(() => timed(o.sizes.rf1Records, kcat, ['-C', '-b', brokers.join(','), '-t', 'sdk-produce-rf1', ...RDKAFKA_CONSUME, '-c', String(o.sizes.rf1Records)])))
     rows.push(ratio('consume', rd, sdk))
   }
-  if (kafkajs) record(c, 'KafkaJS', await kafkajsConsume(kafkajs, brokers, 'kafkajs-produce-rf1', Math.min(o.sizes.rf1Records, o.sizes.kafkajsRecords)))
+  if (kafkajs) record(c, 'KafkaJS', await cpu(() => inProcess(() => kafkajsConsume(kafkajs, brokers, 'kafkajs-produce-rf1', Math.min(o.sizes.rf1Records, o.sizes.kafkajsRecords)))))
+}
+
+/** A client's run and the CPU the client used for it, in ms. */
+type ClientRun = Throughput & { clientCpuMs: number }
+/** A run with what it cost per record: the brokers' CPU (the three summed) and the client's, in microseconds. */
+type Measured = Throughput & { brokerCpuUsPerRecord: number; clientCpuUsPerRecord: number }
+
+/**
+ * The brokers' CPU over a client's run beside the client's own: on a machine of few cores a client's CPU
+ * is taken from the brokers, so a busy client (librdkafka's idempotent producer polls without sleeping
+ * while its one request per partition is in flight) is the bound, and these figures show it.
+ */
+async function withCpu(cluster: LocalCluster, run: () => Promise<ClientRun>): Promise<Measured> {
+  const before = cluster.cpuMs()
+  const t = await run()
+  const perRecord = (ms: number): number => Math.round(((ms * 1000) / Math.max(1, t.records)) * 100) / 100
+  return { records: t.records, bytes: t.bytes, seconds: t.seconds, brokerCpuUsPerRecord: perRecord(cluster.cpuMs() - before), clientCpuUsPerRecord: perRecord(t.clientCpuMs) }
+}
+
+/** A client in this process: its CPU is this process's over the run. */
+async function inProcess(run: () => Promise<Throughput>): Promise<ClientRun> {
+  const from = process.cpuUsage()
+  const t = await run()
+  const used = process.cpuUsage(from)
+  return { ...t, clientCpuMs: (used.user + used.system) / 1000 }
 }
 
 function ratio(scenario: string, rdkafka: number, sdk: number): ScenarioResult {
@@ -107,7 +139,7 @@ function ratio(scenario: string, rdkafka: number, sdk: number): ScenarioResult {
 }
 
 /** kcat -P from a file of `records` lines of VALUE_BYTES characters (each line one record). */
-async function kcatProduce(kcat: string, brokers: string[], topic: string, records: number, c: Case, dir: string): Promise<Throughput> {
+async function kcatProduce(kcat: string, brokers: string[], topic: string, records: number, c: Case, dir: string): Promise<ClientRun> {
   const file = join(dir, `${topic}.txt`)
   await writeFile(file, `${'x'.repeat(VALUE_BYTES)}\n`.repeat(records))
   const acks = c.acks === 1 ? ['-X', 'acks=1'] : ['-X', 'acks=all', '-X', 'enable.idempotence=true']
@@ -115,18 +147,25 @@ async function kcatProduce(kcat: string, brokers: string[], topic: string, recor
 }
 
 /** Runs a client process to completion; its wall time (start-up included, a few ms) is the run's. */
-function timed(records: number, cmd: string, args: string[]): Promise<Throughput> {
+function timed(records: number, cmd: string, args: string[]): Promise<ClientRun> {
   const start = performance.now()
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    // the shell's `times` after the client: the last line on stderr is its children's (the client's) CPU
+    const child = spawn('sh', ['-c', '"$0" "$@"; s=$?; times >&2; exit $s', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
     let err = ''
     child.stderr.setEncoding('utf8').on('data', (s: string) => (err = (err + s).slice(-2000)))
     child.on('error', reject)
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`${cmd} ${args[0]} exited ${code}: ${err}`))
-      resolve({ records, bytes: records * VALUE_BYTES, seconds: (performance.now() - start) / 1000 })
+      resolve({ records, bytes: records * VALUE_BYTES, seconds: (performance.now() - start) / 1000, clientCpuMs: childrenCpuMs(err) })
     })
   })
+}
+
+/** The last line `times` printed: the shell's children's user and system time (`0m0.290000s 0m0.010000s`), in ms. */
+export function childrenCpuMs(stderr: string): number {
+  const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(stderr)
+  return m ? Math.round((Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000) : 0
 }
 
 function loadKafkajs(): any {

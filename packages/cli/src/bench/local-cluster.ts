@@ -80,6 +80,21 @@ export function rssOf(pid: number | undefined): Rss {
   }
 }
 
+/** Linux's clock ticks per second for /proc/<pid>/stat times (USER_HZ: 100 on every Linux build in use). */
+const USER_HZ = 100
+
+/** CPU time (user + system) a process has used, in ms (Linux /proc); 0 when unknown. */
+export function cpuMsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0
+  try {
+    // the fields after the command name (which may hold spaces), from field 3 on: utime and stime are fields 14 and 15
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ
+  } catch {
+    return 0
+  }
+}
+
 export class LocalCluster {
   private constructor(
     readonly nodes: LocalNode[],
@@ -217,6 +232,11 @@ export class LocalCluster {
 
   rss(): Rss[] {
     return this.nodes.map((n) => rssOf(n.child?.pid))
+  }
+
+  /** CPU time every running node has used, summed, in ms. */
+  cpuMs(): number {
+    return this.nodes.reduce((sum, n) => sum + cpuMsOf(n.child?.pid), 0)
   }
 
   /** Kill every node and remove the data. Safe to call twice. */
