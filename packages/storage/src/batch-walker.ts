@@ -27,7 +27,7 @@ export class BatchWalker {
   /**
    * Contiguous stored batches a reader going through the log asks for next: the one a
    * read pulled from LevelDB but could not fit under its maxBytes, and the one after it,
-   * read in the background once that read is answered. Without the first, every such
+   * read in the background from the moment that read ends. Without the first, every such
    * read would read two batches for one (with 1 MiB batches, the producer's default,
    * 2 MiB from LevelDB per 1 MiB served); without the second, each read still waits for
    * LevelDB to learn that the next batch does not fit, while a client with one Fetch in
