@@ -97,7 +97,8 @@ export async function startKafkaServer(opts: KafkaServerOptions): Promise<KafkaS
         return
       }
     }
-    // As Kafka's brokers: a response's last segment leaves without waiting for the previous one's ACK (Nagle).
+    // As Kafka's brokers (and ws on the WebSocket port): a small answer, or a response's last segment, leaves at once
+    // instead of waiting for the client to acknowledge what went before (Nagle).
     socket.setNoDelay(true)
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
