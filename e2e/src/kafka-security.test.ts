@@ -129,8 +129,11 @@ test('KafkaJS admin manages ACLs through the Kafka port: the super user creates,
     // Created on the controller: each node's image has it once the record is applied.
     await cluster.waitFor(async () => (await superAdmin.describeAcls(filter)).resources.length === 1, { message: 'the new ACL is described on the Kafka port' })
     expect((await superAdmin.describeAcls(filter)).resources[0].acls).toEqual([{ principal: 'User:bob', host: '*', operation: Op.WRITE, permissionType: Perm.ALLOW }])
-    const viaSdk = await admin.admin().describeAcls({ resourceType: Res.TOPIC, resourceName: 'kafka-acl-topic', resourcePatternType: Pattern.ANY, operation: Op.ANY, permissionType: Perm.ANY })
-    expect(viaSdk.resources.flatMap((r) => r.acls.map((a) => a.principal))).toEqual(['User:bob'])
+    // The SDK may ask another node, whose image applies the record a moment later.
+    const sdkPrincipals = async (): Promise<string[]> =>
+      (await admin.admin().describeAcls({ resourceType: Res.TOPIC, resourceName: 'kafka-acl-topic', resourcePatternType: Pattern.ANY, operation: Op.ANY, permissionType: Perm.ANY })).resources.flatMap((r) => r.acls.map((a) => a.principal))
+    await cluster.waitFor(async () => (await sdkPrincipals()).length > 0, { message: 'the new ACL is described through the SDK' })
+    expect(await sdkPrincipals()).toEqual(['User:bob'])
 
     // alice has no Alter (nor Describe) on the cluster: the same check as on the WebSocket port.
     await expect(alice.createAcls({ acl: [{ ...binding, principal: 'User:alice' }] })).rejects.toMatchObject({ type: 'CLUSTER_AUTHORIZATION_FAILED' })
