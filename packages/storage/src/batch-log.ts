@@ -284,13 +284,11 @@ export class BatchLog implements PartitionLog {
         deletedBytes += b.bytes.length
       }
       if (cut <= this.logStart) return this.truncateFullyNow(this.logStart)
-      this.rewrites++
       this.logEnd = cut
-      this.size -= deletedBytes
       this.hw = Math.min(this.hw, cut)
       if (this.epochs.truncateFromEnd(cut)) this.epochsVersion++
       this.cache.truncateFrom(cut)
-      await this.write([], deletes, [], { truncateFrom: cut })
+      await this.rewrite([], deletes, -deletedBytes, { truncateFrom: cut })
     })
   }
 
@@ -305,13 +303,11 @@ export class BatchLog implements PartitionLog {
     await this.lastWrite
     const deletes: number[] = []
     for await (const b of this.backend.scan(0, Number.MAX_SAFE_INTEGER, { values: false })) deletes.push(b.baseOffset)
-    this.rewrites++
     this.logStart = this.logEnd = this.hw = offset
-    this.size = 0
     this.epochs = new LeaderEpochCache()
     this.epochsVersion++
     this.cache.clear()
-    await this.write([], deletes, [], { truncateFrom: 0 })
+    await this.rewrite([], deletes, -this.size, { truncateFrom: 0 })
   }
 
   applyRetention(policy: RetentionPolicy): Promise<{ deletedBatches: number; deletedBytes: number }> {
@@ -321,13 +317,11 @@ export class BatchLog implements PartitionLog {
       const scan = (from: number, to: number) => this.backend.scan(from, to)
       const { deletes, deletedBytes, newStart } = await planRetention(scan, this.logStart, this.logEnd, this.size, policy, this.limits.retentionBatchesMax)
       if (deletes.length === 0 && newStart === this.logStart) return { deletedBatches: 0, deletedBytes: 0 }
-      this.rewrites++
       this.logStart = newStart
-      this.size -= deletedBytes
       this.hw = Math.max(this.hw, newStart)
       if (this.epochs.truncateFromStart(newStart)) this.epochsVersion++
       this.cache.dropBefore(newStart)
-      await this.write([], deletes, [], { dropBefore: newStart })
+      await this.rewrite([], deletes, -deletedBytes, { dropBefore: newStart })
       return { deletedBatches: deletes.length, deletedBytes }
     })
   }
@@ -346,10 +340,8 @@ export class BatchLog implements PartitionLog {
         if (bytes) puts.push({ baseOffset, bytes })
         else deletes.push(baseOffset)
       }
-      this.rewrites++
-      this.size += plan.bytesDelta
       this.cache.rewrite(plan.rewrites)
-      await this.write(puts, deletes, [], { rewrite: true })
+      await this.rewrite(puts, deletes, plan.bytesDelta, { rewrite: true })
       return { removedRecords: plan.removedRecords }
     })
   }
@@ -368,6 +360,13 @@ export class BatchLog implements PartitionLog {
     this.walker.forget()
     this.cache.close()
     this.onClose()
+  }
+
+  /** A change to batches already written (truncation, retention, compaction): counted for readers, sized, written. */
+  private rewrite(puts: StoredBatch[], deletes: number[], sizeDelta: number, change: LogChange): Promise<void> {
+    this.rewrites++
+    this.size += sizeDelta
+    return this.write(puts, deletes, [], change)
   }
 
   /** Hands the change to the backend; a failed write fences the log (KAFKA_STORAGE_ERROR). */
