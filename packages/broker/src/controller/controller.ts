@@ -167,10 +167,10 @@ export class Controller {
       case ApiKey.AlterPartition: return typed(parseAlterPartition(body), (r) => this.alterPartition(r))
       case ApiKey.InitProducerId: return typed(parseInitProducerId(body), () => this.initProducerId())
       case ApiKey.AlterUserScramCredentials: return typed(parseAlterUserScramCredentials(body), (r) => this.alterUsers(r))
-      case ApiKey.CreateAcls: return typed(parseCreateAcls(body), (r) => this.commitPlan('ACLs changed', () => planCreateAcls(image(), r, this.deps.newTopicId)))
-      case ApiKey.DeleteAcls: return typed(parseDeleteAcls(body), (r) => this.commitPlan('ACLs changed', () => planDeleteAcls(image(), r)))
-      case ApiKey.ElectLeaders: return typed(parseElectLeaders(body), (r) => this.commitPlan('leaders elected', () => planElectLeaders(image(), r, live)))
-      case ApiKey.AlterPartitionReassignments: return typed(parseAlterPartitionReassignments(body), (r) => this.commitPlan('reassignments changed', () => planAlterReassignments(image(), r, live)))
+      case ApiKey.CreateAcls: return typed(parseCreateAcls(body), (r) => this.commitPlan(() => planCreateAcls(image(), r, this.deps.newTopicId), { logAs: 'ACLs changed' }))
+      case ApiKey.DeleteAcls: return typed(parseDeleteAcls(body), (r) => this.commitPlan(() => planDeleteAcls(image(), r), { logAs: 'ACLs changed' }))
+      case ApiKey.ElectLeaders: return typed(parseElectLeaders(body), (r) => this.commitPlan(() => planElectLeaders(image(), r, live), { logAs: 'leaders elected' }))
+      case ApiKey.AlterPartitionReassignments: return typed(parseAlterPartitionReassignments(body), (r) => this.commitPlan(() => planAlterReassignments(image(), r, live), { logAs: 'reassignments changed' }))
       case ApiKey.ListPartitionReassignments: return typed(parseListPartitionReassignments(body), async (r) => answer(listReassignments(image(), r)))
       default: return Promise.resolve(refuse(ErrorCode.UNSUPPORTED_VERSION, `the controller does not serve api ${apiKey}`))
     }
@@ -219,12 +219,11 @@ export class Controller {
   }
 
   private deleteTopics(req: DeleteTopicsRequest): Promise<HandlerResult> {
-    return this.enqueue(async () => {
+    // validateOnly (a Tributary extension): the checks and answers without the deletion, so a client can ask whether it may delete.
+    return this.commitPlan(() => {
       const plan = planDeleteTopics(this.deps.image(), req.topics)
-      // validateOnly (a Tributary extension): the checks and answers without the deletion, so a client can ask whether it may delete.
-      if (req.validateOnly !== true) await this.commitIfActive(plan.records)
-      return answer({ topics: plan.answers })
-    })
+      return { records: plan.records, response: { topics: plan.answers } }
+    }, { validateOnly: req.validateOnly === true })
   }
 
   private createPartitions(req: CreatePartitionsRequest): Promise<HandlerResult> {
@@ -236,11 +235,10 @@ export class Controller {
   }
 
   private alterConfigs(req: AlterConfigsRequest): Promise<HandlerResult> {
-    return this.enqueue(async () => {
+    return this.commitPlan(() => {
       const plan = planAlterConfigs(this.deps.image(), req.resources)
-      if (req.validateOnly !== true) await this.commitIfActive(plan.records)
-      return answer({ resources: plan.answers })
-    })
+      return { records: plan.records, response: { resources: plan.answers } }
+    }, { validateOnly: req.validateOnly === true })
   }
 
   // ------------------------------------------------------------------ users
@@ -363,22 +361,21 @@ export class Controller {
   // ------------------------------------------------------------------ partitions
 
   private alterPartition(req: AlterPartitionRequest): Promise<HandlerResult> {
-    return this.enqueue(async () => {
-      const b = this.current(req.brokerId, req.brokerEpoch)
-      const plan = planAlterPartition(this.deps.image(), b.nodeId, req)
-      await this.commitIfActive(plan.records)
-      return answer(plan.response)
-    })
+    return this.commitPlan(() => planAlterPartition(this.deps.image(), this.current(req.brokerId, req.brokerEpoch).nodeId, req))
   }
 
   // ------------------------------------------------------------------ ACLs, leader balance, reassignments
 
-  /** Commit a plan made on the image of its turn (ACLs, ElectLeaders, AlterPartitionReassignments): one entry, answered once applied. */
-  private commitPlan(what: string, plan: () => { records: MetadataRecord[]; response: unknown }): Promise<HandlerResult> {
+  /**
+   * Commit a plan made on the image of its turn (topic deletions, configs, ISR changes, ACLs, ElectLeaders,
+   * AlterPartitionReassignments): one entry, answered once applied; `validateOnly` answers without committing,
+   * `logAs` logs a change that committed records.
+   */
+  private commitPlan(plan: () => { records: MetadataRecord[]; response: unknown }, opts: { logAs?: string; validateOnly?: boolean } = {}): Promise<HandlerResult> {
     return this.enqueue(async () => {
       const p = plan()
-      await this.commitIfActive(p.records)
-      if (p.records.length > 0) this.deps.logger.info({ records: p.records.length }, what)
+      if (opts.validateOnly !== true) await this.commitIfActive(p.records)
+      if (opts.logAs !== undefined && p.records.length > 0) this.deps.logger.info({ records: p.records.length }, opts.logAs)
       return answer(p.response)
     })
   }
