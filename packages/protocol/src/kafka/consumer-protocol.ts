@@ -11,7 +11,7 @@
  */
 import { fail, ok, ErrorCode, type Result } from '../errors.js'
 import { readMessage, writeMessage } from './codec.js'
-import { ConsumerProtocolAssignment, ConsumerProtocolSubscription } from './messages-groups.js'
+import { ConsumerProtocolAssignment, ConsumerProtocolSubscription } from './messages.js'
 import type { MessageSpec } from './schema.js'
 import { KafkaReader, KafkaWireError, KafkaWriter } from './wire.js'
 

@@ -1,8 +1,11 @@
 /**
  * The shape of our Kafka schema table: each message is a list of fields with the
  * versions they exist in, the versions they may be null in and, for tagged fields
- * (KIP-482), their tag. Written compactly (`field('Name', 'int32', '3+')`) and
- * read by one interpreter (`codec.ts`) for every API and version.
+ * (KIP-482), their tag. The table is data: `schema/*.json`, in apache/kafka's
+ * message JSON keys (schema/README.md), carried into the package by the
+ * generated `schema-table.generated.ts`; `fromSchemaFile` turns a file into
+ * MessageSpecs, and one interpreter (`codec.ts`) reads them for every API and
+ * version.
  */
 
 export type Primitive = 'int8' | 'int16' | 'uint16' | 'int32' | 'int64' | 'float64' | 'bool' | 'string' | 'bytes' | 'records' | 'uuid'
@@ -51,42 +54,67 @@ export function versions(spec: string): VersionRange {
 
 export const inRange = (r: VersionRange | null, v: number): boolean => r !== null && v >= r.min && v <= r.max
 
-export interface FieldOptions {
-  nullable?: string
+/** One field of a schema file: apache/kafka's message JSON keys (schema/README.md). */
+export interface SchemaField {
+  /** PascalCase, as in Kafka's files */
+  name: string
+  /** a primitive, `[]<primitive>`, or `struct` / `[]struct` with `fields` */
+  type: string
+  versions: string
+  nullableVersions?: string
   tag?: number
+  /** JSON's value; for a bytes field, "" is zero bytes */
   default?: unknown
-  neverCompact?: boolean
+  /** "none": a string that stays int16-length in flexible versions (the request header's ClientId) */
+  flexibleVersions?: 'none'
+  fields?: readonly SchemaField[]
 }
 
-/** A field; `type` is a primitive, `[]int32`-style, or fields for a struct / `array(...)`. */
-export function field(name: string, type: FieldType | `[]${Primitive}`, vers: string, opts: FieldOptions = {}): Field {
-  const t: FieldType = typeof type === 'string' && type.startsWith('[]') ? { array: type.slice(2) as Primitive } : (type as FieldType)
+/** One schema file: an API (apiKey, request and response) or a message of its own (fields). */
+export interface SchemaFile {
+  name: string
+  apiKey?: number
+  validVersions: string
+  flexibleVersions: string
+  fields?: readonly SchemaField[]
+  request?: readonly SchemaField[]
+  response?: readonly SchemaField[]
+}
+
+const PRIMITIVES: ReadonlySet<string> = new Set<Primitive>(['int8', 'int16', 'uint16', 'int32', 'int64', 'float64', 'bool', 'string', 'bytes', 'records', 'uuid'])
+
+function fieldType(j: SchemaField): FieldType {
+  if (j.fields) {
+    const struct: FieldType = { struct: j.fields.map(fieldOf) }
+    return j.type === '[]struct' ? { array: struct } : struct
+  }
+  const element = j.type.startsWith('[]') ? j.type.slice(2) : j.type
+  if (!PRIMITIVES.has(element)) throw new Error(`schema field ${j.name}: unknown type '${j.type}'`)
+  return element === j.type ? (element as Primitive) : { array: element as Primitive }
+}
+
+function fieldOf(j: SchemaField): Field {
+  const type = fieldType(j)
+  const bytesDefault = type === 'bytes' && j.default === ''
   return {
-    name: name[0]!.toLowerCase() + name.slice(1),
-    type: t,
-    versions: versions(vers),
-    nullable: opts.nullable ? versions(opts.nullable) : null,
-    tag: opts.tag ?? null,
-    default: opts.default !== undefined ? opts.default : defaultOf(t),
-    neverCompact: opts.neverCompact ?? false,
+    // camelCase, as our decoded objects name fields
+    name: j.name[0]!.toLowerCase() + j.name.slice(1),
+    type,
+    versions: versions(j.versions),
+    nullable: j.nullableVersions !== undefined ? versions(j.nullableVersions) : null,
+    tag: j.tag ?? null,
+    default: bytesDefault ? new Uint8Array(0) : j.default !== undefined ? j.default : defaultOf(type),
+    neverCompact: j.flexibleVersions === 'none',
   }
 }
 
-/** Options of a field nullable from v0 and null by default (Kafka's `"nullableVersions": "0+"`). */
-export const NULLABLE: FieldOptions = { nullable: '0+', default: null }
+const messageOf = (name: string, apiKey: number, file: SchemaFile, fields: readonly SchemaField[]): MessageSpec =>
+  ({ name, apiKey, versions: versions(file.validVersions), flexibleMin: versions(file.flexibleVersions).min, fields: fields.map(fieldOf) })
 
-/** The error pair many answers carry from v0: ErrorCode, then a nullable ErrorMessage. */
-export const errorFields = (): Field[] => [field('ErrorCode', 'int16', '0+'), field('ErrorMessage', 'string', '0+', NULLABLE)]
-
-/** A config or ACL resource from v0: its type, then its name. */
-export const resourceFields = (): Field[] => [field('ResourceType', 'int8', '0+'), field('ResourceName', 'string', '0+')]
-
-/** An array of structs. */
-export const array = (fields: Field[]): FieldType => ({ array: { struct: fields } })
-export const struct = (fields: Field[]): FieldType => ({ struct: fields })
-
-export function message(name: string, apiKey: number, vers: string, flexible: string, fields: Field[]): MessageSpec {
-  return { name, apiKey, versions: versions(vers), flexibleMin: versions(flexible).min, fields }
+/** A schema file's messages: an API's `<Name>Request` and `<Name>Response`, or the file's one message. */
+export function fromSchemaFile(file: SchemaFile): MessageSpec[] {
+  if (file.apiKey === undefined) return [messageOf(file.name, -1, file, file.fields ?? [])]
+  return [messageOf(`${file.name}Request`, file.apiKey, file, file.request ?? []), messageOf(`${file.name}Response`, file.apiKey, file, file.response ?? [])]
 }
 
 function defaultOf(t: FieldType): unknown {
