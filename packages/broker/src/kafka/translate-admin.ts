@@ -19,7 +19,7 @@ import {
 import type { HandlerResult } from '../seams.js'
 import { DYNAMIC_BROKER_CONFIGS } from '../broker-dynamic-config.js'
 import { parseKafkaEndpoint } from './endpoint.js'
-import { arr, eachPartition, type Invoke, type Obj, type Translation } from './translation.js'
+import { arr, eachPartition, kafkaTopics, ourTopics, type Invoke, type Obj, type Translation } from './translation.js'
 
 /** Kafka's ConfigResource.Type codes. */
 const RESOURCE_TOPIC = 2
@@ -187,16 +187,10 @@ const offsetForLeaderEpoch: Translation = {
   request: (k) => ({
     // Consumers only: a follower's request (replicaId >= 0) is not served on this listener.
     replicaId: -1,
-    topics: arr(k.topics).map((t) => ({
-      topic: t.topic,
-      partitions: arr(t.partitions).map((p) => ({ partition: p.partition, currentLeaderEpoch: p.currentLeaderEpoch, leaderEpoch: p.leaderEpoch })),
-    })),
+    topics: ourTopics(k.topics, (p) => ({ partition: p.partition, currentLeaderEpoch: p.currentLeaderEpoch, leaderEpoch: p.leaderEpoch }), { name: 'topic' }),
   }),
   response: (ours) => ({
-    topics: (ours as OffsetForLeaderEpochResponse).topics.map((t) => ({
-      topic: t.topic,
-      partitions: t.partitions.map((p) => ({ errorCode: p.errorCode, partition: p.partition, leaderEpoch: p.leaderEpoch, endOffset: p.endOffset })),
-    })),
+    topics: kafkaTopics((ours as OffsetForLeaderEpochResponse).topics, (p) => ({ errorCode: p.errorCode, partition: p.partition, leaderEpoch: p.leaderEpoch, endOffset: p.endOffset }), { name: 'topic' }),
   }),
   error: (k, errorCode) => ({ topics: arr(k.topics).map((t) => ({ topic: t.topic, partitions: arr(t.partitions).map((p) => ({ errorCode, partition: p.partition })) })) }),
 }
@@ -267,10 +261,7 @@ const describeProducers: Translation = {
   apiKey: ApiKey.DescribeProducers,
   request: (k) => ({ topics: arr(k.topics).map((t) => ({ topic: t.name, partitions: t.partitionIndexes })) }),
   response: (ours) => ({
-    topics: (ours as DescribeProducersResponse).topics.map((t) => ({
-      name: t.topic,
-      partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, errorCode: p.errorCode, errorMessage: p.errorMessage ?? null, activeProducers: p.activeProducers })),
-    })),
+    topics: kafkaTopics((ours as DescribeProducersResponse).topics, (p) => ({ partitionIndex: p.partition, errorCode: p.errorCode, errorMessage: p.errorMessage ?? null, activeProducers: p.activeProducers })),
   }),
   error: (k, errorCode, errorMessage) => ({
     topics: arr(k.topics).map((t) => ({ name: t.name, partitions: (t.partitionIndexes as number[]).map((partitionIndex) => ({ partitionIndex, errorCode, errorMessage, activeProducers: [] })) })),

@@ -5,19 +5,16 @@
  * has moved.
  */
 import { KafkaApiKey, type DeleteRecordsResponse, type OffsetDeleteResponse } from '@tributary/protocol'
-import { arr, eachPartition, type Translation } from './translation.js'
+import { eachPartition, kafkaTopics, ourTopics, type Translation } from './translation.js'
 
 const deleteRecords: Translation = {
   apiKey: KafkaApiKey.DeleteRecords,
   request: (k) => ({
-    topics: arr(k.topics).map((t) => ({ topic: t.name, partitions: arr(t.partitions).map((p) => ({ partition: p.partitionIndex, offset: p.offset })) })),
+    topics: ourTopics(k.topics, (p) => ({ partition: p.partitionIndex, offset: p.offset })),
     timeoutMs: k.timeoutMs,
   }),
   response: (ours) => ({
-    topics: (ours as DeleteRecordsResponse).topics.map((t) => ({
-      name: t.topic,
-      partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, lowWatermark: p.lowWatermark, errorCode: p.errorCode })),
-    })),
+    topics: kafkaTopics((ours as DeleteRecordsResponse).topics, (p) => ({ partitionIndex: p.partition, lowWatermark: p.lowWatermark, errorCode: p.errorCode })),
   }),
   error: (k, errorCode) => ({
     topics: eachPartition(k.topics, { lowWatermark: -1, errorCode }),
@@ -26,13 +23,10 @@ const deleteRecords: Translation = {
 
 const offsetDelete: Translation = {
   apiKey: KafkaApiKey.OffsetDelete,
-  request: (k) => ({ groupId: k.groupId, topics: arr(k.topics).map((t) => ({ topic: t.name, partitions: arr(t.partitions).map((p) => p.partitionIndex) })) }),
+  request: (k) => ({ groupId: k.groupId, topics: ourTopics(k.topics, (p) => p.partitionIndex) }),
   response: (ours) => ({
     errorCode: 0,
-    topics: (ours as OffsetDeleteResponse).topics.map((t) => ({
-      name: t.topic,
-      partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, errorCode: p.errorCode })),
-    })),
+    topics: kafkaTopics((ours as OffsetDeleteResponse).topics, (p) => ({ partitionIndex: p.partition, errorCode: p.errorCode })),
   }),
   // The group's error (GROUP_ID_NOT_FOUND, NOT_COORDINATOR, GROUP_AUTHORIZATION_FAILED, ...) is the response's own.
   error: (_k, errorCode) => ({ errorCode, topics: [] }),

@@ -14,7 +14,7 @@ import {
   type DeleteGroupsResponse, type DescribeGroupsResponse, type JoinGroupResponse, type LeaveGroupResponse, type ListGroupsResponse,
   type OffsetCommitResponse, type OffsetFetchResponse, type SyncGroupResponse,
 } from '@tributary/protocol'
-import { arr, eachPartition, type Obj, type Translation } from './translation.js'
+import { arr, eachPartition, kafkaTopics, ourTopics, type Obj, type Translation } from './translation.js'
 
 const NO_BYTES = new Uint8Array(0)
 /** JoinGroup v4 introduced the two-step join with MEMBER_ID_REQUIRED (KIP-394). */
@@ -87,13 +87,10 @@ const offsetCommit: Translation = {
     memberId: k.memberId ?? '',
     // The classic generation travels in our memberEpoch (the coordinator checks it against the group's generation).
     memberEpoch: k.generationId,
-    topics: arr(k.topics).map((t) => ({
-      topic: t.name,
-      partitions: arr(t.partitions).map((p) => ({ partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })),
-    })),
+    topics: ourTopics(k.topics, (p) => ({ partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })),
   }),
   response: (ours) => ({
-    topics: (ours as OffsetCommitResponse).topics.map((t) => ({ name: t.topic, partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, errorCode: p.errorCode })) })),
+    topics: kafkaTopics((ours as OffsetCommitResponse).topics, (p) => ({ partitionIndex: p.partition, errorCode: p.errorCode })),
   }),
   error: (k, errorCode) => ({
     topics: eachPartition(k.topics, { errorCode }),
@@ -108,11 +105,8 @@ const offsetFetch: Translation = {
   }),
   response: (ours) => ({
     errorCode: ErrorCode.NONE,
-    topics: (ours as OffsetFetchResponse).topics.map((t) => ({
-      name: t.topic,
-      partitions: t.partitions.map((p) => ({
-        partitionIndex: p.partition, committedOffset: p.offset, committedLeaderEpoch: p.leaderEpoch ?? -1, metadata: p.metadata ?? '', errorCode: p.errorCode,
-      })),
+    topics: kafkaTopics((ours as OffsetFetchResponse).topics, (p) => ({
+      partitionIndex: p.partition, committedOffset: p.offset, committedLeaderEpoch: p.leaderEpoch ?? -1, metadata: p.metadata ?? '', errorCode: p.errorCode,
     })),
   }),
   // v1 has no request-level error code: each partition carries it.

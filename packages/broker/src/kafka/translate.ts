@@ -11,7 +11,7 @@ import { DELETE_TRANSLATIONS } from './translate-deletes.js'
 import { fetch } from './translate-fetch.js'
 import { GROUP_TRANSLATIONS } from './translate-groups.js'
 import { SECURITY_TRANSLATIONS } from './translate-security.js'
-import { arr, eachPartition, type Translation } from './translation.js'
+import { arr, eachPartition, kafkaTopics, ourTopics, type Translation } from './translation.js'
 
 
 const metadata: Translation = {
@@ -53,23 +53,17 @@ const produce: Translation = {
   request: (k) => ({
     acks: k.acks,
     timeoutMs: k.timeoutMs,
-    topics: arr(k.topicData).map((t) => ({
-      topic: t.name,
-      partitions: arr(t.partitionData).map((p) => ({ partition: p.index, records: p.records ?? new Uint8Array(0) })),
-    })),
+    topics: ourTopics(k.topicData, (p) => ({ partition: p.index, records: p.records ?? new Uint8Array(0) }), { partitions: 'partitionData' }),
   }),
   response: (ours) => ({
-    responses: (ours as ProduceResponse).topics.map((t) => ({
-      name: t.topic,
-      partitionResponses: t.partitions.map((p) => ({
-        index: p.partition,
-        errorCode: p.errorCode,
-        baseOffset: p.baseOffset,
-        logAppendTimeMs: p.logAppendTimeMs,
-        logStartOffset: p.logStartOffset,
-        errorMessage: p.errorMessage ?? null,
-      })),
-    })),
+    responses: kafkaTopics((ours as ProduceResponse).topics, (p) => ({
+      index: p.partition,
+      errorCode: p.errorCode,
+      baseOffset: p.baseOffset,
+      logAppendTimeMs: p.logAppendTimeMs,
+      logStartOffset: p.logStartOffset,
+      errorMessage: p.errorMessage ?? null,
+    }), { partitions: 'partitionResponses' }),
   }),
   error: (k, errorCode, errorMessage) => ({
     responses: arr(k.topicData).map((t) => ({
@@ -83,16 +77,10 @@ const listOffsets: Translation = {
   apiKey: KafkaApiKey.ListOffsets,
   request: (k) => ({
     replicaId: -1,
-    topics: arr(k.topics).map((t) => ({
-      topic: t.name,
-      partitions: arr(t.partitions).map((p) => ({ partition: p.partitionIndex, timestamp: p.timestamp, currentLeaderEpoch: p.currentLeaderEpoch })),
-    })),
+    topics: ourTopics(k.topics, (p) => ({ partition: p.partitionIndex, timestamp: p.timestamp, currentLeaderEpoch: p.currentLeaderEpoch })),
   }),
   response: (ours) => ({
-    topics: (ours as ListOffsetsResponse).topics.map((t) => ({
-      name: t.topic,
-      partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, errorCode: p.errorCode, timestamp: p.timestamp, offset: p.offset, leaderEpoch: p.leaderEpoch })),
-    })),
+    topics: kafkaTopics((ours as ListOffsetsResponse).topics, (p) => ({ partitionIndex: p.partition, errorCode: p.errorCode, timestamp: p.timestamp, offset: p.offset, leaderEpoch: p.leaderEpoch })),
   }),
   error: (k, errorCode) => ({
     topics: eachPartition(k.topics, { errorCode }),

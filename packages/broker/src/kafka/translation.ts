@@ -30,6 +30,17 @@ export interface Translation {
 export type Obj = Record<string, any>
 export const arr = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : [])
 
+/** Kafka's keys of a topic's name and of its partitions in one API: `name` and `partitions` unless it says otherwise. */
+export interface TopicKeys { name?: string; partitions?: string }
+
+/** Kafka's request topics → ours (`{ topic, partitions }`), each partition through `each`. */
+export const ourTopics = (topics: unknown, each: (p: Obj) => unknown, keys: TopicKeys = {}): Obj[] =>
+  arr(topics).map((t) => ({ topic: t[keys.name ?? 'name'], partitions: arr(t[keys.partitions ?? 'partitions']).map(each) }))
+
+/** Our answer's topics (`{ topic, partitions }`) → Kafka's, each partition through `each`. */
+export const kafkaTopics = <P>(topics: ReadonlyArray<{ topic: string; partitions: readonly P[] }>, each: (p: P) => Obj, keys: TopicKeys = {}): Obj[] =>
+  topics.map((t) => ({ [keys.name ?? 'name']: t.topic, [keys.partitions ?? 'partitions']: t.partitions.map(each) }))
+
 /**
  * A whole request's error told per partition it named, as Kafka answers: from the
  * request's `topics: [{ <nameKey>, partitions: [{ partitionIndex }] }]`, the same
