@@ -6,8 +6,9 @@
  *                                   with the reassignment planner; then it can be stopped
  *   tributary brokers unregister 4  forget stopped (fenced) broker 4 for good (kafka-cluster.sh unregister)
  */
-import type { Argv } from 'yargs'
+import type { Argv, PositionalOptions } from 'yargs'
 import type { Admin } from '@tributary/client'
+import { args } from '../command-args.js'
 import { clientFor } from '../connect.js'
 import { UsageError } from '../errors.js'
 import { printJson, println } from '../io.js'
@@ -18,6 +19,9 @@ import { formatTable } from '../table.js'
 
 interface DrainArgs { id: number; wait: boolean; waitMs: number }
 
+/** The `<id>` of the broker a subcommand acts on. */
+const BROKER_ID: PositionalOptions = { type: 'number', demandOption: true }
+
 /** How often a waiting drain looks at the reassignments in progress. */
 const DRAIN_POLL_MS = 500
 
@@ -25,20 +29,14 @@ export function brokersCommand(y: Argv, rt: Runtime): Argv {
   return y.command('brokers', 'list brokers and drain one before removing it', (g) =>
     g
       .command('list', 'registered brokers with their replica and leader counts', (c) => c, runCommand<object>(rt, list))
-      .command(
-        'drain <id>',
-        'move every replica off a broker (a balanced plan over the other live brokers), so it can be stopped',
-        (c) =>
-          c
-            .positional('id', { type: 'number', demandOption: true })
-            .option('wait', { type: 'boolean', default: true, describe: 'wait until the moves complete (--no-wait: return once started)' })
-            .option('wait-ms', { type: 'number', default: 600_000, describe: 'give up waiting after this many ms (the moves go on)' }),
-        runCommand<DrainArgs>(rt, drain),
-      )
+      .command('drain <id>', 'move every replica off a broker (a balanced plan over the other live brokers), so it can be stopped', args({ id: BROKER_ID }, {
+        wait: { type: 'boolean', default: true, describe: 'wait until the moves complete (--no-wait: return once started)' },
+        'wait-ms': { type: 'number', default: 600_000, describe: 'give up waiting after this many ms (the moves go on)' },
+      }), runCommand<DrainArgs>(rt, drain))
       .command(
         'unregister <id>',
         'forget a stopped (fenced) broker for good: it leaves every ISR and the broker list; its data dir is no longer needed',
-        (c) => c.positional('id', { type: 'number', demandOption: true }),
+        args({ id: BROKER_ID }),
         runCommand<{ id: number }>(rt, unregister),
       )
       .demandCommand(1, 'give a brokers subcommand: list, drain or unregister'),

@@ -9,6 +9,7 @@
 import type { Argv } from 'yargs'
 import { text, type ConsumedMessage } from '@tributary/client'
 import { checkPartition, nonNegativeInt, positiveInt } from '../args.js'
+import { args, REQUIRED } from '../command-args.js'
 import { clientFor } from '../connect.js'
 import { UsageError } from '../errors.js'
 import { isoTime, jsonReplacer, println } from '../io.js'
@@ -28,23 +29,17 @@ interface ConsumeArgs {
 }
 
 export function consumeCommand(y: Argv, rt: Runtime): Argv {
-  return y.command(
-    'consume <topic>',
-    'print records as they arrive (Ctrl-C stops)',
-    (c) =>
-      c
-        .positional('topic', { type: 'string', demandOption: true })
-        .option('group', { alias: 'g', type: 'string', describe: 'join this consumer group and commit offsets' })
-        .option('from-beginning', { type: 'boolean', default: false, describe: 'start at the log start when there is no committed offset' })
-        .option('partition', { alias: 'p', type: 'string', describe: 'read only this partition (not with --group)' })
-        .option('offset', { type: 'string', describe: 'with --partition: start at this offset' })
-        .option('max-messages', { alias: 'n', type: 'string', describe: 'exit after this many records' })
-        .option('timeout-ms', { type: 'string', describe: 'exit once no record has arrived for this many ms (as kafka-console-consumer)' })
-        .option('format', { choices: ['value', 'json'], describe: 'value: the value as text (default); json: one object per record (also --json)' })
-        .option('print-key', { type: 'boolean', default: false, describe: 'value format: print key, separator, value' })
-        .option('key-separator', { type: 'string', default: '\t', describe: 'separator for --print-key' }),
-    runCommand<ConsumeArgs>(rt, consume),
-  )
+  return y.command('consume <topic>', 'print records as they arrive (Ctrl-C stops)', args({ topic: REQUIRED }, {
+    group: { alias: 'g', type: 'string', describe: 'join this consumer group and commit offsets' },
+    'from-beginning': { type: 'boolean', default: false, describe: 'start at the log start when there is no committed offset' },
+    partition: { alias: 'p', type: 'string', describe: 'read only this partition (not with --group)' },
+    offset: { type: 'string', describe: 'with --partition: start at this offset' },
+    'max-messages': { alias: 'n', type: 'string', describe: 'exit after this many records' },
+    'timeout-ms': { type: 'string', describe: 'exit once no record has arrived for this many ms (as kafka-console-consumer)' },
+    format: { choices: ['value', 'json'], describe: 'value: the value as text (default); json: one object per record (also --json)' },
+    'print-key': { type: 'boolean', default: false, describe: 'value format: print key, separator, value' },
+    'key-separator': { type: 'string', default: '\t', describe: 'separator for --print-key' },
+  }), runCommand<ConsumeArgs>(rt, consume))
 }
 
 export function formatRecord(m: ConsumedMessage, format: 'value' | 'json', printKey: boolean, sep: string): string {

@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs'
 import { ErrorCode } from '@tributary/protocol'
 import { nonNegativeInt, parseDateTime } from '../args.js'
+import { args, partitionsOption, REQUIRED } from '../command-args.js'
 import { openPort } from '../connect.js'
 import { CliError, UsageError } from '../errors.js'
 import { printJson, println } from '../io.js'
@@ -24,32 +25,20 @@ export function groupsCommand(y: Argv, rt: Runtime): Argv {
   return y.command('groups', 'list, describe, delete consumer groups and reset their offsets', (g) =>
     g
       .command('list', 'list consumer groups', (c) => c, runCommand<object>(rt, list))
-      .command('describe <group>', 'committed offsets, log end offsets and lag per partition', (c) => c.positional('group', { type: 'string', demandOption: true }), runCommand<GroupArg>(rt, describe))
-      .command('delete <group>', 'delete an empty group and its offsets', (c) => c.positional('group', { type: 'string', demandOption: true }), runCommand<GroupArg>(rt, remove))
-      .command(
-        'delete-offsets <group>',
-        'forget the group\'s committed offsets of a topic its members do not consume',
-        (c) =>
-          c
-            .positional('group', { type: 'string', demandOption: true })
-            .option('topic', { type: 'string', demandOption: true, describe: 'the topic whose offsets go' })
-            .option('partition', { alias: 'p', type: 'string', array: true, describe: 'partitions (repeatable or comma-separated; default: every committed one)' }),
-        runCommand<DeleteOffsetsArgs>(rt, deleteOffsets),
-      )
-      .command(
-        'reset-offsets <group>',
-        'move committed offsets (a dry run unless --execute)',
-        (c) =>
-          c
-            .positional('group', { type: 'string', demandOption: true })
-            .option('topic', { type: 'string', array: true, describe: 'topics to reset (default: every topic the group committed)' })
-            .option('to-earliest', { type: 'boolean', default: false, describe: 'to each partition\'s log start' })
-            .option('to-latest', { type: 'boolean', default: false, describe: 'to each partition\'s high watermark' })
-            .option('to-offset', { type: 'string', describe: 'to this offset (clamped to the log)' })
-            .option('to-datetime', { type: 'string', describe: 'to the first offset at or after this ISO-8601 time (or epoch ms)' })
-            .option('execute', { type: 'boolean', default: false, describe: 'commit the new offsets (otherwise only print them)' }),
-        runCommand<ResetArgs>(rt, reset),
-      )
+      .command('describe <group>', 'committed offsets, log end offsets and lag per partition', args({ group: REQUIRED }), runCommand<GroupArg>(rt, describe))
+      .command('delete <group>', 'delete an empty group and its offsets', args({ group: REQUIRED }), runCommand<GroupArg>(rt, remove))
+      .command('delete-offsets <group>', 'forget the group\'s committed offsets of a topic its members do not consume', args({ group: REQUIRED }, {
+        topic: { type: 'string', demandOption: true, describe: 'the topic whose offsets go' },
+        partition: partitionsOption('every committed one'),
+      }), runCommand<DeleteOffsetsArgs>(rt, deleteOffsets))
+      .command('reset-offsets <group>', 'move committed offsets (a dry run unless --execute)', args({ group: REQUIRED }, {
+        topic: { type: 'string', array: true, describe: 'topics to reset (default: every topic the group committed)' },
+        'to-earliest': { type: 'boolean', default: false, describe: 'to each partition\'s log start' },
+        'to-latest': { type: 'boolean', default: false, describe: 'to each partition\'s high watermark' },
+        'to-offset': { type: 'string', describe: 'to this offset (clamped to the log)' },
+        'to-datetime': { type: 'string', describe: 'to the first offset at or after this ISO-8601 time (or epoch ms)' },
+        execute: { type: 'boolean', default: false, describe: 'commit the new offsets (otherwise only print them)' },
+      }), runCommand<ResetArgs>(rt, reset))
       .demandCommand(1, 'give a groups subcommand: list, describe, delete, delete-offsets or reset-offsets'),
   )
 }

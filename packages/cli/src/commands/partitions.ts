@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises'
 import type { Argv } from 'yargs'
 import type { Admin, PartitionDescription } from '@tributary/client'
 import { ErrorCode, errorName } from '@tributary/protocol'
+import { args } from '../command-args.js'
 import { clientFor } from '../connect.js'
 import { UsageError } from '../errors.js'
 import { printJson, println } from '../io.js'
@@ -30,32 +31,22 @@ interface ReassignArgs {
 export function partitionsCommand(y: Argv, rt: Runtime): Argv {
   return y.command('partitions', 'elect leaders and reassign partitions', (g) =>
     g
-      .command(
-        'elect-leaders',
-        'move leadership to each partition\'s preferred (first) replica, or elect any live replica of a leaderless one (--unclean)',
-        (c) =>
-          c
-            .option('topic', { type: 'string', describe: 'only this topic (default: every partition of every topic)' })
-            .option('partition', { type: 'number', describe: 'only this partition of --topic' })
-            .option('preferred', { type: 'boolean', describe: 'preferred election (the default)' })
-            .option('unclean', { type: 'boolean', describe: 'unclean election of leaderless partitions: may lose acknowledged records' }),
-        runCommand<ElectArgs>(rt, electLeaders),
-      )
-      .command(
-        'reassign',
-        'move partition replicas between brokers (KIP-455)',
-        (c) =>
-          c
-            .option('generate', { type: 'boolean', describe: 'print a balanced plan for --topics over --brokers (nothing changes)' })
-            .option('brokers', { type: 'string', describe: 'with --generate: broker ids to spread over, e.g. 1,2,3,4' })
-            .option('topics', { type: 'string', array: true, describe: 'with --generate: topics to plan (repeatable or comma-separated)' })
-            .option('execute', { type: 'string', describe: 'start the reassignments of a plan file' })
-            .option('verify', { type: 'string', describe: 'report each partition of a plan file as complete or in progress (no file: every reassignment in progress)' })
-            .option('cancel', { type: 'string', describe: 'cancel the reassignments of a plan file (no file: every one in progress), restoring the original replicas' })
-            .option('throttle', { type: 'string', describe: 'with --execute: bytes/s (e.g. 50MB) each broker a moving partition is on or moves to may copy, set as leader/follower.replication.throttled.rate' })
-            .option('preserve-throttles', { type: 'boolean', describe: 'with --verify or --cancel: leave the throttle set' }),
-        runCommand<ReassignArgs>(rt, reassign),
-      )
+      .command('elect-leaders', 'move leadership to each partition\'s preferred (first) replica, or elect any live replica of a leaderless one (--unclean)', args({}, {
+        topic: { type: 'string', describe: 'only this topic (default: every partition of every topic)' },
+        partition: { type: 'number', describe: 'only this partition of --topic' },
+        preferred: { type: 'boolean', describe: 'preferred election (the default)' },
+        unclean: { type: 'boolean', describe: 'unclean election of leaderless partitions: may lose acknowledged records' },
+      }), runCommand<ElectArgs>(rt, electLeaders))
+      .command('reassign', 'move partition replicas between brokers (KIP-455)', args({}, {
+        generate: { type: 'boolean', describe: 'print a balanced plan for --topics over --brokers (nothing changes)' },
+        brokers: { type: 'string', describe: 'with --generate: broker ids to spread over, e.g. 1,2,3,4' },
+        topics: { type: 'string', array: true, describe: 'with --generate: topics to plan (repeatable or comma-separated)' },
+        execute: { type: 'string', describe: 'start the reassignments of a plan file' },
+        verify: { type: 'string', describe: 'report each partition of a plan file as complete or in progress (no file: every reassignment in progress)' },
+        cancel: { type: 'string', describe: 'cancel the reassignments of a plan file (no file: every one in progress), restoring the original replicas' },
+        throttle: { type: 'string', describe: 'with --execute: bytes/s (e.g. 50MB) each broker a moving partition is on or moves to may copy, set as leader/follower.replication.throttled.rate' },
+        'preserve-throttles': { type: 'boolean', describe: 'with --verify or --cancel: leave the throttle set' },
+      }), runCommand<ReassignArgs>(rt, reassign))
       .demandCommand(1, 'give a partitions subcommand: elect-leaders or reassign'),
   )
 }

@@ -12,6 +12,7 @@ import type { Argv } from 'yargs'
 import type { Admin } from '@tributary/client'
 import { BATCH_HEADER_BYTES } from '@tributary/protocol'
 import { checkPartition, nonNegativeInt, parseAcks, parseBytes, parseKeyValues, splitKeyValue } from '../args.js'
+import { args, REQUIRED } from '../command-args.js'
 import { clientFor } from '../connect.js'
 import { CliError } from '../errors.js'
 import { printJson } from '../io.js'
@@ -50,20 +51,14 @@ interface ProduceArgs {
 }
 
 export function produceCommand(y: Argv, rt: Runtime): Argv {
-  return y.command(
-    'produce <topic>',
-    'send stdin lines as records (one per line)',
-    (c) =>
-      c
-        .positional('topic', { type: 'string', demandOption: true })
-        .option('key-separator', { alias: 'K', type: 'string', describe: 'split each line into key and value at the first occurrence' })
-        .option('headers', { alias: 'H', type: 'string', array: true, describe: 'headers on every record: k=v,k2=v2' })
-        .option('acks', { type: 'string', default: 'all', describe: '0, 1 or all' })
-        .option('partition', { alias: 'p', type: 'string', describe: 'send every record to this partition' })
-        .option('linger-ms', { type: 'string', default: '5', describe: 'how long a batch waits for more records' })
-        .option('max-message-bytes', { type: 'string', describe: 'largest record batch to send (default: the topic\'s max.message.bytes)' }),
-    runCommand<ProduceArgs>(rt, produce),
-  )
+  return y.command('produce <topic>', 'send stdin lines as records (one per line)', args({ topic: REQUIRED }, {
+    'key-separator': { alias: 'K', type: 'string', describe: 'split each line into key and value at the first occurrence' },
+    headers: { alias: 'H', type: 'string', array: true, describe: 'headers on every record: k=v,k2=v2' },
+    acks: { type: 'string', default: 'all', describe: '0, 1 or all' },
+    partition: { alias: 'p', type: 'string', describe: 'send every record to this partition' },
+    'linger-ms': { type: 'string', default: '5', describe: 'how long a batch waits for more records' },
+    'max-message-bytes': { type: 'string', describe: 'largest record batch to send (default: the topic\'s max.message.bytes)' },
+  }), runCommand<ProduceArgs>(rt, produce))
 }
 
 /** Where the size limit comes from, for the message that cites it. */

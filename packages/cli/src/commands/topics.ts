@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs'
 import type { TopicMetadata } from '@tributary/protocol'
 import { intFlag, nonNegativeInt, parseKeyValues, positiveInt } from '../args.js'
+import { args, partitionsOption, REQUIRED } from '../command-args.js'
 import { openPort } from '../connect.js'
 import { UsageError } from '../errors.js'
 import { printJson, println } from '../io.js'
@@ -18,54 +19,27 @@ interface DeleteRecordsArgs { topic: string; offset: string; partition?: string[
 export function topicsCommand(y: Argv, rt: Runtime): Argv {
   return y.command('topics', 'create, list, describe, alter and delete topics', (t) =>
     t
-      .command(
-        'create <topic>',
-        'create a topic',
-        (c) =>
-          c
-            .positional('topic', { type: 'string', demandOption: true })
-            .option('partitions', { type: 'string', describe: 'partition count (default: the broker\'s num-partitions)' })
-            .option('replication-factor', { alias: 'r', type: 'string', describe: 'replicas per partition (default: the broker\'s default-replication-factor)' })
-            .option('config', { alias: 'c', type: 'string', array: true, describe: 'topic config key=value (repeatable, or comma-separated)' }),
-        runCommand<CreateArgs>(rt, create),
-      )
-      .command(
-        'list',
-        'list topic names',
-        (c) => c.option('internal', { type: 'boolean', default: false, describe: 'include internal topics (__consumer_offsets)' }),
-        runCommand<DescribeArgs>(rt, list),
-      )
-      .command(
-        'describe [topic]',
-        'describe one topic, or all',
-        (c) =>
-          c
-            .positional('topic', { type: 'string' })
-            .option('internal', { type: 'boolean', default: false, describe: 'with no topic: include internal topics' }),
-        runCommand<DescribeArgs>(rt, describe),
-      )
-      .command(
-        'alter <topic>',
-        'add partitions or change configs',
-        (c) =>
-          c
-            .positional('topic', { type: 'string', demandOption: true })
-            .option('partitions', { type: 'string', describe: 'new (larger) partition count' })
-            .option('config', { alias: 'c', type: 'string', array: true, describe: 'set key=value (repeatable)' })
-            .option('delete-config', { type: 'string', array: true, describe: 'remove a config override (repeatable)' }),
-        runCommand<AlterArgs>(rt, alter),
-      )
-      .command('delete <topic>', 'delete a topic', (c) => c.positional('topic', { type: 'string', demandOption: true }), runCommand<TopicArg>(rt, remove))
-      .command(
-        'delete-records <topic>',
-        'delete the records below an offset (each partition\'s log start moves there)',
-        (c) =>
-          c
-            .positional('topic', { type: 'string', demandOption: true })
-            .option('offset', { type: 'string', demandOption: true, describe: 'the new log start; -1: the high watermark (everything committed)' })
-            .option('partition', { alias: 'p', type: 'string', array: true, describe: 'partitions (repeatable or comma-separated; default: every partition)' }),
-        runCommand<DeleteRecordsArgs>(rt, deleteRecords),
-      )
+      .command('create <topic>', 'create a topic', args({ topic: REQUIRED }, {
+        partitions: { type: 'string', describe: 'partition count (default: the broker\'s num-partitions)' },
+        'replication-factor': { alias: 'r', type: 'string', describe: 'replicas per partition (default: the broker\'s default-replication-factor)' },
+        config: { alias: 'c', type: 'string', array: true, describe: 'topic config key=value (repeatable, or comma-separated)' },
+      }), runCommand<CreateArgs>(rt, create))
+      .command('list', 'list topic names', args({}, {
+        internal: { type: 'boolean', default: false, describe: 'include internal topics (__consumer_offsets)' },
+      }), runCommand<DescribeArgs>(rt, list))
+      .command('describe [topic]', 'describe one topic, or all', args({ topic: { type: 'string' } }, {
+        internal: { type: 'boolean', default: false, describe: 'with no topic: include internal topics' },
+      }), runCommand<DescribeArgs>(rt, describe))
+      .command('alter <topic>', 'add partitions or change configs', args({ topic: REQUIRED }, {
+        partitions: { type: 'string', describe: 'new (larger) partition count' },
+        config: { alias: 'c', type: 'string', array: true, describe: 'set key=value (repeatable)' },
+        'delete-config': { type: 'string', array: true, describe: 'remove a config override (repeatable)' },
+      }), runCommand<AlterArgs>(rt, alter))
+      .command('delete <topic>', 'delete a topic', args({ topic: REQUIRED }), runCommand<TopicArg>(rt, remove))
+      .command('delete-records <topic>', 'delete the records below an offset (each partition\'s log start moves there)', args({ topic: REQUIRED }, {
+        offset: { type: 'string', demandOption: true, describe: 'the new log start; -1: the high watermark (everything committed)' },
+        partition: partitionsOption('every partition'),
+      }), runCommand<DeleteRecordsArgs>(rt, deleteRecords))
       .demandCommand(1, 'give a topics subcommand: create, list, describe, alter, delete or delete-records'),
   )
 }
