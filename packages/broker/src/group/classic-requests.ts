@@ -27,6 +27,21 @@ function bytes(v: unknown, name: string): Result<Uint8Array> {
   return v instanceof Uint8Array ? ok(v) : invalid(`${name} must be bytes`)
 }
 
+/** A list of maps (`count` says how many may come), each through `item`; the first bad one is the answer. */
+function listOf<T>(v: unknown, what: string, count: { min: number; max: number }, shape: string, item: (o: Body) => Result<T>): Result<T[]> {
+  if (!Array.isArray(v) || v.length < count.min || v.length > count.max) {
+    return invalid(`${what} must be a list of ${count.min > 0 ? `${count.min} to ${count.max}` : `at most ${count.max}`}`)
+  }
+  const out: T[] = []
+  for (const x of v) {
+    if (!isBody(x)) return invalid(`each ${shape}`)
+    const r = item(x)
+    if (!r.ok) return r
+    out.push(r.value)
+  }
+  return ok(out)
+}
+
 function groupBody(body: unknown): Result<{ body: Body; groupId: string }> {
   if (!isBody(body)) return invalid('body must be a map')
   const groupId = parseGroupId(body.groupId)
@@ -63,19 +78,15 @@ export function parseJoinGroup(raw: unknown, cfg: ResolvedGroupConfig): Result<J
     return fail(ErrorCode.INVALID_SESSION_TIMEOUT, `sessionTimeoutMs must be within [${cfg.sessionTimeoutMsMin}, ${cfg.sessionTimeoutMsMax}]`)
   }
   const rebalance = isInt(body.rebalanceTimeoutMs) && body.rebalanceTimeoutMs > 0 ? Math.min(body.rebalanceTimeoutMs, cfg.rebalanceTimeoutMsMax) : session
-  if (!Array.isArray(body.protocols) || body.protocols.length > PROTOCOLS_PER_JOIN_MAX) return invalid(`protocols must be a list of at most ${PROTOCOLS_PER_JOIN_MAX}`)
-  const protocols: JoinInput['protocols'] = []
-  for (const p of body.protocols) {
-    if (!isBody(p)) return invalid('each protocol needs { name, metadata }')
+  const protocols = listOf(body.protocols, 'protocols', { min: 0, max: PROTOCOLS_PER_JOIN_MAX }, 'protocol needs { name, metadata }', (p) => {
     const name = str(p.name, 'protocol name', PROTOCOL_NAME_CHARS_MAX)
-    if (!name.ok) return name
     const metadata = bytes(p.metadata, 'protocol metadata')
-    if (!metadata.ok) return metadata
-    protocols.push({ name: name.value, metadata: metadata.value })
-  }
+    return !name.ok ? name : !metadata.ok ? metadata : ok({ name: name.value, metadata: metadata.value })
+  })
+  if (!protocols.ok) return protocols
   return ok({
     groupId: g.value.groupId, memberId: memberId.value, groupInstanceId: instance.value, clientId: clientId.value ?? '',
-    sessionTimeoutMs: session, rebalanceTimeoutMs: rebalance, protocolType: type.value, protocols,
+    sessionTimeoutMs: session, rebalanceTimeoutMs: rebalance, protocolType: type.value, protocols: protocols.value,
     requireKnownMemberId: body.requireKnownMemberId === true,
   })
 }
@@ -103,18 +114,16 @@ export function parseSyncGroup(raw: unknown): Result<SyncInput> {
   if (!name.ok) return name
   const instance = nullableStr(body.groupInstanceId, 'groupInstanceId')
   if (!instance.ok) return instance
-  const list = body.assignments ?? []
-  if (!Array.isArray(list) || list.length > ASSIGNMENTS_PER_SYNC_MAX) return invalid(`assignments must be a list of at most ${ASSIGNMENTS_PER_SYNC_MAX}`)
-  const assignments: SyncInput['assignments'] = []
-  for (const a of list) {
-    if (!isBody(a)) return invalid('each assignment needs { memberId, assignment }')
+  const assignments = listOf(body.assignments ?? [], 'assignments', { min: 0, max: ASSIGNMENTS_PER_SYNC_MAX }, 'assignment needs { memberId, assignment }', (a) => {
     const id = str(a.memberId, 'assignment memberId')
-    if (!id.ok) return id
     const assignment = bytes(a.assignment, 'assignment')
-    if (!assignment.ok) return assignment
-    assignments.push({ memberId: id.value, assignment: assignment.value })
-  }
-  return ok({ groupId: g.value.groupId, memberId: memberId.value, generationId: body.generationId, protocolType: type.value, protocolName: name.value, groupInstanceId: instance.value, assignments })
+    return !id.ok ? id : !assignment.ok ? assignment : ok({ memberId: id.value, assignment: assignment.value })
+  })
+  if (!assignments.ok) return assignments
+  return ok({
+    groupId: g.value.groupId, memberId: memberId.value, generationId: body.generationId, protocolType: type.value, protocolName: name.value,
+    groupInstanceId: instance.value, assignments: assignments.value,
+  })
 }
 
 export function parseClassicHeartbeat(raw: unknown): Result<{ groupId: string; memberId: string; generationId: number; groupInstanceId: string | null }> {
@@ -131,16 +140,10 @@ export function parseClassicHeartbeat(raw: unknown): Result<{ groupId: string; m
 export function parseLeaveGroup(raw: unknown): Result<{ groupId: string; members: Array<{ memberId: string; groupInstanceId: string | null }> }> {
   const g = groupBody(raw)
   if (!g.ok) return g
-  const list = g.value.body.members
-  if (!Array.isArray(list) || list.length === 0 || list.length > MEMBERS_PER_LEAVE_MAX) return invalid(`members must be a list of 1 to ${MEMBERS_PER_LEAVE_MAX}`)
-  const members = []
-  for (const m of list) {
-    if (!isBody(m)) return invalid('each member needs { memberId }')
+  const members = listOf(g.value.body.members, 'members', { min: 1, max: MEMBERS_PER_LEAVE_MAX }, 'member needs { memberId }', (m) => {
     const id = str(m.memberId, 'memberId')
-    if (!id.ok) return id
     const instance = nullableStr(m.groupInstanceId, 'groupInstanceId')
-    if (!instance.ok) return instance
-    members.push({ memberId: id.value, groupInstanceId: instance.value })
-  }
-  return ok({ groupId: g.value.groupId, members })
+    return !id.ok ? id : !instance.ok ? instance : ok({ memberId: id.value, groupInstanceId: instance.value })
+  })
+  return members.ok ? ok({ groupId: g.value.groupId, members: members.value }) : members
 }

@@ -26,6 +26,15 @@ interface Args {
   pinned: Partial<Pick<FaultPlan, 'preVote' | 'checkQuorum'>>
 }
 
+/** Flags that take a non-negative integer, and the setting each one sets. */
+const NUMBER_FLAGS = { '--seeds': 'seeds', '--from': 'from', '--seed': 'seed', '--safety-ticks': 'safetyTicks', '--liveness-ticks': 'livenessTicks' } as const
+/** Flags that take on or off and pin a Raft setting. */
+const PINNED_FLAGS = { '--pre-vote': 'preVote', '--check-quorum': 'checkQuorum' } as const
+/** Flags without a value. */
+const SWITCHES = { '--trace': 'trace', '--json': 'json', '--keep-going': 'keepGoing' } as const
+
+const isFlag = <T extends object>(table: T, arg: string): arg is Extract<keyof T, string> => Object.hasOwn(table, arg)
+
 function parseArgs(argv: string[]): Args {
   const args: Args = { seeds: 1000, from: 1, nodes: [3, 5], trace: false, json: false, keepGoing: false, pinned: {} }
   const num = (flag: string, v: string | undefined): number => {
@@ -39,47 +48,12 @@ function parseArgs(argv: string[]): Args {
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
-    switch (a) {
-      case '--seeds':
-        args.seeds = num(a, argv[++i])
-        break
-      case '--from':
-        args.from = num(a, argv[++i])
-        break
-      case '--seed':
-        args.seed = num(a, argv[++i])
-        break
-      case '--nodes':
-        args.nodes = [num(a, argv[++i])]
-        break
-      case '--safety-ticks':
-        args.safetyTicks = num(a, argv[++i])
-        break
-      case '--liveness-ticks':
-        args.livenessTicks = num(a, argv[++i])
-        break
-      case '--pre-vote':
-        args.pinned.preVote = onOff(a, argv[++i])
-        break
-      case '--check-quorum':
-        args.pinned.checkQuorum = onOff(a, argv[++i])
-        break
-      case '--trace':
-        args.trace = true
-        break
-      case '--json':
-        args.json = true
-        break
-      case '--keep-going':
-        args.keepGoing = true
-        break
-      case '-h':
-      case '--help':
-        usage()
-        break
-      default:
-        usage(`unknown argument ${a}`)
-    }
+    if (isFlag(NUMBER_FLAGS, a)) args[NUMBER_FLAGS[a]] = num(a, argv[++i])
+    else if (a === '--nodes') args.nodes = [num(a, argv[++i])]
+    else if (isFlag(PINNED_FLAGS, a)) args.pinned[PINNED_FLAGS[a]] = onOff(a, argv[++i])
+    else if (isFlag(SWITCHES, a)) args[SWITCHES[a]] = true
+    else if (a === '-h' || a === '--help') usage()
+    else usage(`unknown argument ${a}`)
   }
   if (args.nodes.some((n) => n < 1 || n > 9)) usage('--nodes must be between 1 and 9')
   return args
