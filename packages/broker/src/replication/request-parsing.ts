@@ -24,26 +24,29 @@ function str(o: Fields, field: string): string {
   return v as string
 }
 
+/**
+ * Each topic map of a list with its partitions (`partitions` checks them), all
+ * partitions counted against the bound; `what` names the list in errors ('' or 'forgotten ').
+ */
+function eachTopic<T>(list: unknown[], what: string, partitions: (v: unknown) => unknown[], topic: (t: Fields, parts: unknown[]) => T): T[] {
+  let count = 0
+  return list.map((t) => {
+    if (!isObj(t)) bad(`each ${what}topic must be a map`)
+    const parts = partitions((t as Fields).partitions)
+    count += parts.length
+    if (count > REQUEST_PARTITIONS_MAX) bad(`more than ${REQUEST_PARTITIONS_MAX} ${what}partitions in one request`)
+    return topic(t as Fields, parts)
+  })
+}
+
 /** topics: [{ topic, partitions: [ ...each mapped by `part` ] }], counting partitions against the bound. */
 function topicsOf<P>(body: Fields, part: (p: Fields) => P): Array<{ topic: string; partitions: P[] }> {
   const topics = body.topics
   if (!Array.isArray(topics)) bad('topics must be an array')
-  let count = 0
-  return (topics as unknown[]).map((t) => {
-    if (!isObj(t)) bad('each topic must be a map')
-    const tt = t as Fields
-    const parts = tt.partitions
-    if (!Array.isArray(parts)) bad('partitions must be an array')
-    count += (parts as unknown[]).length
-    if (count > REQUEST_PARTITIONS_MAX) bad(`more than ${REQUEST_PARTITIONS_MAX} partitions in one request`)
-    return {
-      topic: str(tt, 'topic'),
-      partitions: (parts as unknown[]).map((p) => {
-        if (!isObj(p)) bad('each partition must be a map')
-        return part(p as Fields)
-      }),
-    }
-  })
+  return eachTopic(topics as unknown[], '', (v) => (Array.isArray(v) ? v : bad('partitions must be an array')), (t, parts) => ({
+    topic: str(t, 'topic'),
+    partitions: parts.map((p) => (isObj(p) ? part(p) : bad('each partition must be a map'))),
+  }))
 }
 
 function parse<T>(body: unknown, fn: (b: Fields) => T): Result<T> {
@@ -118,18 +121,12 @@ function forgottenOf(b: Fields): Array<{ topic?: string; topicId?: string; parti
   const list = b.forgottenTopics
   if (list === undefined || list === null) return []
   if (!Array.isArray(list)) bad('forgottenTopics must be an array')
-  let count = 0
-  return (list as unknown[]).map((t) => {
-    if (!isObj(t)) bad('each forgotten topic must be a map')
-    const tt = t as Fields
-    const parts = tt.partitions
-    if (!Array.isArray(parts) || !(parts as unknown[]).every(isInt)) bad('forgotten partitions must be integers')
-    count += (parts as number[]).length
-    if (count > REQUEST_PARTITIONS_MAX) bad(`more than ${REQUEST_PARTITIONS_MAX} forgotten partitions in one request`)
+  const ints = (v: unknown): unknown[] => (Array.isArray(v) && v.every(isInt) ? v : bad('forgotten partitions must be integers'))
+  return eachTopic(list as unknown[], 'forgotten ', ints, (t, parts) => {
     // a deleted topic's id names nothing any more: such a topic is forgotten by its id alone
-    const id = topicIdOf(tt)
-    if (id.topicId !== undefined && tt.topic === undefined) return { ...id, partitions: parts as number[] }
-    return { topic: str(tt, 'topic'), ...id, partitions: parts as number[] }
+    const id = topicIdOf(t)
+    if (id.topicId !== undefined && t.topic === undefined) return { ...id, partitions: parts as number[] }
+    return { topic: str(t, 'topic'), ...id, partitions: parts as number[] }
   })
 }
 
