@@ -10,7 +10,8 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { ErrorCode } from '@tributary/protocol'
 import { Tributary, partitionForKey, text, type ConsumedMessage, type Consumer, type RecordMetadata } from '@tributary/client'
-import { REPO_ROOT, freePort, startCluster, type TestCluster } from './cluster.js'
+import { REPO_ROOT, freePort, type TestCluster } from './cluster.js'
+import { startClusterAndClient, stopClusterAndClient } from './cluster-client.js'
 
 const require = createRequire(import.meta.url)
 const kafkajsMurmur2: (key: string) => number = require('kafkajs/src/producer/partitioners/default/murmur2.js')
@@ -19,14 +20,10 @@ let cluster: TestCluster
 let client: Tributary
 
 beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3, logLevel: 'warn' })
-  client = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-client' })
+  ;({ cluster, client } = await startClusterAndClient({ nodes: 3, logLevel: 'warn' }, 'e2e-client'))
 }, 60_000)
 
-afterAll(async () => {
-  await client?.close()
-  await cluster?.stop()
-}, 30_000)
+afterAll(() => stopClusterAndClient(client, cluster), 30_000)
 
 /** Read `count` messages of a topic from the beginning with a group-less consumer. */
 async function readAll(topic: string, count: number, timeoutMs = 30_000): Promise<ConsumedMessage[]> {

@@ -7,7 +7,8 @@
 import { ErrorCode } from '@tributary/protocol'
 import { Tributary, type ConsumedMessage } from '@tributary/client'
 import type { TestCluster } from './cluster.js'
-import { startKafkaCluster } from './kafka-cluster.js'
+import { stopClusterAndClient } from './cluster-client.js'
+import { startKafkaClusterAndClient } from './kafka-cluster.js'
 import { RawKafka } from './kafka-wire.js'
 
 const TOPIC = 'sessions'
@@ -19,14 +20,10 @@ let kafkaPorts: number[]
 
 beforeAll(async () => {
   const flags = ['--tail-cache-bytes', String(TAIL_CACHE_BYTES), '--fetch-session-cache-partitions', '5000']
-  ;({ cluster, kafkaPorts } = await startKafkaCluster({ brokerArgs: () => flags }))
-  client = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-fetch-sessions' })
+  ;({ cluster, client, kafkaPorts } = await startKafkaClusterAndClient('e2e-fetch-sessions', { brokerArgs: () => flags }))
 }, 60_000)
 
-afterAll(async () => {
-  await client?.close()
-  await cluster?.stop()
-}, 30_000)
+afterAll(() => stopClusterAndClient(client, cluster), 30_000)
 
 /** One series' value from a node's /metrics (labels all matching), or undefined. */
 async function metric(nodeId: number, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {

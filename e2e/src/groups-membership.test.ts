@@ -13,7 +13,8 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { ApiKey, ErrorCode } from '@tributary/protocol'
 import { Tributary, type Consumer, type TributaryError } from '@tributary/client'
-import { REPO_ROOT, startCluster, type TestCluster } from './cluster.js'
+import { REPO_ROOT, type TestCluster } from './cluster.js'
+import { startClusterAndClient, stopClusterAndClient } from './cluster-client.js'
 import { coordinatorOf } from './coordinator.js'
 import type { ChildEvent } from './group-member-child.js'
 
@@ -31,15 +32,13 @@ const consumers: Consumer[] = []
 const children = new Set<ChildProcess>()
 
 beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3, logLevel: 'warn' })
-  client = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-groups-membership' })
+  ;({ cluster, client } = await startClusterAndClient({ nodes: 3, logLevel: 'warn' }, 'e2e-groups-membership'))
 }, 60_000)
 
 afterAll(async () => {
   for (const c of children) c.kill('SIGKILL')
   await Promise.all(consumers.map((c) => c.disconnect().catch(() => {})))
-  await client?.close()
-  await cluster?.stop()
+  await stopClusterAndClient(client, cluster)
 }, 30_000)
 
 /** Writes one record to every partition per round until stopped; remembers every acknowledged offset. */

@@ -8,7 +8,8 @@
  */
 import { ApiKey, ErrorCode, type OffsetFetchResponse } from '@tributary/protocol'
 import { Tributary, type Consumer } from '@tributary/client'
-import { startCluster, type TestCluster } from './cluster.js'
+import type { TestCluster } from './cluster.js'
+import { startClusterAndClient, stopClusterAndClient } from './cluster-client.js'
 import { coordinatorOf } from './coordinator.js'
 
 const GROUP = 'billing'
@@ -22,14 +23,10 @@ let consumers: Consumer[] = []
 const seen = new Map<string, number>()
 
 beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3, logLevel: 'warn' })
-  client = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-groups' })
+  ;({ cluster, client } = await startClusterAndClient({ nodes: 3, logLevel: 'warn' }, 'e2e-groups'))
 }, 60_000)
 
-afterAll(async () => {
-  await client?.close()
-  await cluster?.stop()
-}, 30_000)
+afterAll(() => stopClusterAndClient(client, cluster), 30_000)
 
 async function produce(from: number, count: number): Promise<void> {
   const producer = client.producer({ acks: 'all' })

@@ -12,7 +12,8 @@ import { pbkdf2Sync, randomBytes } from 'node:crypto'
 import { decodeRecordBatch, ErrorCode, ZERO_UUID } from '@tributary/protocol'
 import { Tributary, text } from '@tributary/client'
 import type { TestCluster } from './cluster.js'
-import { startKafkaCluster } from './kafka-cluster.js'
+import { stopClusterAndClient } from './cluster-client.js'
+import { startKafkaClusterAndClient } from './kafka-cluster.js'
 import { RawKafka } from './kafka-wire.js'
 
 let cluster: TestCluster
@@ -20,14 +21,10 @@ let client: Tributary
 let kafkaPorts: number[]
 
 beforeAll(async () => {
-  ;({ cluster, kafkaPorts } = await startKafkaCluster())
-  client = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-kafka-apis' })
+  ;({ cluster, client, kafkaPorts } = await startKafkaClusterAndClient('e2e-kafka-apis'))
 }, 60_000)
 
-afterAll(async () => {
-  await client?.close()
-  await cluster?.stop()
-}, 30_000)
+afterAll(() => stopClusterAndClient(client, cluster), 30_000)
 
 async function leaderConnection(topic: string): Promise<RawKafka> {
   const leader = (await client.admin().describeTopic(topic)).partitions[0].leader

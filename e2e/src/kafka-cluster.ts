@@ -3,7 +3,12 @@
  * OS picked (node N on `kafkaPorts[N - 1]`): the set-up every Kafka-listener test
  * shares.
  */
+import { createRequire } from 'node:module'
+import type { Tributary } from '@tributary/client'
+import { sdkClient } from './cluster-client.js'
 import { freePort, startCluster, type ClusterOptions, type TestCluster } from './cluster.js'
+
+const require = createRequire(import.meta.url)
 
 export interface KafkaTestCluster {
   cluster: TestCluster
@@ -34,4 +39,16 @@ export async function startKafkaCluster(opts: Omit<ClusterOptions, 'brokerArgs'>
     brokerArgs: (id) => [...(opts.brokerArgs?.(id) ?? []), '--kafka-listen', kafkaBrokers[id - 1]!],
   })
   return { cluster, kafkaPorts, kafkaBrokers }
+}
+
+/** A started Kafka-listener cluster and an SDK client on it. */
+export async function startKafkaClusterAndClient(clientId: string, opts: Parameters<typeof startKafkaCluster>[0] = {}): Promise<KafkaTestCluster & { client: Tributary }> {
+  const started = await startKafkaCluster(opts)
+  return { ...started, client: sdkClient(started.cluster, clientId) }
+}
+
+/** A KafkaJS client on the Kafka listeners, quiet, retrying `retries` times. */
+export function kafkajsClient(clientId: string, kafkaBrokers: string[], retries: number): any {
+  const { Kafka, logLevel } = require('kafkajs')
+  return new Kafka({ clientId, brokers: kafkaBrokers, logLevel: logLevel.NOTHING, retry: { retries } })
 }

@@ -7,31 +7,26 @@
  * do not consume (GROUP_SUBSCRIBED_TO_TOPIC otherwise), for an SDK
  * (consumer-protocol) group and a KafkaJS (classic) one.
  */
-import { createRequire } from 'node:module'
 import { ErrorCode } from '@tributary/protocol'
 import { Tributary, type TributaryError } from '@tributary/client'
 import type { TestCluster } from './cluster.js'
-import { startKafkaCluster } from './kafka-cluster.js'
+import { stopClusterAndClient } from './cluster-client.js'
+import { kafkajsClient, startKafkaClusterAndClient } from './kafka-cluster.js'
 import { RawKafka } from './kafka-wire.js'
 
-const require = createRequire(import.meta.url)
-const { Kafka, logLevel } = require('kafkajs')
 
 let cluster: TestCluster
 let client: Tributary
 let kafkaPorts: number[]
+let kafkaBrokers: string[]
 let kafkajs: any
 
 beforeAll(async () => {
-  ;({ cluster, kafkaPorts } = await startKafkaCluster())
-  client = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-kafka-deletes' })
-  kafkajs = new Kafka({ clientId: 'e2e-kafkajs-deletes', brokers: kafkaPorts.map((p) => `127.0.0.1:${p}`), logLevel: logLevel.NOTHING, retry: { retries: 8 } })
+  ;({ cluster, client, kafkaPorts, kafkaBrokers } = await startKafkaClusterAndClient('e2e-kafka-deletes'))
+  kafkajs = kafkajsClient('e2e-kafkajs-deletes', kafkaBrokers, 8)
 }, 60_000)
 
-afterAll(async () => {
-  await client?.close()
-  await cluster?.stop()
-}, 30_000)
+afterAll(() => stopClusterAndClient(client, cluster), 30_000)
 
 const lows = async (topic: string) => (await client.admin().fetchTopicOffsets(topic)).map((o) => [o.partition, o.low, o.high])
 /** A Kafka connection to the group's coordinator, found with FindCoordinator v1. */

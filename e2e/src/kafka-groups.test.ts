@@ -11,28 +11,26 @@
 import { createRequire } from 'node:module'
 import { Tributary } from '@tributary/client'
 import type { TestCluster } from './cluster.js'
-import { startKafkaCluster } from './kafka-cluster.js'
+import { stopClusterAndClient } from './cluster-client.js'
+import { kafkajsClient, startKafkaClusterAndClient } from './kafka-cluster.js'
 import { runCli } from './cli-process.js'
 import { RawKafka } from './kafka-wire.js'
 
 const require = createRequire(import.meta.url)
-const { Kafka, logLevel, AssignerProtocol } = require('kafkajs')
+const { AssignerProtocol } = require('kafkajs')
 
 let cluster: TestCluster
 let client: Tributary
+let kafkaBrokers: string[]
 let kafkajs: any
 let ports: number[]
 
 beforeAll(async () => {
-  ;({ cluster, kafkaPorts: ports } = await startKafkaCluster())
-  client = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-kafka-groups' })
-  kafkajs = new Kafka({ clientId: 'e2e-kafkajs-group', brokers: ports.map((p) => `127.0.0.1:${p}`), logLevel: logLevel.NOTHING, retry: { retries: 10 } })
+  ;({ cluster, client, kafkaPorts: ports, kafkaBrokers } = await startKafkaClusterAndClient('e2e-kafka-groups'))
+  kafkajs = kafkajsClient('e2e-kafkajs-group', kafkaBrokers, 10)
 }, 60_000)
 
-afterAll(async () => {
-  await client?.close()
-  await cluster?.stop()
-}, 30_000)
+afterAll(() => stopClusterAndClient(client, cluster), 30_000)
 
 interface Member {
   name: string

@@ -12,27 +12,25 @@ import { createRequire } from 'node:module'
 import { AUTHORIZED_OPERATIONS_OMITTED, decodeRecordBatch, encodeRecordBatch, ErrorCode, hasOperation, TOPIC_OPERATIONS, type KafkaObject } from '@tributary/protocol'
 import { Tributary, partitionForKey, text, type ConsumedMessage } from '@tributary/client'
 import type { TestCluster } from './cluster.js'
-import { startKafkaCluster } from './kafka-cluster.js'
+import { stopClusterAndClient } from './cluster-client.js'
+import { kafkajsClient, startKafkaClusterAndClient } from './kafka-cluster.js'
 import { RawKafka } from './kafka-wire.js'
 
 const require = createRequire(import.meta.url)
-const { Kafka, logLevel, CompressionTypes, ConfigResourceTypes } = require('kafkajs')
+const { CompressionTypes, ConfigResourceTypes } = require('kafkajs')
 
 let cluster: TestCluster
 let client: Tributary
 let kafkaPorts: number[]
+let kafkaBrokers: string[]
 let kafkajs: any
 
 beforeAll(async () => {
-  ;({ cluster, kafkaPorts } = await startKafkaCluster())
-  client = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-kafka-listener' })
-  kafkajs = new Kafka({ clientId: 'e2e-kafkajs', brokers: kafkaPorts.map((p) => `127.0.0.1:${p}`), logLevel: logLevel.NOTHING, retry: { retries: 8 } })
+  ;({ cluster, client, kafkaPorts, kafkaBrokers } = await startKafkaClusterAndClient('e2e-kafka-listener'))
+  kafkajs = kafkajsClient('e2e-kafkajs', kafkaBrokers, 8)
 }, 60_000)
 
-afterAll(async () => {
-  await client?.close()
-  await cluster?.stop()
-}, 30_000)
+afterAll(() => stopClusterAndClient(client, cluster), 30_000)
 
 async function readAll(topic: string, count: number): Promise<ConsumedMessage[]> {
   const got: ConsumedMessage[] = []

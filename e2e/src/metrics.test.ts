@@ -10,7 +10,8 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { ApiKey, ErrorCode } from '@tributary/protocol'
 import { Tributary } from '@tributary/client'
-import { REPO_ROOT, startCluster, type TestCluster } from './cluster.js'
+import { REPO_ROOT, type TestCluster } from './cluster.js'
+import { startClusterAndClient, stopClusterAndClient } from './cluster-client.js'
 
 /** A follower paused this long past the lag limit leaves the ISR quickly. */
 const LAG_MS = 1_000
@@ -18,14 +19,10 @@ let cluster: TestCluster
 let client: Tributary
 
 beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3, logLevel: 'warn', brokerArgs: ['--replica-lag-time-max-ms', String(LAG_MS)] })
-  client = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-metrics' })
+  ;({ cluster, client } = await startClusterAndClient({ nodes: 3, logLevel: 'warn', brokerArgs: ['--replica-lag-time-max-ms', String(LAG_MS)] }, 'e2e-metrics'))
 }, 60_000)
 
-afterAll(async () => {
-  await client?.close()
-  await cluster?.stop()
-}, 30_000)
+afterAll(() => stopClusterAndClient(client, cluster), 30_000)
 
 interface Sample { name: string; labels: Record<string, string>; value: number }
 interface Scrape { samples: Sample[]; types: Map<string, string> }

@@ -9,7 +9,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { Tributary, partitionForKey, text, type ConsumedMessage } from '@tributary/client'
-import { freePort, startCluster, type TestCluster } from '../cluster.js'
+import type { TestCluster } from '../cluster.js'
+import { stopClusterAndClient } from '../cluster-client.js'
+import { startKafkaClusterAndClient } from '../kafka-cluster.js'
 
 const kcatPath = spawnSync('sh', ['-c', 'command -v kcat'], { encoding: 'utf8' }).stdout.trim()
 if (!kcatPath) {
@@ -38,20 +40,12 @@ describeKcat('kcat (librdkafka)', () => {
   let brokers: string
 
   beforeAll(async () => {
-    const ports: number[] = []
-    while (ports.length < 3) {
-      const p = await freePort()
-      if (!ports.includes(p)) ports.push(p)
-    }
-    cluster = await startCluster({ nodes: 3, logLevel: 'warn', brokerArgs: (id) => ['--kafka-listen', `127.0.0.1:${ports[id - 1]}`] })
-    client = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-kcat' })
-    brokers = ports.map((p) => `127.0.0.1:${p}`).join(',')
+    let kafkaBrokers: string[]
+    ;({ cluster, client, kafkaBrokers } = await startKafkaClusterAndClient('e2e-kcat'))
+    brokers = kafkaBrokers.join(',')
   }, 60_000)
 
-  afterAll(async () => {
-    await client?.close()
-    await cluster?.stop()
-  }, 30_000)
+  afterAll(() => stopClusterAndClient(client, cluster), 30_000)
 
   test('kcat -L lists every broker at its Kafka address and the topic with its partitions', async () => {
     await client.admin().createTopic({ topic: 'kcat-list', partitions: 3, replicationFactor: 3 })

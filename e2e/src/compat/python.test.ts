@@ -10,7 +10,9 @@
  * skipped.
  */
 import { Tributary } from '@tributary/client'
-import { freePort, startCluster, type TestCluster } from '../cluster.js'
+import type { TestCluster } from '../cluster.js'
+import { stopClusterAndClient } from '../cluster-client.js'
+import { startKafkaClusterAndClient } from '../kafka-cluster.js'
 import { interpreterWith, runScript } from './python-run.js'
 
 const kafkaPython = interpreterWith('kafka')
@@ -25,20 +27,12 @@ describeAny('Python clients', () => {
   let brokers: string
 
   beforeAll(async () => {
-    const ports: number[] = []
-    while (ports.length < 3) {
-      const p = await freePort()
-      if (!ports.includes(p)) ports.push(p)
-    }
-    cluster = await startCluster({ nodes: 3, logLevel: 'warn', brokerArgs: (id) => ['--kafka-listen', `127.0.0.1:${ports[id - 1]}`] })
-    client = new Tributary({ brokers: cluster.bootstrap, clientId: 'e2e-python' })
-    brokers = ports.map((p) => `127.0.0.1:${p}`).join(',')
+    let kafkaBrokers: string[]
+    ;({ cluster, client, kafkaBrokers } = await startKafkaClusterAndClient('e2e-python'))
+    brokers = kafkaBrokers.join(',')
   }, 60_000)
 
-  afterAll(async () => {
-    await client?.close()
-    await cluster?.stop()
-  }, 30_000)
+  afterAll(() => stopClusterAndClient(client, cluster), 30_000)
 
   for (const assignor of ['range', 'roundrobin']) {
     const maybe = kafkaPython ? test : test.skip
