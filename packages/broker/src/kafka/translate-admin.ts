@@ -19,7 +19,7 @@ import {
 import type { HandlerResult } from '../seams.js'
 import { DYNAMIC_BROKER_CONFIGS } from '../broker-dynamic-config.js'
 import { parseKafkaEndpoint } from './endpoint.js'
-import { arr, eachPartition, kafkaTopics, ourTopics, type Invoke, type Obj, type Translation } from './translation.js'
+import { arr, byKafkaKey, eachPartition, kafkaTopics, ourTopics, type Invoke, type Obj, type Translation } from './translation.js'
 
 /** Kafka's ConfigResource.Type codes. */
 const RESOURCE_TOPIC = 2
@@ -135,6 +135,7 @@ const alterConfigs: Translation = {
 
 const incrementalAlterConfigs: Translation = {
   apiKey: ApiKey.AlterConfigs,
+  kafkaApiKey: KafkaApiKey.IncrementalAlterConfigs,
   request: () => undefined,
   call: (k, _v, invoke) => alter(k, invoke, async (r) => {
     const ops = []
@@ -269,15 +270,7 @@ const describeProducers: Translation = {
 }
 
 /** By Kafka API key. */
-export const ADMIN_TRANSLATIONS: ReadonlyArray<[number, Translation]> = [
-  [KafkaApiKey.DeleteTopics, deleteTopics],
-  [KafkaApiKey.CreatePartitions, createPartitions],
-  [KafkaApiKey.DescribeConfigs, describeConfigs],
-  [KafkaApiKey.AlterConfigs, alterConfigs],
-  [KafkaApiKey.IncrementalAlterConfigs, incrementalAlterConfigs],
-  [KafkaApiKey.DescribeCluster, describeCluster],
-  [KafkaApiKey.InitProducerId, initProducerId],
-  [KafkaApiKey.OffsetForLeaderEpoch, offsetForLeaderEpoch],
-  [KafkaApiKey.DescribeQuorum, describeQuorum],
-  [KafkaApiKey.DescribeProducers, describeProducers],
-]
+export const ADMIN_TRANSLATIONS: ReadonlyArray<[number, Translation]> = byKafkaKey([
+  deleteTopics, createPartitions, describeConfigs, alterConfigs, incrementalAlterConfigs, describeCluster, initProducerId, offsetForLeaderEpoch,
+  describeQuorum, describeProducers,
+])

@@ -5,7 +5,7 @@
  * has moved.
  */
 import { KafkaApiKey, type DeleteRecordsResponse, type OffsetDeleteResponse } from '@tributary/protocol'
-import { eachPartition, kafkaTopics, ourTopics, type Translation } from './translation.js'
+import { byKafkaKey, eachPartition, kafkaTopics, ourTopics, type Translation } from './translation.js'
 
 const deleteRecords: Translation = {
   apiKey: KafkaApiKey.DeleteRecords,
@@ -33,4 +33,4 @@ const offsetDelete: Translation = {
 }
 
 /** By Kafka API key. */
-export const DELETE_TRANSLATIONS: ReadonlyArray<[number, Translation]> = [deleteRecords, offsetDelete].map((t) => [t.apiKey, t])
+export const DELETE_TRANSLATIONS: ReadonlyArray<[number, Translation]> = byKafkaKey([deleteRecords, offsetDelete])

@@ -14,7 +14,7 @@ import {
   type DeleteGroupsResponse, type DescribeGroupsResponse, type JoinGroupResponse, type LeaveGroupResponse, type ListGroupsResponse,
   type OffsetCommitResponse, type OffsetFetchResponse, type SyncGroupResponse,
 } from '@tributary/protocol'
-import { arr, eachPartition, kafkaTopics, ourTopics, type Obj, type Translation } from './translation.js'
+import { arr, byKafkaKey, eachPartition, kafkaTopics, ourTopics, type Obj, type Translation } from './translation.js'
 
 const NO_BYTES = new Uint8Array(0)
 /** JoinGroup v4 introduced the two-step join with MEMBER_ID_REQUIRED (KIP-394). */
@@ -170,4 +170,4 @@ const deleteGroups: Translation = {
   error: (k, errorCode) => ({ results: arr(k.groupsNames).map((groupId) => ({ groupId, errorCode })) }),
 }
 
-export const GROUP_TRANSLATIONS: ReadonlyArray<[number, Translation]> = [joinGroup, syncGroup, heartbeat, leaveGroup, offsetCommit, offsetFetch, describeGroups, listGroups, deleteGroups].map((t) => [t.apiKey, t])
+export const GROUP_TRANSLATIONS: ReadonlyArray<[number, Translation]> = byKafkaKey([joinGroup, syncGroup, heartbeat, leaveGroup, offsetCommit, offsetFetch, describeGroups, listGroups, deleteGroups])

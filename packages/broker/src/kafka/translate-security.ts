@@ -12,7 +12,7 @@ import {
   ApiKey, ResourcePatternTypes,
   type AclBindingFilter, type DeleteAclsResponse, type DescribeAclsResponse, type AlterUserScramCredentialsResponse, type DescribeUserScramCredentialsResponse,
 } from '@tributary/protocol'
-import { arr, type Obj, type Translation } from './translation.js'
+import { arr, byKafkaKey, type Obj, type Translation } from './translation.js'
 
 const PATTERN_TYPES_MIN_VERSION = 1
 
@@ -96,5 +96,5 @@ const alterUsers: Translation = {
   error: (k, errorCode, errorMessage) => ({ results: usersNamed(k).map((user) => ({ user, errorCode, errorMessage })) }),
 }
 
-/** By Kafka API key (each is ours too). */
-export const SECURITY_TRANSLATIONS: ReadonlyArray<[number, Translation]> = [describeAcls, createAcls, deleteAcls, describeUsers, alterUsers].map((t) => [t.apiKey, t])
+/** By Kafka API key. */
+export const SECURITY_TRANSLATIONS: ReadonlyArray<[number, Translation]> = byKafkaKey([describeAcls, createAcls, deleteAcls, describeUsers, alterUsers])

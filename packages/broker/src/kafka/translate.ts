@@ -11,7 +11,7 @@ import { DELETE_TRANSLATIONS } from './translate-deletes.js'
 import { fetch } from './translate-fetch.js'
 import { GROUP_TRANSLATIONS } from './translate-groups.js'
 import { SECURITY_TRANSLATIONS } from './translate-security.js'
-import { arr, eachPartition, kafkaTopics, ourTopics, type Translation } from './translation.js'
+import { arr, byKafkaKey, eachPartition, kafkaTopics, ourTopics, type Translation } from './translation.js'
 
 
 const metadata: Translation = {
@@ -160,14 +160,7 @@ const saslAuthenticate: Translation = {
 
 /** By Kafka API key (ApiVersions is answered by the listener itself). */
 export const TRANSLATIONS: ReadonlyMap<number, Translation> = new Map([
-  [KafkaApiKey.Metadata, metadata],
-  [KafkaApiKey.Produce, produce],
-  [KafkaApiKey.Fetch, fetch],
-  [KafkaApiKey.ListOffsets, listOffsets],
-  [KafkaApiKey.CreateTopics, createTopics],
-  [KafkaApiKey.FindCoordinator, findCoordinator],
-  [KafkaApiKey.SaslHandshake, saslHandshake],
-  [KafkaApiKey.SaslAuthenticate, saslAuthenticate],
+  ...byKafkaKey([metadata, produce, fetch, listOffsets, createTopics, findCoordinator, saslHandshake, saslAuthenticate]),
   ...GROUP_TRANSLATIONS,
   ...ADMIN_TRANSLATIONS,
   ...SECURITY_TRANSLATIONS,

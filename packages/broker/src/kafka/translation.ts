@@ -13,6 +13,8 @@ export type Invoke = (apiKey: number, body: unknown) => Promise<HandlerResult>
 export interface Translation {
   /** our API key (the Handlers registry's) */
   apiKey: number
+  /** Kafka's API key, when it is not ours (IncrementalAlterConfigs is served by our AlterConfigs) */
+  kafkaApiKey?: number
   /** `clientId` is the request header's (Kafka bodies do not repeat it) */
   request(kafka: KafkaObject, version: number, clientId: string | null): unknown
   response(ours: unknown, errorCode: number, errorMessage: string | null, version: number): KafkaObject
@@ -26,6 +28,9 @@ export interface Translation {
    */
   call?(kafka: KafkaObject, version: number, invoke: Invoke): Promise<HandlerResult>
 }
+
+/** Translations by the Kafka API key each serves. */
+export const byKafkaKey = (translations: Translation[]): Array<[number, Translation]> => translations.map((t) => [t.kafkaApiKey ?? t.apiKey, t])
 
 export type Obj = Record<string, any>
 export const arr = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : [])
