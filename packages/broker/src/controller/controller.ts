@@ -220,10 +220,7 @@ export class Controller {
 
   private deleteTopics(req: DeleteTopicsRequest): Promise<HandlerResult> {
     // validateOnly (a Tributary extension): the checks and answers without the deletion, so a client can ask whether it may delete.
-    return this.commitPlan(() => {
-      const plan = planDeleteTopics(this.deps.image(), req.topics)
-      return { records: plan.records, response: { topics: plan.answers } }
-    }, { validateOnly: req.validateOnly === true })
+    return this.commitPlan(() => planDeleteTopics(this.deps.image(), req.topics), { validateOnly: req.validateOnly === true })
   }
 
   private createPartitions(req: CreatePartitionsRequest): Promise<HandlerResult> {
@@ -235,10 +232,7 @@ export class Controller {
   }
 
   private alterConfigs(req: AlterConfigsRequest): Promise<HandlerResult> {
-    return this.commitPlan(() => {
-      const plan = planAlterConfigs(this.deps.image(), req.resources)
-      return { records: plan.records, response: { resources: plan.answers } }
-    }, { validateOnly: req.validateOnly === true })
+    return this.commitPlan(() => planAlterConfigs(this.deps.image(), req.resources), { validateOnly: req.validateOnly === true })
   }
 
   // ------------------------------------------------------------------ users

@@ -118,7 +118,7 @@ function newPartition(image: MetadataImage, topicId: string, partition: number, 
   }
 }
 
-export function planDeleteTopics(image: MetadataImage, names: readonly string[]): { answers: TopicAnswer[]; records: MetadataRecord[] } {
+export function planDeleteTopics(image: MetadataImage, names: readonly string[]): { records: MetadataRecord[]; response: { topics: TopicAnswer[] } } {
   const answers: TopicAnswer[] = []
   const records: MetadataRecord[] = []
   const seen = new Set<string>()
@@ -130,7 +130,7 @@ export function planDeleteTopics(image: MetadataImage, names: readonly string[])
     records.push({ type: 'RemoveTopic', version: 0, topicId: t.topicId })
     answers.push({ name: t.name, errorCode: ErrorCode.NONE })
   }
-  return { answers, records }
+  return { records, response: { topics: answers } }
 }
 
 export function planCreatePartitions(image: MetadataImage, req: CreatePartitionsRequest): { answers: TopicAnswer[]; entries: MetadataRecord[][] } {
@@ -155,8 +155,8 @@ export function planCreatePartitions(image: MetadataImage, req: CreatePartitions
 }
 
 export function planAlterConfigs(image: MetadataImage, resources: AlterConfigsRequest['resources']): {
-  answers: Array<{ type: 'topic' | 'broker'; name: string; errorCode: number; errorMessage?: string | null }>
   records: ConfigRecord[]
+  response: { resources: Array<{ type: 'topic' | 'broker'; name: string; errorCode: number; errorMessage?: string | null }> }
 } {
   const answers: Array<{ type: 'topic' | 'broker'; name: string; errorCode: number; errorMessage?: string | null }> = []
   const records: ConfigRecord[] = []
@@ -187,7 +187,7 @@ export function planAlterConfigs(image: MetadataImage, resources: AlterConfigsRe
     records.push(...mine)
     answer(ErrorCode.NONE)
   }
-  return { answers, records }
+  return { records, response: { resources: answers } }
 }
 
 /** DescribeConfigs for topics, served from any node's image. */
