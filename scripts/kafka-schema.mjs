@@ -99,4 +99,9 @@ function main() {
   if (current !== text) writeFileSync(OUT, text)
 }
 
-main()
+try {
+  main()
+} catch (err) {
+  console.error(`kafka-schema: ${err.message}`)
+  process.exit(1)
+}
