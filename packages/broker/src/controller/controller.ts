@@ -14,8 +14,8 @@
  */
 import {
   ApiKey, ErrorCode, TributaryError,
-  type AlterConfigsRequest, type AlterPartitionRequest, type AlterUserScramCredentialsRequest, type BrokerHeartbeatRequest, type BrokerHeartbeatResponse,
-  type BrokerRegistrationRequest, type CreatePartitionsRequest, type CreateTopicsRequest, type DeleteTopicsRequest, type Result,
+  type AlterPartitionRequest, type AlterUserScramCredentialsRequest, type BrokerHeartbeatRequest, type BrokerHeartbeatResponse,
+  type BrokerRegistrationRequest, type CreatePartitionsRequest, type CreateTopicsRequest, type Result,
 } from '@tributary/protocol'
 import type { Logger } from 'pino'
 import type { BrokerConfig } from '../config.js'
@@ -158,9 +158,10 @@ export class Controller {
     const live = (id: number) => isLive(this.deps.image(), id)
     switch (apiKey) {
       case ApiKey.CreateTopics: return typed(parseCreateTopics(body), (r) => this.createTopics(r))
-      case ApiKey.DeleteTopics: return typed(parseDeleteTopics(body), (r) => this.deleteTopics(r))
+      // validateOnly (a Tributary extension): the checks and answers without the deletion, so a client can ask whether it may delete.
+      case ApiKey.DeleteTopics: return typed(parseDeleteTopics(body), (r) => this.commitPlan(() => planDeleteTopics(image(), r.topics), { validateOnly: r.validateOnly === true }))
       case ApiKey.CreatePartitions: return typed(parseCreatePartitions(body), (r) => this.createPartitions(r))
-      case ApiKey.AlterConfigs: return typed(parseAlterConfigs(body), (r) => this.alterConfigs(r))
+      case ApiKey.AlterConfigs: return typed(parseAlterConfigs(body), (r) => this.commitPlan(() => planAlterConfigs(image(), r.resources), { validateOnly: r.validateOnly === true }))
       case ApiKey.BrokerRegistration: return typed(parseBrokerRegistration(body), (r) => this.registerBroker(r))
       case ApiKey.BrokerHeartbeat: return typed(parseBrokerHeartbeat(body), (r) => this.heartbeat(r))
       case ApiKey.UnregisterBroker: return typed(parseUnregisterBroker(body), (r) => this.unregisterBroker(r))
@@ -218,21 +219,12 @@ export class Controller {
     })
   }
 
-  private deleteTopics(req: DeleteTopicsRequest): Promise<HandlerResult> {
-    // validateOnly (a Tributary extension): the checks and answers without the deletion, so a client can ask whether it may delete.
-    return this.commitPlan(() => planDeleteTopics(this.deps.image(), req.topics), { validateOnly: req.validateOnly === true })
-  }
-
   private createPartitions(req: CreatePartitionsRequest): Promise<HandlerResult> {
     return this.enqueue(async () => {
       const plan = planCreatePartitions(this.deps.image(), req)
       for (const entry of plan.entries) await this.commitIfActive(entry)
       return answer({ topics: plan.answers })
     })
-  }
-
-  private alterConfigs(req: AlterConfigsRequest): Promise<HandlerResult> {
-    return this.commitPlan(() => planAlterConfigs(this.deps.image(), req.resources), { validateOnly: req.validateOnly === true })
   }
 
   // ------------------------------------------------------------------ users
