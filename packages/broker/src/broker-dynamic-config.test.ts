@@ -67,7 +67,7 @@ describe('AlterConfigs on a broker resource', () => {
 
   test('sets a broker\'s or every broker\'s rate', () => {
     const one = alter(emptyImage(), '2', [{ name: FOLLOWER_THROTTLED_RATE, op: 'set', value: '50000000' }])
-    expect(one.answers).toEqual([{ type: 'broker', name: '2', errorCode: ErrorCode.NONE, errorMessage: null }])
+    expect(one.response.resources).toEqual([{ type: 'broker', name: '2', errorCode: ErrorCode.NONE, errorMessage: null }])
     expect(one.records).toEqual([brokerConfig('2', FOLLOWER_THROTTLED_RATE, '50000000')])
     expect(alter(emptyImage(), CLUSTER_DEFAULT, [{ name: LEADER_THROTTLED_RATE, op: 'set', value: '1' }]).records).toEqual([brokerConfig(CLUSTER_DEFAULT, LEADER_THROTTLED_RATE, '1')])
   })
@@ -75,7 +75,7 @@ describe('AlterConfigs on a broker resource', () => {
   test('deleting a setting that is set writes a removal; one that is not writes nothing', () => {
     const image = imageOf([[brokerConfig('2', FOLLOWER_THROTTLED_RATE, '5')]])
     const plan = alter(image, '2', [{ name: FOLLOWER_THROTTLED_RATE, op: 'delete' }, { name: LEADER_THROTTLED_RATE, op: 'delete' }])
-    expect(plan.answers[0]!.errorCode).toBe(ErrorCode.NONE)
+    expect(plan.response.resources[0]!.errorCode).toBe(ErrorCode.NONE)
     expect(plan.records).toEqual([brokerConfig('2', FOLLOWER_THROTTLED_RATE, null)])
   })
 
@@ -94,7 +94,7 @@ describe('AlterConfigs on a broker resource', () => {
     for (const [name, configs, message] of cases) {
       const plan = alter(emptyImage(), name, configs)
       expect(plan.records).toEqual([])
-      expect(plan.answers[0]).toMatchObject({ errorCode: ErrorCode.INVALID_CONFIG, errorMessage: expect.stringMatching(message) })
+      expect(plan.response.resources[0]).toMatchObject({ errorCode: ErrorCode.INVALID_CONFIG, errorMessage: expect.stringMatching(message) })
     }
   })
 
@@ -103,7 +103,7 @@ describe('AlterConfigs on a broker resource', () => {
       { type: 'topic', name: 'missing', configs: [{ name: 'retention.ms', op: 'set', value: '1' }] },
       { type: 'broker', name: '1', configs: [{ name: FOLLOWER_THROTTLED_RATE, op: 'set', value: '1' }] },
     ])
-    expect(plan.answers.map((a) => a.errorCode)).toEqual([ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.NONE])
+    expect(plan.response.resources.map((a) => a.errorCode)).toEqual([ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.NONE])
     expect(plan.records).toEqual([brokerConfig('1', FOLLOWER_THROTTLED_RATE, '1')])
   })
 })
