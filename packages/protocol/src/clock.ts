@@ -40,3 +40,23 @@ export function every(clock: Clock, ms: number, fn: () => void): () => void {
     cancel()
   }
 }
+
+/**
+ * Runs fn `ms` after the previous run finished (runs never overlap: a slow run
+ * delays the next) until the returned function is called.
+ */
+export function everyAfter(clock: Clock, ms: number, fn: () => Promise<unknown>): () => void {
+  let stopped = false
+  let cancel = (): void => {}
+  const tick = (): void => {
+    if (stopped) return
+    void fn().finally(() => {
+      if (!stopped) cancel = clock.setTimeout(tick, ms)
+    })
+  }
+  cancel = clock.setTimeout(tick, ms)
+  return () => {
+    stopped = true
+    cancel()
+  }
+}

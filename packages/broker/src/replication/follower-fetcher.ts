@@ -75,7 +75,7 @@ export class FollowerFetcher {
   /** The follower throttle's rate changed: replicas being added that wait on the old rate look again now. */
   throttleChanged(): void {
     const now = this.host.clock.now()
-    for (const s of this.states.values()) if (s.retryAtMs > now && this.host.isAdding(s.p.topic, s.p.partition)) s.retryAtMs = now
+    for (const s of this.states.values()) if (s.retryAtMs > now && this.host.isAddingReplica(s.p.topic, s.p.partition, this.host.nodeId)) s.retryAtMs = now
     this.wakeBackoff?.()
   }
 
@@ -194,7 +194,7 @@ export class FollowerFetcher {
     // Replicas being added by a reassignment share what the throttle allows now (reassignment-throttle.ts) in equal
     // parts, so each moves at once and none waits for another's copy to finish (a fetch may overdraw by a batch each).
     const throttle = this.host.followerThrottle
-    const throttled = new Set(ready.filter((s) => throttle.enabled && !s.caughtUp && this.current(s) && this.host.isAdding(s.p.topic, s.p.partition)))
+    const throttled = new Set(ready.filter((s) => throttle.enabled && !s.caughtUp && this.current(s) && this.host.isAddingReplica(s.p.topic, s.p.partition, this.host.nodeId)))
     const budget = throttled.size > 0 ? throttle.available() : Infinity
     const share = Math.max(1, Math.floor(Math.min(budget, THROTTLED_FETCH_BYTES_MAX) / Math.max(1, throttled.size)))
     for (const s of ready) {

@@ -37,9 +37,7 @@ export interface ReplicaHost {
   readonly followerThrottle: ReassignmentThrottle
   /** Bounds what this broker, as leader, sends to replicas being added. */
   readonly leaderThrottle: ReassignmentThrottle
-  /** True while this broker's replica of the partition is being added by a reassignment (so throttled). */
-  isAdding(topic: string, partition: number): boolean
-  /** True while broker `replicaId`'s replica of the partition is being added by a reassignment. */
+  /** True while broker `replicaId`'s replica of the partition is being added by a reassignment (so throttled). */
   isAddingReplica(topic: string, partition: number, replicaId: number): boolean
   /** Incremental fetch sessions of the fetchers reading from this broker (node-wide bound). */
   readonly fetchSessions: FetchSessionCache

@@ -8,6 +8,7 @@
  * moves away (Prometheus would read a shrinking total as a counter reset).
  */
 import { BATCH_OVERHEAD_BYTES } from '@tributary/protocol'
+import type { HostedReplica } from './index.js'
 import type { Partition } from './partition.js'
 
 export class TrafficStats {
@@ -87,6 +88,11 @@ export interface ReplicaMetrics {
   highWatermark: number
   logSizeBytes: number
   stats: TrafficStats
+}
+
+/** A hosted replica as `hostedReplicas()` lists it. */
+export function hostedReplica(p: Partition): HostedReplica {
+  return { topic: p.topic, partition: p.partition, role: p.role, leaderEpoch: p.leaderEpoch, isr: p.isr, highWatermark: p.highWatermark(), logEndOffset: p.logEndOffset() }
 }
 
 /** A hosted replica's row in the snapshot. */

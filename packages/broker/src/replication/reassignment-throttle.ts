@@ -81,3 +81,11 @@ export class ReassignmentThrottle {
     this.tokens = Math.min(this.bytesPerSec * THROTTLE_BURST_SECONDS, this.tokens + (elapsedMs / 1000) * this.bytesPerSec)
   }
 }
+
+/** Set a broker's two throttles to `rates`; true when the follower rate changed (fetches waiting on the old one must look again). */
+export function setThrottleRates(follower: ReassignmentThrottle, leader: ReassignmentThrottle, rates: { followerBytesPerSec: number; leaderBytesPerSec: number }): boolean {
+  leader.setRate(rates.leaderBytesPerSec)
+  if (rates.followerBytesPerSec === follower.rate) return false
+  follower.setRate(rates.followerBytesPerSec)
+  return true
+}

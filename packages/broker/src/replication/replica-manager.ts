@@ -6,7 +6,7 @@
  * ISR changes, and serves Produce, Fetch, ListOffsets, OffsetForLeaderEpoch,
  * DescribeProducers and DeleteRecords.
  */
-import { ApiKey, ErrorCode, type AlterPartitionResponse } from '@tributary/protocol'
+import { ApiKey, ErrorCode, everyAfter, type AlterPartitionResponse } from '@tributary/protocol'
 import { handleDescribeProducers } from './describe-producers.js'
 import { handleDeleteRecords } from './delete-records.js'
 import { ALTER_PARTITION_TIMEOUT_MS, AlterPartitionBatcher } from './alter-partition-batcher.js'
@@ -27,10 +27,10 @@ import type { HostedReplica, LeadershipChange, ReplicaManager, ReplicaManagerDep
 import { handleListOffsets, handleOffsetForLeaderEpoch } from './offsets.js'
 import { Partition, type PartitionEnv } from './partition.js'
 import { escalateViolation, Invariants, strictInvariantsFromEnv } from '../invariants.js'
-import { IsrStats, replicaMetrics, TrafficStats, type ReplicaMetricsSnapshot } from './partition-stats.js'
+import { hostedReplica, IsrStats, replicaMetrics, TrafficStats, type ReplicaMetricsSnapshot } from './partition-stats.js'
 import { handleProduce, produceToPartition } from './produce.js'
 import { resolveTopicSettings, type TopicSettings } from './topic-settings.js'
-import { ReassignmentThrottle } from './reassignment-throttle.js'
+import { ReassignmentThrottle, setThrottleRates } from './reassignment-throttle.js'
 import { throttleRates } from '../broker-dynamic-config.js'
 
 /** How often leaders look for ISR followers to drop, at most (it is also replica.lag.time.max.ms / 2). */
@@ -213,10 +213,6 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
     return epoch < 0 || reg === undefined || reg.brokerEpoch !== epoch || reg.fenced
   }
 
-  isAdding(topic: string, partition: number): boolean {
-    return this.isAddingReplica(topic, partition, this.nodeId)
-  }
-
   isAddingReplica(topic: string, partition: number, replicaId: number): boolean {
     return this.deps.metadata.image().topicsByName.get(topic)?.partitions[partition]?.addingReplicas?.includes(replicaId) ?? false
   }
@@ -224,10 +220,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   /** The throttle rates in force here after a dynamic broker config changed; a fetcher waiting on the old follower rate looks again. */
   private applyThrottleRates(): void {
     const rates = throttleRates(this.deps.metadata.image(), this.nodeId, this.config.reassignmentThrottleBytes)
-    this.leaderThrottle.setRate(rates.leaderBytesPerSec)
-    if (rates.followerBytesPerSec === this.followerThrottle.rate) return
-    this.followerThrottle.setRate(rates.followerBytesPerSec)
-    for (const f of this.fetchers.values()) f.throttleChanged()
+    if (setThrottleRates(this.followerThrottle, this.leaderThrottle, rates)) for (const f of this.fetchers.values()) f.throttleChanged()
   }
 
   /** One cleaner pass now (tests; the interval runs it otherwise). */
@@ -246,9 +239,7 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   }
 
   hostedReplicas(): HostedReplica[] {
-    return [...this.allPartitions()].filter((p) => !p.closed).map((p) => ({
-      topic: p.topic, partition: p.partition, role: p.role, leaderEpoch: p.leaderEpoch, isr: p.isr, highWatermark: p.highWatermark(), logEndOffset: p.logEndOffset(),
-    }))
+    return [...this.allPartitions()].filter((p) => !p.closed).map(hostedReplica)
   }
 
   /** Every hosted replica. */
@@ -403,14 +394,6 @@ export class ReplicaManagerImpl implements ReplicaManager, ReplicaHost {
   }
 
   private every(ms: number, fn: () => Promise<void>): void {
-    let cancel = (): void => {}
-    const tick = (): void => {
-      if (this.stopped) return
-      void fn().finally(() => {
-        if (!this.stopped) cancel = this.clock.setTimeout(tick, ms)
-      })
-    }
-    cancel = this.clock.setTimeout(tick, ms)
-    this.timers.push(() => cancel())
+    this.timers.push(everyAfter(this.clock, ms, fn))
   }
 }
