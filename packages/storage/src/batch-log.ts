@@ -71,7 +71,7 @@ export class BatchLog implements PartitionLog {
     private readonly onClose: () => void,
     private readonly clock: Clock,
   ) {
-    this.walker = new BatchWalker(backend, cache, () => this.rewrites)
+    this.walker = new BatchWalker(backend, cache, () => this.rewrites, () => this.logEnd)
   }
 
   /** `clock` arms the HW checkpoint timer and stamps appends without a time (a simulation passes its own). */

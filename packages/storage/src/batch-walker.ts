@@ -45,6 +45,8 @@ export class BatchWalker {
     private readonly cache: TailCache,
     /** Bumped by every change other than an append: truncation, retention, compaction. */
     private readonly rewrites: () => number,
+    /** The log's end offset now. */
+    private readonly logEnd: () => number,
   ) {}
 
   /** A batch read but not served: the next read likely starts with it; the one after it is read in the background. */
@@ -67,7 +69,10 @@ export class BatchWalker {
     const last = this.ahead[this.ahead.length - 1]
     if (last === undefined || this.ahead.length >= AHEAD_BATCHES_MAX || this.prefetching !== null) return
     const from = last.lastOffset + 1
-    const stop = this.cache.firstBaseOffset() ?? Number.MAX_SAFE_INTEGER
+    // Never past the log end: after a truncation LevelDB may still hold the cut batches
+    // until its deletes are written, and new batches appended later at those offsets do
+    // not change the rewrites count, so a cut batch read ahead would be served as theirs.
+    const stop = Math.min(this.cache.firstBaseOffset() ?? Number.MAX_SAFE_INTEGER, this.logEnd())
     if (from >= stop) return
     const rewrites = this.aheadRewrites
     const done = (async () => {

@@ -221,6 +221,39 @@ test('a read ahead of a log rewritten meanwhile is not served', async () => {
   expect(r.ok && decodeValues(r.value.records)).toEqual(['v1', 'w2'])
 })
 
+test('a read ahead never holds batches past the log end: a truncation whose deletes have not reached LevelDB yet leaves nothing stale to serve', async () => {
+  const s = await open({ tailCacheBytesPerPartitionMax: 4 * batch('v10').byteLength })
+  const log = await s.logs.open('t', 0)
+  for (let i = 0; i < 20; i++) await log.appendAsLeader(batch(`v${i}`), 0)
+  const one = batch('v10').byteLength
+  const iterators = watchIterators(s.db)
+  // LevelDB applies no write until released: the truncation's deletes wait there
+  const release: Array<() => void> = []
+  const makeBatch = s.db.batch.bind(s.db)
+  ;(s.db as unknown as { batch: unknown }).batch = () => {
+    const b = makeBatch()
+    const write = b.write.bind(b)
+    return Object.assign(b, { write: async (o: never) => { await new Promise<void>((r) => release.push(r)); return write(o) } })
+  }
+  const truncated = log.truncateTo(10)
+  const deadline = Date.now() + 5_000
+  while (log.logEndOffset() !== 10) {
+    if (Date.now() > deadline) throw new Error('the truncation did not start')
+    await new Promise((r) => setTimeout(r, 1))
+  }
+  // a reader at the new end: the batch after the one it could not fit is past the log end
+  const r1 = await log.read(8, one + 1)
+  expect(r1.ok && decodeValues(r1.value.records)).toEqual(['v8'])
+  await iterators.settled()
+  ;(s.db as unknown as { batch: unknown }).batch = makeBatch
+  for (const r of release.splice(0)) r()
+  await truncated
+  // new batches at the truncated offsets; the tail cache keeps only the last four
+  for (let i = 10; i < 20; i++) await log.appendAsLeader(batch(`w${i}`), 0)
+  const r2 = await log.read(9, 2 * one + 1)
+  expect(r2.ok && decodeValues(r2.value.records)).toEqual(['v9', 'w10'])
+})
+
 test('a failed write rejects its appends with KAFKA_STORAGE_ERROR and fences the log', async () => {
   const s = await open()
   const log = await s.logs.open('t', 0)
