@@ -1,5 +1,5 @@
 /**
- * npm run vopr -- [--seeds N] [--from S] [--nodes 3|5] [--jobs J] [--clock-jumps] [--seed S [--trace]] [--keep-going] [--json]
+ * npm run vopr -- [--seeds N] [--from S] [--nodes 3|5] [--size issue|first|ci] [--jobs J] [--clock-jumps] [--seed S [--trace]] [--keep-going] [--json]
  *
  * Runs seeds from --from (default 1) for --seeds (default 100), or exactly
  * --seed. Each seed is one whole-cluster run (run-seed.ts); --jobs runs that
@@ -9,6 +9,7 @@
  * only when every seed is clean.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
+import { SIM_SIZE_NAMES, type SimSize } from './plan.js'
 import { runSeed, type SeedResult } from './run-seed.js'
 
 /** What a worker reports of one seed (the checker's full result stays in the worker). */
@@ -28,10 +29,11 @@ interface Args {
   json: boolean
   jobs: number
   clockJumps: boolean
+  size: SimSize
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { seeds: 100, from: 1, nodes: 3, trace: false, keepGoing: false, json: false, jobs: 1, clockJumps: false }
+  const args: Args = { seeds: 100, from: 1, nodes: 3, trace: false, keepGoing: false, json: false, jobs: 1, clockJumps: false, size: 'issue' }
   const num = (flag: string, v: string | undefined): number => {
     const n = Number(v)
     if (v === undefined || !Number.isSafeInteger(n) || n < 0) usage(`${flag} needs a non-negative integer`)
@@ -47,6 +49,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--trace') args.trace = true
     else if (a === '--keep-going') args.keepGoing = true
     else if (a === '--clock-jumps') args.clockJumps = true
+    else if (a === '--size') args.size = sizeArg(argv[++i])
     else if (a === '--json') args.json = true
     else if (a === '-h' || a === '--help') usage()
     else usage(`unknown argument ${a}`)
@@ -56,24 +59,43 @@ function parseArgs(argv: string[]): Args {
   return args
 }
 
+function sizeArg(v: string | undefined): SimSize {
+  const size = SIM_SIZE_NAMES.find((n) => n === v)
+  if (!size) usage(`--size must be one of ${SIM_SIZE_NAMES.join(', ')}`)
+  return size
+}
+
+/** The command that replays one seed of this run exactly. */
+export function replayCommand(seed: number, o: { nodes: number; size: SimSize; clockJumps: boolean }): string {
+  return `npm run vopr -- --seed ${seed} --nodes ${o.nodes}${o.size !== 'issue' ? ` --size ${o.size}` : ''}${o.clockJumps ? ' --clock-jumps' : ''} --trace`
+}
+
 function usage(error?: string): never {
   if (error) console.error(`error: ${error}`)
-  console.error('usage: npm run vopr -- [--seeds N] [--from S] [--nodes 3|5] [--jobs J] [--clock-jumps] [--seed S [--trace]] [--keep-going] [--json]')
+  console.error('usage: npm run vopr -- [--seeds N] [--from S] [--nodes 3|5] [--size issue|first|ci] [--jobs J] [--clock-jumps] [--seed S [--trace]] [--keep-going] [--json]')
   process.exit(error ? 2 : 0)
 }
 
 interface Totals {
   runs: number
   failures: number[]
+  /** The first line of each failing seed's failure, in the order of `failures`. */
+  reasons: string[]
   virtualMs: number
   events: number
   acked: number
   faults: Record<string, number>
 }
 
+/** How much of a failure the summary keeps (the replay shows all of it). */
+const FAILURE_CHARS_MAX = 500
+
 function add(t: Totals, r: Outcome): void {
   t.runs++
-  if (!r.ok) t.failures.push(r.seed)
+  if (!r.ok) {
+    t.failures.push(r.seed)
+    t.reasons.push((r.failure ?? '').split('\n')[0]!.slice(0, FAILURE_CHARS_MAX))
+  }
   t.virtualMs += r.virtualMs
   t.events += r.events
   t.acked += r.acked
@@ -83,7 +105,7 @@ function add(t: Totals, r: Outcome): void {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2))
   const seeds = args.seed !== undefined ? [args.seed] : Array.from({ length: args.seeds }, (_, k) => args.from + k)
-  const totals: Totals = { runs: 0, failures: [], virtualMs: 0, events: 0, acked: 0, faults: {} }
+  const totals: Totals = { runs: 0, failures: [], reasons: [], virtualMs: 0, events: 0, acked: 0, faults: {} }
   const started = performance.now()
   let lastReport = started
   /** One seed's outcome, as it comes; false stops the run. */
@@ -92,7 +114,7 @@ async function main(): Promise<void> {
     if (args.seed !== undefined) console.log(JSON.stringify(r))
     if (!r.ok) {
       console.error(`\nFAIL seed ${r.seed} (nodes ${args.nodes}, hash ${r.hash}): ${r.failure}`)
-      console.error(`replay: npm run vopr -- --seed ${r.seed} --nodes ${args.nodes}${args.clockJumps ? ' --clock-jumps' : ''} --trace`)
+      console.error(`replay: ${replayCommand(r.seed, args)}`)
       if (!args.keepGoing) return false
     }
     const now = performance.now()
@@ -105,20 +127,20 @@ async function main(): Promise<void> {
   if (args.jobs > 1 && seeds.length > 1) await inWorkers(seeds, args, report)
   else {
     for (const seed of seeds) {
-      const r = await runSeed({ seed, nodes: args.nodes, clockJumps: args.clockJumps, trace: args.trace ? (line) => console.log(line) : undefined })
+      const r = await runSeed({ seed, nodes: args.nodes, size: args.size, clockJumps: args.clockJumps, trace: args.trace ? (line) => console.log(line) : undefined })
       if (!report(outcome(r))) break
     }
   }
   const seconds = (performance.now() - started) / 1000
   const summary = {
-    seeds: totals.runs, nodes: args.nodes, failing: totals.failures, seconds: Number(seconds.toFixed(2)),
+    seeds: totals.runs, nodes: args.nodes, size: args.size, failing: totals.failures, failures: totals.failures.map((seed, i) => ({ seed, failure: totals.reasons[i], replay: replayCommand(seed, args) })), seconds: Number(seconds.toFixed(2)),
     seedsPerSecond: Number((totals.runs / seconds).toFixed(3)), seedsPerHour: Math.round((totals.runs / seconds) * 3600),
     virtualSecondsPerSecond: Number((totals.virtualMs / 1000 / seconds).toFixed(2)), eventsPerSecond: Math.round(totals.events / seconds),
     acked: totals.acked, faults: totals.faults,
   }
   if (args.json) console.log(JSON.stringify(summary))
   else {
-    console.log(`${summary.seeds} seeds (nodes ${args.nodes}), ${totals.failures.length} failing${totals.failures.length ? ` [${totals.failures.join(', ')}]` : ''}, ${summary.seconds}s, ${summary.seedsPerSecond} seeds/s (${summary.seedsPerHour}/h), ${summary.virtualSecondsPerSecond} virtual s/s, ${summary.eventsPerSecond} events/s`)
+    console.log(`${summary.seeds} seeds (nodes ${args.nodes}, size ${args.size}), ${totals.failures.length} failing${totals.failures.length ? ` [${totals.failures.join(', ')}]` : ''}, ${summary.seconds}s, ${summary.seedsPerSecond} seeds/s (${summary.seedsPerHour}/h), ${summary.virtualSecondsPerSecond} virtual s/s, ${summary.eventsPerSecond} events/s`)
     console.log(`acknowledged writes checked: ${summary.acked}; faults struck: ${Object.entries(summary.faults).map(([k, v]) => `${k}=${v}`).join(' ')}`)
   }
   if (totals.failures.length > 0) process.exitCode = 1
@@ -128,7 +150,7 @@ async function main(): Promise<void> {
 async function inWorkers(seeds: number[], args: Args, report: (r: Outcome) => boolean): Promise<void> {
   const workers = Array.from({ length: args.jobs }, (_, k) => seeds.filter((_, i) => i % args.jobs === k))
     .filter((mine) => mine.length > 0)
-    .map((mine) => new Worker(new URL(import.meta.url), { workerData: { seeds: mine, nodes: args.nodes, clockJumps: args.clockJumps } }))
+    .map((mine) => new Worker(new URL(import.meta.url), { workerData: { seeds: mine, nodes: args.nodes, size: args.size, clockJumps: args.clockJumps } }))
   await new Promise<void>((resolve, reject) => {
     let running = workers.length
     for (const w of workers) {
@@ -141,8 +163,8 @@ async function inWorkers(seeds: number[], args: Args, report: (r: Outcome) => bo
 
 /** A worker: run its seeds, report each. */
 async function work(): Promise<void> {
-  const { seeds, nodes, clockJumps } = workerData as { seeds: number[]; nodes: number; clockJumps: boolean }
-  for (const seed of seeds) parentPort!.postMessage(outcome(await runSeed({ seed, nodes, clockJumps })))
+  const { seeds, nodes, size, clockJumps } = workerData as { seeds: number[]; nodes: number; size: SimSize; clockJumps: boolean }
+  for (const seed of seeds) parentPort!.postMessage(outcome(await runSeed({ seed, nodes, size, clockJumps })))
 }
 
 if (isMainThread) await main()

@@ -19,21 +19,28 @@ export interface NodeReplicas {
   replicas: readonly HostedReplica[] | null
 }
 
-/** The first violation, or undefined. */
+/** The first violation, or undefined. Runs after every event: a few dozen comparisons, no allocation. */
 export function checkHighWatermarks(nodes: readonly NodeReplicas[]): string | undefined {
-  const logEnd = new Map<string, number>()
-  for (const n of nodes) for (const r of n.replicas ?? []) logEnd.set(`${n.nodeId}/${r.topic}/${r.partition}`, r.logEndOffset)
   for (const n of nodes) {
     for (const r of n.replicas ?? []) {
       if (r.role !== 'leader') continue
       for (const member of r.isr) {
         if (member === n.nodeId) continue
-        const leo = logEnd.get(`${member}/${r.topic}/${r.partition}`)
+        const leo = logEndOf(nodes, member, r)
         if (leo !== undefined && leo < r.highWatermark) {
           return `n${n.nodeId} leads ${r.topic}-${r.partition} (epoch ${r.leaderEpoch}) at HW ${r.highWatermark}, past the log end ${leo} of ISR member ${member} (ISR [${r.isr}])`
         }
       }
     }
+  }
+  return undefined
+}
+
+/** The log end of `nodeId`'s replica of the partition, undefined when it is down or does not host it. */
+function logEndOf(nodes: readonly NodeReplicas[], nodeId: number, of: HostedReplica): number | undefined {
+  for (const n of nodes) {
+    if (n.nodeId !== nodeId) continue
+    for (const r of n.replicas ?? []) if (r.partition === of.partition && r.topic === of.topic) return r.logEndOffset
   }
   return undefined
 }

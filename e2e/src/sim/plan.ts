@@ -29,10 +29,25 @@ export interface SimPlan {
 export const CLOCK_JUMP_WEIGHT = 0
 export const CLOCK_JUMP_WEIGHT_ON = 1
 
-export function choosePlan(rng: SeededRandom): SimPlan {
+/**
+ * The issue's size (#21): two producers, a consumer group of two, about a minute
+ * of faults. Laid over what the seed drew, so a seed's other choices are those it
+ * had before (`SIM_SIZE_FIRST`: 1-2 producers and consumers, 10-20 s of faults,
+ * the size the early regression seeds were found at).
+ */
+export const SIM_SIZES = {
+  issue: { producers: 2, consumers: 2, faultPhaseMs: 60_000 },
+  first: {},
+  /** `npm test`'s hundreds of seeds: the issue's clients, 3 s of faults (a full-size seed costs about 20x more). */
+  ci: { producers: 2, consumers: 2, faultPhaseMs: 3000 },
+} as const satisfies Record<string, Partial<SimPlan>>
+export type SimSize = keyof typeof SIM_SIZES
+export const SIM_SIZE_NAMES = Object.keys(SIM_SIZES) as SimSize[]
+
+export function choosePlan(rng: SeededRandom, size: SimSize = 'issue'): SimPlan {
   const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)]!
   const maxDelayMs = pick([1, 5, 20, 60])
-  return {
+  const drawn: SimPlan = {
     network: { minDelayMs: 0, maxDelayMs },
     partitions: pick([1, 2, 3]),
     producers: pick([1, 2]),
@@ -43,6 +58,7 @@ export function choosePlan(rng: SeededRandom): SimPlan {
     weights: { reset: pick([0, 1, 3]), partition: pick([0, 1, 2]), oneWay: pick([0, 1]), heal: 2, crash: pick([0, 1, 2]), clockJump: CLOCK_JUMP_WEIGHT },
     downtimeMsMax: pick([1000, 5000, 15_000]),
   }
+  return { ...drawn, ...SIM_SIZES[size] }
 }
 
 /** The plan as one line (`key=value ...`, nested weights flattened). */

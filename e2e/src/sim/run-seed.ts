@@ -15,7 +15,7 @@ import { MetadataInvariants } from './invariants.js'
 import { checkHighWatermarks } from './data-invariants.js'
 import { SimNetwork } from './network.js'
 import { SimCluster } from './sim-cluster.js'
-import { choosePlan, CLOCK_JUMP_WEIGHT_ON, describePlan, type SimPlan } from './plan.js'
+import { choosePlan, CLOCK_JUMP_WEIGHT_ON, describePlan, type SimPlan, type SimSize } from './plan.js'
 import { runFaults, type FaultStats } from './faults.js'
 import { SIM_EPOCH_MS, SimWorld } from './world.js'
 
@@ -43,6 +43,8 @@ export interface SeedOptions {
   nodes?: number
   /** Every event as a line, and the nodes' logs (--trace). */
   trace?: (line: string) => void
+  /** The run's size (default the issue's: two producers, a group of two, a minute of faults). */
+  size?: SimSize
   /** Override what the seed would draw (tests pin faults off). */
   plan?: Partial<SimPlan>
   /** Add wall-clock jumps to the seed's faults (off by default). */
@@ -69,7 +71,7 @@ export interface SeedResult {
 
 export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   const world = new SimWorld(o.seed, o.trace)
-  const plan = { ...choosePlan(world.rng.fork()), ...o.plan }
+  const plan = { ...choosePlan(world.rng.fork(), o.size), ...o.plan }
   if (o.clockJumps) plan.weights = { ...plan.weights, clockJump: CLOCK_JUMP_WEIGHT_ON }
   const guardRandom = world.rng.fork()
   const guard = new Guard({ now: () => world.now, monotonic: () => world.now - SIM_EPOCH_MS, random: () => guardRandom.next() })

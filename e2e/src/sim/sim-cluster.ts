@@ -7,10 +7,10 @@ import { ApiKey, RpcConnection, type Connector, type MetadataResponse } from '@t
 import type { ClusterReads } from '../faults/final-read.js'
 import type { SimNetwork } from './network.js'
 import { SimNode } from './sim-node.js'
-import type { OwnerClock, SimWorld } from './world.js'
+import { HARNESS_OWNER, type OwnerClock, type SimWorld } from './world.js'
 
 /** The harness's own owner id on the network (clients are 101 and up). */
-export const HARNESS = 100
+export const HARNESS = HARNESS_OWNER
 const HARNESS_REQUEST_TIMEOUT_MS = 5000
 
 export class SimCluster implements ClusterReads {

@@ -21,6 +21,8 @@ const SETTLE_ROUNDS_MAX = 10_000
 /** Who an event belongs to: a node id (1..9), a client (100+), or the world itself (0). */
 export type Owner = number
 export const WORLD: Owner = 0
+/** The harness (the scenario, the nemesis, the final reads): it crashes and restarts nodes. */
+export const HARNESS_OWNER: Owner = 100
 
 interface SimEvent {
   owner: Owner
@@ -146,12 +148,17 @@ export class SimWorld {
    * consequence of the last one has happened before time moves.
    */
   async runUntil(done: () => boolean, untilMs: number): Promise<'done' | 'deadline' | 'idle' | 'stopped'> {
+    let last: Owner = WORLD
     for (;;) {
       await this.settle()
-      const broken = this.invariant()
-      if (broken !== undefined) this.fail(`invariant: ${broken}`)
+      if (this.invariantAfter(last)) {
+        const broken = this.invariant()
+        if (broken !== undefined) this.fail(`invariant: ${broken}`)
+      }
       if (this.stopped) return 'stopped'
       if (done()) return 'done'
+      // Cancelled events (answered requests' timeouts, most of the queue) go without a turn of the event loop.
+      while (this.queue.peek()?.live === false) this.queue.pop()
       const at = this.queue.peekTime()
       if (at === Infinity) return 'idle'
       if (at > untilMs) {
@@ -159,9 +166,9 @@ export class SimWorld {
         return 'deadline'
       }
       const event = this.queue.pop()!
-      if (!event.live) continue
       this.now = at
       this.events++
+      last = event.owner
       // The event's own consequences (a frame, a fault) record themselves with their details.
       this.hash.update(`${at}|${event.owner}|${event.kind}\n`)
       try {
@@ -170,6 +177,17 @@ export class SimWorld {
         this.fail(`${ownerName(event.owner)} ${event.kind} threw: ${(err as Error)?.stack ?? String(err)}`)
       }
     }
+  }
+
+  /**
+   * Whether the invariants must be checked after an event of `owner`. A client's
+   * event (above the harness) runs only client code: what it sends reaches a node
+   * as a later event of that node (a connect runs the node's accept, which opens a
+   * connection and touches no replica or image), so no state the invariants read
+   * can have changed and the check would only repeat the last one.
+   */
+  private invariantAfter(owner: Owner): boolean {
+    return owner <= HARNESS_OWNER
   }
 
   /** The run fails: runUntil stops at its next step. */

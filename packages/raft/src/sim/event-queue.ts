@@ -31,6 +31,11 @@ export class EventQueue<T> {
     return this.heap.length > 0 ? this.heap[0]!.at : Infinity
   }
 
+  /** The earliest item, left in place (undefined when empty). */
+  peek(): T | undefined {
+    return this.heap[0]?.item
+  }
+
   pop(): T | undefined {
     const h = this.heap
     if (h.length === 0) return undefined
