@@ -61,4 +61,60 @@ describe('MemoryLogStore over a MemoryLogDisk', () => {
     store.crash()
     expect((await new MemoryLogStore({ disk }).open('T', 0)).highWatermark()).toBe(3)
   })
+
+  test('a volatile disk loses on a power loss what was not synced, keeping a prefix of the writes', async () => {
+    const run = async (kept: (unsynced: number) => number): Promise<number> => {
+      const disk = new MemoryLogDisk({ volatile: true })
+      const first = new MemoryLogStore({ disk })
+      const log = await first.open('T', 0)
+      await log.appendAsLeader(batch('a', 'b'), 0)
+      await log.flush()
+      disk.sync()
+      await log.appendAsLeader(batch('c'), 0)
+      await log.flush()
+      await log.appendAsLeader(batch('d'), 0)
+      await log.flush()
+      expect(disk.unsynced).toBeGreaterThanOrEqual(2)
+      first.crash()
+      disk.powerLoss(kept(disk.unsynced))
+      expect(disk.unsynced).toBe(0)
+      return (await new MemoryLogStore({ disk }).open('T', 0)).logEndOffset()
+    }
+    expect(await run(() => 0)).toBe(2) // back to the sync
+    expect(await run((n) => n)).toBe(4) // everything reached the platters
+    expect(await run(() => 1)).toBe(3) // 'c' did, 'd' was lost (or torn)
+    // A plain crash (the OS lives on) loses nothing.
+    const plain = new MemoryLogDisk()
+    const s1 = new MemoryLogStore({ disk: plain })
+    await (await s1.open('T', 0)).appendAsLeader(batch('a'), 0)
+    s1.crash()
+    plain.powerLoss(0)
+    expect((await new MemoryLogStore({ disk: plain }).open('T', 0)).logEndOffset()).toBe(1)
+  })
+
+  test('a partition created after the last sync is gone after a power loss that keeps none of its writes', async () => {
+    const disk = new MemoryLogDisk({ volatile: true })
+    const store = new MemoryLogStore({ disk })
+    await (await store.open('T', 0)).appendAsLeader(batch('a'), 0)
+    store.crash()
+    disk.powerLoss(0)
+    expect(await new MemoryLogStore({ disk }).list()).toEqual([])
+  })
+
+  test('a failing disk refuses the write: the append fails with KAFKA_STORAGE_ERROR and nothing lands', async () => {
+    for (const fault of ['eio', 'enospc'] as const) {
+      const disk = new MemoryLogDisk()
+      const store = new MemoryLogStore({ disk })
+      const log = await store.open('T', 0)
+      await log.appendAsLeader(batch('a'), 0)
+      await log.flush()
+      disk.fail(fault)
+      const late = log.appendAsLeader(batch('b'), 0).then(() => log.flush())
+      await expect(late).rejects.toThrow(fault === 'eio' ? /EIO/ : /ENOSPC/)
+      await expect(log.appendAsLeader(batch('c'), 0)).rejects.toMatchObject({ code: 56 }) // the log is fenced (KAFKA_STORAGE_ERROR)
+      disk.fail(null)
+      store.crash()
+      expect((await new MemoryLogStore({ disk }).open('T', 0)).logEndOffset()).toBe(1)
+    }
+  })
 })

@@ -2,24 +2,17 @@
  * LogStore in memory, for unit tests and the deterministic simulation. It runs the
  * same BatchLog as the LevelDB store over a sorted array, so the semantics are
  * identical; data survives close/open of a partition for as long as the store lives
- * (like a process restart with a disk that never loses a write). A simulation
- * restarts a node on a new store over the crashed one's `MemoryLogDisk`.
+ * (like a process restart). A simulation restarts a node on a new store over the
+ * crashed one's `MemoryLogDisk`, which may lie as a real disk does (memory-log-disk.ts).
  */
 import { parseTopicPartitionKey, systemClock, topicPartitionKey, type Clock } from '@tributary/protocol'
-import type { LoadedPartition, PartitionBackend, PersistedState, StateSource, StoredBatch } from './backend.js'
+import type { LoadedPartition, PartitionBackend, StateSource, StoredBatch } from './backend.js'
+import { lowerBound, MemoryLogDisk, type PartitionData } from './memory-log-disk.js'
 import { BATCH_LOG_LIMITS_DEFAULT, BatchLog, type BatchLogLimits } from './batch-log.js'
 import type { LogStore, PartitionLog } from './partition-log.js'
 import { TailCache } from './tail-cache.js'
 
-interface PartitionData {
-  batches: StoredBatch[]
-  state: PersistedState | null
-}
-
-/** What a MemoryLogStore wrote: it outlives the store, as a disk outlives a process. */
-export class MemoryLogDisk {
-  readonly partitions = new Map<string, PartitionData>()
-}
+export { MemoryLogDisk, type DiskFault } from './memory-log-disk.js'
 
 export interface MemoryLogStoreOptions {
   limits?: BatchLogLimits
@@ -32,27 +25,21 @@ export interface MemoryLogStoreOptions {
 /** A write of a crashed store: a dead process never hears back, and nothing reaches the disk. */
 const NEVER = new Promise<never>(() => {})
 
-/** Deletes this many or more are applied with one filter pass instead of one splice each. */
-const DELETES_FILTER_MIN = 8
 const NO_KEYS = new Uint8Array(0)
-
-/** Index of the first batch with baseOffset >= offset. */
-function lowerBound(batches: StoredBatch[], offset: number): number {
-  let lo = 0
-  let hi = batches.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (batches[mid].baseOffset < offset) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
 
 class MemoryPartitionBackend implements PartitionBackend {
   private state: StateSource = () => {
     throw new Error('backend not attached')
   }
-  constructor(private readonly data: PartitionData, private readonly crashed: () => boolean) {}
+  constructor(
+    private readonly id: string,
+    private readonly disk: MemoryLogDisk,
+    private readonly crashed: () => boolean,
+  ) {}
+
+  private get data(): PartitionData {
+    return this.disk.data(this.id)
+  }
 
   attach(state: StateSource): void {
     this.state = state
@@ -82,22 +69,9 @@ class MemoryPartitionBackend implements PartitionBackend {
 
   write(puts: StoredBatch[], deletes: number[]): Promise<void> {
     if (this.crashed()) return NEVER
-    const { batches } = this.data
-    for (const put of puts) {
-      const i = lowerBound(batches, put.baseOffset)
-      if (batches[i]?.baseOffset === put.baseOffset) batches[i] = put
-      else batches.splice(i, 0, put)
-    }
-    if (deletes.length >= DELETES_FILTER_MIN) {
-      const gone = new Set(deletes)
-      this.data.batches = batches.filter((b) => !gone.has(b.baseOffset))
-    } else {
-      for (const d of deletes) {
-        const i = lowerBound(batches, d)
-        if (batches[i]?.baseOffset === d) batches.splice(i, 1)
-      }
-    }
-    this.data.state = this.state()
+    const refused = this.disk.refusal()
+    if (refused) return Promise.reject(refused)
+    this.disk.write(this.id, puts, deletes, this.state())
     return Promise.resolve()
   }
 
@@ -107,13 +81,14 @@ class MemoryPartitionBackend implements PartitionBackend {
 
   async destroy(): Promise<void> {
     if (this.crashed()) return NEVER
-    this.data.batches = []
-    this.data.state = null
+    const refused = this.disk.refusal()
+    if (refused) throw refused
+    this.disk.write(this.id, [], this.data.batches.map((b) => b.baseOffset), null)
   }
 }
 
 export class MemoryLogStore implements LogStore {
-  private readonly data: Map<string, PartitionData>
+  private readonly disk: MemoryLogDisk
   private readonly logs = new Map<string, Promise<BatchLog>>()
   private readonly limits: BatchLogLimits
   private readonly clock: Clock
@@ -121,7 +96,7 @@ export class MemoryLogStore implements LogStore {
 
   constructor(opts: MemoryLogStoreOptions = {}) {
     this.limits = opts.limits ?? BATCH_LOG_LIMITS_DEFAULT
-    this.data = (opts.disk ?? new MemoryLogDisk()).partitions
+    this.disk = opts.disk ?? new MemoryLogDisk()
     this.clock = opts.clock ?? systemClock
   }
 
@@ -135,9 +110,7 @@ export class MemoryLogStore implements LogStore {
     let log = this.logs.get(id)
     if (!log) {
       if (this.crashed) return NEVER
-      let data = this.data.get(id)
-      if (!data) this.data.set(id, (data = { batches: [], state: null }))
-      const backend = new MemoryPartitionBackend(data, () => this.crashed)
+      const backend = new MemoryPartitionBackend(id, this.disk, () => this.crashed)
       log = BatchLog.open(topicId, partition, backend, new TailCache(null), this.limits, () => this.logs.delete(id), this.clock)
       this.logs.set(id, log)
       log.catch(() => this.logs.delete(id))
@@ -150,11 +123,13 @@ export class MemoryLogStore implements LogStore {
     const log = this.logs.get(id)
     if (log) await (await log).close()
     if (this.crashed) return NEVER
-    this.data.delete(id)
+    const refused = this.disk.refusal()
+    if (refused) throw refused
+    this.disk.remove(id)
   }
 
   async list(): Promise<Array<{ topicId: string; partition: number }>> {
-    return [...this.data.keys()].map((id) => {
+    return [...this.disk.partitions.keys()].map((id) => {
       const { topic: topicId, partition } = parseTopicPartitionKey(id)
       return { topicId, partition }
     })
