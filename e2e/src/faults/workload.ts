@@ -123,6 +123,20 @@ export class Workload {
     })
   }
 
+  /** Group churn: one more member joins the group (the simulation's nemesis). */
+  async joinConsumer(): Promise<void> {
+    if (this.consuming) await this.startConsumer()
+  }
+
+  /** Group churn: one member leaves the group cleanly, unless it is the last one. */
+  async leaveConsumer(): Promise<boolean> {
+    const c = [...this.consumers][0]
+    if (!c || this.consumers.size <= 1) return false
+    this.consumers.delete(c)
+    await c.disconnect().catch(() => {})
+    return true
+  }
+
   startProducers(): void {
     this.producing = true
     for (let p = 0; p < (this.o.producers ?? 2); p++) {

@@ -81,7 +81,7 @@ class End implements Transport {
   }
 
   private enqueue(frame: Uint8Array | null, code: number, reason: string): void {
-    const at = Math.max(this.net.world.now + this.net.delay(), this.lastAt)
+    const at = Math.max(this.net.world.now + this.net.delay(this.owner, this.peer.owner), this.lastAt)
     this.lastAt = at
     this.outgoing.push({ at, frame, code, reason })
     this.net.arm(this)
@@ -114,9 +114,22 @@ export class SimNetwork {
 
   constructor(readonly world: SimWorld, private readonly rng: SeededRandom, private readonly plan: NetworkPlan) {}
 
-  delay(): number {
+  /** Extra delay of every frame to or from a slow owner (a node stalling: GC pauses, a starved CPU). */
+  private readonly slowMs = new Map<Owner, number>()
+
+  /** A frame's delay from `from` to `to`: the seeded network delay plus either end's slowness. */
+  delay(from?: Owner, to?: Owner): number {
     const { minDelayMs, maxDelayMs } = this.plan
-    return minDelayMs + this.rng.int(maxDelayMs - minDelayMs + 1)
+    const base = minDelayMs + this.rng.int(maxDelayMs - minDelayMs + 1)
+    if (this.slowMs.size === 0) return base
+    return base + (from === undefined ? 0 : this.slowMs.get(from) ?? 0) + (to === undefined ? 0 : this.slowMs.get(to) ?? 0)
+  }
+
+  /** `owner` turns slow by `ms` per frame it sends or receives (0: fast again). */
+  slow(owner: Owner, ms: number): void {
+    if (ms > 0) this.slowMs.set(owner, ms)
+    else this.slowMs.delete(owner)
+    this.world.record(0, 'slow', `${ownerName(owner)} ${ms} ms`)
   }
 
   /**
@@ -143,7 +156,7 @@ export class SimNetwork {
 
   private connect(owner: Owner, url: string, timeoutMs: number): Promise<Transport> {
     return new Promise<Transport>((resolve, reject) => {
-      this.world.schedule(this.world.now + this.delay(), owner, 'connect', () => {
+      this.world.schedule(this.world.now + this.delay(owner), owner, 'connect', () => {
         const l = this.listeners.get(hostPort(url))
         if (!l) {
           this.stats.refused++
@@ -199,11 +212,11 @@ export class SimNetwork {
     }
   }
 
-  /** A random open connection, reset (the fault). */
-  resetOne(rng: SeededRandom): boolean {
+  /** An open connection, picked by `fraction` in [0, 1) of them in opening order, reset (the fault). */
+  resetOne(fraction: number): boolean {
     const open = [...this.connections]
     if (open.length === 0) return false
-    this.reset(open[rng.int(open.length)]!, 'fault')
+    this.reset(open[Math.floor(fraction * open.length)]!, 'fault')
     return true
   }
 

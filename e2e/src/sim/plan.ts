@@ -17,7 +17,17 @@ export interface SimPlan {
   /** mean virtual ms between two faults (0: no faults) */
   faultGapMs: number
   /** relative weights of the fault kinds */
-  weights: { reset: number; partition: number; oneWay: number; heal: number; crash: number; clockJump: number }
+  weights: {
+    reset: number; partition: number; oneWay: number; heal: number; crash: number; clockJump: number
+    /** a machine losing power: the process dies and the partition store loses its unsynced tail */
+    powerLoss: number
+    /** a node's disk refusing writes (EIO or ENOSPC) for a while, then the node restarted */
+    diskFault: number
+    /** a node stalling: its timers and frames late */
+    slow: number
+    /** topic creation/deletion, partition additions, config changes, group joins and leaves */
+    admin: number
+  }
   /** longest a crashed node stays down, virtual ms */
   downtimeMsMax: number
 }
@@ -55,9 +65,14 @@ export function choosePlan(rng: SeededRandom, size: SimSize = 'issue'): SimPlan 
     sendGapMs: pick([20, 50, 100]),
     faultPhaseMs: pick([10_000, 20_000]),
     faultGapMs: pick([500, 1500, 4000]),
-    weights: { reset: pick([0, 1, 3]), partition: pick([0, 1, 2]), oneWay: pick([0, 1]), heal: 2, crash: pick([0, 1, 2]), clockJump: CLOCK_JUMP_WEIGHT },
+    weights: { reset: pick([0, 1, 3]), partition: pick([0, 1, 2]), oneWay: pick([0, 1]), heal: 2, crash: pick([0, 1, 2]), clockJump: CLOCK_JUMP_WEIGHT, powerLoss: 0, diskFault: 0, slow: 0, admin: 0 },
     downtimeMsMax: pick([1000, 5000, 15_000]),
   }
+  // Drawn last, so the choices above keep the values they had before these faults existed.
+  drawn.weights.powerLoss = pick([0, 1, 1])
+  drawn.weights.diskFault = pick([0, 0, 1])
+  drawn.weights.slow = pick([0, 1, 1])
+  drawn.weights.admin = pick([0, 1, 2])
   return { ...drawn, ...SIM_SIZES[size] }
 }
 

@@ -9,14 +9,15 @@ import { ApiKey, ErrorCode } from '@tributary/protocol'
 import type { SeededRandom } from '@tributary/raft'
 import { examples, type CheckResult } from '../checker.js'
 import { checkWorkload } from '../faults/check-workload.js'
-import { Workload } from '../faults/workload.js'
+import { CLIENT_REQUEST_TIMEOUT_MS, Workload } from '../faults/workload.js'
+import { Tributary } from '@tributary/client'
 import { Guard, type Leak } from './guard.js'
 import { MetadataInvariants } from './invariants.js'
-import { checkHighWatermarks } from './data-invariants.js'
+import { checkHighWatermarks, PowerLossExemptions } from './data-invariants.js'
 import { SimNetwork } from './network.js'
 import { SimCluster } from './sim-cluster.js'
 import { choosePlan, CLOCK_JUMP_WEIGHT_ON, describePlan, type SimPlan, type SimSize } from './plan.js'
-import { runFaults, type FaultStats } from './faults.js'
+import { describeStep, NO_FAULT_STATS, planFaults, runFaults, type FaultStats, type FaultStep } from './faults.js'
 import { SIM_EPOCH_MS, SimWorld } from './world.js'
 
 export const TOPIC = 'sim'
@@ -49,6 +50,8 @@ export interface SeedOptions {
   plan?: Partial<SimPlan>
   /** Add wall-clock jumps to the seed's faults (off by default). */
   clockJumps?: boolean
+  /** Run only these of the seed's fault steps (indexes into its plan; shrinking and its replay). */
+  steps?: readonly number[]
 }
 
 export interface SeedResult {
@@ -61,6 +64,8 @@ export interface SeedResult {
   virtualMs: number
   events: number
   plan: SimPlan
+  /** The seed's fault steps (all of them, also when `steps` ran a subset). */
+  steps: FaultStep[]
   faults: FaultStats
   network: SimNetwork['stats']
   check?: CheckResult
@@ -78,12 +83,18 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   const network = new SimNetwork(world, world.rng.fork(), plan.network)
   const cluster = new SimCluster(world, network, o.nodes ?? 3, o.trace !== undefined)
   const rngs = { faults: world.rng.fork(), clients: world.rng.fork() }
+  const allSteps = planFaults(plan, rngs.faults)
+  const only = o.steps && new Set(o.steps)
+  const steps = only ? allSteps.filter((_, i) => only.has(i)) : allSteps
   world.record(0, 'plan', describePlan(plan))
+  allSteps.forEach((s, i) => { if (!only || only.has(i)) world.record(0, 'step', describeStep(s, i)) })
   const invariants = new MetadataInvariants()
+  const exemptions = new PowerLossExemptions()
+  for (const n of cluster.nodes) n.onLostWrites = () => exemptions.powerLoss(n.nodeId)
   world.invariant = () =>
     invariants.check(cluster.nodes.map((n) => ({ nodeId: n.nodeId, incarnation: n.starts, image: n.handle?.metadata.image() ?? null }))) ??
-    checkHighWatermarks(cluster.nodes.map((n) => ({ nodeId: n.nodeId, replicas: n.handle?.hostedReplicas() ?? null })))
-  const faults: FaultStats = { resets: 0, partitions: 0, crashes: 0, restarts: 0, clockJumps: 0 }
+    checkHighWatermarks(cluster.nodes.map((n) => ({ nodeId: n.nodeId, replicas: n.handle?.hostedReplicas() ?? null })), exemptions)
+  const faults: FaultStats = { ...NO_FAULT_STATS }
   let verdict: { check?: CheckResult; failure?: string } | undefined
 
   // An error nobody catches inside the world fails the seed, not the process running the seeds.
@@ -92,7 +103,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   process.on('unhandledRejection', uncaught)
   guard.install()
   try {
-    scenario(cluster, plan, rngs, faults).then((r) => { verdict = { check: r } }, (err: Error) => { verdict = { failure: `scenario failed: ${err.stack ?? err.message}` } })
+    scenario(cluster, plan, steps, rngs, faults).then((r) => { verdict = { check: r } }, (err: Error) => { verdict = { failure: `scenario failed: ${err.stack ?? err.message}` } })
     const end = await world.runUntil(() => verdict !== undefined, SIM_EPOCH_MS + RUN_VIRTUAL_MS_MAX)
     verdict ??= { failure: end === 'idle' ? 'deadlock: nothing left to run and the scenario has not ended' : `stuck: no verdict after ${RUN_VIRTUAL_MS_MAX} virtual ms` }
   } finally {
@@ -106,14 +117,20 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
     ?? (verdict.check && !verdict.check.valid ? `checker: ${examples(verdict.check, 3)}` : undefined)
   return {
     seed: o.seed, nodes: cluster.nodes.length, ok: failure === undefined, failure, hash: world.digest(), virtualMs: world.now - SIM_EPOCH_MS, events: world.events,
-    plan, faults, network: network.stats, check: verdict.check, leaks: guard.leaks, imagesChecked: invariants.checked,
+    plan, steps: allSteps, faults, network: network.stats, check: verdict.check, leaks: guard.leaks, imagesChecked: invariants.checked,
   }
 }
 
 /** The run inside the world: boot, topic, workload, faults, heal, liveness, the checker's verdict. */
-async function scenario(cluster: SimCluster, plan: SimPlan, rngs: { faults: SeededRandom; clients: SeededRandom }, faults: FaultStats): Promise<CheckResult> {
+async function scenario(cluster: SimCluster, plan: SimPlan, steps: FaultStep[], rngs: { clients: SeededRandom }, faults: FaultStats): Promise<CheckResult> {
   const { world, network } = cluster
   let owner = FIRST_CLIENT_OWNER
+  const adminOwner = owner++
+  const adminRandom = rngs.clients.fork()
+  const adminClient = new Tributary({
+    brokers: cluster.bootstrap, clientId: 'sim-admin', requestTimeoutMs: CLIENT_REQUEST_TIMEOUT_MS,
+    connector: network.endpoint(adminOwner).connector, clock: world.clockFor(adminOwner), random: () => adminRandom.next(), logger: { warn: () => {} },
+  })
   const w = new Workload({
     bootstrap: cluster.bootstrap, topic: TOPIC, partitions: plan.partitions, groupId: GROUP,
     producers: plan.producers, sendersPerProducer: 2, consumers: plan.consumers, sendGapMs: plan.sendGapMs,
@@ -129,12 +146,13 @@ async function scenario(cluster: SimCluster, plan: SimPlan, rngs: { faults: Seed
   await createTopic(cluster, plan.partitions)
   await w.startConsumers()
   w.startProducers()
-  await runFaults(cluster, plan, rngs.faults, faults)
+  await runFaults(cluster, plan, steps, { workload: w, admin: { admin: adminClient.admin(), topic: TOPIC, sideTopics: [], created: 0 } }, faults)
   const stalled = await producersRecover(cluster, w)
   const result = await checkWorkload(cluster, TOPIC, w, { clock: cluster.clock, deliveryTimeoutMs: DELIVERY_MS_MAX })
   if (stalled) result.unconverged.push(stalled)
   result.valid &&= !stalled
   await w.close()
+  await adminClient.close()
   return result
 }
 

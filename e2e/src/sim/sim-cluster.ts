@@ -4,6 +4,7 @@
  * any node over the simulated network, and its metadata.
  */
 import { ApiKey, RpcConnection, type Connector, type MetadataResponse } from '@tributary/protocol'
+import type { MetadataImage } from '@tributary/broker'
 import type { ClusterReads } from '../faults/final-read.js'
 import type { SimNetwork } from './network.js'
 import { SimNode } from './sim-node.js'
@@ -50,6 +51,21 @@ export class SimCluster implements ClusterReads {
     } finally {
       c.close()
     }
+  }
+
+  /**
+   * Whether every partition's ISR holds all its replicas, as the controller has
+   * committed it (the latest image among the live nodes). False when no node is up.
+   */
+  isrsFull(): boolean {
+    let latest: MetadataImage | null = null
+    for (const n of this.nodes) {
+      const image = n.handle?.metadata.image() ?? null
+      if (image && (!latest || image.offset > latest.offset)) latest = image
+    }
+    if (!latest) return false
+    for (const t of latest.topicsById.values()) for (const p of t.partitions) if (p.isr.length < p.replicas.length) return false
+    return true
   }
 
   /** Resolves after `ms` of virtual time. */

@@ -11,7 +11,7 @@ import type { DurableRaftLog } from '@tributary/raft'
 import { MemoryLogDisk, MemoryLogStore, MemoryRaftLog } from '@tributary/storage'
 import { pino, type Logger } from 'pino'
 import type { SimEndpoint, SimNetwork } from './network.js'
-import type { OwnerClock, SimWorld } from './world.js'
+import { WORLD, type OwnerClock, type SimWorld } from './world.js'
 
 /** Settings that differ from a real node's defaults, and why. */
 export const SIM_NODE_FLAGS = {
@@ -20,6 +20,12 @@ export const SIM_NODE_FLAGS = {
   console: false,
   dataDir: '/simulated',
 } as const
+
+/**
+ * How often everything the OS holds dirty reaches the disk: Linux writes back pages
+ * older than dirty_expire_centisecs (30 s), so up to about that much may be lost.
+ */
+export const WRITEBACK_MS = 30_000
 
 export function nodeAddress(nodeId: number): string {
   return `ws://n${nodeId}:9092`
@@ -46,13 +52,21 @@ export class SimNode {
   readonly nodeId: number
   readonly address: string
   readonly config: BrokerConfig
-  /** What survives a crash. */
+  /**
+   * What survives a crash. The Raft log is written with sync (every write durable);
+   * the partition store is not (`log.flush=never`): a power loss drops what the OS
+   * had not written back (`WRITEBACK_MS`).
+   */
   readonly raftDisk = new MemoryRaftLog()
-  readonly logDisk = new MemoryLogDisk()
+  readonly logDisk = new MemoryLogDisk({ volatile: true })
   handle: BrokerHandle | null = null
+  /** Told when this machine loses writes its replicas had counted (a power loss, a failed disk): the invariants exempt what it lost. */
+  onLostWrites: () => void = () => {}
   starts = 0
   /** How far this machine's wall clock is from true time (clock jumps); a restart keeps it. */
   private skewMs = 0
+  /** How late this machine runs now (a slow node); a restart keeps it. */
+  private lagMs = 0
   private life: Life | null = null
   private readonly logger: Logger
 
@@ -63,6 +77,7 @@ export class SimNode {
     const cfg = resolveBrokerConfig({ flags: { ...SIM_NODE_FLAGS, nodeId: o.nodeId, listen: this.address, voters, logLevel: o.logs ? 'info' : 'silent', ...o.flags } })
     if (!cfg.ok) throw new Error(`node ${o.nodeId} config: ${cfg.message}`)
     this.config = cfg.value
+    this.writeback()
     this.logger = o.logs
       ? pino({ level: 'info', base: null, timestamp: false }, { write: (line: string) => o.world.log(o.nodeId, line.trimEnd()) })
       : pino({ level: 'silent' })
@@ -78,6 +93,7 @@ export class SimNode {
     const { world, network } = this.o
     const clock = world.clockFor(this.nodeId)
     clock.jump(this.skewMs)
+    clock.lag(this.lagMs)
     const endpoint = network.endpoint(this.nodeId)
     const life: Life = { clock, store: new MemoryLogStore({ disk: this.logDisk, clock }), raft: new GatedRaftLog(this.raftDisk) }
     this.life = life
@@ -108,6 +124,31 @@ export class SimNode {
     life.store.crash()
     life.raft.crash()
     this.o.network.crash(this.nodeId)
+  }
+
+  /** The OS writes its dirty pages back every WRITEBACK_MS, whether the process lives or not. */
+  private writeback(): void {
+    this.o.world.schedule(this.o.world.now + WRITEBACK_MS, WORLD, 'writeback', () => {
+      this.logDisk.sync()
+      this.writeback()
+    })
+  }
+
+  /** The machine loses power: the process dies and the partition store keeps `fraction` of its unsynced writes (a prefix). */
+  powerLoss(fraction: number): number {
+    this.crash()
+    this.onLostWrites()
+    const kept = Math.floor(fraction * (this.logDisk.unsynced + 1))
+    const lost = this.logDisk.unsynced - kept
+    this.logDisk.powerLoss(kept)
+    return lost
+  }
+
+  /** The node stalls: its timers fire `ms` late and its frames take `ms` longer (0: it recovers). */
+  slow(ms: number): void {
+    this.life?.clock.lag(ms)
+    this.lagMs = ms
+    this.o.network.slow(this.nodeId, ms)
   }
 
   /** The machine's wall clock steps by `ms` (timers keep their pace). */

@@ -41,6 +41,8 @@ export interface OwnerClock extends Clock {
    * armed timers do not (Node's timers are monotonic).
    */
   jump(ms: number): void
+  /** The process runs `ms` late (a stalled node): timers armed from now on fire that much later (0: on time again). */
+  lag(ms: number): void
 }
 
 export class SimWorld {
@@ -76,6 +78,7 @@ export class SimWorld {
     const armed = new Set<() => void>()
     let alive = true
     let skewMs = 0
+    let lagMs = 0
     const virtualNow = (): number => this.now
     const schedule = (at: number, fn: () => void): (() => void) => this.schedule(at, owner, 'timer', fn)
     return {
@@ -83,7 +86,7 @@ export class SimWorld {
       setTimeout(fn, ms) {
         if (!alive) return () => {}
         // Whole milliseconds, as Date.now reads: a fraction (a jittered backoff) rounds up, never firing early.
-        const cancel = schedule(virtualNow() + Math.max(0, Number.isFinite(ms) ? Math.ceil(ms) : 0), () => {
+        const cancel = schedule(virtualNow() + lagMs + Math.max(0, Number.isFinite(ms) ? Math.ceil(ms) : 0), () => {
           armed.delete(cancel)
           fn()
         })
@@ -103,6 +106,9 @@ export class SimWorld {
       },
       jump(ms) {
         skewMs += ms
+      },
+      lag(ms) {
+        lagMs = ms
       },
     }
   }
