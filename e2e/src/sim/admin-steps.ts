@@ -26,7 +26,7 @@ const SIDE_PARTITIONS_MAX = 3
 
 export async function runAdminStep(deps: AdminDeps, workload: Workload, pick: number, world: SimWorld): Promise<void> {
   const op = OPERATIONS[pick % OPERATIONS.length]!
-  let detail = ''
+  let detail: string
   try {
     detail = await run(op, deps, workload, pick)
   } catch (err) {

@@ -1,16 +1,20 @@
 /**
- * npm run vopr -- [--seeds N] [--from S] [--nodes 3|5] [--size issue|first|ci] [--jobs J] [--clock-jumps] [--seed S [--trace]] [--keep-going] [--json]
+ * npm run vopr -- [--seeds N] [--from S] [--nodes 3|5] [--size issue|first|ci] [--jobs J] [--clock-jumps] [--seed S [--trace] [--shrink] [--steps I,J,...]] [--keep-going] [--json]
  *
  * Runs seeds from --from (default 1) for --seeds (default 100), or exactly
  * --seed. Each seed is one whole-cluster run (run-seed.ts); --jobs runs that
  * many worker threads (each its own globals, so each its own guard), seeds
  * dealt out in turn. A failing seed prints its failure and the command that
  * replays it; --trace prints every event of the run and the nodes' logs. Exit 0
- * only when every seed is clean.
+ * only when every seed is clean. --shrink delta-debugs a failing seed's fault
+ * steps down to the ones that matter and prints them with their replay
+ * (--steps: run only those of the seed's steps).
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import { SIM_SIZE_NAMES, type SimSize } from './plan.js'
+import { describeStep } from './faults.js'
 import { runSeed, type SeedResult } from './run-seed.js'
+import { failureKind, shrinkSeed } from './shrink.js'
 
 /** What a worker reports of one seed (the checker's full result stays in the worker). */
 type Outcome = Pick<SeedResult, 'seed' | 'nodes' | 'ok' | 'failure' | 'hash' | 'virtualMs' | 'events' | 'faults' | 'network' | 'imagesChecked'> & { acked: number }
@@ -30,10 +34,12 @@ interface Args {
   jobs: number
   clockJumps: boolean
   size: SimSize
+  shrink: boolean
+  steps?: number[]
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { seeds: 100, from: 1, nodes: 3, trace: false, keepGoing: false, json: false, jobs: 1, clockJumps: false, size: 'issue' }
+  const args: Args = { seeds: 100, from: 1, nodes: 3, trace: false, keepGoing: false, json: false, jobs: 1, clockJumps: false, size: 'issue', shrink: false }
   const num = (flag: string, v: string | undefined): number => {
     const n = Number(v)
     if (v === undefined || !Number.isSafeInteger(n) || n < 0) usage(`${flag} needs a non-negative integer`)
@@ -50,12 +56,14 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--keep-going') args.keepGoing = true
     else if (a === '--clock-jumps') args.clockJumps = true
     else if (a === '--size') args.size = sizeArg(argv[++i])
+    else if (a === '--shrink') args.shrink = true
+    else if (a === '--steps') args.steps = (argv[++i] ?? '').split(',').filter((x) => x !== '').map((x) => num(a, x))
     else if (a === '--json') args.json = true
     else if (a === '-h' || a === '--help') usage()
     else usage(`unknown argument ${a}`)
   }
   if (args.nodes !== 3 && args.nodes !== 5) usage('--nodes must be 3 or 5')
-  if (args.trace && args.seed === undefined) usage('--trace needs --seed S')
+  if ((args.trace || args.shrink || args.steps) && args.seed === undefined) usage('--trace, --shrink and --steps need --seed S')
   return args
 }
 
@@ -66,13 +74,14 @@ function sizeArg(v: string | undefined): SimSize {
 }
 
 /** The command that replays one seed of this run exactly. */
-export function replayCommand(seed: number, o: { nodes: number; size: SimSize; clockJumps: boolean }): string {
-  return `npm run vopr -- --seed ${seed} --nodes ${o.nodes}${o.size !== 'issue' ? ` --size ${o.size}` : ''}${o.clockJumps ? ' --clock-jumps' : ''} --trace`
+export function replayCommand(seed: number, o: { nodes: number; size: SimSize; clockJumps: boolean; steps?: readonly number[] }): string {
+  const steps = o.steps ? ` --steps ${o.steps.join(',')}` : ''
+  return `npm run vopr -- --seed ${seed} --nodes ${o.nodes}${o.size !== 'issue' ? ` --size ${o.size}` : ''}${o.clockJumps ? ' --clock-jumps' : ''}${steps} --trace`
 }
 
 function usage(error?: string): never {
   if (error) console.error(`error: ${error}`)
-  console.error('usage: npm run vopr -- [--seeds N] [--from S] [--nodes 3|5] [--size issue|first|ci] [--jobs J] [--clock-jumps] [--seed S [--trace]] [--keep-going] [--json]')
+  console.error('usage: npm run vopr -- [--seeds N] [--from S] [--nodes 3|5] [--size issue|first|ci] [--jobs J] [--clock-jumps] [--seed S [--trace] [--shrink] [--steps I,J]] [--keep-going] [--json]')
   process.exit(error ? 2 : 0)
 }
 
@@ -104,6 +113,7 @@ function add(t: Totals, r: Outcome): void {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2))
+  if (args.shrink) return shrinkMain(args)
   const seeds = args.seed !== undefined ? [args.seed] : Array.from({ length: args.seeds }, (_, k) => args.from + k)
   const totals: Totals = { runs: 0, failures: [], reasons: [], virtualMs: 0, events: 0, acked: 0, faults: {} }
   const started = performance.now()
@@ -127,7 +137,7 @@ async function main(): Promise<void> {
   if (args.jobs > 1 && seeds.length > 1) await inWorkers(seeds, args, report)
   else {
     for (const seed of seeds) {
-      const r = await runSeed({ seed, nodes: args.nodes, size: args.size, clockJumps: args.clockJumps, trace: args.trace ? (line) => console.log(line) : undefined })
+      const r = await runSeed({ seed, nodes: args.nodes, size: args.size, clockJumps: args.clockJumps, steps: args.steps, trace: args.trace ? (line) => console.log(line) : undefined })
       if (!report(outcome(r))) break
     }
   }
@@ -144,6 +154,21 @@ async function main(): Promise<void> {
     console.log(`acknowledged writes checked: ${summary.acked}; faults struck: ${Object.entries(summary.faults).map(([k, v]) => `${k}=${v}`).join(' ')}`)
   }
   if (totals.failures.length > 0) process.exitCode = 1
+}
+
+/** --shrink: the failing seed's fault steps, delta-debugged; prints the minimal list and its replay. */
+async function shrinkMain(args: Args): Promise<void> {
+  const o = { seed: args.seed!, nodes: args.nodes, size: args.size, clockJumps: args.clockJumps, steps: args.steps }
+  const r = await shrinkSeed(o, (line) => console.error(line))
+  if (!r) {
+    console.log(`seed ${o.seed} is clean: nothing to shrink`)
+    return
+  }
+  console.log(`seed ${o.seed} fails (${failureKind(r.original.failure)}) with ${r.original.steps.length} fault steps; ${r.steps.length} of them are enough (${r.runs} runs):`)
+  for (const i of r.steps) console.log(`  ${describeStep(r.original.steps[i]!, i)}`)
+  console.log(`failure: ${r.minimal.failure?.split('\n')[0]}`)
+  console.log(`replay: ${replayCommand(o.seed, { ...o, steps: r.steps })}`)
+  process.exitCode = 1
 }
 
 /** Deal the seeds out to `args.jobs` worker threads; stops them all when `report` says so. */
