@@ -173,6 +173,7 @@ class Nemesis {
         break
       case 'crash': {
         const up = nodes.filter((n) => n.up)
+        if (this.deps.admin.voterChange) break // the smaller quorum has no node to spare
         if (nodes.length - up.length >= this.downMax || up.length === 0) break
         const victim = up[s.pick % up.length]!
         world.record(WORLD, 'crash', `n${victim.nodeId}`)
@@ -186,7 +187,7 @@ class Nemesis {
         break
       case 'diskFault': {
         // As a power loss, it loses what the node's replicas had counted: one such window at a time.
-        if (!node.up || this.diskRepairAt.size > 0 || !cluster.isrsFull()) break
+        if (!node.up || this.diskRepairAt.size > 0 || this.deps.admin.voterChange || !cluster.isrsFull()) break
         const fault = s.other % 2 === 0 ? 'eio' : 'enospc'
         world.record(WORLD, 'diskfault', `n${node.nodeId} ${fault} for ${s.ms} ms`)
         node.logDisk.fail(fault)
@@ -218,7 +219,7 @@ class Nemesis {
    */
   private powerLoss(node: SimNode, s: FaultStep): void {
     const { cluster, stats } = this
-    if (cluster.nodes.some((n) => !n.up) || this.diskRepairAt.size > 0 || !cluster.isrsFull()) return
+    if (cluster.nodes.some((n) => !n.up) || this.diskRepairAt.size > 0 || this.deps.admin.voterChange || !cluster.isrsFull()) return
     const lost = node.powerLoss(s.fraction)
     cluster.world.record(WORLD, 'powerloss', `n${node.nodeId} lost ${lost} unsynced writes`)
     stats.powerLosses++
@@ -257,6 +258,8 @@ class Nemesis {
     for (const n of [...this.fastAt.keys()]) this.unslow(n)
     for (const n of [...this.diskRepairAt.keys()]) this.repairDisk(n)
     for (const n of [...this.restartAt.keys()]) this.restart(n)
+    // Liveness: a voter change under way ends with its voter back (it has its own deadline).
+    await this.deps.admin.voterChange?.catch((err: Error) => this.restartErrors.push(err.message))
     if (this.restartErrors.length > 0) throw new Error(this.restartErrors.join('; '))
   }
 }

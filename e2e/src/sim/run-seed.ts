@@ -146,7 +146,13 @@ async function scenario(cluster: SimCluster, plan: SimPlan, steps: FaultStep[], 
   await createTopic(cluster, plan.partitions)
   await w.startConsumers()
   w.startProducers()
-  await runFaults(cluster, plan, steps, { workload: w, admin: { admin: adminClient.admin(), topic: TOPIC, sideTopics: [], created: 0 } }, faults)
+  await runFaults(cluster, plan, steps, {
+    workload: w,
+    admin: {
+      admin: adminClient.admin(), topic: TOPIC, sideTopics: [], created: 0, voterChange: null,
+      nodeIds: cluster.nodes.map((n) => n.nodeId), allUp: () => cluster.nodes.every((n) => n.up), sleep: (ms) => cluster.sleep(ms),
+    },
+  }, faults)
   const stalled = await producersRecover(cluster, w)
   const result = await checkWorkload(cluster, TOPIC, w, { clock: cluster.clock, deliveryTimeoutMs: DELIVERY_MS_MAX })
   if (stalled) result.unconverged.push(stalled)
