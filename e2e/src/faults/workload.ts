@@ -51,6 +51,8 @@ export class Workload {
   readonly commits: Array<{ partition: number; offset: number; consumer: number; at: number }> = []
   readonly sendErrors = new Map<string, number>()
   consumerCrashes = 0
+  /** Members that left the group on purpose (group churn); a leave whose answer is lost leaves a member until its session expires. */
+  membersLeft = 0
   private readonly pending = new Set<string>()
   private readonly clients: Tributary[] = []
   private readonly consumers = new Set<Consumer>()
@@ -133,6 +135,7 @@ export class Workload {
     const c = [...this.consumers][0]
     if (!c || this.consumers.size <= 1) return false
     this.consumers.delete(c)
+    this.membersLeft++
     await c.disconnect().catch(() => {})
     return true
   }

@@ -14,8 +14,8 @@
  * and could not write dies with the process) comes back without that tail while the ISR it
  * was in may still count it (until the controller sees the new incarnation): as
  * in Kafka, whose ISR acknowledges from memory. Such a member is exempt on a
- * partition until its log end first reaches the leader's HW there again
- * (`PowerLossExemptions`); from then on the rule holds for it as for any other.
+ * partition while the HW stays within what any replica held at the loss
+ * (`PowerLossExemptions`); past that the rule holds for it as for any other.
  */
 import type { HostedReplica } from '@tributary/broker'
 
@@ -52,26 +52,32 @@ function logEndOf(nodes: readonly NodeReplicas[], nodeId: number, of: HostedRepl
   return undefined
 }
 
-/** Members that lost their unsynced tail to a power loss, per partition until they catch up. */
+/**
+ * Members that lost writes their leaders had counted (a power loss, a failed disk).
+ * The leader may go on counting such a member at the log end its old process
+ * reported, until it hears from the new one or the controller drops it from the
+ * ISR, so its HW may still rise, but never past the longest log any replica had
+ * when the writes were lost (the old process never reported more). Below that
+ * bound the member is exempt on the partition; above it the rule holds again.
+ */
 export class PowerLossExemptions {
-  private readonly lostTail = new Set<number>()
-  /** `node/topic/partition` caught up since its power loss. */
-  private readonly caughtUp = new Set<string>()
+  /** `node/topic/partition` → the HW up to which the node is exempt there. */
+  private readonly bound = new Map<string, number>()
 
-  powerLoss(nodeId: number): void {
-    this.lostTail.add(nodeId)
-    for (const k of [...this.caughtUp]) if (k.startsWith(`${nodeId}/`)) this.caughtUp.delete(k)
+  /** `nodeId` lost writes now; `nodes` is every live node's replicas at that moment. */
+  powerLoss(nodeId: number, nodes: readonly NodeReplicas[]): void {
+    for (const n of nodes) {
+      for (const r of n.replicas ?? []) {
+        const key = `${nodeId}/${r.topic}/${r.partition}`
+        this.bound.set(key, Math.max(this.bound.get(key) ?? 0, r.logEndOffset))
+      }
+    }
   }
 
-  /** Whether `nodeId`'s log end `leo` below the leader's HW on `of` is the power loss's doing. */
+  /** Whether `nodeId`'s log end below the leader's HW on `of` may be the loss's doing. */
   exempt(nodeId: number, of: HostedReplica, leo: number): boolean {
-    if (!this.lostTail.has(nodeId)) return false
-    const key = `${nodeId}/${of.topic}/${of.partition}`
-    if (this.caughtUp.has(key)) return false
-    if (leo >= of.highWatermark) {
-      this.caughtUp.add(key)
-      return false
-    }
-    return true
+    if (this.bound.size === 0 || leo >= of.highWatermark) return false
+    const bound = this.bound.get(`${nodeId}/${of.topic}/${of.partition}`)
+    return bound !== undefined && of.highWatermark <= bound
   }
 }

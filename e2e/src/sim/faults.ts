@@ -177,6 +177,8 @@ class Nemesis {
         if (nodes.length - up.length >= this.downMax || up.length === 0) break
         const victim = up[s.pick % up.length]!
         world.record(WORLD, 'crash', `n${victim.nodeId}`)
+        // A failing disk's node loses, with its process, what its logs accepted and could not write.
+        if (this.diskRepairAt.has(victim)) victim.onLostWrites()
         victim.crash()
         stats.crashes++
         this.restartAt.set(victim, cluster.clock.now() + s.ms)

@@ -13,7 +13,7 @@ import { CLIENT_REQUEST_TIMEOUT_MS, Workload } from '../faults/workload.js'
 import { Tributary } from '@tributary/client'
 import { Guard, type Leak } from './guard.js'
 import { MetadataInvariants } from './invariants.js'
-import { checkHighWatermarks, PowerLossExemptions } from './data-invariants.js'
+import { checkHighWatermarks, PowerLossExemptions, type NodeReplicas } from './data-invariants.js'
 import { SimNetwork } from './network.js'
 import { SimCluster } from './sim-cluster.js'
 import { choosePlan, CLOCK_JUMP_WEIGHT_ON, describePlan, type SimPlan, type SimSize } from './plan.js'
@@ -36,6 +36,14 @@ export const RECOVERY_MS_MAX = 20_000
  * join is the same member.
  */
 export const DELIVERY_MS_MAX = 20_000
+/**
+ * The SDK consumer's session timeout. A member leaves best-effort: when its leave
+ * is lost (its coordinator lost power meanwhile, seed 100019 of the issue size), it
+ * keeps its partitions until the session expires, counted from the last coordinator
+ * change, all before the heal. So once a member has left, the group has this much
+ * more to deliver (the wait ends as soon as everything is delivered).
+ */
+export const GROUP_SESSION_TIMEOUT_MS = 45_000
 /** Idempotent producers' clients and consumers' clients get owner ids from here. */
 const FIRST_CLIENT_OWNER = 101
 
@@ -90,10 +98,11 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   allSteps.forEach((s, i) => { if (!only || only.has(i)) world.record(0, 'step', describeStep(s, i)) })
   const invariants = new MetadataInvariants()
   const exemptions = new PowerLossExemptions()
-  for (const n of cluster.nodes) n.onLostWrites = () => exemptions.powerLoss(n.nodeId)
+  const replicas = (): NodeReplicas[] => cluster.nodes.map((n) => ({ nodeId: n.nodeId, replicas: n.handle?.hostedReplicas() ?? null }))
+  for (const n of cluster.nodes) n.onLostWrites = () => exemptions.powerLoss(n.nodeId, replicas())
   world.invariant = () =>
     invariants.check(cluster.nodes.map((n) => ({ nodeId: n.nodeId, incarnation: n.starts, image: n.handle?.metadata.image() ?? null }))) ??
-    checkHighWatermarks(cluster.nodes.map((n) => ({ nodeId: n.nodeId, replicas: n.handle?.hostedReplicas() ?? null })), exemptions)
+    checkHighWatermarks(replicas(), exemptions)
   const faults: FaultStats = { ...NO_FAULT_STATS }
   let verdict: { check?: CheckResult; failure?: string } | undefined
 
@@ -154,7 +163,8 @@ async function scenario(cluster: SimCluster, plan: SimPlan, steps: FaultStep[], 
     },
   }, faults)
   const stalled = await producersRecover(cluster, w)
-  const result = await checkWorkload(cluster, TOPIC, w, { clock: cluster.clock, deliveryTimeoutMs: DELIVERY_MS_MAX })
+  const deliveryTimeoutMs = DELIVERY_MS_MAX + (w.membersLeft > 0 ? GROUP_SESSION_TIMEOUT_MS : 0)
+  const result = await checkWorkload(cluster, TOPIC, w, { clock: cluster.clock, deliveryTimeoutMs })
   if (stalled) result.unconverged.push(stalled)
   result.valid &&= !stalled
   await w.close()

@@ -228,6 +228,9 @@ export class BatchLog implements PartitionLog {
   }
 
   async read(fromOffset: number, maxBytes: number, maxOffset = Number.MAX_SAFE_INTEGER): Promise<Result<ReadResult>> {
+    // A fenced log answers reads with its error as a value: a fetch then carries KAFKA_STORAGE_ERROR
+    // (retriable: the reader refreshes and goes on) for this partition, not an UNKNOWN_SERVER_ERROR for all.
+    if (this.failure) return fail(this.failure.code, this.failure.message)
     this.checkUsable()
     if (!(fromOffset >= this.logStart && fromOffset <= this.logEnd)) {
       return fail(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${fromOffset} is outside [${this.logStart}, ${this.logEnd}]`)

@@ -112,6 +112,8 @@ describe('MemoryLogStore over a MemoryLogDisk', () => {
       const late = log.appendAsLeader(batch('b'), 0).then(() => log.flush())
       await expect(late).rejects.toThrow(fault === 'eio' ? /EIO/ : /ENOSPC/)
       await expect(log.appendAsLeader(batch('c'), 0)).rejects.toMatchObject({ code: 56 }) // the log is fenced (KAFKA_STORAGE_ERROR)
+      // A read of the fenced log answers the error as a value (a fetch carries it for the partition; sim seed 38 --size ci).
+      expect(await log.read(0, 1 << 20)).toMatchObject({ ok: false, code: 56 })
       disk.fail(null)
       store.crash()
       expect((await new MemoryLogStore({ disk }).open('T', 0)).logEndOffset()).toBe(1)

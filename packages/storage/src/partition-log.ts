@@ -126,7 +126,8 @@ export interface PartitionLog {
    * fromOffset even if it is larger than maxBytes (Kafka semantics), then stops
    * before exceeding maxBytes. fromOffset == logEndOffset returns empty records.
    * fromOffset outside [logStartOffset, logEndOffset] → `{ ok: false, code:
-   * OFFSET_OUT_OF_RANGE }`.
+   * OFFSET_OUT_OF_RANGE }`; a log fenced by a failed write → `{ ok: false, code:
+   * KAFKA_STORAGE_ERROR }`.
    */
   read(fromOffset: number, maxBytes: number, maxOffset?: number): Promise<Result<ReadResult>>
   /**
