@@ -9,7 +9,8 @@
  * slow a node (its timers and frames late), an admin operation (admin-steps.ts),
  * or (with --clock-jumps) step a node's wall clock. What a step does is decided
  * when it runs, from the state then (never more nodes down than a quorum
- * tolerates; a power loss only when every ISR is full), so any subset of the
+ * tolerates; a power loss or a failing disk only on a settled cluster, and nothing
+ * else down until it has settled again), so any subset of the
  * steps is a valid run. At the end everything heals and every node is up again.
  */
 import type { SeededRandom } from '@tributary/raft'
@@ -113,6 +114,15 @@ class Nemesis {
   private readonly fastAt = new Map<SimNode, number>()
   private readonly restartErrors: string[] = []
   private readonly downMax: number
+  /**
+   * A node lost writes its leaders had counted (a power loss, a failed disk): until
+   * the cluster has settled again (every node back in its current process and in
+   * every ISR), nothing else crashes, loses power or fails a disk. Such a node is
+   * one node down for the quorum's budget: a second loss or a crash in that window
+   * could take the last ISR member holding a write, which acks=all does not promise
+   * to survive.
+   */
+  private recovering = false
 
   constructor(
     private readonly cluster: SimCluster,
@@ -139,6 +149,7 @@ class Nemesis {
 
   private due(): void {
     const now = this.cluster.clock.now()
+    if (this.recovering && this.diskRepairAt.size === 0 && this.restartAt.size === 0 && this.cluster.settled()) this.recovering = false
     for (const [n, at] of this.diskRepairAt) if (at <= now) this.repairDisk(n)
     for (const [n, at] of this.restartAt) if (at <= now) this.restart(n)
     for (const [n, at] of this.fastAt) if (at <= now) this.unslow(n)
@@ -174,11 +185,10 @@ class Nemesis {
       case 'crash': {
         const up = nodes.filter((n) => n.up)
         if (this.deps.admin.voterChange) break // the smaller quorum has no node to spare
+        if (this.recovering || this.diskRepairAt.size > 0) break // a node that lost (or is losing) writes is the one down
         if (nodes.length - up.length >= this.downMax || up.length === 0) break
         const victim = up[s.pick % up.length]!
         world.record(WORLD, 'crash', `n${victim.nodeId}`)
-        // A failing disk's node loses, with its process, what its logs accepted and could not write.
-        if (this.diskRepairAt.has(victim)) victim.onLostWrites()
         victim.crash()
         stats.crashes++
         this.restartAt.set(victim, cluster.clock.now() + s.ms)
@@ -189,10 +199,11 @@ class Nemesis {
         break
       case 'diskFault': {
         // As a power loss, it loses what the node's replicas had counted: one such window at a time.
-        if (!node.up || this.diskRepairAt.size > 0 || this.deps.admin.voterChange || !cluster.isrsFull()) break
+        if (this.recovering || this.diskRepairAt.size > 0 || this.deps.admin.voterChange || !cluster.settled()) break
         const fault = s.other % 2 === 0 ? 'eio' : 'enospc'
         world.record(WORLD, 'diskfault', `n${node.nodeId} ${fault} for ${s.ms} ms`)
         node.logDisk.fail(fault)
+        this.recovering = true
         stats.diskFaults++
         this.diskRepairAt.set(node, cluster.clock.now() + s.ms)
         break
@@ -213,15 +224,17 @@ class Nemesis {
 
   /**
    * Power is cut only when losing the machine's unsynced tail cannot lose an
-   * acknowledged write: every node up, no disk failing, every ISR full (so every
-   * write below a HW is in the memory of every replica, and the other replicas
-   * keep it). Two power losses in one window, before the first node is back in
-   * every ISR, could lose what Kafka's acks=all promises too (the ISR acknowledges
-   * from memory, not from disk); the nemesis does not do that.
+   * acknowledged write: the cluster settled (every node up in its current process,
+   * every ISR full: every write below a HW is in the memory of every replica, and
+   * the other replicas keep it), no other loss under way. A second loss or a crash
+   * before the first node is back in every ISR could lose what Kafka's acks=all
+   * promises too (the ISR acknowledges from memory, not from disk); the nemesis
+   * does not do that (`recovering`).
    */
   private powerLoss(node: SimNode, s: FaultStep): void {
     const { cluster, stats } = this
-    if (cluster.nodes.some((n) => !n.up) || this.diskRepairAt.size > 0 || this.deps.admin.voterChange || !cluster.isrsFull()) return
+    if (this.recovering || this.diskRepairAt.size > 0 || this.deps.admin.voterChange || !cluster.settled()) return
+    this.recovering = true
     const lost = node.powerLoss(s.fraction)
     cluster.world.record(WORLD, 'powerloss', `n${node.nodeId} lost ${lost} unsynced writes`)
     stats.powerLosses++

@@ -58,14 +58,34 @@ export class SimCluster implements ClusterReads {
    * committed it (the latest image among the live nodes). False when no node is up.
    */
   isrsFull(): boolean {
+    const latest = this.latestImage()
+    if (!latest) return false
+    for (const t of latest.topicsById.values()) for (const p of t.partitions) if (p.isr.length < p.replicas.length) return false
+    return true
+  }
+
+  /**
+   * Whether the cluster is whole again after a loss: every node up, registered in
+   * its current process (its incarnation, unfenced) and in every ISR, as the latest
+   * committed metadata says. A node that lost writes is counted in the ISRs at its
+   * old process's log end until then.
+   */
+  settled(): boolean {
+    const latest = this.latestImage()
+    if (!latest || !this.isrsFull()) return false
+    return this.nodes.every((n) => {
+      const r = latest.brokers.get(n.nodeId)
+      return n.up && r !== undefined && !r.fenced && r.incarnationId.startsWith(`n${n.nodeId}i${n.starts}id`)
+    })
+  }
+
+  private latestImage(): MetadataImage | null {
     let latest: MetadataImage | null = null
     for (const n of this.nodes) {
       const image = n.handle?.metadata.image() ?? null
       if (image && (!latest || image.offset > latest.offset)) latest = image
     }
-    if (!latest) return false
-    for (const t of latest.topicsById.values()) for (const p of t.partitions) if (p.isr.length < p.replicas.length) return false
-    return true
+    return latest
   }
 
   /** Resolves after `ms` of virtual time. */
