@@ -10,6 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { setTimeout as delay } from 'node:timers/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { FOLLOWER_THROTTLED_RATE, LEADER_THROTTLED_RATE } from '@tributary/broker'
 import { Tributary } from '@tributary/client'
 import { runCli } from './cli-process.js'
 import { startCluster, type TestCluster } from './cluster.js'
@@ -25,8 +26,6 @@ const BATCH_OVERHEAD_BYTES = 256
 /** The bucket's one second of burst on top of the rate, and a fetch's overdraft of one batch per bucket (leader and follower). */
 const allowedBytes = (elapsedMs: number) => RATE_BYTES * (elapsedMs / 1000 + 1) + 2 * (RECORD_BYTES + BATCH_OVERHEAD_BYTES)
 const SAMPLE_EVERY_MS = 200
-const LEADER_RATE = 'leader.replication.throttled.rate'
-const FOLLOWER_RATE = 'follower.replication.throttled.rate'
 
 let cluster: TestCluster
 let client: Tributary
@@ -60,7 +59,7 @@ async function rates(nodeId: number): Promise<Record<string, { value: string; so
   const r = await cli(['configs', 'describe', '--broker', String(nodeId), '--json'])
   expect(r).toMatchObject({ code: 0, stderr: '' })
   const configs = (JSON.parse(r.stdout) as { configs: Array<{ name: string; value: string; source: string }> }).configs
-  return Object.fromEntries(configs.filter((c) => c.name === LEADER_RATE || c.name === FOLLOWER_RATE).map((c) => [c.name, { value: c.value, source: c.source }]))
+  return Object.fromEntries(configs.filter((c) => c.name === LEADER_THROTTLED_RATE || c.name === FOLLOWER_THROTTLED_RATE).map((c) => [c.name, { value: c.value, source: c.source }]))
 }
 
 /**
@@ -98,48 +97,48 @@ test('--execute --throttle sets the rate live; the copy obeys it, also after a k
   const copied = await copyObeysRate(started, 0, Date.now() - started + 2000)
   expect(copied).toBeLessThan(RECORDS)
   expect(await client.admin().listPartitionReassignments()).toEqual([expect.objectContaining({ topic: TOPIC, partition: 0, addingReplicas: [2], removingReplicas: [1] })])
-  expect(await rates(2)).toEqual({ [LEADER_RATE]: { value: String(RATE_BYTES), source: 'dynamic-broker' }, [FOLLOWER_RATE]: { value: String(RATE_BYTES), source: 'dynamic-broker' } })
-  expect((await rates(3))[FOLLOWER_RATE]).toEqual({ value: '0', source: 'default' }) // not part of the move
+  expect(await rates(2)).toEqual({ [LEADER_THROTTLED_RATE]: { value: String(RATE_BYTES), source: 'dynamic-broker' }, [FOLLOWER_THROTTLED_RATE]: { value: String(RATE_BYTES), source: 'dynamic-broker' } })
+  expect((await rates(3))[FOLLOWER_THROTTLED_RATE]).toEqual({ value: '0', source: 'default' }) // not part of the move
   const inProgress = await cli(['partitions', 'reassign', '--verify', plan, '--json'])
   expect(inProgress.code).toBe(1)
   expect(JSON.parse(inProgress.stdout)).toMatchObject({ partitions: [{ status: 'in progress' }], throttleRemoved: false })
-  expect((await rates(1))[LEADER_RATE]).toEqual({ value: String(RATE_BYTES), source: 'dynamic-broker' }) // still set: the move goes on
+  expect((await rates(1))[LEADER_THROTTLED_RATE]).toEqual({ value: String(RATE_BYTES), source: 'dynamic-broker' }) // still set: the move goes on
 
   // kill -9 the receiving broker: the setting lives in the metadata log, so it is in force again when it is back
   await cluster.kill(2)
   await cluster.restart(2)
-  expect((await rates(2))[FOLLOWER_RATE]).toEqual({ value: String(RATE_BYTES), source: 'dynamic-broker' })
+  expect((await rates(2))[FOLLOWER_THROTTLED_RATE]).toEqual({ value: String(RATE_BYTES), source: 'dynamic-broker' })
   const resumed = Date.now()
   const before = await copiedRecords(2)
   await copyObeysRate(resumed, before, 1500)
 
   // lifted live (0 = unthrottled, still a dynamic setting): the rest copies and the move completes
-  for (const id of [1, 2]) expect(await cli(['configs', 'alter', '--broker', String(id), '--add-config', `${LEADER_RATE}=0,${FOLLOWER_RATE}=0`])).toMatchObject({ code: 0 })
+  for (const id of [1, 2]) expect(await cli(['configs', 'alter', '--broker', String(id), '--add-config', `${LEADER_THROTTLED_RATE}=0,${FOLLOWER_THROTTLED_RATE}=0`])).toMatchObject({ code: 0 })
   let verified = { code: null as number | null, stdout: '' }
   await cluster.waitFor(async () => (verified = await cli(['partitions', 'reassign', '--verify', plan])).code === 0, { message: 'the move complete', timeoutMs: 60_000, intervalMs: 500 })
   expect(verified.stdout).toContain('Throttle was removed.')
   expect(await copiedRecords(2)).toBe(RECORDS)
-  for (const id of [1, 2]) expect(await rates(id)).toEqual({ [LEADER_RATE]: { value: '0', source: 'default' }, [FOLLOWER_RATE]: { value: '0', source: 'default' } })
+  for (const id of [1, 2]) expect(await rates(id)).toEqual({ [LEADER_THROTTLED_RATE]: { value: '0', source: 'default' }, [FOLLOWER_THROTTLED_RATE]: { value: '0', source: 'default' } })
   const described = await client.admin().describeTopic(TOPIC)
   expect(described.partitions[0]).toMatchObject({ replicas: [2], leader: 2 })
 }, 180_000)
 
 test('configs alter: the cluster default applies where a broker has none of its own; a bad name or value is refused with the reason, changing nothing', async () => {
-  expect(await cli(['configs', 'alter', '--broker-defaults', '--add-config', `${FOLLOWER_RATE}=3000000`])).toMatchObject({ code: 0, stdout: expect.stringContaining('the broker defaults') })
-  expect(await cli(['configs', 'alter', '--broker', '1', '--add-config', `${FOLLOWER_RATE}=1000`])).toMatchObject({ code: 0 })
-  expect((await rates(3))[FOLLOWER_RATE]).toEqual({ value: '3000000', source: 'dynamic-default-broker' })
-  expect((await rates(1))[FOLLOWER_RATE]).toEqual({ value: '1000', source: 'dynamic-broker' })
+  expect(await cli(['configs', 'alter', '--broker-defaults', '--add-config', `${FOLLOWER_THROTTLED_RATE}=3000000`])).toMatchObject({ code: 0, stdout: expect.stringContaining('the broker defaults') })
+  expect(await cli(['configs', 'alter', '--broker', '1', '--add-config', `${FOLLOWER_THROTTLED_RATE}=1000`])).toMatchObject({ code: 0 })
+  expect((await rates(3))[FOLLOWER_THROTTLED_RATE]).toEqual({ value: '3000000', source: 'dynamic-default-broker' })
+  expect((await rates(1))[FOLLOWER_THROTTLED_RATE]).toEqual({ value: '1000', source: 'dynamic-broker' })
   const defaults = await cli(['configs', 'describe', '--broker-defaults', '--json'])
-  expect(JSON.parse(defaults.stdout)).toEqual({ type: 'broker', name: '', configs: [{ name: FOLLOWER_RATE, value: '3000000', isDefault: false, readOnly: false, source: 'dynamic-default-broker' }] })
+  expect(JSON.parse(defaults.stdout)).toEqual({ type: 'broker', name: '', configs: [{ name: FOLLOWER_THROTTLED_RATE, value: '3000000', isDefault: false, readOnly: false, source: 'dynamic-default-broker' }] })
 
   const unknown = await cli(['configs', 'alter', '--broker', '3', '--add-config', 'log.retention.hours=1'])
   expect(unknown.code).toBe(1)
   expect(unknown.stderr).toMatch(/'log.retention.hours' is not a dynamic broker config/)
-  const badValue = await cli(['configs', 'alter', '--broker', '3', '--add-config', `${LEADER_RATE}=fast`])
+  const badValue = await cli(['configs', 'alter', '--broker', '3', '--add-config', `${LEADER_THROTTLED_RATE}=fast`])
   expect(badValue.code).toBe(1)
   expect(badValue.stderr).toMatch(/'fast' is not a rate in bytes\/s/)
-  expect((await rates(3))[LEADER_RATE]).toEqual({ value: '0', source: 'default' })
+  expect((await rates(3))[LEADER_THROTTLED_RATE]).toEqual({ value: '0', source: 'default' })
 
-  for (const target of [['--broker-defaults'], ['--broker', '1']]) expect(await cli(['configs', 'alter', ...target, '--delete-config', FOLLOWER_RATE])).toMatchObject({ code: 0 })
-  expect((await rates(3))[FOLLOWER_RATE]).toEqual({ value: '0', source: 'default' })
+  for (const target of [['--broker-defaults'], ['--broker', '1']]) expect(await cli(['configs', 'alter', ...target, '--delete-config', FOLLOWER_THROTTLED_RATE])).toMatchObject({ code: 0 })
+  expect((await rates(3))[FOLLOWER_THROTTLED_RATE]).toEqual({ value: '0', source: 'default' })
 }, 60_000)

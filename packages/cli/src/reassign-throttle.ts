@@ -4,10 +4,9 @@
  * broker a moving partition is on or moves to; `--verify` (once every move is
  * complete) and `--cancel` remove them from every broker.
  */
+import { FOLLOWER_THROTTLED_RATE, LEADER_THROTTLED_RATE } from '@tributary/broker'
 import type { Admin } from '@tributary/client'
 
-export const LEADER_THROTTLED_RATE = 'leader.replication.throttled.rate'
-export const FOLLOWER_THROTTLED_RATE = 'follower.replication.throttled.rate'
 const RATES = [LEADER_THROTTLED_RATE, FOLLOWER_THROTTLED_RATE]
 
 /** Both rates, `bytesPerSec`, on each of `brokers` (one AlterConfigs: all set or none). */
